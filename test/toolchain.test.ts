@@ -1,0 +1,19 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const repo = path.resolve(__dirname, "..");
+
+describe("toolchain", () => {
+    it("runs the tests on Node 22 or later, whatever the machine's own Node is", () => {
+        const major = Number(process.versions.node.split(".")[0]);
+        assert.ok(major >= 22, `npm scripts ran on Node ${process.versions.node}; the node devDependency should provide 22`);
+    });
+
+    it("pins Node 22 in engines, .nvmrc and the node devDependency alike", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8"));
+        assert.equal(pkg.engines.node, ">=22");
+        assert.match(pkg.devDependencies.node, /^\^22\./);
+        assert.equal(fs.readFileSync(path.join(repo, ".nvmrc"), "utf8").trim(), "22");
+    });
+});
