@@ -1,0 +1,21 @@
+/**
+ * The tag contract (ARCHITECTURE.md): the policy pack, the functions and the analyst tools key off these
+ * names and values, so they are spelled once, here.
+ */
+export const TAGS = {
+    /** On evidence buckets (`evidence`), isolation groups and their rules (`isolation`), endpoint groups. */
+    role: "dfir:role",
+    roleEvidence: "evidence",
+    roleIsolation: "isolation",
+    roleEndpoints: "endpoints",
+    /** On a contained instance. */
+    caseId: "dfir:case-id",
+    status: "dfir:status",
+    statusIsolated: "isolated",
+    statusReleased: "released",
+    isolatedAt: "dfir:isolated-at",
+    /** On an instance: containment waits for a human (`required`). */
+    approval: "dfir:approval",
+    /** On an instance: evidence only, never contain (`true`). */
+    skip: "dfir:skip",
+} as const;

@@ -1,0 +1,37 @@
+/**
+ * The workflow's triage guard: the same decision as `npm run triage`, with the stack's options.
+ *
+ * Input: the EventBridge event as the rule delivered it. Output: the triage decision; when it says "respond",
+ * also `caseId` and a `findingId` (the state machine's next step reads both).
+ * Environment: MIN_SEVERITY (number), ALLOW_SAMPLES ("true" | "false").
+ */
+import { caseIdFor } from "../../core/case";
+import { triage, validateTriageOptions, type TriageDecision } from "../../core/triage";
+
+export interface TriageVerdict extends TriageDecision {
+    caseId?: string;
+}
+
+/** Read once per container; a bad value is a deployment error and fails every invocation loudly. */
+function optionsFromEnv(env: NodeJS.ProcessEnv) {
+    const minSeverity = env.MIN_SEVERITY === undefined ? undefined : Number(env.MIN_SEVERITY);
+    const allowSamples = env.ALLOW_SAMPLES === undefined ? undefined : env.ALLOW_SAMPLES === "true";
+    return validateTriageOptions({
+        ...(minSeverity === undefined ? {} : { minSeverity }),
+        ...(allowSamples === undefined ? {} : { allowSamples }),
+    });
+}
+
+/** Decide, and give an actionable finding its case id. Never throws on the event itself. */
+export function verdictFor(event: unknown, env: NodeJS.ProcessEnv = process.env): TriageVerdict {
+    const decision = triage(event, optionsFromEnv(env));
+    if (decision.decision !== "respond" || decision.instanceId === undefined) return decision;
+    const findingId = decision.findingId ?? "unidentified-finding";
+    return { ...decision, findingId, caseId: caseIdFor(decision.instanceId, findingId) };
+}
+
+export const handler = async (event: unknown): Promise<TriageVerdict> => {
+    const verdict = verdictFor(event);
+    console.log(JSON.stringify({ level: "INFO", message: "triage decision", ...verdict }));
+    return verdict;
+};
