@@ -1,0 +1,45 @@
+import type { DfirConfig } from "../core/config";
+import { EvidenceStore } from "./evidenceStore";
+import { GuardDutyDetection } from "./guardDutyDetection";
+import { IsolationNetwork } from "./isolationNetwork";
+import { ResponseWorkflow } from "./responseWorkflow";
+
+/**
+ * One account, one region: detection, the evidence store, the isolation network of the configured VPC and
+ * the response workflow wired to it. Child names are fixed ("dfir-*"): a config change must never rename,
+ * and so replace, an evidence bucket.
+ */
+export function deployDfir(config: DfirConfig) {
+    const detection = config.manageDetector
+        ? new GuardDutyDetection("dfir-detector", {
+            ebsMalwareProtection: config.ebsMalwareProtection,
+            runtimeMonitoring: config.runtimeMonitoring,
+        })
+        : undefined;
+    const evidence = new EvidenceStore("dfir-evidence", {
+        retentionDays: config.evidenceRetentionDays,
+        breakGlassRoleArn: config.breakGlassRoleArn,
+    });
+    const network = new IsolationNetwork("dfir-isolation", {
+        vpcId: config.vpcId,
+        createEndpoints: config.createEndpoints,
+        endpointSecurityGroupId: config.endpointSecurityGroupId,
+        endpointSubnetIds: config.endpointSubnetIds,
+        endpointRouteTableIds: config.endpointRouteTableIds,
+    });
+    const workflow = new ResponseWorkflow("dfir-response", {
+        isolationGroups: { [config.vpcId]: network.securityGroupId },
+        minSeverity: config.minSeverity,
+        allowSamples: config.allowSamples,
+        notificationEmail: config.notificationEmail,
+        logRetentionDays: config.logRetentionDays,
+    });
+    return {
+        detectorId: detection?.detectorId,
+        evidenceBucket: evidence.bucketName,
+        isolationSecurityGroupId: network.securityGroupId,
+        stateMachineArn: workflow.stateMachineArn,
+        notificationTopicArn: workflow.topicArn,
+        deadLetterQueueUrl: workflow.deadLetterQueueUrl,
+    };
+}

@@ -1,0 +1,103 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { evidenceBucketPolicy } from "../core/iam";
+import { TAGS } from "../core/tags";
+
+export interface EvidenceStoreArgs {
+    /**
+     * Default Object Lock retention (COMPLIANCE mode) of every object written, in days.
+     * @default 365
+     */
+    readonly retentionDays?: number;
+    /**
+     * The only principal allowed to delete object versions, bypass governance retention or change the lock
+     * configuration. Without it nobody may.
+     * @default undefined
+     */
+    readonly breakGlassRoleArn?: pulumi.Input<string>;
+    /** Extra tags for every taggable child. @default {} */
+    readonly tags?: Record<string, string>;
+}
+
+/**
+ * The evidence bucket of one region: Object Lock in COMPLIANCE mode (enabled at creation: it cannot be added
+ * later without a support token), versioned, encrypted with its own rotating KMS key, no public access, TLS
+ * only, and tamper actions denied to all but a break-glass role.
+ */
+export class EvidenceStore extends pulumi.ComponentResource {
+    public readonly bucketName: pulumi.Output<string>;
+    public readonly bucketArn: pulumi.Output<string>;
+    public readonly keyArn: pulumi.Output<string>;
+    public readonly retentionDays: number;
+
+    constructor(name: string, args: EvidenceStoreArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("dfir:storage:EvidenceStore", name, {}, opts);
+        const retentionDays = args.retentionDays ?? 365;
+        if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+            throw new Error(`EvidenceStore ${name}: retentionDays must be a whole number of days >= 1, got ${retentionDays}`);
+        }
+        this.retentionDays = retentionDays;
+        const tags = { ...args.tags, [TAGS.role]: TAGS.roleEvidence };
+        // Evidence outlives the stack: deleting the stack must never delete the bucket or its key.
+        const keep = { parent: this, retainOnDelete: true };
+
+        const key = new aws.kms.Key(`${name}-key`, {
+            description: `aws-dfir evidence encryption (${name})`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            tags,
+        }, keep);
+
+        const bucket = new aws.s3.Bucket(name, {
+            objectLockEnabled: true,
+            forceDestroy: false,
+            tags,
+        }, keep);
+
+        const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, {
+            bucket: bucket.id,
+            versioningConfiguration: { status: "Enabled" },
+        }, { parent: this });
+
+        const lock = new aws.s3.BucketObjectLockConfiguration(`${name}-lock`, {
+            bucket: bucket.id,
+            objectLockEnabled: "Enabled",
+            rule: { defaultRetention: { mode: "COMPLIANCE", days: retentionDays } },
+        }, { parent: this, dependsOn: [versioning] });
+
+        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, {
+            bucket: bucket.id,
+            rules: [{
+                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
+                // Bucket keys cut KMS requests (and cost) for multi-GB multipart memory uploads.
+                bucketKeyEnabled: true,
+            }],
+        }, { parent: this });
+
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
+            bucket: bucket.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        }, { parent: this });
+
+        // ACLs off: access is decided by policies only.
+        new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
+            bucket: bucket.id,
+            rule: { objectOwnership: "BucketOwnerEnforced" },
+        }, { parent: this });
+
+        // After the lock configuration: the policy denies changing it.
+        new aws.s3.BucketPolicy(`${name}-policy`, {
+            bucket: bucket.id,
+            policy: pulumi.all([bucket.arn, args.breakGlassRoleArn]).apply(([arn, role]) =>
+                JSON.stringify(evidenceBucketPolicy(arn, role))),
+        }, { parent: this, dependsOn: [lock, publicAccess] });
+
+        this.bucketName = bucket.bucket;
+        this.bucketArn = bucket.arn;
+        this.keyArn = key.arn;
+        this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, keyArn: this.keyArn });
+    }
+}

@@ -1,0 +1,137 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { isolationEgressRules, onePerAvailabilityZone, SSM_ENDPOINT_SERVICES } from "../core/isolation";
+import { TAGS } from "../core/tags";
+
+export interface IsolationNetworkArgs {
+    /** The VPC whose instances this group isolates. */
+    readonly vpcId: pulumi.Input<string>;
+    /**
+     * Create the S3 gateway endpoint and the ssm / ssmmessages / ec2messages interface endpoints. Set false when
+     * the VPC has them already (a second private-DNS endpoint for a service fails), and name their group.
+     * @default true
+     */
+    readonly createEndpoints?: boolean;
+    /** Security group of the existing SSM interface endpoints; required when createEndpoints is false. */
+    readonly endpointSecurityGroupId?: pulumi.Input<string>;
+    /** Subnets for new interface endpoints, at most one per AZ. @default the lowest subnet id of each AZ */
+    readonly endpointSubnetIds?: readonly pulumi.Input<string>[];
+    /** Route tables for the new S3 gateway endpoint. @default every route table of the VPC */
+    readonly endpointRouteTableIds?: readonly pulumi.Input<string>[];
+    /** Extra tags for every taggable child. @default {} */
+    readonly tags?: Record<string, string>;
+}
+
+/**
+ * The isolation security group of one VPC, and the endpoints that let an isolated instance still hand over
+ * evidence: no ingress at all, egress only TCP 443 to the S3 prefix list and to the SSM endpoints' group.
+ * Never 0.0.0.0/0 or ::/0. Rules are separate `vpc.SecurityGroupEgressRule` resources (never inline as well).
+ */
+export class IsolationNetwork extends pulumi.ComponentResource {
+    public readonly securityGroupId: pulumi.Output<string>;
+    public readonly endpointSecurityGroupId: pulumi.Output<string>;
+    public readonly s3PrefixListId: pulumi.Output<string>;
+    public readonly vpcId: pulumi.Output<string>;
+
+    constructor(name: string, args: IsolationNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dfir:network:IsolationNetwork", name, {}, opts);
+        const createEndpoints = args.createEndpoints ?? true;
+        if (!createEndpoints && args.endpointSecurityGroupId === undefined) {
+            throw new Error(`IsolationNetwork ${name}: endpointSecurityGroupId is required when createEndpoints is false`);
+        }
+        if (createEndpoints && args.endpointSecurityGroupId !== undefined) {
+            throw new Error(`IsolationNetwork ${name}: endpointSecurityGroupId and createEndpoints=true conflict: use existing endpoints or create them, not both`);
+        }
+        const parent = { parent: this };
+        const tags = { ...args.tags };
+        const region = aws.getRegionOutput({}, parent).region;
+
+        let endpointSecurityGroupId: pulumi.Output<string>;
+        let s3PrefixListId: pulumi.Output<string>;
+        if (createEndpoints) {
+            const vpc = aws.ec2.getVpcOutput({ id: args.vpcId }, parent);
+            // Private DNS makes every instance of the VPC use these endpoints, not only isolated ones: admit
+            // HTTPS from all the VPC's ranges or SSM breaks for the healthy instances too. (Inline rules are
+            // fine here: this is not an isolation group, and its whole rule set lives in this one resource.)
+            const endpointGroup = new aws.ec2.SecurityGroup(`${name}-endpoints`, {
+                vpcId: args.vpcId,
+                description: "aws-dfir: SSM interface endpoints, HTTPS from the VPC",
+                ingress: [{
+                    description: "HTTPS from the VPC's ranges",
+                    protocol: "tcp",
+                    fromPort: 443,
+                    toPort: 443,
+                    cidrBlocks: vpc.cidrBlockAssociations.apply((assocs) => assocs.map((a) => a.cidrBlock)),
+                }],
+                tags: { ...tags, [TAGS.role]: TAGS.roleEndpoints },
+            }, parent);
+
+            const routeTableIds = args.endpointRouteTableIds
+                ? pulumi.all([...args.endpointRouteTableIds])
+                : aws.ec2.getRouteTablesOutput({ vpcId: args.vpcId }, parent).ids;
+            const s3 = new aws.ec2.VpcEndpoint(`${name}-s3`, {
+                vpcId: args.vpcId,
+                serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
+                vpcEndpointType: "Gateway",
+                routeTableIds,
+                tags,
+            }, parent);
+
+            const subnetIds = args.endpointSubnetIds
+                ? pulumi.all([...args.endpointSubnetIds])
+                : aws.ec2.getSubnetsOutput({ filters: [{ name: "vpc-id", values: [args.vpcId] }] }, parent).ids
+                    .apply((ids) => Promise.all(ids.map((id) => aws.ec2.getSubnet({ id }, parent))))
+                    .apply((subnets) => onePerAvailabilityZone(subnets.map((s) => ({ id: s.id, availabilityZone: s.availabilityZone }))));
+            for (const service of SSM_ENDPOINT_SERVICES) {
+                new aws.ec2.VpcEndpoint(`${name}-${service}`, {
+                    vpcId: args.vpcId,
+                    serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
+                    vpcEndpointType: "Interface",
+                    privateDnsEnabled: true,
+                    subnetIds,
+                    securityGroupIds: [endpointGroup.id],
+                    tags,
+                }, parent);
+            }
+            endpointSecurityGroupId = endpointGroup.id;
+            s3PrefixListId = s3.prefixListId;
+        } else {
+            endpointSecurityGroupId = pulumi.output(args.endpointSecurityGroupId as pulumi.Input<string>);
+            // The regional S3 prefix list is the same one an existing gateway endpoint routes.
+            s3PrefixListId = aws.ec2.getPrefixListOutput({ name: pulumi.interpolate`com.amazonaws.${region}.s3` }, parent).id;
+        }
+
+        const isolation = new aws.ec2.SecurityGroup(`${name}-isolation`, {
+            vpcId: args.vpcId,
+            description: "aws-dfir isolation: no ingress; HTTPS egress to S3 and SSM endpoints only",
+            // No inline rules: the provider removes the default allow-all egress, and the rules below are the
+            // only ones. Rules are removed before the group on delete so it never blocks on references.
+            revokeRulesOnDelete: true,
+            tags: { ...tags, [TAGS.role]: TAGS.roleIsolation },
+        }, parent);
+
+        for (const rule of isolationEgressRules({ s3PrefixListId, endpointSecurityGroupId })) {
+            new aws.vpc.SecurityGroupEgressRule(`${name}-isolation-${rule.key}`, {
+                securityGroupId: isolation.id,
+                description: rule.description,
+                ipProtocol: rule.ipProtocol,
+                fromPort: rule.fromPort,
+                toPort: rule.toPort,
+                prefixListId: rule.prefixListId,
+                referencedSecurityGroupId: rule.referencedSecurityGroupId,
+                tags: { ...tags, [TAGS.role]: TAGS.roleIsolation },
+            }, parent);
+        }
+
+        this.securityGroupId = isolation.id;
+        this.endpointSecurityGroupId = endpointSecurityGroupId;
+        this.s3PrefixListId = s3PrefixListId;
+        this.vpcId = pulumi.output(args.vpcId);
+        this.registerOutputs({
+            securityGroupId: this.securityGroupId,
+            endpointSecurityGroupId: this.endpointSecurityGroupId,
+            s3PrefixListId: this.s3PrefixListId,
+            vpcId: this.vpcId,
+        });
+    }
+}

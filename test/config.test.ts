@@ -1,0 +1,71 @@
+import { strict as assert } from "node:assert";
+import { CONFIG_KEYS, dfirKeys, parseDfirConfig } from "../core/config";
+import { stackConfig } from "./support/stack-config";
+
+const VPC = "vpc-0123456789abcdef0";
+
+describe("stack config", () => {
+    it("defaults everything but the VPC", () => {
+        const config = parseDfirConfig({ vpcId: VPC });
+
+        assert.deepEqual(config, {
+            vpcId: VPC, minSeverity: 7, allowSamples: false, evidenceRetentionDays: 365, breakGlassRoleArn: undefined,
+            createEndpoints: true, endpointSecurityGroupId: undefined, endpointSubnetIds: undefined,
+            endpointRouteTableIds: undefined, manageDetector: true, ebsMalwareProtection: true,
+            runtimeMonitoring: false, notificationEmail: undefined, logRetentionDays: 365,
+        });
+    });
+
+    it("reads Pulumi's string values: numbers, booleans and JSON lists", () => {
+        const config = parseDfirConfig({
+            vpcId: VPC, minSeverity: "8.5", allowSamples: "true", createEndpoints: "false",
+            endpointSecurityGroupId: "sg-0123456789abcdef0", endpointSubnetIds: '["subnet-0123456789abcdef0"]',
+        });
+
+        assert.equal(config.minSeverity, 8.5);
+        assert.equal(config.allowSamples, true);
+        assert.equal(config.createEndpoints, false);
+        assert.deepEqual(config.endpointSubnetIds, ["subnet-0123456789abcdef0"]);
+    });
+
+    it("fails on an unknown key, naming it", () => {
+        assert.throws(() => parseDfirConfig({ vpcId: VPC, minSeverty: "7" }), /^Error: unknown config key dfir:minSeverty \(known keys: vpcId,/);
+    });
+
+    it("fails on a missing VPC id, naming the key and how to set it", () => {
+        assert.throws(() => parseDfirConfig({}), /missing required config dfir:vpcId.*pulumi config set dfir:vpcId/);
+        assert.throws(() => parseDfirConfig({ vpcId: "" }), /missing required config dfir:vpcId/);
+    });
+
+    const bad: [string, Record<string, unknown>, RegExp][] = [
+        ["a malformed VPC id", { vpcId: "vpc-xyz" }, /dfir:vpcId must look like vpc-/],
+        ["a severity above 10", { vpcId: VPC, minSeverity: "11" }, /dfir:minSeverity must be a number from 1 to 10/],
+        ["a non-numeric severity", { vpcId: VPC, minSeverity: "high" }, /dfir:minSeverity/],
+        ["a fractional retention", { vpcId: VPC, evidenceRetentionDays: "1.5" }, /dfir:evidenceRetentionDays must be a whole number/],
+        ["a non-boolean flag", { vpcId: VPC, allowSamples: "yes" }, /dfir:allowSamples must be true or false/],
+        ["a log retention CloudWatch refuses", { vpcId: VPC, logRetentionDays: "100" }, /dfir:logRetentionDays must be one of/],
+        ["a subnet list that is not a list", { vpcId: VPC, endpointSubnetIds: "subnet-0123456789abcdef0" }, /dfir:endpointSubnetIds must be a list/],
+        ["a bad subnet in the list", { vpcId: VPC, endpointSubnetIds: '["subnet-1"]' }, /dfir:endpointSubnetIds must look like subnet-/],
+        ["a break-glass ARN that is not a role", { vpcId: VPC, breakGlassRoleArn: "arn:aws:iam::123456789012:user/bob" }, /dfir:breakGlassRoleArn/],
+        ["existing endpoints without their group", { vpcId: VPC, createEndpoints: "false" }, /dfir:endpointSecurityGroupId is required/],
+        ["an endpoint group while creating endpoints", { vpcId: VPC, endpointSecurityGroupId: "sg-0123456789abcdef0" }, /conflicts with dfir:createEndpoints=true/],
+        ["detector features without a managed detector", { vpcId: VPC, manageDetector: "false", runtimeMonitoring: "true" }, /apply only when dfir:manageDetector is true/],
+    ];
+    for (const [what, raw, message] of bad) {
+        it(`fails on ${what} with a one-line message`, () => {
+            assert.throws(() => parseDfirConfig(raw), (e: Error) => message.test(e.message) && !e.message.includes("\n"));
+        });
+    }
+
+    it("keeps only the dfir namespace of Pulumi's config map", () => {
+        assert.deepEqual(dfirKeys({ "aws:region": "us-east-1", "dfir:vpcId": VPC, "pulumi:tags": "{}" }), { vpcId: VPC });
+    });
+
+    it("documents every key in the example stack, which parses", () => {
+        const dev = dfirKeys(stackConfig("dev"));
+        const missing = CONFIG_KEYS.filter((k) => !(k in dev));
+        // Optional keys that have no sensible example value in a generic stack file stay commented in README.
+        assert.deepEqual(missing.sort(), ["breakGlassRoleArn", "endpointRouteTableIds", "endpointSecurityGroupId", "endpointSubnetIds", "notificationEmail"]);
+        assert.doesNotThrow(() => parseDfirConfig(dev));
+    });
+});

@@ -1,0 +1,60 @@
+import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
+import { recorded, settle, valueOf, VPC } from "./support/pulumi-mocks";
+import { stackConfig } from "./support/stack-config";
+import { dfirKeys, parseDfirConfig } from "../core/config";
+import { isolationRuleProblems } from "../core/isolation";
+
+describe("the program with Pulumi.dev.yaml", () => {
+    let outputs: Record<string, pulumi.Output<unknown> | undefined>;
+
+    before(async () => {
+        // The real entry point, with the example stack's config, exactly as `pulumi up` runs it.
+        pulumi.runtime.setAllConfig(stackConfig("dev"));
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        outputs = require("../index");
+        await settle();
+    });
+
+    const ofProgram = () => recorded.filter((r) => r.name.startsWith("dfir-"));
+
+    it("keeps the example stack config valid and pointed at a VPC", () => {
+        const config = parseDfirConfig(dfirKeys(stackConfig("dev")));
+        assert.equal(config.vpcId, VPC.id);
+        assert.equal(config.minSeverity, 7);
+    });
+
+    it("deploys detection, one evidence store, the VPC's isolation network and the response workflow", () => {
+        const components = ofProgram().filter((r) => r.type.startsWith("dfir:")).map((r) => `${r.type}::${r.name}`).sort();
+        assert.deepEqual(components, [
+            "dfir:detection:GuardDutyDetection::dfir-detector",
+            "dfir:network:IsolationNetwork::dfir-isolation",
+            "dfir:response:ResponseWorkflow::dfir-response",
+            "dfir:storage:EvidenceStore::dfir-evidence",
+        ]);
+    });
+
+    it("puts every AWS resource under one of those components", () => {
+        const loose = ofProgram().filter((r) => !r.type.startsWith("dfir:") && !r.parent?.startsWith("dfir:"));
+        assert.deepEqual(loose.map((r) => r.name), []);
+    });
+
+    it("wires the workflow to the isolation group it created for the configured VPC", async () => {
+        const sg = await valueOf(outputs.isolationSecurityGroupId as pulumi.Output<string>);
+        const contain = recorded.find((r) => r.type === "aws:lambda/function:Function" && r.name === "dfir-response-contain");
+        assert.deepEqual(JSON.parse(contain?.inputs.environment.variables.ISOLATION_GROUPS), { [VPC.id]: sg });
+    });
+
+    it("opens no isolation-group rule that the isolation check rejects, and no 0.0.0.0/0 anywhere", () => {
+        const rules = ofProgram().filter((r) => r.type === "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
+        assert.equal(rules.length, 2);
+        for (const r of rules) assert.deepEqual(isolationRuleProblems({ direction: "egress", ...r.inputs } as never), []);
+        assert.ok(!JSON.stringify(ofProgram().map((r) => r.inputs)).match(/0\.0\.0\.0\/0|::\/0/));
+    });
+
+    it("exports the evidence bucket, the state machine and the topic", async () => {
+        assert.equal(await valueOf(outputs.evidenceBucket as pulumi.Output<string>), "dfir-evidence");
+        assert.match(await valueOf(outputs.stateMachineArn as pulumi.Output<string>), /^arn:aws:states:/);
+        assert.match(await valueOf(outputs.notificationTopicArn as pulumi.Output<string>), /^arn:aws:sns:/);
+    });
+});
