@@ -177,34 +177,27 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [eventsPolicy] });
 
         // An undelivered finding and a failed response are both incidents of their own.
-        new aws.cloudwatch.MetricAlarm(`${name}-undelivered-findings`, {
-            alarmDescription: "aws-dfir: a GuardDuty finding could not start the response (see the dead-letter queue)",
-            namespace: "AWS/SQS",
-            metricName: "ApproximateNumberOfMessagesVisible",
+        const alarmOnAny = (alarmName: string, description: string, metric: {
+            namespace: string; metricName: string; statistic: string; period: number;
+            dimensions: Record<string, pulumi.Input<string>>;
+        }) => new aws.cloudwatch.MetricAlarm(`${name}-${alarmName}`, {
+            alarmDescription: `aws-dfir: ${description}`,
+            ...metric,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: [topic.arn],
+            tags,
+        }, parent);
+        alarmOnAny("undelivered-findings", "a GuardDuty finding could not start the response (see the dead-letter queue)", {
+            namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", period: 300,
             dimensions: { QueueName: dlq.name },
-            statistic: "Maximum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: [topic.arn],
-            tags,
-        }, parent);
-        new aws.cloudwatch.MetricAlarm(`${name}-failed-responses`, {
-            alarmDescription: "aws-dfir: a response execution failed, timed out or was aborted",
-            namespace: "AWS/States",
-            metricName: "ExecutionsFailed",
+        });
+        alarmOnAny("failed-responses", "a response execution failed, timed out or was aborted", {
+            namespace: "AWS/States", metricName: "ExecutionsFailed", statistic: "Sum", period: 60,
             dimensions: { StateMachineArn: machine.arn },
-            statistic: "Sum",
-            period: 60,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: [topic.arn],
-            tags,
-        }, parent);
+        });
 
         this.stateMachineArn = machine.arn;
         this.topicArn = topic.arn;
