@@ -1,0 +1,233 @@
+/**
+ * The response workflow's data contract: what each step receives and returns, and the configuration every
+ * function reads. The state machine definition (`core/definition.ts`), the Lambda handlers (`functions/`),
+ * the drill and the manifest all use these types — one description of a case.
+ *
+ * Conventions: times are ISO-8601 strings; every step result is JSON (it travels through Step Functions);
+ * a step that cannot do its job throws an error whose `name` the state machine catches (see `ERRORS`).
+ */
+
+/** Where the instance lives. `roleArn` is set when the instance is in another account (assumed by the functions). */
+export interface Target {
+    accountId: string;
+    region: string;
+    instanceId: string;
+    /** Role to assume in the instance's account; absent = the functions' own account. */
+    roleArn?: string;
+}
+
+/** One network interface as found before containment: what release must restore. */
+export interface InterfaceRecord {
+    networkInterfaceId: string;
+    /** Security group ids before the response touched the interface. */
+    groups: string[];
+    /** Device index (0 = primary). */
+    deviceIndex: number;
+    ipv6Addresses: string[];
+}
+
+/** One attached EBS volume as found before containment. */
+export interface VolumeRecord {
+    volumeId: string;
+    deviceName: string;
+    deleteOnTermination: boolean;
+    /** Whether this is the root (boot) device. */
+    root: boolean;
+}
+
+/** The instance as found when the case opened — the record release restores from. */
+export interface InstanceRecord {
+    instanceId: string;
+    state: string;
+    /** "linux" | "windows" (GuardDuty and EC2 report Windows explicitly; anything else is treated as Linux). */
+    platform: "linux" | "windows";
+    vpcId: string;
+    subnetId?: string;
+    availabilityZone?: string;
+    imageId?: string;
+    launchTime?: string;
+    networkInterfaces: InterfaceRecord[];
+    /** Instance profile association, if any. */
+    iamInstanceProfile?: { arn: string; associationId: string };
+    volumes: VolumeRecord[];
+    tags: Record<string, string>;
+    /** Protections as they were (release restores them). */
+    disableApiTermination: boolean;
+    disableApiStop: boolean;
+    shutdownBehavior: string;
+}
+
+/** Output of the OpenCase step. */
+export interface CaseOpened {
+    caseId: string;
+    /** False when an open case for this instance already existed: this delivery was added to it. */
+    isNew: boolean;
+    target: Target;
+    /** Finding ids of the case, in arrival order (the first opened it). */
+    findingIds: string[];
+    openedAt: string;
+    /** The instance as found (for a repeat: as recorded when the case opened, never re-read). */
+    instance: InstanceRecord;
+    /** Instance tagged `dfir:approval=required`. */
+    approvalRequired: boolean;
+    /** Instance tagged `dfir:skip=true`: evidence only, never contained. */
+    skipContainment: boolean;
+    /** Evidence location of this case: `s3://<bucket>/cases/<caseId>/`. */
+    evidence: { bucket: string; prefix: string };
+}
+
+/** One thing the response did (or tried), for the manifest's action log. */
+export interface ActionRecord {
+    /** E.g. "ec2:ModifyNetworkInterfaceAttribute". */
+    action: string;
+    /** What it acted on (interface id, volume id, target group ARN...). */
+    target: string;
+    at: string;
+    ok: boolean;
+    /** Short human detail ("untrack group sg-1", "previous groups sg-a,sg-b"). */
+    detail?: string;
+    /** Error name and message when ok is false. */
+    error?: string;
+}
+
+/** Output of the Contain step. */
+export interface ContainmentResult {
+    caseId: string;
+    instanceId: string;
+    /** "isolated": done now; "already-isolated": nothing to change; "skipped": dfir:skip (evidence only). */
+    status: "isolated" | "already-isolated" | "skipped";
+    isolationGroupId?: string;
+    untrackGroupId?: string;
+    /** When every interface was in the isolation group. */
+    isolatedAt?: string;
+    actions: ActionRecord[];
+}
+
+/** One snapshot of the crash-consistent set. */
+export interface SnapshotRecord {
+    snapshotId: string;
+    volumeId: string;
+    /** pending | completed | error */
+    state: string;
+    progress?: string;
+}
+
+/** Disk branch state/result (the poll loop passes it back in). */
+export interface DiskEvidence {
+    snapshots: SnapshotRecord[];
+    startedAt: string;
+    /** Poll deadline: startedAt + cap. */
+    deadline: string;
+    done: boolean;
+}
+
+/** Memory branch state/result. */
+export interface MemoryEvidence {
+    /** "started" -> poll; "captured" -> done with the object; "missing" -> done without (reason says why). */
+    status: "started" | "captured" | "missing";
+    reason?: string;
+    commandId?: string;
+    deadline?: string;
+    /** When captured: the image object and its hashes. */
+    object?: EvidenceObject;
+    /** The sha256 the instance computed while streaming (must equal object.sha256). */
+    hostSha256?: string;
+}
+
+/** An object written under the case prefix, with what the chain of custody needs. */
+export interface EvidenceObject {
+    bucket: string;
+    key: string;
+    versionId?: string;
+    sha256: string;
+    bytes: number;
+}
+
+/** Metadata branch result: DescribeInstances, interfaces, console output, screenshot. */
+export interface MetadataEvidence {
+    objects: EvidenceObject[];
+    /** Items that could not be collected, with why (e.g. screenshot unsupported on this instance type). */
+    missing: { item: string; reason: string }[];
+}
+
+/** What a failed branch/step leaves behind (the state machine's Catch output). */
+export interface StepError {
+    Error: string;
+    Cause: string;
+}
+
+/** Final case status. */
+export type CaseStatus = "SUCCEEDED" | "PARTIAL" | "FAILED" | "IGNORED";
+
+/** The sealed manifest's location and integrity. */
+export interface SealResult {
+    caseId: string;
+    status: CaseStatus;
+    reason: string;
+    manifest: { bucket: string; key: string; versionId?: string; sha256: string; mode: "COMPLIANCE"; retainUntil: string };
+}
+
+/**
+ * Error names the state machine catches by name. Handlers throw errors whose `name` is one of these (or an
+ * AWS SDK error name, retried as transient when listed in TRANSIENT_ERRORS).
+ */
+export const ERRORS = {
+    instanceNotFound: "InstanceNotFoundError",
+    instanceTerminated: "InstanceTerminatedError",
+    noIsolationGroup: "NoIsolationGroupError",
+    partialContainment: "PartialContainmentError",
+    crossAccountRole: "CrossAccountRoleError",
+    snapshotFailed: "SnapshotFailedError",
+    snapshotTimeout: "SnapshotTimeoutError",
+    memoryCaptureFailed: "MemoryCaptureFailedError",
+    hashMismatch: "HashMismatchError",
+    configuration: "ConfigurationError",
+    invalidRequest: "InvalidRequestError",
+} as const;
+
+/** AWS error names worth a retry with backoff and jitter (throttling and service-side faults). */
+export const TRANSIENT_ERRORS = [
+    "ThrottlingException",
+    "Throttling",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "ServiceUnavailable",
+    "InternalError",
+    "InternalFailure",
+    "RequestTimeout",
+] as const;
+
+/**
+ * Environment variables of the functions (set by the ResponseWorkflow component, and by the drill in-process).
+ * Read per invocation, so one process can host several configurations (the drill).
+ */
+export const ENV = {
+    /** DynamoDB table of cases. */
+    casesTable: "CASES_TABLE",
+    /** Evidence bucket of this region. */
+    evidenceBucket: "EVIDENCE_BUCKET",
+    /** JSON {vpcId: sgId}: isolation group per VPC. */
+    isolationGroups: "ISOLATION_GROUPS",
+    /** JSON {vpcId: sgId}: all-open "untrack" group per VPC (applied first to cut tracked connections). */
+    untrackGroups: "UNTRACK_GROUPS",
+    /** Instance profile ARN swapped onto contained instances (write own case prefix + SSM only). */
+    captureProfileArn: "CAPTURE_PROFILE_ARN",
+    /** Name of the project-owned SSM Command document that captures memory. */
+    memoryDocument: "MEMORY_DOCUMENT",
+    /** S3 key (in the evidence bucket) of the pinned avml binary, and its expected sha256. */
+    avmlKey: "AVML_KEY",
+    avmlSha256: "AVML_SHA256",
+    /** Caps in seconds for the disk and memory poll loops. */
+    snapshotCapSeconds: "SNAPSHOT_CAP_SECONDS",
+    memoryCapSeconds: "MEMORY_CAP_SECONDS",
+    /** Object Lock retention (days) for the manifest and metadata objects. */
+    retentionDays: "RETENTION_DAYS",
+    /** Name of the role (same name in every member account) assumed for cross-account targets. */
+    responderRoleName: "RESPONDER_ROLE_NAME",
+} as const;
+
+/** The S3 key prefix of a case. */
+export function casePrefix(caseId: string): string {
+    return `cases/${caseId}/`;
+}

@@ -1,0 +1,116 @@
+/**
+ * AWS SDK clients for the handlers, per target (region, optional cross-account role). One place decides how a
+ * client is built, so the drill can attach its simulated account to every client the real handlers create
+ * (`setClientCustomizer`) and cross-account access works the same in every handler.
+ */
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+
+/** Temporary credentials, as the SDK's credential providers return them. */
+interface AwsCredentialIdentity {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+    expiration?: Date;
+}
+
+/** Anything with a middleware stack: every SDK v3 client. */
+export interface CustomizableClient {
+    middlewareStack: { add: (...args: any[]) => void };
+}
+
+/** Called on every client right after it is built (the drill attaches its simulated account here). */
+export type ClientCustomizer = (client: CustomizableClient, service: ServiceName) => void;
+
+export type ServiceName = "ec2" | "autoscaling" | "elbv2" | "iam" | "s3" | "ssm" | "sts" | "dynamodb";
+
+let customizer: ClientCustomizer | undefined;
+const cache = new Map<string, unknown>();
+
+/** Install (or remove, with undefined) the customizer and forget every cached client. */
+export function setClientCustomizer(c: ClientCustomizer | undefined): void {
+    customizer = c;
+    cache.clear();
+}
+
+/** Where a client points: a region, and the role to assume there when the target is another account. */
+export interface ClientTarget {
+    region: string;
+    roleArn?: string;
+}
+
+/** The role could not be assumed: the member account lacks the responder role, or it does not trust us. */
+export class CrossAccountRoleError extends Error {
+    override name = "CrossAccountRoleError";
+    constructor(readonly roleArn: string, options?: { cause?: unknown }) {
+        super(`cannot assume ${roleArn}: ${options?.cause instanceof Error ? `${options.cause.name}: ${options.cause.message}` : "unknown error"}`, options);
+    }
+}
+
+type Ctor<C> = new (config: { region: string; credentials?: () => Promise<AwsCredentialIdentity>; maxAttempts?: number }) => C;
+
+const CONSTRUCTORS = {
+    ec2: EC2Client,
+    autoscaling: AutoScalingClient,
+    elbv2: ElasticLoadBalancingV2Client,
+    iam: IAMClient,
+    s3: S3Client,
+    ssm: SSMClient,
+    sts: STSClient,
+    dynamodb: DynamoDBClient,
+} as const;
+
+type ClientOf<S extends ServiceName> = InstanceType<(typeof CONSTRUCTORS)[S]>;
+
+function build<S extends ServiceName>(service: S, region: string, credentials?: () => Promise<AwsCredentialIdentity>): ClientOf<S> {
+    const Ctor = CONSTRUCTORS[service] as unknown as Ctor<ClientOf<S>>;
+    const client = new Ctor({ region, ...(credentials ? { credentials } : {}) });
+    customizer?.(client as unknown as CustomizableClient, service);
+    return client;
+}
+
+/** Credentials of an assumed role, refreshed shortly before they expire. */
+function assumedCredentials(region: string, roleArn: string): () => Promise<AwsCredentialIdentity> {
+    let current: AwsCredentialIdentity | undefined;
+    return async () => {
+        if (current?.expiration && current.expiration.getTime() - Date.now() > 5 * 60_000) return current;
+        const sts = client("sts", { region });
+        try {
+            const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "aws-dfir-responder", DurationSeconds: 3600 }));
+            const c = out.Credentials;
+            if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error("AssumeRole returned no credentials");
+            current = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+            return current;
+        } catch (error) {
+            throw new CrossAccountRoleError(roleArn, { cause: error });
+        }
+    };
+}
+
+/** A (cached) client for a service at a target. */
+export function client<S extends ServiceName>(service: S, target: ClientTarget): ClientOf<S> {
+    const key = `${service}|${target.region}|${target.roleArn ?? ""}`;
+    const hit = cache.get(key);
+    if (hit) return hit as ClientOf<S>;
+    const credentials = target.roleArn ? assumedCredentials(target.region, target.roleArn) : undefined;
+    const made = build(service, target.region, credentials);
+    cache.set(key, made);
+    return made;
+}
+
+/**
+ * Check a role can be assumed before any change is attempted, so a missing member role ends the step with a
+ * CrossAccountRoleError naming the role rather than a failure halfway through.
+ */
+export async function assertAssumable(target: ClientTarget): Promise<void> {
+    if (!target.roleArn) return;
+    // Resolving the credentials of any client for the target runs AssumeRole once (then cached by the provider).
+    const ec2 = client("ec2", target);
+    await ec2.config.credentials();
+}
