@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# shellcheck shell=bash
+#
+# aws-dfir memory capture: stream this instance's physical memory to the evidence bucket with avml, hashing and
+# counting it on the way, without writing the image (or avml) to the instance's disk.
+#
+# Runs as root on the (isolated) instance from the project's SSM Command document (core/ssmDocument.ts), which
+# exports the DFIR_* variables from its parameters and then runs this file's body. It can also be run directly
+# (test/ssm-document.test.ts does, with stand-in `aws` and `avml` commands). It uses the instance profile: no
+# credentials are ever passed in.
+#
+# Inputs (environment; each is re-validated here even though the document's allowedPattern already did):
+#   DFIR_BUCKET       evidence bucket name
+#   DFIR_KEY_PREFIX   cases/<caseId>/memory/
+#   DFIR_AVML_KEY     S3 key of the staged avml binary (tools/...)
+#   DFIR_AVML_SHA256  expected sha256 of that binary, 64 lower-case hex
+#   DFIR_REGION       the bucket's region
+#   DFIR_INSTANCE_ID  this instance's id (names the objects)
+#   DFIR_RAM_DIR      optional, default /dev/shm: where avml and the small work files live. The default must be
+#                     tmpfs/ramfs (checked). An override is trusted to be RAM-backed: it exists for tests, which
+#                     point it at a temporary directory. Not a document parameter.
+#
+# Output: s3://BUCKET/PREFIX<instanceId>.lime (LiME image, multipart upload from stdin) and
+#         s3://BUCKET/PREFIX<instanceId>.lime.json, the sidecar
+#         {"sha256","bytes","avmlSha256","instanceId","startedAt","finishedAt"}, also printed on stdout.
+#         The image object is only completed when avml, the hash and the byte count all succeeded: on any
+#         failure the upload is killed before its end of stream, so no object (only an incomplete multipart
+#         upload, invisible and removed by the bucket's lifecycle rule) exists under the image key.
+#
+# avml: pinned to v0.11.0 (the staged binary is pinned by DFIR_AVML_SHA256). What was checked, in
+# microsoft/avml:
+#   - Cargo.toml @ 7ce3a7aa75fd65e6e51a49ab02c1e66c292e225f: version = "0.11.0" (clap 4.1 derive, elf 0.7, libc).
+#   - src/bin/avml.rs @ 768a8862acd519866ddbacea55eeb12bb3c1d065: one command, `avml [OPTIONS] <FILENAME>`
+#     (no subcommands: those came in later releases); main() = iomem::parse, Snapshot::new(filename).create().
+#   - src/snapshot.rs @ 768a8862: when the destination is exactly "/dev/stdout" and no --source is given, avml
+#     picks ONE source (/proc/kcore if usable, else /dev/crash, else /dev/mem) and fails instead of restarting
+#     from another source mid-stream (added by microsoft/avml PR #35, "when writing to /dev/stdout without
+#     specifying a source, only copy from one source"). Disk-usage checks run only with --max-disk-usage*.
+#   - src/image.rs @ abc7a444b8797b6c03861b535cb8befd37c5f85d (same Image API that snapshot.rs @ 768a8862 uses):
+#     the destination is opened write/create/truncate and only ever written sequentially (write_all; no seek on
+#     it), so a pipe works. Maintainers recommend `/dev/stdout` for streaming (issues #12, #34, #152).
+#   So: `avml /dev/stdout` with no options. No --compress (the LiME output is what Volatility reads; compressed
+#   output needs `avml-convert` first), no --source (let it pick the one source it can read to the end).
+#
+# Exit codes (exported as CAPTURE_EXIT_CODES in core/ssmDocument.ts; a test keeps both equal):
+#   code  name                    meaning
+#   0     ok                      image and sidecar uploaded
+#   10    bad-parameters          a DFIR_* input is missing or does not match its pattern; nothing was run
+#   11    not-linux               uname is not Linux, or /proc/meminfo has no MemTotal
+#   12    aws-cli-missing         no `aws` command on PATH
+#   13    avml-download-failed    s3://BUCKET/AVML_KEY could not be fetched (missing, denied, empty)
+#   14    avml-hash-mismatch      the fetched avml's sha256 differs from DFIR_AVML_SHA256; it was not run
+#   15    avml-failed             avml exited non-zero or produced no data; the image upload was aborted
+#   16    upload-failed           the image or sidecar upload failed (aws exited non-zero)
+#   17    hash-size-missing       the streamed sha256 or byte count is missing or malformed; upload aborted
+#   18    no-ram-dir              no RAM-backed work directory (DFIR_RAM_DIR unusable, /dev/shm not tmpfs)
+#   other                         an unexpected command failure (set -e), or a signal (128+n)
+set -euo pipefail
+export LC_ALL=C
+umask 077
+
+# shellcheck disable=SC2034  # the status of a normal end (see the last lines); kept for the table and the test
+readonly EXIT_OK=0
+readonly EXIT_BAD_PARAMETERS=10
+readonly EXIT_NOT_LINUX=11
+readonly EXIT_AWS_CLI_MISSING=12
+readonly EXIT_AVML_DOWNLOAD_FAILED=13
+readonly EXIT_AVML_HASH_MISMATCH=14
+readonly EXIT_AVML_FAILED=15
+readonly EXIT_UPLOAD_FAILED=16
+readonly EXIT_HASH_SIZE_MISSING=17
+readonly EXIT_NO_RAM_DIR=18
+
+# Parameter patterns: the same text as the document's allowedPattern (core/ssmDocument.ts; a test keeps them
+# equal): anchors, bracket classes, groups, alternation and counts only, read alike by bash, JavaScript and SSM.
+# None admits a quote, space, `$`, `;`, backslash or newline.
+readonly RE_BUCKET='^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$'
+readonly RE_KEY_PREFIX='^cases/[A-Za-z0-9][A-Za-z0-9._-]{0,127}/memory/$'
+readonly RE_AVML_KEY='^tools/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
+readonly RE_AVML_SHA256='^[0-9a-f]{64}$'
+readonly RE_REGION='^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$'
+readonly RE_INSTANCE_ID='^i-([0-9a-f]{8}|[0-9a-f]{17})$'
+
+readonly RE_HEX64='^[0-9a-f]{64}$'
+readonly RE_COUNT='^[0-9]+$'
+readonly RE_ISO_TIME='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+
+# One line on stderr, then the given exit code (the EXIT trap cleans up first).
+die() {
+    local code=$1
+    shift
+    printf 'capture: %s\n' "$*" >&2
+    exit "$code"
+}
+
+# Checks one input against its pattern; the message names the variable, never echoes the value (it may be
+# hostile).
+require() {
+    local name=$1 pattern=$2
+    local value=${!name-}
+    if [[ -z $value ]]; then
+        die "$EXIT_BAD_PARAMETERS" "$name is missing"
+    fi
+    if ! [[ $value =~ $pattern ]]; then
+        die "$EXIT_BAD_PARAMETERS" "$name does not match $pattern"
+    fi
+}
+
+work=""
+exec_mount=""
+aws_pid=""
+hash_pid=""
+count_pid=""
+
+# Runs on every exit. An upload still in flight is killed while this shell still holds the write end of its
+# stream (fd 9): it never sees end-of-stream, so it never completes the object with partial data.
+cleanup() {
+    local rc=$?
+    if [[ -n $aws_pid ]]; then
+        kill -TERM "$aws_pid" 2>/dev/null || true
+        wait "$aws_pid" 2>/dev/null || true
+    fi
+    local pid
+    for pid in $hash_pid $count_pid; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    if [[ -n $exec_mount ]]; then
+        umount "$exec_mount" 2>/dev/null || umount -l "$exec_mount" 2>/dev/null || true
+    fi
+    if [[ -n $work ]]; then
+        cd /
+        rm -rf -- "$work" 2>/dev/null || true
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# 1. Refuse before doing anything: parameters, platform, tools, RAM.
+require DFIR_BUCKET "$RE_BUCKET"
+require DFIR_KEY_PREFIX "$RE_KEY_PREFIX"
+require DFIR_AVML_KEY "$RE_AVML_KEY"
+require DFIR_AVML_SHA256 "$RE_AVML_SHA256"
+require DFIR_REGION "$RE_REGION"
+require DFIR_INSTANCE_ID "$RE_INSTANCE_ID"
+readonly bucket=$DFIR_BUCKET
+readonly key_prefix=$DFIR_KEY_PREFIX
+readonly avml_key=$DFIR_AVML_KEY
+readonly avml_sha256=$DFIR_AVML_SHA256
+readonly region=$DFIR_REGION
+readonly instance_id=$DFIR_INSTANCE_ID
+readonly image_key="${key_prefix}${instance_id}.lime"
+readonly sidecar_key="${image_key}.json"
+
+kernel=$(uname -s 2>/dev/null || true)
+if [[ $kernel != Linux ]]; then
+    die "$EXIT_NOT_LINUX" "not Linux (uname -s: ${kernel:-unknown}); avml captures Linux memory only"
+fi
+if ! command -v aws >/dev/null 2>&1; then
+    die "$EXIT_AWS_CLI_MISSING" "the aws CLI is not on PATH ($PATH)"
+fi
+
+ram_dir=${DFIR_RAM_DIR:-/dev/shm}
+if [[ -z ${DFIR_RAM_DIR:-} ]]; then
+    fs_type=$(stat -f -c %T "$ram_dir" 2>/dev/null || true)
+    if [[ $fs_type != tmpfs && $fs_type != ramfs ]]; then
+        die "$EXIT_NO_RAM_DIR" "$ram_dir is not RAM-backed (file system: ${fs_type:-none}); refusing to write to disk"
+    fi
+fi
+if [[ ! -d $ram_dir || ! -w $ram_dir ]]; then
+    die "$EXIT_NO_RAM_DIR" "RAM directory $ram_dir is not a writable directory"
+fi
+if ! work=$(mktemp -d "$ram_dir/dfir-capture.XXXXXXXX" 2>/dev/null); then
+    work=""
+    die "$EXIT_NO_RAM_DIR" "cannot create a work directory in $ram_dir"
+fi
+# Anything written relative to the working directory lands in RAM too (SSM starts us in its own directory on
+# disk).
+cd "$work"
+
+mem_kb=$(awk '$1 == "MemTotal:" { print $2; exit }' /proc/meminfo 2>/dev/null || true)
+if ! [[ $mem_kb =~ $RE_COUNT ]]; then
+    die "$EXIT_NOT_LINUX" "cannot read MemTotal from /proc/meminfo"
+fi
+# The LiME image holds every "System RAM" range of /proc/iomem plus 32-byte headers: a little more than MemTotal
+# (which leaves out memory the kernel reserved). --expected-size only sizes the multipart parts (at most 10,000 of
+# them), so overestimating is cheap and underestimating fails large captures: +25% + 256 MiB.
+mem_bytes=$((mem_kb * 1024))
+expected_size=$((mem_bytes + mem_bytes / 4 + 268435456))
+
+# 2. Fetch avml into RAM and check it before it ever runs.
+avml_bin="$work/avml"
+if ! aws s3 cp "s3://${bucket}/${avml_key}" "$avml_bin" --region "$region" --only-show-errors >&2; then
+    die "$EXIT_AVML_DOWNLOAD_FAILED" "cannot fetch s3://${bucket}/${avml_key}"
+fi
+if [[ ! -s $avml_bin ]]; then
+    die "$EXIT_AVML_DOWNLOAD_FAILED" "s3://${bucket}/${avml_key} is empty or missing after download"
+fi
+
+# Prints the sha256 of a file, or nothing.
+file_sha256() {
+    local line
+    line=$(sha256sum -- "$1" 2>/dev/null) || return 0
+    printf '%s' "${line%% *}"
+}
+
+actual_sha256=$(file_sha256 "$avml_bin")
+if [[ $actual_sha256 != "$avml_sha256" ]]; then
+    die "$EXIT_AVML_HASH_MISMATCH" "avml sha256 ${actual_sha256:-unreadable} differs from the pinned $avml_sha256; not running it"
+fi
+chmod 0700 "$avml_bin"
+if [[ ! -x $avml_bin ]]; then
+    # $ram_dir is mounted noexec (CIS-hardened images do this to /dev/shm): mount a small private tmpfs that
+    # allows exec inside the work directory (still RAM), copy avml there and check it again.
+    avml_bytes=$(wc -c <"$avml_bin")
+    mkdir -m 0700 "$work/exec"
+    if ! mount -t tmpfs -o "size=$((avml_bytes / 1048576 + 16))m,mode=0700,nosuid,nodev,exec" dfir-capture "$work/exec"; then
+        die "$EXIT_NO_RAM_DIR" "$ram_dir is noexec and a private tmpfs could not be mounted"
+    fi
+    exec_mount="$work/exec"
+    cp -- "$avml_bin" "$exec_mount/avml"
+    avml_bin="$exec_mount/avml"
+    chmod 0700 "$avml_bin"
+    actual_sha256=$(file_sha256 "$avml_bin")
+    if [[ $actual_sha256 != "$avml_sha256" || ! -x $avml_bin ]]; then
+        die "$EXIT_AVML_HASH_MISMATCH" "avml copy in $exec_mount is not the pinned binary or not executable"
+    fi
+fi
+
+# 3. Stream: avml -> tee -> {sha256sum, wc -c, aws s3 cp -}. Each consumer reads its own FIFO (in RAM) and runs
+# as a background job whose exit status is collected with `wait`, which process substitutions would not give.
+# This shell holds the upload FIFO's write end on fd 9 until every check passed: only then does aws see
+# end-of-stream and complete the multipart upload.
+upload_fifo="$work/upload.fifo"
+hash_fifo="$work/hash.fifo"
+count_fifo="$work/count.fifo"
+mkfifo -m 0600 "$upload_fifo" "$hash_fifo" "$count_fifo"
+
+sha256sum <"$hash_fifo" >"$work/image.sha256" &
+hash_pid=$!
+wc -c <"$count_fifo" >"$work/image.bytes" &
+count_pid=$!
+aws s3 cp - "s3://${bucket}/${image_key}" --expected-size "$expected_size" --region "$region" \
+    --only-show-errors <"$upload_fifo" >&2 &
+aws_pid=$!
+exec 9>"$upload_fifo"
+
+started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+set +e
+"$avml_bin" /dev/stdout 9>&- | tee -- "$hash_fifo" "$count_fifo" >&9
+pipe_status=("${PIPESTATUS[@]}")
+set -e
+avml_rc=${pipe_status[0]}
+tee_rc=${pipe_status[1]}
+
+# Should tee have died before opening a FIFO, its reader would wait forever in open(): a read-write open is a
+# writer that never blocks, and closing it gives that reader end-of-file. Harmless when the readers are done.
+: 1<>"$hash_fifo"
+: 1<>"$count_fifo"
+hash_rc=0
+wait "$hash_pid" || hash_rc=$?
+hash_pid=""
+count_rc=0
+wait "$count_pid" || count_rc=$?
+count_pid=""
+
+image_sha256=""
+image_bytes=""
+if [[ -f $work/image.sha256 ]]; then
+    read -r image_sha256 _ <"$work/image.sha256" || true
+fi
+if [[ -f $work/image.bytes ]]; then
+    read -r image_bytes _ <"$work/image.bytes" || true
+fi
+measured=0
+if ((hash_rc == 0 && count_rc == 0)) && [[ $image_sha256 =~ $RE_HEX64 && $image_bytes =~ $RE_COUNT ]]; then
+    measured=1
+fi
+
+if ((avml_rc == 0 && tee_rc == 0 && measured == 1)) && ((image_bytes > 0)); then
+    # Everything checked: close the stream so aws completes the upload, and wait for its verdict.
+    exec 9>&-
+    upload_rc=0
+    wait "$aws_pid" || upload_rc=$?
+    aws_pid=""
+    if ((upload_rc != 0)); then
+        die "$EXIT_UPLOAD_FAILED" "image upload to s3://${bucket}/${image_key} failed (aws exit $upload_rc)"
+    fi
+else
+    # Something failed: kill the upload before it sees end-of-stream, so no object is completed.
+    killed=0
+    if kill -TERM "$aws_pid" 2>/dev/null; then
+        killed=1
+    fi
+    upload_rc=0
+    wait "$aws_pid" || upload_rc=$?
+    aws_pid=""
+    exec 9>&-
+    if ((upload_rc != 0)) && ! ((killed == 1 && upload_rc == 143)); then
+        die "$EXIT_UPLOAD_FAILED" "image upload to s3://${bucket}/${image_key} failed (aws exit $upload_rc); avml exit $avml_rc"
+    fi
+    if ((hash_rc != 0 || count_rc != 0)); then
+        die "$EXIT_HASH_SIZE_MISSING" "hashing or counting the stream failed (sha256sum exit $hash_rc, wc exit $count_rc); upload aborted"
+    fi
+    if ((avml_rc != 0)); then
+        die "$EXIT_AVML_FAILED" "avml failed (exit $avml_rc); upload aborted"
+    fi
+    if ((tee_rc != 0)); then
+        die "$EXIT_UPLOAD_FAILED" "the stream to the upload broke (tee exit $tee_rc); upload aborted"
+    fi
+    if ((measured == 1)); then
+        die "$EXIT_AVML_FAILED" "avml produced no data; upload aborted"
+    fi
+    die "$EXIT_HASH_SIZE_MISSING" "the stream's sha256 or byte count is missing or malformed; upload aborted"
+fi
+finished_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+if ! [[ $started_at =~ $RE_ISO_TIME && $finished_at =~ $RE_ISO_TIME ]]; then
+    die "$EXIT_HASH_SIZE_MISSING" "cannot read the clock for the sidecar"
+fi
+
+# 4. The sidecar: every field was validated above, so plain printf is valid JSON.
+sidecar=$(printf '{"sha256":"%s","bytes":%s,"avmlSha256":"%s","instanceId":"%s","startedAt":"%s","finishedAt":"%s"}' \
+    "$image_sha256" "$image_bytes" "$avml_sha256" "$instance_id" "$started_at" "$finished_at")
+if ! printf '%s\n' "$sidecar" | aws s3 cp - "s3://${bucket}/${sidecar_key}" --region "$region" \
+    --content-type application/json --only-show-errors >&2; then
+    die "$EXIT_UPLOAD_FAILED" "sidecar upload to s3://${bucket}/${sidecar_key} failed (the image is uploaded)"
+fi
+# Also on stdout, for GetCommandInvocation (the object above is the record). The script's status is then
+# EXIT_OK; it has no top-level `exit` here because shellcheck 0.9.0 then misreports the EXIT trap's handler as
+# unreachable (SC2317).
+printf '%s\n' "$sidecar"
