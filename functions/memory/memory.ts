@@ -1,0 +1,382 @@
+/**
+ * Memory evidence: a preflight that says precisely why a capture cannot happen (Windows, SSM agent offline,
+ * avml not staged or not the pinned build), then one SSM command running the project's capture document, then
+ * a poll that, on success, re-hashes the uploaded image from S3 and compares it with the hash the instance
+ * computed while streaming. A known gap is a result (`status: "missing"` with a reason); only a capture that
+ * claims success but whose bytes do not check out is an error.
+ */
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+    CancelCommandCommand,
+    DescribeInstanceInformationCommand,
+    GetCommandInvocationCommand,
+    SendCommandCommand,
+    type SSMClient,
+} from "@aws-sdk/client-ssm";
+import { CAPTURE_EXIT_CODES, memoryCommandParameters, memoryObjectKeys } from "../../core/ssmDocument";
+import { casePrefix, type InstanceRecord, type MemoryEvidence, type Target } from "../../core/workflow";
+import {
+    addSeconds,
+    assertNoProblems,
+    awsErrorIs,
+    errorText,
+    isRecord,
+    log,
+    parseCaseId,
+    parseEvidenceLocation,
+    parseInstanceRecord,
+    parseTarget,
+    preview,
+    Problems,
+} from "../lib/evidence";
+import { HashMismatchError, InvalidRequestError, MemoryCaptureFailedError } from "../lib/evidenceErrors";
+import { sha256OfStream } from "../lib/hash";
+
+/** Default cap of the poll loop (MEMORY_CAP_SECONDS): 3 hours, enough to stream a large host's RAM to S3. */
+export const DEFAULT_MEMORY_CAP_SECONDS = 10_800;
+/**
+ * SendCommand's `TimeoutSeconds` is the *delivery* timeout (how long the command may wait for the agent to pick it
+ * up), not the run time; the agent was just seen Online, so 10 minutes is generous. The run time is bounded by
+ * the document itself and by the poll cap.
+ */
+export const DELIVERY_TIMEOUT_SECONDS = 600;
+/** capture.sh's exit codes by number, as kebab-case names (`14` -> `avml-hash-mismatch`), for failure reasons. */
+const EXIT_CODE_NAMES = new Map<number, string>(
+    Object.entries(CAPTURE_EXIT_CODES)
+        .filter(([, code]) => code !== 0)
+        .map(([name, code]) => [code, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]),
+);
+/** The sidecar is a few hundred bytes of JSON; anything much larger is not one. */
+const MAX_SIDECAR_BYTES = 64 * 1024;
+/** Log hashing progress this often (a multi-GiB image takes minutes). */
+const PROGRESS_EVERY_BYTES = 1024 ** 3;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Reason codes of a missing memory image (the manifest and the case reason quote them). */
+export const MEMORY_MISSING = {
+    windows: "windows: avml is Linux-only",
+    agentOffline: "ssm-agent-offline",
+    /** AVML_KEY / AVML_SHA256 not set: the deployment staged no avml (the component's default). */
+    avmlNotConfigured: "avml-not-configured",
+    avmlNotStaged: "avml-not-staged",
+    /** HeadObject answered 403: absent, or not readable (without s3:ListBucket S3 answers 403 for a missing key). */
+    avmlNotReadable: "avml-not-readable",
+    avmlHashMismatch: "avml-hash-mismatch",
+    timeout: "capture-timeout",
+    failed: "capture-failed",
+} as const;
+
+/** The capture layout (`cases/<caseId>/memory/<instanceId>.lime` and `.lime.json`), owned by core/ssmDocument.ts. */
+export { memoryObjectKeys };
+
+/** Where SSM writes the command's full stdout/stderr (GetCommandInvocation truncates them). */
+export function ssmOutputPrefix(caseId: string): string {
+    return `${casePrefix(caseId)}ssm/`;
+}
+
+/**
+ * The memory step's result. Beyond the contract's {@link MemoryEvidence}, `startedAt` records when the command
+ * was sent (the manifest's action log needs a time; the contract has no field for it).
+ */
+export type MemoryResult = MemoryEvidence & { startedAt?: string };
+
+interface MemoryEventBase {
+    caseId: string;
+    target: Target;
+    instance: InstanceRecord;
+    evidence: { bucket: string; prefix: string };
+}
+
+/** `{action: "start"}`: preflight and send the capture command. */
+export interface MemoryStartEvent extends MemoryEventBase {
+    action: "start";
+}
+
+/** `{action: "check"}`: poll the command named in `memory`. */
+export interface MemoryCheckEvent extends MemoryEventBase {
+    action: "check";
+    memory: MemoryResult;
+}
+
+export type MemoryEvent = MemoryStartEvent | MemoryCheckEvent;
+
+export interface MemorySettings {
+    /** MEMORY_DOCUMENT: name of the project's SSM Command document. */
+    documentName: string;
+    /**
+     * AVML_KEY / AVML_SHA256: the pinned avml binary in the evidence bucket, and its expected sha256 (lower-case
+     * hex). Undefined when the deployment staged none: memory is then reported missing, not an error.
+     */
+    avml?: { key: string; sha256: string };
+    /** MEMORY_CAP_SECONDS. */
+    capSeconds: number;
+    now: () => Date;
+}
+
+/** The clients the memory step needs: SSM in the instance's account, S3 in the evidence bucket's. */
+export interface MemoryClients {
+    ssm: SSMClient;
+    s3: S3Client;
+}
+
+export function parseMemoryEvent(input: unknown): MemoryEvent {
+    const problems = new Problems();
+    if (!isRecord(input)) {
+        problems.add(`event must be an object, got ${preview(input)}`);
+        assertNoProblems("memory", problems, {});
+    }
+    const event = input as Record<string, unknown>;
+    const caseId = parseCaseId(event.caseId, problems);
+    const target = parseTarget(event.target, problems);
+    const instance = parseInstanceRecord(event.instance, target, problems);
+    const evidence = parseEvidenceLocation(event.evidence, problems);
+    const context = { caseId, instanceId: target.instanceId };
+    const base = { caseId, target, instance, evidence };
+    if (event.action === "start") {
+        assertNoProblems("memory", problems, context);
+        return { action: "start", ...base };
+    }
+    if (event.action === "check") {
+        const memory = event.memory;
+        if (!isRecord(memory) || memory.status !== "started" || typeof memory.commandId !== "string" || typeof memory.deadline !== "string" || Number.isNaN(Date.parse(memory.deadline))) {
+            problems.add(`memory must be the started MemoryEvidence {status: "started", commandId, deadline}, got ${preview(memory)}`);
+        }
+        assertNoProblems("memory", problems, context);
+        return { action: "check", ...base, memory: memory as unknown as MemoryResult };
+    }
+    problems.add(`action must be "start" or "check", got ${preview(event.action)}`);
+    assertNoProblems("memory", problems, context);
+    throw new Error("unreachable");
+}
+
+/**
+ * Preflight, then send the capture command. The command's parameters hold names and hashes only — never
+ * credentials: `ListCommands` shows parameters to anyone who may list commands, and the instance writes to S3
+ * with its (swapped-in) capture instance profile, which may only read the pinned tools and write memory images
+ * and SSM output under `cases/`.
+ *
+ * Not idempotent against a Lambda-level retry after SendCommand succeeded (SSM has no client token): a second
+ * capture would write a second version of the same keys, and the poll follows the command it was given.
+ */
+export async function startMemoryCapture(clients: MemoryClients, event: MemoryStartEvent, settings: MemorySettings): Promise<MemoryResult> {
+    const { caseId, target, instance, evidence } = event;
+    const context = { caseId, instanceId: target.instanceId };
+
+    const blocker = await preflight(clients, event, settings);
+    if (blocker !== undefined || settings.avml === undefined) {
+        const reason = blocker ?? MEMORY_MISSING.avmlNotConfigured;
+        log("WARN", "memory capture not possible", { ...context, reason });
+        return { status: "missing", reason };
+    }
+
+    const now = settings.now();
+    let parameters;
+    try {
+        // Checked against the document's allowedPattern before sending: SSM would only reject them after creating
+        // the command.
+        parameters = memoryCommandParameters({
+            bucket: evidence.bucket,
+            caseId,
+            instanceId: target.instanceId,
+            avmlKey: settings.avml.key,
+            avmlSha256: settings.avml.sha256,
+            region: target.region,
+        });
+    } catch (error) {
+        throw new InvalidRequestError("memory", [errorText(error)], context);
+    }
+    const out = await clients.ssm.send(
+        new SendCommandCommand({
+            DocumentName: settings.documentName,
+            InstanceIds: [instance.instanceId],
+            Comment: `aws-dfir memory capture, case ${caseId}`.slice(0, 100),
+            Parameters: parameters,
+            OutputS3BucketName: evidence.bucket,
+            OutputS3KeyPrefix: ssmOutputPrefix(caseId),
+            TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
+        }),
+    );
+    const commandId = out.Command?.CommandId;
+    if (!commandId) throw new MemoryCaptureFailedError(context, "SendCommand returned no command id");
+    const result: MemoryResult = {
+        status: "started",
+        commandId,
+        deadline: addSeconds(now, settings.capSeconds).toISOString(),
+        startedAt: now.toISOString(),
+    };
+    log("INFO", "memory capture started", { ...context, commandId, deadline: result.deadline });
+    return result;
+}
+
+/**
+ * Why a capture cannot run, or undefined when it can. Checked in order of cost, and before anything is sent:
+ * Windows (avml is Linux-only), no avml configured, the agent's ping status, then the staged avml binary and its
+ * recorded `x-amz-meta-sha256` (the instance checks the binary's real hash again before running it; this check
+ * turns a certain failure into a precise reason).
+ */
+export async function preflight(clients: MemoryClients, event: MemoryStartEvent, settings: MemorySettings): Promise<string | undefined> {
+    if (event.instance.platform === "windows") return MEMORY_MISSING.windows;
+    if (settings.avml === undefined) return MEMORY_MISSING.avmlNotConfigured;
+
+    const info = await clients.ssm.send(
+        new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [event.target.instanceId] }] }),
+    );
+    const managed = (info.InstanceInformationList ?? []).find((i) => i.InstanceId === event.target.instanceId);
+    if (managed?.PingStatus !== "Online") return MEMORY_MISSING.agentOffline;
+
+    let staged;
+    try {
+        staged = await clients.s3.send(new HeadObjectCommand({ Bucket: event.evidence.bucket, Key: settings.avml.key }));
+    } catch (error) {
+        if (awsErrorIs(error, ["NotFound", "NoSuchKey"], 404)) return MEMORY_MISSING.avmlNotStaged;
+        if (awsErrorIs(error, ["Forbidden", "AccessDenied"], 403)) return MEMORY_MISSING.avmlNotReadable;
+        throw error;
+    }
+    const recorded = staged.Metadata?.sha256?.trim().toLowerCase();
+    if (recorded !== settings.avml.sha256) return MEMORY_MISSING.avmlHashMismatch;
+    return undefined;
+}
+
+/**
+ * One poll of the capture command. Still running -> the same evidence back (or `capture-timeout` past the
+ * deadline); failed -> missing with SSM's status detail and exit code; succeeded -> the image is hashed from S3
+ * and must match the instance's sidecar, else {@link HashMismatchError}.
+ */
+export async function checkMemoryCapture(clients: MemoryClients, event: MemoryCheckEvent, settings: MemorySettings): Promise<MemoryResult> {
+    const { caseId, target, memory } = event;
+    const context = { caseId, instanceId: target.instanceId, commandId: memory.commandId };
+    const commandId = memory.commandId as string;
+    const now = settings.now();
+    const pastDeadline = now.getTime() > Date.parse(memory.deadline as string);
+
+    let invocation;
+    try {
+        invocation = await clients.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: target.instanceId }));
+    } catch (error) {
+        // Right after SendCommand the invocation may not exist yet (eventual consistency): still pending.
+        if (!awsErrorIs(error, ["InvocationDoesNotExist"])) throw error;
+        invocation = { Status: "Pending" } as const;
+    }
+    const status = invocation.Status ?? "Pending";
+
+    if (status === "Pending" || status === "InProgress" || status === "Delayed" || status === "Cancelling") {
+        if (!pastDeadline) return memory;
+        await cancelQuietly(clients.ssm, commandId, target.instanceId, context);
+        log("WARN", "memory capture timed out", { ...context, status, deadline: memory.deadline });
+        return { ...memory, status: "missing", reason: MEMORY_MISSING.timeout };
+    }
+    if (status !== "Success") {
+        const detail = "StatusDetails" in invocation && invocation.StatusDetails ? invocation.StatusDetails : status;
+        const code = "ResponseCode" in invocation && invocation.ResponseCode !== undefined ? invocation.ResponseCode : "none";
+        const named = typeof code === "number" ? EXIT_CODE_NAMES.get(code) : undefined;
+        const reason = `${MEMORY_MISSING.failed}: ${detail} exit ${code}${named ? ` (${named})` : ""}`;
+        log("WARN", "memory capture failed", { ...context, status, reason });
+        return { ...memory, status: "missing", reason };
+    }
+
+    const verified = await verifyCapture(clients.s3, event);
+    log("INFO", "memory image verified", { ...context, object: verified.object });
+    return { ...memory, status: "captured", object: verified.object, hostSha256: verified.hostSha256 };
+}
+
+/**
+ * Reads the instance's sidecar, then streams the image from S3 through sha256 (never buffered: images are the
+ * size of the host's RAM) and compares digest and size with the sidecar.
+ */
+export async function verifyCapture(
+    s3: S3Client,
+    event: { caseId: string; target: Target; evidence: { bucket: string } },
+): Promise<{ object: NonNullable<MemoryEvidence["object"]>; hostSha256: string }> {
+    const context = { caseId: event.caseId, instanceId: event.target.instanceId };
+    const bucket = event.evidence.bucket;
+    const keys = memoryObjectKeys(event.caseId, event.target.instanceId);
+
+    const sidecar = await readSidecar(s3, bucket, keys.sidecar, context);
+
+    let image;
+    try {
+        image = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: keys.image }));
+    } catch (error) {
+        if (awsErrorIs(error, ["NoSuchKey", "NotFound"], 404) || awsErrorIs(error, ["AccessDenied", "Forbidden"], 403)) {
+            throw new MemoryCaptureFailedError(context, `image s3://${bucket}/${keys.image} not found or not readable (${errorText(error)})`, { cause: error });
+        }
+        throw error;
+    }
+    const body = image.Body as AsyncIterable<Uint8Array> | undefined;
+    if (body === undefined || typeof (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== "function") {
+        throw new MemoryCaptureFailedError(context, `image s3://${bucket}/${keys.image} has no readable body`);
+    }
+    let nextReport = PROGRESS_EVERY_BYTES;
+    const actual = await sha256OfStream(body, (bytes) => {
+        if (bytes >= nextReport) {
+            log("INFO", "hashing memory image", { ...context, key: keys.image, bytes });
+            nextReport += PROGRESS_EVERY_BYTES;
+        }
+    });
+    if (actual.sha256 !== sidecar.sha256 || (sidecar.bytes !== undefined && actual.bytes !== sidecar.bytes)) {
+        throw new HashMismatchError(context, `s3://${bucket}/${keys.image}${image.VersionId ? `?versionId=${image.VersionId}` : ""}`, sidecar, actual);
+    }
+    const object: NonNullable<MemoryEvidence["object"]> = { bucket, key: keys.image, sha256: actual.sha256, bytes: actual.bytes };
+    if (image.VersionId) object.versionId = image.VersionId;
+    return { object, hostSha256: sidecar.sha256 };
+}
+
+/** The sidecar `{sha256, bytes, ...}` the capture script wrote after streaming the image. */
+async function readSidecar(
+    s3: S3Client,
+    bucket: string,
+    key: string,
+    context: { caseId: string; instanceId: string },
+): Promise<{ sha256: string; bytes?: number }> {
+    let out;
+    try {
+        out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (error) {
+        if (awsErrorIs(error, ["NoSuchKey", "NotFound"], 404) || awsErrorIs(error, ["AccessDenied", "Forbidden"], 403)) {
+            throw new MemoryCaptureFailedError(context, `sidecar s3://${bucket}/${key} not found or not readable (${errorText(error)})`, { cause: error });
+        }
+        throw error;
+    }
+    let text: string;
+    try {
+        text = await readSmall(out.Body as AsyncIterable<Uint8Array | string> | undefined, MAX_SIDECAR_BYTES);
+    } catch (error) {
+        throw new MemoryCaptureFailedError(context, `sidecar s3://${bucket}/${key} unreadable: ${errorText(error)}`, { cause: error });
+    }
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch (error) {
+        throw new MemoryCaptureFailedError(context, `sidecar s3://${bucket}/${key} is not JSON`, { cause: error });
+    }
+    const sha256 = isRecord(parsed) && typeof parsed.sha256 === "string" ? parsed.sha256.trim().toLowerCase() : undefined;
+    if (sha256 === undefined || !SHA256_HEX.test(sha256)) {
+        throw new MemoryCaptureFailedError(context, `sidecar s3://${bucket}/${key} has no sha256 (64 hex digits)`);
+    }
+    const rawBytes = (parsed as Record<string, unknown>).bytes;
+    const bytes = typeof rawBytes === "number" ? rawBytes : typeof rawBytes === "string" && /^\d+$/.test(rawBytes) ? Number(rawBytes) : undefined;
+    return bytes === undefined ? { sha256 } : { sha256, bytes };
+}
+
+/** Reads a small body whole, refusing anything over `limit` bytes. */
+async function readSmall(body: AsyncIterable<Uint8Array | string> | undefined, limit: number): Promise<string> {
+    if (body === undefined) throw new Error("no body");
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+        const buffer = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk);
+        size += buffer.byteLength;
+        if (size > limit) throw new Error(`larger than ${limit} bytes`);
+        chunks.push(buffer);
+    }
+    return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Stops a capture that overran its cap, so avml does not keep loading the host; never fails the step. */
+async function cancelQuietly(ssm: SSMClient, commandId: string, instanceId: string, context: Record<string, unknown>): Promise<void> {
+    try {
+        await ssm.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [instanceId] }));
+    } catch (error) {
+        log("WARN", "could not cancel the overrunning capture command", { ...context, error: errorText(error) });
+    }
+}

@@ -1,0 +1,30 @@
+/**
+ * Lambda entry point of the metadata evidence branch.
+ *
+ * Event `{caseId, target, instance, evidence: {bucket, prefix}}` -> `{objects: EvidenceObject[], missing:
+ * [{item, reason}], collectedAt}` (objects under `cases/<caseId>/metadata/`: instance.json,
+ * network-interfaces.json, console-output.txt, console-screenshot.jpg). Throws MetadataCaptureFailedError when
+ * nothing could be collected, InvalidRequestError / ConfigurationError by name.
+ * Environment (read per invocation): RETENTION_DAYS (default 365).
+ */
+import { client } from "../lib/aws";
+import { addDays, errorData, hubTarget, log, logKeys, memberTarget, retentionDaysFromEnv, type InvocationContext } from "../lib/evidence";
+import { collectMetadata, parseMetadataEvent, type MetadataResult } from "./metadata";
+
+export type { MetadataEvent, MetadataResult } from "./metadata";
+
+export async function handler(event: unknown, context?: InvocationContext): Promise<MetadataResult> {
+    const keys = logKeys(event, context);
+    try {
+        const retentionDays = retentionDaysFromEnv(process.env);
+        const request = parseMetadataEvent(event);
+        const now = new Date();
+        const clients = { ec2: client("ec2", memberTarget(request.target)), s3: client("s3", hubTarget(request.target)) };
+        const result = await collectMetadata(clients, request, { retainUntil: addDays(now, retentionDays), now: () => now });
+        log("INFO", "metadata collected", { ...keys, objects: result.objects, missing: result.missing });
+        return result;
+    } catch (error) {
+        log("ERROR", "metadata evidence step failed", { ...keys, error: errorData(error) });
+        throw error;
+    }
+}

@@ -1,0 +1,46 @@
+/**
+ * Lambda entry point of the seal step.
+ *
+ * Event `{state: <the whole execution state>, executionArn, sealedAt?}` (see `SealInput` in core/manifest.ts) ->
+ * {@link SealResult} `{caseId, status, reason, manifest: {bucket, key, versionId?, sha256, mode: "COMPLIANCE",
+ * retainUntil}}`. Throws ManifestConflictError / InvalidRequestError / ConfigurationError by name.
+ * Environment (read per invocation): CASES_TABLE (required when a case opened), RETENTION_DAYS (default 365),
+ * EVIDENCE_BUCKET (only used when no case opened).
+ */
+import { ENV, type SealResult } from "../../core/workflow";
+import { client } from "../lib/aws";
+import { errorData, hubTarget, log, retentionDaysFromEnv, type InvocationContext } from "../lib/evidence";
+import { manifestSubject } from "../../core/manifest";
+import { parseSealEvent, sealCase } from "./seal";
+
+export type { SealEvent } from "./seal";
+export type { SealInput, ExecutionState, Manifest } from "../../core/manifest";
+
+export async function handler(event: unknown, context?: InvocationContext): Promise<SealResult> {
+    const keys: Record<string, string> = context?.awsRequestId ? { requestId: context.awsRequestId } : {};
+    try {
+        const retentionDays = retentionDaysFromEnv(process.env);
+        const request = parseSealEvent(event);
+        const subject = manifestSubject(request.state);
+        if (subject.caseId) keys.caseId = subject.caseId;
+        if (subject.target.instanceId) keys.instanceId = subject.target.instanceId;
+        const region = subject.target.region ?? process.env.AWS_REGION;
+        if (!region) throw new Error("no region: neither the case target, the verdict nor AWS_REGION names one");
+        const where = hubTarget({ accountId: subject.target.accountId ?? "", region, instanceId: subject.target.instanceId ?? "" });
+        const result = await sealCase(
+            { s3: client("s3", where), dynamodb: client("dynamodb", where) },
+            request,
+            {
+                retentionDays,
+                casesTable: process.env[ENV.casesTable]?.trim() || undefined,
+                evidenceBucket: process.env[ENV.evidenceBucket]?.trim() || undefined,
+                now: () => new Date(),
+            },
+        );
+        log("INFO", "case sealed", { ...keys, result });
+        return result;
+    } catch (error) {
+        log("ERROR", "seal failed", { ...keys, error: errorData(error) });
+        throw error;
+    }
+}

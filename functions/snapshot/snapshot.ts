@@ -1,0 +1,265 @@
+/**
+ * Disk evidence: one crash-consistent set of EBS snapshots of every volume of the instance (boot included),
+ * started once, then polled by the state machine's wait loop until every snapshot completes, one fails, or the
+ * cap runs out. The SDK's snapshot waiter gives up after 10 minutes, far too soon for large volumes, hence the
+ * loop in Step Functions with this function as its "check".
+ */
+import {
+    CreateSnapshotsCommand,
+    DescribeSnapshotsCommand,
+    type EC2Client,
+    type Snapshot,
+    type SnapshotInfo,
+} from "@aws-sdk/client-ec2";
+import { TAGS } from "../../core/tags";
+import type { DiskEvidence, InstanceRecord, SnapshotRecord, Target } from "../../core/workflow";
+import { addSeconds, assertNoProblems, awsErrorIs, isRecord, log, parseCaseId, parseInstanceRecord, parseTarget, preview, Problems } from "../lib/evidence";
+import { SnapshotFailedError, SnapshotTimeoutError, type FailedSnapshot } from "../lib/evidenceErrors";
+
+/** Default cap of the poll loop (SNAPSHOT_CAP_SECONDS): a day, enough for multi-TiB first snapshots. */
+export const DEFAULT_SNAPSHOT_CAP_SECONDS = 86_400;
+/** Tags set on every snapshot (besides the volume's own tags, copied): the case, the instance, what it is. */
+export const SNAPSHOT_TAGS = { caseId: TAGS.caseId, instanceId: TAGS.instanceId, evidence: TAGS.evidence } as const;
+/**
+ * EC2 is eventually consistent: a snapshot just created may be unknown to DescribeSnapshots for a short while.
+ * Within this window after the start an unknown snapshot counts as pending; after it, as failed (deleted).
+ */
+export const NOT_FOUND_GRACE_MS = 10 * 60_000;
+
+/** `{action: "start"}`: take the snapshots. `disk` is present only when a retry already has them. */
+export interface SnapshotStartEvent {
+    action: "start";
+    caseId: string;
+    target: Target;
+    instance: InstanceRecord;
+    disk?: DiskEvidence;
+}
+
+/** `{action: "check"}`: poll the snapshots named in `disk`. */
+export interface SnapshotCheckEvent {
+    action: "check";
+    caseId: string;
+    target: Target;
+    disk: DiskEvidence;
+}
+
+export type SnapshotEvent = SnapshotStartEvent | SnapshotCheckEvent;
+
+export interface SnapshotSettings {
+    /** Poll cap in seconds (deadline = start + cap). */
+    capSeconds: number;
+    /** Clock, injectable for tests. */
+    now: () => Date;
+}
+
+/** Parses an untrusted event; every problem is reported at once, before any AWS call. */
+export function parseSnapshotEvent(input: unknown): SnapshotEvent {
+    const problems = new Problems();
+    if (!isRecord(input)) {
+        problems.add(`event must be an object, got ${preview(input)}`);
+        assertNoProblems("snapshot", problems, {});
+    }
+    const event = input as Record<string, unknown>;
+    const caseId = parseCaseId(event.caseId, problems);
+    const target = parseTarget(event.target, problems);
+    const context = { caseId, instanceId: target.instanceId };
+    if (event.action === "start") {
+        const instance = parseInstanceRecord(event.instance, target, problems);
+        const disk = event.disk === undefined || event.disk === null ? undefined : parseDisk(event.disk, problems);
+        assertNoProblems("snapshot", problems, context);
+        return { action: "start", caseId, target, instance, ...(disk ? { disk } : {}) };
+    }
+    if (event.action === "check") {
+        const disk = parseDisk(event.disk, problems);
+        assertNoProblems("snapshot", problems, context);
+        return { action: "check", caseId, target, disk };
+    }
+    problems.add(`action must be "start" or "check", got ${preview(event.action)}`);
+    assertNoProblems("snapshot", problems, context);
+    throw new Error("unreachable");
+}
+
+function parseDisk(value: unknown, problems: Problems): DiskEvidence {
+    if (!isRecord(value) || !Array.isArray(value.snapshots)) {
+        problems.add(`disk must be the DiskEvidence of the start step, got ${preview(value)}`);
+        return { snapshots: [], startedAt: "", deadline: "", done: false };
+    }
+    if (value.snapshots.length === 0) problems.add("disk.snapshots is empty");
+    value.snapshots.forEach((s, i) => {
+        if (!isRecord(s) || typeof s.snapshotId !== "string" || typeof s.volumeId !== "string") {
+            problems.add(`disk.snapshots[${i}] must have snapshotId and volumeId, got ${preview(s)}`);
+        }
+    });
+    for (const field of ["startedAt", "deadline"] as const) {
+        if (typeof value[field] !== "string" || Number.isNaN(Date.parse(value[field] as string))) {
+            problems.add(`disk.${field} must be an ISO time, got ${preview(value[field])}`);
+        }
+    }
+    return value as unknown as DiskEvidence;
+}
+
+/**
+ * Starts the crash-consistent snapshot set with ONE `CreateSnapshots` call: EC2 snapshots every EBS volume of the
+ * instance at the same point in time (per-volume `CreateSnapshot` calls would not be consistent across volumes).
+ *
+ * Idempotency: `CreateSnapshots` has no client token, so a naive retry would take a second set. Two guards:
+ * - an event that already carries `disk` (the state machine re-entering the start state) is returned unchanged;
+ * - otherwise snapshots already tagged with this case and instance (a Lambda retry after EC2 accepted the first
+ *   call but before the result reached the state machine) are adopted instead of creating new ones.
+ */
+export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, settings: SnapshotSettings): Promise<DiskEvidence> {
+    const { caseId, target, instance } = event;
+    const context = { caseId, instanceId: target.instanceId };
+    if (event.disk && event.disk.snapshots.length > 0) {
+        log("INFO", "snapshots already started; not creating again", { ...context, snapshots: event.disk.snapshots.map((s) => s.snapshotId) });
+        return event.disk;
+    }
+
+    const existing = await findCaseSnapshots(ec2, caseId, target.instanceId);
+    if (existing.length > 0) {
+        const startedAt = earliest(existing.map((s) => s.StartTime)) ?? settings.now();
+        log("INFO", "adopting snapshots of an earlier attempt", { ...context, snapshots: existing.map((s) => s.SnapshotId) });
+        return {
+            snapshots: existing.map(toRecord),
+            startedAt: startedAt.toISOString(),
+            deadline: addSeconds(startedAt, settings.capSeconds).toISOString(),
+            done: false,
+        };
+    }
+
+    const now = settings.now();
+    const out = await ec2.send(
+        new CreateSnapshotsCommand({
+            InstanceSpecification: { InstanceId: target.instanceId, ExcludeBootVolume: false },
+            Description: `aws-dfir case ${caseId}: crash-consistent snapshot of ${target.instanceId}`,
+            CopyTagsFromSource: "volume",
+            TagSpecifications: [
+                {
+                    ResourceType: "snapshot",
+                    Tags: [
+                        { Key: SNAPSHOT_TAGS.caseId, Value: caseId },
+                        { Key: SNAPSHOT_TAGS.instanceId, Value: target.instanceId },
+                        { Key: SNAPSHOT_TAGS.evidence, Value: "disk" },
+                    ],
+                },
+            ],
+        }),
+    );
+    const snapshots = (out.Snapshots ?? []).map(toRecord);
+    if (snapshots.length === 0) {
+        throw new SnapshotFailedError(context, [{ snapshotId: "(none)", volumeId: "(all)", detail: "CreateSnapshots returned no snapshots (no EBS volume?)" }]);
+    }
+    const covered = new Set(snapshots.map((s) => s.volumeId));
+    const uncovered = (instance.volumes ?? []).map((v) => v.volumeId).filter((id) => !covered.has(id));
+    if (uncovered.length > 0) {
+        // Volumes attached since the case opened may differ; EC2's answer is authoritative, the gap is logged.
+        log("WARN", "recorded volumes without a snapshot", { ...context, uncovered });
+    }
+    log("INFO", "snapshots started", { ...context, snapshots });
+    return {
+        snapshots,
+        startedAt: now.toISOString(),
+        deadline: addSeconds(now, settings.capSeconds).toISOString(),
+        done: false,
+    };
+}
+
+/**
+ * Polls the snapshots and returns the updated evidence: `done` when all are `completed`. Throws
+ * {@link SnapshotFailedError} when any is in `error` (or has vanished), and {@link SnapshotTimeoutError} when some
+ * are still pending after the deadline (completion wins over the deadline: a set that completed is evidence).
+ */
+export async function checkSnapshots(ec2: EC2Client, event: SnapshotCheckEvent, settings: SnapshotSettings): Promise<DiskEvidence> {
+    const ids = event.disk.snapshots.map((s) => s.snapshotId);
+    let described: Snapshot[];
+    let notFound: string | undefined;
+    try {
+        described = await describeSnapshots(ec2, { SnapshotIds: ids });
+    } catch (error) {
+        if (!awsErrorIs(error, ["InvalidSnapshot.NotFound"])) throw error;
+        // One unknown id fails the whole call; which one is only in the message.
+        described = [];
+        notFound = error instanceof Error ? error.message : String(error);
+    }
+    return evaluateSnapshots(event, described, settings.now(), notFound);
+}
+
+/**
+ * The decision of one poll, pure: the snapshots as the event knew them, what EC2 reported now, the time.
+ * `notFoundMessage` is set when DescribeSnapshots refused the ids as unknown (then `described` is empty).
+ */
+export function evaluateSnapshots(event: SnapshotCheckEvent, described: readonly Snapshot[], now: Date, notFoundMessage?: string): DiskEvidence {
+    const context = { caseId: event.caseId, instanceId: event.target.instanceId };
+    const disk = event.disk;
+    const byId = new Map(described.map((s) => [s.SnapshotId, s]));
+    const inGrace = now.getTime() - Date.parse(disk.startedAt) < NOT_FOUND_GRACE_MS;
+    const failed: FailedSnapshot[] = [];
+
+    const snapshots: SnapshotRecord[] = disk.snapshots.map((record) => {
+        const found = byId.get(record.snapshotId);
+        if (found === undefined) {
+            if (!inGrace) {
+                failed.push({ ...pick(record), detail: notFoundMessage ? `no longer exists (${notFoundMessage})` : "no longer exists" });
+            }
+            return { ...record };
+        }
+        const updated: SnapshotRecord = { ...record, state: found.State ?? record.state };
+        if (found.Progress !== undefined) updated.progress = found.Progress;
+        if (found.State === "error") failed.push({ ...pick(record), detail: found.StateMessage || "state error" });
+        return updated;
+    });
+
+    if (failed.length > 0) throw new SnapshotFailedError(context, failed);
+    const done = snapshots.every((s) => s.state === "completed");
+    if (!done && now.getTime() > Date.parse(disk.deadline)) {
+        throw new SnapshotTimeoutError(
+            context,
+            disk.deadline,
+            snapshots.filter((s) => s.state !== "completed").map((s) => ({ ...pick(s), progress: s.progress ?? s.state })),
+        );
+    }
+    return { ...disk, snapshots, done };
+}
+
+/** Snapshots this account owns that carry the case and instance tags (filtered again here: trust, but verify). */
+async function findCaseSnapshots(ec2: EC2Client, caseId: string, instanceId: string): Promise<Snapshot[]> {
+    const found = await describeSnapshots(ec2, {
+        OwnerIds: ["self"],
+        Filters: [
+            { Name: `tag:${SNAPSHOT_TAGS.caseId}`, Values: [caseId] },
+            { Name: `tag:${SNAPSHOT_TAGS.instanceId}`, Values: [instanceId] },
+        ],
+    });
+    const tag = (s: Snapshot, key: string) => s.Tags?.find((t) => t.Key === key)?.Value;
+    return found.filter((s) => tag(s, SNAPSHOT_TAGS.caseId) === caseId && tag(s, SNAPSHOT_TAGS.instanceId) === instanceId);
+}
+
+/** Every page of DescribeSnapshots (EC2 chooses the page size; NextToken is followed to the end). */
+async function describeSnapshots(
+    ec2: EC2Client,
+    input: { SnapshotIds?: string[]; OwnerIds?: string[]; Filters?: Array<{ Name: string; Values: string[] }> },
+): Promise<Snapshot[]> {
+    const all: Snapshot[] = [];
+    let NextToken: string | undefined;
+    do {
+        const page = await ec2.send(new DescribeSnapshotsCommand({ ...input, ...(NextToken ? { NextToken } : {}) }));
+        all.push(...(page.Snapshots ?? []));
+        NextToken = page.NextToken;
+    } while (NextToken);
+    return all;
+}
+
+function toRecord(s: SnapshotInfo | Snapshot): SnapshotRecord {
+    const record: SnapshotRecord = { snapshotId: s.SnapshotId ?? "", volumeId: s.VolumeId ?? "", state: s.State ?? "pending" };
+    if (s.Progress !== undefined) record.progress = s.Progress;
+    return record;
+}
+
+function pick(s: SnapshotRecord): { snapshotId: string; volumeId: string } {
+    return { snapshotId: s.snapshotId, volumeId: s.volumeId };
+}
+
+function earliest(times: ReadonlyArray<Date | undefined>): Date | undefined {
+    const valid = times.filter((t): t is Date => t instanceof Date && !Number.isNaN(t.getTime()));
+    return valid.length === 0 ? undefined : new Date(Math.min(...valid.map((t) => t.getTime())));
+}

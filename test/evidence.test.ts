@@ -1,0 +1,638 @@
+import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import {
+    CreateSnapshotsCommand,
+    DescribeInstancesCommand,
+    DescribeNetworkInterfacesCommand,
+    DescribeSnapshotsCommand,
+    EC2Client,
+    GetConsoleOutputCommand,
+    GetConsoleScreenshotCommand,
+} from "@aws-sdk/client-ec2";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+    CancelCommandCommand,
+    DescribeInstanceInformationCommand,
+    GetCommandInvocationCommand,
+    SendCommandCommand,
+    SSMClient,
+} from "@aws-sdk/client-ssm";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
+import type { DiskEvidence, InstanceRecord, Target } from "../core/workflow";
+import { setClientCustomizer } from "../functions/lib/aws";
+import {
+    ConfigurationError,
+    HashMismatchError,
+    InvalidRequestError,
+    MemoryCaptureFailedError,
+    MetadataCaptureFailedError,
+    SnapshotFailedError,
+    SnapshotTimeoutError,
+} from "../functions/lib/evidenceErrors";
+import { sha256OfStream } from "../functions/lib/hash";
+import { handler as memoryHandler } from "../functions/memory/index";
+import { memoryObjectKeys, type MemoryResult } from "../functions/memory/memory";
+import { handler as metadataHandler } from "../functions/metadata/index";
+import { handler as snapshotHandler } from "../functions/snapshot/index";
+
+const INSTANCE_ID = "i-0123456789abcdef0";
+const CASE_ID = `${INSTANCE_ID}-0a1b2c3d4e5f`;
+const BUCKET = "dfir-evidence-123456789012-us-east-1";
+const TARGET: Target = { accountId: "123456789012", region: "us-east-1", instanceId: INSTANCE_ID };
+const AVML_SHA256 = "a".repeat(64);
+const MIB = 1024 * 1024;
+
+const BASE_INSTANCE: InstanceRecord = {
+    instanceId: INSTANCE_ID,
+    state: "running",
+    platform: "linux",
+    vpcId: "vpc-0a1b2c3d4e5f60718",
+    networkInterfaces: [{ networkInterfaceId: "eni-0000000000000000a", groups: ["sg-0111111111111111a"], deviceIndex: 0, ipv6Addresses: [] }],
+    volumes: [
+        { volumeId: "vol-0000000000000000r", deviceName: "/dev/xvda", deleteOnTermination: true, root: true },
+        { volumeId: "vol-0000000000000000d", deviceName: "/dev/xvdb", deleteOnTermination: false, root: false },
+    ],
+    tags: { Name: "web-1" },
+    disableApiTermination: false,
+    disableApiStop: false,
+    shutdownBehavior: "stop",
+};
+
+const instance = (): InstanceRecord => structuredClone(BASE_INSTANCE);
+const evidence = () => ({ bucket: BUCKET, prefix: `cases/${CASE_ID}/` });
+
+/** Strict mocks: any command without a behaviour defined by the test rejects, naming the command. */
+function strict<T extends AwsClientStub<any>>(mock: T): T {
+    mock.onAnyCommand().callsFake((input: unknown) => {
+        throw new Error(`Mock not implemented: ${JSON.stringify(input)}`);
+    });
+    return mock;
+}
+
+function awsError(name: string, status: number, message = name): Error {
+    return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+}
+
+/** Runs fn with the environment variables set (and the others of the list removed), restoring them after. */
+async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+    const saved: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(vars)) {
+        saved[k] = process.env[k];
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+    try {
+        return await fn();
+    } finally {
+        for (const [k, v] of Object.entries(saved)) {
+            if (v === undefined) delete process.env[k];
+            else process.env[k] = v;
+        }
+    }
+}
+
+/** Deterministic bytes, served in chunks of `chunk` bytes (a real stream, never one buffer). */
+function generatedStream(total: number, chunk = 64 * 1024): { stream: Readable; sha256: string } {
+    const hash = createHash("sha256");
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset < total; offset += chunk) {
+        const size = Math.min(chunk, total - offset);
+        const b = Buffer.alloc(size);
+        for (let i = 0; i < size; i++) b[i] = (offset + i) * 31 % 251;
+        hash.update(b);
+        chunks.push(b);
+    }
+    return { stream: Readable.from(chunks, { objectMode: false }), sha256: hash.digest("hex") };
+}
+
+let logs: string[];
+const realLog = console.log;
+
+beforeEach(() => {
+    setClientCustomizer(undefined);
+    logs = [];
+    console.log = (line: unknown) => {
+        logs.push(String(line));
+    };
+});
+afterEach(() => {
+    console.log = realLog;
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe("sha256OfStream", () => {
+    it("hashes a 5 MiB stream chunk by chunk, equal to node:crypto over the same bytes, with progress", async () => {
+        const { stream, sha256 } = generatedStream(5 * MIB);
+        const progress: number[] = [];
+        const digest = await sha256OfStream(stream, (n) => progress.push(n));
+        assert.deepEqual(digest, { sha256, bytes: 5 * MIB });
+        assert.ok(progress.length > 40, `reported per chunk as bytes flowed (${progress.length} reports)`);
+        assert.ok(progress.every((n, i) => i === 0 || n > progress[i - 1]));
+        assert.equal(progress.at(-1), 5 * MIB);
+    });
+
+    it("hashes an empty stream to the empty-input digest", async () => {
+        assert.deepEqual(await sha256OfStream(Readable.from([])), {
+            sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            bytes: 0,
+        });
+    });
+
+    it("refuses string chunks (an encoding set on the stream would hash other bytes)", async () => {
+        await assert.rejects(sha256OfStream(Readable.from(["text"])), TypeError);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe("snapshot handler", () => {
+    let ec2: AwsClientStub<EC2Client>;
+    beforeEach(() => {
+        ec2 = strict(mockClient(EC2Client));
+    });
+    afterEach(() => ec2.restore());
+
+    const startEvent = () => ({ action: "start", caseId: CASE_ID, target: { ...TARGET }, instance: instance(), evidence: evidence() });
+    const created = [
+        { SnapshotId: "snap-0000000000000000r", VolumeId: "vol-0000000000000000r", State: "pending", Progress: "" },
+        { SnapshotId: "snap-0000000000000000d", VolumeId: "vol-0000000000000000d", State: "pending", Progress: "" },
+    ] as const;
+
+    it("takes ONE crash-consistent CreateSnapshots of every volume, boot included, tagged with case and instance", async () => {
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        const before = Date.now();
+        const disk = await withEnv({ SNAPSHOT_CAP_SECONDS: undefined }, () => snapshotHandler(startEvent()));
+
+        const calls = ec2.commandCalls(CreateSnapshotsCommand);
+        assert.equal(calls.length, 1);
+        const input = calls[0].args[0].input;
+        assert.deepEqual(input.InstanceSpecification, { InstanceId: INSTANCE_ID, ExcludeBootVolume: false });
+        assert.equal(input.CopyTagsFromSource, "volume");
+        assert.deepEqual(input.TagSpecifications, [
+            {
+                ResourceType: "snapshot",
+                Tags: [
+                    { Key: "dfir:case-id", Value: CASE_ID },
+                    { Key: "dfir:instance-id", Value: INSTANCE_ID },
+                    { Key: "dfir:evidence", Value: "disk" },
+                ],
+            },
+        ]);
+        assert.equal((input.InstanceSpecification as Record<string, unknown>).ExcludeDataVolumeIds, undefined);
+
+        assert.deepEqual(disk.snapshots.map((s) => s.volumeId), ["vol-0000000000000000r", "vol-0000000000000000d"]);
+        assert.equal(disk.done, false);
+        const started = Date.parse(disk.startedAt);
+        assert.ok(started >= before - 1 && started <= Date.now());
+        assert.equal(Date.parse(disk.deadline) - started, 86_400_000, "default cap 86400 s");
+    });
+
+    it("reads SNAPSHOT_CAP_SECONDS per invocation", async () => {
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        const a = await withEnv({ SNAPSHOT_CAP_SECONDS: "600" }, () => snapshotHandler(startEvent()));
+        const b = await withEnv({ SNAPSHOT_CAP_SECONDS: "7200" }, () => snapshotHandler(startEvent()));
+        assert.equal(Date.parse(a.deadline) - Date.parse(a.startedAt), 600_000);
+        assert.equal(Date.parse(b.deadline) - Date.parse(b.startedAt), 7_200_000);
+        await assert.rejects(
+            withEnv({ SNAPSHOT_CAP_SECONDS: "soon" }, () => snapshotHandler(startEvent())),
+            (e: unknown) => e instanceof ConfigurationError && e.name === "ConfigurationError" && /SNAPSHOT_CAP_SECONDS/.test(e.message),
+        );
+    });
+
+    it("does not create again when the event already carries snapshots (state machine retry)", async () => {
+        const disk: DiskEvidence = {
+            snapshots: [{ snapshotId: "snap-1", volumeId: "vol-1", state: "pending" }],
+            startedAt: "2025-01-01T00:00:00.000Z",
+            deadline: "2025-01-02T00:00:00.000Z",
+            done: false,
+        };
+        const out = await snapshotHandler({ ...startEvent(), disk });
+        assert.deepEqual(out, disk);
+        assert.equal(ec2.calls().length, 0);
+    });
+
+    it("adopts snapshots already tagged for this case and instance (Lambda retry after EC2 accepted the call)", async () => {
+        const tags = [
+            { Key: "dfir:case-id", Value: CASE_ID },
+            { Key: "dfir:instance-id", Value: INSTANCE_ID },
+        ];
+        ec2.on(DescribeSnapshotsCommand).resolves({
+            Snapshots: [
+                { ...created[0], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: tags },
+                { ...created[1], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: tags },
+            ],
+        });
+        const disk = await withEnv({ SNAPSHOT_CAP_SECONDS: "3600" }, () => snapshotHandler(startEvent()));
+        assert.equal(ec2.commandCalls(CreateSnapshotsCommand).length, 0);
+        const lookup = ec2.commandCalls(DescribeSnapshotsCommand)[0].args[0].input;
+        assert.deepEqual(lookup.OwnerIds, ["self"]);
+        assert.deepEqual(lookup.Filters, [
+            { Name: "tag:dfir:case-id", Values: [CASE_ID] },
+            { Name: "tag:dfir:instance-id", Values: [INSTANCE_ID] },
+        ]);
+        assert.deepEqual(disk.snapshots.map((s) => s.snapshotId), created.map((s) => s.SnapshotId));
+        assert.equal(disk.startedAt, "2025-01-01T00:00:05.000Z");
+        assert.equal(disk.deadline, "2025-01-01T01:00:05.000Z");
+    });
+
+    it("refuses a malformed event before any AWS call", async () => {
+        await assert.rejects(
+            snapshotHandler({ action: "start", caseId: "a/b", target: { ...TARGET, instanceId: "i-xyz" }, instance: instance() }),
+            (e: unknown) => e instanceof InvalidRequestError && e.problems.length >= 2,
+        );
+        await assert.rejects(snapshotHandler({ action: "poke", caseId: CASE_ID, target: TARGET }), InvalidRequestError);
+        assert.equal(ec2.calls().length, 0);
+    });
+
+    describe("check", () => {
+        const NOW = Date.now();
+        const disk = (overrides: Partial<DiskEvidence> = {}): DiskEvidence => ({
+            snapshots: created.map((s) => ({ snapshotId: s.SnapshotId, volumeId: s.VolumeId, state: "pending", progress: "" })),
+            startedAt: new Date(NOW - 60 * 60_000).toISOString(),
+            deadline: new Date(NOW + 60 * 60_000).toISOString(),
+            done: false,
+            ...overrides,
+        });
+        const checkEvent = (d: DiskEvidence) => ({ action: "check", caseId: CASE_ID, target: { ...TARGET }, instance: instance(), evidence: evidence(), disk: d });
+
+        it("returns pending snapshots with their progress, not done; paginates DescribeSnapshots", async () => {
+            ec2.on(DescribeSnapshotsCommand, { NextToken: undefined }).resolves({
+                Snapshots: [{ ...created[0], State: "completed", Progress: "100%" }],
+                NextToken: "page-2",
+            });
+            ec2.on(DescribeSnapshotsCommand, { NextToken: "page-2" }).resolves({ Snapshots: [{ ...created[1], State: "pending", Progress: "42%" }] });
+            const out = await snapshotHandler(checkEvent(disk()));
+            assert.equal(out.done, false);
+            assert.deepEqual(out.snapshots.map((s) => [s.state, s.progress]), [["completed", "100%"], ["pending", "42%"]]);
+            const calls = ec2.commandCalls(DescribeSnapshotsCommand);
+            assert.equal(calls.length, 2);
+            assert.deepEqual(calls[0].args[0].input.SnapshotIds, created.map((s) => s.SnapshotId));
+        });
+
+        it("is done when every snapshot is completed (even past the deadline)", async () => {
+            ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, State: "completed", Progress: "100%" })) });
+            const out = await snapshotHandler(checkEvent(disk({ deadline: new Date(NOW - 1000).toISOString() })));
+            assert.equal(out.done, true);
+            assert.ok(out.snapshots.every((s) => s.state === "completed"));
+        });
+
+        it("throws SnapshotFailedError naming the snapshot, its volume and EC2's message on state error", async () => {
+            ec2.on(DescribeSnapshotsCommand).resolves({
+                Snapshots: [
+                    { ...created[0], State: "completed" },
+                    { ...created[1], State: "error", StateMessage: "Internal error" },
+                ],
+            });
+            await assert.rejects(snapshotHandler(checkEvent(disk())), (e: unknown) => {
+                assert.ok(e instanceof SnapshotFailedError);
+                assert.equal(e.name, "SnapshotFailedError");
+                assert.match(e.message, /snap-0000000000000000d of vol-0000000000000000d: Internal error/);
+                assert.doesNotMatch(e.message, /snap-0000000000000000r/);
+                return true;
+            });
+        });
+
+        it("throws SnapshotTimeoutError naming pending snapshots with progress past the deadline", async () => {
+            ec2.on(DescribeSnapshotsCommand).resolves({
+                Snapshots: [
+                    { ...created[0], State: "completed", Progress: "100%" },
+                    { ...created[1], State: "pending", Progress: "37%" },
+                ],
+            });
+            const deadline = new Date(NOW - 1000).toISOString();
+            await assert.rejects(snapshotHandler(checkEvent(disk({ deadline }))), (e: unknown) => {
+                assert.ok(e instanceof SnapshotTimeoutError);
+                assert.equal(e.name, "SnapshotTimeoutError");
+                assert.match(e.message, /snap-0000000000000000d of vol-0000000000000000d at 37%/);
+                assert.ok(e.message.includes(deadline));
+                return true;
+            });
+        });
+
+        it("treats an unknown snapshot as pending shortly after the start (eventual consistency), as failed later", async () => {
+            ec2.on(DescribeSnapshotsCommand).rejects(awsError("InvalidSnapshot.NotFound", 400, "The snapshot 'snap-0000000000000000d' does not exist."));
+            const fresh = await snapshotHandler(checkEvent(disk({ startedAt: new Date(NOW - 30_000).toISOString() })));
+            assert.equal(fresh.done, false);
+            await assert.rejects(snapshotHandler(checkEvent(disk())), (e: unknown) => e instanceof SnapshotFailedError && /no longer exists/.test(e.message));
+        });
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe("memory handler", () => {
+    let ssm: AwsClientStub<SSMClient>;
+    let s3: AwsClientStub<S3Client>;
+    const ENVIRONMENT = {
+        MEMORY_DOCUMENT: "aws-dfir-memory-capture",
+        AVML_KEY: "tools/avml-v0.11.0",
+        AVML_SHA256: AVML_SHA256,
+        MEMORY_CAP_SECONDS: "1800",
+    };
+    const keys = memoryObjectKeys(CASE_ID, INSTANCE_ID);
+
+    beforeEach(() => {
+        ssm = strict(mockClient(SSMClient));
+        s3 = strict(mockClient(S3Client));
+    });
+    afterEach(() => {
+        ssm.restore();
+        s3.restore();
+    });
+
+    const startEvent = (record = instance()) => ({ action: "start", caseId: CASE_ID, target: { ...TARGET }, instance: record, evidence: evidence() });
+    const online = () => ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: "Online" }] });
+    const staged = (sha256 = AVML_SHA256) => s3.on(HeadObjectCommand).resolves({ Metadata: { sha256 } });
+    const start = (event = startEvent(), env: Record<string, string | undefined> = ENVIRONMENT) => withEnv(env, () => memoryHandler(event));
+
+    it("uses the capture layout cases/<caseId>/memory/<instanceId>.lime(.json)", () => {
+        assert.deepEqual(keys, {
+            prefix: `cases/${CASE_ID}/memory/`,
+            image: `cases/${CASE_ID}/memory/${INSTANCE_ID}.lime`,
+            sidecar: `cases/${CASE_ID}/memory/${INSTANCE_ID}.lime.json`,
+        });
+    });
+
+    describe("preflight", () => {
+        it("Windows: missing, no call made", async () => {
+            const out = await start(startEvent({ ...instance(), platform: "windows" }));
+            assert.deepEqual(out, { status: "missing", reason: "windows: avml is Linux-only" });
+            assert.equal(ssm.calls().length + s3.calls().length, 0);
+        });
+
+        it("no avml configured (AVML_KEY/AVML_SHA256 unset): missing avml-not-configured", async () => {
+            const out = await start(startEvent(), { ...ENVIRONMENT, AVML_KEY: undefined, AVML_SHA256: undefined });
+            assert.deepEqual(out, { status: "missing", reason: "avml-not-configured" });
+            assert.equal(ssm.calls().length + s3.calls().length, 0);
+        });
+
+        it("SSM agent not Online (or not managed at all): missing ssm-agent-offline", async () => {
+            ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: "ConnectionLost" }] });
+            assert.deepEqual(await start(), { status: "missing", reason: "ssm-agent-offline" });
+            const filter = ssm.commandCalls(DescribeInstanceInformationCommand)[0].args[0].input.Filters;
+            assert.deepEqual(filter, [{ Key: "InstanceIds", Values: [INSTANCE_ID] }]);
+
+            ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
+            assert.deepEqual(await start(), { status: "missing", reason: "ssm-agent-offline" });
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 0);
+        });
+
+        it("avml not staged in the evidence bucket: missing avml-not-staged", async () => {
+            online();
+            s3.on(HeadObjectCommand).rejects(awsError("NotFound", 404));
+            assert.deepEqual(await start(), { status: "missing", reason: "avml-not-staged" });
+            assert.deepEqual(s3.commandCalls(HeadObjectCommand)[0].args[0].input, { Bucket: BUCKET, Key: "tools/avml-v0.11.0" });
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 0);
+        });
+
+        it("staged avml whose recorded sha256 differs from AVML_SHA256: missing avml-hash-mismatch", async () => {
+            online();
+            staged("b".repeat(64));
+            assert.deepEqual(await start(), { status: "missing", reason: "avml-hash-mismatch" });
+            s3.on(HeadObjectCommand).resolves({ Metadata: {} });
+            assert.deepEqual(await start(), { status: "missing", reason: "avml-hash-mismatch" });
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 0);
+        });
+    });
+
+    it("sends the project's document with names and hashes only, output to the case's ssm/ prefix", async () => {
+        online();
+        staged(AVML_SHA256.toUpperCase());
+        ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-0001" } });
+        const before = Date.now();
+        const out = await start();
+
+        assert.equal(out.status, "started");
+        assert.equal(out.commandId, "cmd-0001");
+        assert.equal(Date.parse(out.deadline as string) - Date.parse(out.startedAt as string), 1_800_000);
+        assert.ok(Date.parse(out.startedAt as string) >= before - 1);
+
+        const input = ssm.commandCalls(SendCommandCommand)[0].args[0].input;
+        assert.equal(input.DocumentName, "aws-dfir-memory-capture");
+        assert.deepEqual(input.InstanceIds, [INSTANCE_ID]);
+        assert.deepEqual(input.Parameters, {
+            Bucket: [BUCKET],
+            KeyPrefix: [`cases/${CASE_ID}/memory/`],
+            AvmlKey: ["tools/avml-v0.11.0"],
+            AvmlSha256: [AVML_SHA256],
+            Region: ["us-east-1"],
+            InstanceId: [INSTANCE_ID],
+        });
+        assert.equal(input.OutputS3BucketName, BUCKET);
+        assert.equal(input.OutputS3KeyPrefix, `cases/${CASE_ID}/ssm/`);
+        assert.ok(typeof input.TimeoutSeconds === "number" && input.TimeoutSeconds >= 30);
+
+        // No credentials anywhere in the command: no key ids, no secret-looking values, no credential-ish names.
+        const text = JSON.stringify(input);
+        assert.doesNotMatch(text, /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/);
+        assert.doesNotMatch(text, /secret|session.?token|password|credential|accesskey/i);
+        for (const value of Object.values(input.Parameters ?? {}).flat()) {
+            assert.ok(value === AVML_SHA256 || !/^[A-Za-z0-9/+=]{40,}$/.test(value), `secret-looking parameter value ${value}`);
+        }
+    });
+
+    it("names the missing variable when MEMORY_DOCUMENT is unset or AVML_SHA256 is malformed", async () => {
+        await assert.rejects(start(startEvent(), { ...ENVIRONMENT, MEMORY_DOCUMENT: undefined }), (e: unknown) => e instanceof ConfigurationError && e.variable === "MEMORY_DOCUMENT");
+        await assert.rejects(start(startEvent(), { ...ENVIRONMENT, AVML_SHA256: "abc" }), (e: unknown) => e instanceof ConfigurationError && e.variable === "AVML_SHA256");
+        await assert.rejects(start(startEvent(), { ...ENVIRONMENT, AVML_KEY: undefined }), (e: unknown) => e instanceof ConfigurationError && e.variable === "AVML_KEY");
+        await assert.rejects(start(startEvent(), { ...ENVIRONMENT, AVML_KEY: "avml; rm -rf /" }), (e: unknown) => e instanceof ConfigurationError && e.variable === "AVML_KEY");
+        assert.equal(ssm.calls().length + s3.calls().length, 0);
+    });
+
+    it("refuses a parameter the capture document would reject, before sending", async () => {
+        online();
+        staged();
+        const event = { ...startEvent(), evidence: { bucket: "Bad_Bucket", prefix: "" } };
+        await assert.rejects(start(event), (e: unknown) => e instanceof InvalidRequestError && /Bucket/.test(e.message));
+        assert.equal(ssm.commandCalls(SendCommandCommand).length, 0);
+    });
+
+    describe("check", () => {
+        const started = (deadline = new Date(Date.now() + 3_600_000).toISOString()): MemoryResult => ({
+            status: "started",
+            commandId: "cmd-0001",
+            deadline,
+            startedAt: new Date(Date.now() - 60_000).toISOString(),
+        });
+        const check = (memory: MemoryResult) =>
+            withEnv(ENVIRONMENT, () => memoryHandler({ ...startEvent(), action: "check", memory }));
+
+        it("while the command runs, returns the same memory back", async () => {
+            for (const status of ["Pending", "InProgress", "Delayed"] as const) {
+                ssm.on(GetCommandInvocationCommand).resolves({ Status: status });
+                const memory = started();
+                assert.deepEqual(await check(memory), memory);
+            }
+            assert.deepEqual(ssm.commandCalls(GetCommandInvocationCommand)[0].args[0].input, { CommandId: "cmd-0001", InstanceId: INSTANCE_ID });
+        });
+
+        it("an invocation SSM does not know yet is still pending", async () => {
+            ssm.on(GetCommandInvocationCommand).rejects(awsError("InvocationDoesNotExist", 400));
+            const memory = started();
+            assert.deepEqual(await check(memory), memory);
+        });
+
+        it("past the deadline: missing capture-timeout, and the command is cancelled", async () => {
+            ssm.on(GetCommandInvocationCommand).resolves({ Status: "InProgress" });
+            ssm.on(CancelCommandCommand).resolves({});
+            const out = await check(started(new Date(Date.now() - 1000).toISOString()));
+            assert.equal(out.status, "missing");
+            assert.equal(out.reason, "capture-timeout");
+            assert.equal(out.commandId, "cmd-0001");
+            assert.equal(ssm.commandCalls(CancelCommandCommand).length, 1);
+        });
+
+        it("a failed command: missing capture-failed with SSM's status detail and the exit code", async () => {
+            ssm.on(GetCommandInvocationCommand).resolves({ Status: "Failed", StatusDetails: "Failed", ResponseCode: 14 });
+            const out = await check(started());
+            assert.equal(out.status, "missing");
+            assert.equal(out.reason, "capture-failed: Failed exit 14 (avml-hash-mismatch)");
+            ssm.on(GetCommandInvocationCommand).resolves({ Status: "TimedOut", StatusDetails: "DeliveryTimedOut", ResponseCode: -1 });
+            assert.equal((await check(started())).reason, "capture-failed: DeliveryTimedOut exit -1");
+        });
+
+        describe("success", () => {
+            const serve = (image: Readable, sidecar: unknown) => {
+                ssm.on(GetCommandInvocationCommand).resolves({ Status: "Success", StatusDetails: "Success", ResponseCode: 0 });
+                s3.on(GetObjectCommand, { Bucket: BUCKET, Key: keys.sidecar }).resolves({ Body: Readable.from([Buffer.from(JSON.stringify(sidecar))]) as never });
+                s3.on(GetObjectCommand, { Bucket: BUCKET, Key: keys.image }).resolves({ Body: image as never, VersionId: "v-image-1" });
+            };
+
+            it("streams the image through sha256 and returns it captured when it matches the sidecar", async () => {
+                const { stream, sha256 } = generatedStream(5 * MIB);
+                serve(stream, { sha256, bytes: 5 * MIB, avmlSha256: AVML_SHA256, instanceId: INSTANCE_ID });
+                const out = await check(started());
+                assert.equal(out.status, "captured");
+                assert.deepEqual(out.object, { bucket: BUCKET, key: keys.image, versionId: "v-image-1", sha256, bytes: 5 * MIB });
+                assert.equal(out.hostSha256, sha256);
+                assert.equal(out.commandId, "cmd-0001");
+                assert.ok(stream.readableEnded, "the image was consumed as a stream");
+            });
+
+            it("throws HashMismatchError with both hashes when the bytes differ from what the host hashed", async () => {
+                const { stream, sha256 } = generatedStream(MIB);
+                const claimed = "c".repeat(64);
+                serve(stream, { sha256: claimed, bytes: MIB });
+                await assert.rejects(check(started()), (e: unknown) => {
+                    assert.ok(e instanceof HashMismatchError);
+                    assert.equal(e.name, "HashMismatchError");
+                    assert.ok(e.message.includes(claimed) && e.message.includes(sha256), e.message);
+                    return true;
+                });
+            });
+
+            it("throws HashMismatchError when the size differs even with the same hash claimed", async () => {
+                const { stream, sha256 } = generatedStream(MIB);
+                serve(stream, { sha256, bytes: MIB + 1 });
+                await assert.rejects(check(started()), HashMismatchError);
+            });
+
+            it("a success without a sidecar is MemoryCaptureFailedError", async () => {
+                ssm.on(GetCommandInvocationCommand).resolves({ Status: "Success", ResponseCode: 0 });
+                s3.on(GetObjectCommand).rejects(awsError("NoSuchKey", 404));
+                await assert.rejects(check(started()), (e: unknown) => e instanceof MemoryCaptureFailedError && e.message.includes(keys.sidecar));
+            });
+        });
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe("metadata handler", () => {
+    let ec2: AwsClientStub<EC2Client>;
+    let s3: AwsClientStub<S3Client>;
+    const CONSOLE = "Linux version 6.1\nlogin: ";
+    const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
+
+    beforeEach(() => {
+        ec2 = strict(mockClient(EC2Client));
+        s3 = strict(mockClient(S3Client));
+        s3.on(PutObjectCommand).callsFake((input: { Key: string }) => ({ VersionId: `v-${input.Key.split("/").pop()}` }));
+        ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, LaunchTime: new Date("2025-01-01T00:00:00Z") }] }] });
+        ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [{ NetworkInterfaceId: "eni-0000000000000000a" }] });
+        ec2.on(GetConsoleOutputCommand).resolves({ Output: Buffer.from(CONSOLE).toString("base64") });
+        ec2.on(GetConsoleScreenshotCommand).resolves({ ImageData: JPEG.toString("base64") });
+    });
+    afterEach(() => {
+        ec2.restore();
+        s3.restore();
+    });
+
+    const event = () => ({ caseId: CASE_ID, target: { ...TARGET }, instance: instance(), evidence: evidence() });
+    const run = (days = "30") => withEnv({ RETENTION_DAYS: days }, () => metadataHandler(event()));
+    const prefix = `cases/${CASE_ID}/metadata/`;
+    const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+
+    it("stores the four items under Object Lock COMPLIANCE with their sha256 and size", async () => {
+        const before = Date.now();
+        const out = await run("30");
+        assert.deepEqual(out.missing, []);
+        assert.deepEqual(out.objects.map((o) => o.key).sort(), [
+            `${prefix}console-output.txt`,
+            `${prefix}console-screenshot.jpg`,
+            `${prefix}instance.json`,
+            `${prefix}network-interfaces.json`,
+        ]);
+        const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+        assert.equal(puts.length, 4);
+        for (const put of puts) {
+            assert.equal(put.Bucket, BUCKET);
+            assert.equal(put.ObjectLockMode, "COMPLIANCE");
+            const until = (put.ObjectLockRetainUntilDate as Date).getTime();
+            assert.ok(until >= before + 30 * 86_400_000 && until <= Date.now() + 30 * 86_400_000);
+            assert.equal(put.ChecksumAlgorithm, "SHA256");
+            const body = Buffer.from(put.Body as Uint8Array);
+            assert.equal(put.ChecksumSHA256, createHash("sha256").update(body).digest("base64"));
+            const object = out.objects.find((o) => o.key === put.Key);
+            assert.ok(object);
+            assert.deepEqual(object, { bucket: BUCKET, key: put.Key, versionId: `v-${(put.Key as string).split("/").pop()}`, sha256: sha(body), bytes: body.length });
+            assert.equal(put.Metadata?.sha256, sha(body));
+        }
+        const consolePut = puts.find((p) => p.Key?.endsWith("console-output.txt"));
+        assert.equal(Buffer.from(consolePut?.Body as Uint8Array).toString("utf8"), CONSOLE, "console output is decoded from base64");
+        const shot = puts.find((p) => p.Key?.endsWith(".jpg"));
+        assert.deepEqual(Buffer.from(shot?.Body as Uint8Array), JPEG);
+        const described = JSON.parse(Buffer.from(puts.find((p) => p.Key?.endsWith("instance.json"))?.Body as Uint8Array).toString("utf8"));
+        assert.equal(described.Reservations[0].Instances[0].InstanceId, INSTANCE_ID);
+        assert.equal(described.$metadata, undefined);
+
+        assert.deepEqual(ec2.commandCalls(DescribeNetworkInterfacesCommand)[0].args[0].input.Filters, [{ Name: "attachment.instance-id", Values: [INSTANCE_ID] }]);
+        assert.deepEqual(ec2.commandCalls(GetConsoleOutputCommand)[0].args[0].input, { InstanceId: INSTANCE_ID, Latest: true });
+    });
+
+    it("records a failed item as missing with the reason and keeps the rest", async () => {
+        ec2.on(GetConsoleScreenshotCommand).rejects(awsError("UnsupportedOperation", 400, "This instance type does not support screenshots"));
+        ec2.on(GetConsoleOutputCommand).resolves({});
+        const out = await run();
+        assert.deepEqual(out.missing, [
+            { item: "console-output", reason: "no console output available" },
+            { item: "console-screenshot", reason: "UnsupportedOperation: This instance type does not support screenshots" },
+        ]);
+        assert.equal(out.objects.length, 2);
+        assert.equal(s3.commandCalls(PutObjectCommand).length, 2);
+    });
+
+    it("an item whose upload fails is missing too", async () => {
+        s3.on(PutObjectCommand, { Key: `${prefix}instance.json` }).rejects(awsError("AccessDenied", 403, "denied"));
+        const out = await run();
+        assert.deepEqual(out.missing, [{ item: "instance", reason: "AccessDenied: denied" }]);
+        assert.equal(out.objects.length, 3);
+    });
+
+    it("fails the step only when nothing at all was collected", async () => {
+        ec2.on(DescribeInstancesCommand).rejects(awsError("UnauthorizedOperation", 403));
+        ec2.on(DescribeNetworkInterfacesCommand).rejects(awsError("UnauthorizedOperation", 403));
+        ec2.on(GetConsoleOutputCommand).rejects(awsError("UnauthorizedOperation", 403));
+        ec2.on(GetConsoleScreenshotCommand).rejects(awsError("UnauthorizedOperation", 403));
+        await assert.rejects(run(), (e: unknown) => e instanceof MetadataCaptureFailedError && e.missing.length === 4 && e.name === "MetadataCaptureFailedError");
+    });
+
+    it("reads RETENTION_DAYS per invocation", async () => {
+        await run("1");
+        await run("10");
+        const until = s3.commandCalls(PutObjectCommand).map((c) => (c.args[0].input.ObjectLockRetainUntilDate as Date).getTime());
+        const days = (ms: number) => Math.round((ms - Date.now()) / 86_400_000);
+        assert.deepEqual([...new Set(until.slice(0, 4).map(days))], [1]);
+        assert.deepEqual([...new Set(until.slice(4).map(days))], [10]);
+    });
+});
