@@ -1,623 +1,1131 @@
 import { strict as assert } from "node:assert";
 import {
-  CreateTagsCommand,
-  DescribeInstancesCommand,
-  EC2Client,
-  EC2ServiceException,
-  ModifyNetworkInterfaceAttributeCommand,
-  type Instance,
-  type InstanceNetworkInterface,
-} from "@aws-sdk/client-ec2";
-import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
-import { containInstance, type ContainRequest, type ContainSettings } from "../functions/contain/contain";
+    AutoScalingClient,
+    DescribeAutoScalingInstancesCommand,
+    DetachInstancesCommand,
+} from "@aws-sdk/client-auto-scaling";
 import {
-  ConfigurationError,
-  ContainmentError,
-  InstanceNotFoundError,
-  InstanceTerminatedError,
-  InvalidRequestError,
-  NoIsolationGroupError,
-  PartialContainmentError,
-  UnsupportedNetworkLayoutError,
+    AssociateIamInstanceProfileCommand,
+    CreateTagsCommand,
+    DescribeIamInstanceProfileAssociationsCommand,
+    DescribeInstancesCommand,
+    EC2Client,
+    EC2ServiceException,
+    ModifyInstanceAttributeCommand,
+    ModifyNetworkInterfaceAttributeCommand,
+    ReplaceIamInstanceProfileAssociationCommand,
+    type Instance,
+} from "@aws-sdk/client-ec2";
+import {
+    DeregisterTargetsCommand,
+    DescribeTargetGroupsCommand,
+    DescribeTargetHealthCommand,
+    ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { GetInstanceProfileCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, STSClient, STSServiceException } from "@aws-sdk/client-sts";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
+import type { ActionRecord, CaseOpened } from "../core/workflow";
+import { containCase } from "../functions/contain/contain";
+import {
+    ConfigurationError,
+    ContainmentError,
+    InstanceNotFoundError,
+    InstanceTerminatedError,
+    InvalidRequestError,
+    NoIsolationGroupError,
+    PartialContainmentError,
+    UnsupportedNetworkLayoutError,
 } from "../functions/contain/errors";
+import { parseContainEvent } from "../functions/contain/event";
 import { handler } from "../functions/contain/index";
+import {
+    caseFunctionPolicy,
+    containFunctionPolicy,
+    denyModifyIsolatedPolicy,
+    denyModifyIsolatedScp,
+    instanceArn,
+    responderRolePolicy,
+    revokeSessionsPolicy,
+    SCP_MAX_CHARACTERS,
+} from "../core/containmentPolicies";
+import { containSettingsFromEnv, type ContainSettings } from "../functions/contain/settings";
+import { CrossAccountRoleError, setClientCustomizer } from "../functions/lib/aws";
 
+const ACCOUNT = "111122223333";
+const OTHER_ACCOUNT = "444455556666";
+const REGION = "eu-west-1";
 const INSTANCE_ID = "i-0123456789abcdef0";
-const CASE_ID = "case-2025-0001";
+const INSTANCE_ARN = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${INSTANCE_ID}`;
+const CASE_ID = "i-0123456789abcdef0-3f2a1b4c5d6e";
 const VPC_ID = "vpc-0a1b2c3d4e5f60718";
-const OTHER_VPC_ID = "vpc-0ffffffffffffffff";
 const ISOLATION_SG = "sg-0aaaaaaaaaaaaaaaa";
-const NOW = "2025-01-02T03:04:05.000Z";
-const PRIMARY_GROUPS = ["sg-0111111111111111a", "sg-0222222222222222b"];
+const UNTRACK_SG = "sg-0bbbbbbbbbbbbbbbb";
+const ENI_A = "eni-0000000000000000a";
+const ENI_B = "eni-0000000000000000b";
+const ENI_C = "eni-0000000000000000c";
+const ENIS = [ENI_A, ENI_B, ENI_C];
+const ORIGINAL_PROFILE = `arn:aws:iam::${ACCOUNT}:instance-profile/app/web-profile`;
+const CAPTURE_PROFILE = `arn:aws:iam::${ACCOUNT}:instance-profile/dfir-capture`;
+const ASSOCIATION_ID = "iip-assoc-0123456789abcdef0";
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/web-role`;
+const T0 = Date.parse("2025-01-02T03:04:05.000Z");
 
-/** A running instance with three interfaces: primary (IPv4), secondary (IPv6), and one already isolated. */
-const BASE_INSTANCE: Instance = {
-  InstanceId: INSTANCE_ID,
-  State: { Code: 16, Name: "running" },
-  VpcId: VPC_ID,
-  Tags: [{ Key: "Name", Value: "web-1" }],
-  NetworkInterfaces: [
-    {
-      NetworkInterfaceId: "eni-0000000000000000a",
-      VpcId: VPC_ID,
-      Attachment: { DeviceIndex: 0 },
-      PrivateIpAddress: "10.0.1.10",
-      Groups: [
-        { GroupId: "sg-0111111111111111a", GroupName: "web" },
-        { GroupId: "sg-0222222222222222b", GroupName: "ssh" },
-      ],
+/** A new case: three interfaces (primary with two groups, IPv6 secondary, a third), two volumes, a profile. */
+const BASE_CASE: CaseOpened = {
+    caseId: CASE_ID,
+    isNew: true,
+    target: { accountId: ACCOUNT, region: REGION, instanceId: INSTANCE_ID },
+    findingIds: ["finding-1"],
+    openedAt: "2025-01-02T03:04:00.000Z",
+    instance: {
+        instanceId: INSTANCE_ID,
+        state: "running",
+        platform: "linux",
+        vpcId: VPC_ID,
+        subnetId: "subnet-0123456789abcdef0",
+        networkInterfaces: [
+            { networkInterfaceId: ENI_A, groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [] },
+            { networkInterfaceId: ENI_B, groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"] },
+            { networkInterfaceId: ENI_C, groups: ["sg-0444444444444444d"], deviceIndex: 2, ipv6Addresses: [] },
+        ],
+        iamInstanceProfile: { arn: ORIGINAL_PROFILE, associationId: ASSOCIATION_ID },
+        volumes: [
+            { volumeId: "vol-0000000000000000a", deviceName: "/dev/xvda", deleteOnTermination: true, root: true },
+            { volumeId: "vol-0000000000000000b", deviceName: "/dev/xvdf", deleteOnTermination: false, root: false },
+        ],
+        tags: { Name: "web-1" },
+        disableApiTermination: false,
+        disableApiStop: false,
+        shutdownBehavior: "terminate",
     },
-    {
-      NetworkInterfaceId: "eni-0000000000000000b",
-      VpcId: VPC_ID,
-      Attachment: { DeviceIndex: 1 },
-      Ipv6Addresses: [{ Ipv6Address: "2600:1f18::10" }],
-      Groups: [{ GroupId: "sg-0333333333333333c", GroupName: "app" }],
-    },
-    {
-      NetworkInterfaceId: "eni-0000000000000000c",
-      VpcId: VPC_ID,
-      Attachment: { DeviceIndex: 2 },
-      Groups: [{ GroupId: ISOLATION_SG, GroupName: "dfir-isolation" }],
-    },
-  ],
+    approvalRequired: false,
+    skipContainment: false,
+    evidence: { bucket: "dfir-evidence", prefix: `cases/${CASE_ID}/` },
 };
 
-function instanceFixture(): Instance {
-  return structuredClone(BASE_INSTANCE);
+function caseFixture(): CaseOpened {
+    return structuredClone(BASE_CASE);
 }
 
-function interfaces(instance: Instance): InstanceNetworkInterface[] {
-  assert.ok(instance.NetworkInterfaces, "fixture has interfaces");
-  return instance.NetworkInterfaces;
+/** A clock that advances one second per reading, so every action time is distinct and predictable in order. */
+function ticking(): () => Date {
+    let n = 0;
+    return () => new Date(T0 + 1000 * n++);
 }
 
-function request(): ContainRequest {
-  return { instanceId: INSTANCE_ID, caseId: CASE_ID, findingId: "finding-1" };
+function settings(overrides: Partial<ContainSettings> = {}): ContainSettings {
+    return {
+        isolationGroups: { [VPC_ID]: ISOLATION_SG },
+        untrackGroups: { [VPC_ID]: UNTRACK_SG },
+        captureProfileArn: CAPTURE_PROFILE,
+        now: () => new Date(T0),
+        ...overrides,
+    };
 }
 
-function settings(): ContainSettings {
-  return { isolationGroups: { [VPC_ID]: ISOLATION_SG }, now: () => new Date(NOW) };
+function ec2Error(name: string, message = name): EC2ServiceException {
+    return new EC2ServiceException({ name, message, $fault: "client", $metadata: { httpStatusCode: 400 } });
 }
 
-function sdkError(name: string, message: string): EC2ServiceException {
-  return new EC2ServiceException({ name, message, $fault: "client", $metadata: { httpStatusCode: 400 } });
+/** Resolves on the next turn of the event loop: every request issuable now has been issued. */
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface Deferred {
+    promise: Promise<object>;
+    resolve: () => void;
+    reject: (error: Error) => void;
+}
+
+function deferred(): Deferred {
+    let resolve: () => void = () => undefined;
+    let reject: (error: Error) => void = () => undefined;
+    const promise = new Promise<object>((res, rej) => {
+        resolve = () => res({});
+        reject = rej;
+    });
+    return { promise, resolve, reject };
 }
 
 describe("contain", () => {
-  let ec2Mock: AwsClientStub<EC2Client>;
-  const ec2 = new EC2Client({ region: "us-east-1" });
-
-  beforeEach(() => {
-    // A fresh stub per test; anything not explicitly arranged fails loudly instead of returning undefined.
-    ec2Mock = mockClient(EC2Client);
-    ec2Mock.onAnyCommand().rejects(new Error("Mock not implemented: unexpected EC2 command"));
-  });
-
-  afterEach(() => {
-    ec2Mock.restore();
-  });
-
-  function describeReturns(instance: Instance): void {
-    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance] }] });
-  }
-
-  /** The commands actually sent, in order, by name. */
-  function commandNames(): string[] {
-    return ec2Mock.calls().map((call) => (call.args[0] as object).constructor.name);
-  }
-
-  function modifyInputs() {
-    return ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((call) => call.args[0].input);
-  }
-
-  function tagInputs() {
-    return ec2Mock.commandCalls(CreateTagsCommand).map((call) => call.args[0].input);
-  }
-
-  describe("containInstance", () => {
-    it("moves every interface not yet isolated to the isolation group and tags the instance", async () => {
-      describeReturns(instanceFixture());
-      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
-      ec2Mock.on(CreateTagsCommand).resolves({});
-
-      const result = await containInstance(ec2, request(), settings());
-
-      assert.deepEqual(ec2Mock.commandCalls(DescribeInstancesCommand)[0].args[0].input, {
-        InstanceIds: [INSTANCE_ID],
-      });
-      assert.deepEqual(modifyInputs(), [
-        { NetworkInterfaceId: "eni-0000000000000000a", Groups: [ISOLATION_SG] },
-        { NetworkInterfaceId: "eni-0000000000000000b", Groups: [ISOLATION_SG] },
-      ]);
-      assert.deepEqual(tagInputs(), [
-        {
-          Resources: [INSTANCE_ID],
-          Tags: [
-            { Key: "dfir:case-id", Value: CASE_ID },
-            { Key: "dfir:status", Value: "isolated" },
-            { Key: "dfir:isolated-at", Value: NOW },
-          ],
-        },
-      ]);
-      assert.deepEqual(commandNames(), [
-        "DescribeInstancesCommand",
-        "ModifyNetworkInterfaceAttributeCommand",
-        "ModifyNetworkInterfaceAttributeCommand",
-        "CreateTagsCommand",
-      ]);
-      assert.deepEqual(result, {
-        instanceId: INSTANCE_ID,
-        caseId: CASE_ID,
-        vpcId: VPC_ID,
-        securityGroupId: ISOLATION_SG,
-        changed: [
-          { networkInterfaceId: "eni-0000000000000000a", previousGroups: PRIMARY_GROUPS },
-          { networkInterfaceId: "eni-0000000000000000b", previousGroups: ["sg-0333333333333333c"] },
-        ],
-        alreadyIsolated: ["eni-0000000000000000c"],
-        tagged: true,
-        isolatedAt: NOW,
-        status: "isolated",
-      });
-    });
-
-    it("issues the interface modifications in parallel, not one after another", async () => {
-      describeReturns(instanceFixture());
-      ec2Mock.on(CreateTagsCommand).resolves({});
-      let inFlight = 0;
-      let maxInFlight = 0;
-      let releaseFirst: () => void = () => undefined;
-      const firstReleased = new Promise<void>((resolve) => (releaseFirst = resolve));
-      // Only a fallback so a sequential implementation fails the assertion below instead of hanging.
-      const fallback = setTimeout(() => releaseFirst(), 200);
-      ec2Mock
-        .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-0000000000000000a" })
-        .callsFake(async () => {
-          inFlight += 1;
-          maxInFlight = Math.max(maxInFlight, inFlight);
-          await firstReleased;
-          inFlight -= 1;
-          return {};
-        });
-      ec2Mock
-        .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-0000000000000000b" })
-        .callsFake(async () => {
-          inFlight += 1;
-          maxInFlight = Math.max(maxInFlight, inFlight);
-          releaseFirst();
-          inFlight -= 1;
-          return {};
-        });
-
-      try {
-        const result = await containInstance(ec2, request(), settings());
-        assert.equal(result.changed.length, 2);
-      } finally {
-        clearTimeout(fallback);
-      }
-
-      assert.equal(maxInFlight, 2, "the second modification must be issued while the first is still pending");
-      assert.equal(modifyInputs().length, 2);
-    });
-
-    it("contains a stopped instance too (only terminated and shutting-down instances are refused)", async () => {
-      const instance = instanceFixture();
-      instance.State = { Code: 80, Name: "stopped" };
-      describeReturns(instance);
-      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
-      ec2Mock.on(CreateTagsCommand).resolves({});
-
-      const result = await containInstance(ec2, request(), settings());
-
-      assert.equal(result.status, "isolated");
-      assert.equal(modifyInputs().length, 2);
-      assert.equal(tagInputs().length, 1);
-    });
-
-    it("raises InstanceNotFoundError and changes nothing when DescribeInstances returns no reservation", async () => {
-      ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
-
-      await assert.rejects(containInstance(ec2, request(), settings()), (error: unknown) => {
-        assert.ok(error instanceof InstanceNotFoundError);
-        assert.equal(error.name, "InstanceNotFoundError");
-        assert.equal(error.instanceId, INSTANCE_ID);
-        assert.equal(error.caseId, CASE_ID);
-        return true;
-      });
-      assert.deepEqual(commandNames(), ["DescribeInstancesCommand"]);
-    });
-
-    for (const code of ["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"]) {
-      it(`raises InstanceNotFoundError and changes nothing when EC2 answers ${code}`, async () => {
-        const sdk = sdkError(code, `The instance ID '${INSTANCE_ID}' does not exist`);
-        ec2Mock.on(DescribeInstancesCommand).rejects(sdk);
-
-        await assert.rejects(containInstance(ec2, request(), settings()), (error: unknown) => {
-          assert.ok(error instanceof InstanceNotFoundError);
-          assert.equal(error.cause, sdk);
-          return true;
-        });
-        assert.deepEqual(commandNames(), ["DescribeInstancesCommand"]);
-      });
-    }
-
-    it("lets other DescribeInstances errors through unchanged (for the state machine to retry)", async () => {
-      const throttled = sdkError("RequestLimitExceeded", "Request limit exceeded.");
-      ec2Mock.on(DescribeInstancesCommand).rejects(throttled);
-
-      await assert.rejects(containInstance(ec2, request(), settings()), (error: unknown) => error === throttled);
-      assert.deepEqual(commandNames(), ["DescribeInstancesCommand"]);
-    });
-
-    for (const state of ["terminated", "shutting-down"] as const) {
-      it(`raises InstanceTerminatedError and changes nothing for a ${state} instance`, async () => {
-        const instance = instanceFixture();
-        instance.State = { Code: state === "terminated" ? 48 : 32, Name: state };
-        describeReturns(instance);
-
-        await assert.rejects(containInstance(ec2, request(), settings()), (error: unknown) => {
-          assert.ok(error instanceof InstanceTerminatedError);
-          assert.equal(error.name, "InstanceTerminatedError");
-          assert.equal(error.state, state);
-          return true;
-        });
-        assert.deepEqual(commandNames(), ["DescribeInstancesCommand"]);
-      });
-    }
-
-    it("makes no change when every interface is isolated and the instance is tagged (idempotent repeat)", async () => {
-      const instance = instanceFixture();
-      for (const eni of interfaces(instance)) eni.Groups = [{ GroupId: ISOLATION_SG, GroupName: "dfir-isolation" }];
-      instance.Tags = [
-        { Key: "dfir:case-id", Value: CASE_ID },
-        { Key: "dfir:status", Value: "isolated" },
-        { Key: "dfir:isolated-at", Value: "2025-01-01T00:00:00.000Z" },
-      ];
-      describeReturns(instance);
-
-      const result = await containInstance(ec2, request(), settings());
-
-      assert.deepEqual(commandNames(), ["DescribeInstancesCommand"]);
-      assert.deepEqual(result, {
-        instanceId: INSTANCE_ID,
-        caseId: CASE_ID,
-        vpcId: VPC_ID,
-        securityGroupId: ISOLATION_SG,
-        changed: [],
-        alreadyIsolated: ["eni-0000000000000000a", "eni-0000000000000000b", "eni-0000000000000000c"],
-        tagged: false,
-        isolatedAt: "2025-01-01T00:00:00.000Z",
-        status: "already-isolated",
-      });
-    });
-
-    it("only tags an instance whose interfaces are isolated but which lacks the status tag", async () => {
-      const instance = instanceFixture();
-      for (const eni of interfaces(instance)) eni.Groups = [{ GroupId: ISOLATION_SG, GroupName: "dfir-isolation" }];
-      describeReturns(instance);
-      ec2Mock.on(CreateTagsCommand).resolves({});
-
-      const result = await containInstance(ec2, request(), settings());
-
-      assert.deepEqual(commandNames(), ["DescribeInstancesCommand", "CreateTagsCommand"]);
-      assert.equal(result.status, "isolated");
-      assert.equal(result.tagged, true);
-      assert.deepEqual(result.changed, []);
-    });
-
-    it("modifies an interface that holds the isolation group alongside other groups", async () => {
-      const instance = instanceFixture();
-      interfaces(instance)[2].Groups = [{ GroupId: ISOLATION_SG }, { GroupId: "sg-0444444444444444d" }];
-      describeReturns(instance);
-      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
-      ec2Mock.on(CreateTagsCommand).resolves({});
-
-      const result = await containInstance(ec2, request(), settings());
-
-      assert.deepEqual(
-        modifyInputs().map((input) => input.NetworkInterfaceId),
-        ["eni-0000000000000000a", "eni-0000000000000000b", "eni-0000000000000000c"],
-      );
-      assert.deepEqual(result.alreadyIsolated, []);
-    });
-
-    it("raises NoIsolationGroupError naming the VPC, before any change, for an unconfigured VPC", async () => {
-      describeReturns(instanceFixture());
-      const unconfigured: ContainSettings = { isolationGroups: { [OTHER_VPC_ID]: ISOLATION_SG } };
-
-      await assert.rejects(containInstance(ec2, request(), unconfigured), (error: unknown) => {
-        assert.ok(error instanceof NoIsolationGroupError);
-        assert.equal(error.name, "NoIsolationGroupError");
-        assert.equal(error.vpcId, VPC_ID);
-        assert.match(error.message, new RegExp(VPC_ID));
-        return true;
-      });
-      assert.deepEqual(commandNames(), ["DescribeInstancesCommand"]);
-    });
-
-    it("refuses, before any change, an instance whose interfaces span two VPCs", async () => {
-      const instance = instanceFixture();
-      interfaces(instance)[1].VpcId = OTHER_VPC_ID;
-      describeReturns(instance);
-      const bothConfigured: ContainSettings = {
-        isolationGroups: { [VPC_ID]: ISOLATION_SG, [OTHER_VPC_ID]: "sg-0bbbbbbbbbbbbbbbb" },
-      };
-
-      await assert.rejects(containInstance(ec2, request(), bothConfigured), (error: unknown) => {
-        assert.ok(error instanceof UnsupportedNetworkLayoutError);
-        assert.match(error.message, new RegExp(`${VPC_ID}.*${OTHER_VPC_ID}`));
-        return true;
-      });
-      assert.deepEqual(commandNames(), ["DescribeInstancesCommand"]);
-    });
-
-    it("raises PartialContainmentError recording changed, failed and isolated ENIs when one modify fails", async () => {
-      describeReturns(instanceFixture());
-      ec2Mock
-        .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-0000000000000000a" })
-        .resolves({});
-      ec2Mock
-        .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-0000000000000000b" })
-        .rejects(sdkError("UnauthorizedOperation", "You are not authorized to perform this operation."));
-      ec2Mock.on(CreateTagsCommand).resolves({});
-
-      await assert.rejects(containInstance(ec2, request(), settings()), (error: unknown) => {
-        assert.ok(error instanceof PartialContainmentError);
-        assert.ok(error instanceof ContainmentError);
-        assert.equal(error.name, "PartialContainmentError");
-        assert.deepEqual(error.changed, [
-          { networkInterfaceId: "eni-0000000000000000a", previousGroups: PRIMARY_GROUPS },
-        ]);
-        assert.deepEqual(error.failed, [
-          {
-            networkInterfaceId: "eni-0000000000000000b",
-            previousGroups: ["sg-0333333333333333c"],
-            error: "UnauthorizedOperation: You are not authorized to perform this operation.",
-          },
-        ]);
-        assert.deepEqual(error.alreadyIsolated, ["eni-0000000000000000c"]);
-        assert.equal(error.caseTagged, true);
-        assert.ok(error.cause instanceof AggregateError);
-        // The message alone (all a Step Functions Catch sees) must carry the record, on one line.
-        assert.doesNotMatch(error.message, /\n/);
-        const summary = JSON.parse(error.message.slice(error.message.indexOf("{")));
-        assert.deepEqual(summary.changed, error.changed);
-        assert.deepEqual(summary.failed, error.failed);
-        assert.deepEqual(summary.alreadyIsolated, error.alreadyIsolated);
-        assert.equal(summary.instanceId, INSTANCE_ID);
-        assert.equal(summary.caseId, CASE_ID);
-        assert.equal(summary.securityGroupId, ISOLATION_SG);
-        return true;
-      });
-      assert.equal(modifyInputs().length, 2);
-      // Only the case id: the status tag is reserved for complete isolation.
-      assert.deepEqual(tagInputs(), [{ Resources: [INSTANCE_ID], Tags: [{ Key: "dfir:case-id", Value: CASE_ID }] }]);
-    });
-
-    it("records caseTagged=false in PartialContainmentError when the best-effort case tag fails too", async () => {
-      describeReturns(instanceFixture());
-      ec2Mock
-        .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-0000000000000000a" })
-        .rejects(sdkError("InvalidGroup.NotFound", "The security group does not exist"));
-      ec2Mock
-        .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-0000000000000000b" })
-        .resolves({});
-      ec2Mock.on(CreateTagsCommand).rejects(sdkError("UnauthorizedOperation", "not authorized"));
-
-      await assert.rejects(containInstance(ec2, request(), settings()), (error: unknown) => {
-        assert.ok(error instanceof PartialContainmentError);
-        assert.equal(error.caseTagged, false);
-        assert.deepEqual(
-          error.changed.map((change) => change.networkInterfaceId),
-          ["eni-0000000000000000b"],
-        );
-        assert.deepEqual(
-          error.failed.map((failure) => failure.networkInterfaceId),
-          ["eni-0000000000000000a"],
-        );
-        assert.match(error.message, /"caseTagged":false/);
-        return true;
-      });
-      assert.equal(tagInputs().length, 1);
-    });
-
-    it("returns the record with tagged=false when tagging fails after every interface was isolated", async () => {
-      describeReturns(instanceFixture());
-      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
-      ec2Mock.on(CreateTagsCommand).rejects(sdkError("UnauthorizedOperation", "not authorized"));
-
-      const result = await containInstance(ec2, request(), settings());
-
-      assert.equal(result.status, "isolated");
-      assert.equal(result.tagged, false);
-      assert.equal(result.tagError, "UnauthorizedOperation: not authorized");
-      assert.deepEqual(
-        result.changed.map((change) => change.networkInterfaceId),
-        ["eni-0000000000000000a", "eni-0000000000000000b"],
-      );
-    });
-
-    const invalidRequests: Array<[string, unknown]> = [
-      ["an upper-case instance id", { instanceId: "i-0123456789ABCDEF0", caseId: CASE_ID }],
-      ["a short instance id", { instanceId: "i-0123", caseId: CASE_ID }],
-      ["a 9-digit instance id", { instanceId: "i-012345678", caseId: CASE_ID }],
-      ["a missing instance id", { caseId: CASE_ID }],
-      ["an empty case id", { instanceId: INSTANCE_ID, caseId: "" }],
-      ["a blank case id", { instanceId: INSTANCE_ID, caseId: "   " }],
-      ["a numeric case id", { instanceId: INSTANCE_ID, caseId: 42 }],
-      ["a case id longer than a tag value", { instanceId: INSTANCE_ID, caseId: "c".repeat(257) }],
-      ["an empty finding id", { instanceId: INSTANCE_ID, caseId: CASE_ID, findingId: "" }],
-    ];
-    for (const [label, invalid] of invalidRequests) {
-      it(`rejects ${label} with InvalidRequestError before any AWS call`, async () => {
-        describeReturns(instanceFixture());
-
-        await assert.rejects(
-          containInstance(ec2, invalid as ContainRequest, settings()),
-          (error: unknown) => error instanceof InvalidRequestError && error.name === "InvalidRequestError",
-        );
-        assert.deepEqual(commandNames(), []);
-      });
-    }
-
-    it("accepts a short (8-digit) instance id", async () => {
-      const instance = instanceFixture();
-      instance.InstanceId = "i-0123abcd";
-      describeReturns(instance);
-      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
-      ec2Mock.on(CreateTagsCommand).resolves({});
-
-      const result = await containInstance(ec2, { instanceId: "i-0123abcd", caseId: CASE_ID }, settings());
-
-      assert.equal(result.instanceId, "i-0123abcd");
-      assert.deepEqual(tagInputs()[0]?.Resources, ["i-0123abcd"]);
-    });
-  });
-
-  describe("errors", () => {
-    it("name every class after itself, so the state machine can catch by name", () => {
-      const context = { instanceId: INSTANCE_ID, caseId: CASE_ID };
-      const errors: Array<[ContainmentError, string]> = [
-        [new InvalidRequestError(["x"]), "InvalidRequestError"],
-        [new ConfigurationError("X", "is bad"), "ConfigurationError"],
-        [new InstanceNotFoundError(context), "InstanceNotFoundError"],
-        [new InstanceTerminatedError(context, "terminated"), "InstanceTerminatedError"],
-        [new NoIsolationGroupError(context, VPC_ID), "NoIsolationGroupError"],
-        [new UnsupportedNetworkLayoutError(context, "x"), "UnsupportedNetworkLayoutError"],
-        [
-          new PartialContainmentError(context, {
-            vpcId: VPC_ID,
-            securityGroupId: ISOLATION_SG,
-            changed: [],
-            failed: [],
-            alreadyIsolated: [],
-            caseTagged: false,
-          }),
-          "PartialContainmentError",
-        ],
-      ];
-      for (const [error, name] of errors) {
-        assert.equal(error.name, name);
-        assert.equal(error.constructor.name, name);
-        assert.ok(error instanceof ContainmentError && error instanceof Error);
-        assert.match(String(error.stack), new RegExp(`^${name}: `));
-      }
-    });
-  });
-
-  describe("handler", () => {
-    const ENV = "ISOLATION_GROUPS";
-    let savedEnv: string | undefined;
-    let savedLog: typeof console.log;
-    let logged: Array<Record<string, unknown>>;
+    let ec2: AwsClientStub<EC2Client>;
+    let asg: AwsClientStub<AutoScalingClient>;
+    let elb: AwsClientStub<ElasticLoadBalancingV2Client>;
+    let iam: AwsClientStub<IAMClient>;
+    let sts: AwsClientStub<STSClient>;
 
     beforeEach(() => {
-      savedEnv = process.env[ENV];
-      savedLog = console.log;
-      logged = [];
-      console.log = (line: unknown) => logged.push(JSON.parse(String(line)));
+        // Fresh client cache and stubs per test; anything not arranged fails loudly instead of returning undefined.
+        setClientCustomizer(undefined);
+        ec2 = mockClient(EC2Client);
+        asg = mockClient(AutoScalingClient);
+        elb = mockClient(ElasticLoadBalancingV2Client);
+        iam = mockClient(IAMClient);
+        sts = mockClient(STSClient);
+        for (const stub of [ec2, asg, elb, iam, sts] as Array<AwsClientStub<any>>) {
+            stub.onAnyCommand().rejects(new Error("Mock not implemented: unexpected command"));
+        }
     });
 
     afterEach(() => {
-      console.log = savedLog;
-      if (savedEnv === undefined) delete process.env[ENV];
-      else process.env[ENV] = savedEnv;
+        for (const stub of [ec2, asg, elb, iam, sts] as Array<AwsClientStub<any>>) stub.restore();
+        setClientCustomizer(undefined);
     });
 
-    const badEnvironments: Array<[string, string | undefined]> = [
-      ["missing", undefined],
-      ["empty", ""],
-      ["not JSON", "vpc-0a1b2c3d4e5f60718=sg-0aaaaaaaaaaaaaaaa"],
-      ["a JSON array", JSON.stringify([VPC_ID, ISOLATION_SG])],
-      ["an empty object", "{}"],
-      ["a non-string group", JSON.stringify({ [VPC_ID]: 5 })],
-      ["swapped ids", JSON.stringify({ [ISOLATION_SG]: VPC_ID })],
-    ];
-    for (const [label, value] of badEnvironments) {
-      it(`fails with a ConfigurationError naming ISOLATION_GROUPS when it is ${label}`, async () => {
-        if (value === undefined) delete process.env[ENV];
-        else process.env[ENV] = value;
-        describeReturns(instanceFixture());
-
-        await assert.rejects(handler(request()), (error: unknown) => {
-          assert.ok(error instanceof ConfigurationError);
-          assert.equal(error.name, "ConfigurationError");
-          assert.equal(error.variable, ENV);
-          assert.match(error.message, /ISOLATION_GROUPS/);
-          return true;
+    /** Every change succeeds; not in an Auto Scaling group; no target groups; the profile has one role. */
+    function arrangeHappy(): void {
+        ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+        ec2.on(ModifyInstanceAttributeCommand).resolves({});
+        ec2.on(CreateTagsCommand).resolves({});
+        ec2.on(ReplaceIamInstanceProfileAssociationCommand).resolves({});
+        ec2.on(AssociateIamInstanceProfileCommand).resolves({});
+        asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+        elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [] });
+        iam.on(GetInstanceProfileCommand).resolves({
+            InstanceProfile: {
+                InstanceProfileName: "web-profile",
+                InstanceProfileId: "AIPA0",
+                Arn: ORIGINAL_PROFILE,
+                Path: "/app/",
+                CreateDate: new Date(T0),
+                Roles: [{ RoleName: "web-role", Arn: ROLE_ARN, RoleId: "AROA0", Path: "/", CreateDate: new Date(T0) }],
+            },
         });
-        assert.deepEqual(commandNames(), []);
-        assert.equal(logged.at(-1)?.level, "ERROR");
-      });
+        iam.on(PutRolePolicyCommand).resolves({});
     }
 
-    for (const [label, event] of [
-      ["null", null],
-      ["a string", INSTANCE_ID],
-      ["an array", [INSTANCE_ID, CASE_ID]],
-      ["an event without caseId", { instanceId: INSTANCE_ID }],
-    ] as Array<[string, unknown]>) {
-      it(`rejects ${label} as the event with InvalidRequestError before any AWS call`, async () => {
-        process.env[ENV] = JSON.stringify({ [VPC_ID]: ISOLATION_SG });
-        describeReturns(instanceFixture());
-
-        await assert.rejects(handler(event), (error: unknown) => error instanceof InvalidRequestError);
-        assert.deepEqual(commandNames(), []);
-      });
+    /** Names of every command sent to any client, in order. */
+    function allCommands(): string[] {
+        return [ec2, asg, elb, iam, sts].flatMap((stub) =>
+            (stub as AwsClientStub<any>).calls().map((call) => (call.args[0] as object).constructor.name),
+        );
     }
 
-    it("contains with the configured group, returns the record and logs each changed interface", async () => {
-      process.env[ENV] = JSON.stringify({ [VPC_ID]: ISOLATION_SG });
-      describeReturns(instanceFixture());
-      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
-      ec2Mock.on(CreateTagsCommand).resolves({});
+    function interfaceInputs() {
+        return ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((call) => call.args[0].input);
+    }
 
-      const result = await handler(request(), { awsRequestId: "req-1" });
+    function actionsOf(records: ActionRecord[], action: string): ActionRecord[] {
+        return records.filter((record) => record.action === action);
+    }
 
-      assert.equal(result.status, "isolated");
-      assert.equal(result.securityGroupId, ISOLATION_SG);
-      assert.deepEqual(
-        modifyInputs().map((input) => input.Groups),
-        [[ISOLATION_SG], [ISOLATION_SG]],
-      );
-      assert.equal(tagInputs().length, 1);
-      const interfaceLines = logged.filter((line) => line.message === "isolated network interface");
-      assert.deepEqual(
-        interfaceLines.map((line) => [line.networkInterfaceId, line.previousGroups, line.caseId, line.instanceId]),
-        [
-          ["eni-0000000000000000a", PRIMARY_GROUPS, CASE_ID, INSTANCE_ID],
-          ["eni-0000000000000000b", ["sg-0333333333333333c"], CASE_ID, INSTANCE_ID],
-        ],
-      );
-      const summary = logged.find((line) => line.message === "instance isolated");
-      assert.equal(summary?.level, "INFO");
-      assert.equal(summary?.requestId, "req-1");
-      assert.deepEqual(summary?.result, result);
+    describe("containCase: a new case", () => {
+        it("moves every interface to the untrack group, then to the isolation group, and tags when all are isolated", async () => {
+            arrangeHappy();
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            // Per interface: untrack first, isolation second (IPv6 interfaces alike).
+            for (const eni of ENIS) {
+                assert.deepEqual(
+                    interfaceInputs().filter((input) => input.NetworkInterfaceId === eni).map((input) => input.Groups),
+                    [[UNTRACK_SG], [ISOLATION_SG]],
+                    eni,
+                );
+            }
+            const tags = [
+                { Key: "dfir:case-id", Value: CASE_ID },
+                { Key: "dfir:status", Value: "isolated" },
+                { Key: "dfir:isolated-at", Value: new Date(T0).toISOString() },
+            ];
+            // The instance, and its interfaces in a call of their own (issued together).
+            assert.deepEqual(ec2.commandCalls(CreateTagsCommand).map((call) => call.args[0].input), [
+                { Resources: [INSTANCE_ID], Tags: tags },
+                { Resources: ENIS, Tags: tags },
+            ]);
+            assert.equal(result.status, "isolated");
+            assert.equal(result.caseId, CASE_ID);
+            assert.equal(result.instanceId, INSTANCE_ID);
+            assert.equal(result.isolationGroupId, ISOLATION_SG);
+            assert.equal(result.untrackGroupId, UNTRACK_SG);
+            assert.equal(result.isolatedAt, new Date(T0).toISOString());
+            assert.equal(ec2.commandCalls(DescribeInstancesCommand).length, 0, "a new case acts on the record: no re-read");
+            const eniActions = actionsOf(result.actions, "ec2:ModifyNetworkInterfaceAttribute");
+            assert.equal(eniActions.length, 6);
+            assert.ok(eniActions.every((a) => a.ok && a.at === new Date(T0).toISOString()));
+            assert.deepEqual(
+                eniActions.filter((a) => a.target === ENI_A).map((a) => a.detail),
+                [`untrack group ${UNTRACK_SG} (previous groups sg-0111111111111111a,sg-0222222222222222b)`, `isolation group ${ISOLATION_SG}`],
+            );
+            assert.ok(result.actions.every((a) => a.ok), JSON.stringify(result.actions.filter((a) => !a.ok)));
+            assert.doesNotThrow(() => JSON.parse(JSON.stringify(result)));
+        });
+
+        it("issues every first-round change at once, isolates each interface right after its own untrack, tags last", async () => {
+            arrangeHappy();
+            const untrack = new Map(ENIS.map((eni) => [eni, deferred()]));
+            const events: string[] = [];
+            ec2.on(ModifyNetworkInterfaceAttributeCommand).callsFake((input) => {
+                const step = input.Groups[0] === UNTRACK_SG ? "untrack" : "isolate";
+                events.push(`${step} ${input.NetworkInterfaceId}`);
+                return step === "untrack" ? untrack.get(input.NetworkInterfaceId)!.promise : Promise.resolve({});
+            });
+            ec2.on(ModifyInstanceAttributeCommand).callsFake(() => {
+                events.push("protect");
+                return Promise.resolve({});
+            });
+            ec2.on(CreateTagsCommand).callsFake(() => {
+                events.push("tag");
+                return Promise.resolve({});
+            });
+
+            const run = containCase({ case: caseFixture() }, settings());
+            await flush();
+
+            // Round 1 is out with no answer yet: every untrack change, the protections and the first reads/changes
+            // of every other branch; no isolation change and no tag before the untrack answers.
+            assert.deepEqual(events.filter((e) => e.startsWith("untrack")).sort(), ENIS.map((eni) => `untrack ${eni}`));
+            assert.equal(events.filter((e) => e === "protect").length, 4);
+            assert.equal(asg.commandCalls(DescribeAutoScalingInstancesCommand).length, 1);
+            assert.equal(elb.commandCalls(DescribeTargetGroupsCommand).length, 1);
+            assert.equal(iam.commandCalls(GetInstanceProfileCommand).length, 1);
+            assert.equal(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand).length, 1);
+            assert.ok(!events.some((e) => e.startsWith("isolate") || e === "tag"), events.join(" | "));
+
+            // One interface's untrack answers: that interface (only) moves on to isolation.
+            untrack.get(ENI_B)!.resolve();
+            await flush();
+            assert.deepEqual(events.filter((e) => e.startsWith("isolate")), [`isolate ${ENI_B}`]);
+            assert.ok(!events.includes("tag"));
+
+            untrack.get(ENI_A)!.resolve();
+            untrack.get(ENI_C)!.resolve();
+            const result = await run;
+
+            assert.equal(result.status, "isolated");
+            assert.deepEqual(events.slice(-2), ["tag", "tag"], "tags only after every interface is isolated");
+            for (const eni of ENIS) {
+                assert.ok(events.indexOf(`untrack ${eni}`) < events.indexOf(`isolate ${eni}`), eni);
+            }
+        });
+
+        it("turns on termination and stop protection, shutdown behaviour stop, and keeps every volume on termination", async () => {
+            arrangeHappy();
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            assert.deepEqual(ec2.commandCalls(ModifyInstanceAttributeCommand).map((call) => call.args[0].input), [
+                { InstanceId: INSTANCE_ID, DisableApiTermination: { Value: true } },
+                { InstanceId: INSTANCE_ID, DisableApiStop: { Value: true } },
+                { InstanceId: INSTANCE_ID, InstanceInitiatedShutdownBehavior: { Value: "stop" } },
+                {
+                    InstanceId: INSTANCE_ID,
+                    BlockDeviceMappings: [
+                        { DeviceName: "/dev/xvda", Ebs: { DeleteOnTermination: false } },
+                        { DeviceName: "/dev/xvdf", Ebs: { DeleteOnTermination: false } },
+                    ],
+                },
+            ]);
+            const details = actionsOf(result.actions, "ec2:ModifyInstanceAttribute").map((a) => a.detail);
+            assert.ok(details.includes("InstanceInitiatedShutdownBehavior=stop (recorded terminate)"), details.join(" | "));
+            assert.ok(details.includes("DeleteOnTermination=false for vol-0000000000000000a (/dev/xvda), vol-0000000000000000b (/dev/xvdf)"));
+        });
+
+        it("detaches the instance from its Auto Scaling group without decrementing the desired capacity", async () => {
+            arrangeHappy();
+            asg.on(DescribeAutoScalingInstancesCommand).resolves({
+                AutoScalingInstances: [
+                    {
+                        InstanceId: INSTANCE_ID,
+                        AutoScalingGroupName: "web-asg",
+                        AvailabilityZone: "eu-west-1a",
+                        LifecycleState: "InService",
+                        HealthStatus: "HEALTHY",
+                        ProtectedFromScaleIn: false,
+                    },
+                ],
+            });
+            asg.on(DetachInstancesCommand).resolves({ Activities: [] });
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            assert.deepEqual(asg.commandCalls(DescribeAutoScalingInstancesCommand)[0].args[0].input, { InstanceIds: [INSTANCE_ID] });
+            assert.deepEqual(asg.commandCalls(DetachInstancesCommand).map((call) => call.args[0].input), [
+                { AutoScalingGroupName: "web-asg", InstanceIds: [INSTANCE_ID], ShouldDecrementDesiredCapacity: false },
+            ]);
+            const [detach] = actionsOf(result.actions, "autoscaling:DetachInstances");
+            assert.equal(detach.target, "web-asg");
+            assert.equal(detach.ok, true);
+        });
+
+        it("does not detach an instance outside any group, or one already detaching", async () => {
+            arrangeHappy();
+            await containCase({ case: caseFixture() }, settings());
+            assert.equal(asg.commandCalls(DetachInstancesCommand).length, 0);
+
+            asg.on(DescribeAutoScalingInstancesCommand).resolves({
+                AutoScalingInstances: [
+                    {
+                        InstanceId: INSTANCE_ID,
+                        AutoScalingGroupName: "web-asg",
+                        AvailabilityZone: "eu-west-1a",
+                        LifecycleState: "Detaching",
+                        HealthStatus: "HEALTHY",
+                        ProtectedFromScaleIn: false,
+                    },
+                ],
+            });
+            await containCase({ case: caseFixture() }, settings());
+            assert.equal(asg.commandCalls(DetachInstancesCommand).length, 0);
+        });
+
+        it("deregisters from registered target groups only, across pages, with the registered ports", async () => {
+            arrangeHappy();
+            const tg = (name: string) => `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${name}/0123456789abcdef`;
+            elb.on(DescribeTargetGroupsCommand).callsFake((input) =>
+                Promise.resolve(
+                    input.Marker === undefined
+                        ? {
+                              TargetGroups: [
+                                  { TargetGroupArn: tg("web"), TargetType: "instance", VpcId: VPC_ID },
+                                  { TargetGroupArn: tg("other"), TargetType: "instance", VpcId: VPC_ID },
+                                  { TargetGroupArn: tg("by-ip"), TargetType: "ip", VpcId: VPC_ID },
+                              ],
+                              NextMarker: "page-2",
+                          }
+                        : {
+                              TargetGroups: [
+                                  { TargetGroupArn: tg("draining"), TargetType: "instance", VpcId: VPC_ID },
+                                  { TargetGroupArn: tg("unused-lb"), TargetType: "instance", VpcId: VPC_ID },
+                                  { TargetGroupArn: tg("other-vpc"), TargetType: "instance", VpcId: "vpc-0ffffffffffffffff" },
+                              ],
+                          },
+                ),
+            );
+            const health: Record<string, object> = {
+                // Registered on two ports.
+                [tg("web")]: {
+                    TargetHealthDescriptions: [
+                        { Target: { Id: INSTANCE_ID, Port: 80 }, TargetHealth: { State: "healthy" } },
+                        { Target: { Id: INSTANCE_ID, Port: 8080 }, TargetHealth: { State: "unhealthy", Reason: "Target.FailedHealthChecks" } },
+                    ],
+                },
+                // What DescribeTargetHealth answers for an instance that is not registered.
+                [tg("other")]: {
+                    TargetHealthDescriptions: [
+                        { Target: { Id: INSTANCE_ID }, TargetHealth: { State: "unused", Reason: "Target.NotRegistered" } },
+                    ],
+                },
+                [tg("draining")]: {
+                    TargetHealthDescriptions: [
+                        { Target: { Id: INSTANCE_ID, Port: 443 }, TargetHealth: { State: "draining", Reason: "Target.DeregistrationInProgress" } },
+                    ],
+                },
+                // Registered in a group no load balancer uses: "unused", but registered all the same.
+                [tg("unused-lb")]: {
+                    TargetHealthDescriptions: [
+                        { Target: { Id: INSTANCE_ID, Port: 9000 }, TargetHealth: { State: "unused", Reason: "Target.NotInUse" } },
+                    ],
+                },
+            };
+            elb.on(DescribeTargetHealthCommand).callsFake((input) => Promise.resolve(health[input.TargetGroupArn]));
+            elb.on(DeregisterTargetsCommand).resolves({});
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            assert.deepEqual(elb.commandCalls(DescribeTargetGroupsCommand).map((call) => call.args[0].input), [{}, { Marker: "page-2" }]);
+            assert.deepEqual(
+                elb.commandCalls(DescribeTargetHealthCommand).map((call) => call.args[0].input).sort((a, b) => a.TargetGroupArn!.localeCompare(b.TargetGroupArn!)),
+                [tg("draining"), tg("other"), tg("unused-lb"), tg("web")].map((arn) => ({ TargetGroupArn: arn, Targets: [{ Id: INSTANCE_ID }] })),
+                "ip-type groups and groups of other VPCs cannot hold the instance: not asked",
+            );
+            assert.deepEqual(
+                elb.commandCalls(DeregisterTargetsCommand).map((call) => call.args[0].input).sort((a, b) => a.TargetGroupArn!.localeCompare(b.TargetGroupArn!)),
+                [
+                    { TargetGroupArn: tg("unused-lb"), Targets: [{ Id: INSTANCE_ID, Port: 9000 }] },
+                    { TargetGroupArn: tg("web"), Targets: [{ Id: INSTANCE_ID, Port: 80 }, { Id: INSTANCE_ID, Port: 8080 }] },
+                ],
+            );
+            assert.equal(actionsOf(result.actions, "elasticloadbalancing:DeregisterTargets").length, 2);
+        });
+
+        it("revokes the instance's existing sessions on every role of its profile with the exact deny policy", async () => {
+            arrangeHappy();
+            const clock = ticking();
+
+            const result = await containCase({ case: caseFixture() }, settings({ now: clock }));
+
+            assert.deepEqual(iam.commandCalls(GetInstanceProfileCommand)[0].args[0].input, { InstanceProfileName: "web-profile" });
+            const puts = iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input);
+            assert.equal(puts.length, 1);
+            assert.equal(puts[0].RoleName, "web-role");
+            assert.equal(puts[0].PolicyName, `dfir-revoke-${INSTANCE_ID}`);
+            const [put] = actionsOf(result.actions, "iam:PutRolePolicy");
+            const [swap] = actionsOf(result.actions, "ec2:ReplaceIamInstanceProfileAssociation");
+            const issuedBefore = /issued before (\S+)$/.exec(put.detail ?? "")?.[1];
+            assert.ok(issuedBefore !== undefined && issuedBefore >= swap.at, "the revocation time is taken after the swap answered");
+            assert.deepEqual(JSON.parse(puts[0].PolicyDocument!), {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "DfirRevokeInstanceSessions",
+                        Effect: "Deny",
+                        Action: "*",
+                        Resource: "*",
+                        Condition: {
+                            DateLessThan: { "aws:TokenIssueTime": issuedBefore },
+                            ArnEquals: { "ec2:SourceInstanceARN": INSTANCE_ARN },
+                        },
+                    },
+                ],
+            });
+            assert.equal(put.target, ROLE_ARN);
+        });
+
+        it("replaces the recorded profile association with the capture profile", async () => {
+            arrangeHappy();
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            assert.deepEqual(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand).map((call) => call.args[0].input), [
+                { AssociationId: ASSOCIATION_ID, IamInstanceProfile: { Arn: CAPTURE_PROFILE } },
+            ]);
+            assert.equal(ec2.commandCalls(AssociateIamInstanceProfileCommand).length, 0);
+            assert.equal(actionsOf(result.actions, "ec2:ReplaceIamInstanceProfileAssociation")[0].detail, `capture profile ${CAPTURE_PROFILE} (was ${ORIGINAL_PROFILE})`);
+        });
+
+        it("associates the capture profile with an instance that had none, and has nothing to revoke", async () => {
+            arrangeHappy();
+            const c = caseFixture();
+            delete c.instance.iamInstanceProfile;
+
+            await containCase({ case: c }, settings());
+
+            assert.deepEqual(ec2.commandCalls(AssociateIamInstanceProfileCommand).map((call) => call.args[0].input), [
+                { InstanceId: INSTANCE_ID, IamInstanceProfile: { Arn: CAPTURE_PROFILE } },
+            ]);
+            assert.equal(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand).length, 0);
+            assert.equal(iam.calls().length, 0);
+        });
+
+        it("uses the same-named capture profile of the instance's account for a member-account instance", async () => {
+            arrangeHappy();
+            const c = caseFixture();
+            c.target.accountId = OTHER_ACCOUNT;
+
+            await containCase({ case: c }, settings());
+
+            assert.equal(
+                ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand)[0].args[0].input.IamInstanceProfile?.Arn,
+                `arn:aws:iam::${OTHER_ACCOUNT}:instance-profile/dfir-capture`,
+            );
+        });
+
+        it("records the swap as not done without a capture profile, and still revokes", async () => {
+            arrangeHappy();
+
+            const result = await containCase({ case: caseFixture() }, settings({ captureProfileArn: undefined }));
+
+            assert.equal(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand).length, 0);
+            assert.equal(ec2.commandCalls(AssociateIamInstanceProfileCommand).length, 0);
+            const [note] = actionsOf(result.actions, "dfir:SwapInstanceProfile");
+            assert.match(note.detail ?? "", /^not done: no capture profile configured \(CAPTURE_PROFILE_ARN\)/);
+            assert.equal(iam.commandCalls(PutRolePolicyCommand).length, 1);
+            assert.equal(result.status, "isolated");
+        });
+
+        it("goes straight to isolation without an untrack group, recording that tracked connections were not cut", async () => {
+            arrangeHappy();
+
+            const result = await containCase({ case: caseFixture() }, settings({ untrackGroups: {} }));
+
+            assert.deepEqual(interfaceInputs().map((input) => input.Groups), [[ISOLATION_SG], [ISOLATION_SG], [ISOLATION_SG]]);
+            const [note] = actionsOf(result.actions, "dfir:CutConnectionTracking");
+            assert.equal(note.target, VPC_ID);
+            assert.match(note.detail ?? "", /^not done: no untrack group for vpc-0a1b2c3d4e5f60718 in UNTRACK_GROUPS/);
+            assert.equal(result.untrackGroupId, undefined);
+            assert.equal(result.status, "isolated");
+        });
+
+        it("skips interfaces already only in the isolation group, and untrack for one already only in the untrack group", async () => {
+            arrangeHappy();
+            const c = caseFixture();
+            c.instance.networkInterfaces[1].groups = [ISOLATION_SG];
+            c.instance.networkInterfaces[2].groups = [UNTRACK_SG];
+
+            await containCase({ case: c }, settings());
+
+            assert.deepEqual(interfaceInputs(), [
+                { NetworkInterfaceId: ENI_A, Groups: [UNTRACK_SG] },
+                { NetworkInterfaceId: ENI_C, Groups: [ISOLATION_SG] },
+                { NetworkInterfaceId: ENI_A, Groups: [ISOLATION_SG] },
+            ]);
+        });
+
+        it("still isolates an interface whose untrack change failed, and records the failure", async () => {
+            arrangeHappy();
+            ec2.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: ENI_B, Groups: [UNTRACK_SG] }).rejects(ec2Error("InvalidGroup.NotFound"));
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            assert.equal(result.status, "isolated");
+            const failed = result.actions.filter((a) => !a.ok);
+            assert.deepEqual(failed.map((a) => [a.target, a.detail, a.error]), [
+                [ENI_B, `untrack group ${UNTRACK_SG} (previous groups sg-0333333333333333c)`, "InvalidGroup.NotFound: InvalidGroup.NotFound"],
+            ]);
+            assert.deepEqual(interfaceInputs().filter((i) => i.NetworkInterfaceId === ENI_B).map((i) => i.Groups), [[UNTRACK_SG], [ISOLATION_SG]]);
+        });
+
+        it("raises NoIsolationGroupError naming the VPC before any AWS call", async () => {
+            arrangeHappy();
+
+            await assert.rejects(
+                containCase({ case: caseFixture() }, settings({ isolationGroups: { "vpc-0ffffffffffffffff": ISOLATION_SG } })),
+                (error: unknown) => error instanceof NoIsolationGroupError && error.vpcId === VPC_ID,
+            );
+            assert.deepEqual(allCommands(), []);
+        });
+
+        it("refuses, before any AWS call, a record without interfaces or VPC", async () => {
+            const noEni = caseFixture();
+            noEni.instance.networkInterfaces = [];
+            await assert.rejects(containCase({ case: noEni }, settings()), UnsupportedNetworkLayoutError);
+            const noVpc = caseFixture();
+            noVpc.instance.vpcId = "";
+            await assert.rejects(containCase({ case: noVpc }, settings()), UnsupportedNetworkLayoutError);
+            assert.deepEqual(allCommands(), []);
+        });
     });
 
-    it("rethrows a partial containment unchanged and logs the failed interfaces", async () => {
-      process.env[ENV] = JSON.stringify({ [VPC_ID]: ISOLATION_SG });
-      describeReturns(instanceFixture());
-      ec2Mock
-        .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-0000000000000000a" })
-        .resolves({});
-      ec2Mock
-        .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: "eni-0000000000000000b" })
-        .rejects(sdkError("UnauthorizedOperation", "not authorized"));
-      ec2Mock.on(CreateTagsCommand).resolves({});
+    describe("containCase: skip, already isolated, repeats", () => {
+        it("makes no AWS call at all for an instance tagged dfir:skip=true", async () => {
+            arrangeHappy();
+            const c = caseFixture();
+            c.skipContainment = true;
+            c.instance.tags["dfir:skip"] = "true";
+            c.target.roleArn = `arn:aws:iam::${ACCOUNT}:role/dfir-responder`;
 
-      await assert.rejects(handler(request()), (error: unknown) => error instanceof PartialContainmentError);
+            const result = await containCase({ case: c }, settings());
 
-      const failure = logged.find((line) => line.message === "containment failed");
-      assert.equal(failure?.level, "ERROR");
-      assert.equal(failure?.caseId, CASE_ID);
-      const error = failure?.error as { name: string; failed: Array<{ networkInterfaceId: string }> };
-      assert.equal(error.name, "PartialContainmentError");
-      assert.deepEqual(
-        error.failed.map((item) => item.networkInterfaceId),
-        ["eni-0000000000000000b"],
-      );
+            assert.deepEqual(allCommands(), []);
+            assert.deepEqual(result, {
+                caseId: CASE_ID,
+                instanceId: INSTANCE_ID,
+                status: "skipped",
+                reason: "dfir:skip=true",
+                actions: [
+                    {
+                        action: "dfir:SkipContainment",
+                        target: INSTANCE_ID,
+                        at: new Date(T0).toISOString(),
+                        ok: true,
+                        detail: "instance tagged dfir:skip=true: evidence only, no containment change made",
+                    },
+                ],
+            });
+        });
+
+        it("changes no interface of an instance already isolated and tagged, but re-asserts protections, detach and revocation", async () => {
+            arrangeHappy();
+            const c = caseFixture();
+            for (const eni of c.instance.networkInterfaces) eni.groups = [ISOLATION_SG];
+            c.instance.tags = { "dfir:case-id": "older-case", "dfir:status": "isolated", "dfir:isolated-at": "2025-01-01T00:00:00.000Z" };
+            c.instance.iamInstanceProfile = { arn: CAPTURE_PROFILE, associationId: ASSOCIATION_ID };
+
+            const result = await containCase({ case: c }, settings());
+
+            assert.equal(result.status, "already-isolated");
+            assert.equal(result.isolatedAt, "2025-01-01T00:00:00.000Z");
+            assert.equal(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).length, 0);
+            assert.equal(ec2.commandCalls(CreateTagsCommand).length, 0);
+            assert.equal(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand).length, 0, "already on the capture profile");
+            assert.equal(ec2.commandCalls(ModifyInstanceAttributeCommand).length, 4);
+            assert.equal(asg.commandCalls(DescribeAutoScalingInstancesCommand).length, 1);
+            assert.equal(actionsOf(result.actions, "dfir:CutConnectionTracking").length, 0);
+        });
+
+        it("tags (status isolated) an instance whose interfaces are isolated but which lacks the status tag", async () => {
+            arrangeHappy();
+            const c = caseFixture();
+            for (const eni of c.instance.networkInterfaces) eni.groups = [ISOLATION_SG];
+
+            const result = await containCase({ case: c }, settings());
+
+            assert.equal(result.status, "isolated");
+            assert.equal(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).length, 0);
+            assert.equal(ec2.commandCalls(CreateTagsCommand).length, 2);
+        });
+
+        function currentInstance(groups: Record<string, string[]>, tags: Record<string, string>): Instance {
+            return {
+                InstanceId: INSTANCE_ID,
+                State: { Code: 16, Name: "running" },
+                VpcId: VPC_ID,
+                Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                NetworkInterfaces: ENIS.map((eni, index) => ({
+                    NetworkInterfaceId: eni,
+                    VpcId: VPC_ID,
+                    Attachment: { DeviceIndex: index },
+                    Groups: (groups[eni] ?? [ISOLATION_SG]).map((GroupId) => ({ GroupId })),
+                })),
+            };
+        }
+
+        it("re-reads a repeat's current state (never re-applying the open group) and re-asserts idempotently", async () => {
+            arrangeHappy();
+            const c = caseFixture();
+            c.isNew = false;
+            ec2.on(DescribeInstancesCommand).resolves({
+                Reservations: [{ Instances: [currentInstance({}, { "dfir:case-id": CASE_ID, "dfir:status": "isolated", "dfir:isolated-at": "2025-01-02T03:04:06.000Z" })] }],
+            });
+            ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({
+                IamInstanceProfileAssociations: [
+                    { AssociationId: "iip-assoc-0ffffffffffffffff", InstanceId: INSTANCE_ID, IamInstanceProfile: { Arn: CAPTURE_PROFILE, Id: "AIPB" }, State: "associated" },
+                ],
+            });
+
+            const result = await containCase({ case: c }, settings());
+
+            assert.equal(result.status, "already-isolated");
+            assert.equal(result.isolatedAt, "2025-01-02T03:04:06.000Z");
+            assert.deepEqual(ec2.commandCalls(DescribeInstancesCommand)[0].args[0].input, { InstanceIds: [INSTANCE_ID] });
+            assert.deepEqual(ec2.commandCalls(DescribeIamInstanceProfileAssociationsCommand)[0].args[0].input, {
+                Filters: [
+                    { Name: "instance-id", Values: [INSTANCE_ID] },
+                    { Name: "state", Values: ["associated"] },
+                ],
+            });
+            assert.equal(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).length, 0, "the record's groups are pre-containment: not used");
+            assert.equal(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand).length, 0);
+            assert.equal(ec2.commandCalls(CreateTagsCommand).length, 0);
+            assert.equal(ec2.commandCalls(ModifyInstanceAttributeCommand).length, 4);
+            assert.equal(iam.commandCalls(PutRolePolicyCommand).length, 1, "revocation re-asserted on the recorded (original) role");
+        });
+
+        it("finishes a repeat whose first run stopped half-way: an interface left in the untrack group is only isolated", async () => {
+            arrangeHappy();
+            const c = caseFixture();
+            c.isNew = false;
+            ec2.on(DescribeInstancesCommand).resolves({
+                Reservations: [{ Instances: [currentInstance({ [ENI_C]: [UNTRACK_SG] }, { "dfir:case-id": CASE_ID })] }],
+            });
+            ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({
+                IamInstanceProfileAssociations: [
+                    { AssociationId: "iip-assoc-0eeeeeeeeeeeeeeee", InstanceId: INSTANCE_ID, IamInstanceProfile: { Arn: ORIGINAL_PROFILE, Id: "AIPA" }, State: "associated" },
+                ],
+            });
+
+            const result = await containCase({ case: c }, settings());
+
+            assert.equal(result.status, "isolated");
+            assert.deepEqual(interfaceInputs(), [{ NetworkInterfaceId: ENI_C, Groups: [ISOLATION_SG] }]);
+            assert.deepEqual(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand)[0].args[0].input, {
+                AssociationId: "iip-assoc-0eeeeeeeeeeeeeeee",
+                IamInstanceProfile: { Arn: CAPTURE_PROFILE },
+            });
+            assert.equal(ec2.commandCalls(CreateTagsCommand).length, 2);
+        });
     });
-  });
+
+    describe("containCase: failures", () => {
+        it("applies everything else, tags the case id only, then raises PartialContainmentError carrying every action", async () => {
+            arrangeHappy();
+            ec2.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: ENI_B, Groups: [ISOLATION_SG] }).rejects(
+                ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation."),
+            );
+            asg.on(DescribeAutoScalingInstancesCommand).resolves({
+                AutoScalingInstances: [
+                    { InstanceId: INSTANCE_ID, AutoScalingGroupName: "web-asg", AvailabilityZone: "eu-west-1a", LifecycleState: "InService", HealthStatus: "HEALTHY", ProtectedFromScaleIn: false },
+                ],
+            });
+            asg.on(DetachInstancesCommand).resolves({});
+
+            await assert.rejects(containCase({ case: caseFixture() }, settings()), (error: unknown) => {
+                assert.ok(error instanceof PartialContainmentError);
+                assert.ok(error instanceof ContainmentError);
+                assert.equal(error.name, "PartialContainmentError");
+                assert.deepEqual(error.isolated.sort(), [ENI_A, ENI_C]);
+                assert.deepEqual(error.notIsolated, [
+                    { networkInterfaceId: ENI_B, error: "UnauthorizedOperation: You are not authorized to perform this operation." },
+                ]);
+                // Everything else was still applied, and is in the record.
+                for (const action of ["ec2:ModifyInstanceAttribute", "autoscaling:DetachInstances", "iam:PutRolePolicy", "ec2:ReplaceIamInstanceProfileAssociation", "ec2:CreateTags"]) {
+                    assert.ok(error.actions.some((a) => a.action === action && a.ok), action);
+                }
+                assert.equal(error.actions.filter((a) => !a.ok).length, 1);
+                // The message alone (all a Step Functions Catch sees) is the record, on one line of JSON.
+                assert.doesNotMatch(error.message, /\n/);
+                const summary = JSON.parse(error.message);
+                assert.equal(summary.message, `partial containment of ${INSTANCE_ID}: 1 interface(s) not isolated`);
+                assert.equal(summary.caseId, CASE_ID);
+                assert.equal(summary.isolationGroupId, ISOLATION_SG);
+                assert.deepEqual(summary.actions, error.actions);
+                assert.deepEqual(summary.notIsolated, error.notIsolated);
+                return true;
+            });
+            // The status tag is reserved for complete isolation.
+            assert.deepEqual(ec2.commandCalls(CreateTagsCommand).map((call) => call.args[0].input), [
+                { Resources: [INSTANCE_ID], Tags: [{ Key: "dfir:case-id", Value: CASE_ID }] },
+            ]);
+        });
+
+        it("raises InstanceTerminatedError with the actions so far when EC2 says the instance is gone mid-run", async () => {
+            arrangeHappy();
+            ec2.on(ModifyInstanceAttributeCommand).rejects(ec2Error("IncorrectInstanceState", `The instance '${INSTANCE_ID}' is not in a state from which it can be modified.`));
+            ec2.on(ModifyNetworkInterfaceAttributeCommand, { Groups: [ISOLATION_SG] }).rejects(ec2Error("InvalidNetworkInterfaceID.NotFound"));
+            ec2.on(ReplaceIamInstanceProfileAssociationCommand).rejects(ec2Error("IncorrectInstanceState"));
+            ec2.on(DescribeInstancesCommand).resolves({
+                Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Code: 48, Name: "terminated" } }] }],
+            });
+            ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+
+            await assert.rejects(containCase({ case: caseFixture() }, settings()), (error: unknown) => {
+                assert.ok(error instanceof InstanceTerminatedError);
+                assert.equal(error.name, "InstanceTerminatedError");
+                assert.equal(error.state, "terminated");
+                const failed = error.actions.filter((a) => !a.ok);
+                assert.ok(failed.some((a) => a.action === "ec2:ModifyInstanceAttribute" && /^IncorrectInstanceState: /.test(a.error ?? "")));
+                assert.ok(error.actions.some((a) => a.action === "ec2:ModifyNetworkInterfaceAttribute" && a.ok), "the untrack changes landed before");
+                assert.doesNotMatch(error.message, /\n/);
+                const summary = JSON.parse(error.message);
+                assert.equal(summary.state, "terminated");
+                assert.deepEqual(summary.actions, error.actions);
+                return true;
+            });
+            assert.equal(ec2.commandCalls(CreateTagsCommand).filter((c) => c.args[0].input.Tags?.some((t) => t.Key === "dfir:status")).length, 0);
+        });
+
+        it("keeps the instance's tags when tagging its interfaces is refused, recording the refusal", async () => {
+            arrangeHappy();
+            ec2.on(CreateTagsCommand, { Resources: ENIS }).rejects(ec2Error("UnauthorizedOperation"));
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            assert.equal(result.status, "isolated");
+            assert.deepEqual(result.actions.filter((a) => !a.ok).map((a) => [a.action, a.target]), [["ec2:CreateTags", ENIS.join(",")]]);
+            assert.ok(result.actions.some((a) => a.action === "ec2:CreateTags" && a.target === INSTANCE_ID && a.ok));
+        });
+
+        it("raises InstanceTerminatedError for a repeat whose instance is gone, changing no interface", async () => {
+            arrangeHappy();
+            ec2.on(ModifyInstanceAttributeCommand).rejects(ec2Error("IncorrectInstanceState"));
+            ec2.on(DescribeInstancesCommand).resolves({
+                Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Code: 32, Name: "shutting-down" } }] }],
+            });
+            ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+            const c = caseFixture();
+            c.isNew = false;
+
+            await assert.rejects(containCase({ case: c }, settings()), (error: unknown) => error instanceof InstanceTerminatedError && error.state === "shutting-down");
+            assert.equal(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).length, 0);
+            assert.equal(ec2.commandCalls(CreateTagsCommand).length, 0);
+        });
+
+        it("keeps going when IncorrectInstanceState comes from an instance that is still there", async () => {
+            arrangeHappy();
+            ec2.on(ModifyInstanceAttributeCommand, { DisableApiStop: { Value: true } }).rejects(ec2Error("IncorrectInstanceState"));
+            ec2.on(DescribeInstancesCommand).resolves({
+                Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Code: 16, Name: "running" } }] }],
+            });
+            ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            assert.equal(result.status, "isolated");
+            assert.deepEqual(result.actions.filter((a) => !a.ok).map((a) => a.detail), ["DisableApiStop=true (recorded false)"]);
+        });
+
+        it("records failed reads of the other branches without failing the containment", async () => {
+            arrangeHappy();
+            asg.on(DescribeAutoScalingInstancesCommand).rejects(new Error("AccessDenied"));
+            elb.on(DescribeTargetGroupsCommand).rejects(new Error("AccessDenied"));
+            iam.on(GetInstanceProfileCommand).rejects(new Error("NoSuchEntity"));
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            assert.equal(result.status, "isolated");
+            assert.deepEqual(result.actions.filter((a) => !a.ok).map((a) => a.action).sort(), [
+                "autoscaling:DescribeAutoScalingInstances",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "iam:GetInstanceProfile",
+            ]);
+        });
+
+        it("ends with CrossAccountRoleError before any change when the member role cannot be assumed", async () => {
+            arrangeHappy();
+            const roleArn = `arn:aws:iam::${OTHER_ACCOUNT}:role/dfir-responder`;
+            sts.on(AssumeRoleCommand).rejects(new STSServiceException({ name: "AccessDenied", message: "not authorized to perform sts:AssumeRole", $fault: "client", $metadata: {} }));
+            const c = caseFixture();
+            c.target = { accountId: OTHER_ACCOUNT, region: REGION, instanceId: INSTANCE_ID, roleArn };
+
+            await assert.rejects(containCase({ case: c }, settings()), (error: unknown) => {
+                assert.ok(error instanceof CrossAccountRoleError);
+                assert.equal(error.name, "CrossAccountRoleError");
+                assert.equal(error.roleArn, roleArn);
+                return true;
+            });
+            assert.deepEqual(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn), [roleArn]);
+            assert.deepEqual(allCommands(), ["AssumeRoleCommand"]);
+        });
+
+        it("contains a member-account instance through the assumed role", async () => {
+            arrangeHappy();
+            const roleArn = `arn:aws:iam::${OTHER_ACCOUNT}:role/dfir-responder`;
+            sts.on(AssumeRoleCommand).resolves({
+                Credentials: { AccessKeyId: "AKIA", SecretAccessKey: "secret", SessionToken: "token", Expiration: new Date(Date.now() + 3600_000) },
+            });
+            const c = caseFixture();
+            c.target = { accountId: OTHER_ACCOUNT, region: REGION, instanceId: INSTANCE_ID, roleArn };
+
+            const result = await containCase({ case: c }, settings());
+
+            assert.equal(result.status, "isolated");
+            assert.equal(sts.commandCalls(AssumeRoleCommand).length, 1);
+            const [put] = iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input);
+            assert.match(put.PolicyDocument!, new RegExp(`arn:aws:ec2:${REGION}:${OTHER_ACCOUNT}:instance/${INSTANCE_ID}`));
+        });
+    });
+
+    describe("event and settings", () => {
+        it("parses the OpenCase output as the event and keeps only known fields", () => {
+            const event = { case: { ...caseFixture(), extra: 1 }, other: true };
+            const parsed = parseContainEvent(event);
+            assert.deepEqual(parsed, { case: caseFixture() });
+        });
+
+        const bad: Array<[string, unknown, RegExp]> = [
+            ["null", null, /event must be an object/],
+            ["an event without case", { caseId: CASE_ID }, /event.case must be an object/],
+            ["a bad instance id", { case: { ...caseFixture(), target: { ...BASE_CASE.target, instanceId: "i-XYZ" } } }, /case.target.instanceId/],
+            ["a record of another instance", { case: { ...caseFixture(), instance: { ...BASE_CASE.instance, instanceId: "i-0fedcba9876543210" } } }, /differs from case.target.instanceId/],
+            ["a long case id", { case: { ...caseFixture(), caseId: "c".repeat(257) } }, /at most 256/],
+            ["a string isNew", { case: { ...caseFixture(), isNew: "yes" } }, /case.isNew must be a boolean/],
+            ["bad interface groups", { case: { ...caseFixture(), instance: { ...BASE_CASE.instance, networkInterfaces: [{ networkInterfaceId: ENI_A, groups: "sg-1", deviceIndex: 0, ipv6Addresses: [] }] } } }, /groups must be an array of strings/],
+        ];
+        for (const [label, event, message] of bad) {
+            it(`rejects ${label} with InvalidRequestError`, () => {
+                assert.throws(() => parseContainEvent(event), (error: unknown) => error instanceof InvalidRequestError && message.test(error.message));
+            });
+        }
+
+        it("reads ISOLATION_GROUPS (required), UNTRACK_GROUPS and CAPTURE_PROFILE_ARN (optional)", () => {
+            assert.deepEqual(
+                containSettingsFromEnv({
+                    ISOLATION_GROUPS: JSON.stringify({ [VPC_ID]: ISOLATION_SG }),
+                    UNTRACK_GROUPS: JSON.stringify({ [VPC_ID]: UNTRACK_SG }),
+                    CAPTURE_PROFILE_ARN: CAPTURE_PROFILE,
+                }),
+                { isolationGroups: { [VPC_ID]: ISOLATION_SG }, untrackGroups: { [VPC_ID]: UNTRACK_SG }, captureProfileArn: CAPTURE_PROFILE },
+            );
+            assert.deepEqual(containSettingsFromEnv({ ISOLATION_GROUPS: JSON.stringify({ [VPC_ID]: ISOLATION_SG }) }), {
+                isolationGroups: { [VPC_ID]: ISOLATION_SG },
+                untrackGroups: {},
+            });
+        });
+
+        const badEnv: Array<[string, Record<string, string>, string]> = [
+            ["missing isolation groups", {}, "ISOLATION_GROUPS"],
+            ["empty isolation groups", { ISOLATION_GROUPS: "{}" }, "ISOLATION_GROUPS"],
+            ["isolation groups not JSON", { ISOLATION_GROUPS: "vpc=sg" }, "ISOLATION_GROUPS"],
+            ["swapped ids", { ISOLATION_GROUPS: JSON.stringify({ [ISOLATION_SG]: VPC_ID }) }, "ISOLATION_GROUPS"],
+            ["an untrack array", { ISOLATION_GROUPS: JSON.stringify({ [VPC_ID]: ISOLATION_SG }), UNTRACK_GROUPS: "[]" }, "UNTRACK_GROUPS"],
+            ["a role as capture profile", { ISOLATION_GROUPS: JSON.stringify({ [VPC_ID]: ISOLATION_SG }), CAPTURE_PROFILE_ARN: ROLE_ARN }, "CAPTURE_PROFILE_ARN"],
+        ];
+        for (const [label, env, variable] of badEnv) {
+            it(`fails with a ConfigurationError naming ${variable} for ${label}`, () => {
+                assert.throws(() => containSettingsFromEnv(env), (error: unknown) => error instanceof ConfigurationError && error.variable === variable);
+            });
+        }
+    });
+
+    describe("handler", () => {
+        const NAMES = ["ISOLATION_GROUPS", "UNTRACK_GROUPS", "CAPTURE_PROFILE_ARN"];
+        let saved: Record<string, string | undefined>;
+        let savedLog: typeof console.log;
+        let logged: Array<Record<string, unknown>>;
+
+        beforeEach(() => {
+            saved = Object.fromEntries(NAMES.map((name) => [name, process.env[name]]));
+            for (const name of NAMES) delete process.env[name];
+            savedLog = console.log;
+            logged = [];
+            console.log = (line: unknown) => logged.push(JSON.parse(String(line)));
+        });
+
+        afterEach(() => {
+            console.log = savedLog;
+            for (const name of NAMES) {
+                if (saved[name] === undefined) delete process.env[name];
+                else process.env[name] = saved[name];
+            }
+        });
+
+        it("reads its environment on every invocation (several configurations in one process)", async () => {
+            arrangeHappy();
+            process.env.ISOLATION_GROUPS = JSON.stringify({ [VPC_ID]: ISOLATION_SG });
+            process.env.UNTRACK_GROUPS = JSON.stringify({ [VPC_ID]: UNTRACK_SG });
+            const first = await handler({ case: caseFixture() }, { awsRequestId: "req-1" });
+            process.env.ISOLATION_GROUPS = JSON.stringify({ [VPC_ID]: "sg-0cccccccccccccccc" });
+            delete process.env.UNTRACK_GROUPS;
+            const second = await handler({ case: caseFixture() });
+
+            assert.equal(first.isolationGroupId, ISOLATION_SG);
+            assert.equal(first.untrackGroupId, UNTRACK_SG);
+            assert.equal(second.isolationGroupId, "sg-0cccccccccccccccc");
+            assert.equal(second.untrackGroupId, undefined);
+            const actionLines = logged.filter((line) => line.message === "containment action" && line.requestId === "req-1");
+            assert.equal(actionLines.length, first.actions.length);
+            assert.ok(actionLines.every((line) => line.caseId === CASE_ID && line.instanceId === INSTANCE_ID));
+            const summary = logged.find((line) => line.message === "instance isolated");
+            assert.equal(summary?.level, "INFO");
+            assert.equal(summary?.status, "isolated");
+        });
+
+        it("fails with ConfigurationError (logged) and no AWS call on a bad environment", async () => {
+            process.env.ISOLATION_GROUPS = "not json";
+
+            await assert.rejects(handler({ case: caseFixture() }), (error: unknown) => error instanceof ConfigurationError && error.variable === "ISOLATION_GROUPS");
+            assert.deepEqual(allCommands(), []);
+            assert.equal(logged.at(-1)?.level, "ERROR");
+        });
+
+        it("rejects a malformed event with InvalidRequestError before any AWS call", async () => {
+            process.env.ISOLATION_GROUPS = JSON.stringify({ [VPC_ID]: ISOLATION_SG });
+
+            await assert.rejects(handler({ instanceId: INSTANCE_ID, caseId: CASE_ID }), InvalidRequestError);
+            assert.deepEqual(allCommands(), []);
+        });
+
+        it("logs the actions of a partial containment and rethrows it unchanged", async () => {
+            arrangeHappy();
+            process.env.ISOLATION_GROUPS = JSON.stringify({ [VPC_ID]: ISOLATION_SG });
+            ec2.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: ENI_A }).rejects(ec2Error("UnauthorizedOperation"));
+
+            await assert.rejects(handler({ case: caseFixture() }), PartialContainmentError);
+
+            const failure = logged.find((line) => line.message === "containment failed");
+            assert.equal(failure?.level, "ERROR");
+            const error = failure?.error as { name: string; notIsolated: Array<{ networkInterfaceId: string }>; actions: ActionRecord[] };
+            assert.equal(error.name, "PartialContainmentError");
+            assert.deepEqual(error.notIsolated.map((item) => item.networkInterfaceId), [ENI_A]);
+            assert.ok(error.actions.length > 0);
+        });
+    });
+
+    describe("errors", () => {
+        it("name every class after itself, so the state machine can catch by name", () => {
+            const context = { instanceId: INSTANCE_ID, caseId: CASE_ID };
+            const errors: Array<[ContainmentError, string]> = [
+                [new InvalidRequestError(["x"]), "InvalidRequestError"],
+                [new ConfigurationError("X", "is bad"), "ConfigurationError"],
+                [new InstanceNotFoundError(context), "InstanceNotFoundError"],
+                [new InstanceTerminatedError(context, "terminated"), "InstanceTerminatedError"],
+                [new NoIsolationGroupError(context, VPC_ID), "NoIsolationGroupError"],
+                [new UnsupportedNetworkLayoutError(context, "x"), "UnsupportedNetworkLayoutError"],
+                [new PartialContainmentError(context, { isolationGroupId: ISOLATION_SG, isolated: [], notIsolated: [], actions: [] }), "PartialContainmentError"],
+            ];
+            for (const [error, name] of errors) {
+                assert.equal(error.name, name);
+                assert.equal(error.constructor.name, name);
+                assert.ok(error instanceof ContainmentError && error instanceof Error);
+                assert.match(String(error.stack), new RegExp(`^${name}: `));
+            }
+        });
+    });
+
+    describe("policies", () => {
+        it("builds the revocation policy: one Deny statement, both conditions (AND)", () => {
+            assert.deepEqual(revokeSessionsPolicy(instanceArn(REGION, ACCOUNT, INSTANCE_ID), "2025-01-02T03:04:05.000Z"), {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "DfirRevokeInstanceSessions",
+                        Effect: "Deny",
+                        Action: "*",
+                        Resource: "*",
+                        Condition: {
+                            DateLessThan: { "aws:TokenIssueTime": "2025-01-02T03:04:05.000Z" },
+                            ArnEquals: { "ec2:SourceInstanceARN": INSTANCE_ARN },
+                        },
+                    },
+                ],
+            });
+            assert.equal(instanceArn("cn-north-1", ACCOUNT, INSTANCE_ID), `arn:aws-cn:ec2:cn-north-1:${ACCOUNT}:instance/${INSTANCE_ID}`);
+            assert.equal(instanceArn("us-gov-west-1", ACCOUNT, INSTANCE_ID), `arn:aws-us-gov:ec2:us-gov-west-1:${ACCOUNT}:instance/${INSTANCE_ID}`);
+        });
+
+        const responders = [`arn:aws:iam::${ACCOUNT}:role/dfir-contain`, `arn:aws:iam::*:role/dfir-responder`];
+
+        it("denies undoing a containment on isolated instances to everyone but the responders", () => {
+            const policy = denyModifyIsolatedPolicy(responders);
+            assert.ok(policy.Statement.every((s) => s.Effect === "Deny"));
+            for (const statement of policy.Statement) {
+                assert.deepEqual(statement.Condition?.StringEquals, { "aws:ResourceTag/dfir:status": "isolated" });
+                assert.deepEqual(statement.Condition?.ArnNotLike, { "aws:PrincipalArn": responders });
+            }
+            const instances = policy.Statement.find((s) => s.Sid === "DfirProtectIsolatedInstances");
+            for (const action of [
+                "ec2:TerminateInstances",
+                "ec2:StopInstances",
+                "ec2:ModifyInstanceAttribute",
+                "ec2:ModifyNetworkInterfaceAttribute",
+                "ec2:DetachVolume",
+                "ec2:ReplaceIamInstanceProfileAssociation",
+                "ec2:DisassociateIamInstanceProfile",
+                "ec2:AttachNetworkInterface",
+            ]) {
+                assert.ok((instances?.Action as string[]).includes(action), action);
+            }
+            assert.equal(instances?.Resource, "arn:aws:ec2:*:*:instance/*");
+            const tags = policy.Statement.find((s) => s.Sid === "DfirProtectResponseTags");
+            assert.deepEqual(tags?.Action, ["ec2:CreateTags", "ec2:DeleteTags"]);
+            assert.deepEqual(tags?.Condition?.["ForAnyValue:StringLike"], { "aws:TagKeys": ["dfir:*"] });
+            assert.throws(() => denyModifyIsolatedPolicy([]), /responder/);
+        });
+
+        it("offers the same guard rail as an SCP within the SCP size limit", () => {
+            const scp = denyModifyIsolatedScp(responders);
+            const managed = denyModifyIsolatedPolicy(responders);
+            assert.deepEqual(scp.Statement.map((s) => ({ ...s, Sid: undefined })), managed.Statement.map((s) => ({ ...s, Sid: undefined })));
+            assert.ok(JSON.stringify(scp).length <= SCP_MAX_CHARACTERS);
+            assert.throws(() => denyModifyIsolatedScp(Array.from({ length: 200 }, (_, i) => `arn:aws:iam::${ACCOUNT}:role/responder-${i}`)), /5120/);
+        });
+
+        it("gives the functions only named actions, `*` resources only where IAM has no resource-level permission", () => {
+            const scope = { partition: "aws", region: REGION, accountId: ACCOUNT };
+            const contain = containFunctionPolicy(scope, {
+                captureRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-capture`],
+                protectedRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-contain`],
+                responderRoleName: "dfir-responder",
+            });
+            const openCase = caseFunctionPolicy(scope, { casesTableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/dfir-cases`, responderRoleName: "dfir-responder" });
+            const member = responderRolePolicy(scope);
+            for (const policy of [contain, openCase, member]) {
+                for (const statement of policy.Statement) {
+                    const actions = [statement.Action].flat();
+                    assert.ok(actions.every((a) => !a.includes("*")), `wildcard action in ${statement.Sid}`);
+                    if ([statement.Resource].flat().includes("*")) {
+                        assert.equal(statement.Sid, "DescribeNoResourceLevelPermission");
+                        assert.ok(actions.every((a) => /:Describe/.test(a)), statement.Sid);
+                    }
+                }
+            }
+            const allowed = (policy: typeof contain) =>
+                new Set(policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Action].flat()));
+            for (const action of [
+                "ec2:ModifyNetworkInterfaceAttribute",
+                "ec2:ModifyInstanceAttribute",
+                "ec2:CreateTags",
+                "ec2:ReplaceIamInstanceProfileAssociation",
+                "ec2:AssociateIamInstanceProfile",
+                "autoscaling:DetachInstances",
+                "elasticloadbalancing:DeregisterTargets",
+                "iam:GetInstanceProfile",
+                "iam:PutRolePolicy",
+                "iam:PassRole",
+                "sts:AssumeRole",
+            ]) {
+                assert.ok(allowed(contain).has(action), action);
+            }
+            for (const action of ["ec2:DescribeInstanceAttribute", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sts:AssumeRole"]) {
+                assert.ok(allowed(openCase).has(action), action);
+            }
+            assert.ok(allowed(member).has("ec2:DescribeInstanceAttribute") && allowed(member).has("ec2:ModifyInstanceAttribute"));
+            const groups = contain.Statement.find((s) => s.Sid === "OnlyIntoResponseGroups");
+            assert.deepEqual(groups?.Condition, { StringEquals: { "aws:ResourceTag/dfir:role": ["isolation", "untrack"] } });
+            const pass = contain.Statement.find((s) => s.Sid === "PassCaptureRoleToEc2");
+            assert.deepEqual(pass?.Condition, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
+            assert.deepEqual(contain.Statement.find((s) => s.Sid === "NeverWriteResponderRoles")?.Effect, "Deny");
+        });
+    });
 });

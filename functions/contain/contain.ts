@@ -1,291 +1,553 @@
 /**
- * First-cut network containment of one EC2 instance: every network interface is moved to its VPC's isolation
- * security group, then the instance is tagged. Kept free of Lambda concerns so it can be driven by tests, the
- * handler, or a script with any configured {@link EC2Client}.
+ * Containment of one EC2 instance, from the case record OpenCase built. Kept free of Lambda concerns so tests,
+ * the handler and the drill drive it alike; SDK clients come from the factory (`functions/lib/aws.ts`), per
+ * target, so cross-account works and the drill can attach its simulated account.
+ *
+ * What it does, and when (a "slot" is one round of AWS calls issued together; nothing here awaits one call
+ * before issuing another it does not depend on):
+ * - slot 1 (issued at once): every interface to the VPC's all-open "untrack" group (so established connections
+ *   become untracked and the next change cuts them); termination and stop protection, shutdown behaviour `stop`,
+ *   DeleteOnTermination=false on every volume (four ModifyInstanceAttribute calls: the API takes one attribute
+ *   per call); DescribeAutoScalingInstances; DescribeTargetGroups (first page); GetInstanceProfile of the recorded
+ *   profile; the instance profile swap to the capture profile.
+ * - slot 2: every interface to the isolation group — each right after its own untrack change, all in parallel;
+ *   DetachInstances (ShouldDecrementDesiredCapacity=false), further target group pages, the revocation policy.
+ * - slot 3 and later: the `dfir:*` tags once every interface is isolated; target health and deregistration.
+ * Later work never delays the isolation slot: the branches run concurrently and only the tags wait for it.
+ *
+ * Repeats (`case.isNew` false) and already-isolated instances re-assert everything idempotently; interfaces are
+ * then changed only where the current state (re-read for a repeat: the case record holds the groups from before
+ * the first containment, and re-applying the all-open group to an isolated interface would re-open it) is not
+ * already the isolation group alone.
+ *
+ * Partial failure: when some interfaces do not reach the isolation group, everything else is still applied (the
+ * protections, the detach and the revocation make the instance safer whatever the network state), the case id is
+ * tagged, and then a {@link PartialContainmentError} carries every action. When EC2 answers a change with
+ * IncorrectInstanceState / InvalidInstanceID.NotFound and the instance is confirmed gone, an
+ * {@link InstanceTerminatedError} carries them instead.
  */
 import {
-  CreateTagsCommand,
-  DescribeInstancesCommand,
-  EC2Client,
-  ModifyNetworkInterfaceAttributeCommand,
-  type Instance,
-  type Tag,
+    AssociateIamInstanceProfileCommand,
+    CreateTagsCommand,
+    DescribeIamInstanceProfileAssociationsCommand,
+    DescribeInstancesCommand,
+    ModifyInstanceAttributeCommand,
+    ModifyNetworkInterfaceAttributeCommand,
+    ReplaceIamInstanceProfileAssociationCommand,
+    type EC2Client,
+    type ModifyInstanceAttributeCommandInput,
 } from "@aws-sdk/client-ec2";
+import { DescribeAutoScalingInstancesCommand, DetachInstancesCommand } from "@aws-sdk/client-auto-scaling";
 import {
-  InstanceNotFoundError,
-  InstanceTerminatedError,
-  InvalidRequestError,
-  NoIsolationGroupError,
-  PartialContainmentError,
-  UnsupportedNetworkLayoutError,
-  type InterfaceChange,
-  type InterfaceFailure,
-} from "./errors";
+    DeregisterTargetsCommand,
+    DescribeTargetGroupsCommand,
+    DescribeTargetHealthCommand,
+    type TargetGroup,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { GetInstanceProfileCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { TAGS } from "../../core/tags";
-import { INSTANCE_ID_PATTERN } from "../../core/triage";
+import type { ActionRecord, CaseOpened, ContainmentResult } from "../../core/workflow";
+import { assertAssumable, client } from "../lib/aws";
+import {
+    InstanceTerminatedError,
+    NoIsolationGroupError,
+    PartialContainmentError,
+    UnsupportedNetworkLayoutError,
+    errorText,
+    type InterfaceFailure,
+} from "./errors";
+import type { ContainEvent } from "./event";
+import { instanceArn, revokePolicyName, revokeSessionsPolicy } from "../../core/containmentPolicies";
+import type { ContainSettings } from "./settings";
 
-export type { InterfaceChange, InterfaceFailure } from "./errors";
-
-// The tag contract lives in core/tags.ts: the pack, the analyst tools and this function read the same names.
-const TAG_CASE_ID = TAGS.caseId;
-/** Only ever set to "isolated", and only when every interface is isolated: others may rely on it. */
-const TAG_STATUS = TAGS.status;
-/** When isolation completed; reported again by idempotent repeats instead of the time of the repeat. */
-const TAG_ISOLATED_AT = TAGS.isolatedAt;
-/** Its presence is what makes a repeat a no-op. */
-const STATUS_ISOLATED = TAGS.statusIsolated;
-
-/** EC2 rejects tag values longer than this; the case id becomes a tag value, so it is checked up front. */
-const MAX_TAG_VALUE_LENGTH = 256;
-/** SDK error names meaning EC2 has no such instance in this account and region. */
-const NOT_FOUND_ERRORS = new Set(["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"]);
+/** EC2 error names that, on a change, mean the instance may be gone (confirmed with one DescribeInstances). */
+export const TERMINATION_SIGNALS = new Set(["IncorrectInstanceState", "InvalidInstanceID.NotFound"]);
 /** States in which there is nothing left to contain. */
 const GONE_STATES = new Set(["terminated", "shutting-down"]);
+/** ASG lifecycle states in which DetachInstances is pointless or refused. */
+const NO_DETACH_STATES = new Set(["Detaching", "Detached"]);
 
-/** What to contain and the case it belongs to; the finding id is carried for the logs. */
-export interface ContainRequest {
-  instanceId: string;
-  caseId: string;
-  findingId?: string;
-}
-
-/** Deployment-specific inputs, passed in rather than read from the environment so the logic stays testable. */
-export interface ContainSettings {
-  /** vpcId -> isolation security group id. One group per VPC because a security group belongs to one VPC. */
-  isolationGroups: Readonly<Record<string, string>>;
-  /** Clock for `dfir:isolated-at`; injectable so tests are deterministic. @default () => new Date() */
-  now?: () => Date;
-}
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /**
- * The record of a containment. `changed` keeps every moved interface's previous groups: it is what a later
- * release step needs to restore the instance, so callers must persist it.
+ * The action log of one run. Every AWS change is recorded when its answer arrives (ok or not); reads are
+ * recorded only when they fail (then the change they lead to could not be made). Notes (`dfir:*` actions)
+ * record what configuration made the run skip.
  */
-export interface ContainResult {
-  instanceId: string;
-  caseId: string;
-  vpcId: string;
-  securityGroupId: string;
-  changed: InterfaceChange[];
-  /** Interfaces whose only group was already the isolation group (no call made for them). */
-  alreadyIsolated: string[];
-  /** Whether this invocation wrote the `dfir:*` tags. False on an idempotent repeat, or when tagging failed. */
-  tagged: boolean;
-  /**
-   * Why tagging failed after every interface was isolated. The network containment stands and the record above
-   * is still returned (failing here would make a retry see only already-isolated interfaces and lose the
-   * previous groups); the next run re-tags because the status tag is missing.
-   */
-  tagError?: string;
-  /** ISO time of isolation; on an idempotent repeat, the existing `dfir:isolated-at` tag when there is one. */
-  isolatedAt: string;
-  status: "isolated" | "already-isolated";
-}
+class ActionLog {
+    readonly records: ActionRecord[] = [];
+    /** First EC2 error suggesting the instance is gone, if any. */
+    terminationSignal?: string;
 
-/**
- * Checks an untrusted request (a Lambda event, or a typed request built from one) and returns only the known
- * fields. Everything is checked before any AWS call so a bad request can never cause a partial change, and the
- * case id is held to the tag-value limit because it is tagged only after the interfaces have moved.
- */
-export function parseContainRequest(input: unknown): ContainRequest {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new InvalidRequestError([`request must be an object, got ${describeType(input)}`]);
-  }
-  const { instanceId, caseId, findingId } = input as Record<string, unknown>;
-  const problems: string[] = [];
-  if (typeof instanceId !== "string" || !INSTANCE_ID_PATTERN.test(instanceId)) {
-    problems.push(`instanceId must be an EC2 instance id (i- and 8 or 17 hex digits), got ${preview(instanceId)}`);
-  }
-  if (typeof caseId !== "string" || caseId.trim() === "") {
-    problems.push(`caseId must be a non-empty string, got ${preview(caseId)}`);
-  } else if (caseId.length > MAX_TAG_VALUE_LENGTH) {
-    problems.push(`caseId must be at most ${MAX_TAG_VALUE_LENGTH} characters (it becomes a tag value)`);
-  }
-  if (findingId !== undefined && (typeof findingId !== "string" || findingId === "")) {
-    problems.push(`findingId, when present, must be a non-empty string, got ${preview(findingId)}`);
-  }
-  const context = {
-    instanceId: typeof instanceId === "string" ? instanceId : undefined,
-    caseId: typeof caseId === "string" ? caseId : undefined,
-  };
-  if (problems.length > 0) throw new InvalidRequestError(problems, context);
-  const request: ContainRequest = { instanceId: instanceId as string, caseId: caseId as string };
-  if (findingId !== undefined) request.findingId = findingId as string;
-  return request;
-}
+    constructor(private readonly now: () => Date) {}
 
-/**
- * Moves every network interface of the instance to its VPC's isolation group, in parallel, and tags the
- * instance. All interfaces, not just the primary: a security group applies per interface, and
- * `ModifyInstanceAttribute --groups` would only change the primary one.
- *
- * Safe to repeat (GuardDuty re-publishes a finding every 15 minutes): an instance already isolated and tagged
- * costs one DescribeInstances. Nothing is changed when the instance is missing, terminated, or its VPC has no
- * isolation group. If some interfaces move and others do not, a {@link PartialContainmentError} is the record.
- */
-export async function containInstance(
-  ec2: EC2Client,
-  request: ContainRequest,
-  settings: ContainSettings,
-): Promise<ContainResult> {
-  const { instanceId, caseId } = parseContainRequest(request);
-  const context = { instanceId, caseId };
-  const now = settings.now ?? (() => new Date());
-
-  const instance = await describeInstance(ec2, context);
-  const state = instance.State?.Name;
-  if (state !== undefined && GONE_STATES.has(state)) throw new InstanceTerminatedError(context, state);
-
-  const interfaces = listInterfaces(instance, context);
-  const vpcId = singleVpc(interfaces, context);
-  if (!Object.hasOwn(settings.isolationGroups, vpcId)) throw new NoIsolationGroupError(context, vpcId);
-  const securityGroupId = settings.isolationGroups[vpcId];
-
-  const alreadyIsolated = interfaces.filter((eni) => isOnlyIn(eni.groups, securityGroupId)).map((eni) => eni.id);
-  const toChange = interfaces.filter((eni) => !isOnlyIn(eni.groups, securityGroupId));
-  const statusTag = tagValue(instance.Tags, TAG_STATUS);
-
-  if (toChange.length === 0 && statusTag === STATUS_ISOLATED) {
-    return {
-      instanceId,
-      caseId,
-      vpcId,
-      securityGroupId,
-      changed: [],
-      alreadyIsolated,
-      tagged: false,
-      isolatedAt: tagValue(instance.Tags, TAG_ISOLATED_AT) ?? now().toISOString(),
-      status: "already-isolated",
-    };
-  }
-
-  // All calls are issued before any is awaited: a slow or failing interface must not delay the others.
-  const outcomes = await Promise.allSettled(
-    toChange.map((eni) =>
-      ec2.send(
-        new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [securityGroupId] }),
-      ),
-    ),
-  );
-  const changed: InterfaceChange[] = [];
-  const failed: InterfaceFailure[] = [];
-  const reasons: unknown[] = [];
-  outcomes.forEach((outcome, index) => {
-    const { id, groups } = toChange[index];
-    if (outcome.status === "fulfilled") {
-      changed.push({ networkInterfaceId: id, previousGroups: groups });
-    } else {
-      failed.push({ networkInterfaceId: id, previousGroups: groups, error: errorText(outcome.reason) });
-      reasons.push(outcome.reason);
+    at(): string {
+        return this.now().toISOString();
     }
-  });
 
-  if (failed.length > 0) {
-    // The status tag is reserved for complete isolation; the case id still marks the instance as under response.
-    const caseTagged =
-      (await tryCreateTags(ec2, instanceId, [{ Key: TAG_CASE_ID, Value: caseId }])) === undefined;
-    throw new PartialContainmentError(
-      context,
-      { vpcId, securityGroupId, changed, failed, alreadyIsolated, caseTagged },
-      { cause: new AggregateError(reasons, `${failed.length} ModifyNetworkInterfaceAttribute call(s) failed`) },
+    note(action: string, target: string, detail: string): void {
+        this.records.push({ action, target, at: this.at(), ok: true, detail });
+    }
+
+    /** Issue a change now (synchronously: the request leaves before this returns) and record its answer. */
+    async change<T>(action: string, target: string, detail: string, send: () => Promise<T>): Promise<Outcome<T>> {
+        try {
+            const value = await send();
+            this.records.push({ action, target, at: this.at(), ok: true, detail });
+            return { ok: true, value };
+        } catch (error) {
+            this.failed(action, target, detail, error);
+            return { ok: false, error };
+        }
+    }
+
+    /** Issue a read now; record it only if it fails. */
+    async read<T>(action: string, target: string, detail: string, send: () => Promise<T>): Promise<Outcome<T>> {
+        try {
+            return { ok: true, value: await send() };
+        } catch (error) {
+            this.failed(action, target, detail, error);
+            return { ok: false, error };
+        }
+    }
+
+    private failed(action: string, target: string, detail: string, error: unknown): void {
+        if (error instanceof Error && TERMINATION_SIGNALS.has(error.name)) this.terminationSignal ??= error.name;
+        this.records.push({ action, target, at: this.at(), ok: false, detail, error: errorText(error) });
+    }
+}
+
+/** The network state containment decides from: the case record (new case) or a fresh read (repeat). */
+interface NetworkState {
+    interfaces: Array<{ id: string; groups: string[] }>;
+    tags: Record<string, string>;
+    association?: { arn: string; associationId: string };
+    /** Set when the instance is gone ("terminated", "shutting-down", "not-found"). */
+    gone?: string;
+}
+
+interface NetworkOutcome {
+    isolated: string[];
+    notIsolated: InterfaceFailure[];
+    /** Interfaces this run changed (0: nothing to do). */
+    changed: number;
+    isolatedAt?: string;
+    alreadyIsolated: boolean;
+}
+
+/**
+ * Contains the case's instance (see the module comment for the order of calls) and returns every action.
+ * Throws, before any change: NoIsolationGroupError, UnsupportedNetworkLayoutError, CrossAccountRoleError; after
+ * changes: PartialContainmentError, InstanceTerminatedError (both carrying `actions`).
+ */
+export async function containCase(event: ContainEvent, settings: ContainSettings): Promise<ContainmentResult> {
+    const c: CaseOpened = event.case;
+    const { target, instance: record, caseId } = c;
+    const instanceId = target.instanceId;
+    const context = { instanceId, caseId };
+    const now = settings.now ?? (() => new Date());
+    const log = new ActionLog(now);
+
+    if (c.skipContainment) {
+        log.note(
+            "dfir:SkipContainment",
+            instanceId,
+            `instance tagged ${TAGS.skip}=true: evidence only, no containment change made`,
+        );
+        return { caseId, instanceId, status: "skipped", reason: `${TAGS.skip}=true`, actions: log.records };
+    }
+
+    // Everything that can refuse the case is checked before any change.
+    if (record.vpcId === "") throw new UnsupportedNetworkLayoutError(context, "the case record has no VPC id");
+    if (record.networkInterfaces.length === 0) {
+        throw new UnsupportedNetworkLayoutError(context, "the case record lists no network interface");
+    }
+    const vpcId = record.vpcId;
+    if (!Object.hasOwn(settings.isolationGroups, vpcId)) throw new NoIsolationGroupError(context, vpcId);
+    const isolationGroupId = settings.isolationGroups[vpcId];
+    const configuredUntrack = Object.hasOwn(settings.untrackGroups, vpcId) ? settings.untrackGroups[vpcId] : undefined;
+    const untrackGroupId = configuredUntrack !== isolationGroupId ? configuredUntrack : undefined;
+    const captureProfileArn = settings.captureProfileArn
+        ? inAccount(settings.captureProfileArn, target.accountId)
+        : undefined;
+    // A missing member role ends here with a CrossAccountRoleError naming it, not in a record of failed calls.
+    if (target.roleArn) await assertAssumable(target);
+
+    const where = { region: target.region, roleArn: target.roleArn };
+    const ec2 = client("ec2", where);
+    const autoscaling = client("autoscaling", where);
+    const elbv2 = client("elbv2", where);
+    const iam = client("iam", where);
+
+    // A new case's record was read moments ago by OpenCase: use it, no read before the first change.
+    const state: Promise<NetworkState> = c.isNew
+        ? Promise.resolve(stateFromRecord(c))
+        : readCurrentState(ec2, instanceId);
+    // Observed here so a failed read never becomes an unhandled rejection while the other branches run.
+    const stateOutcome = state.then(
+        (value): Outcome<NetworkState> => ({ ok: true, value }),
+        (error): Outcome<NetworkState> => ({ ok: false, error }),
     );
-  }
 
-  const isolatedAt = now().toISOString();
-  const tagError = await tryCreateTags(ec2, instanceId, [
-    { Key: TAG_CASE_ID, Value: caseId },
-    { Key: TAG_STATUS, Value: STATUS_ISOLATED },
-    { Key: TAG_ISOLATED_AT, Value: isolatedAt },
-  ]);
-  const result: ContainResult = {
-    instanceId,
-    caseId,
-    vpcId,
-    securityGroupId,
-    changed,
-    alreadyIsolated,
-    tagged: tagError === undefined,
-    isolatedAt,
-    status: "isolated",
-  };
-  if (tagError !== undefined) result.tagError = tagError;
-  return result;
-}
+    const network = state.then(async (s) => {
+        if (s.gone !== undefined) return undefined;
+        const outcome = await isolateInterfaces(s);
+        await tagInstance(s, outcome);
+        return outcome;
+    });
+    const swap = state.then((s) => (s.gone === undefined ? swapProfile(s) : undefined));
+    const branches = [
+        network,
+        swap,
+        protect(),
+        detachFromAutoScaling(),
+        deregisterFromTargetGroups(),
+        revokeSessions(swap),
+    ];
+    await Promise.allSettled(branches);
 
-interface InterfaceGroups {
-  id: string;
-  groups: string[];
-}
-
-type Subject = { instanceId: string; caseId: string };
-
-async function describeInstance(ec2: EC2Client, context: Subject): Promise<Instance> {
-  let output;
-  try {
-    output = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [context.instanceId] }));
-  } catch (error) {
-    if (error instanceof Error && NOT_FOUND_ERRORS.has(error.name)) {
-      throw new InstanceNotFoundError(context, { cause: error });
+    const current = await stateOutcome;
+    if (!current.ok) throw current.error;
+    const gone = current.value.gone ?? (await confirmGone());
+    if (gone !== undefined) throw new InstanceTerminatedError(context, gone, log.records);
+    const outcome = await network;
+    if (outcome === undefined) throw new Error("unreachable: network branch skipped on a present instance");
+    if (outcome.notIsolated.length > 0) {
+        throw new PartialContainmentError(context, {
+            isolationGroupId,
+            ...(untrackGroupId ? { untrackGroupId } : {}),
+            isolated: outcome.isolated,
+            notIsolated: outcome.notIsolated,
+            actions: log.records,
+        });
     }
-    throw error;
-  }
-  const instance = (output.Reservations ?? [])
-    .flatMap((reservation) => reservation.Instances ?? [])
-    .find((candidate) => candidate.InstanceId === context.instanceId);
-  if (instance === undefined) throw new InstanceNotFoundError(context);
-  return instance;
-}
+    const result: ContainmentResult = {
+        caseId,
+        instanceId,
+        status: outcome.alreadyIsolated ? "already-isolated" : "isolated",
+        isolationGroupId,
+        actions: log.records,
+    };
+    if (untrackGroupId) result.untrackGroupId = untrackGroupId;
+    if (outcome.isolatedAt !== undefined) result.isolatedAt = outcome.isolatedAt;
+    return result;
 
-function listInterfaces(instance: Instance, context: Subject): Array<InterfaceGroups & { vpcId: string }> {
-  const interfaces = instance.NetworkInterfaces ?? [];
-  if (interfaces.length === 0) {
-    throw new UnsupportedNetworkLayoutError(context, "EC2 reported no network interfaces");
-  }
-  return interfaces.map((eni, index) => {
-    if (!eni.NetworkInterfaceId || !eni.VpcId) {
-      throw new UnsupportedNetworkLayoutError(context, `network interface #${index} has no id or no VPC id`);
+    /** Untrack then isolate every interface not already isolated; per interface in order, across them in parallel. */
+    async function isolateInterfaces(s: NetworkState): Promise<NetworkOutcome> {
+        const toChange = s.interfaces.filter((eni) => !isOnlyIn(eni.groups, isolationGroupId));
+        const isolated = s.interfaces.filter((eni) => isOnlyIn(eni.groups, isolationGroupId)).map((eni) => eni.id);
+        if (toChange.length > 0 && untrackGroupId === undefined) {
+            log.note(
+                "dfir:CutConnectionTracking",
+                vpcId,
+                `not done: no untrack group for ${vpcId} in UNTRACK_GROUPS; established (tracked) connections may survive isolation`,
+            );
+        }
+        const results = await Promise.all(
+            toChange.map(async (eni) => {
+                const previous = eni.groups.join(",") || "none";
+                if (untrackGroupId !== undefined && !isOnlyIn(eni.groups, untrackGroupId)) {
+                    // Isolation follows whatever the answer: an isolated interface with tracked flows beats an open one.
+                    await log.change(
+                        "ec2:ModifyNetworkInterfaceAttribute",
+                        eni.id,
+                        `untrack group ${untrackGroupId} (previous groups ${previous})`,
+                        () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [untrackGroupId] })),
+                    );
+                }
+                const moved = await log.change(
+                    "ec2:ModifyNetworkInterfaceAttribute",
+                    eni.id,
+                    `isolation group ${isolationGroupId}`,
+                    () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [isolationGroupId] })),
+                );
+                return { id: eni.id, moved };
+            }),
+        );
+        const notIsolated: InterfaceFailure[] = [];
+        for (const { id, moved } of results) {
+            if (moved.ok) isolated.push(id);
+            else notIsolated.push({ networkInterfaceId: id, error: errorText(moved.error) });
+        }
+        const statusTagged = s.tags[TAGS.status] === TAGS.statusIsolated;
+        const alreadyIsolated = toChange.length === 0 && statusTagged;
+        const outcome: NetworkOutcome = { isolated, notIsolated, changed: toChange.length, alreadyIsolated };
+        if (notIsolated.length === 0) {
+            outcome.isolatedAt = alreadyIsolated ? (s.tags[TAGS.isolatedAt] ?? log.at()) : log.at();
+        }
+        return outcome;
     }
-    const groups = (eni.Groups ?? []).flatMap((group) => (group.GroupId ? [group.GroupId] : []));
-    return { id: eni.NetworkInterfaceId, vpcId: eni.VpcId, groups };
-  });
+
+    /**
+     * The `dfir:*` tags, only once the outcome is known. Complete isolation: case id, status and time on the
+     * instance, and the same on its interfaces in a second call issued with it (the guard-rail policy keys off
+     * the interfaces' tags too; separate, so a missing permission on interfaces never costs the instance's tags).
+     * Partial: the case id only, on the instance — the status tag is reserved for complete isolation. Nothing
+     * when already tagged.
+     */
+    async function tagInstance(s: NetworkState, outcome: NetworkOutcome): Promise<void> {
+        if (outcome.alreadyIsolated) return;
+        const complete = outcome.notIsolated.length === 0;
+        const tags = complete
+            ? [
+                  { Key: TAGS.caseId, Value: caseId },
+                  { Key: TAGS.status, Value: TAGS.statusIsolated },
+                  { Key: TAGS.isolatedAt, Value: outcome.isolatedAt ?? log.at() },
+              ]
+            : [{ Key: TAGS.caseId, Value: caseId }];
+        const detail = tags.map((t) => `${t.Key}=${t.Value}`).join(" ");
+        const interfaces = complete ? s.interfaces.map((eni) => eni.id) : [];
+        await Promise.all([
+            log.change("ec2:CreateTags", instanceId, detail, () =>
+                ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: tags })),
+            ),
+            ...(interfaces.length > 0
+                ? [
+                      log.change("ec2:CreateTags", interfaces.join(","), detail, () =>
+                          ec2.send(new CreateTagsCommand({ Resources: interfaces, Tags: tags })),
+                      ),
+                  ]
+                : []),
+        ]);
+    }
+
+    /** Termination and stop protection, shutdown behaviour `stop`, volumes kept on termination. */
+    async function protect(): Promise<void> {
+        const changes: Array<[string, Omit<ModifyInstanceAttributeCommandInput, "InstanceId">]> = [
+            [`DisableApiTermination=true (recorded ${record.disableApiTermination})`, { DisableApiTermination: { Value: true } }],
+            [`DisableApiStop=true (recorded ${record.disableApiStop})`, { DisableApiStop: { Value: true } }],
+            [
+                `InstanceInitiatedShutdownBehavior=stop (recorded ${record.shutdownBehavior})`,
+                { InstanceInitiatedShutdownBehavior: { Value: "stop" } },
+            ],
+        ];
+        if (record.volumes.length > 0) {
+            changes.push([
+                `DeleteOnTermination=false for ${record.volumes.map((v) => `${v.volumeId} (${v.deviceName})`).join(", ")}`,
+                {
+                    BlockDeviceMappings: record.volumes.map((v) => ({
+                        DeviceName: v.deviceName,
+                        Ebs: { DeleteOnTermination: false },
+                    })),
+                },
+            ]);
+        }
+        await Promise.all(
+            changes.map(([detail, input]) =>
+                log.change("ec2:ModifyInstanceAttribute", instanceId, detail, () =>
+                    ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, ...input })),
+                ),
+            ),
+        );
+    }
+
+    /** Out of its Auto Scaling group (which would otherwise replace or terminate it), keeping capacity. */
+    async function detachFromAutoScaling(): Promise<void> {
+        const found = await log.read("autoscaling:DescribeAutoScalingInstances", instanceId, "Auto Scaling membership", () =>
+            autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] })),
+        );
+        if (!found.ok) return;
+        const membership = (found.value.AutoScalingInstances ?? []).find((i) => i.InstanceId === instanceId);
+        if (membership?.AutoScalingGroupName === undefined) return;
+        const group = membership.AutoScalingGroupName;
+        const lifecycle = membership.LifecycleState ?? "unknown";
+        if (NO_DETACH_STATES.has(lifecycle)) return;
+        await log.change(
+            "autoscaling:DetachInstances",
+            group,
+            `${instanceId} (lifecycle ${lifecycle}), ShouldDecrementDesiredCapacity=false`,
+            () =>
+                autoscaling.send(
+                    new DetachInstancesCommand({
+                        AutoScalingGroupName: group,
+                        InstanceIds: [instanceId],
+                        ShouldDecrementDesiredCapacity: false,
+                    }),
+                ),
+        );
+    }
+
+    /**
+     * Out of every target group it is registered in (with the ports it is registered on). DescribeTargetHealth
+     * with a Targets filter also answers for groups the instance is not in (state `unused`, reason
+     * `Target.NotRegistered`): registered means any other reason. `unused` alone is not "not registered" (a
+     * registered target of a group no load balancer uses is `unused`/`Target.NotInUse` and must still go), and a
+     * `draining` target is already being deregistered.
+     */
+    async function deregisterFromTargetGroups(): Promise<void> {
+        const groups: TargetGroup[] = [];
+        let marker: string | undefined;
+        do {
+            const page = await log.read("elasticloadbalancing:DescribeTargetGroups", instanceId, "target groups", () =>
+                elbv2.send(new DescribeTargetGroupsCommand(marker ? { Marker: marker } : {})),
+            );
+            if (!page.ok) return;
+            groups.push(...(page.value.TargetGroups ?? []));
+            marker = page.value.NextMarker;
+        } while (marker);
+        // Only instance-type groups of the instance's VPC can hold it as a target.
+        const candidates = groups.filter(
+            (g) => g.TargetGroupArn && (g.TargetType ?? "instance") === "instance" && (g.VpcId ?? vpcId) === vpcId,
+        );
+        await Promise.all(
+            candidates.map(async (g) => {
+                const arn = g.TargetGroupArn as string;
+                const health = await log.read("elasticloadbalancing:DescribeTargetHealth", arn, `registration of ${instanceId}`, () =>
+                    elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn, Targets: [{ Id: instanceId }] })),
+                );
+                if (!health.ok) return;
+                const registered = (health.value.TargetHealthDescriptions ?? []).filter(
+                    (d) =>
+                        d.Target?.Id === instanceId &&
+                        d.TargetHealth?.Reason !== "Target.NotRegistered" &&
+                        d.TargetHealth?.State !== "draining",
+                );
+                if (registered.length === 0) return;
+                const targets = registered.map((d) => ({ Id: instanceId, ...(d.Target?.Port !== undefined ? { Port: d.Target.Port } : {}) }));
+                await log.change(
+                    "elasticloadbalancing:DeregisterTargets",
+                    arn,
+                    `${instanceId} port(s) ${targets.map((t) => t.Port ?? "default").join(",")}`,
+                    () => elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: targets })),
+                );
+            }),
+        );
+    }
+
+    /** The capture profile replaces (or, without one, becomes) the instance's profile. */
+    async function swapProfile(s: NetworkState): Promise<void> {
+        if (captureProfileArn === undefined) {
+            log.note(
+                "dfir:SwapInstanceProfile",
+                instanceId,
+                "not done: no capture profile configured (CAPTURE_PROFILE_ARN); the instance keeps its role and can obtain new sessions of it",
+            );
+            return;
+        }
+        const association = s.association;
+        if (association?.arn === captureProfileArn) return;
+        if (association) {
+            await log.change(
+                "ec2:ReplaceIamInstanceProfileAssociation",
+                association.associationId,
+                `capture profile ${captureProfileArn} (was ${association.arn})`,
+                () =>
+                    ec2.send(
+                        new ReplaceIamInstanceProfileAssociationCommand({
+                            AssociationId: association.associationId,
+                            IamInstanceProfile: { Arn: captureProfileArn },
+                        }),
+                    ),
+            );
+        } else {
+            await log.change("ec2:AssociateIamInstanceProfile", instanceId, `capture profile ${captureProfileArn} (had none)`, () =>
+                ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: instanceId, IamInstanceProfile: { Arn: captureProfileArn } })),
+            );
+        }
+    }
+
+    /**
+     * Deny every session of the recorded profile's role(s) issued to this instance before now. The time is taken
+     * once the swap has answered, so old-role sessions the instance could still obtain before the swap are
+     * covered; the profile read runs concurrently with the swap, so this costs no extra round.
+     */
+    async function revokeSessions(swapDone: Promise<unknown>): Promise<void> {
+        const original = record.iamInstanceProfile;
+        if (original === undefined || original.arn === captureProfileArn) return;
+        const profileName = original.arn.slice(original.arn.lastIndexOf("/") + 1);
+        const [profile] = await Promise.all([
+            log.read("iam:GetInstanceProfile", original.arn, "roles to revoke", () =>
+                iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })),
+            ),
+            swapDone.catch(() => undefined),
+        ]);
+        if (!profile.ok) return;
+        const roles = profile.value.InstanceProfile?.Roles ?? [];
+        const issuedBefore = log.at();
+        const document = JSON.stringify(revokeSessionsPolicy(instanceArn(target.region, target.accountId, instanceId), issuedBefore));
+        const policyName = revokePolicyName(instanceId);
+        await Promise.all(
+            roles.map((role) =>
+                log.change(
+                    "iam:PutRolePolicy",
+                    role.Arn ?? role.RoleName ?? "unknown-role",
+                    `${policyName}: deny sessions of ${instanceId} issued before ${issuedBefore}`,
+                    () => iam.send(new PutRolePolicyCommand({ RoleName: role.RoleName, PolicyName: policyName, PolicyDocument: document })),
+                ),
+            ),
+        );
+    }
+
+    /** After an EC2 termination signal: is the instance really gone? One DescribeInstances decides. */
+    async function confirmGone(): Promise<string | undefined> {
+        if (log.terminationSignal === undefined) return undefined;
+        try {
+            const current = await readCurrentState(ec2, instanceId);
+            return current.gone;
+        } catch {
+            // EC2 said the instance does not exist and cannot be read now: believe it.
+            return log.terminationSignal === "InvalidInstanceID.NotFound" ? "not-found" : undefined;
+        }
+    }
 }
 
-function singleVpc(interfaces: ReadonlyArray<{ vpcId: string }>, context: Subject): string {
-  const vpcIds = [...new Set(interfaces.map((eni) => eni.vpcId))];
-  if (vpcIds.length !== 1) {
-    throw new UnsupportedNetworkLayoutError(context, `network interfaces span several VPCs: ${vpcIds.join(", ")}`);
-  }
-  return vpcIds[0];
+/** The network state recorded when the case opened. */
+function stateFromRecord(c: CaseOpened): NetworkState {
+    const s: NetworkState = {
+        interfaces: c.instance.networkInterfaces.map((eni) => ({ id: eni.networkInterfaceId, groups: eni.groups })),
+        tags: c.instance.tags,
+    };
+    if (c.instance.iamInstanceProfile) s.association = c.instance.iamInstanceProfile;
+    return s;
+}
+
+/** The instance as it is now (a repeat: the record holds the groups from before the first containment). */
+async function readCurrentState(ec2: EC2Client, instanceId: string): Promise<NetworkState> {
+    const [described, associations] = await Promise.all([
+        ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch((error: unknown) => {
+            if (error instanceof Error && error.name === "InvalidInstanceID.NotFound") return undefined;
+            throw error;
+        }),
+        ec2
+            .send(
+                new DescribeIamInstanceProfileAssociationsCommand({
+                    Filters: [
+                        { Name: "instance-id", Values: [instanceId] },
+                        { Name: "state", Values: ["associated"] },
+                    ],
+                }),
+            ),
+    ]);
+    const instance = (described?.Reservations ?? [])
+        .flatMap((r) => r.Instances ?? [])
+        .find((i) => i.InstanceId === instanceId);
+    if (instance === undefined) return { interfaces: [], tags: {}, gone: "not-found" };
+    const stateName = instance.State?.Name;
+    if (stateName !== undefined && GONE_STATES.has(stateName)) return { interfaces: [], tags: {}, gone: stateName };
+    const state: NetworkState = {
+        interfaces: (instance.NetworkInterfaces ?? []).flatMap((eni) =>
+            eni.NetworkInterfaceId
+                ? [{ id: eni.NetworkInterfaceId, groups: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])) }]
+                : [],
+        ),
+        tags: Object.fromEntries((instance.Tags ?? []).flatMap((t) => (t.Key !== undefined ? [[t.Key, t.Value ?? ""]] : []))),
+    };
+    const association = associations.IamInstanceProfileAssociations?.find((a) => a.InstanceId === instanceId);
+    if (association?.AssociationId && association.IamInstanceProfile?.Arn) {
+        state.association = { arn: association.IamInstanceProfile.Arn, associationId: association.AssociationId };
+    }
+    return state;
 }
 
 function isOnlyIn(groups: readonly string[], securityGroupId: string): boolean {
-  return groups.length === 1 && groups[0] === securityGroupId;
+    return groups.length === 1 && groups[0] === securityGroupId;
 }
 
-function tagValue(tags: readonly Tag[] | undefined, key: string): string | undefined {
-  return tags?.find((tag) => tag.Key === key)?.Value;
-}
-
-/** Returns undefined on success, else the error text: tagging never decides whether containment happened. */
-async function tryCreateTags(ec2: EC2Client, instanceId: string, tags: Tag[]): Promise<string | undefined> {
-  try {
-    await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: tags }));
-    return undefined;
-  } catch (error) {
-    return errorText(error);
-  }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return "null";
-  return Array.isArray(value) ? "array" : typeof value;
-}
-
-function preview(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  return describeType(value);
+/**
+ * The capture profile in the instance's account: an instance profile can only be associated with instances of
+ * its own account, so a multi-account deployment creates it under the same name in every member account (like
+ * the responder role) and CAPTURE_PROFILE_ARN names one of them.
+ */
+export function inAccount(profileArn: string, accountId: string): string {
+    return profileArn.replace(/^(arn:[^:]+:iam::)\d{12}(:)/, `$1${accountId}$2`);
 }

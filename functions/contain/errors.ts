@@ -1,43 +1,46 @@
 /**
- * Errors raised by the contain function.
+ * Errors raised by the response functions (OpenCase and Contain).
  *
  * The state machine catches Lambda errors by their `name` (Step Functions sees it as the error type), so every
  * class sets `name` to a string literal rather than relying on `constructor.name`, which a minifying bundler
- * would rename. The message becomes the Catch `Cause`, so messages are self-contained single lines.
+ * would rename. The message becomes the Catch `Cause`, so messages are self-contained single lines; errors that
+ * carry a record of changes (partial containment, termination mid-run) make the message itself one line of JSON,
+ * so a later step can `JSON.parse(JSON.parse(Cause).errorMessage)` and get every action back.
  */
+import type { ActionRecord } from "../../core/workflow";
 
-/** Identifies the containment attempt an error belongs to, so a caught error can be tied back to its case. */
+/** Identifies the case an error belongs to, so a caught error can be tied back to its case. */
 export interface ContainmentContext {
-  readonly instanceId?: string;
-  readonly caseId?: string;
+    readonly instanceId?: string;
+    readonly caseId?: string;
 }
 
-/** Base class: lets callers and the state machine treat every containment failure alike when they need to. */
+/** Base class: lets callers treat every failure of the response functions alike when they need to. */
 export class ContainmentError extends Error {
-  override name = "ContainmentError";
-  readonly instanceId?: string;
-  readonly caseId?: string;
+    override name = "ContainmentError";
+    readonly instanceId?: string;
+    readonly caseId?: string;
 
-  constructor(message: string, context: ContainmentContext = {}, options?: ErrorOptions) {
-    super(message, options);
-    this.instanceId = context.instanceId;
-    this.caseId = context.caseId;
-  }
+    constructor(message: string, context: ContainmentContext = {}, options?: ErrorOptions) {
+        super(message, options);
+        this.instanceId = context.instanceId;
+        this.caseId = context.caseId;
+    }
 }
 
 /**
- * The event or request is malformed. Retrying cannot help, so the state machine should not retry this one;
- * it is raised before any AWS call.
+ * The event is malformed. Retrying cannot help, so the state machine should not retry this one; it is raised
+ * before any AWS call.
  */
 export class InvalidRequestError extends ContainmentError {
-  override name = "InvalidRequestError";
-  /** Every problem found, so a bad event is fixed in one round rather than one field at a time. */
-  readonly problems: readonly string[];
+    override name = "InvalidRequestError";
+    /** Every problem found, so a bad event is fixed in one round rather than one field at a time. */
+    readonly problems: readonly string[];
 
-  constructor(problems: readonly string[], context: ContainmentContext = {}) {
-    super(`invalid containment request: ${problems.join("; ")}`, context);
-    this.problems = [...problems];
-  }
+    constructor(problems: readonly string[], context: ContainmentContext = {}) {
+        super(`invalid request: ${problems.join("; ")}`, context);
+        this.problems = [...problems];
+    }
 }
 
 /**
@@ -45,34 +48,56 @@ export class InvalidRequestError extends ContainmentError {
  * load so the failure reaches the state machine with a name and a message instead of an opaque init error.
  */
 export class ConfigurationError extends ContainmentError {
-  override name = "ConfigurationError";
-  /** The environment variable at fault, so the operator knows what to fix. */
-  readonly variable: string;
+    override name = "ConfigurationError";
+    /** The environment variable at fault, so the operator knows what to fix. */
+    readonly variable: string;
 
-  constructor(variable: string, problem: string, options?: ErrorOptions) {
-    super(`configuration error: environment variable ${variable} ${problem}`, {}, options);
-    this.variable = variable;
-  }
+    constructor(variable: string, problem: string, options?: ErrorOptions) {
+        super(`configuration error: environment variable ${variable} ${problem}`, {}, options);
+        this.variable = variable;
+    }
 }
 
 /** EC2 does not know the instance (already gone, or a finding from another account or region). Nothing changed. */
 export class InstanceNotFoundError extends ContainmentError {
-  override name = "InstanceNotFoundError";
+    override name = "InstanceNotFoundError";
 
-  constructor(context: ContainmentContext & { readonly instanceId: string }, options?: ErrorOptions) {
-    super(`instance ${context.instanceId} not found`, context, options);
-  }
+    constructor(context: ContainmentContext & { readonly instanceId: string }, options?: ErrorOptions) {
+        super(`instance ${context.instanceId} not found`, context, options);
+    }
 }
 
-/** The instance is terminated or terminating: there is nothing left to contain. Nothing changed. */
+/**
+ * The instance is terminated or terminating: there is nothing (more) to contain. Raised before any change by
+ * OpenCase, or mid-run by Contain when EC2 answers a change with IncorrectInstanceState / InvalidInstanceID.NotFound
+ * and the instance turns out to be gone; then `actions` holds everything done (and tried) before, and the
+ * message is one line of JSON carrying them.
+ */
 export class InstanceTerminatedError extends ContainmentError {
-  override name = "InstanceTerminatedError";
-  readonly state: string;
+    override name = "InstanceTerminatedError";
+    readonly state: string;
+    readonly actions: ActionRecord[];
 
-  constructor(context: ContainmentContext & { readonly instanceId: string }, state: string) {
-    super(`instance ${context.instanceId} is ${state}`, context);
-    this.state = state;
-  }
+    constructor(
+        context: ContainmentContext & { readonly instanceId: string },
+        state: string,
+        actions: ActionRecord[] = [],
+        options?: ErrorOptions,
+    ) {
+        super(
+            JSON.stringify({
+                message: `instance ${context.instanceId} is ${state}`,
+                instanceId: context.instanceId,
+                caseId: context.caseId,
+                state,
+                actions,
+            }),
+            context,
+            options,
+        );
+        this.state = state;
+        this.actions = actions;
+    }
 }
 
 /**
@@ -80,92 +105,116 @@ export class InstanceTerminatedError extends ContainmentError {
  * never half-handled for want of configuration; the fix is deploying an isolation group for that VPC.
  */
 export class NoIsolationGroupError extends ContainmentError {
-  override name = "NoIsolationGroupError";
-  readonly vpcId: string;
+    override name = "NoIsolationGroupError";
+    readonly vpcId: string;
 
-  constructor(context: ContainmentContext & { readonly instanceId: string }, vpcId: string) {
-    super(`no isolation security group configured for ${vpcId} (instance ${context.instanceId})`, context);
-    this.vpcId = vpcId;
-  }
+    constructor(context: ContainmentContext & { readonly instanceId: string }, vpcId: string) {
+        super(`no isolation security group configured for ${vpcId} (instance ${context.instanceId})`, context);
+        this.vpcId = vpcId;
+    }
 }
 
 /**
- * The instance's network interfaces do not fit the single-VPC model containment relies on (interfaces in
- * several VPCs, an interface without an id or VPC, or no interface at all). Raised before any change.
+ * The instance's recorded network layout does not fit what containment relies on (no interface, no VPC id).
+ * Raised before any change.
  */
 export class UnsupportedNetworkLayoutError extends ContainmentError {
-  override name = "UnsupportedNetworkLayoutError";
+    override name = "UnsupportedNetworkLayoutError";
 
-  constructor(context: ContainmentContext & { readonly instanceId: string }, problem: string) {
-    super(`cannot contain instance ${context.instanceId}: ${problem}`, context);
-  }
+    constructor(context: ContainmentContext & { readonly instanceId: string }, problem: string) {
+        super(`cannot contain instance ${context.instanceId}: ${problem}`, context);
+    }
 }
 
-/** An interface moved to the isolation group, with the groups it had, so containment can later be reversed. */
-export interface InterfaceChange {
-  networkInterfaceId: string;
-  previousGroups: string[];
-}
-
-/** An interface whose move failed: it still has its previous groups (as far as EC2 reported them). */
+/** An interface that did not reach the isolation group, and why. */
 export interface InterfaceFailure {
-  networkInterfaceId: string;
-  previousGroups: string[];
-  error: string;
+    networkInterfaceId: string;
+    error: string;
 }
 
 /** What a partial containment did, carried by {@link PartialContainmentError} as fields and in its message. */
 export interface PartialContainmentDetails {
-  readonly vpcId: string;
-  readonly securityGroupId: string;
-  readonly changed: InterfaceChange[];
-  readonly failed: InterfaceFailure[];
-  readonly alreadyIsolated: string[];
-  /** Whether the best-effort `dfir:case-id` tag was written. */
-  readonly caseTagged: boolean;
+    readonly isolationGroupId: string;
+    readonly untrackGroupId?: string;
+    /** Interfaces now only in the isolation group (changed by this run, or already there). */
+    readonly isolated: string[];
+    /** Interfaces that are not (their groups are whatever EC2 left them with: original, or the untrack group). */
+    readonly notIsolated: InterfaceFailure[];
+    /** Every action of the run, ok or not: protections, detach, revocation and tags were still attempted. */
+    readonly actions: ActionRecord[];
 }
 
 /**
- * Some interfaces were moved to the isolation group and others were not. The instance is then in a mixed
- * state, and this error is the only record of which interfaces moved and what their groups were: its message
- * is a one-line JSON summary (Step Functions passes only the name and the message on to a Catch), and the same
- * data is available as fields to in-process callers.
+ * Some interfaces reached the isolation group and others did not. The instance is in a mixed state, and this
+ * error is the record of it: its message is one line of JSON (Step Functions passes only the name and the
+ * message on to a Catch) and the same data is available as fields to in-process callers. The instance's groups
+ * before the response are in the case record (CaseOpened.instance), not here.
  */
 export class PartialContainmentError extends ContainmentError implements PartialContainmentDetails {
-  override name = "PartialContainmentError";
-  readonly vpcId: string;
-  readonly securityGroupId: string;
-  readonly changed: InterfaceChange[];
-  readonly failed: InterfaceFailure[];
-  readonly alreadyIsolated: string[];
-  readonly caseTagged: boolean;
+    override name = "PartialContainmentError";
+    readonly isolationGroupId: string;
+    readonly untrackGroupId?: string;
+    readonly isolated: string[];
+    readonly notIsolated: InterfaceFailure[];
+    readonly actions: ActionRecord[];
 
-  constructor(
-    context: ContainmentContext & { readonly instanceId: string; readonly caseId: string },
-    details: PartialContainmentDetails,
-    options?: ErrorOptions,
-  ) {
-    const summary = {
-      instanceId: context.instanceId,
-      caseId: context.caseId,
-      vpcId: details.vpcId,
-      securityGroupId: details.securityGroupId,
-      changed: details.changed,
-      failed: details.failed,
-      alreadyIsolated: details.alreadyIsolated,
-      caseTagged: details.caseTagged,
-    };
-    super(
-      `partial containment of ${context.instanceId}: ${details.failed.length} interface(s) not isolated: ` +
-        JSON.stringify(summary),
-      context,
-      options,
-    );
-    this.vpcId = details.vpcId;
-    this.securityGroupId = details.securityGroupId;
-    this.changed = details.changed;
-    this.failed = details.failed;
-    this.alreadyIsolated = details.alreadyIsolated;
-    this.caseTagged = details.caseTagged;
-  }
+    constructor(
+        context: ContainmentContext & { readonly instanceId: string; readonly caseId: string },
+        details: PartialContainmentDetails,
+        options?: ErrorOptions,
+    ) {
+        super(
+            JSON.stringify({
+                message:
+                    `partial containment of ${context.instanceId}: ` +
+                    `${details.notIsolated.length} interface(s) not isolated`,
+                instanceId: context.instanceId,
+                caseId: context.caseId,
+                isolationGroupId: details.isolationGroupId,
+                untrackGroupId: details.untrackGroupId,
+                isolated: details.isolated,
+                notIsolated: details.notIsolated,
+                actions: details.actions,
+            }),
+            context,
+            options,
+        );
+        this.isolationGroupId = details.isolationGroupId;
+        if (details.untrackGroupId !== undefined) this.untrackGroupId = details.untrackGroupId;
+        this.isolated = details.isolated;
+        this.notIsolated = details.notIsolated;
+        this.actions = details.actions;
+    }
+}
+
+/**
+ * The case id of this finding names a case that exists but is no longer open (its open-case lock is gone: it was
+ * released or closed). The record is never overwritten; the finding opens nothing. Nothing changed.
+ */
+export class CaseClosedError extends ContainmentError {
+    override name = "CaseClosedError";
+    readonly status?: string;
+
+    constructor(context: ContainmentContext & { readonly caseId: string }, status: string | undefined) {
+        super(
+            `case ${context.caseId} already exists with status ${status ?? "unknown"} and no open-case lock: ` +
+                "not reopened, not overwritten",
+            context,
+        );
+        if (status !== undefined) this.status = status;
+    }
+}
+
+/** The open-case lock names a case whose record is missing from the table (an inconsistent table). */
+export class CaseRecordMissingError extends ContainmentError {
+    override name = "CaseRecordMissingError";
+
+    constructor(context: ContainmentContext & { readonly caseId: string }) {
+        super(`open-case lock names case ${context.caseId} but the table holds no record of it`, context);
+    }
+}
+
+/** `name: message` of anything thrown, for action records and logs. */
+export function errorText(error: unknown): string {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

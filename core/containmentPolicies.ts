@@ -1,0 +1,333 @@
+/**
+ * IAM documents of containment, as pure functions (asserted on in tests; used by the component and by Contain):
+ * - the inline policy Contain puts on an instance's role to revoke that instance's existing sessions;
+ * - the guard rails that stop anyone but the responders from undoing a containment (managed policy and SCP);
+ * - the least-privilege permissions of the OpenCase and Contain functions (or of the member-account responder
+ *   role they assume).
+ * Every `"Resource": "*"` is there because the action has no resource-level permission (named beside it).
+ */
+import type { PolicyDocument, PolicyStatement } from "./iam";
+import { TAGS } from "./tags";
+
+const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
+
+/** The ARN partition of a region: GovCloud and China have their own, every other region is `aws`. */
+export function partitionOf(region: string): string {
+    if (region.startsWith("cn-")) return "aws-cn";
+    if (region.startsWith("us-gov-")) return "aws-us-gov";
+    if (region.startsWith("us-iso-")) return "aws-iso";
+    if (region.startsWith("us-isob-")) return "aws-iso-b";
+    return "aws";
+}
+
+/** `arn:<partition>:ec2:<region>:<account>:instance/<id>`: the value of `ec2:SourceInstanceARN` in its sessions. */
+export function instanceArn(region: string, accountId: string, instanceId: string): string {
+    return `arn:${partitionOf(region)}:ec2:${region}:${accountId}:instance/${instanceId}`;
+}
+
+/** Name of the inline revocation policy put on the instance's role(s); one per instance, so repeats overwrite it. */
+export function revokePolicyName(instanceId: string): string {
+    return `dfir-revoke-${instanceId}`;
+}
+
+/**
+ * Revokes every session of the role that was issued to this one instance before `issuedBefore`, wherever it is
+ * used from (credentials stolen from the metadata service keep `ec2:SourceInstanceARN`). One statement with both
+ * conditions, so they AND: other instances and other users of the same role are untouched, and sessions the
+ * instance obtains later are not denied (Contain swaps the instance to the capture profile, whose role is another
+ * one, so the old role's later sessions can only come from before the swap landed; Contain takes the time after
+ * the swap for that reason).
+ */
+export function revokeSessionsPolicy(instanceArnValue: string, issuedBefore: string): PolicyDocument {
+    return doc({
+        Sid: "DfirRevokeInstanceSessions",
+        Effect: "Deny",
+        Action: "*",
+        Resource: "*",
+        Condition: {
+            DateLessThan: { "aws:TokenIssueTime": issuedBefore },
+            ArnEquals: { "ec2:SourceInstanceARN": instanceArnValue },
+        },
+    });
+}
+
+/**
+ * The changes that would undo or damage a containment, on an instance tagged `dfir:status=isolated`: stop,
+ * terminate or reboot it (memory evidence), change its attributes (protections, shutdown behaviour, groups of the
+ * primary interface), swap or drop its profile, attach or detach interfaces (a new interface with an open group
+ * bypasses isolation) and volumes, change its metadata options.
+ */
+export const ISOLATED_INSTANCE_ACTIONS = [
+    "ec2:TerminateInstances",
+    "ec2:StopInstances",
+    "ec2:RebootInstances",
+    "ec2:SendDiagnosticInterrupt",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyInstanceMetadataOptions",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:AttachNetworkInterface",
+    "ec2:DetachNetworkInterface",
+    "ec2:DetachVolume",
+    "ec2:ReplaceIamInstanceProfileAssociation",
+    "ec2:AssociateIamInstanceProfile",
+    "ec2:DisassociateIamInstanceProfile",
+] as const;
+
+/** On interfaces tagged isolated (Contain tags them with the instance): their groups and attachment. */
+export const ISOLATED_INTERFACE_ACTIONS = [
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:DetachNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+] as const;
+
+function isolatedGuardStatements(responderRoleArns: readonly string[], partition: string): PolicyStatement[] {
+    if (responderRoleArns.length === 0) throw new Error("at least one responder role ARN is required");
+    const isolated = { [`aws:ResourceTag/${TAGS.status}`]: TAGS.statusIsolated };
+    const exceptResponders = { "aws:PrincipalArn": [...responderRoleArns] };
+    const instances = `arn:${partition}:ec2:*:*:instance/*`;
+    const interfaces = `arn:${partition}:ec2:*:*:network-interface/*`;
+    return [
+        {
+            Sid: "DfirProtectIsolatedInstances",
+            Effect: "Deny",
+            Action: [...ISOLATED_INSTANCE_ACTIONS],
+            Resource: instances,
+            Condition: { StringEquals: isolated, ArnNotLike: exceptResponders },
+        },
+        {
+            Sid: "DfirProtectIsolatedInterfaces",
+            Effect: "Deny",
+            Action: [...ISOLATED_INTERFACE_ACTIONS],
+            Resource: interfaces,
+            Condition: { StringEquals: isolated, ArnNotLike: exceptResponders },
+        },
+        {
+            Sid: "DfirProtectResponseTags",
+            Effect: "Deny",
+            Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+            Resource: [instances, interfaces],
+            Condition: {
+                StringEquals: isolated,
+                "ForAnyValue:StringLike": { "aws:TagKeys": ["dfir:*"] },
+                ArnNotLike: exceptResponders,
+            },
+        },
+    ];
+}
+
+/**
+ * Managed policy: denies everything that would undo a containment on isolated instances and their interfaces to
+ * every principal it is attached to except the responder roles (`aws:PrincipalArn`, which for an assumed role
+ * is the role's ARN). Attach it to human and automation roles/groups, or use it as a permissions boundary; a
+ * managed policy binds only the principals it is attached to — the SCP variant binds the whole account.
+ */
+export function denyModifyIsolatedPolicy(responderRoleArns: readonly string[], partition = "aws"): PolicyDocument {
+    return doc(...isolatedGuardStatements(responderRoleArns, partition));
+}
+
+/** Largest SCP document AWS Organizations accepts, in characters. */
+export const SCP_MAX_CHARACTERS = 5120;
+
+/**
+ * The same guard rail as a service control policy for member accounts: it binds every principal of the account,
+ * root included (not service-linked roles, not the management account). Same statements as the managed policy:
+ * SCPs accept Deny statements with resources and conditions, and `ArnNotLike aws:PrincipalArn` is the usual SCP
+ * exception (SCPs take no `NotPrincipal`). Throws when the document would exceed the SCP size limit.
+ */
+export function denyModifyIsolatedScp(responderRoleArns: readonly string[], partition = "aws"): PolicyDocument {
+    const scp = doc(
+        ...isolatedGuardStatements(responderRoleArns, partition).map((s) => ({ ...s, Sid: `${s.Sid}Scp` })),
+    );
+    const size = JSON.stringify(scp).length;
+    if (size > SCP_MAX_CHARACTERS) {
+        throw new Error(`SCP would be ${size} characters, over the ${SCP_MAX_CHARACTERS} limit: fewer responder ARNs`);
+    }
+    return scp;
+}
+
+/** Where the functions act: the instance's account and region. */
+export interface ResponderScope {
+    partition: string;
+    region: string;
+    accountId: string;
+}
+
+/** `dfir:role` values of the groups Contain may put interfaces into. */
+export const CONTAIN_GROUP_ROLES = [TAGS.roleIsolation, TAGS.roleUntrack] as const;
+
+/** What OpenCase reads of the instance (in the instance's account). */
+export function openCaseReadStatements(): PolicyStatement[] {
+    return [
+        {
+            // DescribeInstances and DescribeIamInstanceProfileAssociations have no resource-level permission;
+            // DescribeInstanceAttribute is kept with them (read-only, and `*` never fails where an ARN might).
+            Sid: "DescribeNoResourceLevelPermission",
+            Effect: "Allow",
+            Action: ["ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations"],
+            Resource: "*",
+        },
+    ];
+}
+
+/** Options of {@link containStatements}. */
+export interface ContainPermissionOptions {
+    /** Roles of the capture instance profile(s), passed to EC2 by the profile swap. */
+    captureRoleArns?: readonly string[];
+    /**
+     * Roles the revocation must never write to (the responders' own roles): PutRolePolicy on `role/*` could
+     * otherwise grant the function anything through a role it can assume.
+     */
+    protectedRoleArns?: readonly string[];
+}
+
+/** What Contain does in the instance's account, each action scoped as far as IAM allows. */
+export function containStatements(s: ResponderScope, options: ContainPermissionOptions = {}): PolicyStatement[] {
+    const ec2 = (type: string) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:${type}/*`;
+    const statements: PolicyStatement[] = [
+        {
+            // None of these has a resource-level permission.
+            Sid: "DescribeNoResourceLevelPermission",
+            Effect: "Allow",
+            Action: [
+                "ec2:DescribeInstances",
+                "ec2:DescribeIamInstanceProfileAssociations",
+                "autoscaling:DescribeAutoScalingInstances",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            Resource: "*",
+        },
+        {
+            Sid: "ModifyInterfaces",
+            Effect: "Allow",
+            Action: "ec2:ModifyNetworkInterfaceAttribute",
+            Resource: [ec2("network-interface"), ec2("instance")],
+        },
+        {
+            Sid: "OnlyIntoResponseGroups",
+            Effect: "Allow",
+            Action: "ec2:ModifyNetworkInterfaceAttribute",
+            Resource: ec2("security-group"),
+            Condition: { StringEquals: { [`aws:ResourceTag/${TAGS.role}`]: [...CONTAIN_GROUP_ROLES] } },
+        },
+        {
+            Sid: "ProtectInstances",
+            Effect: "Allow",
+            Action: "ec2:ModifyInstanceAttribute",
+            Resource: [ec2("instance"), ec2("volume")],
+        },
+        {
+            Sid: "SwapInstanceProfile",
+            Effect: "Allow",
+            Action: ["ec2:ReplaceIamInstanceProfileAssociation", "ec2:AssociateIamInstanceProfile"],
+            Resource: ec2("instance"),
+        },
+        {
+            Sid: "TagContained",
+            Effect: "Allow",
+            Action: "ec2:CreateTags",
+            Resource: [ec2("instance"), ec2("network-interface")],
+            Condition: { "ForAllValues:StringLike": { "aws:TagKeys": ["dfir:*"] } },
+        },
+        {
+            Sid: "DetachFromAutoScaling",
+            Effect: "Allow",
+            Action: "autoscaling:DetachInstances",
+            Resource: `arn:${s.partition}:autoscaling:${s.region}:${s.accountId}:autoScalingGroup:*:autoScalingGroupName/*`,
+        },
+        {
+            Sid: "DeregisterFromTargetGroups",
+            Effect: "Allow",
+            Action: "elasticloadbalancing:DeregisterTargets",
+            Resource: `arn:${s.partition}:elasticloadbalancing:${s.region}:${s.accountId}:targetgroup/*/*`,
+        },
+        {
+            Sid: "ReadInstanceProfiles",
+            Effect: "Allow",
+            Action: "iam:GetInstanceProfile",
+            Resource: `arn:${s.partition}:iam::${s.accountId}:instance-profile/*`,
+        },
+        {
+            // IAM has no condition key for an inline policy's name or content: the role is the narrowest scope.
+            Sid: "RevokeInstanceSessions",
+            Effect: "Allow",
+            Action: "iam:PutRolePolicy",
+            Resource: `arn:${s.partition}:iam::${s.accountId}:role/*`,
+        },
+    ];
+    if (options.protectedRoleArns && options.protectedRoleArns.length > 0) {
+        statements.push({
+            Sid: "NeverWriteResponderRoles",
+            Effect: "Deny",
+            Action: "iam:PutRolePolicy",
+            Resource: [...options.protectedRoleArns],
+        });
+    }
+    if (options.captureRoleArns && options.captureRoleArns.length > 0) {
+        statements.push({
+            Sid: "PassCaptureRoleToEc2",
+            Effect: "Allow",
+            Action: "iam:PassRole",
+            Resource: [...options.captureRoleArns],
+            Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+        });
+    }
+    return statements;
+}
+
+/** Assume the responder role (same name in every member account). */
+function assumeResponderStatement(partition: string, responderRoleName: string): PolicyStatement {
+    return {
+        Sid: "AssumeResponderRole",
+        Effect: "Allow",
+        Action: "sts:AssumeRole",
+        Resource: `arn:${partition}:iam::*:role/${responderRoleName}`,
+    };
+}
+
+/**
+ * The OpenCase function: read the instance (in its own account; through the responder role for member accounts)
+ * and keep the case table (GetItem of the lock, TransactWriteItems of lock + case — authorised as PutItem per
+ * item —, UpdateItem to append a finding). Log and trace permissions are the component's to add.
+ */
+export function caseFunctionPolicy(
+    s: ResponderScope,
+    options: { casesTableArn: string; responderRoleName?: string },
+): PolicyDocument {
+    const statements: PolicyStatement[] = [
+        ...openCaseReadStatements(),
+        {
+            Sid: "CaseTable",
+            Effect: "Allow",
+            Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            Resource: options.casesTableArn,
+        },
+    ];
+    if (options.responderRoleName) statements.push(assumeResponderStatement(s.partition, options.responderRoleName));
+    return doc(...statements);
+}
+
+/**
+ * The Contain function, acting in its own account (`s`), plus assuming the responder role for member accounts.
+ * Log and trace permissions are the component's to add.
+ */
+export function containFunctionPolicy(
+    s: ResponderScope,
+    options: ContainPermissionOptions & { responderRoleName?: string } = {},
+): PolicyDocument {
+    const statements = containStatements(s, options);
+    if (options.responderRoleName) statements.push(assumeResponderStatement(s.partition, options.responderRoleName));
+    return doc(...statements);
+}
+
+/** The member-account responder role: what both functions do there (its trust policy is the component's). */
+export function responderRolePolicy(s: ResponderScope, options: ContainPermissionOptions = {}): PolicyDocument {
+    const [reads, ...rest] = [...openCaseReadStatements(), ...containStatements(s, options)];
+    // One Describe statement: the OpenCase reads folded into Contain's.
+    const contain = rest.find((st) => st.Sid === "DescribeNoResourceLevelPermission");
+    if (contain && Array.isArray(contain.Action) && Array.isArray(reads.Action)) {
+        contain.Action = [...new Set([...reads.Action, ...contain.Action])];
+        return doc(...rest);
+    }
+    return doc(reads, ...rest);
+}

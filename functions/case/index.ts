@@ -1,0 +1,49 @@
+/**
+ * Lambda entry point of the OpenCase step.
+ *
+ * Event: `{ verdict: TriageVerdict, executionArn: string, target?: Target }` (see ./event.ts).
+ * Result: `CaseOpened` (core/workflow.ts).
+ * Environment (read per invocation): CASES_TABLE, EVIDENCE_BUCKET (required); RESPONDER_ROLE_NAME and
+ * HOME_ACCOUNT_ID (cross-account targets); AWS_REGION (the table's region, set by Lambda).
+ * Errors are logged and rethrown unchanged so the state machine can catch them by name.
+ */
+import type { CaseOpened } from "../../core/workflow";
+import { errorData, log, type InvocationContext } from "../contain/log";
+import { parseOpenCaseEvent } from "./event";
+import { openCase } from "./openCase";
+import { caseSettingsFromEnv } from "./settings";
+
+export async function handler(event: unknown, context?: InvocationContext): Promise<CaseOpened> {
+    const keys = logKeys(event, context);
+    try {
+        const request = parseOpenCaseEvent(event);
+        const settings = caseSettingsFromEnv(process.env);
+        const opened = await openCase(request, settings);
+        log("INFO", opened.isNew ? "case opened" : "finding added to open case", {
+            ...keys,
+            caseId: opened.caseId,
+            isNew: opened.isNew,
+            target: opened.target,
+            findingIds: opened.findingIds,
+            approvalRequired: opened.approvalRequired,
+            skipContainment: opened.skipContainment,
+            networkInterfaces: opened.instance.networkInterfaces,
+        });
+        return opened;
+    } catch (error) {
+        log("ERROR", "open case failed", { ...keys, error: errorData(error) });
+        throw error;
+    }
+}
+
+function logKeys(event: unknown, context: InvocationContext | undefined): Record<string, string> {
+    const keys: Record<string, string> = {};
+    const e = typeof event === "object" && event !== null ? (event as Record<string, unknown>) : {};
+    const verdict = typeof e.verdict === "object" && e.verdict !== null ? (e.verdict as Record<string, unknown>) : {};
+    for (const key of ["caseId", "instanceId", "findingId", "accountId"] as const) {
+        if (typeof verdict[key] === "string") keys[key] = verdict[key] as string;
+    }
+    if (typeof e.executionArn === "string") keys.executionArn = e.executionArn;
+    if (context?.awsRequestId) keys.requestId = context.awsRequestId;
+    return keys;
+}
