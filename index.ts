@@ -14,3 +14,5 @@ export const isolationSecurityGroupId = outputs.isolationSecurityGroupId;
 export const stateMachineArn = outputs.stateMachineArn;
 export const notificationTopicArn = outputs.notificationTopicArn;
 export const deadLetterQueueUrl = outputs.deadLetterQueueUrl;
+export const casesTableName = outputs.casesTableName;
+export const denyModifyIsolatedPolicyArn = outputs.denyModifyIsolatedPolicyArn;

@@ -3,7 +3,7 @@ import * as esbuild from "esbuild";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Names of the Lambda handlers under functions/<name>/index.ts. */
-export type FunctionName = "triage" | "contain";
+export type FunctionName = "triage" | "case" | "contain" | "snapshot" | "memory" | "metadata" | "seal";
 
 const cache = new Map<FunctionName, string>();
 

@@ -19,6 +19,7 @@ export function deployDfir(config: DfirConfig) {
     const evidence = new EvidenceStore("dfir-evidence", {
         retentionDays: config.evidenceRetentionDays,
         breakGlassRoleArn: config.breakGlassRoleArn,
+        avmlPath: config.avmlPath,
     });
     const network = new IsolationNetwork("dfir-isolation", {
         vpcId: config.vpcId,
@@ -26,9 +27,23 @@ export function deployDfir(config: DfirConfig) {
         endpointSecurityGroupId: config.endpointSecurityGroupId,
         endpointSubnetIds: config.endpointSubnetIds,
         endpointRouteTableIds: config.endpointRouteTableIds,
+        untrackGroup: config.untrackConnections,
     });
     const workflow = new ResponseWorkflow("dfir-response", {
         isolationGroups: { [config.vpcId]: network.securityGroupId },
+        untrackGroups: network.untrackSecurityGroupId ? { [config.vpcId]: network.untrackSecurityGroupId } : {},
+        evidence: {
+            bucketName: evidence.bucketName,
+            bucketArn: evidence.bucketArn,
+            keyArn: evidence.keyArn,
+            retentionDays: evidence.retentionDays,
+            avml: evidence.avml,
+        },
+        approvalTimeoutSeconds: config.approvalTimeoutSeconds,
+        approvalDefault: config.approvalDefault,
+        snapshotCapHours: config.snapshotCapHours,
+        memoryCapMinutes: config.memoryCapMinutes,
+        isolatedInstanceScp: config.isolatedInstanceScp,
         minSeverity: config.minSeverity,
         allowSamples: config.allowSamples,
         notificationEmail: config.notificationEmail,
@@ -41,5 +56,7 @@ export function deployDfir(config: DfirConfig) {
         stateMachineArn: workflow.stateMachineArn,
         notificationTopicArn: workflow.topicArn,
         deadLetterQueueUrl: workflow.deadLetterQueueUrl,
+        casesTableName: workflow.casesTableName,
+        denyModifyIsolatedPolicyArn: workflow.denyModifyIsolatedPolicyArn,
     };
 }

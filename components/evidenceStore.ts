@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { evidenceBucketPolicy } from "../core/iam";
@@ -15,6 +17,12 @@ export interface EvidenceStoreArgs {
      * @default undefined
      */
     readonly breakGlassRoleArn?: pulumi.Input<string>;
+    /**
+     * Local path of the pinned avml binary. It is staged as `tools/avml-<sha256 prefix>` with its sha256 in the
+     * object's metadata; the memory step checks that hash before the instance runs it.
+     * @default undefined: no tool staged, memory evidence is reported missing
+     */
+    readonly avmlPath?: string;
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
 }
@@ -29,6 +37,8 @@ export class EvidenceStore extends pulumi.ComponentResource {
     public readonly bucketArn: pulumi.Output<string>;
     public readonly keyArn: pulumi.Output<string>;
     public readonly retentionDays: number;
+    /** The staged avml binary (key and sha256), when one was given. */
+    public readonly avml?: { key: pulumi.Output<string>; sha256: string };
 
     constructor(name: string, args: EvidenceStoreArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:storage:EvidenceStore", name, {}, opts);
@@ -82,6 +92,17 @@ export class EvidenceStore extends pulumi.ComponentResource {
             restrictPublicBuckets: true,
         }, { parent: this });
 
+        // An aborted memory capture leaves an incomplete multipart upload: invisible, but billed until removed.
+        new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
+            bucket: bucket.id,
+            rules: [{
+                id: "abort-incomplete-uploads",
+                status: "Enabled",
+                filter: { prefix: "cases/" },
+                abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+            }],
+        }, { parent: this, dependsOn: [versioning] });
+
         // ACLs off: access is decided by policies only.
         new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
             bucket: bucket.id,
@@ -94,6 +115,25 @@ export class EvidenceStore extends pulumi.ComponentResource {
             policy: pulumi.all([bucket.arn, args.breakGlassRoleArn]).apply(([arn, role]) =>
                 JSON.stringify(evidenceBucketPolicy(arn, role))),
         }, { parent: this, dependsOn: [lock, publicAccess] });
+
+        if (args.avmlPath !== undefined) {
+            let bytes: Buffer;
+            try {
+                bytes = fs.readFileSync(args.avmlPath);
+            } catch (error) {
+                throw new Error(`EvidenceStore ${name}: cannot read avmlPath ${args.avmlPath}: ${(error as Error).message}`);
+            }
+            const sha256 = createHash("sha256").update(bytes).digest("hex");
+            // Content-addressed key: a new binary is a new object; the old one stays (it is locked anyway).
+            const tool = new aws.s3.BucketObjectv2(`${name}-avml`, {
+                bucket: bucket.id,
+                key: `tools/avml-${sha256.slice(0, 16)}`,
+                source: new pulumi.asset.FileAsset(args.avmlPath),
+                metadata: { sha256 },
+                contentType: "application/octet-stream",
+            }, { parent: this, dependsOn: [lock] });
+            this.avml = { key: tool.key, sha256 };
+        }
 
         this.bucketName = bucket.bucket;
         this.bucketArn = bucket.arn;

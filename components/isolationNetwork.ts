@@ -18,6 +18,12 @@ export interface IsolationNetworkArgs {
     readonly endpointSubnetIds?: readonly pulumi.Input<string>[];
     /** Route tables for the new S3 gateway endpoint. @default every route table of the VPC */
     readonly endpointRouteTableIds?: readonly pulumi.Input<string>[];
+    /**
+     * Also create the all-open "untrack" group that containment applies for a moment before the isolation
+     * group, so that established (tracked) connections are cut rather than kept alive (README: trade-off).
+     * @default true
+     */
+    readonly untrackGroup?: boolean;
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
 }
@@ -32,6 +38,8 @@ export class IsolationNetwork extends pulumi.ComponentResource {
     public readonly endpointSecurityGroupId: pulumi.Output<string>;
     public readonly s3PrefixListId: pulumi.Output<string>;
     public readonly vpcId: pulumi.Output<string>;
+    /** The all-open group applied first to untrack connections; undefined when disabled. */
+    public readonly untrackSecurityGroupId?: pulumi.Output<string>;
 
     constructor(name: string, args: IsolationNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:network:IsolationNetwork", name, {}, opts);
@@ -123,6 +131,30 @@ export class IsolationNetwork extends pulumi.ComponentResource {
             }, parent);
         }
 
+        if (args.untrackGroup ?? true) {
+            // Connection tracking stops only for flows that every rule admits, in both directions and for both
+            // address families; flows untracked this way are then dropped by the isolation group.
+            const untrack = new aws.ec2.SecurityGroup(`${name}-untrack`, {
+                vpcId: args.vpcId,
+                description: "aws-dfir untrack: all-open for one step, so the isolation group that follows cuts existing connections",
+                revokeRulesOnDelete: true,
+                tags: { ...tags, [TAGS.role]: TAGS.roleUntrack },
+            }, parent);
+            for (const direction of ["ingress", "egress"] as const) {
+                for (const [family, cidr] of [["v4", "0.0.0.0/0"], ["v6", "::/0"]] as const) {
+                    const Rule = direction === "ingress" ? aws.vpc.SecurityGroupIngressRule : aws.vpc.SecurityGroupEgressRule;
+                    new Rule(`${name}-untrack-${direction}-${family}`, {
+                        securityGroupId: untrack.id,
+                        description: "all traffic: makes every flow untracked",
+                        ipProtocol: "-1",
+                        ...(family === "v4" ? { cidrIpv4: cidr } : { cidrIpv6: cidr }),
+                        tags: { ...tags, [TAGS.role]: TAGS.roleUntrack },
+                    }, parent);
+                }
+            }
+            this.untrackSecurityGroupId = untrack.id;
+        }
+
         this.securityGroupId = isolation.id;
         this.endpointSecurityGroupId = endpointSecurityGroupId;
         this.s3PrefixListId = s3PrefixListId;
@@ -132,6 +164,7 @@ export class IsolationNetwork extends pulumi.ComponentResource {
             endpointSecurityGroupId: this.endpointSecurityGroupId,
             s3PrefixListId: this.s3PrefixListId,
             vpcId: this.vpcId,
+            untrackSecurityGroupId: this.untrackSecurityGroupId,
         });
     }
 }

@@ -1,17 +1,32 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { buildDefinition } from "../core/definition";
+import { buildDefinition, type DefinitionTargets } from "../core/definition";
+import { caseFunctionPolicy, containFunctionPolicy, denyModifyIsolatedPolicy, denyModifyIsolatedScp } from "../core/containmentPolicies";
 import {
-    containPolicy, deadLetterQueuePolicy, notificationKeyPolicy, serviceTrustPolicy, startExecutionPolicy, stateMachinePolicy, triagePolicy,
-    type PolicyDocument,
+    capturePolicy, deadLetterQueuePolicy, logWritePolicy, memoryPolicy, metadataPolicy, notificationKeyPolicy, sealPolicy,
+    serviceTrustPolicy, snapshotPolicy, startExecutionPolicy, stateMachinePolicy, triagePolicy, xrayWrite,
+    type PolicyDocument, type ResponseResources, type Scope,
 } from "../core/iam";
 import { buildEventPattern } from "../core/pattern";
+import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
 import { DEFAULT_TRIAGE_OPTIONS, validateTriageOptions } from "../core/triage";
+import { ENV } from "../core/workflow";
 import { handlerArchive, type FunctionName } from "./bundle";
 
 export interface ResponseWorkflowArgs {
     /** Isolation security group of each protected VPC (vpcId -> group id). */
     readonly isolationGroups: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** All-open "untrack" group of each VPC, applied before isolation. @default {} (connections not cut) */
+    readonly untrackGroups?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** The region's evidence store. */
+    readonly evidence: {
+        readonly bucketName: pulumi.Input<string>;
+        readonly bucketArn: pulumi.Input<string>;
+        readonly keyArn: pulumi.Input<string>;
+        readonly retentionDays: number;
+        /** Staged avml (key in the bucket, sha256). @default none: memory is reported missing */
+        readonly avml?: { readonly key: pulumi.Input<string>; readonly sha256: pulumi.Input<string> };
+    };
     /** Lowest GuardDuty severity the rule forwards and the guard accepts. @default 7 */
     readonly minSeverity?: number;
     /** Respond to GuardDuty sample findings. @default false */
@@ -20,23 +35,49 @@ export interface ResponseWorkflowArgs {
     readonly notificationEmail?: string;
     /** Retention of the state machine's and functions' log groups, in days. @default 365 */
     readonly logRetentionDays?: number;
+    /** How long an approval request waits. @default 3600 */
+    readonly approvalTimeoutSeconds?: number;
+    /** What an unanswered approval request does. @default "contain" */
+    readonly approvalDefault?: "contain" | "skip";
+    /** Give up waiting for snapshots after this many hours. @default 24 */
+    readonly snapshotCapHours?: number;
+    /** Give up waiting for the memory image after this many minutes. @default 180 */
+    readonly memoryCapMinutes?: number;
+    /** Also create the deny-modify-isolated-instances policy as an organizations SCP (management account only). @default false */
+    readonly isolatedInstanceScp?: boolean;
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
 }
 
 const json = (d: pulumi.Input<PolicyDocument>) => pulumi.output(d).apply((v) => JSON.stringify(v));
 
+/** The functions of the workflow, with their timeouts (seconds). */
+const FUNCTIONS: Record<Exclude<FunctionName, never>, number> = {
+    triage: 10,
+    case: 30,
+    contain: 120,
+    snapshot: 60,
+    memory: 300, // streams the image back through sha256: ~1 GB/s at most, so large RAM needs minutes
+    metadata: 60,
+    seal: 60,
+};
+
 /**
- * First cut of the response: an EventBridge rule (pattern generated from the triage options, retries and a
- * dead-letter queue) starts a Standard state machine (full logging, X-Ray) that runs the triage guard,
- * moves every interface of the instance into its VPC's isolation group, tags it, and notifies an SNS topic.
+ * The response: an EventBridge rule (pattern generated from the triage options, retries, dead-letter queue)
+ * starts a Standard state machine (full logging, X-Ray) built by `core/definition.ts`: triage guard, case
+ * open/dedupe, optional approval, containment, parallel disk / memory / metadata evidence, a sealed manifest
+ * under Object Lock, and notification. Also: the case table, the memory-capture SSM document, the forensic
+ * capture instance profile, and the deny-modify-isolated-instances policy.
  */
 export class ResponseWorkflow extends pulumi.ComponentResource {
     public readonly stateMachineArn: pulumi.Output<string>;
     public readonly topicArn: pulumi.Output<string>;
     public readonly ruleName: pulumi.Output<string>;
     public readonly deadLetterQueueUrl: pulumi.Output<string>;
-    public readonly containFunctionName: pulumi.Output<string>;
+    public readonly casesTableName: pulumi.Output<string>;
+    public readonly memoryDocumentName: pulumi.Output<string>;
+    public readonly captureProfileArn: pulumi.Output<string>;
+    public readonly denyModifyIsolatedPolicyArn: pulumi.Output<string>;
 
     constructor(name: string, args: ResponseWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:response:ResponseWorkflow", name, {}, opts);
@@ -44,38 +85,108 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             minSeverity: args.minSeverity ?? DEFAULT_TRIAGE_OPTIONS.minSeverity,
             allowSamples: args.allowSamples ?? DEFAULT_TRIAGE_OPTIONS.allowSamples,
         });
+        const settings = {
+            approvalTimeoutSeconds: args.approvalTimeoutSeconds ?? 3600,
+            approvalDefault: args.approvalDefault ?? "contain",
+        };
+        const snapshotCapSeconds = Math.round((args.snapshotCapHours ?? 24) * 3600);
+        const memoryCapSeconds = Math.round((args.memoryCapMinutes ?? 180) * 60);
+        if (snapshotCapSeconds < 60 || memoryCapSeconds < 60) {
+            throw new Error(`ResponseWorkflow ${name}: snapshotCapHours and memoryCapMinutes must allow at least a minute`);
+        }
         const logRetentionDays = args.logRetentionDays ?? 365;
         const tags = { ...args.tags };
         const parent = { parent: this };
         const account = aws.getCallerIdentityOutput({}, parent).accountId;
         const partition = aws.getPartitionOutput({}, parent).partition;
         const region = aws.getRegionOutput({}, parent).region;
+        const scope: pulumi.Output<Scope> = pulumi.all([partition, region, account]).apply(([p, r, a]) => ({ partition: p, region: r, accountId: a }));
 
         const topicKey = new aws.kms.Key(`${name}-notifications`, {
             description: `aws-dfir notifications (${name})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
-            policy: json(pulumi.all([partition, account]).apply(([p, a]) => notificationKeyPolicy(p, a))),
+            policy: json(scope.apply((s) => notificationKeyPolicy(s.partition, s.accountId))),
             tags,
         }, parent);
-        const topic = new aws.sns.Topic(`${name}-notifications`, {
-            kmsMasterKeyId: topicKey.arn,
-            tags,
-        }, parent);
+        const topic = new aws.sns.Topic(`${name}-notifications`, { kmsMasterKeyId: topicKey.arn, tags }, parent);
         if (args.notificationEmail) {
-            new aws.sns.TopicSubscription(`${name}-email`, {
-                topic: topic.arn,
-                protocol: "email",
-                endpoint: args.notificationEmail,
-            }, parent);
+            new aws.sns.TopicSubscription(`${name}-email`, { topic: topic.arn, protocol: "email", endpoint: args.notificationEmail }, parent);
         }
 
-        const fn = (fnName: FunctionName, policy: (logGroupArn: string) => pulumi.Input<PolicyDocument>,
-            settings: { timeout: number; environment: pulumi.Input<Record<string, pulumi.Input<string>>> }) => {
-            const logGroup = new aws.cloudwatch.LogGroup(`${name}-${fnName}-logs`, {
-                retentionInDays: logRetentionDays,
-                tags,
-            }, parent);
+        // One open case per instance: the conditional write on this table is the dedupe lock.
+        const cases = new aws.dynamodb.Table(`${name}-cases`, {
+            billingMode: "PAY_PER_REQUEST",
+            hashKey: "pk",
+            attributes: [{ name: "pk", type: "S" }],
+            pointInTimeRecovery: { enabled: true },
+            serverSideEncryption: { enabled: true },
+            deletionProtectionEnabled: true,
+            tags,
+        }, { parent: this, retainOnDelete: true });
+
+        const document = new aws.ssm.Document(`${name}-memory-capture`, {
+            documentType: "Command",
+            documentFormat: "JSON",
+            content: JSON.stringify(memoryCaptureDocument(readCaptureScript())),
+            tags,
+        }, parent);
+        const documentArn = pulumi.interpolate`arn:${partition}:ssm:${region}:${account}:document/${document.name}`;
+
+        const captureRole = new aws.iam.Role(`${name}-capture`, {
+            description: "aws-dfir forensic capture profile: SSM, pinned tools, memory upload only",
+            assumeRolePolicy: json(serviceTrustPolicy("ec2.amazonaws.com")),
+            tags,
+        }, parent);
+        new aws.iam.RolePolicyAttachment(`${name}-capture-ssm`, {
+            role: captureRole.name,
+            policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+        }, parent);
+        const captureProfile = new aws.iam.InstanceProfile(`${name}-capture`, { role: captureRole.name, tags }, parent);
+
+        const resources: pulumi.Output<ResponseResources> = pulumi
+            .all([cases.arn, args.evidence.bucketArn, args.evidence.keyArn, documentArn, captureRole.arn])
+            .apply(([casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, captureRoleArn]) => ({
+                casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, captureRoleArn,
+            }));
+        new aws.iam.RolePolicy(`${name}-capture`, { role: captureRole.id, policy: json(resources.apply(capturePolicy)) }, parent);
+
+        const environment: Record<string, pulumi.Input<string>> = {
+            MIN_SEVERITY: String(options.minSeverity),
+            ALLOW_SAMPLES: String(options.allowSamples),
+            [ENV.casesTable]: cases.name,
+            [ENV.evidenceBucket]: args.evidence.bucketName,
+            [ENV.isolationGroups]: pulumi.output(args.isolationGroups).apply((g) => JSON.stringify(g)),
+            [ENV.untrackGroups]: pulumi.output(args.untrackGroups ?? {}).apply((g) => JSON.stringify(g)),
+            [ENV.captureProfileArn]: captureProfile.arn,
+            [ENV.memoryDocument]: document.name,
+            [ENV.snapshotCapSeconds]: String(snapshotCapSeconds),
+            [ENV.memoryCapSeconds]: String(memoryCapSeconds),
+            [ENV.retentionDays]: String(args.evidence.retentionDays),
+            [ENV.homeAccountId]: account,
+            ...(args.evidence.avml ? { [ENV.avmlKey]: args.evidence.avml.key, [ENV.avmlSha256]: args.evidence.avml.sha256 } : {}),
+        };
+
+        // The responders' own roles (every role this component names) are never a revocation target.
+        const withLogs = (d: PolicyDocument, logGroupArn: string): PolicyDocument =>
+            ({ ...d, Statement: [...logWritePolicy(logGroupArn).Statement, xrayWrite, ...d.Statement] });
+        const policies: Record<FunctionName, (s: Scope, r: ResponseResources, logGroupArn: string) => PolicyDocument> = {
+            triage: (_s, _r, l) => triagePolicy(l),
+            case: (s, r, l) => withLogs(caseFunctionPolicy(s, { casesTableArn: r.casesTableArn, responderRoleName: r.responderRoleName }), l),
+            contain: (s, r, l) => withLogs(containFunctionPolicy(s, {
+                captureRoleArns: [r.captureRoleArn],
+                protectedRoleArns: [`arn:${s.partition}:iam::${s.accountId}:role/${name}-*`],
+                responderRoleName: r.responderRoleName,
+            }), l),
+            snapshot: snapshotPolicy,
+            memory: memoryPolicy,
+            metadata: metadataPolicy,
+            seal: (_s, r, l) => sealPolicy(r, l),
+        };
+        const fns = {} as Record<FunctionName, aws.lambda.Function>;
+        const roles = {} as Record<FunctionName, aws.iam.Role>;
+        for (const [fnName, timeout] of Object.entries(FUNCTIONS) as [FunctionName, number][]) {
+            const logGroup = new aws.cloudwatch.LogGroup(`${name}-${fnName}-logs`, { retentionInDays: logRetentionDays, tags }, parent);
             const role = new aws.iam.Role(`${name}-${fnName}`, {
                 description: `aws-dfir ${fnName} function (${name})`,
                 assumeRolePolicy: json(serviceTrustPolicy("lambda.amazonaws.com")),
@@ -83,35 +194,40 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             }, parent);
             const rolePolicy = new aws.iam.RolePolicy(`${name}-${fnName}`, {
                 role: role.id,
-                policy: json(pulumi.output(logGroup.arn).apply((arn) => pulumi.output(policy(arn)))),
+                policy: json(pulumi.all([scope, resources, logGroup.arn]).apply(([s, r, l]) => policies[fnName](s, r, l))),
             }, parent);
-            return new aws.lambda.Function(`${name}-${fnName}`, {
+            roles[fnName] = role;
+            fns[fnName] = new aws.lambda.Function(`${name}-${fnName}`, {
                 description: `aws-dfir ${fnName} (${name})`,
                 runtime: aws.lambda.Runtime.NodeJS22dX,
                 architectures: ["arm64"],
                 handler: "index.handler",
                 code: handlerArchive(fnName),
                 role: role.arn,
-                timeout: settings.timeout,
-                memorySize: 256,
-                environment: { variables: settings.environment },
+                timeout,
+                memorySize: fnName === "memory" ? 512 : 256,
+                environment: { variables: environment },
                 loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
                 tracingConfig: { mode: "Active" },
                 tags,
             }, { parent: this, dependsOn: [rolePolicy] });
-        };
+        }
 
-        const triageFn = fn("triage", (logGroupArn) => triagePolicy(logGroupArn), {
-            timeout: 10,
-            environment: { MIN_SEVERITY: String(options.minSeverity), ALLOW_SAMPLES: String(options.allowSamples) },
-        });
-        const containFn = fn("contain",
-            (logGroupArn) => pulumi.all([partition, region, account]).apply(([p, r, a]) =>
-                containPolicy({ partition: p, region: r, accountId: a }, logGroupArn)),
-            {
-                timeout: 60,
-                environment: { ISOLATION_GROUPS: pulumi.output(args.isolationGroups).apply((g) => JSON.stringify(g)) },
-            });
+        // Humans and CI must not undo containment; the responder (contain function) is the exception.
+        const responders = pulumi.all([roles.contain.arn, partition]);
+        const denyPolicy = new aws.iam.Policy(`${name}-deny-modify-isolated`, {
+            description: "aws-dfir: deny terminating, stopping or modifying instances tagged dfir:status=isolated (attach to human and CI roles)",
+            policy: json(responders.apply(([arn, p]) => denyModifyIsolatedPolicy([arn], p))),
+            tags,
+        }, parent);
+        if (args.isolatedInstanceScp) {
+            new aws.organizations.Policy(`${name}-deny-modify-isolated-scp`, {
+                description: "aws-dfir: deny modifying isolated instances to all but the responder",
+                type: "SERVICE_CONTROL_POLICY",
+                content: json(responders.apply(([arn, p]) => denyModifyIsolatedScp([arn], p))),
+                tags,
+            }, parent);
+        }
 
         const machineLogs = new aws.cloudwatch.LogGroup(`${name}-state-machine-logs`, {
             // The /aws/vendedlogs/ prefix keeps Step Functions from growing the account's logs resource policy.
@@ -124,16 +240,28 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             assumeRolePolicy: json(account.apply((a) => serviceTrustPolicy("states.amazonaws.com", a))),
             tags,
         }, parent);
+        const fnArns = pulumi.all(Object.values(fns).map((f) => f.arn));
         const machinePolicy = new aws.iam.RolePolicy(`${name}-state-machine`, {
             role: machineRole.id,
-            policy: json(pulumi.all([triageFn.arn, containFn.arn, topic.arn, topicKey.arn]).apply(([t, c, s, k]) =>
-                stateMachinePolicy([t, c], s, k))),
+            policy: json(pulumi.all([fnArns, topic.arn, topicKey.arn]).apply(([arns, t, k]) => stateMachinePolicy(arns, [t], k))),
         }, parent);
+        const targets: pulumi.Output<DefinitionTargets> = pulumi
+            .all([fns.triage.arn, fns.case.arn, fns.contain.arn, fns.snapshot.arn, fns.memory.arn, fns.metadata.arn, fns.seal.arn, topic.arn])
+            .apply(([triage, caseFn, contain, snapshot, memory, metadata, seal, topicArn]) => ({
+                triageFunctionArn: triage,
+                caseFunctionArn: caseFn,
+                containFunctionArn: contain,
+                snapshotFunctionArn: snapshot,
+                memoryFunctionArn: memory,
+                metadataFunctionArn: metadata,
+                sealFunctionArn: seal,
+                topicArn,
+                approvalTopicArn: topicArn,
+            }));
         const machine = new aws.sfn.StateMachine(`${name}-response`, {
             type: "STANDARD",
             roleArn: machineRole.arn,
-            definition: pulumi.all([triageFn.arn, containFn.arn, topic.arn]).apply(([t, c, s]) =>
-                JSON.stringify(buildDefinition({ triageFunctionArn: t, containFunctionArn: c, topicArn: s }))),
+            definition: targets.apply((t) => JSON.stringify(buildDefinition(t, settings))),
             loggingConfiguration: {
                 level: "ALL",
                 includeExecutionData: true,
@@ -203,13 +331,19 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         this.topicArn = topic.arn;
         this.ruleName = rule.name;
         this.deadLetterQueueUrl = dlq.url;
-        this.containFunctionName = containFn.name;
+        this.casesTableName = cases.name;
+        this.memoryDocumentName = document.name;
+        this.captureProfileArn = captureProfile.arn;
+        this.denyModifyIsolatedPolicyArn = denyPolicy.arn;
         this.registerOutputs({
             stateMachineArn: this.stateMachineArn,
             topicArn: this.topicArn,
             ruleName: this.ruleName,
             deadLetterQueueUrl: this.deadLetterQueueUrl,
-            containFunctionName: this.containFunctionName,
+            casesTableName: this.casesTableName,
+            memoryDocumentName: this.memoryDocumentName,
+            captureProfileArn: this.captureProfileArn,
+            denyModifyIsolatedPolicyArn: this.denyModifyIsolatedPolicyArn,
         });
     }
 }

@@ -39,6 +39,20 @@ export interface DfirConfig {
     readonly notificationEmail?: string;
     /** Retention of the workflow's and functions' CloudWatch log groups, in days. @default 365 */
     readonly logRetentionDays: number;
+    /** Apply an all-open "untrack" group before the isolation group, cutting existing connections. @default true */
+    readonly untrackConnections: boolean;
+    /** How long an approval request (instance tagged dfir:approval=required) waits, in seconds. @default 3600 */
+    readonly approvalTimeoutSeconds: number;
+    /** What an unanswered approval request does: contain, or evidence only. @default "contain" */
+    readonly approvalDefault: "contain" | "skip";
+    /** Give up waiting for snapshots after this many hours. @default 24 */
+    readonly snapshotCapHours: number;
+    /** Give up waiting for the memory image after this many minutes. @default 180 */
+    readonly memoryCapMinutes: number;
+    /** Local path of the pinned avml binary to stage in the evidence bucket's tools/ prefix. @default none: memory is reported missing */
+    readonly avmlPath?: string;
+    /** Also create the deny-modify-isolated-instances SCP (organization management account only). @default false */
+    readonly isolatedInstanceScp: boolean;
 }
 
 type KeyParser = (raw: unknown, key: string) => unknown;
@@ -103,6 +117,13 @@ const PARSERS: Record<keyof DfirConfig, KeyParser> = {
     ebsMalwareProtection: bool,
     runtimeMonitoring: bool,
     notificationEmail: str(EMAIL, "soc@example.com"),
+    untrackConnections: bool,
+    approvalTimeoutSeconds: num(60, 7 * 24 * 3600, true),
+    approvalDefault: (raw, key) => (raw === "contain" || raw === "skip" ? raw : fail(key, `must be contain or skip, got ${JSON.stringify(raw)}`)),
+    snapshotCapHours: num(1, 168, false),
+    memoryCapMinutes: num(5, 720, true),
+    avmlPath: (raw, key) => (typeof raw === "string" && raw.trim() !== "" ? raw : fail(key, "must be a file path")),
+    isolatedInstanceScp: bool,
     logRetentionDays: (raw, key) => {
         const n = num(1, 3653, true)(raw, key) as number;
         if (!LOG_RETENTION_DAYS.includes(n)) fail(key, `must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${n}`);
@@ -147,6 +168,13 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
         runtimeMonitoring: (v.runtimeMonitoring as boolean | undefined) ?? false,
         notificationEmail: v.notificationEmail as string | undefined,
         logRetentionDays: (v.logRetentionDays as number | undefined) ?? 365,
+        untrackConnections: (v.untrackConnections as boolean | undefined) ?? true,
+        approvalTimeoutSeconds: (v.approvalTimeoutSeconds as number | undefined) ?? 3600,
+        approvalDefault: (v.approvalDefault as "contain" | "skip" | undefined) ?? "contain",
+        snapshotCapHours: (v.snapshotCapHours as number | undefined) ?? 24,
+        memoryCapMinutes: (v.memoryCapMinutes as number | undefined) ?? 180,
+        avmlPath: v.avmlPath as string | undefined,
+        isolatedInstanceScp: (v.isolatedInstanceScp as boolean | undefined) ?? false,
     };
     if (!config.createEndpoints && !config.endpointSecurityGroupId) {
         throw new Error(`config ${CONFIG_NAMESPACE}:endpointSecurityGroupId is required when ${CONFIG_NAMESPACE}:createEndpoints is false (the group of the VPC's existing SSM endpoints)`);

@@ -2,115 +2,384 @@
  * The response state machine (Amazon States Language), built by one pure function so that the component
  * deploys, and the tests and the drill execute, exactly the same definition.
  *
- * First cut: triage guard -> contain every network interface -> notify. Evidence branches, case registry and
- * the approval gate come with the full workflow; nothing here pretends to do them.
+ * Input: the EventBridge event exactly as the rule delivers it. The execution state grows one key per step:
+ * `triage.verdict`, `case` (CaseOpened), `approval`, `containment` | `containError`, `evidence` [disk, memory,
+ * metadata], `seal`. Every step that can fail is caught; a case that opened always ends sealed and notified.
  *
- * Input: the EventBridge event exactly as the rule delivers it.
+ * Tasks name the function ARN as `Resource` (the function's output is the state's result, unwrapped), so the
+ * drill's in-process handlers return exactly what Lambda returns.
  */
+import { TRANSIENT_ERRORS } from "./workflow";
 
 /** The ARNs a definition is wired to. */
 export interface DefinitionTargets {
     readonly triageFunctionArn: string;
+    readonly caseFunctionArn: string;
     readonly containFunctionArn: string;
+    readonly snapshotFunctionArn: string;
+    readonly memoryFunctionArn: string;
+    readonly metadataFunctionArn: string;
+    readonly sealFunctionArn: string;
+    /** Notifications (contained, evidence summary, failures). */
     readonly topicArn: string;
+    /** Approval requests (carry the task token); may be the same topic. */
+    readonly approvalTopicArn: string;
 }
 
-/** Names of the states the rest of the project (tests, drill, docs) refers to. */
+/** Timing knobs of the workflow, with their defaults. */
+export interface WorkflowSettings {
+    /** How long an approval request waits for a human. @default 3600 */
+    readonly approvalTimeoutSeconds?: number;
+    /** What happens when nobody answers in time. @default "contain" (the instance is compromised) */
+    readonly approvalDefault?: "contain" | "skip";
+    /** Pause between snapshot progress checks. @default 30 */
+    readonly snapshotPollSeconds?: number;
+    /** Pause between memory capture checks. @default 15 */
+    readonly memoryPollSeconds?: number;
+}
+
+/** Names of the states the drill, the tests and the docs refer to. */
 export const STATES = {
     triage: "Triage",
     actionable: "Actionable?",
     ignored: "Ignored",
+    openCase: "OpenCase",
+    newCase: "NewCase?",
+    reassert: "Reassert",
+    notifyRepeat: "NotifyRepeat",
+    notifyRepeatFailed: "NotifyRepeatFailed",
+    repeat: "Repeat",
+    repeatFailed: "RepeatFailed",
+    approvalNeeded: "ApprovalNeeded?",
+    askApproval: "AskApproval",
+    approvalTimedOut: "ApprovalTimedOut",
+    approvalRejected: "ApprovalRejected",
+    approvalDecision: "ApprovalDecision",
+    notContained: "NotContained",
     contain: "Contain",
-    notifyContained: "NotifyContained",
-    notifyFailure: "NotifyFailure",
-    failed: "ContainmentFailed",
+    evidence: "Evidence",
+    startSnapshots: "StartSnapshots",
+    snapshotsDone: "SnapshotsDone?",
+    waitSnapshots: "WaitSnapshots",
+    checkSnapshots: "CheckSnapshots",
+    diskDone: "DiskDone",
+    diskFailed: "DiskFailed",
+    startMemory: "StartMemory",
+    memoryPending: "MemoryPending?",
+    waitMemory: "WaitMemory",
+    checkMemory: "CheckMemory",
+    memoryDone: "MemoryDone",
+    memoryFailed: "MemoryFailed",
+    collectMetadata: "CollectMetadata",
+    metadataFailed: "MetadataFailed",
+    seal: "Seal",
+    notify: "Notify",
+    notifyUnsealed: "NotifyUnsealed",
+    outcome: "Outcome?",
+    done: "Done",
+    failed: "CaseFailed",
+    unsealed: "SealFailed",
 } as const;
 
-/**
- * Lambda service faults worth a retry (the function itself did not run or did not finish). The contain
- * function's own errors (InstanceNotFoundError, NoIsolationGroupError, PartialContainmentError, ...) are final
- * and go straight to the Catch: retrying cannot change them, and a retry after a partial change would lose the
- * record of the interfaces' previous groups.
- */
-const LAMBDA_TRANSIENT = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-];
+/** Every Task state that invokes one of the project's functions, with the function it invokes. */
+export const FUNCTION_TASKS: Record<string, keyof DefinitionTargets> = {
+    [STATES.triage]: "triageFunctionArn",
+    [STATES.openCase]: "caseFunctionArn",
+    [STATES.reassert]: "containFunctionArn",
+    [STATES.contain]: "containFunctionArn",
+    [STATES.startSnapshots]: "snapshotFunctionArn",
+    [STATES.checkSnapshots]: "snapshotFunctionArn",
+    [STATES.startMemory]: "memoryFunctionArn",
+    [STATES.checkMemory]: "memoryFunctionArn",
+    [STATES.collectMetadata]: "metadataFunctionArn",
+    [STATES.seal]: "sealFunctionArn",
+};
 
-const retryTransient = [
-    { ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 1, MaxAttempts: 4, BackoffRate: 2, JitterStrategy: "FULL" },
-];
+/** The Task states that publish to SNS (the drill routes them to the simulated topic). */
+export const PUBLISH_TASKS = [
+    STATES.notifyRepeat, STATES.notifyRepeatFailed, STATES.askApproval, STATES.notify, STATES.notifyUnsealed,
+] as const;
+
+/**
+ * Retried with backoff and full jitter: Lambda service faults (the function did not run or did not finish) and
+ * AWS throttling/transient errors a handler let through. A handler's own errors (InstanceNotFoundError,
+ * PartialContainmentError, SnapshotFailedError...) are final: retrying cannot change them.
+ */
+const RETRY_TRANSIENT = [{
+    ErrorEquals: [
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+        ...TRANSIENT_ERRORS,
+    ],
+    IntervalSeconds: 1,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+    JitterStrategy: "FULL",
+}];
+
+const RETRY_PUBLISH = [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: "FULL" }];
+
+const fn = (arn: string, parameters: Record<string, unknown> | undefined, resultPath: string, extra: Record<string, unknown>) => ({
+    Type: "Task",
+    Resource: arn,
+    ...(parameters ? { Parameters: parameters } : {}),
+    ResultPath: resultPath,
+    Retry: RETRY_TRANSIENT,
+    ...extra,
+});
+
+const catchAll = (next: string, resultPath = "$.error") => [{ ErrorEquals: ["States.ALL"], ResultPath: resultPath, Next: next }];
+
+/** What every evidence branch receives (the Parallel state's Parameters). */
+const BRANCH_INPUT = {
+    "caseId.$": "$.case.caseId",
+    "target.$": "$.case.target",
+    "instance.$": "$.case.instance",
+    "evidence.$": "$.case.evidence",
+};
+
+const branchBase = { "caseId.$": "$.caseId", "target.$": "$.target", "instance.$": "$.instance", "evidence.$": "$.evidence" };
 
 /** Build the state machine definition (an ASL object; the component serialises it). */
-export function buildDefinition(t: DefinitionTargets): Record<string, unknown> {
+export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings = {}): Record<string, unknown> {
+    const approvalTimeoutSeconds = settings.approvalTimeoutSeconds ?? 3600;
+    const approvalDefault = settings.approvalDefault ?? "contain";
+    const snapshotPollSeconds = settings.snapshotPollSeconds ?? 30;
+    const memoryPollSeconds = settings.memoryPollSeconds ?? 15;
+    for (const [name, value] of Object.entries({ approvalTimeoutSeconds, snapshotPollSeconds, memoryPollSeconds })) {
+        if (!Number.isInteger(value) || value < 1) throw new Error(`workflow setting ${name} must be a whole number of seconds >= 1, got ${value}`);
+    }
+    if (approvalDefault !== "contain" && approvalDefault !== "skip") {
+        throw new Error(`workflow setting approvalDefault must be "contain" or "skip", got ${String(approvalDefault)}`);
+    }
+
+    const disk = {
+        StartAt: STATES.startSnapshots,
+        States: {
+            [STATES.startSnapshots]: fn(t.snapshotFunctionArn, { action: "start", ...branchBase }, "$.disk", {
+                Catch: catchAll(STATES.diskFailed), Next: STATES.snapshotsDone,
+            }),
+            [STATES.snapshotsDone]: {
+                Type: "Choice",
+                Choices: [{ Variable: "$.disk.done", BooleanEquals: true, Next: STATES.diskDone }],
+                Default: STATES.waitSnapshots,
+            },
+            [STATES.waitSnapshots]: { Type: "Wait", Seconds: snapshotPollSeconds, Next: STATES.checkSnapshots },
+            [STATES.checkSnapshots]: fn(t.snapshotFunctionArn, { action: "check", ...branchBase, "disk.$": "$.disk" }, "$.disk", {
+                Catch: catchAll(STATES.diskFailed), Next: STATES.snapshotsDone,
+            }),
+            [STATES.diskDone]: { Type: "Pass", OutputPath: "$.disk", End: true },
+            [STATES.diskFailed]: { Type: "Pass", Parameters: { "error.$": "$.error" }, End: true },
+        },
+    };
+    const memory = {
+        StartAt: STATES.startMemory,
+        States: {
+            [STATES.startMemory]: fn(t.memoryFunctionArn, { action: "start", ...branchBase }, "$.memory", {
+                Catch: catchAll(STATES.memoryFailed), Next: STATES.memoryPending,
+            }),
+            [STATES.memoryPending]: {
+                Type: "Choice",
+                Choices: [{ Variable: "$.memory.status", StringEquals: "started", Next: STATES.waitMemory }],
+                Default: STATES.memoryDone,
+            },
+            [STATES.waitMemory]: { Type: "Wait", Seconds: memoryPollSeconds, Next: STATES.checkMemory },
+            [STATES.checkMemory]: fn(t.memoryFunctionArn, { action: "check", ...branchBase, "memory.$": "$.memory" }, "$.memory", {
+                Catch: catchAll(STATES.memoryFailed), Next: STATES.memoryPending,
+            }),
+            [STATES.memoryDone]: { Type: "Pass", OutputPath: "$.memory", End: true },
+            [STATES.memoryFailed]: { Type: "Pass", Parameters: { "error.$": "$.error" }, End: true },
+        },
+    };
+    const metadata = {
+        StartAt: STATES.collectMetadata,
+        States: {
+            [STATES.collectMetadata]: fn(t.metadataFunctionArn, branchBase, "$", { Catch: catchAll(STATES.metadataFailed), End: true }),
+            [STATES.metadataFailed]: { Type: "Pass", Parameters: { "error.$": "$.error" }, End: true },
+        },
+    };
+
+    const subject = (what: string) =>
+        `States.Format('dfir: ${what} {} (case {})', $.triage.verdict.instanceId, $.triage.verdict.caseId)`;
+
     return {
-        Comment: "aws-dfir response: triage guard, contain every network interface, notify",
+        Comment: "aws-dfir response: triage, open case, [approval], contain, evidence (disk | memory | metadata), seal, notify",
         StartAt: STATES.triage,
         States: {
-            [STATES.triage]: {
-                Type: "Task",
+            [STATES.triage]: fn(t.triageFunctionArn, undefined, "$.triage", {
                 Comment: "The same triage as `npm run triage`: samples, non-instance findings and bad ids end here",
-                Resource: "arn:aws:states:::lambda:invoke",
-                Parameters: { FunctionName: t.triageFunctionArn, "Payload.$": "$" },
-                ResultSelector: { "verdict.$": "$.Payload" },
-                ResultPath: "$.triage",
-                Retry: retryTransient,
+                ResultSelector: { "verdict.$": "$" },
                 Next: STATES.actionable,
-            },
+            }),
             [STATES.actionable]: {
                 Type: "Choice",
-                Choices: [{ Variable: "$.triage.verdict.decision", StringEquals: "respond", Next: STATES.contain }],
+                Choices: [{ Variable: "$.triage.verdict.decision", StringEquals: "respond", Next: STATES.openCase }],
                 Default: STATES.ignored,
             },
             [STATES.ignored]: { Type: "Succeed", Comment: "Not actionable: no side effect" },
-            [STATES.contain]: {
+
+            [STATES.openCase]: fn(t.caseFunctionArn, { "verdict.$": "$.triage.verdict", "executionArn.$": "$$.Execution.Id" }, "$.case", {
+                Comment: "One open case per instance (conditional write); records the instance as found, for release",
+                Catch: catchAll(STATES.seal, "$.caseError"),
+                Next: STATES.newCase,
+            }),
+            [STATES.newCase]: {
+                Type: "Choice",
+                Choices: [{ Variable: "$.case.isNew", BooleanEquals: false, Next: STATES.reassert }],
+                Default: STATES.approvalNeeded,
+            },
+
+            // A repeat delivery: the finding joined the open case; containment is re-asserted, no new evidence.
+            [STATES.reassert]: fn(t.containFunctionArn, { "case.$": "$.case" }, "$.containment", {
+                Catch: catchAll(STATES.notifyRepeatFailed, "$.containError"),
+                Next: STATES.notifyRepeat,
+            }),
+            [STATES.notifyRepeat]: {
                 Type: "Task",
-                Resource: "arn:aws:states:::lambda:invoke",
+                Resource: "arn:aws:states:::sns:publish",
                 Parameters: {
-                    FunctionName: t.containFunctionArn,
-                    Payload: {
-                        "instanceId.$": "$.triage.verdict.instanceId",
-                        "caseId.$": "$.triage.verdict.caseId",
-                        "findingId.$": "$.triage.verdict.findingId",
+                    TopicArn: t.topicArn,
+                    "Subject.$": subject("repeat finding, containment re-asserted on"),
+                    "Message.$": "States.JsonToString($.containment)",
+                },
+                ResultPath: null,
+                Retry: RETRY_PUBLISH,
+                Next: STATES.repeat,
+            },
+            [STATES.repeat]: { Type: "Succeed", Comment: "Finding added to the open case" },
+            [STATES.notifyRepeatFailed]: {
+                Type: "Task",
+                Resource: "arn:aws:states:::sns:publish",
+                Parameters: {
+                    TopicArn: t.topicArn,
+                    "Subject.$": subject("FAILED to re-assert containment of"),
+                    "Message.$": "States.JsonToString($.containError)",
+                },
+                ResultPath: null,
+                Retry: RETRY_PUBLISH,
+                Next: STATES.repeatFailed,
+            },
+            [STATES.repeatFailed]: { Type: "Fail", Error: "ReassertFailed", Cause: "Re-asserting containment of an open case failed; see the notification" },
+
+            [STATES.approvalNeeded]: {
+                Type: "Choice",
+                Choices: [{ Variable: "$.case.approvalRequired", BooleanEquals: true, Next: STATES.askApproval }],
+                Default: STATES.contain,
+            },
+            [STATES.askApproval]: {
+                Type: "Task",
+                Comment: "Instance tagged dfir:approval=required: a human answers with SendTaskSuccess {\"approved\": true|false}",
+                Resource: "arn:aws:states:::sns:publish.waitForTaskToken",
+                Parameters: {
+                    TopicArn: t.approvalTopicArn,
+                    "Subject.$": subject("approval needed to contain"),
+                    Message: {
+                        "taskToken.$": "$$.Task.Token",
+                        "caseId.$": "$.case.caseId",
+                        "target.$": "$.case.target",
+                        "finding.$": "$.triage.verdict",
+                        approve: "aws stepfunctions send-task-success --task-token <taskToken> --task-output '{\"approved\":true}'",
+                        reject: "aws stepfunctions send-task-success --task-token <taskToken> --task-output '{\"approved\":false}'",
+                        onTimeout: approvalDefault,
                     },
                 },
-                ResultSelector: { "result.$": "$.Payload" },
+                TimeoutSeconds: approvalTimeoutSeconds,
+                ResultPath: "$.approval",
+                Catch: [
+                    { ErrorEquals: ["States.Timeout"], ResultPath: "$.approvalError", Next: STATES.approvalTimedOut },
+                    { ErrorEquals: ["States.ALL"], ResultPath: "$.approvalError", Next: STATES.approvalRejected },
+                ],
+                Next: STATES.approvalDecision,
+            },
+            [STATES.approvalTimedOut]: {
+                Type: "Pass",
+                Comment: `Nobody answered within ${approvalTimeoutSeconds} s: the configured default applies`,
+                Result: { approved: approvalDefault === "contain", by: "timeout-default" },
+                ResultPath: "$.approval",
+                Next: STATES.approvalDecision,
+            },
+            [STATES.approvalRejected]: {
+                Type: "Pass",
+                Comment: "SendTaskFailure counts as a refusal",
+                Result: { approved: false, by: "task-failure" },
+                ResultPath: "$.approval",
+                Next: STATES.approvalDecision,
+            },
+            [STATES.approvalDecision]: {
+                Type: "Choice",
+                Choices: [{ Variable: "$.approval.approved", BooleanEquals: true, Next: STATES.contain }],
+                Default: STATES.notContained,
+            },
+            [STATES.notContained]: {
+                Type: "Pass",
+                Comment: "Approval refused or timed out with default skip: evidence only",
+                Parameters: {
+                    "caseId.$": "$.case.caseId",
+                    "instanceId.$": "$.case.instance.instanceId",
+                    status: "skipped",
+                    "reason.$": "States.Format('containment not approved ({})', $.approval.by)",
+                    actions: [],
+                },
                 ResultPath: "$.containment",
-                Retry: retryTransient,
-                Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATES.notifyFailure }],
-                Next: STATES.notifyContained,
+                Next: STATES.evidence,
             },
-            [STATES.notifyContained]: {
+
+            [STATES.contain]: fn(t.containFunctionArn, { "case.$": "$.case" }, "$.containment", {
+                Comment: "First side effect: every ENI untracked then isolated in parallel; protections, ASG/ELB, credentials",
+                Catch: catchAll(STATES.evidence, "$.containError"),
+                Next: STATES.evidence,
+            }),
+
+            [STATES.evidence]: {
+                Type: "Parallel",
+                Comment: "Wall time = the slowest branch. A failed branch leaves {error}; sealing records it",
+                Parameters: BRANCH_INPUT,
+                Branches: [disk, memory, metadata],
+                ResultPath: "$.evidence",
+                Catch: catchAll(STATES.seal, "$.evidenceError"),
+                Next: STATES.seal,
+            },
+
+            [STATES.seal]: fn(t.sealFunctionArn, { "state.$": "$", "executionArn.$": "$$.Execution.Id", "sealedAt.$": "$$.State.EnteredTime" }, "$.seal", {
+                Comment: "Manifest of everything done and captured, written under Object Lock COMPLIANCE with its sha256",
+                Catch: catchAll(STATES.notifyUnsealed, "$.sealError"),
+                Next: STATES.notify,
+            }),
+            [STATES.notify]: {
                 Type: "Task",
                 Resource: "arn:aws:states:::sns:publish",
                 Parameters: {
                     TopicArn: t.topicArn,
-                    "Subject.$": "States.Format('dfir: contained {} (case {})', $.triage.verdict.instanceId, $.triage.verdict.caseId)",
-                    "Message.$": "States.JsonToString($.containment.result)",
+                    "Subject.$": "States.Format('dfir: case {} {} for {}', $.seal.caseId, $.seal.status, $.triage.verdict.instanceId)",
+                    "Message.$": "States.JsonToString($.seal)",
                 },
                 ResultPath: null,
-                Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: "FULL" }],
-                End: true,
+                Retry: RETRY_PUBLISH,
+                Next: STATES.outcome,
             },
-            [STATES.notifyFailure]: {
+            [STATES.outcome]: {
+                Type: "Choice",
+                Choices: [{ Variable: "$.seal.status", StringEquals: "FAILED", Next: STATES.failed }],
+                Default: STATES.done,
+            },
+            [STATES.done]: { Type: "Succeed", Comment: "SUCCEEDED or PARTIAL, sealed and notified" },
+            [STATES.failed]: { Type: "Fail", Error: "CaseFailed", Cause: "The case is sealed FAILED; see the manifest and the notification" },
+            [STATES.notifyUnsealed]: {
                 Type: "Task",
                 Resource: "arn:aws:states:::sns:publish",
                 Parameters: {
                     TopicArn: t.topicArn,
-                    "Subject.$": "States.Format('dfir: containment FAILED for {} (case {})', $.triage.verdict.instanceId, $.triage.verdict.caseId)",
-                    "Message.$": "States.JsonToString($.error)",
+                    "Subject.$": subject("case could NOT be sealed for"),
+                    "Message.$": "States.JsonToString($)",
                 },
                 ResultPath: null,
-                Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: "FULL" }],
-                Next: STATES.failed,
+                Retry: RETRY_PUBLISH,
+                Next: STATES.unsealed,
             },
-            [STATES.failed]: {
-                Type: "Fail",
-                Error: "ContainmentFailed",
-                Cause: "The contain step failed; the error and which interfaces changed were published to the topic",
-            },
+            [STATES.unsealed]: { Type: "Fail", Error: "SealFailed", Cause: "The manifest could not be written; the whole execution state was published" },
         },
     };
 }

@@ -50,40 +50,133 @@ export function logWritePolicy(logGroupArn: string): PolicyDocument {
 }
 
 /** X-Ray segments: PutTraceSegments/PutTelemetryRecords have no resource-level permission. */
-const xrayWrite: PolicyStatement = {
+export const xrayWrite: PolicyStatement = {
     Sid: "XRayNoResourceLevelPermission",
     Effect: "Allow",
     Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
     Resource: "*",
 };
 
-/**
- * The first-cut contain function: read the instance, move its interfaces to an isolation group, tag it.
- * ModifyNetworkInterfaceAttribute is scoped to this account's interfaces and to groups tagged
- * `dfir:role=isolation` (so the function cannot move an interface into an arbitrary group); CreateTags only
- * writes `dfir:*` keys on instances.
- */
-export function containPolicy(s: Scope, logGroupArn: string): PolicyDocument {
-    const arn = (type: string) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:${type}/*`;
+/** What the response functions act on, besides the instance's account. */
+export interface ResponseResources {
+    casesTableArn: string;
+    evidenceBucketArn: string;
+    evidenceKeyArn: string;
+    memoryDocumentArn: string;
+    captureRoleArn: string;
+    /** Role name assumed in member accounts (cross-account targets); absent in a single-account stack. */
+    responderRoleName?: string;
+}
+
+const ec2Arn = (s: Scope, type: string) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:${type}/*`;
+
+/** Cross-account: assume the responder role of any member account (the role's trust policy names us). */
+function assumeResponder(s: Scope, r: ResponseResources): PolicyStatement[] {
+    return r.responderRoleName
+        ? [{ Sid: "AssumeMemberResponder", Effect: "Allow", Action: "sts:AssumeRole", Resource: `arn:${s.partition}:iam::*:role/${r.responderRoleName}` }]
+        : [];
+}
+
+/** Reads with no resource-level permission (EC2, Auto Scaling, ELBv2 and SSM describe/list APIs). */
+const describe = (sid: string, actions: string[]): PolicyStatement => ({ Sid: `${sid}NoResourceLevelPermission`, Effect: "Allow", Action: actions, Resource: "*" });
+
+/** Disk evidence: one crash-consistent CreateSnapshots per instance, tagged at creation. */
+export function snapshotPolicy(s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
     return doc(
         ...logWritePolicy(logGroupArn).Statement,
         xrayWrite,
-        { Sid: "DescribeNoResourceLevelPermission", Effect: "Allow", Action: "ec2:DescribeInstances", Resource: "*" },
-        { Sid: "ModifyInterfaces", Effect: "Allow", Action: "ec2:ModifyNetworkInterfaceAttribute", Resource: arn("network-interface") },
+        describe("Describe", ["ec2:DescribeSnapshots"]),
         {
-            Sid: "OnlyIntoIsolationGroups",
+            Sid: "CreateSnapshots",
             Effect: "Allow",
-            Action: "ec2:ModifyNetworkInterfaceAttribute",
-            Resource: arn("security-group"),
-            Condition: { StringEquals: { "aws:ResourceTag/dfir:role": "isolation" } },
+            Action: "ec2:CreateSnapshots",
+            Resource: [ec2Arn(s, "instance"), ec2Arn(s, "volume"), `arn:${s.partition}:ec2:${s.region}::snapshot/*`],
         },
         {
-            Sid: "TagContainedInstances",
+            Sid: "TagSnapshotsAtCreation",
             Effect: "Allow",
             Action: "ec2:CreateTags",
-            Resource: arn("instance"),
-            Condition: { "ForAllValues:StringLike": { "aws:TagKeys": ["dfir:*"] } },
+            Resource: `arn:${s.partition}:ec2:${s.region}::snapshot/*`,
+            Condition: { StringEquals: { "ec2:CreateAction": "CreateSnapshots" } },
         },
+        ...assumeResponder(s, r),
+    );
+}
+
+/** Memory evidence: check the agent, run the project's document, read the image back to hash it. */
+export function memoryPolicy(s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
+    return doc(
+        ...logWritePolicy(logGroupArn).Statement,
+        xrayWrite,
+        describe("Describe", ["ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation"]),
+        { Sid: "RunCaptureDocumentOnInstances", Effect: "Allow", Action: "ssm:SendCommand", Resource: [r.memoryDocumentArn, ec2Arn(s, "instance")] },
+        // CancelCommand has no resource-level permission (SSM authorization reference).
+        describe("Cancel", ["ssm:CancelCommand"]),
+        {
+            // Without ListBucket S3 answers 403 instead of 404 for a missing key: "not staged" must read as such.
+            Sid: "TellMissingFromForbidden",
+            Effect: "Allow",
+            Action: "s3:ListBucket",
+            Resource: r.evidenceBucketArn,
+            Condition: { StringLike: { "s3:prefix": ["tools/*", "cases/*"] } },
+        },
+        {
+            Sid: "ReadToolsAndMemoryEvidence",
+            Effect: "Allow",
+            Action: "s3:GetObject",
+            Resource: [`${r.evidenceBucketArn}/tools/*`, `${r.evidenceBucketArn}/cases/*`],
+        },
+        { Sid: "DecryptEvidence", Effect: "Allow", Action: "kms:Decrypt", Resource: r.evidenceKeyArn },
+        ...assumeResponder(s, r),
+    );
+}
+
+/** Writing locked evidence objects under cases/ (metadata and the manifest). */
+const writeEvidence = (r: ResponseResources): PolicyStatement[] => [
+    {
+        Sid: "WriteLockedEvidence",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:PutObjectRetention"],
+        Resource: `${r.evidenceBucketArn}/cases/*`,
+    },
+    { Sid: "EncryptEvidence", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: r.evidenceKeyArn },
+];
+
+/** Metadata evidence: describe the instance and its interfaces, read its console; store it all locked. */
+export function metadataPolicy(s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
+    return doc(
+        ...logWritePolicy(logGroupArn).Statement,
+        xrayWrite,
+        describe("Describe", ["ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"]),
+        { Sid: "ReadConsole", Effect: "Allow", Action: ["ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot"], Resource: ec2Arn(s, "instance") },
+        ...writeEvidence(r),
+        ...assumeResponder(s, r),
+    );
+}
+
+/** Seal: write the locked manifest and record the case's final status. */
+export function sealPolicy(r: ResponseResources, logGroupArn: string): PolicyDocument {
+    return doc(
+        ...logWritePolicy(logGroupArn).Statement,
+        xrayWrite,
+        ...writeEvidence(r),
+        // A retried seal reads back the manifest it already wrote (the key exists: If-None-Match failed).
+        { Sid: "ReadBackManifest", Effect: "Allow", Action: "s3:GetObject", Resource: `${r.evidenceBucketArn}/cases/*` },
+        { Sid: "CaseRegistry", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: r.casesTableArn },
+    );
+}
+
+/**
+ * The forensic-capture instance profile's role, swapped onto a contained instance: SSM (to run the capture
+ * document), the pinned tools, and writing memory images. It is shared by every contained instance, so it is
+ * scoped to memory keys of any case, not one case (README: limitations); Object Lock keeps it from altering
+ * anything already written.
+ */
+export function capturePolicy(r: ResponseResources): PolicyDocument {
+    return doc(
+        { Sid: "ReadPinnedTools", Effect: "Allow", Action: "s3:GetObject", Resource: `${r.evidenceBucketArn}/tools/*` },
+        { Sid: "WriteMemoryImages", Effect: "Allow", Action: "s3:PutObject", Resource: [`${r.evidenceBucketArn}/cases/*/memory/*`, `${r.evidenceBucketArn}/cases/*/ssm/*`] },
+        { Sid: "EncryptEvidence", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: r.evidenceKeyArn },
     );
 }
 
@@ -96,7 +189,7 @@ export function triagePolicy(logGroupArn: string): PolicyDocument {
  * The state machine: invoke its two functions, publish to its (encrypted) topic, deliver its logs and traces.
  * CloudWatch Logs delivery actions have no resource-level permission (Step Functions documents `*`).
  */
-export function stateMachinePolicy(functionArns: string[], topicArn: string, topicKeyArn: string): PolicyDocument {
+export function stateMachinePolicy(functionArns: string[], topicArns: string[], topicKeyArn: string): PolicyDocument {
     return doc(
         {
             Sid: "InvokeOwnFunctions",
@@ -104,7 +197,7 @@ export function stateMachinePolicy(functionArns: string[], topicArn: string, top
             Action: "lambda:InvokeFunction",
             Resource: functionArns.flatMap((a) => [a, `${a}:*`]),
         },
-        { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
+        { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: topicArns },
         { Sid: "NotifyEncrypted", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: topicKeyArn },
         {
             Sid: "LogDeliveryNoResourceLevelPermission",

@@ -8,6 +8,8 @@ export const TAGS = {
     roleEvidence: "evidence",
     roleIsolation: "isolation",
     roleEndpoints: "endpoints",
+    /** The all-open group applied for one step before isolation, to untrack existing connections. */
+    roleUntrack: "untrack",
     /** On a contained instance. */
     caseId: "dfir:case-id",
     status: "dfir:status",
@@ -18,4 +20,7 @@ export const TAGS = {
     approval: "dfir:approval",
     /** On an instance: evidence only, never contain (`true`). */
     skip: "dfir:skip",
+    /** On evidence snapshots: the instance they were taken from, and the kind of evidence. */
+    instanceId: "dfir:instance-id",
+    evidence: "dfir:evidence",
 } as const;

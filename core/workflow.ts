@@ -96,6 +96,8 @@ export interface ContainmentResult {
     instanceId: string;
     /** "isolated": done now; "already-isolated": nothing to change; "skipped": dfir:skip (evidence only). */
     status: "isolated" | "already-isolated" | "skipped";
+    /** Why containment was skipped (dfir:skip, approval refused or timed out with default skip). */
+    reason?: string;
     isolationGroupId?: string;
     untrackGroupId?: string;
     /** When every interface was in the isolation group. */
@@ -132,6 +134,8 @@ export interface MemoryEvidence {
     object?: EvidenceObject;
     /** The sha256 the instance computed while streaming (must equal object.sha256). */
     hostSha256?: string;
+    /** When the command was sent. */
+    startedAt?: string;
 }
 
 /** An object written under the case prefix, with what the chain of custody needs. */
@@ -148,6 +152,7 @@ export interface MetadataEvidence {
     objects: EvidenceObject[];
     /** Items that could not be collected, with why (e.g. screenshot unsupported on this instance type). */
     missing: { item: string; reason: string }[];
+    collectedAt?: string;
 }
 
 /** What a failed branch/step leaves behind (the state machine's Catch output). */
@@ -183,6 +188,11 @@ export const ERRORS = {
     hashMismatch: "HashMismatchError",
     configuration: "ConfigurationError",
     invalidRequest: "InvalidRequestError",
+    metadataCaptureFailed: "MetadataCaptureFailedError",
+    manifestConflict: "ManifestConflictError",
+    caseClosed: "CaseClosedError",
+    caseRecordMissing: "CaseRecordMissingError",
+    unsupportedNetworkLayout: "UnsupportedNetworkLayoutError",
 } as const;
 
 /** AWS error names worth a retry with backoff and jitter (throttling and service-side faults). */
@@ -225,6 +235,8 @@ export const ENV = {
     retentionDays: "RETENTION_DAYS",
     /** Name of the role (same name in every member account) assumed for cross-account targets. */
     responderRoleName: "RESPONDER_ROLE_NAME",
+    /** The account the functions run in; findings of other accounts go through the responder role. */
+    homeAccountId: "HOME_ACCOUNT_ID",
 } as const;
 
 /** The S3 key prefix of a case. */

@@ -1,4 +1,8 @@
 import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { ACCOUNT, one, recorded, resourcesOf, ROUTE_TABLES, S3_PREFIX_LIST, settle, valueOf, VPC } from "./support/pulumi-mocks";
 import { EvidenceStore } from "../components/evidenceStore";
 import { GuardDutyDetection } from "../components/guardDutyDetection";
@@ -58,6 +62,15 @@ describe("EvidenceStore", () => {
         assert.equal(sse.applyServerSideEncryptionByDefault.kmsMasterKeyId, await valueOf(store.keyArn));
     });
 
+    it("aborts incomplete multipart uploads (failed memory captures) after a week", async () => {
+        new EvidenceStore("t-ev-lc");
+        await settle();
+
+        const rule = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "t-ev-lc-lifecycle").inputs.rules[0];
+        assert.deepEqual([rule.status, rule.abortIncompleteMultipartUpload.daysAfterInitiation], ["Enabled", 7]);
+        assert.equal(rule.expiration, undefined, "evidence never expires by lifecycle");
+    });
+
     it("blocks all four kinds of public access", async () => {
         new EvidenceStore("t-ev-pab");
         await settle();
@@ -104,8 +117,28 @@ describe("EvidenceStore", () => {
         await settle();
 
         const children = resourcesOf("t-ev-parent").filter((r) => r.type !== "dfir:storage:EvidenceStore");
-        assert.equal(children.length, 8);
+        assert.equal(children.length, 9);
         for (const child of children) assert.equal(child.parent, "dfir:storage:EvidenceStore::t-ev-parent", child.name);
+    });
+
+    it("stages a pinned avml binary under tools/ with its sha256, for the memory step to check", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-avml-"));
+        const file = path.join(dir, "avml");
+        fs.writeFileSync(file, "pretend avml binary");
+        const sha256 = createHash("sha256").update("pretend avml binary").digest("hex");
+
+        const store = new EvidenceStore("t-ev-avml", { avmlPath: file });
+        await settle();
+
+        const tool = one("aws:s3/bucketObjectv2:BucketObjectv2", "t-ev-avml-avml").inputs;
+        assert.equal(tool.key, `tools/avml-${sha256.slice(0, 16)}`);
+        assert.deepEqual(tool.metadata, { sha256 });
+        assert.equal(store.avml?.sha256, sha256);
+        assert.equal(await valueOf(store.avml?.key), tool.key);
+    });
+
+    it("fails on an unreadable avml path, naming it", () => {
+        assert.throws(() => new EvidenceStore("t-ev-noavml", { avmlPath: "/nonexistent/avml" }), /t-ev-noavml: cannot read avmlPath \/nonexistent\/avml/);
     });
 
     it("rejects a retention that is not a whole number of days, naming the field", () => {
@@ -125,7 +158,7 @@ describe("IsolationNetwork", () => {
         assert.equal(group.inputs.egress, undefined);
         const rules = recorded.filter((r) => r.type === T.egress && r.name.startsWith("t-iso-isolation-"));
         assert.equal(rules.length, 2);
-        assert.equal(recorded.filter((r) => r.type === T.ingress && r.name.startsWith("t-iso-")).length, 0);
+        assert.deepEqual(recorded.filter((r) => [T.ingress, T.egress].includes(r.type) && r.inputs.securityGroupId === sgId).map((r) => r.name).sort(), rules.map((r) => r.name).sort());
         for (const rule of rules) {
             assert.equal(rule.inputs.securityGroupId, sgId);
             assert.deepEqual(isolationRuleProblems({ direction: "egress", ...rule.inputs } as never), [], rule.name);
@@ -173,10 +206,31 @@ describe("IsolationNetwork", () => {
 
         assert.equal(recorded.filter((r) => r.type === T.endpoint && r.name.startsWith("t-iso-existing")).length, 0);
         const targets = recorded
-            .filter((r) => r.type === T.egress && r.name.startsWith("t-iso-existing-"))
+            .filter((r) => r.type === T.egress && r.name.startsWith("t-iso-existing-isolation-"))
             .map((r) => r.inputs.prefixListId ?? r.inputs.referencedSecurityGroupId)
             .sort();
         assert.deepEqual(targets, [S3_PREFIX_LIST, "sg-0fffffffffffffff0"].sort());
+    });
+
+    it("creates the all-open untrack group (every protocol, both directions, IPv4 and IPv6) tagged untrack", async () => {
+        const net = new IsolationNetwork("t-iso-untrack", { vpcId: VPC.id, createEndpoints: false, endpointSecurityGroupId: "sg-0fffffffffffffff0" });
+        await settle();
+
+        assert.equal(one(T.sg, "t-iso-untrack-untrack").inputs.tags["dfir:role"], "untrack");
+        const rules = recorded.filter((r) => r.name.startsWith("t-iso-untrack-untrack-"));
+        assert.deepEqual(rules.map((r) => [r.type.split(":").pop(), r.inputs.ipProtocol, r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6]).sort(), [
+            ["SecurityGroupEgressRule", "-1", "0.0.0.0/0"], ["SecurityGroupEgressRule", "-1", "::/0"],
+            ["SecurityGroupIngressRule", "-1", "0.0.0.0/0"], ["SecurityGroupIngressRule", "-1", "::/0"],
+        ]);
+        assert.match(await valueOf(net.untrackSecurityGroupId), /^sg-/);
+    });
+
+    it("creates no untrack group when connection untracking is turned off", async () => {
+        const net = new IsolationNetwork("t-iso-nountrack", { vpcId: VPC.id, createEndpoints: false, endpointSecurityGroupId: "sg-0fffffffffffffff0", untrackGroup: false });
+        await settle();
+
+        assert.equal(recorded.filter((r) => r.name.startsWith("t-iso-nountrack-untrack")).length, 0);
+        assert.equal(net.untrackSecurityGroupId, undefined);
     });
 
     it("refuses conflicting endpoint settings with a message naming the fields", () => {
@@ -213,9 +267,17 @@ describe("GuardDutyDetection", () => {
 
 describe("ResponseWorkflow", () => {
     const groups = { [VPC.id]: "sg-0123456789abcdef0" };
+    const evidence = {
+        bucketName: "evidence-bucket",
+        bucketArn: "arn:aws:s3:::evidence-bucket",
+        keyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/evidence`,
+        retentionDays: 365,
+    };
+    const base = { isolationGroups: groups, untrackGroups: { [VPC.id]: "sg-0fedcba9876543210" }, evidence };
+    const FUNCTIONS = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"];
 
     it("routes findings with a numeric severity pattern generated from its options", async () => {
-        new ResponseWorkflow("t-wf", { isolationGroups: groups });
+        new ResponseWorkflow("t-wf", base);
         await settle();
 
         const pattern = JSON.parse(one(T.rule, "t-wf-findings").inputs.eventPattern) as any;
@@ -225,15 +287,17 @@ describe("ResponseWorkflow", () => {
     });
 
     it("follows a configured minimum severity in both the rule and the guard function", async () => {
-        new ResponseWorkflow("t-wf-sev", { isolationGroups: groups, minSeverity: 8.5, allowSamples: true });
+        new ResponseWorkflow("t-wf-sev", { ...base, minSeverity: 8.5, allowSamples: true });
         await settle();
 
         assert.deepEqual(JSON.parse(one(T.rule, "t-wf-sev-findings").inputs.eventPattern).detail.severity, [{ numeric: [">=", 8.5] }]);
-        assert.deepEqual(one(T.fn, "t-wf-sev-triage").inputs.environment.variables, { MIN_SEVERITY: "8.5", ALLOW_SAMPLES: "true" });
+        const env = one(T.fn, "t-wf-sev-triage").inputs.environment.variables;
+        assert.equal(env.MIN_SEVERITY, "8.5");
+        assert.equal(env.ALLOW_SAMPLES, "true");
     });
 
     it("retries delivery and parks undeliverable findings in an encrypted dead-letter queue that raises an alarm", async () => {
-        new ResponseWorkflow("t-wf-dlq", { isolationGroups: groups });
+        new ResponseWorkflow("t-wf-dlq", base);
         await settle();
 
         const target = one(T.target, "t-wf-dlq-findings").inputs;
@@ -248,7 +312,7 @@ describe("ResponseWorkflow", () => {
     });
 
     it("deploys a Standard state machine with full logging, X-Ray and exactly the core definition", async () => {
-        new ResponseWorkflow("t-wf-sm", { isolationGroups: groups });
+        new ResponseWorkflow("t-wf-sm", { ...base, approvalTimeoutSeconds: 600, approvalDefault: "skip" });
         await settle();
 
         const machine = one(T.machine, "t-wf-sm-response").inputs;
@@ -257,49 +321,117 @@ describe("ResponseWorkflow", () => {
         assert.equal(machine.loggingConfiguration.includeExecutionData, true);
         assert.match(machine.loggingConfiguration.logDestination, /^arn:aws:logs:.*:\*$/);
         assert.equal(machine.tracingConfiguration.enabled, true);
-        const fnArn = (n: string) => `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${n}`;
+        const fnArn = (n: string) => `arn:aws:lambda:us-east-1:${ACCOUNT}:function:t-wf-sm-${n}`;
+        const topicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:t-wf-sm-notifications`;
         assert.deepEqual(JSON.parse(machine.definition), buildDefinition({
-            triageFunctionArn: fnArn("t-wf-sm-triage"),
-            containFunctionArn: fnArn("t-wf-sm-contain"),
-            topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:t-wf-sm-notifications`,
-        }));
+            triageFunctionArn: fnArn("triage"),
+            caseFunctionArn: fnArn("case"),
+            containFunctionArn: fnArn("contain"),
+            snapshotFunctionArn: fnArn("snapshot"),
+            memoryFunctionArn: fnArn("memory"),
+            metadataFunctionArn: fnArn("metadata"),
+            sealFunctionArn: fnArn("seal"),
+            topicArn,
+            approvalTopicArn: topicArn,
+        }, { approvalTimeoutSeconds: 600, approvalDefault: "skip" }));
     });
 
-    it("ships bundled nodejs22.x functions, the contain one knowing each VPC's isolation group", async () => {
-        new ResponseWorkflow("t-wf-fn", { isolationGroups: groups });
+    it("ships seven bundled nodejs22.x functions configured through the workflow's environment contract", async () => {
+        new ResponseWorkflow("t-wf-fn", { ...base, snapshotCapHours: 2, memoryCapMinutes: 30 });
         await settle();
 
-        for (const name of ["t-wf-fn-triage", "t-wf-fn-contain"]) {
-            const fn = one(T.fn, name).inputs;
-            assert.equal(fn.runtime, "nodejs22.x");
+        for (const name of FUNCTIONS) {
+            const fn = one(T.fn, `t-wf-fn-${name}`).inputs;
+            assert.equal(fn.runtime, "nodejs22.x", name);
             assert.equal(fn.handler, "index.handler");
             assert.equal(fn.tracingConfig.mode, "Active");
+            assert.equal(fn.code.__pulumiArchive, true, `${name} ships an archive (its bundle is tested in bundle.test.ts)`);
         }
-        const contain = one(T.fn, "t-wf-fn-contain").inputs;
-        assert.deepEqual(JSON.parse(contain.environment.variables.ISOLATION_GROUPS), groups);
+        const env = one(T.fn, "t-wf-fn-contain").inputs.environment.variables;
+        assert.deepEqual(JSON.parse(env.ISOLATION_GROUPS), groups);
+        assert.deepEqual(JSON.parse(env.UNTRACK_GROUPS), base.untrackGroups);
+        assert.equal(env.EVIDENCE_BUCKET, "evidence-bucket");
+        assert.equal(env.CASES_TABLE, "t-wf-fn-cases");
+        assert.equal(env.MEMORY_DOCUMENT, "t-wf-fn-memory-capture");
+        assert.equal(env.CAPTURE_PROFILE_ARN, `arn:aws:iam::${ACCOUNT}:instance-profile/t-wf-fn-capture`);
+        assert.equal(env.SNAPSHOT_CAP_SECONDS, "7200");
+        assert.equal(env.MEMORY_CAP_SECONDS, "1800");
+        assert.equal(env.AVML_KEY, undefined, "no avml staged: memory will be reported missing, not attempted");
     });
 
-    it("gives the contain function only what it needs: no wildcard actions, modify scoped to isolation groups", async () => {
-        new ResponseWorkflow("t-wf-iam", { isolationGroups: groups });
+    it("gives no function a wildcard action, and `*` resources only to actions without resource-level permissions", async () => {
+        new ResponseWorkflow("t-wf-iam", base);
         await settle();
 
-        const policy = policyOf(one(T.rolePolicy, "t-wf-iam-contain"));
-        const actions = actionsOf(policy);
-        assert.ok(!actions.some((a) => a === "*" || a.endsWith(":*")), actions.join(","));
-        assert.ok(!actions.includes("ec2:ModifyInstanceAttribute"));
-        const intoGroups = policy.Statement.find((s) => s.Sid === "OnlyIntoIsolationGroups");
-        assert.deepEqual(intoGroups?.Condition, { StringEquals: { "aws:ResourceTag/dfir:role": "isolation" } });
+        const noResourceLevel = new Set([
+            "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations",
+            "ec2:DescribeSnapshots", "ec2:DescribeNetworkInterfaces", "autoscaling:DescribeAutoScalingInstances",
+            "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+            "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:CancelCommand", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+        ]);
+        for (const name of FUNCTIONS) {
+            const policy = policyOf(one(T.rolePolicy, `t-wf-iam-${name}`));
+            const actions = actionsOf(policy);
+            assert.ok(!actions.some((a) => a === "*" || a.endsWith(":*")), `${name}: ${actions.join(",")}`);
+            const wildcard = policy.Statement.filter((st) => st.Resource === "*").flatMap((st) => ([] as string[]).concat(st.Action));
+            for (const a of wildcard) assert.ok(noResourceLevel.has(a), `${name} grants ${a} on *`);
+        }
+    });
+
+    it("lets the contain function move interfaces only into isolation or untrack groups, and pass only the capture role", async () => {
+        new ResponseWorkflow("t-wf-contain", base);
+        await settle();
+
+        const policy = policyOf(one(T.rolePolicy, "t-wf-contain-contain"));
+        const intoGroups = policy.Statement.find((st) => st.Sid === "OnlyIntoResponseGroups");
+        assert.deepEqual(intoGroups?.Condition, { StringEquals: { "aws:ResourceTag/dfir:role": ["isolation", "untrack"] } });
         assert.equal(intoGroups?.Resource, `arn:aws:ec2:us-east-1:${ACCOUNT}:security-group/*`);
-        const wildcards = policy.Statement.filter((s) => s.Resource === "*").flatMap((s) => ([] as string[]).concat(s.Action));
-        assert.deepEqual(wildcards.sort(), ["ec2:DescribeInstances", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+        const pass = policy.Statement.find((st) => st.Sid === "PassCaptureRoleToEc2");
+        assert.deepEqual(pass?.Resource, [`arn:aws:iam::${ACCOUNT}:role/t-wf-contain-capture`]);
+        assert.deepEqual(pass?.Condition, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
+        const protectedRoles = policy.Statement.find((st) => st.Sid === "NeverWriteResponderRoles");
+        assert.deepEqual([protectedRoles?.Effect, protectedRoles?.Resource], ["Deny", [`arn:aws:iam::${ACCOUNT}:role/t-wf-contain-*`]]);
+        assert.ok(!actionsOf(policy).includes("ec2:TerminateInstances"));
+    });
+
+    it("keeps cases in a retained, point-in-time-recoverable table and ships the deny-modify-isolated policy", async () => {
+        new ResponseWorkflow("t-wf-cases", { ...base, isolatedInstanceScp: true });
+        await settle();
+
+        const table = one("aws:dynamodb/table:Table", "t-wf-cases-cases").inputs;
+        assert.equal(table.hashKey, "pk");
+        assert.equal(table.pointInTimeRecovery.enabled, true);
+        assert.equal(table.deletionProtectionEnabled, true);
+        const deny = policyOf(one("aws:iam/policy:Policy", "t-wf-cases-deny-modify-isolated"));
+        for (const statement of deny.Statement) {
+            assert.equal(statement.Effect, "Deny");
+            assert.deepEqual(statement.Condition?.StringEquals, { "aws:ResourceTag/dfir:status": "isolated" });
+            assert.deepEqual(statement.Condition?.ArnNotLike, { "aws:PrincipalArn": [`arn:aws:iam::${ACCOUNT}:role/t-wf-cases-contain`] });
+        }
+        assert.ok(actionsOf(deny).includes("ec2:TerminateInstances"));
+        const scp = one("aws:organizations/policy:Policy", "t-wf-cases-deny-modify-isolated-scp").inputs;
+        assert.equal(scp.type, "SERVICE_CONTROL_POLICY");
+        assert.deepEqual(actionsOf(JSON.parse(scp.content)), actionsOf(deny));
+    });
+
+    it("creates the memory-capture SSM document and a capture profile limited to tools and memory uploads", async () => {
+        new ResponseWorkflow("t-wf-ssm", base);
+        await settle();
+
+        const doc = one("aws:ssm/document:Document", "t-wf-ssm-memory-capture").inputs;
+        assert.equal(doc.documentType, "Command");
+        assert.equal(JSON.parse(doc.content).schemaVersion, "2.2");
+        const capture = policyOf(one(T.rolePolicy, "t-wf-ssm-capture"));
+        assert.deepEqual(actionsOf(capture).sort(), ["kms:Decrypt", "kms:GenerateDataKey", "s3:GetObject", "s3:PutObject"]);
+        assert.equal(one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "t-wf-ssm-capture-ssm").inputs.policyArn, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
     });
 
     it("lets EventBridge start only its own state machine, and only from this account", async () => {
-        new ResponseWorkflow("t-wf-events", { isolationGroups: groups });
+        new ResponseWorkflow("t-wf-events", base);
         await settle();
 
         const policy = policyOf(one(T.rolePolicy, "t-wf-events-events"));
-        assert.deepEqual(policy.Statement.map((s) => [s.Action, s.Resource]), [
+        assert.deepEqual(policy.Statement.map((st) => [st.Action, st.Resource]), [
             ["states:StartExecution", `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:t-wf-events-response`],
         ]);
         const trust = JSON.parse(one(T.role, "t-wf-events-events").inputs.assumeRolePolicy) as PolicyDocument;
@@ -307,8 +439,8 @@ describe("ResponseWorkflow", () => {
     });
 
     it("subscribes an e-mail address only when one is configured", async () => {
-        new ResponseWorkflow("t-wf-mail", { isolationGroups: groups, notificationEmail: "soc@example.com" });
-        new ResponseWorkflow("t-wf-nomail", { isolationGroups: groups });
+        new ResponseWorkflow("t-wf-mail", { ...base, notificationEmail: "soc@example.com" });
+        new ResponseWorkflow("t-wf-nomail", base);
         await settle();
 
         assert.equal(one(T.subscription, "t-wf-mail-email").inputs.endpoint, "soc@example.com");
@@ -316,17 +448,17 @@ describe("ResponseWorkflow", () => {
     });
 
     it("encrypts the topic with its own key, which CloudWatch alarms may use", async () => {
-        new ResponseWorkflow("t-wf-kms", { isolationGroups: groups });
+        new ResponseWorkflow("t-wf-kms", base);
         await settle();
 
         const topic = one(T.topic, "t-wf-kms-notifications").inputs;
         assert.equal(topic.kmsMasterKeyId, `arn:aws:kms:us-east-1:${ACCOUNT}:key/t-wf-kms-notifications`);
         const keyPolicy = policyOf(one(T.key, "t-wf-kms-notifications"));
-        assert.ok(keyPolicy.Statement.some((s) => (s.Principal as { Service?: string })?.Service === "cloudwatch.amazonaws.com"));
+        assert.ok(keyPolicy.Statement.some((st) => (st.Principal as { Service?: string })?.Service === "cloudwatch.amazonaws.com"));
     });
 
     it("rejects a minimum severity outside 1-10 before creating anything", async () => {
-        assert.throws(() => new ResponseWorkflow("t-wf-bad", { isolationGroups: groups, minSeverity: 11 }), /minSeverity/);
+        assert.throws(() => new ResponseWorkflow("t-wf-bad", { ...base, minSeverity: 11 }), /minSeverity/);
         await settle();
         assert.deepEqual(recorded.filter((r) => r.name.startsWith("t-wf-bad") && !r.type.startsWith("dfir:")), []);
     });

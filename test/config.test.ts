@@ -13,6 +13,8 @@ describe("stack config", () => {
             createEndpoints: true, endpointSecurityGroupId: undefined, endpointSubnetIds: undefined,
             endpointRouteTableIds: undefined, manageDetector: true, ebsMalwareProtection: true,
             runtimeMonitoring: false, notificationEmail: undefined, logRetentionDays: 365,
+            untrackConnections: true, approvalTimeoutSeconds: 3600, approvalDefault: "contain", snapshotCapHours: 24,
+            memoryCapMinutes: 180, avmlPath: undefined, isolatedInstanceScp: false,
         });
     });
 
@@ -49,6 +51,8 @@ describe("stack config", () => {
         ["a break-glass ARN that is not a role", { vpcId: VPC, breakGlassRoleArn: "arn:aws:iam::123456789012:user/bob" }, /dfir:breakGlassRoleArn/],
         ["existing endpoints without their group", { vpcId: VPC, createEndpoints: "false" }, /dfir:endpointSecurityGroupId is required/],
         ["an endpoint group while creating endpoints", { vpcId: VPC, endpointSecurityGroupId: "sg-0123456789abcdef0" }, /conflicts with dfir:createEndpoints=true/],
+        ["an approval default that is neither contain nor skip", { vpcId: VPC, approvalDefault: "ask" }, /dfir:approvalDefault must be contain or skip/],
+        ["an approval timeout under a minute", { vpcId: VPC, approvalTimeoutSeconds: "5" }, /dfir:approvalTimeoutSeconds must be a whole number from 60/],
         ["detector features without a managed detector", { vpcId: VPC, manageDetector: "false", runtimeMonitoring: "true" }, /apply only when dfir:manageDetector is true/],
     ];
     for (const [what, raw, message] of bad) {
@@ -65,7 +69,7 @@ describe("stack config", () => {
         const dev = dfirKeys(stackConfig("dev"));
         const missing = CONFIG_KEYS.filter((k) => !(k in dev));
         // Optional keys that have no sensible example value in a generic stack file stay commented in README.
-        assert.deepEqual(missing.sort(), ["breakGlassRoleArn", "endpointRouteTableIds", "endpointSecurityGroupId", "endpointSubnetIds", "notificationEmail"]);
+        assert.deepEqual(missing.sort(), ["avmlPath", "breakGlassRoleArn", "endpointRouteTableIds", "endpointSecurityGroupId", "endpointSubnetIds", "notificationEmail"]);
         assert.doesNotThrow(() => parseDfirConfig(dev));
     });
 });

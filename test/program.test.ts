@@ -45,11 +45,16 @@ describe("the program with Pulumi.dev.yaml", () => {
         assert.deepEqual(JSON.parse(contain?.inputs.environment.variables.ISOLATION_GROUPS), { [VPC.id]: sg });
     });
 
-    it("opens no isolation-group rule that the isolation check rejects, and no 0.0.0.0/0 anywhere", () => {
-        const rules = ofProgram().filter((r) => r.type === "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
-        assert.equal(rules.length, 2);
-        for (const r of rules) assert.deepEqual(isolationRuleProblems({ direction: "egress", ...r.inputs } as never), []);
-        assert.ok(!JSON.stringify(ofProgram().map((r) => r.inputs)).match(/0\.0\.0\.0\/0|::\/0/));
+    it("opens no isolation-group rule that the isolation check rejects; 0.0.0.0/0 only on the untrack group", () => {
+        const isolation = ofProgram().filter((r) => r.name.startsWith("dfir-isolation-isolation-"));
+        assert.equal(isolation.length, 2);
+        for (const r of isolation) assert.deepEqual(isolationRuleProblems({ direction: "egress", ...r.inputs } as never), []);
+        const open = ofProgram().filter((r) => JSON.stringify(r.inputs).match(/0\.0\.0\.0\/0|::\/0/));
+        assert.deepEqual(open.map((r) => r.name).sort(), [
+            "dfir-isolation-untrack-egress-v4", "dfir-isolation-untrack-egress-v6",
+            "dfir-isolation-untrack-ingress-v4", "dfir-isolation-untrack-ingress-v6",
+        ]);
+        for (const r of open) assert.equal(r.inputs.tags["dfir:role"], "untrack");
     });
 
     it("exports the evidence bucket, the state machine and the topic", async () => {

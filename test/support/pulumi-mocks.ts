@@ -40,6 +40,7 @@ const COMPUTED: Record<string, (name: string, inputs: any) => Record<string, unk
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": () => ({}),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": () => ({}),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": () => ({}),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": () => ({}),
     "aws:s3/bucketPolicy:BucketPolicy": () => ({}),
     "aws:ec2/securityGroup:SecurityGroup": (n) => ({ arn: arn("ec2", `security-group/sg-${n}`) }),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": () => ({}),
@@ -50,7 +51,7 @@ const COMPUTED: Record<string, (name: string, inputs: any) => Record<string, unk
     "aws:sns/topic:Topic": (n) => ({ arn: arn("sns", n) }),
     "aws:sns/topicSubscription:TopicSubscription": () => ({}),
     "aws:cloudwatch/logGroup:LogGroup": (n, i) => ({ name: i.namePrefix ? `${i.namePrefix}abc` : n, arn: arn("logs", `log-group:${n}`) }),
-    "aws:iam/role:Role": (n) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${n}` }),
+    "aws:iam/role:Role": (n) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${n}`, name: n }),
     "aws:iam/rolePolicy:RolePolicy": () => ({}),
     "aws:lambda/function:Function": (n) => ({ arn: arn("lambda", `function:${n}`), name: n }),
     "aws:sfn/stateMachine:StateMachine": (n) => ({ arn: arn("states", `stateMachine:${n}`) }),
@@ -59,6 +60,13 @@ const COMPUTED: Record<string, (name: string, inputs: any) => Record<string, unk
     "aws:cloudwatch/eventRule:EventRule": (n) => ({ arn: arn("events", `rule/${n}`), name: n }),
     "aws:cloudwatch/eventTarget:EventTarget": () => ({}),
     "aws:cloudwatch/metricAlarm:MetricAlarm": () => ({}),
+    "aws:dynamodb/table:Table": (n) => ({ arn: arn("dynamodb", `table/${n}`), name: n }),
+    "aws:ssm/document:Document": (n) => ({ arn: arn("ssm", `document/${n}`), name: n }),
+    "aws:iam/instanceProfile:InstanceProfile": (n) => ({ arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${n}`, name: n }),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": () => ({}),
+    "aws:iam/policy:Policy": (n) => ({ arn: `arn:aws:iam::${ACCOUNT}:policy/${n}` }),
+    "aws:organizations/policy:Policy": (n) => ({ arn: `arn:aws:organizations::${ACCOUNT}:policy/o-test/service_control_policy/${n}` }),
+    "aws:s3/bucketObjectv2:BucketObjectv2": () => ({}),
 };
 
 const CALLS: Record<string, (inputs: any) => Record<string, unknown>> = {

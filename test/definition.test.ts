@@ -1,0 +1,130 @@
+import { strict as assert } from "node:assert";
+import { buildDefinition, FUNCTION_TASKS, PUBLISH_TASKS, STATES, type DefinitionTargets } from "../core/definition";
+import { TRANSIENT_ERRORS } from "../core/workflow";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+
+const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:dfir-${name}`;
+const TARGETS: DefinitionTargets = {
+    triageFunctionArn: arn("triage"),
+    caseFunctionArn: arn("case"),
+    containFunctionArn: arn("contain"),
+    snapshotFunctionArn: arn("snapshot"),
+    memoryFunctionArn: arn("memory"),
+    metadataFunctionArn: arn("metadata"),
+    sealFunctionArn: arn("seal"),
+    topicArn: "arn:aws:sns:us-east-1:123456789012:dfir-notifications",
+    approvalTopicArn: "arn:aws:sns:us-east-1:123456789012:dfir-approvals",
+};
+
+type State = Record<string, any>;
+
+/** Every state of the definition, branches included, by name. */
+function allStates(def: Record<string, any>): Record<string, State> {
+    const out: Record<string, State> = {};
+    const walk = (states: Record<string, State>) => {
+        for (const [name, state] of Object.entries(states)) {
+            out[name] = state;
+            for (const branch of state.Branches ?? []) walk(branch.States);
+        }
+    };
+    walk(def.States);
+    return out;
+}
+
+describe("state machine definition", () => {
+    it("is valid Amazon States Language (asl-validator)", () => {
+        const result = aslValidator(buildDefinition(TARGETS));
+        assert.ok(result.isValid, result.errorsText("\n"));
+    });
+
+    it("wires every function task to its function and every publish task to a topic", () => {
+        const states = allStates(buildDefinition(TARGETS));
+
+        for (const [name, target] of Object.entries(FUNCTION_TASKS)) assert.equal(states[name].Resource, TARGETS[target], name);
+        for (const name of PUBLISH_TASKS) assert.match(states[name].Resource, /^arn:aws:states:::sns:publish/, name);
+        const tasks = Object.entries(states).filter(([, s]) => s.Type === "Task").map(([n]) => n).sort();
+        assert.deepEqual(tasks, [...Object.keys(FUNCTION_TASKS), ...PUBLISH_TASKS].sort());
+    });
+
+    it("retries throttling and transient faults with backoff and full jitter on every function task", () => {
+        const states = allStates(buildDefinition(TARGETS));
+
+        for (const name of Object.keys(FUNCTION_TASKS)) {
+            const retry = states[name].Retry[0];
+            for (const error of ["ThrottlingException", "RequestLimitExceeded", "Lambda.TooManyRequestsException"]) {
+                assert.ok(retry.ErrorEquals.includes(error), `${name} retries ${error}`);
+            }
+            assert.equal(retry.JitterStrategy, "FULL");
+            assert.ok(retry.BackoffRate > 1);
+            assert.ok(!retry.ErrorEquals.includes("States.ALL"), `${name} must not retry its own final errors`);
+        }
+        assert.ok(TRANSIENT_ERRORS.length > 0);
+    });
+
+    it("catches every task except triage, so an opened case always reaches sealing or a notified failure", () => {
+        const states = allStates(buildDefinition(TARGETS));
+
+        const uncaught = Object.entries(states)
+            .filter(([, s]) => s.Type === "Task" && !s.Catch)
+            .map(([n]) => n)
+            .sort();
+        // Triage has no side effect (a failure there fails the execution, alarmed); notifications retry 5 times.
+        assert.deepEqual(uncaught, [STATES.triage, STATES.notify, STATES.notifyRepeat, STATES.notifyRepeatFailed, STATES.notifyUnsealed].sort());
+        assert.equal(states[STATES.openCase].Catch[0].Next, STATES.seal);
+        assert.equal(states[STATES.contain].Catch[0].Next, STATES.evidence, "evidence is still taken when containment fails");
+        assert.equal(states[STATES.evidence].Catch[0].Next, STATES.seal);
+        assert.equal(states[STATES.seal].Catch[0].Next, STATES.notifyUnsealed);
+    });
+
+    it("runs disk, memory and metadata evidence as parallel branches that never fail the Parallel state", () => {
+        const evidence = buildDefinition(TARGETS).States as Record<string, State>;
+        const parallel = evidence[STATES.evidence];
+
+        assert.equal(parallel.Type, "Parallel");
+        assert.deepEqual(parallel.Branches.map((b: State) => b.StartAt), [STATES.startSnapshots, STATES.startMemory, STATES.collectMetadata]);
+        for (const branch of parallel.Branches) {
+            for (const [name, state] of Object.entries(branch.States as Record<string, State>)) {
+                if (state.Type === "Task") assert.ok(state.Catch?.[0]?.ErrorEquals.includes("States.ALL"), `${name} is caught inside its branch`);
+            }
+        }
+    });
+
+    it("waits for a human with a task token when approval is required, with the configured timeout and default", () => {
+        const states = allStates(buildDefinition(TARGETS, { approvalTimeoutSeconds: 900, approvalDefault: "skip" }));
+
+        const ask = states[STATES.askApproval];
+        assert.equal(ask.Resource, "arn:aws:states:::sns:publish.waitForTaskToken");
+        assert.equal(ask.Parameters.Message["taskToken.$"], "$$.Task.Token");
+        assert.equal(ask.Parameters.TopicArn, TARGETS.approvalTopicArn);
+        assert.equal(ask.TimeoutSeconds, 900);
+        assert.equal(ask.Catch[0].ErrorEquals[0], "States.Timeout");
+        assert.deepEqual(states[STATES.approvalTimedOut].Result, { approved: false, by: "timeout-default" });
+        const contain = allStates(buildDefinition(TARGETS)) [STATES.approvalTimedOut];
+        assert.deepEqual(contain.Result, { approved: true, by: "timeout-default" }, "default is to contain");
+    });
+
+    it("routes a repeat delivery to re-assert containment and take no new evidence", () => {
+        const states = allStates(buildDefinition(TARGETS));
+
+        assert.deepEqual(states[STATES.newCase].Choices[0], { Variable: "$.case.isNew", BooleanEquals: false, Next: STATES.reassert });
+        const reachable = new Set<string>();
+        const visit = (name: string) => {
+            if (reachable.has(name)) return;
+            reachable.add(name);
+            const s = states[name];
+            for (const next of [s.Next, s.Default, ...(s.Choices ?? []).map((c: State) => c.Next), ...(s.Catch ?? []).map((c: State) => c.Next)]) {
+                if (next) visit(next);
+            }
+        };
+        visit(STATES.reassert);
+        assert.ok(!reachable.has(STATES.evidence) && !reachable.has(STATES.seal), [...reachable].join(","));
+    });
+
+    it("rejects settings that cannot be deployed, naming them", () => {
+        assert.throws(() => buildDefinition(TARGETS, { snapshotPollSeconds: 0 }), /snapshotPollSeconds/);
+        assert.throws(() => buildDefinition(TARGETS, { approvalTimeoutSeconds: 1.5 }), /approvalTimeoutSeconds/);
+        assert.throws(() => buildDefinition(TARGETS, { approvalDefault: "maybe" as never }), /approvalDefault/);
+    });
+});
