@@ -32,11 +32,14 @@ export type ServiceName = "ec2" | "autoscaling" | "elbv2" | "iam" | "s3" | "ssm"
 
 let customizer: ClientCustomizer | undefined;
 const cache = new Map<string, unknown>();
+/** One credential provider per role and region: every service client of a target shares one AssumeRole. */
+const providers = new Map<string, () => Promise<AwsCredentialIdentity>>();
 
 /** Install (or remove, with undefined) the customizer and forget every cached client. */
 export function setClientCustomizer(c: ClientCustomizer | undefined): void {
     customizer = c;
     cache.clear();
+    providers.clear();
 }
 
 /** Where a client points: a region, and the role to assume there when the target is another account. */
@@ -98,7 +101,12 @@ export function client<S extends ServiceName>(service: S, target: ClientTarget):
     const key = `${service}|${target.region}|${target.roleArn ?? ""}`;
     const hit = cache.get(key);
     if (hit) return hit as ClientOf<S>;
-    const credentials = target.roleArn ? assumedCredentials(target.region, target.roleArn) : undefined;
+    let credentials: (() => Promise<AwsCredentialIdentity>) | undefined;
+    if (target.roleArn) {
+        const providerKey = `${target.region}|${target.roleArn}`;
+        credentials = providers.get(providerKey) ?? assumedCredentials(target.region, target.roleArn);
+        providers.set(providerKey, credentials);
+    }
     const made = build(service, target.region, credentials);
     cache.set(key, made);
     return made;

@@ -1,0 +1,477 @@
+/**
+ * The offline drill: the exact state machine definition the ResponseWorkflow component deploys, executed by a
+ * real ASL interpreter (aws-local-stepfunctions), with the real Lambda handlers in-process, against a simulated
+ * account seeded from a GuardDuty finding. Every report field is read back from the simulated account's state
+ * (interfaces, snapshots, objects), not from what the script meant to do.
+ */
+import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import { buildDefinition, FUNCTION_TASKS, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
+import { parseFinding } from "../core/finding";
+import { ENV, type SealResult } from "../core/workflow";
+import { handler as caseHandler } from "../functions/case";
+import { handler as containHandler } from "../functions/contain";
+import { handler as memoryHandler } from "../functions/memory";
+import { handler as metadataHandler } from "../functions/metadata";
+import { handler as sealHandler } from "../functions/seal";
+import { handler as snapshotHandler } from "../functions/snapshot";
+import { handler as triageHandler, type TriageVerdict } from "../functions/triage";
+import { scenarioPlan, type ScenarioName } from "./scenarios";
+import { SimulatedAccount, SimulationSeedError, type CallRecord, type SimOptions } from "./sim";
+
+export interface DrillOptions {
+    /** The GuardDuty event (EventBridge envelope or bare finding). */
+    finding: unknown;
+    /** EBS volumes of the instance. @default 2 */
+    volumes?: number;
+    /** Network interfaces of the instance (the finding lists one; secondary ones are added). @default the finding's */
+    interfaces?: number;
+    /** Milliseconds each simulated AWS call takes. @default 0 */
+    latencyMs?: number;
+    /** Deliver the same finding this many times. @default 1 */
+    repeat?: number;
+    scenario?: ScenarioName;
+    /** An existing simulated account to run against (e.g. loaded from --state DIR). */
+    sim?: SimulatedAccount;
+    /** Extra simulator options (tests: snapshot durations, memory size...). */
+    simOptions?: SimOptions;
+    /** Workflow settings of the deployed definition. */
+    settings?: WorkflowSettings;
+    /** Where the functions' structured log lines go (in Lambda: CloudWatch). @default kept in the report only */
+    onLog?: (line: string) => void;
+}
+
+export type DrillStatus = "SUCCEEDED" | "PARTIAL" | "FAILED" | "IGNORED";
+
+/** One execution's outcome (a --repeat run has several). */
+export interface ExecutionOutcome {
+    executionName: string;
+    /** What the execution ended as: its sealed case status, IGNORED, or REPEAT (finding joined the open case). */
+    status: DrillStatus | "REPEAT";
+    reason: string;
+    caseId?: string;
+    /** States entered, in order, with the wall time since the drill started. */
+    states: { atMs: number; name: string; type: string }[];
+    error?: { Error: string; Cause: string };
+}
+
+/** The `--json` report (ARCHITECTURE.md: command contracts), plus the timeline's raw material. */
+export interface DrillReport {
+    status: DrillStatus;
+    reason: string;
+    caseId?: string;
+    scenario?: string;
+    finding: { findingId?: string; findingType?: string; severity?: number; accountId?: string; region?: string; instanceId?: string };
+    latencyMs: number;
+    calls: { atMs: number; service: string; action: string; ok: boolean; error?: string }[];
+    containment: {
+        /** Every interface is now only in its VPC's isolation group (read from the simulated account). */
+        isolated: boolean;
+        /** When this run put the last interface into the isolation group (null: it did not, or did not need to). */
+        isolatedAtMs: number | null;
+        /** Call slots (latency units) from execution start to the first change and to complete isolation. */
+        firstChangeSlot: number | null;
+        isolatedSlot: number | null;
+        networkInterfaces: { networkInterfaceId: string; groupIds: string[] }[];
+        securityGroupId: string | null;
+        tags: Record<string, string>;
+        protections: { disableApiTermination: boolean; disableApiStop: boolean; shutdownBehavior: string };
+        profileArn: string | null;
+        autoScaling: { groupName: string; inGroup: boolean } | null;
+        targetGroups: { name: string; state: string }[];
+    } | null;
+    evidence: {
+        snapshots: { snapshotId: string; volumeId: string; state: string }[];
+        memory: { bucket: string; key: string; sha256: string; bytes: number } | null;
+        memoryMissing?: string;
+        metadata: { key: string; sha256: string; bytes: number }[];
+        manifest: { bucket: string; key: string; sha256: string; mode: string; retainUntil: string } | null;
+    };
+    notifications: { atMs: number; subject?: string }[];
+    executions: ExecutionOutcome[];
+    /** How the finding was mapped onto the simulation (redacted ids replaced), from the simulator. */
+    seed: unknown;
+    /** Structured log lines the functions wrote (see --logs). */
+    logLines?: number;
+}
+
+/** Fake ARNs of the deployment in the simulated account: the definition is built exactly as deployed. */
+export function drillTargets(accountId: string, region: string, topicArn: string): DefinitionTargets {
+    const fn = (name: string) => `arn:aws:lambda:${region}:${accountId}:function:dfir-response-${name}`;
+    return {
+        triageFunctionArn: fn("triage"),
+        caseFunctionArn: fn("case"),
+        containFunctionArn: fn("contain"),
+        snapshotFunctionArn: fn("snapshot"),
+        memoryFunctionArn: fn("memory"),
+        metadataFunctionArn: fn("metadata"),
+        sealFunctionArn: fn("seal"),
+        topicArn,
+        approvalTopicArn: topicArn,
+    };
+}
+
+type Handler = (event: any) => Promise<unknown>;
+const HANDLERS: Record<keyof DefinitionTargets, Handler | undefined> = {
+    triageFunctionArn: triageHandler,
+    caseFunctionArn: caseHandler,
+    containFunctionArn: containHandler as Handler,
+    snapshotFunctionArn: snapshotHandler as Handler,
+    memoryFunctionArn: memoryHandler as Handler,
+    metadataFunctionArn: metadataHandler as Handler,
+    sealFunctionArn: sealHandler as Handler,
+    topicArn: undefined,
+    approvalTopicArn: undefined,
+};
+
+/** The event EventBridge would deliver: bare findings (GetFindings / S3 export shape) get the envelope. */
+export function asDelivered(finding: unknown): unknown {
+    const parsed = parseFinding(finding);
+    if (!parsed.ok || parsed.finding.isEnvelope) return finding;
+    const detail = finding as Record<string, unknown>;
+    return {
+        version: "0",
+        id: "drill-envelope",
+        "detail-type": "GuardDuty Finding",
+        source: "aws.guardduty",
+        account: typeof detail.accountId === "string" ? detail.accountId : "123456789012",
+        time: new Date().toISOString(),
+        region: typeof detail.region === "string" ? detail.region : "us-east-1",
+        resources: [],
+        detail,
+    };
+}
+
+/** The simulated account a drill runs against: seeded from the finding, shaped by the scenario. */
+export function seedAccount(options: DrillOptions): SimulatedAccount {
+    return SimulatedAccount.fromFinding(asDelivered(options.finding), {
+        volumes: options.volumes ?? 2,
+        ...(options.interfaces ? { interfaces: options.interfaces } : {}),
+        latencyMs: options.latencyMs ?? 0,
+        ...scenarioPlan(options.scenario).sim,
+        ...options.simOptions,
+    });
+}
+
+/** The event with the account and region the simulation stands in for redacted or placeholder ones. */
+export function onSimulatedAccount(event: unknown, sim: SimulatedAccount): unknown {
+    const { accountIdMapping, regionMapping } = sim.seedReport;
+    if (!accountIdMapping && !regionMapping) return event;
+    const copy = structuredClone(event) as Record<string, any>;
+    const detail = copy.detail && typeof copy.detail === "object" ? copy.detail : copy;
+    if (accountIdMapping) {
+        detail.accountId = accountIdMapping.to;
+        if ("account" in copy) copy.account = accountIdMapping.to;
+    }
+    if (regionMapping) {
+        detail.region = regionMapping.to;
+        if ("region" in copy) copy.region = regionMapping.to;
+    }
+    return copy;
+}
+
+/** A Lambda error as Step Functions reports it: the error's name, and its message as the cause. */
+function stepError(error: unknown): { Error: string; Cause: string } {
+    if (error instanceof Error) return { Error: error.name, Cause: error.message };
+    return { Error: "Error", Cause: String(error) };
+}
+
+/**
+ * Run the drill. Throws only for bad input (a finding that names no instance cannot seed an account: it is
+ * reported IGNORED without a simulated account when triage ignores it).
+ */
+export async function runDrill(options: DrillOptions): Promise<DrillReport> {
+    // The handlers log to stdout as Lambda expects; here stdout belongs to the report.
+    const logs: string[] = [];
+    const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
+    const capture = (...args: unknown[]) => {
+        const line = args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ");
+        logs.push(line);
+        options.onLog?.(line);
+    };
+    Object.assign(console, { log: capture, info: capture, warn: capture, error: capture, debug: capture });
+    try {
+        const report = await drill(options);
+        report.logLines = logs.length;
+        return report;
+    } finally {
+        Object.assign(console, saved);
+    }
+}
+
+async function drill(options: DrillOptions): Promise<DrillReport> {
+    const plan = scenarioPlan(options.scenario);
+    const latencyMs = options.latencyMs ?? 0;
+    const event = asDelivered(options.finding);
+    const settings: WorkflowSettings = { snapshotPollSeconds: 30, memoryPollSeconds: 15, ...options.settings };
+
+    let sim = options.sim;
+    if (!sim) {
+        try {
+            sim = seedAccount(options);
+        } catch (error) {
+            // A finding that names no instance cannot seed an account; triage ignores it before any AWS call.
+            const verdict = (await triageHandler(event)) as TriageVerdict;
+            if (error instanceof SimulationSeedError && verdict.decision === "ignore") return ignoredWithoutAccount(verdict, latencyMs, options.scenario);
+            throw error;
+        }
+    }
+    // Published fixtures redact account ids ("111", "XXXXXXXXXXXX"); the simulation stands in a real-looking
+    // one, and the event delivered to the workflow says the same (reported under `seed`).
+    const delivered = onSimulatedAccount(event, sim);
+    const triageOnly = (await triageHandler(delivered)) as TriageVerdict;
+    const started = Date.now();
+    const savedEnv = { ...process.env };
+    Object.assign(process.env, sim.environment(), {
+        [ENV.snapshotCapSeconds]: "86400",
+        [ENV.memoryCapSeconds]: "10800",
+        [ENV.homeAccountId]: sim.homeAccountId,
+        MIN_SEVERITY: "7",
+        ALLOW_SAMPLES: "false",
+    });
+    sim.install();
+    const executions: ExecutionOutcome[] = [];
+    let lastSeal: SealResult | undefined;
+    try {
+        const targets = drillTargets(sim.homeAccountId, sim.region, sim.deployment.topicArn);
+        const definition = buildDefinition(targets, settings) as unknown as StateMachineDefinition;
+        const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+        for (let i = 0; i < (options.repeat ?? 1); i++) {
+            const outcome = await runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i);
+            if (outcome.seal) lastSeal = outcome.seal;
+            executions.push(outcome.outcome);
+        }
+    } finally {
+        sim.uninstall();
+        for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+        Object.assign(process.env, savedEnv);
+    }
+    return buildReport(sim, triageOnly, executions, lastSeal, latencyMs, options.scenario, started);
+}
+
+async function runOnce(
+    machine: StateMachine,
+    targets: DefinitionTargets,
+    sim: SimulatedAccount,
+    event: unknown,
+    approval: "approve" | "deny" | "timeout" | undefined,
+    settings: WorkflowSettings,
+    started: number,
+    index: number,
+): Promise<{ outcome: ExecutionOutcome; seal?: SealResult }> {
+    const executionName = `drill-${index + 1}`;
+    const executionArn = `arn:aws:states:${sim.region}:${sim.homeAccountId}:execution:dfir-response:${executionName}`;
+    let seal: SealResult | undefined;
+    let verdict: TriageVerdict | undefined;
+    let repeat = false;
+
+    const overrides: Record<string, (input: any) => Promise<any>> = {};
+    for (const [state, target] of Object.entries(FUNCTION_TASKS)) {
+        const handler = HANDLERS[target];
+        if (!handler) throw new Error(`drill: no handler for ${target}`);
+        overrides[state] = async (input) => {
+            // A poll follows a Wait state: let the simulated world live through that wait.
+            if (state === STATES.checkSnapshots) sim.advance((settings.snapshotPollSeconds ?? 30) * 1000);
+            if (state === STATES.checkMemory) sim.advance((settings.memoryPollSeconds ?? 15) * 1000);
+            const result = await handler(structuredClone(input));
+            if (state === STATES.triage) verdict = result as TriageVerdict;
+            if (state === STATES.seal) seal = result as SealResult;
+            if (state === STATES.reassert) repeat = true;
+            return result as never;
+        };
+    }
+    const publish = async (input: { TopicArn: string; Subject?: string; Message: unknown }) => {
+        const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
+        await sim.publish(input.TopicArn, input.Subject, message);
+        return { MessageId: "published" };
+    };
+    for (const state of [STATES.notify, STATES.notifyRepeat, STATES.notifyRepeatFailed, STATES.notifyUnsealed]) overrides[state] = publish;
+    overrides[STATES.askApproval] = async (input) => {
+        await publish(input);
+        // The drill plays the responder who receives the request.
+        if (approval === "approve") return { approved: true, by: "drill-responder" };
+        if (approval === "deny") return { approved: false, by: "drill-responder" };
+        const timeout = new Error("Task timed out waiting for the approval");
+        timeout.name = "States.Timeout";
+        throw timeout;
+    };
+
+    const noPause = Object.fromEntries(Object.keys(overrides).map((s) => [s, 0]));
+    const execution = machine.run(event as never, {
+        overrides: {
+            taskResourceLocalHandlers: overrides,
+            waitTimeOverrides: { [STATES.waitSnapshots]: 0, [STATES.waitMemory]: 0 },
+            retryIntervalOverrides: noPause,
+        },
+        context: {
+            Execution: { Id: executionArn, Name: executionName, StartTime: new Date().toISOString() },
+            // The interpreter has no $$.State or $$.Task of its own: read at the moment a state's path asks.
+            State: { get EnteredTime() { return new Date().toISOString(); } },
+            Task: { Token: `drill-task-token-${executionName}` },
+        },
+    });
+    const states: ExecutionOutcome["states"] = [];
+    const logging = (async () => {
+        for await (const e of execution.eventLogs) {
+            if (e.type === "StateEntered") states.push({ atMs: e.timestamp - started, name: e.state.name, type: e.state.type });
+        }
+    })();
+    let error: { Error: string; Cause: string } | undefined;
+    try {
+        await execution.result;
+    } catch (e) {
+        const cause = (e as { cause?: unknown }).cause;
+        error = stepError(cause ?? e);
+    }
+    await logging;
+
+    const base = { executionName, states, ...(error ? { error } : {}) };
+    if (verdict?.decision !== "respond") {
+        return { outcome: { ...base, status: "IGNORED", reason: verdict?.reason ?? "triage did not run" } };
+    }
+    if (repeat) {
+        return {
+            outcome: { ...base, status: "REPEAT", reason: error ? `re-assert failed: ${error.Cause}` : "finding added to the open case; containment re-asserted", caseId: verdict.caseId },
+        };
+    }
+    if (seal) return { outcome: { ...base, status: seal.status, reason: seal.reason, caseId: seal.caseId }, seal };
+    return { outcome: { ...base, status: "FAILED", reason: `not sealed: ${error ? `${error.Error}: ${error.Cause}` : "unknown"}`, caseId: verdict.caseId } };
+}
+
+/** The report of a finding triage ignores and no account can be seeded from: nothing ran, nothing was called. */
+function ignoredWithoutAccount(verdict: TriageVerdict, latencyMs: number, scenario: string | undefined): DrillReport {
+    return {
+        status: "IGNORED",
+        reason: verdict.reason,
+        ...(scenario ? { scenario } : {}),
+        finding: findingOf(verdict),
+        latencyMs,
+        calls: [],
+        containment: null,
+        evidence: { snapshots: [], memory: null, metadata: [], manifest: null },
+        notifications: [],
+        executions: [{ executionName: "drill-1", status: "IGNORED", reason: verdict.reason, states: [] }],
+        seed: null,
+    };
+}
+
+function findingOf(verdict: TriageVerdict): DrillReport["finding"] {
+    return {
+        findingId: verdict.findingId,
+        findingType: verdict.findingType,
+        severity: verdict.severity,
+        accountId: verdict.accountId,
+        region: verdict.region,
+        instanceId: verdict.instanceId,
+    };
+}
+
+function buildReport(
+    sim: SimulatedAccount,
+    verdict: TriageVerdict,
+    executions: ExecutionOutcome[],
+    seal: SealResult | undefined,
+    latencyMs: number,
+    scenario: string | undefined,
+    started: number,
+): DrillReport {
+    const calls = sim.calls;
+    const first = executions[0];
+    const last = executions[executions.length - 1];
+    const status: DrillStatus = seal ? seal.status : last.status === "REPEAT" ? "SUCCEEDED" : last.status;
+    const reason = seal ? seal.reason : last.reason;
+    const finding = findingOf(verdict);
+    const report: DrillReport = {
+        status,
+        reason,
+        ...(seal?.caseId ?? verdict.caseId ? { caseId: seal?.caseId ?? verdict.caseId } : {}),
+        ...(scenario ? { scenario } : {}),
+        finding,
+        latencyMs,
+        calls: calls.map((c) => ({ atMs: c.atMs, service: c.service, action: c.action, ok: c.ok, ...(c.error ? { error: c.error } : {}) })),
+        containment: null,
+        evidence: { snapshots: [], memory: null, metadata: [], manifest: null },
+        notifications: sim.notifications.map((n) => ({ atMs: n.atMs, ...(n.subject ? { subject: n.subject } : {}) })),
+        executions,
+        seed: sim.seedReport,
+    };
+    if (first.status === "IGNORED") return report;
+
+    const instance = sim.instance();
+    const isolationGroup = sim.deployment.isolationGroups[instance.vpcId] ?? null;
+    const isolation = isolationCall(calls, isolationGroup, instance.networkInterfaces.map((n) => n.networkInterfaceId));
+    const firstChange = calls.findIndex((c) => c.ok && isChange(c));
+    const slots = latencyMs > 0 ? callSlots(calls, latencyMs) : undefined;
+    report.containment = {
+        isolated: isolationGroup !== null && instance.networkInterfaces.every((n) => n.groupIds.length === 1 && n.groupIds[0] === isolationGroup),
+        isolatedAtMs: isolation === undefined ? null : calls[isolation].atMs + (calls[isolation].durationMs ?? 0),
+        firstChangeSlot: slots && firstChange >= 0 ? slots[firstChange] : null,
+        isolatedSlot: slots && isolation !== undefined ? slots[isolation] : null,
+        networkInterfaces: instance.networkInterfaces.map((n) => ({ networkInterfaceId: n.networkInterfaceId, groupIds: n.groupIds })),
+        securityGroupId: isolationGroup,
+        tags: Object.fromEntries(Object.entries(instance.tags).filter(([k]) => k.startsWith("dfir:"))),
+        protections: { disableApiTermination: instance.disableApiTermination, disableApiStop: instance.disableApiStop, shutdownBehavior: instance.shutdownBehavior },
+        profileArn: instance.profile?.arn ?? null,
+        autoScaling: instance.autoScaling ? { groupName: instance.autoScaling.groupName, inGroup: instance.autoScaling.inGroup } : null,
+        targetGroups: instance.targetGroups.map((t) => ({ name: t.name, state: t.state })),
+    };
+    const caseId = report.caseId;
+    report.evidence.snapshots = sim.snapshots()
+        .filter((s) => caseId !== undefined && s.tags["dfir:case-id"] === caseId)
+        .map((s) => ({ snapshotId: s.snapshotId, volumeId: s.volumeId, state: s.state }));
+    if (caseId !== undefined) {
+        const bucket = sim.deployment.evidenceBucket;
+        const objects = sim.objects(bucket, `cases/${caseId}/`);
+        const image = objects.find((o) => o.key.endsWith(".lime"));
+        if (image) report.evidence.memory = { bucket, key: image.key, sha256: image.sha256, bytes: image.bytes };
+        report.evidence.metadata = objects.filter((o) => o.key.includes("/metadata/")).map((o) => ({ key: o.key, sha256: o.sha256, bytes: o.bytes }));
+        if (seal) {
+            const manifest = objects.find((o) => o.key === seal.manifest.key);
+            if (manifest) {
+                report.evidence.manifest = { bucket, key: manifest.key, sha256: manifest.sha256, mode: manifest.lockMode ?? "NONE", retainUntil: manifest.retainUntil ?? "" };
+            }
+        }
+        const missing = /memory missing: ([^;]+)/.exec(reason)?.[1];
+        if (missing) report.evidence.memoryMissing = missing;
+    }
+    void started;
+    return report;
+}
+
+/** Calls that change the instance or its surroundings (the first is containment's first side effect). */
+function isChange(c: CallRecord): boolean {
+    return /^(ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:PutRolePolicy)/.test(c.action);
+}
+
+/** Index of the call that put the last interface into the isolation group, if every interface got there. */
+function isolationCall(calls: readonly CallRecord[], isolationGroup: string | null, enis: string[]): number | undefined {
+    if (!isolationGroup) return undefined;
+    const at = new Map<string, number>();
+    calls.forEach((c, i) => {
+        if (!c.ok || c.action !== "ec2:ModifyNetworkInterfaceAttribute") return;
+        const input = c.input as { NetworkInterfaceId?: string; Groups?: string[] } | undefined;
+        if (input?.NetworkInterfaceId && input.Groups?.length === 1 && input.Groups[0] === isolationGroup && !at.has(input.NetworkInterfaceId)) {
+            at.set(input.NetworkInterfaceId, i);
+        }
+    });
+    if (enis.length === 0 || enis.some((e) => !at.has(e))) return undefined;
+    return Math.max(...enis.map((e) => at.get(e) as number));
+}
+
+/**
+ * The call slot of every call: a slot is one round of AWS calls that run concurrently. With a fixed latency
+ * per call, a call that starts less than 80% of a latency after the slot's first call is in the same round
+ * (the rest is in-process overhead); a later one starts the next. Slot 1 is the first AWS call.
+ */
+export function callSlots(calls: readonly { atMs: number }[], latencyMs: number): number[] {
+    const slots: number[] = [];
+    let slot = 0;
+    let slotStart = -Infinity;
+    for (const c of calls) {
+        if (c.atMs >= slotStart + 0.8 * latencyMs) {
+            slot += 1;
+            slotStart = c.atMs;
+        }
+        slots.push(slot);
+    }
+    return slots;
+}

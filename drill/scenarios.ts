@@ -1,0 +1,72 @@
+import { scenarioOptions, type SimOptions } from "./sim";
+
+/**
+ * The drill's scenarios: each names one thing that goes wrong (or differs) in a real response, as simulator
+ * options plus the part the drill itself plays (the human answering an approval request).
+ */
+
+/** Scenario names accepted by `npm run drill -- --scenario NAME` (ARCHITECTURE.md: command contracts). */
+export const SCENARIOS = [
+    "ssm-offline",
+    "snapshot-error",
+    "throttling",
+    "instance-terminated",
+    "already-isolated",
+    "in-asg",
+    "approval-required",
+    "approval-timeout",
+    "approval-denied",
+    "cross-account-role-missing",
+    "windows",
+    "memory-hash-mismatch",
+] as const;
+
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** What the drill's stand-in human does with an approval request. */
+export type ApprovalAnswer = "approve" | "deny" | "timeout";
+
+export interface ScenarioPlan {
+    /** One line for the timeline header. */
+    description: string;
+    /** Simulator options (the simulator's own scenario table, drill/sim/index.ts). */
+    sim: SimOptions;
+    /** The instance carries dfir:approval=required and the drill answers this way. */
+    approval?: ApprovalAnswer;
+}
+
+const DESCRIPTIONS: Record<ScenarioName, string> = {
+    "ssm-offline": "the SSM agent is offline: memory is reported missing, the rest goes on",
+    "snapshot-error": "a snapshot ends in state error: disk evidence fails clearly, the case is PARTIAL",
+    throttling: "AWS throttles the first calls of several APIs: retried with backoff and jitter",
+    "instance-terminated": "the instance is terminated right after containment starts",
+    "already-isolated": "the instance is already isolated and tagged (e.g. by hand)",
+    "in-asg": "the instance is in an Auto Scaling group and registered in two of three target groups (paginated)",
+    "approval-required": "the instance is tagged dfir:approval=required; a responder approves",
+    "approval-timeout": "approval required, nobody answers: the configured default (contain) applies",
+    "approval-denied": "approval required and refused: evidence only",
+    "cross-account-role-missing": "the finding is from a member account that has no responder role",
+    windows: "a Windows instance: avml cannot run, memory is reported missing",
+    "memory-hash-mismatch": "the memory image read back does not match the hash the instance computed",
+};
+
+const APPROVALS: Partial<Record<ScenarioName, ApprovalAnswer>> = {
+    "approval-required": "approve",
+    "approval-timeout": "timeout",
+    "approval-denied": "deny",
+};
+
+/** The plan of a scenario (undefined = the plain response). */
+export function scenarioPlan(name: ScenarioName | undefined): ScenarioPlan {
+    if (name === undefined) return { description: "a plain response", sim: {} };
+    const approval = APPROVALS[name];
+    const sim = approval ? { extraTags: { "dfir:approval": "required" } } : scenarioOptions(name);
+    return { description: DESCRIPTIONS[name], sim, ...(approval ? { approval } : {}) };
+}
+
+/** Parse a scenario name from the command line. */
+export function parseScenario(raw: string | undefined): ScenarioName | undefined {
+    if (raw === undefined) return undefined;
+    if ((SCENARIOS as readonly string[]).includes(raw)) return raw as ScenarioName;
+    throw new Error(`unknown scenario ${JSON.stringify(raw)} (known: ${SCENARIOS.join(", ")})`);
+}

@@ -1,0 +1,71 @@
+/**
+ * The drill's simulated AWS: a stateful world of accounts and regions that the handlers' real SDK v3 clients
+ * talk to in-process. Start with {@link SimulatedAccount.fromFinding}, then `install()`.
+ *
+ * ```ts
+ * const sim = SimulatedAccount.fromFinding(event, { ...scenarioOptions("in-asg"), latencyMs: 20 });
+ * Object.assign(process.env, sim.environment());
+ * sim.install();
+ * try { await handler(...); } finally { sim.uninstall(); }
+ * sim.calls;        // every call: atMs, service, action, ok, error, accountId, region, input
+ * sim.instance();   // the instance now: groups per interface, tags, protections, ASG, target groups, profile
+ * ```
+ */
+import type { SimOptions } from "./seed";
+
+export {
+    SimulatedAccount,
+    saveState,
+    loadState,
+    actionMatches,
+    sdkRetryable,
+    type InstanceView,
+    type SnapshotView,
+    type ObjectView,
+    type CommandView,
+    type InvokeOptions,
+    type SimulatedAccountJson,
+} from "./account";
+export { SimulationSeedError, STAND_IN_ACCOUNT, STAND_IN_REGION, DEFAULT_HUB_ACCOUNT, type SimOptions, type SimHook, type MemberOption, type DeploymentNames } from "./seed";
+export { SimulatorGapError, THROTTLING_CODE, type SimService } from "./errors";
+export { STDOUT_LIMIT, STDERR_LIMIT, MEMORY_STEP } from "./services/ssm";
+export type { CallRecord, FaultRule, Deployment, SeedReport, Notification, WorldEvent, Item, AttributeValue } from "./state";
+
+/**
+ * Drill scenario names (ARCHITECTURE.md `--scenario`) -> simulator options. Approval scenarios only tag the
+ * instance (`dfir:approval=required`): waiting, approving or timing out is the workflow's business.
+ */
+export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
+    "ssm-offline": { ssmOffline: true },
+    "snapshot-error": { snapshotError: true },
+    // With the SDK's retry emulated (3 attempts), 1-2 throttles are absorbed inside one SDK call; 3 in a row
+    // reach the handler (and then the state machine's Retry).
+    throttling: {
+        throttle: [
+            { action: "dynamodb:*", times: 1 },
+            { action: "ec2:DescribeInstances", times: 2 },
+            { action: "ec2:ModifyNetworkInterfaceAttribute", times: 3 },
+            { action: "ec2:CreateSnapshots", times: 3 },
+            { action: "ssm:SendCommand", times: 1 },
+            { action: "s3:PutObject", times: 2 },
+        ],
+    },
+    "instance-terminated": { terminateAfter: "ec2:ModifyNetworkInterfaceAttribute" },
+    "already-isolated": { alreadyIsolated: true },
+    "in-asg": { inAsg: true },
+    "approval-required": { extraTags: { "dfir:approval": "required" } },
+    "approval-timeout": { extraTags: { "dfir:approval": "required" } },
+    "cross-account": { crossAccount: true },
+    "cross-account-role-missing": { crossAccountRoleMissing: true },
+    windows: { windows: true },
+    "memory-hash-mismatch": { memoryHashMismatch: true },
+    "avml-fails": { avmlFails: true },
+    "screenshot-unsupported": { screenshotUnsupported: true },
+};
+
+/** The options of a named scenario; throws naming the known ones. */
+export function scenarioOptions(name: string): SimOptions {
+    const options = SCENARIOS[name];
+    if (!options) throw new Error(`unknown scenario "${name}" (known: ${Object.keys(SCENARIOS).join(", ")})`);
+    return structuredClone(options);
+}

@@ -1,0 +1,723 @@
+/**
+ * Building a world: the deployment (what `pulumi up` would have created) and the instance a GuardDuty finding
+ * describes. Findings are read defensively (real ones drop, null and redact fields, and sample findings carry
+ * placeholders such as "GeneratedFindingVPCId"); every substitution is reported in the `SeedReport`.
+ */
+import { caseIdFor } from "../../core/case";
+import { MEMORY_DOCUMENT_PARAMETERS, MEMORY_PARAMETER_PATTERNS } from "../../core/ssmDocument";
+import { TAGS } from "../../core/tags";
+import { INSTANCE_ID_PATTERN } from "../../core/triage";
+import { THROTTLING_CODE, type SimService } from "./errors";
+import { stagedAvml } from "./services/ssm";
+import { putVersion } from "./services/s3";
+import type {
+    BehaviourConfig,
+    FaultRule,
+    FaultRuleState,
+    InstanceState,
+    IpPermissionState,
+    NetworkInterfaceState,
+    SeedReport,
+    SimState,
+    VolumeState,
+} from "./state";
+import { EC2_ID, World } from "./world";
+
+/** Thrown by `fromFinding` when the input cannot describe an instance. */
+export class SimulationSeedError extends Error {
+    override name = "SimulationSeedError";
+}
+
+/** Stand-in for redacted / malformed account ids ("111", "XXXXXXXXXXXX"). */
+export const STAND_IN_ACCOUNT = "123456789012";
+/** Default forensics (hub) account when the instance lives in a member account. */
+export const DEFAULT_HUB_ACCOUNT = "210987654321";
+export const STAND_IN_REGION = "us-east-1";
+/** S3 prefix list the isolation group's egress rule targets (us-east-1's value; any pl- id works here). */
+const S3_PREFIX_LIST = "pl-63a5400a";
+const FIXED_LAUNCH_TIME = Date.parse("2024-01-01T00:00:00.000Z");
+
+/** A member (workload) account the responder reaches by assuming its responder role. */
+export interface MemberOption {
+    accountId: string;
+    /** @default the finding's region */
+    region?: string;
+    /** Whether the account has the responder role trusting the hub. @default true */
+    responderRole?: boolean;
+}
+
+/** A hook run around matching calls (scenario building beyond the built-in switches). Not persisted. */
+export interface SimHook {
+    /** Action as in fault rules ("ec2:ModifyNetworkInterfaceAttribute", "ec2:*", "*"). */
+    action: string;
+    /** "before": before the effect (may throw to fail the call); "after": after a successful call. @default "after" */
+    when?: "before" | "after";
+    run: (call: { action: string; accountId: string; region: string; input: unknown; output?: unknown }) => void | Promise<void>;
+}
+
+/** Options of a simulated world. Every field is optional; defaults are noted. */
+export interface SimOptions {
+    /** EBS volumes of the instance: a root volume plus data volumes. @default 2 */
+    volumes?: number;
+    /** Network interfaces of the instance: the finding's, plus secondary ones up to this count. @default the finding's */
+    interfaces?: number;
+    /** Real milliseconds each call waits before its effect (concurrent calls overlap). @default 0 */
+    latencyMs?: number;
+    /** Simulator milliseconds a snapshot stays pending. @default 0 (completed at the next look) */
+    snapshotDurationMs?: number;
+    /** Simulator milliseconds from SendCommand to the memory document's end. @default 0 */
+    memoryDurationMs?: number;
+    /** Size of the memory image. @default 8 MiB */
+    memoryBytes?: number;
+    /** The forensics (hub) account the functions run in. @default the finding's account, or DEFAULT_HUB_ACCOUNT with crossAccount */
+    homeAccountId?: string;
+    /** The instance lives in a member account, reached through the responder role. @default false */
+    crossAccount?: boolean;
+    /** More member accounts (with capture profile, memory document, responder role). */
+    members?: (string | MemberOption)[];
+    /** Fault rules (see FaultRule). */
+    faults?: FaultRule[];
+    /** Calls of `action` fail `times` times with the service's real throttling code, then succeed. */
+    throttle?: { action: string; times: number; after?: number; error?: string }[];
+    /** The instance is in an Auto Scaling group and registered in 2 of 3 target groups (listed 1 per page). */
+    inAsg?: boolean;
+    /** Every interface already only in the isolation group; tagged dfir:status=isolated. */
+    alreadyIsolated?: boolean;
+    /** SSM agent ConnectionLost: commands are never delivered and time out. */
+    ssmOffline?: boolean;
+    /** A Windows instance (whatever the finding says). */
+    windows?: boolean;
+    /** Snapshots end in state `error`. */
+    snapshotError?: boolean;
+    /** The memory sidecar reports a wrong sha256. */
+    memoryHashMismatch?: boolean;
+    /** avml fails: the command ends Failed with ResponseCode 5 and writes no image. */
+    avmlFails?: boolean;
+    /** GetConsoleScreenshot fails with UnsupportedOperation (instance types without screenshots). */
+    screenshotUnsupported?: boolean;
+    /** The instance becomes terminated right after the first successful call of this action. */
+    terminateAfter?: string;
+    /** The member account has no responder role (implies crossAccount). */
+    crossAccountRoleMissing?: boolean;
+    /** Tags added to the instance (e.g. {"dfir:approval": "required"}). */
+    extraTags?: Record<string, string>;
+    /** The memory upload is denied unless the instance's profile is the capture profile. @default true */
+    requireCaptureProfile?: boolean;
+    /** Progress output (bytes) the memory document prints before its summary. @default 0 */
+    stdoutPaddingBytes?: number;
+    /** Simulator milliseconds a deregistered target drains. @default 300000 (ELB's default) */
+    deregistrationDelayMs?: number;
+    /**
+     * Emulate the SDK's standard retry mode for clients attached by `install()`: retryable errors (throttling,
+     * 5xx, timeouts, as the SDK classifies them) are sent again up to the client's `maxAttempts` (3 by default),
+     * each attempt recorded as a call. Off: every failure reaches the handler at once. @default true
+     */
+    sdkRetries?: boolean;
+    /** Real milliseconds between emulated SDK attempts (the SDK uses jittered exponential backoff). @default latencyMs */
+    sdkRetryDelayMs?: number;
+    /** Page sizes the simulator imposes (smaller than the caller's to force pagination). */
+    pageSizes?: Partial<BehaviourConfig["pageSizes"]>;
+    /** Object Lock default retention of the evidence bucket (days, COMPLIANCE). @default 365 */
+    retentionDays?: number;
+    /** Seed of generated ids and bytes. @default derived from the finding id */
+    seed?: string;
+    /** Names of deployed resources. */
+    names?: Partial<DeploymentNames>;
+    /** Key schema of the cases table. @default { partitionKey: "pk" } */
+    casesTableKey?: { partitionKey: string; sortKey?: string };
+    /**
+     * Parameters the memory document declares (name -> allowedPattern for required ones).
+     * @default the project's document (core/ssmDocument.ts): all six required, with their allowedPatterns
+     */
+    memoryDocumentParameters?: { required: string[]; optional: string[]; patterns?: Record<string, string> };
+    /** Hooks around calls (not persisted). */
+    hooks?: SimHook[];
+}
+
+export interface DeploymentNames {
+    casesTable: string;
+    memoryDocument: string;
+    topicName: string;
+    responderRoleName: string;
+    captureProfileName: string;
+    functionsRoleName: string;
+    avmlKey: string;
+    /** Evidence bucket name; `{account}` and `{region}` are replaced. */
+    evidenceBucket: string;
+}
+
+const DEFAULT_NAMES: DeploymentNames = {
+    casesTable: "dfir-cases",
+    memoryDocument: "dfir-CaptureMemory",
+    topicName: "dfir-notifications",
+    responderRoleName: "dfir-responder",
+    captureProfileName: "dfir-capture",
+    functionsRoleName: "dfir-functions",
+    avmlKey: "tools/avml",
+    evidenceBucket: "dfir-evidence-{account}-{region}",
+};
+
+export function namesOf(options: SimOptions): DeploymentNames {
+    return { ...DEFAULT_NAMES, ...(options.names ?? {}) };
+}
+
+/** The options that shape later seeding (kept in the state, so a loaded world seeds the same way). */
+export type PersistedOptions = Pick<SimOptions, "names" | "casesTableKey" | "memoryDocumentParameters" | "retentionDays">;
+
+export function persistedOptions(options: SimOptions): PersistedOptions {
+    const out: PersistedOptions = {};
+    if (options.names) out.names = { ...options.names };
+    if (options.casesTableKey) out.casesTableKey = { ...options.casesTableKey };
+    if (options.memoryDocumentParameters) out.memoryDocumentParameters = structuredClone(options.memoryDocumentParameters);
+    if (options.retentionDays !== undefined) out.retentionDays = options.retentionDays;
+    return out;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+    return typeof value === "string" && value.trim() !== "" ? value : undefined;
+}
+
+/** The GuardDuty finding inside an EventBridge envelope, or the bare finding itself. */
+export function findingDetail(finding: unknown): { detail: Json; envelope?: Json } {
+    if (!isObject(finding)) throw new SimulationSeedError(`not a GuardDuty finding: expected a JSON object, got ${finding === null ? "null" : Array.isArray(finding) ? "an array" : typeof finding}`);
+    if (isObject(finding.detail)) return { detail: finding.detail, envelope: finding };
+    return { detail: finding };
+}
+
+/** The behaviour switches that survive persistence. */
+export function behaviourOf(options: SimOptions, instanceId: string | undefined): BehaviourConfig {
+    return {
+        latencyMs: options.latencyMs ?? 0,
+        snapshotDurationMs: options.snapshotDurationMs ?? 0,
+        memoryDurationMs: options.memoryDurationMs ?? 0,
+        memoryBytes: options.memoryBytes ?? 8 * 1024 * 1024,
+        snapshotError: options.snapshotError ?? false,
+        memoryHashMismatch: options.memoryHashMismatch ?? false,
+        avmlFails: options.avmlFails ?? false,
+        screenshotUnsupported: options.screenshotUnsupported ?? false,
+        requireCaptureProfile: options.requireCaptureProfile ?? true,
+        stdoutPaddingBytes: options.stdoutPaddingBytes ?? 0,
+        deregistrationDelayMs: options.deregistrationDelayMs ?? 300_000,
+        sdkRetries: options.sdkRetries ?? true,
+        sdkRetryDelayMs: options.sdkRetryDelayMs ?? options.latencyMs ?? 0,
+        terminateAfter: options.terminateAfter && instanceId ? { action: options.terminateAfter, instanceId, fired: false } : undefined,
+        pageSizes: {
+            describeTargetGroups: options.pageSizes?.describeTargetGroups ?? (options.inAsg ? 1 : 400),
+            describeSnapshots: options.pageSizes?.describeSnapshots ?? 1000,
+            listObjectsV2: options.pageSizes?.listObjectsV2 ?? 1000,
+        },
+    };
+}
+
+function serviceOfAction(action: string): SimService | undefined {
+    const prefix = action.split(":")[0];
+    const map: Record<string, SimService> = {
+        ec2: "ec2",
+        autoscaling: "autoscaling",
+        elasticloadbalancing: "elbv2",
+        elbv2: "elbv2",
+        iam: "iam",
+        s3: "s3",
+        ssm: "ssm",
+        sts: "sts",
+        dynamodb: "dynamodb",
+        sns: "sns",
+    };
+    return prefix ? map[prefix] : undefined;
+}
+
+/** Fault rules from the options: explicit rules, then throttling with each service's real code. */
+export function faultsOf(options: SimOptions): FaultRuleState[] {
+    const rules: FaultRuleState[] = (options.faults ?? []).map((f) => ({ ...f, seen: 0 }));
+    for (const t of options.throttle ?? []) {
+        const service = serviceOfAction(t.action);
+        rules.push({ action: t.action, error: t.error ?? (service ? THROTTLING_CODE[service] : "ThrottlingException"), times: t.times, after: t.after, seen: 0 });
+    }
+    for (const rule of rules) {
+        if (!(Number.isInteger(rule.times) && rule.times >= 0)) throw new Error(`simulator: fault rule for ${rule.action}: times must be a non-negative integer`);
+    }
+    return rules;
+}
+
+/** An empty world for a home account and region (no deployment yet). */
+export function emptyState(seed: string, homeAccountId: string, region: string, options: SimOptions, instanceId?: string): SimState {
+    return {
+        version: 1,
+        seed,
+        counters: {},
+        clockOffsetMs: 0,
+        createdAt: Date.now(),
+        homeAccountId,
+        region,
+        accounts: {},
+        buckets: {},
+        sessions: {
+            [homeAccessKeyId(homeAccountId)]: {
+                accessKeyId: homeAccessKeyId(homeAccountId),
+                accountId: homeAccountId,
+                arn: `arn:aws:sts::${homeAccountId}:assumed-role/${namesOf(options).functionsRoleName}/aws-dfir-drill`,
+                userId: `AROA${homeAccountId}FUNCTIONS:aws-dfir-drill`,
+                expiresAt: Number.MAX_SAFE_INTEGER,
+            },
+        },
+        faults: faultsOf(options),
+        behaviour: behaviourOf(options, instanceId),
+        deployment: {
+            homeAccountId,
+            region,
+            evidenceBucket: "",
+            casesTable: namesOf(options).casesTable,
+            isolationGroups: {},
+            untrackGroups: {},
+            endpointGroups: {},
+            captureProfileArn: "",
+            captureProfileArns: {},
+            memoryDocument: namesOf(options).memoryDocument,
+            avmlKey: namesOf(options).avmlKey,
+            avmlSha256: "",
+            topicArn: "",
+            responderRoleName: namesOf(options).responderRoleName,
+        },
+        seedReport: { idMapping: {}, defaulted: [] },
+        seedOptions: persistedOptions(options),
+        notifications: [],
+        events: [],
+        callHistory: [],
+    };
+}
+
+/** The access key of the functions' own (home account) credentials, as `install()` puts in the environment. */
+export function homeAccessKeyId(homeAccountId: string): string {
+    return `ASIA${homeAccountId}HOME`;
+}
+
+/** The hub in one region: evidence bucket (Object Lock, staged avml), cases table, notification topic. */
+export function seedHub(world: World, options: SimOptions, region: string): void {
+    const names = namesOf(options);
+    const home = world.state.homeAccountId;
+    const r = world.region(home, region);
+    const bucketName = names.evidenceBucket.replace("{account}", home).replace("{region}", region);
+    if (!world.state.buckets[bucketName]) {
+        world.state.buckets[bucketName] = {
+            name: bucketName,
+            accountId: home,
+            region,
+            versioning: true,
+            objectLock: { mode: "COMPLIANCE", days: options.retentionDays ?? 365 },
+            tags: { [TAGS.role]: TAGS.roleEvidence },
+            objects: {},
+        };
+        const avml = stagedAvml(world.state.seed);
+        const bucket = world.state.buckets[bucketName];
+        putVersion(world, bucket, names.avmlKey, avml.bytes, { contentType: "application/octet-stream", metadata: { sha256: avml.sha256 } });
+        world.state.deployment.avmlSha256 = avml.sha256;
+    }
+    const key = options.casesTableKey ?? { partitionKey: "pk" };
+    r.tables[names.casesTable] ??= { name: names.casesTable, partitionKey: key.partitionKey, sortKey: key.sortKey, items: {} };
+    const topicArn = `arn:aws:sns:${region}:${home}:${names.topicName}`;
+    r.topics[topicArn] ??= { arn: topicArn };
+    const functionsRole = names.functionsRoleName;
+    world.account(home).iam.roles[functionsRole] ??= {
+        roleName: functionsRole,
+        roleId: `AROA${world.token("role-id", 17)}`,
+        arn: `arn:aws:iam::${home}:role/${functionsRole}`,
+        path: "/",
+        createdAt: world.now(),
+        trustedAccounts: ["lambda.amazonaws.com"],
+        policies: {},
+    };
+    if (region === world.state.region) {
+        world.state.deployment.evidenceBucket = bucketName;
+        world.state.deployment.topicArn = topicArn;
+    }
+}
+
+/** What every account hosting instances has: the capture profile, the memory document, the responder role. */
+export function seedWorkloadAccount(world: World, options: SimOptions, accountId: string, region: string, responderRole: boolean): void {
+    const names = namesOf(options);
+    const iam = world.account(accountId).iam;
+    const capture = names.captureProfileName;
+    iam.roles[capture] ??= {
+        roleName: capture,
+        roleId: `AROA${world.token("role-id", 17)}`,
+        arn: `arn:aws:iam::${accountId}:role/${capture}`,
+        path: "/",
+        createdAt: world.now(),
+        trustedAccounts: ["ec2.amazonaws.com"],
+        policies: {},
+    };
+    iam.instanceProfiles[capture] ??= {
+        name: capture,
+        id: `AIPA${world.token("profile-id", 17)}`,
+        arn: `arn:aws:iam::${accountId}:instance-profile/${capture}`,
+        path: "/",
+        createdAt: world.now(),
+        roleNames: [capture],
+    };
+    world.state.deployment.captureProfileArns[accountId] = (iam.instanceProfiles[capture] as { arn: string }).arn;
+    const parameters = options.memoryDocumentParameters ?? {
+        required: [...MEMORY_DOCUMENT_PARAMETERS],
+        optional: [],
+        patterns: { ...MEMORY_PARAMETER_PATTERNS },
+    };
+    world.region(accountId, region).documents[names.memoryDocument] ??= {
+        name: names.memoryDocument,
+        kind: "memory-capture",
+        platformTypes: ["Linux"],
+        requiredParameters: [...parameters.required],
+        optionalParameters: [...parameters.optional],
+        patterns: { ...(parameters.patterns ?? {}) },
+    };
+    const home = world.state.homeAccountId;
+    if (responderRole && accountId !== home) {
+        const role = names.responderRoleName;
+        iam.roles[role] ??= {
+            roleName: role,
+            roleId: `AROA${world.token("role-id", 17)}`,
+            arn: `arn:aws:iam::${accountId}:role/${role}`,
+            path: "/",
+            createdAt: world.now(),
+            trustedAccounts: [home],
+            policies: {},
+        };
+    }
+}
+
+/** Maps finding ids onto valid EC2 ids: valid ones are kept, placeholders replaced (the same way each time). */
+class IdMapper {
+    private readonly seen = new Map<string, string>();
+
+    constructor(
+        private readonly world: World,
+        private readonly report: SeedReport,
+    ) {}
+
+    map(kind: string, original: unknown, context: string): string {
+        const value = str(original);
+        if (value !== undefined) {
+            const match = EC2_ID.exec(value);
+            if (match && match[1] === kind) return value;
+        }
+        const memo = `${kind}|${value ?? `<missing ${context}>`}`;
+        const hit = this.seen.get(memo);
+        if (hit) return hit;
+        const made = this.world.id(kind);
+        this.seen.set(memo, made);
+        this.report.idMapping[value ?? `<missing ${context}>`] = made;
+        return made;
+    }
+}
+
+/** Security groups of one VPC the deployment creates: isolation, untrack, endpoints. */
+function seedVpcGroups(world: World, accountId: string, region: string, vpcId: string): void {
+    const deployment = world.state.deployment;
+    if (deployment.isolationGroups[vpcId]) return;
+    const r = world.region(accountId, region);
+    const endpoints = world.id("sg");
+    const isolation = world.id("sg");
+    const untrack = world.id("sg");
+    const https = (target: Partial<IpPermissionState>): IpPermissionState => ({ IpProtocol: "tcp", FromPort: 443, ToPort: 443, ...target });
+    r.securityGroups[endpoints] = {
+        groupId: endpoints,
+        groupName: "dfir-endpoints",
+        description: "SSM interface endpoints: HTTPS from the VPC",
+        vpcId,
+        ownerId: accountId,
+        tags: { [TAGS.role]: TAGS.roleEndpoints },
+        ingress: [https({ IpRanges: [{ CidrIp: "10.0.0.0/8" }, { CidrIp: "172.16.0.0/12" }] })],
+        egress: [],
+    };
+    r.securityGroups[isolation] = {
+        groupId: isolation,
+        groupName: "dfir-isolation",
+        description: "No ingress; HTTPS only to S3 and the SSM endpoints",
+        vpcId,
+        ownerId: accountId,
+        tags: { [TAGS.role]: TAGS.roleIsolation },
+        ingress: [],
+        egress: [https({ PrefixListIds: [{ PrefixListId: S3_PREFIX_LIST }] }), https({ UserIdGroupPairs: [{ GroupId: endpoints, UserId: accountId }] })],
+    };
+    const allOpen: IpPermissionState = { IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] };
+    r.securityGroups[untrack] = {
+        groupId: untrack,
+        groupName: "dfir-untrack",
+        description: "All traffic both ways: flows become untracked before isolation",
+        vpcId,
+        ownerId: accountId,
+        tags: { [TAGS.role]: TAGS.roleUntrack },
+        ingress: [structuredClone(allOpen)],
+        egress: [structuredClone(allOpen)],
+    };
+    deployment.isolationGroups[vpcId] = isolation;
+    deployment.untrackGroups[vpcId] = untrack;
+    deployment.endpointGroups[vpcId] = endpoints;
+}
+
+function launchTimeOf(value: unknown, report: SeedReport): number {
+    if (typeof value === "number" && Number.isFinite(value)) return value < 1e12 ? value * 1000 : value;
+    const parsed = typeof value === "string" ? Date.parse(value) : NaN;
+    if (Number.isFinite(parsed)) return parsed;
+    report.defaulted.push(`launchTime (${JSON.stringify(value ?? null)}) -> ${new Date(FIXED_LAUNCH_TIME).toISOString()}`);
+    return FIXED_LAUNCH_TIME;
+}
+
+/** `arn:aws:iam::<acct>:instance-profile/<path/>name` -> path and name; anything else -> undefined. */
+function parseProfileArn(arn: string): { path: string; name: string } | undefined {
+    const match = /^arn:aws[a-z-]*:iam::[^:]*:instance-profile(\/(?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,128})$/.exec(arn);
+    return match ? { path: match[1] as string, name: match[2] as string } : undefined;
+}
+
+export interface SeededInstance {
+    accountId: string;
+    region: string;
+    instanceId: string;
+}
+
+/**
+ * The instance a finding describes, in `accountId`/`region` (already mapped), with its interfaces, groups,
+ * subnet, profile, tags and `volumes` EBS volumes, plus the deployment's groups in its VPCs and the scenario
+ * switches that shape it (ASG membership, already isolated, SSM agent status, platform).
+ */
+export function seedInstance(world: World, options: SimOptions, detail: Json, accountId: string, region: string, report: SeedReport): SeededInstance {
+    const details = isObject(detail.resource) && isObject(detail.resource.instanceDetails) ? detail.resource.instanceDetails : undefined;
+    const resourceType = isObject(detail.resource) ? str(detail.resource.resourceType) : undefined;
+    const instanceId = str(details?.instanceId);
+    if (!details || instanceId === undefined) {
+        throw new SimulationSeedError(
+            `finding ${str(detail.id) ?? "(no id)"} (resourceType ${resourceType ?? "missing"}) has no resource.instanceDetails.instanceId: there is no instance to simulate`,
+        );
+    }
+    if (!INSTANCE_ID_PATTERN.test(instanceId)) {
+        throw new SimulationSeedError(`finding ${str(detail.id) ?? "(no id)"}: "${instanceId}" is not a valid EC2 instance id`);
+    }
+    const r = world.region(accountId, region);
+    if (r.instances[instanceId]) throw new SimulationSeedError(`instance ${instanceId} already exists in ${accountId}/${region}`);
+    const ids = new IdMapper(world, report);
+    const now = world.now();
+    const azRaw = str(details.availabilityZone);
+    const availabilityZone = azRaw && azRaw.startsWith(region) && /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/.test(azRaw) ? azRaw : `${region}a`;
+    if (availabilityZone !== azRaw) report.defaulted.push(`availabilityZone (${JSON.stringify(azRaw ?? null)}) -> ${availabilityZone}`);
+    const windows = options.windows === true || /windows/i.test(str(details.platform) ?? "");
+
+    // Interfaces (the finding's, or one made up when it lists none) and their groups.
+    const rawEnis = Array.isArray(details.networkInterfaces) ? details.networkInterfaces.filter(isObject) : [];
+    if (rawEnis.length === 0) report.defaulted.push("networkInterfaces (none) -> one generated interface");
+    const enis: NetworkInterfaceState[] = (rawEnis.length > 0 ? rawEnis : [{} as Json]).map((raw, index) => {
+        const vpcId = ids.map("vpc", raw.vpcId, "vpcId");
+        const subnetId = ids.map("subnet", raw.subnetId, "subnetId");
+        const rawGroups = Array.isArray(raw.securityGroups) ? raw.securityGroups.filter(isObject) : [];
+        const groupIds: string[] = [];
+        for (const g of rawGroups.length > 0 ? rawGroups : [{ groupName: "default" } as Json]) {
+            let groupId = ids.map("sg", g.groupId, `groupId of ${str(g.groupName) ?? "a group"}`);
+            const existing = r.securityGroups[groupId];
+            if (existing && existing.vpcId !== vpcId) groupId = world.id("sg");
+            if (!r.securityGroups[groupId]) {
+                r.securityGroups[groupId] = {
+                    groupId,
+                    groupName: str(g.groupName) ?? groupId,
+                    description: "seeded from the finding",
+                    vpcId,
+                    ownerId: accountId,
+                    tags: {},
+                    ingress: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+                    egress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+                };
+            }
+            // A finding may list one group twice (the runtime fixture does): an interface holds it once.
+            if (!groupIds.includes(groupId)) groupIds.push(groupId);
+        }
+        const ipv6 = Array.isArray(raw.ipv6Addresses) ? raw.ipv6Addresses.filter((a): a is string => typeof a === "string") : [];
+        return {
+            networkInterfaceId: ids.map("eni", raw.networkInterfaceId, `networkInterfaceId #${index}`),
+            vpcId,
+            subnetId,
+            availabilityZone,
+            privateIpAddress: str(raw.privateIpAddress) ?? `10.0.0.${10 + index}`,
+            ipv6Addresses: ipv6,
+            groupIds,
+            description: index === 0 ? "Primary network interface" : "",
+            tags: {},
+            attachment: { instanceId, deviceIndex: index, attachmentId: world.id("eni-attach"), deleteOnTermination: true, attachedAt: 0 },
+        };
+    });
+    const primary = enis[0] as NetworkInterfaceState;
+    // More interfaces than the finding lists (real findings list one): secondary ENIs in the primary's subnet
+    // with its groups, every other one dual-stack, so containment is exercised across several interfaces.
+    for (let index = enis.length; index < (options.interfaces ?? 0); index++) {
+        enis.push({
+            ...structuredClone(primary),
+            networkInterfaceId: world.id("eni"),
+            privateIpAddress: `10.0.1.${10 + index}`,
+            ipv6Addresses: index % 2 === 1 ? [`2600:1f18:dead:beef::${index.toString(16)}`] : [],
+            description: `secondary interface ${index}`,
+            attachment: { instanceId, deviceIndex: index, attachmentId: world.id("eni-attach"), deleteOnTermination: true, attachedAt: 0 },
+        });
+    }
+
+    // Tags: the finding's list of {key, value}, then the options'.
+    const tags: Record<string, string> = {};
+    for (const t of Array.isArray(details.tags) ? details.tags.filter(isObject) : []) {
+        const key = str(t.key);
+        if (key !== undefined) tags[key] = typeof t.value === "string" ? t.value : "";
+    }
+    Object.assign(tags, options.extraTags ?? {});
+
+    const launchTime = launchTimeOf(details.launchTime, report);
+    for (const eni of enis) if (eni.attachment) eni.attachment.attachedAt = launchTime;
+
+    // Volumes: root (delete on termination, as AWS defaults) + data volumes (kept on termination).
+    const count = options.volumes ?? 2;
+    if (!Number.isInteger(count) || count < 1 || count > 20) throw new SimulationSeedError(`volumes must be an integer from 1 to 20, got ${String(count)}`);
+    const rootDevice = windows ? "/dev/sda1" : "/dev/xvda";
+    const label = tags.Name ?? instanceId;
+    const blockDevices: InstanceState["blockDevices"] = [];
+    for (let i = 0; i < count; i++) {
+        const deviceName = i === 0 ? rootDevice : `/dev/sd${String.fromCharCode("f".charCodeAt(0) + i - 1)}`;
+        const volume: VolumeState = {
+            volumeId: world.id("vol"),
+            sizeGiB: i === 0 ? (windows ? 30 : 8) : 100,
+            availabilityZone,
+            volumeType: "gp3",
+            encrypted: true,
+            state: "in-use",
+            createdAt: launchTime,
+            tags: { Name: `${label}${deviceName}` },
+            attachment: { instanceId, deviceName, attachedAt: launchTime },
+        };
+        r.volumes[volume.volumeId] = volume;
+        blockDevices.push({ deviceName, volumeId: volume.volumeId, deleteOnTermination: i === 0 });
+    }
+
+    const imageRaw = str(details.imageId);
+    const imageId = imageRaw && /^ami-[0-9a-f]{8,17}$/.test(imageRaw) ? imageRaw : ids.map("ami", imageRaw, "imageId");
+    const instance: InstanceState = {
+        instanceId,
+        instanceType: str(details.instanceType) ?? "t3.micro",
+        imageId,
+        platform: windows ? "windows" : "linux",
+        state: "running",
+        vpcId: primary.vpcId,
+        subnetId: primary.subnetId,
+        availabilityZone,
+        privateIpAddress: primary.privateIpAddress,
+        launchTime,
+        networkInterfaceIds: enis.map((e) => e.networkInterfaceId),
+        blockDevices,
+        rootDeviceName: rootDevice,
+        tags,
+        disableApiTermination: false,
+        disableApiStop: false,
+        shutdownBehavior: "stop",
+        ssmPingStatus: options.ssmOffline ? "ConnectionLost" : "Online",
+    };
+    r.instances[instanceId] = instance;
+    for (const eni of enis) {
+        if (r.networkInterfaces[eni.networkInterfaceId]) eni.networkInterfaceId = ids.map("eni", undefined, `duplicate interface ${eni.networkInterfaceId}`);
+        r.networkInterfaces[eni.networkInterfaceId] = eni;
+    }
+    instance.networkInterfaceIds = enis.map((e) => e.networkInterfaceId);
+    for (const vpcId of new Set(enis.map((e) => e.vpcId))) seedVpcGroups(world, accountId, region, vpcId);
+
+    // The instance profile the finding names (created with a role of the same name), associated.
+    const profileRaw = isObject(details.iamInstanceProfile) ? details.iamInstanceProfile : undefined;
+    if (profileRaw) {
+        const arnRaw = str(profileRaw.arn) ?? "";
+        const parsed = parseProfileArn(arnRaw);
+        const name = parsed?.name ?? "finding-instance-profile";
+        const path = parsed?.path ?? "/";
+        const arn = `arn:aws:iam::${accountId}:instance-profile${path}${name}`;
+        if (arn !== arnRaw) report.idMapping[arnRaw || "<missing iamInstanceProfile.arn>"] = arn;
+        const idRaw = str(profileRaw.id);
+        const profileId = idRaw && /^AIPA[A-Z0-9]{13,}$/.test(idRaw) ? idRaw : `AIPA${world.token("profile-id", 17)}`;
+        if (profileId !== idRaw) report.idMapping[idRaw ?? "<missing iamInstanceProfile.id>"] = profileId;
+        const iam = world.account(accountId).iam;
+        iam.roles[name] ??= {
+            roleName: name,
+            roleId: `AROA${world.token("role-id", 17)}`,
+            arn: `arn:aws:iam::${accountId}:role/${name}`,
+            path: "/",
+            createdAt: launchTime,
+            trustedAccounts: ["ec2.amazonaws.com"],
+            policies: {},
+        };
+        iam.instanceProfiles[name] ??= { name, id: profileId, arn, path, createdAt: launchTime, roleNames: [name] };
+        const association = { associationId: world.id("iip-assoc"), instanceId, profileArn: arn, profileId, state: "associated", at: launchTime };
+        r.profileAssociations[association.associationId] = association;
+        instance.associationId = association.associationId;
+    }
+
+    if (options.alreadyIsolated) {
+        for (const eni of enis) eni.groupIds = [world.state.deployment.isolationGroups[eni.vpcId] as string];
+        tags[TAGS.caseId] = caseIdFor(instanceId, str(detail.id) ?? "unknown-finding");
+        tags[TAGS.status] = TAGS.statusIsolated;
+        tags[TAGS.isolatedAt] = new Date(now - 3_600_000).toISOString();
+    }
+
+    if (options.inAsg) seedAutoScaling(world, accountId, region, instance);
+    return { accountId, region, instanceId };
+}
+
+/** An Auto Scaling group holding the instance, and three target groups: it is registered in the 1st and 3rd. */
+function seedAutoScaling(world: World, accountId: string, region: string, instance: InstanceState): void {
+    const r = world.region(accountId, region);
+    const hex = (): string => world.token("elb", 16, "0123456789abcdef");
+    const lb = `arn:aws:elasticloadbalancing:${region}:${accountId}:loadbalancer/app/dfir-drill-alb/${hex()}`;
+    const arns: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+        const name = `dfir-drill-tg-${i}`;
+        const arn = `arn:aws:elasticloadbalancing:${region}:${accountId}:targetgroup/${name}/${hex()}`;
+        const port = 8080 + i;
+        r.targetGroups[arn] = {
+            arn,
+            name,
+            protocol: "HTTP",
+            port,
+            vpcId: instance.vpcId,
+            loadBalancerArns: [lb],
+            targets: i === 2 ? [] : [{ id: instance.instanceId, port, state: "healthy" }],
+        };
+        arns.push(arn);
+    }
+    const name = "dfir-drill-asg";
+    r.autoScalingGroups[name] = {
+        name,
+        desired: 2,
+        min: 1,
+        max: 4,
+        availabilityZones: [instance.availabilityZone],
+        instanceIds: [instance.instanceId],
+        targetGroupArns: [arns[0] as string, arns[2] as string],
+        launchTemplate: { id: `lt-${world.token("lt", 17, "0123456789abcdef")}`, name: "dfir-drill-template", version: "1" },
+        detachments: [],
+    };
+    instance.tags["aws:autoscaling:groupName"] = name;
+}
+
+/** Reads the finding's account and region, mapping redacted or malformed ones to stand-ins. */
+export function findingLocation(detail: Json, envelope: Json | undefined, report: SeedReport): { accountId: string; region: string } {
+    const rawAccount = str(detail.accountId) ?? str(envelope?.account);
+    let accountId = rawAccount ?? STAND_IN_ACCOUNT;
+    if (!/^\d{12}$/.test(accountId)) {
+        report.accountIdMapping = { from: accountId, to: STAND_IN_ACCOUNT };
+        accountId = STAND_IN_ACCOUNT;
+    } else if (rawAccount === undefined) report.accountIdMapping = { from: "<missing>", to: STAND_IN_ACCOUNT };
+    const rawRegion = str(detail.region) ?? str(envelope?.region);
+    let region = rawRegion ?? STAND_IN_REGION;
+    if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region)) {
+        report.regionMapping = { from: region, to: STAND_IN_REGION };
+        region = STAND_IN_REGION;
+    } else if (rawRegion === undefined) report.regionMapping = { from: "<missing>", to: STAND_IN_REGION };
+    return { accountId, region };
+}
+
+export function memberOptions(options: SimOptions): MemberOption[] {
+    return (options.members ?? []).map((m) => (typeof m === "string" ? { accountId: m } : m));
+}
+
+export { World };

@@ -1,0 +1,856 @@
+/**
+ * EC2 as the response uses it: instances, their interfaces, security groups, volumes, crash-consistent snapshot
+ * sets, console output and screenshot, instance profile associations. Outputs are typed with the SDK's own
+ * output types so a shape mistake is a compile error.
+ */
+import type {
+    AssociateIamInstanceProfileCommandInput,
+    AssociateIamInstanceProfileCommandOutput,
+    CreateSnapshotsCommandInput,
+    CreateSnapshotsCommandOutput,
+    CreateTagsCommandInput,
+    DeleteTagsCommandInput,
+    DescribeIamInstanceProfileAssociationsCommandInput,
+    DescribeIamInstanceProfileAssociationsCommandOutput,
+    DescribeInstanceAttributeCommandInput,
+    DescribeInstanceAttributeCommandOutput,
+    DescribeInstancesCommandInput,
+    DescribeInstancesCommandOutput,
+    DescribeNetworkInterfacesCommandInput,
+    DescribeNetworkInterfacesCommandOutput,
+    DescribeSecurityGroupsCommandInput,
+    DescribeSecurityGroupsCommandOutput,
+    DescribeSnapshotsCommandInput,
+    DescribeSnapshotsCommandOutput,
+    Filter,
+    GetConsoleOutputCommandInput,
+    GetConsoleOutputCommandOutput,
+    GetConsoleScreenshotCommandInput,
+    GetConsoleScreenshotCommandOutput,
+    IamInstanceProfileAssociation,
+    IamInstanceProfileSpecification,
+    Instance,
+    InstanceNetworkInterface,
+    ModifyInstanceAttributeCommandInput,
+    ModifyNetworkInterfaceAttributeCommandInput,
+    NetworkInterface,
+    ReplaceIamInstanceProfileAssociationCommandInput,
+    ReplaceIamInstanceProfileAssociationCommandOutput,
+    SecurityGroup,
+    Snapshot,
+} from "@aws-sdk/client-ec2";
+import { notImplemented } from "../errors";
+import type {
+    InstanceProfileState,
+    InstanceState,
+    NetworkInterfaceState,
+    ProfileAssociationState,
+    RegionState,
+    SnapshotState,
+} from "../state";
+import { EC2_ID, required, tagList, type CallContext, type Handler, type World } from "../world";
+
+type Out<T> = Omit<T, "$metadata">;
+
+const STATE_CODES: Record<string, number> = {
+    pending: 0,
+    running: 16,
+    "shutting-down": 32,
+    terminated: 48,
+    stopping: 64,
+    stopped: 80,
+};
+
+/** Security groups per interface (the default quota): EC2 rejects a sixth. */
+const MAX_GROUPS_PER_INTERFACE = 5;
+const MAX_TAGS = 50;
+
+function regionOf(world: World, ctx: CallContext): RegionState {
+    return world.region(ctx.accountId, ctx.region);
+}
+
+function idKind(id: string): string | undefined {
+    const match = EC2_ID.exec(id);
+    return match ? match[1] : undefined;
+}
+
+/** Glob match of EC2 filter values (`*` and `?`). */
+function globMatch(pattern: string, value: string): boolean {
+    const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    return new RegExp(`^${escaped}$`).test(value);
+}
+
+type FilterFns<T> = Record<string, (item: T) => string | string[] | undefined>;
+
+/**
+ * EC2 filter semantics: AND across filters, OR across one filter's values, `tag:<key>` and `tag-key` when the
+ * item has tags. A filter name the simulator does not know is a gap, not a silent pass.
+ */
+function applyFilters<T>(ctx: CallContext, items: T[], filters: Filter[] | undefined, fns: FilterFns<T>, tags?: (item: T) => Record<string, string>): T[] {
+    let out = items;
+    for (const filter of filters ?? []) {
+        const name = filter.Name ?? "";
+        const values = filter.Values ?? [];
+        let get: ((item: T) => string | string[] | undefined) | undefined = fns[name];
+        if (!get && tags && name.startsWith("tag:")) {
+            const key = name.slice(4);
+            get = (item) => tags(item)[key];
+        }
+        if (!get && tags && name === "tag-key") get = (item) => Object.keys(tags(item));
+        if (!get) throw notImplemented(ctx.action, `filter "${name}"`);
+        const getter = get;
+        out = out.filter((item) => {
+            const raw = getter(item);
+            const have = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+            return values.some((v) => have.some((h) => globMatch(v, h)));
+        });
+    }
+    return out;
+}
+
+function instanceOrThrow(world: World, ctx: CallContext, instanceId: string | undefined): InstanceState {
+    const id = required(world, ctx, instanceId, "InstanceId");
+    if (idKind(id) !== "i") throw world.error(ctx, "InvalidInstanceID.Malformed", `Invalid id: "${id}"`);
+    const instance = regionOf(world, ctx).instances[id];
+    if (!instance) throw world.error(ctx, "InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+    return instance;
+}
+
+function isGone(instance: InstanceState): boolean {
+    return instance.state === "terminated" || instance.state === "shutting-down";
+}
+
+function requireLive(world: World, ctx: CallContext, instance: InstanceState): void {
+    if (isGone(instance)) {
+        throw world.error(
+            ctx,
+            "IncorrectInstanceState",
+            `The instance '${instance.instanceId}' is not in a state from which the request can be performed (${instance.state}).`,
+        );
+    }
+}
+
+function currentAssociation(r: RegionState, instance: InstanceState): ProfileAssociationState | undefined {
+    return instance.associationId ? r.profileAssociations[instance.associationId] : undefined;
+}
+
+function groupRefs(r: RegionState, groupIds: string[]): { GroupId: string; GroupName: string }[] {
+    return groupIds.map((id) => ({ GroupId: id, GroupName: r.securityGroups[id]?.groupName ?? id }));
+}
+
+function instanceInterface(r: RegionState, accountId: string, eni: NetworkInterfaceState): InstanceNetworkInterface {
+    return {
+        NetworkInterfaceId: eni.networkInterfaceId,
+        VpcId: eni.vpcId,
+        SubnetId: eni.subnetId,
+        OwnerId: accountId,
+        Status: "in-use",
+        Description: eni.description,
+        InterfaceType: "interface",
+        SourceDestCheck: true,
+        PrivateIpAddress: eni.privateIpAddress,
+        PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: eni.privateIpAddress }],
+        Ipv6Addresses: eni.ipv6Addresses.map((Ipv6Address) => ({ Ipv6Address })),
+        Groups: groupRefs(r, eni.groupIds),
+        Attachment: eni.attachment
+            ? {
+                  AttachmentId: eni.attachment.attachmentId,
+                  DeviceIndex: eni.attachment.deviceIndex,
+                  NetworkCardIndex: 0,
+                  Status: "attached",
+                  DeleteOnTermination: eni.attachment.deleteOnTermination,
+                  AttachTime: new Date(eni.attachment.attachedAt),
+              }
+            : undefined,
+    };
+}
+
+/** One instance as DescribeInstances returns it. A terminated instance has no interfaces, volumes or VPC left. */
+export function describeInstance(world: World, accountId: string, region: string, instance: InstanceState): Instance {
+    const r = world.region(accountId, region);
+    const gone = instance.state === "terminated";
+    const enis = gone ? [] : instance.networkInterfaceIds.map((id) => r.networkInterfaces[id]).filter((e): e is NetworkInterfaceState => !!e);
+    const primary = enis.find((e) => e.attachment?.deviceIndex === 0);
+    const association = currentAssociation(r, instance);
+    const out: Instance = {
+        InstanceId: instance.instanceId,
+        InstanceType: instance.instanceType as Instance["InstanceType"],
+        ImageId: instance.imageId,
+        State: { Code: STATE_CODES[instance.state] ?? 16, Name: instance.state as NonNullable<Instance["State"]>["Name"] },
+        StateTransitionReason: instance.stateTransitionReason ?? "",
+        PlatformDetails: instance.platform === "windows" ? "Windows" : "Linux/UNIX",
+        Architecture: "x86_64",
+        Hypervisor: "xen",
+        VirtualizationType: "hvm",
+        LaunchTime: new Date(instance.launchTime),
+        Placement: { AvailabilityZone: instance.availabilityZone, Tenancy: "default" },
+        NetworkInterfaces: enis.map((e) => instanceInterface(r, accountId, e)),
+        SecurityGroups: primary ? groupRefs(r, primary.groupIds) : [],
+        BlockDeviceMappings: gone
+            ? []
+            : instance.blockDevices.map((b) => ({
+                  DeviceName: b.deviceName,
+                  Ebs: {
+                      VolumeId: b.volumeId,
+                      DeleteOnTermination: b.deleteOnTermination,
+                      Status: "attached",
+                      AttachTime: new Date(r.volumes[b.volumeId]?.attachment?.attachedAt ?? instance.launchTime),
+                  },
+              })),
+        RootDeviceName: instance.rootDeviceName,
+        RootDeviceType: "ebs",
+        EbsOptimized: false,
+        MetadataOptions: { State: "applied", HttpTokens: "required", HttpEndpoint: "enabled", HttpPutResponseHopLimit: 2 },
+    };
+    // EC2 answers lower-case "windows" (the SDK's enum says "Windows"; the wire value is what code sees).
+    if (instance.platform === "windows") out.Platform = "windows" as Instance["Platform"];
+    if (!gone) {
+        out.VpcId = instance.vpcId;
+        out.SubnetId = instance.subnetId;
+        out.PrivateIpAddress = instance.privateIpAddress;
+    }
+    if (association && !gone) out.IamInstanceProfile = { Arn: association.profileArn, Id: association.profileId };
+    if (Object.keys(instance.tags).length > 0) out.Tags = tagList(instance.tags);
+    return out;
+}
+
+function reservationId(instanceId: string): string {
+    // Stable per instance without storing it: the hex of the instance id, padded.
+    const hex = instanceId.slice(2).padEnd(17, "0").slice(0, 17);
+    return `r-${hex}`;
+}
+
+const describeInstances: Handler<DescribeInstancesCommandInput, Out<DescribeInstancesCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const ids = input.InstanceIds ?? [];
+    for (const id of ids) if (idKind(id) !== "i") throw world.error(ctx, "InvalidInstanceID.Malformed", `Invalid id: "${id}"`);
+    const missing = ids.filter((id) => !r.instances[id]);
+    if (missing.length === 1) throw world.error(ctx, "InvalidInstanceID.NotFound", `The instance ID '${missing[0]}' does not exist`);
+    if (missing.length > 1) throw world.error(ctx, "InvalidInstanceID.NotFound", `The instance IDs '${missing.join(", ")}' do not exist`);
+    let instances = ids.length > 0 ? ids.map((id) => r.instances[id] as InstanceState) : Object.values(r.instances);
+    instances = applyFilters(
+        ctx,
+        instances,
+        input.Filters,
+        {
+            "instance-id": (i) => i.instanceId,
+            "instance-state-name": (i) => i.state,
+            "vpc-id": (i) => i.vpcId,
+            "subnet-id": (i) => i.subnetId,
+            "availability-zone": (i) => i.availabilityZone,
+            "network-interface.network-interface-id": (i) => i.networkInterfaceIds,
+        },
+        (i) => i.tags,
+    );
+    return {
+        Reservations: instances.map((i) => ({
+            ReservationId: reservationId(i.instanceId),
+            OwnerId: ctx.accountId,
+            Groups: [],
+            Instances: [describeInstance(world, ctx.accountId, ctx.region, i)],
+        })),
+    };
+};
+
+const describeInstanceAttribute: Handler<DescribeInstanceAttributeCommandInput, Out<DescribeInstanceAttributeCommandOutput>> = (world, ctx, input) => {
+    const instance = instanceOrThrow(world, ctx, input.InstanceId);
+    const attribute = required(world, ctx, input.Attribute, "Attribute");
+    const base = { InstanceId: instance.instanceId };
+    switch (attribute) {
+        case "disableApiTermination":
+            return { ...base, DisableApiTermination: { Value: instance.disableApiTermination } };
+        case "disableApiStop":
+            return { ...base, DisableApiStop: { Value: instance.disableApiStop } };
+        case "instanceInitiatedShutdownBehavior":
+            return { ...base, InstanceInitiatedShutdownBehavior: { Value: instance.shutdownBehavior } };
+        default:
+            throw notImplemented(ctx.action, `attribute "${attribute}"`);
+    }
+};
+
+function booleanAttribute(world: World, ctx: CallContext, value: { Value?: boolean } | undefined, name: string): boolean {
+    if (typeof value?.Value !== "boolean") throw world.error(ctx, "InvalidParameterValue", `Value for parameter ${name} must be a boolean`);
+    return value.Value;
+}
+
+const modifyInstanceAttribute: Handler<ModifyInstanceAttributeCommandInput, Record<string, never>> = (world, ctx, input) => {
+    const instance = instanceOrThrow(world, ctx, input.InstanceId);
+    requireLive(world, ctx, instance);
+    const r = regionOf(world, ctx);
+    const given = Object.keys(input).filter((k) => k !== "InstanceId" && k !== "DryRun" && (input as unknown as Record<string, unknown>)[k] !== undefined);
+    if (given.length !== 1) {
+        throw world.error(ctx, "InvalidParameterCombination", `Exactly one attribute must be modified per request; got ${given.join(", ") || "none"}`);
+    }
+    const which = given[0];
+    switch (which) {
+        case "DisableApiTermination":
+            instance.disableApiTermination = booleanAttribute(world, ctx, input.DisableApiTermination, "DisableApiTermination");
+            return {};
+        case "DisableApiStop":
+            instance.disableApiStop = booleanAttribute(world, ctx, input.DisableApiStop, "DisableApiStop");
+            return {};
+        case "InstanceInitiatedShutdownBehavior": {
+            const value = input.InstanceInitiatedShutdownBehavior?.Value;
+            if (value !== "stop" && value !== "terminate") {
+                throw world.error(ctx, "InvalidParameterValue", `Value (${String(value)}) for parameter instanceInitiatedShutdownBehavior is invalid.`);
+            }
+            instance.shutdownBehavior = value;
+            return {};
+        }
+        case "BlockDeviceMappings": {
+            for (const mapping of input.BlockDeviceMappings ?? []) {
+                const device = instance.blockDevices.find((b) => b.deviceName === mapping.DeviceName);
+                if (!device) {
+                    throw world.error(ctx, "InvalidInstanceAttributeValue", `No device is currently mapped at ${String(mapping.DeviceName)}`);
+                }
+                if (typeof mapping.Ebs?.DeleteOnTermination === "boolean") device.deleteOnTermination = mapping.Ebs.DeleteOnTermination;
+            }
+            return {};
+        }
+        case "Groups": {
+            // As on EC2: only the primary interface changes (the trap the response avoids).
+            const primary = instance.networkInterfaceIds.map((id) => r.networkInterfaces[id]).find((e) => e?.attachment?.deviceIndex === 0);
+            if (primary) primary.groupIds = validateGroups(world, ctx, r, primary.vpcId, input.Groups ?? []);
+            return {};
+        }
+        case "Attribute": {
+            const value = input.Value;
+            switch (input.Attribute) {
+                case "disableApiTermination":
+                    instance.disableApiTermination = value === "true";
+                    return {};
+                case "disableApiStop":
+                    instance.disableApiStop = value === "true";
+                    return {};
+                case "instanceInitiatedShutdownBehavior":
+                    if (value !== "stop" && value !== "terminate") throw world.error(ctx, "InvalidParameterValue", `Value (${String(value)}) is invalid.`);
+                    instance.shutdownBehavior = value;
+                    return {};
+                default:
+                    throw notImplemented(ctx.action, `Attribute "${String(input.Attribute)}"`);
+            }
+        }
+        default:
+            throw notImplemented(ctx.action, `with ${which}`);
+    }
+};
+
+function describeInterface(ctx: CallContext, r: RegionState, eni: NetworkInterfaceState): NetworkInterface {
+    return {
+        NetworkInterfaceId: eni.networkInterfaceId,
+        VpcId: eni.vpcId,
+        SubnetId: eni.subnetId,
+        AvailabilityZone: eni.availabilityZone,
+        OwnerId: ctx.accountId,
+        Status: eni.attachment ? "in-use" : "available",
+        Description: eni.description,
+        InterfaceType: "interface",
+        RequesterManaged: false,
+        SourceDestCheck: true,
+        PrivateIpAddress: eni.privateIpAddress,
+        PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: eni.privateIpAddress }],
+        Ipv6Addresses: eni.ipv6Addresses.map((Ipv6Address) => ({ Ipv6Address })),
+        Groups: groupRefs(r, eni.groupIds),
+        TagSet: tagList(eni.tags),
+        Attachment: eni.attachment
+            ? {
+                  AttachmentId: eni.attachment.attachmentId,
+                  InstanceId: eni.attachment.instanceId,
+                  InstanceOwnerId: ctx.accountId,
+                  DeviceIndex: eni.attachment.deviceIndex,
+                  NetworkCardIndex: 0,
+                  Status: "attached",
+                  DeleteOnTermination: eni.attachment.deleteOnTermination,
+                  AttachTime: new Date(eni.attachment.attachedAt),
+              }
+            : undefined,
+    };
+}
+
+const describeNetworkInterfaces: Handler<DescribeNetworkInterfacesCommandInput, Out<DescribeNetworkInterfacesCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const ids = input.NetworkInterfaceIds ?? [];
+    for (const id of ids) {
+        if (idKind(id) !== "eni") throw world.error(ctx, "InvalidNetworkInterfaceID.Malformed", `Invalid id: "${id}" (expecting "eni-...")`);
+        if (!r.networkInterfaces[id]) throw world.error(ctx, "InvalidNetworkInterfaceID.NotFound", `The networkInterface ID '${id}' does not exist`);
+    }
+    let enis = ids.length > 0 ? ids.map((id) => r.networkInterfaces[id] as NetworkInterfaceState) : Object.values(r.networkInterfaces);
+    enis = applyFilters(
+        ctx,
+        enis,
+        input.Filters,
+        {
+            "attachment.instance-id": (e) => e.attachment?.instanceId,
+            "attachment.device-index": (e) => (e.attachment ? String(e.attachment.deviceIndex) : undefined),
+            "network-interface-id": (e) => e.networkInterfaceId,
+            "vpc-id": (e) => e.vpcId,
+            "subnet-id": (e) => e.subnetId,
+            "group-id": (e) => e.groupIds,
+            status: (e) => (e.attachment ? "in-use" : "available"),
+        },
+        (e) => e.tags,
+    );
+    return { NetworkInterfaces: enis.map((e) => describeInterface(ctx, r, e)) };
+};
+
+/** Group ids must exist in this account and region and belong to the interface's VPC. */
+function validateGroups(world: World, ctx: CallContext, r: RegionState, vpcId: string, groupIds: string[]): string[] {
+    if (groupIds.length === 0) throw world.error(ctx, "MissingParameter", "The request must contain the parameter groupId");
+    const unique = [...new Set(groupIds)];
+    for (const id of unique) {
+        if (idKind(id) !== "sg") throw world.error(ctx, "InvalidGroupId.Malformed", `Invalid id: "${id}" (expecting "sg-...")`);
+        const group = r.securityGroups[id];
+        if (!group || group.vpcId !== vpcId) {
+            throw world.error(ctx, "InvalidGroup.NotFound", `The security group '${id}' does not exist in VPC '${vpcId}'`);
+        }
+    }
+    if (unique.length > MAX_GROUPS_PER_INTERFACE) {
+        throw world.error(ctx, "SecurityGroupsPerInterfaceLimitExceeded", "The maximum number of security groups per interface has been reached.");
+    }
+    return unique;
+}
+
+const modifyNetworkInterfaceAttribute: Handler<ModifyNetworkInterfaceAttributeCommandInput, Record<string, never>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const id = required(world, ctx, input.NetworkInterfaceId, "NetworkInterfaceId");
+    if (idKind(id) !== "eni") throw world.error(ctx, "InvalidNetworkInterfaceID.Malformed", `Invalid id: "${id}" (expecting "eni-...")`);
+    const eni = r.networkInterfaces[id];
+    if (!eni) throw world.error(ctx, "InvalidNetworkInterfaceID.NotFound", `The networkInterface ID '${id}' does not exist`);
+    const other = Object.keys(input).filter(
+        (k) => !["NetworkInterfaceId", "DryRun", "Groups"].includes(k) && (input as unknown as Record<string, unknown>)[k] !== undefined,
+    );
+    if (other.length > 0) throw notImplemented(ctx.action, `with ${other.join(", ")}`);
+    if (input.Groups === undefined) throw world.error(ctx, "MissingParameter", "The request must contain an attribute to modify");
+    eni.groupIds = validateGroups(world, ctx, r, eni.vpcId, input.Groups);
+    return {};
+};
+
+/** Finds a taggable resource's tag map, or throws the NotFound EC2 reports for its kind. */
+function taggable(world: World, ctx: CallContext, r: RegionState, id: string): Record<string, string> {
+    const kind = idKind(id);
+    const lookups: Record<string, [Record<string, { tags: Record<string, string> }>, string, string]> = {
+        i: [r.instances, "InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`],
+        eni: [r.networkInterfaces, "InvalidNetworkInterfaceID.NotFound", `The networkInterface ID '${id}' does not exist`],
+        sg: [r.securityGroups, "InvalidGroup.NotFound", `The security group '${id}' does not exist`],
+        vol: [r.volumes, "InvalidVolume.NotFound", `The volume '${id}' does not exist.`],
+        snap: [r.snapshots, "InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`],
+    };
+    const lookup = kind ? lookups[kind] : undefined;
+    if (!lookup) {
+        if (kind === undefined) throw world.error(ctx, "InvalidID", `The ID '${id}' is not valid`);
+        throw notImplemented(ctx.action, `on ${kind}- resources`);
+    }
+    const [table, code, message] = lookup;
+    const resource = table[id];
+    if (!resource) throw world.error(ctx, code, message);
+    return resource.tags;
+}
+
+const createTags: Handler<CreateTagsCommandInput, Record<string, never>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const resources = required(world, ctx, input.Resources, "ResourceId");
+    const tags = required(world, ctx, input.Tags, "Tag");
+    for (const tag of tags) {
+        const key = tag.Key ?? "";
+        if (key === "") throw world.error(ctx, "InvalidParameterValue", "Tag keys must not be empty");
+        if (key.toLowerCase().startsWith("aws:")) throw world.error(ctx, "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
+        if ((tag.Value ?? "").length > 256) throw world.error(ctx, "InvalidParameterValue", `Tag value exceeds the maximum length of 256 characters`);
+    }
+    // Validate every resource first: EC2 applies all or nothing.
+    const maps = resources.map((id) => taggable(world, ctx, r, id));
+    for (const map of maps) {
+        const after = new Set([...Object.keys(map), ...tags.map((t) => t.Key ?? "")]);
+        if (after.size > MAX_TAGS) throw world.error(ctx, "TagLimitExceeded", `The maximum number of tags (${MAX_TAGS}) per resource would be exceeded`);
+    }
+    for (const map of maps) for (const tag of tags) map[tag.Key ?? ""] = tag.Value ?? "";
+    return {};
+};
+
+const deleteTags: Handler<DeleteTagsCommandInput, Record<string, never>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const resources = required(world, ctx, input.Resources, "ResourceId");
+    const maps = resources.map((id) => taggable(world, ctx, r, id));
+    for (const map of maps) {
+        if (input.Tags === undefined) {
+            // No Tags member: EC2 deletes every (non aws:) tag of the resource.
+            for (const key of Object.keys(map)) if (!key.startsWith("aws:")) delete map[key];
+            continue;
+        }
+        for (const tag of input.Tags) {
+            const key = tag.Key ?? "";
+            if (!(key in map)) continue;
+            if (key.startsWith("aws:")) throw world.error(ctx, "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
+            if (tag.Value === undefined || tag.Value === map[key]) delete map[key];
+        }
+    }
+    return {};
+};
+
+function snapshotView(world: World, s: SnapshotState): Snapshot {
+    const now = world.now();
+    const done = now >= s.doneAt;
+    const state = done ? s.outcome : "pending";
+    const span = Math.max(1, s.doneAt - s.startTime);
+    const progress = state === "completed" ? "100%" : state === "error" ? "0%" : `${Math.min(99, Math.floor(((now - s.startTime) / span) * 100))}%`;
+    const out: Snapshot = {
+        SnapshotId: s.snapshotId,
+        VolumeId: s.volumeId,
+        State: state,
+        Progress: progress,
+        StartTime: new Date(s.startTime),
+        OwnerId: s.ownerId,
+        Description: s.description,
+        VolumeSize: s.volumeSizeGiB,
+        Encrypted: s.encrypted,
+        StorageTier: "standard",
+        Tags: tagList(s.tags),
+    };
+    if (state === "error") out.StateMessage = "The snapshot could not be completed (simulated snapshot-error scenario)";
+    if (state === "completed") out.CompletionTime = new Date(s.doneAt);
+    return out;
+}
+
+const createSnapshots: Handler<CreateSnapshotsCommandInput, Out<CreateSnapshotsCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const spec = required(world, ctx, input.InstanceSpecification, "InstanceSpecification");
+    const instance = instanceOrThrow(world, ctx, spec.InstanceId);
+    requireLive(world, ctx, instance);
+    if (input.CopyTagsFromSource !== undefined && input.CopyTagsFromSource !== "volume") {
+        throw world.error(ctx, "InvalidParameterValue", `Value (${String(input.CopyTagsFromSource)}) for parameter CopyTagsFromSource is invalid.`);
+    }
+    if (input.OutpostArn !== undefined || input.Location !== undefined) throw notImplemented(ctx.action, "with OutpostArn/Location");
+    const extraTags: Record<string, string> = {};
+    for (const spec2 of input.TagSpecifications ?? []) {
+        if (spec2.ResourceType !== "snapshot") {
+            throw world.error(ctx, "InvalidParameterValue", `'${String(spec2.ResourceType)}' is not a valid taggable resource type for this operation.`);
+        }
+        for (const tag of spec2.Tags ?? []) {
+            if ((tag.Key ?? "").toLowerCase().startsWith("aws:")) throw world.error(ctx, "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
+            extraTags[tag.Key ?? ""] = tag.Value ?? "";
+        }
+    }
+    const excluded = new Set(spec.ExcludeDataVolumeIds ?? []);
+    for (const id of excluded) {
+        if (!instance.blockDevices.some((b) => b.volumeId === id)) {
+            throw world.error(ctx, "InvalidParameterValue", `The volume '${id}' is not attached to instance '${instance.instanceId}'`);
+        }
+    }
+    const now = world.now();
+    const behaviour = world.state.behaviour;
+    const made: SnapshotState[] = [];
+    for (const device of instance.blockDevices) {
+        const root = device.deviceName === instance.rootDeviceName;
+        if (root && spec.ExcludeBootVolume) continue;
+        if (!root && excluded.has(device.volumeId)) continue;
+        const volume = r.volumes[device.volumeId];
+        if (!volume) continue;
+        const snapshot: SnapshotState = {
+            snapshotId: world.id("snap"),
+            volumeId: volume.volumeId,
+            volumeSizeGiB: volume.sizeGiB,
+            ownerId: ctx.accountId,
+            description: input.Description ?? "",
+            encrypted: volume.encrypted,
+            tags: { ...(input.CopyTagsFromSource === "volume" ? volume.tags : {}), ...extraTags },
+            startTime: now,
+            doneAt: now + behaviour.snapshotDurationMs,
+            outcome: behaviour.snapshotError ? "error" : "completed",
+        };
+        r.snapshots[snapshot.snapshotId] = snapshot;
+        made.push(snapshot);
+    }
+    return {
+        Snapshots: made.map((s) => ({
+            SnapshotId: s.snapshotId,
+            VolumeId: s.volumeId,
+            State: "pending",
+            Progress: "0%",
+            StartTime: new Date(s.startTime),
+            VolumeSize: s.volumeSizeGiB,
+            OwnerId: s.ownerId,
+            Description: s.description,
+            Encrypted: s.encrypted,
+            AvailabilityZone: instance.availabilityZone,
+            Tags: tagList(s.tags),
+        })),
+    };
+};
+
+function pageToken(index: number): string {
+    return Buffer.from(`sim:${index}`).toString("base64");
+}
+
+function pageIndex(world: World, ctx: CallContext, token: string | undefined, code = "InvalidNextToken"): number {
+    if (token === undefined) return 0;
+    const match = /^sim:(\d+)$/.exec(Buffer.from(token, "base64").toString("utf8"));
+    if (!match) throw world.error(ctx, code, `The token '${token}' is invalid.`);
+    return Number(match[1]);
+}
+
+const describeSnapshots: Handler<DescribeSnapshotsCommandInput, Out<DescribeSnapshotsCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const ids = input.SnapshotIds ?? [];
+    for (const id of ids) {
+        if (idKind(id) !== "snap") throw world.error(ctx, "InvalidSnapshotID.Malformed", `Invalid id: "${id}" (expecting "snap-...")`);
+        if (!r.snapshots[id]) throw world.error(ctx, "InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
+    }
+    for (const owner of input.OwnerIds ?? []) {
+        if (owner !== "self" && owner !== ctx.accountId) throw notImplemented(ctx.action, `OwnerIds "${owner}" (snapshot sharing)`);
+    }
+    if (input.RestorableByUserIds !== undefined) throw notImplemented(ctx.action, "with RestorableByUserIds");
+    let snapshots = ids.length > 0 ? ids.map((id) => r.snapshots[id] as SnapshotState) : Object.values(r.snapshots);
+    const views = snapshots.map((s) => ({ s, view: snapshotView(world, s) }));
+    const filtered = applyFilters(
+        ctx,
+        views,
+        input.Filters,
+        {
+            "snapshot-id": (v) => v.s.snapshotId,
+            "volume-id": (v) => v.s.volumeId,
+            status: (v) => v.view.State,
+            "owner-id": (v) => v.s.ownerId,
+            description: (v) => v.s.description,
+        },
+        (v) => v.s.tags,
+    );
+    snapshots = filtered.map((v) => v.s);
+    const pageSize = Math.max(1, Math.min(input.MaxResults ?? Number.MAX_SAFE_INTEGER, world.state.behaviour.pageSizes.describeSnapshots));
+    const start = pageIndex(world, ctx, input.NextToken);
+    const page = filtered.slice(start, start + pageSize);
+    const next = start + pageSize < filtered.length ? pageToken(start + pageSize) : undefined;
+    return { Snapshots: page.map((v) => v.view), NextToken: next };
+};
+
+/** A deterministic console log: enough to look like a boot, naming the instance. */
+function consoleText(instance: InstanceState): string {
+    if (instance.platform === "windows") {
+        return [
+            `${new Date(instance.launchTime).toISOString()} Windows sysprep configuration complete.`,
+            "Message: Waiting for meta-data accessibility...",
+            "Message: Meta-data is now available.",
+            `AMI Origin Name: ${instance.imageId}`,
+            "Message: Windows is Ready to use",
+            `Instance: ${instance.instanceId}`,
+        ].join("\r\n");
+    }
+    return [
+        "[    0.000000] Linux version 6.1.0-sim (simulator) #1 SMP",
+        "[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz root=/dev/xvda1 console=ttyS0",
+        "[    2.113000] systemd[1]: Reached target Multi-User System.",
+        `cloud-init[1234]: Cloud-init v. 22.2.2 finished. Datasource DataSourceEc2. Instance ${instance.instanceId}`,
+        "[   12.000000] amazon-ssm-agent[2001]: Starting Amazon SSM Agent",
+    ].join("\n");
+}
+
+const getConsoleOutput: Handler<GetConsoleOutputCommandInput, Out<GetConsoleOutputCommandOutput>> = (world, ctx, input) => {
+    const instance = instanceOrThrow(world, ctx, input.InstanceId);
+    return {
+        InstanceId: instance.instanceId,
+        Output: Buffer.from(consoleText(instance), "utf8").toString("base64"),
+        Timestamp: new Date(world.now()),
+    };
+};
+
+/**
+ * A tiny JPEG byte string: SOI, a JFIF APP0 segment, a comment naming the instance, EOI. It carries JPEG's magic
+ * numbers (so content sniffing says image/jpeg) but no image data.
+ */
+export function tinyJpeg(instanceId: string): Buffer {
+    const comment = Buffer.from(`aws-dfir simulated console screenshot of ${instanceId}`, "ascii");
+    const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+    const com = Buffer.concat([Buffer.from([0xff, 0xfe, (comment.length + 2) >> 8, (comment.length + 2) & 0xff]), comment]);
+    return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, com, Buffer.from([0xff, 0xd9])]);
+}
+
+const getConsoleScreenshot: Handler<GetConsoleScreenshotCommandInput, Out<GetConsoleScreenshotCommandOutput>> = (world, ctx, input) => {
+    const instance = instanceOrThrow(world, ctx, input.InstanceId);
+    requireLive(world, ctx, instance);
+    if (world.state.behaviour.screenshotUnsupported) {
+        throw world.error(ctx, "UnsupportedOperation", `The instance '${instance.instanceId}' does not support console screenshots.`);
+    }
+    return { InstanceId: instance.instanceId, ImageData: tinyJpeg(instance.instanceId).toString("base64") };
+};
+
+function associationView(a: ProfileAssociationState, stateOverride?: string): IamInstanceProfileAssociation {
+    return {
+        AssociationId: a.associationId,
+        InstanceId: a.instanceId,
+        IamInstanceProfile: { Arn: a.profileArn, Id: a.profileId },
+        State: (stateOverride ?? a.state) as IamInstanceProfileAssociation["State"],
+        Timestamp: new Date(a.at),
+    };
+}
+
+const describeIamInstanceProfileAssociations: Handler<
+    DescribeIamInstanceProfileAssociationsCommandInput,
+    Out<DescribeIamInstanceProfileAssociationsCommandOutput>
+> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const ids = input.AssociationIds ?? [];
+    for (const id of ids) {
+        if (!r.profileAssociations[id]) throw world.error(ctx, "InvalidAssociationID.NotFound", `An association ID '${id}' does not exist.`);
+    }
+    let associations = ids.length > 0 ? ids.map((id) => r.profileAssociations[id] as ProfileAssociationState) : Object.values(r.profileAssociations);
+    const asksForState = (input.Filters ?? []).some((f) => f.Name === "state");
+    if (!asksForState && ids.length === 0) associations = associations.filter((a) => a.state !== "disassociated");
+    associations = applyFilters(ctx, associations, input.Filters, { "instance-id": (a) => a.instanceId, state: (a) => a.state });
+    return { IamInstanceProfileAssociations: associations.map((a) => associationView(a)) };
+};
+
+/** Resolves an instance profile by ARN or name in the caller's account (EC2 cannot use another account's). */
+function resolveProfile(world: World, ctx: CallContext, spec: IamInstanceProfileSpecification | undefined): InstanceProfileState {
+    const profiles = Object.values(world.account(ctx.accountId).iam.instanceProfiles);
+    const found = spec?.Arn ? profiles.find((p) => p.arn === spec.Arn) : spec?.Name ? profiles.find((p) => p.name === spec.Name) : undefined;
+    if (!found) {
+        const what = spec?.Arn ? `Value (${spec.Arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN` : `Value (${String(spec?.Name)}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`;
+        throw world.error(ctx, "InvalidParameterValue", what);
+    }
+    return found;
+}
+
+const replaceIamInstanceProfileAssociation: Handler<
+    ReplaceIamInstanceProfileAssociationCommandInput,
+    Out<ReplaceIamInstanceProfileAssociationCommandOutput>
+> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const id = required(world, ctx, input.AssociationId, "AssociationId");
+    const old = r.profileAssociations[id];
+    if (!old || old.state !== "associated") throw world.error(ctx, "InvalidAssociationID.NotFound", `An association ID '${id}' does not exist.`);
+    const profile = resolveProfile(world, ctx, input.IamInstanceProfile);
+    const instance = r.instances[old.instanceId];
+    const now = world.now();
+    old.state = "disassociated";
+    old.at = now;
+    const association: ProfileAssociationState = {
+        associationId: world.id("iip-assoc"),
+        instanceId: old.instanceId,
+        profileArn: profile.arn,
+        profileId: profile.id,
+        state: "associated",
+        at: now,
+    };
+    r.profileAssociations[association.associationId] = association;
+    if (instance) instance.associationId = association.associationId;
+    return { IamInstanceProfileAssociation: associationView(association, "associating") };
+};
+
+const associateIamInstanceProfile: Handler<AssociateIamInstanceProfileCommandInput, Out<AssociateIamInstanceProfileCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const instance = instanceOrThrow(world, ctx, input.InstanceId);
+    requireLive(world, ctx, instance);
+    if (currentAssociation(r, instance)?.state === "associated") {
+        throw world.error(ctx, "IncorrectState", `There is an existing association for instance ${instance.instanceId}`);
+    }
+    const profile = resolveProfile(world, ctx, input.IamInstanceProfile);
+    const association: ProfileAssociationState = {
+        associationId: world.id("iip-assoc"),
+        instanceId: instance.instanceId,
+        profileArn: profile.arn,
+        profileId: profile.id,
+        state: "associated",
+        at: world.now(),
+    };
+    r.profileAssociations[association.associationId] = association;
+    instance.associationId = association.associationId;
+    return { IamInstanceProfileAssociation: associationView(association, "associating") };
+};
+
+const describeSecurityGroups: Handler<DescribeSecurityGroupsCommandInput, Out<DescribeSecurityGroupsCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    if (input.GroupNames !== undefined) throw notImplemented(ctx.action, "with GroupNames (EC2-Classic / default VPC)");
+    const ids = input.GroupIds ?? [];
+    for (const id of ids) {
+        if (idKind(id) !== "sg") throw world.error(ctx, "InvalidGroupId.Malformed", `Invalid id: "${id}" (expecting "sg-...")`);
+        if (!r.securityGroups[id]) throw world.error(ctx, "InvalidGroup.NotFound", `The security group '${id}' does not exist`);
+    }
+    let groups = ids.length > 0 ? ids.map((id) => r.securityGroups[id]).filter((g) => g !== undefined) : Object.values(r.securityGroups);
+    groups = applyFilters(
+        ctx,
+        groups,
+        input.Filters,
+        { "vpc-id": (g) => g.vpcId, "group-id": (g) => g.groupId, "group-name": (g) => g.groupName, "owner-id": (g) => g.ownerId },
+        (g) => g.tags,
+    );
+    const out: SecurityGroup[] = groups.map((g) => ({
+        GroupId: g.groupId,
+        GroupName: g.groupName,
+        Description: g.description,
+        VpcId: g.vpcId,
+        OwnerId: g.ownerId,
+        IpPermissions: structuredClone(g.ingress),
+        IpPermissionsEgress: structuredClone(g.egress),
+        Tags: tagList(g.tags),
+    }));
+    return { SecurityGroups: out };
+};
+
+/**
+ * What terminating an instance does to the rest of the world: interfaces and delete-on-termination volumes
+ * disappear, other volumes detach, the profile association ends, Auto Scaling and load balancers let go, the SSM
+ * agent stops answering. The instance record stays (EC2 shows terminated instances for a while).
+ */
+export function terminateInstance(world: World, accountId: string, region: string, instanceId: string, reason: string): void {
+    const r = world.region(accountId, region);
+    const instance = r.instances[instanceId];
+    if (!instance || instance.state === "terminated") return;
+    const now = world.now();
+    instance.state = "terminated";
+    instance.stateTransitionReason = `${reason} (${new Date(now).toISOString()})`;
+    instance.terminatedAt = now;
+    for (const id of instance.networkInterfaceIds) {
+        const eni = r.networkInterfaces[id];
+        if (!eni) continue;
+        if (eni.attachment?.deleteOnTermination) delete r.networkInterfaces[id];
+        else delete eni.attachment;
+    }
+    for (const device of instance.blockDevices) {
+        const volume = r.volumes[device.volumeId];
+        if (!volume) continue;
+        if (device.deleteOnTermination) delete r.volumes[device.volumeId];
+        else {
+            delete volume.attachment;
+            volume.state = "available";
+        }
+    }
+    const association = currentAssociation(r, instance);
+    if (association) {
+        association.state = "disassociated";
+        association.at = now;
+    }
+    delete instance.associationId;
+    for (const group of Object.values(r.autoScalingGroups)) {
+        if (!group.instanceIds.includes(instanceId)) continue;
+        group.instanceIds = group.instanceIds.filter((id) => id !== instanceId);
+    }
+    for (const tg of Object.values(r.targetGroups)) {
+        for (const target of tg.targets) {
+            if (target.id === instanceId && target.state === "healthy") {
+                target.state = "draining";
+                target.drainUntil = now + world.state.behaviour.deregistrationDelayMs;
+            }
+        }
+    }
+    if (instance.ssmPingStatus) instance.ssmPingStatus = "ConnectionLost";
+    world.event("instance-terminated", `${instanceId} terminated: ${reason}`, now);
+}
+
+export const EC2_HANDLERS: Record<string, Handler> = {
+    DescribeInstances: describeInstances,
+    DescribeInstanceAttribute: describeInstanceAttribute,
+    ModifyInstanceAttribute: modifyInstanceAttribute,
+    DescribeNetworkInterfaces: describeNetworkInterfaces,
+    ModifyNetworkInterfaceAttribute: modifyNetworkInterfaceAttribute,
+    CreateTags: createTags,
+    DeleteTags: deleteTags,
+    CreateSnapshots: createSnapshots,
+    DescribeSnapshots: describeSnapshots,
+    GetConsoleOutput: getConsoleOutput,
+    GetConsoleScreenshot: getConsoleScreenshot,
+    DescribeIamInstanceProfileAssociations: describeIamInstanceProfileAssociations,
+    ReplaceIamInstanceProfileAssociation: replaceIamInstanceProfileAssociation,
+    AssociateIamInstanceProfile: associateIamInstanceProfile,
+    DescribeSecurityGroups: describeSecurityGroups,
+};
+
+/** For views: a snapshot's state as DescribeSnapshots would report it now. */
+export { snapshotView };

@@ -1,0 +1,27 @@
+/** Every simulated operation, by service, and the lazy "time passes" step run before each call and view. */
+import type { SimService } from "../errors";
+import type { Handler, World } from "../world";
+import { AUTOSCALING_HANDLERS, ELBV2_HANDLERS, settleTargets } from "./autoscaling";
+import { DYNAMODB_HANDLERS } from "./dynamodb";
+import { EC2_HANDLERS } from "./ec2";
+import { IAM_HANDLERS, STS_HANDLERS } from "./identity";
+import { S3_HANDLERS } from "./s3";
+import { SNS_HANDLERS, SSM_HANDLERS, settleCommands } from "./ssm";
+
+export const HANDLERS: Record<SimService, Record<string, Handler>> = {
+    ec2: EC2_HANDLERS,
+    autoscaling: AUTOSCALING_HANDLERS,
+    elbv2: ELBV2_HANDLERS,
+    iam: IAM_HANDLERS,
+    sts: STS_HANDLERS,
+    s3: S3_HANDLERS,
+    dynamodb: DYNAMODB_HANDLERS,
+    ssm: SSM_HANDLERS,
+    sns: SNS_HANDLERS,
+};
+
+/** Apply whatever became due on the simulator clock: finished SSM invocations, targets done draining. */
+export function settle(world: World): void {
+    settleCommands(world);
+    for (const { state } of world.allRegions()) settleTargets(world, state);
+}

@@ -1,0 +1,373 @@
+/**
+ * S3 with what chain of custody depends on: versioning, Object Lock (bucket default retention and per-version
+ * mode / retain-until, enforced on version deletion), conditional writes (`IfNoneMatch: "*"`), SHA-256
+ * checksums, and streamed reads. Bucket names are global; each bucket belongs to one account and region.
+ */
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import type {
+    DeleteObjectCommandInput,
+    DeleteObjectCommandOutput,
+    GetObjectCommandInput,
+    GetObjectCommandOutput,
+    GetObjectRetentionCommandInput,
+    GetObjectRetentionCommandOutput,
+    HeadObjectCommandInput,
+    HeadObjectCommandOutput,
+    ListObjectsV2CommandInput,
+    ListObjectsV2CommandOutput,
+    PutObjectCommandInput,
+    PutObjectCommandOutput,
+} from "@aws-sdk/client-s3";
+import { notImplemented } from "../errors";
+import type { BucketState, ObjectVersionState } from "../state";
+import { required, type CallContext, type Handler, type World } from "../world";
+
+type Out<T> = Omit<T, "$metadata">;
+
+const DAY_MS = 86_400_000;
+/** S3's limit on user-defined metadata (keys plus values, UTF-8). */
+const METADATA_LIMIT = 2048;
+const STREAM_CHUNK = 64 * 1024;
+
+/** Reads any body the SDK accepts (string, Buffer, Uint8Array, Node or web stream, Blob) completely. */
+export async function readBody(action: string, body: unknown): Promise<Buffer> {
+    if (body === undefined || body === null) return Buffer.alloc(0);
+    if (typeof body === "string") return Buffer.from(body, "utf8");
+    if (Buffer.isBuffer(body)) return Buffer.from(body);
+    if (body instanceof Uint8Array) return Buffer.from(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+    if (typeof Blob !== "undefined" && body instanceof Blob) return Buffer.from(await body.arrayBuffer());
+    if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body as AsyncIterable<unknown>) {
+            chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk as Uint8Array));
+        }
+        return Buffer.concat(chunks);
+    }
+    throw notImplemented(action, `with a Body of type ${Object.prototype.toString.call(body)}`);
+}
+
+/** The SDK's streaming body: a Node Readable (64 KiB chunks) with the SDK's `transformTo*` helpers. */
+export function bodyStream(bytes: Buffer): Readable & {
+    transformToByteArray: () => Promise<Uint8Array>;
+    transformToString: (encoding?: string) => Promise<string>;
+    transformToWebStream: () => ReadableStream;
+} {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += STREAM_CHUNK) chunks.push(bytes.subarray(i, i + STREAM_CHUNK));
+    const stream = Readable.from(chunks, { objectMode: false });
+    return Object.assign(stream, {
+        transformToByteArray: async () => new Uint8Array(bytes),
+        transformToString: async (encoding?: string) => bytes.toString((encoding === "utf-8" || !encoding ? "utf8" : encoding) as BufferEncoding),
+        transformToWebStream: () => Readable.toWeb(stream) as unknown as ReadableStream,
+    });
+}
+
+function bucketOrThrow(world: World, ctx: CallContext, name: string | undefined): BucketState {
+    const bucketName = required(world, ctx, name, "Bucket");
+    const bucket = world.state.buckets[bucketName];
+    if (!bucket) throw world.error(ctx, "NoSuchBucket", "The specified bucket does not exist", 404, { BucketName: bucketName });
+    if (bucket.region !== ctx.region) {
+        throw world.error(
+            ctx,
+            "PermanentRedirect",
+            `The bucket you are attempting to access must be addressed using the specified endpoint (bucket region ${bucket.region}, client region ${ctx.region}).`,
+            301,
+        );
+    }
+    return bucket;
+}
+
+function latest(bucket: BucketState, key: string): ObjectVersionState | undefined {
+    const versions = bucket.objects[key];
+    return versions?.[versions.length - 1];
+}
+
+/** Options of an object write (API or the simulated agent). */
+export interface PutOptions {
+    contentType?: string;
+    metadata?: Record<string, string>;
+    lockMode?: "COMPLIANCE" | "GOVERNANCE";
+    retainUntil?: number;
+    checksumSha256?: string;
+}
+
+/**
+ * Store a new version (the effect of PutObject, also used by seeding and the simulated SSM agent). The bucket's
+ * default retention applies when the write names none.
+ */
+export function putVersion(world: World, bucket: BucketState, key: string, body: Buffer, options: PutOptions = {}): ObjectVersionState {
+    const now = world.now();
+    const version: ObjectVersionState = {
+        versionId: bucket.versioning ? world.token("s3-version", 32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._") : "null",
+        deleteMarker: false,
+        lastModified: now,
+        body,
+        size: body.length,
+        etag: `"${createHash("md5").update(body).digest("hex")}"`,
+        sha256: createHash("sha256").update(body).digest("hex"),
+        contentType: options.contentType ?? "binary/octet-stream",
+        metadata: Object.fromEntries(Object.entries(options.metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    };
+    if (options.checksumSha256 !== undefined) version.checksumSha256 = options.checksumSha256;
+    if (options.lockMode) {
+        version.lockMode = options.lockMode;
+        version.retainUntil = options.retainUntil;
+    } else if (bucket.objectLock) {
+        version.lockMode = bucket.objectLock.mode;
+        version.retainUntil = now + bucket.objectLock.days * DAY_MS;
+    }
+    const versions = bucket.objects[key] ?? [];
+    if (!bucket.versioning) versions.length = 0;
+    versions.push(version);
+    bucket.objects[key] = versions;
+    return version;
+}
+
+const putObject: Handler<PutObjectCommandInput, Out<PutObjectCommandOutput>> = async (world, ctx, input) => {
+    const bucket = bucketOrThrow(world, ctx, input.Bucket);
+    const key = required(world, ctx, input.Key, "Key");
+    if (input.ObjectLockLegalHoldStatus !== undefined) throw notImplemented(ctx.action, "with ObjectLockLegalHoldStatus");
+    if (input.WriteOffsetBytes !== undefined) throw notImplemented(ctx.action, "with WriteOffsetBytes");
+    const body = await readBody(ctx.action, input.Body);
+    if (input.ContentLength !== undefined && input.ContentLength !== body.length) {
+        throw world.error(ctx, "IncompleteBody", `You did not provide the number of bytes specified by the Content-Length HTTP header (${input.ContentLength} declared, ${body.length} sent)`);
+    }
+    // Conditions are evaluated against the version current when the write lands (after the body arrived).
+    const current = latest(bucket, key);
+    const exists = current !== undefined && !current.deleteMarker;
+    if (input.IfNoneMatch !== undefined) {
+        if (input.IfNoneMatch !== "*") throw notImplemented(ctx.action, `with IfNoneMatch "${input.IfNoneMatch}"`);
+        if (exists) throw world.error(ctx, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412, { Condition: "If-None-Match" });
+    }
+    if (input.IfMatch !== undefined) {
+        if (!exists) throw world.error(ctx, "NoSuchKey", "The specified key does not exist.", 404, { Key: key });
+        if (current.etag !== input.IfMatch) throw world.error(ctx, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412, { Condition: "If-Match" });
+    }
+    if ((input.ObjectLockMode === undefined) !== (input.ObjectLockRetainUntilDate === undefined)) {
+        throw world.error(ctx, "InvalidArgument", "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied");
+    }
+    if (input.ObjectLockMode !== undefined && !bucket.objectLock) {
+        throw world.error(ctx, "InvalidRequest", "Bucket is missing Object Lock Configuration");
+    }
+    const retainUntil = input.ObjectLockRetainUntilDate !== undefined ? new Date(input.ObjectLockRetainUntilDate).getTime() : undefined;
+    if (retainUntil !== undefined && !(retainUntil > world.now())) {
+        throw world.error(ctx, "InvalidArgument", "The retain until date must be in the future!");
+    }
+    const sha256 = createHash("sha256").update(body).digest("base64");
+    if (input.ChecksumSHA256 !== undefined && input.ChecksumSHA256 !== sha256) {
+        throw world.error(ctx, "BadDigest", "The SHA256 you specified did not match the calculated checksum.");
+    }
+    if (input.ContentMD5 !== undefined && input.ContentMD5 !== createHash("md5").update(body).digest("base64")) {
+        throw world.error(ctx, "BadDigest", "The Content-MD5 you specified did not match what we received.");
+    }
+    const metadata = input.Metadata ?? {};
+    const metadataSize = Object.entries(metadata).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    if (metadataSize > METADATA_LIMIT) throw world.error(ctx, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.");
+    const wantsChecksum = input.ChecksumSHA256 !== undefined || input.ChecksumAlgorithm === "SHA256";
+    const version = putVersion(world, bucket, key, body, {
+        contentType: input.ContentType,
+        metadata,
+        lockMode: input.ObjectLockMode,
+        retainUntil,
+        checksumSha256: wantsChecksum ? sha256 : undefined,
+    });
+    const out: Out<PutObjectCommandOutput> = { ETag: version.etag, VersionId: bucket.versioning ? version.versionId : undefined, Size: version.size };
+    if (version.checksumSha256) {
+        out.ChecksumSHA256 = version.checksumSha256;
+        out.ChecksumType = "FULL_OBJECT";
+    }
+    if (input.ServerSideEncryption) out.ServerSideEncryption = input.ServerSideEncryption;
+    return out;
+};
+
+/** The version a read names (or the current one), with S3's errors for each way it can be missing. */
+function readable(world: World, ctx: CallContext, bucket: BucketState, key: string, versionId: string | undefined, head: boolean): ObjectVersionState {
+    const notFound = (code: string, message: string): Error => (head ? world.error(ctx, "NotFound", "Not Found", 404) : world.error(ctx, code, message, 404, { Key: key }));
+    if (versionId === undefined) {
+        const current = latest(bucket, key);
+        if (!current || current.deleteMarker) throw notFound("NoSuchKey", "The specified key does not exist.");
+        return current;
+    }
+    const version = bucket.objects[key]?.find((v) => v.versionId === versionId);
+    if (!version) throw notFound("NoSuchVersion", "The specified version does not exist.");
+    if (version.deleteMarker) throw world.error(ctx, "MethodNotAllowed", "The specified method is not allowed against this resource.", 405);
+    return version;
+}
+
+function describeVersion(version: ObjectVersionState, checksumMode: string | undefined): Out<HeadObjectCommandOutput> {
+    const out: Out<HeadObjectCommandOutput> = {
+        ContentLength: version.size,
+        ContentType: version.contentType,
+        ETag: version.etag,
+        VersionId: version.versionId === "null" ? undefined : version.versionId,
+        LastModified: new Date(version.lastModified),
+        Metadata: { ...version.metadata },
+        AcceptRanges: "bytes",
+    };
+    if (version.lockMode) {
+        out.ObjectLockMode = version.lockMode;
+        out.ObjectLockRetainUntilDate = new Date(version.retainUntil ?? 0);
+    }
+    if (checksumMode === "ENABLED" && version.checksumSha256) {
+        out.ChecksumSHA256 = version.checksumSha256;
+        out.ChecksumType = "FULL_OBJECT";
+    }
+    return out;
+}
+
+function parseRange(world: World, ctx: CallContext, range: string, size: number): [number, number] {
+    const match = /^bytes=(\d*)-(\d*)$/.exec(range);
+    if (!match || (match[1] === "" && match[2] === "")) throw notImplemented(ctx.action, `Range "${range}"`);
+    let start: number;
+    let end: number;
+    if (match[1] === "") {
+        start = Math.max(0, size - Number(match[2]));
+        end = size - 1;
+    } else {
+        start = Number(match[1]);
+        end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
+    }
+    if (start >= size || start > end) throw world.error(ctx, "InvalidRange", "The requested range is not satisfiable", 416);
+    return [start, end];
+}
+
+const getObject: Handler<GetObjectCommandInput, Out<GetObjectCommandOutput>> = (world, ctx, input) => {
+    const bucket = bucketOrThrow(world, ctx, input.Bucket);
+    const key = required(world, ctx, input.Key, "Key");
+    if (input.PartNumber !== undefined) throw notImplemented(ctx.action, "with PartNumber");
+    const version = readable(world, ctx, bucket, key, input.VersionId, false);
+    if (input.IfMatch !== undefined && input.IfMatch !== version.etag) {
+        throw world.error(ctx, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
+    }
+    const bytes = version.body ?? Buffer.alloc(0);
+    const head = describeVersion(version, input.ChecksumMode);
+    if (input.Range !== undefined) {
+        const [start, end] = parseRange(world, ctx, input.Range, bytes.length);
+        const part = bytes.subarray(start, end + 1);
+        delete head.ChecksumSHA256;
+        return { ...head, ContentLength: part.length, ContentRange: `bytes ${start}-${end}/${bytes.length}`, Body: bodyStream(part) as unknown as GetObjectCommandOutput["Body"] };
+    }
+    return { ...head, Body: bodyStream(bytes) as unknown as GetObjectCommandOutput["Body"] };
+};
+
+const headObject: Handler<HeadObjectCommandInput, Out<HeadObjectCommandOutput>> = (world, ctx, input) => {
+    const bucket = bucketOrThrow(world, ctx, input.Bucket);
+    const key = required(world, ctx, input.Key, "Key");
+    return describeVersion(readable(world, ctx, bucket, key, input.VersionId, true), input.ChecksumMode);
+};
+
+const listObjectsV2: Handler<ListObjectsV2CommandInput, Out<ListObjectsV2CommandOutput>> = (world, ctx, input) => {
+    const bucket = bucketOrThrow(world, ctx, input.Bucket);
+    const prefix = input.Prefix ?? "";
+    const delimiter = input.Delimiter;
+    const maxKeys = Math.max(0, Math.min(input.MaxKeys ?? 1000, world.state.behaviour.pageSizes.listObjectsV2));
+    let after = input.StartAfter ?? "";
+    if (input.ContinuationToken !== undefined) {
+        const decoded = Buffer.from(input.ContinuationToken, "base64").toString("utf8");
+        if (!decoded.startsWith("sim:")) throw world.error(ctx, "InvalidArgument", "The continuation token provided is incorrect");
+        after = decoded.slice(4);
+    }
+    const keys = Object.keys(bucket.objects)
+        .filter((k) => k.startsWith(prefix) && !latest(bucket, k)?.deleteMarker && (bucket.objects[k]?.length ?? 0) > 0)
+        .sort();
+    // Entries in key order: objects, or common prefixes when a delimiter folds them.
+    const entries: { key: string; prefix?: string }[] = [];
+    const seenPrefixes = new Set<string>();
+    for (const key of keys) {
+        const rest = key.slice(prefix.length);
+        const cut = delimiter ? rest.indexOf(delimiter) : -1;
+        if (delimiter && cut >= 0) {
+            const common = prefix + rest.slice(0, cut + delimiter.length);
+            if (seenPrefixes.has(common)) continue;
+            seenPrefixes.add(common);
+            entries.push({ key: common, prefix: common });
+        } else entries.push({ key });
+    }
+    const remaining = entries.filter((e) => e.key > after);
+    const page = remaining.slice(0, maxKeys);
+    const truncated = remaining.length > page.length;
+    const contents = page
+        .filter((e) => e.prefix === undefined)
+        .map((e) => {
+            const v = latest(bucket, e.key) as ObjectVersionState;
+            return {
+                Key: e.key,
+                LastModified: new Date(v.lastModified),
+                ETag: v.etag,
+                Size: v.size,
+                StorageClass: "STANDARD" as const,
+                ...(v.checksumSha256 ? { ChecksumAlgorithm: ["SHA256" as const], ChecksumType: "FULL_OBJECT" as const } : {}),
+            };
+        });
+    const commonPrefixes = page.filter((e) => e.prefix !== undefined).map((e) => ({ Prefix: e.prefix }));
+    const out: Out<ListObjectsV2CommandOutput> = {
+        Name: bucket.name,
+        Prefix: prefix,
+        MaxKeys: maxKeys,
+        KeyCount: page.length,
+        IsTruncated: truncated,
+    };
+    if (contents.length > 0) out.Contents = contents;
+    if (commonPrefixes.length > 0) out.CommonPrefixes = commonPrefixes;
+    if (delimiter !== undefined) out.Delimiter = delimiter;
+    if (input.ContinuationToken !== undefined) out.ContinuationToken = input.ContinuationToken;
+    if (input.StartAfter !== undefined) out.StartAfter = input.StartAfter;
+    if (truncated) out.NextContinuationToken = Buffer.from(`sim:${page[page.length - 1]?.key ?? ""}`).toString("base64");
+    return out;
+};
+
+const getObjectRetention: Handler<GetObjectRetentionCommandInput, Out<GetObjectRetentionCommandOutput>> = (world, ctx, input) => {
+    const bucket = bucketOrThrow(world, ctx, input.Bucket);
+    const key = required(world, ctx, input.Key, "Key");
+    if (!bucket.objectLock) throw world.error(ctx, "InvalidRequest", "Bucket is missing Object Lock Configuration");
+    const version = readable(world, ctx, bucket, key, input.VersionId, false);
+    if (!version.lockMode) {
+        throw world.error(ctx, "NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock configuration", 404);
+    }
+    return { Retention: { Mode: version.lockMode, RetainUntilDate: new Date(version.retainUntil ?? 0) } };
+};
+
+const deleteObject: Handler<DeleteObjectCommandInput, Out<DeleteObjectCommandOutput>> = (world, ctx, input) => {
+    const bucket = bucketOrThrow(world, ctx, input.Bucket);
+    const key = required(world, ctx, input.Key, "Key");
+    const versions = bucket.objects[key] ?? [];
+    if (input.VersionId !== undefined) {
+        const index = versions.findIndex((v) => v.versionId === input.VersionId);
+        // Deleting a version that does not exist succeeds and changes nothing.
+        if (index < 0) return { VersionId: input.VersionId };
+        const version = versions[index] as ObjectVersionState;
+        const locked = version.lockMode !== undefined && (version.retainUntil ?? 0) > world.now();
+        const bypass = version.lockMode === "GOVERNANCE" && input.BypassGovernanceRetention === true;
+        if (locked && !bypass) throw world.error(ctx, "AccessDenied", "Access Denied because object protected by object lock.", 403);
+        versions.splice(index, 1);
+        if (versions.length === 0) delete bucket.objects[key];
+        return version.deleteMarker ? { VersionId: version.versionId, DeleteMarker: true } : { VersionId: version.versionId };
+    }
+    if (!bucket.versioning) {
+        delete bucket.objects[key];
+        return {};
+    }
+    // Versioned bucket, no version named: S3 adds a delete marker; every version (and its lock) stays.
+    const marker: ObjectVersionState = {
+        versionId: world.token("s3-version", 32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"),
+        deleteMarker: true,
+        lastModified: world.now(),
+        size: 0,
+        etag: "",
+        sha256: "",
+        metadata: {},
+    };
+    versions.push(marker);
+    bucket.objects[key] = versions;
+    return { DeleteMarker: true, VersionId: marker.versionId };
+};
+
+export const S3_HANDLERS: Record<string, Handler> = {
+    PutObject: putObject,
+    GetObject: getObject,
+    HeadObject: headObject,
+    ListObjectsV2: listObjectsV2,
+    GetObjectRetention: getObjectRetention,
+    DeleteObject: deleteObject,
+};

@@ -1,0 +1,396 @@
+/**
+ * SSM Run Command with a simulated agent, and SNS Publish.
+ *
+ * Only the project's memory-capture document (core/ssmDocument.ts) is executable, and the simulated agent does
+ * what its script (functions/memory/capture.sh) does, in the same order and with the same exit codes
+ * (`CAPTURE_EXIT_CODES`): fetch `AvmlKey` from `Bucket` with the instance's profile (13 when it cannot: bucket
+ * missing or in another region, object missing, or — unless `requireCaptureProfile` is off — the instance does
+ * not hold the capture profile), check its sha256 against `AvmlSha256` (14), run avml (15 under avml-fails),
+ * then write, when the invocation falls due (`memoryDurationMs` of simulator time after SendCommand):
+ * - `<KeyPrefix><InstanceId>.lime`: `memoryBytes` deterministic bytes in LiME format;
+ * - `<KeyPrefix><InstanceId>.lime.json`: `{"sha256","bytes","avmlSha256","instanceId","startedAt","finishedAt"}`,
+ *   the sha256 computed over exactly those bytes (deliberately wrong under memory-hash-mismatch), also printed
+ *   on stdout;
+ * and the plugin's stdout/stderr under `<OutputS3KeyPrefix>/<CommandId>/<InstanceId>/awsrunShellScript/captureMemory/`.
+ * Effects are applied lazily: the first time anything looks at the world after the due time.
+ */
+import type {
+    DescribeInstanceInformationCommandInput,
+    DescribeInstanceInformationCommandOutput,
+    GetCommandInvocationCommandInput,
+    GetCommandInvocationCommandOutput,
+    InstanceInformation,
+    SendCommandCommandInput,
+    SendCommandCommandOutput,
+    CancelCommandCommandInput,
+} from "@aws-sdk/client-ssm";
+import { CAPTURE_EXIT_CODES, CAPTURE_STEP_NAME } from "../../../core/ssmDocument";
+import { notImplemented } from "../errors";
+import { fakeAvml, memoryImage, sha256Hex } from "../memory";
+import type { CommandState, DocumentState, InstanceState, InvocationState, RegionState } from "../state";
+import { required, type CallContext, type Handler, type World } from "../world";
+import { putVersion } from "./s3";
+
+type Out<T> = Omit<T, "$metadata">;
+
+/** GetCommandInvocation returns at most this much of stdout / stderr (the rest only in S3). */
+export const STDOUT_LIMIT = 24_000;
+export const STDERR_LIMIT = 8_000;
+/** The memory document's step: its name appears in output keys and as PluginName. */
+export const MEMORY_STEP = CAPTURE_STEP_NAME;
+const PLUGIN_DIR = "awsrunShellScript";
+const DEFAULT_TIMEOUT_SECONDS = 3600;
+
+function platformType(instance: InstanceState): "Linux" | "Windows" {
+    return instance.platform === "windows" ? "Windows" : "Linux";
+}
+
+const describeInstanceInformation: Handler<DescribeInstanceInformationCommandInput, Out<DescribeInstanceInformationCommandOutput>> = (world, ctx, input) => {
+    const r = world.region(ctx.accountId, ctx.region);
+    let managed = Object.values(r.instances).filter((i) => i.ssmPingStatus !== undefined);
+    const filters: { key: string; values: string[] }[] = [
+        ...(input.Filters ?? []).map((f) => ({ key: f.Key ?? "", values: f.Values ?? [] })),
+        ...(input.InstanceInformationFilterList ?? []).map((f) => ({ key: f.key ?? "", values: f.valueSet ?? [] })),
+    ];
+    for (const filter of filters) {
+        const get: Record<string, (i: InstanceState) => string> = {
+            InstanceIds: (i) => i.instanceId,
+            PingStatus: (i) => i.ssmPingStatus ?? "",
+            PlatformTypes: (i) => platformType(i),
+            ResourceType: () => "EC2Instance",
+        };
+        const fn = get[filter.key];
+        if (!fn) throw notImplemented(ctx.action, `filter "${filter.key}"`);
+        managed = managed.filter((i) => filter.values.includes(fn(i)));
+    }
+    const now = world.now();
+    const list: InstanceInformation[] = managed.map((i) => ({
+        InstanceId: i.instanceId,
+        PingStatus: i.ssmPingStatus,
+        LastPingDateTime: new Date(i.ssmPingStatus === "Online" ? now - 60_000 : (i.terminatedAt ?? now - 3_600_000)),
+        AgentVersion: "3.3.1142.0",
+        IsLatestVersion: true,
+        PlatformType: platformType(i),
+        PlatformName: i.platform === "windows" ? "Microsoft Windows Server 2022 Datacenter" : "Amazon Linux",
+        PlatformVersion: i.platform === "windows" ? "10.0.20348" : "2023",
+        ResourceType: "EC2Instance",
+        IPAddress: i.privateIpAddress,
+        ComputerName: i.platform === "windows" ? `EC2AMAZ-${i.instanceId.slice(2, 9).toUpperCase()}` : `ip-${i.privateIpAddress.replace(/\./g, "-")}.ec2.internal`,
+        SourceId: i.instanceId,
+        SourceType: "AWS::EC2::Instance",
+    }));
+    return { InstanceInformationList: list };
+};
+
+function validateParameters(world: World, ctx: CallContext, doc: DocumentState, parameters: Record<string, unknown>): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(parameters)) {
+        if (!doc.requiredParameters.includes(name) && !doc.optionalParameters.includes(name)) {
+            throw world.error(ctx, "InvalidParameters", `Parameter "${name}" is not defined in document ${doc.name}.`);
+        }
+        if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+            throw world.error(ctx, "InvalidParameters", `Parameter "${name}" must be a list of strings.`);
+        }
+        const pattern = doc.patterns[name];
+        for (const v of value as string[]) {
+            if (pattern !== undefined && !new RegExp(pattern).test(v)) {
+                throw world.error(ctx, "InvalidParameters", `Parameter "${name}" "${v}" failed to satisfy constraint: allowedPattern: ${pattern}`);
+            }
+        }
+        out[name] = [...value];
+    }
+    for (const name of doc.requiredParameters) {
+        if (!out[name] || out[name].length === 0 || out[name][0] === "") {
+            throw world.error(ctx, "InvalidParameters", `Missing required parameter "${name}" for document ${doc.name}.`);
+        }
+    }
+    return out;
+}
+
+const sendCommand: Handler<SendCommandCommandInput, Out<SendCommandCommandOutput>> = (world, ctx, input) => {
+    const r = world.region(ctx.accountId, ctx.region);
+    const documentName = required(world, ctx, input.DocumentName, "DocumentName");
+    if (input.Targets !== undefined) throw notImplemented(ctx.action, "with Targets");
+    const doc = r.documents[documentName];
+    if (!doc) {
+        if (documentName.startsWith("AWS-")) throw notImplemented(ctx.action, `with document ${documentName} (only the memory-capture document runs)`);
+        throw world.error(ctx, "InvalidDocument", `Document with name ${documentName} does not exist.`);
+    }
+    const instanceIds = required(world, ctx, input.InstanceIds, "InstanceIds");
+    if (instanceIds.length === 0) throw world.error(ctx, "ValidationException", "InstanceIds must not be empty");
+    const instances = instanceIds.map((id) => {
+        const instance = r.instances[id];
+        if (!instance || instance.ssmPingStatus === undefined || instance.state === "terminated") {
+            throw world.error(ctx, "InvalidInstanceId", `Instances [[${id}]] not in a valid state for account ${ctx.accountId}`);
+        }
+        return instance;
+    });
+    if (instances.some((i) => !doc.platformTypes.includes(platformType(i)))) {
+        throw world.error(ctx, "UnsupportedPlatformType", "The document does not support the platform type of the given instance ID(s).");
+    }
+    const parameters = validateParameters(world, ctx, doc, (input.Parameters ?? {}) as Record<string, unknown>);
+    const timeoutSeconds = input.TimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    if (timeoutSeconds < 30 || timeoutSeconds > 2_592_000) {
+        throw world.error(ctx, "ValidationException", "TimeoutSeconds must be between 30 and 2592000");
+    }
+    const now = world.now();
+    const behaviour = world.state.behaviour;
+    const command: CommandState = {
+        commandId: world.uuid("ssm-command"),
+        documentName,
+        parameters,
+        outputBucket: input.OutputS3BucketName,
+        outputPrefix: input.OutputS3KeyPrefix,
+        timeoutSeconds,
+        requestedAt: now,
+        accountId: ctx.accountId,
+        region: ctx.region,
+        invocations: {},
+    };
+    for (const instance of instances) {
+        const online = instance.ssmPingStatus === "Online";
+        command.invocations[instance.instanceId] = {
+            instanceId: instance.instanceId,
+            status: "Pending",
+            statusDetails: "Pending",
+            responseCode: -1,
+            stdout: "",
+            stderr: "",
+            // An agent that is not connected never picks the command up: it times out undelivered.
+            dueAt: online ? now + behaviour.memoryDurationMs : now + timeoutSeconds * 1000,
+            done: false,
+        };
+    }
+    r.commands[command.commandId] = command;
+    return {
+        Command: {
+            CommandId: command.commandId,
+            DocumentName: documentName,
+            DocumentVersion: "$DEFAULT",
+            Comment: input.Comment ?? "",
+            Parameters: parameters,
+            InstanceIds: [...instanceIds],
+            Targets: [],
+            RequestedDateTime: new Date(now),
+            ExpiresAfter: new Date(now + timeoutSeconds * 1000),
+            Status: "Pending",
+            StatusDetails: "Pending",
+            OutputS3Region: ctx.region,
+            OutputS3BucketName: input.OutputS3BucketName,
+            OutputS3KeyPrefix: input.OutputS3KeyPrefix,
+            MaxConcurrency: "50",
+            MaxErrors: "0",
+            TargetCount: instanceIds.length,
+            CompletedCount: 0,
+            ErrorCount: 0,
+            DeliveryTimedOutCount: 0,
+            TimeoutSeconds: timeoutSeconds,
+        },
+    };
+};
+
+function finish(invocation: InvocationState, status: string, details: string, code: number, stdout: string, stderr: string, at: number): void {
+    Object.assign(invocation, { status, statusDetails: details, responseCode: code, stdout, stderr, finishedAt: at, done: true });
+}
+
+function outputKey(command: CommandState, instanceId: string, stream: "stdout" | "stderr"): string {
+    const prefix = (command.outputPrefix ?? "").replace(/\/+$/, "");
+    return `${prefix ? `${prefix}/` : ""}${command.commandId}/${instanceId}/${PLUGIN_DIR}/${MEMORY_STEP}/${stream}`;
+}
+
+/** Write the plugin output to S3 like the agent does (silently skipped if the bucket is unusable). */
+function writeOutput(world: World, command: CommandState, invocation: InvocationState): void {
+    const bucket = command.outputBucket ? world.state.buckets[command.outputBucket] : undefined;
+    if (!bucket || bucket.region !== command.region) return;
+    if (invocation.stdout) putVersion(world, bucket, outputKey(command, invocation.instanceId, "stdout"), Buffer.from(invocation.stdout, "utf8"), { contentType: "text/plain" });
+    if (invocation.stderr) putVersion(world, bucket, outputKey(command, invocation.instanceId, "stderr"), Buffer.from(invocation.stderr, "utf8"), { contentType: "text/plain" });
+}
+
+/** `date -u +%Y-%m-%dT%H:%M:%SZ`, as the capture script writes times. */
+function scriptTime(ms: number): string {
+    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** What the memory-capture document (capture.sh) does on the instance, in the script's order. */
+function runMemoryCapture(world: World, r: RegionState, command: CommandState, invocation: InvocationState): void {
+    const at = invocation.dueAt;
+    const instance = r.instances[invocation.instanceId];
+    const behaviour = world.state.behaviour;
+    invocation.startedAt = command.requestedAt;
+    if (!instance || instance.state === "terminated") {
+        finish(invocation, "Failed", "Undeliverable", -1, "", "", at);
+        return;
+    }
+    const fail = (code: number, stderr: string): void => {
+        finish(invocation, "Failed", "Failed", code, "", stderr, at);
+        writeOutput(world, command, invocation);
+        world.event("memory-capture-failed", `${invocation.instanceId}: exit ${code}: ${stderr.trim().split("\n").at(-1) ?? ""}`, at);
+    };
+    const param = (name: string): string => command.parameters[name]?.[0] ?? "";
+    const bucketName = param("Bucket");
+    const prefix = param("KeyPrefix");
+    const avmlKey = param("AvmlKey") || world.state.deployment.avmlKey;
+    const region = param("Region") || command.region;
+    const imageInstanceId = param("InstanceId") || invocation.instanceId;
+    const cannotFetch = (why: string): void =>
+        fail(CAPTURE_EXIT_CODES.avmlDownloadFailed, `fatal error: ${why}\ncapture: cannot fetch s3://${bucketName}/${avmlKey}\n`);
+
+    // 2. Fetch avml (an isolated instance reaches only its own region's S3, through the gateway endpoint).
+    const bucket = world.state.buckets[bucketName];
+    if (!bucket) return cannotFetch("An error occurred (NoSuchBucket) when calling the HeadObject operation: The specified bucket does not exist");
+    if (bucket.region !== region || bucket.region !== command.region) {
+        return cannotFetch(`Could not connect to the endpoint URL: "https://${bucketName}.s3.${region}.amazonaws.com/${avmlKey}" (bucket in ${bucket.region}, instance in ${command.region})`);
+    }
+    if (behaviour.requireCaptureProfile) {
+        const association = instance.associationId ? r.profileAssociations[instance.associationId] : undefined;
+        const capture = world.state.deployment.captureProfileArns[command.accountId];
+        if (!association || association.profileArn !== capture) {
+            return cannotFetch(`An error occurred (403) when calling the HeadObject operation: Forbidden (instance profile ${association?.profileArn ?? "none"} is not the capture profile)`);
+        }
+    }
+    const avml = bucket.objects[avmlKey]?.at(-1);
+    if (!avml || avml.deleteMarker || !avml.body || avml.size === 0) {
+        return cannotFetch("An error occurred (404) when calling the HeadObject operation: Key \"" + avmlKey + "\" does not exist");
+    }
+    const avmlSha256 = sha256Hex(avml.body);
+    const expected = param("AvmlSha256");
+    if (expected !== avmlSha256) {
+        return fail(CAPTURE_EXIT_CODES.avmlHashMismatch, `capture: avml sha256 ${avmlSha256} differs from the pinned ${expected}; not running it\n`);
+    }
+    // 3. Stream avml -> hash, count, upload.
+    if (behaviour.avmlFails) {
+        return fail(CAPTURE_EXIT_CODES.avmlFailed, "capture: avml failed (exit 1); upload aborted (simulated avml-fails scenario)\n");
+    }
+    const image = memoryImage(`${world.state.seed}:memory:${invocation.instanceId}:${command.commandId}`, behaviour.memoryBytes);
+    const sha256 = sha256Hex(image);
+    // memory-hash-mismatch: the host reports the hash of different bytes (one flipped bit), as a corrupted
+    // stream or a tampered upload would look.
+    const reported = behaviour.memoryHashMismatch ? sha256Hex(Buffer.concat([Buffer.from([(image[0] ?? 0) ^ 1]), image.subarray(1)])) : sha256;
+    const imageKey = `${prefix}${imageInstanceId}.lime`;
+    const sidecar = JSON.stringify({
+        sha256: reported,
+        bytes: image.length,
+        avmlSha256,
+        instanceId: imageInstanceId,
+        startedAt: scriptTime(command.requestedAt),
+        finishedAt: scriptTime(at),
+    });
+    putVersion(world, bucket, imageKey, image);
+    putVersion(world, bucket, `${imageKey}.json`, Buffer.from(`${sidecar}\n`, "utf8"), { contentType: "application/json" });
+    // The script prints only the sidecar (aws --only-show-errors); padding stands for a noisier document.
+    const padding: string[] = [];
+    for (let n = 0, i = 0; n < behaviour.stdoutPaddingBytes; i++) {
+        const line = `progress ${i}: ${Math.min(image.length, (i + 1) * 1048576)} bytes streamed\n`;
+        padding.push(line);
+        n += line.length;
+    }
+    finish(invocation, "Success", "Success", CAPTURE_EXIT_CODES.ok, `${padding.join("")}${sidecar}\n`, "", at);
+    writeOutput(world, command, invocation);
+    world.event("memory-captured", `${invocation.instanceId}: s3://${bucketName}/${imageKey} (${image.length} bytes)`, at);
+}
+
+/** Apply every invocation whose time has come (called before each simulated call and by views). */
+export function settleCommands(world: World): void {
+    const now = world.now();
+    for (const { state: r } of world.allRegions()) {
+        for (const command of Object.values(r.commands)) {
+            for (const invocation of Object.values(command.invocations)) {
+                if (invocation.done || invocation.dueAt > now) continue;
+                const instance = r.instances[invocation.instanceId];
+                const delivered = instance?.ssmPingStatus === "Online" || invocation.dueAt < command.requestedAt + command.timeoutSeconds * 1000;
+                if (!delivered) {
+                    finish(invocation, "TimedOut", "DeliveryTimedOut", -1, "", "", invocation.dueAt);
+                    world.event("command-timed-out", `${command.commandId} on ${invocation.instanceId}: never delivered (agent not connected)`, invocation.dueAt);
+                } else runMemoryCapture(world, r, command, invocation);
+            }
+        }
+    }
+}
+
+const getCommandInvocation: Handler<GetCommandInvocationCommandInput, Out<GetCommandInvocationCommandOutput>> = (world, ctx, input) => {
+    const r = world.region(ctx.accountId, ctx.region);
+    const commandId = required(world, ctx, input.CommandId, "CommandId");
+    const instanceId = required(world, ctx, input.InstanceId, "InstanceId");
+    const command = r.commands[commandId];
+    const invocation = command?.invocations[instanceId];
+    if (!command || !invocation) throw world.error(ctx, "InvocationDoesNotExist", "");
+    if (input.PluginName !== undefined && input.PluginName !== MEMORY_STEP) throw world.error(ctx, "InvalidPluginName", "");
+    const now = world.now();
+    const online = r.instances[instanceId]?.ssmPingStatus === "Online";
+    let status = invocation.status;
+    let details = invocation.statusDetails;
+    if (!invocation.done && online) {
+        // Pending for the first tenth of the run, then InProgress.
+        const started = now >= command.requestedAt + (invocation.dueAt - command.requestedAt) / 10;
+        status = started ? "InProgress" : "Pending";
+        details = status;
+    }
+    const url = (stream: "stdout" | "stderr"): string =>
+        command.outputBucket ? `https://s3.${command.region}.amazonaws.com/${command.outputBucket}/${outputKey(command, instanceId, stream)}` : "";
+    const elapsed = invocation.finishedAt !== undefined && invocation.startedAt !== undefined ? invocation.finishedAt - invocation.startedAt : undefined;
+    return {
+        CommandId: commandId,
+        InstanceId: instanceId,
+        Comment: "",
+        DocumentName: command.documentName,
+        DocumentVersion: "1",
+        PluginName: MEMORY_STEP,
+        ResponseCode: invocation.responseCode,
+        ExecutionStartDateTime: invocation.startedAt !== undefined ? new Date(invocation.startedAt).toISOString() : "",
+        ExecutionElapsedTime: elapsed !== undefined ? `PT${(elapsed / 1000).toFixed(3)}S` : "",
+        ExecutionEndDateTime: invocation.finishedAt !== undefined ? new Date(invocation.finishedAt).toISOString() : "",
+        Status: status as GetCommandInvocationCommandOutput["Status"],
+        StatusDetails: details,
+        StandardOutputContent: invocation.stdout.slice(0, STDOUT_LIMIT),
+        StandardOutputUrl: url("stdout"),
+        StandardErrorContent: invocation.stderr.slice(0, STDERR_LIMIT),
+        StandardErrorUrl: url("stderr"),
+        CloudWatchOutputConfig: { CloudWatchLogGroupName: "", CloudWatchOutputEnabled: false },
+    };
+};
+
+const cancelCommand: Handler<CancelCommandCommandInput, Record<string, never>> = (world, ctx, input) => {
+    const r = world.region(ctx.accountId, ctx.region);
+    const commandId = required(world, ctx, input.CommandId, "CommandId");
+    const command = r.commands[commandId];
+    if (!command) throw world.error(ctx, "InvalidCommandId", "");
+    const now = world.now();
+    for (const invocation of Object.values(command.invocations)) {
+        if (invocation.done || (input.InstanceIds && !input.InstanceIds.includes(invocation.instanceId))) continue;
+        finish(invocation, "Cancelled", "Cancelled", -1, "", "", now);
+        world.event("command-cancelled", `${commandId} on ${invocation.instanceId}`, now);
+    }
+    return {};
+};
+
+/** The deployment's staged avml (bytes and hash) for a seed. */
+export function stagedAvml(seed: string): { bytes: Buffer; sha256: string } {
+    const bytes = fakeAvml(seed);
+    return { bytes, sha256: sha256Hex(bytes) };
+}
+
+export const SSM_HANDLERS: Record<string, Handler> = {
+    DescribeInstanceInformation: describeInstanceInformation,
+    SendCommand: sendCommand,
+    GetCommandInvocation: getCommandInvocation,
+    CancelCommand: cancelCommand,
+};
+
+/** SNS Publish: messages are recorded on the world (the drill's notify states read them). */
+export function publishMessage(world: World, ctx: CallContext, input: { TopicArn?: string; Subject?: string; Message?: string; TargetArn?: string; PhoneNumber?: string }): { MessageId: string } {
+    if (input.TargetArn !== undefined || input.PhoneNumber !== undefined) throw notImplemented(ctx.action, "to a TargetArn / PhoneNumber");
+    const topicArn = required(world, ctx, input.TopicArn, "TopicArn");
+    const message = required(world, ctx, input.Message, "Message");
+    if (!world.region(ctx.accountId, ctx.region).topics[topicArn]) throw world.error(ctx, "NotFound", "Topic does not exist", 404);
+    if (input.Subject !== undefined && (input.Subject.length === 0 || input.Subject.length > 100 || /[\r\n]/.test(input.Subject))) {
+        throw world.error(ctx, "InvalidParameter", "Invalid parameter: Subject");
+    }
+    if (Buffer.byteLength(message) > 256 * 1024) throw world.error(ctx, "InvalidParameter", "Invalid parameter: Message too long");
+    const messageId = world.uuid("sns-message");
+    world.state.notifications.push({ atMs: world.elapsedWall(), topicArn, subject: input.Subject, message, messageId });
+    return { MessageId: messageId };
+}
+
+export const SNS_HANDLERS: Record<string, Handler> = {
+    Publish: (world, ctx, input) => publishMessage(world, ctx, input as { TopicArn?: string; Subject?: string; Message?: string }),
+};

@@ -1,0 +1,453 @@
+/**
+ * The simulated accounts' state: plain JSON-shaped records (plus `Buffer` object bodies) so the whole world can
+ * be saved to a directory and loaded by a later command (`drill --state DIR`, the analyst CLI). Every time is a
+ * number of milliseconds on the simulator's clock (`World.now()`), converted to `Date`s only in API outputs.
+ *
+ * Nothing here has behaviour: the services (`services/*.ts`) read and change these records.
+ */
+import type { PersistedOptions } from "./seed";
+
+/** One IAM role with what the simulation checks: who may assume it, and its inline policies. */
+export interface RoleState {
+    roleName: string;
+    roleId: string;
+    arn: string;
+    path: string;
+    createdAt: number;
+    /** Accounts whose principals the trust policy admits (sts:AssumeRole). Empty = nobody. */
+    trustedAccounts: string[];
+    /** Inline policies: name -> the document exactly as put (a JSON string). */
+    policies: Record<string, string>;
+}
+
+export interface InstanceProfileState {
+    name: string;
+    id: string;
+    arn: string;
+    path: string;
+    createdAt: number;
+    roleNames: string[];
+}
+
+export interface IamState {
+    roles: Record<string, RoleState>;
+    instanceProfiles: Record<string, InstanceProfileState>;
+}
+
+export interface InstanceState {
+    instanceId: string;
+    instanceType: string;
+    imageId: string;
+    platform: "linux" | "windows";
+    /** pending | running | shutting-down | terminated | stopping | stopped */
+    state: string;
+    stateTransitionReason?: string;
+    vpcId: string;
+    subnetId: string;
+    availabilityZone: string;
+    privateIpAddress: string;
+    launchTime: number;
+    /** Interfaces attached to the instance, by device index order. */
+    networkInterfaceIds: string[];
+    blockDevices: { deviceName: string; volumeId: string; deleteOnTermination: boolean }[];
+    rootDeviceName: string;
+    tags: Record<string, string>;
+    disableApiTermination: boolean;
+    disableApiStop: boolean;
+    shutdownBehavior: "stop" | "terminate";
+    /** The current (associated) instance profile association, if any. */
+    associationId?: string;
+    /** SSM agent state: Online, ConnectionLost, or absent = not a managed instance. */
+    ssmPingStatus?: "Online" | "ConnectionLost";
+    terminatedAt?: number;
+}
+
+export interface NetworkInterfaceState {
+    networkInterfaceId: string;
+    vpcId: string;
+    subnetId: string;
+    availabilityZone: string;
+    privateIpAddress: string;
+    ipv6Addresses: string[];
+    groupIds: string[];
+    description: string;
+    tags: Record<string, string>;
+    attachment?: { instanceId: string; deviceIndex: number; attachmentId: string; deleteOnTermination: boolean; attachedAt: number };
+}
+
+/** A rule as EC2 reports it (`IpPermission`), kept as plain JSON. */
+export interface IpPermissionState {
+    IpProtocol: string;
+    FromPort?: number;
+    ToPort?: number;
+    IpRanges?: { CidrIp: string; Description?: string }[];
+    Ipv6Ranges?: { CidrIpv6: string }[];
+    PrefixListIds?: { PrefixListId: string }[];
+    UserIdGroupPairs?: { GroupId: string; UserId?: string }[];
+}
+
+export interface SecurityGroupState {
+    groupId: string;
+    groupName: string;
+    description: string;
+    vpcId: string;
+    ownerId: string;
+    tags: Record<string, string>;
+    ingress: IpPermissionState[];
+    egress: IpPermissionState[];
+}
+
+export interface VolumeState {
+    volumeId: string;
+    sizeGiB: number;
+    availabilityZone: string;
+    volumeType: string;
+    encrypted: boolean;
+    /** in-use | available (a deleted volume is removed from the state) */
+    state: string;
+    createdAt: number;
+    tags: Record<string, string>;
+    attachment?: { instanceId: string; deviceName: string; attachedAt: number };
+}
+
+export interface SnapshotState {
+    snapshotId: string;
+    volumeId: string;
+    volumeSizeGiB: number;
+    ownerId: string;
+    description: string;
+    encrypted: boolean;
+    tags: Record<string, string>;
+    startTime: number;
+    /** When it leaves `pending` (simulator clock). */
+    doneAt: number;
+    /** How it ends: `completed`, or `error` under the snapshot-error scenario. */
+    outcome: "completed" | "error";
+}
+
+export interface ProfileAssociationState {
+    associationId: string;
+    instanceId: string;
+    profileArn: string;
+    profileId: string;
+    /** associated | disassociated */
+    state: string;
+    at: number;
+}
+
+export interface AutoScalingGroupState {
+    name: string;
+    desired: number;
+    min: number;
+    max: number;
+    availabilityZones: string[];
+    instanceIds: string[];
+    targetGroupArns: string[];
+    launchTemplate: { id: string; name: string; version: string };
+    /** Every detachment, with whether the desired capacity was kept (a replacement then launches). */
+    detachments: { instanceId: string; decremented: boolean; at: number }[];
+}
+
+export interface TargetState {
+    id: string;
+    port: number;
+    /** healthy while registered; after DeregisterTargets (or the instance leaving), draining until `drainUntil`. */
+    state: "healthy" | "draining";
+    drainUntil?: number;
+}
+
+export interface TargetGroupState {
+    arn: string;
+    name: string;
+    protocol: string;
+    port: number;
+    vpcId: string;
+    loadBalancerArns: string[];
+    targets: TargetState[];
+}
+
+/** A DynamoDB item, in AttributeValue form exactly as written (`{S}`, `{N}`, `{L}`, `{M}`, `{BOOL}`, `{SS}`...). */
+export type Item = Record<string, AttributeValue>;
+export type AttributeValue = Record<string, unknown>;
+
+export interface TableState {
+    name: string;
+    partitionKey: string;
+    sortKey?: string;
+    /** Items by their key's canonical JSON, in insertion order. */
+    items: Record<string, Item>;
+}
+
+export interface ObjectVersionState {
+    versionId: string;
+    deleteMarker: boolean;
+    lastModified: number;
+    /** Absent on delete markers. */
+    body?: Buffer;
+    size: number;
+    etag: string;
+    /** Hex sha256 of the body (the simulator's own record; S3 returns ChecksumSHA256 only when one was sent). */
+    sha256: string;
+    /** Base64 ChecksumSHA256 as stored when the writer asked for one. */
+    checksumSha256?: string;
+    contentType?: string;
+    metadata: Record<string, string>;
+    lockMode?: "COMPLIANCE" | "GOVERNANCE";
+    retainUntil?: number;
+}
+
+export interface BucketState {
+    name: string;
+    accountId: string;
+    region: string;
+    versioning: boolean;
+    /** Object Lock default retention; null = Object Lock not enabled. */
+    objectLock: { mode: "COMPLIANCE" | "GOVERNANCE"; days: number } | null;
+    tags: Record<string, string>;
+    /** Versions per key, oldest first. */
+    objects: Record<string, ObjectVersionState[]>;
+}
+
+export interface DocumentState {
+    name: string;
+    /** What the simulated agent does with it; only the memory capture is simulated. */
+    kind: "memory-capture";
+    platformTypes: ("Linux" | "Windows")[];
+    requiredParameters: string[];
+    optionalParameters: string[];
+    /** allowedPattern per parameter (SSM rejects a value that does not match at SendCommand). */
+    patterns: Record<string, string>;
+}
+
+export interface InvocationState {
+    instanceId: string;
+    /** Pending | InProgress | Success | Failed | TimedOut */
+    status: string;
+    statusDetails: string;
+    responseCode: number;
+    stdout: string;
+    stderr: string;
+    /** When the agent finishes (simulator clock); the effect is applied the first time the clock passes it. */
+    dueAt: number;
+    startedAt?: number;
+    finishedAt?: number;
+    done: boolean;
+}
+
+export interface CommandState {
+    commandId: string;
+    documentName: string;
+    parameters: Record<string, string[]>;
+    outputBucket?: string;
+    outputPrefix?: string;
+    timeoutSeconds: number;
+    requestedAt: number;
+    accountId: string;
+    region: string;
+    invocations: Record<string, InvocationState>;
+}
+
+export interface TopicState {
+    arn: string;
+}
+
+export interface RegionState {
+    instances: Record<string, InstanceState>;
+    networkInterfaces: Record<string, NetworkInterfaceState>;
+    securityGroups: Record<string, SecurityGroupState>;
+    volumes: Record<string, VolumeState>;
+    snapshots: Record<string, SnapshotState>;
+    profileAssociations: Record<string, ProfileAssociationState>;
+    autoScalingGroups: Record<string, AutoScalingGroupState>;
+    targetGroups: Record<string, TargetGroupState>;
+    tables: Record<string, TableState>;
+    documents: Record<string, DocumentState>;
+    commands: Record<string, CommandState>;
+    topics: Record<string, TopicState>;
+}
+
+export interface AccountState {
+    accountId: string;
+    iam: IamState;
+    regions: Record<string, RegionState>;
+}
+
+/** Credentials the simulator issued, by access key id: which account and identity they act as. */
+export interface SessionState {
+    accessKeyId: string;
+    accountId: string;
+    /** Caller ARN (GetCallerIdentity). */
+    arn: string;
+    userId: string;
+    expiresAt: number;
+}
+
+/** A fault-injection rule. `after` matching calls pass, then the next `times` fail with `error`. */
+export interface FaultRule {
+    /** "ec2:CreateSnapshots", "ec2:*" or "*". The ELBv2 prefix is "elasticloadbalancing" (IAM's); "elbv2" is accepted too. */
+    action: string;
+    /** AWS error code the call fails with, e.g. "RequestLimitExceeded", "ThrottlingException". */
+    error: string;
+    times: number;
+    after?: number;
+    message?: string;
+    /** HTTP status of the error. @default 400 (503 for ServiceUnavailable/SlowDown, 500 for Internal*) */
+    status?: number;
+    /** Only calls acting on this account. */
+    accountId?: string;
+}
+
+export interface FaultRuleState extends FaultRule {
+    /** Matching calls seen so far. */
+    seen: number;
+}
+
+/** One simulated AWS call. */
+export interface CallRecord {
+    /** Wall-clock milliseconds since this simulator object was created, when the call reached it. */
+    atMs: number;
+    /** Wall-clock duration (the latency plus the effect). */
+    durationMs?: number;
+    /** The client factory's service name (ec2, autoscaling, elbv2, iam, s3, ssm, sts, dynamodb; sns). */
+    service: string;
+    /** IAM-style action, e.g. "ec2:ModifyNetworkInterfaceAttribute" (ELBv2: "elasticloadbalancing:..."). */
+    action: string;
+    ok: boolean;
+    /** "<name>: <message>" when ok is false. */
+    error?: string;
+    errorName?: string;
+    accountId: string;
+    region: string;
+    /** The command input (S3 bodies replaced by their bytes). Not persisted. */
+    input?: unknown;
+    /** A fault rule, not the simulated service, made this call fail. */
+    injected?: boolean;
+    /** Attempt number of the SDK call this request belongs to (>1: the emulated SDK retry sent it again). */
+    attempt: number;
+}
+
+/** Something the simulated world did on its own (agent finished, snapshot completed, instance terminated). */
+export interface WorldEvent {
+    atMs: number;
+    simTime: string;
+    kind: string;
+    detail: string;
+}
+
+export interface Notification {
+    atMs: number;
+    topicArn: string;
+    subject?: string;
+    message: string;
+    messageId: string;
+}
+
+/** Scenario switches and tunables that shape behaviour after seeding (persisted with the state). */
+export interface BehaviourConfig {
+    latencyMs: number;
+    snapshotDurationMs: number;
+    memoryDurationMs: number;
+    memoryBytes: number;
+    snapshotError: boolean;
+    memoryHashMismatch: boolean;
+    avmlFails: boolean;
+    screenshotUnsupported: boolean;
+    /** Memory upload denied unless the instance's current profile is the capture profile of its account. */
+    requireCaptureProfile: boolean;
+    /** Bytes of progress lines the memory document prints before its summary (to exercise the 24,000 cap). */
+    stdoutPaddingBytes: number;
+    deregistrationDelayMs: number;
+    /** Emulate the SDK's standard retry (the short-circuit bypasses the real one). */
+    sdkRetries: boolean;
+    /** Real milliseconds between emulated SDK attempts. */
+    sdkRetryDelayMs: number;
+    terminateAfter?: { action: string; instanceId: string; fired: boolean };
+    pageSizes: { describeTargetGroups: number; describeSnapshots: number; listObjectsV2: number };
+}
+
+/** What the deployment provides in the finding's account and region, for the drill's environment. */
+export interface Deployment {
+    /** The account the functions run in (the forensics / hub account). */
+    homeAccountId: string;
+    region: string;
+    evidenceBucket: string;
+    casesTable: string;
+    /** vpcId -> isolation security group id (ISOLATION_GROUPS). */
+    isolationGroups: Record<string, string>;
+    /** vpcId -> all-open untrack security group id (UNTRACK_GROUPS). */
+    untrackGroups: Record<string, string>;
+    /** Capture instance profile of the instance's account (profiles cannot be used across accounts). */
+    captureProfileArn: string;
+    /** Capture profile ARN per account that hosts instances. */
+    captureProfileArns: Record<string, string>;
+    memoryDocument: string;
+    avmlKey: string;
+    avmlSha256: string;
+    topicArn: string;
+    responderRoleName: string;
+    /** The endpoints' security group per VPC (the isolation group's second egress target). */
+    endpointGroups: Record<string, string>;
+}
+
+/** How the finding was mapped onto the simulation (redacted or placeholder values replaced). */
+export interface SeedReport {
+    findingId?: string;
+    findingType?: string;
+    resourceType?: string;
+    /** The finding's account id when it was not 12 digits, and the stand-in used. */
+    accountIdMapping?: { from: string; to: string };
+    regionMapping?: { from: string; to: string };
+    /** Placeholder / malformed ids from the finding -> simulated ids (VPC, subnet, groups, ENIs, profile). */
+    idMapping: Record<string, string>;
+    /** Finding fields that were missing or unusable and got a default. */
+    defaulted: string[];
+}
+
+export interface SimState {
+    version: 1;
+    /** Seed of every generated id and byte, so the same finding and options give the same world. */
+    seed: string;
+    counters: Record<string, number>;
+    /** Simulator clock = wall clock + this offset (advanced by `advance()`). */
+    clockOffsetMs: number;
+    createdAt: number;
+    homeAccountId: string;
+    region: string;
+    /** The instance seeded from the finding (absent for a deployment-only world). */
+    primary?: { accountId: string; region: string; instanceId: string };
+    accounts: Record<string, AccountState>;
+    /** Bucket names are global, as in S3; each records its owner account and region. */
+    buckets: Record<string, BucketState>;
+    sessions: Record<string, SessionState>;
+    faults: FaultRuleState[];
+    behaviour: BehaviourConfig;
+    deployment: Deployment;
+    seedReport: SeedReport;
+    /** Seeding options that later seeding (addInstanceFromFinding) must reuse. */
+    seedOptions: PersistedOptions;
+    notifications: Notification[];
+    events: WorldEvent[];
+    /** Calls of earlier sessions (loaded from disk); this session's calls are on the object. */
+    callHistory: CallRecord[];
+}
+
+export function emptyRegion(): RegionState {
+    return {
+        instances: {},
+        networkInterfaces: {},
+        securityGroups: {},
+        volumes: {},
+        snapshots: {},
+        profileAssociations: {},
+        autoScalingGroups: {},
+        targetGroups: {},
+        tables: {},
+        documents: {},
+        commands: {},
+        topics: {},
+    };
+}
+
+export function emptyAccount(accountId: string): AccountState {
+    return { accountId, iam: { roles: {}, instanceProfiles: {} }, regions: {} };
+}

@@ -1,0 +1,1088 @@
+/**
+ * The drill's simulated AWS, driven through REAL SDK v3 clients built by the handlers' factory
+ * (`functions/lib/aws.ts`) after `install()`: every supported command's effect and its errors, latency,
+ * fault injection, scenarios, seeding from every GuardDuty fixture, and persistence.
+ */
+import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { DescribeAutoScalingInstancesCommand, DetachInstancesCommand } from "@aws-sdk/client-auto-scaling";
+import {
+    ConditionalCheckFailedException,
+    GetItemCommand,
+    PutItemCommand,
+    TransactionCanceledException,
+    TransactWriteItemsCommand,
+    UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+    AssociateIamInstanceProfileCommand,
+    CreateSnapshotsCommand,
+    CreateTagsCommand,
+    DeleteTagsCommand,
+    DescribeIamInstanceProfileAssociationsCommand,
+    DescribeInstanceAttributeCommand,
+    DescribeInstancesCommand,
+    DescribeNetworkInterfacesCommand,
+    DescribeSecurityGroupsCommand,
+    DescribeSnapshotsCommand,
+    EC2ServiceException,
+    GetConsoleOutputCommand,
+    GetConsoleScreenshotCommand,
+    ModifyInstanceAttributeCommand,
+    ModifyNetworkInterfaceAttributeCommand,
+    ReplaceIamInstanceProfileAssociationCommand,
+    TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import {
+    DeregisterTargetsCommand,
+    DescribeTargetGroupsCommand,
+    DescribeTargetHealthCommand,
+    TargetGroupNotFoundException,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { GetInstanceProfileCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+    DeleteObjectCommand,
+    GetObjectCommand,
+    GetObjectRetentionCommand,
+    HeadObjectCommand,
+    ListObjectsV2Command,
+    NoSuchKey,
+    PutObjectCommand,
+} from "@aws-sdk/client-s3";
+import { CancelCommandCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand } from "@aws-sdk/client-ssm";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { caseIdFor } from "../core/case";
+import { CAPTURE_EXIT_CODES, memoryCommandParameters } from "../core/ssmDocument";
+import type { CaseOpened, ContainmentResult, DiskEvidence } from "../core/workflow";
+import { handler as openCaseHandler } from "../functions/case/index";
+import { handler as containHandler } from "../functions/contain/index";
+import { handler as memoryHandler, type MemoryResult } from "../functions/memory/index";
+import { handler as snapshotHandler } from "../functions/snapshot/index";
+import { assertAssumable, client, CrossAccountRoleError, type ClientTarget } from "../functions/lib/aws";
+import {
+    scenarioOptions,
+    SimulatedAccount,
+    SimulationSeedError,
+    SimulatorGapError,
+    STAND_IN_ACCOUNT,
+    STDOUT_LIMIT,
+    type SimOptions,
+} from "../drill/sim";
+
+const FIXTURES = join(__dirname, "..", "..", "shared", "fixtures", "guardduty");
+const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), "utf8")) as unknown;
+
+/** A real finding: one interface, an instance profile, four tags. */
+const REAL = "Trojan_EC2_DNSDataExfiltration";
+/** A real finding without an instance profile and with a redacted account. */
+const NO_PROFILE = "CryptoCurrency_EC2_BitcoinTool.B_DNS__real_lab39";
+const MIB = 1024 * 1024;
+
+/** Findings that name no instance: seeding them throws SimulationSeedError. */
+const NO_INSTANCE = new Set([
+    "AttackSequence_IAM_CompromisedCredentials",
+    "CredentialAccess_RDS_AnomalousBehavior.SuccessfulLogin",
+    "Execution_Container_SuspiciousFile",
+    "Execution_ECS_MaliciousFile",
+    "Policy_IAMUser_RootCredentialUsage",
+    "Policy_Kubernetes_AdminAccessToDefaultServiceAccount",
+    "Stealth_IAMUser_CloudTrailLoggingDisabled",
+    "Stealth_IAMUser_LoggingConfigurationModified",
+    "Stealth_IAMUser_PasswordPolicyChange",
+]);
+
+let current: SimulatedAccount | undefined;
+
+/** Seed from a fixture and install; `afterEach` uninstalls. */
+function start(options: SimOptions = {}, name = REAL): SimulatedAccount {
+    current = SimulatedAccount.fromFinding(fixture(name), { memoryBytes: MIB, ...options });
+    current.install();
+    return current;
+}
+
+/** Where the seeded instance is (with the responder role when cross-account). */
+function at(sim: SimulatedAccount): ClientTarget {
+    return sim.target();
+}
+
+/** Asserts the promise rejects with an AWS-shaped error of that name (and status, when given). */
+async function rejectsAws(promise: Promise<unknown>, name: string, status?: number): Promise<Error & Record<string, any>> {
+    let caught: unknown;
+    await assert.rejects(promise, (error: unknown) => {
+        caught = error;
+        return true;
+    });
+    const error = caught as Error & Record<string, any>;
+    assert.equal(error.name, name, `expected ${name}, got ${error.name}: ${error.message}`);
+    assert.ok(error.$metadata, "has $metadata");
+    assert.ok(error.$fault === "client" || error.$fault === "server", "has $fault");
+    if (status !== undefined) assert.equal(error.$metadata.httpStatusCode, status);
+    return error;
+}
+
+async function sha256OfStream(body: unknown): Promise<{ sha256: string; bytes: number }> {
+    const hash = createHash("sha256");
+    let bytes = 0;
+    for await (const chunk of body as Readable) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+    }
+    return { sha256: hash.digest("hex"), bytes };
+}
+
+async function describe1(sim: SimulatedAccount) {
+    const out = await client("ec2", at(sim)).send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] }));
+    const instance = out.Reservations?.[0]?.Instances?.[0];
+    assert.ok(instance);
+    return instance;
+}
+
+/** Swap the instance's profile for the capture profile (the memory upload needs it). */
+async function useCaptureProfile(sim: SimulatedAccount): Promise<void> {
+    const ec2 = client("ec2", at(sim));
+    const current = sim.instance().profile;
+    if (current) {
+        await ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: current.associationId, IamInstanceProfile: { Arn: sim.deployment.captureProfileArn } }));
+    } else {
+        await ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: sim.instanceId, IamInstanceProfile: { Arn: sim.deployment.captureProfileArn } }));
+    }
+}
+
+/** SendCommand of the project's memory document for case "c1", parameters built by core/ssmDocument.ts. */
+async function captureMemory(sim: SimulatedAccount, overrides: { avmlSha256?: string } = {}): Promise<string> {
+    const parameters = memoryCommandParameters({
+        bucket: sim.deployment.evidenceBucket,
+        caseId: "c1",
+        instanceId: sim.instanceId,
+        avmlKey: sim.deployment.avmlKey,
+        avmlSha256: overrides.avmlSha256 ?? sim.deployment.avmlSha256,
+        region: sim.region,
+    });
+    const out = await client("ssm", at(sim)).send(
+        new SendCommandCommand({
+            DocumentName: sim.deployment.memoryDocument,
+            InstanceIds: [sim.instanceId],
+            Parameters: parameters,
+            OutputS3BucketName: sim.deployment.evidenceBucket,
+            OutputS3KeyPrefix: "cases/c1/ssm-output/",
+            TimeoutSeconds: 600,
+        }),
+    );
+    assert.ok(out.Command?.CommandId);
+    return out.Command.CommandId;
+}
+
+afterEach(() => {
+    current?.uninstall();
+    current = undefined;
+});
+
+describe("simulator: installation", () => {
+    it("puts simulated home credentials in the environment and restores the previous values", () => {
+        const saved = { id: process.env.AWS_ACCESS_KEY_ID, token: process.env.AWS_SESSION_TOKEN };
+        process.env.AWS_ACCESS_KEY_ID = "AKIAORIGINAL";
+        delete process.env.AWS_SESSION_TOKEN;
+        try {
+            const sim = start();
+            assert.equal(process.env.AWS_ACCESS_KEY_ID, `ASIA${sim.homeAccountId}HOME`);
+            assert.ok(process.env.AWS_SESSION_TOKEN);
+            sim.install(); // idempotent
+            sim.uninstall();
+            assert.equal(process.env.AWS_ACCESS_KEY_ID, "AKIAORIGINAL");
+            assert.equal(process.env.AWS_SESSION_TOKEN, undefined);
+        } finally {
+            if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+            else process.env.AWS_ACCESS_KEY_ID = saved.id;
+            if (saved.token !== undefined) process.env.AWS_SESSION_TOKEN = saved.token;
+        }
+    });
+
+    it("removes the customizer on uninstall; clients built while installed then refuse calls", async () => {
+        const sim = start();
+        const ec2 = client("ec2", at(sim));
+        assert.ok(ec2.middlewareStack.identify().some((m) => m.startsWith("awsDfirSimulator")));
+        sim.uninstall();
+        const fresh = client("ec2", at(sim));
+        assert.ok(!fresh.middlewareStack.identify().some((m) => m.startsWith("awsDfirSimulator")));
+        await assert.rejects(ec2.send(new DescribeInstancesCommand({})), /used after uninstall/);
+    });
+
+    it("short-circuits before serialisation, signing and HTTP", async () => {
+        const sim = start();
+        const ec2 = client("ec2", at(sim));
+        const stack = ec2.middlewareStack as unknown as { add: (mw: unknown, options: Record<string, unknown>) => void };
+        for (const step of ["serialize", "build", "finalizeRequest", "deserialize"]) {
+            stack.add(() => async () => {
+                throw new Error(`reached ${step}`);
+            }, { step, name: `guard-${step}`, priority: "high" });
+        }
+        const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] }));
+        assert.equal(out.$metadata.httpStatusCode, 200);
+    });
+
+    it("refuses a second simulator while one is installed", () => {
+        start();
+        const other = SimulatedAccount.fromFinding(fixture(NO_PROFILE));
+        assert.throws(() => other.install(), /another SimulatedAccount is installed/);
+    });
+
+    it("makes unimplemented commands loud", async () => {
+        const sim = start();
+        const error = await assert.rejects(client("ec2", at(sim)).send(new TerminateInstancesCommand({ InstanceIds: [sim.instanceId] })), (e: unknown) => {
+            assert.ok(e instanceof SimulatorGapError);
+            assert.equal((e as Error).message, "simulator: ec2:TerminateInstances not implemented");
+            return true;
+        });
+        void error;
+        assert.equal(sim.calls.at(-1)?.ok, false);
+    });
+});
+
+describe("simulator: EC2", () => {
+    it("DescribeInstances returns the seeded instance in the SDK's shape", async () => {
+        const sim = start({ volumes: 3 });
+        const i = await describe1(sim);
+        assert.equal(i.InstanceId, "i-052d01dc385deeeee");
+        assert.deepEqual(i.State, { Code: 16, Name: "running" });
+        assert.equal(i.VpcId, "vpc-04d9d9f179efca5db");
+        assert.equal(i.SubnetId, "subnet-05d6f8c70ad8afe57");
+        assert.equal(i.Placement?.AvailabilityZone, "ap-southeast-2a");
+        assert.equal(i.ImageId, "ami-0fb7513bcdc525c3b");
+        assert.ok(i.LaunchTime instanceof Date);
+        assert.equal(i.Platform, undefined);
+        const eni = i.NetworkInterfaces?.[0];
+        assert.equal(eni?.NetworkInterfaceId, "eni-0c4c86ce10aff3aa2");
+        assert.equal(eni?.Attachment?.DeviceIndex, 0);
+        assert.deepEqual(eni?.Groups, [{ GroupId: "sg-0bcaa095ddfa5002f", GroupName: "guardduty-demo-RedTeamSecurityGroup-G02ZDHTZBH2D" }]);
+        assert.deepEqual(eni?.Ipv6Addresses, []);
+        assert.match(String(i.IamInstanceProfile?.Arn), /^arn:aws:iam::000001111194:instance-profile\/guardduty-demo-RedTeamInstanceProfile-12V532PTT5LGZ$/);
+        assert.equal(i.IamInstanceProfile?.Id, "AIPATYIYEQNPGQWY4VYCG");
+        assert.equal(i.RootDeviceName, "/dev/xvda");
+        assert.deepEqual(
+            i.BlockDeviceMappings?.map((b) => [b.DeviceName, b.Ebs?.DeleteOnTermination]),
+            [["/dev/xvda", true], ["/dev/sdf", false], ["/dev/sdg", false]],
+        );
+        assert.equal(i.Tags?.length, 4);
+    });
+
+    it("DescribeInstances on an unknown or malformed id fails like EC2", async () => {
+        const sim = start();
+        const ec2 = client("ec2", at(sim));
+        const error = await rejectsAws(ec2.send(new DescribeInstancesCommand({ InstanceIds: ["i-0123456789abcdef0"] })), "InvalidInstanceID.NotFound", 400);
+        assert.ok(error instanceof EC2ServiceException);
+        assert.equal(error.$fault, "client");
+        await rejectsAws(ec2.send(new DescribeInstancesCommand({ InstanceIds: ["i-nope"] })), "InvalidInstanceID.Malformed");
+    });
+
+    it("reads and changes instance attributes (protections, shutdown behaviour, delete-on-termination)", async () => {
+        const sim = start();
+        const ec2 = client("ec2", at(sim));
+        const read = async (Attribute: "disableApiTermination" | "disableApiStop" | "instanceInitiatedShutdownBehavior") =>
+            ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: sim.instanceId, Attribute }));
+        assert.deepEqual((await read("disableApiTermination")).DisableApiTermination, { Value: false });
+        assert.deepEqual((await read("instanceInitiatedShutdownBehavior")).InstanceInitiatedShutdownBehavior, { Value: "stop" });
+        await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: sim.instanceId, DisableApiTermination: { Value: true } }));
+        await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: sim.instanceId, DisableApiStop: { Value: true } }));
+        await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: sim.instanceId, InstanceInitiatedShutdownBehavior: { Value: "terminate" } }));
+        await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: sim.instanceId, BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { DeleteOnTermination: false } }] }));
+        assert.deepEqual((await read("disableApiStop")).DisableApiStop, { Value: true });
+        const view = sim.instance();
+        assert.equal(view.disableApiTermination, true);
+        assert.equal(view.shutdownBehavior, "terminate");
+        assert.equal(view.blockDevices[0]?.deleteOnTermination, false);
+        await rejectsAws(
+            ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: sim.instanceId, DisableApiTermination: { Value: true }, DisableApiStop: { Value: true } })),
+            "InvalidParameterCombination",
+        );
+        await rejectsAws(
+            ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: sim.instanceId, BlockDeviceMappings: [{ DeviceName: "/dev/sdz", Ebs: { DeleteOnTermination: false } }] })),
+            "InvalidInstanceAttributeValue",
+        );
+    });
+
+    it("lists interfaces by instance and moves one into the isolation group; bad groups are refused", async () => {
+        const sim = start();
+        const ec2 = client("ec2", at(sim));
+        const listed = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [sim.instanceId] }] }));
+        assert.equal(listed.NetworkInterfaces?.length, 1);
+        const eni = listed.NetworkInterfaces?.[0];
+        assert.equal(eni?.Attachment?.InstanceId, sim.instanceId);
+        const iso = sim.deployment.isolationGroups[String(eni?.VpcId)];
+        assert.ok(iso);
+        await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni?.NetworkInterfaceId, Groups: [iso] }));
+        assert.deepEqual(sim.instance().networkInterfaces[0]?.groupIds, [iso]);
+        await rejectsAws(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni?.NetworkInterfaceId, Groups: ["sg-0123456789abcdef0"] })), "InvalidGroup.NotFound");
+        // A group of another VPC (a second instance seeded in the same account and region).
+        const other = sim.addInstanceFromFinding(fixture("CryptoCurrency_EC2_BitcoinTool.B_DNS"), { accountId: sim.instanceAccountId, region: sim.region });
+        const otherVpc = sim.instance(other.instanceId).vpcId;
+        await rejectsAws(
+            ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni?.NetworkInterfaceId, Groups: [String(sim.deployment.isolationGroups[otherVpc])] })),
+            "InvalidGroup.NotFound",
+        );
+        await rejectsAws(ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: ["eni-0123456789abcdef0"] })), "InvalidNetworkInterfaceID.NotFound");
+    });
+
+    it("tags and untags instances; aws: keys are reserved", async () => {
+        const sim = start();
+        const ec2 = client("ec2", at(sim));
+        await ec2.send(new CreateTagsCommand({ Resources: [sim.instanceId], Tags: [{ Key: "dfir:status", Value: "isolated" }, { Key: "dfir:case-id", Value: "c1" }] }));
+        assert.equal(sim.instance().tags["dfir:status"], "isolated");
+        await ec2.send(new DeleteTagsCommand({ Resources: [sim.instanceId], Tags: [{ Key: "dfir:case-id", Value: "other" }, { Key: "dfir:status" }] }));
+        assert.equal(sim.instance().tags["dfir:status"], undefined);
+        assert.equal(sim.instance().tags["dfir:case-id"], "c1", "a tag whose value differs is kept");
+        await rejectsAws(ec2.send(new CreateTagsCommand({ Resources: [sim.instanceId], Tags: [{ Key: "aws:x", Value: "y" }] })), "InvalidParameterValue");
+        await rejectsAws(ec2.send(new CreateTagsCommand({ Resources: ["i-0123456789abcdef0"], Tags: [{ Key: "k", Value: "v" }] })), "InvalidInstanceID.NotFound");
+    });
+
+    it("CreateSnapshots makes a crash-consistent set, pending then completed; tags copied and added", async () => {
+        const sim = start({ volumes: 3 });
+        const ec2 = client("ec2", at(sim));
+        const made = await ec2.send(
+            new CreateSnapshotsCommand({
+                InstanceSpecification: { InstanceId: sim.instanceId, ExcludeBootVolume: false },
+                CopyTagsFromSource: "volume",
+                TagSpecifications: [{ ResourceType: "snapshot", Tags: [{ Key: "dfir:case-id", Value: "c1" }] }],
+            }),
+        );
+        assert.equal(made.Snapshots?.length, 3);
+        assert.ok(made.Snapshots?.every((s) => s.State === "pending" && s.Progress === "0%"));
+        const ids = made.Snapshots?.map((s) => String(s.SnapshotId)) ?? [];
+        const described = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ids }));
+        assert.ok(described.Snapshots?.every((s) => s.State === "completed" && s.Progress === "100%"));
+        const tags = Object.fromEntries(described.Snapshots?.[0]?.Tags?.map((t) => [t.Key, t.Value]) ?? []);
+        assert.equal(tags["dfir:case-id"], "c1");
+        assert.match(String(tags.Name), /\/dev\/xvda$/);
+        const noBoot = await ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: sim.instanceId, ExcludeBootVolume: true } }));
+        assert.equal(noBoot.Snapshots?.length, 2);
+        await rejectsAws(ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ["snap-0123456789abcdef0"] })), "InvalidSnapshot.NotFound");
+    });
+
+    it("snapshots take snapshotDurationMs of simulator time, end in error under snapshot-error, and paginate", async () => {
+        const sim = start({ snapshotDurationMs: 60_000, pageSizes: { describeSnapshots: 1 } });
+        const ec2 = client("ec2", at(sim));
+        await ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: sim.instanceId } }));
+        sim.advance(30_000);
+        const first = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
+        assert.equal(first.Snapshots?.length, 1);
+        assert.equal(first.Snapshots?.[0]?.State, "pending");
+        assert.match(String(first.Snapshots?.[0]?.Progress), /^(49|50)%$/);
+        assert.ok(first.NextToken);
+        const second = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], NextToken: first.NextToken }));
+        assert.equal(second.Snapshots?.length, 1);
+        assert.equal(second.NextToken, undefined);
+        sim.advance(30_000);
+        assert.ok(sim.snapshots().every((s) => s.state === "completed"));
+        sim.uninstall();
+
+        const failing = start({ snapshotError: true });
+        await client("ec2", at(failing)).send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: failing.instanceId } }));
+        const out = await client("ec2", at(failing)).send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
+        assert.ok(out.Snapshots?.length && out.Snapshots.every((s) => s.State === "error" && s.StateMessage));
+    });
+
+    it("returns console output and a JPEG screenshot; screenshots can be unsupported", async () => {
+        const sim = start();
+        const ec2 = client("ec2", at(sim));
+        const output = await ec2.send(new GetConsoleOutputCommand({ InstanceId: sim.instanceId }));
+        assert.match(Buffer.from(String(output.Output), "base64").toString("utf8"), new RegExp(sim.instanceId));
+        const shot = await ec2.send(new GetConsoleScreenshotCommand({ InstanceId: sim.instanceId }));
+        const jpeg = Buffer.from(String(shot.ImageData), "base64");
+        assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+        assert.deepEqual([...jpeg.subarray(-2)], [0xff, 0xd9]);
+        sim.uninstall();
+        const unsupported = start({ screenshotUnsupported: true });
+        await rejectsAws(client("ec2", at(unsupported)).send(new GetConsoleScreenshotCommand({ InstanceId: unsupported.instanceId })), "UnsupportedOperation");
+    });
+
+    it("replaces and associates instance profiles like EC2", async () => {
+        const sim = start();
+        const ec2 = client("ec2", at(sim));
+        const listed = await ec2.send(
+            new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: "instance-id", Values: [sim.instanceId] }, { Name: "state", Values: ["associated"] }] }),
+        );
+        assert.equal(listed.IamInstanceProfileAssociations?.length, 1);
+        const old = listed.IamInstanceProfileAssociations?.[0];
+        const replaced = await ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: old?.AssociationId, IamInstanceProfile: { Arn: sim.deployment.captureProfileArn } }));
+        assert.equal(replaced.IamInstanceProfileAssociation?.IamInstanceProfile?.Arn, sim.deployment.captureProfileArn);
+        assert.equal(sim.instance().profile?.arn, sim.deployment.captureProfileArn);
+        const gone = await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: "state", Values: ["disassociated"] }] }));
+        assert.deepEqual(gone.IamInstanceProfileAssociations?.map((a) => a.AssociationId), [old?.AssociationId]);
+        await rejectsAws(ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: old?.AssociationId, IamInstanceProfile: { Arn: sim.deployment.captureProfileArn } })), "InvalidAssociationID.NotFound");
+        await rejectsAws(ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: sim.instanceId, IamInstanceProfile: { Arn: sim.deployment.captureProfileArn } })), "IncorrectState");
+        const current = sim.instance().profile;
+        await rejectsAws(
+            ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: current?.associationId, IamInstanceProfile: { Arn: "arn:aws:iam::000001111194:instance-profile/nope" } })),
+            "InvalidParameterValue",
+        );
+        sim.uninstall();
+
+        const bare = start({}, NO_PROFILE);
+        assert.equal(bare.instance().profile, null);
+        await client("ec2", at(bare)).send(new AssociateIamInstanceProfileCommand({ InstanceId: bare.instanceId, IamInstanceProfile: { Arn: bare.deployment.captureProfileArn } }));
+        assert.equal(bare.instance().profile?.arn, bare.deployment.captureProfileArn);
+    });
+
+    it("finds the isolation group by VPC and role tag", async () => {
+        const sim = start();
+        const ec2 = client("ec2", at(sim));
+        const vpcId = sim.instance().vpcId;
+        const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: "tag:dfir:role", Values: ["isolation"] }] }));
+        assert.deepEqual(out.SecurityGroups?.map((g) => g.GroupId), [sim.deployment.isolationGroups[vpcId]]);
+        assert.deepEqual(out.SecurityGroups?.[0]?.IpPermissions, []);
+        await rejectsAws(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ["sg-0123456789abcdef0"] })), "InvalidGroup.NotFound");
+    });
+
+    it("answers DryRun with DryRunOperation", async () => {
+        const sim = start();
+        await rejectsAws(client("ec2", at(sim)).send(new DescribeInstancesCommand({ DryRun: true })), "DryRunOperation", 412);
+    });
+});
+
+describe("simulator: Auto Scaling and ELBv2 (in-asg)", () => {
+    it("detaches the instance keeping capacity, and its target groups drain", async () => {
+        const sim = start({ inAsg: true });
+        const asg = client("autoscaling", at(sim));
+        const found = await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [sim.instanceId] }));
+        const group = found.AutoScalingInstances?.[0]?.AutoScalingGroupName;
+        assert.equal(group, "dfir-drill-asg");
+        const detached = await asg.send(new DetachInstancesCommand({ AutoScalingGroupName: group, InstanceIds: [sim.instanceId], ShouldDecrementDesiredCapacity: false }));
+        assert.match(String(detached.Activities?.[0]?.Cause), /keeping the capacity at 2/);
+        const view = sim.instance();
+        assert.equal(view.autoScaling?.inGroup, false);
+        assert.equal(view.autoScaling?.desiredCapacity, 2);
+        assert.deepEqual(view.autoScaling?.detachments.map((d) => d.decremented), [false]);
+        assert.deepEqual(view.targetGroups.map((t) => t.state), ["draining", "draining"], "the group's two target groups drain");
+        assert.equal((await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [sim.instanceId] }))).AutoScalingInstances?.length, 0);
+        await rejectsAws(asg.send(new DetachInstancesCommand({ AutoScalingGroupName: group, InstanceIds: [sim.instanceId], ShouldDecrementDesiredCapacity: false })), "ValidationError");
+    });
+
+    it("pages target groups one at a time and reports health per target; deregistration drains", async () => {
+        const sim = start({ inAsg: true });
+        const elb = client("elbv2", at(sim));
+        const arns: string[] = [];
+        let marker: string | undefined;
+        let pages = 0;
+        do {
+            const page = await elb.send(new DescribeTargetGroupsCommand({ Marker: marker }));
+            arns.push(...(page.TargetGroups?.map((g) => String(g.TargetGroupArn)) ?? []));
+            marker = page.NextMarker;
+            pages++;
+        } while (marker);
+        assert.equal(pages, 3);
+        const states = [];
+        for (const arn of arns) {
+            const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn, Targets: [{ Id: sim.instanceId }] }));
+            states.push(health.TargetHealthDescriptions?.[0]?.TargetHealth);
+        }
+        assert.deepEqual(states.map((s) => s?.State), ["healthy", "unused", "healthy"]);
+        assert.equal(states[1]?.Reason, "Target.NotRegistered");
+        await elb.send(new DeregisterTargetsCommand({ TargetGroupArn: arns[0], Targets: [{ Id: sim.instanceId }] }));
+        const after = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arns[0], Targets: [{ Id: sim.instanceId }] }));
+        assert.equal(after.TargetHealthDescriptions?.[0]?.TargetHealth?.State, "draining");
+        sim.advance(300_000);
+        assert.equal(sim.instance().targetGroups[0]?.state, "unused");
+        const error = await rejectsAws(elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: `${arns[0]}x` })), "TargetGroupNotFoundException");
+        assert.ok(error instanceof TargetGroupNotFoundException);
+    });
+});
+
+describe("simulator: IAM and STS", () => {
+    it("reads instance profiles and stores role policies (returned URL-encoded, as IAM does)", async () => {
+        const sim = start();
+        const iam = client("iam", at(sim));
+        const name = "guardduty-demo-RedTeamInstanceProfile-12V532PTT5LGZ";
+        const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
+        assert.deepEqual(profile.InstanceProfile?.Roles?.map((r) => r.RoleName), [name]);
+        const doc = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { DateLessThan: { "aws:TokenIssueTime": "2025-01-01T00:00:00Z" } } }] });
+        await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "dfir-revoke", PolicyDocument: doc }));
+        const read = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: "dfir-revoke" }));
+        assert.equal(decodeURIComponent(String(read.PolicyDocument)), doc);
+        assert.deepEqual(sim.rolePolicies(name), { "dfir-revoke": doc });
+        const error = await rejectsAws(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: "nope" })), "NoSuchEntityException", 404);
+        assert.ok(error instanceof NoSuchEntityException);
+        await rejectsAws(iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "p", PolicyDocument: "{not json" })), "MalformedPolicyDocumentException");
+        await rejectsAws(iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: "absent" })), "NoSuchEntityException");
+    });
+
+    it("acts on the member account with credentials from AssumeRole", async () => {
+        const sim = start({ crossAccount: true });
+        assert.notEqual(sim.homeAccountId, sim.instanceAccountId);
+        const target = at(sim);
+        assert.ok(target.roleArn);
+        const home = await client("sts", { region: sim.region }).send(new GetCallerIdentityCommand({}));
+        assert.equal(home.Account, sim.homeAccountId);
+        const member = await client("sts", target).send(new GetCallerIdentityCommand({}));
+        assert.equal(member.Account, sim.instanceAccountId);
+        assert.match(String(member.Arn), /:assumed-role\/dfir-responder\/aws-dfir-responder$/);
+        await describe1(sim);
+        // Without the role the home account sees no such instance.
+        await rejectsAws(client("ec2", { region: sim.region }).send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] })), "InvalidInstanceID.NotFound");
+        // The factory keeps one credential provider per (service, target) client: one AssumeRole each for sts and ec2.
+        const assumes = sim.calls.filter((c) => c.action === "sts:AssumeRole");
+        assert.equal(assumes.length, 2);
+        assert.ok(assumes.every((c) => c.ok && c.accountId === sim.homeAccountId));
+        await describe1(sim);
+        assert.equal(sim.calls.filter((c) => c.action === "sts:AssumeRole").length, 2, "then cached");
+    });
+
+    it("denies AssumeRole when the member account has no responder role", async () => {
+        const sim = start({ crossAccountRoleMissing: true });
+        await assert.rejects(assertAssumable(at(sim)), (error: unknown) => {
+            assert.ok(error instanceof CrossAccountRoleError);
+            const cause = (error as Error & { cause?: Error }).cause;
+            assert.equal(cause?.name, "AccessDenied");
+            assert.match(String(cause?.message), /is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::\d{12}:role\/dfir-responder/);
+            return true;
+        });
+        const call = sim.calls.find((c) => c.action === "sts:AssumeRole");
+        assert.equal(call?.ok, false);
+        assert.equal(call?.errorName, "AccessDenied");
+    });
+});
+
+describe("simulator: S3", () => {
+    it("stores versions under Object Lock and streams them back (string, Buffer, Uint8Array and stream bodies)", async () => {
+        const sim = start();
+        const s3 = client("s3", { region: sim.region });
+        const Bucket = sim.deployment.evidenceBucket;
+        const bodies: [string, unknown, Buffer][] = [
+            ["a.txt", "hello", Buffer.from("hello")],
+            ["b.bin", Buffer.from([1, 2, 3]), Buffer.from([1, 2, 3])],
+            ["c.bin", new Uint8Array([4, 5]), Buffer.from([4, 5])],
+            ["d.bin", Readable.from([Buffer.alloc(70_000, 7), Buffer.alloc(10, 8)]), Buffer.concat([Buffer.alloc(70_000, 7), Buffer.alloc(10, 8)])],
+        ];
+        for (const [key, body, bytes] of bodies) {
+            const put = await s3.send(new PutObjectCommand({ Bucket, Key: `cases/c1/${key}`, Body: body as string, Metadata: { "Case-Id": "c1" } }));
+            assert.ok(put.VersionId);
+            const got = await s3.send(new GetObjectCommand({ Bucket, Key: `cases/c1/${key}` }));
+            assert.equal(got.ContentLength, bytes.length);
+            assert.equal(got.VersionId, put.VersionId);
+            assert.equal(got.ObjectLockMode, "COMPLIANCE");
+            assert.deepEqual(got.Metadata, { "case-id": "c1" });
+            const streamed = await sha256OfStream(got.Body);
+            assert.equal(streamed.sha256, createHash("sha256").update(bytes).digest("hex"));
+        }
+        const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "cases/c1/a.txt" }));
+        const days = ((head.ObjectLockRetainUntilDate?.getTime() ?? 0) - Date.now()) / 86_400_000;
+        assert.ok(days > 364.9 && days <= 365.01, `default retention 365 days, got ${days}`);
+        const retention = await s3.send(new GetObjectRetentionCommand({ Bucket, Key: "cases/c1/a.txt" }));
+        assert.equal(retention.Retention?.Mode, "COMPLIANCE");
+        const text = await s3.send(new GetObjectCommand({ Bucket, Key: "cases/c1/a.txt" }));
+        assert.equal(await text.Body?.transformToString(), "hello");
+    });
+
+    it("refuses an existing key with IfNoneMatch, and a wrong ChecksumSHA256", async () => {
+        const sim = start();
+        const s3 = client("s3", { region: sim.region });
+        const Bucket = sim.deployment.evidenceBucket;
+        await s3.send(new PutObjectCommand({ Bucket, Key: "cases/c1/open", Body: "1", IfNoneMatch: "*" }));
+        await rejectsAws(s3.send(new PutObjectCommand({ Bucket, Key: "cases/c1/open", Body: "2", IfNoneMatch: "*" })), "PreconditionFailed", 412);
+        await rejectsAws(s3.send(new PutObjectCommand({ Bucket, Key: "k", Body: "x", ChecksumSHA256: createHash("sha256").update("y").digest("base64") })), "BadDigest");
+        const checksum = createHash("sha256").update("x").digest("base64");
+        await s3.send(new PutObjectCommand({ Bucket, Key: "k", Body: "x", ChecksumSHA256: checksum }));
+        assert.equal((await s3.send(new HeadObjectCommand({ Bucket, Key: "k", ChecksumMode: "ENABLED" }))).ChecksumSHA256, checksum);
+    });
+
+    it("denies deleting a locked version until retain-until; a plain delete only adds a marker", async () => {
+        const sim = start();
+        const s3 = client("s3", { region: sim.region });
+        const Bucket = sim.deployment.evidenceBucket;
+        const put = await s3.send(new PutObjectCommand({ Bucket, Key: "cases/c1/manifest.json", Body: "{}" }));
+        await rejectsAws(s3.send(new DeleteObjectCommand({ Bucket, Key: "cases/c1/manifest.json", VersionId: put.VersionId })), "AccessDenied", 403);
+        const marker = await s3.send(new DeleteObjectCommand({ Bucket, Key: "cases/c1/manifest.json" }));
+        assert.equal(marker.DeleteMarker, true);
+        const error = await rejectsAws(s3.send(new GetObjectCommand({ Bucket, Key: "cases/c1/manifest.json" })), "NoSuchKey", 404);
+        assert.ok(error instanceof NoSuchKey);
+        await rejectsAws(s3.send(new HeadObjectCommand({ Bucket, Key: "cases/c1/manifest.json" })), "NotFound", 404);
+        const old = await s3.send(new GetObjectCommand({ Bucket, Key: "cases/c1/manifest.json", VersionId: put.VersionId }));
+        assert.equal(old.ContentLength, 2);
+        sim.advance(366 * 86_400_000);
+        await s3.send(new DeleteObjectCommand({ Bucket, Key: "cases/c1/manifest.json", VersionId: put.VersionId }));
+        assert.deepEqual(sim.objectVersions(Bucket, "cases/c1/manifest.json").map((v) => v.deleteMarker), [true]);
+        // GOVERNANCE can be bypassed, COMPLIANCE cannot.
+        const gov = await s3.send(new PutObjectCommand({ Bucket, Key: "g", Body: "g", ObjectLockMode: "GOVERNANCE", ObjectLockRetainUntilDate: new Date(sim.now().getTime() + 86_400_000) }));
+        await rejectsAws(s3.send(new DeleteObjectCommand({ Bucket, Key: "g", VersionId: gov.VersionId })), "AccessDenied");
+        await s3.send(new DeleteObjectCommand({ Bucket, Key: "g", VersionId: gov.VersionId, BypassGovernanceRetention: true }));
+    });
+
+    it("lists with a prefix, pages and delimiter; missing buckets and wrong regions fail", async () => {
+        const sim = start();
+        const s3 = client("s3", { region: sim.region });
+        const Bucket = sim.deployment.evidenceBucket;
+        for (const key of ["cases/a/1", "cases/a/2", "cases/b/1", "other"]) await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: key }));
+        const keys: string[] = [];
+        let token: string | undefined;
+        do {
+            const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: "cases/", MaxKeys: 2, ContinuationToken: token }));
+            keys.push(...(page.Contents?.map((c) => String(c.Key)) ?? []));
+            token = page.NextContinuationToken;
+        } while (token);
+        assert.deepEqual(keys, ["cases/a/1", "cases/a/2", "cases/b/1"]);
+        const folded = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: "cases/", Delimiter: "/" }));
+        assert.deepEqual(folded.CommonPrefixes?.map((p) => p.Prefix), ["cases/a/", "cases/b/"]);
+        await rejectsAws(s3.send(new GetObjectCommand({ Bucket: "no-such-bucket", Key: "k" })), "NoSuchBucket", 404);
+        await rejectsAws(client("s3", { region: "eu-central-1" }).send(new GetObjectCommand({ Bucket, Key: "other" })), "PermanentRedirect", 301);
+    });
+});
+
+describe("simulator: DynamoDB", () => {
+    const table = "dfir-cases";
+    const key = { pk: { S: "instance#i-1" } };
+
+    it("puts with attribute_not_exists and appends findings with a guarded UpdateItem", async () => {
+        const sim = start();
+        const ddb = client("dynamodb", { region: sim.region });
+        const item = { ...key, caseId: { S: "c1" }, findingIds: { L: [{ S: "f1" }] }, isOpen: { BOOL: true } };
+        await ddb.send(new PutItemCommand({ TableName: table, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
+        const error = await rejectsAws(ddb.send(new PutItemCommand({ TableName: table, Item: item, ConditionExpression: "attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure: "ALL_OLD" })), "ConditionalCheckFailedException");
+        assert.ok(error instanceof ConditionalCheckFailedException);
+        assert.deepEqual(error.Item, item);
+        const append = (f: string) =>
+            ddb.send(
+                new UpdateItemCommand({
+                    TableName: table,
+                    Key: key,
+                    UpdateExpression: "SET findingIds = list_append(if_not_exists(findingIds, :empty), :new), #u = :now",
+                    ConditionExpression: "attribute_exists(pk) AND NOT contains(findingIds, :f)",
+                    ExpressionAttributeNames: { "#u": "updatedAt" },
+                    ExpressionAttributeValues: { ":empty": { L: [] }, ":new": { L: [{ S: f }] }, ":f": { S: f }, ":now": { S: "2025-01-01T00:00:00Z" } },
+                    ReturnValues: "ALL_NEW",
+                }),
+            );
+        const updated = await append("f2");
+        assert.deepEqual(updated.Attributes?.findingIds, { L: [{ S: "f1" }, { S: "f2" }] });
+        await rejectsAws(append("f2"), "ConditionalCheckFailedException");
+        const read = await ddb.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
+        assert.deepEqual(read.Item?.findingIds, { L: [{ S: "f1" }, { S: "f2" }] });
+        assert.deepEqual(sim.items(table).length, 1);
+        assert.deepEqual(await ddb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: "absent" } } })).then((o) => o.Item), undefined);
+    });
+
+    it("TransactWriteItems is all-or-nothing with CancellationReasons", async () => {
+        const sim = start();
+        const ddb = client("dynamodb", { region: sim.region });
+        await ddb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: "b" } } }));
+        const put = (pk: string) => ({ Put: { TableName: table, Item: { pk: { S: pk }, v: { N: "1" } }, ConditionExpression: "attribute_not_exists(pk)" } });
+        const error = await rejectsAws(ddb.send(new TransactWriteItemsCommand({ TransactItems: [put("a"), put("b")] })), "TransactionCanceledException");
+        assert.ok(error instanceof TransactionCanceledException);
+        assert.deepEqual(error.CancellationReasons?.map((r) => r.Code), ["None", "ConditionalCheckFailed"]);
+        assert.deepEqual(sim.items(table).map((i) => i.pk), [{ S: "b" }], "nothing of the failed transaction was written");
+        await ddb.send(new TransactWriteItemsCommand({ TransactItems: [put("a"), put("c")] }));
+        assert.equal(sim.items(table).length, 3);
+    });
+
+    it("rejects what DynamoDB rejects and makes unsupported expressions loud", async () => {
+        const sim = start();
+        const ddb = client("dynamodb", { region: sim.region });
+        await rejectsAws(
+            ddb.send(new PutItemCommand({ TableName: table, Item: key, ConditionExpression: "attribute_not_exists(pk)", ExpressionAttributeValues: { ":unused": { S: "x" } } })),
+            "ValidationException",
+        );
+        await rejectsAws(ddb.send(new UpdateItemCommand({ TableName: table, Key: key, UpdateExpression: "SET status = :s", ExpressionAttributeValues: { ":s": { S: "x" } } })), "ValidationException");
+        await rejectsAws(ddb.send(new UpdateItemCommand({ TableName: table, Key: key, UpdateExpression: "SET pk = :s", ExpressionAttributeValues: { ":s": { S: "x" } } })), "ValidationException");
+        await rejectsAws(ddb.send(new GetItemCommand({ TableName: "nope", Key: key })), "ResourceNotFoundException");
+        for (const UpdateExpression of ["ADD n :one", "SET a.b = :one"]) {
+            await assert.rejects(
+                ddb.send(new UpdateItemCommand({ TableName: table, Key: key, UpdateExpression, ExpressionAttributeValues: { ":one": { N: "1" } } })),
+                (e: unknown) => e instanceof SimulatorGapError && /simulator: unsupported expression/.test((e as Error).message),
+            );
+        }
+    });
+});
+
+describe("simulator: SSM memory capture", () => {
+    it("reports the agent online (Linux; Windows when asked; ConnectionLost under ssm-offline)", async () => {
+        const info = async (options: SimOptions) => {
+            const sim = start(options);
+            const out = await client("ssm", at(sim)).send(new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [sim.instanceId] }] }));
+            sim.uninstall();
+            return out.InstanceInformationList?.[0];
+        };
+        assert.deepEqual([(await info({}))?.PingStatus, (await info({}))?.PlatformType], ["Online", "Linux"]);
+        assert.equal((await info({ windows: true }))?.PlatformType, "Windows");
+        assert.equal((await info({ ssmOffline: true }))?.PingStatus, "ConnectionLost");
+    });
+
+    it("writes an image whose streamed sha256 equals the sidecar's, plus the command output", async () => {
+        const sim = start({ memoryBytes: 8 * MIB });
+        await useCaptureProfile(sim);
+        const commandId = await captureMemory(sim);
+        const ssm = client("ssm", at(sim));
+        const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: sim.instanceId }));
+        assert.equal(inv.Status, "Success");
+        assert.equal(inv.ResponseCode, 0);
+        const s3 = client("s3", { region: sim.region });
+        const Bucket = sim.deployment.evidenceBucket;
+        const key = `cases/c1/memory/${sim.instanceId}.lime`;
+        const image = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+        const streamed = await sha256OfStream(image.Body);
+        const sidecar = JSON.parse(String(await (await s3.send(new GetObjectCommand({ Bucket, Key: `${key}.json` }))).Body?.transformToString())) as Record<string, unknown>;
+        assert.equal(streamed.bytes, 8 * MIB);
+        assert.equal(sidecar.sha256, streamed.sha256);
+        assert.equal(sidecar.bytes, 8 * MIB);
+        assert.equal(sidecar.avmlSha256, sim.deployment.avmlSha256);
+        assert.equal(sidecar.instanceId, sim.instanceId);
+        assert.ok(typeof sidecar.startedAt === "string" && typeof sidecar.finishedAt === "string");
+        assert.equal(sim.objectBody(Bucket, key).readUInt32LE(0), 0x4c694d45, "LiME magic");
+        assert.ok(sim.objects(Bucket, `cases/c1/ssm-output/${commandId}/${sim.instanceId}/`).some((o) => o.key.endsWith("/stdout")));
+        assert.match(String(inv.StandardOutputContent), new RegExp(streamed.sha256));
+    });
+
+    it("is InProgress for memoryDurationMs of simulator time; stdout is cut at 24,000 characters", async () => {
+        const sim = start({ memoryDurationMs: 120_000, stdoutPaddingBytes: 30_000 });
+        await useCaptureProfile(sim);
+        const commandId = await captureMemory(sim);
+        const ssm = client("ssm", at(sim));
+        sim.advance(60_000);
+        assert.equal((await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: sim.instanceId }))).Status, "InProgress");
+        sim.advance(60_000);
+        const done = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: sim.instanceId }));
+        assert.equal(done.Status, "Success");
+        assert.equal(done.StandardOutputContent?.length, STDOUT_LIMIT);
+        const full = sim.objects(sim.deployment.evidenceBucket, "cases/c1/ssm-output/").find((o) => o.key.endsWith("/stdout"));
+        assert.ok(full && full.bytes > STDOUT_LIMIT);
+        // An overrunning capture can be cancelled (the memory step does so past its cap).
+        const second = await captureMemory(sim);
+        await ssm.send(new CancelCommandCommand({ CommandId: second, InstanceIds: [sim.instanceId] }));
+        sim.advance(120_000);
+        assert.equal((await ssm.send(new GetCommandInvocationCommand({ CommandId: second, InstanceId: sim.instanceId }))).Status, "Cancelled");
+    });
+
+    it("fails like capture.sh: no capture profile (13), wrong avml hash (14), avml-fails (15); lies under memory-hash-mismatch", async () => {
+        const denied = start();
+        const id1 = await captureMemory(denied);
+        const r1 = await client("ssm", at(denied)).send(new GetCommandInvocationCommand({ CommandId: id1, InstanceId: denied.instanceId }));
+        assert.deepEqual([r1.Status, r1.ResponseCode], ["Failed", CAPTURE_EXIT_CODES.avmlDownloadFailed]);
+        assert.match(String(r1.StandardErrorContent), /Forbidden[\s\S]*capture: cannot fetch/);
+        denied.uninstall();
+
+        const pinned = start();
+        await useCaptureProfile(pinned);
+        const id3 = await captureMemory(pinned, { avmlSha256: "0".repeat(64) });
+        const r3 = await client("ssm", at(pinned)).send(new GetCommandInvocationCommand({ CommandId: id3, InstanceId: pinned.instanceId }));
+        assert.deepEqual([r3.Status, r3.ResponseCode], ["Failed", CAPTURE_EXIT_CODES.avmlHashMismatch]);
+        pinned.uninstall();
+
+        const avml = start({ avmlFails: true });
+        await useCaptureProfile(avml);
+        const id2 = await captureMemory(avml);
+        const r2 = await client("ssm", at(avml)).send(new GetCommandInvocationCommand({ CommandId: id2, InstanceId: avml.instanceId }));
+        assert.deepEqual([r2.Status, r2.ResponseCode], ["Failed", CAPTURE_EXIT_CODES.avmlFailed]);
+        assert.deepEqual(avml.objects(avml.deployment.evidenceBucket, "cases/c1/memory/"), []);
+        avml.uninstall();
+
+        const lying = start({ memoryHashMismatch: true });
+        await useCaptureProfile(lying);
+        await captureMemory(lying);
+        const Bucket = lying.deployment.evidenceBucket;
+        const key = `cases/c1/memory/${lying.instanceId}.lime`;
+        const sidecar = JSON.parse(lying.objectBody(Bucket, `${key}.json`).toString("utf8")) as { sha256: string };
+        assert.notEqual(sidecar.sha256, createHash("sha256").update(lying.objectBody(Bucket, key)).digest("hex"));
+    });
+
+    it("never delivers to an offline agent (TimedOut after TimeoutSeconds) and rejects bad requests", async () => {
+        const sim = start({ ssmOffline: true });
+        await useCaptureProfile(sim);
+        const commandId = await captureMemory(sim);
+        const ssm = client("ssm", at(sim));
+        assert.equal((await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: sim.instanceId }))).Status, "Pending");
+        sim.advance(600_000);
+        const out = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: sim.instanceId }));
+        assert.deepEqual([out.Status, out.StatusDetails], ["TimedOut", "DeliveryTimedOut"]);
+        await rejectsAws(ssm.send(new GetCommandInvocationCommand({ CommandId: "00000000-0000-4000-a000-000000000000", InstanceId: sim.instanceId })), "InvocationDoesNotExist");
+        await rejectsAws(ssm.send(new SendCommandCommand({ DocumentName: "nope", InstanceIds: [sim.instanceId] })), "InvalidDocument");
+        await rejectsAws(ssm.send(new SendCommandCommand({ DocumentName: sim.deployment.memoryDocument, InstanceIds: [sim.instanceId], Parameters: { Bucket: ["bucket"] } })), "InvalidParameters");
+        const good = memoryCommandParameters({ bucket: "bucket", caseId: "c1", instanceId: sim.instanceId, avmlKey: "tools/avml", avmlSha256: "0".repeat(64), region: sim.region });
+        const error = await rejectsAws(
+            ssm.send(new SendCommandCommand({ DocumentName: sim.deployment.memoryDocument, InstanceIds: [sim.instanceId], Parameters: { ...good, KeyPrefix: ["cases/c1/../x/"] } })),
+            "InvalidParameters",
+        );
+        assert.match(error.message, /allowedPattern/);
+        sim.uninstall();
+
+        const windows = start({ windows: true });
+        await rejectsAws(
+            client("ssm", at(windows)).send(new SendCommandCommand({ DocumentName: windows.deployment.memoryDocument, InstanceIds: [windows.instanceId], Parameters: { Bucket: ["b"], KeyPrefix: ["p/"] } })),
+            "UnsupportedPlatformType",
+        );
+    });
+});
+
+describe("simulator: SNS", () => {
+    it("records published notifications; unknown topics fail", async () => {
+        const sim = start();
+        await sim.publish(sim.deployment.topicArn, "contained", "i-1 isolated");
+        assert.deepEqual(sim.notifications.map((n) => [n.subject, n.message]), [["contained", "i-1 isolated"]]);
+        assert.equal(sim.calls.at(-1)?.action, "sns:Publish");
+        await rejectsAws(sim.publish(`${sim.deployment.topicArn}-nope`, "s", "m"), "NotFound");
+    });
+});
+
+describe("simulator: latency and faults", () => {
+    it("concurrent calls overlap and sequential calls add up", async () => {
+        const latency = 20;
+        const sim = start({ latencyMs: latency });
+        const ec2 = client("ec2", at(sim));
+        await ec2.send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] })); // warm up the client
+        sim.restartCallClock();
+        const before = sim.calls.length;
+        const t0 = Date.now();
+        await Promise.all([1, 2, 3].map(() => ec2.send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] }))));
+        const concurrent = Date.now() - t0;
+        const parallel = sim.calls.slice(before);
+        assert.ok(Math.max(...parallel.map((c) => c.atMs)) - Math.min(...parallel.map((c) => c.atMs)) < latency / 2, "issued together");
+        assert.ok(concurrent < latency * 2.5, `3 concurrent calls took ${concurrent} ms`);
+        const t1 = Date.now();
+        for (let i = 0; i < 3; i++) await ec2.send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] }));
+        const sequential = Date.now() - t1;
+        const serial = sim.calls.slice(before + 3);
+        assert.ok(sequential >= latency * 3 - 3, `3 sequential calls took ${sequential} ms`);
+        for (let i = 1; i < serial.length; i++) {
+            assert.ok((serial[i]?.atMs ?? 0) - (serial[i - 1]?.atMs ?? 0) >= latency - 3, "each starts after the previous answer");
+        }
+        assert.ok(serial.every((c) => (c.durationMs ?? 0) >= latency - 3));
+    });
+
+    it("throttles n times with the service's own code, then succeeds (SDK retry off: every failure reaches the caller)", async () => {
+        const sim = start({ sdkRetries: false, throttle: [{ action: "ec2:DescribeInstances", times: 2 }], faults: [{ action: "s3:*", error: "InternalError", times: 1, after: 1 }] });
+        const ec2 = client("ec2", at(sim));
+        const send = () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] }));
+        await rejectsAws(send(), "RequestLimitExceeded", 503);
+        await rejectsAws(send(), "RequestLimitExceeded", 503);
+        await send();
+        assert.deepEqual(sim.calls.map((c) => [c.ok, c.injected ?? false]), [[false, true], [false, true], [true, false]]);
+        const s3 = client("s3", { region: sim.region });
+        const Bucket = sim.deployment.evidenceBucket;
+        await s3.send(new PutObjectCommand({ Bucket, Key: "1", Body: "1" }));
+        const error = await rejectsAws(s3.send(new PutObjectCommand({ Bucket, Key: "2", Body: "2" })), "InternalError", 500);
+        assert.equal(error.$fault, "server");
+        await s3.send(new PutObjectCommand({ Bucket, Key: "3", Body: "3" }));
+        assert.deepEqual(sim.objects(Bucket).map((o) => o.key).filter((k) => /^\d$/.test(k)), ["1", "3"], "an injected fault has no effect");
+    });
+
+    it("emulates the SDK's retry by default: throttles within maxAttempts are absorbed, each attempt recorded", async () => {
+        const sim = start({ throttle: [{ action: "ec2:DescribeInstances", times: 2 }, { action: "ec2:DescribeSnapshots", times: 3 }], faults: [{ action: "ec2:CreateTags", error: "InvalidParameterValue", times: 1 }] });
+        const ec2 = client("ec2", at(sim));
+        const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] }));
+        assert.equal(out.$metadata.attempts, 3);
+        assert.deepEqual(sim.calls.map((c) => [c.attempt, c.ok]), [[1, false], [2, false], [3, true]]);
+        const exhausted = await rejectsAws(ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] })), "RequestLimitExceeded");
+        assert.equal(exhausted.$metadata.attempts, 3, "three attempts, then the error reaches the caller");
+        await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
+        // A client error is not retried.
+        const once = await rejectsAws(ec2.send(new CreateTagsCommand({ Resources: [sim.instanceId], Tags: [{ Key: "k", Value: "v" }] })), "InvalidParameterValue");
+        assert.equal(once.$metadata.attempts, 1);
+    });
+});
+
+describe("simulator: scenarios", () => {
+    it("terminates the instance right after the first successful ModifyNetworkInterfaceAttribute", async () => {
+        const sim = start(scenarioOptions("instance-terminated"));
+        const ec2 = client("ec2", at(sim));
+        const before = await describe1(sim);
+        const eni = before.NetworkInterfaces?.[0];
+        const iso = sim.deployment.isolationGroups[String(eni?.VpcId)];
+        const untrack = sim.deployment.untrackGroups[String(eni?.VpcId)];
+        await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni?.NetworkInterfaceId, Groups: [untrack as string] }));
+        await rejectsAws(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni?.NetworkInterfaceId, Groups: [iso as string] })), "InvalidNetworkInterfaceID.NotFound");
+        const after = await describe1(sim);
+        assert.equal(after.State?.Name, "terminated");
+        assert.deepEqual(after.NetworkInterfaces, []);
+        await rejectsAws(ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: sim.instanceId } })), "IncorrectInstanceState");
+        assert.ok(sim.events.some((e) => e.kind === "instance-terminated"));
+    });
+
+    it("already-isolated: every interface only in the isolation group, tagged isolated", async () => {
+        const sim = start(scenarioOptions("already-isolated"));
+        const i = await describe1(sim);
+        const iso = sim.deployment.isolationGroups[String(i.VpcId)];
+        assert.deepEqual(i.NetworkInterfaces?.map((n) => n.Groups?.map((g) => g.GroupId)), [[iso]]);
+        const tags = Object.fromEntries(i.Tags?.map((t) => [t.Key, t.Value]) ?? []);
+        assert.equal(tags["dfir:status"], "isolated");
+        assert.match(String(tags["dfir:case-id"]), new RegExp(`^${sim.instanceId}-[0-9a-f]{12}$`));
+    });
+
+    it("maps every drill scenario name to options and rejects unknown ones", () => {
+        assert.deepEqual(scenarioOptions("in-asg"), { inAsg: true });
+        assert.deepEqual(scenarioOptions("approval-required"), { extraTags: { "dfir:approval": "required" } });
+        assert.throws(() => scenarioOptions("nope"), /unknown scenario "nope" \(known: /);
+    });
+});
+
+describe("simulator: seeding from every GuardDuty fixture", () => {
+    const names = readdirSync(FIXTURES)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => f.replace(/\.json$/, ""))
+        .sort();
+
+    it("holds all 30 fixtures", () => assert.equal(names.length, 30));
+
+    for (const name of names) {
+        if (NO_INSTANCE.has(name)) {
+            it(`${name}: no instance -> SimulationSeedError`, () => {
+                assert.throws(() => SimulatedAccount.fromFinding(fixture(name)), (e: unknown) => e instanceof SimulationSeedError && /no resource\.instanceDetails\.instanceId/.test((e as Error).message));
+            });
+            continue;
+        }
+        it(`${name}: seeds its instance, reachable through the SDK`, async () => {
+            const sim = start({ volumes: 2 }, name);
+            const i = await describe1(sim);
+            assert.equal(i.State?.Name, "running");
+            assert.ok(i.NetworkInterfaces && i.NetworkInterfaces.length >= 1);
+            for (const eni of i.NetworkInterfaces) {
+                assert.match(String(eni.VpcId), /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/);
+                assert.ok(sim.deployment.isolationGroups[String(eni.VpcId)], "isolation group in the instance's VPC");
+                assert.ok(eni.Groups && eni.Groups.length >= 1);
+            }
+            assert.equal(i.BlockDeviceMappings?.length, 2);
+            assert.match(sim.instanceAccountId, /^\d{12}$/);
+            const env = sim.environment();
+            assert.ok(JSON.parse(String(env.ISOLATION_GROUPS))[String(i.VpcId)]);
+        });
+    }
+
+    it("reports stand-ins for redacted accounts and placeholder ids", () => {
+        const cado = SimulatedAccount.fromFinding(fixture("CryptoCurrency_EC2_BitcoinTool.B_DNS"));
+        assert.deepEqual(cado.seedReport.accountIdMapping, { from: "111", to: STAND_IN_ACCOUNT });
+        const lab = SimulatedAccount.fromFinding(fixture(NO_PROFILE));
+        assert.deepEqual(lab.seedReport.accountIdMapping, { from: "XXXXXXXXXXXX", to: STAND_IN_ACCOUNT });
+        const sample = SimulatedAccount.fromFinding(fixture("Trojan_EC2_DriveBySourceTraffic_DNS"));
+        assert.ok(sample.seedReport.idMapping.GeneratedFindingVPCId?.startsWith("vpc-"));
+        assert.ok(sample.seedReport.defaulted.some((d) => d.startsWith("availabilityZone")));
+        const runtime = SimulatedAccount.fromFinding(fixture("PrivilegeEscalation_Runtime_DockerSocketAccessed"));
+        assert.deepEqual(runtime.instance().networkInterfaces[0]?.groupIds, ["sg-abcd1234"], "a group listed twice is held once");
+        assert.equal(runtime.seedReport.resourceType, "Container");
+        // Same finding, same options -> same world.
+        assert.deepEqual(SimulatedAccount.fromFinding(fixture(REAL)).deployment, SimulatedAccount.fromFinding(fixture(REAL)).deployment);
+    });
+
+    it("rejects inputs that are not findings", () => {
+        assert.throws(() => SimulatedAccount.fromFinding(null), SimulationSeedError);
+        assert.throws(() => SimulatedAccount.fromFinding({ detail: { resource: { instanceDetails: { instanceId: "i-bad" } } } }), /not a valid EC2 instance id/);
+    });
+
+    it("builds a deployment-only world with create()", () => {
+        const sim = SimulatedAccount.create({ accountId: "111122223333", region: "eu-west-1" });
+        assert.equal(sim.hasInstance, false);
+        assert.equal(sim.deployment.evidenceBucket, "dfir-evidence-111122223333-eu-west-1");
+        assert.throws(() => sim.instanceId, /no seeded instance/);
+    });
+});
+
+describe("simulator: persistence", () => {
+    async function busyWorld(): Promise<SimulatedAccount> {
+        const sim = start({ inAsg: true, volumes: 2 });
+        const ec2 = client("ec2", at(sim));
+        await ec2.send(new CreateTagsCommand({ Resources: [sim.instanceId], Tags: [{ Key: "dfir:status", Value: "isolated" }] }));
+        await ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: sim.instanceId } }));
+        await useCaptureProfile(sim);
+        await captureMemory(sim);
+        await client("dynamodb", { region: sim.region }).send(new PutItemCommand({ TableName: "dfir-cases", Item: { pk: { S: "x" }, n: { N: "1" } } }));
+        sim.advance(1000);
+        return sim;
+    }
+
+    function sameWorld(a: SimulatedAccount, b: SimulatedAccount): void {
+        assert.deepEqual(b.instance(), a.instance());
+        assert.deepEqual(b.snapshots(), a.snapshots());
+        assert.deepEqual(b.objects(a.deployment.evidenceBucket), a.objects(a.deployment.evidenceBucket));
+        assert.deepEqual(b.items("dfir-cases"), a.items("dfir-cases"));
+        assert.deepEqual(b.deployment, a.deployment);
+        assert.deepEqual(b.commands(), a.commands());
+        const key = `cases/c1/memory/${a.instanceId}.lime`;
+        assert.ok(b.objectBody(a.deployment.evidenceBucket, key).equals(a.objectBody(a.deployment.evidenceBucket, key)));
+    }
+
+    it("round-trips through toJSON / fromJSON, and keeps working", async () => {
+        const sim = await busyWorld();
+        sim.uninstall();
+        const loaded = SimulatedAccount.fromJSON(JSON.parse(JSON.stringify(sim.toJSON())));
+        sameWorld(sim, loaded);
+        assert.equal(loaded.callHistory.length, sim.calls.length);
+        current = loaded;
+        loaded.install();
+        const i = await describe1(loaded);
+        assert.equal(i.Tags?.find((t) => t.Key === "dfir:status")?.Value, "isolated");
+        assert.throws(() => SimulatedAccount.fromJSON({ format: "other" }), /not a aws-dfir-simulated-account/);
+    });
+
+    it("saves to a directory (large bodies as files) and refuses a tampered body", async () => {
+        const sim = await busyWorld();
+        sim.uninstall();
+        const dir = mkdtempSync(join(tmpdir(), "dfir-sim-"));
+        try {
+            sim.saveState(dir);
+            const files = readdirSync(join(dir, "objects"));
+            assert.ok(files.length >= 2, "the image and avml are stored as files");
+            sameWorld(sim, SimulatedAccount.loadState(dir));
+            const victim = join(dir, "objects", files[0] as string);
+            const bytes = readFileSync(victim);
+            bytes[0] = (bytes[0] ?? 0) ^ 0xff;
+            writeFileSync(victim, bytes);
+            assert.throws(() => SimulatedAccount.loadState(dir), /does not match its recorded sha256/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("simulator: the committed handlers run against it", () => {
+    /** Run with the simulator's environment, handler logs silenced, everything restored afterwards. */
+    async function withEnvironment<T>(sim: SimulatedAccount, fn: () => Promise<T>): Promise<T> {
+        const env = sim.environment();
+        const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+        const log = console.log;
+        Object.assign(process.env, env);
+        console.log = () => undefined;
+        try {
+            return await fn();
+        } finally {
+            console.log = log;
+            for (const [k, v] of Object.entries(saved)) {
+                if (v === undefined) delete process.env[k];
+                else process.env[k] = v;
+            }
+        }
+    }
+
+    it("case -> contain -> memory -> snapshots, cross-account, in an ASG", async () => {
+        const sim = start({ crossAccount: true, inAsg: true });
+        const finding = (fixture(REAL) as { detail: { id: string; type: string; severity: number } }).detail;
+        await withEnvironment(sim, async () => {
+            const verdict = {
+                decision: "respond",
+                findingId: finding.id,
+                accountId: sim.instanceAccountId,
+                region: sim.region,
+                instanceId: sim.instanceId,
+                caseId: caseIdFor(sim.instanceId, finding.id),
+                findingType: finding.type,
+                severity: finding.severity,
+            };
+            const opened = (await openCaseHandler({ verdict, executionArn: "arn:aws:states:ap-southeast-2:210987654321:execution:sm:drill", target: sim.target() })) as CaseOpened;
+            assert.equal(opened.isNew, true);
+            const contained = (await containHandler({ case: opened })) as ContainmentResult;
+            assert.equal(contained.status, "isolated");
+            const iso = sim.deployment.isolationGroups[sim.instance().vpcId];
+            assert.deepEqual(sim.instance().networkInterfaces.map((n) => n.groupIds), [[iso]]);
+            assert.equal(sim.instance().autoScaling?.inGroup, false);
+            assert.equal(sim.instance().profile?.arn, sim.deployment.captureProfileArn);
+            const base = { caseId: opened.caseId, target: opened.target, instance: opened.instance, evidence: opened.evidence };
+            const started = (await memoryHandler({ action: "start", ...base })) as MemoryResult;
+            assert.equal(started.status, "started");
+            const memory = (await memoryHandler({ action: "check", ...base, memory: started })) as MemoryResult;
+            assert.equal(memory.status, "captured", memory.reason);
+            assert.equal(memory.object?.sha256, memory.hostSha256);
+            const disk = (await snapshotHandler({ action: "start", caseId: opened.caseId, target: opened.target, instance: opened.instance })) as DiskEvidence;
+            const done = (await snapshotHandler({ action: "check", caseId: opened.caseId, target: opened.target, disk })) as DiskEvidence;
+            assert.equal(done.done, true);
+            assert.deepEqual(done.snapshots.map((x) => x.state), ["completed", "completed"]);
+        });
+        assert.ok(sim.calls.every((c) => c.ok), sim.calls.filter((c) => !c.ok).map((c) => `${c.action}: ${c.error}`).join("; "));
+        assert.ok(sim.calls.some((c) => c.action === "sts:AssumeRole"));
+    });
+});
