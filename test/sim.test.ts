@@ -521,12 +521,12 @@ describe("simulator: IAM and STS", () => {
         await describe1(sim);
         // Without the role the home account sees no such instance.
         await rejectsAws(client("ec2", { region: sim.region }).send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] })), "InvalidInstanceID.NotFound");
-        // The factory keeps one credential provider per (service, target) client: one AssumeRole each for sts and ec2.
+        // The factory shares one credential provider per (role, region): one AssumeRole for sts and ec2 together.
         const assumes = sim.calls.filter((c) => c.action === "sts:AssumeRole");
-        assert.equal(assumes.length, 2);
+        assert.equal(assumes.length, 1);
         assert.ok(assumes.every((c) => c.ok && c.accountId === sim.homeAccountId));
         await describe1(sim);
-        assert.equal(sim.calls.filter((c) => c.action === "sts:AssumeRole").length, 2, "then cached");
+        assert.equal(sim.calls.filter((c) => c.action === "sts:AssumeRole").length, 1, "then cached");
     });
 
     it("denies AssumeRole when the member account has no responder role", async () => {
