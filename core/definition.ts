@@ -202,8 +202,9 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
         },
     };
 
+    // SNS subjects are at most 100 characters; a case id (32 at most) names the instance already (test-checked).
     const subject = (what: string) =>
-        `States.Format('dfir: ${what} {} (case {})', $.triage.verdict.instanceId, $.triage.verdict.caseId)`;
+        `States.Format('dfir: ${what}, case {}', $.triage.verdict.caseId)`;
 
     return {
         Comment: "aws-dfir response: triage, open case, [approval], contain, evidence (disk | memory | metadata), seal, notify",
@@ -242,7 +243,7 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
                 Resource: "arn:aws:states:::sns:publish",
                 Parameters: {
                     TopicArn: t.topicArn,
-                    "Subject.$": subject("repeat finding, containment re-asserted on"),
+                    "Subject.$": subject("repeat finding, containment re-asserted"),
                     "Message.$": "States.JsonToString($.containment)",
                 },
                 ResultPath: null,
@@ -255,7 +256,7 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
                 Resource: "arn:aws:states:::sns:publish",
                 Parameters: {
                     TopicArn: t.topicArn,
-                    "Subject.$": subject("FAILED to re-assert containment of"),
+                    "Subject.$": subject("re-asserting containment FAILED"),
                     "Message.$": "States.JsonToString($.containError)",
                 },
                 ResultPath: null,
@@ -353,7 +354,7 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
                 Resource: "arn:aws:states:::sns:publish",
                 Parameters: {
                     TopicArn: t.topicArn,
-                    "Subject.$": "States.Format('dfir: case {} {} for {}', $.seal.caseId, $.seal.status, $.triage.verdict.instanceId)",
+                    "Subject.$": "States.Format('dfir: case {} {}', $.seal.caseId, $.seal.status)",
                     "Message.$": "States.JsonToString($.seal)",
                 },
                 ResultPath: null,
@@ -372,7 +373,7 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
                 Resource: "arn:aws:states:::sns:publish",
                 Parameters: {
                     TopicArn: t.topicArn,
-                    "Subject.$": subject("case could NOT be sealed for"),
+                    "Subject.$": subject("case could NOT be sealed"),
                     "Message.$": "States.JsonToString($)",
                 },
                 ResultPath: null,

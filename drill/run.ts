@@ -111,6 +111,7 @@ export function drillTargets(accountId: string, region: string, topicArn: string
 }
 
 type Handler = (event: any) => Promise<unknown>;
+let executionCounter = 0;
 const HANDLERS: Record<keyof DefinitionTargets, Handler | undefined> = {
     triageFunctionArn: triageHandler,
     caseFunctionArn: caseHandler,
@@ -258,7 +259,8 @@ async function runOnce(
     started: number,
     index: number,
 ): Promise<{ outcome: ExecutionOutcome; seal?: SealResult }> {
-    const executionName = `drill-${index + 1}`;
+    // Unique per run: OpenCase tells a retried invocation of the execution that opened a case by its ARN.
+    const executionName = `drill-${started.toString(36)}-${++executionCounter}-${index + 1}`;
     const executionArn = `arn:aws:states:${sim.region}:${sim.homeAccountId}:execution:dfir-response:${executionName}`;
     let seal: SealResult | undefined;
     let verdict: TriageVerdict | undefined;

@@ -122,6 +122,20 @@ describe("state machine definition", () => {
         assert.ok(!reachable.has(STATES.evidence) && !reachable.has(STATES.seal), [...reachable].join(","));
     });
 
+    it("keeps every notification subject within SNS's 100 characters for the longest ids", () => {
+        const states = allStates(buildDefinition(TARGETS));
+        const longest = ["i-0123456789abcdef0-0123456789ab", "i-0123456789abcdef0", "SUCCEEDED"];
+
+        const formats = Object.values(states).map((s) => s.Parameters?.["Subject.$"]).filter((f): f is string => typeof f === "string");
+
+        assert.ok(formats.length >= 5);
+        for (const f of formats) {
+            const template = /^States\.Format\('([^']*)'/.exec(f)?.[1] ?? "";
+            const worst = template.replace(/\{\}/g, longest[0]);
+            assert.ok(worst.length <= 100, `${worst.length}: ${worst}`);
+        }
+    });
+
     it("rejects settings that cannot be deployed, naming them", () => {
         assert.throws(() => buildDefinition(TARGETS, { snapshotPollSeconds: 0 }), /snapshotPollSeconds/);
         assert.throws(() => buildDefinition(TARGETS, { approvalTimeoutSeconds: 1.5 }), /approvalTimeoutSeconds/);

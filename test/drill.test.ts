@@ -1,0 +1,328 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { triage } from "../core/triage";
+import { callSlots, runDrill, seedAccount, type DrillOptions, type DrillReport } from "../drill/run";
+import { SCENARIOS, type ScenarioName } from "../drill/scenarios";
+import { SimulatedAccount } from "../drill/sim";
+
+const REPO = path.resolve(__dirname, "..");
+const FIXTURES = path.resolve(REPO, "..", "shared", "fixtures", "guardduty");
+const fixture = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8"));
+const BITCOIN = "CryptoCurrency_EC2_BitcoinTool.B_DNS.json";
+/** Small images keep the suite fast; the hashing path is the same for 8 MiB or 8 GiB. */
+const SMALL = { memoryBytes: 256 * 1024 };
+
+/** Run a drill on a simulated account the test keeps, to read its final state. */
+async function drill(options: Partial<DrillOptions> & { file?: string } = {}): Promise<{ report: DrillReport; sim: SimulatedAccount }> {
+    const finding = options.finding ?? fixture(options.file ?? BITCOIN);
+    const full: DrillOptions = { ...options, finding, simOptions: { ...SMALL, ...options.simOptions } };
+    const sim = options.sim ?? seedAccount(full);
+    const report = await runDrill({ ...full, sim });
+    return { report, sim };
+}
+
+const changeCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => /^ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:PutRolePolicy/.test(c.action));
+
+describe("drill: a full response against the simulated account", function () {
+    this.timeout(60000);
+    let report: DrillReport;
+    let sim: SimulatedAccount;
+
+    before(async () => {
+        ({ report, sim } = await drill({ volumes: 3 }));
+    });
+
+    it("ends SUCCEEDED, sealed and notified", () => {
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        assert.equal(report.reason, "isolated; evidence complete");
+        assert.ok(report.notifications.some((n) => /SUCCEEDED/.test(n.subject ?? "")));
+    });
+
+    it("leaves every interface only in the VPC's isolation group, the instance protected, tagged and on the capture profile", () => {
+        const instance = sim.instance();
+        const isolation = sim.deployment.isolationGroups[instance.vpcId];
+        for (const eni of instance.networkInterfaces) assert.deepEqual(eni.groupIds, [isolation]);
+        assert.equal(instance.disableApiTermination, true);
+        assert.equal(instance.disableApiStop, true);
+        assert.equal(instance.shutdownBehavior, "stop");
+        assert.ok(instance.blockDevices.every((d) => !d.deleteOnTermination), "volumes survive termination");
+        assert.equal(instance.tags["dfir:status"], "isolated");
+        assert.equal(instance.tags["dfir:case-id"], report.caseId);
+        assert.match(instance.tags["dfir:isolated-at"], /^\d{4}-\d\d-\d\dT/);
+        assert.equal(instance.profile?.arn, sim.deployment.captureProfileArn);
+    });
+
+    it("applies the untrack group before the isolation group on every interface", () => {
+        const untrack = sim.deployment.untrackGroups[sim.instance().vpcId];
+        const isolation = sim.deployment.isolationGroups[sim.instance().vpcId];
+        const moves = sim.calls
+            .filter((c) => c.ok && c.action === "ec2:ModifyNetworkInterfaceAttribute")
+            .map((c) => (c.input as { Groups: string[] }).Groups[0]);
+        assert.deepEqual(moves, [untrack, isolation]);
+    });
+
+    it("takes one crash-consistent snapshot set of every volume, boot included, tagged with the case", () => {
+        assert.equal(report.evidence.snapshots.length, 3);
+        assert.ok(report.evidence.snapshots.every((s) => s.state === "completed"));
+        assert.deepEqual(report.evidence.snapshots.map((s) => s.volumeId).sort(), sim.instance().blockDevices.map((d) => d.volumeId).sort());
+        assert.equal(sim.calls.filter((c) => c.ok && c.action === "ec2:CreateSnapshots").length, 1);
+    });
+
+    it("stores a memory image whose sha256, recomputed from the stored bytes, matches the report and the instance's hash", () => {
+        const memory = report.evidence.memory;
+        assert.ok(memory);
+        const body = sim.objectBody(memory.bucket, memory.key);
+        assert.equal(createHash("sha256").update(body).digest("hex"), memory.sha256);
+        assert.equal(body.length, SMALL.memoryBytes);
+        const sidecar = JSON.parse(sim.objectBody(memory.bucket, `${memory.key}.json`).toString("utf8"));
+        assert.equal(sidecar.sha256, memory.sha256);
+    });
+
+    it("seals a manifest under Object Lock COMPLIANCE whose hash and content match what was captured", () => {
+        const manifest = report.evidence.manifest;
+        assert.ok(manifest);
+        assert.equal(manifest.mode, "COMPLIANCE");
+        assert.ok(Date.parse(manifest.retainUntil) > Date.now() + 360 * 86400_000);
+        const body = sim.objectBody(manifest.bucket, manifest.key).toString("utf8");
+        assert.equal(createHash("sha256").update(body).digest("hex"), manifest.sha256);
+        for (const s of report.evidence.snapshots) assert.ok(body.includes(s.snapshotId), s.snapshotId);
+        assert.ok(body.includes(report.evidence.memory?.sha256 ?? "missing"));
+        for (const eni of sim.instance().networkInterfaces) assert.ok(body.includes(eni.networkInterfaceId));
+    });
+
+    it("stores instance metadata, console output and screenshot under the case, each locked", () => {
+        const names = report.evidence.metadata.map((m) => m.key.split("/").pop()).sort();
+        assert.deepEqual(names, ["console-output.txt", "console-screenshot.jpg", "instance.json", "network-interfaces.json"]);
+        const objects = sim.objects(sim.deployment.evidenceBucket, `cases/${report.caseId}/`);
+        assert.ok(objects.length >= 7);
+        for (const o of objects) assert.equal(o.lockMode, "COMPLIANCE", o.key);
+    });
+});
+
+describe("drill: time to contain", function () {
+    this.timeout(60000);
+    for (const interfaces of [1, 3, 8]) {
+        it(`makes the first change in call slot 3 and isolates all ${interfaces} interface(s) by slot 5`, async () => {
+            const { report, sim } = await drill({ latencyMs: 50, interfaces });
+
+            assert.equal(report.containment?.isolated, true);
+            assert.equal(sim.instance().networkInterfaces.length, interfaces);
+            assert.ok(report.containment?.firstChangeSlot !== null && report.containment!.firstChangeSlot! <= 3, `first change in slot ${report.containment?.firstChangeSlot}`);
+            assert.ok(report.containment?.isolatedSlot !== null && report.containment!.isolatedSlot! <= 5, `isolated in slot ${report.containment?.isolatedSlot}`);
+        });
+    }
+
+    it("counts concurrent calls as one slot and sequential ones as the next", () => {
+        assert.deepEqual(callSlots([{ atMs: 0 }, { atMs: 3 }, { atMs: 52 }, { atMs: 104 }, { atMs: 106 }], 50), [1, 1, 2, 3, 3]);
+    });
+});
+
+describe("drill: repeats and dedupe", function () {
+    this.timeout(60000);
+
+    it("turns the same finding delivered 3 times into one case, one snapshot set and one memory image", async () => {
+        const { report, sim } = await drill({ repeat: 3 });
+
+        assert.deepEqual(report.executions.map((e) => e.status), ["SUCCEEDED", "REPEAT", "REPEAT"]);
+        assert.equal(new Set(report.executions.map((e) => e.caseId)).size, 1);
+        assert.equal(sim.calls.filter((c) => c.ok && c.action === "ec2:CreateSnapshots").length, 1);
+        assert.equal(sim.calls.filter((c) => c.ok && c.action === "ssm:SendCommand").length, 1);
+        assert.equal(sim.objects(sim.deployment.evidenceBucket, `cases/${report.caseId}/memory/`).filter((o) => o.key.endsWith(".lime")).length, 1);
+        assert.ok(report.notifications.filter((n) => /repeat/.test(n.subject ?? "")).length === 2);
+    });
+
+    it("adds a second, different finding on the same instance to the open case", async () => {
+        const first = fixture(BITCOIN) as { detail: { id: string } };
+        const second = structuredClone(first);
+        second.detail.id = "22225628dedc84e090aae636c4cd2222";
+        const { sim } = await drill({ finding: first });
+
+        const again = await runDrill({ finding: second, sim });
+
+        assert.equal(again.executions[0].status, "REPEAT");
+        const caseItem = sim.items(sim.deployment.casesTable).find((i) => (i.pk as { S: string }).S.startsWith("CASE#"));
+        const findingIds = ((caseItem?.findingIds as { L: { S: string }[] }).L).map((f) => f.S);
+        assert.deepEqual(findingIds, [first.detail.id, second.detail.id]);
+    });
+});
+
+describe("drill: scenarios", function () {
+    this.timeout(60000);
+    const run = (scenario: ScenarioName, extra: Partial<DrillOptions> = {}) => drill({ scenario, ...extra });
+
+    it("ssm-offline: contained, memory reported missing with the reason, the rest captured: PARTIAL", async () => {
+        const { report } = await run("ssm-offline");
+        assert.equal(report.status, "PARTIAL");
+        assert.equal(report.containment?.isolated, true);
+        assert.equal(report.evidence.memory, null);
+        assert.equal(report.evidence.memoryMissing, "ssm-agent-offline");
+        assert.equal(report.evidence.snapshots.length, 2);
+        assert.ok(report.evidence.manifest);
+    });
+
+    it("snapshot-error: the error state fails the disk branch clearly; contained and sealed PARTIAL", async () => {
+        const { report } = await run("snapshot-error");
+        assert.equal(report.status, "PARTIAL");
+        assert.match(report.reason, /disk missing: SnapshotFailedError/);
+        assert.ok(report.evidence.snapshots.every((s) => s.state === "error"));
+        assert.ok(report.evidence.memory && report.evidence.manifest);
+    });
+
+    it("throttling: throttled calls are retried until the response completes", async () => {
+        const { report, sim } = await run("throttling");
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        const throttled = sim.calls.filter((c) => !c.ok && /RequestLimitExceeded|Throttling|SlowDown/.test(c.error ?? ""));
+        assert.ok(throttled.length >= 5, `${throttled.length} throttled calls`);
+        assert.equal(report.containment?.isolated, true);
+    });
+
+    it("instance-terminated: ends FAILED with the containment record sealed, never silently", async () => {
+        const { report, sim } = await run("instance-terminated");
+        assert.equal(report.status, "FAILED");
+        assert.match(report.reason, /containment failed/);
+        assert.equal(sim.instance().state, "terminated");
+        assert.ok(report.evidence.manifest, "sealed");
+        assert.ok(report.notifications.some((n) => /FAILED/.test(n.subject ?? "")));
+    });
+
+    it("already-isolated: no interface is moved again; evidence is still taken", async () => {
+        const { report, sim } = await run("already-isolated");
+        assert.equal(report.status, "SUCCEEDED");
+        assert.match(report.reason, /already isolated/);
+        assert.equal(sim.calls.filter((c) => c.action === "ec2:ModifyNetworkInterfaceAttribute").length, 0);
+        assert.equal(report.containment?.isolated, true);
+        assert.ok(report.evidence.memory);
+    });
+
+    it("in-asg: detached keeping capacity, out of every target group it was in (paginated listing)", async () => {
+        const { report, sim } = await run("in-asg");
+        assert.equal(report.status, "SUCCEEDED");
+        assert.equal(report.containment?.autoScaling?.inGroup, false);
+        const detach = sim.calls.find((c) => c.ok && c.action === "autoscaling:DetachInstances");
+        assert.equal((detach?.input as { ShouldDecrementDesiredCapacity: boolean }).ShouldDecrementDesiredCapacity, false);
+        assert.ok(sim.calls.filter((c) => c.action === "elasticloadbalancing:DescribeTargetGroups").length >= 3, "paginated");
+        // Detaching from the group deregisters it from the group's target groups (draining); any left are deregistered.
+        assert.equal(report.containment?.targetGroups.length, 2);
+        assert.ok(report.containment?.targetGroups.every((t) => t.state === "draining" || t.state === "unused"), JSON.stringify(report.containment?.targetGroups));
+    });
+
+    it("approval-required: asks with a task token, waits, then contains on approval", async () => {
+        const { report } = await run("approval-required");
+        assert.ok(report.notifications.some((n) => /approval needed/.test(n.subject ?? "")));
+        assert.ok(report.executions[0].states.some((s) => s.name === "AskApproval"));
+        assert.equal(report.containment?.isolated, true);
+        assert.equal(report.status, "SUCCEEDED");
+    });
+
+    it("approval-timeout: nobody answers and the default (contain) applies", async () => {
+        const { report } = await run("approval-timeout");
+        assert.ok(report.executions[0].states.some((s) => s.name === "ApprovalTimedOut"));
+        assert.equal(report.containment?.isolated, true);
+    });
+
+    it("approval-timeout with default skip: evidence only, nothing contained", async () => {
+        const { report, sim } = await run("approval-timeout", { settings: { approvalDefault: "skip" } });
+        assert.equal(report.containment?.isolated, false);
+        assert.deepEqual(changeCalls(sim).filter((c) => c.action === "ec2:ModifyNetworkInterfaceAttribute"), []);
+        assert.match(report.reason, /evidence only/);
+    });
+
+    it("approval-denied: evidence only, nothing changed on the instance", async () => {
+        const { report, sim } = await run("approval-denied");
+        assert.equal(report.containment?.isolated, false);
+        assert.deepEqual(changeCalls(sim), []);
+        assert.match(report.reason, /evidence only \(containment not approved/);
+        assert.ok(report.evidence.snapshots.length > 0 && report.evidence.manifest);
+    });
+
+    it("cross-account-role-missing: FAILED with the role named, before any change, and still sealed", async () => {
+        const { report, sim } = await run("cross-account-role-missing");
+        assert.equal(report.status, "FAILED");
+        assert.match(report.reason, /CrossAccountRoleError: cannot assume arn:aws:iam::\d{12}:role\/dfir-responder/);
+        assert.deepEqual(changeCalls(sim), []);
+        assert.ok(report.evidence.manifest === null || report.evidence.manifest.mode === "COMPLIANCE");
+        assert.ok(report.notifications.some((n) => /FAILED/.test(n.subject ?? "")));
+    });
+
+    it("windows: contained; memory missing because avml is Linux-only", async () => {
+        const { report } = await run("windows");
+        assert.equal(report.status, "PARTIAL");
+        assert.match(report.reason, /memory missing: windows/);
+        assert.equal(report.containment?.isolated, true);
+    });
+
+    it("memory-hash-mismatch: the image read back is refused, the mismatch recorded", async () => {
+        const { report } = await run("memory-hash-mismatch");
+        assert.equal(report.status, "PARTIAL");
+        assert.match(report.reason, /HashMismatchError/);
+    });
+
+    it("knows every scenario the contract names", () => {
+        for (const name of ["ssm-offline", "snapshot-error", "throttling", "instance-terminated", "already-isolated", "in-asg", "approval-required", "approval-timeout", "cross-account-role-missing"]) {
+            assert.ok((SCENARIOS as readonly string[]).includes(name), name);
+        }
+    });
+});
+
+describe("drill: all 30 real GuardDuty events", function () {
+    this.timeout(120000);
+    const files = fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".json")).sort();
+
+    it("has 30 events", () => assert.equal(files.length, 30));
+
+    for (const file of files) {
+        it(`${file}: ${triage(fixture(file)).decision === "respond" ? "contained and evidenced" : "touches nothing"}`, async () => {
+            const decision = triage(fixture(file)).decision;
+
+            const report = await runDrill({ finding: fixture(file), simOptions: SMALL });
+
+            if (decision === "respond") {
+                assert.equal(report.status, "SUCCEEDED", report.reason);
+                assert.equal(report.containment?.isolated, true);
+                assert.ok(report.evidence.memory && report.evidence.manifest && report.evidence.snapshots.length === 2);
+            } else {
+                assert.equal(report.status, "IGNORED");
+                assert.deepEqual(report.calls, []);
+            }
+        });
+    }
+});
+
+describe("drill command", function () {
+    this.timeout(60000);
+    const cli = (args: string[]) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/drill.ts", ...args], {
+        cwd: REPO,
+        encoding: "utf8",
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+    });
+
+    it("prints one JSON report with --json, and keeps the simulated account across runs with --state", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-drill-"));
+        const args = ["--finding", path.join(FIXTURES, BITCOIN), "--json", "--state", dir];
+
+        const first = cli(args);
+        const second = cli(args);
+
+        assert.equal(first.status, 0, first.stderr);
+        const report = JSON.parse(first.stdout);
+        assert.equal(report.status, "SUCCEEDED");
+        for (const key of ["status", "reason", "caseId", "calls", "containment", "evidence"]) assert.ok(key in report, key);
+        assert.ok(report.calls.every((c: Record<string, unknown>) => typeof c.atMs === "number" && typeof c.action === "string" && typeof c.ok === "boolean"));
+        assert.ok(fs.existsSync(path.join(dir, "state.json")));
+        assert.equal(second.status, 0, second.stderr);
+        assert.equal(JSON.parse(second.stdout).executions[0].status, "REPEAT", "the second delivery finds the open case");
+    });
+
+    it("rejects bad input with one line on stderr, nothing on stdout and exit 2", () => {
+        for (const args of [[], ["--finding", "/nonexistent.json"], ["--finding", path.join(FIXTURES, BITCOIN), "--scenario", "nope"], ["--finding", path.join(FIXTURES, BITCOIN), "--latency-ms", "-1"]]) {
+            const result = cli(args);
+            assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);
+            assert.equal(result.stdout, "");
+            assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+        }
+    });
+});
