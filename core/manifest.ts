@@ -8,7 +8,7 @@
  * sha256 is taken over exactly those bytes, so `sha256sum manifest-….json` reproduces the recorded hash and two
  * equal manifests always hash the same whatever order their keys were built in.
  */
-import { canonicalJson, sha256Hex } from "../functions/lib/hash";
+import { canonicalJson, sha256Hex } from "./hash";
 import {
     casePrefix,
     type ActionRecord,
@@ -23,23 +23,14 @@ import {
     type SnapshotRecord,
     type StepError,
     type Target,
+    type TriageVerdict,
 } from "./workflow";
 
 /** Version of the manifest layout; bump on any incompatible change. */
 export const MANIFEST_SCHEMA_VERSION = "aws-dfir.manifest/1";
 
-/** The triage verdict as the state carries it (`$.triage.verdict`; functions/triage `TriageVerdict`). */
-export interface SealVerdict {
-    decision: string;
-    reason?: string;
-    findingId?: string;
-    findingType?: string;
-    severity?: number;
-    accountId?: string;
-    region?: string;
-    instanceId?: string;
-    caseId?: string;
-}
+/** The triage verdict as the state carries it (`$.triage.verdict`). */
+export type SealVerdict = TriageVerdict;
 
 /**
  * The approval gate's result (`$.approval`): a human's `SendTaskSuccess` output `{approved}`, or the state

@@ -7,6 +7,13 @@
  * a step that cannot do its job throws an error whose `name` the state machine catches (see `ERRORS`).
  */
 
+import type { TriageDecision } from "./triage";
+
+/** The triage guard's output (`$.triage.verdict`): the decision, and for "respond" the case id it opens. */
+export interface TriageVerdict extends TriageDecision {
+    caseId?: string;
+}
+
 /** Where the instance lives. `roleArn` is set when the instance is in another account (assumed by the functions). */
 export interface Target {
     accountId: string;

@@ -30,7 +30,7 @@ import {
     SnapshotFailedError,
     SnapshotTimeoutError,
 } from "../functions/lib/evidenceErrors";
-import { sha256OfStream } from "../functions/lib/hash";
+import { sha256OfStream } from "../core/hash";
 import { handler as memoryHandler } from "../functions/memory/index";
 import { memoryObjectKeys, type MemoryResult } from "../functions/memory/memory";
 import { handler as metadataHandler } from "../functions/metadata/index";

@@ -17,7 +17,7 @@ import {
 import type { CaseOpened, ContainmentResult, StepError } from "../core/workflow";
 import { setClientCustomizer } from "../functions/lib/aws";
 import { InvalidRequestError, ManifestConflictError } from "../functions/lib/evidenceErrors";
-import { canonicalJson, sha256Hex } from "../functions/lib/hash";
+import { canonicalJson, sha256Hex } from "../core/hash";
 import { handler as sealHandler } from "../functions/seal/index";
 
 const INSTANCE_ID = "i-0123456789abcdef0";

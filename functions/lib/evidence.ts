@@ -12,7 +12,7 @@ import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ENV, type EvidenceObject, type InstanceRecord, type Target } from "../../core/workflow";
 import type { ClientTarget } from "./aws";
 import { ConfigurationError, EvidenceError, InvalidRequestError } from "./evidenceErrors";
-import { hexToBase64, sha256Hex } from "./hash";
+import { hexToBase64, sha256Hex } from "../../core/hash";
 
 /** EC2 instance ids: `i-` plus 8 or 17 lower-case hex digits (as in core/triage.ts). */
 const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;

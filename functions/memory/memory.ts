@@ -30,7 +30,7 @@ import {
     Problems,
 } from "../lib/evidence";
 import { HashMismatchError, InvalidRequestError, MemoryCaptureFailedError } from "../lib/evidenceErrors";
-import { sha256OfStream } from "../lib/hash";
+import { sha256OfStream } from "../../core/hash";
 
 /** Default cap of the poll loop (MEMORY_CAP_SECONDS): 3 hours, enough to stream a large host's RAM to S3. */
 export const DEFAULT_MEMORY_CAP_SECONDS = 10_800;

@@ -17,7 +17,7 @@ import {
 import { ENV, type CaseStatus, type SealResult } from "../../core/workflow";
 import { addDays, awsErrorIs, errorText, isRecord, log, preview, Problems, assertNoProblems, putLockedObject } from "../lib/evidence";
 import { ConfigurationError, InvalidRequestError, ManifestConflictError } from "../lib/evidenceErrors";
-import { sha256Hex } from "../lib/hash";
+import { sha256Hex } from "../../core/hash";
 
 /** `{state: $, executionArn: $$.Execution.Id, sealedAt?: $$.State.EnteredTime}`. */
 export interface SealEvent {

@@ -6,11 +6,10 @@
  * Environment: MIN_SEVERITY (number), ALLOW_SAMPLES ("true" | "false").
  */
 import { caseIdFor } from "../../core/case";
-import { triage, validateTriageOptions, type TriageDecision } from "../../core/triage";
+import { triage, validateTriageOptions } from "../../core/triage";
+import type { TriageVerdict } from "../../core/workflow";
 
-export interface TriageVerdict extends TriageDecision {
-    caseId?: string;
-}
+export type { TriageVerdict };
 
 /** Read once per container; a bad value is a deployment error and fails every invocation loudly. */
 function optionsFromEnv(env: NodeJS.ProcessEnv) {
