@@ -220,7 +220,9 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     // one, and the event delivered to the workflow says the same (reported under `seed`).
     const delivered = onSimulatedAccount(event, sim);
     const triageOnly = (await triageHandler(delivered)) as TriageVerdict;
-    const started = Date.now();
+    const firstCall = sim.calls.length;
+    const firstNotification = sim.notifications.length;
+    let started = Date.now();
     const savedEnv = { ...process.env };
     Object.assign(process.env, sim.environment(), {
         [ENV.snapshotCapSeconds]: "86400",
@@ -236,6 +238,9 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
         const targets = drillTargets(sim.homeAccountId, sim.region, sim.deployment.topicArn);
         const definition = buildDefinition(targets, settings) as unknown as StateMachineDefinition;
         const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+        // One clock for the report: the simulator's call times and the interpreter's state times count from here.
+        sim.restartCallClock();
+        started = Date.now();
         for (let i = 0; i < (options.repeat ?? 1); i++) {
             const outcome = await runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i);
             if (outcome.seal) lastSeal = outcome.seal;
@@ -246,7 +251,7 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
         for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
         Object.assign(process.env, savedEnv);
     }
-    return buildReport(sim, triageOnly, executions, lastSeal, latencyMs, options.scenario, started);
+    return buildReport(sim, triageOnly, executions, lastSeal, latencyMs, options.scenario, { calls: firstCall, notifications: firstNotification });
 }
 
 async function runOnce(
@@ -374,9 +379,10 @@ function buildReport(
     seal: SealResult | undefined,
     latencyMs: number,
     scenario: string | undefined,
-    started: number,
+    from: { calls: number; notifications: number },
 ): DrillReport {
-    const calls = sim.calls;
+    // Only this run's calls and notifications (a kept account has earlier ones too).
+    const calls = sim.calls.slice(from.calls);
     const first = executions[0];
     const last = executions[executions.length - 1];
     const status: DrillStatus = seal ? seal.status : last.status === "REPEAT" ? "SUCCEEDED" : last.status;
@@ -392,7 +398,7 @@ function buildReport(
         calls: calls.map((c) => ({ atMs: c.atMs, service: c.service, action: c.action, ok: c.ok, ...(c.error ? { error: c.error } : {}) })),
         containment: null,
         evidence: { snapshots: [], memory: null, metadata: [], manifest: null },
-        notifications: sim.notifications.map((n) => ({ atMs: n.atMs, ...(n.subject ? { subject: n.subject } : {}) })),
+        notifications: sim.notifications.slice(from.notifications).map((n) => ({ atMs: n.atMs, ...(n.subject ? { subject: n.subject } : {}) })),
         executions,
         seed: sim.seedReport,
     };
@@ -435,7 +441,6 @@ function buildReport(
         const missing = /memory missing: ([^;]+)/.exec(reason)?.[1];
         if (missing) report.evidence.memoryMissing = missing;
     }
-    void started;
     return report;
 }
 
