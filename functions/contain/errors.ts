@@ -9,53 +9,16 @@
  */
 import type { ActionRecord } from "../../core/workflow";
 
+import { ResponseError, type ErrorContext } from "../lib/errors";
+
+export { ConfigurationError, InvalidRequestError } from "../lib/errors";
+
 /** Identifies the case an error belongs to, so a caught error can be tied back to its case. */
-export interface ContainmentContext {
-    readonly instanceId?: string;
-    readonly caseId?: string;
-}
+export type ContainmentContext = ErrorContext;
 
-/** Base class: lets callers treat every failure of the response functions alike when they need to. */
-export class ContainmentError extends Error {
+/** Base class of containment failures (OpenCase and Contain). */
+export class ContainmentError extends ResponseError {
     override name = "ContainmentError";
-    readonly instanceId?: string;
-    readonly caseId?: string;
-
-    constructor(message: string, context: ContainmentContext = {}, options?: ErrorOptions) {
-        super(message, options);
-        this.instanceId = context.instanceId;
-        this.caseId = context.caseId;
-    }
-}
-
-/**
- * The event is malformed. Retrying cannot help, so the state machine should not retry this one; it is raised
- * before any AWS call.
- */
-export class InvalidRequestError extends ContainmentError {
-    override name = "InvalidRequestError";
-    /** Every problem found, so a bad event is fixed in one round rather than one field at a time. */
-    readonly problems: readonly string[];
-
-    constructor(problems: readonly string[], context: ContainmentContext = {}) {
-        super(`invalid request: ${problems.join("; ")}`, context);
-        this.problems = [...problems];
-    }
-}
-
-/**
- * The function's own configuration (environment) is unusable. Raised at invocation time rather than at module
- * load so the failure reaches the state machine with a name and a message instead of an opaque init error.
- */
-export class ConfigurationError extends ContainmentError {
-    override name = "ConfigurationError";
-    /** The environment variable at fault, so the operator knows what to fix. */
-    readonly variable: string;
-
-    constructor(variable: string, problem: string, options?: ErrorOptions) {
-        super(`configuration error: environment variable ${variable} ${problem}`, {}, options);
-        this.variable = variable;
-    }
 }
 
 /** EC2 does not know the instance (already gone, or a finding from another account or region). Nothing changed. */

@@ -2,7 +2,7 @@
  * Structured logging for the response handlers: one JSON object per line (CloudWatch Logs Insights parses it),
  * a fixed message plus data, with the case's correlation keys appended by the caller.
  */
-import { ContainmentError } from "./errors";
+import { ResponseError } from "../lib/errors";
 
 export type Level = "INFO" | "WARN" | "ERROR";
 
@@ -14,7 +14,7 @@ export function log(level: Level, message: string, data: Record<string, unknown>
 export function errorData(error: unknown): Record<string, unknown> {
     if (!(error instanceof Error)) return { name: "NonError", message: String(error) };
     // Own fields of our errors are their context; `cause` is not enumerable.
-    const fields = error instanceof ContainmentError ? { ...error } : {};
+    const fields = error instanceof ResponseError ? { ...error } : {};
     return { ...fields, name: error.name, message: error.message };
 }
 

@@ -11,7 +11,8 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ENV, type EvidenceObject, type InstanceRecord, type Target } from "../../core/workflow";
 import type { ClientTarget } from "./aws";
-import { ConfigurationError, EvidenceError, InvalidRequestError } from "./evidenceErrors";
+import { ResponseError } from "./errors";
+import { ConfigurationError, InvalidRequestError } from "./evidenceErrors";
 import { hexToBase64, sha256Hex } from "../../core/hash";
 
 /** EC2 instance ids: `i-` plus 8 or 17 lower-case hex digits (as in core/triage.ts). */
@@ -109,7 +110,7 @@ export function parseEvidenceLocation(value: unknown, problems: Problems): { buc
 
 /** Throws the collected problems as one {@link InvalidRequestError}. */
 export function assertNoProblems(step: string, problems: Problems, context: { caseId?: string; instanceId?: string }): void {
-    if (problems.list.length > 0) throw new InvalidRequestError(step, problems.list, context);
+    if (problems.list.length > 0) throw new InvalidRequestError(problems.list, context, step);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -213,7 +214,7 @@ export function errorText(error: unknown): string {
 /** An error as log data: our errors' own fields are their context (ids, failed snapshots, hashes). */
 export function errorData(error: unknown): Record<string, unknown> {
     if (!(error instanceof Error)) return { name: "NonError", message: String(error) };
-    const fields = error instanceof EvidenceError ? { ...error } : {};
+    const fields = error instanceof ResponseError ? { ...error } : {};
     return { ...fields, name: error.name, message: error.message };
 }
 

@@ -8,49 +8,16 @@
  */
 import { ERRORS } from "../../core/workflow";
 
-/** Which case and instance an error belongs to, so a caught error can be tied back to its case. */
-export interface EvidenceContext {
-    readonly caseId?: string;
-    readonly instanceId?: string;
-}
+import { ResponseError, type ErrorContext } from "./errors";
 
-/** Base class: lets callers treat every evidence failure alike, and carries the case context. */
-export class EvidenceError extends Error {
+export { ConfigurationError, InvalidRequestError } from "./errors";
+
+/** Which case and instance an error belongs to. */
+export type EvidenceContext = ErrorContext;
+
+/** Base class of evidence and sealing failures. */
+export class EvidenceError extends ResponseError {
     override name = "EvidenceError";
-    readonly caseId?: string;
-    readonly instanceId?: string;
-
-    constructor(message: string, context: EvidenceContext = {}, options?: ErrorOptions) {
-        super(message, options);
-        this.caseId = context.caseId;
-        this.instanceId = context.instanceId;
-    }
-}
-
-/** The event is malformed. Raised before any AWS call; retrying cannot help. */
-export class InvalidRequestError extends EvidenceError {
-    override name = ERRORS.invalidRequest;
-    /** Every problem found, so a bad event is fixed in one round. */
-    readonly problems: readonly string[];
-
-    constructor(step: string, problems: readonly string[], context: EvidenceContext = {}) {
-        super(`invalid ${step} request: ${problems.join("; ")}`, context);
-        this.problems = [...problems];
-    }
-}
-
-/**
- * The function's environment is unusable. Raised per invocation (not at module load) so the state machine gets a
- * name and a message naming the variable instead of an opaque init failure.
- */
-export class ConfigurationError extends EvidenceError {
-    override name = ERRORS.configuration;
-    readonly variable: string;
-
-    constructor(variable: string, problem: string, options?: ErrorOptions) {
-        super(`configuration error: environment variable ${variable} ${problem}`, {}, options);
-        this.variable = variable;
-    }
 }
 
 /** One snapshot that ended in `error` (or vanished), with the volume it was taken of. */

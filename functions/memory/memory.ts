@@ -183,7 +183,7 @@ export async function startMemoryCapture(clients: MemoryClients, event: MemorySt
             region: target.region,
         });
     } catch (error) {
-        throw new InvalidRequestError("memory", [errorText(error)], context);
+        throw new InvalidRequestError([errorText(error)], context, "memory");
     }
     const out = await clients.ssm.send(
         new SendCommandCommand({

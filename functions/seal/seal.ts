@@ -76,7 +76,7 @@ export async function sealCase(clients: SealClients, event: SealEvent, settings:
     const input: SealInput = { state: event.state, executionArn: event.executionArn, sealedAt };
     const subject = manifestSubject(event.state);
     const caseId = subject.caseId;
-    if (!caseId) throw new InvalidRequestError("seal", ["no case id: neither state.case nor state.triage.verdict has one"]);
+    if (!caseId) throw new InvalidRequestError(["no case id: neither state.case nor state.triage.verdict has one"], {}, "seal");
     const context = { caseId: caseId as string, instanceId: subject.target.instanceId };
     const bucket = event.state.case?.evidence?.bucket || settings.evidenceBucket;
     if (!bucket) throw new ConfigurationError(ENV.evidenceBucket, "is not set and no case names an evidence bucket");
