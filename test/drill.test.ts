@@ -8,6 +8,8 @@ import { triage } from "../core/triage";
 import { callSlots, runDrill, seedAccount, type DrillOptions, type DrillReport } from "../drill/run";
 import { SCENARIOS, type ScenarioName } from "../drill/scenarios";
 import { SimulatedAccount } from "../drill/sim";
+import { InputError } from "../core/events";
+import { parseDrillCommand } from "../scripts/drill";
 
 const REPO = path.resolve(__dirname, "..");
 const FIXTURES = path.resolve(REPO, "..", "shared", "fixtures", "guardduty");
@@ -318,11 +320,25 @@ describe("drill command", function () {
     });
 
     it("rejects bad input with one line on stderr, nothing on stdout and exit 2", () => {
-        for (const args of [[], ["--finding", "/nonexistent.json"], ["--finding", path.join(FIXTURES, BITCOIN), "--scenario", "nope"], ["--finding", path.join(FIXTURES, BITCOIN), "--latency-ms", "-1"]]) {
-            const result = cli(args);
-            assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);
-            assert.equal(result.stdout, "");
-            assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+        const result = cli(["--finding", path.join(FIXTURES, BITCOIN), "--scenario", "nope"]);
+
+        assert.equal(result.status, 2, result.stderr);
+        assert.equal(result.stdout, "");
+        assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+        assert.match(result.stderr, /^drill: unknown scenario "nope"/);
+    });
+
+    it("names the problem in one line for every other bad argument (parsed in-process)", () => {
+        const read = (file: string) => fs.readFileSync(file, "utf8");
+        const cases: [string[], RegExp][] = [
+            [[], /--finding FILE is required/],
+            [["--finding", "/nonexistent.json"], /cannot read \/nonexistent\.json: ENOENT/],
+            [["--finding", path.join(FIXTURES, BITCOIN), "--latency-ms", "-1"], /--latency-ms|argument/],
+            [["--finding", path.join(FIXTURES, BITCOIN), "--volumes", "0"], /--volumes needs a whole number from 1 to 16/],
+            [["--finding", path.join(FIXTURES, BITCOIN), "--bogus"], /unknown option '--bogus'/i],
+        ];
+        for (const [args, message] of cases) {
+            assert.throws(() => parseDrillCommand(args, read), (e: Error) => e instanceof InputError && message.test(e.message) && !e.message.includes("\n"), args.join(" "));
         }
     });
 });
