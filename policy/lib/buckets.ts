@@ -3,8 +3,8 @@
  * the S3 stack rules.
  */
 import { TAGS } from "../../core/tags";
-import { knownString, listNames, Problems, tagOf, TYPES, typeOfUrn, urnHasAncestorType, type RuleResource } from "./model";
-import type { StackIndex } from "./stackIndex";
+import { finding, knownString, listNames, Problems, tagOf, TYPES, typeOfUrn, unknown, urnHasAncestorType, type Finding, type RuleResource } from "./model";
+import { StackIndex } from "./stackIndex";
 
 /** Every link from a bucket-configuring resource to its bucket (its `bucket` property). */
 export const BUCKET_LINKS = [
@@ -47,4 +47,28 @@ export function configsOf(
         return undefined;
     }
     return [];
+}
+
+/**
+ * One finding per evidence bucket of the stack (the loop the evidence rules share): `check` adds the bucket's
+ * problems to `p`. A bucket whose evidence role is unknown at preview gets an advisory note instead of a check.
+ */
+export function evidenceBucketFindings(
+    resources: Iterable<RuleResource>,
+    check: (bucket: RuleResource, index: StackIndex, p: Problems) => void,
+): Finding[] {
+    const index = new StackIndex(resources, BUCKET_LINKS);
+    const findings: Finding[] = [];
+    for (const bucket of index.ofTypes(TYPES.buckets)) {
+        const membership = evidenceMembership(bucket);
+        if (membership === "other") continue;
+        if (membership === "unknown") {
+            findings.push(finding(bucket, unknown(`bucket ${bucket.name}: cannot check whether it is an evidence bucket during preview: its tags are unknown`)));
+            continue;
+        }
+        const p = new Problems();
+        check(bucket, index, p);
+        findings.push(finding(bucket, p.verdict(`evidence bucket ${bucket.name}`)));
+    }
+    return findings;
 }

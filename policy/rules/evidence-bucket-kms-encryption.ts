@@ -3,10 +3,9 @@
  * data events then record every decryption of evidence. Advisory by default.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { BUCKET_LINKS, configsOf, evidenceMembership } from "../lib/buckets";
-import { asList, finding, isObject, isUnknown, Problems, TYPES, unknown, type Finding, type RuleResource } from "../lib/model";
+import { configsOf, evidenceBucketFindings } from "../lib/buckets";
+import { asList, isObject, isUnknown, TYPES, type Finding, type RuleResource } from "../lib/model";
 import { runStackRule } from "../lib/pack";
-import { StackIndex } from "../lib/stackIndex";
 
 export const NAME = "evidence-bucket-kms-encryption";
 
@@ -14,16 +13,7 @@ const KMS_ALGORITHMS = ["aws:kms", "aws:kms:dsse"];
 
 /** The rule, as a pure function of the stack: one finding per evidence bucket. */
 export function checkEvidenceBucketKmsEncryption(resources: Iterable<RuleResource>): Finding[] {
-    const index = new StackIndex(resources, BUCKET_LINKS);
-    const findings: Finding[] = [];
-    for (const bucket of index.ofTypes(TYPES.buckets)) {
-        const membership = evidenceMembership(bucket);
-        if (membership === "other") continue;
-        if (membership === "unknown") {
-            findings.push(finding(bucket, unknown(`bucket ${bucket.name}: cannot check whether it is an evidence bucket during preview: its tags are unknown`)));
-            continue;
-        }
-        const p = new Problems();
+    return evidenceBucketFindings(resources, (bucket, index, p) => {
         const encryptions = configsOf(index, bucket, TYPES.encryptions, p, "encryption configuration");
         if (encryptions !== undefined && encryptions.length === 0) {
             p.violation("it has no BucketServerSideEncryptionConfiguration — add one with applyServerSideEncryptionByDefault.sseAlgorithm \"aws:kms\" and its own key");
@@ -41,9 +31,7 @@ export function checkEvidenceBucketKmsEncryption(resources: Iterable<RuleResourc
                 p.violation(`encryption configuration ${e.name} uses ${found.length > 0 ? found.join(", ") : "no default algorithm"} — set applyServerSideEncryptionByDefault.sseAlgorithm to "aws:kms" with a customer managed key`);
             }
         }
-        findings.push(finding(bucket, p.verdict(`evidence bucket ${bucket.name}`)));
-    }
-    return findings;
+    });
 }
 
 export const policy: StackValidationPolicy = {

@@ -4,12 +4,9 @@
  * shortened, so it is not chain of custody. Mandatory.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { BUCKET_LINKS, configsOf, evidenceMembership } from "../lib/buckets";
-import {
-    finding, isObject, isUnknown, Problems, TYPES, unknown, type Finding, type RuleResource,
-} from "../lib/model";
+import { configsOf, evidenceBucketFindings } from "../lib/buckets";
+import { isObject, isUnknown, Problems, TYPES, type Finding, type RuleResource } from "../lib/model";
 import { numberSetting, runStackRule } from "../lib/pack";
-import { StackIndex } from "../lib/stackIndex";
 
 export const NAME = "evidence-bucket-object-lock";
 
@@ -51,16 +48,7 @@ function checkLock(lock: RuleResource, config: ObjectLockConfig, p: Problems): v
 
 /** The rule, as a pure function of the stack: one finding per evidence bucket. */
 export function checkEvidenceBucketObjectLock(resources: Iterable<RuleResource>, config: ObjectLockConfig = DEFAULTS): Finding[] {
-    const index = new StackIndex(resources, BUCKET_LINKS);
-    const findings: Finding[] = [];
-    for (const bucket of index.ofTypes(TYPES.buckets)) {
-        const membership = evidenceMembership(bucket);
-        if (membership === "other") continue;
-        if (membership === "unknown") {
-            findings.push(finding(bucket, unknown(`bucket ${bucket.name}: cannot check whether it is an evidence bucket during preview: its tags are unknown`)));
-            continue;
-        }
-        const p = new Problems();
+    return evidenceBucketFindings(resources, (bucket, index, p) => {
         const enabled = bucket.props.objectLockEnabled;
         if (isUnknown(enabled)) p.unknownValue("objectLockEnabled");
         else if (enabled !== true) {
@@ -71,9 +59,7 @@ export function checkEvidenceBucketObjectLock(resources: Iterable<RuleResource>,
             p.violation(`it has no BucketObjectLockConfiguration — add one with rule.defaultRetention {mode: "COMPLIANCE", days: ${config.minRetentionDays}} or longer`);
         }
         for (const lock of locks ?? []) checkLock(lock, config, p);
-        findings.push(finding(bucket, p.verdict(`evidence bucket ${bucket.name}`)));
-    }
-    return findings;
+    });
 }
 
 export const policy: StackValidationPolicy = {

@@ -3,25 +3,15 @@
  * overwritten object must stay recoverable). Advisory by default.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { BUCKET_LINKS, configsOf, evidenceMembership } from "../lib/buckets";
-import { finding, isObject, isUnknown, Problems, TYPES, unknown, type Finding, type RuleResource } from "../lib/model";
+import { configsOf, evidenceBucketFindings } from "../lib/buckets";
+import { isObject, isUnknown, TYPES, type Finding, type RuleResource } from "../lib/model";
 import { runStackRule } from "../lib/pack";
-import { StackIndex } from "../lib/stackIndex";
 
 export const NAME = "evidence-bucket-versioning";
 
 /** The rule, as a pure function of the stack: one finding per evidence bucket. */
 export function checkEvidenceBucketVersioning(resources: Iterable<RuleResource>): Finding[] {
-    const index = new StackIndex(resources, BUCKET_LINKS);
-    const findings: Finding[] = [];
-    for (const bucket of index.ofTypes(TYPES.buckets)) {
-        const membership = evidenceMembership(bucket);
-        if (membership === "other") continue;
-        if (membership === "unknown") {
-            findings.push(finding(bucket, unknown(`bucket ${bucket.name}: cannot check whether it is an evidence bucket during preview: its tags are unknown`)));
-            continue;
-        }
-        const p = new Problems();
+    return evidenceBucketFindings(resources, (bucket, index, p) => {
         const versionings = configsOf(index, bucket, TYPES.versionings, p, "versioning configuration");
         if (versionings !== undefined && versionings.length === 0) {
             p.violation("it has no BucketVersioning — add one with versioningConfiguration.status \"Enabled\"");
@@ -34,9 +24,7 @@ export function checkEvidenceBucketVersioning(resources: Iterable<RuleResource>)
                 p.violation(`versioning configuration ${v.name} has status ${typeof status === "string" ? status : "unset"} — set versioningConfiguration.status to "Enabled"`);
             }
         }
-        findings.push(finding(bucket, p.verdict(`evidence bucket ${bucket.name}`)));
-    }
-    return findings;
+    });
 }
 
 export const policy: StackValidationPolicy = {
