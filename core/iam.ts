@@ -80,11 +80,12 @@ function assumeResponder(s: Scope, r: ResponseResources): PolicyStatement[] {
 /** Reads with no resource-level permission (EC2, Auto Scaling, ELBv2 and SSM describe/list APIs). */
 const describe = (sid: string, actions: string[]): PolicyStatement => ({ Sid: `${sid}NoResourceLevelPermission`, Effect: "Allow", Action: actions, Resource: "*" });
 
-/** Disk evidence: one crash-consistent CreateSnapshots per instance, tagged at creation. */
-export function snapshotPolicy(s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
-    return doc(
-        ...logWritePolicy(logGroupArn).Statement,
-        xrayWrite,
+/**
+ * What the snapshot step does in the instance's account: one crash-consistent CreateSnapshots per instance,
+ * tagged at creation, then DescribeSnapshots to follow them.
+ */
+export function snapshotStatements(s: Scope): PolicyStatement[] {
+    return [
         describe("Describe", ["ec2:DescribeSnapshots"]),
         {
             Sid: "CreateSnapshots",
@@ -99,8 +100,35 @@ export function snapshotPolicy(s: Scope, r: ResponseResources, logGroupArn: stri
             Resource: `arn:${s.partition}:ec2:${s.region}::snapshot/*`,
             Condition: { StringEquals: { "ec2:CreateAction": "CreateSnapshots" } },
         },
+    ];
+}
+
+/** Disk evidence: one crash-consistent CreateSnapshots per instance, tagged at creation. */
+export function snapshotPolicy(s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
+    return doc(
+        ...logWritePolicy(logGroupArn).Statement,
+        xrayWrite,
+        ...snapshotStatements(s),
         ...assumeResponder(s, r),
     );
+}
+
+/**
+ * What the memory step does in the instance's account: check the agent, run the capture document (only the
+ * given document ARNs) on instances, follow and cancel the command.
+ */
+export function memoryCommandStatements(s: Scope, memoryDocumentArns: string | readonly string[]): PolicyStatement[] {
+    return [
+        describe("Describe", ["ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation"]),
+        {
+            Sid: "RunCaptureDocumentOnInstances",
+            Effect: "Allow",
+            Action: "ssm:SendCommand",
+            Resource: [...([] as string[]).concat(memoryDocumentArns), ec2Arn(s, "instance")],
+        },
+        // CancelCommand has no resource-level permission (SSM authorization reference).
+        describe("Cancel", ["ssm:CancelCommand"]),
+    ];
 }
 
 /** Memory evidence: check the agent, run the project's document, read the image back to hash it. */
@@ -108,10 +136,7 @@ export function memoryPolicy(s: Scope, r: ResponseResources, logGroupArn: string
     return doc(
         ...logWritePolicy(logGroupArn).Statement,
         xrayWrite,
-        describe("Describe", ["ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation"]),
-        { Sid: "RunCaptureDocumentOnInstances", Effect: "Allow", Action: "ssm:SendCommand", Resource: [r.memoryDocumentArn, ec2Arn(s, "instance")] },
-        // CancelCommand has no resource-level permission (SSM authorization reference).
-        describe("Cancel", ["ssm:CancelCommand"]),
+        ...memoryCommandStatements(s, r.memoryDocumentArn),
         {
             // Without ListBucket S3 answers 403 instead of 404 for a missing key: "not staged" must read as such.
             Sid: "TellMissingFromForbidden",
@@ -142,13 +167,20 @@ const writeEvidence = (r: ResponseResources): PolicyStatement[] => [
     { Sid: "EncryptEvidence", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: r.evidenceKeyArn },
 ];
 
+/** What the metadata step reads in the instance's account: the instance, its interfaces, its console. */
+export function metadataReadStatements(s: Scope): PolicyStatement[] {
+    return [
+        describe("Describe", ["ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"]),
+        { Sid: "ReadConsole", Effect: "Allow", Action: ["ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot"], Resource: ec2Arn(s, "instance") },
+    ];
+}
+
 /** Metadata evidence: describe the instance and its interfaces, read its console; store it all locked. */
 export function metadataPolicy(s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
     return doc(
         ...logWritePolicy(logGroupArn).Statement,
         xrayWrite,
-        describe("Describe", ["ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"]),
-        { Sid: "ReadConsole", Effect: "Allow", Action: ["ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot"], Resource: ec2Arn(s, "instance") },
+        ...metadataReadStatements(s),
         ...writeEvidence(r),
         ...assumeResponder(s, r),
     );
@@ -173,11 +205,22 @@ export function sealPolicy(r: ResponseResources, logGroupArn: string): PolicyDoc
  * anything already written.
  */
 export function capturePolicy(r: ResponseResources): PolicyDocument {
-    return doc(
-        { Sid: "ReadPinnedTools", Effect: "Allow", Action: "s3:GetObject", Resource: `${r.evidenceBucketArn}/tools/*` },
-        { Sid: "WriteMemoryImages", Effect: "Allow", Action: "s3:PutObject", Resource: [`${r.evidenceBucketArn}/cases/*/memory/*`, `${r.evidenceBucketArn}/cases/*/ssm/*`] },
-        { Sid: "EncryptEvidence", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: r.evidenceKeyArn },
-    );
+    return doc(...captureStatements([r.evidenceBucketArn], [r.evidenceKeyArn]));
+}
+
+/**
+ * The capture role's statements for any number of evidence buckets and keys (a member account's capture role
+ * uploads to the hub's stores): read the pinned tools, write memory images and command output (the `memory/` and
+ * `ssm/` folders of any case), encrypt with the keys. A single bucket or key is written as a string, as IAM shows it.
+ */
+export function captureStatements(bucketArns: readonly string[], keyArns: readonly string[]): PolicyStatement[] {
+    if (bucketArns.length === 0 || keyArns.length === 0) throw new Error("at least one evidence bucket ARN and one key ARN are required");
+    const oneOrMany = (xs: string[]): string | string[] => (xs.length === 1 ? xs[0] : xs);
+    return [
+        { Sid: "ReadPinnedTools", Effect: "Allow", Action: "s3:GetObject", Resource: oneOrMany(bucketArns.map((b) => `${b}/tools/*`)) },
+        { Sid: "WriteMemoryImages", Effect: "Allow", Action: "s3:PutObject", Resource: bucketArns.flatMap((b) => [`${b}/cases/*/memory/*`, `${b}/cases/*/ssm/*`]) },
+        { Sid: "EncryptEvidence", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: oneOrMany([...keyArns]) },
+    ];
 }
 
 /** The triage function only writes its logs and traces. */

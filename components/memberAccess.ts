@@ -1,0 +1,132 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { denyModifyIsolatedPolicy } from "../core/containmentPolicies";
+import { serviceTrustPolicy, type PolicyDocument } from "../core/iam";
+import {
+    DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME, DEFAULT_RESPONDER_ROLE_NAME, RESPONDER_MAX_SESSION_SECONDS,
+    hubRoleArnProblem, memberCapturePolicy, memberResponderPolicy, memoryDocumentArnPattern, responderTrustPolicy,
+} from "../core/memberPolicies";
+
+export interface MemberAccessArgs {
+    /**
+     * Exact ARNs of the hub functions' roles that may assume the responder role (required, non-empty; no
+     * wildcard, no account root). IAM checks they exist when the trust is written: deploy the hub first.
+     */
+    readonly hubRoleArns: pulumi.Input<string>[];
+    /** The AWS Organization the hub belongs to: the trust also requires `aws:PrincipalOrgID`. @default none */
+    readonly organizationId?: string;
+    /** Name of the responder role, the same in every member account (the functions build its ARN). @default "dfir-responder" */
+    readonly responderRoleName?: string;
+    /**
+     * Name of the capture role and its instance profile, the same as the hub's (Contain swaps the account id in
+     * the hub's profile ARN). @default "dfir-capture"
+     */
+    readonly captureProfileName?: string;
+    /**
+     * Name of the memory-capture SSM document in each of the account's regions: the only document the responder
+     * may run. @default "dfir-memory-capture"
+     */
+    readonly memoryDocumentName?: string;
+    /** The hub's evidence buckets the capture role uploads memory to (their bucket policies are the hub's to set). */
+    readonly evidenceBucketArns: pulumi.Input<string>[];
+    /** The KMS keys of those buckets. */
+    readonly evidenceKeyArns: pulumi.Input<string>[];
+    /** Extra tags for every taggable child. @default {} */
+    readonly tags?: Record<string, string>;
+}
+
+const json = (d: pulumi.Input<PolicyDocument>) => pulumi.output(d).apply((v) => JSON.stringify(v));
+const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/**
+ * What one member account needs for the hub's workflow to respond there: the responder role the hub's functions
+ * assume (trusting only their roles), the forensic-capture role and instance profile Contain swaps onto a
+ * contained instance, and the deny-modify-isolated-instances policy with the responder role as its one exception.
+ * IAM is global: deploy one per member account (not per region); the role's permissions cover every region.
+ */
+export class MemberAccess extends pulumi.ComponentResource {
+    public readonly responderRoleArn: pulumi.Output<string>;
+    public readonly captureProfileArn: pulumi.Output<string>;
+    public readonly denyModifyIsolatedPolicyArn: pulumi.Output<string>;
+
+    constructor(name: string, args: MemberAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dfir:access:MemberAccess", name, {}, opts);
+        const responderRoleName = args.responderRoleName ?? DEFAULT_RESPONDER_ROLE_NAME;
+        const captureProfileName = args.captureProfileName ?? DEFAULT_CAPTURE_PROFILE_NAME;
+        const memoryDocumentName = args.memoryDocumentName ?? DEFAULT_MEMORY_DOCUMENT_NAME;
+        if (!args.hubRoleArns || args.hubRoleArns.length === 0) {
+            throw new Error(`MemberAccess ${name}: hubRoleArns must name at least one hub role ARN`);
+        }
+        // Known strings are checked now; outputs are checked by responderTrustPolicy when they resolve.
+        for (const arn of args.hubRoleArns) {
+            const problem = typeof arn === "string" ? hubRoleArnProblem(arn) : undefined;
+            if (problem) throw new Error(`MemberAccess ${name}: hubRoleArns: ${problem}`);
+        }
+        if (!args.evidenceBucketArns || args.evidenceBucketArns.length === 0) {
+            throw new Error(`MemberAccess ${name}: evidenceBucketArns must name at least one evidence bucket ARN`);
+        }
+        if (!args.evidenceKeyArns || args.evidenceKeyArns.length === 0) {
+            throw new Error(`MemberAccess ${name}: evidenceKeyArns must name at least one evidence key ARN`);
+        }
+        for (const [field, value] of Object.entries({ responderRoleName, captureProfileName, memoryDocumentName })) {
+            if (!IAM_NAME.test(value)) throw new Error(`MemberAccess ${name}: ${field} "${value}" is not a valid name`);
+        }
+        const organizationId = args.organizationId;
+        const tags = { ...args.tags };
+        const parent = { parent: this };
+        const account = aws.getCallerIdentityOutput({}, parent).accountId;
+        const partition = aws.getPartitionOutput({}, parent).partition;
+
+        // Explicit names: the hub's functions derive both ARNs from the member's account id.
+        const captureRole = new aws.iam.Role(`${name}-capture`, {
+            name: captureProfileName,
+            description: "aws-dfir forensic capture profile: SSM, the hub's pinned tools, memory upload only",
+            assumeRolePolicy: json(serviceTrustPolicy("ec2.amazonaws.com")),
+            tags,
+        }, parent);
+        new aws.iam.RolePolicyAttachment(`${name}-capture-ssm`, {
+            role: captureRole.name,
+            policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+        }, parent);
+        new aws.iam.RolePolicy(`${name}-capture`, {
+            role: captureRole.id,
+            policy: json(pulumi.all([pulumi.all(args.evidenceBucketArns), pulumi.all(args.evidenceKeyArns)])
+                .apply(([buckets, keys]) => memberCapturePolicy(buckets, keys))),
+        }, parent);
+        const captureProfile = new aws.iam.InstanceProfile(`${name}-capture`, { name: captureProfileName, role: captureRole.name, tags }, parent);
+
+        const responderRole = new aws.iam.Role(`${name}-responder`, {
+            name: responderRoleName,
+            description: "aws-dfir responder: the hub's response functions contain and collect evidence here",
+            assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId }))),
+            maxSessionDuration: RESPONDER_MAX_SESSION_SECONDS,
+            tags,
+        }, parent);
+        new aws.iam.RolePolicy(`${name}-responder`, {
+            role: responderRole.id,
+            policy: json(pulumi.all([partition, account, responderRole.arn, captureRole.arn]).apply(([p, a, responderArn, captureArn]) =>
+                memberResponderPolicy({ partition: p, region: "*", accountId: a }, {
+                    captureRoleArns: [captureArn],
+                    // The revocation's PutRolePolicy must never reach the role itself (self-escalation) or the capture role.
+                    protectedRoleArns: [responderArn, captureArn],
+                    memoryDocumentArns: [memoryDocumentArnPattern(p, a, memoryDocumentName)],
+                }))),
+        }, parent);
+
+        // Humans and CI in the member must not undo containment; the responder role is the exception.
+        const denyPolicy = new aws.iam.Policy(`${name}-deny-modify-isolated`, {
+            description: "aws-dfir: deny terminating, stopping or modifying instances tagged dfir:status=isolated (attach to human and CI roles)",
+            policy: json(pulumi.all([responderRole.arn, partition]).apply(([arn, p]) => denyModifyIsolatedPolicy([arn], p))),
+            tags,
+        }, parent);
+
+        this.responderRoleArn = responderRole.arn;
+        this.captureProfileArn = captureProfile.arn;
+        this.denyModifyIsolatedPolicyArn = denyPolicy.arn;
+        this.registerOutputs({
+            responderRoleArn: this.responderRoleArn,
+            captureProfileArn: this.captureProfileArn,
+            denyModifyIsolatedPolicyArn: this.denyModifyIsolatedPolicyArn,
+        });
+    }
+}

@@ -1,0 +1,125 @@
+/**
+ * IAM documents of a member account (one whose instances the hub's workflow responds to), as pure functions:
+ * the responder role's trust and permissions, and the forensic-capture role's permissions. Built from the same
+ * statement builders as the hub's own functions (`core/iam.ts`, `core/containmentPolicies.ts`), so the member
+ * grants exactly what the functions do there through the role. Every `"Resource": "*"` is there because the
+ * action has no resource-level permission.
+ */
+import { responderRolePolicy, type ResponderScope } from "./containmentPolicies";
+import {
+    captureStatements, memoryCommandStatements, metadataReadStatements, snapshotStatements,
+    type PolicyDocument, type PolicyStatement,
+} from "./iam";
+
+const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
+
+/** Name of the responder role in every member account (the functions build its ARN from the account id). */
+export const DEFAULT_RESPONDER_ROLE_NAME = "dfir-responder";
+/** Name of the capture role and instance profile in every member account (Contain swaps the account in the hub's ARN). */
+export const DEFAULT_CAPTURE_PROFILE_NAME = "dfir-capture";
+/** Name of the memory-capture SSM document in every member region (SendCommand names it, not its ARN). */
+export const DEFAULT_MEMORY_DOCUMENT_NAME = "dfir-memory-capture";
+/** The session name the functions give AssumeRole (`functions/lib/aws.ts`); the trust requires it. */
+export const RESPONDER_SESSION_NAME = "aws-dfir-responder";
+/** How long the functions ask for (`DurationSeconds` in `functions/lib/aws.ts`), and the role's maximum. */
+export const RESPONDER_MAX_SESSION_SECONDS = 3600;
+
+/** An IAM role ARN with no wildcard: `arn:<partition>:iam::<12 digits>:role/<path/name>`. */
+const EXACT_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+
+/** Why a hub role ARN cannot be trusted (a wildcard, an account root, not a role), or undefined when it can. */
+export function hubRoleArnProblem(arn: string): string | undefined {
+    if (arn.includes("*") || arn.includes("?")) return `${arn} contains a wildcard`;
+    if (!EXACT_ROLE_ARN.test(arn)) return `${arn} is not an exact IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`;
+    return undefined;
+}
+
+/** Options of {@link responderTrustPolicy}. */
+export interface ResponderTrustOptions {
+    /** Also require the caller to belong to this AWS Organization (`aws:PrincipalOrgID`). */
+    organizationId?: string;
+}
+
+/**
+ * Trust of the member's responder role: `sts:AssumeRole` for exactly the hub functions' roles (never an
+ * account root, which would delegate the choice to every administrator of the hub account), only with the
+ * functions' session name (so CloudTrail in the member names every responder session the same way), and, in an
+ * organization, only from a principal of that organization. Throws on an empty list, a wildcard or a non-role ARN.
+ */
+export function responderTrustPolicy(hubRoleArns: readonly string[], options: ResponderTrustOptions = {}): PolicyDocument {
+    if (hubRoleArns.length === 0) throw new Error("hubRoleArns: at least one hub role ARN is required");
+    const problems = hubRoleArns.map(hubRoleArnProblem).filter((p): p is string => p !== undefined);
+    if (problems.length > 0) throw new Error(`hubRoleArns: ${problems.join("; ")}`);
+    if (options.organizationId !== undefined && !ORGANIZATION_ID.test(options.organizationId)) {
+        throw new Error(`organizationId: ${options.organizationId} is not an organization id (o-...)`);
+    }
+    const equals: Record<string, string> = { "sts:RoleSessionName": RESPONDER_SESSION_NAME };
+    if (options.organizationId) equals["aws:PrincipalOrgID"] = options.organizationId;
+    return doc({
+        Sid: "HubResponseFunctionsOnly",
+        Effect: "Allow",
+        Principal: { AWS: [...new Set(hubRoleArns)] },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: equals },
+    });
+}
+
+/** What the member's responder role acts on besides the account's instances. */
+export interface MemberResponderOptions {
+    /** The capture role(s) Contain passes to EC2 with the profile swap. */
+    captureRoleArns: readonly string[];
+    /**
+     * Roles the session revocation (PutRolePolicy) must never write to: at least the responder role itself,
+     * which could otherwise grant itself anything, and the capture role.
+     */
+    protectedRoleArns: readonly string[];
+    /** The memory-capture document(s) SendCommand may run (exact ARNs). */
+    memoryDocumentArns: readonly string[];
+}
+
+/**
+ * The member's responder role: everything the functions do in the member account through it — OpenCase's reads
+ * and Contain's changes (`responderRolePolicy`), the snapshot step (CreateSnapshots, tags at creation,
+ * DescribeSnapshots), the memory step (SendCommand of the capture document only, on instances; follow and cancel
+ * the command) and the metadata step (describe the instance and its interfaces, console output and screenshot).
+ * Evidence is written by the hub's own roles, so the role has no S3 or KMS permission. Every `*`-resource action is
+ * folded into one statement (IAM requires unique Sids; the builders each name theirs `...NoResourceLevelPermission`).
+ *
+ * `s.region` may be `*`: IAM is global and one role serves every region the hub responds in.
+ */
+export function memberResponderPolicy(s: ResponderScope, options: MemberResponderOptions): PolicyDocument {
+    if (options.captureRoleArns.length === 0) throw new Error("captureRoleArns: at least one capture role ARN is required");
+    if (options.protectedRoleArns.length === 0) throw new Error("protectedRoleArns: at least the responder role's ARN is required");
+    if (options.memoryDocumentArns.length === 0) throw new Error("memoryDocumentArns: at least one document ARN is required");
+    const statements = [
+        ...responderRolePolicy(s, { captureRoleArns: options.captureRoleArns, protectedRoleArns: options.protectedRoleArns }).Statement,
+        ...snapshotStatements(s),
+        ...memoryCommandStatements(s, options.memoryDocumentArns),
+        ...metadataReadStatements(s),
+    ];
+    const unscoped = (st: PolicyStatement) => st.Effect === "Allow" && st.Resource === "*" && st.Condition === undefined;
+    const noResourceLevel: PolicyStatement = {
+        Sid: "NoResourceLevelPermission",
+        Effect: "Allow",
+        Action: [...new Set(statements.filter(unscoped).flatMap((st) => ([] as string[]).concat(st.Action)))],
+        Resource: "*",
+    };
+    return doc(noResourceLevel, ...statements.filter((st) => !unscoped(st)));
+}
+
+/** ARN of the memory-capture document of that name in every region of one account. */
+export function memoryDocumentArnPattern(partition: string, accountId: string, documentName: string): string {
+    return `arn:${partition}:ssm:*:${accountId}:document/${documentName}`;
+}
+
+/**
+ * The member's capture role (on contained instances): read the hub's pinned tools, write memory images and SSM
+ * command output to the hub's evidence buckets, encrypt with their keys. Same statements as the hub's own
+ * capture role (`capturePolicy`), for lists of stores. The hub's bucket and key policies must admit the role too.
+ */
+export function memberCapturePolicy(evidenceBucketArns: readonly string[], evidenceKeyArns: readonly string[]): PolicyDocument {
+    if (evidenceBucketArns.length === 0) throw new Error("evidenceBucketArns: at least one evidence bucket ARN is required");
+    if (evidenceKeyArns.length === 0) throw new Error("evidenceKeyArns: at least one evidence key ARN is required");
+    return doc(...captureStatements([...new Set(evidenceBucketArns)], [...new Set(evidenceKeyArns)]));
+}
