@@ -9,9 +9,18 @@ import { validateTriageOptions } from "./triage";
 
 export const CONFIG_NAMESPACE = "dfir";
 
-/** The validated, defaulted configuration of one single-account, single-region stack. */
+/**
+ * The validated, defaulted configuration of a stack: single-account (`vpcId`: one VPC, the stack's own
+ * account and `aws:region`) or multi-account (`hub` + `members`, gathered in `multiAccount`; see
+ * `core/plan.ts` for the (account, region) targets they make).
+ */
 export interface DfirConfig {
-    /** VPC whose instances can be isolated. Required. */
+    /**
+     * VPC whose instances can be isolated. Required in a single-account stack. In a multi-account stack
+     * (`multiAccount` set) there is no such VPC: reading it throws a one-line error (the property is not
+     * enumerable, so the config still compares and serializes), which is how code that handles only one
+     * account (today's `deployDfir`) refuses a multi-account stack instead of deploying it half.
+     */
     readonly vpcId: string;
     /** Lowest GuardDuty severity that triggers a response. @default 7 */
     readonly minSeverity: number;
@@ -53,7 +62,58 @@ export interface DfirConfig {
     readonly avmlPath?: string;
     /** Also create the deny-modify-isolated-instances SCP (organization management account only). @default false */
     readonly isolatedInstanceScp: boolean;
+    /** Default tags of every resource, besides `dfir:managed-by=aws-dfir` (reserved). @default none (key absent) */
+    readonly tags?: Readonly<Record<string, string>>;
+    /** The hub and its member accounts (keys `hub`, `members`, `organization`, `responderRoleName`). Absent in a single-account stack. */
+    readonly multiAccount?: MultiAccountConfig;
 }
+
+/** A multi-account, multi-region stack: one forensics hub account, the member accounts it protects. */
+export interface MultiAccountConfig {
+    readonly hub: HubConfig;
+    /** In the order written; the plan sorts (provider names never depend on this order). */
+    readonly members: readonly MemberConfig[];
+    readonly organization?: OrganizationConfig;
+    /** The role the hub's functions assume in each member account (created there by the stack). @default "dfir-responder" */
+    readonly responderRoleName: string;
+}
+
+export interface HubConfig {
+    /** The forensics/security account: evidence stores, case table, workflows. */
+    readonly accountId: string;
+    /** Where evidence stores and workflows live, one of each per region; every member region is one of these. */
+    readonly regions: readonly string[];
+    /** Account-wide resources (IAM) and organization-wide settings are deployed from here. @default regions[0] */
+    readonly homeRegion: string;
+    /** Role Pulumi assumes in the hub. @default none: the ambient credentials, which must be the hub account's */
+    readonly deployRoleArn?: string;
+}
+
+export interface MemberConfig {
+    readonly accountId: string;
+    /**
+     * Role Pulumi assumes in the member (`arn:aws:iam::<accountId>:role/...`). Required, except for the hub's own
+     * account listed as a member, where it may be omitted and otherwise must equal `hub.deployRoleArn` (one
+     * provider per account and region).
+     */
+    readonly deployRoleArn?: string;
+    /** A label for people (notifications, outputs); never part of a resource name. */
+    readonly name?: string;
+    /** Per region (each one of hub.regions): the VPCs to prepare for isolation, or "all" (discovered at deploy time). */
+    readonly regions: Readonly<Record<string, { readonly vpcs: readonly string[] | "all" }>>;
+}
+
+export interface OrganizationConfig {
+    /** The AWS Organizations id (`o-` + 10 to 32 characters). Required when delegatedAdmin is true. */
+    readonly id?: string;
+    /** The hub is GuardDuty's delegated administrator: member detectors and findings come through the organization. @default false */
+    readonly delegatedAdmin: boolean;
+    /** GuardDuty auto-enable for organization members (delegatedAdmin only). @default "ALL" */
+    readonly autoEnable: "ALL" | "NEW" | "NONE";
+}
+
+/** The `dfir:` keys a stack file may set (the multi-account ones are gathered in `DfirConfig.multiAccount`). */
+export type DfirConfigKey = Exclude<keyof DfirConfig, "multiAccount"> | "hub" | "members" | "organization" | "responderRoleName";
 
 type KeyParser = (raw: unknown, key: string) => unknown;
 
@@ -103,7 +163,140 @@ const ROUTE_TABLE_ID = /^rtb-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-const PARSERS: Record<keyof DfirConfig, KeyParser> = {
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ORG_ID = /^o-[a-z0-9]{10,32}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const MEMBER_NAME = /^[\w .@+-]{1,64}$/;
+
+/** Pulumi hands objects and lists over as JSON strings; a YAML-parsed file hands them over parsed. */
+const fromJson = (raw: unknown, key: string, what: string): unknown => {
+    if (typeof raw !== "string") return raw;
+    try {
+        return JSON.parse(raw);
+    } catch {
+        return fail(key, `must be ${what}, got ${JSON.stringify(raw)}`);
+    }
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** An object with known fields only; `required` fields must be present. */
+const record = (raw: unknown, key: string, what: string, known: readonly string[], required: readonly string[] = []): Record<string, unknown> => {
+    const value = fromJson(raw, key, what);
+    if (!isObject(value)) return fail(key, `must be ${what}, got ${JSON.stringify(raw)}`);
+    for (const field of Object.keys(value)) {
+        if (!known.includes(field)) fail(`${key}.${field}`, `is not a known field (known: ${known.join(", ")})`);
+    }
+    for (const field of required) {
+        if (value[field] === undefined || value[field] === null) fail(`${key}.${field}`, "is required");
+    }
+    return value;
+};
+
+/** An object whose field names are data (regions, tag names). */
+const openRecord = (raw: unknown, key: string, what: string): Record<string, unknown> => {
+    const value = fromJson(raw, key, what);
+    return isObject(value) ? value : fail(key, `must be ${what}, got ${JSON.stringify(raw)}`);
+};
+
+/** Account ids stay strings: an unquoted YAML number loses leading zeros (012345678901 becomes 12345678901). */
+const accountId: KeyParser = (raw, key) => {
+    if (typeof raw === "number") fail(key, `must be a 12-digit string, got the number ${raw} (quote it: YAML numbers lose leading zeros)`);
+    return str(ACCOUNT_ID, "a 12-digit account id, 123456789012")(raw, key);
+};
+
+const ROLE_EXAMPLE = "arn:aws:iam::123456789012:role/dfir-deploy";
+const roleAccount = (arn: string): string => arn.split(":")[4];
+
+const regionList = (raw: unknown, key: string): string[] => {
+    const regions = list(str(REGION, "an AWS region, us-east-1"))(raw, key) as string[];
+    const dup = regions.find((r, i) => regions.indexOf(r) !== i);
+    if (dup) fail(key, `lists ${dup} twice`);
+    return regions;
+};
+
+const parseHub: KeyParser = (raw, key): HubConfig => {
+    const v = record(raw, key, "an object {accountId, regions, homeRegion?, deployRoleArn?}", ["accountId", "regions", "homeRegion", "deployRoleArn"], ["accountId", "regions"]);
+    const id = accountId(v.accountId, `${key}.accountId`) as string;
+    const regions = regionList(v.regions, `${key}.regions`);
+    const homeRegion = v.homeRegion === undefined ? regions[0] : (str(REGION, "an AWS region, us-east-1")(v.homeRegion, `${key}.homeRegion`) as string);
+    if (!regions.includes(homeRegion)) fail(`${key}.homeRegion`, `must be one of ${CONFIG_NAMESPACE}:${key}.regions (${regions.join(", ")}), got ${homeRegion}`);
+    let deployRoleArn: string | undefined;
+    if (v.deployRoleArn !== undefined) {
+        deployRoleArn = str(ROLE_ARN, ROLE_EXAMPLE)(v.deployRoleArn, `${key}.deployRoleArn`) as string;
+        if (roleAccount(deployRoleArn) !== id) fail(`${key}.deployRoleArn`, `must be a role of the hub account ${id}, got ${deployRoleArn}`);
+    }
+    return { accountId: id, regions, homeRegion, ...(deployRoleArn ? { deployRoleArn } : {}) };
+};
+
+const parseVpcs = (raw: unknown, key: string): readonly string[] | "all" => {
+    const bad = () => fail(key, `must be a list of VPC ids or "all", got ${JSON.stringify(raw)}`);
+    if (raw === "all") return "all";
+    const value = typeof raw === "string" && raw.trim().startsWith("[") ? fromJson(raw, key, 'a list of VPC ids or "all"') : raw;
+    if (!Array.isArray(value) || value.length === 0 || !value.every((id) => typeof id === "string" && VPC_ID.test(id))) return bad();
+    const dup = value.find((id, i) => value.indexOf(id) !== i);
+    if (dup) fail(key, `lists ${dup} twice`);
+    return value as string[];
+};
+
+/** Members are checked alone here; against the hub (regions, the hub's own account) in parseDfirConfig. */
+const parseMembers: KeyParser = (raw, key): MemberConfig[] => {
+    const value = fromJson(raw, key, "a list of member accounts");
+    if (!Array.isArray(value) || value.length === 0) return fail(key, `must be a non-empty list of member accounts, got ${JSON.stringify(raw)}`);
+    const seen = new Map<string, number>();
+    return value.map((item, i): MemberConfig => {
+        const at = `${key}[${i}]`;
+        const v = record(item, at, "an object {accountId, deployRoleArn, regions, name?}", ["accountId", "deployRoleArn", "regions", "name"], ["accountId", "regions"]);
+        const id = accountId(v.accountId, `${at}.accountId`) as string;
+        if (seen.has(id)) fail(`${at}.accountId`, `${id} is already ${key}[${seen.get(id)}] (one entry per account; list its regions there)`);
+        seen.set(id, i);
+        let deployRoleArn: string | undefined;
+        if (v.deployRoleArn !== undefined) {
+            deployRoleArn = str(ROLE_ARN, ROLE_EXAMPLE)(v.deployRoleArn, `${at}.deployRoleArn`) as string;
+            if (roleAccount(deployRoleArn) !== id) fail(`${at}.deployRoleArn`, `must be a role of the member's account ${id}, got ${deployRoleArn}`);
+        }
+        const name = v.name === undefined ? undefined : (str(MEMBER_NAME, "a label of up to 64 letters, digits, spaces or ._@+-, prod-web")(v.name, `${at}.name`) as string);
+        const rv = openRecord(v.regions, `${at}.regions`, 'an object {"<region>": {vpcs: [...] | "all"}}');
+        if (Object.keys(rv).length === 0) fail(`${at}.regions`, "must name at least one region");
+        const regions: Record<string, { vpcs: readonly string[] | "all" }> = {};
+        for (const [region, settings] of Object.entries(rv)) {
+            str(REGION, "an AWS region, us-east-1")(region, `${at}.regions.${region}`);
+            const s = record(settings, `${at}.regions.${region}`, '{vpcs: [...] | "all"}', ["vpcs"], ["vpcs"]);
+            regions[region] = { vpcs: parseVpcs(s.vpcs, `${at}.regions.${region}.vpcs`) };
+        }
+        return { accountId: id, ...(deployRoleArn ? { deployRoleArn } : {}), ...(name ? { name } : {}), regions };
+    });
+};
+
+const parseOrganization: KeyParser = (raw, key): OrganizationConfig => {
+    const v = record(raw, key, "an object {id?, delegatedAdmin?, autoEnable?}", ["id", "delegatedAdmin", "autoEnable"]);
+    const id = v.id === undefined ? undefined : (str(ORG_ID, "o-abcdefghij")(v.id, `${key}.id`) as string);
+    const delegatedAdmin = v.delegatedAdmin === undefined ? false : (bool(v.delegatedAdmin, `${key}.delegatedAdmin`) as boolean);
+    if (delegatedAdmin && !id) fail(`${key}.delegatedAdmin`, `requires ${CONFIG_NAMESPACE}:${key}.id (the organization the hub administers GuardDuty for)`);
+    if (v.autoEnable !== undefined && !delegatedAdmin) fail(`${key}.autoEnable`, `applies only when ${CONFIG_NAMESPACE}:${key}.delegatedAdmin is true`);
+    const autoEnable = v.autoEnable ?? "ALL";
+    if (autoEnable !== "ALL" && autoEnable !== "NEW" && autoEnable !== "NONE") fail(`${key}.autoEnable`, `must be ALL, NEW or NONE, got ${JSON.stringify(v.autoEnable)}`);
+    return { ...(id ? { id } : {}), delegatedAdmin, autoEnable: autoEnable as OrganizationConfig["autoEnable"] };
+};
+
+const parseTags: KeyParser = (raw, key): Record<string, string> => {
+    const v = openRecord(raw, key, "an object of tag names to string values");
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(v)) {
+        if (name === MANAGED_BY_TAG) fail(`${key}.${name}`, `is reserved (every resource carries ${MANAGED_BY_TAG}=${MANAGED_BY_VALUE})`);
+        if (name.length === 0 || name.length > 128 || /^aws:/i.test(name)) fail(`${key}.${name}`, "must be a tag name of 1 to 128 characters not starting with aws:");
+        if (typeof value !== "string" || value.length > 256) fail(`${key}.${name}`, `must be a string of at most 256 characters, got ${JSON.stringify(value)}`);
+        out[name] = value as string;
+    }
+    return out;
+};
+
+/** The tag every resource of the stack carries (`core/plan.ts` merges it into each provider's default tags). */
+export const MANAGED_BY_TAG = "dfir:managed-by";
+export const MANAGED_BY_VALUE = "aws-dfir";
+
+const PARSERS: Record<DfirConfigKey, KeyParser> = {
     vpcId: str(VPC_ID, "vpc-0123456789abcdef0"),
     minSeverity: num(1, 10, false),
     allowSamples: bool,
@@ -129,10 +322,15 @@ const PARSERS: Record<keyof DfirConfig, KeyParser> = {
         if (!LOG_RETENTION_DAYS.includes(n)) fail(key, `must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${n}`);
         return n;
     },
+    tags: parseTags,
+    hub: parseHub,
+    members: parseMembers,
+    organization: parseOrganization,
+    responderRoleName: str(ROLE_NAME, "an IAM role name, dfir-responder"),
 };
 
 /** Every key the stack accepts, for messages and docs. */
-export const CONFIG_KEYS = Object.keys(PARSERS) as (keyof DfirConfig)[];
+export const CONFIG_KEYS = Object.keys(PARSERS) as DfirConfigKey[];
 
 /**
  * Validate and default the stack's `dfir:` configuration.
@@ -146,12 +344,17 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
             throw new Error(`unknown config key ${CONFIG_NAMESPACE}:${key} (known keys: ${CONFIG_KEYS.join(", ")})`);
         }
     }
-    if (raw.vpcId === undefined || raw.vpcId === "") {
-        throw new Error(`missing required config ${CONFIG_NAMESPACE}:vpcId: set the VPC to protect with \`pulumi config set ${CONFIG_NAMESPACE}:vpcId vpc-...\``);
+    const given = (key: DfirConfigKey) => raw[key] !== undefined && raw[key] !== null && raw[key] !== "";
+    const multi = given("members") || given("hub");
+    if (given("vpcId") && given("members")) {
+        throw new Error(`config ${CONFIG_NAMESPACE}:vpcId and ${CONFIG_NAMESPACE}:members are mutually exclusive (a single-account stack names its one VPC; a multi-account stack names VPCs per member and region)`);
+    }
+    if (!multi && !given("vpcId")) {
+        throw new Error(`missing required config ${CONFIG_NAMESPACE}:vpcId: set the VPC to protect with \`pulumi config set ${CONFIG_NAMESPACE}:vpcId vpc-...\` (or ${CONFIG_NAMESPACE}:hub and ${CONFIG_NAMESPACE}:members for a multi-account stack)`);
     }
     const v: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(raw)) {
-        if (value !== undefined && value !== null) v[key] = PARSERS[key as keyof DfirConfig](value, key);
+        if (value !== undefined && value !== null) v[key] = PARSERS[key as DfirConfigKey](value, key);
     }
     const config: DfirConfig = {
         vpcId: v.vpcId as string,
@@ -175,7 +378,29 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
         memoryCapMinutes: (v.memoryCapMinutes as number | undefined) ?? 180,
         avmlPath: v.avmlPath as string | undefined,
         isolatedInstanceScp: (v.isolatedInstanceScp as boolean | undefined) ?? false,
+        // Absent, not undefined, when unset: a single-account config keeps exactly the keys it always had.
+        ...(v.tags !== undefined ? { tags: v.tags as Record<string, string> } : {}),
+        ...(multi ? { multiAccount: multiAccount(v) } : {}),
     };
+    if (multi) {
+        // Keys that describe the one VPC of a single-account stack have no meaning per member and region yet.
+        for (const key of ["endpointSecurityGroupId", "endpointSubnetIds", "endpointRouteTableIds"] as const) {
+            if (given(key)) throw new Error(`config ${CONFIG_NAMESPACE}:${key} names resources of the one VPC of ${CONFIG_NAMESPACE}:vpcId and conflicts with ${CONFIG_NAMESPACE}:members`);
+        }
+        if (!config.createEndpoints) {
+            throw new Error(`config ${CONFIG_NAMESPACE}:createEndpoints=false needs one VPC's endpoint group (${CONFIG_NAMESPACE}:endpointSecurityGroupId) and is not supported with ${CONFIG_NAMESPACE}:members`);
+        }
+        Object.defineProperty(config, "vpcId", {
+            enumerable: false,
+            get: (): never => {
+                throw new Error(`config ${CONFIG_NAMESPACE}:vpcId is not set: this stack is multi-account (${CONFIG_NAMESPACE}:members), whose VPCs come per member and region from planDeployment (core/plan.ts)`);
+            },
+        });
+    } else {
+        for (const key of ["organization", "responderRoleName"] as const) {
+            if (given(key)) throw new Error(`config ${CONFIG_NAMESPACE}:${key} applies only to a multi-account stack (${CONFIG_NAMESPACE}:hub and ${CONFIG_NAMESPACE}:members)`);
+        }
+    }
     if (!config.createEndpoints && !config.endpointSecurityGroupId) {
         throw new Error(`config ${CONFIG_NAMESPACE}:endpointSecurityGroupId is required when ${CONFIG_NAMESPACE}:createEndpoints is false (the group of the VPC's existing SSM endpoints)`);
     }
@@ -187,6 +412,34 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
     }
     validateTriageOptions({ minSeverity: config.minSeverity, allowSamples: config.allowSamples });
     return config;
+}
+
+/** hub, members and organization, each parsed alone, checked against each other. */
+function multiAccount(v: Record<string, unknown>): MultiAccountConfig {
+    const hub = v.hub as HubConfig | undefined;
+    const members = v.members as MemberConfig[] | undefined;
+    if (!hub) throw new Error(`config ${CONFIG_NAMESPACE}:members requires ${CONFIG_NAMESPACE}:hub (the account and regions that hold the evidence stores and workflows)`);
+    if (!members) throw new Error(`config ${CONFIG_NAMESPACE}:hub requires ${CONFIG_NAMESPACE}:members (at least one account to protect; list the hub itself for its own workloads)`);
+    members.forEach((member, i) => {
+        const at = `members[${i}]`;
+        for (const region of Object.keys(member.regions)) {
+            // Memory lands in the instance's region: one evidence store, so one hub region, per member region.
+            if (!hub.regions.includes(region)) fail(`${at}.regions.${region}`, `is not one of ${CONFIG_NAMESPACE}:hub.regions (${hub.regions.join(", ")}): evidence stays in the instance's region`);
+        }
+        if (member.accountId === hub.accountId) {
+            if (member.deployRoleArn !== undefined && member.deployRoleArn !== hub.deployRoleArn) {
+                fail(`${at}.deployRoleArn`, `must equal ${CONFIG_NAMESPACE}:hub.deployRoleArn (${hub.deployRoleArn ?? "unset: ambient credentials"}) or be omitted: ${member.accountId} is the hub account (one provider per account and region)`);
+            }
+        } else if (member.deployRoleArn === undefined) {
+            fail(`${at}.deployRoleArn`, `is required: the role Pulumi assumes in ${member.accountId}, like arn:aws:iam::${member.accountId}:role/dfir-deploy`);
+        }
+    });
+    return {
+        hub,
+        members,
+        ...(v.organization !== undefined ? { organization: v.organization as OrganizationConfig } : {}),
+        responderRoleName: (v.responderRoleName as string | undefined) ?? "dfir-responder",
+    };
 }
 
 /**
