@@ -241,6 +241,20 @@ describe("drill: scenarios", function () {
         assert.ok(report.evidence.snapshots.length > 0 && report.evidence.manifest);
     });
 
+    it("cross-account: a member account's instance is contained through its responder role; evidence lands in the hub", async () => {
+        const { report, sim } = await run("cross-account");
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        const member = sim.instanceAccountId;
+        assert.notEqual(member, sim.homeAccountId);
+        const assumes = sim.calls.filter((c) => c.action === "sts:AssumeRole");
+        assert.equal(assumes.length, 1, "one AssumeRole shared by every client of the member");
+        assert.ok(assumes.every((c) => c.ok && c.accountId === sim.homeAccountId));
+        for (const c of changeCalls(sim)) assert.equal(c.accountId, member, `${c.action} acts on the member`);
+        for (const c of sim.calls.filter((x) => /^(dynamodb|s3):/.test(x.action))) assert.equal(c.accountId, sim.homeAccountId, `${c.action} acts in the hub`);
+        assert.equal(report.containment?.isolated, true);
+        assert.ok(report.evidence.manifest?.bucket.includes(sim.homeAccountId));
+    });
+
     it("cross-account-role-missing: FAILED with the role named, before any change, and still sealed", async () => {
         const { report, sim } = await run("cross-account-role-missing");
         assert.equal(report.status, "FAILED");
