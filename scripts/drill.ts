@@ -73,12 +73,21 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
     return { options, json: values.json === true, ...(values.state ? { stateDir: values.state } : {}) };
 }
 
+/** A kept simulated account; a damaged or foreign state file is bad input, named in one line. */
+function loadKeptAccount(dir: string): SimulatedAccount {
+    try {
+        return SimulatedAccount.loadState(dir);
+    } catch (error) {
+        throw new InputError(`cannot load the simulated account from ${path.join(dir, "state.json")}: ${(error as Error).message.split("\n")[0]}`);
+    }
+}
+
 async function main(): Promise<number> {
     let command: DrillCommand;
     try {
         command = parseDrillCommand(process.argv.slice(2), (file) => fs.readFileSync(file, "utf8"));
         if (command.stateDir && fs.existsSync(path.join(command.stateDir, "state.json"))) {
-            command.options.sim = SimulatedAccount.loadState(command.stateDir);
+            command.options.sim = loadKeptAccount(command.stateDir);
         } else if (command.stateDir) {
             // Seeded here (not inside runDrill) so this very account can be saved; a finding that names no
             // instance seeds nothing and the drill reports it ignored.

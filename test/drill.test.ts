@@ -260,7 +260,8 @@ describe("drill: scenarios", function () {
         assert.equal(report.status, "FAILED");
         assert.match(report.reason, /CrossAccountRoleError: cannot assume arn:aws:iam::\d{12}:role\/dfir-responder/);
         assert.deepEqual(changeCalls(sim), []);
-        assert.ok(report.evidence.manifest === null || report.evidence.manifest.mode === "COMPLIANCE");
+        assert.equal(report.evidence.manifest?.mode, "COMPLIANCE", "the FAILED case is sealed in the hub's bucket");
+        assert.ok(report.evidence.manifest?.bucket.includes(sim.homeAccountId));
         assert.ok(report.notifications.some((n) => /FAILED/.test(n.subject ?? "")));
     });
 
@@ -340,6 +341,19 @@ describe("drill command", function () {
         assert.equal(result.stdout, "");
         assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
         assert.match(result.stderr, /^drill: unknown scenario "nope"/);
+    });
+
+    it("refuses a damaged --state directory with one line and no change to it", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-drill-bad-"));
+        fs.writeFileSync(path.join(dir, "state.json"), "{not json");
+
+        const result = cli(["--finding", path.join(FIXTURES, BITCOIN), "--state", dir]);
+
+        assert.equal(result.status, 2, result.stderr);
+        assert.equal(result.stdout, "");
+        assert.match(result.stderr, /^drill: cannot load the simulated account from .*state\.json: /);
+        assert.equal(result.stderr.trim().split("\n").length, 1);
+        assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), "{not json");
     });
 
     it("names the problem in one line for every other bad argument (parsed in-process)", () => {
