@@ -117,6 +117,28 @@ export function assertNoProblems(step: string, problems: Problems, context: { ca
 // Configuration, read per invocation (the drill runs several configurations in one process).
 
 /** A whole number of seconds or days from the environment, or the default when unset. */
+/**
+ * The fields every evidence step's event starts with (the Parallel state's branch input): the event as an object,
+ * the case id and the target, parsed into one Problems list so a bad event is reported in one round.
+ */
+export function parseStepBase(step: string, input: unknown): {
+    event: Record<string, unknown>;
+    problems: Problems;
+    caseId: string;
+    target: Target;
+    context: { caseId: string; instanceId: string };
+} {
+    const problems = new Problems();
+    if (!isRecord(input)) {
+        problems.add(`event must be an object, got ${preview(input)}`);
+        assertNoProblems(step, problems, {});
+    }
+    const event = input as Record<string, unknown>;
+    const caseId = parseCaseId(event.caseId, problems);
+    const target = parseTarget(event.target, problems);
+    return { event, problems, caseId, target, context: { caseId, instanceId: target.instanceId } };
+}
+
 export function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === "") return fallback;

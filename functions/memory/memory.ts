@@ -22,12 +22,10 @@ import {
     errorText,
     isRecord,
     log,
-    parseCaseId,
     parseEvidenceLocation,
     parseInstanceRecord,
-    parseTarget,
+    parseStepBase,
     preview,
-    Problems,
 } from "../lib/evidence";
 import { HashMismatchError, InvalidRequestError, MemoryCaptureFailedError } from "../lib/evidenceErrors";
 import { sha256OfStream } from "../../core/hash";
@@ -120,17 +118,9 @@ export interface MemoryClients {
 }
 
 export function parseMemoryEvent(input: unknown): MemoryEvent {
-    const problems = new Problems();
-    if (!isRecord(input)) {
-        problems.add(`event must be an object, got ${preview(input)}`);
-        assertNoProblems("memory", problems, {});
-    }
-    const event = input as Record<string, unknown>;
-    const caseId = parseCaseId(event.caseId, problems);
-    const target = parseTarget(event.target, problems);
+    const { event, problems, caseId, target, context } = parseStepBase("memory", input);
     const instance = parseInstanceRecord(event.instance, target, problems);
     const evidence = parseEvidenceLocation(event.evidence, problems);
-    const context = { caseId, instanceId: target.instanceId };
     const base = { caseId, target, instance, evidence };
     if (event.action === "start") {
         assertNoProblems("memory", problems, context);

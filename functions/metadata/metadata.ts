@@ -18,14 +18,10 @@ import { casePrefix, type EvidenceObject, type InstanceRecord, type MetadataEvid
 import {
     assertNoProblems,
     errorText,
-    isRecord,
     log,
-    parseCaseId,
     parseEvidenceLocation,
     parseInstanceRecord,
-    parseTarget,
-    preview,
-    Problems,
+    parseStepBase,
     putLockedObject,
 } from "../lib/evidence";
 import { MetadataCaptureFailedError } from "../lib/evidenceErrors";
@@ -129,17 +125,10 @@ export const METADATA_ITEMS: readonly MetadataItem[] = [
 ];
 
 export function parseMetadataEvent(input: unknown): MetadataEvent {
-    const problems = new Problems();
-    if (!isRecord(input)) {
-        problems.add(`event must be an object, got ${preview(input)}`);
-        assertNoProblems("metadata", problems, {});
-    }
-    const event = input as Record<string, unknown>;
-    const caseId = parseCaseId(event.caseId, problems);
-    const target = parseTarget(event.target, problems);
+    const { event, problems, caseId, target, context } = parseStepBase("metadata", input);
     const instance = parseInstanceRecord(event.instance, target, problems);
     const evidence = parseEvidenceLocation(event.evidence, problems);
-    assertNoProblems("metadata", problems, { caseId, instanceId: target.instanceId });
+    assertNoProblems("metadata", problems, context);
     return { caseId, target, instance, evidence };
 }
 

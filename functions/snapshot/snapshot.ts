@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { TAGS } from "../../core/tags";
 import type { DiskEvidence, InstanceRecord, SnapshotRecord, Target } from "../../core/workflow";
-import { addSeconds, assertNoProblems, awsErrorIs, isRecord, log, parseCaseId, parseInstanceRecord, parseTarget, preview, Problems } from "../lib/evidence";
+import { addSeconds, assertNoProblems, awsErrorIs, isRecord, log, parseInstanceRecord, parseStepBase, preview, Problems } from "../lib/evidence";
 import { SnapshotFailedError, SnapshotTimeoutError, type FailedSnapshot } from "../lib/evidenceErrors";
 
 /** Default cap of the poll loop (SNAPSHOT_CAP_SECONDS): a day, enough for multi-TiB first snapshots. */
@@ -54,15 +54,7 @@ export interface SnapshotSettings {
 
 /** Parses an untrusted event; every problem is reported at once, before any AWS call. */
 export function parseSnapshotEvent(input: unknown): SnapshotEvent {
-    const problems = new Problems();
-    if (!isRecord(input)) {
-        problems.add(`event must be an object, got ${preview(input)}`);
-        assertNoProblems("snapshot", problems, {});
-    }
-    const event = input as Record<string, unknown>;
-    const caseId = parseCaseId(event.caseId, problems);
-    const target = parseTarget(event.target, problems);
-    const context = { caseId, instanceId: target.instanceId };
+    const { event, problems, caseId, target, context } = parseStepBase("snapshot", input);
     if (event.action === "start") {
         const instance = parseInstanceRecord(event.instance, target, problems);
         const disk = event.disk === undefined || event.disk === null ? undefined : parseDisk(event.disk, problems);
