@@ -6,7 +6,7 @@
  */
 import { isolationRuleProblems, type SgRule } from "../../core/isolation";
 import { TAGS } from "../../core/tags";
-import { asList, isUnknown, knownString, listNames, tagOf, TYPES, type RuleResource } from "./model";
+import { asList, finding, isUnknown, knownString, listNames, tagOf, TYPES, unknown, type Finding, type RuleResource } from "./model";
 import { StackIndex } from "./stackIndex";
 
 /** An adapted rule, or why it cannot be judged yet. */
@@ -153,3 +153,9 @@ export function adaptedRuleProblems(
     return { problems: isolationRuleProblems(adapted.rule, allowedPorts, allowedCidrs) };
 }
 
+
+/** Advisory notes for the groups whose isolation role is unknown at preview (never a silent pass). */
+export function undecidedGroupNotes(view: IsolationView): Finding[] {
+    return view.undecidedGroups.map((sg) =>
+        finding(sg, unknown(`security group ${sg.name}: cannot check whether it is an isolation group during preview: its tags are unknown`)));
+}

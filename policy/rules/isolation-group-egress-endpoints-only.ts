@@ -9,7 +9,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { ISOLATION_EGRESS_PORTS } from "../../core/isolation";
 import { asList, finding, isObject, isUnknown, knownString, Problems, TYPES, unknown, type Finding, type RuleResource } from "../lib/model";
 import { listSetting, runStackRule } from "../lib/pack";
-import { adaptBlock, adaptedRuleProblems, adaptVpcRule, describeRule, isolationView, unresolvedNote, type AdaptedRule } from "../lib/sgRules";
+import { adaptBlock, adaptedRuleProblems, adaptVpcRule, describeRule, isolationView, undecidedGroupNotes, unresolvedNote, type AdaptedRule } from "../lib/sgRules";
 
 export const NAME = "isolation-group-egress-endpoints-only";
 
@@ -43,10 +43,7 @@ const describe = (a: AdaptedRule) => ("rule" in a ? ` (${describeRule(a.rule)})`
 /** The rule, as a pure function of the stack: a finding per isolation group and per egress rule resource of one. */
 export function checkIsolationGroupEgress(resources: Iterable<RuleResource>, config: EgressConfig = DEFAULTS): Finding[] {
     const view = isolationView(resources);
-    const findings: Finding[] = [];
-    for (const sg of view.undecidedGroups) {
-        findings.push(finding(sg, unknown(`security group ${sg.name}: cannot check whether it is an isolation group during preview: its tags are unknown`)));
-    }
+    const findings: Finding[] = undecidedGroupNotes(view);
     for (const sg of view.groups) {
         const p = new Problems();
         const egress = sg.props.egress;

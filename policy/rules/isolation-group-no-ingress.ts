@@ -8,7 +8,7 @@ import {
     asList, finding, isObject, isUnknown, knownString, Problems, TYPES, unknown, violation, type Finding, type RuleResource,
 } from "../lib/model";
 import { runStackRule } from "../lib/pack";
-import { adaptBlock, adaptVpcRule, describeRule, isolationView, unresolvedNote } from "../lib/sgRules";
+import { adaptBlock, adaptVpcRule, describeRule, isolationView, undecidedGroupNotes, unresolvedNote } from "../lib/sgRules";
 
 export const NAME = "isolation-group-no-ingress";
 
@@ -17,10 +17,7 @@ const FIX = "remove it: an isolation group must admit nothing";
 /** The rule, as a pure function of the stack: a finding per isolation group and per ingress rule resource of one. */
 export function checkIsolationGroupNoIngress(resources: Iterable<RuleResource>): Finding[] {
     const view = isolationView(resources);
-    const findings: Finding[] = [];
-    for (const sg of view.undecidedGroups) {
-        findings.push(finding(sg, unknown(`security group ${sg.name}: cannot check whether it is an isolation group during preview: its tags are unknown`)));
-    }
+    const findings: Finding[] = undecidedGroupNotes(view);
     for (const sg of view.groups) {
         const p = new Problems();
         const ingress = sg.props.ingress;
