@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { forwarderRolePolicy, forwardingTarget } from "../core/eventPolicies";
 import { deadLetterQueuePolicy, serviceTrustPolicy, type PolicyDocument } from "../core/iam";
 import { buildEventPattern } from "../core/pattern";
-import { DEFAULT_TRIAGE_OPTIONS, validateTriageOptions } from "../core/triage";
+import { validateTriageOptions } from "../core/triage";
 
 export interface FindingForwarderArgs {
     /** The hub account running the response (`ResponseWorkflow`) in this region. */
@@ -43,10 +43,7 @@ export class FindingForwarder extends pulumi.ComponentResource {
 
     constructor(name: string, args: FindingForwarderArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:detection:FindingForwarder", name, {}, opts);
-        const options = validateTriageOptions({
-            minSeverity: args.minSeverity ?? DEFAULT_TRIAGE_OPTIONS.minSeverity,
-            allowSamples: args.allowSamples ?? DEFAULT_TRIAGE_OPTIONS.allowSamples,
-        });
+        const options = validateTriageOptions({ minSeverity: args.minSeverity, allowSamples: args.allowSamples });
         const tags = { ...args.tags };
         const parent = { parent: this };
         const account = aws.getCallerIdentityOutput({}, parent).accountId;

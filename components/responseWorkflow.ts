@@ -9,7 +9,7 @@ import {
 } from "../core/iam";
 import { buildEventPattern } from "../core/pattern";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
-import { DEFAULT_TRIAGE_OPTIONS, validateTriageOptions } from "../core/triage";
+import { validateTriageOptions } from "../core/triage";
 import { ENV } from "../core/workflow";
 import { handlerArchive, type FunctionName } from "./bundle";
 
@@ -81,10 +81,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
 
     constructor(name: string, args: ResponseWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:response:ResponseWorkflow", name, {}, opts);
-        const options = validateTriageOptions({
-            minSeverity: args.minSeverity ?? DEFAULT_TRIAGE_OPTIONS.minSeverity,
-            allowSamples: args.allowSamples ?? DEFAULT_TRIAGE_OPTIONS.allowSamples,
-        });
+        const options = validateTriageOptions({ minSeverity: args.minSeverity, allowSamples: args.allowSamples });
         const settings = {
             approvalTimeoutSeconds: args.approvalTimeoutSeconds ?? 3600,
             approvalDefault: args.approvalDefault ?? "contain",
