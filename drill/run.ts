@@ -6,9 +6,11 @@
  */
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { buildDefinition, FUNCTION_TASKS, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
+import { InputError } from "../core/events";
 import { parseFinding } from "../core/finding";
 import { ENV, type SealResult } from "../core/workflow";
 import { handler as caseHandler } from "../functions/case";
+import { targetFor } from "../functions/case/openCase";
 import { handler as containHandler } from "../functions/contain";
 import { handler as memoryHandler } from "../functions/memory";
 import { handler as metadataHandler } from "../functions/metadata";
@@ -16,7 +18,16 @@ import { handler as sealHandler } from "../functions/seal";
 import { handler as snapshotHandler } from "../functions/snapshot";
 import { handler as triageHandler, type TriageVerdict } from "../functions/triage";
 import { scenarioPlan, type ScenarioName } from "./scenarios";
-import { SimulatedAccount, SimulationSeedError, type CallRecord, type SimOptions } from "./sim";
+import { DEFAULT_HUB_ACCOUNT, SimulatedAccount, SimulationSeedError, STAND_IN_ACCOUNT, type CallRecord, type SimOptions } from "./sim";
+
+/**
+ * The forensics (hub) account of a drill run with `--account ID`: the functions' own account, where the case
+ * table, evidence bucket and topic live. `--account` with this id is a same-account response (no role assumed);
+ * any other id is a member account reached through its responder role.
+ */
+export const DRILL_HUB_ACCOUNT = DEFAULT_HUB_ACCOUNT;
+/** Scenarios that are about the member account itself (they need one other than the hub). */
+const MEMBER_SCENARIOS: readonly ScenarioName[] = ["cross-account", "cross-account-role-missing"];
 
 export interface DrillOptions {
     /** The GuardDuty event (EventBridge envelope or bare finding). */
@@ -30,6 +41,13 @@ export interface DrillOptions {
     /** Deliver the same finding this many times. @default 1 */
     repeat?: number;
     scenario?: ScenarioName;
+    /**
+     * The finding is from this account (the drill's `--account ID`, 12 digits): the delivered event says so
+     * (`account`, `detail.accountId`) whatever the finding file said, the instance lives there, and the
+     * functions run in {@link DRILL_HUB_ACCOUNT}. Another id is a member reached through its responder role
+     * (with `cross-account-role-missing`: a member without one); the hub's own id is a same-account response.
+     */
+    account?: string;
     /** An existing simulated account to run against (e.g. loaded from --state DIR). */
     sim?: SimulatedAccount;
     /** Extra simulator options (tests: snapshot durations, memory size...). */
@@ -60,6 +78,8 @@ export interface DrillReport {
     reason: string;
     caseId?: string;
     scenario?: string;
+    /** Whose account the finding is from and how the functions reached it. */
+    account: AccountReport;
     finding: { findingId?: string; findingType?: string; severity?: number; accountId?: string; region?: string; instanceId?: string };
     latencyMs: number;
     calls: { atMs: number; service: string; action: string; ok: boolean; error?: string }[];
@@ -92,6 +112,69 @@ export interface DrillReport {
     seed: unknown;
     /** Structured log lines the functions wrote (see --logs). */
     logLines?: number;
+}
+
+/** The account part of the report (the timeline's `account:` header line). */
+export interface AccountReport {
+    /** The account the finding is from, as delivered to the workflow (the instance's account). */
+    accountId: string;
+    /** The hub: the functions' own account (case table, evidence bucket, topic). */
+    homeAccountId: string;
+    /** "member": reached through the responder role; "home": a same-account response, no role assumed. */
+    relation: "member" | "home";
+    /** The responder role the functions assume for a member (targetFor in functions/case/openCase.ts); null for home. */
+    roleArn: string | null;
+    /** This run's sts:AssumeRole calls, in order: the role asked for, and how it went. */
+    assumeRole: { atMs: number; roleArn: string; ok: boolean; error?: string }[];
+    /** The finding file's own account id, when the drill replaced it (--account, or a redacted id). */
+    findingAccountId?: string;
+}
+
+/** Why `--account` cannot be used this way (one line naming the flags), or undefined. */
+export function accountProblem(account: string | undefined, scenario: ScenarioName | undefined): string | undefined {
+    if (account === undefined) return undefined;
+    if (!/^\d{12}$/.test(account)) return `--account needs a 12-digit AWS account id, got ${JSON.stringify(account)}`;
+    if (account === DRILL_HUB_ACCOUNT && scenario !== undefined && MEMBER_SCENARIOS.includes(scenario)) {
+        return `--account ${account} is the hub's own account: --scenario ${scenario} needs a member account (any other 12-digit id)`;
+    }
+    return undefined;
+}
+
+/**
+ * Why a kept simulated account (--state) cannot serve this `--account`, or undefined. A world remembers the
+ * account it was seeded for: without --account it is reused as it is; with one, its instance must be in that
+ * account and its hub must be the drill's.
+ */
+export function keptAccountProblem(sim: SimulatedAccount, account: string | undefined): string | undefined {
+    if (account === undefined || !sim.hasInstance) return undefined;
+    const hub = DRILL_HUB_ACCOUNT;
+    if (sim.instanceAccountId === account && sim.homeAccountId === hub) return undefined;
+    return `--account ${account} (instance in ${account}, hub ${hub}) does not match the kept simulated account (instance in ${sim.instanceAccountId}, hub ${sim.homeAccountId}): leave --account out to reuse it as it is, or use another --state directory`;
+}
+
+/** Simulator options that put the instance in `--account`'s account and the functions in the drill's hub. */
+function accountSimOptions(options: DrillOptions): SimOptions {
+    if (options.account === undefined) return {};
+    return { accountId: options.account, homeAccountId: DRILL_HUB_ACCOUNT, ...(options.account !== DRILL_HUB_ACCOUNT ? { crossAccount: true } : {}) };
+}
+
+/** The event with `account` and `detail.accountId` set to `accountId` (envelopes; bare findings: `accountId`). */
+export function withAccount(event: unknown, accountId: string): unknown {
+    const copy = structuredClone(event) as Record<string, any>;
+    if (copy.detail && typeof copy.detail === "object") {
+        copy.account = accountId;
+        copy.detail.accountId = accountId;
+    } else {
+        copy.accountId = accountId;
+    }
+    return copy;
+}
+
+/** The account id an event (envelope or bare finding) names, as written. */
+function accountOf(event: unknown): string | undefined {
+    const e = event as { account?: unknown; accountId?: unknown; detail?: { accountId?: unknown } } | null;
+    const raw = e?.detail?.accountId ?? e?.accountId ?? e?.account;
+    return typeof raw === "string" ? raw : undefined;
 }
 
 /** Fake ARNs of the deployment in the simulated account: the definition is built exactly as deployed. */
@@ -144,11 +227,14 @@ export function asDelivered(finding: unknown): unknown {
 
 /** The simulated account a drill runs against: seeded from the finding, shaped by the scenario. */
 export function seedAccount(options: DrillOptions): SimulatedAccount {
+    const problem = accountProblem(options.account, options.scenario);
+    if (problem) throw new InputError(problem);
     return SimulatedAccount.fromFinding(asDelivered(options.finding), {
         volumes: options.volumes ?? 2,
         ...(options.interfaces ? { interfaces: options.interfaces } : {}),
         latencyMs: options.latencyMs ?? 0,
         ...scenarioPlan(options.scenario).sim,
+        ...accountSimOptions(options),
         ...options.simOptions,
     });
 }
@@ -161,7 +247,7 @@ export function onSimulatedAccount(event: unknown, sim: SimulatedAccount): unkno
     const detail = copy.detail && typeof copy.detail === "object" ? copy.detail : copy;
     if (accountIdMapping) {
         detail.accountId = accountIdMapping.to;
-        if ("account" in copy) copy.account = accountIdMapping.to;
+        if ("account" in copy || detail !== copy) copy.account = accountIdMapping.to;
     }
     if (regionMapping) {
         detail.region = regionMapping.to;
@@ -177,8 +263,9 @@ function stepError(error: unknown): { Error: string; Cause: string } {
 }
 
 /**
- * Run the drill. Throws only for bad input (a finding that names no instance cannot seed an account: it is
- * reported IGNORED without a simulated account when triage ignores it).
+ * Run the drill. Throws only for bad input: an InputError for an `account` that is not 12 digits, cannot go
+ * with the scenario or with the given `sim`; a SimulationSeedError for a finding that names no instance and is
+ * not ignored (one that triage ignores is reported IGNORED without a simulated account).
  */
 export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     // The handlers log to stdout as Lambda expects; here stdout belongs to the report.
@@ -204,6 +291,8 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     const latencyMs = options.latencyMs ?? 0;
     const event = asDelivered(options.finding);
     const settings: WorkflowSettings = { snapshotPollSeconds: 30, memoryPollSeconds: 15, ...options.settings };
+    const problem = accountProblem(options.account, options.scenario) ?? (options.sim ? keptAccountProblem(options.sim, options.account) : undefined);
+    if (problem) throw new InputError(problem);
 
     let sim = options.sim;
     if (!sim) {
@@ -211,8 +300,8 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
             sim = seedAccount(options);
         } catch (error) {
             // A finding that names no instance cannot seed an account; triage ignores it before any AWS call.
-            const verdict = (await triageHandler(event)) as TriageVerdict;
-            if (error instanceof SimulationSeedError && verdict.decision === "ignore") return ignoredWithoutAccount(verdict, latencyMs, options.scenario);
+            const verdict = (await triageHandler(options.account ? withAccount(event, options.account) : event)) as TriageVerdict;
+            if (error instanceof SimulationSeedError && verdict.decision === "ignore") return ignoredWithoutAccount(verdict, latencyMs, options.scenario, options.account, accountOf(event));
             throw error;
         }
     }
@@ -345,11 +434,14 @@ async function runOnce(
 }
 
 /** The report of a finding triage ignores and no account can be seeded from: nothing ran, nothing was called. */
-function ignoredWithoutAccount(verdict: TriageVerdict, latencyMs: number, scenario: string | undefined): DrillReport {
+function ignoredWithoutAccount(verdict: TriageVerdict, latencyMs: number, scenario: string | undefined, account: string | undefined, findingAccountId: string | undefined): DrillReport {
+    const accountId = verdict.accountId ?? account ?? STAND_IN_ACCOUNT;
+    const home = account !== undefined ? DRILL_HUB_ACCOUNT : accountId;
     return {
         status: "IGNORED",
         reason: verdict.reason,
         ...(scenario ? { scenario } : {}),
+        account: accountReport(verdict, accountId, home, "dfir-responder", [], findingAccountId),
         finding: findingOf(verdict),
         latencyMs,
         calls: [],
@@ -388,11 +480,13 @@ function buildReport(
     const status: DrillStatus = seal ? seal.status : last.status === "REPEAT" ? "SUCCEEDED" : last.status;
     const reason = seal ? seal.reason : last.reason;
     const finding = findingOf(verdict);
+    const accountId = verdict.accountId ?? (sim.hasInstance ? sim.instanceAccountId : sim.homeAccountId);
     const report: DrillReport = {
         status,
         reason,
         ...(seal?.caseId ?? verdict.caseId ? { caseId: seal?.caseId ?? verdict.caseId } : {}),
         ...(scenario ? { scenario } : {}),
+        account: accountReport(verdict, accountId, sim.homeAccountId, sim.deployment.responderRoleName, calls, sim.seedReport.accountIdMapping?.from),
         finding,
         latencyMs,
         calls: calls.map((c) => ({ atMs: c.atMs, service: c.service, action: c.action, ok: c.ok, ...(c.error ? { error: c.error } : {}) })),
@@ -442,6 +536,32 @@ function buildReport(
         if (missing) report.evidence.memoryMissing = missing;
     }
     return report;
+}
+
+/** Whose account the finding is from, the role the functions assume for it, and this run's AssumeRole calls. */
+function accountReport(
+    verdict: TriageVerdict,
+    accountId: string,
+    homeAccountId: string,
+    responderRoleName: string,
+    calls: readonly CallRecord[],
+    findingAccountId: string | undefined,
+): AccountReport {
+    // The same rule the functions apply (OpenCase's targetFor): another account is reached through its role.
+    const target = targetFor(
+        { findingId: verdict.findingId ?? "", caseId: verdict.caseId ?? "", accountId, region: verdict.region ?? "us-east-1", instanceId: verdict.instanceId ?? "" },
+        { responderRoleName, homeAccountId },
+    );
+    return {
+        accountId,
+        homeAccountId,
+        relation: accountId === homeAccountId ? "home" : "member",
+        roleArn: target.roleArn ?? null,
+        assumeRole: calls
+            .filter((c) => c.action === "sts:AssumeRole")
+            .map((c) => ({ atMs: c.atMs, roleArn: String((c.input as { RoleArn?: unknown } | undefined)?.RoleArn ?? ""), ok: c.ok, ...(c.error ? { error: c.error } : {}) })),
+        ...(findingAccountId !== undefined && findingAccountId !== accountId ? { findingAccountId } : {}),
+    };
 }
 
 /** Calls that change the instance or its surroundings (the first is containment's first side effect). */

@@ -12,6 +12,7 @@ export function formatTimeline(report: DrillReport): string {
     const lines: string[] = [];
     lines.push(`aws-dfir drill: ${f.findingType ?? "unknown finding type"} on ${f.instanceId ?? "no instance"}`);
     lines.push(`  finding ${f.findingId ?? "-"}, severity ${f.severity ?? "-"}, account ${f.accountId ?? "-"}, region ${f.region ?? "-"}`);
+    lines.push(`  ${accountLine(report.account)}`);
     lines.push(`  scenario: ${report.scenario ?? "none"}; ${report.latencyMs} ms per AWS call`);
     lines.push("");
 
@@ -58,6 +59,23 @@ export function formatTimeline(report: DrillReport): string {
         lines.push(`  sha256 ${e.manifest.sha256}, Object Lock ${e.manifest.mode} until ${e.manifest.retainUntil}`);
     }
     return `${lines.join("\n")}\n`;
+}
+
+/**
+ * `account: 222222222222 (member, through arn:aws:iam::222222222222:role/dfir-responder); hub 210987654321; role assumed (1 AssumeRole)`,
+ * or `account: 210987654321 (the hub's own account: same-account response, no role assumed)`.
+ */
+export function accountLine(a: DrillReport["account"]): string {
+    const replaced = a.findingAccountId !== undefined ? `; the finding said ${JSON.stringify(a.findingAccountId)}` : "";
+    if (a.relation === "home" || a.roleArn === null) return `account: ${a.accountId} (the hub's own account: same-account response, no role assumed)${replaced}`;
+    const failed = a.assumeRole.find((c) => !c.ok);
+    const succeeded = a.assumeRole.filter((c) => c.ok).length;
+    const outcome = succeeded > 0
+        ? `role assumed (${succeeded} AssumeRole${failed ? `, after ${a.assumeRole.length - succeeded} failed` : ""})`
+        : failed
+          ? `role NOT assumed (sts:AssumeRole ${failed.error?.split(":")[0] ?? "failed"})`
+          : "role not assumed in this run (no AWS call needed it)";
+    return `account: ${a.accountId} (member, through ${a.roleArn}); hub ${a.homeAccountId}; ${outcome}${replaced}`;
 }
 
 function on(flag: boolean): string {

@@ -1,19 +1,37 @@
 /**
- * `npm run -s drill -- --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N] [--scenario NAME] [--state DIR] [--logs]`
+ * `npm run -s drill -- --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N] [--scenario NAME] [--account ID] [--state DIR] [--logs]`
  *
  * Runs the deployed state machine definition in an ASL interpreter against a simulated account seeded from
  * the finding (ARCHITECTURE.md: command contracts). Prints a timeline, or with --json one report object.
  * Exit 0 when the response ended SUCCEEDED, PARTIAL or IGNORED; 1 when it ended FAILED; 2 on bad input
  * (one line on stderr, nothing on stdout). `--logs` copies the functions' structured log lines to stderr.
+ *
+ * `--account ID` (12 digits): the finding is from account ID. The event delivered to the workflow says so
+ * (`account`, `detail.accountId`, whatever the file said, redacted ids included), the instance lives in ID and
+ * the functions run in the drill's hub account 210987654321 (DRILL_HUB_ACCOUNT). Any other ID is a member
+ * account: the response goes through one AssumeRole of `arn:aws:iam::ID:role/dfir-responder` (as the
+ * `cross-account` scenario, for that account), and with `--scenario cross-account-role-missing` the member has
+ * no such role and the run ends FAILED, sealed in the hub with the role named. `--account 210987654321` is a
+ * same-account response (no role assumed); it cannot go with `--scenario cross-account[-role-missing]`. Every
+ * other scenario works for a member account. The timeline's `account:` line and the report's `account` object
+ * say which account, the hub and the role assumed (or why not).
+ *
+ * `--state DIR` with `--account`: a kept world remembers the account it was seeded for. Reloaded without
+ * `--account` it is used as it is (the event is delivered for its account again); with `--account` the kept
+ * world's instance must be in that account with the drill's hub, else bad input (exit 2, one line), nothing
+ * run and the directory left unchanged.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { InputError, parseEvents, readInput } from "../core/events";
-import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
+import { accountProblem, DRILL_HUB_ACCOUNT, keptAccountProblem, runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import { parseScenario } from "../drill/scenarios";
 import { SimulatedAccount, SimulationSeedError } from "../drill/sim";
 import { formatTimeline } from "../drill/timeline";
+
+/** The one-line usage (the `--finding is required` error prints it). */
+export const USAGE = `drill --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N] [--scenario NAME] [--account ID] [--state DIR] [--logs]; --account ID: the finding is from account ID (12 digits), handled from the hub ${DRILL_HUB_ACCOUNT} through arn:aws:iam::ID:role/dfir-responder, or same-account when ID is ${DRILL_HUB_ACCOUNT}`;
 
 export interface DrillCommand {
     options: DrillOptions;
@@ -42,6 +60,7 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
                 "latency-ms": { type: "string" },
                 repeat: { type: "string" },
                 scenario: { type: "string" },
+                account: { type: "string" },
                 state: { type: "string" },
                 logs: { type: "boolean" },
             },
@@ -52,7 +71,7 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
         const first = (error instanceof Error ? error.message : String(error)).split(/\n|\. /)[0].replace(/\.$/, "");
         throw new InputError(first.charAt(0).toLowerCase() + first.slice(1));
     }
-    if (!values.finding) throw new InputError("--finding FILE is required (usage: drill --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N] [--scenario NAME] [--state DIR])");
+    if (!values.finding) throw new InputError(`--finding FILE is required (usage: ${USAGE})`);
     const events = parseEvents(readInput(read, values.finding), values.finding);
     if (events.length !== 1) throw new InputError(`${values.finding}: holds ${events.length} events; the drill takes exactly one`);
     let scenario;
@@ -61,6 +80,8 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
     } catch (error) {
         throw new InputError((error as Error).message);
     }
+    const accountError = accountProblem(values.account, scenario);
+    if (accountError) throw new InputError(accountError);
     const options: DrillOptions = {
         finding: events[0],
         volumes: wholeNumber(values.volumes, "--volumes", 1, 16) ?? 2,
@@ -68,18 +89,26 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
         latencyMs: wholeNumber(values["latency-ms"], "--latency-ms", 0, 5000) ?? 0,
         repeat: wholeNumber(values.repeat, "--repeat", 1, 100) ?? 1,
         ...(scenario ? { scenario } : {}),
+        ...(values.account !== undefined ? { account: values.account } : {}),
         ...(values.logs ? { onLog: (line: string) => process.stderr.write(`${line}\n`) } : {}),
     };
     return { options, json: values.json === true, ...(values.state ? { stateDir: values.state } : {}) };
 }
 
-/** A kept simulated account; a damaged or foreign state file is bad input, named in one line. */
-function loadKeptAccount(dir: string): SimulatedAccount {
+/**
+ * A kept simulated account; a damaged or foreign state file, or one kept for another `--account`, is bad
+ * input, named in one line.
+ */
+function loadKeptAccount(dir: string, account: string | undefined): SimulatedAccount {
+    let sim;
     try {
-        return SimulatedAccount.loadState(dir);
+        sim = SimulatedAccount.loadState(dir);
     } catch (error) {
         throw new InputError(`cannot load the simulated account from ${path.join(dir, "state.json")}: ${(error as Error).message.split("\n")[0]}`);
     }
+    const problem = keptAccountProblem(sim, account);
+    if (problem) throw new InputError(`${path.join(dir, "state.json")}: ${problem}`);
+    return sim;
 }
 
 async function main(): Promise<number> {
@@ -87,7 +116,7 @@ async function main(): Promise<number> {
     try {
         command = parseDrillCommand(process.argv.slice(2), (file) => fs.readFileSync(file, "utf8"));
         if (command.stateDir && fs.existsSync(path.join(command.stateDir, "state.json"))) {
-            command.options.sim = loadKeptAccount(command.stateDir);
+            command.options.sim = loadKeptAccount(command.stateDir, command.options.account);
         } else if (command.stateDir) {
             // Seeded here (not inside runDrill) so this very account can be saved; a finding that names no
             // instance seeds nothing and the drill reports it ignored.
@@ -106,7 +135,7 @@ async function main(): Promise<number> {
     try {
         report = await runDrill(command.options);
     } catch (error) {
-        if (!(error instanceof SimulationSeedError)) throw error;
+        if (!(error instanceof SimulationSeedError || error instanceof InputError)) throw error;
         process.stderr.write(`drill: ${error.message.replace(/\s*\n\s*/g, " ")}\n`);
         return 2;
     }

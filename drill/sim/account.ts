@@ -233,7 +233,7 @@ export class SimulatedAccount {
         const resource = detail.resource as Record<string, unknown> | undefined;
         const resourceType = str(resource?.resourceType);
         if (resourceType) report.resourceType = resourceType;
-        const { accountId, region } = findingLocation(detail, envelope, report);
+        const { accountId, region } = findingLocation(detail, envelope, report, options.accountId);
         const crossAccount = options.crossAccount === true || options.crossAccountRoleMissing === true;
         const home = options.homeAccountId ?? (crossAccount ? (accountId === DEFAULT_HUB_ACCOUNT ? "210987654322" : DEFAULT_HUB_ACCOUNT) : accountId);
         if (!/^\d{12}$/.test(home)) throw new Error(`simulator: homeAccountId must be 12 digits, got "${home}"`);

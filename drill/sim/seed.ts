@@ -69,6 +69,11 @@ export interface SimOptions {
     memoryDurationMs?: number;
     /** Size of the memory image. @default 8 MiB */
     memoryBytes?: number;
+    /**
+     * The account the finding's instance lives in, whatever the finding says (the drill's `--account`): 12
+     * digits; recorded in the seed report's `accountIdMapping` when it differs from the finding's. @default the finding's
+     */
+    accountId?: string;
     /** The forensics (hub) account the functions run in. @default the finding's account, or DEFAULT_HUB_ACCOUNT with crossAccount */
     homeAccountId?: string;
     /** The instance lives in a member account, reached through the responder role. @default false */
@@ -700,10 +705,14 @@ function seedAutoScaling(world: World, accountId: string, region: string, instan
 }
 
 /** Reads the finding's account and region, mapping redacted or malformed ones to stand-ins. */
-export function findingLocation(detail: Json, envelope: Json | undefined, report: SeedReport): { accountId: string; region: string } {
+export function findingLocation(detail: Json, envelope: Json | undefined, report: SeedReport, accountOverride?: string): { accountId: string; region: string } {
     const rawAccount = str(detail.accountId) ?? str(envelope?.account);
     let accountId = rawAccount ?? STAND_IN_ACCOUNT;
-    if (!/^\d{12}$/.test(accountId)) {
+    if (accountOverride !== undefined) {
+        if (!/^\d{12}$/.test(accountOverride)) throw new Error(`simulator: accountId must be 12 digits, got "${accountOverride}"`);
+        if (rawAccount !== accountOverride) report.accountIdMapping = { from: rawAccount ?? "<missing>", to: accountOverride };
+        accountId = accountOverride;
+    } else if (!/^\d{12}$/.test(accountId)) {
         report.accountIdMapping = { from: accountId, to: STAND_IN_ACCOUNT };
         accountId = STAND_IN_ACCOUNT;
     } else if (rawAccount === undefined) report.accountIdMapping = { from: "<missing>", to: STAND_IN_ACCOUNT };

@@ -394,7 +394,7 @@ export interface SeedReport {
     findingId?: string;
     findingType?: string;
     resourceType?: string;
-    /** The finding's account id when it was not 12 digits, and the stand-in used. */
+    /** The finding's account id when it was not 12 digits (or SimOptions.accountId replaced it), and the id used. */
     accountIdMapping?: { from: string; to: string };
     regionMapping?: { from: string; to: string };
     /** Placeholder / malformed ids from the finding -> simulated ids (VPC, subnet, groups, ENIs, profile). */
