@@ -5,23 +5,35 @@
  * tests hand it the parsed `Pulumi.<stack>.yaml`. Anything unknown or malformed stops `pulumi preview` with a
  * one-line message that names the key, before a single resource is registered.
  */
+import { regionProblem } from "./regions";
 import { validateTriageOptions } from "./triage";
 
 export const CONFIG_NAMESPACE = "dfir";
 
 /**
- * The validated, defaulted configuration of a stack: single-account (`vpcId`: one VPC, the stack's own
- * account and `aws:region`) or multi-account (`hub` + `members`, gathered in `multiAccount`; see
- * `core/plan.ts` for the (account, region) targets they make).
+ * The validated, defaulted configuration of a stack: single-account (`vpcId`: one VPC, the stack's own account
+ * and `aws:region`) or multi-account (`hub` + `members`, gathered in `multiAccount`; see `core/plan.ts` for the
+ * (account, region) targets they make). The two are told apart by `multiAccount`, so code that handles one kind
+ * cannot be handed the other unnoticed.
  */
-export interface DfirConfig {
-    /**
-     * VPC whose instances can be isolated. Required in a single-account stack. In a multi-account stack
-     * (`multiAccount` set) there is no such VPC: reading it throws a one-line error (the property is not
-     * enumerable, so the config still compares and serializes), which is how code that handles only one
-     * account (today's `deployDfir`) refuses a multi-account stack instead of deploying it half.
-     */
+export type DfirConfig = SingleAccountConfig | MultiAccountStackConfig;
+
+/** One account, one region, one VPC. */
+export interface SingleAccountConfig extends CommonConfig {
+    /** VPC whose instances can be isolated. */
     readonly vpcId: string;
+    readonly multiAccount?: undefined;
+}
+
+/** A hub and its member accounts; VPCs come per member and region. */
+export interface MultiAccountStackConfig extends CommonConfig {
+    readonly vpcId?: undefined;
+    /** The hub and its member accounts (keys `hub`, `members`, `organization`, `responderRoleName`). */
+    readonly multiAccount: MultiAccountConfig;
+}
+
+/** Settings of every stack. */
+export interface CommonConfig {
     /** Lowest GuardDuty severity that triggers a response. @default 7 */
     readonly minSeverity: number;
     /** Respond to GuardDuty sample findings (CreateSampleFindings). @default false */
@@ -64,8 +76,6 @@ export interface DfirConfig {
     readonly isolatedInstanceScp: boolean;
     /** Default tags of every resource, besides `dfir:managed-by=aws-dfir` (reserved). @default none (key absent) */
     readonly tags?: Readonly<Record<string, string>>;
-    /** The hub and its member accounts (keys `hub`, `members`, `organization`, `responderRoleName`). Absent in a single-account stack. */
-    readonly multiAccount?: MultiAccountConfig;
 }
 
 /** A multi-account, multi-region stack: one forensics hub account, the member accounts it protects. */
@@ -113,7 +123,7 @@ export interface OrganizationConfig {
 }
 
 /** The `dfir:` keys a stack file may set (the multi-account ones are gathered in `DfirConfig.multiAccount`). */
-export type DfirConfigKey = Exclude<keyof DfirConfig, "multiAccount"> | "hub" | "members" | "organization" | "responderRoleName";
+export type DfirConfigKey = keyof CommonConfig | "vpcId" | "hub" | "members" | "organization" | "responderRoleName";
 
 type KeyParser = (raw: unknown, key: string) => unknown;
 
@@ -164,7 +174,6 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const ORG_ID = /^o-[a-z0-9]{10,32}$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const MEMBER_NAME = /^[\w .@+-]{1,64}$/;
@@ -209,8 +218,15 @@ const accountId: KeyParser = (raw, key) => {
 const ROLE_EXAMPLE = "arn:aws:iam::123456789012:role/dfir-deploy";
 const roleAccount = (arn: string): string => arn.split(":")[4];
 
+/** A known AWS region; a typo names the region it is close to. */
+const region: KeyParser = (raw, key) => {
+    if (typeof raw !== "string") return fail(key, `must be an AWS region like us-east-1, got ${JSON.stringify(raw)}`);
+    const problem = regionProblem(raw);
+    return problem ? fail(key, `${JSON.stringify(raw)} ${problem}`) : raw;
+};
+
 const regionList = (raw: unknown, key: string): string[] => {
-    const regions = list(str(REGION, "an AWS region, us-east-1"))(raw, key) as string[];
+    const regions = list(region)(raw, key) as string[];
     const dup = regions.find((r, i) => regions.indexOf(r) !== i);
     if (dup) fail(key, `lists ${dup} twice`);
     return regions;
@@ -220,7 +236,7 @@ const parseHub: KeyParser = (raw, key): HubConfig => {
     const v = record(raw, key, "an object {accountId, regions, homeRegion?, deployRoleArn?}", ["accountId", "regions", "homeRegion", "deployRoleArn"], ["accountId", "regions"]);
     const id = accountId(v.accountId, `${key}.accountId`) as string;
     const regions = regionList(v.regions, `${key}.regions`);
-    const homeRegion = v.homeRegion === undefined ? regions[0] : (str(REGION, "an AWS region, us-east-1")(v.homeRegion, `${key}.homeRegion`) as string);
+    const homeRegion = v.homeRegion === undefined ? regions[0] : (region(v.homeRegion, `${key}.homeRegion`) as string);
     if (!regions.includes(homeRegion)) fail(`${key}.homeRegion`, `must be one of ${CONFIG_NAMESPACE}:${key}.regions (${regions.join(", ")}), got ${homeRegion}`);
     let deployRoleArn: string | undefined;
     if (v.deployRoleArn !== undefined) {
@@ -260,10 +276,10 @@ const parseMembers: KeyParser = (raw, key): MemberConfig[] => {
         const rv = openRecord(v.regions, `${at}.regions`, 'an object {"<region>": {vpcs: [...] | "all"}}');
         if (Object.keys(rv).length === 0) fail(`${at}.regions`, "must name at least one region");
         const regions: Record<string, { vpcs: readonly string[] | "all" }> = {};
-        for (const [region, settings] of Object.entries(rv)) {
-            str(REGION, "an AWS region, us-east-1")(region, `${at}.regions.${region}`);
-            const s = record(settings, `${at}.regions.${region}`, '{vpcs: [...] | "all"}', ["vpcs"], ["vpcs"]);
-            regions[region] = { vpcs: parseVpcs(s.vpcs, `${at}.regions.${region}.vpcs`) };
+        for (const [name, settings] of Object.entries(rv)) {
+            region(name, `${at}.regions.${name}`);
+            const s = record(settings, `${at}.regions.${name}`, '{vpcs: [...] | "all"}', ["vpcs"], ["vpcs"]);
+            regions[name] = { vpcs: parseVpcs(s.vpcs, `${at}.regions.${name}.vpcs`) };
         }
         return { accountId: id, ...(deployRoleArn ? { deployRoleArn } : {}), ...(name ? { name } : {}), regions };
     });
@@ -356,8 +372,7 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
     for (const [key, value] of Object.entries(raw)) {
         if (value !== undefined && value !== null) v[key] = PARSERS[key as DfirConfigKey](value, key);
     }
-    const config: DfirConfig = {
-        vpcId: v.vpcId as string,
+    const common: CommonConfig = {
         minSeverity: (v.minSeverity as number | undefined) ?? 7,
         allowSamples: (v.allowSamples as boolean | undefined) ?? false,
         evidenceRetentionDays: (v.evidenceRetentionDays as number | undefined) ?? 365,
@@ -380,8 +395,8 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
         isolatedInstanceScp: (v.isolatedInstanceScp as boolean | undefined) ?? false,
         // Absent, not undefined, when unset: a single-account config keeps exactly the keys it always had.
         ...(v.tags !== undefined ? { tags: v.tags as Record<string, string> } : {}),
-        ...(multi ? { multiAccount: multiAccount(v) } : {}),
     };
+    const config: DfirConfig = multi ? { ...common, multiAccount: multiAccount(v) } : { vpcId: v.vpcId as string, ...common };
     if (multi) {
         // Keys that describe the one VPC of a single-account stack have no meaning per member and region yet.
         for (const key of ["endpointSecurityGroupId", "endpointSubnetIds", "endpointRouteTableIds"] as const) {
@@ -390,12 +405,9 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
         if (!config.createEndpoints) {
             throw new Error(`config ${CONFIG_NAMESPACE}:createEndpoints=false needs one VPC's endpoint group (${CONFIG_NAMESPACE}:endpointSecurityGroupId) and is not supported with ${CONFIG_NAMESPACE}:members`);
         }
-        Object.defineProperty(config, "vpcId", {
-            enumerable: false,
-            get: (): never => {
-                throw new Error(`config ${CONFIG_NAMESPACE}:vpcId is not set: this stack is multi-account (${CONFIG_NAMESPACE}:members), whose VPCs come per member and region from planDeployment (core/plan.ts)`);
-            },
-        });
+        if (config.isolatedInstanceScp) {
+            throw new Error(`config ${CONFIG_NAMESPACE}:isolatedInstanceScp is not supported with ${CONFIG_NAMESPACE}:members: an SCP belongs to the organization's management account (deploy MemberAccess's deny policy per account instead; README: limitations)`);
+        }
     } else {
         for (const key of ["organization", "responderRoleName"] as const) {
             if (given(key)) throw new Error(`config ${CONFIG_NAMESPACE}:${key} applies only to a multi-account stack (${CONFIG_NAMESPACE}:hub and ${CONFIG_NAMESPACE}:members)`);

@@ -5,7 +5,7 @@ import { readStackConfig } from "../scripts/lib/stack-config";
 import { REPO, stackConfig } from "./support/stack-config";
 
 /** The multi-account example, outside the root until the program deploys dfir:members (policy:check runs every root Pulumi.*.yaml). */
-const PROD_EXAMPLE = path.join(REPO, "examples", "Pulumi.prod.yaml");
+const PROD_EXAMPLE = path.join(REPO, "Pulumi.prod.yaml");
 
 const VPC = "vpc-0123456789abcdef0";
 
