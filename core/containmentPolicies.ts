@@ -275,14 +275,16 @@ export function containStatements(s: ResponderScope, options: ContainPermissionO
     return statements;
 }
 
-/** Assume the responder role (same name in every member account). */
-function assumeResponderStatement(partition: string, responderRoleName: string): PolicyStatement {
-    return {
-        Sid: "AssumeResponderRole",
-        Effect: "Allow",
-        Action: "sts:AssumeRole",
-        Resource: `arn:${partition}:iam::*:role/${responderRoleName}`,
-    };
+/**
+ * Assume the responder role of exactly the member accounts this workflow serves (never `iam::*`: a hub function
+ * must not be able to assume a same-named role in an account that is not one of its members).
+ */
+export function assumeResponderStatement(responderRoleArns: readonly string[]): PolicyStatement {
+    if (responderRoleArns.length === 0 || responderRoleArns.some((a) => a.includes("*"))) {
+        throw new Error(`responderRoleArns must be exact role ARNs, got ${JSON.stringify(responderRoleArns)}`);
+    }
+    const arns = [...new Set(responderRoleArns)].sort();
+    return { Sid: "AssumeResponderRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: arns.length === 1 ? arns[0] : arns };
 }
 
 /**
@@ -292,7 +294,7 @@ function assumeResponderStatement(partition: string, responderRoleName: string):
  */
 export function caseFunctionPolicy(
     s: ResponderScope,
-    options: { casesTableArn: string; responderRoleName?: string },
+    options: { casesTableArn: string; responderRoleArns?: readonly string[] },
 ): PolicyDocument {
     const statements: PolicyStatement[] = [
         ...openCaseReadStatements(),
@@ -303,7 +305,7 @@ export function caseFunctionPolicy(
             Resource: options.casesTableArn,
         },
     ];
-    if (options.responderRoleName) statements.push(assumeResponderStatement(s.partition, options.responderRoleName));
+    if (options.responderRoleArns?.length) statements.push(assumeResponderStatement(options.responderRoleArns));
     return doc(...statements);
 }
 
@@ -313,10 +315,10 @@ export function caseFunctionPolicy(
  */
 export function containFunctionPolicy(
     s: ResponderScope,
-    options: ContainPermissionOptions & { responderRoleName?: string } = {},
+    options: ContainPermissionOptions & { responderRoleArns?: readonly string[] } = {},
 ): PolicyDocument {
     const statements = containStatements(s, options);
-    if (options.responderRoleName) statements.push(assumeResponderStatement(s.partition, options.responderRoleName));
+    if (options.responderRoleArns?.length) statements.push(assumeResponderStatement(options.responderRoleArns));
     return doc(...statements);
 }
 

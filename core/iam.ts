@@ -3,6 +3,7 @@
  * tests read them without Pulumi. Every `"Resource": "*"` below is there because the action has no
  * resource-level permission (named beside it), never for convenience.
  */
+import { assumeResponderStatement } from "./containmentPolicies";
 
 export interface PolicyStatement {
     Sid?: string;
@@ -64,17 +65,15 @@ export interface ResponseResources {
     evidenceKeyArn: string;
     memoryDocumentArn: string;
     captureRoleArn: string;
-    /** Role name assumed in member accounts (cross-account targets); absent in a single-account stack. */
-    responderRoleName?: string;
+    /** The responder roles of the member accounts (exact ARNs) the functions assume; absent or empty in a single-account stack. */
+    responderRoleArns?: readonly string[];
 }
 
 const ec2Arn = (s: Scope, type: string) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:${type}/*`;
 
-/** Cross-account: assume the responder role of any member account (the role's trust policy names us). */
-function assumeResponder(s: Scope, r: ResponseResources): PolicyStatement[] {
-    return r.responderRoleName
-        ? [{ Sid: "AssumeMemberResponder", Effect: "Allow", Action: "sts:AssumeRole", Resource: `arn:${s.partition}:iam::*:role/${r.responderRoleName}` }]
-        : [];
+/** Cross-account: assume the responder roles of the member accounts (their trust policies name us). */
+function assumeResponder(r: ResponseResources): PolicyStatement[] {
+    return r.responderRoleArns?.length ? [assumeResponderStatement(r.responderRoleArns)] : [];
 }
 
 /** Reads with no resource-level permission (EC2, Auto Scaling, ELBv2 and SSM describe/list APIs). */
@@ -109,7 +108,7 @@ export function snapshotPolicy(s: Scope, r: ResponseResources, logGroupArn: stri
         ...logWritePolicy(logGroupArn).Statement,
         xrayWrite,
         ...snapshotStatements(s),
-        ...assumeResponder(s, r),
+        ...assumeResponder(r),
     );
 }
 
@@ -152,7 +151,7 @@ export function memoryPolicy(s: Scope, r: ResponseResources, logGroupArn: string
             Resource: [`${r.evidenceBucketArn}/tools/*`, `${r.evidenceBucketArn}/cases/*`],
         },
         { Sid: "DecryptEvidence", Effect: "Allow", Action: "kms:Decrypt", Resource: r.evidenceKeyArn },
-        ...assumeResponder(s, r),
+        ...assumeResponder(r),
     );
 }
 
@@ -182,7 +181,7 @@ export function metadataPolicy(s: Scope, r: ResponseResources, logGroupArn: stri
         xrayWrite,
         ...metadataReadStatements(s),
         ...writeEvidence(r),
-        ...assumeResponder(s, r),
+        ...assumeResponder(r),
     );
 }
 
@@ -204,8 +203,8 @@ export function sealPolicy(r: ResponseResources, logGroupArn: string): PolicyDoc
  * scoped to memory keys of any case, not one case (README: limitations); Object Lock keeps it from altering
  * anything already written.
  */
-export function capturePolicy(r: ResponseResources): PolicyDocument {
-    return doc(...captureStatements([r.evidenceBucketArn], [r.evidenceKeyArn]));
+export function capturePolicy(evidenceBucketArn: string, evidenceKeyArn: string): PolicyDocument {
+    return doc(...captureStatements([evidenceBucketArn], [evidenceKeyArn]));
 }
 
 /**
@@ -295,7 +294,7 @@ export const EVIDENCE_TAMPER_ACTIONS = [
  * retention or change the lock configuration. Without a break-glass role the deny covers everyone (COMPLIANCE
  * retention already binds root; this also stops anyone shortening the *default* retention for new evidence).
  */
-export function evidenceBucketPolicy(bucketArn: string, breakGlassRoleArn?: string): PolicyDocument {
+export function evidenceBucketPolicy(bucketArn: string, breakGlassRoleArn?: string, memberCaptureRoleArns: readonly string[] = []): PolicyDocument {
     const tamper: PolicyStatement = {
         Sid: "DenyEvidenceTampering",
         Effect: "Deny",
@@ -314,6 +313,63 @@ export function evidenceBucketPolicy(bucketArn: string, breakGlassRoleArn?: stri
             Condition: { Bool: { "aws:SecureTransport": "false" } },
         },
         tamper,
+        ...memberCaptureBucketStatements(bucketArn, memberCaptureRoleArns),
+    );
+}
+
+/** The 12-digit account of an exact IAM role ARN. */
+const roleAccountId = (roleArn: string): string => {
+    const account = roleArn.split(":")[4];
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(roleArn) || roleArn.includes("*")) throw new Error(`${roleArn} is not an exact IAM role ARN`);
+    return account;
+};
+
+/**
+ * Who may act cross-account: the members' account roots as principals (always valid, unlike a role that may not
+ * exist yet, which IAM rejects as an invalid principal), narrowed to the exact capture roles by `aws:PrincipalArn`.
+ */
+function memberCapturePrincipals(roleArns: readonly string[]): Pick<PolicyStatement, "Principal" | "Condition"> {
+    const roles = [...new Set(roleArns)].sort();
+    const partition = roles[0].split(":")[1];
+    const roots = [...new Set(roles.map((r) => `arn:${partition}:iam::${roleAccountId(r)}:root`))];
+    return { Principal: { AWS: roots.length === 1 ? roots[0] : roots }, Condition: { ArnEquals: { "aws:PrincipalArn": roles.length === 1 ? roles[0] : roles } } };
+}
+
+/**
+ * The bucket-policy half of a member's capture role writing to the hub's evidence store (its IAM half is
+ * `captureStatements`): read the pinned tools, write memory images and command output. Nothing else: no list,
+ * no read of evidence, no delete.
+ */
+export function memberCaptureBucketStatements(bucketArn: string, captureRoleArns: readonly string[]): PolicyStatement[] {
+    if (captureRoleArns.length === 0) return [];
+    const who = memberCapturePrincipals(captureRoleArns);
+    return [
+        { Sid: "MemberCaptureReadsPinnedTools", Effect: "Allow", ...who, Action: "s3:GetObject", Resource: `${bucketArn}/tools/*` },
+        { Sid: "MemberCaptureWritesMemory", Effect: "Allow", ...who, Action: "s3:PutObject", Resource: [`${bucketArn}/cases/*/memory/*`, `${bucketArn}/cases/*/ssm/*`] },
+    ];
+}
+
+/**
+ * Key policy of an evidence store's KMS key when member accounts write to it: the account administers the key
+ * through IAM (the default key policy), and the members' capture roles may encrypt (and decrypt, which a multipart
+ * upload needs) with it.
+ */
+export function evidenceKeyPolicy(partition: string, accountId: string, memberCaptureRoleArns: readonly string[]): PolicyDocument {
+    return doc(
+        {
+            Sid: "AccountAdministersThroughIam",
+            Effect: "Allow",
+            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+            Action: "kms:*",
+            Resource: "*",
+        },
+        ...(memberCaptureRoleArns.length === 0 ? [] : [{
+            Sid: "MemberCaptureEncrypts",
+            Effect: "Allow" as const,
+            ...memberCapturePrincipals(memberCaptureRoleArns),
+            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resource: "*",
+        }]),
     );
 }
 

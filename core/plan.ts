@@ -66,6 +66,12 @@ export interface DeploymentTarget {
     /** Create a GuardDuty detector in this account and region (own-detector coverage, or the organization's
      * administrator in a hub region; never when `manageDetector` is false). */
     readonly createDetector: boolean;
+    /**
+     * Account-wide (IAM) resources of this account are deployed through this target's provider: the account's
+     * target in the hub's home region, added when the account has nothing else there. Fixed by the home region
+     * alone, so adding or removing a member region never moves (and so replaces) an account's roles.
+     */
+    readonly iam: boolean;
     /** Hub facet: evidence store and workflow live here. */
     readonly hub?: HubRegionPlan;
     /** Member facet: VPCs to prepare, detection. */
@@ -121,7 +127,7 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
         return {
             mode: "single-account",
             homeRegion: region,
-            targets: [{ region, defaultTags, createDetector: config.manageDetector, hub, member }],
+            targets: [{ region, defaultTags, createDetector: config.manageDetector, iam: true, hub, member }],
             hubRegions: [hub],
             memberRegions: [member],
         };
@@ -162,6 +168,7 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
     const pairs = new Map<string, { accountId: string; region: string }>();
     for (const h of hubRegions) pairs.set(h.providerName as string, { accountId: hub.accountId, region: h.region });
     for (const m of memberRegions) pairs.set(m.providerName as string, { accountId: m.accountId as string, region: m.region });
+    for (const accountId of roleOf.keys()) pairs.set(providerName(accountId, hub.homeRegion), { accountId, region: hub.homeRegion });
 
     const targets = [...pairs.entries()]
         .map(([name, { accountId, region }]): DeploymentTarget => {
@@ -178,6 +185,7 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
                 allowedAccountIds: [accountId],
                 defaultTags,
                 createDetector: config.manageDetector && needsDetector,
+                iam: region === hub.homeRegion,
                 ...(hubFacet ? { hub: hubFacet } : {}),
                 ...(memberFacet ? { member: memberFacet } : {}),
             };

@@ -1089,9 +1089,9 @@ describe("contain", () => {
             const contain = containFunctionPolicy(scope, {
                 captureRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-capture`],
                 protectedRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-contain`],
-                responderRoleName: "dfir-responder",
+                responderRoleArns: [`arn:aws:iam::${OTHER_ACCOUNT}:role/dfir-responder`],
             });
-            const openCase = caseFunctionPolicy(scope, { casesTableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/dfir-cases`, responderRoleName: "dfir-responder" });
+            const openCase = caseFunctionPolicy(scope, { casesTableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/dfir-cases`, responderRoleArns: [`arn:aws:iam::${OTHER_ACCOUNT}:role/dfir-responder`] });
             const member = responderRolePolicy(scope);
             for (const policy of [contain, openCase, member]) {
                 for (const statement of policy.Statement) {

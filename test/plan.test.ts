@@ -4,10 +4,11 @@ import * as yaml from "js-yaml";
 import * as fs from "node:fs";
 import { dfirKeys, parseDfirConfig, type DfirConfig } from "../core/config";
 import { checkDefaultProvidersDisabled, planDeployment } from "../core/plan";
+import { AWS_REGIONS, regionProblem } from "../core/regions";
 import { readStackConfig } from "../scripts/lib/stack-config";
 import { REPO, stackConfig } from "./support/stack-config";
 
-const PROD_EXAMPLE = path.join(REPO, "examples", "Pulumi.prod.yaml");
+const PROD_EXAMPLE = path.join(REPO, "Pulumi.prod.yaml");
 const VPC = "vpc-0123456789abcdef0";
 const HUB = "111111111111";
 const role = (account: string) => `arn:aws:iam::${account}:role/dfir-deploy`;
@@ -27,7 +28,7 @@ const plan = (raw: Record<string, unknown>) => planDeployment(parseDfirConfig(ra
 const names = (raw: Record<string, unknown>) => plan(raw).targets.map((t) => t.providerName);
 
 describe("multi-account config and deployment plan", () => {
-    describe("the example multi-account stack (examples/Pulumi.prod.yaml)", () => {
+    describe("the example multi-account stack (Pulumi.prod.yaml)", () => {
         const all = readStackConfig(PROD_EXAMPLE);
 
         it("parses as Pulumi hands it over (objects as JSON strings) and as YAML parses it, to the same config", () => {
@@ -69,11 +70,22 @@ describe("multi-account config and deployment plan", () => {
             for (const t of p.targets) assert.deepEqual(t.defaultTags, { "cost-center": "security", "dfir:managed-by": "aws-dfir" });
         });
 
-        it("is refused by code that handles one account only, at its first read of vpcId, with one line", () => {
+        it("is a multi-account config, which names no single VPC (the two kinds are told apart by multiAccount)", () => {
             const config = parseDfirConfig(dfirKeys(all));
-            assert.throws(() => config.vpcId, (e: Error) => /^config dfir:vpcId is not set: this stack is multi-account/.test(e.message) && !e.message.includes("\n"));
-            assert.ok(!Object.keys(config).includes("vpcId"));
-            assert.doesNotThrow(() => JSON.stringify(config));
+            assert.ok(config.multiAccount);
+            assert.ok(!("vpcId" in config));
+        });
+
+        it("gives each account its account-wide (IAM) target in the hub's home region, whatever its member regions", () => {
+            const p = planDeployment(parseDfirConfig(dfirKeys(all)));
+            assert.deepEqual(p.targets.filter((t) => t.iam).map((t) => t.providerName), [
+                "aws-111111111111-us-east-1", "aws-222222222222-us-east-1", "aws-333333333333-us-east-1",
+            ]);
+            const euOnly = plan(multi({
+                members: [{ accountId: "444444444444", deployRoleArn: role("444444444444"), regions: { "eu-west-1": { vpcs: "all" } } }],
+            }));
+            const home = euOnly.targets.find((t) => t.providerName === "aws-444444444444-us-east-1");
+            assert.ok(home && home.iam && !home.member && !home.hub && !home.createDetector, "an IAM-only target in the home region");
         });
     });
 
@@ -115,7 +127,8 @@ describe("multi-account config and deployment plan", () => {
             const withMember = names(multi({
                 members: [...members, { accountId: "444444444444", deployRoleArn: role("444444444444"), regions: { "eu-west-1": { vpcs: "all" } } }],
             }));
-            assert.deepEqual(withMember.filter((n) => !before.includes(n)), ["aws-444444444444-eu-west-1"]);
+            // Its region, and its account-wide target in the hub's home region (IAM).
+            assert.deepEqual(withMember.filter((n) => !before.includes(n)), ["aws-444444444444-eu-west-1", "aws-444444444444-us-east-1"]);
             assert.deepEqual(before.filter((n) => !withMember.includes(n)), []);
 
             const regions = ["us-east-1", "eu-west-1", "ap-southeast-2"];
@@ -230,7 +243,8 @@ describe("multi-account config and deployment plan", () => {
             ["a hub account id of 11 digits", multi({ hub: { accountId: "11111111111", regions: ["us-east-1"] } }), /^config dfir:hub.accountId must look like a 12-digit account id/],
             ["an unquoted (numeric) account id", multi({ hub: { accountId: 111111111111, regions: ["us-east-1"] } }), /^config dfir:hub.accountId must be a 12-digit string, got the number 111111111111 \(quote it/],
             ["a hub without regions", multi({ hub: { accountId: HUB } }), /^config dfir:hub.regions is required/],
-            ["a malformed hub region", multi({ hub: { accountId: HUB, regions: ["us-east"] } }), /^config dfir:hub.regions must look like an AWS region/],
+            ["a malformed hub region", multi({ hub: { accountId: HUB, regions: ["us-east"] } }), /^config dfir:hub.regions "us-east" is not a known AWS region \(did you mean us-east-1\?\)$/],
+            ["a region typo", multi({ hub: { accountId: HUB, regions: ["us-east-1", "eu-wset-1"] } }), /^config dfir:hub.regions "eu-wset-1" is not a known AWS region \(did you mean eu-west-1\?\)$/],
             ["a hub region twice", multi({ hub: { accountId: HUB, regions: ["us-east-1", "us-east-1"] } }), /^config dfir:hub.regions lists us-east-1 twice/],
             ["a home region outside the hub regions", multi({ hub: { accountId: HUB, regions: ["us-east-1", "eu-west-1"], homeRegion: "us-west-2" } }), /^config dfir:hub.homeRegion must be one of dfir:hub.regions \(us-east-1, eu-west-1\), got us-west-2$/],
             ["an unknown hub field", multi({ hub: { accountId: HUB, regions: ["us-east-1"], region: "x" } }), /^config dfir:hub.region is not a known field \(known: accountId, regions, homeRegion, deployRoleArn\)/],
@@ -245,7 +259,7 @@ describe("multi-account config and deployment plan", () => {
             ["the hub as member with a different role", multi({ hub: { accountId: HUB, regions: ["us-east-1"] }, members: [{ accountId: HUB, deployRoleArn: role(HUB), regions: { "us-east-1": { vpcs: "all" } } }] }), /^config dfir:members\[0\].deployRoleArn must equal dfir:hub.deployRoleArn \(unset: ambient credentials\) or be omitted/],
             ["a member region outside the hub regions", multi({ members: [{ ...members[0], regions: { "us-east-1": { vpcs: "all" }, "ap-south-1": { vpcs: "all" } } }] }), /^config dfir:members\[0\].regions.ap-south-1 is not one of dfir:hub.regions \(us-east-1, eu-west-1\)/],
             ["a member without regions", multi({ members: [{ ...members[0], regions: {} }] }), /^config dfir:members\[0\].regions must name at least one region/],
-            ["a malformed member region", multi({ members: [{ ...members[0], regions: { "east": { vpcs: "all" } } }] }), /^config dfir:members\[0\].regions.east must look like an AWS region/],
+            ["a malformed member region", multi({ members: [{ ...members[0], regions: { "east": { vpcs: "all" } } }] }), /^config dfir:members\[0\].regions.east "east" is not a known AWS region$/],
             ["vpcs that are neither a list nor all", multi({ members: [members[0], { ...members[1], regions: { "us-east-1": { vpcs: "some" } } }] }), /^config dfir:members\[1\].regions.us-east-1.vpcs must be a list of VPC ids or "all"/],
             ["a malformed VPC in the list", multi({ members: [{ ...members[0], regions: { "eu-west-1": { vpcs: ["vpc-1"] } } }] }), /^config dfir:members\[0\].regions.eu-west-1.vpcs must be a list of VPC ids or "all"/],
             ["an empty VPC list", multi({ members: [{ ...members[0], regions: { "eu-west-1": { vpcs: [] } } }] }), /^config dfir:members\[0\].regions.eu-west-1.vpcs must be a list of VPC ids or "all"/],
@@ -279,5 +293,19 @@ describe("multi-account config and deployment plan", () => {
             const strings = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, JSON.stringify(v)]));
             assert.deepEqual(parseDfirConfig(strings), parseDfirConfig(raw));
         });
+    });
+});
+
+describe("known AWS regions (core/regions.ts)", () => {
+    it("are exactly the regions of the provider's aws.Region list", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { Region } = require("@pulumi/aws/types/enums") as { Region: Record<string, string> };
+        assert.deepEqual([...AWS_REGIONS].sort(), Object.values(Region).sort());
+    });
+
+    it("name the near region of a typo, and none for a far one", () => {
+        assert.equal(regionProblem("us-east-1"), undefined);
+        assert.equal(regionProblem("us-eats-1"), "is not a known AWS region (did you mean us-east-1?)");
+        assert.equal(regionProblem("mars-north-1"), "is not a known AWS region");
     });
 });
