@@ -1,4 +1,4 @@
-import type { DfirConfig } from "../core/config";
+import type { SingleAccountConfig } from "../core/config";
 import { EvidenceStore } from "./evidenceStore";
 import { GuardDutyDetection } from "./guardDutyDetection";
 import { IsolationNetwork } from "./isolationNetwork";
@@ -9,7 +9,7 @@ import { ResponseWorkflow } from "./responseWorkflow";
  * the response workflow wired to it. Child names are fixed ("dfir-*"): a config change must never rename,
  * and so replace, an evidence bucket.
  */
-export function deployDfir(config: DfirConfig) {
+export function deployDfir(config: SingleAccountConfig) {
     const detection = config.manageDetector
         ? new GuardDutyDetection("dfir-detector", {
             ebsMalwareProtection: config.ebsMalwareProtection,

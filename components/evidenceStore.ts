@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { evidenceBucketPolicy } from "../core/iam";
+import { evidenceBucketPolicy, evidenceKeyPolicy } from "../core/iam";
 import { TAGS } from "../core/tags";
 
 export interface EvidenceStoreArgs {
@@ -23,6 +23,13 @@ export interface EvidenceStoreArgs {
      * @default undefined: no tool staged, memory evidence is reported missing
      */
     readonly avmlPath?: string;
+    /**
+     * Capture roles of member accounts (exact ARNs, `arn:aws:iam::<member>:role/dfir-capture`) that upload memory
+     * images here from contained instances: the bucket and key policies admit them for tools read and memory
+     * write only. They need not exist yet (the policies name the accounts, narrowed by `aws:PrincipalArn`).
+     * @default [] (the key keeps the default key policy)
+     */
+    readonly memberCaptureRoleArns?: readonly string[];
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
 }
@@ -51,10 +58,15 @@ export class EvidenceStore extends pulumi.ComponentResource {
         // Evidence outlives the stack: deleting the stack must never delete the bucket or its key.
         const keep = { parent: this, retainOnDelete: true };
 
+        const writers = [...(args.memberCaptureRoleArns ?? [])].sort();
+        const keyPolicy = writers.length === 0 ? undefined : pulumi
+            .all([aws.getPartitionOutput({}, { parent: this }).partition, aws.getCallerIdentityOutput({}, { parent: this }).accountId])
+            .apply(([p, a]) => JSON.stringify(evidenceKeyPolicy(p, a, writers)));
         const key = new aws.kms.Key(`${name}-key`, {
             description: `aws-dfir evidence encryption (${name})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
+            ...(keyPolicy ? { policy: keyPolicy } : {}),
             tags,
         }, keep);
 
@@ -113,7 +125,7 @@ export class EvidenceStore extends pulumi.ComponentResource {
         new aws.s3.BucketPolicy(`${name}-policy`, {
             bucket: bucket.id,
             policy: pulumi.all([bucket.arn, args.breakGlassRoleArn]).apply(([arn, role]) =>
-                JSON.stringify(evidenceBucketPolicy(arn, role))),
+                JSON.stringify(evidenceBucketPolicy(arn, role, writers))),
         }, { parent: this, dependsOn: [lock, publicAccess] });
 
         if (args.avmlPath !== undefined) {

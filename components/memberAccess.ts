@@ -31,6 +31,13 @@ export interface MemberAccessArgs {
     readonly evidenceBucketArns: pulumi.Input<string>[];
     /** The KMS keys of those buckets. */
     readonly evidenceKeyArns: pulumi.Input<string>[];
+    /**
+     * Create the responder role. False for the hub's own account listed as a member: the hub's functions act
+     * there with their own roles, so no role to assume is needed, and the deny policy exempts the hub roles
+     * named in `hubRoleArns` (give the Contain roles) instead of a responder role.
+     * @default true
+     */
+    readonly responder?: boolean;
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
 }
@@ -45,7 +52,8 @@ const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
  * IAM is global: deploy one per member account (not per region); the role's permissions cover every region.
  */
 export class MemberAccess extends pulumi.ComponentResource {
-    public readonly responderRoleArn: pulumi.Output<string>;
+    /** Undefined when `responder` is false. */
+    public readonly responderRoleArn?: pulumi.Output<string>;
     public readonly captureProfileArn: pulumi.Output<string>;
     public readonly denyModifyIsolatedPolicyArn: pulumi.Output<string>;
 
@@ -95,32 +103,37 @@ export class MemberAccess extends pulumi.ComponentResource {
         }, parent);
         const captureProfile = new aws.iam.InstanceProfile(`${name}-capture`, { name: captureProfileName, role: captureRole.name, tags }, parent);
 
-        const responderRole = new aws.iam.Role(`${name}-responder`, {
-            name: responderRoleName,
-            description: "aws-dfir responder: the hub's response functions contain and collect evidence here",
-            assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId }))),
-            maxSessionDuration: RESPONDER_MAX_SESSION_SECONDS,
-            tags,
-        }, parent);
-        new aws.iam.RolePolicy(`${name}-responder`, {
-            role: responderRole.id,
-            policy: json(pulumi.all([partition, account, responderRole.arn, captureRole.arn]).apply(([p, a, responderArn, captureArn]) =>
-                memberResponderPolicy({ partition: p, region: "*", accountId: a }, {
-                    captureRoleArns: [captureArn],
-                    // The revocation's PutRolePolicy must never reach the role itself (self-escalation) or the capture role.
-                    protectedRoleArns: [responderArn, captureArn],
-                    memoryDocumentArns: [memoryDocumentArnPattern(p, a, memoryDocumentName)],
-                }))),
-        }, parent);
+        let responderRoleArn: pulumi.Output<string> | undefined;
+        if (args.responder ?? true) {
+            const responderRole = new aws.iam.Role(`${name}-responder`, {
+                name: responderRoleName,
+                description: "aws-dfir responder: the hub's response functions contain and collect evidence here",
+                assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId }))),
+                maxSessionDuration: RESPONDER_MAX_SESSION_SECONDS,
+                tags,
+            }, parent);
+            new aws.iam.RolePolicy(`${name}-responder`, {
+                role: responderRole.id,
+                policy: json(pulumi.all([partition, account, responderRole.arn, captureRole.arn]).apply(([p, a, responderArn, captureArn]) =>
+                    memberResponderPolicy({ partition: p, region: "*", accountId: a }, {
+                        captureRoleArns: [captureArn],
+                        // The revocation's PutRolePolicy must never reach the role itself (self-escalation) or the capture role.
+                        protectedRoleArns: [responderArn, captureArn],
+                        memoryDocumentArns: [memoryDocumentArnPattern(p, a, memoryDocumentName)],
+                    }))),
+            }, parent);
+            responderRoleArn = responderRole.arn;
+        }
 
-        // Humans and CI in the member must not undo containment; the responder role is the exception.
+        // Humans and CI in the account must not undo containment; whoever contains here is the exception.
+        const exempt = responderRoleArn ? pulumi.all([responderRoleArn]) : pulumi.all(args.hubRoleArns);
         const denyPolicy = new aws.iam.Policy(`${name}-deny-modify-isolated`, {
             description: "aws-dfir: deny terminating, stopping or modifying instances tagged dfir:status=isolated (attach to human and CI roles)",
-            policy: json(pulumi.all([responderRole.arn, partition]).apply(([arn, p]) => denyModifyIsolatedPolicy([arn], p))),
+            policy: json(pulumi.all([exempt, partition]).apply(([arns, p]) => denyModifyIsolatedPolicy(arns, p))),
             tags,
         }, parent);
 
-        this.responderRoleArn = responderRole.arn;
+        this.responderRoleArn = responderRoleArn;
         this.captureProfileArn = captureProfile.arn;
         this.denyModifyIsolatedPolicyArn = denyPolicy.arn;
         this.registerOutputs({

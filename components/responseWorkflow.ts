@@ -47,6 +47,23 @@ export interface ResponseWorkflowArgs {
     readonly isolatedInstanceScp?: boolean;
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
+    /**
+     * A hub region's workflow in a multi-account stack. Account-wide and per-member resources belong to other
+     * components there, so this one creates no capture role or profile (`MemberAccess`, fixed name in every
+     * account, the hub's included), no memory document (`MemberRegion`, fixed name in every member region) and no
+     * deny-modify-isolated policy (`MemberAccess`, per account). The functions assume `responderRoleName` in
+     * `memberAccountIds` (exactly those: the hub's own account is never assumed).
+     * @default none: a single-account workflow that creates all of the above itself
+     */
+    readonly crossAccount?: {
+        readonly responderRoleName: string;
+        /** Member accounts other than the hub's own that have a member region here (may be empty). */
+        readonly memberAccountIds: readonly string[];
+        /** Name of the capture role and instance profile in every account (the hub's own is swapped onto its instances). */
+        readonly captureProfileName: string;
+        /** Name of the memory-capture document in every member region. */
+        readonly memoryDocumentName: string;
+    };
 }
 
 const json = (d: pulumi.Input<PolicyDocument>) => pulumi.output(d).apply((v) => JSON.stringify(v));
@@ -77,7 +94,12 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
     public readonly casesTableName: pulumi.Output<string>;
     public readonly memoryDocumentName: pulumi.Output<string>;
     public readonly captureProfileArn: pulumi.Output<string>;
-    public readonly denyModifyIsolatedPolicyArn: pulumi.Output<string>;
+    /** Undefined with `crossAccount` (each account's `MemberAccess` has its own). */
+    public readonly denyModifyIsolatedPolicyArn?: pulumi.Output<string>;
+    /** The roles of the functions that act in member accounts (OpenCase, Contain, snapshot, memory, metadata): what a responder role trusts. */
+    public readonly responderPrincipalArns: pulumi.Output<string>[];
+    /** The Contain function's role: the one hub role that changes instances. */
+    public readonly containRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: ResponseWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:response:ResponseWorkflow", name, {}, opts);
@@ -122,31 +144,53 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             tags,
         }, { parent: this, retainOnDelete: true });
 
-        const document = new aws.ssm.Document(`${name}-memory-capture`, {
-            documentType: "Command",
-            documentFormat: "JSON",
-            content: JSON.stringify(memoryCaptureDocument(readCaptureScript())),
-            tags,
-        }, parent);
-        const documentArn = pulumi.interpolate`arn:${partition}:ssm:${region}:${account}:document/${document.name}`;
-
-        const captureRole = new aws.iam.Role(`${name}-capture`, {
-            description: "aws-dfir forensic capture profile: SSM, pinned tools, memory upload only",
-            assumeRolePolicy: json(serviceTrustPolicy("ec2.amazonaws.com")),
-            tags,
-        }, parent);
-        new aws.iam.RolePolicyAttachment(`${name}-capture-ssm`, {
-            role: captureRole.name,
-            policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
-        }, parent);
-        const captureProfile = new aws.iam.InstanceProfile(`${name}-capture`, { role: captureRole.name, tags }, parent);
+        const cross = args.crossAccount;
+        if (cross && args.isolatedInstanceScp) {
+            throw new Error(`ResponseWorkflow ${name}: isolatedInstanceScp cannot be combined with crossAccount (the SCP belongs to the organization's management account)`);
+        }
+        let documentName: pulumi.Output<string>;
+        let captureRoleArn: pulumi.Output<string>;
+        let captureProfileArn: pulumi.Output<string>;
+        if (cross) {
+            documentName = pulumi.output(cross.memoryDocumentName);
+            captureRoleArn = pulumi.interpolate`arn:${partition}:iam::${account}:role/${cross.captureProfileName}`;
+            captureProfileArn = pulumi.interpolate`arn:${partition}:iam::${account}:instance-profile/${cross.captureProfileName}`;
+        } else {
+            const document = new aws.ssm.Document(`${name}-memory-capture`, {
+                documentType: "Command",
+                documentFormat: "JSON",
+                content: JSON.stringify(memoryCaptureDocument(readCaptureScript())),
+                tags,
+            }, parent);
+            const captureRole = new aws.iam.Role(`${name}-capture`, {
+                description: "aws-dfir forensic capture profile: SSM, pinned tools, memory upload only",
+                assumeRolePolicy: json(serviceTrustPolicy("ec2.amazonaws.com")),
+                tags,
+            }, parent);
+            new aws.iam.RolePolicyAttachment(`${name}-capture-ssm`, {
+                role: captureRole.name,
+                policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+            }, parent);
+            const captureProfile = new aws.iam.InstanceProfile(`${name}-capture`, { role: captureRole.name, tags }, parent);
+            new aws.iam.RolePolicy(`${name}-capture`, {
+                role: captureRole.id,
+                policy: json(pulumi.all([args.evidence.bucketArn, args.evidence.keyArn]).apply(([b, k]) => capturePolicy(b, k))),
+            }, parent);
+            documentName = document.name;
+            captureRoleArn = captureRole.arn;
+            captureProfileArn = captureProfile.arn;
+        }
+        const documentArn = pulumi.interpolate`arn:${partition}:ssm:${region}:${account}:document/${documentName}`;
+        const responderRoleArns = cross
+            ? partition.apply((p) => [...new Set(cross.memberAccountIds)].sort().map((a) => `arn:${p}:iam::${a}:role/${cross.responderRoleName}`))
+            : pulumi.output([] as string[]);
 
         const resources: pulumi.Output<ResponseResources> = pulumi
-            .all([cases.arn, args.evidence.bucketArn, args.evidence.keyArn, documentArn, captureRole.arn])
-            .apply(([casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, captureRoleArn]) => ({
-                casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, captureRoleArn,
+            .all([cases.arn, args.evidence.bucketArn, args.evidence.keyArn, documentArn, captureRoleArn, responderRoleArns])
+            .apply(([casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, capture, responders]) => ({
+                casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, captureRoleArn: capture,
+                ...(responders.length > 0 ? { responderRoleArns: responders } : {}),
             }));
-        new aws.iam.RolePolicy(`${name}-capture`, { role: captureRole.id, policy: json(resources.apply(capturePolicy)) }, parent);
 
         const environment: Record<string, pulumi.Input<string>> = {
             MIN_SEVERITY: String(options.minSeverity),
@@ -155,13 +199,14 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             [ENV.evidenceBucket]: args.evidence.bucketName,
             [ENV.isolationGroups]: pulumi.output(args.isolationGroups).apply((g) => JSON.stringify(g)),
             [ENV.untrackGroups]: pulumi.output(args.untrackGroups ?? {}).apply((g) => JSON.stringify(g)),
-            [ENV.captureProfileArn]: captureProfile.arn,
-            [ENV.memoryDocument]: document.name,
+            [ENV.captureProfileArn]: captureProfileArn,
+            [ENV.memoryDocument]: documentName,
             [ENV.snapshotCapSeconds]: String(snapshotCapSeconds),
             [ENV.memoryCapSeconds]: String(memoryCapSeconds),
             [ENV.retentionDays]: String(args.evidence.retentionDays),
             [ENV.homeAccountId]: account,
             ...(args.evidence.avml ? { [ENV.avmlKey]: args.evidence.avml.key, [ENV.avmlSha256]: args.evidence.avml.sha256 } : {}),
+            ...(cross ? { [ENV.responderRoleName]: cross.responderRoleName } : {}),
         };
 
         // The responders' own roles (every role this component names) are never a revocation target.
@@ -169,11 +214,11 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             ({ ...d, Statement: [...logWritePolicy(logGroupArn).Statement, xrayWrite, ...d.Statement] });
         const policies: Record<FunctionName, (s: Scope, r: ResponseResources, logGroupArn: string) => PolicyDocument> = {
             triage: (_s, _r, l) => triagePolicy(l),
-            case: (s, r, l) => withLogs(caseFunctionPolicy(s, { casesTableArn: r.casesTableArn, responderRoleName: r.responderRoleName }), l),
+            case: (s, r, l) => withLogs(caseFunctionPolicy(s, { casesTableArn: r.casesTableArn, responderRoleArns: r.responderRoleArns }), l),
             contain: (s, r, l) => withLogs(containFunctionPolicy(s, {
                 captureRoleArns: [r.captureRoleArn],
                 protectedRoleArns: [`arn:${s.partition}:iam::${s.accountId}:role/${name}-*`],
-                responderRoleName: r.responderRoleName,
+                responderRoleArns: r.responderRoleArns,
             }), l),
             snapshot: snapshotPolicy,
             memory: memoryPolicy,
@@ -212,7 +257,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
 
         // Humans and CI must not undo containment; the responder (contain function) is the exception.
         const responders = pulumi.all([roles.contain.arn, partition]);
-        const denyPolicy = new aws.iam.Policy(`${name}-deny-modify-isolated`, {
+        const denyPolicy = cross ? undefined : new aws.iam.Policy(`${name}-deny-modify-isolated`, {
             description: "aws-dfir: deny terminating, stopping or modifying instances tagged dfir:status=isolated (attach to human and CI roles)",
             policy: json(responders.apply(([arn, p]) => denyModifyIsolatedPolicy([arn], p))),
             tags,
@@ -329,9 +374,11 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         this.ruleName = rule.name;
         this.deadLetterQueueUrl = dlq.url;
         this.casesTableName = cases.name;
-        this.memoryDocumentName = document.name;
-        this.captureProfileArn = captureProfile.arn;
-        this.denyModifyIsolatedPolicyArn = denyPolicy.arn;
+        this.memoryDocumentName = documentName;
+        this.captureProfileArn = captureProfileArn;
+        this.denyModifyIsolatedPolicyArn = denyPolicy?.arn;
+        this.responderPrincipalArns = (["case", "contain", "snapshot", "memory", "metadata"] as const).map((f) => roles[f].arn);
+        this.containRoleArn = roles.contain.arn;
         this.registerOutputs({
             stateMachineArn: this.stateMachineArn,
             topicArn: this.topicArn,
@@ -341,6 +388,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             memoryDocumentName: this.memoryDocumentName,
             captureProfileArn: this.captureProfileArn,
             denyModifyIsolatedPolicyArn: this.denyModifyIsolatedPolicyArn,
+            responderPrincipalArns: this.responderPrincipalArns,
         });
     }
 }

@@ -135,8 +135,10 @@ async function run(argv: string[]): Promise<StackResource[]> {
 
     // The program's own check, before anything is registered: a bad dfir: key is bad input, not a failure.
     const { dfirKeys, parseDfirConfig } = await import("../core/config");
+    const { checkDefaultProvidersDisabled } = await import("../core/plan");
     try {
         parseDfirConfig(dfirKeys(config));
+        checkDefaultProvidersDisabled(config);
     } catch (error) {
         throw new InputError((error instanceof Error ? error.message : String(error)).split("\n")[0]);
     }
@@ -146,8 +148,13 @@ async function run(argv: string[]): Promise<StackResource[]> {
     const program = installMocks({ project: project.name, stack, region, preview: true });
     pulumi.runtime.setAllConfig(config);
     const main = path.resolve(dir, project.main);
-    // The root stack resource, exactly as the language host runs a program: its exports become stack outputs.
-    await pulumi.runtime.runInPulumiStack(async () => require(main));
+    // The root stack resource, exactly as the language host runs a program: its exports become stack outputs; an
+    // exported function (the program's async entry point) is called and its result awaited.
+    await pulumi.runtime.runInPulumiStack(async () => {
+        const exported = require(main);
+        const entry = exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined ? exported.default : exported;
+        return entry instanceof Function ? entry() : entry;
+    });
     await program.settle();
 
     const failed = program.registrations.filter((r) => r.error !== undefined || r.urn === undefined);

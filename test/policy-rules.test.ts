@@ -6,9 +6,8 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import { devProgram } from "./support/dev-program";
 import { ACCOUNT, recorded, resourcesOf, S3_PREFIX_LIST, settle, VPC, type RecordedResource } from "./support/pulumi-mocks";
-import { stackConfig } from "./support/stack-config";
 import { EvidenceStore } from "../components/evidenceStore";
 import { GuardDutyDetection } from "../components/guardDutyDetection";
 import { IsolationNetwork } from "../components/isolationNetwork";
@@ -814,12 +813,8 @@ describe("policy pack rules", () => {
         let program: RuleResource[];
 
         before(async () => {
-            // The real entry point, as program.test.ts runs it (a second require is served from the module cache).
-            pulumi.runtime.setAllConfig(stackConfig("dev"));
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            require("../index");
-            await settle();
-            program = adapt(recorded.filter((r) => r.name.startsWith("dfir-")));
+            // The real entry point, run once per process (test/support/dev-program.ts).
+            program = adapt((await devProgram()).resources);
         });
 
         it("passes every stack rule, with one finding per evidence bucket, bucket and isolation group", () => {

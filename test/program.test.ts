@@ -1,22 +1,21 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { recorded, settle, valueOf, VPC } from "./support/pulumi-mocks";
+import { valueOf, VPC, type RecordedResource } from "./support/pulumi-mocks";
+import { devProgram } from "./support/dev-program";
 import { stackConfig } from "./support/stack-config";
 import { dfirKeys, parseDfirConfig } from "../core/config";
 import { isolationRuleProblems } from "../core/isolation";
 
 describe("the program with Pulumi.dev.yaml", () => {
     let outputs: Record<string, pulumi.Output<unknown> | undefined>;
+    let resources: RecordedResource[];
 
     before(async () => {
         // The real entry point, with the example stack's config, exactly as `pulumi up` runs it.
-        pulumi.runtime.setAllConfig(stackConfig("dev"));
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        outputs = require("../index");
-        await settle();
+        ({ outputs, resources } = await devProgram());
     });
 
-    const ofProgram = () => recorded.filter((r) => r.name.startsWith("dfir-"));
+    const ofProgram = () => resources;
 
     it("keeps the example stack config valid and pointed at a VPC", () => {
         const config = parseDfirConfig(dfirKeys(stackConfig("dev")));
@@ -41,7 +40,7 @@ describe("the program with Pulumi.dev.yaml", () => {
 
     it("wires the workflow to the isolation group it created for the configured VPC", async () => {
         const sg = await valueOf(outputs.isolationSecurityGroupId as pulumi.Output<string>);
-        const contain = recorded.find((r) => r.type === "aws:lambda/function:Function" && r.name === "dfir-response-contain");
+        const contain = resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === "dfir-response-contain");
         assert.deepEqual(JSON.parse(contain?.inputs.environment.variables.ISOLATION_GROUPS), { [VPC.id]: sg });
     });
 

@@ -3,9 +3,8 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
-import { recorded, settle } from "./support/pulumi-mocks";
-import { stackConfig } from "./support/stack-config";
+import type { RecordedResource } from "./support/pulumi-mocks";
+import { devProgram } from "./support/dev-program";
 import type { StackResource } from "../scripts/stack-resources";
 
 const REPO = path.resolve(__dirname, "..");
@@ -56,6 +55,7 @@ function assertBadInput(run: Run, pattern: RegExp): void {
 describe("npm run stack:resources -- --stack dev", () => {
     let run: Run;
     let resources: StackResource[];
+    let inProcess: RecordedResource[];
     const byUrn = new Map<string, StackResource>();
     const only = (type: string, name: string): StackResource => {
         const hits = resources.filter((r) => r.type === type && r.name === name);
@@ -68,10 +68,7 @@ describe("npm run stack:resources -- --stack dev", () => {
         // One process for every assertion below (each run bundles the seven handlers: ~10 s); meanwhile the same
         // program runs in this process under the same mocks, as test/program.test.ts runs it.
         const spawned = runCommand(["--stack", "dev"]);
-        pulumi.runtime.setAllConfig(stackConfig("dev"));
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require("../index");
-        await settle();
+        inProcess = (await devProgram()).resources;
         run = await spawned;
         assert.equal(run.status, 0, run.stderr);
         resources = JSON.parse(run.stdout);
@@ -98,20 +95,20 @@ describe("npm run stack:resources -- --stack dev", () => {
     });
 
     it("registers exactly the resources the in-process program test registers, plus the stack and its default provider", () => {
-        const inProcess = recorded.filter((r) => r.name.startsWith("dfir-")).map((r) => `${r.type}::${r.name}`).sort();
+        const names = inProcess.map((r) => `${r.type}::${r.name}`).sort();
         const spawned = resources.filter((r) => !r.type.startsWith("pulumi:")).map((r) => `${r.type}::${r.name}`).sort();
-        assert.deepEqual(spawned, inProcess);
+        assert.deepEqual(spawned, names);
         assert.deepEqual(resources.filter((r) => r.type.startsWith("pulumi:")).map((r) => `${r.type}::${r.name}`),
             ["pulumi:pulumi:Stack::aws-dfir-dev", "pulumi:providers:aws::default_7_48_0"]);
     });
 
     it("prints the inputs the mocks received as props", () => {
-        const inProcess = new Map(recorded.filter((r) => r.name.startsWith("dfir-")).map((r) => [`${r.type}::${r.name}`, r.inputs]));
+        const inputs = new Map(inProcess.map((r) => [`${r.type}::${r.name}`, r.inputs]));
         let compared = 0;
         for (const r of resources) {
             // Lambda code is an archive: the mocks get Asset objects, the record its wire form (checked below).
             if (r.type.startsWith("pulumi:") || r.type === "aws:lambda/function:Function") continue;
-            assert.deepEqual(r.props, JSON.parse(JSON.stringify(inProcess.get(`${r.type}::${r.name}`))), r.urn);
+            assert.deepEqual(r.props, JSON.parse(JSON.stringify(inputs.get(`${r.type}::${r.name}`))), r.urn);
             compared++;
         }
         assert.ok(compared > 50);

@@ -12,6 +12,10 @@ export const REGION = "us-east-1";
 /** Two subnets in one AZ, one in another: endpoints must get exactly one per AZ. */
 export const SUBNETS = subnetsOf(REGION);
 
+// The program keeps no stack frames by default (index.ts, limitStackTraces): tests keep V8's usual 10, so a
+// failing assertion in a later test of the same worker still shows where it failed.
+process.env.DFIR_STACK_TRACE_LIMIT ??= "10";
+
 // The tables and the request capture live in scripts/lib/mock-program.ts, shared with `npm run stack:resources`.
 const program = installMocks({ project: "aws-dfir", stack: "test", region: REGION, preview: true });
 

@@ -1,0 +1,205 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, type MultiAccountStackConfig } from "../core/config";
+import { partitionOf } from "../core/containmentPolicies";
+import { DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME } from "../core/memberPolicies";
+import { planDeployment, type DeploymentPlan, type DeploymentTarget, type MemberRegionPlan } from "../core/plan";
+import { EvidenceStore } from "./evidenceStore";
+import { GuardDutyDetection } from "./guardDutyDetection";
+import { GuardDutyOrganization } from "./guardDutyOrganization";
+import { HubEventBusPolicy } from "./hubEventBusPolicy";
+import { MemberAccess } from "./memberAccess";
+import { MemberRegion } from "./memberRegion";
+import { ResponseWorkflow } from "./responseWorkflow";
+
+/** Resource-name stem of a target: `dfir-<account>-<region>` (the provider's name with `dfir` for `aws`). */
+const stem = (t: { accountId?: string; region: string }) => `dfir-${t.accountId}-${t.region}`;
+
+/** The VPCs of every member region, by provider name: listed ones checked to exist there, "all" discovered. */
+export type ResolvedVpcs = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * Look up every member region's VPCs through its own provider, before any resource of the stack is registered:
+ * a listed VPC that is not in that account and region (a typo, the wrong region) stops the preview with a one-line
+ * error naming the config entry; "all" becomes the VPC ids the account has there at deploy time (sorted).
+ */
+export async function resolveVpcs(
+    config: MultiAccountStackConfig,
+    plan: DeploymentPlan,
+    providers: ReadonlyMap<string, aws.Provider>,
+): Promise<ResolvedVpcs> {
+    const entry = (m: MemberRegionPlan) => {
+        const index = config.multiAccount.members.findIndex((c) => c.accountId === m.accountId);
+        return `${CONFIG_NAMESPACE}:members[${index}].regions.${m.region}.vpcs`;
+    };
+    const resolved = await Promise.all(plan.memberRegions.map(async (m): Promise<[string, string[]]> => {
+        const provider = providers.get(m.providerName as string) as aws.Provider;
+        if (m.vpcs === "all") {
+            let ids: string[];
+            try {
+                ids = (await aws.ec2.getVpcs({}, { provider })).ids;
+            } catch (error) {
+                throw new Error(`config ${entry(m)}: cannot list the VPCs of account ${m.accountId} in ${m.region}: ${firstLine(error)}`);
+            }
+            if (ids.length === 0) pulumi.log.warn(`config ${entry(m)} is "all" but account ${m.accountId} has no VPC in ${m.region}: nothing there can be isolated`);
+            return [m.providerName as string, [...ids].sort()];
+        }
+        await Promise.all(m.vpcs.map(async (id) => {
+            try {
+                await aws.ec2.getVpc({ id }, { provider });
+            } catch (error) {
+                throw new Error(`config ${entry(m)}: ${id} is not a VPC of account ${m.accountId} in ${m.region} (${firstLine(error)})`);
+            }
+        }));
+        return [m.providerName as string, [...m.vpcs].sort()];
+    }));
+    return new Map(resolved);
+}
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
+
+/** One explicit provider per (account, region): the role to assume, the only account it may touch, default tags. */
+export function createProviders(plan: DeploymentPlan): Map<string, aws.Provider> {
+    return new Map(plan.targets.map((t) => [t.providerName as string, new aws.Provider(t.providerName as string, {
+        region: t.region as aws.Region,
+        allowedAccountIds: [...(t.allowedAccountIds ?? [])],
+        ...(t.assumeRoleArn ? { assumeRoles: [{ roleArn: t.assumeRoleArn, sessionName: "aws-dfir-deploy" }] } : {}),
+        defaultTags: { tags: { ...t.defaultTags } },
+    })]));
+}
+
+/**
+ * A multi-account, multi-region stack (README: "Many accounts and regions"): per hub region an evidence store,
+ * the response workflow and (when members forward) the event bus policy, or the GuardDuty organization
+ * configuration; per member region its isolation networks, memory document, detector and forwarder; per account
+ * its `MemberAccess`. Every AWS resource goes through the provider of its (account, region); names carry the
+ * account and region so that adding a member or a region adds resources and renames none.
+ */
+export async function deployMultiAccount(config: MultiAccountStackConfig) {
+    const plan = planDeployment(config);
+    const { hub, organization, responderRoleName } = config.multiAccount;
+    const providers = createProviders(plan);
+    const vpcs = await resolveVpcs(config, plan, providers);
+    const under = (t: DeploymentTarget): pulumi.ComponentResourceOptions => ({ providers: [providers.get(t.providerName as string) as aws.Provider] });
+    const targetOf = (accountId: string, region: string) => plan.targets.find((t) => t.accountId === accountId && t.region === region) as DeploymentTarget;
+
+    // Detectors: the member's own, or the hub's as the organization's administrator.
+    const detectors = new Map<string, pulumi.Output<string>>();
+    for (const t of plan.targets.filter((x) => x.createDetector)) {
+        const detector = new GuardDutyDetection(`${stem(t)}-detector`, {
+            ebsMalwareProtection: config.ebsMalwareProtection,
+            runtimeMonitoring: config.runtimeMonitoring,
+        }, under(t));
+        detectors.set(t.providerName as string, detector.detectorId);
+    }
+
+    // Member regions first: the hub workflow of each region needs their isolation groups.
+    const memberRegions = new Map<string, MemberRegion>();
+    for (const m of plan.memberRegions) {
+        const t = targetOf(m.accountId as string, m.region);
+        memberRegions.set(m.providerName as string, new MemberRegion(stem(t), {
+            vpcIds: vpcs.get(m.providerName as string) ?? [],
+            untrackGroup: config.untrackConnections,
+            memoryDocumentName: DEFAULT_MEMORY_DOCUMENT_NAME,
+            ...(m.forwardFindingsTo ? {
+                forwardTo: { hubAccountId: m.forwardFindingsTo.accountId, hubRegion: m.forwardFindingsTo.region, minSeverity: config.minSeverity, allowSamples: config.allowSamples },
+            } : {}),
+        }, under(t)));
+    }
+
+    const captureRoleArn = (accountId: string, region: string) => `arn:${partitionOf(region)}:iam::${accountId}:role/${DEFAULT_CAPTURE_PROFILE_NAME}`;
+    const hubRegions = new Map<string, { store: EvidenceStore; workflow: ResponseWorkflow }>();
+    for (const h of plan.hubRegions) {
+        const t = targetOf(hub.accountId, h.region);
+        const name = (what: string) => `dfir-${what}-${h.region}`;
+        const others = h.memberAccountIds.filter((a) => a !== hub.accountId);
+        const store = new EvidenceStore(name("evidence"), {
+            retentionDays: config.evidenceRetentionDays,
+            breakGlassRoleArn: config.breakGlassRoleArn,
+            avmlPath: config.avmlPath,
+            memberCaptureRoleArns: others.map((a) => captureRoleArn(a, h.region)),
+        }, under(t));
+        const here = plan.memberRegions.filter((m) => m.region === h.region).map((m) => memberRegions.get(m.providerName as string) as MemberRegion);
+        const merge = (pick: (r: MemberRegion) => pulumi.Output<Record<string, string>>) =>
+            pulumi.all(here.map(pick)).apply((maps) => Object.assign({}, ...maps) as Record<string, string>);
+        const workflow = new ResponseWorkflow(name("response"), {
+            isolationGroups: merge((r) => r.isolationGroups),
+            untrackGroups: merge((r) => r.untrackGroups),
+            evidence: {
+                bucketName: store.bucketName,
+                bucketArn: store.bucketArn,
+                keyArn: store.keyArn,
+                retentionDays: store.retentionDays,
+                avml: store.avml,
+            },
+            approvalTimeoutSeconds: config.approvalTimeoutSeconds,
+            approvalDefault: config.approvalDefault,
+            snapshotCapHours: config.snapshotCapHours,
+            memoryCapMinutes: config.memoryCapMinutes,
+            minSeverity: config.minSeverity,
+            allowSamples: config.allowSamples,
+            notificationEmail: config.notificationEmail,
+            logRetentionDays: config.logRetentionDays,
+            crossAccount: {
+                responderRoleName,
+                memberAccountIds: others,
+                captureProfileName: DEFAULT_CAPTURE_PROFILE_NAME,
+                memoryDocumentName: DEFAULT_MEMORY_DOCUMENT_NAME,
+            },
+        }, under(t));
+        if (h.forwardingAccountIds.length > 0) {
+            new HubEventBusPolicy(name("bus-policy"), { memberAccountIds: h.forwardingAccountIds, organizationId: organization?.id }, under(t));
+        }
+        if (h.guardDutyAdministrator) {
+            const detectorId = detectors.get(t.providerName as string)
+                ?? aws.guardduty.getDetectorOutput({}, { provider: providers.get(t.providerName as string) }).id;
+            new GuardDutyOrganization(name("guardduty-organization"), {
+                detectorId,
+                autoEnable: organization?.autoEnable,
+                ebsMalwareProtection: config.ebsMalwareProtection,
+                runtimeMonitoring: config.runtimeMonitoring,
+            }, under(t));
+        }
+        hubRegions.set(h.region, { store, workflow });
+    }
+
+    // Per account: the responder role trusting exactly the workflows of the regions it has members in.
+    const accounts = [...new Set(plan.memberRegions.map((m) => m.accountId as string))].sort();
+    const access = new Map<string, MemberAccess>();
+    for (const accountId of accounts) {
+        const regions = plan.memberRegions.filter((m) => m.accountId === accountId).map((m) => hubRegions.get(m.region) as { store: EvidenceStore; workflow: ResponseWorkflow });
+        const own = accountId === hub.accountId;
+        access.set(accountId, new MemberAccess(`dfir-${accountId}-access`, {
+            // The hub's own account is never assumed: its deny policy exempts the Contain roles instead.
+            hubRoleArns: own ? regions.map((r) => r.workflow.containRoleArn) : regions.flatMap((r) => r.workflow.responderPrincipalArns),
+            ...(organization?.id ? { organizationId: organization.id } : {}),
+            responderRoleName,
+            captureProfileName: DEFAULT_CAPTURE_PROFILE_NAME,
+            memoryDocumentName: DEFAULT_MEMORY_DOCUMENT_NAME,
+            evidenceBucketArns: regions.map((r) => r.store.bucketArn),
+            evidenceKeyArns: regions.map((r) => r.store.keyArn),
+            responder: !own,
+        }, under(targetOf(accountId, hub.homeRegion))));
+    }
+
+    const byRegion = <T>(pick: (h: { store: EvidenceStore; workflow: ResponseWorkflow }) => T) =>
+        Object.fromEntries([...hubRegions.entries()].map(([region, h]) => [region, pick(h)]));
+    return {
+        hubAccountId: hub.accountId,
+        evidenceBuckets: byRegion((h) => h.store.bucketName),
+        stateMachineArns: byRegion((h) => h.workflow.stateMachineArn),
+        notificationTopicArns: byRegion((h) => h.workflow.topicArn),
+        deadLetterQueueUrls: byRegion((h) => h.workflow.deadLetterQueueUrl),
+        casesTableNames: byRegion((h) => h.workflow.casesTableName),
+        members: Object.fromEntries(accounts.map((a) => {
+            const m = access.get(a) as MemberAccess;
+            return [a, {
+                ...(m.responderRoleArn ? { responderRoleArn: m.responderRoleArn } : {}),
+                captureProfileArn: m.captureProfileArn,
+                denyModifyIsolatedPolicyArn: m.denyModifyIsolatedPolicyArn,
+                isolationGroups: Object.fromEntries(plan.memberRegions.filter((r) => r.accountId === a)
+                    .map((r) => [r.region, (memberRegions.get(r.providerName as string) as MemberRegion).isolationGroups])),
+            }];
+        })),
+    };
+}

@@ -1,0 +1,255 @@
+import { strict as assert } from "node:assert";
+import { recorded, settle, type RecordedResource } from "./support/pulumi-mocks";
+import { stackConfig } from "./support/stack-config";
+import { dfirKeys, parseDfirConfig, type MultiAccountStackConfig } from "../core/config";
+import type { PolicyDocument, PolicyStatement } from "../core/iam";
+import { planDeployment } from "../core/plan";
+import { AWS_REGIONS } from "../core/regions";
+import { deployMultiAccount } from "../components/multiAccountStack";
+
+const HUB = "111111111111";
+const PROD = stackConfig("prod");
+const FUNCTIONS_IN_MEMBERS = ["case", "contain", "snapshot", "memory", "metadata"];
+
+/** The prod example's config with some dfir: keys replaced (values as Pulumi hands them: JSON strings). */
+function prodWith(overrides: Record<string, unknown> = {}): MultiAccountStackConfig {
+    const raw: Record<string, unknown> = dfirKeys(PROD);
+    for (const [k, v] of Object.entries(overrides)) raw[k] = typeof v === "string" ? v : JSON.stringify(v);
+    const config = parseDfirConfig(raw);
+    assert.ok(config.multiAccount);
+    return config;
+}
+const prodMembers = () => JSON.parse(PROD["dfir:members"]) as Record<string, any>[];
+const prodHub = () => JSON.parse(PROD["dfir:hub"]) as Record<string, any>;
+
+/** Run the multi-account program under the mocks and return what it registered (this run only). */
+async function run(config: MultiAccountStackConfig): Promise<RecordedResource[]> {
+    const start = recorded.length;
+    await deployMultiAccount(config);
+    await settle();
+    return recorded.slice(start);
+}
+
+const key = (r: RecordedResource) => `${r.type}::${r.name}`;
+const isAws = (r: RecordedResource) => r.type.startsWith("aws:");
+const docOf = (r: RecordedResource, field = "policy"): PolicyDocument => JSON.parse(r.inputs[field]);
+const list = (x: unknown): string[] => ([] as string[]).concat((x ?? []) as string[]);
+
+/** The top-level component (no dfir: parent) a resource belongs to. */
+function topComponent(resources: RecordedResource[], r: RecordedResource): string {
+    const byKey = new Map(resources.map((x) => [key(x), x]));
+    let current = r;
+    while (current.parent && byKey.get(current.parent)?.type.startsWith("dfir:")) current = byKey.get(current.parent) as RecordedResource;
+    return current.name;
+}
+
+/** The provider a top-level component's resources must use: from its name (`dfir-<account>-<region>-...`, `dfir-<what>-<region>`). */
+function expectedProvider(component: string): string {
+    const member = /^dfir-(\d{12})-(access|[a-z]+(?:-[a-z]+)*-\d)/.exec(component);
+    if (member) return `aws-${member[1]}-${member[2] === "access" ? "us-east-1" : member[2]}`;
+    const region = AWS_REGIONS.find((r) => component.endsWith(`-${r}`));
+    assert.ok(region, `no region in ${component}`);
+    return `aws-${HUB}-${region}`;
+}
+
+describe("the multi-account program (Pulumi.prod.yaml)", function () {
+    this.timeout(120_000);
+    let prod: RecordedResource[];
+
+    before(async () => {
+        prod = await run(prodWith());
+    });
+
+    it("creates one provider per (account, region) of the plan: its role, only its account, the default tags", () => {
+        const providers = prod.filter((r) => r.type === "pulumi:providers:aws");
+        const plan = planDeployment(prodWith());
+        assert.deepEqual(providers.map((p) => p.name).sort(), plan.targets.map((t) => t.providerName).sort());
+        assert.equal(providers.length, 5, "hub x 2 regions, 222 x 2, 333 x 1 (every account has us-east-1, the home region, already)");
+        for (const p of providers) {
+            const [, account, region] = /^aws-(\d{12})-(.+)$/.exec(p.name) as RegExpExecArray;
+            const parse = (v: unknown) => (typeof v === "string" && /^[[{]/.test(v) ? JSON.parse(v) : v);
+            assert.equal(p.inputs.region, region);
+            assert.deepEqual(parse(p.inputs.allowedAccountIds), [account]);
+            assert.deepEqual(parse(p.inputs.assumeRoles).map((a: { roleArn: string }) => a.roleArn), [`arn:aws:iam::${account}:role/dfir-deploy`]);
+            assert.deepEqual(parse(p.inputs.defaultTags).tags, { "cost-center": "security", "dfir:managed-by": "aws-dfir" });
+        }
+    });
+
+    it("puts every AWS resource under an explicit provider, the one of its component's account and region", () => {
+        const aws = prod.filter(isAws);
+        assert.ok(aws.length > 200, `only ${aws.length} resources`);
+        const wrong = aws
+            .map((r) => ({ r: key(r), got: r.provider, want: expectedProvider(topComponent(prod, r)) }))
+            .filter((x) => x.got !== x.want);
+        assert.deepEqual(wrong, []);
+        // Every (account, region) has something: none of the providers is idle.
+        assert.deepEqual([...new Set(aws.map((r) => r.provider))].sort(), prod.filter((r) => r.type === "pulumi:providers:aws").map((p) => p.name).sort());
+    });
+
+    it("deploys per hub region an evidence store, a workflow and the GuardDuty organization; per account MemberAccess; per member region its VPCs", () => {
+        const components = prod.filter((r) => r.type.startsWith("dfir:") && !r.parent?.startsWith("dfir:")).map(key).sort();
+        assert.deepEqual(components, [
+            "dfir:access:MemberAccess::dfir-222222222222-access",
+            "dfir:access:MemberAccess::dfir-333333333333-access",
+            "dfir:detection:GuardDutyDetection::dfir-111111111111-eu-west-1-detector",
+            "dfir:detection:GuardDutyDetection::dfir-111111111111-us-east-1-detector",
+            "dfir:detection:GuardDutyOrganization::dfir-guardduty-organization-eu-west-1",
+            "dfir:detection:GuardDutyOrganization::dfir-guardduty-organization-us-east-1",
+            "dfir:member:MemberRegion::dfir-222222222222-eu-west-1",
+            "dfir:member:MemberRegion::dfir-222222222222-us-east-1",
+            "dfir:member:MemberRegion::dfir-333333333333-us-east-1",
+            "dfir:response:ResponseWorkflow::dfir-response-eu-west-1",
+            "dfir:response:ResponseWorkflow::dfir-response-us-east-1",
+            "dfir:storage:EvidenceStore::dfir-evidence-eu-west-1",
+            "dfir:storage:EvidenceStore::dfir-evidence-us-east-1",
+        ]);
+        // Organization members get no detector or forwarder of their own.
+        assert.equal(prod.filter((r) => r.type === "dfir:detection:FindingForwarder").length, 0);
+        assert.equal(prod.filter((r) => r.type === "dfir:detection:HubEventBusPolicy").length, 0);
+    });
+
+    it("prepares the listed VPCs, and every VPC discovered for \"all\", and wires each region's workflow to exactly its VPCs' groups", () => {
+        const networks = (member: string) => prod.filter((r) => r.type === "dfir:network:IsolationNetwork" && r.parent === `dfir:member:MemberRegion::${member}`)
+            .map((r) => r.name.slice(member.length + 1)).sort();
+        assert.deepEqual(networks("dfir-222222222222-us-east-1"), ["vpc-0123456789abcdef0", "vpc-0fedcba9876543210"]);
+        const discoveredEu = networks("dfir-222222222222-eu-west-1");
+        const discovered333 = networks("dfir-333333333333-us-east-1");
+        assert.equal(discoveredEu.length, 2);
+        assert.equal(discovered333.length, 2);
+        const groupsOf = (region: string) => {
+            const contain = prod.find((r) => r.type === "aws:lambda/function:Function" && r.name === `dfir-response-${region}-contain`) as RecordedResource;
+            return contain.inputs.environment.variables;
+        };
+        const us = groupsOf("us-east-1");
+        assert.deepEqual(Object.keys(JSON.parse(us.ISOLATION_GROUPS)).sort(), ["vpc-0123456789abcdef0", "vpc-0fedcba9876543210", ...discovered333].sort());
+        assert.deepEqual(Object.keys(JSON.parse(us.UNTRACK_GROUPS)).sort(), Object.keys(JSON.parse(us.ISOLATION_GROUPS)).sort());
+        assert.deepEqual(Object.keys(JSON.parse(groupsOf("eu-west-1").ISOLATION_GROUPS)).sort(), discoveredEu);
+        // Every group is the isolation group of that VPC's network (not another VPC's, not the untrack group).
+        for (const [vpc, sg] of Object.entries(JSON.parse(us.ISOLATION_GROUPS) as Record<string, string>)) assert.match(sg, new RegExp(`${vpc}-isolation$`));
+        assert.equal(us.RESPONDER_ROLE_NAME, "dfir-responder");
+        assert.equal(us.MEMORY_DOCUMENT, "dfir-memory-capture");
+        assert.equal(us.CAPTURE_PROFILE_ARN, `arn:aws:iam::${HUB}:instance-profile/dfir-capture`);
+        assert.equal(us.HOME_ACCOUNT_ID, HUB);
+    });
+
+    it("creates the memory document under its fixed name in every member region, and none in the hub (not a member here)", () => {
+        const documents = prod.filter((r) => r.type === "aws:ssm/document:Document");
+        assert.deepEqual(documents.map((d) => [d.provider, d.inputs.name]).sort(), [
+            ["aws-222222222222-eu-west-1", "dfir-memory-capture"],
+            ["aws-222222222222-us-east-1", "dfir-memory-capture"],
+            ["aws-333333333333-us-east-1", "dfir-memory-capture"],
+        ]);
+    });
+
+    it("trusts, in each member's responder role, exactly the hub functions that act there (of the regions it has members in)", () => {
+        const hubRole = (region: string, fn: string) => `arn:aws:iam::${HUB}:role/dfir-response-${region}-${fn}`;
+        const trust = (account: string) => {
+            const role = prod.find((r) => r.type === "aws:iam/role:Role" && r.name === `dfir-${account}-access-responder`) as RecordedResource;
+            const [st, ...more] = docOf(role, "assumeRolePolicy").Statement;
+            assert.equal(more.length, 0);
+            assert.deepEqual(st.Condition, { StringEquals: { "sts:RoleSessionName": "aws-dfir-responder", "aws:PrincipalOrgID": "o-abcdefghij" } });
+            return [...(st.Principal as { AWS: string[] }).AWS].sort();
+        };
+        assert.deepEqual(trust("222222222222"), [...FUNCTIONS_IN_MEMBERS.map((f) => hubRole("eu-west-1", f)), ...FUNCTIONS_IN_MEMBERS.map((f) => hubRole("us-east-1", f))].sort());
+        assert.deepEqual(trust("333333333333"), FUNCTIONS_IN_MEMBERS.map((f) => hubRole("us-east-1", f)).sort());
+        // The hub's functions may assume exactly the responder roles of the members of their region.
+        const assumable = (region: string, fn: string) => {
+            const policy = prod.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === `dfir-response-${region}-${fn}`) as RecordedResource;
+            const st = docOf(policy).Statement.find((s) => s.Sid === "AssumeResponderRole") as PolicyStatement | undefined;
+            return list(st?.Resource);
+        };
+        for (const fn of FUNCTIONS_IN_MEMBERS) {
+            assert.deepEqual(assumable("us-east-1", fn), ["arn:aws:iam::222222222222:role/dfir-responder", "arn:aws:iam::333333333333:role/dfir-responder"], fn);
+            assert.deepEqual(assumable("eu-west-1", fn), ["arn:aws:iam::222222222222:role/dfir-responder"], fn);
+        }
+        assert.deepEqual(assumable("us-east-1", "triage"), []);
+        assert.deepEqual(assumable("us-east-1", "seal"), []);
+    });
+
+    it("lets each member's capture role write memory to its regions' evidence stores only (bucket and key policies)", () => {
+        const admitted = (region: string) => {
+            const policy = prod.find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy" && r.name === `dfir-evidence-${region}-policy`) as RecordedResource;
+            const write = docOf(policy).Statement.find((s) => s.Sid === "MemberCaptureWritesMemory") as PolicyStatement;
+            assert.deepEqual(list(write.Action), ["s3:PutObject"]);
+            const key = prod.find((r) => r.type === "aws:kms/key:Key" && r.name === `dfir-evidence-${region}-key`) as RecordedResource;
+            const encrypt = docOf(key).Statement.find((s) => s.Sid === "MemberCaptureEncrypts") as PolicyStatement;
+            assert.deepEqual(encrypt.Condition, write.Condition);
+            return list(write.Condition?.ArnEquals["aws:PrincipalArn"] as string[]).sort();
+        };
+        assert.deepEqual(admitted("us-east-1"), ["arn:aws:iam::222222222222:role/dfir-capture", "arn:aws:iam::333333333333:role/dfir-capture"]);
+        assert.deepEqual(admitted("eu-west-1"), ["arn:aws:iam::222222222222:role/dfir-capture"]);
+    });
+
+    it("adding a member adds exactly its resources (its providers, its region, its account access) and changes no name", async () => {
+        const base = prodWith();
+        const withMember = await run(prodWith({
+            members: [...prodMembers(), { accountId: "444444444444", deployRoleArn: "arn:aws:iam::444444444444:role/dfir-deploy", regions: { "eu-west-1": { vpcs: "all" } } }],
+        }));
+        const before = new Set(prod.map(key));
+        const added = withMember.map(key).filter((k) => !before.has(k));
+        const removed = [...before].filter((k) => !withMember.map(key).includes(k));
+        assert.deepEqual(removed, []);
+        assert.ok(added.length > 20, `only ${added.length} added`);
+        const stray = added.filter((k) => !/::(dfir|aws)-444444444444-/.test(k));
+        assert.deepEqual(stray, []);
+        assert.deepEqual(added.filter((k) => k.startsWith("pulumi:providers:aws::")).sort(), [
+            "pulumi:providers:aws::aws-444444444444-eu-west-1", "pulumi:providers:aws::aws-444444444444-us-east-1",
+        ]);
+        assert.ok(base.multiAccount.members.length === 2);
+    });
+
+    it("adding a region adds exactly that region's resources and changes no name", async () => {
+        const members = prodMembers();
+        members[1].regions["ap-southeast-2"] = { vpcs: "all" };
+        const withRegion = await run(prodWith({ hub: { ...prodHub(), regions: ["us-east-1", "eu-west-1", "ap-southeast-2"] }, members }));
+        const before = new Set(prod.map(key));
+        const after = withRegion.map(key);
+        assert.deepEqual([...before].filter((k) => !after.includes(k)), []);
+        const added = after.filter((k) => !before.has(k));
+        assert.ok(added.length > 50, `only ${added.length} added`);
+        assert.deepEqual(added.filter((k) => !k.includes("ap-southeast-2")), []);
+    });
+
+    it("without a GuardDuty organization: a detector and a forwarder per member region, and each hub region's bus admits exactly its forwarders", async () => {
+        const noOrg = await run(prodWith({ organization: { id: "o-abcdefghij" } }));
+        const names = (type: string) => noOrg.filter((r) => r.type === type).map((r) => r.name).sort();
+        assert.deepEqual(names("dfir:detection:GuardDutyOrganization"), []);
+        assert.deepEqual(names("dfir:detection:FindingForwarder"), [
+            "dfir-222222222222-eu-west-1-forwarder", "dfir-222222222222-us-east-1-forwarder", "dfir-333333333333-us-east-1-forwarder",
+        ]);
+        assert.deepEqual(names("dfir:detection:GuardDutyDetection"), [
+            "dfir-222222222222-eu-west-1-detector", "dfir-222222222222-us-east-1-detector", "dfir-333333333333-us-east-1-detector",
+        ]);
+        const bus = (region: string) => {
+            const policy = noOrg.find((r) => r.type === "aws:cloudwatch/eventBusPolicy:EventBusPolicy" && r.name === `dfir-bus-policy-${region}`) as RecordedResource;
+            assert.equal(policy.provider, `aws-${HUB}-${region}`);
+            return JSON.stringify(docOf(policy));
+        };
+        assert.match(bus("us-east-1"), /222222222222/);
+        assert.match(bus("us-east-1"), /333333333333/);
+        assert.doesNotMatch(bus("eu-west-1"), /333333333333/);
+    });
+
+    it("the hub's own account as a member: capture profile and deny policy, no responder role, no bus policy for itself", async () => {
+        const members = [...prodMembers(), { accountId: HUB, regions: { "us-east-1": { vpcs: "all" } } }];
+        const withHub = await run(prodWith({ members }));
+        const access = withHub.filter((r) => r.parent === `dfir:access:MemberAccess::dfir-${HUB}-access`);
+        assert.deepEqual(access.filter((r) => r.type === "aws:iam/role:Role").map((r) => r.inputs.name), ["dfir-capture"]);
+        const deny = access.find((r) => r.type === "aws:iam/policy:Policy") as RecordedResource;
+        assert.match(JSON.stringify(docOf(deny)), /dfir-response-us-east-1-contain/);
+        // The hub's instances are contained by its own functions: never an AssumeRole of a hub role.
+        const contain = withHub.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === "dfir-response-us-east-1-contain") as RecordedResource;
+        const assume = docOf(contain).Statement.find((s) => s.Sid === "AssumeResponderRole") as PolicyStatement;
+        assert.ok(!list(assume.Resource).some((a) => a.includes(HUB)));
+    });
+
+    it("stops before registering any resource but providers when a listed VPC is not in that account and region", async () => {
+        const members = prodMembers();
+        members[0].regions["eu-west-1"] = { vpcs: ["vpc-0123456789abcdef0"] };
+        const start = recorded.length;
+        await assert.rejects(deployMultiAccount(prodWith({ members })), (e: Error) =>
+            /^config dfir:members\[0\]\.regions\.eu-west-1\.vpcs: vpc-0123456789abcdef0 is not a VPC of account 222222222222 in eu-west-1 \(/.test(e.message) && !e.message.includes("\n"));
+        await settle();
+        assert.deepEqual(recorded.slice(start).filter((r) => r.type !== "pulumi:providers:aws").map(key), []);
+    });
+});
