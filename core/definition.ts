@@ -122,11 +122,17 @@ const RETRY_TRANSIENT = [{
 
 const RETRY_PUBLISH = [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: "FULL" }];
 
+/**
+ * A Lambda Task. `resultPath` "$" (the result replaces the input) is written by leaving ResultPath out, its
+ * default: the same meaning in Step Functions, and the drill's interpreter (aws-local-stepfunctions 3.0) mishandles
+ * an explicit "$" (it stores the result under a key named "$" and passes the input on), which once dropped the
+ * metadata objects from every sealed manifest.
+ */
 const fn = (arn: string, parameters: Record<string, unknown> | undefined, resultPath: string, extra: Record<string, unknown>) => ({
     Type: "Task",
     Resource: arn,
     ...(parameters ? { Parameters: parameters } : {}),
-    ResultPath: resultPath,
+    ...(resultPath === "$" ? {} : { ResultPath: resultPath }),
     Retry: RETRY_TRANSIENT,
     ...extra,
 });
