@@ -1,10 +1,12 @@
 /**
- * DynamoDB for the case registry: single-item reads and conditional writes, and all-or-nothing transactions.
+ * DynamoDB for the case registry: single-item reads and conditional writes, all-or-nothing transactions, and
+ * Scan (filter expression, Limit pages with LastEvaluatedKey) for the analyst's `dfir cases`.
  * Items are stored in AttributeValue form exactly as written. Reads are always strongly consistent.
  */
 import type {
     GetItemCommandInput,
     PutItemCommandInput,
+    ScanCommandInput,
     TransactWriteItemsCommandInput,
     TransactWriteItemsCommandOutput,
     UpdateItemCommandInput,
@@ -105,6 +107,39 @@ const getItem: Handler<GetItemCommandInput, DynamoOut> = (world, ctx, input) => 
     const copy = structuredClone(item);
     if (!names) return { Item: copy };
     return { Item: Object.fromEntries(Object.entries(copy).filter(([k]) => names.includes(k))) };
+};
+
+/**
+ * Scan in key order (DynamoDB's order is unspecified; a stable one keeps pages consistent): `Limit` items are
+ * evaluated per page, `FilterExpression` applies after the limit (as in DynamoDB), and `LastEvaluatedKey` is the
+ * last evaluated item's key while items remain.
+ */
+const scan: Handler<ScanCommandInput, { Items: Item[]; Count: number; ScannedCount: number; LastEvaluatedKey?: Item }> = (world, ctx, input) => {
+    rejectLegacy(ctx, input);
+    for (const unsupported of ["Segment", "TotalSegments", "IndexName", "Select", "ProjectionExpression"] as const) {
+        if (input[unsupported] !== undefined) throw notImplemented(ctx.action, `with ${unsupported}`);
+    }
+    const table = tableOrThrow(world, ctx, input.TableName);
+    const filter = validation(world, ctx, () => {
+        const ectx = new ExpressionContext(input.ExpressionAttributeNames, input.ExpressionAttributeValues as Record<string, AttributeValue> | undefined);
+        const condition = input.FilterExpression !== undefined ? compileCondition(input.FilterExpression, ectx) : () => true;
+        ectx.assertAllUsed();
+        return condition;
+    });
+    const keys = Object.keys(table.items).sort();
+    const start = input.ExclusiveStartKey ? keyOf(world, ctx, table, input.ExclusiveStartKey as unknown as Item, true) : undefined;
+    const remaining = start === undefined ? keys : keys.filter((k) => k > start);
+    const limit = input.Limit ?? Number.POSITIVE_INFINITY;
+    if (!(limit >= 1)) throw world.error(ctx, "ValidationException", "Limit must be greater than or equal to 1");
+    const page = remaining.slice(0, limit);
+    const items = page.map((k) => table.items[k]).filter((item) => filter(item)).map((item) => structuredClone(item));
+    const last = page.length < remaining.length ? table.items[page[page.length - 1]] : undefined;
+    return {
+        Items: items,
+        Count: items.length,
+        ScannedCount: page.length,
+        ...(last ? { LastEvaluatedKey: Object.fromEntries(keyNames(table).map((n) => [n, structuredClone(last[n])])) } : {}),
+    };
 };
 
 /** One write of a request or transaction, prepared (validated, condition compiled) before anything changes. */
@@ -283,6 +318,7 @@ const transactWriteItems: Handler<TransactWriteItemsCommandInput, Out<TransactWr
 
 export const DYNAMODB_HANDLERS: Record<string, Handler> = {
     GetItem: getItem,
+    Scan: scan,
     PutItem: putItem,
     UpdateItem: updateItem,
     TransactWriteItems: transactWriteItems,
