@@ -1,0 +1,129 @@
+/**
+ * `dfir`: the analyst's command line. The stable form is `npm run -s dfir -- <command> ...` (and the package's
+ * `dfir` bin). Every command works against a real account (the standard AWS credential chain, `--region`,
+ * `--table`) or against the drill's kept simulated account (`--simulated DIR`, after `drill --state DIR`).
+ *
+ *   dfir cases [--open] [--json]            the case registry
+ *   dfir verify CASE [--json] [--html FILE] the chain-of-custody check; exit 1 on any mismatch
+ *
+ * Exit codes: 0 done (verified), 1 verification found a mismatch, 2 bad input (one line on stderr, nothing on
+ * stdout, nothing changed), 3 an AWS or unexpected error (one line on stderr).
+ * Not built yet (README: limitations): plan, release, stage-tools, attach and the ForensicWorkstation.
+ */
+import * as fs from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { SingleBar } from "cli-progress";
+import { listCases } from "./cases";
+import { openContext, UsageError, type ContextOptions } from "./context";
+import { casesTable, verifyHtml, verifyText } from "./report";
+import { verifyCase, type VerifyProgress } from "./verify";
+
+export interface Io {
+    stdout: (text: string) => void;
+    stderr: (text: string) => void;
+    /** Show progress bars (stderr is a terminal). */
+    progress: boolean;
+}
+
+const contextOptions = (cmd: Command) => cmd
+    .addOption(new Option("--simulated <dir>", "the drill's kept simulated account (drill --state DIR)"))
+    .addOption(new Option("--region <region>", "hub region of the cases (default AWS_REGION)"))
+    .addOption(new Option("--table <name>", "the case table, the stack output casesTableName (default DFIR_CASES_TABLE)"));
+
+/** A progress bar per streamed object: bytes, percentage, throughput. */
+function progressBar(io: Io): { onProgress?: VerifyProgress; stop: () => void } {
+    if (!io.progress) return { stop: () => undefined };
+    let bar: SingleBar | undefined;
+    let key = "";
+    let started = 0;
+    const onProgress: VerifyProgress = (e) => {
+        if (e.key !== key) {
+            bar?.stop();
+            key = e.key;
+            started = Date.now();
+            bar = new SingleBar({ format: " {key} [{bar}] {percentage}% {value}/{total} bytes {rate} MB/s", stream: process.stderr, hideCursor: true });
+            bar.start(e.total ?? e.bytes, 0, { key: e.key.split("/").pop(), rate: "0.0" });
+        }
+        const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+        bar?.update(e.bytes, { rate: (e.bytes / seconds / 1e6).toFixed(1) });
+        if (e.done) {
+            bar?.stop();
+            bar = undefined;
+            key = "";
+        }
+    };
+    return { onProgress, stop: () => bar?.stop() };
+}
+
+/** Run the command line; resolves to the exit code. Never calls process.exit (tests run it in-process). */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+    let code = 0;
+    const program = new Command("dfir")
+        .description("aws-dfir analyst tools: cases and chain-of-custody verification")
+        .exitOverride()
+        .configureOutput({ writeOut: io.stdout, writeErr: () => undefined })
+        .showSuggestionAfterError(true);
+
+    contextOptions(program.command("cases").description("list the cases: status, instance, account/region, times, what was sealed"))
+        .option("--open", "only cases not sealed yet")
+        .option("--json", "one JSON array")
+        .action(async (opts: ContextOptions & { open?: boolean; json?: boolean }) => {
+            const ctx = openContext(opts);
+            try {
+                const cases = await listCases(ctx, { open: opts.open === true });
+                io.stdout(opts.json ? `${JSON.stringify(cases)}\n` : casesTable(cases));
+            } finally {
+                ctx.close();
+            }
+        });
+
+    contextOptions(program.command("verify").description("re-read and re-hash every evidence object of a case; check locks and snapshots"))
+        .argument("<case>", "the case id (dfir cases lists them)")
+        .option("--json", "one JSON report")
+        .option("--html <file>", "also write a self-contained HTML report to FILE")
+        .action(async (caseId: string, opts: ContextOptions & { json?: boolean; html?: string }) => {
+            if (opts.html !== undefined && (opts.html === "" || fs.existsSync(opts.html) && fs.statSync(opts.html).isDirectory())) {
+                throw new UsageError(`--html needs a file path, got ${JSON.stringify(opts.html)}`);
+            }
+            const ctx = openContext(opts);
+            const bar = progressBar(io);
+            try {
+                const report = await verifyCase(ctx, caseId, { onProgress: bar.onProgress });
+                bar.stop();
+                if (opts.html) fs.writeFileSync(opts.html, verifyHtml(report));
+                io.stdout(opts.json ? `${JSON.stringify(report)}\n` : verifyText(report));
+                code = report.ok ? 0 : 1;
+            } finally {
+                bar.stop();
+                ctx.close();
+            }
+        });
+
+    try {
+        await program.parseAsync([...argv], { from: "user" });
+        return code;
+    } catch (error) {
+        if (error instanceof CommanderError) {
+            if (error.exitCode === 0) return 0; // --help, --version
+            io.stderr(`dfir: ${error.message.replace(/^error: /, "").split("\n")[0]}\n`);
+            return 2;
+        }
+        if (error instanceof UsageError) {
+            io.stderr(`dfir: ${error.message}\n`);
+            return 2;
+        }
+        const e = error as Error;
+        io.stderr(`dfir: ${e.name ?? "Error"}: ${(e.message ?? String(error)).split("\n")[0]}\n`);
+        return 3;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2), {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        progress: process.stderr.isTTY === true,
+    }).then((code) => {
+        process.exitCode = code;
+    });
+}

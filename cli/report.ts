@@ -1,0 +1,72 @@
+/**
+ * How the analyst commands print: tables (cli-table3) for people, one JSON document for scripts, and the
+ * verification report as self-contained HTML (no script, no external asset: it opens anywhere, offline).
+ */
+import Table from "cli-table3";
+import type { CaseSummary } from "./cases";
+import type { VerifyReport } from "./verify";
+
+const dash = (v: string | undefined) => v ?? "-";
+
+/** `dfir cases` as a table. */
+export function casesTable(cases: readonly CaseSummary[]): string {
+    if (cases.length === 0) return "no cases\n";
+    const table = new Table({ head: ["case", "status", "instance", "account / region", "opened", "sealed", "findings", "reason"], style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, null, null, null, 48] as never });
+    for (const c of cases) {
+        table.push([c.caseId, c.status, dash(c.instanceId), `${dash(c.accountId)} / ${dash(c.region)}`, dash(c.openedAt), dash(c.sealedAt), String(c.findings), dash(c.statusReason)]);
+    }
+    return `${table.toString()}\n`;
+}
+
+const size = (n: number | undefined) => (n === undefined ? "-" : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+
+/** `dfir verify` for people: one line per object and snapshot, then the verdict. */
+export function verifyText(r: VerifyReport): string {
+    const lines = [`case ${r.caseId}: ${r.case.status}${r.manifestStatus && r.manifestStatus !== r.case.status ? ` (manifest says ${r.manifestStatus})` : ""}, instance ${dash(r.target?.instanceId ?? r.case.instanceId)} in ${dash(r.target?.accountId ?? r.case.accountId)} ${dash(r.target?.region ?? r.case.region)}`];
+    const table = new Table({ head: ["", "object", "bytes", "sha256", "lock"], style: { head: [], border: [] } });
+    for (const o of r.objects) {
+        table.push([o.problems.length === 0 ? "ok" : "FAIL", `${o.role}: ${o.key}`, size(o.actualBytes), (o.actualSha256 ?? "-").slice(0, 16), o.lock?.mode ? `${o.lock.mode} until ${o.lock.retainUntil ?? "?"}` : "none"]);
+    }
+    for (const s of r.snapshots) table.push([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", `snapshot: ${s.snapshotId} (${s.volumeId})`, "-", "-", dash(s.state)]);
+    lines.push(table.toString());
+    for (const w of r.warnings) lines.push(`note: ${w}`);
+    for (const p of r.problems) lines.push(`MISMATCH: ${p}`);
+    lines.push(r.ok ? `VERIFIED: ${r.objects.length} objects and ${r.snapshots.length} snapshots match the sealed manifest, all under COMPLIANCE lock` : `NOT VERIFIED: ${r.problems.length} problem(s)`);
+    return `${lines.join("\n")}\n`;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
+
+/** The verification report as one self-contained HTML page. Every value is escaped. */
+export function verifyHtml(r: VerifyReport): string {
+    const e = (v: string | number | undefined) => escapeHtml(v === undefined ? "-" : String(v));
+    const row = (cells: (string | number | undefined)[], bad: boolean) => `<tr class="${bad ? "bad" : "good"}">${cells.map((c) => `<td>${e(c)}</td>`).join("")}</tr>`;
+    const objects = r.objects.map((o) => row([o.problems.length === 0 ? "ok" : "FAIL", o.role, o.key, o.versionId, o.actualBytes, o.expectedSha256, o.actualSha256, o.hostSha256, o.lock?.mode, o.lock?.retainUntil, o.problems.join("; ")], o.problems.length > 0)).join("\n");
+    const snapshots = r.snapshots.map((s) => row([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", s.snapshotId, s.volumeId, s.state, s.unchecked ?? s.problems.join("; ")], s.problems.length > 0)).join("\n");
+    return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>aws-dfir verification: case ${e(r.caseId)}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}h1{font-size:1.4em}table{border-collapse:collapse;margin:1em 0;width:100%}
+td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top;word-break:break-all}th{background:#f3f3f3}
+tr.bad td{background:#fde8e8}tr.good td:first-child{color:#0a6b2d;font-weight:bold}tr.bad td:first-child{color:#a40000;font-weight:bold}
+.verdict{font-size:1.2em;font-weight:bold;padding:.5em;border-radius:4px}.ok{background:#e3f6e8;color:#0a6b2d}.fail{background:#fde8e8;color:#a40000}
+</style></head><body>
+<h1>Chain of custody: case ${e(r.caseId)}</h1>
+<p class="verdict ${r.ok ? "ok" : "fail"}">${r.ok ? "VERIFIED" : `NOT VERIFIED: ${r.problems.length} problem(s)`}</p>
+<table><tr><th>case status</th><td>${e(r.case.status)}</td><th>manifest status</th><td>${e(r.manifestStatus)}</td></tr>
+<tr><th>instance</th><td>${e(r.target?.instanceId ?? r.case.instanceId)}</td><th>account / region</th><td>${e(r.target?.accountId ?? r.case.accountId)} / ${e(r.target?.region ?? r.case.region)}</td></tr>
+<tr><th>opened</th><td>${e(r.case.openedAt)}</td><th>sealed</th><td>${e(r.case.sealedAt)}</td></tr>
+<tr><th>checked at</th><td colspan="3">${e(r.checkedAt)}</td></tr></table>
+<h2>Objects</h2>
+<table><tr><th></th><th>role</th><th>key</th><th>version</th><th>bytes</th><th>manifest sha256</th><th>read sha256</th><th>instance sha256</th><th>lock</th><th>retain until</th><th>problems</th></tr>
+${objects}
+</table>
+<h2>Snapshots</h2>
+<table><tr><th></th><th>snapshot</th><th>volume</th><th>state</th><th>problems</th></tr>
+${snapshots || '<tr><td colspan="5">none recorded</td></tr>'}
+</table>
+${r.warnings.length ? `<h2>Notes</h2><ul>${r.warnings.map((w) => `<li>${e(w)}</li>`).join("")}</ul>` : ""}
+${r.problems.length ? `<h2>Problems</h2><ul>${r.problems.map((p) => `<li>${e(p)}</li>`).join("")}</ul>` : ""}
+</body></html>
+`;
+}

@@ -1,0 +1,233 @@
+/**
+ * `dfir verify CASE`: the chain-of-custody check. From the case record (sealed manifest location and hash) it
+ * re-reads the manifest and every evidence object it lists, by version, streaming each through sha256 (memory images
+ * are the size of the host's RAM: never buffered), and compares with the manifest (and, for the memory image, with
+ * the hash the instance computed); it checks Object Lock mode and retain-until on every version it read, and the
+ * snapshots' state and tags. Reads only. The decisions (what is a problem) are pure functions below.
+ */
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeSnapshotsCommand, type Snapshot } from "@aws-sdk/client-ec2";
+import { GetObjectCommand, GetObjectRetentionCommand } from "@aws-sdk/client-s3";
+import { sha256Hex, sha256OfStream, type ProgressCallback } from "../core/hash";
+import type { Manifest } from "../core/manifest";
+import { TAGS } from "../core/tags";
+import type { EvidenceObject, Target } from "../core/workflow";
+import { client } from "../functions/lib/aws";
+import { caseSummary, type CaseSummary } from "./cases";
+import { UsageError, type AnalystContext } from "./context";
+
+/** An object's Object Lock as S3 reports it for one version. */
+export interface LockState {
+    mode?: string;
+    retainUntil?: string;
+}
+
+export interface ObjectCheck {
+    /** What the object is: manifest, memory, metadata. */
+    role: "manifest" | "memory" | "metadata";
+    bucket: string;
+    key: string;
+    versionId?: string;
+    expectedSha256: string;
+    /** The hash the instance computed (memory image only). */
+    hostSha256?: string;
+    expectedBytes?: number;
+    actualSha256?: string;
+    actualBytes?: number;
+    lock?: LockState;
+    seconds?: number;
+    problems: string[];
+}
+
+export interface SnapshotCheck {
+    snapshotId: string;
+    volumeId: string;
+    state?: string;
+    /** Not checked: the snapshot is in an account these credentials cannot read. */
+    unchecked?: string;
+    problems: string[];
+}
+
+export interface VerifyReport {
+    caseId: string;
+    checkedAt: string;
+    case: CaseSummary;
+    target?: Partial<Target>;
+    manifestStatus?: string;
+    objects: ObjectCheck[];
+    snapshots: SnapshotCheck[];
+    /** Every problem, one line each (objects', snapshots' and the case's own). */
+    problems: string[];
+    /** Checks that could not be made (not mismatches). */
+    warnings: string[];
+    ok: boolean;
+}
+
+/** Called while an object streams: its key, bytes so far, its expected size. */
+export type VerifyProgress = (event: { key: string; bytes: number; total?: number; done?: boolean }) => void;
+
+/** Problems of one object's lock: COMPLIANCE, retained beyond `now`. Pure. */
+export function lockProblems(lock: LockState | undefined, now: Date): string[] {
+    if (!lock || (!lock.mode && !lock.retainUntil)) return ["no Object Lock retention on this version"];
+    const problems: string[] = [];
+    if (lock.mode !== "COMPLIANCE") problems.push(`Object Lock mode is ${lock.mode ?? "unset"}, not COMPLIANCE`);
+    if (!lock.retainUntil || Number.isNaN(Date.parse(lock.retainUntil))) problems.push("no retain-until date");
+    else if (Date.parse(lock.retainUntil) <= now.getTime()) problems.push(`retention ended ${lock.retainUntil}`);
+    return problems;
+}
+
+/** Problems of one object's bytes against what the manifest (and the host) recorded. Pure. */
+export function hashProblems(check: Pick<ObjectCheck, "expectedSha256" | "hostSha256" | "expectedBytes" | "actualSha256" | "actualBytes">): string[] {
+    const problems: string[] = [];
+    if (check.actualSha256 !== check.expectedSha256) problems.push(`sha256 ${check.actualSha256} does not match the manifest's ${check.expectedSha256}`);
+    if (check.hostSha256 !== undefined && check.actualSha256 !== check.hostSha256) problems.push(`sha256 ${check.actualSha256} does not match the instance's ${check.hostSha256}`);
+    if (check.expectedBytes !== undefined && check.actualBytes !== check.expectedBytes) problems.push(`${check.actualBytes} bytes, the manifest says ${check.expectedBytes}`);
+    return problems;
+}
+
+/** Problems of one snapshot as EC2 describes it now. Pure. */
+export function snapshotProblems(described: Snapshot | undefined, caseId: string, instanceId: string | undefined): string[] {
+    if (!described) return ["no longer exists"];
+    const problems: string[] = [];
+    if (described.State !== "completed") problems.push(`state ${described.State ?? "unknown"}, not completed`);
+    const tag = (key: string) => described.Tags?.find((t) => t.Key === key)?.Value;
+    if (tag(TAGS.caseId) !== caseId) problems.push(`tag ${TAGS.caseId} is ${tag(TAGS.caseId) ?? "missing"}, not ${caseId}`);
+    if (instanceId && tag(TAGS.instanceId) !== instanceId) problems.push(`tag ${TAGS.instanceId} is ${tag(TAGS.instanceId) ?? "missing"}, not ${instanceId}`);
+    return problems;
+}
+
+const CASE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Read the case record; an unknown case is bad input (exit 2), not a mismatch. */
+export async function readCase(ctx: AnalystContext, caseId: string): Promise<CaseSummary> {
+    if (!CASE_ID.test(caseId)) throw new UsageError(`${JSON.stringify(caseId)} is not a case id`);
+    const dynamodb = client("dynamodb", { region: ctx.region });
+    const out = await dynamodb.send(new GetItemCommand({ TableName: ctx.casesTable, Key: { pk: { S: `CASE#${caseId}` } }, ConsistentRead: true }));
+    const summary = out.Item ? caseSummary(out.Item as never) : undefined;
+    if (!summary) throw new UsageError(`no case ${caseId} in table ${ctx.casesTable} (${ctx.region}); \`dfir cases\` lists them`);
+    return summary;
+}
+
+async function readObject(ctx: AnalystContext, o: EvidenceObject, onProgress?: ProgressCallback): Promise<{ sha256: string; bytes: number }> {
+    const s3 = client("s3", { region: ctx.region });
+    const out = await s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: o.key, ...(o.versionId ? { VersionId: o.versionId } : {}) }));
+    return sha256OfStream(out.Body as AsyncIterable<Uint8Array>, onProgress);
+}
+
+async function readLock(ctx: AnalystContext, o: Pick<EvidenceObject, "bucket" | "key" | "versionId">): Promise<LockState | undefined> {
+    const s3 = client("s3", { region: ctx.region });
+    try {
+        const out = await s3.send(new GetObjectRetentionCommand({ Bucket: o.bucket, Key: o.key, ...(o.versionId ? { VersionId: o.versionId } : {}) }));
+        return { mode: out.Retention?.Mode, retainUntil: out.Retention?.RetainUntilDate ? new Date(out.Retention.RetainUntilDate).toISOString() : undefined };
+    } catch (error) {
+        if ((error as { name?: string }).name === "NoSuchObjectLockConfiguration") return undefined;
+        throw error;
+    }
+}
+
+/** Verify one case: every check runs; the report says what matched and what did not. */
+export async function verifyCase(ctx: AnalystContext, caseId: string, options: { onProgress?: VerifyProgress; now?: () => Date } = {}): Promise<VerifyReport> {
+    const now = options.now ?? (() => new Date());
+    const summary = await readCase(ctx, caseId);
+    const report: VerifyReport = { caseId, checkedAt: now().toISOString(), case: summary, objects: [], snapshots: [], problems: [], warnings: [], ok: false };
+    if (!summary.manifest) {
+        report.problems.push(`case ${caseId} has no sealed manifest (status ${summary.status}): nothing to verify yet`);
+        return report;
+    }
+
+    // The manifest first: its bytes must be the ones the seal hashed, and it names everything else.
+    const m = summary.manifest;
+    const manifestCheck: ObjectCheck = { role: "manifest", bucket: m.bucket, key: m.key, ...(m.versionId ? { versionId: m.versionId } : {}), expectedSha256: m.sha256, problems: [] };
+    report.objects.push(manifestCheck);
+    const s3 = client("s3", { region: ctx.region });
+    const got = await s3.send(new GetObjectCommand({ Bucket: m.bucket, Key: m.key, ...(m.versionId ? { VersionId: m.versionId } : {}) }));
+    const body = Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    const sha256 = sha256Hex(body);
+    const bytes = body.length;
+    Object.assign(manifestCheck, { actualSha256: sha256, actualBytes: bytes, lock: await readLock(ctx, m) });
+    manifestCheck.problems.push(...hashProblems(manifestCheck), ...lockProblems(manifestCheck.lock, now()));
+    let manifest: Manifest;
+    try {
+        manifest = JSON.parse(body.toString("utf8")) as Manifest;
+    } catch {
+        report.problems.push(`manifest ${m.key} is not JSON`);
+        return finish(report);
+    }
+    if (manifest.caseId !== caseId) manifestCheck.problems.push(`the manifest is of case ${manifest.caseId}, not ${caseId}`);
+    report.manifestStatus = manifest.status;
+    report.target = manifest.target;
+
+    const memory = manifest.evidence?.memory;
+    for (const o of manifest.evidence?.objects ?? []) {
+        const isMemory = memory?.object?.key === o.key && memory.object.bucket === o.bucket;
+        const check: ObjectCheck = {
+            role: isMemory ? "memory" : "metadata",
+            bucket: o.bucket,
+            key: o.key,
+            ...(o.versionId ? { versionId: o.versionId } : {}),
+            expectedSha256: o.sha256,
+            expectedBytes: o.bytes,
+            ...(isMemory && memory?.hostSha256 ? { hostSha256: memory.hostSha256 } : {}),
+            problems: [],
+        };
+        report.objects.push(check);
+        const started = Date.now();
+        try {
+            const digest = await readObject(ctx, o, (n) => options.onProgress?.({ key: o.key, bytes: n, total: o.bytes }));
+            options.onProgress?.({ key: o.key, bytes: digest.bytes, total: o.bytes, done: true });
+            check.actualSha256 = digest.sha256;
+            check.actualBytes = digest.bytes;
+            check.seconds = (Date.now() - started) / 1000;
+            check.problems.push(...hashProblems(check));
+        } catch (error) {
+            check.problems.push(`cannot read: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
+        }
+        check.lock = await readLock(ctx, o).catch(() => undefined);
+        check.problems.push(...lockProblems(check.lock, now()));
+    }
+
+    const disk = manifest.evidence?.disk;
+    const target = manifest.target ?? {};
+    if (disk && disk.snapshots.length > 0 && target.region) {
+        const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
+        let described: Snapshot[] | undefined;
+        let unchecked: string | undefined;
+        const describe = async (ids: string[]): Promise<Snapshot[]> => (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ids }))).Snapshots ?? [];
+        const notFound = (error: unknown) => (error as { name?: string }).name === "InvalidSnapshot.NotFound";
+        try {
+            try {
+                described = await describe(disk.snapshots.map((s) => s.snapshotId));
+            } catch (error) {
+                // One unknown id fails the whole call: ask per snapshot to tell which are gone.
+                if (!notFound(error)) throw error;
+                described = (await Promise.all(disk.snapshots.map((s) => describe([s.snapshotId]).catch((e) => {
+                    if (notFound(e)) return [];
+                    throw e;
+                })))).flat();
+            }
+        } catch (error) {
+            unchecked = `cannot describe the snapshots in ${target.accountId ?? "the instance's account"} ${target.region}: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`;
+        }
+        for (const s of disk.snapshots) {
+            const check: SnapshotCheck = { snapshotId: s.snapshotId, volumeId: s.volumeId, problems: [] };
+            if (described) {
+                const found = described.find((d) => d.SnapshotId === s.snapshotId);
+                if (found?.State) check.state = found.State;
+                check.problems.push(...snapshotProblems(found, caseId, target.instanceId));
+            } else {
+                check.unchecked = unchecked;
+            }
+            report.snapshots.push(check);
+        }
+        if (unchecked) report.warnings.push(unchecked);
+    }
+    for (const gap of manifest.evidence?.missing ?? []) report.warnings.push(`recorded as missing at the seal: ${gap.item}: ${gap.reason}`);
+    return finish(report);
+}
+
+function finish(report: VerifyReport): VerifyReport {
+    for (const o of report.objects) for (const p of o.problems) report.problems.push(`${o.key}${o.versionId ? ` (version ${o.versionId})` : ""}: ${p}`);
+    for (const s of report.snapshots) for (const p of s.problems) report.problems.push(`${s.snapshotId} (${s.volumeId}): ${p}`);
+    report.ok = report.problems.length === 0;
+    return report;
+}

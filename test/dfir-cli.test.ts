@@ -1,0 +1,206 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main } from "../cli/index";
+import { caseSummary } from "../cli/cases";
+import { openContext, UsageError } from "../cli/context";
+import { hashProblems, lockProblems, snapshotProblems, type VerifyReport } from "../cli/verify";
+import { verifyHtml } from "../cli/report";
+import { runDrill, seedAccount } from "../drill/run";
+
+/**
+ * The analyst CLI against the drill's kept simulated account, in-process (`main` resolves to the exit code) and
+ * once as the npm script. Each test works on its own copy of one drilled account.
+ */
+const REPO = path.resolve(__dirname, "..");
+const FINDING = path.join(REPO, "..", "shared", "fixtures", "guardduty", "CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = "";
+    let stderr = "";
+    const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), progress: false });
+    return { code, stdout, stderr };
+}
+
+/** The state file's object versions of a key (bodies inline as base64 when small). */
+function versionsOf(dir: string, keySuffix: string): { file: string; doc: any; versions: any[] } {
+    const file = path.join(dir, "state.json");
+    const doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    for (const bucket of Object.values(doc.state.buckets) as any[]) {
+        const key = Object.keys(bucket.objects).find((k) => k.endsWith(keySuffix));
+        if (key) return { file, doc, versions: bucket.objects[key] };
+    }
+    throw new Error(`no object ending ${keySuffix}`);
+}
+
+describe("dfir (analyst CLI) against the drill's simulated account", function () {
+    this.timeout(120_000);
+    let drilled: string;
+    let caseId: string;
+    const copies: string[] = [];
+    const copy = () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-cli-"));
+        fs.cpSync(drilled, dir, { recursive: true });
+        copies.push(dir);
+        return dir;
+    };
+
+    before(async () => {
+        drilled = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-drilled-"));
+        const options = { finding: JSON.parse(fs.readFileSync(FINDING, "utf8")) };
+        const sim = seedAccount(options);
+        const report = await runDrill({ ...options, sim });
+        assert.equal(report.status, "SUCCEEDED");
+        sim.saveState(drilled);
+        caseId = report.caseId as string;
+    });
+    after(() => {
+        for (const dir of [drilled, ...copies]) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("cases: lists the sealed case with its instance, account, region and manifest (--json), and as a table", async () => {
+        const dir = copy();
+        const json = await run(["cases", "--simulated", dir, "--json"]);
+        assert.equal(json.code, 0, json.stderr);
+        const cases = JSON.parse(json.stdout);
+        assert.equal(cases.length, 1);
+        assert.equal(cases[0].caseId, caseId);
+        assert.equal(cases[0].status, "SUCCEEDED");
+        assert.equal(cases[0].instanceId, "i-1111c461afc081111");
+        assert.match(cases[0].manifest.key, new RegExp(`^cases/${caseId}/manifest-`));
+        assert.equal(cases[0].findings, 1);
+        const open = await run(["cases", "--simulated", dir, "--open", "--json"]);
+        assert.deepEqual(JSON.parse(open.stdout), []);
+        const table = await run(["cases", "--simulated", dir]);
+        assert.match(table.stdout, new RegExp(`${caseId}.*SUCCEEDED`));
+    });
+
+    it("verify: re-hashes the manifest, the memory image and every metadata object, checks locks and snapshots; exit 0", async () => {
+        const dir = copy();
+        const html = path.join(dir, "report.html");
+        const out = await run(["verify", caseId, "--simulated", dir, "--json", "--html", html]);
+        assert.equal(out.code, 0, out.stdout + out.stderr);
+        const report: VerifyReport = JSON.parse(out.stdout);
+        assert.equal(report.ok, true);
+        assert.deepEqual(report.problems, []);
+        assert.deepEqual(report.objects.map((o) => o.role), ["manifest", "memory", "metadata", "metadata", "metadata", "metadata"]);
+        for (const o of report.objects) {
+            assert.equal(o.actualSha256, o.expectedSha256, o.key);
+            assert.equal(o.lock?.mode, "COMPLIANCE", o.key);
+        }
+        const memory = report.objects.find((o) => o.role === "memory");
+        assert.equal(memory?.actualBytes, 8 * 1024 * 1024);
+        assert.equal(memory?.hostSha256, memory?.actualSha256);
+        assert.equal(report.snapshots.length, 2);
+        assert.ok(report.snapshots.every((s) => s.state === "completed" && s.problems.length === 0));
+        const page = fs.readFileSync(html, "utf8");
+        assert.match(page, /^<!doctype html>/);
+        assert.match(page, /VERIFIED/);
+        assert.doesNotMatch(page, /<script|https?:\/\//);
+    });
+
+    it("verify: a changed evidence object is a mismatch naming the object (exit 1); the text report says NOT VERIFIED", async () => {
+        const dir = copy();
+        const { file, doc, versions } = versionsOf(dir, "metadata/console-output.txt");
+        versions[versions.length - 1].body = { $b64: Buffer.from("tampered console output\n").toString("base64") };
+        fs.writeFileSync(file, JSON.stringify(doc));
+        const out = await run(["verify", caseId, "--simulated", dir]);
+        assert.equal(out.code, 1);
+        assert.match(out.stdout, /MISMATCH: cases\/.*\/metadata\/console-output\.txt \(version .*\): sha256 [0-9a-f]{64} does not match the manifest's/);
+        assert.match(out.stdout, /NOT VERIFIED: 2 problem\(s\)/, "the hash and the size");
+    });
+
+    it("verify: a lock shortened to GOVERNANCE, and a deleted snapshot, are mismatches", async () => {
+        const dir = copy();
+        const { file, doc, versions } = versionsOf(dir, "metadata/instance.json");
+        versions[versions.length - 1].lockMode = "GOVERNANCE";
+        const snapshots = (Object.values(doc.state.accounts)[0] as any).regions["us-east-2"].snapshots as Record<string, unknown>;
+        const [deleted] = Object.keys(snapshots);
+        delete snapshots[deleted];
+        fs.writeFileSync(file, JSON.stringify(doc));
+        const out = await run(["verify", caseId, "--simulated", dir, "--json"]);
+        assert.equal(out.code, 1);
+        const report: VerifyReport = JSON.parse(out.stdout);
+        assert.deepEqual(report.problems.map((p) => p.replace(/^cases\/[^ ]*\//, "")).sort(), [
+            `${deleted} (${report.snapshots.find((x) => x.snapshotId === deleted)?.volumeId}): no longer exists`,
+            `instance.json (version ${versions[versions.length - 1].versionId}): Object Lock mode is GOVERNANCE, not COMPLIANCE`,
+        ].sort());
+    });
+
+    it("bad input: unknown case, missing argument, unknown command, missing directory: exit 2, one line, nothing on stdout", async () => {
+        const dir = copy();
+        for (const [args, message] of [
+            [["verify", "no-such-case", "--simulated", dir], /^dfir: no case no-such-case in table dfir-cases \(us-east-2\); `dfir cases` lists them\n$/],
+            [["verify", "--simulated", dir], /^dfir: missing required argument 'case'\n$/],
+            [["frobnicate"], /^dfir: unknown command 'frobnicate'\n$/],
+            [["cases", "--simulated", path.join(dir, "nope")], /^dfir: --simulated .*nope: no simulated account there/],
+            [["cases", "--simulated", dir, "--region", "us-east-1"], /^dfir: --simulated takes the region and case table from the simulated account/],
+            [["verify", "bad id!", "--simulated", dir], /^dfir: "bad id!" is not a case id\n$/],
+        ] as [string[], RegExp][]) {
+            const out = await run(args);
+            assert.equal(out.code, 2, args.join(" "));
+            assert.equal(out.stdout, "", args.join(" "));
+            assert.match(out.stderr, message);
+            assert.equal(out.stderr.trim().split("\n").length, 1);
+        }
+    });
+
+    it("a real account needs a known region and the case table, said in one line before any call", () => {
+        assert.throws(() => openContext({}, {}), (e: Error) => e instanceof UsageError && /^no region: give --region/.test(e.message) && !e.message.includes("\n"));
+        assert.throws(() => openContext({ region: "us-eats-1", table: "t-cases" }, {}), /is not a known AWS region \(did you mean us-east-1\?\)/);
+        assert.throws(() => openContext({ region: "us-east-1" }, {}), /no case table: give --table/);
+        const ctx = openContext({}, { AWS_REGION: "eu-west-1", DFIR_CASES_TABLE: "dfir-response-cases-abc" });
+        assert.deepEqual([ctx.region, ctx.casesTable, ctx.sim], ["eu-west-1", "dfir-response-cases-abc", undefined]);
+    });
+
+    it("runs as `npm run -s dfir -- cases --simulated DIR`", () => {
+        const dir = copy();
+        const out = spawnSync("npm", ["run", "-s", "dfir", "--", "cases", "--simulated", dir, "--json"], { cwd: REPO, encoding: "utf8" });
+        assert.equal(out.status, 0, out.stderr);
+        assert.equal(JSON.parse(out.stdout)[0].caseId, caseId);
+    });
+});
+
+describe("dfir verify decisions (pure)", () => {
+    const now = new Date("2026-11-23T00:00:00Z");
+
+    it("a lock is good only in COMPLIANCE mode with a retain-until in the future", () => {
+        assert.deepEqual(lockProblems({ mode: "COMPLIANCE", retainUntil: "2027-01-01T00:00:00Z" }, now), []);
+        assert.deepEqual(lockProblems({ mode: "GOVERNANCE", retainUntil: "2027-01-01T00:00:00Z" }, now), ["Object Lock mode is GOVERNANCE, not COMPLIANCE"]);
+        assert.deepEqual(lockProblems({ mode: "COMPLIANCE", retainUntil: "2026-01-01T00:00:00Z" }, now), ["retention ended 2026-01-01T00:00:00Z"]);
+        assert.deepEqual(lockProblems(undefined, now), ["no Object Lock retention on this version"]);
+    });
+
+    it("hashes and sizes must match the manifest, and the memory image the instance's own hash", () => {
+        const a = "a".repeat(64);
+        const b = "b".repeat(64);
+        assert.deepEqual(hashProblems({ expectedSha256: a, actualSha256: a, expectedBytes: 3, actualBytes: 3 }), []);
+        assert.equal(hashProblems({ expectedSha256: a, actualSha256: b }).length, 1);
+        assert.deepEqual(hashProblems({ expectedSha256: a, actualSha256: a, hostSha256: b }), [`sha256 ${a} does not match the instance's ${b}`]);
+        assert.deepEqual(hashProblems({ expectedSha256: a, actualSha256: a, expectedBytes: 4, actualBytes: 3 }), ["3 bytes, the manifest says 4"]);
+    });
+
+    it("a snapshot must exist, be completed and carry the case and instance tags", () => {
+        const tags = [{ Key: "dfir:case-id", Value: "c1" }, { Key: "dfir:instance-id", Value: "i-1" }];
+        assert.deepEqual(snapshotProblems({ State: "completed", Tags: tags }, "c1", "i-1"), []);
+        assert.deepEqual(snapshotProblems(undefined, "c1", "i-1"), ["no longer exists"]);
+        assert.deepEqual(snapshotProblems({ State: "error", Tags: tags.slice(1) }, "c1", "i-1"), ["state error, not completed", "tag dfir:case-id is missing, not c1"]);
+    });
+
+    it("a case item is summarised; lock items are not cases", () => {
+        assert.equal(caseSummary({ pk: { S: "OPEN#1#r#i" } }), undefined);
+        assert.deepEqual(caseSummary({ pk: { S: "CASE#c1" }, status: { S: "OPEN" }, target: { M: { instanceId: { S: "i-1" } } } }), { caseId: "c1", status: "OPEN", instanceId: "i-1", findings: 0 });
+    });
+
+    it("the HTML report escapes every value (a key cannot inject markup)", () => {
+        const html = verifyHtml({
+            caseId: "<c>", checkedAt: "t", case: { caseId: "<c>", status: "SUCCEEDED", findings: 1 },
+            objects: [{ role: "metadata", bucket: "b", key: "<img src=x onerror=alert(1)>", expectedSha256: "x", problems: ["<b>bad</b>"] }],
+            snapshots: [], problems: ["<b>bad</b>"], warnings: [], ok: false,
+        });
+        assert.doesNotMatch(html, /<img|<b>/);
+        assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
+    });
+});
