@@ -19,6 +19,8 @@ export interface CaseSummary {
     region?: string;
     openedAt?: string;
     sealedAt?: string;
+    /** When `dfir release` undid the containment. */
+    releasedAt?: string;
     findings: number;
     manifest?: { bucket: string; key: string; sha256: string; versionId?: string };
 }
@@ -40,6 +42,7 @@ export function caseSummary(item: Item): CaseSummary | undefined {
         ...(target.region?.S ? { region: target.region.S } : {}),
         ...(s("openedAt") ? { openedAt: s("openedAt") } : {}),
         ...(s("sealedAt") ? { sealedAt: s("sealedAt") } : {}),
+        ...(s("releasedAt") ? { releasedAt: s("releasedAt") } : {}),
         findings: item.findingIds?.L?.length ?? 0,
         ...(manifest ? { manifest } : {}),
     };

@@ -5,17 +5,19 @@
  *
  *   dfir cases [--open] [--json]            the case registry
  *   dfir verify CASE [--json] [--html FILE] the chain-of-custody check; exit 1 on any mismatch
+ *   dfir release CASE [--yes] [--json]      undo containment from the recorded state (plan only without --yes)
  *
  * Exit codes: 0 done (verified), 1 verification found a mismatch, 2 bad input (one line on stderr, nothing on
  * stdout, nothing changed), 3 an AWS or unexpected error (one line on stderr).
- * Not built yet (README: limitations): plan, release, stage-tools, attach and the ForensicWorkstation.
+ * Not built yet (README: limitations): plan, stage-tools, attach and the ForensicWorkstation.
  */
 import * as fs from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar } from "cli-progress";
 import { listCases } from "./cases";
 import { openContext, UsageError, type ContextOptions } from "./context";
-import { casesTable, verifyHtml, verifyText } from "./report";
+import { release } from "./release";
+import { casesTable, releaseText, verifyHtml, verifyText } from "./report";
 import { verifyCase, type VerifyProgress } from "./verify";
 
 export interface Io {
@@ -95,6 +97,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
                 code = report.ok ? 0 : 1;
             } finally {
                 bar.stop();
+                ctx.close();
+            }
+        });
+
+    contextOptions(program.command("release").description("undo containment from the state recorded when the case opened (the evidence stays locked)"))
+        .argument("<case>", "the case id (dfir cases lists them)")
+        .option("--yes", "apply the changes (without it: print what would be done, change nothing)")
+        .option("--json", "one JSON result")
+        .action(async (caseId: string, opts: ContextOptions & { yes?: boolean; json?: boolean }) => {
+            const ctx = openContext(opts);
+            try {
+                const result = await release(ctx, caseId, { yes: opts.yes === true });
+                if (result.applied) ctx.save();
+                io.stdout(opts.json ? `${JSON.stringify(result)}\n` : releaseText(result));
+                code = result.ok ? 0 : 1;
+            } finally {
                 ctx.close();
             }
         });

@@ -4,6 +4,7 @@
  */
 import Table from "cli-table3";
 import type { CaseSummary } from "./cases";
+import type { ReleaseResult } from "./release";
 import type { VerifyReport } from "./verify";
 
 const dash = (v: string | undefined) => v ?? "-";
@@ -13,7 +14,7 @@ export function casesTable(cases: readonly CaseSummary[]): string {
     if (cases.length === 0) return "no cases\n";
     const table = new Table({ head: ["case", "status", "instance", "account / region", "opened", "sealed", "findings", "reason"], style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, null, null, null, 48] as never });
     for (const c of cases) {
-        table.push([c.caseId, c.status, dash(c.instanceId), `${dash(c.accountId)} / ${dash(c.region)}`, dash(c.openedAt), dash(c.sealedAt), String(c.findings), dash(c.statusReason)]);
+        table.push([c.caseId, c.releasedAt ? `${c.status}, released` : c.status, dash(c.instanceId), `${dash(c.accountId)} / ${dash(c.region)}`, dash(c.openedAt), dash(c.sealedAt), String(c.findings), dash(c.statusReason)]);
     }
     return `${table.toString()}\n`;
 }
@@ -69,4 +70,16 @@ ${r.warnings.length ? `<h2>Notes</h2><ul>${r.warnings.map((w) => `<li>${e(w)}</l
 ${r.problems.length ? `<h2>Problems</h2><ul>${r.problems.map((p) => `<li>${e(p)}</li>`).join("")}</ul>` : ""}
 </body></html>
 `;
+}
+
+/** `dfir release` for people: the steps (with their outcome once applied), what is not restored, the record. */
+export function releaseText(r: ReleaseResult): string {
+    const kept = (s: ReleaseResult["steps"][number]) => s.step.kind === "profile-kept" || s.step.kind === "revocation-kept";
+    const mark = (s: ReleaseResult["steps"][number]) => (kept(s) ? "kept" : !r.applied ? "plan" : s.ok === undefined ? "-" : s.ok ? "done" : "FAILED");
+    const lines = [`release of ${r.instanceId} (case ${r.caseId})${r.applied ? "" : ": plan only, nothing changed"}`];
+    for (const s of r.steps) lines.push(`  ${mark(s).padEnd(6)} ${s.description}${s.error ? `: ${s.error}` : ""}`);
+    for (const n of r.notRestored) lines.push(`  not restored: ${n}`);
+    if (r.record) lines.push(`recorded: s3://${r.record.bucket}/${r.record.key} (sha256 ${r.record.sha256}, Object Lock COMPLIANCE)`);
+    lines.push(!r.applied ? "re-run with --yes to apply" : r.ok ? "RELEASED" : "RELEASE INCOMPLETE: see the failed steps; the instance keeps the rest of its containment");
+    return `${lines.join("\n")}\n`;
 }

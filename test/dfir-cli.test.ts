@@ -8,7 +8,9 @@ import { caseSummary } from "../cli/cases";
 import { openContext, UsageError } from "../cli/context";
 import { hashProblems, lockProblems, snapshotProblems, type VerifyReport } from "../cli/verify";
 import { verifyHtml } from "../cli/report";
+import { release, REVOCATION_HOLD_HOURS } from "../cli/release";
 import { runDrill, seedAccount } from "../drill/run";
+import { SimulatedAccount } from "../drill/sim";
 
 /**
  * The analyst CLI against the drill's kept simulated account, in-process (`main` resolves to the exit code) and
@@ -202,5 +204,118 @@ describe("dfir verify decisions (pure)", () => {
         });
         assert.doesNotMatch(html, /<img|<b>/);
         assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
+    });
+});
+
+describe("dfir release against the drill's simulated account", function () {
+    this.timeout(120_000);
+    let dir: string;
+    let caseId: string;
+    let sim: SimulatedAccount;
+    let before: { groups: string[]; instance: ReturnType<SimulatedAccount["instance"]> };
+
+    beforeEach(async () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-release-"));
+        const options = { finding: JSON.parse(fs.readFileSync(FINDING, "utf8")) };
+        sim = seedAccount(options);
+        const original = sim.instance();
+        before = { groups: original.networkInterfaces.flatMap((n) => n.groupIds), instance: original };
+        const report = await runDrill({ ...options, sim });
+        assert.equal(report.status, "SUCCEEDED");
+        assert.notDeepEqual(sim.instance().networkInterfaces.flatMap((n) => n.groupIds), before.groups, "contained");
+        sim.saveState(dir);
+        caseId = report.caseId as string;
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("without --yes prints the plan and changes nothing", async () => {
+        const stateBefore = fs.readFileSync(path.join(dir, "state.json"), "utf8");
+        const out = await run(["release", caseId, "--simulated", dir]);
+        assert.equal(out.code, 0, out.stderr);
+        assert.match(out.stdout, /plan only, nothing changed/);
+        assert.match(out.stdout, /re-run with --yes to apply/);
+        assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), stateBefore);
+    });
+
+    it("--yes restores groups and protections, tags released, records it under Object Lock and frees the instance for a new case", async () => {
+        const out = await run(["release", caseId, "--simulated", dir, "--yes", "--json"]);
+        assert.equal(out.code, 0, out.stdout + out.stderr);
+        const result = JSON.parse(out.stdout);
+        assert.equal(result.ok, true);
+        const after = SimulatedAccount.loadState(dir);
+        const instance = after.instance();
+        assert.deepEqual(instance.networkInterfaces.flatMap((n) => n.groupIds), before.groups);
+        assert.equal(instance.disableApiTermination, before.instance.disableApiTermination);
+        assert.equal(instance.disableApiStop, before.instance.disableApiStop);
+        assert.deepEqual(instance.blockDevices, before.instance.blockDevices, "delete-on-termination as recorded");
+        assert.equal(instance.tags["dfir:status"], "released");
+        assert.equal(instance.tags["dfir:case-id"], caseId, "the case tag stays");
+        const record = after.objects(after.deployment.evidenceBucket, `cases/${caseId}/release-`);
+        assert.equal(record.length, 1);
+        assert.equal(record[0].lockMode, "COMPLIANCE");
+        assert.equal(record[0].sha256, result.record.sha256);
+        const items = after.items(after.deployment.casesTable);
+        assert.ok(!items.some((i) => String(i.pk?.S).startsWith("OPEN#")), "the open-case lock is gone");
+        const caseItem = items.find((i) => i.pk?.S === `CASE#${caseId}`) as Record<string, any>;
+        assert.equal(caseItem.releaseRecordSha256.S, result.record.sha256);
+        assert.match(caseItem.releasedBy.S, /^arn:aws:/);
+        // The evidence is untouched: verify still passes after the release.
+        const verified = await run(["verify", caseId, "--simulated", dir]);
+        assert.equal(verified.code, 0, verified.stdout);
+    });
+
+    it("keeps the session revocation until credentials issued before containment have expired, then a second release removes it", async () => {
+        // The same finding with a real instance profile: containment swaps it and revokes its role's old sessions.
+        const finding = JSON.parse(fs.readFileSync(FINDING, "utf8"));
+        const details = finding.detail?.resource?.instanceDetails ?? finding.resource.instanceDetails;
+        details.iamInstanceProfile = { arn: "arn:aws:iam::123456789012:instance-profile/app-profile", id: "AIPAEXAMPLEPROFILE0001" };
+        const profiled = seedAccount({ finding });
+        const drilled = await runDrill({ finding, sim: profiled });
+        assert.equal(drilled.status, "SUCCEEDED");
+        const policy = `dfir-revoke-${profiled.instanceId}`;
+        assert.ok(profiled.rolePolicies("app-profile")[policy], "containment revoked the role's sessions");
+        const profiledDir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-release-profiled-"));
+        profiled.saveState(profiledDir);
+        try {
+            const first = await run(["release", drilled.caseId as string, "--simulated", profiledDir, "--yes", "--json"]);
+            assert.equal(first.code, 0, first.stdout + first.stderr);
+            const kinds = JSON.parse(first.stdout).steps.map((x: { step: { kind: string } }) => x.step.kind);
+            assert.ok(kinds.includes("profile") && kinds.includes("revocation-kept") && !kinds.includes("revocation"), kinds.join(","));
+            let after = SimulatedAccount.loadState(profiledDir);
+            assert.match(after.instance().profile?.arn ?? "", /instance-profile\/app-profile$/, "the original profile is back");
+            assert.ok(after.rolePolicies("app-profile")[policy], "the revocation stays for now");
+
+            // Thirteen hours later: the same release removes it (and changes nothing else).
+            const ctx = openContext({ simulated: profiledDir });
+            try {
+                const later = await release(ctx, drilled.caseId as string, { yes: true, now: () => new Date(Date.now() + (REVOCATION_HOLD_HOURS + 1) * 3_600_000) });
+                assert.equal(later.ok, true);
+                assert.deepEqual(later.steps.map((x) => x.step.kind), ["revocation", "tags"]);
+                ctx.save();
+            } finally {
+                ctx.close();
+            }
+            after = SimulatedAccount.loadState(profiledDir);
+            assert.equal(after.rolePolicies("app-profile")[policy], undefined);
+        } finally {
+            fs.rmSync(profiledDir, { recursive: true, force: true });
+        }
+    });
+
+    it("refuses an unsealed case and an unknown case (exit 2, nothing changed)", async () => {
+        const out = await run(["release", "no-such-case", "--simulated", dir, "--yes"]);
+        assert.equal(out.code, 2);
+        assert.match(out.stderr, /^dfir: no case no-such-case/);
+        const file = path.join(dir, "state.json");
+        const doc = JSON.parse(fs.readFileSync(file, "utf8"));
+        const table = (Object.values(doc.state.accounts)[0] as any).regions["us-east-2"].tables[sim.deployment.casesTable];
+        const item = table.items[Object.keys(table.items).find((k) => k.includes(`CASE#${caseId}`)) as string];
+        delete item.manifestKey;
+        fs.writeFileSync(file, JSON.stringify(doc));
+        const stateBefore = fs.readFileSync(file, "utf8");
+        const unsealed = await run(["release", caseId, "--simulated", dir, "--yes"]);
+        assert.equal(unsealed.code, 2);
+        assert.match(unsealed.stderr, /is not sealed .*release refuses without a sealed case record/);
+        assert.equal(fs.readFileSync(file, "utf8"), stateBefore);
     });
 });

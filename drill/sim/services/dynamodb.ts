@@ -4,6 +4,7 @@
  * Items are stored in AttributeValue form exactly as written. Reads are always strongly consistent.
  */
 import type {
+    DeleteItemCommandInput,
     GetItemCommandInput,
     PutItemCommandInput,
     ScanCommandInput,
@@ -316,8 +317,20 @@ const transactWriteItems: Handler<TransactWriteItemsCommandInput, Out<TransactWr
     return {};
 };
 
+/** DeleteItem with an optional condition (release removes the open-case lock of its own case only). */
+const deleteItem: Handler<DeleteItemCommandInput, DynamoOut> = (world, ctx, input) => {
+    rejectLegacy(ctx, input);
+    if (input.ReturnValues !== undefined && input.ReturnValues !== "NONE") throw notImplemented(ctx.action, `with ReturnValues ${input.ReturnValues}`);
+    const write = prepareKeyed(world, ctx, input, "delete");
+    const old = write.table.items[write.key];
+    if (!write.check(old)) throw conditionFailed(world, ctx, old, input.ReturnValuesOnConditionCheckFailure);
+    commit(write, undefined);
+    return {};
+};
+
 export const DYNAMODB_HANDLERS: Record<string, Handler> = {
     GetItem: getItem,
+    DeleteItem: deleteItem,
     Scan: scan,
     PutItem: putItem,
     UpdateItem: updateItem,

@@ -11,6 +11,7 @@ import type {
     GetRolePolicyCommandInput,
     GetRolePolicyCommandOutput,
     PutRolePolicyCommandInput,
+    DeleteRolePolicyCommandInput,
 } from "@aws-sdk/client-iam";
 import type {
     AssumeRoleCommandInput,
@@ -113,6 +114,15 @@ const getRolePolicy: Handler<GetRolePolicyCommandInput, Out<GetRolePolicyCommand
     return { RoleName: role.roleName, PolicyName: policyName, PolicyDocument: encodeURIComponent(document) };
 };
 
+/** Removes an inline policy (the analyst's release removes the session revocation). */
+const deleteRolePolicy: Handler<DeleteRolePolicyCommandInput, Record<string, never>> = (world, ctx, input) => {
+    const role = roleOrThrow(world, ctx, input.RoleName);
+    const policyName = required(world, ctx, input.PolicyName, "PolicyName");
+    if (role.policies[policyName] === undefined) throw world.error(ctx, "NoSuchEntity", `The role policy with name ${policyName} cannot be found.`, 404);
+    delete role.policies[policyName];
+    return {};
+};
+
 /** Issue credentials acting as `arn` in `accountId`, remembered as a session. */
 export function issueSession(world: World, accountId: string, arn: string, userId: string, seconds: number): SessionState {
     const accessKeyId = `ASIA${accountId}${world.token("akid", 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")}`;
@@ -172,6 +182,7 @@ export const IAM_HANDLERS: Record<string, Handler> = {
     GetInstanceProfile: getInstanceProfile,
     PutRolePolicy: putRolePolicy,
     GetRolePolicy: getRolePolicy,
+    DeleteRolePolicy: deleteRolePolicy,
 };
 
 export const STS_HANDLERS: Record<string, Handler> = {

@@ -1,0 +1,287 @@
+/**
+ * `dfir release CASE [--yes]`: undo containment from the state recorded when the case opened — original groups on
+ * every interface, the original instance profile, termination / stop protection, shutdown behaviour and volume
+ * delete-on-termination as they were, tags `dfir:status=released` — and record it: a release record under Object
+ * Lock beside the manifest, the case item updated, the open-case lock removed. The evidence stays locked.
+ *
+ * The session-revocation policy (`dfir-revoke-<instance>` on the original role) is removed only once no credential
+ * issued before containment can still be valid ({@link REVOCATION_HOLD_HOURS} after isolation); before that it
+ * stays, and the command says when a second `release` will remove it. Auto Scaling and target-group membership is
+ * not restored: putting a once-compromised instance back behind a load balancer is a human decision.
+ *
+ * Refuses (exit 2, nothing changed) without a sealed case record. Without `--yes` it prints the plan and changes
+ * nothing. `planRelease` is the pure decision; `release` reads, applies and records.
+ */
+import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+    CreateTagsCommand,
+    DescribeIamInstanceProfileAssociationsCommand,
+    DescribeInstanceAttributeCommand,
+    DescribeInstancesCommand,
+    ModifyInstanceAttributeCommand,
+    ModifyNetworkInterfaceAttributeCommand,
+    ReplaceIamInstanceProfileAssociationCommand,
+    type Instance,
+} from "@aws-sdk/client-ec2";
+import { DeleteRolePolicyCommand, GetInstanceProfileCommand, GetRolePolicyCommand } from "@aws-sdk/client-iam";
+import { GetObjectCommand, GetObjectRetentionCommand } from "@aws-sdk/client-s3";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { revokePolicyName } from "../core/containmentPolicies";
+import type { Manifest } from "../core/manifest";
+import { TAGS } from "../core/tags";
+import type { InstanceRecord, Target } from "../core/workflow";
+import { client } from "../functions/lib/aws";
+import { putLockedObject } from "../functions/lib/evidence";
+import { UsageError, type AnalystContext } from "./context";
+import { readCase } from "./verify";
+
+/** Instance role credentials live at most 6 h (IMDS); twice that, and none issued before containment is still valid. */
+export const REVOCATION_HOLD_HOURS = 12;
+
+/** One change release makes (or would make), in order. */
+export type ReleaseStep =
+    | { kind: "groups"; networkInterfaceId: string; from: string[]; to: string[] }
+    | { kind: "profile"; associationId: string; from: string; to: string }
+    | { kind: "profile-kept"; reason: string }
+    | { kind: "attribute"; attribute: "disableApiTermination" | "disableApiStop" | "shutdownBehavior"; to: boolean | string }
+    | { kind: "delete-on-termination"; volumes: { deviceName: string; volumeId: string; deleteOnTermination: boolean }[] }
+    | { kind: "revocation"; roleName: string; policyName: string }
+    | { kind: "revocation-kept"; roleName: string; policyName: string; until: string }
+    | { kind: "tags"; tags: Record<string, string> };
+
+/** The instance as it is now, as far as release needs it. */
+export interface CurrentInstance {
+    state: string;
+    interfaces: { networkInterfaceId: string; groups: string[] }[];
+    profile?: { arn: string; associationId: string };
+    disableApiTermination?: boolean;
+    disableApiStop?: boolean;
+    shutdownBehavior?: string;
+    /** DeleteOnTermination of each attached volume, by device name. */
+    deleteOnTermination: Record<string, boolean>;
+    /** Roles of the original profile that carry the revocation policy. */
+    revokedRoles: string[];
+}
+
+/** What release does, from the record and the instance now. Pure; steps already in the recorded state are skipped. */
+export function planRelease(record: InstanceRecord, current: CurrentInstance, isolatedAt: string | undefined, now: Date): ReleaseStep[] {
+    const steps: ReleaseStep[] = [];
+    const same = (a: string[], b: string[]) => [...a].sort().join(",") === [...b].sort().join(",");
+    for (const recorded of record.networkInterfaces) {
+        const now_ = current.interfaces.find((i) => i.networkInterfaceId === recorded.networkInterfaceId);
+        if (now_ && !same(now_.groups, recorded.groups)) steps.push({ kind: "groups", networkInterfaceId: recorded.networkInterfaceId, from: now_.groups, to: recorded.groups });
+    }
+    const original = record.iamInstanceProfile;
+    if (original && current.profile && current.profile.arn !== original.arn) {
+        steps.push({ kind: "profile", associationId: current.profile.associationId, from: current.profile.arn, to: original.arn });
+    } else if (!original && current.profile) {
+        steps.push({ kind: "profile-kept", reason: `the instance had no profile; ${current.profile.arn} (the capture profile) stays until removed by hand` });
+    }
+    if (current.disableApiTermination !== record.disableApiTermination) steps.push({ kind: "attribute", attribute: "disableApiTermination", to: record.disableApiTermination });
+    if (current.disableApiStop !== record.disableApiStop) steps.push({ kind: "attribute", attribute: "disableApiStop", to: record.disableApiStop });
+    if (current.shutdownBehavior !== record.shutdownBehavior) steps.push({ kind: "attribute", attribute: "shutdownBehavior", to: record.shutdownBehavior });
+    const volumes = record.volumes
+        .filter((v) => v.deviceName in current.deleteOnTermination && current.deleteOnTermination[v.deviceName] !== v.deleteOnTermination)
+        .map((v) => ({ deviceName: v.deviceName, volumeId: v.volumeId, deleteOnTermination: v.deleteOnTermination }));
+    if (volumes.length > 0) steps.push({ kind: "delete-on-termination", volumes });
+    const until = isolatedAt ? new Date(Date.parse(isolatedAt) + REVOCATION_HOLD_HOURS * 3_600_000) : undefined;
+    const policyName = revokePolicyName(record.instanceId);
+    for (const roleName of current.revokedRoles) {
+        if (until && now.getTime() >= until.getTime()) steps.push({ kind: "revocation", roleName, policyName });
+        else steps.push({ kind: "revocation-kept", roleName, policyName, until: until?.toISOString() ?? "unknown (no isolation time recorded)" });
+    }
+    steps.push({ kind: "tags", tags: { [TAGS.status]: TAGS.statusReleased, "dfir:released-at": now.toISOString() } });
+    return steps;
+}
+
+/** One line per step, for people. */
+export function describeStep(s: ReleaseStep): string {
+    switch (s.kind) {
+        case "groups": return `${s.networkInterfaceId}: groups ${s.from.join(",")} -> ${s.to.join(",")}`;
+        case "profile": return `instance profile ${s.from} -> ${s.to}`;
+        case "profile-kept": return `instance profile kept: ${s.reason}`;
+        case "attribute": return `${s.attribute} -> ${String(s.to)}`;
+        case "delete-on-termination": return `DeleteOnTermination as recorded: ${s.volumes.map((v) => `${v.volumeId} (${v.deviceName}) ${v.deleteOnTermination}`).join(", ")}`;
+        case "revocation": return `remove ${s.policyName} from role ${s.roleName}`;
+        case "revocation-kept": return `keep ${s.policyName} on role ${s.roleName} until ${s.until} (credentials issued before containment may still be valid; release again then)`;
+        case "tags": return `tags ${Object.entries(s.tags).map(([k, v]) => `${k}=${v}`).join(", ")}`;
+    }
+}
+
+export interface ReleaseResult {
+    caseId: string;
+    instanceId: string;
+    applied: boolean;
+    steps: { step: ReleaseStep; description: string; ok?: boolean; error?: string }[];
+    /** The release record under Object Lock (when applied). */
+    record?: { bucket: string; key: string; versionId?: string; sha256: string };
+    notRestored: string[];
+    ok: boolean;
+}
+
+async function readManifest(ctx: AnalystContext, m: { bucket: string; key: string; versionId?: string }): Promise<{ manifest: Manifest; retainUntil?: Date }> {
+    const s3 = client("s3", { region: ctx.region });
+    const where = { Bucket: m.bucket, Key: m.key, ...(m.versionId ? { VersionId: m.versionId } : {}) };
+    const got = await s3.send(new GetObjectCommand(where));
+    const manifest = JSON.parse(await (got.Body as { transformToString(): Promise<string> }).transformToString()) as Manifest;
+    const retention = await s3.send(new GetObjectRetentionCommand(where)).catch(() => undefined);
+    const until = retention?.Retention?.RetainUntilDate;
+    return { manifest, ...(until ? { retainUntil: new Date(until) } : {}) };
+}
+
+async function readCurrent(target: Target, record: InstanceRecord): Promise<CurrentInstance> {
+    const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
+    const iam = client("iam", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
+    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [record.instanceId] }));
+    const instance: Instance | undefined = described.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+    if (!instance) throw new UsageError(`instance ${record.instanceId} no longer exists: nothing to release`);
+    const state = instance.State?.Name ?? "unknown";
+    if (state === "terminated" || state === "shutting-down") throw new UsageError(`instance ${record.instanceId} is ${state}: nothing to release`);
+    const [associations, termination, stop, shutdown] = await Promise.all([
+        ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: "instance-id", Values: [record.instanceId] }] })),
+        ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: record.instanceId, Attribute: "disableApiTermination" })),
+        ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: record.instanceId, Attribute: "disableApiStop" })),
+        ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: record.instanceId, Attribute: "instanceInitiatedShutdownBehavior" })),
+    ]);
+    const association = (associations.IamInstanceProfileAssociations ?? []).find((a) => a.State === "associated" || a.State === "associating");
+    const revokedRoles: string[] = [];
+    if (record.iamInstanceProfile) {
+        const profileName = record.iamInstanceProfile.arn.slice(record.iamInstanceProfile.arn.lastIndexOf("/") + 1);
+        const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName }));
+        for (const role of profile.InstanceProfile?.Roles ?? []) {
+            const has = await iam.send(new GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName: revokePolicyName(record.instanceId) }))
+                .then(() => true, (error: { name?: string }) => {
+                    if (error.name === "NoSuchEntity" || error.name === "NoSuchEntityException") return false;
+                    throw error;
+                });
+            if (has && role.RoleName) revokedRoles.push(role.RoleName);
+        }
+    }
+    return {
+        state,
+        interfaces: (instance.NetworkInterfaces ?? []).map((n) => ({ networkInterfaceId: n.NetworkInterfaceId ?? "", groups: (n.Groups ?? []).map((g) => g.GroupId ?? "") })),
+        ...(association?.IamInstanceProfile?.Arn && association.AssociationId ? { profile: { arn: association.IamInstanceProfile.Arn, associationId: association.AssociationId } } : {}),
+        disableApiTermination: termination.DisableApiTermination?.Value,
+        disableApiStop: stop.DisableApiStop?.Value,
+        shutdownBehavior: shutdown.InstanceInitiatedShutdownBehavior?.Value,
+        deleteOnTermination: Object.fromEntries((instance.BlockDeviceMappings ?? [])
+            .filter((b) => b.DeviceName && b.Ebs?.DeleteOnTermination !== undefined)
+            .map((b) => [b.DeviceName as string, b.Ebs?.DeleteOnTermination as boolean])),
+        revokedRoles,
+    };
+}
+
+async function apply(step: ReleaseStep, target: Target, instanceId: string): Promise<void> {
+    const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
+    const iam = client("iam", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
+    switch (step.kind) {
+        case "groups":
+            await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: step.networkInterfaceId, Groups: step.to }));
+            return;
+        case "profile":
+            await ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: step.associationId, IamInstanceProfile: { Arn: step.to } }));
+            return;
+        case "attribute": {
+            const input = step.attribute === "shutdownBehavior"
+                ? { InstanceInitiatedShutdownBehavior: { Value: String(step.to) } }
+                : step.attribute === "disableApiTermination" ? { DisableApiTermination: { Value: step.to as boolean } } : { DisableApiStop: { Value: step.to as boolean } };
+            await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, ...input }));
+            return;
+        }
+        case "delete-on-termination":
+            await ec2.send(new ModifyInstanceAttributeCommand({
+                InstanceId: instanceId,
+                BlockDeviceMappings: step.volumes.map((v) => ({ DeviceName: v.deviceName, Ebs: { DeleteOnTermination: v.deleteOnTermination } })),
+            }));
+            return;
+        case "revocation":
+            await iam.send(new DeleteRolePolicyCommand({ RoleName: step.roleName, PolicyName: step.policyName }));
+            return;
+        case "tags":
+            await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(step.tags).map(([Key, Value]) => ({ Key, Value })) }));
+            return;
+        case "profile-kept":
+        case "revocation-kept":
+            return;
+    }
+}
+
+/** Plan (and with `yes`, apply and record) the release of a case's instance. */
+export async function release(ctx: AnalystContext, caseId: string, options: { yes: boolean; now?: () => Date }): Promise<ReleaseResult> {
+    const now = options.now ?? (() => new Date());
+    const summary = await readCase(ctx, caseId);
+    if (!summary.manifest) throw new UsageError(`case ${caseId} is not sealed (status ${summary.status}): release refuses without a sealed case record`);
+    const dynamodb = client("dynamodb", { region: ctx.region });
+    const item = (await dynamodb.send(new GetItemCommand({ TableName: ctx.casesTable, Key: { pk: { S: `CASE#${caseId}` } }, ConsistentRead: true }))).Item ?? {};
+    const recordJson = item.instance?.S;
+    if (!recordJson) throw new UsageError(`case ${caseId} has no recorded instance state to restore`);
+    const record = JSON.parse(recordJson) as InstanceRecord;
+    const { manifest, retainUntil } = await readManifest(ctx, summary.manifest);
+    const target: Target = {
+        accountId: manifest.target.accountId ?? summary.accountId ?? "",
+        region: manifest.target.region ?? summary.region ?? ctx.region,
+        instanceId: record.instanceId,
+        ...(manifest.target.roleArn ? { roleArn: manifest.target.roleArn } : {}),
+    };
+    const current = await readCurrent(target, record);
+    const steps = planRelease(record, current, manifest.containment?.isolatedAt, now());
+    const notRestored = ["Auto Scaling group and target-group membership (re-attach by hand after review)"];
+    const result: ReleaseResult = { caseId, instanceId: record.instanceId, applied: false, steps: steps.map((step) => ({ step, description: describeStep(step) })), notRestored, ok: true };
+    if (!options.yes) return result;
+
+    result.applied = true;
+    // Interfaces, profile and attributes are independent: one round. Tags last, once the rest has answered.
+    const body = result.steps.filter((s) => s.step.kind !== "tags");
+    await Promise.all(body.map(async (s) => {
+        try {
+            await apply(s.step, target, record.instanceId);
+            s.ok = true;
+        } catch (error) {
+            s.ok = false;
+            s.error = `${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`;
+        }
+    }));
+    result.ok = body.every((s) => s.ok);
+    const tags = result.steps.find((s) => s.step.kind === "tags");
+    if (tags && result.ok) {
+        try {
+            await apply(tags.step, target, record.instanceId);
+            tags.ok = true;
+        } catch (error) {
+            tags.ok = false;
+            tags.error = `${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`;
+            result.ok = false;
+        }
+    }
+
+    // The record: under Object Lock beside the manifest (same retention), then the case item and the lock.
+    const releasedAt = now().toISOString();
+    const releasedBy = (await client("sts", { region: ctx.region }).send(new GetCallerIdentityCommand({}))).Arn ?? "unknown";
+    const s3 = client("s3", { region: ctx.region });
+    const object = await putLockedObject(s3, {
+        bucket: summary.manifest.bucket,
+        key: `cases/${caseId}/release-${releasedAt.replace(/[:.]/g, "-")}.json`,
+        body: JSON.stringify({ caseId, instanceId: record.instanceId, target, releasedAt, releasedBy, ok: result.ok, steps: result.steps, notRestored }, null, 2),
+        contentType: "application/json",
+        retainUntil: retainUntil ?? new Date(Date.parse(releasedAt) + 365 * 86_400_000),
+        metadata: { "case-id": caseId, kind: "release" },
+    });
+    result.record = { bucket: object.bucket, key: object.key, sha256: object.sha256, ...(object.versionId ? { versionId: object.versionId } : {}) };
+    await dynamodb.send(new UpdateItemCommand({
+        TableName: ctx.casesTable,
+        Key: { pk: { S: `CASE#${caseId}` } },
+        ConditionExpression: "attribute_exists(pk)",
+        UpdateExpression: "SET releasedAt = :at, releasedBy = :by, releaseOk = :ok, releaseRecordKey = :key, releaseRecordSha256 = :sha",
+        ExpressionAttributeValues: { ":at": { S: releasedAt }, ":by": { S: releasedBy }, ":ok": { BOOL: result.ok }, ":key": { S: object.key }, ":sha": { S: object.sha256 } },
+    }));
+    if (result.ok) {
+        // The instance may open a new case from now on; only this case's lock is removed.
+        await dynamodb.send(new DeleteItemCommand({
+            TableName: ctx.casesTable,
+            Key: { pk: { S: `OPEN#${target.accountId}#${target.region}#${record.instanceId}` } },
+            ConditionExpression: "attribute_not_exists(pk) OR caseId = :c",
+            ExpressionAttributeValues: { ":c": { S: caseId } },
+        }));
+    }
+    return result;
+}
