@@ -3,21 +3,25 @@
  * `dfir` bin). Every command works against a real account (the standard AWS credential chain, `--region`,
  * `--table`) or against the drill's kept simulated account (`--simulated DIR`, after `drill --state DIR`).
  *
+ *   dfir plan --finding FILE [--bucket B]   dry run with read-only calls: what would be done, what would fail
  *   dfir cases [--open] [--json]            the case registry
  *   dfir verify CASE [--json] [--html FILE] the chain-of-custody check; exit 1 on any mismatch
  *   dfir release CASE [--yes] [--json]      undo containment from the recorded state (plan only without --yes)
  *
  * Exit codes: 0 done (verified), 1 verification found a mismatch, 2 bad input (one line on stderr, nothing on
  * stdout, nothing changed), 3 an AWS or unexpected error (one line on stderr).
- * Not built yet (README: limitations): plan, stage-tools, attach and the ForensicWorkstation.
+ * Not built yet (README: limitations): stage-tools, attach and the ForensicWorkstation.
  */
 import * as fs from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar } from "cli-progress";
 import { listCases } from "./cases";
 import { openContext, UsageError, type ContextOptions } from "./context";
+import { InputError, parseEvents, readInput } from "../core/events";
+import { asDelivered, onSimulatedAccount } from "../drill/run";
+import { planResponse } from "./plan";
 import { release } from "./release";
-import { casesTable, releaseText, verifyHtml, verifyText } from "./report";
+import { casesTable, planText, releaseText, verifyHtml, verifyText } from "./report";
 import { verifyCase, type VerifyProgress } from "./verify";
 
 export interface Io {
@@ -65,6 +69,32 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         .exitOverride()
         .configureOutput({ writeOut: io.stdout, writeErr: () => undefined })
         .showSuggestionAfterError(true);
+
+    contextOptions(program.command("plan").description("dry run: what the response to a finding would do and what would fail (read-only calls)"))
+        .requiredOption("--finding <file>", "a GuardDuty finding (EventBridge event or bare finding JSON)")
+        .option("--bucket <name>", "the evidence bucket, to look for the staged avml (default DFIR_EVIDENCE_BUCKET)")
+        .option("--json", "one JSON result")
+        .action(async (opts: ContextOptions & { finding: string; bucket?: string; json?: boolean }) => {
+            let events: unknown[];
+            try {
+                events = parseEvents(readInput((f) => fs.readFileSync(f, "utf8"), opts.finding), opts.finding);
+            } catch (error) {
+                if (error instanceof InputError) throw new UsageError(error.message.split("\n")[0]);
+                throw error;
+            }
+            if (events.length !== 1) throw new UsageError(`${opts.finding}: holds ${events.length} events; plan takes exactly one`);
+            if (opts.simulated !== undefined && opts.bucket !== undefined) throw new UsageError("--simulated takes the evidence bucket from the simulated account: leave out --bucket");
+            const ctx = openContext(opts);
+            try {
+                // The drill's account stands in for the published findings' redacted account ids: say the same here.
+                const event = ctx.sim ? onSimulatedAccount(asDelivered(events[0]), ctx.sim) : events[0];
+                const bucket = ctx.sim ? ctx.sim.deployment.evidenceBucket : opts.bucket ?? process.env.DFIR_EVIDENCE_BUCKET;
+                const result = await planResponse(ctx, event, { ...(bucket ? { bucket } : {}) });
+                io.stdout(opts.json ? `${JSON.stringify(result)}\n` : planText(result));
+            } finally {
+                ctx.close();
+            }
+        });
 
     contextOptions(program.command("cases").description("list the cases: status, instance, account/region, times, what was sealed"))
         .option("--open", "only cases not sealed yet")

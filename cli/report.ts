@@ -4,6 +4,7 @@
  */
 import Table from "cli-table3";
 import type { CaseSummary } from "./cases";
+import type { PlanResult } from "./plan";
 import type { ReleaseResult } from "./release";
 import type { VerifyReport } from "./verify";
 
@@ -81,5 +82,15 @@ export function releaseText(r: ReleaseResult): string {
     for (const n of r.notRestored) lines.push(`  not restored: ${n}`);
     if (r.record) lines.push(`recorded: s3://${r.record.bucket}/${r.record.key} (sha256 ${r.record.sha256}, Object Lock COMPLIANCE)`);
     lines.push(!r.applied ? "re-run with --yes to apply" : r.ok ? "RELEASED" : "RELEASE INCOMPLETE: see the failed steps; the instance keeps the rest of its containment");
+    return `${lines.join("\n")}\n`;
+}
+
+/** `dfir plan` for people: the verdict, the instance, the steps in order, what would fail. */
+export function planText(r: PlanResult): string {
+    const lines = [`${r.verdict.decision.toUpperCase()}: ${r.verdict.reason}`];
+    if (r.target) lines.push(`instance ${r.target.instanceId} in ${r.target.accountId} ${r.target.region}${r.facts ? `, ${r.facts.record.state}, VPC ${r.facts.record.vpcId}, SSM ${r.facts.ssm}` : ""}`);
+    r.steps.forEach((s, i) => lines.push(`${String(i + 1).padStart(3)}. [${s.phase}] ${s.action}${s.problem ? `\n       WOULD FAIL: ${s.problem}` : ""}`));
+    lines.push(r.wouldFail.length === 0 ? (r.verdict.decision === "respond" ? "nothing would fail" : "nothing would be done") : `${r.wouldFail.length} problem(s) would show in the case`);
+    lines.push("(dry run: read-only calls, nothing changed)");
     return `${lines.join("\n")}\n`;
 }

@@ -319,3 +319,81 @@ describe("dfir release against the drill's simulated account", function () {
         assert.equal(fs.readFileSync(file, "utf8"), stateBefore);
     });
 });
+
+describe("dfir plan against a simulated account (read-only)", function () {
+    this.timeout(120_000);
+    const dirs: string[] = [];
+    const seeded = (scenario?: string, mutate?: (finding: any) => void) => {
+        const finding = JSON.parse(fs.readFileSync(FINDING, "utf8"));
+        mutate?.(finding);
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dfir-plan-")), "finding.json");
+        fs.writeFileSync(file, JSON.stringify(finding));
+        const dir = path.dirname(file);
+        dirs.push(dir);
+        seedAccount({ finding, ...(scenario ? { scenario: scenario as never } : {}) }).saveState(dir);
+        return { dir, file };
+    };
+    after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+    it("lists what the response would do, in order, with nothing failing, and changes nothing", async () => {
+        const { dir, file } = seeded();
+        const stateBefore = fs.readFileSync(path.join(dir, "state.json"), "utf8");
+        const out = await run(["plan", "--finding", file, "--simulated", dir, "--json"]);
+        assert.equal(out.code, 0, out.stderr);
+        const plan = JSON.parse(out.stdout);
+        assert.equal(plan.verdict.decision, "respond");
+        assert.deepEqual(plan.steps.map((s: { phase: string }) => s.phase), ["triage", "case", "contain", "contain", "contain", "contain", "contain", "evidence", "evidence", "evidence", "seal"]);
+        assert.match(plan.steps[3].action, /^every interface into the isolation group sg-/);
+        assert.equal(plan.facts.ssm, "Online");
+        assert.equal(plan.facts.record.volumes.length, 2);
+        assert.deepEqual(plan.wouldFail, []);
+        assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), stateBefore);
+        const text = await run(["plan", "--finding", file, "--simulated", dir]);
+        assert.match(text.stdout, /nothing would fail\n\(dry run: read-only calls, nothing changed\)\n$/);
+    });
+
+    it("says what would fail (the SSM agent offline, no isolation group for the VPC) and when approval is asked", async () => {
+        const offline = seeded("ssm-offline");
+        const a = JSON.parse((await run(["plan", "--finding", offline.file, "--simulated", offline.dir, "--json"])).stdout);
+        assert.deepEqual(a.wouldFail, ["SSM agent ConnectionLost: memory evidence missing"]);
+
+        const noGroup = seeded();
+        const { file: stateFile, doc } = (() => {
+            const file = path.join(noGroup.dir, "state.json");
+            return { file, doc: JSON.parse(fs.readFileSync(file, "utf8")) };
+        })();
+        const region = (Object.values(doc.state.accounts)[0] as any).regions["us-east-2"];
+        for (const g of Object.values(region.securityGroups) as any[]) if (g.tags["dfir:role"]) delete g.tags["dfir:role"];
+        fs.writeFileSync(stateFile, JSON.stringify(doc));
+        const b = JSON.parse((await run(["plan", "--finding", noGroup.file, "--simulated", noGroup.dir, "--json"])).stdout);
+        assert.equal(b.wouldFail.length, 1);
+        assert.match(b.wouldFail[0], /^no isolation group is deployed for vpc-\w+: containment fails \(NoIsolationGroupError\)/);
+
+        const tagged = seeded("approval-required");
+        const c = JSON.parse((await run(["plan", "--finding", tagged.file, "--simulated", tagged.dir, "--json"])).stdout);
+        assert.ok(c.steps.some((s: { phase: string }) => s.phase === "approval"), "asks for approval");
+    });
+
+    it("a finding the guard ignores plans nothing; bad input is one line, exit 2", async () => {
+        const { dir } = seeded();
+        const ignored = path.join(dir, "low.json");
+        const low = JSON.parse(fs.readFileSync(FINDING, "utf8"));
+        (low.detail ?? low).severity = 2;
+        fs.writeFileSync(ignored, JSON.stringify(low));
+        const out = await run(["plan", "--finding", ignored, "--simulated", dir, "--json"]);
+        assert.equal(out.code, 0);
+        const plan = JSON.parse(out.stdout);
+        assert.equal(plan.verdict.decision, "ignore");
+        assert.deepEqual(plan.steps.map((s: { phase: string }) => s.phase), ["triage"]);
+        for (const [args, message] of [
+            [["plan", "--simulated", dir], /^dfir: required option '--finding <file>' not specified\n$/],
+            [["plan", "--finding", path.join(dir, "nope.json"), "--simulated", dir], /^dfir: .*nope\.json/],
+            [["plan", "--finding", ignored, "--simulated", dir, "--bucket", "b"], /^dfir: --simulated takes the evidence bucket from the simulated account/],
+        ] as [string[], RegExp][]) {
+            const bad = await run(args);
+            assert.equal(bad.code, 2, args.join(" "));
+            assert.equal(bad.stdout, "");
+            assert.match(bad.stderr, message);
+        }
+    });
+});
