@@ -38,6 +38,11 @@ export interface MemberAccessArgs {
      * @default true
      */
     readonly responder?: boolean;
+    /**
+     * `copySnapshotsToHub`: the responder also copies evidence snapshots under the account's share keys (one per
+     * member region, from MemberRegion) and shares those copies with exactly `hubAccountId`. @default none: no copy
+     */
+    readonly snapshotShare?: { readonly hubAccountId: string; readonly shareKeyArns: pulumi.Input<string>[] };
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
 }
@@ -76,6 +81,11 @@ export class MemberAccess extends pulumi.ComponentResource {
         if (!args.evidenceKeyArns || args.evidenceKeyArns.length === 0) {
             throw new Error(`MemberAccess ${name}: evidenceKeyArns must name at least one evidence key ARN`);
         }
+        if (args.snapshotShare) {
+            if (!/^\d{12}$/.test(args.snapshotShare.hubAccountId)) throw new Error(`MemberAccess ${name}: snapshotShare.hubAccountId must be 12 digits`);
+            if (args.snapshotShare.shareKeyArns.length === 0) throw new Error(`MemberAccess ${name}: snapshotShare.shareKeyArns must name at least one share key ARN`);
+            if (args.responder === false) throw new Error(`MemberAccess ${name}: snapshotShare needs the responder role (the hub's own account never copies)`);
+        }
         for (const [field, value] of Object.entries({ responderRoleName, captureProfileName, memoryDocumentName })) {
             if (!IAM_NAME.test(value)) throw new Error(`MemberAccess ${name}: ${field} "${value}" is not a valid name`);
         }
@@ -112,14 +122,17 @@ export class MemberAccess extends pulumi.ComponentResource {
                 maxSessionDuration: RESPONDER_MAX_SESSION_SECONDS,
                 tags,
             }, parent);
+            const share = args.snapshotShare;
+            const shareKeys = pulumi.all(share?.shareKeyArns ?? []);
             new aws.iam.RolePolicy(`${name}-responder`, {
                 role: responderRole.id,
-                policy: json(pulumi.all([partition, account, responderRole.arn, captureRole.arn]).apply(([p, a, responderArn, captureArn]) =>
+                policy: json(pulumi.all([partition, account, responderRole.arn, captureRole.arn, shareKeys]).apply(([p, a, responderArn, captureArn, keys]) =>
                     memberResponderPolicy({ partition: p, region: "*", accountId: a }, {
                         captureRoleArns: [captureArn],
                         // The revocation's PutRolePolicy must never reach the role itself (self-escalation) or the capture role.
                         protectedRoleArns: [responderArn, captureArn],
                         memoryDocumentArns: [memoryDocumentArnPattern(p, a, memoryDocumentName)],
+                        ...(share ? { snapshotShare: { hubAccountId: share.hubAccountId, shareKeyArns: keys } } : {}),
                     }))),
             }, parent);
             responderRoleArn = responderRole.arn;

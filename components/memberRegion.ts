@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_MEMORY_DOCUMENT_NAME } from "../core/memberPolicies";
+import { snapshotShareKeyPolicy } from "../core/iam";
+import { DEFAULT_MEMORY_DOCUMENT_NAME, SNAPSHOT_SHARE_KEY_ALIAS } from "../core/memberPolicies";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
 import { FindingForwarder } from "./findingForwarder";
 import { IsolationNetwork } from "./isolationNetwork";
@@ -17,13 +18,20 @@ export interface MemberRegionArgs {
     readonly memoryDocumentName?: string;
     /** Forward this region's findings to the hub's bus (a member outside a GuardDuty organization). @default none */
     readonly forwardTo?: { readonly hubAccountId: string; readonly hubRegion: string; readonly minSeverity: number; readonly allowSamples: boolean };
+    /**
+     * `copySnapshotsToHub`: create the region's share key (alias `alias/dfir-snapshot-share`), which the responder
+     * re-encrypts evidence snapshots with to share them with the hub, usable by exactly the hub's snapshot function
+     * roles of this region (EBS cannot share snapshots under the default `aws/ebs` key). @default none: no key
+     */
+    readonly snapshotShare?: { readonly hubSnapshotRoleArns: pulumi.Input<pulumi.Input<string>[]> };
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
 }
 
 /**
  * What one member account needs in one region for the hub's workflow there: each VPC's isolation network, the
- * memory-capture document, and (outside a GuardDuty organization) the rule forwarding findings to the hub.
+ * memory-capture document, (outside a GuardDuty organization) the rule forwarding findings to the hub, and (with
+ * `copySnapshotsToHub`) the KMS key evidence snapshots are re-encrypted with to be shared with the hub.
  * Created with the member's provider for that region in `opts`. The document is created per member region
  * rather than shared from the hub: SendCommand runs a shared document only by its full ARN and every document
  * version change would need re-sharing, and a per-account document keeps the responder role's permission to one
@@ -36,6 +44,8 @@ export class MemberRegion extends pulumi.ComponentResource {
     public readonly untrackGroups: pulumi.Output<Record<string, string>>;
     public readonly memoryDocumentName: pulumi.Output<string>;
     public readonly networks: readonly IsolationNetwork[];
+    /** The share key's ARN (`snapshotShare`), for the responder's and the hub's policies; undefined without. */
+    public readonly snapshotShareKeyArn?: pulumi.Output<string>;
 
     constructor(name: string, args: MemberRegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:member:MemberRegion", name, {}, opts);
@@ -69,6 +79,22 @@ export class MemberRegion extends pulumi.ComponentResource {
             }, parent);
         }
 
+        if (args.snapshotShare) {
+            const share = args.snapshotShare;
+            const account = aws.getCallerIdentityOutput({}, parent).accountId;
+            const partition = aws.getPartitionOutput({}, parent).partition;
+            const key = new aws.kms.Key(`${name}-snapshot-share`, {
+                description: "aws-dfir: re-encrypts this region's evidence snapshots to share them with the forensics hub",
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: pulumi.all([partition, account, pulumi.output(share.hubSnapshotRoleArns)])
+                    .apply(([p, a, roles]) => JSON.stringify(snapshotShareKeyPolicy(p, a, roles))),
+                tags,
+            }, parent);
+            new aws.kms.Alias(`${name}-snapshot-share`, { name: SNAPSHOT_SHARE_KEY_ALIAS, targetKeyId: key.keyId }, parent);
+            this.snapshotShareKeyArn = key.arn;
+        }
+
         const byVpc = (pick: (n: IsolationNetwork) => pulumi.Output<string> | undefined) =>
             pulumi.all(this.networks.flatMap((n) => {
                 const id = pick(n);
@@ -77,6 +103,11 @@ export class MemberRegion extends pulumi.ComponentResource {
         this.isolationGroups = byVpc((n) => n.securityGroupId);
         this.untrackGroups = byVpc((n) => n.untrackSecurityGroupId);
         this.memoryDocumentName = document.name;
-        this.registerOutputs({ isolationGroups: this.isolationGroups, untrackGroups: this.untrackGroups, memoryDocumentName: this.memoryDocumentName });
+        this.registerOutputs({
+            isolationGroups: this.isolationGroups,
+            untrackGroups: this.untrackGroups,
+            memoryDocumentName: this.memoryDocumentName,
+            ...(this.snapshotShareKeyArn ? { snapshotShareKeyArn: this.snapshotShareKeyArn } : {}),
+        });
     }
 }

@@ -71,13 +71,14 @@ export function createProviders(plan: DeploymentPlan): Map<string, aws.Provider>
 /**
  * A multi-account, multi-region stack (README: "Many accounts and regions"): per hub region an evidence store,
  * the response workflow and (when members forward) the event bus policy, or the GuardDuty organization
- * configuration; per member region its isolation networks, memory document, detector and forwarder; per account
- * its `MemberAccess`. Every AWS resource goes through the provider of its (account, region); names carry the
- * account and region so that adding a member or a region adds resources and renames none.
+ * configuration; per member region its isolation networks, memory document, detector and forwarder (and, with
+ * `copySnapshotsToHub`, its snapshot share key); per account its `MemberAccess`. Every AWS resource goes through
+ * the provider of its (account, region); names carry the account and region so that adding a member or a region
+ * adds resources and renames none.
  */
 export async function deployMultiAccount(config: MultiAccountStackConfig) {
     const plan = planDeployment(config);
-    const { hub, organization, responderRoleName } = config.multiAccount;
+    const { hub, organization, responderRoleName, copySnapshotsToHub } = config.multiAccount;
     const providers = createProviders(plan);
     const vpcs = await resolveVpcs(config, plan, providers);
     const under = (t: DeploymentTarget): pulumi.ComponentResourceOptions => ({ providers: [providers.get(t.providerName as string) as aws.Provider] });
@@ -93,10 +94,17 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
         detectors.set(t.providerName as string, detector.detectorId);
     }
 
+    // With copySnapshotsToHub, each member region's share key admits its hub region's snapshot function role,
+    // which exists only once that region's workflow is declared below: a deferred output per hub region, resolved
+    // right after its workflow (the key still depends on the role; the role's policy on the keys).
+    const snapshotRoles = new Map(copySnapshotsToHub ? plan.hubRegions.map((h) => [h.region, pulumi.deferredOutput<string[]>()] as const) : []);
+    const copiesFrom = (accountId: string) => copySnapshotsToHub && accountId !== hub.accountId;
+
     // Member regions first: the hub workflow of each region needs their isolation groups.
     const memberRegions = new Map<string, MemberRegion>();
     for (const m of plan.memberRegions) {
         const t = targetOf(m.accountId as string, m.region);
+        const roles = snapshotRoles.get(m.region);
         memberRegions.set(m.providerName as string, new MemberRegion(stem(t), {
             vpcIds: vpcs.get(m.providerName as string) ?? [],
             untrackGroup: config.untrackConnections,
@@ -104,8 +112,11 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             ...(m.forwardFindingsTo ? {
                 forwardTo: { hubAccountId: m.forwardFindingsTo.accountId, hubRegion: m.forwardFindingsTo.region, minSeverity: config.minSeverity, allowSamples: config.allowSamples },
             } : {}),
+            // The hub's own instances are never copied: nothing to copy to.
+            ...(copiesFrom(m.accountId as string) && roles ? { snapshotShare: { hubSnapshotRoleArns: roles[0] } } : {}),
         }, under(t)));
     }
+    const shareKeysOf = (regions: MemberRegion[]) => regions.flatMap((r) => (r.snapshotShareKeyArn ? [r.snapshotShareKeyArn] : []));
 
     const captureRoleArn = (accountId: string, region: string) => `arn:${partitionOf(region)}:iam::${accountId}:role/${DEFAULT_CAPTURE_PROFILE_NAME}`;
     const hubRegions = new Map<string, { store: EvidenceStore; workflow: ResponseWorkflow }>();
@@ -145,8 +156,10 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
                 memberAccountIds: others,
                 captureProfileName: DEFAULT_CAPTURE_PROFILE_NAME,
                 memoryDocumentName: DEFAULT_MEMORY_DOCUMENT_NAME,
+                ...(copySnapshotsToHub ? { copySnapshotsToHub, memberShareKeyArns: shareKeysOf(here) } : {}),
             },
         }, under(t));
+        snapshotRoles.get(h.region)?.[1](pulumi.all([workflow.snapshotRoleArn]));
         if (h.forwardingAccountIds.length > 0) {
             new HubEventBusPolicy(name("bus-policy"), { memberAccountIds: h.forwardingAccountIds, organizationId: organization?.id }, under(t));
         }
@@ -179,6 +192,12 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             evidenceBucketArns: regions.map((r) => r.store.bucketArn),
             evidenceKeyArns: regions.map((r) => r.store.keyArn),
             responder: !own,
+            ...(copiesFrom(accountId) ? {
+                snapshotShare: {
+                    hubAccountId: hub.accountId,
+                    shareKeyArns: shareKeysOf(plan.memberRegions.filter((m) => m.accountId === accountId).map((m) => memberRegions.get(m.providerName as string) as MemberRegion)),
+                },
+            } : {}),
         }, under(targetOf(accountId, hub.homeRegion))));
     }
 

@@ -63,6 +63,13 @@ export interface ResponseWorkflowArgs {
         readonly captureProfileName: string;
         /** Name of the memory-capture document in every member region. */
         readonly memoryDocumentName: string;
+        /**
+         * Copy member instances' snapshots into this region (re-encrypted with the evidence key): the definition
+         * gets the copy states, the snapshot function the copy permissions and settings. @default false
+         */
+        readonly copySnapshotsToHub?: boolean;
+        /** With `copySnapshotsToHub`: the share keys of this region's member accounts (MemberRegion), read when copying. */
+        readonly memberShareKeyArns?: pulumi.Input<string>[];
     };
 }
 
@@ -100,6 +107,8 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
     public readonly responderPrincipalArns: pulumi.Output<string>[];
     /** The Contain function's role: the one hub role that changes instances. */
     public readonly containRoleArn: pulumi.Output<string>;
+    /** The snapshot function's role: the one hub role that copies member snapshots (members' share keys name it). */
+    public readonly snapshotRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: ResponseWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:response:ResponseWorkflow", name, {}, opts);
@@ -145,6 +154,9 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         }, { parent: this, retainOnDelete: true });
 
         const cross = args.crossAccount;
+        const copySnapshotsToHub = cross?.copySnapshotsToHub === true;
+        // Absent (not false) when off: the definition is then built exactly as without the option.
+        const definitionSettings = copySnapshotsToHub ? { ...settings, copySnapshotsToHub } : settings;
         if (cross && args.isolatedInstanceScp) {
             throw new Error(`ResponseWorkflow ${name}: isolatedInstanceScp cannot be combined with crossAccount (the SCP belongs to the organization's management account)`);
         }
@@ -185,11 +197,13 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             ? partition.apply((p) => [...new Set(cross.memberAccountIds)].sort().map((a) => `arn:${p}:iam::${a}:role/${cross.responderRoleName}`))
             : pulumi.output([] as string[]);
 
+        const shareKeyArns = pulumi.all(copySnapshotsToHub ? cross?.memberShareKeyArns ?? [] : []);
         const resources: pulumi.Output<ResponseResources> = pulumi
-            .all([cases.arn, args.evidence.bucketArn, args.evidence.keyArn, documentArn, captureRoleArn, responderRoleArns])
-            .apply(([casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, capture, responders]) => ({
+            .all([cases.arn, args.evidence.bucketArn, args.evidence.keyArn, documentArn, captureRoleArn, responderRoleArns, shareKeyArns])
+            .apply(([casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, capture, responders, shareKeys]) => ({
                 casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, captureRoleArn: capture,
                 ...(responders.length > 0 ? { responderRoleArns: responders } : {}),
+                ...(copySnapshotsToHub ? { snapshotCopy: { memberShareKeyArns: shareKeys } } : {}),
             }));
 
         const environment: Record<string, pulumi.Input<string>> = {
@@ -207,6 +221,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             [ENV.homeAccountId]: account,
             ...(args.evidence.avml ? { [ENV.avmlKey]: args.evidence.avml.key, [ENV.avmlSha256]: args.evidence.avml.sha256 } : {}),
             ...(cross ? { [ENV.responderRoleName]: cross.responderRoleName } : {}),
+            ...(copySnapshotsToHub ? { [ENV.copySnapshotsToHub]: "true", [ENV.hubSnapshotKeyArn]: args.evidence.keyArn } : {}),
         };
 
         // The responders' own roles (every role this component names) are never a revocation target.
@@ -303,7 +318,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         const machine = new aws.sfn.StateMachine(`${name}-response`, {
             type: "STANDARD",
             roleArn: machineRole.arn,
-            definition: targets.apply((t) => JSON.stringify(buildDefinition(t, settings))),
+            definition: targets.apply((t) => JSON.stringify(buildDefinition(t, definitionSettings))),
             loggingConfiguration: {
                 level: "ALL",
                 includeExecutionData: true,
@@ -379,6 +394,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         this.denyModifyIsolatedPolicyArn = denyPolicy?.arn;
         this.responderPrincipalArns = (["case", "contain", "snapshot", "memory", "metadata"] as const).map((f) => roles[f].arn);
         this.containRoleArn = roles.contain.arn;
+        this.snapshotRoleArn = roles.snapshot.arn;
         this.registerOutputs({
             stateMachineArn: this.stateMachineArn,
             topicArn: this.topicArn,

@@ -28,7 +28,7 @@ export interface SingleAccountConfig extends CommonConfig {
 /** A hub and its member accounts; VPCs come per member and region. */
 export interface MultiAccountStackConfig extends CommonConfig {
     readonly vpcId?: undefined;
-    /** The hub and its member accounts (keys `hub`, `members`, `organization`, `responderRoleName`). */
+    /** The hub and its member accounts (keys `hub`, `members`, `organization`, `responderRoleName`, `copySnapshotsToHub`). */
     readonly multiAccount: MultiAccountConfig;
 }
 
@@ -86,6 +86,11 @@ export interface MultiAccountConfig {
     readonly organization?: OrganizationConfig;
     /** The role the hub's functions assume in each member account (created there by the stack). @default "dfir-responder" */
     readonly responderRoleName: string;
+    /**
+     * Copy a member instance's evidence snapshots into the hub, re-encrypted with the hub region's evidence key
+     * (a share key per member region is created for the hand-over). @default false
+     */
+    readonly copySnapshotsToHub: boolean;
 }
 
 export interface HubConfig {
@@ -123,7 +128,7 @@ export interface OrganizationConfig {
 }
 
 /** The `dfir:` keys a stack file may set (the multi-account ones are gathered in `DfirConfig.multiAccount`). */
-export type DfirConfigKey = keyof CommonConfig | "vpcId" | "hub" | "members" | "organization" | "responderRoleName";
+export type DfirConfigKey = keyof CommonConfig | "vpcId" | "hub" | "members" | "organization" | "responderRoleName" | "copySnapshotsToHub";
 
 type KeyParser = (raw: unknown, key: string) => unknown;
 
@@ -343,6 +348,7 @@ const PARSERS: Record<DfirConfigKey, KeyParser> = {
     members: parseMembers,
     organization: parseOrganization,
     responderRoleName: str(ROLE_NAME, "an IAM role name, dfir-responder"),
+    copySnapshotsToHub: bool,
 };
 
 /** Every key the stack accepts, for messages and docs. */
@@ -409,7 +415,7 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
             throw new Error(`config ${CONFIG_NAMESPACE}:isolatedInstanceScp is not supported with ${CONFIG_NAMESPACE}:members: an SCP belongs to the organization's management account (deploy MemberAccess's deny policy per account instead; README: limitations)`);
         }
     } else {
-        for (const key of ["organization", "responderRoleName"] as const) {
+        for (const key of ["organization", "responderRoleName", "copySnapshotsToHub"] as const) {
             if (given(key)) throw new Error(`config ${CONFIG_NAMESPACE}:${key} applies only to a multi-account stack (${CONFIG_NAMESPACE}:hub and ${CONFIG_NAMESPACE}:members)`);
         }
     }
@@ -451,6 +457,7 @@ function multiAccount(v: Record<string, unknown>): MultiAccountConfig {
         members,
         ...(v.organization !== undefined ? { organization: v.organization as OrganizationConfig } : {}),
         responderRoleName: (v.responderRoleName as string | undefined) ?? "dfir-responder",
+        copySnapshotsToHub: (v.copySnapshotsToHub as boolean | undefined) ?? false,
     };
 }
 

@@ -36,6 +36,12 @@ export interface WorkflowSettings {
     readonly snapshotPollSeconds?: number;
     /** Pause between memory capture checks. @default 15 */
     readonly memoryPollSeconds?: number;
+    /**
+     * After a member instance's snapshots complete, copy them into the hub (re-encrypted with the hub's key) and
+     * wait for the copies, polling every `snapshotPollSeconds`. Same-account instances never copy. Off, the
+     * definition is exactly the one without this option. @default false
+     */
+    readonly copySnapshotsToHub?: boolean;
 }
 
 /** Names of the states the drill, the tests and the docs refer to. */
@@ -64,6 +70,11 @@ export const STATES = {
     checkSnapshots: "CheckSnapshots",
     diskDone: "DiskDone",
     diskFailed: "DiskFailed",
+    startHubCopy: "StartHubCopy",
+    hubCopyDone: "HubCopyDone?",
+    waitHubCopy: "WaitHubCopy",
+    checkHubCopy: "CheckHubCopy",
+    hubCopyFailed: "HubCopyFailed",
     startMemory: "StartMemory",
     memoryPending: "MemoryPending?",
     waitMemory: "WaitMemory",
@@ -93,6 +104,12 @@ export const FUNCTION_TASKS: Record<string, keyof DefinitionTargets> = {
     [STATES.checkMemory]: "memoryFunctionArn",
     [STATES.collectMetadata]: "metadataFunctionArn",
     [STATES.seal]: "sealFunctionArn",
+};
+
+/** The Task states `copySnapshotsToHub` adds, with the function they invoke (not in FUNCTION_TASKS: absent by default). */
+export const HUB_COPY_FUNCTION_TASKS: Record<string, keyof DefinitionTargets> = {
+    [STATES.startHubCopy]: "snapshotFunctionArn",
+    [STATES.checkHubCopy]: "snapshotFunctionArn",
 };
 
 /** The Task states that publish to SNS (the drill routes them to the simulated topic). */
@@ -149,6 +166,32 @@ const BRANCH_INPUT = {
 
 const branchBase = { "caseId.$": "$.caseId", "target.$": "$.target", "instance.$": "$.instance", "evidence.$": "$.evidence" };
 
+/**
+ * The copy of a member's completed snapshots into the hub (`copySnapshotsToHub`): start, then the same wait/check
+ * loop as the snapshots, capped by the same deadline logic. A failed or timed-out copy is caught INTO the disk
+ * result (`$.disk.copyError`): the member snapshots already recorded stay the disk evidence, and sealing records
+ * the copy's failure as a gap of its own.
+ */
+function hubCopyStates(t: DefinitionTargets, pollSeconds: number): Record<string, unknown> {
+    const caught = [{ ErrorEquals: ["States.ALL"], ResultPath: "$.disk.copyError", Next: STATES.hubCopyFailed }];
+    return {
+        [STATES.startHubCopy]: fn(t.snapshotFunctionArn, { action: "copy-start", ...branchBase, "disk.$": "$.disk" }, "$.disk", {
+            Comment: "Member: CopySnapshot under the share key, shared with the hub; hub: CopySnapshot under the evidence key",
+            Catch: caught, Next: STATES.hubCopyDone,
+        }),
+        [STATES.hubCopyDone]: {
+            Type: "Choice",
+            Choices: [{ Variable: "$.disk.copy.done", BooleanEquals: true, Next: STATES.diskDone }],
+            Default: STATES.waitHubCopy,
+        },
+        [STATES.waitHubCopy]: { Type: "Wait", Seconds: pollSeconds, Next: STATES.checkHubCopy },
+        [STATES.checkHubCopy]: fn(t.snapshotFunctionArn, { action: "copy-check", ...branchBase, "disk.$": "$.disk" }, "$.disk", {
+            Catch: caught, Next: STATES.hubCopyDone,
+        }),
+        [STATES.hubCopyFailed]: { Type: "Pass", OutputPath: "$.disk", End: true },
+    };
+}
+
 /** Build the state machine definition (an ASL object; the component serialises it). */
 export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings = {}): Record<string, unknown> {
     const approvalTimeoutSeconds = settings.approvalTimeoutSeconds ?? 3600;
@@ -161,7 +204,10 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
     if (approvalDefault !== "contain" && approvalDefault !== "skip") {
         throw new Error(`workflow setting approvalDefault must be "contain" or "skip", got ${String(approvalDefault)}`);
     }
+    const copySnapshotsToHub = settings.copySnapshotsToHub ?? false;
+    if (typeof copySnapshotsToHub !== "boolean") throw new Error(`workflow setting copySnapshotsToHub must be true or false, got ${String(copySnapshotsToHub)}`);
 
+    const snapshotsComplete = { Variable: "$.disk.done", BooleanEquals: true };
     const disk = {
         StartAt: STATES.startSnapshots,
         States: {
@@ -170,13 +216,20 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
             }),
             [STATES.snapshotsDone]: {
                 Type: "Choice",
-                Choices: [{ Variable: "$.disk.done", BooleanEquals: true, Next: STATES.diskDone }],
+                Choices: copySnapshotsToHub
+                    ? [
+                        // A member's instance (the target names the role to assume there): copy into the hub.
+                        { And: [snapshotsComplete, { Variable: "$.target.roleArn", IsPresent: true }], Next: STATES.startHubCopy },
+                        { ...snapshotsComplete, Next: STATES.diskDone },
+                    ]
+                    : [{ ...snapshotsComplete, Next: STATES.diskDone }],
                 Default: STATES.waitSnapshots,
             },
             [STATES.waitSnapshots]: { Type: "Wait", Seconds: snapshotPollSeconds, Next: STATES.checkSnapshots },
             [STATES.checkSnapshots]: fn(t.snapshotFunctionArn, { action: "check", ...branchBase, "disk.$": "$.disk" }, "$.disk", {
                 Catch: catchAll(STATES.diskFailed), Next: STATES.snapshotsDone,
             }),
+            ...(copySnapshotsToHub ? hubCopyStates(t, snapshotPollSeconds) : {}),
             [STATES.diskDone]: { Type: "Pass", OutputPath: "$.disk", End: true },
             [STATES.diskFailed]: { Type: "Pass", Parameters: { "error.$": "$.error" }, End: true },
         },

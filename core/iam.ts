@@ -4,6 +4,7 @@
  * resource-level permission (named beside it), never for convenience.
  */
 import { assumeResponderStatement } from "./containmentPolicies";
+import { TAGS } from "./tags";
 
 export interface PolicyStatement {
     Sid?: string;
@@ -67,6 +68,11 @@ export interface ResponseResources {
     captureRoleArn: string;
     /** The responder roles of the member accounts (exact ARNs) the functions assume; absent or empty in a single-account stack. */
     responderRoleArns?: readonly string[];
+    /**
+     * `copySnapshotsToHub`: the snapshot function copies member snapshots into this account, reading them under
+     * the members' share keys (exact key ARNs of this region) and encrypting under `evidenceKeyArn`. Absent: no copy.
+     */
+    snapshotCopy?: { memberShareKeyArns: readonly string[] };
 }
 
 const ec2Arn = (s: Scope, type: string) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:${type}/*`;
@@ -102,13 +108,128 @@ export function snapshotStatements(s: Scope): PolicyStatement[] {
     ];
 }
 
-/** Disk evidence: one crash-consistent CreateSnapshots per instance, tagged at creation. */
+/**
+ * What EBS needs of a KMS key to read or write an encrypted snapshot copy for the caller (EBS user guide, "Share
+ * the KMS key used to encrypt a shared snapshot"): describe, decrypt, re-encrypt, data keys, and grants only
+ * for EBS itself (`kms:GrantIsForAWSResource`), never a grant a principal could use directly.
+ */
+export const SNAPSHOT_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:ReEncrypt*", "kms:GenerateDataKey*"] as const;
+
+/** The two statements of {@link SNAPSHOT_KEY_ACTIONS} plus grants-for-EBS on the given keys (identity policies). */
+export function snapshotKeyStatements(sid: string, keyArns: readonly string[]): PolicyStatement[] {
+    if (keyArns.length === 0) return [];
+    const Resource = keyArns.length === 1 ? keyArns[0] : [...keyArns];
+    return [
+        { Sid: sid, Effect: "Allow", Action: [...SNAPSHOT_KEY_ACTIONS], Resource },
+        { Sid: `${sid}Grants`, Effect: "Allow", Action: "kms:CreateGrant", Resource, Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } } },
+    ];
+}
+
+/** Every snapshot of a region: CopySnapshot's resource-level permission applies to the new snapshot only. */
+const snapshotsOf = (s: Scope) => `arn:${s.partition}:ec2:${s.region}::snapshot/*`;
+
+/**
+ * Copies of evidence snapshots, made by CopySnapshot: EC2 authorizes CopySnapshot on the NEW snapshot only (the
+ * service authorization reference: "resource-level permissions ... apply to the new snapshot only"), with the
+ * request's tags as its condition keys. So the copy is allowed only when it is tagged, at creation, as this kind of
+ * evidence copy, and tags may be set only by that CopySnapshot.
+ */
+function copySnapshotStatements(s: Scope, sid: string, kind: string): PolicyStatement[] {
+    return [
+        {
+            Sid: sid,
+            Effect: "Allow",
+            Action: "ec2:CopySnapshot",
+            Resource: snapshotsOf(s),
+            Condition: { StringEquals: { [`aws:RequestTag/${TAGS.evidence}`]: kind } },
+        },
+        {
+            Sid: `Tag${sid}AtCreation`,
+            Effect: "Allow",
+            Action: "ec2:CreateTags",
+            Resource: snapshotsOf(s),
+            Condition: { StringEquals: { "ec2:CreateAction": "CopySnapshot" } },
+        },
+    ];
+}
+
+/**
+ * The hub's half of `copySnapshotsToHub`, on the snapshot function: copy the members' shared snapshots into the
+ * hub (tagged as hub copies at creation), reading them under the members' share keys and encrypting under the
+ * region's evidence key. DescribeSnapshots (following the copies) is already in {@link snapshotStatements}.
+ */
+export function hubSnapshotCopyStatements(s: Scope, evidenceKeyArn: string, memberShareKeyArns: readonly string[]): PolicyStatement[] {
+    return [
+        ...copySnapshotStatements(s, "CopyMemberSnapshotsIntoHub", TAGS.evidenceHubCopy),
+        ...snapshotKeyStatements("EncryptHubCopiesWithEvidenceKey", [evidenceKeyArn]),
+        ...snapshotKeyStatements("ReadMemberCopiesWithShareKeys", [...new Set(memberShareKeyArns)].sort()),
+    ];
+}
+
+/**
+ * The member's half of `copySnapshotsToHub`, on the responder role: copy the evidence snapshots re-encrypted
+ * under the share key (tagged as share copies at creation), and share exactly those copies (resource tag) with
+ * exactly the hub account (`ec2:Add/userId`, every added id the hub, no group such as `all`).
+ */
+export function memberSnapshotShareStatements(s: Scope, hubAccountId: string, shareKeyArns: readonly string[]): PolicyStatement[] {
+    if (!/^\d{12}$/.test(hubAccountId)) throw new Error(`hubAccountId must be 12 digits, got ${hubAccountId}`);
+    if (shareKeyArns.length === 0) throw new Error("shareKeyArns: at least one share key ARN is required");
+    return [
+        ...copySnapshotStatements(s, "CopyEvidenceSnapshotsToShare", TAGS.evidenceShareCopy),
+        {
+            Sid: "ShareCopiesWithHubOnly",
+            Effect: "Allow",
+            Action: "ec2:ModifySnapshotAttribute",
+            Resource: snapshotsOf(s),
+            Condition: {
+                StringEquals: { [`aws:ResourceTag/${TAGS.evidence}`]: TAGS.evidenceShareCopy },
+                "ForAllValues:StringEquals": { "ec2:Add/userId": [hubAccountId] },
+                Null: { "ec2:Add/userId": "false", "ec2:Add/group": "true" },
+            },
+        },
+        ...snapshotKeyStatements("UseShareKey", [...new Set(shareKeyArns)].sort()),
+    ];
+}
+
+/** Disk evidence: one crash-consistent CreateSnapshots per instance, tagged at creation (and the hub copy, when on). */
 export function snapshotPolicy(s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
     return doc(
         ...logWritePolicy(logGroupArn).Statement,
         xrayWrite,
         ...snapshotStatements(s),
+        ...(r.snapshotCopy ? hubSnapshotCopyStatements(s, r.evidenceKeyArn, r.snapshotCopy.memberShareKeyArns) : []),
         ...assumeResponder(r),
+    );
+}
+
+/**
+ * Key policy of a member region's share key (`copySnapshotsToHub`): the account administers it through IAM (its
+ * responder role gets its use there); the hub's snapshot function roles of that region may use it to copy the
+ * shared snapshots — the hub account's root as principal (always valid) narrowed to exactly those roles by
+ * `aws:PrincipalArn`, and grants only for EBS.
+ */
+export function snapshotShareKeyPolicy(partition: string, accountId: string, hubSnapshotRoleArns: readonly string[]): PolicyDocument {
+    if (hubSnapshotRoleArns.length === 0) throw new Error("hubSnapshotRoleArns: at least one hub snapshot role ARN is required");
+    const roles = [...new Set(hubSnapshotRoleArns)].sort();
+    const hubs = [...new Set(roles.map(roleAccountId))].map((a) => `arn:${partition}:iam::${a}:root`);
+    const who = { Principal: { AWS: hubs.length === 1 ? hubs[0] : hubs }, Condition: { ArnEquals: { "aws:PrincipalArn": roles.length === 1 ? roles[0] : roles } } };
+    return doc(
+        {
+            Sid: "AccountAdministersThroughIam",
+            Effect: "Allow",
+            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+            Action: "kms:*",
+            Resource: "*",
+        },
+        { Sid: "HubSnapshotFunctionsCopy", Effect: "Allow", ...who, Action: [...SNAPSHOT_KEY_ACTIONS], Resource: "*" },
+        {
+            Sid: "HubSnapshotFunctionsGrantToEbs",
+            Effect: "Allow",
+            ...who,
+            Action: "kms:CreateGrant",
+            Resource: "*",
+            Condition: { ...who.Condition, Bool: { "kms:GrantIsForAWSResource": "true" } },
+        },
     );
 }
 

@@ -15,11 +15,13 @@ import {
     type CaseOpened,
     type CaseStatus,
     type ContainmentResult,
+    type DiskCopy,
     type DiskEvidence,
     type EvidenceObject,
     type InstanceRecord,
     type MemoryEvidence,
     type MetadataEvidence,
+    type SnapshotCopyRecord,
     type SnapshotRecord,
     type StepError,
     type Target,
@@ -87,10 +89,21 @@ export interface SealInput {
     sealedAt: string;
 }
 
-/** One piece of evidence that is not there, and why. `item`: disk | memory | metadata | evidence | a metadata item. */
+/**
+ * One piece of evidence that is not there, and why. `item`: disk | memory | metadata | evidence | a metadata item |
+ * {@link DISK_COPY_GAP} (the member's snapshots are there; their copy into the hub is not).
+ */
 export interface MissingEvidence {
     item: string;
     reason: string;
+}
+
+/** The gap of a failed or unfinished copy of a member's snapshots into the hub (`copySnapshotsToHub`). */
+export const DISK_COPY_GAP = "disk copy to hub";
+
+/** A gap as the case's reason says it: `memory missing: ssm-agent-offline`, `disk copy to hub: <why>`. */
+export function gapText(gap: MissingEvidence): string {
+    return gap.item === DISK_COPY_GAP ? `${gap.item}: ${gap.reason}` : `${gap.item} missing: ${gap.reason}`;
 }
 
 /** The final status of a case and its one-line reason. */
@@ -121,6 +134,8 @@ export interface Manifest {
         openedAt?: string;
         isolatedAt?: string;
         snapshotsStartedAt?: string;
+        /** When the copy of a member's snapshots into the hub started. */
+        hubCopyStartedAt?: string;
         memoryStartedAt?: string;
         metadataCollectedAt?: string;
         sealedAt: string;
@@ -140,7 +155,19 @@ export interface Manifest {
     actions: ActionRecord[];
     evidence: {
         location?: { bucket: string; prefix: string };
-        disk: { status: "collected" | "missing"; snapshots: SnapshotRecord[]; startedAt?: string; deadline?: string; error?: StepError };
+        disk: {
+            status: "collected" | "missing";
+            snapshots: SnapshotRecord[];
+            startedAt?: string;
+            deadline?: string;
+            error?: StepError;
+            /**
+             * A member's snapshots copied into the hub (`copySnapshotsToHub`): per snapshot the member snapshot, the
+             * member's re-encrypted shared copy, the hub copy, their keys and states. A failed copy does not make
+             * the disk evidence missing: the member snapshots above are still there.
+             */
+            copy?: ManifestDiskCopy;
+        };
         memory: {
             status: MemoryEvidence["status"] | "error";
             reason?: string;
@@ -157,6 +184,18 @@ export interface Manifest {
     };
     /** Errors of the steps that failed, as the state machine caught them. */
     errors?: { caseError?: StepError; approvalError?: StepError; containError?: StepError; evidenceError?: StepError };
+}
+
+/** The copy of a member's snapshots into the hub, as the manifest records it. */
+export interface ManifestDiskCopy {
+    /** completed: every hub copy completed; failed: the copy step failed (`error`); incomplete: it did not finish. */
+    status: "completed" | "failed" | "incomplete";
+    hubAccountId?: string;
+    sourceAccountId?: string;
+    startedAt?: string;
+    deadline?: string;
+    snapshots: SnapshotCopyRecord[];
+    error?: StepError;
 }
 
 /** Keys of the execution state that are step results, not the triggering event. */
@@ -206,6 +245,8 @@ export function evidenceGaps(state: ExecutionState): MissingEvidence[] {
     else if (isBranchError(disk)) gaps.push({ item: "disk", reason: stepErrorText(disk.error) });
     else if (disk.snapshots.length === 0) gaps.push({ item: "disk", reason: "no snapshots" });
     else if (!disk.done || disk.snapshots.some((s) => s.state !== "completed")) gaps.push({ item: "disk", reason: "snapshots not completed" });
+    else if (disk.copyError) gaps.push({ item: DISK_COPY_GAP, reason: stepErrorText(disk.copyError) });
+    else if (disk.copy && !disk.copy.done) gaps.push({ item: DISK_COPY_GAP, reason: "copy did not finish" });
 
     if (memory === undefined || memory === null) gaps.push({ item: "memory", reason: "no result" });
     else if (isBranchError(memory)) gaps.push({ item: "memory", reason: stepErrorText(memory.error) });
@@ -231,7 +272,9 @@ export function evidenceGaps(state: ExecutionState): MissingEvidence[] {
  *   with full evidence the case SUCCEEDED, reason `evidence only (<why>)`; with gaps it is PARTIAL, reason
  *   `evidence only (<why>); memory missing: ...`.
  * - PARTIAL: contained, but some evidence is missing; the reason lists each gap: `memory missing:
- *   ssm-agent-offline; console-screenshot missing: ...`.
+ *   ssm-agent-offline; console-screenshot missing: ...`. A member's snapshots that could not be copied into the
+ *   hub (`copySnapshotsToHub`) are a gap too, `disk copy to hub: <why>`: the member snapshots are still the
+ *   disk evidence (collected), but the hub does not hold its own copy as intended.
  * - SUCCEEDED: contained (isolated now or already) and every piece of evidence collected.
  */
 export function caseStatus(state: ExecutionState): CaseOutcome {
@@ -240,7 +283,7 @@ export function caseStatus(state: ExecutionState): CaseOutcome {
         return { status: "IGNORED", reason: verdict?.reason ?? "not actionable", missing: [] };
     }
     const gaps = evidenceGaps(state);
-    const gapText = gaps.map((g) => `${g.item} missing: ${g.reason}`);
+    const gapTexts = gaps.map(gapText);
 
     if (!state.case) {
         const head = `case not opened: ${state.caseError ? stepErrorText(state.caseError) : "no case in the execution state"}`;
@@ -251,15 +294,15 @@ export function caseStatus(state: ExecutionState): CaseOutcome {
     const containment = containmentView(state);
     if (containment.status === "failed" || containment.status === "not-run") {
         const head = containment.status === "failed" ? `containment failed: ${stepErrorText(state.containError)}` : "containment did not run";
-        return { status: "FAILED", reason: [head, ...gapText].join("; "), missing: gaps };
+        return { status: "FAILED", reason: [head, ...gapTexts].join("; "), missing: gaps };
     }
     if (containment.status === "skipped") {
         const head = `evidence only (${containment.reason ?? "containment skipped"})`;
         return gaps.length === 0
             ? { status: "SUCCEEDED", reason: head, missing: gaps }
-            : { status: "PARTIAL", reason: [head, ...gapText].join("; "), missing: gaps };
+            : { status: "PARTIAL", reason: [head, ...gapTexts].join("; "), missing: gaps };
     }
-    if (gaps.length > 0) return { status: "PARTIAL", reason: gapText.join("; "), missing: gaps };
+    if (gaps.length > 0) return { status: "PARTIAL", reason: gapTexts.join("; "), missing: gaps };
     const how = containment.status === "already-isolated" ? "already isolated" : "isolated";
     return { status: "SUCCEEDED", reason: `${how}; evidence complete`, missing: gaps };
 }
@@ -299,6 +342,19 @@ export function buildManifest(input: SealInput): Manifest {
             at: disk.startedAt,
             ok: true,
             detail: disk.snapshots.map((s) => `${s.snapshotId} of ${s.volumeId}: ${s.state}`).join(", "),
+        });
+    }
+    if (disk?.copy || disk?.copyError) {
+        const c = disk.copy;
+        evidenceActions.push({
+            action: "ec2:CopySnapshot",
+            target: instanceId,
+            at: c?.startedAt ?? disk.startedAt,
+            ok: c?.done === true && !disk.copyError,
+            detail: c && c.snapshots.length > 0
+                ? c.snapshots.map((s) => `${s.sourceSnapshotId} -> member copy ${s.memberCopyId ?? "(not started)"}${s.shared ? ` shared with ${c.hubAccountId}` : ""} -> hub copy ${s.hubCopyId ?? "(not started)"}: ${s.hubCopyState ?? s.memberCopyState ?? "not started"}`).join(", ")
+                : "copy into the hub not started",
+            ...(disk.copyError ? { error: stepErrorText(disk.copyError) } : {}),
         });
     }
     if (memory?.startedAt && memory.commandId) {
@@ -349,6 +405,7 @@ export function buildManifest(input: SealInput): Manifest {
             openedAt: opened?.openedAt,
             isolatedAt: state.containment?.isolatedAt,
             snapshotsStartedAt: disk?.startedAt,
+            hubCopyStartedAt: disk?.copy?.startedAt,
             memoryStartedAt: memory?.startedAt,
             metadataCollectedAt: metadata?.collectedAt,
             sealedAt,
@@ -371,6 +428,7 @@ export function buildManifest(input: SealInput): Manifest {
                 startedAt: disk?.startedAt,
                 deadline: disk?.deadline,
                 error: diskOutcome && isBranchError(diskOutcome) ? diskOutcome.error : undefined,
+                copy: disk ? diskCopyView(disk.copy, disk.copyError) : undefined,
             }) as Manifest["evidence"]["disk"],
             memory: memoryOutcome && isBranchError(memoryOutcome)
                 ? { status: "error", error: memoryOutcome.error }
@@ -418,6 +476,20 @@ export function executionName(executionArn: string): string {
  */
 export function manifestKey(caseId: string, executionArn: string): string {
     return `${casePrefix(caseId)}manifest-${executionName(executionArn)}.json`;
+}
+
+/** The hub copy of the disk evidence as recorded, or undefined when there was none (flag off, same account). */
+function diskCopyView(copy: DiskCopy | undefined, error: StepError | undefined): ManifestDiskCopy | undefined {
+    if (!copy && !error) return undefined;
+    return compact({
+        status: error ? "failed" : copy?.done ? "completed" : "incomplete",
+        hubAccountId: copy?.hubAccountId,
+        sourceAccountId: copy?.sourceAccountId,
+        startedAt: copy?.startedAt,
+        deadline: copy?.deadline,
+        snapshots: copy?.snapshots ?? [],
+        error,
+    }) as ManifestDiskCopy;
 }
 
 /** How containment stands in the manifest: the result's status, or why there is none. */

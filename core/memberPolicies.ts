@@ -7,7 +7,7 @@
  */
 import { responderRolePolicy, type ResponderScope } from "./containmentPolicies";
 import {
-    captureStatements, memoryCommandStatements, metadataReadStatements, snapshotStatements,
+    captureStatements, memberSnapshotShareStatements, memoryCommandStatements, metadataReadStatements, snapshotStatements,
     type PolicyDocument, type PolicyStatement,
 } from "./iam";
 
@@ -19,6 +19,18 @@ export const DEFAULT_RESPONDER_ROLE_NAME = "dfir-responder";
 export const DEFAULT_CAPTURE_PROFILE_NAME = "dfir-capture";
 /** Name of the memory-capture SSM document in every member region (SendCommand names it, not its ARN). */
 export const DEFAULT_MEMORY_DOCUMENT_NAME = "dfir-memory-capture";
+/**
+ * Alias of the KMS key each member region re-encrypts its evidence snapshots with to share them with the hub
+ * (`copySnapshotsToHub`; created by MemberRegion): snapshots under the default `aws/ebs` key cannot be shared.
+ * The snapshot function names the key by this alias, so the same name is used in every member region.
+ */
+export const SNAPSHOT_SHARE_KEY_ALIAS = "alias/dfir-snapshot-share";
+
+/** The share key of a member region, as the snapshot function gives it to CopySnapshot (an alias ARN). */
+export function snapshotShareKeyAliasArn(partition: string, region: string, accountId: string): string {
+    return `arn:${partition}:kms:${region}:${accountId}:${SNAPSHOT_SHARE_KEY_ALIAS}`;
+}
+
 /** The session name the functions give AssumeRole (`functions/lib/aws.ts`); the trust requires it. */
 export const RESPONDER_SESSION_NAME = "aws-dfir-responder";
 /** How long the functions ask for (`DurationSeconds` in `functions/lib/aws.ts`), and the role's maximum. */
@@ -76,15 +88,21 @@ export interface MemberResponderOptions {
     protectedRoleArns: readonly string[];
     /** The memory-capture document(s) SendCommand may run (exact ARNs). */
     memoryDocumentArns: readonly string[];
+    /**
+     * `copySnapshotsToHub`: the responder also copies evidence snapshots under the account's share keys (exact key
+     * ARNs, one per member region) and shares those copies with the hub account. @default none: no copy
+     */
+    snapshotShare?: { hubAccountId: string; shareKeyArns: readonly string[] };
 }
 
 /**
  * The member's responder role: everything the functions do in the member account through it — OpenCase's reads
  * and Contain's changes (`responderRolePolicy`), the snapshot step (CreateSnapshots, tags at creation,
- * DescribeSnapshots), the memory step (SendCommand of the capture document only, on instances; follow and cancel
+ * DescribeSnapshots; with `snapshotShare`, CopySnapshot under the share key and sharing those copies with the hub
+ * only), the memory step (SendCommand of the capture document only, on instances; follow and cancel
  * the command) and the metadata step (describe the instance and its interfaces, console output and screenshot).
- * Evidence is written by the hub's own roles, so the role has no S3 or KMS permission. Every `*`-resource action is
- * folded into one statement (IAM requires unique Sids; the builders each name theirs `...NoResourceLevelPermission`).
+ * Evidence is written by the hub's own roles, so the role has no S3 permission, and KMS only on the share keys.
+ * Every `*`-resource action is folded into one statement (IAM requires unique Sids; the builders each name theirs `...NoResourceLevelPermission`).
  *
  * `s.region` may be `*`: IAM is global and one role serves every region the hub responds in.
  */
@@ -97,6 +115,7 @@ export function memberResponderPolicy(s: ResponderScope, options: MemberResponde
         ...snapshotStatements(s),
         ...memoryCommandStatements(s, options.memoryDocumentArns),
         ...metadataReadStatements(s),
+        ...(options.snapshotShare ? memberSnapshotShareStatements(s, options.snapshotShare.hubAccountId, options.snapshotShare.shareKeyArns) : []),
     ];
     const unscoped = (st: PolicyStatement) => st.Effect === "Allow" && st.Resource === "*" && st.Condition === undefined;
     const noResourceLevel: PolicyStatement = {

@@ -23,4 +23,11 @@ export const TAGS = {
     /** On evidence snapshots: the instance they were taken from, and the kind of evidence. */
     instanceId: "dfir:instance-id",
     evidence: "dfir:evidence",
+    /** `dfir:evidence` values: the member's own snapshots, its re-encrypted copies shared with the hub, the hub's copies. */
+    evidenceDisk: "disk",
+    evidenceShareCopy: "disk-share-copy",
+    evidenceHubCopy: "disk-hub-copy",
+    /** On snapshot copies: the member snapshot they copy (the evidence of record), and its account (hub copies). */
+    sourceSnapshot: "dfir:source-snapshot",
+    sourceAccount: "dfir:source-account",
 } as const;

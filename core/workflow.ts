@@ -128,6 +128,54 @@ export interface DiskEvidence {
     /** Poll deadline: startedAt + cap. */
     deadline: string;
     done: boolean;
+    /** A member instance's snapshots on their way into the hub (`copySnapshotsToHub`); absent otherwise. */
+    copy?: DiskCopy;
+    /**
+     * Why copying into the hub failed (the copy states' Catch output). The member snapshots above are still the
+     * evidence: the disk evidence stays collected; the case gains the gap "disk copy to hub".
+     */
+    copyError?: StepError;
+}
+
+/**
+ * One member snapshot on its way into the hub: the member's snapshot (the evidence of record, left where it is),
+ * its copy in the member re-encrypted under the member's share key and shared with the hub account, and the hub's
+ * own copy under the hub's evidence key.
+ */
+export interface SnapshotCopyRecord {
+    /** The member's evidence snapshot (CreateSnapshots). */
+    sourceSnapshotId: string;
+    volumeId: string;
+    /** The member's re-encrypted copy (shared with the hub), once started. */
+    memberCopyId?: string;
+    /** pending | completed | error */
+    memberCopyState?: string;
+    /** The share key the member copy is encrypted with, as given to CopySnapshot (alias ARN). */
+    memberKeyId: string;
+    /** createVolumePermission granted to the hub account on the member copy. */
+    shared: boolean;
+    /** The hub's copy, once started. */
+    hubCopyId?: string;
+    /** pending | completed | error */
+    hubCopyState?: string;
+    /** The hub key the hub copy is encrypted with. */
+    hubKeyArn: string;
+    /** EC2's progress of the copy being waited for. */
+    progress?: string;
+}
+
+/** The disk branch's copy into the hub (the copy loop passes it back in, inside DiskEvidence). */
+export interface DiskCopy {
+    /** The account the copies land in (the functions' own). */
+    hubAccountId: string;
+    /** The member account the snapshots are copied from. */
+    sourceAccountId: string;
+    startedAt: string;
+    /** Poll deadline: startedAt + the snapshot cap. */
+    deadline: string;
+    /** Every hub copy is completed. */
+    done: boolean;
+    snapshots: SnapshotCopyRecord[];
 }
 
 /** Memory branch state/result. */
@@ -191,6 +239,8 @@ export const ERRORS = {
     crossAccountRole: "CrossAccountRoleError",
     snapshotFailed: "SnapshotFailedError",
     snapshotTimeout: "SnapshotTimeoutError",
+    snapshotCopyFailed: "SnapshotCopyFailedError",
+    snapshotCopyTimeout: "SnapshotCopyTimeoutError",
     memoryCaptureFailed: "MemoryCaptureFailedError",
     hashMismatch: "HashMismatchError",
     configuration: "ConfigurationError",
@@ -248,6 +298,10 @@ export const ENV = {
     responderRoleName: "RESPONDER_ROLE_NAME",
     /** The account the functions run in; findings of other accounts go through the responder role. */
     homeAccountId: "HOME_ACCOUNT_ID",
+    /** "true": a member instance's snapshots are copied into this account (the definition has the copy states). */
+    copySnapshotsToHub: "COPY_SNAPSHOTS_TO_HUB",
+    /** KMS key (ARN) the hub's copies of member snapshots are encrypted with: the region's evidence key. */
+    hubSnapshotKeyArn: "HUB_SNAPSHOT_KEY_ARN",
 } as const;
 
 /** The S3 key prefix of a case. */

@@ -5,7 +5,9 @@
  * (interfaces, snapshots, objects), not from what the script meant to do.
  */
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { buildDefinition, FUNCTION_TASKS, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
+import { buildDefinition, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
+import { DISK_COPY_GAP } from "../core/manifest";
+import { TAGS } from "../core/tags";
 import { InputError } from "../core/events";
 import { parseFinding } from "../core/finding";
 import { ENV, type SealResult } from "../core/workflow";
@@ -27,7 +29,7 @@ import { DEFAULT_HUB_ACCOUNT, SimulatedAccount, SimulationSeedError, STAND_IN_AC
  */
 export const DRILL_HUB_ACCOUNT = DEFAULT_HUB_ACCOUNT;
 /** Scenarios that are about the member account itself (they need one other than the hub). */
-const MEMBER_SCENARIOS: readonly ScenarioName[] = ["cross-account", "cross-account-role-missing"];
+const MEMBER_SCENARIOS: readonly ScenarioName[] = ["cross-account", "cross-account-role-missing", "copy-to-hub", "copy-to-hub-failed"];
 
 export interface DrillOptions {
     /** The GuardDuty event (EventBridge envelope or bare finding). */
@@ -52,7 +54,10 @@ export interface DrillOptions {
     sim?: SimulatedAccount;
     /** Extra simulator options (tests: snapshot durations, memory size...). */
     simOptions?: SimOptions;
-    /** Workflow settings of the deployed definition. */
+    /**
+     * Workflow settings of the deployed definition. `copySnapshotsToHub` defaults to the simulated deployment's
+     * (a world seeded with it, e.g. by `--scenario copy-to-hub`).
+     */
     settings?: WorkflowSettings;
     /** Where the functions' structured log lines go (in Lambda: CloudWatch). @default kept in the report only */
     onLog?: (line: string) => void;
@@ -100,7 +105,15 @@ export interface DrillReport {
         targetGroups: { name: string; state: string }[];
     } | null;
     evidence: {
+        /** The instance's own snapshots (in its account), copies excluded. */
         snapshots: { snapshotId: string; volumeId: string; state: string }[];
+        /**
+         * The hub's copies of a member's snapshots (copySnapshotsToHub): each with the member snapshot it copies, the
+         * member's shared copy it was made from, its account, state and key. Empty without copying.
+         */
+        hubCopies: { snapshotId: string; sourceSnapshotId: string; viaSnapshotId: string; accountId: string; state: string; kmsKeyId: string | null }[];
+        /** Why the copy into the hub is missing (the case's `disk copy to hub` gap), when it is. */
+        hubCopyMissing?: string;
         memory: { bucket: string; key: string; sha256: string; bytes: number } | null;
         memoryMissing?: string;
         metadata: { key: string; sha256: string; bytes: number }[];
@@ -290,7 +303,6 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     const plan = scenarioPlan(options.scenario);
     const latencyMs = options.latencyMs ?? 0;
     const event = asDelivered(options.finding);
-    const settings: WorkflowSettings = { snapshotPollSeconds: 30, memoryPollSeconds: 15, ...options.settings };
     const problem = accountProblem(options.account, options.scenario) ?? (options.sim ? keptAccountProblem(options.sim, options.account) : undefined);
     if (problem) throw new InputError(problem);
 
@@ -305,6 +317,13 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
             throw error;
         }
     }
+    const settings: WorkflowSettings = {
+        snapshotPollSeconds: 30,
+        memoryPollSeconds: 15,
+        // The deployment's switch (absent, not false, when off: the definition is then exactly the default one).
+        ...(sim.deployment.copySnapshotsToHub ? { copySnapshotsToHub: true } : {}),
+        ...options.settings,
+    };
     // Published fixtures redact account ids ("111", "XXXXXXXXXXXX"); the simulation stands in a real-looking
     // one, and the event delivered to the workflow says the same (reported under `seed`).
     const delivered = onSimulatedAccount(event, sim);
@@ -361,12 +380,13 @@ async function runOnce(
     let repeat = false;
 
     const overrides: Record<string, (input: any) => Promise<any>> = {};
-    for (const [state, target] of Object.entries(FUNCTION_TASKS)) {
+    const tasks = { ...FUNCTION_TASKS, ...(settings.copySnapshotsToHub ? HUB_COPY_FUNCTION_TASKS : {}) };
+    for (const [state, target] of Object.entries(tasks)) {
         const handler = HANDLERS[target];
         if (!handler) throw new Error(`drill: no handler for ${target}`);
         overrides[state] = async (input) => {
             // A poll follows a Wait state: let the simulated world live through that wait.
-            if (state === STATES.checkSnapshots) sim.advance((settings.snapshotPollSeconds ?? 30) * 1000);
+            if (state === STATES.checkSnapshots || state === STATES.checkHubCopy) sim.advance((settings.snapshotPollSeconds ?? 30) * 1000);
             if (state === STATES.checkMemory) sim.advance((settings.memoryPollSeconds ?? 15) * 1000);
             const result = await handler(structuredClone(input));
             if (state === STATES.triage) verdict = result as TriageVerdict;
@@ -395,7 +415,7 @@ async function runOnce(
     const execution = machine.run(event as never, {
         overrides: {
             taskResourceLocalHandlers: overrides,
-            waitTimeOverrides: { [STATES.waitSnapshots]: 0, [STATES.waitMemory]: 0 },
+            waitTimeOverrides: { [STATES.waitSnapshots]: 0, [STATES.waitMemory]: 0, ...(settings.copySnapshotsToHub ? { [STATES.waitHubCopy]: 0 } : {}) },
             retryIntervalOverrides: noPause,
         },
         context: {
@@ -446,7 +466,7 @@ function ignoredWithoutAccount(verdict: TriageVerdict, latencyMs: number, scenar
         latencyMs,
         calls: [],
         containment: null,
-        evidence: { snapshots: [], memory: null, metadata: [], manifest: null },
+        evidence: { snapshots: [], hubCopies: [], memory: null, metadata: [], manifest: null },
         notifications: [],
         executions: [{ executionName: "drill-1", status: "IGNORED", reason: verdict.reason, states: [] }],
         seed: null,
@@ -491,7 +511,7 @@ function buildReport(
         latencyMs,
         calls: calls.map((c) => ({ atMs: c.atMs, service: c.service, action: c.action, ok: c.ok, ...(c.error ? { error: c.error } : {}) })),
         containment: null,
-        evidence: { snapshots: [], memory: null, metadata: [], manifest: null },
+        evidence: { snapshots: [], hubCopies: [], memory: null, metadata: [], manifest: null },
         notifications: sim.notifications.slice(from.notifications).map((n) => ({ atMs: n.atMs, ...(n.subject ? { subject: n.subject } : {}) })),
         executions,
         seed: sim.seedReport,
@@ -517,9 +537,22 @@ function buildReport(
         targetGroups: instance.targetGroups.map((t) => ({ name: t.name, state: t.state })),
     };
     const caseId = report.caseId;
-    report.evidence.snapshots = sim.snapshots()
-        .filter((s) => caseId !== undefined && s.tags["dfir:case-id"] === caseId)
+    const ofCase = sim.snapshots().filter((s) => caseId !== undefined && s.tags[TAGS.caseId] === caseId);
+    report.evidence.snapshots = ofCase
+        .filter((s) => s.tags[TAGS.sourceSnapshot] === undefined)
         .map((s) => ({ snapshotId: s.snapshotId, volumeId: s.volumeId, state: s.state }));
+    report.evidence.hubCopies = ofCase
+        .filter((s) => s.accountId === sim.homeAccountId && s.tags[TAGS.evidence] === TAGS.evidenceHubCopy)
+        .map((s) => ({
+            snapshotId: s.snapshotId,
+            sourceSnapshotId: s.tags[TAGS.sourceSnapshot] ?? "",
+            viaSnapshotId: s.copyOf?.snapshotId ?? "",
+            accountId: s.accountId,
+            state: s.state,
+            kmsKeyId: s.kmsKeyId ?? null,
+        }));
+    const copyGap = new RegExp(`${DISK_COPY_GAP}: ([^;]+)`).exec(reason)?.[1];
+    if (copyGap) report.evidence.hubCopyMissing = copyGap;
     if (caseId !== undefined) {
         const bucket = sim.deployment.evidenceBucket;
         const objects = sim.objects(bucket, `cases/${caseId}/`);

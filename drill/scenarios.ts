@@ -18,6 +18,8 @@ export const SCENARIOS = [
     "approval-denied",
     "cross-account",
     "cross-account-role-missing",
+    "copy-to-hub",
+    "copy-to-hub-failed",
     "windows",
     "memory-hash-mismatch",
 ] as const;
@@ -48,6 +50,8 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "approval-denied": "approval required and refused: evidence only",
     "cross-account": "the finding is from a member account: the functions act through its responder role",
     "cross-account-role-missing": "the finding is from a member account that has no responder role",
+    "copy-to-hub": "a member account's finding, deployed with copySnapshotsToHub: its snapshots are copied into the hub under the hub's key",
+    "copy-to-hub-failed": "copySnapshotsToHub, and the hub's copies end in error: the member snapshots stay the evidence, the case is PARTIAL",
     windows: "a Windows instance: avml cannot run, memory is reported missing",
     "memory-hash-mismatch": "the memory image read back does not match the hash the instance computed",
 };

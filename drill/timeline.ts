@@ -51,6 +51,12 @@ export function formatTimeline(report: DrillReport): string {
     }
     const e = report.evidence;
     if (e.snapshots.length > 0) lines.push(`Disk: ${e.snapshots.map((s) => `${s.snapshotId} (${s.volumeId}, ${s.state})`).join(", ")}`);
+    if (e.hubCopies.length > 0) {
+        lines.push(`Disk in the hub (${e.hubCopies[0].accountId}): ${e.hubCopies.map((c) => `${c.snapshotId} (copy of ${c.sourceSnapshotId} via ${c.viaSnapshotId}, ${c.state})`).join(", ")}`);
+        const keys = [...new Set(e.hubCopies.map((c) => c.kmsKeyId ?? "unencrypted"))];
+        lines.push(`  key: ${keys.join(", ")}`);
+    }
+    if (e.hubCopyMissing) lines.push(`Disk copy to the hub: MISSING (${e.hubCopyMissing}); the member snapshots above are the disk evidence`);
     if (e.memory) lines.push(`Memory: s3://${e.memory.bucket}/${e.memory.key}, ${e.memory.bytes} bytes, sha256 ${e.memory.sha256}`);
     else if (report.containment) lines.push(`Memory: missing${e.memoryMissing ? ` (${e.memoryMissing})` : ""}`);
     if (e.metadata.length > 0) lines.push(`Metadata: ${e.metadata.map((m) => m.key.split("/").pop()).join(", ")}`);

@@ -12,8 +12,9 @@
  * account: the response goes through one AssumeRole of `arn:aws:iam::ID:role/dfir-responder` (as the
  * `cross-account` scenario, for that account), and with `--scenario cross-account-role-missing` the member has
  * no such role and the run ends FAILED, sealed in the hub with the role named. `--account 210987654321` is a
- * same-account response (no role assumed); it cannot go with `--scenario cross-account[-role-missing]`. Every
- * other scenario works for a member account. The timeline's `account:` line and the report's `account` object
+ * same-account response (no role assumed); it cannot go with `--scenario cross-account[-role-missing]` or
+ * `copy-to-hub[-failed]` (a member's snapshots copied into the hub). Every other scenario works for a member
+ * account. The timeline's `account:` line and the report's `account` object
  * say which account, the hub and the role assumed (or why not).
  *
  * `--state DIR` with `--account`: a kept world remembers the account it was seeded for. Reloaded without

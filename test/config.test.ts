@@ -66,6 +66,36 @@ describe("stack config", () => {
         });
     }
 
+    describe("copySnapshotsToHub", () => {
+        const hub = JSON.stringify({ accountId: "111111111111", regions: ["us-east-1"] });
+        const members = JSON.stringify([{ accountId: "222222222222", deployRoleArn: "arn:aws:iam::222222222222:role/dfir-deploy", regions: { "us-east-1": { vpcs: "all" } } }]);
+        const multi = (extra: Record<string, unknown> = {}) => parseDfirConfig({ hub, members, ...extra });
+
+        it("defaults to false in a multi-account stack and reads Pulumi's string and YAML's boolean values", () => {
+            assert.equal(multi().multiAccount?.copySnapshotsToHub, false);
+            assert.equal(multi({ copySnapshotsToHub: "true" }).multiAccount?.copySnapshotsToHub, true);
+            assert.equal(multi({ copySnapshotsToHub: true }).multiAccount?.copySnapshotsToHub, true);
+            assert.equal(multi({ copySnapshotsToHub: "false" }).multiAccount?.copySnapshotsToHub, false);
+        });
+
+        it("is refused in a single-account stack (even false), in one line naming the key", () => {
+            for (const value of ["true", "false", true]) {
+                assert.throws(() => parseDfirConfig({ vpcId: VPC, copySnapshotsToHub: value }), (e: Error) =>
+                    e.message === "config dfir:copySnapshotsToHub applies only to a multi-account stack (dfir:hub and dfir:members)");
+            }
+        });
+
+        it("refuses a value that is not a boolean, in one line", () => {
+            assert.throws(() => multi({ copySnapshotsToHub: "yes" }), (e: Error) =>
+                e.message === 'config dfir:copySnapshotsToHub must be true or false, got "yes"' && !e.message.includes("\n"));
+        });
+
+        it("is on in the multi-account example (Pulumi.prod.yaml), which exercises it", () => {
+            const prod = parseDfirConfig(dfirKeys(readStackConfig(PROD_EXAMPLE)));
+            assert.equal(prod.multiAccount?.copySnapshotsToHub, true);
+        });
+    });
+
     it("keeps only the dfir namespace of Pulumi's config map", () => {
         assert.deepEqual(dfirKeys({ "aws:region": "us-east-1", "dfir:vpcId": VPC, "pulumi:tags": "{}" }), { vpcId: VPC });
     });

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { buildDefinition, FUNCTION_TASKS, PUBLISH_TASKS, STATES, type DefinitionTargets } from "../core/definition";
+import { buildDefinition, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, PUBLISH_TASKS, STATES, type DefinitionTargets } from "../core/definition";
 import { TRANSIENT_ERRORS } from "../core/workflow";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -134,6 +134,68 @@ describe("state machine definition", () => {
             const worst = template.replace(/\{\}/g, longest[0]);
             assert.ok(worst.length <= 100, `${worst.length}: ${worst}`);
         }
+    });
+
+    describe("copySnapshotsToHub", () => {
+        const COPY_STATES = [STATES.startHubCopy, STATES.hubCopyDone, STATES.waitHubCopy, STATES.checkHubCopy, STATES.hubCopyFailed];
+        const diskOf = (def: Record<string, any>) => def.States[STATES.evidence].Branches[0].States as Record<string, State>;
+
+        it("off (the default, or false) builds exactly the definition without the option: no copy state, same JSON", () => {
+            const plain = buildDefinition(TARGETS);
+            assert.equal(JSON.stringify(buildDefinition(TARGETS, { copySnapshotsToHub: false })), JSON.stringify(plain));
+            assert.equal(JSON.stringify(buildDefinition(TARGETS, { snapshotPollSeconds: 30, copySnapshotsToHub: false })), JSON.stringify(plain));
+            const names = Object.keys(allStates(plain));
+            for (const name of COPY_STATES) assert.ok(!names.includes(name), name);
+            assert.deepEqual(Object.keys(diskOf(plain)), [STATES.startSnapshots, STATES.snapshotsDone, STATES.waitSnapshots, STATES.checkSnapshots, STATES.diskDone, STATES.diskFailed]);
+            assert.deepEqual(diskOf(plain)[STATES.snapshotsDone].Choices, [{ Variable: "$.disk.done", BooleanEquals: true, Next: STATES.diskDone }]);
+        });
+
+        it("on, adds only the copy loop to the disk branch: everything else is the same definition", () => {
+            const on = buildDefinition(TARGETS, { copySnapshotsToHub: true });
+            const stripped = structuredClone(on) as Record<string, any>;
+            const disk = diskOf(stripped);
+            for (const name of COPY_STATES) delete disk[name];
+            disk[STATES.snapshotsDone].Choices = disk[STATES.snapshotsDone].Choices.slice(1);
+            const branch = stripped.States[STATES.evidence].Branches[0];
+            branch.States = Object.fromEntries(Object.keys(diskOf(buildDefinition(TARGETS))).map((k) => [k, disk[k]]));
+            assert.equal(JSON.stringify(stripped), JSON.stringify(buildDefinition(TARGETS)));
+        });
+
+        it("on, is valid ASL and copies a member's instance (the target has a role) only once every snapshot completed", () => {
+            const def = buildDefinition(TARGETS, { copySnapshotsToHub: true, snapshotPollSeconds: 45 });
+            const result = aslValidator(structuredClone(def)); // the validator writes defaults into what it checks
+            assert.ok(result.isValid, result.errorsText("\n"));
+            const disk = diskOf(def);
+            assert.deepEqual(disk[STATES.snapshotsDone].Choices, [
+                { And: [{ Variable: "$.disk.done", BooleanEquals: true }, { Variable: "$.target.roleArn", IsPresent: true }], Next: STATES.startHubCopy },
+                { Variable: "$.disk.done", BooleanEquals: true, Next: STATES.diskDone },
+            ]);
+            assert.equal(disk[STATES.snapshotsDone].Default, STATES.waitSnapshots);
+            const start = disk[STATES.startHubCopy];
+            const check = disk[STATES.checkHubCopy];
+            assert.equal(start.Resource, TARGETS.snapshotFunctionArn);
+            assert.equal(check.Resource, TARGETS.snapshotFunctionArn);
+            assert.equal(start.Parameters.action, "copy-start");
+            assert.equal(check.Parameters.action, "copy-check");
+            for (const task of [start, check]) {
+                assert.equal(task.Parameters["disk.$"], "$.disk");
+                assert.equal(task.Parameters["target.$"], "$.target");
+                assert.equal(task.ResultPath, "$.disk");
+                assert.equal(task.Next, STATES.hubCopyDone);
+                assert.equal(task.Retry[0].JitterStrategy, "FULL");
+                // A failed copy lands INSIDE the disk result: the member snapshots recorded there are kept.
+                assert.deepEqual(task.Catch, [{ ErrorEquals: ["States.ALL"], ResultPath: "$.disk.copyError", Next: STATES.hubCopyFailed }]);
+            }
+            assert.deepEqual(disk[STATES.hubCopyDone], { Type: "Choice", Choices: [{ Variable: "$.disk.copy.done", BooleanEquals: true, Next: STATES.diskDone }], Default: STATES.waitHubCopy });
+            assert.deepEqual(disk[STATES.waitHubCopy], { Type: "Wait", Seconds: 45, Next: STATES.checkHubCopy });
+            assert.deepEqual(disk[STATES.hubCopyFailed], { Type: "Pass", OutputPath: "$.disk", End: true });
+            const tasks = Object.entries(allStates(def)).filter(([, st]) => st.Type === "Task").map(([n]) => n).sort();
+            assert.deepEqual(tasks, [...Object.keys(FUNCTION_TASKS), ...Object.keys(HUB_COPY_FUNCTION_TASKS), ...PUBLISH_TASKS].sort());
+        });
+
+        it("refuses a flag that is not a boolean", () => {
+            assert.throws(() => buildDefinition(TARGETS, { copySnapshotsToHub: "yes" as never }), /copySnapshotsToHub must be true or false/);
+        });
     });
 
     it("rejects settings that cannot be deployed, naming them", () => {

@@ -52,7 +52,7 @@ describe("drill --account: parsing", () => {
     });
 
     it("rejects the hub's own id with a member-account scenario, naming both flags", () => {
-        for (const scenario of ["cross-account", "cross-account-role-missing"]) {
+        for (const scenario of ["cross-account", "cross-account-role-missing", "copy-to-hub", "copy-to-hub-failed"]) {
             assert.throws(
                 () => parseDrillCommand(["--finding", BITCOIN, "--account", DRILL_HUB_ACCOUNT, "--scenario", scenario], read),
                 (e: Error) => e instanceof InputError && e.message.includes(`--account ${DRILL_HUB_ACCOUNT}`) && e.message.includes(`--scenario ${scenario}`) && !e.message.includes("\n"),

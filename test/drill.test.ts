@@ -10,6 +10,7 @@ import { SCENARIOS, type ScenarioName } from "../drill/scenarios";
 import { SimulatedAccount } from "../drill/sim";
 import { InputError } from "../core/events";
 import { parseDrillCommand } from "../scripts/drill";
+import { formatTimeline } from "../drill/timeline";
 
 const REPO = path.resolve(__dirname, "..");
 const FIXTURES = path.resolve(REPO, "..", "shared", "fixtures", "guardduty");
@@ -279,9 +280,121 @@ describe("drill: scenarios", function () {
     });
 
     it("knows every scenario the contract names", () => {
-        for (const name of ["ssm-offline", "snapshot-error", "throttling", "instance-terminated", "already-isolated", "in-asg", "approval-required", "approval-timeout", "cross-account-role-missing"]) {
+        for (const name of ["ssm-offline", "snapshot-error", "throttling", "instance-terminated", "already-isolated", "in-asg", "approval-required", "approval-timeout", "cross-account-role-missing", "copy-to-hub", "copy-to-hub-failed"]) {
             assert.ok((SCENARIOS as readonly string[]).includes(name), name);
         }
+    });
+});
+
+describe("drill: copying a member's snapshots into the hub (copySnapshotsToHub)", function () {
+    this.timeout(60000);
+    const manifestOf = (report: DrillReport, sim: SimulatedAccount) =>
+        JSON.parse(sim.objectBody(report.evidence.manifest!.bucket, report.evidence.manifest!.key).toString("utf8"));
+    const copyCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => c.ok && /^ec2:(CopySnapshot|ModifySnapshotAttribute)$/.test(c.action));
+
+    it("copy-to-hub: SUCCEEDED; each member snapshot is re-encrypted in the member, shared with the hub only, copied in the hub under its evidence key", async () => {
+        // Copies take longer than one poll: the copy loop waits and checks again.
+        const { report, sim } = await drill({ scenario: "copy-to-hub", simOptions: { copyDurationMs: 45_000 } });
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        assert.equal(report.reason, "isolated; evidence complete");
+        const member = sim.instanceAccountId;
+        const hub = sim.homeAccountId;
+        assert.notEqual(member, hub);
+
+        // The evidence of record: the member's own snapshots, untouched (still in the member, shared with nobody).
+        const views = new Map(sim.snapshots().map((v) => [v.snapshotId, v]));
+        assert.equal(report.evidence.snapshots.length, 2);
+        for (const s of report.evidence.snapshots) {
+            assert.equal(views.get(s.snapshotId)?.accountId, member);
+            assert.equal(s.state, "completed");
+            assert.deepEqual(views.get(s.snapshotId)?.sharedWith, []);
+        }
+        // One hub copy per member snapshot, in the hub, under the hub's evidence key, made from a member copy
+        // under the member's share key that is shared with exactly the hub.
+        assert.deepEqual(report.evidence.hubCopies.map((c) => c.sourceSnapshotId).sort(), report.evidence.snapshots.map((s) => s.snapshotId).sort());
+        for (const c of report.evidence.hubCopies) {
+            assert.equal(c.accountId, hub);
+            assert.equal(c.state, "completed");
+            assert.equal(c.kmsKeyId, sim.deployment.evidenceKeyArn);
+            const via = views.get(c.viaSnapshotId);
+            assert.equal(via?.accountId, member);
+            assert.equal(via?.copyOf?.snapshotId, c.sourceSnapshotId);
+            assert.deepEqual(via?.sharedWith, [hub]);
+            assert.match(String(via?.kmsKeyId), new RegExp(`^arn:aws:kms:${sim.region}:${member}:key/`));
+            assert.equal(via?.tags["dfir:evidence"], "disk-share-copy");
+        }
+        // Who did what: the member copies and shares through the responder role; the hub copies with its own credentials.
+        const calls = copyCalls(sim);
+        assert.deepEqual(calls.filter((c) => c.action === "ec2:CopySnapshot").map((c) => c.accountId).sort(), [hub, hub, member, member].sort());
+        assert.deepEqual(calls.filter((c) => c.action === "ec2:ModifySnapshotAttribute").map((c) => c.accountId), [member, member]);
+        const states = report.executions[0].states.map((st) => st.name);
+        assert.ok(states.includes("StartHubCopy"));
+        assert.ok(states.filter((n) => n === "CheckHubCopy").length >= 2, "waited for the copies");
+        assert.match(formatTimeline(report), /Disk in the hub \(210987654321\): snap-/);
+
+        // The sealed manifest records, per snapshot, the member snapshot, its member copy, the hub copy, keys and states.
+        const disk = manifestOf(report, sim).evidence.disk;
+        assert.equal(disk.status, "collected");
+        assert.equal(disk.copy.status, "completed");
+        assert.equal(disk.copy.hubAccountId, hub);
+        assert.equal(disk.copy.sourceAccountId, member);
+        for (const r of disk.copy.snapshots) {
+            const hubCopy = report.evidence.hubCopies.find((c) => c.sourceSnapshotId === r.sourceSnapshotId);
+            assert.deepEqual(
+                [r.memberCopyId, r.memberCopyState, r.shared, r.hubCopyId, r.hubCopyState, r.hubKeyArn, r.memberKeyId],
+                [hubCopy?.viaSnapshotId, "completed", true, hubCopy?.snapshotId, "completed", sim.deployment.evidenceKeyArn, `arn:aws:kms:${sim.region}:${member}:alias/dfir-snapshot-share`],
+            );
+        }
+    });
+
+    it("copy-to-hub-failed: the hub's copies end in error; PARTIAL with the gap recorded, the member snapshots kept as the disk evidence", async () => {
+        const { report, sim } = await drill({ scenario: "copy-to-hub-failed" });
+        assert.equal(report.status, "PARTIAL");
+        assert.match(report.reason, /^disk copy to hub: SnapshotCopyFailedError: copy into the hub failed for instance i-\w+ \(case [^)]+\): hub copy snap-/);
+        assert.match(String(report.evidence.hubCopyMissing), /^SnapshotCopyFailedError/);
+        assert.equal(report.containment?.isolated, true);
+        assert.ok(report.evidence.memory && report.evidence.metadata.length > 0, "the other evidence is untouched");
+        assert.equal(report.evidence.snapshots.length, 2);
+        assert.ok(report.evidence.snapshots.every((s) => s.state === "completed"));
+        assert.ok(report.notifications.some((n) => /PARTIAL/.test(n.subject ?? "")));
+
+        const manifest = manifestOf(report, sim);
+        assert.equal(manifest.status, "PARTIAL");
+        assert.equal(manifest.evidence.disk.status, "collected");
+        assert.deepEqual(manifest.evidence.disk.snapshots.map((s: { snapshotId: string }) => s.snapshotId).sort(), report.evidence.snapshots.map((s) => s.snapshotId).sort());
+        assert.equal(manifest.evidence.disk.copy.status, "failed");
+        assert.equal(manifest.evidence.disk.copy.error.Error, "SnapshotCopyFailedError");
+        assert.deepEqual(manifest.evidence.missing.map((m: { item: string }) => m.item), ["disk copy to hub"]);
+        assert.match(formatTimeline(report), /Disk copy to the hub: MISSING \(SnapshotCopyFailedError/);
+    });
+
+    it("a member that cannot share its copies (the responder lacks ModifySnapshotAttribute): PARTIAL, nothing copied into the hub", async () => {
+        const { report, sim } = await drill({
+            scenario: "copy-to-hub",
+            simOptions: { faults: [{ action: "ec2:ModifySnapshotAttribute", error: "UnauthorizedOperation", times: 100, status: 403 }] },
+        });
+        assert.equal(report.status, "PARTIAL");
+        assert.match(report.reason, /^disk copy to hub: SnapshotCopyFailedError: .*share snap-\w+ of snap-\w+: with 210987654321: UnauthorizedOperation/);
+        assert.deepEqual(copyCalls(sim).filter((c) => c.accountId === sim.homeAccountId), [], "no copy of an unshared snapshot was even tried in the hub");
+        assert.deepEqual(report.evidence.hubCopies, []);
+        assert.equal(report.evidence.snapshots.length, 2);
+    });
+
+    it("never copies a same-account instance, even deployed with the flag: no copy state entered, no copy call", async () => {
+        const { report, sim } = await drill({ simOptions: { copySnapshotsToHub: true } });
+        assert.equal(sim.deployment.copySnapshotsToHub, true);
+        assert.equal(sim.instanceAccountId, sim.homeAccountId);
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        assert.ok(!report.executions[0].states.some((st) => /HubCopy/.test(st.name)));
+        assert.deepEqual(copyCalls(sim), []);
+        assert.deepEqual(report.evidence.hubCopies, []);
+    });
+
+    it("without the flag, a member's finding enters no copy state and makes no copy call (the cross-account response as before)", async () => {
+        const { report, sim } = await drill({ scenario: "cross-account" });
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        assert.ok(!report.executions[0].states.some((st) => /HubCopy/.test(st.name)));
+        assert.deepEqual(copyCalls(sim), []);
     });
 });
 

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import {
+    CopySnapshotCommand,
     CreateSnapshotsCommand,
     DescribeInstancesCommand,
     DescribeNetworkInterfacesCommand,
@@ -9,6 +10,7 @@ import {
     EC2Client,
     GetConsoleOutputCommand,
     GetConsoleScreenshotCommand,
+    ModifySnapshotAttributeCommand,
 } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
@@ -20,13 +22,15 @@ import {
 } from "@aws-sdk/client-ssm";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import type { DiskEvidence, InstanceRecord, Target } from "../core/workflow";
-import { setClientCustomizer } from "../functions/lib/aws";
+import { client, setClientCustomizer } from "../functions/lib/aws";
 import {
     ConfigurationError,
     HashMismatchError,
     InvalidRequestError,
     MemoryCaptureFailedError,
     MetadataCaptureFailedError,
+    SnapshotCopyFailedError,
+    SnapshotCopyTimeoutError,
     SnapshotFailedError,
     SnapshotTimeoutError,
 } from "../functions/lib/evidenceErrors";
@@ -237,6 +241,23 @@ describe("snapshot handler", () => {
         assert.equal(disk.deadline, "2025-01-01T01:00:05.000Z");
     });
 
+    it("never adopts copies of the evidence (copySnapshotsToHub) as the evidence itself", async () => {
+        const tags = [
+            { Key: "dfir:case-id", Value: CASE_ID },
+            { Key: "dfir:instance-id", Value: INSTANCE_ID },
+        ];
+        ec2.on(DescribeSnapshotsCommand).resolves({
+            Snapshots: [
+                { SnapshotId: "snap-0000000000000000c", VolumeId: "vol-ffffffff", State: "completed", StartTime: new Date("2025-01-01T00:00:01Z"), Tags: [...tags, { Key: "dfir:source-snapshot", Value: created[0].SnapshotId }] },
+                { ...created[0], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: tags },
+                { ...created[1], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: tags },
+            ],
+        });
+        const disk = await withEnv({ SNAPSHOT_CAP_SECONDS: "3600" }, () => snapshotHandler(startEvent()));
+        assert.deepEqual(disk.snapshots.map((s) => s.snapshotId), created.map((s) => s.SnapshotId));
+        assert.equal(disk.startedAt, "2025-01-01T00:00:05.000Z");
+    });
+
     it("refuses a malformed event before any AWS call", async () => {
         await assert.rejects(
             snapshotHandler({ action: "start", caseId: "a/b", target: { ...TARGET, instanceId: "i-xyz" }, instance: instance() }),
@@ -317,6 +338,238 @@ describe("snapshot handler", () => {
             assert.equal(fresh.done, false);
             await assert.rejects(snapshotHandler(checkEvent(disk())), (e: unknown) => e instanceof SnapshotFailedError && /no longer exists/.test(e.message));
         });
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe("snapshot handler: copy a member's snapshots into the hub (copySnapshotsToHub)", () => {
+    const MEMBER = "222222222222";
+    const HUB = "210987654321";
+    const ROLE = `arn:aws:iam::${MEMBER}:role/dfir-responder`;
+    const MEMBER_TARGET: Target = { accountId: MEMBER, region: "us-east-1", instanceId: INSTANCE_ID, roleArn: ROLE };
+    const HUB_KEY = `arn:aws:kms:us-east-1:${HUB}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
+    const SHARE_KEY = `arn:aws:kms:us-east-1:${MEMBER}:alias/dfir-snapshot-share`;
+    const ENV_ON = { COPY_SNAPSHOTS_TO_HUB: "true", HUB_SNAPSHOT_KEY_ARN: HUB_KEY, HOME_ACCOUNT_ID: HUB, SNAPSHOT_CAP_SECONDS: "3600" };
+    const SOURCES = ["snap-0000000000000000r", "snap-0000000000000000d"];
+    let member: AwsClientStub<EC2Client>;
+    let hub: AwsClientStub<EC2Client>;
+
+    beforeEach(() => {
+        // The handler's factory caches one client per target: these are the instances it will use.
+        member = strict(mockClient(client("ec2", { region: "us-east-1", roleArn: ROLE })));
+        hub = strict(mockClient(client("ec2", { region: "us-east-1" })));
+    });
+    afterEach(() => {
+        member.restore();
+        hub.restore();
+    });
+
+    const completedDisk = (): DiskEvidence => ({
+        snapshots: [
+            { snapshotId: SOURCES[0], volumeId: "vol-0000000000000000r", state: "completed", progress: "100%" },
+            { snapshotId: SOURCES[1], volumeId: "vol-0000000000000000d", state: "completed", progress: "100%" },
+        ],
+        startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+        deadline: new Date(Date.now() + 3_600_000).toISOString(),
+        done: true,
+    });
+    const event = (action: "copy-start" | "copy-check", disk: DiskEvidence, target: Target = MEMBER_TARGET) =>
+        ({ action, caseId: CASE_ID, target: { ...target }, instance: instance(), evidence: evidence(), disk });
+    const run = (action: "copy-start" | "copy-check", disk: DiskEvidence, env: Record<string, string | undefined> = ENV_ON) =>
+        withEnv(env, () => snapshotHandler(event(action, disk)));
+    const tags = (kind: string, source: string, extra: { Key: string; Value: string }[] = []) => [
+        { Key: "dfir:case-id", Value: CASE_ID },
+        { Key: "dfir:instance-id", Value: INSTANCE_ID },
+        { Key: "dfir:evidence", Value: kind },
+        { Key: "dfir:source-snapshot", Value: source },
+        ...extra,
+    ];
+    /** The disk after copy-start: both member copies pending. */
+    const started = (): DiskEvidence => {
+        const now = Date.now();
+        return {
+            ...completedDisk(),
+            copy: {
+                hubAccountId: HUB,
+                sourceAccountId: MEMBER,
+                startedAt: new Date(now - 60_000).toISOString(),
+                deadline: new Date(now + 3_540_000).toISOString(),
+                done: false,
+                snapshots: SOURCES.map((source, i) => ({
+                    sourceSnapshotId: source, volumeId: completedDisk().snapshots[i].volumeId, memberCopyId: `snap-share${i}`, memberCopyState: "pending",
+                    memberKeyId: SHARE_KEY, shared: false, hubKeyArn: HUB_KEY,
+                })),
+            },
+        };
+    };
+    const shared = (): DiskEvidence => {
+        const d = started();
+        d.copy!.snapshots.forEach((r, i) => Object.assign(r, { memberCopyState: "completed", shared: true, hubCopyId: `snap-hub${i}`, hubCopyState: "pending" }));
+        return d;
+    };
+
+    it("copy-start: re-encrypts each member snapshot under the share key in the member, tagged at creation; nothing in the hub yet", async () => {
+        member.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        let n = 0;
+        member.on(CopySnapshotCommand).callsFake(() => ({ SnapshotId: `snap-share${n++}` }));
+        const before = Date.now();
+        const out = await run("copy-start", completedDisk());
+
+        const lookup = member.commandCalls(DescribeSnapshotsCommand)[0].args[0].input;
+        assert.deepEqual(lookup.OwnerIds, ["self"]);
+        assert.deepEqual(lookup.Filters, [
+            { Name: "tag:dfir:case-id", Values: [CASE_ID] },
+            { Name: "tag:dfir:instance-id", Values: [INSTANCE_ID] },
+            { Name: "tag:dfir:evidence", Values: ["disk-share-copy"] },
+        ]);
+        const copies = member.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input);
+        assert.deepEqual(copies.map((c) => c.SourceSnapshotId).sort(), [...SOURCES].sort());
+        for (const c of copies) {
+            assert.equal(c.SourceRegion, "us-east-1");
+            assert.equal(c.Encrypted, true);
+            assert.equal(c.KmsKeyId, SHARE_KEY);
+            assert.deepEqual(c.TagSpecifications, [{ ResourceType: "snapshot", Tags: tags("disk-share-copy", c.SourceSnapshotId as string) }]);
+        }
+        assert.equal(hub.calls().length, 0);
+        assert.equal(member.commandCalls(ModifySnapshotAttributeCommand).length, 0, "shared only once completed");
+
+        assert.deepEqual(out.snapshots, completedDisk().snapshots, "the member snapshots stay the disk evidence");
+        const copy = out.copy!;
+        assert.equal(copy.done, false);
+        assert.equal(copy.hubAccountId, HUB);
+        assert.equal(copy.sourceAccountId, MEMBER);
+        assert.ok(Date.parse(copy.startedAt) >= before - 1);
+        assert.equal(Date.parse(copy.deadline) - Date.parse(copy.startedAt), 3_600_000, "the snapshot cap");
+        assert.deepEqual(copy.snapshots.map((r) => [r.sourceSnapshotId, r.memberCopyState, r.shared, r.memberKeyId, r.hubKeyArn, r.hubCopyId]).sort(), [
+            [SOURCES[0], "pending", false, SHARE_KEY, HUB_KEY, undefined],
+            [SOURCES[1], "pending", false, SHARE_KEY, HUB_KEY, undefined],
+        ].sort());
+    });
+
+    it("copy-check: shares each completed member copy with exactly the hub, then copies it in the hub under the evidence key", async () => {
+        member.on(DescribeSnapshotsCommand).resolves({ Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-share${i}`, State: "completed", Progress: "100%" })) });
+        member.on(ModifySnapshotAttributeCommand).resolves({});
+        hub.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        hub.on(CopySnapshotCommand).callsFake((input: { SourceSnapshotId: string }) => ({ SnapshotId: input.SourceSnapshotId.replace("share", "hub") }));
+        const out = await run("copy-check", started());
+
+        assert.deepEqual(member.commandCalls(DescribeSnapshotsCommand)[0].args[0].input.SnapshotIds, ["snap-share0", "snap-share1"]);
+        const shares = member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input);
+        assert.deepEqual(shares.map((c) => c.SnapshotId).sort(), ["snap-share0", "snap-share1"]);
+        for (const c of shares) assert.deepEqual({ ...c, SnapshotId: undefined }, { SnapshotId: undefined, Attribute: "createVolumePermission", OperationType: "add", UserIds: [HUB] });
+        assert.equal(member.commandCalls(CopySnapshotCommand).length, 0);
+
+        assert.deepEqual(hub.commandCalls(DescribeSnapshotsCommand)[0].args[0].input.Filters?.[2], { Name: "tag:dfir:evidence", Values: ["disk-hub-copy"] });
+        const copies = hub.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input);
+        assert.deepEqual(copies.map((c) => c.SourceSnapshotId).sort(), ["snap-share0", "snap-share1"]);
+        for (const c of copies) {
+            const i = Number((c.SourceSnapshotId as string).slice(-1));
+            assert.equal(c.SourceRegion, "us-east-1");
+            assert.equal(c.Encrypted, true);
+            assert.equal(c.KmsKeyId, HUB_KEY);
+            assert.deepEqual(c.TagSpecifications, [{ ResourceType: "snapshot", Tags: tags("disk-hub-copy", SOURCES[i], [{ Key: "dfir:source-account", Value: MEMBER }]) }]);
+        }
+        assert.deepEqual(out.copy!.snapshots.map((r) => [r.memberCopyState, r.shared, r.hubCopyId, r.hubCopyState]), [
+            ["completed", true, "snap-hub0", "pending"],
+            ["completed", true, "snap-hub1", "pending"],
+        ]);
+        assert.equal(out.copy!.done, false);
+    });
+
+    it("copy-check: done when every hub copy is completed, without touching the member again", async () => {
+        hub.on(DescribeSnapshotsCommand).resolves({ Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-hub${i}`, State: "completed", Progress: "100%" })) });
+        const out = await run("copy-check", shared());
+        assert.equal(out.copy!.done, true);
+        assert.ok(out.copy!.snapshots.every((r) => r.hubCopyState === "completed"));
+        assert.equal(member.calls().length, 0);
+        assert.deepEqual(hub.commandCalls(DescribeSnapshotsCommand)[0].args[0].input.SnapshotIds, ["snap-hub0", "snap-hub1"]);
+    });
+
+    it("adopts copies an earlier attempt started (found by case, instance, kind and source tags) instead of copying again", async () => {
+        const old = new Date("2025-01-01T00:00:00Z");
+        member.on(DescribeSnapshotsCommand).resolves({
+            Snapshots: [
+                { SnapshotId: "snap-share0", State: "completed", StartTime: old, Tags: tags("disk-share-copy", SOURCES[0]) },
+                // A copy of another case is not adopted (the filter is checked again, not trusted).
+                { SnapshotId: "snap-other", State: "completed", StartTime: old, Tags: tags("disk-share-copy", SOURCES[1]).map((t) => (t.Key === "dfir:case-id" ? { ...t, Value: "other" } : t)) },
+            ],
+        });
+        member.on(CopySnapshotCommand).resolves({ SnapshotId: "snap-share1" });
+        member.on(ModifySnapshotAttributeCommand).resolves({});
+        hub.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        hub.on(CopySnapshotCommand).resolves({ SnapshotId: "snap-hub0" });
+        const start = await run("copy-start", completedDisk());
+        assert.deepEqual(member.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId), [SOURCES[1]]);
+        // The adopted copy was already completed: shared and copied into the hub in the same invocation.
+        assert.deepEqual(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId), ["snap-share0"]);
+        assert.deepEqual(start.copy!.snapshots.map((r) => [r.memberCopyId, r.memberCopyState, r.shared, r.hubCopyId]), [
+            ["snap-share0", "completed", true, "snap-hub0"],
+            ["snap-share1", "pending", false, undefined],
+        ]);
+
+        // A retried check after the hub accepted the second copy but its answer was lost: adopted, not copied again.
+        member.reset();
+        hub.reset();
+        member.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: "snap-share1", State: "completed" }] });
+        member.on(ModifySnapshotAttributeCommand).resolves({});
+        hub.on(DescribeSnapshotsCommand, { OwnerIds: ["self"] }).resolves({ Snapshots: [{ SnapshotId: "snap-hub1", State: "pending", StartTime: old, Tags: tags("disk-hub-copy", SOURCES[1]) }] });
+        hub.on(DescribeSnapshotsCommand, { SnapshotIds: ["snap-hub0", "snap-hub1"] }).resolves({ Snapshots: [{ SnapshotId: "snap-hub0", State: "completed" }, { SnapshotId: "snap-hub1", State: "pending" }] });
+        const check = await run("copy-check", start);
+        assert.equal(hub.commandCalls(CopySnapshotCommand).length, 0);
+        assert.deepEqual(check.copy!.snapshots.map((r) => [r.hubCopyId, r.hubCopyState]), [["snap-hub0", "completed"], ["snap-hub1", "pending"]]);
+        assert.equal(check.copy!.done, false);
+    });
+
+    it("a hub copy in state error is SnapshotCopyFailedError naming the copy, its source and EC2's message", async () => {
+        hub.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: "snap-hub0", State: "completed" }, { SnapshotId: "snap-hub1", State: "error", StateMessage: "KMS key not accessible" }] });
+        await assert.rejects(run("copy-check", shared()), (e: unknown) => {
+            assert.ok(e instanceof SnapshotCopyFailedError);
+            assert.equal(e.name, "SnapshotCopyFailedError");
+            assert.match(e.message, new RegExp(`hub copy snap-hub1 of ${SOURCES[1]}: KMS key not accessible`));
+            assert.doesNotMatch(e.message, /snap-hub0/);
+            return true;
+        });
+    });
+
+    it("a share EC2 refuses fails the copy; throttling goes back to the state machine for a retry", async () => {
+        member.on(DescribeSnapshotsCommand).resolves({ Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-share${i}`, State: "completed" })) });
+        member.on(ModifySnapshotAttributeCommand).rejects(awsError("UnauthorizedOperation", 403, "You are not authorized to perform this operation."));
+        await assert.rejects(run("copy-check", started()), (e: unknown) =>
+            e instanceof SnapshotCopyFailedError && /share snap-share0 of snap-0+r: with 210987654321: UnauthorizedOperation/.test(e.message));
+        assert.equal(hub.calls().length, 0, "nothing is copied into the hub unshared");
+
+        member.reset();
+        member.on(DescribeSnapshotsCommand).resolves({ Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-share${i}`, State: "completed" })) });
+        member.on(ModifySnapshotAttributeCommand).rejects(awsError("RequestLimitExceeded", 503));
+        await assert.rejects(run("copy-check", started()), (e: unknown) => e instanceof Error && e.name === "RequestLimitExceeded");
+    });
+
+    it("past the deadline with copies pending is SnapshotCopyTimeoutError; completion wins over the deadline", async () => {
+        const late = shared();
+        late.copy!.deadline = new Date(Date.now() - 1000).toISOString();
+        hub.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: "snap-hub0", State: "completed" }, { SnapshotId: "snap-hub1", State: "pending", Progress: "12%" }] });
+        await assert.rejects(run("copy-check", late), (e: unknown) =>
+            e instanceof SnapshotCopyTimeoutError && e.name === "SnapshotCopyTimeoutError" && new RegExp(`${SOURCES[1]} at hub copy snap-hub1 12%`).test(e.message) && !e.message.includes(SOURCES[0]));
+        hub.reset();
+        hub.on(DescribeSnapshotsCommand).resolves({ Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-hub${i}`, State: "completed" })) });
+        assert.equal((await run("copy-check", late)).copy!.done, true);
+    });
+
+    it("refuses, before any AWS call, a copy not deployed (flag, hub key), a same-account target, or snapshots not completed", async () => {
+        await assert.rejects(run("copy-start", completedDisk(), { ...ENV_ON, COPY_SNAPSHOTS_TO_HUB: undefined }), (e: unknown) =>
+            e instanceof ConfigurationError && /COPY_SNAPSHOTS_TO_HUB/.test(e.message));
+        await assert.rejects(run("copy-start", completedDisk(), { ...ENV_ON, HUB_SNAPSHOT_KEY_ARN: "alias/dfir-evidence" }), (e: unknown) =>
+            e instanceof ConfigurationError && /HUB_SNAPSHOT_KEY_ARN must be a KMS key ARN/.test(e.message));
+        await assert.rejects(withEnv(ENV_ON, () => snapshotHandler(event("copy-start", completedDisk(), TARGET))), (e: unknown) =>
+            e instanceof InvalidRequestError && /target\.roleArn is required/.test(e.message));
+        const own = { ...MEMBER_TARGET, accountId: HUB, roleArn: `arn:aws:iam::${HUB}:role/dfir-responder` };
+        await assert.rejects(withEnv(ENV_ON, () => snapshotHandler(event("copy-start", completedDisk(), own))), (e: unknown) =>
+            e instanceof InvalidRequestError && /functions' own account/.test(e.message));
+        const pending = completedDisk();
+        pending.snapshots[1].state = "pending";
+        await assert.rejects(run("copy-start", pending), (e: unknown) => e instanceof InvalidRequestError && /must all be completed/.test(e.message));
+        await assert.rejects(run("copy-check", completedDisk()), (e: unknown) => e instanceof InvalidRequestError && /disk\.copy must be/.test(e.message));
+        assert.equal(member.calls().length + hub.calls().length, 0);
     });
 });
 

@@ -7,14 +7,16 @@ import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import {
     buildManifest,
     caseStatus,
+    DISK_COPY_GAP,
     executionName,
+    gapText,
     manifestKey,
     serializeManifest,
     stepErrorText,
     type ExecutionState,
     type SealInput,
 } from "../core/manifest";
-import type { CaseOpened, ContainmentResult, StepError } from "../core/workflow";
+import type { CaseOpened, ContainmentResult, DiskCopy, DiskEvidence, StepError } from "../core/workflow";
 import { setClientCustomizer } from "../functions/lib/aws";
 import { InvalidRequestError, ManifestConflictError } from "../functions/lib/evidenceErrors";
 import { canonicalJson, sha256Hex } from "../core/hash";
@@ -320,6 +322,86 @@ describe("buildManifest", () => {
         assert.deepEqual(m.evidence.disk.error, { Error: "SnapshotTimeoutError", Cause: "not by deadline" });
         assert.equal(m.evidence.memory.status, "missing");
         assert.equal(m.evidence.memory.reason, "ssm-agent-offline");
+    });
+
+    describe("a member's snapshots copied into the hub (copySnapshotsToHub)", () => {
+        const MEMBER = "222222222222";
+        const HUB = "123456789012";
+        const HUB_KEY = `arn:aws:kms:us-east-1:${HUB}:key/evidence`;
+        const SHARE_KEY = `arn:aws:kms:us-east-1:${MEMBER}:alias/dfir-snapshot-share`;
+        const copy = (done: boolean): DiskCopy => ({
+            hubAccountId: HUB,
+            sourceAccountId: MEMBER,
+            startedAt: "2025-03-01T11:00:40.000Z",
+            deadline: "2025-03-02T11:00:40.000Z",
+            done,
+            snapshots: [{
+                sourceSnapshotId: "snap-r", volumeId: "vol-r", memberCopyId: "snap-share", memberCopyState: "completed", memberKeyId: SHARE_KEY,
+                shared: true, hubCopyId: "snap-hub", hubCopyState: done ? "completed" : "pending", hubKeyArn: HUB_KEY,
+            }],
+        });
+        const withCopy = (edit: (disk: DiskEvidence) => void): ExecutionState => {
+            const state = fullState();
+            state.case!.target = { accountId: MEMBER, region: "us-east-1", instanceId: INSTANCE_ID, roleArn: `arn:aws:iam::${MEMBER}:role/dfir-responder` };
+            edit(state.evidence![0] as DiskEvidence);
+            return state;
+        };
+
+        it("records per snapshot the member snapshot, the member copy, the hub copy, their keys and states; SUCCEEDED", () => {
+            const m = buildManifest({ state: withCopy((d) => { d.copy = copy(true); }), executionArn: EXECUTION_ARN, sealedAt: SEALED_AT });
+            assert.equal(m.status, "SUCCEEDED");
+            assert.equal(m.reason, "isolated; evidence complete");
+            assert.equal(m.evidence.disk.status, "collected");
+            assert.deepEqual(m.evidence.disk.snapshots.map((s) => s.snapshotId), ["snap-r"], "the member snapshots stay the disk evidence");
+            assert.deepEqual(m.evidence.disk.copy, { status: "completed", hubAccountId: HUB, sourceAccountId: MEMBER, startedAt: "2025-03-01T11:00:40.000Z", deadline: "2025-03-02T11:00:40.000Z", snapshots: copy(true).snapshots });
+            assert.equal(m.timestamps.hubCopyStartedAt, "2025-03-01T11:00:40.000Z");
+            const action = m.actions.find((a) => a.action === "ec2:CopySnapshot");
+            assert.deepEqual(action, {
+                action: "ec2:CopySnapshot", target: INSTANCE_ID, at: "2025-03-01T11:00:40.000Z", ok: true,
+                detail: `snap-r -> member copy snap-share shared with ${HUB} -> hub copy snap-hub: completed`,
+            });
+        });
+
+        it("a failed copy is PARTIAL with the gap 'disk copy to hub', the member snapshots still collected", () => {
+            const error = lambdaError("SnapshotCopyFailedError", "copy into the hub failed for instance i-0123456789abcdef0: hub copy snap-hub of snap-r: broken");
+            const state = withCopy((d) => { d.copy = copy(false); d.copyError = error; });
+            const outcome = caseStatus(state);
+            assert.equal(outcome.status, "PARTIAL");
+            assert.equal(outcome.reason, "disk copy to hub: SnapshotCopyFailedError: copy into the hub failed for instance i-0123456789abcdef0: hub copy snap-hub of snap-r: broken");
+            const m = buildManifest({ state, executionArn: EXECUTION_ARN, sealedAt: SEALED_AT });
+            assert.equal(m.evidence.disk.status, "collected");
+            assert.deepEqual(m.evidence.disk.snapshots.map((s) => [s.snapshotId, s.state]), [["snap-r", "completed"]]);
+            assert.equal(m.evidence.disk.copy?.status, "failed");
+            assert.deepEqual(m.evidence.disk.copy?.error, error);
+            assert.equal(m.evidence.disk.copy?.snapshots[0].hubCopyId, "snap-hub", "the copy's last known progress is kept");
+            assert.deepEqual(m.evidence.missing, [{ item: DISK_COPY_GAP, reason: stepErrorText(error) }]);
+            const action = m.actions.find((a) => a.action === "ec2:CopySnapshot");
+            assert.equal(action?.ok, false);
+            assert.equal(action?.error, stepErrorText(error));
+        });
+
+        it("a copy that failed before recording anything (copy-start caught) is still a gap with its error", () => {
+            const state = withCopy((d) => { d.copyError = { Error: "CrossAccountRoleError", Cause: "cannot assume it" }; });
+            const m = buildManifest({ state, executionArn: EXECUTION_ARN, sealedAt: SEALED_AT });
+            assert.equal(m.status, "PARTIAL");
+            assert.equal(m.reason, "disk copy to hub: CrossAccountRoleError: cannot assume it");
+            assert.deepEqual(m.evidence.disk.copy, { status: "failed", snapshots: [], error: { Error: "CrossAccountRoleError", Cause: "cannot assume it" } });
+        });
+
+        it("an unfinished copy is a gap; gaps of other evidence keep their own wording", () => {
+            const state = withCopy((d) => { d.copy = copy(false); });
+            state.evidence![1] = { status: "missing", reason: "ssm-agent-offline" };
+            assert.equal(caseStatus(state).reason, "disk copy to hub: copy did not finish; memory missing: ssm-agent-offline");
+            assert.equal(buildManifest({ state, executionArn: EXECUTION_ARN, sealedAt: SEALED_AT }).evidence.disk.copy?.status, "incomplete");
+            assert.equal(gapText({ item: "memory", reason: "x" }), "memory missing: x");
+        });
+
+        it("without a copy (flag off, or a same-account instance) the manifest has no copy at all", () => {
+            const m = buildManifest({ state: fullState(), executionArn: EXECUTION_ARN, sealedAt: SEALED_AT });
+            assert.equal("copy" in m.evidence.disk, false);
+            assert.equal(m.timestamps.hubCopyStartedAt, undefined);
+            assert.ok(!m.actions.some((a) => a.action === "ec2:CopySnapshot"));
+        });
     });
 
     it("keys the manifest by execution name", () => {

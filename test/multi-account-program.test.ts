@@ -243,6 +243,64 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
         assert.ok(!list(assume.Resource).some((a) => a.includes(HUB)));
     });
 
+    it("copySnapshotsToHub (on in the example): exactly a share key and its alias per member region outside the hub, and no name changes", async () => {
+        const off = await run(prodWith({ copySnapshotsToHub: "false" }));
+        const offKeys = new Set(off.map(key));
+        const onKeys = prod.map(key);
+        assert.deepEqual([...offKeys].filter((k) => !onKeys.includes(k)), [], "turning it on renames or removes nothing");
+        const memberRegions = ["222222222222-eu-west-1", "222222222222-us-east-1", "333333333333-us-east-1"];
+        assert.deepEqual(onKeys.filter((k) => !offKeys.has(k)).sort(), memberRegions.flatMap((mr) => [
+            `aws:kms/alias:Alias::dfir-${mr}-snapshot-share`, `aws:kms/key:Key::dfir-${mr}-snapshot-share`,
+        ]).sort());
+        for (const mr of memberRegions) {
+            const [account, region] = [mr.slice(0, 12), mr.slice(13)];
+            const shareKey = prod.find((r) => r.type === "aws:kms/key:Key" && r.name === `dfir-${mr}-snapshot-share`) as RecordedResource;
+            assert.equal(shareKey.provider, `aws-${mr}`, "created in the member account and region");
+            assert.equal(shareKey.parent, `dfir:member:MemberRegion::dfir-${mr}`);
+            const users = docOf(shareKey).Statement.find((s) => s.Sid === "HubSnapshotFunctionsCopy") as PolicyStatement;
+            assert.deepEqual(users.Principal, { AWS: `arn:aws:iam::${HUB}:root` });
+            assert.deepEqual(users.Condition, { ArnEquals: { "aws:PrincipalArn": `arn:aws:iam::${HUB}:role/dfir-response-${region}-snapshot` } }, "exactly its region's snapshot role");
+            assert.deepEqual(docOf(shareKey).Statement.find((s) => s.Sid === "AccountAdministersThroughIam")?.Principal, { AWS: `arn:aws:iam::${account}:root` });
+            const alias = prod.find((r) => r.type === "aws:kms/alias:Alias" && r.name === `dfir-${mr}-snapshot-share`) as RecordedResource;
+            assert.equal(alias.inputs.name, "alias/dfir-snapshot-share");
+        }
+        // Each hub region's snapshot function reads exactly its region's share keys; each responder uses exactly its account's.
+        const shareKeyArn = (mr: string) => `arn:aws:kms:${mr.slice(13)}:${mr.slice(0, 12)}:key/dfir-${mr}-snapshot-share`;
+        const readKeys = (region: string) => {
+            const policy = prod.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === `dfir-response-${region}-snapshot`) as RecordedResource;
+            return list(docOf(policy).Statement.find((s) => s.Sid === "ReadMemberCopiesWithShareKeys")?.Resource).sort();
+        };
+        assert.deepEqual(readKeys("us-east-1"), [shareKeyArn("222222222222-us-east-1"), shareKeyArn("333333333333-us-east-1")]);
+        assert.deepEqual(readKeys("eu-west-1"), [shareKeyArn("222222222222-eu-west-1")]);
+        const responderKeys = (account: string) => {
+            const policy = prod.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === `dfir-${account}-access-responder`) as RecordedResource;
+            const share = docOf(policy).Statement.find((s) => s.Sid === "ShareCopiesWithHubOnly") as PolicyStatement;
+            assert.deepEqual(share.Condition?.["ForAllValues:StringEquals"], { "ec2:Add/userId": [HUB] });
+            return list(docOf(policy).Statement.find((s) => s.Sid === "UseShareKey")?.Resource).sort();
+        };
+        assert.deepEqual(responderKeys("222222222222"), [shareKeyArn("222222222222-eu-west-1"), shareKeyArn("222222222222-us-east-1")]);
+        assert.deepEqual(responderKeys("333333333333"), [shareKeyArn("333333333333-us-east-1")]);
+        // The workflows: copy states and settings with it, none without it.
+        for (const region of ["us-east-1", "eu-west-1"]) {
+            const machine = (resources: RecordedResource[]) => (resources.find((r) => r.type === "aws:sfn/stateMachine:StateMachine" && r.name === `dfir-response-${region}-response`) as RecordedResource).inputs.definition as string;
+            assert.match(machine(prod), /"StartHubCopy"/);
+            assert.doesNotMatch(machine(off), /HubCopy/);
+            const env = (resources: RecordedResource[]) => (resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === `dfir-response-${region}-snapshot`) as RecordedResource).inputs.environment.variables;
+            assert.equal(env(prod).COPY_SNAPSHOTS_TO_HUB, "true");
+            assert.equal(env(prod).HUB_SNAPSHOT_KEY_ARN, `arn:aws:kms:${region}:${HUB}:key/dfir-evidence-${region}-key`);
+            assert.equal(env(off).COPY_SNAPSHOTS_TO_HUB, undefined);
+        }
+    });
+
+    it("copySnapshotsToHub: the hub's own account listed as a member gets no share key (its instances are never copied)", async () => {
+        const members = [...prodMembers(), { accountId: HUB, regions: { "us-east-1": { vpcs: "all" } } }];
+        const withHub = await run(prodWith({ members }));
+        const shareKeys = withHub.filter((r) => r.type === "aws:kms/key:Key" && r.name.endsWith("-snapshot-share")).map((r) => r.name).sort();
+        assert.deepEqual(shareKeys, ["dfir-222222222222-eu-west-1-snapshot-share", "dfir-222222222222-us-east-1-snapshot-share", "dfir-333333333333-us-east-1-snapshot-share"]);
+        const access = withHub.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.parent === `dfir:access:MemberAccess::dfir-${HUB}-access` && r.name.endsWith("-responder"));
+        assert.equal(access, undefined);
+    });
+
     it("stops before registering any resource but providers when a listed VPC is not in that account and region", async () => {
         const members = prodMembers();
         members[0].regions["eu-west-1"] = { vpcs: ["vpc-0123456789abcdef0"] };

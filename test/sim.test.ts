@@ -20,6 +20,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import {
     AssociateIamInstanceProfileCommand,
+    CopySnapshotCommand,
     CreateSnapshotsCommand,
     CreateTagsCommand,
     DeleteTagsCommand,
@@ -34,6 +35,7 @@ import {
     GetConsoleScreenshotCommand,
     ModifyInstanceAttributeCommand,
     ModifyNetworkInterfaceAttributeCommand,
+    ModifySnapshotAttributeCommand,
     ReplaceIamInstanceProfileAssociationCommand,
     TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
@@ -382,6 +384,75 @@ describe("simulator: EC2", () => {
         await client("ec2", at(failing)).send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: failing.instanceId } }));
         const out = await client("ec2", at(failing)).send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
         assert.ok(out.Snapshots?.length && out.Snapshots.every((s) => s.State === "error" && s.StateMessage));
+    });
+
+    it("copies snapshots in the region: across accounts only when shared, re-encrypted under the named key; aws/ebs snapshots cannot be shared", async () => {
+        const sim = start({ crossAccount: true, copySnapshotsToHub: true, copyDurationMs: 60_000 });
+        const memberAccount = sim.instanceAccountId;
+        const member = client("ec2", at(sim));
+        const hub = client("ec2", { region: sim.region });
+        const made = await member.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: sim.instanceId } }));
+        const source = String(made.Snapshots?.[0]?.SnapshotId);
+        const shareAlias = `arn:aws:kms:${sim.region}:${memberAccount}:alias/dfir-snapshot-share`;
+        const copyInput = (id: string, key?: string) => ({
+            SourceSnapshotId: id, SourceRegion: sim.region, Encrypted: true, ...(key ? { KmsKeyId: key } : {}),
+            TagSpecifications: [{ ResourceType: "snapshot" as const, Tags: [{ Key: "dfir:case-id", Value: "c1" }] }],
+        });
+        const share = (id: string, account = sim.homeAccountId) =>
+            member.send(new ModifySnapshotAttributeCommand({ SnapshotId: id, Attribute: "createVolumePermission", OperationType: "add", UserIds: [account] }));
+
+        // The evidence snapshot is under the member's aws/ebs key: EBS refuses to share it, and the hub cannot see it.
+        await rejectsAws(share(source), "OperationNotPermitted");
+        await rejectsAws(hub.send(new CopySnapshotCommand(copyInput(source))), "InvalidSnapshot.NotFound");
+        await rejectsAws(member.send(new CopySnapshotCommand({ SourceSnapshotId: source, SourceRegion: sim.region, KmsKeyId: shareAlias })), "InvalidParameterDependency");
+        await assert.rejects(member.send(new CopySnapshotCommand({ ...copyInput(source, shareAlias), SourceRegion: "eu-west-1" })), (e: unknown) =>
+            e instanceof SimulatorGapError && /from another region/.test((e as Error).message));
+
+        // The member's copy under the share key: pending for copyDurationMs, then completed, keyed and tagged.
+        const memberCopy = String((await member.send(new CopySnapshotCommand(copyInput(source, shareAlias)))).SnapshotId);
+        await share(memberCopy);
+        await rejectsAws(hub.send(new CopySnapshotCommand(copyInput(memberCopy, sim.deployment.evidenceKeyArn))), "IncorrectState");
+        sim.advance(60_000);
+        const [described] = (await member.send(new DescribeSnapshotsCommand({ SnapshotIds: [memberCopy] }))).Snapshots ?? [];
+        assert.equal(described.State, "completed");
+        assert.equal(described.VolumeId, "vol-ffffffff");
+        assert.match(String(described.KmsKeyId), new RegExp(`^arn:aws:kms:${sim.region}:${memberAccount}:key/`));
+        assert.deepEqual(described.Tags, [{ Key: "dfir:case-id", Value: "c1" }]);
+
+        // Shared with the hub: the hub copies it under its evidence key; another account still cannot.
+        const hubCopy = String((await hub.send(new CopySnapshotCommand(copyInput(memberCopy, sim.deployment.evidenceKeyArn)))).SnapshotId);
+        sim.advance(60_000);
+        const [inHub] = (await hub.send(new DescribeSnapshotsCommand({ SnapshotIds: [hubCopy] }))).Snapshots ?? [];
+        assert.equal(inHub.State, "completed");
+        assert.equal(inHub.OwnerId, sim.homeAccountId);
+        assert.equal(inHub.KmsKeyId, sim.deployment.evidenceKeyArn);
+        const views = sim.snapshots();
+        assert.deepEqual(views.find((v) => v.snapshotId === memberCopy)?.sharedWith, [sim.homeAccountId]);
+        assert.deepEqual(views.find((v) => v.snapshotId === hubCopy)?.copyOf, { snapshotId: memberCopy, accountId: memberAccount });
+
+        // An unknown key is accepted and the copy ends in error (EC2 resolves KmsKeyId asynchronously).
+        const bad = String((await member.send(new CopySnapshotCommand(copyInput(source, "alias/no-such-key")))).SnapshotId);
+        sim.advance(60_000);
+        const [failed] = (await member.send(new DescribeSnapshotsCommand({ SnapshotIds: [bad] }))).Snapshots ?? [];
+        assert.equal(failed.State, "error");
+        assert.match(String(failed.StateMessage), /alias\/no-such-key/);
+        // Encrypted snapshots are never public; ids must be accounts.
+        await rejectsAws(member.send(new ModifySnapshotAttributeCommand({ SnapshotId: memberCopy, CreateVolumePermission: { Add: [{ Group: "all" }] } })), "InvalidParameter");
+        await rejectsAws(share(memberCopy, "hub"), "InvalidParameterValue");
+    });
+
+    it("under copyError the copies of that side (here the hub) end in error, the other side's complete", async () => {
+        const sim = start({ crossAccount: true, copySnapshotsToHub: true, copyError: "hub" });
+        const member = client("ec2", at(sim));
+        const hub = client("ec2", { region: sim.region });
+        const made = await member.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: sim.instanceId } }));
+        const shareAlias = `alias/dfir-snapshot-share`;
+        const memberCopy = String((await member.send(new CopySnapshotCommand({ SourceSnapshotId: made.Snapshots?.[0]?.SnapshotId, SourceRegion: sim.region, Encrypted: true, KmsKeyId: shareAlias }))).SnapshotId);
+        await member.send(new ModifySnapshotAttributeCommand({ SnapshotId: memberCopy, CreateVolumePermission: { Add: [{ UserId: sim.homeAccountId }] } }));
+        const hubCopy = String((await hub.send(new CopySnapshotCommand({ SourceSnapshotId: memberCopy, SourceRegion: sim.region, Encrypted: true, KmsKeyId: sim.deployment.evidenceKeyArn }))).SnapshotId);
+        const state = (id: string) => sim.snapshots().find((v) => v.snapshotId === id)?.state;
+        assert.equal(state(memberCopy), "completed");
+        assert.equal(state(hubCopy), "error");
     });
 
     it("returns console output and a JPEG screenshot; screenshots can be unsupported", async () => {

@@ -146,6 +146,12 @@ export interface SnapshotView {
     accountId: string;
     region: string;
     startTime: string;
+    /** The KMS key of an encrypted snapshot. */
+    kmsKeyId?: string;
+    /** A CopySnapshot copy: the snapshot it copies and that snapshot's account. */
+    copyOf?: { snapshotId: string; accountId: string };
+    /** Accounts (or `all`) it is shared with. */
+    sharedWith: string[];
 }
 
 export interface ObjectView {
@@ -374,6 +380,7 @@ export class SimulatedAccount {
             [ENV.responderRoleName]: d.responderRoleName,
             [ENV.homeAccountId]: this.homeAccountId,
             [ENV.retentionDays]: String(this.world.state.seedOptions.retentionDays ?? 365),
+            ...(d.copySnapshotsToHub ? { [ENV.copySnapshotsToHub]: "true", [ENV.hubSnapshotKeyArn]: d.evidenceKeyArn ?? "" } : {}),
         };
     }
 
@@ -682,6 +689,9 @@ export class SimulatedAccount {
                     accountId,
                     region,
                     startTime: new Date(s.startTime).toISOString(),
+                    ...(view.KmsKeyId ? { kmsKeyId: view.KmsKeyId } : {}),
+                    ...(s.copyOf ? { copyOf: { ...s.copyOf } } : {}),
+                    sharedWith: [...(s.createVolumePermissions ?? [])],
                 });
             }
         }

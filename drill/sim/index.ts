@@ -57,6 +57,8 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     "approval-timeout": { extraTags: { "dfir:approval": "required" } },
     "cross-account": { crossAccount: true },
     "cross-account-role-missing": { crossAccountRoleMissing: true },
+    "copy-to-hub": { crossAccount: true, copySnapshotsToHub: true },
+    "copy-to-hub-failed": { crossAccount: true, copySnapshotsToHub: true, copyError: "hub" },
     windows: { windows: true },
     "memory-hash-mismatch": { memoryHashMismatch: true },
     "avml-fails": { avmlFails: true },

@@ -4,6 +4,7 @@
  * placeholders such as "GeneratedFindingVPCId"); every substitution is reported in the `SeedReport`.
  */
 import { caseIdFor } from "../../core/case";
+import { SNAPSHOT_SHARE_KEY_ALIAS } from "../../core/memberPolicies";
 import { MEMORY_DOCUMENT_PARAMETERS, MEMORY_PARAMETER_PATTERNS } from "../../core/ssmDocument";
 import { TAGS } from "../../core/tags";
 import { INSTANCE_ID_PATTERN } from "../../core/triage";
@@ -104,6 +105,15 @@ export interface SimOptions {
     terminateAfter?: string;
     /** The member account has no responder role (implies crossAccount). */
     crossAccountRoleMissing?: boolean;
+    /**
+     * Deployed with `copySnapshotsToHub`: every member account gets its share key (alias/dfir-snapshot-share) in
+     * its region, the functions' environment the flag and the hub key, the drill the copy states. @default false
+     */
+    copySnapshotsToHub?: boolean;
+    /** Simulator milliseconds a CopySnapshot copy stays pending. @default snapshotDurationMs */
+    copyDurationMs?: number;
+    /** CopySnapshot copies end in `error` in the member (its share copy) or in the hub (the hub copy). */
+    copyError?: "member" | "hub";
     /** Tags added to the instance (e.g. {"dfir:approval": "required"}). */
     extraTags?: Record<string, string>;
     /** The memory upload is denied unless the instance's profile is the capture profile. @default true */
@@ -204,6 +214,8 @@ export function behaviourOf(options: SimOptions, instanceId: string | undefined)
         memoryBytes: options.memoryBytes ?? 8 * 1024 * 1024,
         snapshotError: options.snapshotError ?? false,
         memoryHashMismatch: options.memoryHashMismatch ?? false,
+        ...(options.copyDurationMs !== undefined ? { copyDurationMs: options.copyDurationMs } : {}),
+        ...(options.copyError ? { copyError: options.copyError } : {}),
         avmlFails: options.avmlFails ?? false,
         screenshotUnsupported: options.screenshotUnsupported ?? false,
         requireCaptureProfile: options.requireCaptureProfile ?? true,
@@ -288,6 +300,7 @@ export function emptyState(seed: string, homeAccountId: string, region: string, 
             avmlSha256: "",
             topicArn: "",
             responderRoleName: namesOf(options).responderRoleName,
+            ...(options.copySnapshotsToHub ? { copySnapshotsToHub: true } : {}),
         },
         seedReport: { idMapping: {}, defaulted: [] },
         seedOptions: persistedOptions(options),
@@ -323,6 +336,8 @@ export function seedHub(world: World, options: SimOptions, region: string): void
         putVersion(world, bucket, names.avmlKey, avml.bytes, { contentType: "application/octet-stream", metadata: { sha256: avml.sha256 } });
         world.state.deployment.avmlSha256 = avml.sha256;
     }
+    // The evidence store's key (the hub's copies of member snapshots are encrypted with it).
+    const evidenceKey = seedKmsKey(world, home, region, "alias/dfir-evidence", "aws-dfir evidence");
     const key = options.casesTableKey ?? { partitionKey: "pk" };
     r.tables[names.casesTable] ??= { name: names.casesTable, partitionKey: key.partitionKey, sortKey: key.sortKey, items: {} };
     const topicArn = `arn:aws:sns:${region}:${home}:${names.topicName}`;
@@ -340,7 +355,19 @@ export function seedHub(world: World, options: SimOptions, region: string): void
     if (region === world.state.region) {
         world.state.deployment.evidenceBucket = bucketName;
         world.state.deployment.topicArn = topicArn;
+        world.state.deployment.evidenceKeyArn = evidenceKey;
     }
+}
+
+/** A customer managed key with one alias in an account and region (kept if the alias exists); returns its ARN. */
+export function seedKmsKey(world: World, accountId: string, region: string, alias: string, description: string): string {
+    const keys = (world.region(accountId, region).kmsKeys ??= {});
+    const existing = Object.values(keys).find((k) => k.aliases.includes(alias));
+    if (existing) return existing.arn;
+    const keyId = world.uuid("kms-key");
+    const arn = `arn:aws:kms:${region}:${accountId}:key/${keyId}`;
+    keys[keyId] = { keyId, arn, aliases: [alias], description };
+    return arn;
 }
 
 /** What every account hosting instances has: the capture profile, the memory document, the responder role. */
@@ -380,6 +407,9 @@ export function seedWorkloadAccount(world: World, options: SimOptions, accountId
         patterns: { ...(parameters.patterns ?? {}) },
     };
     const home = world.state.homeAccountId;
+    if (options.copySnapshotsToHub && accountId !== home) {
+        seedKmsKey(world, accountId, region, SNAPSHOT_SHARE_KEY_ALIAS, "aws-dfir: re-encrypts evidence snapshots to share them with the hub");
+    }
     if (responderRole && accountId !== home) {
         const role = names.responderRoleName;
         iam.roles[role] ??= {

@@ -121,8 +121,25 @@ export interface SnapshotState {
     startTime: number;
     /** When it leaves `pending` (simulator clock). */
     doneAt: number;
-    /** How it ends: `completed`, or `error` under the snapshot-error scenario. */
+    /** How it ends: `completed`, or `error` under the snapshot-error scenario (or a failed copy). */
     outcome: "completed" | "error";
+    /** EC2's StateMessage when it ends in error (absent: the snapshot-error scenario's message). */
+    stateMessage?: string;
+    /** The KMS key ARN of an encrypted snapshot (absent on old states: the default `aws/ebs` key). */
+    kmsKeyId?: string;
+    /** Accounts (or the group `all`) it is shared with: createVolumePermission (ModifySnapshotAttribute). */
+    createVolumePermissions?: string[];
+    /** A CopySnapshot copy: the snapshot copied and its owner. */
+    copyOf?: { snapshotId: string; accountId: string };
+}
+
+/** A customer managed KMS key, as far as EBS needs one: it exists, and its aliases. Key policies are not evaluated. */
+export interface KmsKeyState {
+    keyId: string;
+    arn: string;
+    /** Alias names (`alias/...`) pointing at it. */
+    aliases: string[];
+    description: string;
 }
 
 export interface ProfileAssociationState {
@@ -264,6 +281,8 @@ export interface RegionState {
     documents: Record<string, DocumentState>;
     commands: Record<string, CommandState>;
     topics: Record<string, TopicState>;
+    /** Customer managed KMS keys by key id (absent on states saved before keys were modelled). */
+    kmsKeys?: Record<string, KmsKeyState>;
 }
 
 export interface AccountState {
@@ -350,6 +369,10 @@ export interface BehaviourConfig {
     memoryBytes: number;
     snapshotError: boolean;
     memoryHashMismatch: boolean;
+    /** Simulator milliseconds a CopySnapshot copy stays pending (absent: snapshotDurationMs). */
+    copyDurationMs?: number;
+    /** CopySnapshot copies made in this account's side end in `error`: the member's (share) or the hub's. */
+    copyError?: "member" | "hub";
     avmlFails: boolean;
     screenshotUnsupported: boolean;
     /** Memory upload denied unless the instance's current profile is the capture profile of its account. */
@@ -387,6 +410,10 @@ export interface Deployment {
     responderRoleName: string;
     /** The endpoints' security group per VPC (the isolation group's second egress target). */
     endpointGroups: Record<string, string>;
+    /** The evidence bucket's KMS key in the home region (HUB_SNAPSHOT_KEY_ARN). Absent on old states. */
+    evidenceKeyArn?: string;
+    /** Deployed with copySnapshotsToHub: share keys in the members, the copy states, COPY_SNAPSHOTS_TO_HUB=true. */
+    copySnapshotsToHub?: boolean;
 }
 
 /** How the finding was mapped onto the simulation (redacted or placeholder values replaced). */
@@ -445,6 +472,7 @@ export function emptyRegion(): RegionState {
         documents: {},
         commands: {},
         topics: {},
+        kmsKeys: {},
     };
 }
 

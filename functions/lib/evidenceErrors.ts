@@ -61,6 +61,46 @@ export class SnapshotTimeoutError extends EvidenceError {
     }
 }
 
+/** One snapshot whose copy into the hub failed: which member snapshot, which copy, and why. */
+export interface FailedCopy {
+    /** The member's evidence snapshot being copied. */
+    sourceSnapshotId: string;
+    /** The copy that failed (member or hub), when one exists. */
+    copyId?: string;
+    /** Where: the member's re-encrypted copy, its share with the hub, or the hub's copy. */
+    stage: "member copy" | "share" | "hub copy";
+    detail: string;
+}
+
+/**
+ * Copying a member's snapshots into the hub failed (a copy in state error, a copy or share refused). The member
+ * snapshots themselves are untouched: the disk evidence stands, without its hub copy.
+ */
+export class SnapshotCopyFailedError extends EvidenceError {
+    override name = ERRORS.snapshotCopyFailed;
+    readonly failed: readonly FailedCopy[];
+
+    constructor(context: EvidenceContext, failed: readonly FailedCopy[], options?: ErrorOptions) {
+        const list = failed.map((f) => `${f.stage}${f.copyId ? ` ${f.copyId}` : ""} of ${f.sourceSnapshotId}: ${f.detail}`).join("; ");
+        super(`copy into the hub failed for instance ${context.instanceId ?? "?"} (case ${context.caseId ?? "?"}): ${list}`, context, options);
+        this.failed = [...failed];
+    }
+}
+
+/** The copies into the hub did not complete before the cap (SNAPSHOT_CAP_SECONDS) ran out. */
+export class SnapshotCopyTimeoutError extends EvidenceError {
+    override name = ERRORS.snapshotCopyTimeout;
+    readonly deadline: string;
+    readonly pending: readonly { sourceSnapshotId: string; stage: string; progress?: string }[];
+
+    constructor(context: EvidenceContext, deadline: string, pending: readonly { sourceSnapshotId: string; stage: string; progress?: string }[]) {
+        const list = pending.map((p) => `${p.sourceSnapshotId} at ${p.stage}${p.progress ? ` ${p.progress}` : ""}`).join("; ");
+        super(`copies into the hub not completed by deadline ${deadline} for instance ${context.instanceId ?? "?"}: ${list}`, context);
+        this.deadline = deadline;
+        this.pending = [...pending];
+    }
+}
+
 /**
  * The bytes in S3 are not the bytes the instance hashed while capturing: the image cannot be trusted as
  * evidence. Both hashes (and sizes) are in the message so the Catch cause alone documents the discrepancy.

@@ -3,26 +3,49 @@
  *
  * Event `{action: "start", caseId, target, instance}` -> {@link DiskEvidence} (`done: false`); event
  * `{action: "check", caseId, target, disk}` -> the updated DiskEvidence (`done: true` when every snapshot is
- * completed). Throws SnapshotFailedError / SnapshotTimeoutError / InvalidRequestError / ConfigurationError by name.
- * Environment (read per invocation): SNAPSHOT_CAP_SECONDS (default 86400).
+ * completed). With `copySnapshotsToHub`, events `{action: "copy-start" | "copy-check", caseId, target, disk}` ->
+ * the DiskEvidence with its `copy` advanced (`copy.done` when every hub copy is completed).
+ * Throws SnapshotFailedError / SnapshotTimeoutError / SnapshotCopyFailedError / SnapshotCopyTimeoutError /
+ * InvalidRequestError / ConfigurationError by name.
+ * Environment (read per invocation): SNAPSHOT_CAP_SECONDS (default 86400); for the copy: COPY_SNAPSHOTS_TO_HUB
+ * ("true"), HUB_SNAPSHOT_KEY_ARN and HOME_ACCOUNT_ID.
  */
 import { ENV, type DiskEvidence } from "../../core/workflow";
 import { client } from "../lib/aws";
-import { errorData, log, logKeys, memberTarget, positiveIntegerFromEnv, type InvocationContext } from "../lib/evidence";
-import { checkSnapshots, DEFAULT_SNAPSHOT_CAP_SECONDS, parseSnapshotEvent, startSnapshots, type SnapshotSettings } from "./snapshot";
+import { errorData, hubTarget, log, logKeys, memberTarget, positiveIntegerFromEnv, requiredFromEnv, type InvocationContext } from "../lib/evidence";
+import { ConfigurationError } from "../lib/evidenceErrors";
+import { copyToHub, type CopySettings } from "./copy";
+import { checkSnapshots, DEFAULT_SNAPSHOT_CAP_SECONDS, parseSnapshotEvent, startSnapshots, type SnapshotCheckEvent, type SnapshotSettings } from "./snapshot";
 
 export type { SnapshotCheckEvent, SnapshotEvent, SnapshotStartEvent } from "./snapshot";
+export type { SnapshotCopyEvent } from "./copy";
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/** The copy's settings from the environment: the flag must be on, the hub key an exact key ARN. */
+export function copySettingsFromEnv(env: NodeJS.ProcessEnv, capSeconds: number): CopySettings {
+    if (env[ENV.copySnapshotsToHub] !== "true") {
+        throw new ConfigurationError(ENV.copySnapshotsToHub, `is ${JSON.stringify(env[ENV.copySnapshotsToHub] ?? "unset")}, not "true": this function was not deployed to copy snapshots into the hub`);
+    }
+    const hubKeyArn = requiredFromEnv(env, ENV.hubSnapshotKeyArn);
+    if (!KMS_KEY_ARN.test(hubKeyArn)) throw new ConfigurationError(ENV.hubSnapshotKeyArn, `must be a KMS key ARN, got ${JSON.stringify(hubKeyArn)}`);
+    const hubAccountId = requiredFromEnv(env, ENV.homeAccountId);
+    if (!/^\d{12}$/.test(hubAccountId)) throw new ConfigurationError(ENV.homeAccountId, `must be 12 digits, got ${JSON.stringify(hubAccountId)}`);
+    return { hubAccountId, hubKeyArn, capSeconds, now: () => new Date() };
+}
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<DiskEvidence> {
     const keys = logKeys(event, context);
     try {
-        const settings: SnapshotSettings = {
-            capSeconds: positiveIntegerFromEnv(process.env, ENV.snapshotCapSeconds, DEFAULT_SNAPSHOT_CAP_SECONDS),
-            now: () => new Date(),
-        };
+        const capSeconds = positiveIntegerFromEnv(process.env, ENV.snapshotCapSeconds, DEFAULT_SNAPSHOT_CAP_SECONDS);
+        const settings: SnapshotSettings = { capSeconds, now: () => new Date() };
         const request = parseSnapshotEvent(event);
         const ec2 = client("ec2", memberTarget(request.target));
-        const result = request.action === "start" ? await startSnapshots(ec2, request, settings) : await checkSnapshots(ec2, request, settings);
+        if (request.action === "copy-start" || request.action === "copy-check") {
+            const copySettings = copySettingsFromEnv(process.env, capSeconds);
+            return await copyToHub({ member: ec2, hub: client("ec2", hubTarget(request.target)) }, request, copySettings);
+        }
+        const result = request.action === "start" ? await startSnapshots(ec2, request, settings) : await checkSnapshots(ec2, request as SnapshotCheckEvent, settings);
         log("INFO", result.done ? "snapshots completed" : "snapshots pending", { ...keys, disk: result });
         return result;
     } catch (error) {

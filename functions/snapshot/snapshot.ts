@@ -15,6 +15,7 @@ import { TAGS } from "../../core/tags";
 import type { DiskEvidence, InstanceRecord, SnapshotRecord, Target } from "../../core/workflow";
 import { addSeconds, assertNoProblems, awsErrorIs, isRecord, log, parseInstanceRecord, parseStepBase, preview, Problems } from "../lib/evidence";
 import { SnapshotFailedError, SnapshotTimeoutError, type FailedSnapshot } from "../lib/evidenceErrors";
+import type { SnapshotCopyEvent } from "./copy";
 
 /** Default cap of the poll loop (SNAPSHOT_CAP_SECONDS): a day, enough for multi-TiB first snapshots. */
 export const DEFAULT_SNAPSHOT_CAP_SECONDS = 86_400;
@@ -43,7 +44,7 @@ export interface SnapshotCheckEvent {
     disk: DiskEvidence;
 }
 
-export type SnapshotEvent = SnapshotStartEvent | SnapshotCheckEvent;
+export type SnapshotEvent = SnapshotStartEvent | SnapshotCheckEvent | SnapshotCopyEvent;
 
 export interface SnapshotSettings {
     /** Poll cap in seconds (deadline = start + cap). */
@@ -66,7 +67,15 @@ export function parseSnapshotEvent(input: unknown): SnapshotEvent {
         assertNoProblems("snapshot", problems, context);
         return { action: "check", caseId, target, disk };
     }
-    problems.add(`action must be "start" or "check", got ${preview(event.action)}`);
+    if (event.action === "copy-start" || event.action === "copy-check") {
+        const disk = parseDisk(event.disk, problems);
+        if (!target.roleArn) problems.add("target.roleArn is required: only a member account's snapshots are copied into the hub");
+        if (event.action === "copy-check" && !isRecord(disk.copy)) problems.add("disk.copy must be the copy of the copy-start step");
+        if (isRecord(disk.copy) && !Array.isArray(disk.copy.snapshots)) problems.add("disk.copy.snapshots must be a list");
+        assertNoProblems("snapshot", problems, context);
+        return { action: event.action, caseId, target, disk };
+    }
+    problems.add(`action must be "start", "check", "copy-start" or "copy-check", got ${preview(event.action)}`);
     assertNoProblems("snapshot", problems, context);
     throw new Error("unreachable");
 }
@@ -213,7 +222,7 @@ export function evaluateSnapshots(event: SnapshotCheckEvent, described: readonly
     return { ...disk, snapshots, done };
 }
 
-/** Snapshots this account owns that carry the case and instance tags (filtered again here: trust, but verify). */
+/** Snapshots this account owns that carry the case and instance tags (filtered again here: trust, but verify), copies excluded. */
 async function findCaseSnapshots(ec2: EC2Client, caseId: string, instanceId: string): Promise<Snapshot[]> {
     const found = await describeSnapshots(ec2, {
         OwnerIds: ["self"],
@@ -223,7 +232,8 @@ async function findCaseSnapshots(ec2: EC2Client, caseId: string, instanceId: str
         ],
     });
     const tag = (s: Snapshot, key: string) => s.Tags?.find((t) => t.Key === key)?.Value;
-    return found.filter((s) => tag(s, SNAPSHOT_TAGS.caseId) === caseId && tag(s, SNAPSHOT_TAGS.instanceId) === instanceId);
+    // Copies of the evidence (copySnapshotsToHub) carry the case tags too, and their source: never the evidence itself.
+    return found.filter((s) => tag(s, SNAPSHOT_TAGS.caseId) === caseId && tag(s, SNAPSHOT_TAGS.instanceId) === instanceId && tag(s, TAGS.sourceSnapshot) === undefined);
 }
 
 /** Every page of DescribeSnapshots (EC2 chooses the page size; NextToken is followed to the end). */

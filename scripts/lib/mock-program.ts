@@ -129,6 +129,7 @@ export function computedOutputs(region: string, account: string = ACCOUNT): Comp
     const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
     return {
         "aws:kms/key:Key": (n) => ({ arn: arn("kms", `key/${n}`), keyId: n }),
+        "aws:kms/alias:Alias": (n, i) => ({ arn: arn("kms", String(i.name ?? `alias/${n}`)), targetKeyArn: arn("kms", `key/${i.targetKeyId}`) }),
         "aws:s3/bucket:Bucket": (n) => ({ bucket: n, arn: `arn:aws:s3:::${n}` }),
         "aws:s3/bucketVersioning:BucketVersioning": () => ({}),
         "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": () => ({}),

@@ -1,11 +1,14 @@
 /**
  * EC2 as the response uses it: instances, their interfaces, security groups, volumes, crash-consistent snapshot
- * sets, console output and screenshot, instance profile associations. Outputs are typed with the SDK's own
+ * sets, snapshot copies (same region, across accounts only when shared) and sharing, console output and screenshot,
+ * instance profile associations. Outputs are typed with the SDK's own
  * output types so a shape mistake is a compile error.
  */
 import type {
     AssociateIamInstanceProfileCommandInput,
     AssociateIamInstanceProfileCommandOutput,
+    CopySnapshotCommandInput,
+    CopySnapshotCommandOutput,
     CreateSnapshotsCommandInput,
     CreateSnapshotsCommandOutput,
     CreateTagsCommandInput,
@@ -33,6 +36,7 @@ import type {
     InstanceNetworkInterface,
     ModifyInstanceAttributeCommandInput,
     ModifyNetworkInterfaceAttributeCommandInput,
+    ModifySnapshotAttributeCommandInput,
     NetworkInterface,
     ReplaceIamInstanceProfileAssociationCommandInput,
     ReplaceIamInstanceProfileAssociationCommandOutput,
@@ -43,6 +47,7 @@ import { notImplemented } from "../errors";
 import type {
     InstanceProfileState,
     InstanceState,
+    KmsKeyState,
     NetworkInterfaceState,
     ProfileAssociationState,
     RegionState,
@@ -486,6 +491,33 @@ const deleteTags: Handler<DeleteTagsCommandInput, Record<string, never>> = (worl
     return {};
 };
 
+/** The AWS managed EBS key of an account and region (what an encrypted volume uses unless told otherwise). */
+function defaultEbsKey(accountId: string, region: string): string {
+    return `arn:aws:kms:${region}:${accountId}:alias/aws/ebs`;
+}
+
+function isDefaultEbsKey(arn: string | undefined): boolean {
+    return arn === undefined || arn.endsWith(":alias/aws/ebs");
+}
+
+/** The snapshot's key, as EC2 reports it (old states: the owner's default key). */
+function keyOf(s: SnapshotState, region: string): string | undefined {
+    return s.encrypted ? s.kmsKeyId ?? defaultEbsKey(s.ownerId, region) : undefined;
+}
+
+/**
+ * A KMS key as CopySnapshot's KmsKeyId names it: key id, key ARN, `alias/<name>` or alias ARN. Aliases and bare
+ * ids are the caller's account and region; an ARN names its own. `alias/aws/ebs` is the AWS managed key.
+ */
+function resolveKey(world: World, ctx: CallContext, identifier: string): string | undefined {
+    const arn = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(key|alias)\/(.+)$/.exec(identifier);
+    const [region, accountId, kind, name] = arn ? [arn[1], arn[2], arn[3], arn[4]] : [ctx.region, ctx.accountId, identifier.startsWith("alias/") ? "alias" : "key", identifier.replace(/^alias\//, "")];
+    if (kind === "alias" && name === "aws/ebs") return defaultEbsKey(accountId, region);
+    const keys: Record<string, KmsKeyState> = world.state.accounts[accountId]?.regions[region]?.kmsKeys ?? {};
+    const key = kind === "key" ? keys[name] : Object.values(keys).find((k) => k.aliases.includes(`alias/${name}`));
+    return key?.arn;
+}
+
 function snapshotView(world: World, s: SnapshotState): Snapshot {
     const now = world.now();
     const done = now >= s.doneAt;
@@ -505,7 +537,9 @@ function snapshotView(world: World, s: SnapshotState): Snapshot {
         StorageTier: "standard",
         Tags: tagList(s.tags),
     };
-    if (state === "error") out.StateMessage = "The snapshot could not be completed (simulated snapshot-error scenario)";
+    if (state === "error") out.StateMessage = s.stateMessage ?? "The snapshot could not be completed (simulated snapshot-error scenario)";
+    const key = s.encrypted ? s.kmsKeyId : undefined;
+    if (key) out.KmsKeyId = key;
     if (state === "completed") out.CompletionTime = new Date(s.doneAt);
     return out;
 }
@@ -551,6 +585,7 @@ const createSnapshots: Handler<CreateSnapshotsCommandInput, Out<CreateSnapshotsC
             ownerId: ctx.accountId,
             description: input.Description ?? "",
             encrypted: volume.encrypted,
+            ...(volume.encrypted ? { kmsKeyId: defaultEbsKey(ctx.accountId, ctx.region) } : {}),
             tags: { ...(input.CopyTagsFromSource === "volume" ? volume.tags : {}), ...extraTags },
             startTime: now,
             doneAt: now + behaviour.snapshotDurationMs,
@@ -574,6 +609,132 @@ const createSnapshots: Handler<CreateSnapshotsCommandInput, Out<CreateSnapshotsC
             Tags: tagList(s.tags),
         })),
     };
+};
+
+/** Tags of a TagSpecifications list for `resourceType` (the only type the call may tag). */
+function specTags(world: World, ctx: CallContext, specs: CopySnapshotCommandInput["TagSpecifications"], resourceType: string): Record<string, string> {
+    const tags: Record<string, string> = {};
+    for (const spec of specs ?? []) {
+        if (spec.ResourceType !== resourceType) {
+            throw world.error(ctx, "InvalidParameterValue", `'${String(spec.ResourceType)}' is not a valid taggable resource type for this operation.`);
+        }
+        for (const tag of spec.Tags ?? []) {
+            if ((tag.Key ?? "").toLowerCase().startsWith("aws:")) throw world.error(ctx, "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
+            tags[tag.Key ?? ""] = tag.Value ?? "";
+        }
+    }
+    return tags;
+}
+
+/**
+ * A snapshot the caller can see in its region: its own, or another account's that is shared with it (or with
+ * `all`). Anything else does not exist for the caller, as EC2 reports it.
+ */
+function visibleSnapshot(world: World, ctx: CallContext, id: string): SnapshotState | undefined {
+    for (const { accountId, region, state } of world.allRegions()) {
+        if (region !== ctx.region) continue;
+        const s = state.snapshots[id];
+        if (!s) continue;
+        if (accountId === ctx.accountId) return s;
+        const shared = s.createVolumePermissions ?? [];
+        if (shared.includes(ctx.accountId) || shared.includes("all")) return s;
+    }
+    return undefined;
+}
+
+/**
+ * CopySnapshot in the caller's region: its own snapshots, or another account's shared with it (createVolumePermission).
+ * The source must be completed. An encrypted copy takes KmsKeyId (resolved as EC2 does, asynchronously: an unknown
+ * key still starts the copy, which then ends in error) or the caller's default key. Copies take `copyDurationMs`.
+ */
+const copySnapshot: Handler<CopySnapshotCommandInput, Out<CopySnapshotCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const sourceId = required(world, ctx, input.SourceSnapshotId, "SourceSnapshotId");
+    const sourceRegion = required(world, ctx, input.SourceRegion, "SourceRegion");
+    if (sourceRegion !== ctx.region) throw notImplemented(ctx.action, `from another region (SourceRegion ${sourceRegion}, caller in ${ctx.region})`);
+    for (const unsupported of ["DestinationOutpostArn", "PresignedUrl", "DestinationRegion", "CompletionDurationMinutes"] as const) {
+        if ((input as unknown as Record<string, unknown>)[unsupported] !== undefined) throw notImplemented(ctx.action, `with ${unsupported}`);
+    }
+    if (idKind(sourceId) !== "snap") throw world.error(ctx, "InvalidSnapshotID.Malformed", `Invalid id: "${sourceId}" (expecting "snap-...")`);
+    const source = visibleSnapshot(world, ctx, sourceId);
+    if (!source) throw world.error(ctx, "InvalidSnapshot.NotFound", `The snapshot '${sourceId}' does not exist.`);
+    const sourceState = snapshotView(world, source).State;
+    if (sourceState !== "completed") throw world.error(ctx, "IncorrectState", `Snapshot '${sourceId}' is not in a state from which it can be copied (${sourceState}).`);
+    if (input.KmsKeyId !== undefined && input.Encrypted !== true) {
+        throw world.error(ctx, "InvalidParameterDependency", "The parameter KmsKeyId requires the parameter Encrypted to be set.");
+    }
+    const tags = specTags(world, ctx, input.TagSpecifications, "snapshot");
+    const encrypted = source.encrypted || input.Encrypted === true;
+    let kmsKeyId: string | undefined;
+    let stateMessage: string | undefined;
+    if (encrypted) {
+        if (input.KmsKeyId !== undefined) {
+            kmsKeyId = resolveKey(world, ctx, input.KmsKeyId);
+            if (!kmsKeyId) stateMessage = `The KMS key '${input.KmsKeyId}' does not exist or is not accessible.`;
+        } else {
+            kmsKeyId = source.ownerId === ctx.accountId ? keyOf(source, ctx.region) : defaultEbsKey(ctx.accountId, ctx.region);
+        }
+    }
+    const behaviour = world.state.behaviour;
+    const side = ctx.accountId === world.state.homeAccountId ? "hub" : "member";
+    if (!stateMessage && behaviour.copyError === side) stateMessage = `The snapshot copy could not be completed (simulated copy error in the ${side})`;
+    const now = world.now();
+    const copy: SnapshotState = {
+        snapshotId: world.id("snap"),
+        // EC2 reports copies with this placeholder volume id.
+        volumeId: "vol-ffffffff",
+        volumeSizeGiB: source.volumeSizeGiB,
+        ownerId: ctx.accountId,
+        description: input.Description ?? `[Copied ${sourceId} from ${sourceRegion}]`,
+        encrypted,
+        ...(kmsKeyId ? { kmsKeyId } : {}),
+        tags,
+        startTime: now,
+        doneAt: now + (behaviour.copyDurationMs ?? behaviour.snapshotDurationMs),
+        outcome: stateMessage ? "error" : "completed",
+        ...(stateMessage ? { stateMessage } : {}),
+        copyOf: { snapshotId: source.snapshotId, accountId: source.ownerId },
+    };
+    r.snapshots[copy.snapshotId] = copy;
+    return { SnapshotId: copy.snapshotId, Tags: tagList(tags) };
+};
+
+/**
+ * ModifySnapshotAttribute of createVolumePermission on the caller's own snapshot, in either request shape
+ * (CreateVolumePermission Add/Remove, or OperationType with UserIds/GroupNames). As EBS: encrypted snapshots
+ * cannot be made public, and snapshots under the AWS managed `aws/ebs` key cannot be shared at all.
+ */
+const modifySnapshotAttribute: Handler<ModifySnapshotAttributeCommandInput, Record<string, never>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const id = required(world, ctx, input.SnapshotId, "SnapshotId");
+    if (idKind(id) !== "snap") throw world.error(ctx, "InvalidSnapshotID.Malformed", `Invalid id: "${id}" (expecting "snap-...")`);
+    const snapshot = r.snapshots[id];
+    if (!snapshot) throw world.error(ctx, "InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
+    const attribute = input.Attribute ?? (input.CreateVolumePermission ? "createVolumePermission" : undefined);
+    if (attribute !== "createVolumePermission") throw notImplemented(ctx.action, `attribute ${String(attribute)}`);
+    const entries = (list: { UserId?: string; Group?: string }[] | undefined) => (list ?? []).map((e) => e.UserId ?? e.Group ?? "");
+    let add = entries(input.CreateVolumePermission?.Add);
+    let remove = entries(input.CreateVolumePermission?.Remove);
+    if (input.OperationType !== undefined) {
+        const named = [...(input.UserIds ?? []), ...(input.GroupNames ?? [])];
+        if (input.OperationType === "add") add = [...add, ...named];
+        else if (input.OperationType === "remove") remove = [...remove, ...named];
+        else throw world.error(ctx, "InvalidParameterValue", `Value (${String(input.OperationType)}) for parameter OperationType is invalid.`);
+    }
+    if (add.length > 0 && remove.length > 0) throw world.error(ctx, "InvalidParameterCombination", "You cannot both add and remove permissions in one request.");
+    if (add.length === 0 && remove.length === 0) throw world.error(ctx, "MissingParameter", "The request must contain the parameter UserId or Group");
+    for (const who of [...add, ...remove]) {
+        if (who !== "all" && !/^\d{12}$/.test(who)) throw world.error(ctx, "InvalidParameterValue", `Invalid user id or group: '${who}'`);
+    }
+    if (add.includes("all") && snapshot.encrypted) throw world.error(ctx, "InvalidParameter", "Encrypted snapshots cannot be made public.");
+    if (add.length > 0 && snapshot.encrypted && isDefaultEbsKey(snapshot.kmsKeyId)) {
+        throw world.error(ctx, "OperationNotPermitted", `Snapshot '${id}' is encrypted with the AWS managed key aws/ebs and cannot be shared with other accounts.`);
+    }
+    const current = new Set(snapshot.createVolumePermissions ?? []);
+    for (const who of add) current.add(who);
+    for (const who of remove) current.delete(who);
+    snapshot.createVolumePermissions = [...current].sort();
+    return {};
 };
 
 function pageToken(index: number): string {
@@ -844,6 +1005,8 @@ export const EC2_HANDLERS: Record<string, Handler> = {
     DeleteTags: deleteTags,
     CreateSnapshots: createSnapshots,
     DescribeSnapshots: describeSnapshots,
+    CopySnapshot: copySnapshot,
+    ModifySnapshotAttribute: modifySnapshotAttribute,
     GetConsoleOutput: getConsoleOutput,
     GetConsoleScreenshot: getConsoleScreenshot,
     DescribeIamInstanceProfileAssociations: describeIamInstanceProfileAssociations,
