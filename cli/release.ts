@@ -18,6 +18,7 @@ import {
     DescribeIamInstanceProfileAssociationsCommand,
     DescribeInstanceAttributeCommand,
     DescribeInstancesCommand,
+    DisassociateIamInstanceProfileCommand,
     ModifyInstanceAttributeCommand,
     ModifyNetworkInterfaceAttributeCommand,
     ReplaceIamInstanceProfileAssociationCommand,
@@ -42,7 +43,7 @@ export const REVOCATION_HOLD_HOURS = 12;
 export type ReleaseStep =
     | { kind: "groups"; networkInterfaceId: string; from: string[]; to: string[] }
     | { kind: "profile"; associationId: string; from: string; to: string }
-    | { kind: "profile-kept"; reason: string }
+    | { kind: "profile-removed"; associationId: string; from: string }
     | { kind: "attribute"; attribute: "disableApiTermination" | "disableApiStop" | "shutdownBehavior"; to: boolean | string }
     | { kind: "delete-on-termination"; volumes: { deviceName: string; volumeId: string; deleteOnTermination: boolean }[] }
     | { kind: "revocation"; roleName: string; policyName: string }
@@ -75,7 +76,7 @@ export function planRelease(record: InstanceRecord, current: CurrentInstance, is
     if (original && current.profile && current.profile.arn !== original.arn) {
         steps.push({ kind: "profile", associationId: current.profile.associationId, from: current.profile.arn, to: original.arn });
     } else if (!original && current.profile) {
-        steps.push({ kind: "profile-kept", reason: `the instance had no profile; ${current.profile.arn} (the capture profile) stays until removed by hand` });
+        steps.push({ kind: "profile-removed", associationId: current.profile.associationId, from: current.profile.arn });
     }
     if (current.disableApiTermination !== record.disableApiTermination) steps.push({ kind: "attribute", attribute: "disableApiTermination", to: record.disableApiTermination });
     if (current.disableApiStop !== record.disableApiStop) steps.push({ kind: "attribute", attribute: "disableApiStop", to: record.disableApiStop });
@@ -99,7 +100,7 @@ export function describeStep(s: ReleaseStep): string {
     switch (s.kind) {
         case "groups": return `${s.networkInterfaceId}: groups ${s.from.join(",")} -> ${s.to.join(",")}`;
         case "profile": return `instance profile ${s.from} -> ${s.to}`;
-        case "profile-kept": return `instance profile kept: ${s.reason}`;
+        case "profile-removed": return `instance profile ${s.from} removed (the instance had none)`;
         case "attribute": return `${s.attribute} -> ${String(s.to)}`;
         case "delete-on-termination": return `DeleteOnTermination as recorded: ${s.volumes.map((v) => `${v.volumeId} (${v.deviceName}) ${v.deleteOnTermination}`).join(", ")}`;
         case "revocation": return `remove ${s.policyName} from role ${s.roleName}`;
@@ -181,6 +182,9 @@ async function apply(step: ReleaseStep, target: Target, instanceId: string): Pro
         case "profile":
             await ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: step.associationId, IamInstanceProfile: { Arn: step.to } }));
             return;
+        case "profile-removed":
+            await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: step.associationId }));
+            return;
         case "attribute": {
             const input = step.attribute === "shutdownBehavior"
                 ? { InstanceInitiatedShutdownBehavior: { Value: String(step.to) } }
@@ -200,7 +204,6 @@ async function apply(step: ReleaseStep, target: Target, instanceId: string): Pro
         case "tags":
             await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(step.tags).map(([Key, Value]) => ({ Key, Value })) }));
             return;
-        case "profile-kept":
         case "revocation-kept":
             return;
     }

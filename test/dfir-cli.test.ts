@@ -248,6 +248,8 @@ describe("dfir release against the drill's simulated account", function () {
         assert.equal(instance.disableApiTermination, before.instance.disableApiTermination);
         assert.equal(instance.disableApiStop, before.instance.disableApiStop);
         assert.deepEqual(instance.blockDevices, before.instance.blockDevices, "delete-on-termination as recorded");
+        assert.equal(before.instance.profile, null);
+        assert.equal(instance.profile, null, "the capture profile is taken off an instance that had none");
         assert.equal(instance.tags["dfir:status"], "released");
         assert.equal(instance.tags["dfir:case-id"], caseId, "the case tag stays");
         const record = after.objects(after.deployment.evidenceBucket, `cases/${caseId}/release-`);

@@ -6,6 +6,8 @@
  */
 import type {
     AssociateIamInstanceProfileCommandInput,
+    DisassociateIamInstanceProfileCommandInput,
+    DisassociateIamInstanceProfileCommandOutput,
     AssociateIamInstanceProfileCommandOutput,
     CopySnapshotCommandInput,
     CopySnapshotCommandOutput,
@@ -895,6 +897,22 @@ const replaceIamInstanceProfileAssociation: Handler<
     return { IamInstanceProfileAssociation: associationView(association, "associating") };
 };
 
+/** Removes a profile association (the analyst's release takes the capture profile off an instance that had none). */
+const disassociateIamInstanceProfile: Handler<
+    DisassociateIamInstanceProfileCommandInput,
+    Out<DisassociateIamInstanceProfileCommandOutput>
+> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const id = required(world, ctx, input.AssociationId, "AssociationId");
+    const old = r.profileAssociations[id];
+    if (!old || old.state !== "associated") throw world.error(ctx, "InvalidAssociationID.NotFound", `An association ID '${id}' does not exist.`);
+    old.state = "disassociated";
+    old.at = world.now();
+    const instance = r.instances[old.instanceId];
+    if (instance && instance.associationId === id) delete instance.associationId;
+    return { IamInstanceProfileAssociation: associationView(old, "disassociating") };
+};
+
 const associateIamInstanceProfile: Handler<AssociateIamInstanceProfileCommandInput, Out<AssociateIamInstanceProfileCommandOutput>> = (world, ctx, input) => {
     const r = regionOf(world, ctx);
     const instance = instanceOrThrow(world, ctx, input.InstanceId);
@@ -1012,6 +1030,7 @@ export const EC2_HANDLERS: Record<string, Handler> = {
     DescribeIamInstanceProfileAssociations: describeIamInstanceProfileAssociations,
     ReplaceIamInstanceProfileAssociation: replaceIamInstanceProfileAssociation,
     AssociateIamInstanceProfile: associateIamInstanceProfile,
+    DisassociateIamInstanceProfile: disassociateIamInstanceProfile,
     DescribeSecurityGroups: describeSecurityGroups,
 };
 
