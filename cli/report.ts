@@ -29,7 +29,7 @@ export function verifyText(r: VerifyReport): string {
     for (const o of r.objects) {
         table.push([o.problems.length === 0 ? "ok" : "FAIL", `${o.role}: ${o.key}`, size(o.actualBytes), (o.actualSha256 ?? "-").slice(0, 16), o.lock?.mode ? `${o.lock.mode} until ${o.lock.retainUntil ?? "?"}` : "none"]);
     }
-    for (const s of r.snapshots) table.push([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", `snapshot: ${s.snapshotId} (${s.volumeId})`, "-", "-", dash(s.state)]);
+    for (const s of r.snapshots) table.push([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", `${s.location === "hub copy" ? `hub copy of ${s.copyOf}` : "snapshot"}: ${s.snapshotId} (${s.volumeId})`, "-", "-", dash(s.state)]);
     lines.push(table.toString());
     for (const w of r.warnings) lines.push(`note: ${w}`);
     for (const p of r.problems) lines.push(`MISMATCH: ${p}`);
@@ -44,7 +44,7 @@ export function verifyHtml(r: VerifyReport): string {
     const e = (v: string | number | undefined) => escapeHtml(v === undefined ? "-" : String(v));
     const row = (cells: (string | number | undefined)[], bad: boolean) => `<tr class="${bad ? "bad" : "good"}">${cells.map((c) => `<td>${e(c)}</td>`).join("")}</tr>`;
     const objects = r.objects.map((o) => row([o.problems.length === 0 ? "ok" : "FAIL", o.role, o.key, o.versionId, o.actualBytes, o.expectedSha256, o.actualSha256, o.hostSha256, o.lock?.mode, o.lock?.retainUntil, o.problems.join("; ")], o.problems.length > 0)).join("\n");
-    const snapshots = r.snapshots.map((s) => row([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", s.snapshotId, s.volumeId, s.state, s.unchecked ?? s.problems.join("; ")], s.problems.length > 0)).join("\n");
+    const snapshots = r.snapshots.map((s) => row([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", s.snapshotId, s.location === "hub copy" ? `hub copy of ${s.copyOf}` : "instance account", s.volumeId, s.state, s.unchecked ?? s.problems.join("; ")], s.problems.length > 0)).join("\n");
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>aws-dfir verification: case ${e(r.caseId)}</title>
 <style>
@@ -64,8 +64,8 @@ tr.bad td{background:#fde8e8}tr.good td:first-child{color:#0a6b2d;font-weight:bo
 ${objects}
 </table>
 <h2>Snapshots</h2>
-<table><tr><th></th><th>snapshot</th><th>volume</th><th>state</th><th>problems</th></tr>
-${snapshots || '<tr><td colspan="5">none recorded</td></tr>'}
+<table><tr><th></th><th>snapshot</th><th>where</th><th>volume</th><th>state</th><th>problems</th></tr>
+${snapshots || '<tr><td colspan="6">none recorded</td></tr>'}
 </table>
 ${r.warnings.length ? `<h2>Notes</h2><ul>${r.warnings.map((w) => `<li>${e(w)}</li>`).join("")}</ul>` : ""}
 ${r.problems.length ? `<h2>Problems</h2><ul>${r.problems.map((p) => `<li>${e(p)}</li>`).join("")}</ul>` : ""}

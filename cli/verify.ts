@@ -42,6 +42,10 @@ export interface ObjectCheck {
 export interface SnapshotCheck {
     snapshotId: string;
     volumeId: string;
+    /** Where it is: the instance's account (the evidence of record) or the hub's copy of it (`copySnapshotsToHub`). */
+    location: "instance account" | "hub copy";
+    /** For a hub copy: the member snapshot it copies. */
+    copyOf?: string;
     state?: string;
     /** Not checked: the snapshot is in an account these credentials cannot read. */
     unchecked?: string;
@@ -85,14 +89,15 @@ export function hashProblems(check: Pick<ObjectCheck, "expectedSha256" | "hostSh
     return problems;
 }
 
-/** Problems of one snapshot as EC2 describes it now. Pure. */
-export function snapshotProblems(described: Snapshot | undefined, caseId: string, instanceId: string | undefined): string[] {
+/** Problems of one snapshot as EC2 describes it now; a hub copy must also name the snapshot it copies. Pure. */
+export function snapshotProblems(described: Snapshot | undefined, caseId: string, instanceId: string | undefined, copyOf?: string): string[] {
     if (!described) return ["no longer exists"];
     const problems: string[] = [];
     if (described.State !== "completed") problems.push(`state ${described.State ?? "unknown"}, not completed`);
     const tag = (key: string) => described.Tags?.find((t) => t.Key === key)?.Value;
     if (tag(TAGS.caseId) !== caseId) problems.push(`tag ${TAGS.caseId} is ${tag(TAGS.caseId) ?? "missing"}, not ${caseId}`);
     if (instanceId && tag(TAGS.instanceId) !== instanceId) problems.push(`tag ${TAGS.instanceId} is ${tag(TAGS.instanceId) ?? "missing"}, not ${instanceId}`);
+    if (copyOf !== undefined && tag(TAGS.sourceSnapshot) !== copyOf) problems.push(`tag ${TAGS.sourceSnapshot} is ${tag(TAGS.sourceSnapshot) ?? "missing"}, not ${copyOf}`);
     return problems;
 }
 
@@ -189,40 +194,52 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
     const disk = manifest.evidence?.disk;
     const target = manifest.target ?? {};
     if (disk && disk.snapshots.length > 0 && target.region) {
-        const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
-        let described: Snapshot[] | undefined;
-        let unchecked: string | undefined;
-        const describe = async (ids: string[]): Promise<Snapshot[]> => (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ids }))).Snapshots ?? [];
-        const notFound = (error: unknown) => (error as { name?: string }).name === "InvalidSnapshot.NotFound";
-        try {
-            try {
-                described = await describe(disk.snapshots.map((s) => s.snapshotId));
-            } catch (error) {
-                // One unknown id fails the whole call: ask per snapshot to tell which are gone.
-                if (!notFound(error)) throw error;
-                described = (await Promise.all(disk.snapshots.map((s) => describe([s.snapshotId]).catch((e) => {
-                    if (notFound(e)) return [];
-                    throw e;
-                })))).flat();
-            }
-        } catch (error) {
-            unchecked = `cannot describe the snapshots in ${target.accountId ?? "the instance's account"} ${target.region}: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`;
-        }
-        for (const s of disk.snapshots) {
-            const check: SnapshotCheck = { snapshotId: s.snapshotId, volumeId: s.volumeId, problems: [] };
-            if (described) {
-                const found = described.find((d) => d.SnapshotId === s.snapshotId);
-                if (found?.State) check.state = found.State;
-                check.problems.push(...snapshotProblems(found, caseId, target.instanceId));
-            } else {
-                check.unchecked = unchecked;
-            }
-            report.snapshots.push(check);
-        }
-        if (unchecked) report.warnings.push(unchecked);
+        // The evidence of record, in the instance's account (through the case's role for a member).
+        const where = { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) };
+        const checks = disk.snapshots.map((s): SnapshotCheck => ({ snapshotId: s.snapshotId, volumeId: s.volumeId, location: "instance account", problems: [] }));
+        await checkSnapshots(where, checks, caseId, target, report);
+        report.snapshots.push(...checks);
+    }
+    const copies = disk?.copy?.snapshots.filter((c) => c.hubCopyId) ?? [];
+    if (copies.length > 0 && target.region) {
+        // The hub's copies (copySnapshotsToHub): in the hub, readable with the analyst's own credentials.
+        const checks = copies.map((c): SnapshotCheck => ({ snapshotId: c.hubCopyId as string, volumeId: c.volumeId, location: "hub copy", copyOf: c.sourceSnapshotId, problems: [] }));
+        await checkSnapshots({ region: target.region }, checks, caseId, target, report);
+        report.snapshots.push(...checks);
     }
     for (const gap of manifest.evidence?.missing ?? []) report.warnings.push(`recorded as missing at the seal: ${gap.item}: ${gap.reason}`);
     return finish(report);
+}
+
+/** Describe the snapshots of `checks` where they live and record each one's problems (or why it could not be checked). */
+async function checkSnapshots(where: { region: string; roleArn?: string }, checks: SnapshotCheck[], caseId: string, target: Partial<Target>, report: VerifyReport): Promise<void> {
+    const ec2 = client("ec2", where);
+    const describe = async (ids: string[]): Promise<Snapshot[]> => (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ids }))).Snapshots ?? [];
+    const notFound = (error: unknown) => (error as { name?: string }).name === "InvalidSnapshot.NotFound";
+    let described: Snapshot[];
+    try {
+        try {
+            described = await describe(checks.map((c) => c.snapshotId));
+        } catch (error) {
+            // One unknown id fails the whole call: ask per snapshot to tell which are gone.
+            if (!notFound(error)) throw error;
+            described = (await Promise.all(checks.map((c) => describe([c.snapshotId]).catch((e) => {
+                if (notFound(e)) return [];
+                throw e;
+            })))).flat();
+        }
+    } catch (error) {
+        const account = where.roleArn ? target.accountId ?? "the instance's account" : "this account";
+        const unchecked = `cannot describe the ${checks[0]?.location ?? ""} snapshots in ${account} ${where.region}: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`;
+        for (const c of checks) c.unchecked = unchecked;
+        report.warnings.push(unchecked);
+        return;
+    }
+    for (const c of checks) {
+        const found = described.find((d) => d.SnapshotId === c.snapshotId);
+        if (found?.State) c.state = found.State;
+        c.problems.push(...snapshotProblems(found, caseId, target.instanceId, c.copyOf));
+    }
 }
 
 function finish(report: VerifyReport): VerifyReport {

@@ -165,6 +165,37 @@ describe("dfir (analyst CLI) against the drill's simulated account", function ()
     });
 });
 
+describe("dfir verify with snapshots copied into the hub", function () {
+    this.timeout(120_000);
+
+    it("checks the member's snapshots through the case's role and the hub's copies in the hub: tags name the source", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-copies-"));
+        try {
+            const options = { finding: JSON.parse(fs.readFileSync(FINDING, "utf8")), scenario: "copy-to-hub" as never };
+            const sim = seedAccount(options);
+            const drilled = await runDrill({ ...options, sim });
+            assert.equal(drilled.status, "SUCCEEDED");
+            sim.saveState(dir);
+            const out = await run(["verify", drilled.caseId as string, "--simulated", dir, "--json"]);
+            assert.equal(out.code, 0, out.stdout + out.stderr);
+            const report: VerifyReport = JSON.parse(out.stdout);
+            const where = report.snapshots.map((s) => s.location);
+            assert.deepEqual(where, ["instance account", "instance account", "hub copy", "hub copy"]);
+            const sources = report.snapshots.filter((s) => s.location === "instance account").map((s) => s.snapshotId).sort();
+            assert.deepEqual(report.snapshots.filter((s) => s.location === "hub copy").map((s) => s.copyOf).sort(), sources);
+            assert.ok(report.snapshots.every((s) => s.state === "completed" && s.problems.length === 0 && !s.unchecked));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("a hub copy that does not name its source snapshot is a mismatch", () => {
+        const tags = [{ Key: "dfir:case-id", Value: "c1" }, { Key: "dfir:instance-id", Value: "i-1" }, { Key: "dfir:source-snapshot", Value: "snap-other" }];
+        assert.deepEqual(snapshotProblems({ State: "completed", Tags: tags }, "c1", "i-1", "snap-src"), ["tag dfir:source-snapshot is snap-other, not snap-src"]);
+        assert.deepEqual(snapshotProblems({ State: "completed", Tags: tags }, "c1", "i-1", "snap-other"), []);
+    });
+});
+
 describe("dfir verify decisions (pure)", () => {
     const now = new Date("2026-11-23T00:00:00Z");
 
