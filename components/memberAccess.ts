@@ -1,11 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { denyModifyIsolatedPolicy } from "../core/containmentPolicies";
-import { serviceTrustPolicy, type PolicyDocument } from "../core/iam";
+import type { PolicyDocument } from "../core/iam";
 import {
     DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME, DEFAULT_RESPONDER_ROLE_NAME, RESPONDER_MAX_SESSION_SECONDS,
     hubRoleArnProblem, memberCapturePolicy, memberResponderPolicy, memoryDocumentArnPattern, responderTrustPolicy,
 } from "../core/memberPolicies";
+import { createCaptureProfile } from "./captureProfile";
 
 export interface MemberAccessArgs {
     /**
@@ -96,22 +97,14 @@ export class MemberAccess extends pulumi.ComponentResource {
         const partition = aws.getPartitionOutput({}, parent).partition;
 
         // Explicit names: the hub's functions derive both ARNs from the member's account id.
-        const captureRole = new aws.iam.Role(`${name}-capture`, {
+        const capture = createCaptureProfile(name, {
             name: captureProfileName,
             description: "aws-dfir forensic capture profile: SSM, the hub's pinned tools, memory upload only",
-            assumeRolePolicy: json(serviceTrustPolicy("ec2.amazonaws.com")),
-            tags,
-        }, parent);
-        new aws.iam.RolePolicyAttachment(`${name}-capture-ssm`, {
-            role: captureRole.name,
-            policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
-        }, parent);
-        new aws.iam.RolePolicy(`${name}-capture`, {
-            role: captureRole.id,
             policy: json(pulumi.all([pulumi.all(args.evidenceBucketArns), pulumi.all(args.evidenceKeyArns)])
                 .apply(([buckets, keys]) => memberCapturePolicy(buckets, keys))),
-        }, parent);
-        const captureProfile = new aws.iam.InstanceProfile(`${name}-capture`, { name: captureProfileName, role: captureRole.name, tags }, parent);
+            partition,
+            tags,
+        }, this);
 
         let responderRoleArn: pulumi.Output<string> | undefined;
         if (args.responder ?? true) {
@@ -126,7 +119,7 @@ export class MemberAccess extends pulumi.ComponentResource {
             const shareKeys = pulumi.all(share?.shareKeyArns ?? []);
             new aws.iam.RolePolicy(`${name}-responder`, {
                 role: responderRole.id,
-                policy: json(pulumi.all([partition, account, responderRole.arn, captureRole.arn, shareKeys]).apply(([p, a, responderArn, captureArn, keys]) =>
+                policy: json(pulumi.all([partition, account, responderRole.arn, capture.roleArn, shareKeys]).apply(([p, a, responderArn, captureArn, keys]) =>
                     memberResponderPolicy({ partition: p, region: "*", accountId: a }, {
                         captureRoleArns: [captureArn],
                         // The revocation's PutRolePolicy must never reach the role itself (self-escalation) or the capture role.
@@ -147,7 +140,7 @@ export class MemberAccess extends pulumi.ComponentResource {
         }, parent);
 
         this.responderRoleArn = responderRoleArn;
-        this.captureProfileArn = captureProfile.arn;
+        this.captureProfileArn = capture.profileArn;
         this.denyModifyIsolatedPolicyArn = denyPolicy.arn;
         this.registerOutputs({
             responderRoleArn: this.responderRoleArn,

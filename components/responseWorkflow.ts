@@ -12,6 +12,7 @@ import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
 import { validateTriageOptions } from "../core/triage";
 import { ENV } from "../core/workflow";
 import { handlerArchive, type FunctionName } from "./bundle";
+import { createCaptureProfile } from "./captureProfile";
 
 export interface ResponseWorkflowArgs {
     /** Isolation security group of each protected VPC (vpcId -> group id). */
@@ -174,23 +175,15 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 content: JSON.stringify(memoryCaptureDocument(readCaptureScript())),
                 tags,
             }, parent);
-            const captureRole = new aws.iam.Role(`${name}-capture`, {
+            const capture = createCaptureProfile(name, {
                 description: "aws-dfir forensic capture profile: SSM, pinned tools, memory upload only",
-                assumeRolePolicy: json(serviceTrustPolicy("ec2.amazonaws.com")),
-                tags,
-            }, parent);
-            new aws.iam.RolePolicyAttachment(`${name}-capture-ssm`, {
-                role: captureRole.name,
-                policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
-            }, parent);
-            const captureProfile = new aws.iam.InstanceProfile(`${name}-capture`, { role: captureRole.name, tags }, parent);
-            new aws.iam.RolePolicy(`${name}-capture`, {
-                role: captureRole.id,
                 policy: json(pulumi.all([args.evidence.bucketArn, args.evidence.keyArn]).apply(([b, k]) => capturePolicy(b, k))),
-            }, parent);
+                partition,
+                tags,
+            }, this);
             documentName = document.name;
-            captureRoleArn = captureRole.arn;
-            captureProfileArn = captureProfile.arn;
+            captureRoleArn = capture.roleArn;
+            captureProfileArn = capture.profileArn;
         }
         const documentArn = pulumi.interpolate`arn:${partition}:ssm:${region}:${account}:document/${documentName}`;
         const responderRoleArns = cross
