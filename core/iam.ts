@@ -210,17 +210,9 @@ export function snapshotPolicy(s: Scope, r: ResponseResources, logGroupArn: stri
  */
 export function snapshotShareKeyPolicy(partition: string, accountId: string, hubSnapshotRoleArns: readonly string[]): PolicyDocument {
     if (hubSnapshotRoleArns.length === 0) throw new Error("hubSnapshotRoleArns: at least one hub snapshot role ARN is required");
-    const roles = [...new Set(hubSnapshotRoleArns)].sort();
-    const hubs = [...new Set(roles.map(roleAccountId))].map((a) => `arn:${partition}:iam::${a}:root`);
-    const who = { Principal: { AWS: hubs.length === 1 ? hubs[0] : hubs }, Condition: { ArnEquals: { "aws:PrincipalArn": roles.length === 1 ? roles[0] : roles } } };
+    const who = exactRolePrincipals(hubSnapshotRoleArns);
     return doc(
-        {
-            Sid: "AccountAdministersThroughIam",
-            Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-        },
+        accountAdministersKey(partition, accountId),
         { Sid: "HubSnapshotFunctionsCopy", Effect: "Allow", ...who, Action: [...SNAPSHOT_KEY_ACTIONS], Resource: "*" },
         {
             Sid: "HubSnapshotFunctionsGrantToEbs",
@@ -445,11 +437,17 @@ const roleAccountId = (roleArn: string): string => {
     return account;
 };
 
+/** A key policy's first statement: the account administers the key through IAM (what the default key policy says). */
+function accountAdministersKey(partition: string, accountId: string): PolicyStatement {
+    return { Sid: "AccountAdministersThroughIam", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" };
+}
+
 /**
- * Who may act cross-account: the members' account roots as principals (always valid, unlike a role that may not
- * exist yet, which IAM rejects as an invalid principal), narrowed to the exact capture roles by `aws:PrincipalArn`.
+ * Who may act cross-account: the roles' account roots as principals (always valid, unlike a role that may not
+ * exist yet, which IAM rejects as an invalid principal), narrowed to exactly those roles by `aws:PrincipalArn`
+ * (members' capture roles on the hub's store and key, the hub's snapshot roles on a member's share key).
  */
-function memberCapturePrincipals(roleArns: readonly string[]): Pick<PolicyStatement, "Principal" | "Condition"> {
+function exactRolePrincipals(roleArns: readonly string[]): Pick<PolicyStatement, "Principal" | "Condition"> {
     const roles = [...new Set(roleArns)].sort();
     const partition = roles[0].split(":")[1];
     const roots = [...new Set(roles.map((r) => `arn:${partition}:iam::${roleAccountId(r)}:root`))];
@@ -463,7 +461,7 @@ function memberCapturePrincipals(roleArns: readonly string[]): Pick<PolicyStatem
  */
 export function memberCaptureBucketStatements(bucketArn: string, captureRoleArns: readonly string[]): PolicyStatement[] {
     if (captureRoleArns.length === 0) return [];
-    const who = memberCapturePrincipals(captureRoleArns);
+    const who = exactRolePrincipals(captureRoleArns);
     return [
         { Sid: "MemberCaptureReadsPinnedTools", Effect: "Allow", ...who, Action: "s3:GetObject", Resource: `${bucketArn}/tools/*` },
         { Sid: "MemberCaptureWritesMemory", Effect: "Allow", ...who, Action: "s3:PutObject", Resource: [`${bucketArn}/cases/*/memory/*`, `${bucketArn}/cases/*/ssm/*`] },
@@ -477,17 +475,11 @@ export function memberCaptureBucketStatements(bucketArn: string, captureRoleArns
  */
 export function evidenceKeyPolicy(partition: string, accountId: string, memberCaptureRoleArns: readonly string[]): PolicyDocument {
     return doc(
-        {
-            Sid: "AccountAdministersThroughIam",
-            Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-        },
+        accountAdministersKey(partition, accountId),
         ...(memberCaptureRoleArns.length === 0 ? [] : [{
             Sid: "MemberCaptureEncrypts",
             Effect: "Allow" as const,
-            ...memberCapturePrincipals(memberCaptureRoleArns),
+            ...exactRolePrincipals(memberCaptureRoleArns),
             Action: ["kms:GenerateDataKey", "kms:Decrypt"],
             Resource: "*",
         }]),
@@ -501,13 +493,7 @@ export function evidenceKeyPolicy(partition: string, accountId: string, memberCa
  */
 export function notificationKeyPolicy(partition: string, accountId: string): PolicyDocument {
     return doc(
-        {
-            Sid: "AccountAdministersThroughIam",
-            Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-        },
+        accountAdministersKey(partition, accountId),
         {
             Sid: "CloudWatchAlarmsPublish",
             Effect: "Allow",

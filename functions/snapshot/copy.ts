@@ -19,7 +19,6 @@
  */
 import {
     CopySnapshotCommand,
-    DescribeSnapshotsCommand,
     ModifySnapshotAttributeCommand,
     type EC2Client,
     type Snapshot,
@@ -30,7 +29,7 @@ import { TAGS } from "../../core/tags";
 import { TRANSIENT_ERRORS, type DiskCopy, type DiskEvidence, type SnapshotCopyRecord, type Target } from "../../core/workflow";
 import { addSeconds, awsErrorIs, errorText, log } from "../lib/evidence";
 import { InvalidRequestError, SnapshotCopyFailedError, SnapshotCopyTimeoutError, type FailedCopy } from "../lib/evidenceErrors";
-import { NOT_FOUND_GRACE_MS } from "./snapshot";
+import { describeSnapshots, NOT_FOUND_GRACE_MS } from "./snapshot";
 
 /** `{action: "copy-start" | "copy-check"}`: advance the copy of the completed snapshots in `disk`. */
 export interface SnapshotCopyEvent {
@@ -231,7 +230,7 @@ class CopyStep {
         let described: Snapshot[] = [];
         let notFound: string | undefined;
         try {
-            described = await describeAll(ec2, { SnapshotIds: records.map(idOf) });
+            described = await describeSnapshots(ec2, { SnapshotIds: records.map(idOf) });
         } catch (error) {
             if (!awsErrorIs(error, ["InvalidSnapshot.NotFound"])) throw error;
             notFound = error instanceof Error ? error.message : String(error);
@@ -266,7 +265,7 @@ class CopyStep {
     /** Copies of this case and instance of one kind this account owns, by the member snapshot they copy (earliest wins). */
     private async findCopies(ec2: EC2Client, kind: Kind): Promise<Map<string, Snapshot>> {
         const { caseId, target } = this.event;
-        const found = await describeAll(ec2, {
+        const found = await describeSnapshots(ec2, {
             OwnerIds: ["self"],
             Filters: [
                 { Name: `tag:${TAGS.caseId}`, Values: [caseId] },
@@ -286,17 +285,3 @@ class CopyStep {
     }
 }
 
-/** Every page of DescribeSnapshots. */
-async function describeAll(
-    ec2: EC2Client,
-    input: { SnapshotIds?: string[]; OwnerIds?: string[]; Filters?: Array<{ Name: string; Values: string[] }> },
-): Promise<Snapshot[]> {
-    const all: Snapshot[] = [];
-    let NextToken: string | undefined;
-    do {
-        const page = await ec2.send(new DescribeSnapshotsCommand({ ...input, ...(NextToken ? { NextToken } : {}) }));
-        all.push(...(page.Snapshots ?? []));
-        NextToken = page.NextToken;
-    } while (NextToken);
-    return all;
-}

@@ -237,7 +237,7 @@ async function findCaseSnapshots(ec2: EC2Client, caseId: string, instanceId: str
 }
 
 /** Every page of DescribeSnapshots (EC2 chooses the page size; NextToken is followed to the end). */
-async function describeSnapshots(
+export async function describeSnapshots(
     ec2: EC2Client,
     input: { SnapshotIds?: string[]; OwnerIds?: string[]; Filters?: Array<{ Name: string; Values: string[] }> },
 ): Promise<Snapshot[]> {
