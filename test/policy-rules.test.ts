@@ -659,7 +659,9 @@ describe("policy pack rules", () => {
         it("rejects \"s3:*\" and \"*\" in an Allow, and an Allow with NotAction", () => {
             const s3 = addStatement("pol-wf-seal", T.rolePolicy, { Sid: "Everything", Effect: "Allow", Action: ["s3:GetObject", "s3:*"], Resource: "*" });
             assert.deepEqual(iam.checkIamNoWildcardActions(one(s3, "pol-wf-seal", T.rolePolicy)), {
-                status: "violation", message: "RolePolicy pol-wf-seal statement Everything allows \"s3:*\" — list the actions it needs",
+                status: "violation",
+                message: "RolePolicy pol-wf-seal statement Everything allows \"s3:*\" — list the actions it needs; " +
+                    "RolePolicy pol-wf-seal statement Everything allows s3:GetObject on every resource — these actions take resource ARNs: name them",
             });
             const star = addStatement("pol-wf-deny-modify-isolated", T.iamPolicy, { Effect: "Allow", Action: "*", Resource: "*" });
             assert.match(messageOf(iam.checkIamNoWildcardActions(one(star, "pol-wf-deny-modify-isolated"))), /^Policy pol-wf-deny-modify-isolated statement #\d+ allows "\*"/);

@@ -1,8 +1,10 @@
 /**
  * No IAM policy the stack creates grants every action, or every action of a service: "*", "s3:*", or an
- * Allow with NotAction. Deny statements may use wildcards (the guard rails do). Advisory by default.
+ * Allow with NotAction; and an Allow on `"Resource": "*"` names only actions without resource-level permissions
+ * (`core/resourceLevel.ts`). Deny statements may use wildcards (the guard rails do). Advisory by default.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { actionsNeedingResources } from "../../core/resourceLevel";
 import { isWildcardAction, parsePolicyDocument, statementLabel } from "../lib/iamDocument";
 import { asList, isObject, isUnknown, notApplicable, Problems, TYPES, type RuleResource, type Verdict } from "../lib/model";
 import { runResourceRule } from "../lib/pack";
@@ -28,6 +30,11 @@ function documentProblems(policy: unknown, what: string, p: Problems): void {
         if (actions.some(isUnknown)) p.unknownValue(`an action of ${label}`);
         const wildcards = actions.filter((a): a is string => typeof a === "string" && isWildcardAction(a.toLowerCase()));
         if (wildcards.length > 0) p.violation(`${label} allows ${wildcards.map((a) => JSON.stringify(a)).join(", ")} — list the actions it needs`);
+        if (isUnknown(statement.Resource)) return void p.unknownValue(`the resources of ${label}`);
+        if (asList(statement.Resource).includes("*")) {
+            const scoped = actionsNeedingResources(actions.filter((a): a is string => typeof a === "string" && !isWildcardAction(a.toLowerCase())));
+            if (scoped.length > 0) p.violation(`${label} allows ${scoped.join(", ")} on every resource — these actions take resource ARNs: name them`);
+        }
     });
 }
 
@@ -55,7 +62,7 @@ export const policy: ResourceValidationPolicy = {
     displayName: "No wildcard IAM actions",
     description:
         "No IAM policy, role/user/group policy or role inline policy created by the stack has an Allow statement with Action \"*\" " +
-        "or \"<service>:*\", or with NotAction. Deny statements do not count.",
+        "or \"<service>:*\", or with NotAction, or Resource \"*\" for an action that has resource-level permissions. Deny statements do not count.",
     enforcementLevel: "advisory",
     severity: "high",
     tags: ["iam", "least-privilege"],
