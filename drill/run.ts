@@ -42,6 +42,8 @@ export interface DrillOptions {
     latencyMs?: number;
     /** Deliver the same finding this many times. @default 1 */
     repeat?: number;
+    /** With `repeat`: start every delivery at once instead of one after another. @default false */
+    concurrent?: boolean;
     scenario?: ScenarioName;
     /**
      * The finding is from this account (the drill's `--account ID`, 12 digits): the delivered event says so
@@ -349,10 +351,21 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
         // One clock for the report: the simulator's call times and the interpreter's state times count from here.
         sim.restartCallClock();
         started = Date.now();
-        for (let i = 0; i < (options.repeat ?? 1); i++) {
-            const outcome = await runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i);
-            if (outcome.seal) lastSeal = outcome.seal;
-            executions.push(outcome.outcome);
+        const runs = options.repeat ?? 1;
+        if (options.concurrent) {
+            // Every delivery at once, as EventBridge may deliver duplicates: the case table's conditional write
+            // decides which execution opens the case. Outcomes are reported in start order.
+            const outcomes = await Promise.all(Array.from({ length: runs }, (_, i) => runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i)));
+            for (const outcome of outcomes) {
+                if (outcome.seal) lastSeal = outcome.seal;
+                executions.push(outcome.outcome);
+            }
+        } else {
+            for (let i = 0; i < runs; i++) {
+                const outcome = await runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i);
+                if (outcome.seal) lastSeal = outcome.seal;
+                executions.push(outcome.outcome);
+            }
         }
     } finally {
         sim.uninstall();

@@ -1,5 +1,5 @@
 /**
- * `npm run -s drill -- --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N] [--scenario NAME] [--account ID] [--state DIR] [--logs]`
+ * `npm run -s drill -- --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--logs]`
  *
  * Runs the deployed state machine definition in an ASL interpreter against a simulated account seeded from
  * the finding (ARCHITECTURE.md: command contracts). Prints a timeline, or with --json one report object.
@@ -32,7 +32,7 @@ import { SimulatedAccount, SimulationSeedError } from "../drill/sim";
 import { formatTimeline } from "../drill/timeline";
 
 /** The one-line usage (the `--finding is required` error prints it). */
-export const USAGE = `drill --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N] [--scenario NAME] [--account ID] [--state DIR] [--logs]; --account ID: the finding is from account ID (12 digits), handled from the hub ${DRILL_HUB_ACCOUNT} through arn:aws:iam::ID:role/dfir-responder, or same-account when ID is ${DRILL_HUB_ACCOUNT}`;
+export const USAGE = `drill --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--logs]; --account ID: the finding is from account ID (12 digits), handled from the hub ${DRILL_HUB_ACCOUNT} through arn:aws:iam::ID:role/dfir-responder, or same-account when ID is ${DRILL_HUB_ACCOUNT}`;
 
 export interface DrillCommand {
     options: DrillOptions;
@@ -60,6 +60,7 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
                 interfaces: { type: "string" },
                 "latency-ms": { type: "string" },
                 repeat: { type: "string" },
+                concurrent: { type: "boolean" },
                 scenario: { type: "string" },
                 account: { type: "string" },
                 state: { type: "string" },
@@ -89,6 +90,7 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
         interfaces: wholeNumber(values.interfaces, "--interfaces", 1, 15),
         latencyMs: wholeNumber(values["latency-ms"], "--latency-ms", 0, 5000) ?? 0,
         repeat: wholeNumber(values.repeat, "--repeat", 1, 100) ?? 1,
+        ...(values.concurrent ? { concurrent: true } : {}),
         ...(scenario ? { scenario } : {}),
         ...(values.account !== undefined ? { account: values.account } : {}),
         ...(values.logs ? { onLog: (line: string) => process.stderr.write(`${line}\n`) } : {}),
