@@ -117,6 +117,9 @@ export const PUBLISH_TASKS = [
     STATES.notifyRepeat, STATES.notifyRepeatFailed, STATES.askApproval, STATES.notify, STATES.notifyUnsealed,
 ] as const;
 
+/** The error Step Functions reports for a Lambda function stopped by its timeout. */
+export const LAMBDA_TIMEOUT = "Sandbox.Timedout";
+
 /**
  * Retried with backoff and full jitter: Lambda service faults (the function did not run or did not finish) and
  * AWS throttling/transient errors a handler let through. A handler's own errors (InstanceNotFoundError,
@@ -135,6 +138,14 @@ const RETRY_TRANSIENT = [{
     BackoffRate: 2,
     MaxDelaySeconds: 30,
     JitterStrategy: "FULL",
+}, {
+    // A function killed by its timeout (`Sandbox.Timedout`) stopped wherever it was; every step is idempotent
+    // (adopts what an earlier attempt did), so it resumes. Twice more at most: a step that keeps timing out is
+    // caught and recorded like any failure.
+    ErrorEquals: [LAMBDA_TIMEOUT],
+    IntervalSeconds: 2,
+    MaxAttempts: 2,
+    BackoffRate: 2,
 }];
 
 const RETRY_PUBLISH = [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: "FULL" }];

@@ -4,8 +4,9 @@
  * account seeded from a GuardDuty finding. Every report field is read back from the simulated account's state
  * (interfaces, snapshots, objects), not from what the script meant to do.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { buildDefinition, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
+import { buildDefinition, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUT, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
 import { DISK_COPY_GAP } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import { InputError } from "../core/events";
@@ -44,6 +45,17 @@ export interface DrillOptions {
     repeat?: number;
     /** With `repeat`: start every delivery at once instead of one after another. @default false */
     concurrent?: boolean;
+    /**
+     * Deployed with `dfir:workstation`: the simulated account also has the forensic workstation (an instance tagged
+     * dfir:role=workstation in the hub account and region), for `dfir attach` after the drill. @default false
+     */
+    workstation?: boolean;
+    /**
+     * Kill one step's function mid-way, as its Lambda timeout would: in the first `times` invocations of `state`,
+     * the first `afterCalls` AWS calls go through, every later call of that invocation fails unapplied, and the
+     * invocation ends with `Sandbox.Timedout` whatever the handler does. @default none
+     */
+    kill?: { state: string; afterCalls: number; times?: number };
     scenario?: ScenarioName;
     /**
      * The finding is from this account (the drill's `--account ID`, 12 digits): the delivered event says so
@@ -250,6 +262,7 @@ export function seedAccount(options: DrillOptions): SimulatedAccount {
         latencyMs: options.latencyMs ?? 0,
         ...scenarioPlan(options.scenario).sim,
         ...accountSimOptions(options),
+        ...(options.workstation ? { workstation: true } : {}),
         ...options.simOptions,
     });
 }
@@ -355,14 +368,14 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
         if (options.concurrent) {
             // Every delivery at once, as EventBridge may deliver duplicates: the case table's conditional write
             // decides which execution opens the case. Outcomes are reported in start order.
-            const outcomes = await Promise.all(Array.from({ length: runs }, (_, i) => runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i)));
+            const outcomes = await Promise.all(Array.from({ length: runs }, (_, i) => runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i, options.kill)));
             for (const outcome of outcomes) {
                 if (outcome.seal) lastSeal = outcome.seal;
                 executions.push(outcome.outcome);
             }
         } else {
             for (let i = 0; i < runs; i++) {
-                const outcome = await runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i);
+                const outcome = await runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i, options.kill);
                 if (outcome.seal) lastSeal = outcome.seal;
                 executions.push(outcome.outcome);
             }
@@ -375,6 +388,35 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     return buildReport(sim, triageOnly, executions, lastSeal, latencyMs, options.scenario, { calls: firstCall, notifications: firstNotification });
 }
 
+/** Which killed invocation an AWS call belongs to (the simulator's hooks run in the caller's async context). */
+const killScope = new AsyncLocalStorage<symbol>();
+
+/**
+ * Run a handler as a Lambda killed by its timeout: its first `afterCalls` AWS calls go through, then every call it
+ * makes fails without effect, and the invocation ends with `Sandbox.Timedout` (what Step Functions reports) whatever
+ * the handler returned or threw.
+ */
+async function killedInvocation(sim: SimulatedAccount, invoke: () => Promise<unknown>, afterCalls: number, label: string): Promise<never> {
+    // Only this invocation's calls count and die: the parallel evidence branches run meanwhile.
+    const invocation = Symbol(label);
+    let made = 0;
+    sim.addHook({
+        action: "*",
+        when: "before",
+        run: () => {
+            if (killScope.getStore() !== invocation) return;
+            made += 1;
+            if (made > afterCalls) throw Object.assign(new Error(`drill: ${label} was killed (its Lambda timed out)`), { name: "DrillKilled" });
+        },
+    });
+    try {
+        await killScope.run(invocation, invoke);
+    } catch {
+        // Whatever the handler made of its dead calls, the invocation timed out.
+    }
+    throw Object.assign(new Error(`${label}: Task timed out after the function's timeout (drill: killed after ${afterCalls} AWS calls)`), { name: LAMBDA_TIMEOUT });
+}
+
 async function runOnce(
     machine: StateMachine,
     targets: DefinitionTargets,
@@ -384,6 +426,7 @@ async function runOnce(
     settings: WorkflowSettings,
     started: number,
     index: number,
+    kill?: DrillOptions["kill"],
 ): Promise<{ outcome: ExecutionOutcome; seal?: SealResult }> {
     // Unique per run: OpenCase tells a retried invocation of the execution that opened a case by its ARN.
     const executionName = `drill-${started.toString(36)}-${++executionCounter}-${index + 1}`;
@@ -394,6 +437,7 @@ async function runOnce(
 
     const overrides: Record<string, (input: any) => Promise<any>> = {};
     const tasks = { ...FUNCTION_TASKS, ...(settings.copySnapshotsToHub ? HUB_COPY_FUNCTION_TASKS : {}) };
+    let kills = 0;
     for (const [state, target] of Object.entries(tasks)) {
         const handler = HANDLERS[target];
         if (!handler) throw new Error(`drill: no handler for ${target}`);
@@ -401,6 +445,10 @@ async function runOnce(
             // A poll follows a Wait state: let the simulated world live through that wait.
             if (state === STATES.checkSnapshots || state === STATES.checkHubCopy) sim.advance((settings.snapshotPollSeconds ?? 30) * 1000);
             if (state === STATES.checkMemory) sim.advance((settings.memoryPollSeconds ?? 15) * 1000);
+            if (kill && state === kill.state && kills < (kill.times ?? 1)) {
+                kills += 1;
+                await killedInvocation(sim, () => handler(structuredClone(input)), kill.afterCalls, `${state} (attempt ${kills})`);
+            }
             const result = await handler(structuredClone(input));
             if (state === STATES.triage) verdict = result as TriageVerdict;
             if (state === STATES.seal) seal = result as SealResult;

@@ -1,0 +1,61 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { FUNCTION_TASKS, STATES } from "../core/definition";
+import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
+import type { SimulatedAccount } from "../drill/sim";
+
+/**
+ * A run killed mid-way (issue: hardening): each step's Lambda timing out after 0..N of its AWS calls. The step is
+ * retried and resumes (every step adopts what an earlier attempt did), or, when it keeps timing out, the case ends
+ * recorded: sealed, with the timeout named. Never an instance half-isolated without a sealed record.
+ */
+const FINDING = path.resolve(__dirname, "../../shared/fixtures/guardduty/CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
+
+async function killed(kill: NonNullable<DrillOptions["kill"]>, extra: Partial<DrillOptions> = {}) {
+    const options = { finding: JSON.parse(fs.readFileSync(FINDING, "utf8")), interfaces: 3, kill, ...extra } as DrillOptions;
+    const sim = seedAccount(options);
+    const report = await runDrill({ ...options, sim });
+    return { report, sim };
+}
+
+/** Interfaces in the isolation group, of all the instance's interfaces. */
+function isolation(sim: SimulatedAccount): { isolated: number; total: number } {
+    const instance = sim.instance();
+    const group = sim.deployment.isolationGroups[instance.vpcId];
+    const enis = instance.networkInterfaces.filter((n) => n.exists);
+    return { isolated: enis.filter((n) => n.groupIds.length === 1 && n.groupIds[0] === group).length, total: enis.length };
+}
+
+describe("a step killed by its Lambda timeout", function () {
+    this.timeout(300_000);
+    const steps = Object.keys(FUNCTION_TASKS).filter((s) => s !== STATES.reassert && s !== STATES.checkSnapshots && s !== STATES.checkMemory);
+
+    for (const state of steps) {
+        it(`${state}: killed once after 0, 1, 3 and 6 calls, it resumes: contained, evidenced and sealed as if nothing happened`, async () => {
+            for (const afterCalls of [0, 1, 3, 6]) {
+                const { report, sim } = await killed({ state, afterCalls });
+                assert.equal(report.status, "SUCCEEDED", `${state} after ${afterCalls}: ${report.status} ${report.reason}`);
+                assert.deepEqual(isolation(sim), { isolated: 3, total: 3 }, `${state} after ${afterCalls}`);
+                assert.ok(report.evidence.manifest, "sealed");
+                assert.equal(sim.calls.filter((c) => c.ok && c.action === "ec2:CreateSnapshots").length, 1, "one snapshot set");
+                const killedCalls = sim.calls.filter((c) => !c.ok && c.errorName === "DrillKilled").length;
+                assert.ok(afterCalls > 0 || killedCalls > 0 || state === STATES.triage, "the kill really cut the step short");
+            }
+        });
+    }
+
+    it("Contain killed on every attempt: the case still ends sealed, naming the timeout; whatever was isolated is in the evidence", async () => {
+        for (const afterCalls of [2, 5]) {
+            const { report, sim } = await killed({ state: STATES.contain, afterCalls, times: 10 });
+            assert.ok(report.evidence.manifest, `sealed after ${afterCalls}`);
+            assert.match(report.reason, /Sandbox\.Timedout/);
+            assert.notEqual(report.status, "SUCCEEDED");
+            const { isolated, total } = isolation(sim);
+            // Half-isolated is possible here, but recorded: the sealed metadata holds the interfaces as they ended.
+            const interfaces = sim.objects(sim.deployment.evidenceBucket, `cases/${report.caseId}/metadata/network-interfaces.json`);
+            assert.equal(interfaces.length, 1, "the interfaces' final groups are in the sealed evidence");
+            assert.ok(isolated <= total);
+        }
+    });
+});
