@@ -3,6 +3,7 @@
  * verification report as self-contained HTML (no script, no external asset: it opens anywhere, offline).
  */
 import Table from "cli-table3";
+import type { AttachResult } from "./attach";
 import type { CaseSummary } from "./cases";
 import type { PlanResult } from "./plan";
 import type { ReleaseResult } from "./release";
@@ -42,14 +43,19 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", 
 /** The verification report as one self-contained HTML page. Every value is escaped. */
 export function verifyHtml(r: VerifyReport): string {
     const e = (v: string | number | undefined) => escapeHtml(v === undefined ? "-" : String(v));
-    const row = (cells: (string | number | undefined)[], bad: boolean) => `<tr class="${bad ? "bad" : "good"}">${cells.map((c) => `<td>${e(c)}</td>`).join("")}</tr>`;
-    const objects = r.objects.map((o) => row([o.problems.length === 0 ? "ok" : "FAIL", o.role, o.key, o.versionId, o.actualBytes, o.expectedSha256, o.actualSha256, o.hostSha256, o.lock?.mode, o.lock?.retainUntil, o.problems.join("; ")], o.problems.length > 0)).join("\n");
-    const snapshots = r.snapshots.map((s) => row([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", s.snapshotId, s.location === "hub copy" ? `hub copy of ${s.copyOf}` : "instance account", s.volumeId, s.state, s.unchecked ?? s.problems.join("; ")], s.problems.length > 0)).join("\n");
+    // Keys, versions, hashes and problems wrap; the short columns do not.
+    const WRAP = new Set(["key", "version", "sha", "problems"]);
+    const row = (cells: (string | number | undefined)[], bad: boolean, kinds: string[] = []) =>
+        `<tr class="${bad ? "bad" : "good"}">${cells.map((c, i) => `<td${WRAP.has(kinds[i] ?? "") ? ' class="wrap"' : ""}>${e(c)}</td>`).join("")}</tr>`;
+    const OBJECT_KINDS = ["", "", "key", "version", "", "sha", "sha", "sha", "", "", "problems"];
+    const objects = r.objects.map((o) => row([o.problems.length === 0 ? "ok" : "FAIL", o.role, o.key, o.versionId, o.actualBytes, o.expectedSha256, o.actualSha256, o.hostSha256, o.lock?.mode, o.lock?.retainUntil, o.problems.join("; ")], o.problems.length > 0, OBJECT_KINDS)).join("\n");
+    const snapshots = r.snapshots.map((s) => row([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", s.snapshotId, s.location === "hub copy" ? `hub copy of ${s.copyOf}` : "instance account", s.volumeId, s.state, s.unchecked ?? s.problems.join("; ")], s.problems.length > 0, ["", "", "", "", "", "problems"])).join("\n");
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>aws-dfir verification: case ${e(r.caseId)}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}h1{font-size:1.4em}table{border-collapse:collapse;margin:1em 0;width:100%}
-td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top;word-break:break-all}th{background:#f3f3f3}
+td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top;white-space:nowrap}th{background:#f3f3f3}
+td.wrap{white-space:normal;word-break:break-all;font-family:ui-monospace,monospace;font-size:12px}
 tr.bad td{background:#fde8e8}tr.good td:first-child{color:#0a6b2d;font-weight:bold}tr.bad td:first-child{color:#a40000;font-weight:bold}
 .verdict{font-size:1.2em;font-weight:bold;padding:.5em;border-radius:4px}.ok{background:#e3f6e8;color:#0a6b2d}.fail{background:#fde8e8;color:#a40000}
 </style></head><body>
@@ -92,5 +98,31 @@ export function planText(r: PlanResult): string {
     r.steps.forEach((s, i) => lines.push(`${String(i + 1).padStart(3)}. [${s.phase}] ${s.action}${s.problem ? `\n       WOULD FAIL: ${s.problem}` : ""}`));
     lines.push(r.wouldFail.length === 0 ? (r.verdict.decision === "respond" ? "nothing would fail" : "nothing would be done") : `${r.wouldFail.length} problem(s) would show in the case`);
     lines.push("(dry run: read-only calls, nothing changed)");
+    return `${lines.join("\n")}\n`;
+}
+
+/** `dfir attach` for people: the workstation, per snapshot what is (or would be) done, then the commands to start with. */
+export function attachText(r: AttachResult): string {
+    const w = r.workstation;
+    const lines = [`attach case ${r.caseId}${r.instanceId ? ` (${r.instanceId})` : ""} to the workstation ${w.instanceId} (${w.state}, ${w.availabilityZone})${r.applied ? "" : ": plan only, nothing changed"}`];
+    for (const s of r.steps) {
+        const from = s.hubCopy ? `${s.snapshotId} (the hub's copy of ${s.evidenceSnapshotId})` : s.snapshotId;
+        const what = s.action === "create"
+            ? `new encrypted volume${s.volumeId ? ` ${s.volumeId}` : ""} from ${from} in ${w.availabilityZone}, attached at ${s.deviceName}`
+            : s.action === "attach" ? `${s.volumeId} (made earlier from ${from}) attached at ${s.deviceName}` : `${s.volumeId} (from ${from}) already attached at ${s.deviceName}`;
+        const mark = !r.applied ? "plan" : s.ok === undefined ? "-" : s.ok ? (s.action === "attached" ? "kept" : "done") : "FAILED";
+        lines.push(`  ${mark.padEnd(6)} ${what}${s.error ? `: ${s.error}` : ""}`);
+    }
+    for (const n of r.notes) lines.push(`  note: ${n}`);
+    const ready = r.steps.filter((s) => s.commands);
+    if (ready.length > 0) {
+        lines.push("", "On the workstation (aws ssm start-session --target " + w.instanceId + "), read-only, per volume:");
+        for (const s of ready) lines.push("", ...(s.commands as string[]));
+    }
+    if (r.memory && (r.applied || ready.length > 0)) {
+        lines.push("", `Memory image s3://${r.memory.bucket}/${r.memory.key} (${r.memory.bytes} bytes), Volatility 3:`, ...r.memory.commands);
+    }
+    if (r.recorded) lines.push("", `recorded on the case: attachedVolumes, attachedAt (by ${r.recorded.attachedBy})`);
+    lines.push(!r.applied ? "re-run with --yes to create and attach" : r.ok ? "ATTACHED" : "ATTACH INCOMPLETE: see the failed volumes; a re-run adopts what was made");
     return `${lines.join("\n")}\n`;
 }
