@@ -75,6 +75,11 @@ export interface DrillOptions {
     settings?: WorkflowSettings;
     /** Where the functions' structured log lines go (in Lambda: CloudWatch). @default kept in the report only */
     onLog?: (line: string) => void;
+    /**
+     * Build the state machine from these instead of the deployed `buildDefinition` (benchmarks: baseline designs
+     * made of the same states, run against the same handlers). @default buildDefinition
+     */
+    definition?: (targets: DefinitionTargets, settings: WorkflowSettings) => Record<string, unknown>;
 }
 
 export type DrillStatus = "SUCCEEDED" | "PARTIAL" | "FAILED" | "IGNORED";
@@ -359,7 +364,7 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     let lastSeal: SealResult | undefined;
     try {
         const targets = drillTargets(sim.homeAccountId, sim.region, sim.deployment.topicArn);
-        const definition = buildDefinition(targets, settings) as unknown as StateMachineDefinition;
+        const definition = (options.definition ?? buildDefinition)(targets, settings) as unknown as StateMachineDefinition;
         const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
         // One clock for the report: the simulator's call times and the interpreter's state times count from here.
         sim.restartCallClock();

@@ -1,0 +1,141 @@
+/**
+ * `npm run bench [-- --json] [--quick] [--with-tests]`
+ *
+ * The benchmark suite (not timed tests): every figure measured in one run, on this machine.
+ * - time to contain in the drill (call slots to the first change and to complete isolation at 1, 3, 8 ENIs), for
+ *   the deployed definition and two baseline designs run as state machines of their own (scripts/lib/bench/baselines.ts);
+ * - evidence wall time (simulated) parallel vs sequential, and bytes the memory capture writes to the suspect's disk;
+ * - the policy gate over gRPC (our pack beside a pack with no policies), AnalyzeStack time, pack start-up;
+ * - program scale under mocks (scripts/bench-program.ts --json); Lambda bundle sizes and cold init;
+ * - `npm test` wall time only with `--with-tests` (null otherwise).
+ * The full run rewrites BENCHMARKS.md; `--quick` (CI's smoke run: smallest sizes, no test suite) only prints.
+ * Output: a summary, or with `--json` one object. Exit 0 when measured (missed targets are reported, not a
+ * failure), 1 when a measurement could not be taken, 2 on a bad flag (one line on stderr).
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { benchCapture } from "./lib/bench/capture";
+import { benchDrill, DRILL_DEFAULTS } from "./lib/bench/drill";
+import { benchLambda } from "./lib/bench/lambda";
+import { benchPolicy } from "./lib/bench/policy";
+import { benchProgram } from "./lib/bench/program";
+import { parseFlags, renderMarkdown, resultProblems, targets, type BenchFlags, type BenchResult } from "./lib/bench/report";
+
+const REPO = path.resolve(__dirname, "..");
+export const BENCHMARKS_FILE = path.join(REPO, "BENCHMARKS.md");
+
+export function machine(): string {
+    const cpus = os.cpus();
+    return `${cpus.length} x ${cpus[0]?.model?.trim() ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.versions.node}`;
+}
+
+export async function runBench(flags: BenchFlags, progress: (line: string) => void = () => {}): Promise<BenchResult> {
+    const started = Date.now();
+    const quick = flags.quick;
+
+    progress("drill: containment and evidence, 3 designs x ENI counts");
+    const drill = await benchDrill(quick ? { snapshotDurationMs: 120_000, memoryDurationMs: 60_000 } : {});
+    progress("memory capture: bytes on the suspect's disk");
+    const capture = benchCapture(quick ? 4 * 1024 * 1024 : 64 * 1024 * 1024);
+    progress("policy gate over gRPC");
+    const policy = await benchPolicy(quick ? [100] : [100, 1000, 5000], quick ? 1 : 3);
+    progress("program scale under mocks");
+    const program = benchProgram(quick ? [1, 10] : [1, 10, 50, 100]);
+    progress("lambda bundles and cold init");
+    const lambda = benchLambda(quick ? 1 : 3);
+    let testSuiteSeconds: number | null = null;
+    if (flags.withTests) {
+        progress("npm test");
+        const t = Date.now();
+        const child = spawnSync("npm", ["test"], { cwd: REPO, stdio: ["ignore", "ignore", "ignore"] });
+        testSuiteSeconds = Math.round((Date.now() - t) / 100) / 10;
+        if (child.status !== 0) progress(`npm test exited ${child.status} (timed anyway)`);
+    }
+
+    const e = drill.evidence;
+    const slots = (design: "sequential" | "memory-first") => ({
+        containSlots: drill.containSlots[design],
+        isolateSlots: drill.isolateSlots[design],
+        evidenceSeconds: design === "sequential" ? e.sequentialSeconds : e.memoryFirstSeconds,
+    });
+    return {
+        machine: machine(),
+        date: new Date().toISOString(),
+        quick,
+        latencyMs: drill.options.latencyMs,
+        containSlots: drill.containSlots.parallel,
+        isolateSlots: drill.isolateSlots.parallel,
+        baselines: { sequential: slots("sequential"), "memory-first": slots("memory-first") },
+        evidence: {
+            snapshotDurationSeconds: drill.options.snapshotDurationMs / 1000,
+            memoryDurationSeconds: drill.options.memoryDurationMs / 1000,
+            snapshotPollSeconds: drill.options.snapshotPollSeconds,
+            memoryPollSeconds: drill.options.memoryPollSeconds,
+            branchSeconds: e.branchSeconds,
+            parallelSeconds: e.parallelSeconds,
+            sequentialSeconds: e.sequentialSeconds,
+            sameEvidence: e.sameEvidence,
+        },
+        evidenceParallelRatio: e.parallelRatio,
+        suspectDiskBytes: capture.suspectDiskBytes,
+        capture: { imageBytes: capture.imageBytes, uploadedBytes: capture.uploadedBytes, diskFiles: capture.diskFiles },
+        policyResourcesPerSecond: policy.resourcesPerSecond,
+        policyEmptyResourcesPerSecond: policy.emptyResourcesPerSecond,
+        policyRatios: policy.ratios,
+        policyOverheadRatio: policy.overheadRatio,
+        analyzeStackSeconds: policy.analyzeStackSeconds,
+        analyzeStackResources: policy.analyzeStackResources,
+        packStartSeconds: policy.packStartSeconds,
+        emptyPackStartSeconds: policy.emptyPackStartSeconds,
+        programSeconds: program.programSeconds,
+        programResources: Object.fromEntries(program.rows.map((row) => [String(row.memberRegions), row.resources])),
+        lambdaBundleBytes: lambda.bundleBytes,
+        lambdaInitMs: lambda.initMs,
+        testSuiteSeconds,
+        seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+}
+
+function summary(r: BenchResult): string {
+    const lines = [`aws-dfir benchmarks${r.quick ? " (--quick)" : ""} on ${r.machine}`, ""];
+    for (const t of targets(r)) lines.push(`${t.pass === null ? "  -" : t.pass ? "  ok" : "MISS"}  ${t.what}: ${t.measured} (target ${t.target})`);
+    lines.push("", `evidence: parallel ${r.evidence.parallelSeconds} s vs sequential ${r.evidence.sequentialSeconds} s (simulated)`);
+    lines.push(`policy res/s: ${JSON.stringify(r.policyResourcesPerSecond)} (no-policy pack ${JSON.stringify(r.policyEmptyResourcesPerSecond)})`);
+    lines.push(`program seconds: ${JSON.stringify(r.programSeconds)}`);
+    lines.push(`lambda bytes: ${JSON.stringify(r.lambdaBundleBytes)}; init ms: ${JSON.stringify(r.lambdaInitMs)}`);
+    return `${lines.join("\n")}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+    const flags = parseFlags(argv);
+    if (typeof flags === "string") {
+        process.stderr.write(`${flags}\n`);
+        return 2;
+    }
+    const result = await runBench(flags, (line) => process.stderr.write(`bench: ${line}\n`));
+    const problems = resultProblems(result as unknown as Record<string, unknown>);
+    if (problems.length > 0) {
+        process.stderr.write(`bench: broken measurement: ${problems.join("; ")}\n`);
+        return 1;
+    }
+    if (!flags.quick) {
+        fs.writeFileSync(BENCHMARKS_FILE, renderMarkdown(result));
+        process.stderr.write(`bench: wrote ${path.relative(process.cwd(), BENCHMARKS_FILE) || BENCHMARKS_FILE}\n`);
+    }
+    process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : summary(result));
+    return 0;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (error: unknown) => {
+            process.stderr.write(`bench: could not measure: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
+            process.exitCode = 1;
+        },
+    );
+}

@@ -1,0 +1,163 @@
+/**
+ * Time to contain and evidence wall time, from the offline drill (drill/run.ts): the real handlers against the
+ * simulated account, once per design (the deployed definition and the two baselines of ./baselines) and per ENI
+ * count, with a fixed per-call latency.
+ *
+ * - Containment: the report's `containment.firstChangeSlot` / `isolatedSlot` (call slots: rounds of concurrent AWS
+ *   calls from execution start to the first change and to complete isolation).
+ * - Evidence: simulated seconds. The drill skips Wait states and advances the simulator's clock instead (the
+ *   snapshot poll before each CheckSnapshots, the memory poll before each CheckMemory), on ONE clock shared by
+ *   every branch; a branch's simulated duration is therefore what its own loop waited, counted where it runs
+ *   alone (the sequential baseline: disk, then memory, then metadata, each loop with the clock to itself):
+ *   disk = snapshot polls x snapshotPollSeconds, memory = memory polls x memoryPollSeconds, metadata = 0 (no wait).
+ *   Parallel wall time = the slowest branch (a Parallel state ends with its slowest branch); sequential = the sum.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { runDrill, seedAccount, type DrillOptions, type DrillReport } from "../../../drill/run";
+import { DEFINITIONS, DESIGNS, type DesignName } from "./baselines";
+
+export const ENI_COUNTS = [1, 3, 8] as const;
+
+/** The finding every run responds to (a real GuardDuty event of the shared fixtures). */
+export const FINDING_FILE = path.resolve(__dirname, "..", "..", "..", "..", "shared", "fixtures", "guardduty", "CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
+
+export interface DrillBenchOptions {
+    latencyMs: number;
+    /** Simulated milliseconds a snapshot stays pending. */
+    snapshotDurationMs: number;
+    /** Simulated milliseconds from SendCommand to the memory document's end. */
+    memoryDurationMs: number;
+    memoryBytes: number;
+    snapshotPollSeconds: number;
+    memoryPollSeconds: number;
+    eniCounts: readonly number[];
+    finding?: unknown;
+}
+
+export const DRILL_DEFAULTS: DrillBenchOptions = {
+    latencyMs: 50,
+    snapshotDurationMs: 600_000,
+    memoryDurationMs: 300_000,
+    memoryBytes: 8 * 1024 * 1024,
+    snapshotPollSeconds: 30,
+    memoryPollSeconds: 15,
+    eniCounts: ENI_COUNTS,
+};
+
+export interface DesignRun {
+    design: DesignName;
+    enis: number;
+    status: string;
+    reason: string;
+    firstChangeSlot: number | null;
+    isolatedSlot: number | null;
+    /** Simulated clock advances by loop: snapshot polls and memory polls. */
+    snapshotPolls: number;
+    memoryPolls: number;
+    evidence: { snapshots: string[]; memoryBytes: number | null; metadataObjects: number };
+    realMs: number;
+}
+
+export interface DrillBench {
+    options: Omit<DrillBenchOptions, "finding">;
+    runs: DesignRun[];
+    /** Per design: ENI count -> slot. */
+    containSlots: Record<DesignName, Record<string, number | null>>;
+    isolateSlots: Record<DesignName, Record<string, number | null>>;
+    evidence: {
+        /** Each branch alone (simulated seconds). */
+        branchSeconds: { disk: number; memory: number; metadata: number };
+        parallelSeconds: number;
+        sequentialSeconds: number;
+        memoryFirstSeconds: number;
+        /** parallel / sequential. */
+        parallelRatio: number;
+        /** Every design sealed the same evidence (snapshots completed, memory image bytes, metadata objects). */
+        sameEvidence: boolean;
+    };
+}
+
+export function loadFinding(file = FINDING_FILE): unknown {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+}
+
+/** One drill run of one design: its report and the simulated clock's advances. */
+export async function runDesign(design: DesignName, enis: number, o: DrillBenchOptions): Promise<{ report: DrillReport; advances: number[]; realMs: number }> {
+    const finding = o.finding ?? loadFinding();
+    const options: DrillOptions = {
+        finding,
+        interfaces: enis,
+        latencyMs: o.latencyMs,
+        definition: DEFINITIONS[design],
+        settings: { snapshotPollSeconds: o.snapshotPollSeconds, memoryPollSeconds: o.memoryPollSeconds },
+        // Memory-first uploads before Contain swaps the profile: every design runs with the upload allowed
+        // whatever the profile, so they all seal the same evidence.
+        simOptions: { snapshotDurationMs: o.snapshotDurationMs, memoryDurationMs: o.memoryDurationMs, memoryBytes: o.memoryBytes, requireCaptureProfile: false },
+    };
+    const sim = seedAccount(options);
+    const advances: number[] = [];
+    const advance = sim.advance.bind(sim);
+    sim.advance = (ms: number) => {
+        advances.push(ms);
+        advance(ms);
+    };
+    const started = Date.now();
+    const report = await runDrill({ ...options, sim });
+    return { report, advances, realMs: Date.now() - started };
+}
+
+function evidenceOf(report: DrillReport): DesignRun["evidence"] {
+    return {
+        snapshots: report.evidence.snapshots.map((s) => s.state),
+        memoryBytes: report.evidence.memory?.bytes ?? null,
+        metadataObjects: report.evidence.metadata.length,
+    };
+}
+
+export async function benchDrill(partial: Partial<DrillBenchOptions> = {}): Promise<DrillBench> {
+    const o: DrillBenchOptions = { ...DRILL_DEFAULTS, ...partial };
+    if (o.snapshotPollSeconds === o.memoryPollSeconds) throw new Error("bench: snapshot and memory poll seconds must differ (the clock's advances are told apart by them)");
+    const runs: DesignRun[] = [];
+    for (const design of DESIGNS) {
+        for (const enis of o.eniCounts) {
+            const { report, advances, realMs } = await runDesign(design, enis, o);
+            runs.push({
+                design,
+                enis,
+                status: report.status,
+                reason: report.reason,
+                firstChangeSlot: report.containment?.firstChangeSlot ?? null,
+                isolatedSlot: report.containment?.isolatedSlot ?? null,
+                snapshotPolls: advances.filter((ms) => ms === o.snapshotPollSeconds * 1000).length,
+                memoryPolls: advances.filter((ms) => ms === o.memoryPollSeconds * 1000).length,
+                evidence: evidenceOf(report),
+                realMs,
+            });
+        }
+    }
+    const bySlots = (pick: (r: DesignRun) => number | null) =>
+        Object.fromEntries(DESIGNS.map((d) => [d, Object.fromEntries(runs.filter((r) => r.design === d).map((r) => [String(r.enis), pick(r)]))])) as Record<DesignName, Record<string, number | null>>;
+
+    // Each branch alone: the sequential baseline's run with the fewest ENIs (ENIs do not touch the evidence loops).
+    const alone = runs.find((r) => r.design === "sequential" && r.enis === o.eniCounts[0]) as DesignRun;
+    const branchSeconds = { disk: alone.snapshotPolls * o.snapshotPollSeconds, memory: alone.memoryPolls * o.memoryPollSeconds, metadata: 0 };
+    const parallelSeconds = Math.max(branchSeconds.disk, branchSeconds.memory, branchSeconds.metadata);
+    const sequentialSeconds = branchSeconds.disk + branchSeconds.memory + branchSeconds.metadata;
+    const memoryFirstSeconds = branchSeconds.memory + Math.max(branchSeconds.disk, branchSeconds.metadata);
+    const reference = JSON.stringify(runs[0].evidence);
+    return {
+        options: { latencyMs: o.latencyMs, snapshotDurationMs: o.snapshotDurationMs, memoryDurationMs: o.memoryDurationMs, memoryBytes: o.memoryBytes, snapshotPollSeconds: o.snapshotPollSeconds, memoryPollSeconds: o.memoryPollSeconds, eniCounts: o.eniCounts },
+        runs,
+        containSlots: bySlots((r) => r.firstChangeSlot),
+        isolateSlots: bySlots((r) => r.isolatedSlot),
+        evidence: {
+            branchSeconds,
+            parallelSeconds,
+            sequentialSeconds,
+            memoryFirstSeconds,
+            parallelRatio: sequentialSeconds > 0 ? Math.round((parallelSeconds / sequentialSeconds) * 1000) / 1000 : 1,
+            sameEvidence: runs.every((r) => r.status === "SUCCEEDED" && JSON.stringify(r.evidence) === reference),
+        },
+    };
+}

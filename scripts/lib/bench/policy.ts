@@ -1,0 +1,170 @@
+/**
+ * The policy gate through the gRPC path (scripts/lib/analyzer, the engine's full sequence: start, setup RPCs,
+ * Remediate + Analyze per resource, one AnalyzeStack), with the real pack (policy/) and with a pack that has no
+ * policies (./empty-pack: the protocol's own ceiling), on N resources synthesized from the dev stack's own
+ * (`stack:resources --stack dev`): copies renamed (names, URNs and every reference to them), Lambda code stripped.
+ */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { policyCheck } from "../../policy-check";
+import { resolvePack, startPack } from "../analyzer/pack";
+
+const REPO = path.resolve(__dirname, "..", "..", "..");
+export const REAL_PACK = path.join(REPO, "policy");
+export const EMPTY_PACK = path.join(__dirname, "empty-pack");
+
+interface RawResource {
+    type: string;
+    name: string;
+    urn: string;
+    parent?: string;
+    props: Record<string, unknown>;
+    dependencies?: string[];
+    propertyDependencies?: Record<string, string[]>;
+    provider?: string;
+}
+
+/** The dev stack's resources, as `npm run -s stack:resources -- --stack dev` prints them. */
+export function devStackResources(): RawResource[] {
+    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", "stack-resources.ts"), "--stack", "dev"], {
+        cwd: REPO,
+        encoding: "utf8",
+        maxBuffer: 1 << 28,
+    });
+    if (child.status !== 0) throw new Error(`stack:resources --stack dev failed: ${(child.stderr || "").trim().split("\n").slice(-2).join(" ")}`);
+    return JSON.parse(child.stdout) as RawResource[];
+}
+
+const isShared = (r: RawResource) => r.type === "pulumi:pulumi:Stack" || r.type.startsWith("pulumi:providers:");
+
+/** A Lambda's inlined bundle replaced by a stub (the policies do not read it; marshalling it would dominate). */
+function stripCode(props: Record<string, unknown>): Record<string, unknown> {
+    const code = props.code as { assets?: Record<string, { text?: string }> } | undefined;
+    if (!code?.assets) return props;
+    const assets = Object.fromEntries(Object.entries(code.assets).map(([name, asset]) => [name, asset && typeof asset.text === "string" ? { ...asset, text: "exports.handler=async()=>{};" } : asset]));
+    return { ...props, code: { ...code, assets } };
+}
+
+/**
+ * `n` resources: the stack and its providers once, then the dev stack's other resources copied as often as needed
+ * (copy k > 0 renamed `<name>-b<k>`, URNs and references with it), cut at n.
+ */
+export function synthesizeResources(base: RawResource[], n: number): RawResource[] {
+    const shared = base.filter(isShared);
+    const own = base.filter((r) => !isShared(r)).map((r) => ({ ...r, props: stripCode(r.props) }));
+    if (own.length === 0) throw new Error("bench: the dev stack has no resources to copy");
+    const out: RawResource[] = shared.slice(0, n);
+    for (let k = 0; out.length < n; k++) {
+        const rename = new Map<string, string>();
+        if (k > 0) for (const r of own) rename.set(r.urn, `${r.urn}-b${k}`);
+        const ref = (urn: string | undefined) => (urn === undefined ? undefined : rename.get(urn) ?? urn);
+        for (const r of own) {
+            if (out.length >= n) break;
+            out.push({
+                ...r,
+                name: k > 0 ? `${r.name}-b${k}` : r.name,
+                urn: ref(r.urn) as string,
+                ...(r.parent !== undefined ? { parent: ref(r.parent) } : {}),
+                ...(r.provider !== undefined ? { provider: ref(r.provider) } : {}),
+                dependencies: (r.dependencies ?? []).map((d) => ref(d) as string),
+                propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([key, urns]) => [key, urns.map((u) => ref(u) as string)])),
+            });
+        }
+    }
+    return out;
+}
+
+export interface GateRun {
+    pack: "real" | "empty";
+    resources: number;
+    policies: number;
+    violations: number;
+    /** Remediate + Analyze of every resource, then AnalyzeStack (building the request and the call). */
+    gateSeconds: number;
+    resourcesPerSecond: number;
+    analyzeStackSeconds: number;
+    startupSeconds: number;
+}
+
+/** One full check of `resources` with one pack (stack facts: dev). */
+export async function gateRun(pack: "real" | "empty", resources: RawResource[]): Promise<GateRun> {
+    const [result] = await policyCheck({ packDir: pack === "real" ? REAL_PACK : EMPTY_PACK, resources: { raw: resources, source: `bench (${resources.length} resources)` }, stack: "dev" });
+    const t = result.timings;
+    const gateMs = t.resourcesMs + t.analyzeStackBuildMs + t.analyzeStackMs;
+    return {
+        pack,
+        resources: result.resources,
+        policies: result.policies.length,
+        violations: result.violations.length,
+        gateSeconds: round(gateMs / 1000, 3),
+        resourcesPerSecond: Math.round((result.resources / gateMs) * 1000),
+        analyzeStackSeconds: round(t.analyzeStackMs / 1000, 3),
+        startupSeconds: round(t.startupMs / 1000, 3),
+    };
+}
+
+/** Spawn to port, `times` times (median), for a pack; each process stopped at once. */
+export async function packStartSeconds(pack: "real" | "empty", times = 3): Promise<{ median: number; samples: number[] }> {
+    const resolved = resolvePack(pack === "real" ? REAL_PACK : EMPTY_PACK);
+    const samples: number[] = [];
+    for (let i = 0; i < times; i++) {
+        const started = performance.now();
+        const running = await startPack(resolved, { ...process.env }, 60_000);
+        samples.push(round((performance.now() - started) / 1000, 3));
+        await running.stop();
+    }
+    const sorted = [...samples].sort((a, b) => a - b);
+    return { median: sorted[Math.floor(sorted.length / 2)], samples };
+}
+
+export interface PolicyBench {
+    sizes: number[];
+    runs: GateRun[];
+    resourcesPerSecond: Record<string, number>;
+    emptyResourcesPerSecond: Record<string, number>;
+    /** Real / empty throughput, per size; `overheadRatio` is at the largest size. */
+    ratios: Record<string, number>;
+    overheadRatio: number;
+    analyzeStackSeconds: number;
+    analyzeStackResources: number;
+    packStartSeconds: number;
+    packStartSamples: number[];
+    emptyPackStartSeconds: number;
+}
+
+export async function benchPolicy(sizes: number[], startSamples = 3): Promise<PolicyBench> {
+    const base = devStackResources();
+    const runs: GateRun[] = [];
+    for (const n of sizes) {
+        const resources = synthesizeResources(base, n);
+        // Alternate which pack goes first per size, so neither always enjoys a warmer machine.
+        const order: ("real" | "empty")[] = sizes.indexOf(n) % 2 === 0 ? ["empty", "real"] : ["real", "empty"];
+        for (const pack of order) runs.push(await gateRun(pack, resources));
+    }
+    const of = (pack: "real" | "empty") => Object.fromEntries(runs.filter((r) => r.pack === pack).map((r) => [String(r.resources), r.resourcesPerSecond]));
+    const real = of("real");
+    const empty = of("empty");
+    const ratios = Object.fromEntries(Object.keys(real).map((n) => [n, round(real[n] / empty[n], 3)]));
+    const largest = String(Math.max(...sizes));
+    const start = await packStartSeconds("real", startSamples);
+    const emptyStart = await packStartSeconds("empty", startSamples);
+    return {
+        sizes,
+        runs,
+        resourcesPerSecond: real,
+        emptyResourcesPerSecond: empty,
+        ratios,
+        overheadRatio: ratios[largest],
+        analyzeStackSeconds: (runs.find((r) => r.pack === "real" && String(r.resources) === largest) as GateRun).analyzeStackSeconds,
+        analyzeStackResources: Number(largest),
+        packStartSeconds: start.median,
+        packStartSamples: start.samples,
+        emptyPackStartSeconds: emptyStart.median,
+    };
+}
+
+function round(value: number, digits: number): number {
+    const f = 10 ** digits;
+    return Math.round(value * f) / f;
+}

@@ -1,0 +1,163 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { STATES, type DefinitionTargets } from "../core/definition";
+import { BASELINE_STATES, memoryFirstDefinition, sequentialDefinition } from "../scripts/lib/bench/baselines";
+import { FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
+import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+
+const REPO = path.resolve(__dirname, "..");
+const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:dfir-${name}`;
+const TARGETS: DefinitionTargets = {
+    triageFunctionArn: arn("triage"),
+    caseFunctionArn: arn("case"),
+    containFunctionArn: arn("contain"),
+    snapshotFunctionArn: arn("snapshot"),
+    memoryFunctionArn: arn("memory"),
+    metadataFunctionArn: arn("metadata"),
+    sealFunctionArn: arn("seal"),
+    topicArn: "arn:aws:sns:us-east-1:123456789012:dfir",
+    approvalTopicArn: "arn:aws:sns:us-east-1:123456789012:dfir",
+};
+
+const SAMPLE: BenchResult = {
+    machine: "2 x test cpu",
+    date: "2026-01-01T00:00:00.000Z",
+    quick: false,
+    latencyMs: 50,
+    containSlots: { "1": 3, "3": 3, "8": 3 },
+    isolateSlots: { "1": 4, "3": 4, "8": 4 },
+    baselines: {
+        sequential: { containSlots: { "1": 3, "3": 3, "8": 3 }, isolateSlots: { "1": 4, "3": 4, "8": 4 }, evidenceSeconds: 900 },
+        "memory-first": { containSlots: { "1": 28, "3": 28, "8": 28 }, isolateSlots: { "1": 29, "3": 29, "8": 29 }, evidenceSeconds: 900 },
+    },
+    evidence: { snapshotDurationSeconds: 600, memoryDurationSeconds: 300, snapshotPollSeconds: 30, memoryPollSeconds: 15, branchSeconds: { disk: 600, memory: 300, metadata: 0 }, parallelSeconds: 600, sequentialSeconds: 900, sameEvidence: true },
+    evidenceParallelRatio: 0.667,
+    suspectDiskBytes: 0,
+    capture: { imageBytes: 1024, uploadedBytes: 1024, diskFiles: [] },
+    policyResourcesPerSecond: { "100": 100, "1000": 200, "5000": 250 },
+    policyEmptyResourcesPerSecond: { "100": 150, "1000": 250, "5000": 300 },
+    policyRatios: { "100": 0.667, "1000": 0.8, "5000": 0.833 },
+    policyOverheadRatio: 0.833,
+    analyzeStackSeconds: 2.5,
+    analyzeStackResources: 5000,
+    packStartSeconds: 1.4,
+    emptyPackStartSeconds: 1.2,
+    programSeconds: { "1": 9, "10": 9.5, "50": 12, "100": 15 },
+    programResources: { "1": 166, "10": 522, "50": 2000, "100": 4000 },
+    lambdaBundleBytes: { triage: 5000, seal: 2300000 },
+    lambdaInitMs: { triage: 5, seal: 400 },
+    testSuiteSeconds: null,
+    seconds: 100,
+};
+
+describe("bench (npm run bench)", () => {
+    describe("baseline designs", () => {
+        for (const [name, build] of [["sequential", sequentialDefinition], ["memory-first", memoryFirstDefinition]] as const) {
+            it(`${name} is valid Amazon States Language (asl-validator)`, () => {
+                const result = aslValidator(structuredClone(build(TARGETS)));
+                assert.ok(result.isValid, result.errorsText("\n"));
+            });
+        }
+
+        it("sequential runs the evidence loops one after the other; memory-first captures memory before the approval check and Contain", () => {
+            const seq = sequentialDefinition(TARGETS).States as Record<string, any>;
+            assert.equal(seq[STATES.evidence].Branches.length, 1);
+            assert.equal(seq[STATES.evidence].Next, BASELINE_STATES.evidenceMemory);
+            assert.equal(seq[BASELINE_STATES.evidenceMemory].Next, BASELINE_STATES.evidenceMetadata);
+            assert.equal(seq[BASELINE_STATES.evidenceList].Next, STATES.seal);
+            const mem = memoryFirstDefinition(TARGETS).States as Record<string, any>;
+            assert.equal(mem[STATES.newCase].Default, BASELINE_STATES.memoryFirst);
+            assert.equal(mem[BASELINE_STATES.memoryFirst].Next, STATES.approvalNeeded);
+            assert.equal(mem[BASELINE_STATES.memoryFirst].Branches[0].StartAt, STATES.startMemory);
+            assert.equal(mem[STATES.evidence].Branches.length, 2);
+        });
+
+        it("every design runs to SUCCEEDED in the drill with the same evidence; memory-first contains later", async function () {
+            assert.ok(fs.existsSync(FINDING_FILE), `${FINDING_FILE} is missing (../shared beside the repo)`);
+            const o = { ...DRILL_DEFAULTS, snapshotDurationMs: 60_000, memoryDurationMs: 30_000, latencyMs: 20 };
+            const runs = [];
+            for (const design of ["parallel", "sequential", "memory-first"] as const) runs.push({ design, ...(await runDesign(design, 3, o)) });
+            for (const r of runs) assert.equal(r.report.status, "SUCCEEDED", `${r.design}: ${r.report.reason}`);
+            const evidence = runs.map((r) => ({
+                snapshots: r.report.evidence.snapshots.map((s) => s.state),
+                memory: r.report.evidence.memory?.bytes,
+                metadata: r.report.evidence.metadata.map((m) => path.basename(m.key)).sort(),
+            }));
+            assert.deepEqual(evidence[1], evidence[0]);
+            assert.deepEqual(evidence[2], evidence[0]);
+            assert.ok(evidence[0].snapshots.length > 0 && evidence[0].snapshots.every((s) => s === "completed"));
+            const isolated = runs.map((r) => r.report.containment?.isolatedSlot ?? Infinity);
+            assert.equal(isolated[1], isolated[0], "the sequential baseline contains first, like ours");
+            assert.ok(isolated[2] > isolated[0], `memory-first isolates later (${isolated[2]} vs ${isolated[0]})`);
+        });
+    });
+
+    describe("flags", () => {
+        it("parses --json, --quick, --with-tests", () => {
+            assert.deepEqual(parseFlags([]), { json: false, quick: false, withTests: false });
+            assert.deepEqual(parseFlags(["--json", "--quick"]), { json: true, quick: true, withTests: false });
+            assert.deepEqual(parseFlags(["--with-tests"]), { json: false, quick: false, withTests: true });
+        });
+        it("rejects unknown flags and --quick with --with-tests in one line", () => {
+            for (const argv of [["--bogus"], ["--quick", "--with-tests"], ["quick"]]) {
+                const error = parseFlags(argv);
+                assert.equal(typeof error, "string");
+                assert.ok(!(error as string).includes("\n"));
+            }
+        });
+        it("exits 2 with one line on a bad flag", () => {
+            const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", "bench.ts"), "--nope"], { cwd: REPO, encoding: "utf8" });
+            assert.equal(child.status, 2);
+            assert.equal(child.stdout, "");
+            assert.equal(child.stderr.trim().split("\n").length, 1);
+        });
+    });
+
+    describe("BENCHMARKS.md renderer", () => {
+        it("renders every section, the machine, the date and pass/fail marks", () => {
+            const md = renderMarkdown(SAMPLE);
+            for (const heading of ["## Targets", "## Time to contain", "## Evidence wall time", "## Bytes written to the suspect's disk", "## Policy gate", "## Program scale", "## Lambda bundles", "## Test suite"]) {
+                assert.ok(md.includes(heading), heading);
+            }
+            assert.ok(md.includes("2 x test cpu") && md.includes("2026-01-01"));
+            assert.match(md, /\| \*\*memory-first\*\*.*\| 28 \| 28 \| 28 \| 29 \| 29 \| 29 \|/);
+            assert.match(md, /AnalyzeStack of 5000 resources \| < 2 s \| 2\.5 s \| ❌ miss/);
+            assert.match(md, /policy throughput, our pack \/ no-policy pack \| >= 0\.80 \| 0\.833 \| ✅ pass/);
+            assert.match(md, /`npm test` wall time .*not measured/);
+            assert.match(md, /Not measured in this run/);
+        });
+        it("flags containment that grows with ENIs as a miss", () => {
+            const t = targets({ ...SAMPLE, isolateSlots: { "1": 4, "3": 5, "8": 7 } });
+            assert.equal(t.find((x) => x.what.startsWith("isolate slots"))?.pass, false);
+        });
+    });
+
+    describe("the suite's own check of a result (CI's --quick run fails on a broken measurement)", () => {
+        const good = (): Record<string, any> => ({
+            containSlots: { 1: 3, 3: 3, 8: 3 }, isolateSlots: { 1: 4, 3: 4, 8: 4 },
+            baselines: { sequential: { isolateSlots: { 1: 4, 3: 4, 8: 4 } }, "memory-first": { isolateSlots: { 1: 29, 3: 29, 8: 29 } } },
+            evidenceParallelRatio: 0.667, suspectDiskBytes: 0, policyResourcesPerSecond: { 100: 200 }, policyOverheadRatio: 0.9,
+            analyzeStackSeconds: 0.1, packStartSeconds: 1.4, programSeconds: { 1: 9 },
+            lambdaBundleBytes: Object.fromEntries(["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"].map((f) => [f, 1000])),
+            lambdaInitMs: Object.fromEntries(["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"].map((f) => [f, 5])),
+            testSuiteSeconds: null, machine: "2 x cpu",
+        });
+
+        it("accepts a complete result and names each broken figure", () => {
+            assert.deepEqual(resultProblems(good()), []);
+            const { suspectDiskBytes: _gone, ...missing } = good();
+            assert.deepEqual(resultProblems(missing), ["missing suspectDiskBytes"]);
+            assert.deepEqual(resultProblems({ ...good(), suspectDiskBytes: 4096 }), ["suspectDiskBytes is 4096, not 0"]);
+            assert.deepEqual(resultProblems({ ...good(), evidenceParallelRatio: 1.5 }), ["evidenceParallelRatio 1.5 is not in (0, 1]"]);
+            assert.deepEqual(resultProblems({ ...good(), containSlots: { 1: 3, 3: null, 8: 3 } }), ["no contain/isolate slot at 3 ENIs"]);
+            const lambdas = good();
+            delete lambdas.lambdaBundleBytes.seal;
+            assert.deepEqual(resultProblems(lambdas), ["6 Lambda bundles, not 7"]);
+        });
+    });
+});
