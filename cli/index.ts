@@ -7,21 +7,25 @@
  *   dfir cases [--open] [--json]            the case registry
  *   dfir verify CASE [--json] [--html FILE] the chain-of-custody check; exit 1 on any mismatch
  *   dfir release CASE [--yes] [--json]      undo containment from the recorded state (plan only without --yes)
+ *   dfir attach CASE [--workstation ID] [--yes] [--json]
+ *                                           volumes from the case's snapshots on the forensic workstation, and the
+ *                                           read-only mount, Sleuthkit and Volatility 3 commands (plan only without --yes)
  *
  * Exit codes: 0 done (verified), 1 verification found a mismatch, 2 bad input (one line on stderr, nothing on
  * stdout, nothing changed), 3 an AWS or unexpected error (one line on stderr).
- * Not built yet (README: limitations): stage-tools, attach and the ForensicWorkstation.
+ * Not built yet (README: limitations): stage-tools.
  */
 import * as fs from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar } from "cli-progress";
+import { attach } from "./attach";
 import { listCases } from "./cases";
 import { openContext, UsageError, type ContextOptions } from "./context";
 import { InputError, parseEvents, readInput } from "../core/events";
 import { asDelivered, onSimulatedAccount } from "../drill/run";
 import { planResponse } from "./plan";
 import { release } from "./release";
-import { casesTable, planText, releaseText, verifyHtml, verifyText } from "./report";
+import { attachText, casesTable, planText, releaseText, verifyHtml, verifyText } from "./report";
 import { verifyCase, type VerifyProgress } from "./verify";
 
 export interface Io {
@@ -141,6 +145,30 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
                 const result = await release(ctx, caseId, { yes: opts.yes === true });
                 if (result.applied) ctx.save();
                 io.stdout(opts.json ? `${JSON.stringify(result)}\n` : releaseText(result));
+                code = result.ok ? 0 : 1;
+            } finally {
+                ctx.close();
+            }
+        });
+
+    contextOptions(program.command("attach").description("make volumes from a sealed case's snapshots on the forensic workstation and attach them (the evidence is not touched)"))
+        .argument("<case>", "the case id (dfir cases lists them)")
+        .option("--workstation <id>", "the workstation instance (default: the one instance tagged dfir:role=workstation)")
+        .option("--workstation-region <region>", "where the workstation is (default: the case table's region)")
+        .option("--yes", "create and attach (without it: print what would be done, change nothing)")
+        .option("--json", "one JSON result")
+        .action(async (caseId: string, opts: ContextOptions & { workstation?: string; workstationRegion?: string; yes?: boolean; json?: boolean }) => {
+            const ctx = openContext(opts);
+            try {
+                const result = await attach(ctx, caseId, {
+                    yes: opts.yes === true,
+                    ...(opts.workstation !== undefined ? { workstation: opts.workstation } : {}),
+                    ...(opts.workstationRegion !== undefined ? { workstationRegion: opts.workstationRegion } : {}),
+                    // The simulator has no wall-clock delay to wait out.
+                    ...(ctx.sim ? { pollMs: 10 } : {}),
+                });
+                if (result.applied) ctx.save();
+                io.stdout(opts.json ? `${JSON.stringify(result)}\n` : attachText(result));
                 code = result.ok ? 0 : 1;
             } finally {
                 ctx.close();

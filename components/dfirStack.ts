@@ -1,5 +1,6 @@
 import type { SingleAccountConfig } from "../core/config";
 import { EvidenceStore } from "./evidenceStore";
+import { ForensicWorkstation } from "./forensicWorkstation";
 import { GuardDutyDetection } from "./guardDutyDetection";
 import { IsolationNetwork } from "./isolationNetwork";
 import { ResponseWorkflow } from "./responseWorkflow";
@@ -49,6 +50,18 @@ export function deployDfir(config: SingleAccountConfig) {
         notificationEmail: config.notificationEmail,
         logRetentionDays: config.logRetentionDays,
     });
+    // Optional, and named apart ("dfir-workstation"): turning it on or off adds or removes only its own resources.
+    const workstation = config.workstation
+        ? new ForensicWorkstation("dfir-workstation", {
+            amiId: config.workstation.amiId,
+            instanceType: config.workstation.instanceType,
+            availabilityZone: config.workstation.availabilityZone,
+            cidr: config.workstation.cidr,
+            rootVolumeGiB: config.workstation.rootVolumeGiB,
+            evidenceBucketArns: [evidence.bucketArn],
+            evidenceKeyArns: [evidence.keyArn],
+        })
+        : undefined;
     return {
         detectorId: detection?.detectorId,
         evidenceBucket: evidence.bucketName,
@@ -58,5 +71,13 @@ export function deployDfir(config: SingleAccountConfig) {
         deadLetterQueueUrl: workflow.deadLetterQueueUrl,
         casesTableName: workflow.casesTableName,
         denyModifyIsolatedPolicyArn: workflow.denyModifyIsolatedPolicyArn,
+        ...(workstation ? {
+            workstation: {
+                instanceId: workstation.instanceId,
+                availabilityZone: workstation.availabilityZone,
+                securityGroupId: workstation.securityGroupId,
+                vpcId: workstation.vpcId,
+            },
+        } : {}),
     };
 }

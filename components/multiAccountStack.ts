@@ -5,6 +5,7 @@ import { partitionOf } from "../core/containmentPolicies";
 import { DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME } from "../core/memberPolicies";
 import { planDeployment, type DeploymentPlan, type DeploymentTarget, type MemberRegionPlan } from "../core/plan";
 import { EvidenceStore } from "./evidenceStore";
+import { ForensicWorkstation } from "./forensicWorkstation";
 import { GuardDutyDetection } from "./guardDutyDetection";
 import { GuardDutyOrganization } from "./guardDutyOrganization";
 import { HubEventBusPolicy } from "./hubEventBusPolicy";
@@ -201,6 +202,24 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
         }, under(targetOf(accountId, hub.homeRegion))));
     }
 
+    // The forensic workstation: in the hub account, one hub region (plan.workstation), reading that region's
+    // evidence store only — its S3 gateway endpoint reaches no other region's bucket, and EBS makes volumes from a
+    // snapshot only in the snapshot's region, so it serves the cases of its own region (README: "dfir attach").
+    let workstation: ForensicWorkstation | undefined;
+    if (config.workstation && plan.workstation) {
+        const region = plan.workstation.region;
+        const { store } = hubRegions.get(region) as { store: EvidenceStore };
+        workstation = new ForensicWorkstation(`dfir-workstation-${region}`, {
+            amiId: config.workstation.amiId,
+            instanceType: config.workstation.instanceType,
+            availabilityZone: config.workstation.availabilityZone,
+            cidr: config.workstation.cidr,
+            rootVolumeGiB: config.workstation.rootVolumeGiB,
+            evidenceBucketArns: [store.bucketArn],
+            evidenceKeyArns: [store.keyArn],
+        }, under(targetOf(hub.accountId, region)));
+    }
+
     const byRegion = <T>(pick: (h: { store: EvidenceStore; workflow: ResponseWorkflow }) => T) =>
         Object.fromEntries([...hubRegions.entries()].map(([region, h]) => [region, pick(h)]));
     return {
@@ -210,6 +229,15 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
         notificationTopicArns: byRegion((h) => h.workflow.topicArn),
         deadLetterQueueUrls: byRegion((h) => h.workflow.deadLetterQueueUrl),
         casesTableNames: byRegion((h) => h.workflow.casesTableName),
+        ...(workstation && plan.workstation ? {
+            workstation: {
+                region: plan.workstation.region,
+                instanceId: workstation.instanceId,
+                availabilityZone: workstation.availabilityZone,
+                securityGroupId: workstation.securityGroupId,
+                vpcId: workstation.vpcId,
+            },
+        } : {}),
         members: Object.fromEntries(accounts.map((a) => {
             const m = access.get(a) as MemberAccess;
             return [a, {

@@ -76,7 +76,34 @@ export interface CommonConfig {
     readonly isolatedInstanceScp: boolean;
     /** Default tags of every resource, besides `dfir:managed-by=aws-dfir` (reserved). @default none (key absent) */
     readonly tags?: Readonly<Record<string, string>>;
+    /** The forensic workstation (components/forensicWorkstation.ts). @default none (key absent): no workstation */
+    readonly workstation?: WorkstationConfig;
 }
+
+/**
+ * The forensic workstation: an isolated analysis VPC (no internet route, SSM through endpoints) and one instance
+ * reading the evidence store of its region. Volumes are made from snapshots in the snapshots' own region, so the
+ * workstation serves the cases of its region only (README: "dfir attach").
+ */
+export interface WorkstationConfig {
+    /** The image (e.g. a SIFT build) in the workstation's region: `ami-` + 8 or 17 hex digits. */
+    readonly amiId: string;
+    /** @default "m5.xlarge" */
+    readonly instanceType: string;
+    /** An Availability Zone of the workstation's region. @default the region's first available AZ */
+    readonly availabilityZone?: string;
+    /** The analysis VPC's range (one private subnet takes all of it). @default "10.254.0.0/24" */
+    readonly cidr: string;
+    /** Size of the root volume in GiB (memory images are downloaded there). @default the AMI's */
+    readonly rootVolumeGiB?: number;
+    /**
+     * Multi-account only: the hub region it is deployed in (one of `hub.regions`), in the hub account.
+     * @default hub.homeRegion. Absent in a single-account stack (the stack's region).
+     */
+    readonly region?: string;
+}
+
+export const WORKSTATION_DEFAULTS = { instanceType: "m5.xlarge", cidr: "10.254.0.0/24" } as const;
 
 /** A multi-account, multi-region stack: one forensics hub account, the member accounts it protects. */
 export interface MultiAccountConfig {
@@ -313,6 +340,58 @@ const parseTags: KeyParser = (raw, key): Record<string, string> => {
     return out;
 };
 
+const AMI_ID = /^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
+const AVAILABILITY_ZONE = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
+
+/**
+ * Why a CIDR cannot be the workstation VPC's range (undefined when it can): IPv4 `a.b.c.d/n` with n from 16 to 28
+ * (what a VPC accepts), no host bits set, inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16. Pure.
+ */
+export function workstationCidrProblem(cidr: string): string | undefined {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    if (!m) return "must be an IPv4 CIDR like 10.254.0.0/24";
+    const octets = m.slice(1, 5).map(Number);
+    const prefix = Number(m[5]);
+    if (octets.some((o) => o > 255)) return "must be an IPv4 CIDR like 10.254.0.0/24";
+    if (prefix < 16 || prefix > 28) return "must have a prefix length from /16 to /28 (a VPC's range)";
+    const address = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    if ((address & mask) >>> 0 !== address) {
+        const network = [24, 16, 8, 0].map((s) => ((address & mask) >>> s) & 255).join(".");
+        return `has host bits set (the network is ${network}/${prefix})`;
+    }
+    const inside = (base: number, bits: number) => ((address & ((0xffffffff << (32 - bits)) >>> 0)) >>> 0) === base >>> 0;
+    if (!(inside(0x0a000000, 8) || inside(0xac100000, 12) || inside(0xc0a80000, 16))) return "must be a private range (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)";
+    return undefined;
+}
+
+/** `dfir:workstation` alone; its region is checked against the stack's kind and hub in parseDfirConfig. */
+const parseWorkstation: KeyParser = (raw, key): WorkstationConfig => {
+    const v = record(raw, key, "an object {amiId, instanceType?, availabilityZone?, cidr?, rootVolumeGiB?, region?}",
+        ["amiId", "instanceType", "availabilityZone", "cidr", "rootVolumeGiB", "region"], ["amiId"]);
+    const amiId = str(AMI_ID, "ami- and 8 or 17 hex digits, ami-0123456789abcdef0")(v.amiId, `${key}.amiId`) as string;
+    const instanceType = v.instanceType === undefined ? WORKSTATION_DEFAULTS.instanceType : (str(INSTANCE_TYPE, "an EC2 instance type, m5.xlarge")(v.instanceType, `${key}.instanceType`) as string);
+    const availabilityZone = v.availabilityZone === undefined ? undefined : (str(AVAILABILITY_ZONE, "an Availability Zone name, us-east-1a")(v.availabilityZone, `${key}.availabilityZone`) as string);
+    let cidr: string = WORKSTATION_DEFAULTS.cidr;
+    if (v.cidr !== undefined) {
+        if (typeof v.cidr !== "string") fail(`${key}.cidr`, `must be an IPv4 CIDR like 10.254.0.0/24, got ${JSON.stringify(v.cidr)}`);
+        const problem = workstationCidrProblem(v.cidr as string);
+        if (problem) fail(`${key}.cidr`, `${problem}, got ${JSON.stringify(v.cidr)}`);
+        cidr = v.cidr as string;
+    }
+    const rootVolumeGiB = v.rootVolumeGiB === undefined ? undefined : (num(8, 16384, true)(v.rootVolumeGiB, `${key}.rootVolumeGiB`) as number);
+    const where = v.region === undefined ? undefined : (region(v.region, `${key}.region`) as string);
+    return {
+        amiId,
+        instanceType,
+        ...(availabilityZone ? { availabilityZone } : {}),
+        cidr,
+        ...(rootVolumeGiB !== undefined ? { rootVolumeGiB } : {}),
+        ...(where ? { region: where } : {}),
+    };
+};
+
 /** The tag every resource of the stack carries (`core/plan.ts` merges it into each provider's default tags). */
 export const MANAGED_BY_TAG = "dfir:managed-by";
 export const MANAGED_BY_VALUE = "aws-dfir";
@@ -349,6 +428,7 @@ const PARSERS: Record<DfirConfigKey, KeyParser> = {
     organization: parseOrganization,
     responderRoleName: str(ROLE_NAME, "an IAM role name, dfir-responder"),
     copySnapshotsToHub: bool,
+    workstation: parseWorkstation,
 };
 
 /** Every key the stack accepts, for messages and docs. */
@@ -378,6 +458,8 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
     for (const [key, value] of Object.entries(raw)) {
         if (value !== undefined && value !== null) v[key] = PARSERS[key as DfirConfigKey](value, key);
     }
+    const multiConfig = multi ? multiAccount(v) : undefined;
+    const workstation = v.workstation === undefined ? undefined : placeWorkstation(v.workstation as WorkstationConfig, multiConfig);
     const common: CommonConfig = {
         minSeverity: (v.minSeverity as number | undefined) ?? 7,
         allowSamples: (v.allowSamples as boolean | undefined) ?? false,
@@ -401,8 +483,9 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
         isolatedInstanceScp: (v.isolatedInstanceScp as boolean | undefined) ?? false,
         // Absent, not undefined, when unset: a single-account config keeps exactly the keys it always had.
         ...(v.tags !== undefined ? { tags: v.tags as Record<string, string> } : {}),
+        ...(workstation ? { workstation } : {}),
     };
-    const config: DfirConfig = multi ? { ...common, multiAccount: multiAccount(v) } : { vpcId: v.vpcId as string, ...common };
+    const config: DfirConfig = multiConfig ? { ...common, multiAccount: multiConfig } : { vpcId: v.vpcId as string, ...common };
     if (multi) {
         // Keys that describe the one VPC of a single-account stack have no meaning per member and region yet.
         for (const key of ["endpointSecurityGroupId", "endpointSubnetIds", "endpointRouteTableIds"] as const) {
@@ -430,6 +513,29 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
     }
     validateTriageOptions({ minSeverity: config.minSeverity, allowSamples: config.allowSamples });
     return config;
+}
+
+/**
+ * The workstation against the kind of stack: a single-account stack's is in its own region (no `region` field);
+ * a multi-account stack's in a hub region (default the home region), its AZ in that region.
+ */
+function placeWorkstation(workstation: WorkstationConfig, multi: MultiAccountConfig | undefined): WorkstationConfig {
+    const key = `${CONFIG_NAMESPACE}:workstation`;
+    if (!multi) {
+        if (workstation.region !== undefined) {
+            throw new Error(`config ${key}.region applies only to a multi-account stack (a single-account stack's workstation is in the stack's region, aws:region)`);
+        }
+        return workstation;
+    }
+    const { regions, homeRegion } = multi.hub;
+    const where = workstation.region ?? homeRegion;
+    if (!regions.includes(where)) {
+        throw new Error(`config ${key}.region must be one of ${CONFIG_NAMESPACE}:hub.regions (${regions.join(", ")}), got ${where}: the workstation reads the evidence store of its own region`);
+    }
+    if (workstation.availabilityZone !== undefined && !new RegExp(`^${where}[a-z]$`).test(workstation.availabilityZone)) {
+        throw new Error(`config ${key}.availabilityZone ${workstation.availabilityZone} is not in the workstation's region ${where}`);
+    }
+    return { ...workstation, region: where };
 }
 
 /** hub, members and organization, each parsed alone, checked against each other. */

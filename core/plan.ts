@@ -92,6 +92,15 @@ export interface DeploymentPlan {
     readonly organization?: OrganizationConfig;
     /** The role the hub's functions assume in member accounts; undefined in a single-account plan. */
     readonly responderRoleName?: string;
+    /** Where the forensic workstation goes (`dfir:workstation`): the hub account, in one hub region. Absent without one. */
+    readonly workstation?: WorkstationPlan;
+}
+
+/** The forensic workstation's place: one hub region (the stack's region in a single-account plan), the hub account. */
+export interface WorkstationPlan {
+    readonly region: string;
+    /** The hub target's provider in that region (undefined in a single-account plan: the default provider). */
+    readonly providerName?: string;
 }
 
 /** The ambient facts a single-account plan needs (outside `dfir:`). */
@@ -130,6 +139,7 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
             targets: [{ region, defaultTags, createDetector: config.manageDetector, iam: true, hub, member }],
             hubRegions: [hub],
             memberRegions: [member],
+            ...(config.workstation ? { workstation: { region } } : {}),
         };
     }
 
@@ -201,6 +211,8 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
         memberRegions,
         ...(organization ? { organization } : {}),
         responderRoleName,
+        // The config puts it in a hub region (default the home region); the hub has a target in every hub region.
+        ...(config.workstation ? { workstation: { region: config.workstation.region ?? hub.homeRegion, providerName: providerName(hub.accountId, config.workstation.region ?? hub.homeRegion) } } : {}),
     };
 }
 

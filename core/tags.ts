@@ -10,6 +10,11 @@ export const TAGS = {
     roleEndpoints: "endpoints",
     /** The all-open group applied for one step before isolation, to untrack existing connections. */
     roleUntrack: "untrack",
+    /**
+     * The forensic workstation (ForensicWorkstation): its instance, which `dfir attach` looks up by this tag, and
+     * its security group and rules, which the policy pack holds to the isolation group's rules.
+     */
+    roleWorkstation: "workstation",
     /** On a contained instance. */
     caseId: "dfir:case-id",
     status: "dfir:status",
@@ -27,6 +32,10 @@ export const TAGS = {
     evidenceDisk: "disk",
     evidenceShareCopy: "disk-share-copy",
     evidenceHubCopy: "disk-hub-copy",
+    /** A volume `dfir attach` made from an evidence snapshot for the workstation (never evidence itself). */
+    evidenceAnalysisCopy: "analysis-copy",
+    /** On an analysis volume: the workstation instance it was made for (adoption on a re-run is per case and workstation). */
+    workstation: "dfir:workstation",
     /** On snapshot copies: the member snapshot they copy (the evidence of record), and its account (hub copies). */
     sourceSnapshot: "dfir:source-snapshot",
     sourceAccount: "dfir:source-account",

@@ -1,5 +1,5 @@
 /**
- * `npm run -s drill -- --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--logs]`
+ * `npm run -s drill -- --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--workstation] [--logs]`
  *
  * Runs the deployed state machine definition in an ASL interpreter against a simulated account seeded from
  * the finding (ARCHITECTURE.md: command contracts). Prints a timeline, or with --json one report object.
@@ -32,7 +32,7 @@ import { SimulatedAccount, SimulationSeedError } from "../drill/sim";
 import { formatTimeline } from "../drill/timeline";
 
 /** The one-line usage (the `--finding is required` error prints it). */
-export const USAGE = `drill --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--logs]; --account ID: the finding is from account ID (12 digits), handled from the hub ${DRILL_HUB_ACCOUNT} through arn:aws:iam::ID:role/dfir-responder, or same-account when ID is ${DRILL_HUB_ACCOUNT}`;
+export const USAGE = `drill --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--workstation] [--logs]; --account ID: the finding is from account ID (12 digits), handled from the hub ${DRILL_HUB_ACCOUNT} through arn:aws:iam::ID:role/dfir-responder, or same-account when ID is ${DRILL_HUB_ACCOUNT}`;
 
 export interface DrillCommand {
     options: DrillOptions;
@@ -64,6 +64,7 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
                 scenario: { type: "string" },
                 account: { type: "string" },
                 state: { type: "string" },
+                workstation: { type: "boolean" },
                 logs: { type: "boolean" },
             },
             strict: true,
@@ -93,6 +94,7 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
         ...(values.concurrent ? { concurrent: true } : {}),
         ...(scenario ? { scenario } : {}),
         ...(values.account !== undefined ? { account: values.account } : {}),
+        ...(values.workstation ? { workstation: true } : {}),
         ...(values.logs ? { onLog: (line: string) => process.stderr.write(`${line}\n`) } : {}),
     };
     return { options, json: values.json === true, ...(values.state ? { stateDir: values.state } : {}) };
@@ -120,6 +122,8 @@ async function main(): Promise<number> {
         command = parseDrillCommand(process.argv.slice(2), (file) => fs.readFileSync(file, "utf8"));
         if (command.stateDir && fs.existsSync(path.join(command.stateDir, "state.json"))) {
             command.options.sim = loadKeptAccount(command.stateDir, command.options.account);
+            // A kept account gains the workstation when asked (it keeps the one it has).
+            if (command.options.workstation) command.options.sim.addWorkstation();
         } else if (command.stateDir) {
             // Seeded here (not inside runDrill) so this very account can be saved; a finding that names no
             // instance seeds nothing and the drill reports it ignored.

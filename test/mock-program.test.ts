@@ -246,6 +246,16 @@ describe("mock program: VPC inventory", () => {
 });
 
 describe("mock program: GuardDuty detector", () => {
+    it("answers getAvailabilityZones with three zones of the provider's region, and computes the workstation's VPC resources there", async () => {
+        assert.deepEqual(await valueOf(aws.getAvailabilityZonesOutput({ state: "available" }, { provider: p222eu }).names), ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+        assert.deepEqual(await valueOf(aws.getAvailabilityZonesOutput({}).names), [`${REGION}a`, `${REGION}b`, `${REGION}c`]);
+        const vpc = new aws.ec2.Vpc("t-mp-vpc", { cidrBlock: "10.254.0.0/24" }, { provider: p222eu });
+        const instance = new aws.ec2.Instance("t-mp-vm", { ami: "ami-12345678", instanceType: "m5.xlarge" }, { provider: p222eu });
+        assert.equal(await valueOf(vpc.arn), "arn:aws:ec2:eu-west-1:222222222222:vpc/t-mp-vpc-id");
+        assert.equal(await valueOf(instance.arn), "arn:aws:ec2:eu-west-1:222222222222:instance/t-mp-vm-id");
+        assert.equal(await valueOf(instance.availabilityZone), "eu-west-1a");
+    });
+
     it("answers getDetector with a deterministic detector per account and region", async () => {
         const d222 = await valueOf(aws.guardduty.getDetectorOutput({}, { provider: p222 }));
         assert.equal(d222.id, detectorIdOf("222222222222", "us-east-1"));

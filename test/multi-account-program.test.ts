@@ -14,7 +14,10 @@ const FUNCTIONS_IN_MEMBERS = ["case", "contain", "snapshot", "memory", "metadata
 /** The prod example's config with some dfir: keys replaced (values as Pulumi hands them: JSON strings). */
 function prodWith(overrides: Record<string, unknown> = {}): MultiAccountStackConfig {
     const raw: Record<string, unknown> = dfirKeys(PROD);
-    for (const [k, v] of Object.entries(overrides)) raw[k] = typeof v === "string" ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(overrides)) {
+        if (v === undefined) delete raw[k];
+        else raw[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
     const config = parseDfirConfig(raw);
     assert.ok(config.multiAccount);
     return config;
@@ -91,6 +94,7 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
         assert.deepEqual(components, [
             "dfir:access:MemberAccess::dfir-222222222222-access",
             "dfir:access:MemberAccess::dfir-333333333333-access",
+            "dfir:analysis:ForensicWorkstation::dfir-workstation-us-east-1",
             "dfir:detection:GuardDutyDetection::dfir-111111111111-eu-west-1-detector",
             "dfir:detection:GuardDutyDetection::dfir-111111111111-us-east-1-detector",
             "dfir:detection:GuardDutyOrganization::dfir-guardduty-organization-eu-west-1",
@@ -299,6 +303,39 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
         assert.deepEqual(shareKeys, ["dfir-222222222222-eu-west-1-snapshot-share", "dfir-222222222222-us-east-1-snapshot-share", "dfir-333333333333-us-east-1-snapshot-share"]);
         const access = withHub.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.parent === `dfir:access:MemberAccess::dfir-${HUB}-access` && r.name.endsWith("-responder"));
         assert.equal(access, undefined);
+    });
+
+    it("the workstation (on in the example): in the hub account's home region, reading that region's evidence store only; off, it removes only its own resources", async () => {
+        const children = prod.filter((r) => r.parent === "dfir:analysis:ForensicWorkstation::dfir-workstation-us-east-1");
+        assert.ok(children.length > 15);
+        assert.deepEqual([...new Set(children.map((r) => r.provider))], [`aws-${HUB}-us-east-1`], "the hub's provider in its home region");
+        const policy = docOf(children.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy") as RecordedResource);
+        assert.deepEqual(policy.Statement.find((s) => s.Sid === "ListEvidenceBuckets")?.Resource, "arn:aws:s3:::dfir-evidence-us-east-1");
+        assert.deepEqual(policy.Statement.find((s) => s.Sid === "DecryptEvidence")?.Resource, `arn:aws:kms:us-east-1:${HUB}:key/dfir-evidence-us-east-1-key`);
+        const instance = children.find((r) => r.type === "aws:ec2/instance:Instance") as RecordedResource;
+        assert.deepEqual([instance.inputs.ami, instance.inputs.tags["dfir:role"]], ["ami-0123456789abcdef0", "workstation"]);
+        assert.equal(children.find((r) => r.type === "aws:ec2/subnet:Subnet")?.inputs.availabilityZone, "us-east-1a");
+
+        const off = await run(prodWith({ workstation: undefined }));
+        const offKeys = new Set(off.map(key));
+        const onKeys = prod.map(key);
+        assert.deepEqual([...offKeys].filter((k) => !onKeys.includes(k)), [], "turning it on renames or removes nothing");
+        assert.deepEqual(onKeys.filter((k) => !offKeys.has(k)).filter((k) => !k.includes("::dfir-workstation-us-east-1")), []);
+    });
+
+    it("the workstation in another hub region goes there, with that region's store, and nothing else moves", async () => {
+        const eu = await run(prodWith({ workstation: { amiId: "ami-0fedcba9876543210", region: "eu-west-1", availabilityZone: "eu-west-1b", cidr: "10.99.0.0/24" } }));
+        const children = eu.filter((r) => r.parent === "dfir:analysis:ForensicWorkstation::dfir-workstation-eu-west-1");
+        assert.deepEqual([...new Set(children.map((r) => r.provider))], [`aws-${HUB}-eu-west-1`]);
+        assert.equal(eu.filter((r) => r.type === "dfir:analysis:ForensicWorkstation").length, 1);
+        const policy = docOf(children.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy") as RecordedResource);
+        assert.deepEqual(policy.Statement.find((s) => s.Sid === "ListEvidenceBuckets")?.Resource, "arn:aws:s3:::dfir-evidence-eu-west-1");
+        const subnet = children.find((r) => r.type === "aws:ec2/subnet:Subnet") as RecordedResource;
+        assert.deepEqual([subnet.inputs.availabilityZone, subnet.inputs.cidrBlock], ["eu-west-1b", "10.99.0.0/24"]);
+        const s3 = children.find((r) => r.type === "aws:ec2/vpcEndpoint:VpcEndpoint" && r.inputs.vpcEndpointType === "Gateway") as RecordedResource;
+        assert.equal(s3.inputs.serviceName, "com.amazonaws.eu-west-1.s3");
+        const before = new Set(prod.map(key).filter((k) => !k.includes("dfir-workstation")));
+        assert.deepEqual([...before].filter((k) => !eu.map(key).includes(k)), []);
     });
 
     it("stops before registering any resource but providers when a listed VPC is not in that account and region", async () => {

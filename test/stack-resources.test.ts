@@ -208,13 +208,13 @@ describe("npm run stack:resources: bad input and failures", () => {
         const dir = tempProject("program.js", {
             gap: "config:\n  aws:region: eu-west-1\n  dfir:vpcId: vpc-0123456789abcdef0\n",
         }, {
-            "program.js": `const aws = require(${aws});\nnew aws.ec2.Instance("vm", { ami: "ami-1", instanceType: "t3.micro" });\n`,
+            "program.js": `const aws = require(${aws});\nnew aws.ec2.NatGateway("nat", { subnetId: "subnet-1" });\n`,
         });
         temps.push(dir);
         const run = await runCommand(["--stack", "gap"], dir);
         assert.equal(run.status, 1, run.stderr);
         assert.equal(run.stdout, "");
         assert.deepEqual(run.stderr.split("\n").filter((l) => l !== ""),
-            ["stack:resources: 1 registration(s) failed, first aws:ec2/instance:Instance vm: Mock not implemented: aws:ec2/instance:Instance"]);
+            ["stack:resources: 1 registration(s) failed, first aws:ec2/natGateway:NatGateway nat: Mock not implemented: aws:ec2/natGateway:NatGateway"]);
     });
 });

@@ -30,11 +30,14 @@ import {
     seedHub,
     seedInstance,
     seedWorkloadAccount,
+    seedWorkstation,
     SimulationSeedError,
     STAND_IN_ACCOUNT,
     STAND_IN_REGION,
     type SimHook,
     type SimOptions,
+    type WorkstationOption,
+    workstationOption,
 } from "./seed";
 import { snapshotView, terminateInstance } from "./services/ec2";
 import { HANDLERS, settle } from "./services/index";
@@ -154,6 +157,22 @@ export interface SnapshotView {
     sharedWith: string[];
 }
 
+export interface VolumeView {
+    volumeId: string;
+    accountId: string;
+    region: string;
+    availabilityZone: string;
+    /** creating | available | in-use */
+    state: string;
+    sizeGiB: number;
+    encrypted: boolean;
+    kmsKeyId?: string;
+    /** The snapshot it was made from (CreateVolume). */
+    snapshotId?: string;
+    tags: Record<string, string>;
+    attachment: { instanceId: string; deviceName: string } | null;
+}
+
 export interface ObjectView {
     bucket: string;
     key: string;
@@ -258,6 +277,9 @@ export class SimulatedAccount {
         state.primary = seeded;
         state.deployment.captureProfileArn = state.deployment.captureProfileArns[accountId] ?? "";
         state.behaviour = behaviourOf(options, seeded.instanceId);
+        // After the instance: its ids are the same with or without a workstation.
+        const workstation = workstationOption(options);
+        if (workstation) seedWorkstation(world, workstation);
         return new SimulatedAccount(state, options.hooks);
     }
 
@@ -275,6 +297,8 @@ export class SimulatedAccount {
             if (member.region && member.region !== region) seedHub(world, options, member.region);
         }
         state.deployment.captureProfileArn = state.deployment.captureProfileArns[accountId] ?? "";
+        const workstation = workstationOption(options);
+        if (workstation) seedWorkstation(world, workstation);
         return new SimulatedAccount(state, options.hooks);
     }
 
@@ -792,6 +816,40 @@ export class SimulatedAccount {
         seedWorkloadAccount(this.world, options, accountId, region, true);
         const seeded = seedInstance(this.world, options, detail, accountId, region, report);
         return { ...seeded, report };
+    }
+
+    /**
+     * Add the forensic workstation (`dfir:workstation`) to this world: an instance tagged dfir:role=workstation in the
+     * home account, in the home region (or `region`), `<region>a` by default. Returns it (the existing one of that
+     * region, if any).
+     */
+    addWorkstation(option: WorkstationOption = {}): { instanceId: string; region: string; availabilityZone: string } {
+        return seedWorkstation(this.world, option);
+    }
+
+    /** Every volume of the world (or of one account/region), as DescribeVolumes would show it now. */
+    volumes(filter: { accountId?: string; region?: string } = {}): VolumeView[] {
+        settle(this.world);
+        const out: VolumeView[] = [];
+        for (const { accountId, region, state } of this.world.allRegions()) {
+            if ((filter.accountId && filter.accountId !== accountId) || (filter.region && filter.region !== region)) continue;
+            for (const v of Object.values(state.volumes)) {
+                out.push({
+                    volumeId: v.volumeId,
+                    accountId,
+                    region,
+                    availabilityZone: v.availabilityZone,
+                    state: v.state,
+                    sizeGiB: v.sizeGiB,
+                    encrypted: v.encrypted,
+                    ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
+                    ...(v.snapshotId ? { snapshotId: v.snapshotId } : {}),
+                    tags: { ...v.tags },
+                    attachment: v.attachment ? { instanceId: v.attachment.instanceId, deviceName: v.attachment.deviceName } : null,
+                });
+            }
+        }
+        return out;
     }
 
     // ---------------------------------------------------------------- persistence

@@ -21,12 +21,13 @@ export {
     sdkRetryable,
     type InstanceView,
     type SnapshotView,
+    type VolumeView,
     type ObjectView,
     type CommandView,
     type InvokeOptions,
     type SimulatedAccountJson,
 } from "./account";
-export { SimulationSeedError, STAND_IN_ACCOUNT, STAND_IN_REGION, DEFAULT_HUB_ACCOUNT, type SimOptions, type SimHook, type MemberOption, type DeploymentNames } from "./seed";
+export { SimulationSeedError, STAND_IN_ACCOUNT, STAND_IN_REGION, DEFAULT_HUB_ACCOUNT, type SimOptions, type SimHook, type MemberOption, type DeploymentNames, type WorkstationOption } from "./seed";
 export { SimulatorGapError, THROTTLING_CODE, type SimService } from "./errors";
 export { STDOUT_LIMIT, STDERR_LIMIT, MEMORY_STEP } from "./services/ssm";
 export type { CallRecord, FaultRule, Deployment, SeedReport, Notification, WorldEvent, Item, AttributeValue } from "./state";

@@ -116,6 +116,14 @@ export interface SimOptions {
     copyError?: "member" | "hub";
     /** Tags added to the instance (e.g. {"dfir:approval": "required"}). */
     extraTags?: Record<string, string>;
+    /**
+     * Deployed with `dfir:workstation`: a forensic workstation instance (tagged dfir:role=workstation) in the home
+     * account, in the home region (or `region`), in `availabilityZone` (default `<region>a`). Seeded after the
+     * finding's instance, so every id of that instance is the same with or without it. @default none
+     */
+    workstation?: boolean | WorkstationOption;
+    /** Simulator milliseconds a CreateVolume volume stays `creating`. @default 0 */
+    volumeDurationMs?: number;
     /** The memory upload is denied unless the instance's profile is the capture profile. @default true */
     requireCaptureProfile?: boolean;
     /** Progress output (bytes) the memory document prints before its summary. @default 0 */
@@ -147,6 +155,14 @@ export interface SimOptions {
     memoryDocumentParameters?: { required: string[]; optional: string[]; patterns?: Record<string, string> };
     /** Hooks around calls (not persisted). */
     hooks?: SimHook[];
+}
+
+/** Where the simulated forensic workstation is. */
+export interface WorkstationOption {
+    /** @default the home region */
+    region?: string;
+    /** @default `<region>a` */
+    availabilityZone?: string;
 }
 
 export interface DeploymentNames {
@@ -216,6 +232,7 @@ export function behaviourOf(options: SimOptions, instanceId: string | undefined)
         memoryHashMismatch: options.memoryHashMismatch ?? false,
         ...(options.copyDurationMs !== undefined ? { copyDurationMs: options.copyDurationMs } : {}),
         ...(options.copyError ? { copyError: options.copyError } : {}),
+        ...(options.volumeDurationMs !== undefined ? { volumeDurationMs: options.volumeDurationMs } : {}),
         avmlFails: options.avmlFails ?? false,
         screenshotUnsupported: options.screenshotUnsupported ?? false,
         requireCaptureProfile: options.requireCaptureProfile ?? true,
@@ -357,6 +374,131 @@ export function seedHub(world: World, options: SimOptions, region: string): void
         world.state.deployment.topicArn = topicArn;
         world.state.deployment.evidenceKeyArn = evidenceKey;
     }
+}
+
+/**
+ * The forensic workstation `pulumi up` makes with `dfir:workstation` (components/forensicWorkstation.ts), in the home
+ * account: its own VPC and subnet, the endpoints' group, its group (tagged workstation: no ingress, HTTPS to S3 and
+ * the endpoints only), an instance profile, and the instance tagged `dfir:role=workstation` with a 64 GiB root
+ * volume at /dev/sda1, running, SSM online. One per region; seeding it again changes nothing.
+ */
+export function seedWorkstation(world: World, option: WorkstationOption = {}): { instanceId: string; region: string; availabilityZone: string } {
+    const home = world.state.homeAccountId;
+    const region = option.region ?? world.state.region;
+    const availabilityZone = option.availabilityZone ?? `${region}a`;
+    if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region)) throw new Error(`simulator: workstation region must look like us-east-1, got "${region}"`);
+    if (!new RegExp(`^${region}[a-z]$`).test(availabilityZone)) throw new Error(`simulator: workstation availabilityZone ${availabilityZone} is not in ${region}`);
+    const r = world.region(home, region);
+    const existing = Object.values(r.instances).find((i) => i.tags[TAGS.role] === TAGS.roleWorkstation && i.state !== "terminated");
+    if (existing) {
+        const found = { instanceId: existing.instanceId, region, availabilityZone: existing.availabilityZone };
+        if (region === world.state.region) world.state.deployment.workstation = found;
+        return found;
+    }
+    const vpcId = world.id("vpc");
+    const subnetId = world.id("subnet");
+    const endpoints = world.id("sg");
+    const group = world.id("sg");
+    const https = (target: Partial<IpPermissionState>): IpPermissionState => ({ IpProtocol: "tcp", FromPort: 443, ToPort: 443, ...target });
+    r.securityGroups[endpoints] = {
+        groupId: endpoints,
+        groupName: "dfir-workstation-endpoints",
+        description: "SSM interface endpoints: HTTPS from the analysis VPC",
+        vpcId,
+        ownerId: home,
+        tags: { [TAGS.role]: TAGS.roleEndpoints },
+        ingress: [https({ IpRanges: [{ CidrIp: "10.254.0.0/24" }] })],
+        egress: [],
+    };
+    r.securityGroups[group] = {
+        groupId: group,
+        groupName: "dfir-workstation-sg",
+        description: "No ingress (Session Manager); HTTPS only to S3 and the SSM endpoints",
+        vpcId,
+        ownerId: home,
+        tags: { [TAGS.role]: TAGS.roleWorkstation },
+        ingress: [],
+        egress: [https({ PrefixListIds: [{ PrefixListId: S3_PREFIX_LIST }] }), https({ UserIdGroupPairs: [{ GroupId: endpoints, UserId: home }] })],
+    };
+    const instanceId = world.id("i");
+    const launchTime = world.now();
+    const eni: NetworkInterfaceState = {
+        networkInterfaceId: world.id("eni"),
+        vpcId,
+        subnetId,
+        availabilityZone,
+        privateIpAddress: "10.254.0.10",
+        ipv6Addresses: [],
+        groupIds: [group],
+        description: "Primary network interface",
+        tags: {},
+        attachment: { instanceId, deviceIndex: 0, attachmentId: world.id("eni-attach"), deleteOnTermination: true, attachedAt: launchTime },
+    };
+    r.networkInterfaces[eni.networkInterfaceId] = eni;
+    const root: VolumeState = {
+        volumeId: world.id("vol"),
+        sizeGiB: 64,
+        availabilityZone,
+        volumeType: "gp3",
+        encrypted: true,
+        state: "in-use",
+        createdAt: launchTime,
+        tags: { Name: "dfir-workstation/dev/sda1" },
+        attachment: { instanceId, deviceName: "/dev/sda1", attachedAt: launchTime },
+    };
+    r.volumes[root.volumeId] = root;
+    const iam = world.account(home).iam;
+    const name = "dfir-workstation";
+    iam.roles[name] ??= {
+        roleName: name,
+        roleId: `AROA${world.token("role-id", 17)}`,
+        arn: `arn:aws:iam::${home}:role/${name}`,
+        path: "/",
+        createdAt: launchTime,
+        trustedAccounts: ["ec2.amazonaws.com"],
+        policies: {},
+    };
+    iam.instanceProfiles[name] ??= {
+        name,
+        id: `AIPA${world.token("profile-id", 17)}`,
+        arn: `arn:aws:iam::${home}:instance-profile/${name}`,
+        path: "/",
+        createdAt: launchTime,
+        roleNames: [name],
+    };
+    const profile = iam.instanceProfiles[name] as { arn: string; id: string };
+    const association = { associationId: world.id("iip-assoc"), instanceId, profileArn: profile.arn, profileId: profile.id, state: "associated", at: launchTime };
+    r.profileAssociations[association.associationId] = association;
+    r.instances[instanceId] = {
+        instanceId,
+        instanceType: "m5.xlarge",
+        imageId: world.id("ami"),
+        platform: "linux",
+        state: "running",
+        vpcId,
+        subnetId,
+        availabilityZone,
+        privateIpAddress: eni.privateIpAddress,
+        launchTime,
+        networkInterfaceIds: [eni.networkInterfaceId],
+        blockDevices: [{ deviceName: "/dev/sda1", volumeId: root.volumeId, deleteOnTermination: true }],
+        rootDeviceName: "/dev/sda1",
+        tags: { Name: name, [TAGS.role]: TAGS.roleWorkstation },
+        disableApiTermination: false,
+        disableApiStop: false,
+        shutdownBehavior: "stop",
+        associationId: association.associationId,
+        ssmPingStatus: "Online",
+    };
+    const seeded = { instanceId, region, availabilityZone };
+    if (region === world.state.region) world.state.deployment.workstation = seeded;
+    return seeded;
+}
+
+/** The workstation option as seedWorkstation takes it (undefined: none). */
+export function workstationOption(options: SimOptions): WorkstationOption | undefined {
+    if (options.workstation === undefined || options.workstation === false) return undefined;
+    return options.workstation === true ? {} : options.workstation;
 }
 
 /** A customer managed key with one alias in an account and region (kept if the alias exists); returns its ARN. */

@@ -103,11 +103,19 @@ export interface VolumeState {
     availabilityZone: string;
     volumeType: string;
     encrypted: boolean;
-    /** in-use | available (a deleted volume is removed from the state) */
+    /** creating | in-use | available (a deleted volume is removed from the state) */
     state: string;
     createdAt: number;
     tags: Record<string, string>;
     attachment?: { instanceId: string; deviceName: string; attachedAt: number };
+    /** CreateVolume: the snapshot it was made from. */
+    snapshotId?: string;
+    /** The KMS key of an encrypted volume made by CreateVolume (seeded volumes: the default `aws/ebs` key). */
+    kmsKeyId?: string;
+    /** CreateVolume: when it leaves `creating` (simulator clock). */
+    availableAt?: number;
+    /** CreateVolume's ClientToken (a retry with the same token returns this volume). */
+    clientToken?: string;
 }
 
 export interface SnapshotState {
@@ -373,6 +381,8 @@ export interface BehaviourConfig {
     copyDurationMs?: number;
     /** CopySnapshot copies made in this account's side end in `error`: the member's (share) or the hub's. */
     copyError?: "member" | "hub";
+    /** Simulator milliseconds a CreateVolume volume stays `creating` (absent: 0, available at the next look). */
+    volumeDurationMs?: number;
     avmlFails: boolean;
     screenshotUnsupported: boolean;
     /** Memory upload denied unless the instance's current profile is the capture profile of its account. */
@@ -414,6 +424,8 @@ export interface Deployment {
     evidenceKeyArn?: string;
     /** Deployed with copySnapshotsToHub: share keys in the members, the copy states, COPY_SNAPSHOTS_TO_HUB=true. */
     copySnapshotsToHub?: boolean;
+    /** The forensic workstation (`dfir:workstation`), when the world has one: in the home account. */
+    workstation?: { instanceId: string; region: string; availabilityZone: string };
 }
 
 /** How the finding was mapped onto the simulation (redacted or placeholder values replaced). */

@@ -70,12 +70,29 @@ export function adaptBlock(direction: "ingress" | "egress", block: Readonly<Reco
     return targets.map((t) => ({ rule: { ...base, ...t } }));
 }
 
-/** Whether a group is an isolation group (tag contract): "yes", "no", or "unknown" (tags unknown). */
+/**
+ * The `dfir:role` values held to the isolation contract: isolation groups, and the forensic workstation's group
+ * (and their rules). The workstation's group is not an isolation group for containment (Contain never applies it,
+ * its IAM names only isolation and untrack groups), but what it may admit and reach is the same: nothing in, HTTPS
+ * out to the endpoints only — the instance it guards reads evidence that came from compromised hosts.
+ */
+export const ISOLATED_ROLES: readonly string[] = [TAGS.roleIsolation, TAGS.roleWorkstation];
+
+/** Whether a group is held to the isolation contract (tag contract): "yes", "no", or "unknown" (tags unknown). */
 export function isolationMembership(r: RuleResource): "yes" | "no" | "unknown" {
     const role = tagOf(r.props, TAGS.role);
     if (role.unknown) return "unknown";
-    return role.value === TAGS.roleIsolation ? "yes" : "no";
+    return typeof role.value === "string" && ISOLATED_ROLES.includes(role.value) ? "yes" : "no";
 }
+
+/** What to call a group (or a tagged rule's group) held to the contract in messages: "isolation group" or "workstation group". */
+export function groupLabel(r: RuleResource): string {
+    const role = tagOf(r.props, TAGS.role);
+    return !role.unknown && role.value === TAGS.roleWorkstation ? "workstation group" : "isolation group";
+}
+
+/** "an isolation group", "a workstation group". */
+export const withArticle = (label: string): string => `${/^[aeiou]/.test(label) ? "an" : "a"} ${label}`;
 
 /** Rule resources that may belong to a group through `securityGroupId`. */
 export const RULE_TYPES = [TYPES.ingressRule, TYPES.egressRule, TYPES.securityGroupRule] as const;

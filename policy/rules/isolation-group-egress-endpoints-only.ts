@@ -9,7 +9,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { ISOLATION_EGRESS_PORTS } from "../../core/isolation";
 import { asList, finding, isObject, isUnknown, knownString, Problems, TYPES, unknown, type Finding, type RuleResource } from "../lib/model";
 import { listSetting, runStackRule } from "../lib/pack";
-import { adaptBlock, adaptedRuleProblems, adaptVpcRule, describeRule, isolationView, undecidedGroupNotes, unresolvedNote, type AdaptedRule } from "../lib/sgRules";
+import { adaptBlock, adaptedRuleProblems, adaptVpcRule, describeRule, groupLabel, isolationView, withArticle, undecidedGroupNotes, unresolvedNote, type AdaptedRule } from "../lib/sgRules";
 
 export const NAME = "isolation-group-egress-endpoints-only";
 
@@ -54,12 +54,13 @@ export function checkIsolationGroupEgress(resources: Iterable<RuleResource>, con
                 judge(adaptBlock("egress", block, selfId), (a) => `inline egress rule #${i + 1}${describe(a)}`, config, p);
             });
         }
-        findings.push(finding(sg, p.verdict(`isolation group ${sg.name}`)));
+        findings.push(finding(sg, p.verdict(`${groupLabel(sg)} ${sg.name}`)));
     }
     for (const rule of view.rules) {
         const r = rule.resource;
         const kind = r.type.split(":").pop() ?? "rule";
-        const subject = rule.group === undefined ? `${kind} ${r.name} (tagged as an isolation group's rule)` : `isolation group ${rule.group.name}`;
+        const label = groupLabel(rule.group ?? r);
+        const subject = rule.group === undefined ? `${kind} ${r.name} (tagged as ${withArticle(label)}'s rule)` : `${label} ${rule.group.name}`;
         const p = new Problems();
         if (rule.direction === "egress") {
             const adapted = r.type === TYPES.egressRule ? [adaptVpcRule("egress", r.props)] : adaptBlock("egress", r.props, "self");
@@ -80,7 +81,7 @@ export const policy: StackValidationPolicy = {
     name: NAME,
     displayName: "Isolation groups reach only the evidence endpoints",
     description:
-        "Every egress rule of a security group tagged dfir:role=isolation (inline egress, SecurityGroupEgressRule, egress " +
+        "Every egress rule of a security group tagged dfir:role=isolation or dfir:role=workstation (inline egress, SecurityGroupEgressRule, egress " +
         "SecurityGroupRule) is TCP on an allowed port (default 443) to a prefix list or a security group; no CIDR unless in " +
         "allowedCidrs; never protocol -1.",
     enforcementLevel: "mandatory",

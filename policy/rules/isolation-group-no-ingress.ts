@@ -8,11 +8,11 @@ import {
     asList, finding, isObject, isUnknown, knownString, Problems, TYPES, unknown, violation, type Finding, type RuleResource,
 } from "../lib/model";
 import { runStackRule } from "../lib/pack";
-import { adaptBlock, adaptVpcRule, describeRule, isolationView, undecidedGroupNotes, unresolvedNote } from "../lib/sgRules";
+import { adaptBlock, adaptVpcRule, describeRule, groupLabel, isolationView, withArticle, undecidedGroupNotes, unresolvedNote } from "../lib/sgRules";
 
 export const NAME = "isolation-group-no-ingress";
 
-const FIX = "remove it: an isolation group must admit nothing";
+const fix = (label: string) => `remove it: ${withArticle(label)} must admit nothing`;
 
 /** The rule, as a pure function of the stack: a finding per isolation group and per ingress rule resource of one. */
 export function checkIsolationGroupNoIngress(resources: Iterable<RuleResource>): Finding[] {
@@ -27,20 +27,21 @@ export function checkIsolationGroupNoIngress(resources: Iterable<RuleResource>):
             if (blocks.length > 0) {
                 const selfId = knownString(sg.props.id) ?? "self";
                 const labels = blocks.flatMap((b) => adaptBlock("ingress", b, selfId)).map((a) => ("rule" in a ? describeRule(a.rule) : "a rule with unknown fields"));
-                p.violation(`it admits ingress through ${blocks.length} inline rule${blocks.length === 1 ? "" : "s"} (${labels.join(", ")}) — remove the ingress blocks: an isolation group must admit nothing`);
+                p.violation(`it admits ingress through ${blocks.length} inline rule${blocks.length === 1 ? "" : "s"} (${labels.join(", ")}) — remove the ingress blocks: ${withArticle(groupLabel(sg))} must admit nothing`);
             }
         }
-        findings.push(finding(sg, p.verdict(`isolation group ${sg.name}`)));
+        findings.push(finding(sg, p.verdict(`${groupLabel(sg)} ${sg.name}`)));
     }
     for (const rule of view.rules) {
         const r = rule.resource;
         const kind = r.type.split(":").pop() ?? "rule";
-        const owner = rule.group === undefined ? `${kind} ${r.name}, tagged as an isolation group's rule,` : `isolation group ${rule.group.name}`;
+        const label = groupLabel(rule.group ?? r);
+        const owner = rule.group === undefined ? `${kind} ${r.name}, tagged as ${withArticle(label)}'s rule,` : `${label} ${rule.group.name}`;
         if (rule.direction === "ingress") {
             const adapted = r.type === TYPES.ingressRule ? adaptVpcRule("ingress", r.props) : adaptBlock("ingress", r.props, "self")[0];
-            const label = "rule" in adapted ? ` (${describeRule(adapted.rule)})` : "";
+            const described = "rule" in adapted ? ` (${describeRule(adapted.rule)})` : "";
             const through = rule.group === undefined ? "" : ` through ${kind} ${r.name}`;
-            findings.push(finding(r, violation(`${owner} admits ingress${through}${label} — ${FIX}`)));
+            findings.push(finding(r, violation(`${owner} admits ingress${through}${described} — ${fix(label)}`)));
         } else if (rule.direction === "unknown") {
             findings.push(finding(r, unknown(`${kind} ${r.name}: cannot check whether it is an ingress rule of an isolation group during preview: its type is unknown`)));
         }
@@ -54,8 +55,8 @@ export const policy: StackValidationPolicy = {
     name: NAME,
     displayName: "Isolation groups admit nothing",
     description:
-        "A security group tagged dfir:role=isolation has no inline ingress and no SecurityGroupIngressRule or ingress " +
-        "SecurityGroupRule attached to it.",
+        "A security group tagged dfir:role=isolation (or dfir:role=workstation, the forensic workstation's group) has no " +
+        "inline ingress and no SecurityGroupIngressRule or ingress SecurityGroupRule attached to it.",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["ec2", "isolation", "containment"],

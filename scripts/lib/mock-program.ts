@@ -24,6 +24,7 @@
  *   `mock: no VPC <id> in account <account> region <region>`: a VPC named in the wrong region fails at preview.
  *   `getVpcs` lists the inventory; `getSubnets` (by its `vpc-id` filter) and `getRouteTables` (by `vpcId`) answer
  *   for the VPCs named, `getSubnet` with the subnet's own `vpcId`.
+ * - `getAvailabilityZones` answers three zones, `<region>a` to `<region>c`.
  * - `guardduty.getDetector` answers an enabled detector with a deterministic id (`detectorIdOf(account, region)`).
  * - A data source that throws rejects the program's invoke with the error's message (carried as gRPC `details`).
  *
@@ -168,6 +169,13 @@ export function computedOutputs(region: string, account: string = ACCOUNT): Comp
         "aws:iam/policy:Policy": (n) => ({ arn: `arn:aws:iam::${account}:policy/${n}` }),
         "aws:organizations/policy:Policy": (n) => ({ arn: `arn:aws:organizations::${account}:policy/o-test/service_control_policy/${n}` }),
         "aws:s3/bucketObjectv2:BucketObjectv2": () => ({}),
+        // The forensic workstation's own VPC (ids as the mocks make them: `<name>-id`).
+        "aws:ec2/vpc:Vpc": (n) => ({ arn: arn("ec2", `vpc/${n}-id`), ownerId: account, defaultSecurityGroupId: `sg-${n}-default`, mainRouteTableId: `${n}-main-rtb`, defaultNetworkAclId: `${n}-acl` }),
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (n) => ({ arn: arn("ec2", `security-group/sg-${n}`), ownerId: account }),
+        "aws:ec2/subnet:Subnet": (n) => ({ arn: arn("ec2", `subnet/${n}-id`), ownerId: account }),
+        "aws:ec2/routeTable:RouteTable": (n) => ({ arn: arn("ec2", `route-table/${n}-id`), ownerId: account }),
+        "aws:ec2/routeTableAssociation:RouteTableAssociation": () => ({}),
+        "aws:ec2/instance:Instance": (n, i) => ({ arn: arn("ec2", `instance/${n}-id`), privateIp: "10.254.0.10", primaryNetworkInterfaceId: `${n}-eni`, instanceState: "running", availabilityZone: i.availabilityZone ?? `${region}a` }),
     };
 }
 
@@ -203,6 +211,14 @@ export function dataSourceCalls(region: string, account: string = ACCOUNT): Call
             return s;
         },
         "aws:ec2/getRouteTables:getRouteTables": (i) => ({ id: region, ids: vpcsNamed(i).flatMap((v) => routeTablesIn(account, region, v.id)) }),
+        // Three zones, a to c, in every region (filters tolerated, not applied).
+        "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
+            id: region,
+            names: ["a", "b", "c"].map((z) => `${region}${z}`),
+            zoneIds: [1, 2, 3].map((k) => `${region.split("-").map((p) => p[0]).join("")}${region.slice(-1)}-az${k}`),
+            groupNames: [region],
+            state: "available",
+        }),
         "aws:ec2/getPrefixList:getPrefixList": (i) => ({ id: S3_PREFIX_LIST, name: i.name, cidrBlocks: ["3.5.0.0/19"] }),
         "aws:guardduty/getDetector:getDetector": (i) => {
             if (i.id !== undefined && i.id !== detectorId) throw new Error(`mock: no GuardDuty detector ${i.id} in account ${account} region ${region}`);

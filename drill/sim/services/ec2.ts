@@ -5,6 +5,13 @@
  * output types so a shape mistake is a compile error.
  */
 import type {
+    AttachVolumeCommandInput,
+    AttachVolumeCommandOutput,
+    CreateVolumeCommandInput,
+    CreateVolumeCommandOutput,
+    DescribeVolumesCommandInput,
+    DescribeVolumesCommandOutput,
+    Volume,
     AssociateIamInstanceProfileCommandInput,
     DisassociateIamInstanceProfileCommandInput,
     DisassociateIamInstanceProfileCommandOutput,
@@ -54,6 +61,7 @@ import type {
     ProfileAssociationState,
     RegionState,
     SnapshotState,
+    VolumeState,
 } from "../state";
 import { EC2_ID, required, tagList, type CallContext, type Handler, type World } from "../world";
 
@@ -1013,6 +1021,171 @@ export function terminateInstance(world: World, accountId: string, region: strin
     world.event("instance-terminated", `${instanceId} terminated: ${reason}`, now);
 }
 
+
+// ---------------------------------------------------------------- volumes (the analyst's `dfir attach`)
+
+/** EBS device names EC2 accepts for an attachment on a Linux instance (`/dev/sd[f-p]` recommended). */
+const DEVICE_NAME = /^\/dev\/(?:sd[a-z]|xvd[a-z]{1,2})\d{0,2}$/;
+const VOLUME_TYPES = new Set(["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]);
+
+/** Volumes whose `creating` time has passed become `available` (run before every call and view). */
+export function settleVolumes(world: World, r: RegionState): void {
+    const now = world.now();
+    for (const v of Object.values(r.volumes)) {
+        if (v.state === "creating" && now >= (v.availableAt ?? 0)) {
+            v.state = "available";
+            world.event("volume-available", `${v.volumeId} available in ${v.availabilityZone}`, v.availableAt ?? now);
+        }
+    }
+}
+
+function volumeView(v: VolumeState, accountId: string, region: string): Volume {
+    const out: Volume = {
+        VolumeId: v.volumeId,
+        Size: v.sizeGiB,
+        AvailabilityZone: v.availabilityZone,
+        State: v.state as Volume["State"],
+        CreateTime: new Date(v.createdAt),
+        VolumeType: v.volumeType as Volume["VolumeType"],
+        Encrypted: v.encrypted,
+        SnapshotId: v.snapshotId ?? "",
+        MultiAttachEnabled: false,
+        Attachments: v.attachment
+            ? [{ VolumeId: v.volumeId, InstanceId: v.attachment.instanceId, Device: v.attachment.deviceName, State: "attached", AttachTime: new Date(v.attachment.attachedAt), DeleteOnTermination: false }]
+            : [],
+    };
+    if (v.encrypted) out.KmsKeyId = v.kmsKeyId ?? defaultEbsKey(accountId, region);
+    if (Object.keys(v.tags).length > 0) out.Tags = tagList(v.tags);
+    return out;
+}
+
+function volumeOrThrow(world: World, ctx: CallContext, volumeId: string | undefined): VolumeState {
+    const id = required(world, ctx, volumeId, "VolumeId");
+    if (idKind(id) !== "vol") throw world.error(ctx, "InvalidVolumeID.Malformed", `Invalid id: "${id}" (expecting "vol-...")`);
+    const volume = regionOf(world, ctx).volumes[id];
+    if (!volume) throw world.error(ctx, "InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
+    return volume;
+}
+
+/**
+ * CreateVolume in an Availability Zone of the caller's region, from a snapshot the caller can see (its own, or shared
+ * with it) that is completed, or empty with a Size. Encrypted when asked or when the snapshot is; the key is the one
+ * given, else the snapshot's (own snapshots), else the caller's `aws/ebs`. `creating` for `volumeDurationMs`, then
+ * `available`. A ClientToken seen before returns that volume (EC2's idempotency).
+ */
+const createVolume: Handler<CreateVolumeCommandInput, Out<CreateVolumeCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const known = new Set(["AvailabilityZone", "SnapshotId", "Size", "VolumeType", "Encrypted", "KmsKeyId", "TagSpecifications", "ClientToken", "DryRun"]);
+    const unsupported = Object.keys(input).filter((k) => !known.has(k) && (input as unknown as Record<string, unknown>)[k] !== undefined);
+    if (unsupported.length > 0) throw notImplemented(ctx.action, `with ${unsupported.join(", ")}`);
+    if (input.ClientToken !== undefined) {
+        const earlier = Object.values(r.volumes).find((v) => v.clientToken === input.ClientToken);
+        if (earlier) return volumeView(earlier, ctx.accountId, ctx.region);
+    }
+    const zone = required(world, ctx, input.AvailabilityZone, "AvailabilityZone");
+    if (!new RegExp(`^${ctx.region}[a-z]$`).test(zone)) throw world.error(ctx, "InvalidParameterValue", `Invalid availability zone: [${zone}]`);
+    const volumeType = input.VolumeType ?? "gp2";
+    if (!VOLUME_TYPES.has(volumeType)) throw world.error(ctx, "InvalidParameterValue", `Value (${volumeType}) for parameter volumeType is invalid.`);
+    if (input.KmsKeyId !== undefined && input.Encrypted !== true) {
+        throw world.error(ctx, "InvalidParameterDependency", "The parameter KmsKeyId requires the parameter Encrypted to be set.");
+    }
+    let snapshot: SnapshotState | undefined;
+    if (input.SnapshotId !== undefined) {
+        if (idKind(input.SnapshotId) !== "snap") throw world.error(ctx, "InvalidSnapshotID.Malformed", `Invalid id: "${input.SnapshotId}" (expecting "snap-...")`);
+        snapshot = visibleSnapshot(world, ctx, input.SnapshotId);
+        if (!snapshot) throw world.error(ctx, "InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
+        const state = snapshotView(world, snapshot).State;
+        if (state !== "completed") throw world.error(ctx, "IncorrectState", `Snapshot is in invalid state - ${state}`);
+    }
+    const size = input.Size ?? snapshot?.volumeSizeGiB;
+    if (size === undefined) throw world.error(ctx, "MissingParameter", "The request must contain the parameter size/snapshot");
+    if (snapshot && size < snapshot.volumeSizeGiB) {
+        throw world.error(ctx, "InvalidParameterValue", `Volume of ${size}GiB is too small; minimum is ${snapshot.volumeSizeGiB}GiB.`);
+    }
+    const encrypted = input.Encrypted === true || snapshot?.encrypted === true;
+    let kmsKeyId: string | undefined;
+    if (encrypted) {
+        if (input.KmsKeyId !== undefined) {
+            kmsKeyId = resolveKey(world, ctx, input.KmsKeyId);
+            if (!kmsKeyId) throw world.error(ctx, "InvalidKMSKey.NotFound", `The KMS key '${input.KmsKeyId}' does not exist or is not accessible.`);
+        } else if (snapshot?.encrypted) {
+            kmsKeyId = keyOf(snapshot, ctx.region);
+        } else {
+            kmsKeyId = defaultEbsKey(ctx.accountId, ctx.region);
+        }
+    }
+    const now = world.now();
+    const volume: VolumeState = {
+        volumeId: world.id("vol"),
+        sizeGiB: size,
+        availabilityZone: zone,
+        volumeType,
+        encrypted,
+        state: "creating",
+        createdAt: now,
+        tags: specTags(world, ctx, input.TagSpecifications, "volume"),
+        ...(snapshot ? { snapshotId: snapshot.snapshotId } : {}),
+        ...(kmsKeyId ? { kmsKeyId } : {}),
+        availableAt: now + (world.state.behaviour.volumeDurationMs ?? 0),
+        ...(input.ClientToken !== undefined ? { clientToken: input.ClientToken } : {}),
+    };
+    r.volumes[volume.volumeId] = volume;
+    return volumeView(volume, ctx.accountId, ctx.region);
+};
+
+/**
+ * AttachVolume: an `available` volume to a live instance of the caller's account in the same Availability Zone, at
+ * a device name that is valid and free on the instance. The volume is `in-use`, the instance lists it (kept on
+ * termination, as EC2 defaults for an attached volume).
+ */
+const attachVolume: Handler<AttachVolumeCommandInput, Out<AttachVolumeCommandOutput>> = (world, ctx, input) => {
+    const volume = volumeOrThrow(world, ctx, input.VolumeId);
+    const instance = instanceOrThrow(world, ctx, input.InstanceId);
+    requireLive(world, ctx, instance);
+    const device = required(world, ctx, input.Device, "Device");
+    if (!DEVICE_NAME.test(device)) throw world.error(ctx, "InvalidParameterValue", `Value (${device}) for parameter device is invalid. ${device} is not a valid EBS device name.`);
+    if (volume.availabilityZone !== instance.availabilityZone) {
+        throw world.error(ctx, "InvalidVolume.ZoneMismatch", `The volume '${volume.volumeId}' is not in the same availability zone as instance '${instance.instanceId}'`);
+    }
+    if (volume.state === "in-use" || volume.attachment) throw world.error(ctx, "VolumeInUse", `${volume.volumeId} is already attached to an instance`);
+    if (volume.state !== "available") throw world.error(ctx, "IncorrectState", `vol '${volume.volumeId}' is not 'available'.`);
+    if (instance.blockDevices.some((b) => b.deviceName === device)) {
+        throw world.error(ctx, "InvalidParameterValue", `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
+    }
+    const now = world.now();
+    volume.state = "in-use";
+    volume.attachment = { instanceId: instance.instanceId, deviceName: device, attachedAt: now };
+    instance.blockDevices.push({ deviceName: device, volumeId: volume.volumeId, deleteOnTermination: false });
+    return { VolumeId: volume.volumeId, InstanceId: instance.instanceId, Device: device, State: "attaching", AttachTime: new Date(now), DeleteOnTermination: false };
+};
+
+const describeVolumes: Handler<DescribeVolumesCommandInput, Out<DescribeVolumesCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    const ids = input.VolumeIds ?? [];
+    for (const id of ids) volumeOrThrow(world, ctx, id);
+    let volumes = ids.length > 0 ? ids.map((id) => r.volumes[id] as VolumeState) : Object.values(r.volumes);
+    volumes = applyFilters(
+        ctx,
+        volumes,
+        input.Filters,
+        {
+            "volume-id": (v) => v.volumeId,
+            status: (v) => v.state,
+            "availability-zone": (v) => v.availabilityZone,
+            "snapshot-id": (v) => v.snapshotId,
+            "attachment.instance-id": (v) => v.attachment?.instanceId,
+            "attachment.device": (v) => v.attachment?.deviceName,
+            "attachment.status": (v) => (v.attachment ? "attached" : undefined),
+            encrypted: (v) => String(v.encrypted),
+        },
+        (v) => v.tags,
+    );
+    const pageSize = Math.max(1, Math.min(input.MaxResults ?? Number.MAX_SAFE_INTEGER, 500));
+    const start = pageIndex(world, ctx, input.NextToken);
+    const page = volumes.slice(start, start + pageSize);
+    return { Volumes: page.map((v) => volumeView(v, ctx.accountId, ctx.region)), NextToken: start + pageSize < volumes.length ? pageToken(start + pageSize) : undefined };
+};
+
 export const EC2_HANDLERS: Record<string, Handler> = {
     DescribeInstances: describeInstances,
     DescribeInstanceAttribute: describeInstanceAttribute,
@@ -1032,6 +1205,9 @@ export const EC2_HANDLERS: Record<string, Handler> = {
     AssociateIamInstanceProfile: associateIamInstanceProfile,
     DisassociateIamInstanceProfile: disassociateIamInstanceProfile,
     DescribeSecurityGroups: describeSecurityGroups,
+    CreateVolume: createVolume,
+    AttachVolume: attachVolume,
+    DescribeVolumes: describeVolumes,
 };
 
 /** For views: a snapshot's state as DescribeSnapshots would report it now. */

@@ -3,7 +3,7 @@ import type { SimService } from "../errors";
 import type { Handler, World } from "../world";
 import { AUTOSCALING_HANDLERS, ELBV2_HANDLERS, settleTargets } from "./autoscaling";
 import { DYNAMODB_HANDLERS } from "./dynamodb";
-import { EC2_HANDLERS } from "./ec2";
+import { EC2_HANDLERS, settleVolumes } from "./ec2";
 import { IAM_HANDLERS, STS_HANDLERS } from "./identity";
 import { S3_HANDLERS } from "./s3";
 import { SNS_HANDLERS, SSM_HANDLERS, settleCommands } from "./ssm";
@@ -20,8 +20,11 @@ export const HANDLERS: Record<SimService, Record<string, Handler>> = {
     sns: SNS_HANDLERS,
 };
 
-/** Apply whatever became due on the simulator clock: finished SSM invocations, targets done draining. */
+/** Apply whatever became due on the simulator clock: finished SSM invocations, targets done draining, volumes created. */
 export function settle(world: World): void {
     settleCommands(world);
-    for (const { state } of world.allRegions()) settleTargets(world, state);
+    for (const { state } of world.allRegions()) {
+        settleTargets(world, state);
+        settleVolumes(world, state);
+    }
 }
