@@ -2,9 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { WORKSTATION_DEFAULTS } from "../core/config";
 import { serviceTrustPolicy } from "../core/iam";
-import { isolationEgressRules, SSM_ENDPOINT_SERVICES } from "../core/isolation";
+import { SSM_ENDPOINT_SERVICES } from "../core/isolation";
 import { TAGS } from "../core/tags";
 import { ssmManagedInstanceCoreArn, workstationEndpointPolicy, workstationPolicy } from "../core/workstation";
+import { createIsolationEgressRules } from "./isolationNetwork";
 
 export interface ForensicWorkstationArgs {
     /** The image to run (e.g. a SIFT build), in the workstation's region. */
@@ -129,17 +130,8 @@ export class ForensicWorkstation extends pulumi.ComponentResource {
             revokeRulesOnDelete: true,
             tags: { ...tags, [TAGS.role]: TAGS.roleWorkstation },
         }, parent);
-        const rules = isolationEgressRules({ s3PrefixListId: s3.prefixListId, endpointSecurityGroupId: endpointGroup.id }).map((rule) =>
-            new aws.vpc.SecurityGroupEgressRule(`${name}-sg-${rule.key}`, {
-                securityGroupId: group.id,
-                description: rule.description,
-                ipProtocol: rule.ipProtocol,
-                fromPort: rule.fromPort,
-                toPort: rule.toPort,
-                prefixListId: rule.prefixListId,
-                referencedSecurityGroupId: rule.referencedSecurityGroupId,
-                tags: { ...tags, [TAGS.role]: TAGS.roleWorkstation },
-            }, parent));
+        const rules = createIsolationEgressRules(`${name}-sg`, group.id, { s3PrefixListId: s3.prefixListId, endpointSecurityGroupId: endpointGroup.id },
+            { ...tags, [TAGS.role]: TAGS.roleWorkstation }, this);
 
         const role = new aws.iam.Role(`${name}-role`, {
             description: "aws-dfir forensic workstation: Systems Manager, and read-only access to the evidence",

@@ -29,6 +29,30 @@ export interface IsolationNetworkArgs {
 }
 
 /**
+ * The isolation rule set (`core/isolation.ts`: HTTPS to the S3 prefix list and to the endpoints' group, nothing
+ * else) as separate egress rule resources named `<prefix>-<rule key>` on `groupId`: the isolation group of each VPC
+ * and the forensic workstation's group. The group itself must have no inline rules.
+ */
+export function createIsolationEgressRules(
+    prefix: string,
+    groupId: pulumi.Input<string>,
+    targets: { s3PrefixListId: pulumi.Input<string>; endpointSecurityGroupId: pulumi.Input<string> },
+    tags: Record<string, string>,
+    parent: pulumi.Resource,
+): aws.vpc.SecurityGroupEgressRule[] {
+    return isolationEgressRules(targets).map((rule) => new aws.vpc.SecurityGroupEgressRule(`${prefix}-${rule.key}`, {
+        securityGroupId: groupId,
+        description: rule.description,
+        ipProtocol: rule.ipProtocol,
+        fromPort: rule.fromPort,
+        toPort: rule.toPort,
+        prefixListId: rule.prefixListId,
+        referencedSecurityGroupId: rule.referencedSecurityGroupId,
+        tags,
+    }, { parent }));
+}
+
+/**
  * The isolation security group of one VPC, and the endpoints that let an isolated instance still hand over
  * evidence: no ingress at all, egress only TCP 443 to the S3 prefix list and to the SSM endpoints' group.
  * Never 0.0.0.0/0 or ::/0. Rules are separate `vpc.SecurityGroupEgressRule` resources (never inline as well).
@@ -118,18 +142,7 @@ export class IsolationNetwork extends pulumi.ComponentResource {
             tags: { ...tags, [TAGS.role]: TAGS.roleIsolation },
         }, parent);
 
-        for (const rule of isolationEgressRules({ s3PrefixListId, endpointSecurityGroupId })) {
-            new aws.vpc.SecurityGroupEgressRule(`${name}-isolation-${rule.key}`, {
-                securityGroupId: isolation.id,
-                description: rule.description,
-                ipProtocol: rule.ipProtocol,
-                fromPort: rule.fromPort,
-                toPort: rule.toPort,
-                prefixListId: rule.prefixListId,
-                referencedSecurityGroupId: rule.referencedSecurityGroupId,
-                tags: { ...tags, [TAGS.role]: TAGS.roleIsolation },
-            }, parent);
-        }
+        createIsolationEgressRules(`${name}-isolation`, isolation.id, { s3PrefixListId, endpointSecurityGroupId }, { ...tags, [TAGS.role]: TAGS.roleIsolation }, this);
 
         if (args.untrackGroup ?? true) {
             // Connection tracking stops only for flows that every rule admits, in both directions and for both
