@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { STATES, type DefinitionTargets } from "../core/definition";
+import { drillTargets } from "../drill/run";
 import { BASELINE_STATES, memoryFirstDefinition, sequentialDefinition } from "../scripts/lib/bench/baselines";
 import { FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
@@ -11,18 +12,8 @@ import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult }
 const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
 
 const REPO = path.resolve(__dirname, "..");
-const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:dfir-${name}`;
-const TARGETS: DefinitionTargets = {
-    triageFunctionArn: arn("triage"),
-    caseFunctionArn: arn("case"),
-    containFunctionArn: arn("contain"),
-    snapshotFunctionArn: arn("snapshot"),
-    memoryFunctionArn: arn("memory"),
-    metadataFunctionArn: arn("metadata"),
-    sealFunctionArn: arn("seal"),
-    topicArn: "arn:aws:sns:us-east-1:123456789012:dfir",
-    approvalTopicArn: "arn:aws:sns:us-east-1:123456789012:dfir",
-};
+/** The drill's function ARNs (the same targets the baselines run against in the drill). */
+const TARGETS: DefinitionTargets = drillTargets("123456789012", "us-east-1", "arn:aws:sns:us-east-1:123456789012:dfir");
 
 const SAMPLE: BenchResult = {
     machine: "2 x test cpu",
