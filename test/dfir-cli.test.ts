@@ -157,11 +157,15 @@ describe("dfir (analyst CLI) against the drill's simulated account", function ()
         assert.deepEqual([ctx.region, ctx.casesTable, ctx.sim], ["eu-west-1", "dfir-response-cases-abc", undefined]);
     });
 
-    it("runs as `npm run -s dfir -- cases --simulated DIR`", () => {
+    it("runs as `npm run -s dfir -- cases --simulated DIR` and as the package's dfir bin", () => {
         const dir = copy();
         const out = spawnSync("npm", ["run", "-s", "dfir", "--", "cases", "--simulated", dir, "--json"], { cwd: REPO, encoding: "utf8" });
         assert.equal(out.status, 0, out.stderr);
         assert.equal(JSON.parse(out.stdout)[0].caseId, caseId);
+        // The package's bin runs the same program.
+        const bin = spawnSync(process.execPath, [path.join(REPO, "cli", "dfir.js"), "cases", "--simulated", dir, "--json"], { cwd: REPO, encoding: "utf8" });
+        assert.equal(bin.status, 0, bin.stderr);
+        assert.equal(JSON.parse(bin.stdout)[0].caseId, caseId);
     });
 });
 
