@@ -94,7 +94,9 @@ esac
  */
 const FAKE_AWS = `#!/usr/bin/env bash
 set -euo pipefail
-{ printf 'aws'; printf '\\t%s' "$@"; printf '\\n'; } >>"$FAKE_LOG"
+# One write per line: avml logs to the same file at the same time (several printf calls could interleave with it).
+line=$(printf 'aws'; printf '\\t%s' "$@")
+printf '%s\\n' "$line" >>"$FAKE_LOG"
 if [[ \${1-} != s3 || \${2-} != cp || $# -lt 4 ]]; then
     echo "fake aws: unsupported: $*" >&2
     exit 2
