@@ -1,6 +1,6 @@
 import type { SingleAccountConfig } from "../core/config";
 import { EvidenceStore } from "./evidenceStore";
-import { ForensicWorkstation } from "./forensicWorkstation";
+import { ForensicWorkstation, workstationArgs } from "./forensicWorkstation";
 import { GuardDutyDetection } from "./guardDutyDetection";
 import { IsolationNetwork } from "./isolationNetwork";
 import { ResponseWorkflow } from "./responseWorkflow";
@@ -52,15 +52,7 @@ export function deployDfir(config: SingleAccountConfig) {
     });
     // Optional, and named apart ("dfir-workstation"): turning it on or off adds or removes only its own resources.
     const workstation = config.workstation
-        ? new ForensicWorkstation("dfir-workstation", {
-            amiId: config.workstation.amiId,
-            instanceType: config.workstation.instanceType,
-            availabilityZone: config.workstation.availabilityZone,
-            cidr: config.workstation.cidr,
-            rootVolumeGiB: config.workstation.rootVolumeGiB,
-            evidenceBucketArns: [evidence.bucketArn],
-            evidenceKeyArns: [evidence.keyArn],
-        })
+        ? new ForensicWorkstation("dfir-workstation", workstationArgs(config.workstation, { bucketArn: evidence.bucketArn, keyArn: evidence.keyArn }))
         : undefined;
     return {
         detectorId: detection?.detectorId,

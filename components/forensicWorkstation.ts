@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { WORKSTATION_DEFAULTS } from "../core/config";
+import { WORKSTATION_DEFAULTS, type WorkstationConfig } from "../core/config";
 import { serviceTrustPolicy } from "../core/iam";
 import { SSM_ENDPOINT_SERVICES } from "../core/isolation";
 import { TAGS } from "../core/tags";
@@ -24,6 +24,19 @@ export interface ForensicWorkstationArgs {
     readonly evidenceKeyArns: pulumi.Input<string>[];
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
+}
+
+/** The component's args from the stack's `dfir:workstation` and the evidence store it reads (one place for both stacks). */
+export function workstationArgs(config: WorkstationConfig, store: { bucketArn: pulumi.Input<string>; keyArn: pulumi.Input<string> }): ForensicWorkstationArgs {
+    return {
+        amiId: config.amiId,
+        instanceType: config.instanceType,
+        availabilityZone: config.availabilityZone,
+        cidr: config.cidr,
+        rootVolumeGiB: config.rootVolumeGiB,
+        evidenceBucketArns: [store.bucketArn],
+        evidenceKeyArns: [store.keyArn],
+    };
 }
 
 const json = <T>(d: pulumi.Output<T>) => d.apply((v) => JSON.stringify(v));

@@ -5,7 +5,7 @@ import { partitionOf } from "../core/containmentPolicies";
 import { DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME } from "../core/memberPolicies";
 import { planDeployment, type DeploymentPlan, type DeploymentTarget, type MemberRegionPlan } from "../core/plan";
 import { EvidenceStore } from "./evidenceStore";
-import { ForensicWorkstation } from "./forensicWorkstation";
+import { ForensicWorkstation, workstationArgs } from "./forensicWorkstation";
 import { GuardDutyDetection } from "./guardDutyDetection";
 import { GuardDutyOrganization } from "./guardDutyOrganization";
 import { HubEventBusPolicy } from "./hubEventBusPolicy";
@@ -209,15 +209,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
     if (config.workstation && plan.workstation) {
         const region = plan.workstation.region;
         const { store } = hubRegions.get(region) as { store: EvidenceStore };
-        workstation = new ForensicWorkstation(`dfir-workstation-${region}`, {
-            amiId: config.workstation.amiId,
-            instanceType: config.workstation.instanceType,
-            availabilityZone: config.workstation.availabilityZone,
-            cidr: config.workstation.cidr,
-            rootVolumeGiB: config.workstation.rootVolumeGiB,
-            evidenceBucketArns: [store.bucketArn],
-            evidenceKeyArns: [store.keyArn],
-        }, under(targetOf(hub.accountId, region)));
+        workstation = new ForensicWorkstation(`dfir-workstation-${region}`, workstationArgs(config.workstation, store), under(targetOf(hub.accountId, region)));
     }
 
     const byRegion = <T>(pick: (h: { store: EvidenceStore; workflow: ResponseWorkflow }) => T) =>
