@@ -40,7 +40,8 @@ describe("a step killed by its Lambda timeout", function () {
                 assert.ok(report.evidence.manifest, "sealed");
                 assert.equal(sim.calls.filter((c) => c.ok && c.action === "ec2:CreateSnapshots").length, 1, "one snapshot set");
                 const killedCalls = sim.calls.filter((c) => !c.ok && c.errorName === "DrillKilled").length;
-                assert.ok(afterCalls > 0 || killedCalls > 0 || state === STATES.triage, "the kill really cut the step short");
+                // Killed before its first call, a step that calls AWS had that call refused (Triage makes none).
+                if (afterCalls === 0 && state !== STATES.triage) assert.ok(killedCalls > 0, `${state}: the kill cut no call`);
             }
         });
     }
