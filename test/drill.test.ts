@@ -5,11 +5,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { triage } from "../core/triage";
-import { callSlots, runDrill, seedAccount, type DrillOptions, type DrillReport } from "../drill/run";
+import { callSlots, runDrill, seedAccount, stateMachine, type DrillOptions, type DrillReport } from "../drill/run";
 import { SCENARIOS, type ScenarioName } from "../drill/scenarios";
 import { SimulatedAccount } from "../drill/sim";
 import { InputError } from "../core/events";
 import { parseDrillCommand } from "../scripts/drill";
+import type { StateMachineDefinition } from "aws-local-stepfunctions";
 import { formatTimeline } from "../drill/timeline";
 
 const REPO = path.resolve(__dirname, "..");
@@ -480,6 +481,18 @@ describe("drill command", function () {
         ];
         for (const [args, message] of cases) {
             assert.throws(() => parseDrillCommand(args, read), (e: Error) => e instanceof InputError && message.test(e.message) && !e.message.includes("\n"), args.join(" "));
+        }
+    });
+});
+
+describe("drill: the interpreter's state machine", () => {
+    it("validates each distinct definition: an invalid one is refused every time, a valid one runs every time", async () => {
+        const valid = { StartAt: "Done", States: { Done: { Type: "Pass", Result: { ok: 1 }, End: true } } } as unknown as StateMachineDefinition;
+        const invalid = { StartAt: "Nowhere", States: { Done: { Type: "Pass", End: true } } } as unknown as StateMachineDefinition;
+        for (let i = 0; i < 2; i++) {
+            assert.throws(() => stateMachine(invalid), /definition is invalid/, `attempt ${i + 1}`);
+            const { result } = stateMachine(valid).run({});
+            assert.deepEqual(await result, { ok: 1 });
         }
     });
 });
