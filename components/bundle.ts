@@ -1,34 +1,125 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as esbuild from "esbuild";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Names of the Lambda handlers under functions/<name>/index.ts. */
 export type FunctionName = "triage" | "case" | "contain" | "snapshot" | "memory" | "metadata" | "seal";
+export const FUNCTION_NAMES: readonly FunctionName[] = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"];
 
-const cache = new Map<FunctionName, string>();
+const ROOT = path.join(__dirname, "..");
+/** Where bundles are kept between processes (`DFIR_BUNDLE_CACHE=off` turns it off; any other value is a directory). */
+export const DEFAULT_BUNDLE_CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "aws-dfir-bundles");
+
+const OPTIONS = {
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    write: false,
+    logLevel: "silent",
+} as const satisfies esbuild.BuildOptions;
+
+/** What a cached bundle set is valid for: esbuild's version, its options and the handlers (the inputs are checked apart). */
+const CACHE_KEY = createHash("sha256").update(JSON.stringify({ esbuild: esbuild.version, options: OPTIONS, names: FUNCTION_NAMES })).digest("hex");
+
+/**
+ * Files that decide how imports resolve without being read as code (an upgrade can point an import at another file
+ * and leave every file read before unchanged): a kept set is also checked against them.
+ */
+const RESOLUTION_INPUTS = ["package-lock.json", "tsconfig.json"];
+
+interface CacheFile {
+    key: string;
+    /** Every file esbuild read (paths relative to the repo root), with its sha256. */
+    inputs: Record<string, string>;
+    outputs: Record<FunctionName, string>;
+}
+
+let bundles: Map<FunctionName, string> | undefined;
 
 /**
  * Bundle a handler with esbuild into one CommonJS file for nodejs22.x. The AWS SDK is bundled too rather than
  * taken from the runtime, so the code that runs is the code that was tested (pinned by the lockfile).
- * Cached per process: a multi-region program bundles each handler once.
+ * All handlers are bundled in one esbuild build (the SDK is parsed once), once per process (a multi-region program
+ * asks for each handler per region), and kept on disk between processes: a kept set is used only when every file
+ * esbuild read for it still has the same sha256 and esbuild and its options are the same, else it is built anew.
  */
 export function bundleHandler(name: FunctionName): string {
-    const hit = cache.get(name);
-    if (hit !== undefined) return hit;
-    const result = esbuild.buildSync({
-        entryPoints: [path.join(__dirname, "..", "functions", name, "index.ts")],
-        bundle: true,
-        platform: "node",
-        target: "node22",
-        format: "cjs",
-        minify: true,
-        legalComments: "none",
-        write: false,
-        logLevel: "silent",
-    });
-    const code = result.outputFiles[0].text;
-    cache.set(name, code);
+    bundles ??= bundleAll(cacheDir());
+    const code = bundles.get(name);
+    if (code === undefined) throw new Error(`no Lambda handler named ${JSON.stringify(name)}`);
     return code;
+}
+
+function cacheDir(): string | undefined {
+    const setting = process.env.DFIR_BUNDLE_CACHE;
+    if (setting === "off") return undefined;
+    return setting === undefined || setting === "" ? DEFAULT_BUNDLE_CACHE_DIR : path.resolve(setting);
+}
+
+/** Every handler's bundle: from the cache in `dir` when it is still valid, else built (and kept there). */
+export function bundleAll(dir: string | undefined): Map<FunctionName, string> {
+    const kept = dir === undefined ? undefined : readCache(dir);
+    if (kept !== undefined) return kept;
+    const result = esbuild.buildSync({
+        ...OPTIONS,
+        absWorkingDir: ROOT,
+        entryPoints: FUNCTION_NAMES.map((name) => ({ in: path.join("functions", name, "index.ts"), out: name })),
+        outdir: path.join(ROOT, "bin", "functions"),
+        metafile: true,
+    });
+    const outputs = {} as Record<FunctionName, string>;
+    for (const file of result.outputFiles) outputs[path.basename(file.path, ".js") as FunctionName] = file.text;
+    for (const name of FUNCTION_NAMES) if (outputs[name] === undefined) throw new Error(`esbuild wrote no bundle for ${name}`);
+    if (dir !== undefined) {
+        const inputs: Record<string, string> = {};
+        for (const input of [...Object.keys(result.metafile.inputs), ...RESOLUTION_INPUTS]) {
+            if (fs.existsSync(path.join(ROOT, input))) inputs[input] = sha256File(path.join(ROOT, input));
+        }
+        writeCache(dir, { key: CACHE_KEY, inputs, outputs });
+    }
+    return new Map(FUNCTION_NAMES.map((name) => [name, outputs[name]]));
+}
+
+function sha256File(file: string): string {
+    return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/** The kept bundles, or undefined when there are none or any input changed (a file unreadable counts as changed). */
+function readCache(dir: string): Map<FunctionName, string> | undefined {
+    let cached: CacheFile;
+    try {
+        cached = JSON.parse(fs.readFileSync(path.join(dir, "bundles.json"), "utf8")) as CacheFile;
+    } catch {
+        return undefined;
+    }
+    if (cached?.key !== CACHE_KEY || typeof cached.inputs !== "object" || typeof cached.outputs !== "object") return undefined;
+    for (const [input, sha256] of Object.entries(cached.inputs)) {
+        try {
+            if (sha256File(path.join(ROOT, input)) !== sha256) return undefined;
+        } catch {
+            return undefined;
+        }
+    }
+    if (!FUNCTION_NAMES.every((name) => typeof cached.outputs[name] === "string")) return undefined;
+    return new Map(FUNCTION_NAMES.map((name) => [name, cached.outputs[name]]));
+}
+
+/** Keep the bundles: written whole then renamed, so a concurrent reader sees the old set or the new one. Best effort. */
+function writeCache(dir: string, content: CacheFile): void {
+    const file = path.join(dir, "bundles.json");
+    const temp = `${file}.${process.pid}.tmp`;
+    try {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(temp, JSON.stringify(content));
+        fs.renameSync(temp, file);
+    } catch {
+        fs.rmSync(temp, { force: true });
+    }
 }
 
 /** The Lambda deployment package of a handler: `index.js` exporting `handler`. */

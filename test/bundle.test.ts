@@ -1,8 +1,11 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
 import Module from "node:module";
-import { bundleHandler, type FunctionName } from "../components/bundle";
+import * as os from "node:os";
+import * as path from "node:path";
+import { bundleAll, bundleHandler, FUNCTION_NAMES } from "../components/bundle";
 
-const FUNCTIONS: FunctionName[] = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"];
+const FUNCTIONS = FUNCTION_NAMES;
 
 /** Load a bundle the way the Lambda runtime does: one CommonJS file, nothing from this repo on the path. */
 function load(code: string, name: string): Record<string, unknown> {
@@ -25,4 +28,42 @@ describe("Lambda bundles", () => {
             assert.ok(!/require\("\.\.?\//.test(code), `${name} bundle requires a relative file`);
         });
     }
+});
+
+describe("Lambda bundles kept between processes", function () {
+    this.timeout(120_000);
+    let dir: string;
+    const cacheFile = () => path.join(dir, "bundles.json");
+    const readKept = () => JSON.parse(fs.readFileSync(cacheFile(), "utf8")) as { inputs: Record<string, string>; outputs: Record<string, string> };
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-bundles-"));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("keeps the set with every file esbuild read (the handlers, core, the SDK) and the lockfile, each with its sha256", () => {
+        const built = bundleAll(dir);
+        const kept = readKept();
+        for (const name of FUNCTIONS) assert.equal(kept.outputs[name], built.get(name));
+        for (const input of ["functions/memory/memory.ts", "core/workflow.ts", "package-lock.json"]) assert.match(kept.inputs[input] ?? "", /^[0-9a-f]{64}$/, input);
+        assert.ok(Object.keys(kept.inputs).some((input) => input.startsWith("node_modules/@aws-sdk/client-ec2/")), "the SDK is an input");
+    });
+
+    it("uses the kept set while every input is unchanged, and builds anew when one is not", () => {
+        const kept = readKept();
+        const real = kept.outputs.case;
+        kept.outputs.case = "/* kept */";
+        fs.writeFileSync(cacheFile(), JSON.stringify(kept));
+        assert.equal(bundleAll(dir).get("case"), "/* kept */", "read from the cache");
+
+        kept.inputs["core/workflow.ts"] = "0".repeat(64);
+        fs.writeFileSync(cacheFile(), JSON.stringify(kept));
+        assert.equal(bundleAll(dir).get("case"), real, "an input changed: built again");
+        assert.equal(readKept().outputs.case, real, "and kept again");
+    });
+
+    it("builds anew over a kept file that is not a bundle set (truncated, another esbuild), and without a cache", () => {
+        fs.writeFileSync(cacheFile(), "{\"key\": \"another esbuild\", ");
+        assert.equal(typeof load(bundleAll(dir).get("seal") as string, "seal").handler, "function");
+        assert.equal(typeof load(bundleAll(undefined).get("triage") as string, "triage").handler, "function");
+    });
 });
