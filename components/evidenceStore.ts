@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { evidenceBucketPolicy, evidenceKeyPolicy } from "../core/iam";
 import { TAGS } from "../core/tags";

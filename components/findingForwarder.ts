@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { forwarderRolePolicy, forwardingTarget } from "../core/eventPolicies";
 import { deadLetterQueuePolicy, serviceTrustPolicy, type PolicyDocument } from "../core/iam";

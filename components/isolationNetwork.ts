@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { isolationEgressRules, onePerAvailabilityZone, SSM_ENDPOINT_SERVICES } from "../core/isolation";
 import { TAGS } from "../core/tags";

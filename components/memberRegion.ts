@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { snapshotShareKeyPolicy } from "../core/iam";
 import { DEFAULT_MEMORY_DOCUMENT_NAME, SNAPSHOT_SHARE_KEY_ALIAS } from "../core/memberPolicies";

@@ -5,7 +5,7 @@
  * which VPC ids exist where.
  */
 import * as assert from "node:assert/strict";
-import * as aws from "@pulumi/aws";
+import * as aws from "../components/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ACCOUNT, REGION, ROUTE_TABLES, SUBNETS, VPC, recorded, settle, valueOf } from "./support/pulumi-mocks";
 import { detectorIdOf, routeTablesIn, subnetsIn, vpcsIn } from "../scripts/lib/mock-program";

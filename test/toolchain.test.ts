@@ -16,4 +16,20 @@ describe("toolchain", () => {
         assert.match(pkg.devDependencies.node, /^\^22\./);
         assert.equal(fs.readFileSync(path.join(repo, ".nvmrc"), "utf8").trim(), "22");
     });
+
+    it("imports @pulumi/aws through components/aws.ts only (its root makes tsc read every AWS service's declarations)", () => {
+        const offenders: string[] = [];
+        const walk = (dir: string): void => {
+            for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+                if (entry.name === "node_modules" || entry.name.startsWith(".") || entry.name === "bin") continue;
+                const file = path.join(dir, entry.name);
+                if (entry.isDirectory()) walk(file);
+                else if (entry.name.endsWith(".ts") && /from\s+["']@pulumi\/aws["']|import\(["']@pulumi\/aws["']\)/.test(fs.readFileSync(file, "utf8"))) {
+                    offenders.push(path.relative(repo, file));
+                }
+            }
+        };
+        walk(repo);
+        assert.deepEqual(offenders, []);
+    });
 });
