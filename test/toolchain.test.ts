@@ -32,4 +32,10 @@ describe("toolchain", () => {
         walk(repo);
         assert.deepEqual(offenders, []);
     });
+
+    it("transpiles TypeScript with swc under ts-node (tsc --noEmit checks types apart)", () => {
+        const tsconfig = JSON.parse(fs.readFileSync(path.join(repo, "tsconfig.json"), "utf8"));
+        assert.equal(tsconfig["ts-node"]?.swc, true);
+        assert.ok(require.extensions[".ts"], "ts-node registered");
+    });
 });
