@@ -226,12 +226,13 @@ export function snapshotShareKeyPolicy(partition: string, accountId: string, hub
 }
 
 /**
- * What the memory step does in the instance's account: check the agent, run the capture document (only the
- * given document ARNs) on instances, follow and cancel the command.
+ * What the memory step does in the instance's account: check the agent, find a capture an earlier attempt already
+ * sent (`ssm:ListCommands`, which has no resource-level permission), run the capture document (only the given
+ * document ARNs) on instances, follow and cancel the command.
  */
 export function memoryCommandStatements(s: Scope, memoryDocumentArns: string | readonly string[]): PolicyStatement[] {
     return [
-        describe("Describe", ["ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation"]),
+        describe("Describe", ["ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:ListCommands"]),
         {
             Sid: "RunCaptureDocumentOnInstances",
             Effect: "Allow",

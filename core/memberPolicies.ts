@@ -99,8 +99,8 @@ export interface MemberResponderOptions {
  * The member's responder role: everything the functions do in the member account through it — OpenCase's reads
  * and Contain's changes (`responderRolePolicy`), the snapshot step (CreateSnapshots, tags at creation,
  * DescribeSnapshots; with `snapshotShare`, CopySnapshot under the share key and sharing those copies with the hub
- * only), the memory step (SendCommand of the capture document only, on instances; follow and cancel
- * the command) and the metadata step (describe the instance and its interfaces, console output and screenshot).
+ * only), the memory step (SendCommand of the capture document only, on instances; list commands to find
+ * one an earlier attempt sent; follow and cancel the command) and the metadata step (describe the instance and its interfaces, console output and screenshot).
  * Evidence is written by the hub's own roles, so the role has no S3 permission, and KMS only on the share keys.
  * Every `*`-resource action is folded into one statement (IAM requires unique Sids; the builders each name theirs `...NoResourceLevelPermission`).
  *

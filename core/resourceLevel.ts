@@ -23,10 +23,11 @@ export const NO_RESOURCE_LEVEL_ACTIONS: readonly string[] = [
     "logs:ListLogDeliveries",
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
-    // SSM: the agent check, following and cancelling the capture command.
+    // SSM: the agent check, finding an earlier attempt's capture command, following and cancelling it.
     "ssm:CancelCommand",
     "ssm:DescribeInstanceInformation",
     "ssm:GetCommandInvocation",
+    "ssm:ListCommands",
     // X-Ray tracing of the functions and the state machine.
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",

@@ -17,8 +17,10 @@ import {
     CancelCommandCommand,
     DescribeInstanceInformationCommand,
     GetCommandInvocationCommand,
+    ListCommandsCommand,
     SendCommandCommand,
     SSMClient,
+    type Command,
 } from "@aws-sdk/client-ssm";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import type { DiskEvidence, InstanceRecord, Target } from "../core/workflow";
@@ -36,7 +38,7 @@ import {
 } from "../functions/lib/evidenceErrors";
 import { sha256OfStream } from "../core/hash";
 import { handler as memoryHandler } from "../functions/memory/index";
-import { memoryObjectKeys, type MemoryResult } from "../functions/memory/memory";
+import { DELIVERY_TIMEOUT_SECONDS, MAX_LOOKUP_PAGES, memoryObjectKeys, type MemoryResult } from "../functions/memory/memory";
 import { handler as metadataHandler } from "../functions/metadata/index";
 import { handler as snapshotHandler } from "../functions/snapshot/index";
 
@@ -649,9 +651,13 @@ describe("memory handler", () => {
         });
     });
 
+    /** ListCommands finds nothing sent earlier. */
+    const noEarlier = () => ssm.on(ListCommandsCommand).resolves({ Commands: [] });
+
     it("sends the project's document with names and hashes only, output to the case's ssm/ prefix", async () => {
         online();
         staged(AVML_SHA256.toUpperCase());
+        noEarlier();
         ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-0001" } });
         const before = Date.now();
         const out = await start();
@@ -683,6 +689,153 @@ describe("memory handler", () => {
         for (const value of Object.values(input.Parameters ?? {}).flat()) {
             assert.ok(value === AVML_SHA256 || !/^[A-Za-z0-9/+=]{40,}$/.test(value), `secret-looking parameter value ${value}`);
         }
+    });
+
+    describe("a retried start (the Lambda killed after SendCommand)", () => {
+        /** The parameters this case sends to this instance. */
+        const PARAMETERS = {
+            Bucket: [BUCKET],
+            KeyPrefix: [`cases/${CASE_ID}/memory/`],
+            AvmlKey: ["tools/avml-v0.11.0"],
+            AvmlSha256: [AVML_SHA256],
+            Region: ["us-east-1"],
+            InstanceId: [INSTANCE_ID],
+        };
+        const OTHER_CASE = `${INSTANCE_ID}-ffffffffffff`;
+        const OTHER_INSTANCE = "i-0fedcba9876543210";
+        const sent = (commandId: string, requested: Date, over: Partial<Command> = {}): Command => ({
+            CommandId: commandId,
+            DocumentName: "aws-dfir-memory-capture",
+            InstanceIds: [INSTANCE_ID],
+            Parameters: structuredClone(PARAMETERS),
+            RequestedDateTime: requested,
+            Status: "InProgress",
+            ...over,
+        });
+        const ready = () => {
+            online();
+            staged();
+        };
+
+        it("adopts the capture this case already sent to this instance: no SendCommand, deadline from RequestedDateTime", async () => {
+            ready();
+            const requested = new Date(Date.now() - 400_000);
+            ssm.on(ListCommandsCommand).resolves({ Commands: [sent("cmd-earlier", requested)] });
+            const before = Date.now();
+            const out = await start();
+            const after = Date.now();
+
+            assert.deepEqual(out, {
+                status: "started",
+                commandId: "cmd-earlier",
+                deadline: new Date(requested.getTime() + 1_800_000).toISOString(),
+                startedAt: requested.toISOString(),
+            });
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 0, "no second capture");
+            assert.ok(logs.some((l) => JSON.parse(l).message === "memory capture adopted" && JSON.parse(l).commandId === "cmd-earlier"), logs.join("\n"));
+
+            // The listing: the capture document's commands since cap + delivery timeout ago; never per instance
+            // (a command still Pending is not listed under its instance).
+            const input = ssm.commandCalls(ListCommandsCommand)[0].args[0].input;
+            assert.equal(input.InstanceId, undefined);
+            assert.equal(input.CommandId, undefined);
+            assert.ok(input.MaxResults !== undefined && input.MaxResults >= 1 && input.MaxResults <= 50);
+            const filters = Object.fromEntries((input.Filters ?? []).map((f) => [f.key, f.value]));
+            assert.deepEqual(Object.keys(filters).sort(), ["DocumentName", "InvokedAfter"]);
+            assert.equal(filters.DocumentName, "aws-dfir-memory-capture");
+            assert.match(filters.InvokedAfter as string, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+            // now - (cap + delivery timeout), floored to the second.
+            const bound = Date.parse(filters.InvokedAfter as string);
+            const back = (1800 + DELIVERY_TIMEOUT_SECONDS) * 1000;
+            assert.ok(bound <= after - back && bound > before - back - 1_000, `InvokedAfter ${filters.InvokedAfter}`);
+        });
+
+        it("adopts whatever the earlier command's status: a failed capture is left to the check to report, never re-run", async () => {
+            ready();
+            ssm.on(ListCommandsCommand).resolves({ Commands: [sent("cmd-failed", new Date(Date.now() - 60_000), { Status: "Failed" })] });
+            const out = await start();
+            assert.equal(out.commandId, "cmd-failed");
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 0);
+        });
+
+        it("adopts the newest of several, whatever order the page lists them in", async () => {
+            ready();
+            const now = Date.now();
+            ssm.on(ListCommandsCommand).resolves({
+                Commands: [sent("cmd-old", new Date(now - 300_000)), sent("cmd-new", new Date(now - 10_000)), sent("cmd-mid", new Date(now - 100_000))],
+            });
+            assert.equal((await start()).commandId, "cmd-new");
+        });
+
+        it("ignores commands of another case, another instance, another document or other parameters, and sends", async () => {
+            ready();
+            const at = new Date(Date.now() - 60_000);
+            ssm.on(ListCommandsCommand).resolves({
+                Commands: [
+                    sent("cmd-other-case", at, { Parameters: { ...structuredClone(PARAMETERS), KeyPrefix: [`cases/${OTHER_CASE}/memory/`] } }),
+                    sent("cmd-other-instance", at, { InstanceIds: [OTHER_INSTANCE], Parameters: { ...structuredClone(PARAMETERS), InstanceId: [OTHER_INSTANCE] } }),
+                    // Our instance's parameters, but sent to another instance (and the converse): both must match.
+                    sent("cmd-sent-elsewhere", at, { InstanceIds: [OTHER_INSTANCE] }),
+                    sent("cmd-names-other", at, { Parameters: { ...structuredClone(PARAMETERS), InstanceId: [OTHER_INSTANCE] } }),
+                    sent("cmd-other-document", at, { DocumentName: "AWS-RunShellScript" }),
+                    sent("cmd-other-avml", at, { Parameters: { ...structuredClone(PARAMETERS), AvmlSha256: ["b".repeat(64)] } }),
+                    sent("cmd-extra-parameter", at, { Parameters: { ...structuredClone(PARAMETERS), Extra: ["x"] } }),
+                    sent("cmd-no-parameters", at, { Parameters: undefined }),
+                ],
+            });
+            ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-new" } });
+            const out = await start();
+            assert.equal(out.commandId, "cmd-new");
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 1);
+            assert.ok(logs.some((l) => JSON.parse(l).message === "memory capture started"));
+        });
+
+        it("sends when nothing was sent before; pages through NextToken first", async () => {
+            ready();
+            ssm.on(ListCommandsCommand).resolves({ Commands: [] });
+            ssm.on(ListCommandsCommand, { NextToken: undefined }).resolves({ Commands: [], NextToken: "page-2" });
+            ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-0001" } });
+            const out = await start();
+            assert.equal(out.commandId, "cmd-0001");
+            assert.deepEqual(ssm.commandCalls(ListCommandsCommand).map((c) => c.args[0].input.NextToken), [undefined, "page-2"]);
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 1);
+        });
+
+        it("finds the command on a later page", async () => {
+            ready();
+            ssm.on(ListCommandsCommand).resolves({ Commands: [sent("cmd-earlier", new Date(Date.now() - 60_000))] });
+            ssm.on(ListCommandsCommand, { NextToken: undefined }).resolves({ Commands: [sent("cmd-x", new Date(), { InstanceIds: [OTHER_INSTANCE] })], NextToken: "page-2" });
+            assert.equal((await start()).commandId, "cmd-earlier");
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 0);
+        });
+
+        it(`reads at most ${MAX_LOOKUP_PAGES} pages, then sends and says so`, async () => {
+            ready();
+            ssm.on(ListCommandsCommand).resolves({ Commands: [sent("cmd-x", new Date(), { InstanceIds: [OTHER_INSTANCE] })], NextToken: "more" });
+            ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-0001" } });
+            assert.equal((await start()).commandId, "cmd-0001");
+            assert.equal(ssm.commandCalls(ListCommandsCommand).length, MAX_LOOKUP_PAGES);
+            assert.ok(logs.some((l) => /no earlier memory capture found/.test(JSON.parse(l).message)), logs.join("\n"));
+        });
+
+        it("a role without ssm:ListCommands sends as before (logged); any other listing error fails the step", async () => {
+            ready();
+            ssm.on(ListCommandsCommand).rejects(awsError("AccessDeniedException", 400, "not authorized to perform: ssm:ListCommands"));
+            ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-0001" } });
+            assert.equal((await start()).commandId, "cmd-0001");
+            assert.ok(logs.some((l) => /ssm:ListCommands denied/.test(JSON.parse(l).message)));
+
+            ssm.on(ListCommandsCommand).rejects(awsError("ThrottlingException", 400));
+            await assert.rejects(start(), (e: unknown) => e instanceof Error && e.name === "ThrottlingException");
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 1, "the throttled start sent nothing");
+        });
+
+        it("a known gap is still a missing result: the preflight comes before the lookup", async () => {
+            ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
+            ssm.on(ListCommandsCommand).resolves({ Commands: [sent("cmd-earlier", new Date())] });
+            assert.deepEqual(await start(), { status: "missing", reason: "ssm-agent-offline" });
+            assert.equal(ssm.commandCalls(ListCommandsCommand).length, 0);
+        });
     });
 
     it("names the missing variable when MEMORY_DOCUMENT is unset or AVML_SHA256 is malformed", async () => {

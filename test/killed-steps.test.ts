@@ -39,12 +39,29 @@ describe("a step killed by its Lambda timeout", function () {
                 assert.deepEqual(isolation(sim), { isolated: 3, total: 3 }, `${state} after ${afterCalls}`);
                 assert.ok(report.evidence.manifest, "sealed");
                 assert.equal(sim.calls.filter((c) => c.ok && c.action === "ec2:CreateSnapshots").length, 1, "one snapshot set");
+                // One memory capture: a Memory step killed after its SendCommand adopts the command on the retry.
+                assert.equal(sim.calls.filter((c) => c.ok && c.action === "ssm:SendCommand").length, 1, `${state} after ${afterCalls}: one capture command`);
+                assert.equal(sim.commands().length, 1, `${state} after ${afterCalls}: one capture ran on the instance`);
                 const killedCalls = sim.calls.filter((c) => !c.ok && c.errorName === "DrillKilled").length;
                 // Killed before its first call, a step that calls AWS had that call refused (Triage makes none).
                 if (afterCalls === 0 && state !== STATES.triage) assert.ok(killedCalls > 0, `${state}: the kill cut no call`);
             }
         });
     }
+
+    it("Memory killed right after its SendCommand: the retry adopts that command (found by ListCommands), one capture, verified", async () => {
+        const { report, sim } = await killed({ state: STATES.startMemory, afterCalls: 4 });
+        assert.equal(report.status, "SUCCEEDED", `${report.status} ${report.reason}`);
+        const memory = sim.calls.filter((c) => c.action.startsWith("ssm:") && c.action !== "ssm:GetCommandInvocation").map((c) => `${c.action}${c.ok ? "" : ` ${c.errorName}`}`);
+        assert.deepEqual(memory, [
+            "ssm:DescribeInstanceInformation", "ssm:ListCommands", "ssm:SendCommand", // the killed attempt (its 4 calls; HeadObject is S3)
+            "ssm:DescribeInstanceInformation", "ssm:ListCommands", // the retry: adopts, sends nothing
+        ]);
+        const [command] = sim.commands();
+        assert.equal(sim.commands().length, 1);
+        assert.equal(command?.invocations[0]?.status, "Success");
+        assert.ok(report.evidence.memory, `memory verified and sealed: ${JSON.stringify(report.evidence.memoryMissing)}`);
+    });
 
     it("Contain killed on every attempt: the case still ends sealed, naming the timeout; whatever was isolated is in the evidence", async () => {
         for (const afterCalls of [2, 5]) {

@@ -38,7 +38,7 @@ const NO_RESOURCE_LEVEL = new Set([
     "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations",
     "ec2:DescribeSnapshots", "ec2:DescribeNetworkInterfaces", "autoscaling:DescribeAutoScalingInstances",
     "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
-    "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:CancelCommand",
+    "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand",
 ]);
 
 describe("MemberAccess", () => {
@@ -130,7 +130,7 @@ describe("MemberAccess", () => {
             "iam:GetInstanceProfile", "iam:PutRolePolicy", "iam:PassRole",
             // snapshot, memory, metadata
             "ec2:CreateSnapshots", "ec2:DescribeSnapshots", "ssm:SendCommand", "ssm:DescribeInstanceInformation",
-            "ssm:GetCommandInvocation", "ssm:CancelCommand", "ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot", "ec2:DescribeNetworkInterfaces",
+            "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand", "ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot", "ec2:DescribeNetworkInterfaces",
         ]) assert.ok(actions.has(a), `missing ${a}`);
 
         assert.deepEqual(statement(policy, "RunCaptureDocumentOnInstances").Resource, [

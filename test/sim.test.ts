@@ -55,9 +55,17 @@ import {
     NoSuchKey,
     PutObjectCommand,
 } from "@aws-sdk/client-s3";
-import { CancelCommandCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand } from "@aws-sdk/client-ssm";
+import {
+    CancelCommandCommand,
+    DescribeInstanceInformationCommand,
+    GetCommandInvocationCommand,
+    ListCommandsCommand,
+    SendCommandCommand,
+    type Command,
+} from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { caseIdFor } from "../core/case";
+import { memberResponderPolicy } from "../core/memberPolicies";
 import { CAPTURE_EXIT_CODES, memoryCommandParameters } from "../core/ssmDocument";
 import type { CaseOpened, ContainmentResult, DiskEvidence } from "../core/workflow";
 import { handler as openCaseHandler } from "../functions/case/index";
@@ -883,6 +891,139 @@ describe("simulator: SSM memory capture", () => {
     });
 });
 
+describe("simulator: SSM ListCommands", () => {
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const list = async (sim: SimulatedAccount, input: ConstructorParameters<typeof ListCommandsCommand>[0] = {}) =>
+        client("ssm", at(sim)).send(new ListCommandsCommand(input));
+
+    it("lists the commands sent, newest first, as SendCommand described them, with GetCommandInvocation's status", async () => {
+        const sim = start({ memoryDurationMs: 100_000 });
+        await useCaptureProfile(sim);
+        const first = await captureMemory(sim);
+        sim.advance(1_000);
+        const second = await captureMemory(sim, { avmlSha256: "0".repeat(64) });
+        const ssm = client("ssm", at(sim));
+        const status = async (commandId: string) => (await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: sim.instanceId }))).Status;
+
+        const out = await list(sim);
+        assert.deepEqual(out.Commands?.map((c) => c.CommandId), [second, first]);
+        assert.equal(out.NextToken, undefined);
+        const [listedSecond, listedFirst] = out.Commands as Command[];
+        assert.equal(listedFirst.DocumentName, sim.deployment.memoryDocument);
+        assert.deepEqual(listedFirst.InstanceIds, [sim.instanceId]);
+        assert.deepEqual(listedFirst.Parameters, memoryCommandParameters({
+            bucket: sim.deployment.evidenceBucket, caseId: "c1", instanceId: sim.instanceId,
+            avmlKey: sim.deployment.avmlKey, avmlSha256: sim.deployment.avmlSha256, region: sim.region,
+        }));
+        assert.deepEqual(listedSecond.Parameters?.AvmlSha256, ["0".repeat(64)]);
+        assert.ok(listedFirst.RequestedDateTime instanceof Date);
+        // The simulator's clock is the wall clock plus what advance() added: 1 s apart, and a little more.
+        const apart = listedSecond.RequestedDateTime!.getTime() - listedFirst.RequestedDateTime!.getTime();
+        assert.ok(apart >= 1_000 && apart < 2_000, `${apart} ms apart`);
+        assert.equal(listedFirst.OutputS3BucketName, sim.deployment.evidenceBucket);
+        assert.equal(listedFirst.OutputS3KeyPrefix, "cases/c1/ssm-output/");
+        assert.equal(listedFirst.Comment, "");
+        assert.deepEqual([listedFirst.Status, await status(first)], ["Pending", "Pending"]);
+
+        // Status follows the invocation as GetCommandInvocation derives it: InProgress, then Success / Failed.
+        sim.advance(50_000);
+        assert.deepEqual((await list(sim)).Commands?.map((c) => c.Status), ["InProgress", "InProgress"]);
+        assert.equal(await status(first), "InProgress");
+        sim.advance(60_000);
+        const done = (await list(sim)).Commands as Command[];
+        assert.deepEqual(done.map((c) => [c.CommandId, c.Status]), [[second, "Failed"], [first, "Success"]]);
+        assert.deepEqual([await status(second), await status(first)], ["Failed", "Success"]);
+        assert.deepEqual([done[1].CompletedCount, done[1].ErrorCount, done[0].ErrorCount], [1, 0, 1]);
+    });
+
+    it("keeps SendCommand's Comment; an agent that is offline shows the command Pending, then TimedOut", async () => {
+        const sim = start({ ssmOffline: true });
+        const ssm = client("ssm", at(sim));
+        const parameters = memoryCommandParameters({
+            bucket: sim.deployment.evidenceBucket, caseId: "c2", instanceId: sim.instanceId,
+            avmlKey: sim.deployment.avmlKey, avmlSha256: sim.deployment.avmlSha256, region: sim.region,
+        });
+        const sent = await ssm.send(new SendCommandCommand({
+            DocumentName: sim.deployment.memoryDocument, InstanceIds: [sim.instanceId], Parameters: parameters, Comment: "aws-dfir memory capture, case c2", TimeoutSeconds: 600,
+        }));
+        const commandId = sent.Command?.CommandId as string;
+        const one = async () => ((await list(sim, { CommandId: commandId })).Commands ?? [])[0];
+        assert.deepEqual([(await one()).Comment, (await one()).Status], ["aws-dfir memory capture, case c2", "Pending"]);
+        sim.advance(600_000);
+        assert.deepEqual([(await one()).Status, (await one()).StatusDetails, (await one()).DeliveryTimedOutCount], ["TimedOut", "DeliveryTimedOut", 1]);
+    });
+
+    it("filters by DocumentName, InvokedAfter, InvokedBefore and CommandId, all applying", async () => {
+        const sim = start({ crossAccount: true });
+        await useCaptureProfile(sim);
+        const a = await captureMemory(sim);
+        sim.advance(10_000);
+        const b = await captureMemory(sim);
+        sim.advance(10_000);
+        const c = await captureMemory(sim);
+        const ids = async (input: ConstructorParameters<typeof ListCommandsCommand>[0]) => ((await list(sim, input)).Commands ?? []).map((x) => x.CommandId);
+
+        assert.deepEqual(await ids({ Filters: [{ key: "DocumentName", value: sim.deployment.memoryDocument }] }), [c, b, a]);
+        assert.deepEqual(await ids({ Filters: [{ key: "DocumentName", value: "AWS-RunShellScript" }] }), []);
+        // InvokedAfter: requested at or after (whole seconds, as ListCommands' examples write them).
+        const after = (await list(sim, { CommandId: b })).Commands?.[0]?.RequestedDateTime as Date;
+        assert.deepEqual(await ids({ Filters: [{ key: "InvokedAfter", value: iso(after.getTime() - 1000) }] }), [c, b]);
+        assert.deepEqual(await ids({ Filters: [{ key: "InvokedBefore", value: iso(after.getTime() + 1000) }] }), [b, a]);
+        assert.deepEqual(
+            await ids({ Filters: [
+                { key: "DocumentName", value: sim.deployment.memoryDocument },
+                { key: "InvokedAfter", value: iso(after.getTime() - 1000) },
+                { key: "InvokedBefore", value: iso(after.getTime() + 1000) },
+            ] }),
+            [b],
+        );
+        assert.deepEqual(await ids({ CommandId: a }), [a]);
+        assert.deepEqual(await ids({ CommandId: "00000000-0000-4000-a000-000000000000" }), []);
+        assert.deepEqual(await ids({ CommandId: c, Filters: [{ key: "InvokedBefore", value: iso(after.getTime() + 1000) }] }), []);
+        // Only the caller's account is listed: the hub's own credentials see none of the member's commands.
+        assert.notEqual(sim.instanceAccountId, sim.homeAccountId);
+        assert.deepEqual((await client("ssm", { region: sim.region }).send(new ListCommandsCommand({}))).Commands, []);
+    });
+
+    it("pages with MaxResults (1..50, default 50) and NextToken; rejects bad input like the service, unmodelled input loudly", async () => {
+        const sim = start({ memoryBytes: 1024 });
+        await useCaptureProfile(sim);
+        const sent: string[] = [];
+        for (let i = 0; i < 53; i++) {
+            sent.push(await captureMemory(sim));
+            sim.advance(1_000);
+        }
+        const newestFirst = [...sent].reverse();
+        const whole = await list(sim);
+        assert.equal(whole.Commands?.length, 50, "50 by default");
+        assert.ok(whole.NextToken);
+        const rest = await list(sim, { NextToken: whole.NextToken });
+        assert.deepEqual([...(whole.Commands ?? []), ...(rest.Commands ?? [])].map((c) => c.CommandId), newestFirst);
+        assert.equal(rest.NextToken, undefined);
+
+        const paged: string[] = [];
+        let token: string | undefined;
+        let pages = 0;
+        do {
+            const out = await list(sim, { MaxResults: 20, NextToken: token });
+            paged.push(...(out.Commands ?? []).map((c) => c.CommandId as string));
+            token = out.NextToken;
+            pages += 1;
+        } while (token);
+        assert.deepEqual([paged, pages], [newestFirst, 3]);
+
+        await rejectsAws(list(sim, { MaxResults: 0 }), "ValidationException");
+        await rejectsAws(list(sim, { MaxResults: 51 }), "ValidationException");
+        await rejectsAws(list(sim, { NextToken: "not-a-token" }), "InvalidNextToken");
+        await rejectsAws(list(sim, { Filters: [] }), "ValidationException");
+        await rejectsAws(list(sim, { Filters: [{ key: "Colour" as never, value: "blue" }] }), "ValidationException");
+        await rejectsAws(list(sim, { Filters: [{ key: "InvokedAfter", value: "yesterday" }] }), "ValidationException");
+        await rejectsAws(list(sim, { CommandId: "short" }), "InvalidCommandId");
+        await assert.rejects(list(sim, { Filters: [{ key: "Status", value: "Success" }] }), (e: unknown) => e instanceof SimulatorGapError && /ssm:ListCommands filter "Status"/.test(e.message));
+        await assert.rejects(list(sim, { InstanceId: sim.instanceId }), (e: unknown) => e instanceof SimulatorGapError && /with InstanceId/.test(e.message));
+    });
+});
+
 describe("simulator: SNS", () => {
     it("records published notifications; unknown topics fail", async () => {
         const sim = start();
@@ -1145,6 +1286,10 @@ describe("simulator: the committed handlers run against it", () => {
             const base = { caseId: opened.caseId, target: opened.target, instance: opened.instance, evidence: opened.evidence };
             const started = (await memoryHandler({ action: "start", ...base })) as MemoryResult;
             assert.equal(started.status, "started");
+            // A retried start (its Lambda killed after SendCommand) adopts the command: one capture, not two.
+            const again = (await memoryHandler({ action: "start", ...base })) as MemoryResult;
+            assert.deepEqual([again.status, again.commandId], ["started", started.commandId]);
+            assert.equal(sim.commands().length, 1);
             const memory = (await memoryHandler({ action: "check", ...base, memory: started })) as MemoryResult;
             assert.equal(memory.status, "captured", memory.reason);
             assert.equal(memory.object?.sha256, memory.hostSha256);
@@ -1155,5 +1300,16 @@ describe("simulator: the committed handlers run against it", () => {
         });
         assert.ok(sim.calls.every((c) => c.ok), sim.calls.filter((c) => !c.ok).map((c) => `${c.action}: ${c.error}`).join("; "));
         assert.ok(sim.calls.some((c) => c.action === "sts:AssumeRole"));
+        // The simulator does not evaluate identity policies: check here that the member's responder role, built by
+        // the same code as the deployed one, grants every action the handlers took in the member account.
+        const member = sim.instanceAccountId;
+        const granted = new Set(memberResponderPolicy({ partition: "aws", region: "*", accountId: member }, {
+            captureRoleArns: [`arn:aws:iam::${member}:role/dfir-capture`],
+            protectedRoleArns: [`arn:aws:iam::${member}:role/dfir-responder`],
+            memoryDocumentArns: [`arn:aws:ssm:*:${member}:document/${sim.deployment.memoryDocument}`],
+        }).Statement.filter((st) => st.Effect === "Allow").flatMap((st) => ([] as string[]).concat(st.Action)));
+        const taken = [...new Set(sim.calls.filter((c) => c.accountId === member && c.action !== "sts:AssumeRole").map((c) => c.action))];
+        assert.ok(taken.includes("ssm:ListCommands"), taken.join(","));
+        assert.deepEqual(taken.filter((a) => !granted.has(a)), []);
     });
 });

@@ -262,6 +262,8 @@ export interface InvocationState {
 export interface CommandState {
     commandId: string;
     documentName: string;
+    /** SendCommand's Comment (absent on states saved before ListCommands was modelled: read as ""). */
+    comment?: string;
     parameters: Record<string, string[]>;
     outputBucket?: string;
     outputPrefix?: string;

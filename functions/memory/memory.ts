@@ -1,6 +1,7 @@
 /**
  * Memory evidence: a preflight that says precisely why a capture cannot happen (Windows, SSM agent offline,
- * avml not staged or not the pinned build), then one SSM command running the project's capture document, then
+ * avml not staged or not the pinned build), then one SSM command running the project's capture document (a retried
+ * start adopts the command an earlier attempt sent, found with `ListCommands`), then
  * a poll that, on success, re-hashes the uploaded image from S3 and compares it with the hash the instance
  * computed while streaming. A known gap is a result (`status: "missing"` with a reason); only a capture that
  * claims success but whose bytes do not check out is an error.
@@ -10,7 +11,9 @@ import {
     CancelCommandCommand,
     DescribeInstanceInformationCommand,
     GetCommandInvocationCommand,
+    ListCommandsCommand,
     SendCommandCommand,
+    type Command,
     type SSMClient,
 } from "@aws-sdk/client-ssm";
 import { CAPTURE_EXIT_CODES, memoryCommandParameters, memoryObjectKeys } from "../../core/ssmDocument";
@@ -38,6 +41,14 @@ export const DEFAULT_MEMORY_CAP_SECONDS = 10_800;
  * the document itself and by the poll cap.
  */
 export const DELIVERY_TIMEOUT_SECONDS = 600;
+/**
+ * How many pages of `ListCommands` (50 commands each) the start reads looking for a capture an earlier attempt sent;
+ * past that it sends (and says so in the log). The listing is one document's commands of the last few hours, so
+ * more than a page means a busy account, not a normal one.
+ */
+export const MAX_LOOKUP_PAGES = 10;
+/** ListCommands' largest page. */
+const LOOKUP_PAGE_SIZE = 50;
 /** capture.sh's exit codes by number, as kebab-case names (`14` -> `avml-hash-mismatch`), for failure reasons. */
 const EXIT_CODE_NAMES = new Map<number, string>(
     Object.entries(CAPTURE_EXIT_CODES)
@@ -140,13 +151,19 @@ export function parseMemoryEvent(input: unknown): MemoryEvent {
 }
 
 /**
- * Preflight, then send the capture command. The command's parameters hold names and hashes only — never
- * credentials: `ListCommands` shows parameters to anyone who may list commands, and the instance writes to S3
- * with its (swapped-in) capture instance profile, which may only read the pinned tools and write memory images
- * and SSM output under `cases/`.
+ * Preflight, then send the capture command — or adopt the one an earlier attempt of this step already sent. The
+ * command's parameters hold names and hashes only — never credentials: `ListCommands` shows parameters to anyone
+ * who may list commands, and the instance writes to S3 with its (swapped-in) capture instance profile, which may
+ * only read the pinned tools and write memory images and SSM output under `cases/`.
  *
- * Not idempotent against a Lambda-level retry after SendCommand succeeded (SSM has no client token): a second
- * capture would write a second version of the same keys, and the poll follows the command it was given.
+ * Idempotent: SSM has no client token, so before sending, the start lists the capture document's recent commands
+ * (`ListCommands`, see {@link findEarlierCapture}) and adopts the newest one sent to this instance with exactly
+ * this case's parameters, whatever its status (the check step reports how it ended: a failed capture is reported,
+ * never re-run). A Lambda killed by its timeout after SendCommand therefore resumes on the first command instead of
+ * capturing twice. The residual window: ListCommands is eventually consistent, so a retry within seconds of the
+ * SendCommand might not see it and send a second one; Step Functions retries a killed step only after the
+ * function's whole timeout (plus backoff), so in practice the first command is listed by then. The preflight still
+ * comes first: a known gap (Windows, agent offline, avml missing) is a `missing` result, never an adoption.
  */
 export async function startMemoryCapture(clients: MemoryClients, event: MemoryStartEvent, settings: MemorySettings): Promise<MemoryResult> {
     const { caseId, target, instance, evidence } = event;
@@ -160,7 +177,7 @@ export async function startMemoryCapture(clients: MemoryClients, event: MemorySt
     }
 
     const now = settings.now();
-    let parameters;
+    let parameters: Record<string, string[]>;
     try {
         // Checked against the document's allowedPattern before sending: SSM would only reject them after creating
         // the command.
@@ -175,6 +192,20 @@ export async function startMemoryCapture(clients: MemoryClients, event: MemorySt
     } catch (error) {
         throw new InvalidRequestError([errorText(error)], context, "memory");
     }
+
+    const earlier = await findEarlierCapture(clients.ssm, settings, instance.instanceId, parameters, now, context);
+    if (earlier !== undefined) {
+        const requested = earlier.RequestedDateTime instanceof Date && !Number.isNaN(earlier.RequestedDateTime.getTime()) ? earlier.RequestedDateTime : now;
+        const result: MemoryResult = {
+            status: "started",
+            commandId: earlier.CommandId as string,
+            deadline: addSeconds(requested, settings.capSeconds).toISOString(),
+            startedAt: requested.toISOString(),
+        };
+        log("INFO", "memory capture adopted", { ...context, commandId: result.commandId, commandStatus: earlier.Status, requestedAt: result.startedAt, deadline: result.deadline });
+        return result;
+    }
+
     const out = await clients.ssm.send(
         new SendCommandCommand({
             DocumentName: settings.documentName,
@@ -196,6 +227,85 @@ export async function startMemoryCapture(clients: MemoryClients, event: MemorySt
     };
     log("INFO", "memory capture started", { ...context, commandId, deadline: result.deadline });
     return result;
+}
+
+/**
+ * The newest capture command already sent for this case to this instance, or undefined. Lists the capture
+ * document's commands requested since `now - (capSeconds + DELIVERY_TIMEOUT_SECONDS)` and keeps those whose
+ * `InstanceIds` include the instance and whose `Parameters` are exactly `parameters` (they name the case's
+ * `KeyPrefix` and the `InstanceId`, so another case's or another instance's capture never matches). Not filtered by
+ * `InstanceId` on the service side: ListCommands does not list a command that is still Pending under an instance.
+ * The newest is chosen by `RequestedDateTime`, whatever order the pages come in.
+ *
+ * Reads at most {@link MAX_LOOKUP_PAGES} pages, then gives up and the caller sends (logged). A responder role
+ * without `ssm:ListCommands` (a member account not yet updated) is logged and the caller sends, as before this
+ * lookup existed; any other error goes to the state machine (throttling is retried there).
+ */
+export async function findEarlierCapture(
+    ssm: SSMClient,
+    settings: Pick<MemorySettings, "documentName" | "capSeconds">,
+    instanceId: string,
+    parameters: Record<string, string[]>,
+    now: Date,
+    context: Record<string, unknown>,
+): Promise<Command | undefined> {
+    // The bound only has to reach back past any attempt of this step: Step Functions retries a killed step within
+    // minutes (the function's timeout plus backoff, twice at most). Going back the whole cap plus the delivery
+    // timeout is generous and still principled: a command requested earlier than that is past the deadline the
+    // check would give it, so adopting it could only end in capture-timeout. Whole seconds, as ListCommands'
+    // examples write timestamps; flooring only widens the window.
+    const since = addSeconds(now, -(settings.capSeconds + DELIVERY_TIMEOUT_SECONDS)).toISOString().replace(/\.\d{3}Z$/, "Z");
+    let newest: Command | undefined;
+    let nextToken: string | undefined;
+    for (let page = 1; ; page++) {
+        let out;
+        try {
+            out = await ssm.send(
+                new ListCommandsCommand({
+                    Filters: [
+                        { key: "DocumentName", value: settings.documentName },
+                        { key: "InvokedAfter", value: since },
+                    ],
+                    MaxResults: LOOKUP_PAGE_SIZE,
+                    NextToken: nextToken,
+                }),
+            );
+        } catch (error) {
+            if (!awsErrorIs(error, ["AccessDeniedException", "AccessDenied"])) throw error;
+            log("WARN", "cannot look for an earlier memory capture (ssm:ListCommands denied); sending", { ...context, error: errorText(error) });
+            return undefined;
+        }
+        for (const command of out.Commands ?? []) {
+            if (!command.CommandId || command.DocumentName !== settings.documentName) continue;
+            if (!(command.InstanceIds ?? []).includes(instanceId) || !sameParameters(command.Parameters, parameters)) continue;
+            if (newest === undefined || requestedMs(command) > requestedMs(newest)) newest = command;
+        }
+        nextToken = out.NextToken || undefined;
+        if (nextToken === undefined) return newest;
+        if (page >= MAX_LOOKUP_PAGES) {
+            if (newest === undefined) {
+                log("WARN", "no earlier memory capture found in the pages read; sending", { ...context, pages: page, since });
+            }
+            return newest;
+        }
+    }
+}
+
+function requestedMs(command: Command): number {
+    const at = command.RequestedDateTime;
+    return at instanceof Date && !Number.isNaN(at.getTime()) ? at.getTime() : Number.NEGATIVE_INFINITY;
+}
+
+/** Same parameter names, each with the same values in the same order. */
+function sameParameters(actual: Record<string, string[]> | undefined, expected: Record<string, string[]>): boolean {
+    if (actual === undefined) return false;
+    const names = Object.keys(expected);
+    if (Object.keys(actual).length !== names.length) return false;
+    return names.every((name) => {
+        const a = actual[name];
+        const e = expected[name];
+        return Array.isArray(a) && a.length === e.length && a.every((v, i) => v === e[i]);
+    });
 }
 
 /**

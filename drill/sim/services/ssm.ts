@@ -13,6 +13,8 @@
  *   on stdout;
  * and the plugin's stdout/stderr under `<OutputS3KeyPrefix>/<CommandId>/<InstanceId>/awsrunShellScript/captureMemory/`.
  * Effects are applied lazily: the first time anything looks at the world after the due time.
+ * ListCommands lists the commands sent (newest first) with the status GetCommandInvocation would report, so the
+ * memory step can find and adopt the capture an earlier attempt sent.
  */
 import type {
     DescribeInstanceInformationCommandInput,
@@ -20,6 +22,9 @@ import type {
     GetCommandInvocationCommandInput,
     GetCommandInvocationCommandOutput,
     InstanceInformation,
+    ListCommandsCommandInput,
+    ListCommandsCommandOutput,
+    Command,
     SendCommandCommandInput,
     SendCommandCommandOutput,
     CancelCommandCommandInput,
@@ -138,6 +143,7 @@ const sendCommand: Handler<SendCommandCommandInput, Out<SendCommandCommandOutput
     const command: CommandState = {
         commandId: world.uuid("ssm-command"),
         documentName,
+        comment: input.Comment ?? "",
         parameters,
         outputBucket: input.OutputS3BucketName,
         outputPrefix: input.OutputS3KeyPrefix,
@@ -307,6 +313,20 @@ export function settleCommands(world: World): void {
     }
 }
 
+/**
+ * An invocation's status as SSM reports it now: a finished one's own; an unfinished one on a connected agent is
+ * Pending for the first tenth of its run, then InProgress; on an agent that is not connected, Pending until it
+ * times out undelivered.
+ */
+function invocationStatus(r: RegionState, command: CommandState, invocation: InvocationState, now: number): { status: string; details: string } {
+    if (invocation.done || r.instances[invocation.instanceId]?.ssmPingStatus !== "Online") {
+        return { status: invocation.status, details: invocation.statusDetails };
+    }
+    const started = now >= command.requestedAt + (invocation.dueAt - command.requestedAt) / 10;
+    const status = started ? "InProgress" : "Pending";
+    return { status, details: status };
+}
+
 const getCommandInvocation: Handler<GetCommandInvocationCommandInput, Out<GetCommandInvocationCommandOutput>> = (world, ctx, input) => {
     const r = world.region(ctx.accountId, ctx.region);
     const commandId = required(world, ctx, input.CommandId, "CommandId");
@@ -315,16 +335,7 @@ const getCommandInvocation: Handler<GetCommandInvocationCommandInput, Out<GetCom
     const invocation = command?.invocations[instanceId];
     if (!command || !invocation) throw world.error(ctx, "InvocationDoesNotExist", "");
     if (input.PluginName !== undefined && input.PluginName !== MEMORY_STEP) throw world.error(ctx, "InvalidPluginName", "");
-    const now = world.now();
-    const online = r.instances[instanceId]?.ssmPingStatus === "Online";
-    let status = invocation.status;
-    let details = invocation.statusDetails;
-    if (!invocation.done && online) {
-        // Pending for the first tenth of the run, then InProgress.
-        const started = now >= command.requestedAt + (invocation.dueAt - command.requestedAt) / 10;
-        status = started ? "InProgress" : "Pending";
-        details = status;
-    }
+    const { status, details } = invocationStatus(r, command, invocation, world.now());
     const url = (stream: "stdout" | "stderr"): string =>
         command.outputBucket ? `https://s3.${command.region}.amazonaws.com/${command.outputBucket}/${outputKey(command, instanceId, stream)}` : "";
     const elapsed = invocation.finishedAt !== undefined && invocation.startedAt !== undefined ? invocation.finishedAt - invocation.startedAt : undefined;
@@ -348,6 +359,130 @@ const getCommandInvocation: Handler<GetCommandInvocationCommandInput, Out<GetCom
         CloudWatchOutputConfig: { CloudWatchLogGroupName: "", CloudWatchOutputEnabled: false },
     };
 };
+
+/** ListCommands' filter keys (the API's enum); the ones this model does not evaluate are a simulator gap. */
+const COMMAND_FILTER_KEYS = ["InvokedAfter", "InvokedBefore", "Status", "ExecutionStage", "DocumentName"];
+/** ListCommands' page size: 1..50, 50 when not given. */
+const LIST_COMMANDS_MAX_RESULTS = 50;
+
+/**
+ * A command's overall status from its invocations' (as {@link invocationStatus} derives each): Pending while none
+ * has started, InProgress while any runs, then Success when all succeeded, else the first non-success of
+ * Failed, TimedOut, Cancelled (SSM's MaxErrors is 0 for our commands: one failed target fails the command).
+ */
+function commandStatus(r: RegionState, command: CommandState, now: number): { status: string; details: string; completed: number; errors: number; deliveryTimedOut: number } {
+    const each = Object.values(command.invocations).map((invocation) => ({ invocation, ...invocationStatus(r, command, invocation, now) }));
+    const completed = each.filter((e) => e.invocation.done).length;
+    const errors = each.filter((e) => e.invocation.done && e.status !== "Success" && e.details !== "DeliveryTimedOut").length;
+    const deliveryTimedOut = each.filter((e) => e.details === "DeliveryTimedOut").length;
+    const counts = { completed, errors, deliveryTimedOut };
+    if (each.some((e) => e.status === "InProgress")) return { status: "InProgress", details: "InProgress", ...counts };
+    if (each.some((e) => e.status === "Pending")) {
+        const any = each.some((e) => e.status !== "Pending");
+        return { status: any ? "InProgress" : "Pending", details: any ? "InProgress" : "Pending", ...counts };
+    }
+    if (each.every((e) => e.status === "Success")) return { status: "Success", details: "Success", ...counts };
+    for (const status of ["Failed", "TimedOut", "Cancelled"]) {
+        const hit = each.find((e) => e.status === status);
+        if (hit) return { status, details: hit.details === "DeliveryTimedOut" ? "DeliveryTimedOut" : status, ...counts };
+    }
+    return { status: "Failed", details: "Failed", ...counts };
+}
+
+/** A filter's timestamp (ISO 8601, e.g. 2024-07-07T00:00:00Z), or the service's validation error. */
+function filterTime(world: World, ctx: CallContext, key: string, value: string): number {
+    const at = /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(at)) throw world.error(ctx, "ValidationException", `Filter ${key} value "${value}" is not a timestamp (e.g. 2024-07-07T00:00:00Z)`);
+    return at;
+}
+
+/**
+ * ListCommands, for what the memory step uses: filters DocumentName, InvokedAfter (requested at or after) and
+ * InvokedBefore (requested before), all of them applying; optional CommandId; MaxResults 1..50 (default 50) with
+ * NextToken paging. Status / ExecutionStage filters and InstanceId are not modelled (a simulator gap).
+ * Order: newest first (by RequestedDateTime, then the later command first). AWS's API reference does not document
+ * the order; the memory function does not rely on it (it picks the newest match itself).
+ * An unknown (well-formed) CommandId lists nothing; the real service may answer InvalidCommandId instead.
+ */
+const listCommands: Handler<ListCommandsCommandInput, Out<ListCommandsCommandOutput>> = (world, ctx, input) => {
+    const r = world.region(ctx.accountId, ctx.region);
+    if (input.InstanceId !== undefined) throw notImplemented(ctx.action, "with InstanceId");
+    const maxResults = input.MaxResults ?? LIST_COMMANDS_MAX_RESULTS;
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > LIST_COMMANDS_MAX_RESULTS) {
+        throw world.error(ctx, "ValidationException", `1 validation error detected: Value '${maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and ${LIST_COMMANDS_MAX_RESULTS}`);
+    }
+    const filters = input.Filters ?? [];
+    if (input.Filters !== undefined && (filters.length < 1 || filters.length > 5)) {
+        throw world.error(ctx, "ValidationException", `1 validation error detected: Value at 'filters' failed to satisfy constraint: Member must have length between 1 and 5, got ${filters.length}`);
+    }
+    let commands = Object.values(r.commands).map((command, order) => ({ command, order }));
+    if (input.CommandId !== undefined) {
+        if (input.CommandId.length !== 36) throw world.error(ctx, "InvalidCommandId", `Invalid command id ${input.CommandId}`);
+        commands = commands.filter((c) => c.command.commandId === input.CommandId);
+    }
+    for (const filter of filters) {
+        const key = filter.key ?? "";
+        const value = filter.value ?? "";
+        if (!COMMAND_FILTER_KEYS.includes(key)) {
+            throw world.error(ctx, "ValidationException", `1 validation error detected: Value '${key}' at 'filters.member.key' failed to satisfy constraint: Member must satisfy enum value set: [${COMMAND_FILTER_KEYS.join(", ")}]`);
+        }
+        if (value.length < 1 || value.length > 128) {
+            throw world.error(ctx, "ValidationException", `Filter ${key} value must be 1 to 128 characters long`);
+        }
+        if (key === "DocumentName") commands = commands.filter((c) => c.command.documentName === value);
+        else if (key === "InvokedAfter") {
+            const at = filterTime(world, ctx, key, value);
+            commands = commands.filter((c) => c.command.requestedAt >= at);
+        } else if (key === "InvokedBefore") {
+            const at = filterTime(world, ctx, key, value);
+            commands = commands.filter((c) => c.command.requestedAt < at);
+        } else throw notImplemented(ctx.action, `filter "${key}"`);
+    }
+    commands.sort((a, b) => b.command.requestedAt - a.command.requestedAt || b.order - a.order);
+    const start = listPageIndex(world, ctx, input.NextToken);
+    const page = commands.slice(start, start + maxResults);
+    const now = world.now();
+    const view = (command: CommandState): Command => {
+        const status = commandStatus(r, command, now);
+        const instanceIds = Object.keys(command.invocations);
+        return {
+            CommandId: command.commandId,
+            DocumentName: command.documentName,
+            DocumentVersion: "$DEFAULT",
+            Comment: command.comment ?? "",
+            ExpiresAfter: new Date(command.requestedAt + command.timeoutSeconds * 1000),
+            Parameters: Object.fromEntries(Object.entries(command.parameters).map(([k, v]) => [k, [...v]])),
+            InstanceIds: instanceIds,
+            Targets: [],
+            RequestedDateTime: new Date(command.requestedAt),
+            Status: status.status as Command["Status"],
+            StatusDetails: status.details,
+            OutputS3Region: command.region,
+            OutputS3BucketName: command.outputBucket ?? "",
+            OutputS3KeyPrefix: command.outputPrefix ?? "",
+            MaxConcurrency: "50",
+            MaxErrors: "0",
+            TargetCount: instanceIds.length,
+            CompletedCount: status.completed,
+            ErrorCount: status.errors,
+            DeliveryTimedOutCount: status.deliveryTimedOut,
+            TimeoutSeconds: command.timeoutSeconds,
+        };
+    };
+    const next = start + maxResults < commands.length ? listPageToken(start + maxResults) : undefined;
+    return { Commands: page.map((c) => view(c.command)), ...(next !== undefined ? { NextToken: next } : {}) };
+};
+
+function listPageToken(index: number): string {
+    return Buffer.from(`sim:commands:${index}`).toString("base64");
+}
+
+function listPageIndex(world: World, ctx: CallContext, token: string | undefined): number {
+    if (token === undefined) return 0;
+    const match = /^sim:commands:(\d+)$/.exec(Buffer.from(token, "base64").toString("utf8"));
+    if (!match) throw world.error(ctx, "InvalidNextToken", `The specified token "${token}" isn't valid.`);
+    return Number(match[1]);
+}
 
 const cancelCommand: Handler<CancelCommandCommandInput, Record<string, never>> = (world, ctx, input) => {
     const r = world.region(ctx.accountId, ctx.region);
@@ -373,6 +508,7 @@ export const SSM_HANDLERS: Record<string, Handler> = {
     DescribeInstanceInformation: describeInstanceInformation,
     SendCommand: sendCommand,
     GetCommandInvocation: getCommandInvocation,
+    ListCommands: listCommands,
     CancelCommand: cancelCommand,
 };
 
