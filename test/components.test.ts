@@ -367,7 +367,7 @@ describe("ResponseWorkflow", () => {
             "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations",
             "ec2:DescribeSnapshots", "ec2:DescribeNetworkInterfaces", "autoscaling:DescribeAutoScalingInstances",
             "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
-            "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:CancelCommand", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+            "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
         ]);
         for (const name of FUNCTIONS) {
             const policy = policyOf(one(T.rolePolicy, `t-wf-iam-${name}`));
