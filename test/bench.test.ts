@@ -7,6 +7,7 @@ import { drillTargets } from "../drill/run";
 import { BASELINE_STATES, memoryFirstDefinition, sequentialDefinition } from "../scripts/lib/bench/baselines";
 import { FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
+import { TS_REGISTER } from "../scripts/lib/tsRegister";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
@@ -102,7 +103,7 @@ describe("bench (npm run bench)", () => {
             }
         });
         it("exits 2 with one line on a bad flag", () => {
-            const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", "bench.ts"), "--nope"], { cwd: REPO, encoding: "utf8" });
+            const child = spawnSync(process.execPath, ["-r", TS_REGISTER, path.join(REPO, "scripts", "bench.ts"), "--nope"], { cwd: REPO, encoding: "utf8" });
             assert.equal(child.status, 2);
             assert.equal(child.stdout, "");
             assert.equal(child.stderr.trim().split("\n").length, 1);

@@ -12,6 +12,7 @@ import { InputError } from "../core/events";
 import { parseDrillCommand } from "../scripts/drill";
 import type { StateMachineDefinition } from "aws-local-stepfunctions";
 import { formatTimeline } from "../drill/timeline";
+import { TS_REGISTER } from "../scripts/lib/tsRegister";
 
 const REPO = path.resolve(__dirname, "..");
 const FIXTURES = path.resolve(REPO, "..", "shared", "fixtures", "guardduty");
@@ -425,7 +426,7 @@ describe("drill: all 30 real GuardDuty events", function () {
 
 describe("drill command", function () {
     this.timeout(60000);
-    const cli = (args: string[]) => spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/drill.ts", ...args], {
+    const cli = (args: string[]) => spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/drill.ts", ...args], {
         cwd: REPO,
         encoding: "utf8",
         env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },

@@ -15,6 +15,7 @@ import { InputError, normalizeResources, parseResourcesText, parseUrn } from "..
 import { lastLine, packEnvironment, readStackContext } from "../scripts/lib/analyzer/stack";
 import { marshalProperties, marshalValue, OUTPUT_SIG, RESOURCE_SIG, secret, SECRET_SIG, SIG_KEY, UNKNOWN, WireError } from "../scripts/lib/analyzer/wire";
 import { policyCheck, runPolicyCheckCli } from "../scripts/policy-check";
+import { TS_REGISTER } from "../scripts/lib/tsRegister";
 
 const REPO = path.resolve(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -36,7 +37,7 @@ function writeJson(name: string, value: unknown): string {
 
 /** Runs the CLI exactly as `npm run policy:check` does (same node, same loader), from the repo root. */
 function runCli(...args: string[]) {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", ...args], {
+    const result = spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/policy-check.ts", ...args], {
         cwd: REPO,
         env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
         encoding: "utf8",

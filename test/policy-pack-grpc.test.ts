@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { policyCheck } from "../scripts/policy-check";
 import type { CheckResult } from "../scripts/lib/analyzer/check";
+import { TS_REGISTER } from "../scripts/lib/tsRegister";
 
 /**
  * The real pack, spawned and called over the Analyzer gRPC protocol as the engine does, against the dev stack's
@@ -31,7 +32,7 @@ describe("policy pack over gRPC: the dev stack and mutated copies of it", functi
     const expected: [string, string][] = [];
 
     before(async () => {
-        const out = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/stack-resources.ts", "--stack", "dev"], {
+        const out = spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/stack-resources.ts", "--stack", "dev"], {
             cwd: REPO, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
         });
         assert.equal(out.status, 0, out.stderr);

@@ -29,6 +29,7 @@ import * as bucketPolicy from "../policy/rules/s3-no-public-bucket-policy";
 import * as pab from "../policy/rules/s3-public-access-block";
 import * as logging from "../policy/rules/state-machine-logging";
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { TS_REGISTER } from "../scripts/lib/tsRegister";
 
 const T = {
     bucket: "aws:s3/bucket:Bucket",
@@ -722,7 +723,7 @@ describe("policy pack rules", () => {
             // In a fresh process, so other spec files' imports cannot mask (or fake) a load.
             const script = "require('./policy/policies');" +
                 "console.log(JSON.stringify(Object.keys(require.cache).filter((f) => /@pulumi[\\\\/](policy|pulumi)[\\\\/]/.test(f))))";
-            const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
+            const out = execFileSync(process.execPath, ["-r", TS_REGISTER, "-e", script], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
             assert.deepEqual(JSON.parse(out.trim().split("\n").pop() as string), []);
         });
 

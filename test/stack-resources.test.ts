@@ -6,6 +6,7 @@ import * as path from "node:path";
 import type { RecordedResource } from "./support/pulumi-mocks";
 import { devProgram } from "./support/dev-program";
 import type { StackResource } from "../scripts/stack-resources";
+import { TS_REGISTER } from "../scripts/lib/tsRegister";
 
 const REPO = path.resolve(__dirname, "..");
 const UNKNOWN_ID = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -22,7 +23,7 @@ interface Run {
  */
 function runCommand(args: string[], cwd = REPO): Promise<Run> {
     return new Promise((resolve) => {
-        execFile(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(REPO, "scripts/stack-resources.ts"), ...args], {
+        execFile(process.execPath, ["-r", TS_REGISTER, path.join(REPO, "scripts/stack-resources.ts"), ...args], {
             cwd,
             env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", TS_NODE_PROJECT: path.join(REPO, "tsconfig.json") },
             encoding: "utf8",

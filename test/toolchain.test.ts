@@ -33,9 +33,15 @@ describe("toolchain", () => {
         assert.deepEqual(offenders, []);
     });
 
-    it("transpiles TypeScript with swc under ts-node (tsc --noEmit checks types apart)", () => {
+    it("transpiles TypeScript with swc under ts-node (tsc --noEmit checks types apart), but not for `pulumi up`", () => {
+        const register = fs.readFileSync(path.join(repo, "scripts", "register-ts.js"), "utf8");
+        assert.match(register, /register\(\{ transpileOnly: true, swc: true,/);
+        // Pulumi loads the project's ts-node with tsconfig.json: swc there would turn off its type check of the program.
         const tsconfig = JSON.parse(fs.readFileSync(path.join(repo, "tsconfig.json"), "utf8"));
-        assert.equal(tsconfig["ts-node"]?.swc, true);
-        assert.ok(require.extensions[".ts"], "ts-node registered");
+        assert.equal(tsconfig["ts-node"], undefined);
+        const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8"));
+        for (const [name, script] of Object.entries(pkg.scripts as Record<string, string>)) {
+            if (/^node .*\.ts\b/.test(script)) assert.match(script, /^node -r \.\/scripts\/register-ts\.js /, name);
+        }
     });
 });

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { triage } from "../core/triage";
 import { InputError, parseEvents, runTriageCli } from "../scripts/triage";
+import { TS_REGISTER } from "../scripts/lib/tsRegister";
 
 const REPO = path.resolve(__dirname, "..");
 const FIXTURES = path.resolve(__dirname, "../../shared/fixtures/guardduty");
@@ -19,7 +20,7 @@ function fixture(file: string): unknown {
 
 /** Runs the CLI exactly as `npm run triage` does (same node, same loader), from the repo root. */
 function runCli(...args: string[]) {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/triage.ts", ...args], {
+    const result = spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/triage.ts", ...args], {
         cwd: REPO,
         env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
         encoding: "utf8",

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { InputError, type StackFacts } from "./resources";
+import { TS_REGISTER } from "../tsRegister";
 
 export interface StackContext extends StackFacts {
     organization?: string;
@@ -109,7 +110,7 @@ export function runStackResources(dir: string, stack: string, nodePath = process
     const script = path.join(dir, "scripts", "stack-resources.ts");
     if (!fs.existsSync(script)) return Promise.reject(new InputError(`stack:resources is not available (${script} does not exist)`));
     return new Promise((resolve, reject) => {
-        const child = spawn(nodePath, ["-r", "ts-node/register/transpile-only", script, "--stack", stack], {
+        const child = spawn(nodePath, ["-r", TS_REGISTER, script, "--stack", stack], {
             cwd: dir,
             env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
             stdio: ["ignore", "pipe", "pipe"],

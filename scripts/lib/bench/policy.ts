@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { policyCheck } from "../../policy-check";
 import { resolvePack, startPack } from "../analyzer/pack";
+import { TS_REGISTER } from "../tsRegister";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
 export const REAL_PACK = path.join(REPO, "policy");
@@ -27,7 +28,7 @@ interface RawResource {
 
 /** The dev stack's resources, as `npm run -s stack:resources -- --stack dev` prints them. */
 export function devStackResources(): RawResource[] {
-    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO, "scripts", "stack-resources.ts"), "--stack", "dev"], {
+    const child = spawnSync(process.execPath, ["-r", TS_REGISTER, path.join(REPO, "scripts", "stack-resources.ts"), "--stack", "dev"], {
         cwd: REPO,
         encoding: "utf8",
         maxBuffer: 1 << 28,

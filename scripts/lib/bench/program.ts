@@ -1,6 +1,7 @@
 /** Program scale under mocks: scripts/bench-program.ts spawned with `--json` (its own process per size). */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { TS_REGISTER } from "../tsRegister";
 
 const SCRIPT = path.resolve(__dirname, "..", "..", "bench-program.ts");
 
@@ -10,7 +11,7 @@ export interface ProgramBench {
 }
 
 export function benchProgram(sizes: number[]): ProgramBench {
-    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", SCRIPT, "--sizes", sizes.join(","), "--json"], {
+    const child = spawnSync(process.execPath, ["-r", TS_REGISTER, SCRIPT, "--sizes", sizes.join(","), "--json"], {
         cwd: path.resolve(__dirname, "..", "..", ".."),
         encoding: "utf8",
         maxBuffer: 1 << 26,
