@@ -77,7 +77,7 @@ export interface ResponseWorkflowArgs {
 const json = (d: pulumi.Input<PolicyDocument>) => pulumi.output(d).apply((v) => JSON.stringify(v));
 
 /** The functions of the workflow, with their timeouts (seconds). */
-const FUNCTIONS: Record<Exclude<FunctionName, never>, number> = {
+const FUNCTIONS: Record<FunctionName, number> = {
     triage: 10,
     case: 30,
     contain: 120,

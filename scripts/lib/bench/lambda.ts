@@ -7,9 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { bundleHandler, type FunctionName } from "../../../components/bundle";
-
-export const FUNCTIONS: readonly FunctionName[] = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"];
+import { bundleHandler, FUNCTION_NAMES } from "../../../components/bundle";
 
 const PROBE = `const { performance } = require("node:perf_hooks");
 const t = performance.now();
@@ -29,7 +27,7 @@ export function benchLambda(runs = 3): LambdaBench {
     try {
         const bundleBytes: Record<string, number> = {};
         const initMs: Record<string, number> = {};
-        for (const name of FUNCTIONS) {
+        for (const name of FUNCTION_NAMES) {
             const code = bundleHandler(name);
             bundleBytes[name] = Buffer.byteLength(code);
             const file = path.join(dir, name, "index.js");
