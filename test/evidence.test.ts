@@ -47,6 +47,11 @@ const CASE_ID = `${INSTANCE_ID}-0a1b2c3d4e5f`;
 const BUCKET = "dfir-evidence-123456789012-us-east-1";
 const TARGET: Target = { accountId: "123456789012", region: "us-east-1", instanceId: INSTANCE_ID };
 const AVML_SHA256 = "a".repeat(64);
+/** The tags every evidence snapshot of this case and instance carries. */
+const CASE_TAGS = [
+    { Key: "dfir:case-id", Value: CASE_ID },
+    { Key: "dfir:instance-id", Value: INSTANCE_ID },
+];
 const MIB = 1024 * 1024;
 
 const BASE_INSTANCE: InstanceRecord = {
@@ -220,14 +225,10 @@ describe("snapshot handler", () => {
     });
 
     it("adopts snapshots already tagged for this case and instance (Lambda retry after EC2 accepted the call)", async () => {
-        const tags = [
-            { Key: "dfir:case-id", Value: CASE_ID },
-            { Key: "dfir:instance-id", Value: INSTANCE_ID },
-        ];
         ec2.on(DescribeSnapshotsCommand).resolves({
             Snapshots: [
-                { ...created[0], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: tags },
-                { ...created[1], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: tags },
+                { ...created[0], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: CASE_TAGS },
+                { ...created[1], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: CASE_TAGS },
             ],
         });
         const disk = await withEnv({ SNAPSHOT_CAP_SECONDS: "3600" }, () => snapshotHandler(startEvent()));
@@ -244,15 +245,11 @@ describe("snapshot handler", () => {
     });
 
     it("never adopts copies of the evidence (copySnapshotsToHub) as the evidence itself", async () => {
-        const tags = [
-            { Key: "dfir:case-id", Value: CASE_ID },
-            { Key: "dfir:instance-id", Value: INSTANCE_ID },
-        ];
         ec2.on(DescribeSnapshotsCommand).resolves({
             Snapshots: [
-                { SnapshotId: "snap-0000000000000000c", VolumeId: "vol-ffffffff", State: "completed", StartTime: new Date("2025-01-01T00:00:01Z"), Tags: [...tags, { Key: "dfir:source-snapshot", Value: created[0].SnapshotId }] },
-                { ...created[0], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: tags },
-                { ...created[1], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: tags },
+                { SnapshotId: "snap-0000000000000000c", VolumeId: "vol-ffffffff", State: "completed", StartTime: new Date("2025-01-01T00:00:01Z"), Tags: [...CASE_TAGS, { Key: "dfir:source-snapshot", Value: created[0].SnapshotId }] },
+                { ...created[0], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: CASE_TAGS },
+                { ...created[1], StartTime: new Date("2025-01-01T00:00:05Z"), Tags: CASE_TAGS },
             ],
         });
         const disk = await withEnv({ SNAPSHOT_CAP_SECONDS: "3600" }, () => snapshotHandler(startEvent()));
