@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { buildDefinition, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUT, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
-import { DISK_COPY_GAP } from "../core/manifest";
+import { DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import { InputError } from "../core/events";
 import { parseFinding } from "../core/finding";
@@ -632,8 +632,6 @@ function buildReport(
             state: s.state,
             kmsKeyId: s.kmsKeyId ?? null,
         }));
-    const copyGap = new RegExp(`${DISK_COPY_GAP}: ([^;]+)`).exec(reason)?.[1];
-    if (copyGap) report.evidence.hubCopyMissing = copyGap;
     if (caseId !== undefined) {
         const bucket = sim.deployment.evidenceBucket;
         const objects = sim.objects(bucket, `cases/${caseId}/`);
@@ -644,10 +642,16 @@ function buildReport(
             const manifest = objects.find((o) => o.key === seal.manifest.key);
             if (manifest) {
                 report.evidence.manifest = { bucket, key: manifest.key, sha256: manifest.sha256, mode: manifest.lockMode ?? "NONE", retainUntil: manifest.retainUntil ?? "" };
+                // The gaps as the sealed manifest records them (the one-line reason joins them with "; " and cannot be
+                // split back reliably: a gap's own reason may hold "; ").
+                const sealed = JSON.parse(sim.objectBody(bucket, manifest.key).toString("utf8")) as Pick<Manifest, "evidence">;
+                const gap = (item: string) => sealed.evidence.missing.find((m) => m.item === item)?.reason;
+                const copyGap = gap(DISK_COPY_GAP);
+                if (copyGap) report.evidence.hubCopyMissing = copyGap;
+                const memoryGap = gap("memory");
+                if (memoryGap) report.evidence.memoryMissing = memoryGap;
             }
         }
-        const missing = /memory missing: ([^;]+)/.exec(reason)?.[1];
-        if (missing) report.evidence.memoryMissing = missing;
     }
     return report;
 }

@@ -354,6 +354,8 @@ describe("drill: copying a member's snapshots into the hub (copySnapshotsToHub)"
         assert.equal(report.status, "PARTIAL");
         assert.match(report.reason, /^disk copy to hub: SnapshotCopyFailedError: copy into the hub failed for instance i-\w+ \(case [^)]+\): hub copy snap-/);
         assert.match(String(report.evidence.hubCopyMissing), /^SnapshotCopyFailedError/);
+        // The gap as the sealed manifest records it, the same the one-line reason quotes.
+        assert.ok(report.reason.includes(`disk copy to hub: ${report.evidence.hubCopyMissing}`), report.reason);
         assert.equal(report.containment?.isolated, true);
         assert.ok(report.evidence.memory && report.evidence.metadata.length > 0, "the other evidence is untouched");
         assert.equal(report.evidence.snapshots.length, 2);
