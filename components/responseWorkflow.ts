@@ -156,8 +156,6 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
 
         const cross = args.crossAccount;
         const copySnapshotsToHub = cross?.copySnapshotsToHub === true;
-        // Absent (not false) when off: the definition is then built exactly as without the option.
-        const definitionSettings = copySnapshotsToHub ? { ...settings, copySnapshotsToHub } : settings;
         if (cross && args.isolatedInstanceScp) {
             throw new Error(`ResponseWorkflow ${name}: isolatedInstanceScp cannot be combined with crossAccount (the SCP belongs to the organization's management account)`);
         }
@@ -311,7 +309,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         const machine = new aws.sfn.StateMachine(`${name}-response`, {
             type: "STANDARD",
             roleArn: machineRole.arn,
-            definition: targets.apply((t) => JSON.stringify(buildDefinition(t, definitionSettings))),
+            definition: targets.apply((t) => JSON.stringify(buildDefinition(t, { ...settings, copySnapshotsToHub }))),
             loggingConfiguration: {
                 level: "ALL",
                 includeExecutionData: true,

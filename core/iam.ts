@@ -85,6 +85,9 @@ function assumeResponder(r: ResponseResources): PolicyStatement[] {
 /** Reads with no resource-level permission (EC2, Auto Scaling, ELBv2 and SSM describe/list APIs). */
 const describe = (sid: string, actions: string[]): PolicyStatement => ({ Sid: `${sid}NoResourceLevelPermission`, Effect: "Allow", Action: actions, Resource: "*" });
 
+/** Every snapshot of a region (a new snapshot has no id to name before it exists). */
+const snapshotsOf = (s: Scope) => `arn:${s.partition}:ec2:${s.region}::snapshot/*`;
+
 /**
  * What the snapshot step does in the instance's account: one crash-consistent CreateSnapshots per instance,
  * tagged at creation, then DescribeSnapshots to follow them.
@@ -96,13 +99,13 @@ export function snapshotStatements(s: Scope): PolicyStatement[] {
             Sid: "CreateSnapshots",
             Effect: "Allow",
             Action: "ec2:CreateSnapshots",
-            Resource: [ec2Arn(s, "instance"), ec2Arn(s, "volume"), `arn:${s.partition}:ec2:${s.region}::snapshot/*`],
+            Resource: [ec2Arn(s, "instance"), ec2Arn(s, "volume"), snapshotsOf(s)],
         },
         {
             Sid: "TagSnapshotsAtCreation",
             Effect: "Allow",
             Action: "ec2:CreateTags",
-            Resource: `arn:${s.partition}:ec2:${s.region}::snapshot/*`,
+            Resource: snapshotsOf(s),
             Condition: { StringEquals: { "ec2:CreateAction": "CreateSnapshots" } },
         },
     ];
@@ -124,9 +127,6 @@ export function snapshotKeyStatements(sid: string, keyArns: readonly string[]): 
         { Sid: `${sid}Grants`, Effect: "Allow", Action: "kms:CreateGrant", Resource, Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } } },
     ];
 }
-
-/** Every snapshot of a region: CopySnapshot's resource-level permission applies to the new snapshot only. */
-const snapshotsOf = (s: Scope) => `arn:${s.partition}:ec2:${s.region}::snapshot/*`;
 
 /**
  * Copies of evidence snapshots, made by CopySnapshot: EC2 authorizes CopySnapshot on the NEW snapshot only (the
