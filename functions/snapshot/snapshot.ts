@@ -140,7 +140,7 @@ export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, 
                     Tags: [
                         { Key: SNAPSHOT_TAGS.caseId, Value: caseId },
                         { Key: SNAPSHOT_TAGS.instanceId, Value: target.instanceId },
-                        { Key: SNAPSHOT_TAGS.evidence, Value: "disk" },
+                        { Key: SNAPSHOT_TAGS.evidence, Value: TAGS.evidenceDisk },
                     ],
                 },
             ],
