@@ -532,10 +532,19 @@ function placeWorkstation(workstation: WorkstationConfig, multi: MultiAccountCon
     if (!regions.includes(where)) {
         throw new Error(`config ${key}.region must be one of ${CONFIG_NAMESPACE}:hub.regions (${regions.join(", ")}), got ${where}: the workstation reads the evidence store of its own region`);
     }
-    if (workstation.availabilityZone !== undefined && !new RegExp(`^${where}[a-z]$`).test(workstation.availabilityZone)) {
-        throw new Error(`config ${key}.availabilityZone ${workstation.availabilityZone} is not in the workstation's region ${where}`);
-    }
+    checkWorkstationZone(workstation, where);
     return { ...workstation, region: where };
+}
+
+/**
+ * The workstation's `availabilityZone`, when given, is a zone of its region (`us-east-1` -> `us-east-1a`..). A
+ * single-account stack's region (aws:region) is known only when the plan is made, so the plan calls this too.
+ * @throws Error (one line) naming the key, the zone and the region.
+ */
+export function checkWorkstationZone(workstation: WorkstationConfig, region: string): void {
+    if (workstation.availabilityZone !== undefined && !new RegExp(`^${region}[a-z]$`).test(workstation.availabilityZone)) {
+        throw new Error(`config ${CONFIG_NAMESPACE}:workstation.availabilityZone ${workstation.availabilityZone} is not in the workstation's region ${region}`);
+    }
 }
 
 /** hub, members and organization, each parsed alone, checked against each other. */

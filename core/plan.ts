@@ -6,7 +6,7 @@
  * Stability: provider names are `aws-<accountId>-<region>` and the lists are sorted, so reordering members,
  * regions or VPCs in a stack file renames nothing (a renamed provider would replace every resource under it).
  */
-import { CONFIG_NAMESPACE, MANAGED_BY_TAG, MANAGED_BY_VALUE, type DfirConfig, type OrganizationConfig } from "./config";
+import { checkWorkstationZone, CONFIG_NAMESPACE, MANAGED_BY_TAG, MANAGED_BY_VALUE, type DfirConfig, type OrganizationConfig } from "./config";
 
 /** How GuardDuty findings of a member region reach the hub's workflow in that region. */
 export type GuardDutyCoverage =
@@ -133,6 +133,7 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
         if (!region) throw new Error("config aws:region is required: the region of a single-account stack's one target");
         const hub: HubRegionPlan = { region, home: true, memberAccountIds: [], forwardingAccountIds: [], guardDutyAdministrator: false };
         const member: MemberRegionPlan = { region, vpcs: [config.vpcId], guardDuty: "own-detector" };
+        if (config.workstation) checkWorkstationZone(config.workstation, region);
         return {
             mode: "single-account",
             homeRegion: region,
@@ -202,6 +203,7 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
         })
         .sort(byAccountRegion);
 
+    const workstationRegion = config.workstation?.region ?? hub.homeRegion;
     return {
         mode: "multi-account",
         hubAccountId: hub.accountId,
@@ -212,7 +214,7 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
         ...(organization ? { organization } : {}),
         responderRoleName,
         // The config puts it in a hub region (default the home region); the hub has a target in every hub region.
-        ...(config.workstation ? { workstation: { region: config.workstation.region ?? hub.homeRegion, providerName: providerName(hub.accountId, config.workstation.region ?? hub.homeRegion) } } : {}),
+        ...(config.workstation ? { workstation: { region: workstationRegion, providerName: providerName(hub.accountId, workstationRegion) } } : {}),
     };
 }
 

@@ -210,6 +210,12 @@ describe("multi-account config and deployment plan", () => {
             assert.throws(() => planDeployment(parseDfirConfig({ vpcId: VPC })), /^Error: config aws:region is required/);
         });
 
+        it("refuses a workstation zone outside aws:region, once the region is known, with one line; takes one inside", () => {
+            const config = parseDfirConfig({ vpcId: VPC, workstation: JSON.stringify({ amiId: "ami-0123456789abcdef0", availabilityZone: "eu-west-1a" }) });
+            assert.throws(() => planDeployment(config, { region: "us-east-1" }), /^Error: config dfir:workstation\.availabilityZone eu-west-1a is not in the workstation's region us-east-1$/);
+            assert.equal(planDeployment(config, { region: "eu-west-1" }).workstation?.region, "eu-west-1");
+        });
+
         it("keeps exactly its old keys (no multiAccount, no tags unless set)", () => {
             const config: DfirConfig = parseDfirConfig({ vpcId: VPC });
             assert.ok(!("multiAccount" in config) && !("tags" in config));
