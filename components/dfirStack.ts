@@ -1,4 +1,5 @@
-import type { SingleAccountConfig } from "../core/config";
+import * as pulumi from "@pulumi/pulumi";
+import { checkWorkstationZone, type SingleAccountConfig } from "../core/config";
 import { EvidenceStore } from "./evidenceStore";
 import { ForensicWorkstation, workstationArgs } from "./forensicWorkstation";
 import { GuardDutyDetection } from "./guardDutyDetection";
@@ -11,6 +12,9 @@ import { ResponseWorkflow } from "./responseWorkflow";
  * and so replace, an evidence bucket.
  */
 export function deployDfir(config: SingleAccountConfig) {
+    // A workstation zone outside the stack's region stops the program before any resource (one line).
+    const region = new pulumi.Config("aws").get("region");
+    if (config.workstation && region) checkWorkstationZone(config.workstation, region);
     const detection = config.manageDetector
         ? new GuardDutyDetection("dfir-detector", {
             ebsMalwareProtection: config.ebsMalwareProtection,

@@ -250,6 +250,14 @@ describe("the single-account program with dfir:workstation", function () {
         withWorkstation = recorded.slice(start);
     });
 
+    it("stops before any resource when the workstation's zone is not in aws:region", async () => {
+        const config = parseDfirConfig({ ...dfirKeys(stackConfig("dev")), workstation: JSON.stringify({ amiId: AMI, availabilityZone: "eu-west-1a" }) }) as SingleAccountConfig;
+        const start = recorded.length;
+        assert.throws(() => deployDfir(config), /^Error: config dfir:workstation\.availabilityZone eu-west-1a is not in the workstation's region us-east-1$/);
+        await settle();
+        assert.equal(recorded.length, start, "nothing registered");
+    });
+
     it("adds the workstation beside the evidence store and renames nothing else", () => {
         const key = (r: RecordedResource) => `${r.type}::${r.name}`;
         const before = new Set(dev.map(key));
