@@ -150,6 +150,11 @@ export interface SnapshotCopyRecord {
     memberCopyId?: string;
     /** pending | completed | error */
     memberCopyState?: string;
+    /**
+     * When the member copy was started (the CopySnapshot call) or, adopted, EC2's StartTime: the "not listed yet"
+     * grace of the copy runs from here, not from the copy's start (absent in records of an older version).
+     */
+    memberCopyStartedAt?: string;
     /** The share key the member copy is encrypted with, as given to CopySnapshot (alias ARN). */
     memberKeyId: string;
     /** createVolumePermission granted to the hub account on the member copy. */
@@ -158,6 +163,8 @@ export interface SnapshotCopyRecord {
     hubCopyId?: string;
     /** pending | completed | error */
     hubCopyState?: string;
+    /** When the hub copy was started or, adopted, EC2's StartTime (as memberCopyStartedAt). */
+    hubCopyStartedAt?: string;
     /** The hub key the hub copy is encrypted with. */
     hubKeyArn: string;
     /** EC2's progress of the copy being waited for. */

@@ -484,6 +484,54 @@ describe("snapshot handler: copy a member's snapshots into the hub (copySnapshot
         assert.deepEqual(hub.commandCalls(DescribeSnapshotsCommand)[0].args[0].input.SnapshotIds, ["snap-hub0", "snap-hub1"]);
     });
 
+    it("a hub copy EC2 does not list yet is pending for the grace period after ITS start, however long ago the copy began", async () => {
+        // The copy began two hours ago (the member copies took that long); the hub copies start only now.
+        const old = started();
+        old.copy!.startedAt = new Date(Date.now() - 2 * 3_600_000).toISOString();
+        member.on(DescribeSnapshotsCommand).resolves({ Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-share${i}`, State: "completed", Progress: "100%" })) });
+        member.on(ModifySnapshotAttributeCommand).resolves({});
+        hub.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        hub.on(CopySnapshotCommand).callsFake((input: { SourceSnapshotId: string }) => ({ SnapshotId: input.SourceSnapshotId.replace("share", "hub") }));
+        const before = Date.now();
+        const copied = await run("copy-check", old);
+        assert.deepEqual(copied.copy!.snapshots.map((r) => r.hubCopyId), ["snap-hub0", "snap-hub1"]);
+        for (const r of copied.copy!.snapshots) {
+            assert.ok(Date.parse(r.hubCopyStartedAt!) >= before - 1, "when the hub copy was started");
+            assert.equal(r.memberCopyStartedAt, undefined, "the event's member copies carried no start: none is made up");
+        }
+
+        // The next poll: EC2 does not know the brand-new hub copies yet.
+        member.reset();
+        hub.reset();
+        hub.on(DescribeSnapshotsCommand).rejects(awsError("InvalidSnapshot.NotFound", 400, "The snapshot 'snap-hub1' does not exist."));
+        const pending = await run("copy-check", copied);
+        assert.equal(pending.copy!.done, false);
+        assert.deepEqual(pending.copy!.snapshots.map((r) => [r.hubCopyId, r.hubCopyState]), [["snap-hub0", "pending"], ["snap-hub1", "pending"]]);
+        assert.equal(member.calls().length, 0);
+
+        // Past the grace period after the hub copies' own start, an unknown copy is gone: the copy fails.
+        const later = structuredClone(copied);
+        for (const r of later.copy!.snapshots) r.hubCopyStartedAt = new Date(Date.now() - 11 * 60_000).toISOString();
+        await assert.rejects(run("copy-check", later), (e: unknown) =>
+            e instanceof SnapshotCopyFailedError && /hub copy snap-hub0 of snap-0+r: no longer exists \(The snapshot 'snap-hub1' does not exist\.\)/.test(e.message));
+    });
+
+    it("the grace of an adopted copy runs from EC2's StartTime", async () => {
+        const justNow = new Date(Date.now() - 30_000);
+        const old = started();
+        old.copy!.startedAt = new Date(Date.now() - 2 * 3_600_000).toISOString();
+        old.copy!.snapshots.forEach((r) => Object.assign(r, { memberCopyState: "completed", shared: true }));
+        hub.on(DescribeSnapshotsCommand).resolves({
+            Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-hub${i}`, State: "pending", StartTime: justNow, Tags: tags("disk-hub-copy", SOURCES[i], [{ Key: "dfir:source-account", Value: MEMBER }]) })),
+        });
+        const adopted = await run("copy-check", old);
+        assert.equal(hub.commandCalls(CopySnapshotCommand).length, 0);
+        assert.deepEqual(adopted.copy!.snapshots.map((r) => [r.hubCopyId, r.hubCopyStartedAt]), [0, 1].map((i) => [`snap-hub${i}`, justNow.toISOString()]));
+        hub.reset();
+        hub.on(DescribeSnapshotsCommand).rejects(awsError("InvalidSnapshot.NotFound", 400, "The snapshot 'snap-hub0' does not exist."));
+        assert.equal((await run("copy-check", adopted)).copy!.done, false);
+    });
+
     it("adopts copies an earlier attempt started (found by case, instance, kind and source tags) instead of copying again", async () => {
         const old = new Date("2025-01-01T00:00:00Z");
         member.on(DescribeSnapshotsCommand).resolves({

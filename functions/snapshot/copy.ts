@@ -162,6 +162,7 @@ class CopyStep {
         if (adopted?.SnapshotId) {
             r.memberCopyId = adopted.SnapshotId;
             r.memberCopyState = adopted.State ?? "pending";
+            r.memberCopyStartedAt = startTimeOf(adopted, this.now);
             log("INFO", "adopting a member copy of an earlier attempt", { caseId, source: r.sourceSnapshotId, copy: r.memberCopyId });
             return;
         }
@@ -177,6 +178,7 @@ class CopyStep {
             if (!out.SnapshotId) throw new Error("CopySnapshot returned no snapshot id");
             r.memberCopyId = out.SnapshotId;
             r.memberCopyState = "pending";
+            r.memberCopyStartedAt = this.now.toISOString();
             this.startedNow.add(out.SnapshotId);
         } catch (error) {
             this.refused(error, { sourceSnapshotId: r.sourceSnapshotId, stage: "member copy", detail: errorText(error) });
@@ -202,6 +204,7 @@ class CopyStep {
         if (adopted?.SnapshotId) {
             r.hubCopyId = adopted.SnapshotId;
             r.hubCopyState = adopted.State ?? "pending";
+            r.hubCopyStartedAt = startTimeOf(adopted, this.now);
             log("INFO", "adopting a hub copy of an earlier attempt", { caseId, source: r.sourceSnapshotId, copy: r.hubCopyId });
             return;
         }
@@ -217,6 +220,7 @@ class CopyStep {
             if (!out.SnapshotId) throw new Error("CopySnapshot returned no snapshot id");
             r.hubCopyId = out.SnapshotId;
             r.hubCopyState = "pending";
+            r.hubCopyStartedAt = this.now.toISOString();
             this.startedNow.add(out.SnapshotId);
         } catch (error) {
             this.refused(error, { sourceSnapshotId: r.sourceSnapshotId, stage: "hub copy", detail: `from the shared copy ${r.memberCopyId}: ${errorText(error)}` });
@@ -236,12 +240,15 @@ class CopyStep {
             notFound = error instanceof Error ? error.message : String(error);
         }
         const byId = new Map(described.map((s) => [s.SnapshotId, s]));
-        const inGrace = this.now.getTime() - Date.parse(this.copy.startedAt) < NOT_FOUND_GRACE_MS;
+        // The grace runs from this copy's own start: hub copies start only once the member copies are done, which
+        // may be hours after the copy began. (Records of an older version carry no start: the copy's start, then.)
+        const startOf = (r: SnapshotCopyRecord) => (side === "member" ? r.memberCopyStartedAt : r.hubCopyStartedAt) ?? this.copy.startedAt;
+        const inGrace = (r: SnapshotCopyRecord) => this.now.getTime() - Date.parse(startOf(r)) < NOT_FOUND_GRACE_MS;
         const stage = side === "member" ? "member copy" : "hub copy";
         for (const r of records) {
             const found = byId.get(idOf(r));
             if (!found) {
-                if (!inGrace) this.failed.push({ sourceSnapshotId: r.sourceSnapshotId, copyId: idOf(r), stage, detail: `no longer exists${notFound ? ` (${notFound})` : ""}` });
+                if (!inGrace(r)) this.failed.push({ sourceSnapshotId: r.sourceSnapshotId, copyId: idOf(r), stage, detail: `no longer exists${notFound ? ` (${notFound})` : ""}` });
                 continue;
             }
             const state = found.State ?? "pending";
@@ -285,3 +292,7 @@ class CopyStep {
     }
 }
 
+/** When EC2 started an adopted copy (its StartTime), else now. */
+function startTimeOf(s: Snapshot, now: Date): string {
+    return s.StartTime instanceof Date && !Number.isNaN(s.StartTime.getTime()) ? s.StartTime.toISOString() : now.toISOString();
+}
