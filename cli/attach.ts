@@ -27,7 +27,7 @@ import {
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { sha256Hex } from "../core/hash";
-import type { Manifest } from "../core/manifest";
+import { completedHubCopy, type Manifest } from "../core/manifest";
 import { regionProblem } from "../core/regions";
 import { TAGS } from "../core/tags";
 import { client } from "../functions/lib/aws";
@@ -109,9 +109,8 @@ export function freeDeviceNames(used: readonly string[], count: number): string[
  */
 export function chooseSnapshots(manifest: Pick<Manifest, "evidence" | "target">): CaseSnapshot[] {
     const disk = manifest.evidence?.disk;
-    const copies = disk?.copy?.snapshots ?? [];
     return (disk?.snapshots ?? []).map((s) => {
-        const copy = copies.find((c) => c.sourceSnapshotId === s.snapshotId && c.hubCopyId && c.hubCopyState === "completed");
+        const copy = completedHubCopy(disk?.copy, s.snapshotId);
         const accountId = copy ? disk?.copy?.hubAccountId : manifest.target?.accountId;
         return {
             snapshotId: copy?.hubCopyId ?? s.snapshotId,

@@ -9,7 +9,7 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeSnapshotsCommand, type Snapshot } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, GetObjectRetentionCommand } from "@aws-sdk/client-s3";
 import { sha256Hex, sha256OfStream, type ProgressCallback } from "../core/hash";
-import type { Manifest } from "../core/manifest";
+import { countedHubCopies, DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import type { EvidenceObject, Target } from "../core/workflow";
 import { client } from "../functions/lib/aws";
@@ -200,12 +200,20 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
         await checkSnapshots(where, checks, caseId, target, report);
         report.snapshots.push(...checks);
     }
-    const copies = disk?.copy?.snapshots.filter((c) => c.hubCopyId) ?? [];
+    const copies = countedHubCopies(disk?.copy);
     if (copies.length > 0 && target.region) {
-        // The hub's copies (copySnapshotsToHub): in the hub, readable with the analyst's own credentials.
-        const checks = copies.map((c): SnapshotCheck => ({ snapshotId: c.hubCopyId as string, volumeId: c.volumeId, location: "hub copy", copyOf: c.sourceSnapshotId, problems: [] }));
+        // The hub's copies (copySnapshotsToHub) the seal recorded as completed: in the hub, readable with the
+        // analyst's own credentials.
+        const checks = copies.map((c): SnapshotCheck => ({ snapshotId: c.hubCopyId, volumeId: c.volumeId, location: "hub copy", copyOf: c.sourceSnapshotId, problems: [] }));
         await checkSnapshots({ region: target.region }, checks, caseId, target, report);
         report.snapshots.push(...checks);
+    }
+    // A copy the seal recorded as not completed is the recorded gap (the member snapshots are the evidence): not checked.
+    for (const c of disk?.copy?.snapshots ?? []) {
+        if (!c.hubCopyId || copies.includes(c as never)) continue;
+        const unchecked = `hub copy ${c.hubCopyId} of ${c.sourceSnapshotId} recorded as ${c.hubCopyState ?? "not completed"} at the seal (${DISK_COPY_GAP} gap): not checked`;
+        report.snapshots.push({ snapshotId: c.hubCopyId, volumeId: c.volumeId, location: "hub copy", copyOf: c.sourceSnapshotId, unchecked, problems: [] });
+        report.warnings.push(unchecked);
     }
     for (const gap of manifest.evidence?.missing ?? []) report.warnings.push(`recorded as missing at the seal: ${gap.item}: ${gap.reason}`);
     return finish(report);

@@ -106,6 +106,20 @@ export function gapText(gap: MissingEvidence): string {
     return gap.item === DISK_COPY_GAP ? `${gap.item}: ${gap.reason}` : `${gap.item} missing: ${gap.reason}`;
 }
 
+/**
+ * The hub copies of the disk evidence that count (an analyst tool checks them, makes volumes from them): those the
+ * sealed manifest recorded with an id and as `completed`. Any other (failed, unfinished) is the recorded
+ * {@link DISK_COPY_GAP}, not evidence: the member snapshots it was to copy remain the evidence of record. Pure.
+ */
+export function countedHubCopies(copy: Pick<ManifestDiskCopy, "snapshots"> | undefined): (SnapshotCopyRecord & { hubCopyId: string })[] {
+    return (copy?.snapshots ?? []).filter((c): c is SnapshotCopyRecord & { hubCopyId: string } => c.hubCopyId !== undefined && c.hubCopyId !== "" && c.hubCopyState === "completed");
+}
+
+/** The counted hub copy ({@link countedHubCopies}) of one member snapshot, or undefined. Pure. */
+export function completedHubCopy(copy: Pick<ManifestDiskCopy, "snapshots"> | undefined, sourceSnapshotId: string): (SnapshotCopyRecord & { hubCopyId: string }) | undefined {
+    return countedHubCopies(copy).find((c) => c.sourceSnapshotId === sourceSnapshotId);
+}
+
 /** The final status of a case and its one-line reason. */
 export interface CaseOutcome {
     status: CaseStatus;

@@ -11,6 +11,8 @@ import { verifyHtml } from "../cli/report";
 import { release, REVOCATION_HOLD_HOURS } from "../cli/release";
 import { runDrill, seedAccount } from "../drill/run";
 import { SimulatedAccount } from "../drill/sim";
+import { chooseSnapshots } from "../cli/attach";
+import { completedHubCopy, countedHubCopies } from "../core/manifest";
 
 /**
  * The analyst CLI against the drill's kept simulated account, in-process (`main` resolves to the exit code) and
@@ -191,6 +193,54 @@ describe("dfir verify with snapshots copied into the hub", function () {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+
+    it("copy-to-hub-failed: the member snapshots are checked, the hub copies recorded as not completed are the recorded gap, not mismatches; attach counts none of them either", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-copies-failed-"));
+        try {
+            const options = { finding: JSON.parse(fs.readFileSync(FINDING, "utf8")), scenario: "copy-to-hub-failed" as never, account: "222222222222" };
+            const sim = seedAccount(options);
+            const drilled = await runDrill({ ...options, sim });
+            assert.equal(drilled.status, "PARTIAL", drilled.reason);
+            sim.saveState(dir);
+            const out = await run(["verify", drilled.caseId as string, "--simulated", dir, "--json"]);
+            assert.equal(out.code, 0, out.stdout + out.stderr);
+            const report: VerifyReport = JSON.parse(out.stdout);
+            assert.equal(report.ok, true);
+            assert.deepEqual(report.problems, []);
+            const members = report.snapshots.filter((s) => s.location === "instance account");
+            assert.equal(members.length, 2);
+            assert.ok(members.every((s) => s.state === "completed" && s.problems.length === 0 && !s.unchecked), "the evidence of record is checked and intact");
+            const hub = report.snapshots.filter((s) => s.location === "hub copy");
+            assert.deepEqual(hub.map((s) => s.copyOf).sort(), members.map((s) => s.snapshotId).sort());
+            for (const s of hub) {
+                assert.equal(s.state, undefined, "not described");
+                assert.deepEqual(s.problems, []);
+                assert.match(s.unchecked ?? "", new RegExp(`^hub copy ${s.snapshotId} of ${s.copyOf} recorded as \\w+ at the seal \\(disk copy to hub gap\\): not checked$`));
+                assert.ok(report.warnings.includes(s.unchecked as string));
+            }
+            assert.ok(report.warnings.some((w) => w.startsWith("recorded as missing at the seal: disk copy to hub: ")), report.warnings.join("\n"));
+            const text = await run(["verify", drilled.caseId as string, "--simulated", dir]);
+            assert.equal(text.code, 0, text.stdout);
+            assert.doesNotMatch(text.stdout, /MISMATCH/);
+            assert.match(text.stdout, /VERIFIED: 6 objects and 2 snapshots match the sealed manifest/);
+            // The same decision as attach's: no hub copy counts, so the member snapshots are what a volume would need.
+            const [sealed] = sim.objects(sim.deployment.evidenceBucket, `cases/${drilled.caseId}/manifest-`);
+            const manifest = JSON.parse(sim.objectBody(sealed.bucket, sealed.key, sealed.versionId).toString("utf8"));
+            assert.deepEqual(countedHubCopies(manifest.evidence.disk.copy), []);
+            assert.ok(chooseSnapshots(manifest).every((c) => !c.hubCopy));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("a hub copy counts only when the manifest recorded it with an id as completed", () => {
+        const rec = (hubCopyId: string | undefined, hubCopyState: string | undefined) => ({ sourceSnapshotId: `src-${hubCopyId}`, volumeId: "vol-1", memberKeyId: "k", shared: true, hubKeyArn: "k", ...(hubCopyId ? { hubCopyId } : {}), ...(hubCopyState ? { hubCopyState } : {}) });
+        const copy = { snapshots: [rec("snap-a", "completed"), rec("snap-b", "error"), rec("snap-c", "pending"), rec(undefined, "completed"), rec("snap-d", undefined)] };
+        assert.deepEqual(countedHubCopies(copy).map((c) => c.hubCopyId), ["snap-a"]);
+        assert.equal(completedHubCopy(copy, "src-snap-a")?.hubCopyId, "snap-a");
+        assert.equal(completedHubCopy(copy, "src-snap-b"), undefined);
+        assert.deepEqual(countedHubCopies(undefined), []);
     });
 
     it("a hub copy that does not name its source snapshot is a mismatch", () => {
