@@ -20,6 +20,7 @@
 import {
     CopySnapshotCommand,
     ModifySnapshotAttributeCommand,
+    type CopySnapshotCommandInput,
     type EC2Client,
     type Snapshot,
 } from "@aws-sdk/client-ec2";
@@ -29,7 +30,7 @@ import { TAGS } from "../../core/tags";
 import { TRANSIENT_ERRORS, type DiskCopy, type DiskEvidence, type SnapshotCopyRecord, type Target } from "../../core/workflow";
 import { addSeconds, awsErrorIs, errorText, log } from "../lib/evidence";
 import { InvalidRequestError, SnapshotCopyFailedError, SnapshotCopyTimeoutError, type FailedCopy } from "../lib/evidenceErrors";
-import { describeSnapshots, NOT_FOUND_GRACE_MS } from "./snapshot";
+import { describeSnapshotIds, findTaggedSnapshots, observeSnapshots, tagOf } from "./snapshot";
 
 /** `{action: "copy-start" | "copy-check"}`: advance the copy of the completed snapshots in `disk`. */
 export interface SnapshotCopyEvent {
@@ -55,7 +56,14 @@ export interface CopyClients {
     hub: EC2Client;
 }
 
-type Kind = typeof TAGS.evidenceShareCopy | typeof TAGS.evidenceHubCopy;
+/** The two copies of a snapshot: the member's (shared with the hub), the hub's (of the shared one). */
+type Side = "member" | "hub";
+
+/** Where each side keeps its copy in a record, and the `dfir:evidence` tag its copies carry. */
+const SIDES = {
+    member: { kind: TAGS.evidenceShareCopy, id: "memberCopyId", state: "memberCopyState", startedAt: "memberCopyStartedAt" },
+    hub: { kind: TAGS.evidenceHubCopy, id: "hubCopyId", state: "hubCopyState", startedAt: "hubCopyStartedAt" },
+} as const satisfies Record<Side, { kind: string; id: keyof SnapshotCopyRecord; state: keyof SnapshotCopyRecord; startedAt: keyof SnapshotCopyRecord }>;
 
 /** Advance the copy as far as it goes now; `done` when every hub copy is completed. */
 export async function copyToHub(clients: CopyClients, event: SnapshotCopyEvent, settings: CopySettings): Promise<DiskEvidence> {
@@ -121,27 +129,47 @@ class CopyStep {
     }
 
     async advance(): Promise<void> {
-        // 1. The member copies: adopt, or start.
-        const unstarted = this.records.filter((r) => !r.memberCopyId);
-        if (unstarted.length > 0) {
-            const existing = await this.findCopies(this.clients.member, TAGS.evidenceShareCopy);
-            await Promise.all(unstarted.map((r) => this.startMemberCopy(r, existing.get(r.sourceSnapshotId))));
-        }
-        // 2. Follow the member copies; share the completed ones with the hub.
-        await this.follow(this.clients.member, this.records.filter((r) => r.memberCopyId && r.memberCopyState !== "completed" && !this.startedNow.has(r.memberCopyId)), "member");
+        // 1. The member copies: adopt, or start; follow them; share the completed ones with the hub.
+        await this.startCopies("member", this.records.filter((r) => !r.memberCopyId));
+        await this.follow("member");
         await Promise.all(this.records.filter((r) => r.memberCopyState === "completed" && !r.shared).map((r) => this.share(r)));
         // A failed member copy or share fails the copy: nothing more is started in the hub.
         if (this.failed.length > 0) return;
-        // 3. The hub copies of the shared ones: adopt, or start; then follow them.
-        const shareable = this.records.filter((r) => r.shared && !r.hubCopyId);
-        if (shareable.length > 0) {
-            const existing = await this.findCopies(this.clients.hub, TAGS.evidenceHubCopy);
-            await Promise.all(shareable.map((r) => this.startHubCopy(r, existing.get(r.sourceSnapshotId))));
-        }
-        await this.follow(this.clients.hub, this.records.filter((r) => r.hubCopyId && r.hubCopyState !== "completed" && !this.startedNow.has(r.hubCopyId)), "hub");
+        // 2. The hub copies of the shared ones: adopt, or start; then follow them.
+        await this.startCopies("hub", this.records.filter((r) => r.shared && !r.hubCopyId));
+        await this.follow("hub");
     }
 
-    private tags(kind: Kind, r: SnapshotCopyRecord) {
+    private client(side: Side): EC2Client {
+        return side === "member" ? this.clients.member : this.clients.hub;
+    }
+
+    /** The CopySnapshot of one side: its source, key, description and tags, and what a refusal names. */
+    private copyRequest(side: Side, r: SnapshotCopyRecord): { input: CopySnapshotCommandInput; refusal: string } {
+        const { caseId, target } = this.event;
+        const common = { SourceRegion: target.region, Encrypted: true, TagSpecifications: this.tags(side, r) };
+        return side === "member"
+            ? {
+                input: {
+                    ...common,
+                    SourceSnapshotId: r.sourceSnapshotId,
+                    KmsKeyId: r.memberKeyId,
+                    Description: `aws-dfir case ${caseId}: ${r.sourceSnapshotId} of ${target.instanceId} (${r.volumeId}) re-encrypted to share with ${this.copy.hubAccountId}`,
+                },
+                refusal: "",
+            }
+            : {
+                input: {
+                    ...common,
+                    SourceSnapshotId: r.memberCopyId,
+                    KmsKeyId: r.hubKeyArn,
+                    Description: `aws-dfir case ${caseId}: ${r.sourceSnapshotId} of ${target.instanceId} (${r.volumeId}) from account ${target.accountId}`,
+                },
+                refusal: `from the shared copy ${r.memberCopyId}: `,
+            };
+    }
+
+    private tags(side: Side, r: SnapshotCopyRecord) {
         const { caseId, target } = this.event;
         return [
             {
@@ -149,39 +177,40 @@ class CopyStep {
                 Tags: [
                     { Key: TAGS.caseId, Value: caseId },
                     { Key: TAGS.instanceId, Value: target.instanceId },
-                    { Key: TAGS.evidence, Value: kind },
+                    { Key: TAGS.evidence, Value: SIDES[side].kind },
                     { Key: TAGS.sourceSnapshot, Value: r.sourceSnapshotId },
-                    ...(kind === TAGS.evidenceHubCopy ? [{ Key: TAGS.sourceAccount, Value: target.accountId }] : []),
+                    ...(side === "hub" ? [{ Key: TAGS.sourceAccount, Value: target.accountId }] : []),
                 ],
             },
         ];
     }
 
-    private async startMemberCopy(r: SnapshotCopyRecord, adopted: Snapshot | undefined): Promise<void> {
-        const { caseId, target } = this.event;
+    /** Adopt the copies an earlier attempt started for these records, start the others. */
+    private async startCopies(side: Side, unstarted: SnapshotCopyRecord[]): Promise<void> {
+        if (unstarted.length === 0) return;
+        const existing = await this.findCopies(side);
+        await Promise.all(unstarted.map((r) => this.startCopy(side, r, existing.get(r.sourceSnapshotId))));
+    }
+
+    private async startCopy(side: Side, r: SnapshotCopyRecord, adopted: Snapshot | undefined): Promise<void> {
+        const fields = SIDES[side];
         if (adopted?.SnapshotId) {
-            r.memberCopyId = adopted.SnapshotId;
-            r.memberCopyState = adopted.State ?? "pending";
-            r.memberCopyStartedAt = startTimeOf(adopted, this.now);
-            log("INFO", "adopting a member copy of an earlier attempt", { caseId, source: r.sourceSnapshotId, copy: r.memberCopyId });
+            r[fields.id] = adopted.SnapshotId;
+            r[fields.state] = adopted.State ?? "pending";
+            r[fields.startedAt] = startTimeOf(adopted, this.now);
+            log("INFO", `adopting a ${side} copy of an earlier attempt`, { caseId: this.event.caseId, source: r.sourceSnapshotId, copy: adopted.SnapshotId });
             return;
         }
+        const { input, refusal } = this.copyRequest(side, r);
         try {
-            const out = await this.clients.member.send(new CopySnapshotCommand({
-                SourceSnapshotId: r.sourceSnapshotId,
-                SourceRegion: target.region,
-                Encrypted: true,
-                KmsKeyId: r.memberKeyId,
-                Description: `aws-dfir case ${caseId}: ${r.sourceSnapshotId} of ${target.instanceId} (${r.volumeId}) re-encrypted to share with ${this.copy.hubAccountId}`,
-                TagSpecifications: this.tags(TAGS.evidenceShareCopy, r),
-            }));
+            const out = await this.client(side).send(new CopySnapshotCommand(input));
             if (!out.SnapshotId) throw new Error("CopySnapshot returned no snapshot id");
-            r.memberCopyId = out.SnapshotId;
-            r.memberCopyState = "pending";
-            r.memberCopyStartedAt = this.now.toISOString();
+            r[fields.id] = out.SnapshotId;
+            r[fields.state] = "pending";
+            r[fields.startedAt] = this.now.toISOString();
             this.startedNow.add(out.SnapshotId);
         } catch (error) {
-            this.refused(error, { sourceSnapshotId: r.sourceSnapshotId, stage: "member copy", detail: errorText(error) });
+            this.refused(error, { sourceSnapshotId: r.sourceSnapshotId, stage: `${side} copy`, detail: `${refusal}${errorText(error)}` });
         }
     }
 
@@ -199,64 +228,25 @@ class CopyStep {
         }
     }
 
-    private async startHubCopy(r: SnapshotCopyRecord, adopted: Snapshot | undefined): Promise<void> {
-        const { caseId, target } = this.event;
-        if (adopted?.SnapshotId) {
-            r.hubCopyId = adopted.SnapshotId;
-            r.hubCopyState = adopted.State ?? "pending";
-            r.hubCopyStartedAt = startTimeOf(adopted, this.now);
-            log("INFO", "adopting a hub copy of an earlier attempt", { caseId, source: r.sourceSnapshotId, copy: r.hubCopyId });
-            return;
-        }
-        try {
-            const out = await this.clients.hub.send(new CopySnapshotCommand({
-                SourceSnapshotId: r.memberCopyId,
-                SourceRegion: target.region,
-                Encrypted: true,
-                KmsKeyId: r.hubKeyArn,
-                Description: `aws-dfir case ${caseId}: ${r.sourceSnapshotId} of ${target.instanceId} (${r.volumeId}) from account ${target.accountId}`,
-                TagSpecifications: this.tags(TAGS.evidenceHubCopy, r),
-            }));
-            if (!out.SnapshotId) throw new Error("CopySnapshot returned no snapshot id");
-            r.hubCopyId = out.SnapshotId;
-            r.hubCopyState = "pending";
-            r.hubCopyStartedAt = this.now.toISOString();
-            this.startedNow.add(out.SnapshotId);
-        } catch (error) {
-            this.refused(error, { sourceSnapshotId: r.sourceSnapshotId, stage: "hub copy", detail: `from the shared copy ${r.memberCopyId}: ${errorText(error)}` });
-        }
-    }
-
-    /** Update the records' copy states from EC2; `error` (or gone, after the grace period) is a failure. */
-    private async follow(ec2: EC2Client, records: SnapshotCopyRecord[], side: "member" | "hub"): Promise<void> {
+    /**
+     * Update one side's copy states from EC2 (those not completed, not started by this invocation); `error`, or
+     * unknown past the grace after that copy's own start, is a failure. Hub copies start only once the member
+     * copies are done, possibly hours after the copy began: the grace runs from each copy's start (records of an
+     * older version carry none: the copy's start, then).
+     */
+    private async follow(side: Side): Promise<void> {
+        const fields = SIDES[side];
+        const records = this.records.filter((r) => r[fields.id] && r[fields.state] !== "completed" && !this.startedNow.has(r[fields.id] as string));
         if (records.length === 0) return;
-        const idOf = (r: SnapshotCopyRecord) => (side === "member" ? r.memberCopyId : r.hubCopyId) as string;
-        let described: Snapshot[] = [];
-        let notFound: string | undefined;
-        try {
-            described = await describeSnapshots(ec2, { SnapshotIds: records.map(idOf) });
-        } catch (error) {
-            if (!awsErrorIs(error, ["InvalidSnapshot.NotFound"])) throw error;
-            notFound = error instanceof Error ? error.message : String(error);
-        }
-        const byId = new Map(described.map((s) => [s.SnapshotId, s]));
-        // The grace runs from this copy's own start: hub copies start only once the member copies are done, which
-        // may be hours after the copy began. (Records of an older version carry no start: the copy's start, then.)
-        const startOf = (r: SnapshotCopyRecord) => (side === "member" ? r.memberCopyStartedAt : r.hubCopyStartedAt) ?? this.copy.startedAt;
-        const inGrace = (r: SnapshotCopyRecord) => this.now.getTime() - Date.parse(startOf(r)) < NOT_FOUND_GRACE_MS;
-        const stage = side === "member" ? "member copy" : "hub copy";
-        for (const r of records) {
-            const found = byId.get(idOf(r));
-            if (!found) {
-                if (!inGrace(r)) this.failed.push({ sourceSnapshotId: r.sourceSnapshotId, copyId: idOf(r), stage, detail: `no longer exists${notFound ? ` (${notFound})` : ""}` });
-                continue;
-            }
-            const state = found.State ?? "pending";
-            if (side === "member") r.memberCopyState = state;
-            else r.hubCopyState = state;
-            if (found.Progress !== undefined) r.progress = found.Progress;
-            if (state === "error") this.failed.push({ sourceSnapshotId: r.sourceSnapshotId, copyId: idOf(r), stage, detail: found.StateMessage || "state error" });
-        }
+        const idOf = (r: SnapshotCopyRecord) => r[fields.id] as string;
+        const { described, notFound } = await describeSnapshotIds(this.client(side), records.map(idOf));
+        const polled = records.map((r) => ({ snapshotId: idOf(r), startedAt: r[fields.startedAt] ?? this.copy.startedAt }));
+        observeSnapshots(polled, described, this.now, notFound).forEach(({ found, state, progress, failure }, i) => {
+            const r = records[i];
+            if (found) r[fields.state] = state ?? "pending";
+            if (progress !== undefined) r.progress = progress;
+            if (failure !== undefined) this.failed.push({ sourceSnapshotId: r.sourceSnapshotId, copyId: idOf(r), stage: `${side} copy`, detail: failure });
+        });
     }
 
     /**
@@ -269,23 +259,14 @@ class CopyStep {
         this.failed.push(failure);
     }
 
-    /** Copies of this case and instance of one kind this account owns, by the member snapshot they copy (earliest wins). */
-    private async findCopies(ec2: EC2Client, kind: Kind): Promise<Map<string, Snapshot>> {
+    /** Copies of this case and instance of one side this account owns, by the member snapshot they copy (earliest wins). */
+    private async findCopies(side: Side): Promise<Map<string, Snapshot>> {
         const { caseId, target } = this.event;
-        const found = await describeSnapshots(ec2, {
-            OwnerIds: ["self"],
-            Filters: [
-                { Name: `tag:${TAGS.caseId}`, Values: [caseId] },
-                { Name: `tag:${TAGS.instanceId}`, Values: [target.instanceId] },
-                { Name: `tag:${TAGS.evidence}`, Values: [kind] },
-            ],
-        });
-        const tag = (s: Snapshot, key: string) => s.Tags?.find((t) => t.Key === key)?.Value;
+        const found = await findTaggedSnapshots(this.client(side), { [TAGS.caseId]: caseId, [TAGS.instanceId]: target.instanceId, [TAGS.evidence]: SIDES[side].kind });
         const bySource = new Map<string, Snapshot>();
         const sorted = [...found].sort((a, b) => (a.StartTime?.getTime() ?? 0) - (b.StartTime?.getTime() ?? 0));
         for (const s of sorted) {
-            if (tag(s, TAGS.caseId) !== caseId || tag(s, TAGS.instanceId) !== target.instanceId || tag(s, TAGS.evidence) !== kind) continue;
-            const source = tag(s, TAGS.sourceSnapshot);
+            const source = tagOf(s, TAGS.sourceSnapshot);
             if (source && !bySource.has(source)) bySource.set(source, s);
         }
         return bySource;

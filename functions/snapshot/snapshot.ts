@@ -171,17 +171,7 @@ export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, 
  * are still pending after the deadline (completion wins over the deadline: a set that completed is evidence).
  */
 export async function checkSnapshots(ec2: EC2Client, event: SnapshotCheckEvent, settings: SnapshotSettings): Promise<DiskEvidence> {
-    const ids = event.disk.snapshots.map((s) => s.snapshotId);
-    let described: Snapshot[];
-    let notFound: string | undefined;
-    try {
-        described = await describeSnapshots(ec2, { SnapshotIds: ids });
-    } catch (error) {
-        if (!awsErrorIs(error, ["InvalidSnapshot.NotFound"])) throw error;
-        // One unknown id fails the whole call; which one is only in the message.
-        described = [];
-        notFound = error instanceof Error ? error.message : String(error);
-    }
+    const { described, notFound } = await describeSnapshotIds(ec2, event.disk.snapshots.map((s) => s.snapshotId));
     return evaluateSnapshots(event, described, settings.now(), notFound);
 }
 
@@ -192,21 +182,15 @@ export async function checkSnapshots(ec2: EC2Client, event: SnapshotCheckEvent, 
 export function evaluateSnapshots(event: SnapshotCheckEvent, described: readonly Snapshot[], now: Date, notFoundMessage?: string): DiskEvidence {
     const context = { caseId: event.caseId, instanceId: event.target.instanceId };
     const disk = event.disk;
-    const byId = new Map(described.map((s) => [s.SnapshotId, s]));
-    const inGrace = now.getTime() - Date.parse(disk.startedAt) < NOT_FOUND_GRACE_MS;
     const failed: FailedSnapshot[] = [];
+    const seen = observeSnapshots(disk.snapshots.map((s) => ({ snapshotId: s.snapshotId, startedAt: disk.startedAt })), described, now, notFoundMessage);
 
-    const snapshots: SnapshotRecord[] = disk.snapshots.map((record) => {
-        const found = byId.get(record.snapshotId);
-        if (found === undefined) {
-            if (!inGrace) {
-                failed.push({ ...pick(record), detail: notFoundMessage ? `no longer exists (${notFoundMessage})` : "no longer exists" });
-            }
-            return { ...record };
-        }
-        const updated: SnapshotRecord = { ...record, state: found.State ?? record.state };
-        if (found.Progress !== undefined) updated.progress = found.Progress;
-        if (found.State === "error") failed.push({ ...pick(record), detail: found.StateMessage || "state error" });
+    const snapshots: SnapshotRecord[] = disk.snapshots.map((record, i) => {
+        const { found, state, progress, failure } = seen[i];
+        if (failure !== undefined) failed.push({ ...pick(record), detail: failure });
+        if (!found) return { ...record };
+        const updated: SnapshotRecord = { ...record, state: state ?? record.state };
+        if (progress !== undefined) updated.progress = progress;
         return updated;
     });
 
@@ -222,18 +206,77 @@ export function evaluateSnapshots(event: SnapshotCheckEvent, described: readonly
     return { ...disk, snapshots, done };
 }
 
-/** Snapshots this account owns that carry the case and instance tags (filtered again here: trust, but verify), copies excluded. */
-async function findCaseSnapshots(ec2: EC2Client, caseId: string, instanceId: string): Promise<Snapshot[]> {
-    const found = await describeSnapshots(ec2, {
-        OwnerIds: ["self"],
-        Filters: [
-            { Name: `tag:${SNAPSHOT_TAGS.caseId}`, Values: [caseId] },
-            { Name: `tag:${SNAPSHOT_TAGS.instanceId}`, Values: [instanceId] },
-        ],
+/** What one poll says of one snapshot (see {@link observeSnapshots}). */
+export interface SnapshotObservation {
+    /** EC2 listed it. */
+    found: boolean;
+    /** EC2's state and progress, when listed and reported. */
+    state?: string;
+    progress?: string;
+    /** Why it counts as failed: in state `error` (EC2's message), or unknown past the grace after its start. */
+    failure?: string;
+}
+
+/**
+ * The decision of one poll for each snapshot, pure (shared by the snapshots' check and the copies into the hub):
+ * each polled snapshot with the time its grace runs from, what DescribeSnapshots listed, the time, and EC2's
+ * message when it refused the ids as unknown. An unknown snapshot is pending within {@link NOT_FOUND_GRACE_MS} of
+ * its start, failed after; one in `error` is failed. Results are in the order of `polled`.
+ */
+export function observeSnapshots(
+    polled: ReadonlyArray<{ snapshotId: string; startedAt: string }>,
+    described: readonly Snapshot[],
+    now: Date,
+    notFoundMessage?: string,
+): SnapshotObservation[] {
+    const byId = new Map(described.map((s) => [s.SnapshotId, s]));
+    return polled.map(({ snapshotId, startedAt }) => {
+        const found = byId.get(snapshotId);
+        if (found === undefined) {
+            if (now.getTime() - Date.parse(startedAt) < NOT_FOUND_GRACE_MS) return { found: false };
+            return { found: false, failure: notFoundMessage ? `no longer exists (${notFoundMessage})` : "no longer exists" };
+        }
+        const seen: SnapshotObservation = { found: true };
+        if (found.State !== undefined) seen.state = found.State;
+        if (found.Progress !== undefined) seen.progress = found.Progress;
+        if (found.State === "error") seen.failure = found.StateMessage || "state error";
+        return seen;
     });
-    const tag = (s: Snapshot, key: string) => s.Tags?.find((t) => t.Key === key)?.Value;
+}
+
+/**
+ * DescribeSnapshots of these ids. One unknown id fails the whole call (which one is only in the message): then
+ * nothing is described and `notFound` is EC2's message, for {@link observeSnapshots}.
+ */
+export async function describeSnapshotIds(ec2: EC2Client, ids: string[]): Promise<{ described: Snapshot[]; notFound?: string }> {
+    try {
+        return { described: await describeSnapshots(ec2, { SnapshotIds: ids }) };
+    } catch (error) {
+        if (!awsErrorIs(error, ["InvalidSnapshot.NotFound"])) throw error;
+        return { described: [], notFound: error instanceof Error ? error.message : String(error) };
+    }
+}
+
+/** Snapshots this account owns that carry the case and instance tags, copies excluded. */
+async function findCaseSnapshots(ec2: EC2Client, caseId: string, instanceId: string): Promise<Snapshot[]> {
+    const found = await findTaggedSnapshots(ec2, { [SNAPSHOT_TAGS.caseId]: caseId, [SNAPSHOT_TAGS.instanceId]: instanceId });
     // Copies of the evidence (copySnapshotsToHub) carry the case tags too, and their source: never the evidence itself.
-    return found.filter((s) => tag(s, SNAPSHOT_TAGS.caseId) === caseId && tag(s, SNAPSHOT_TAGS.instanceId) === instanceId && tag(s, TAGS.sourceSnapshot) === undefined);
+    return found.filter((s) => tagOf(s, TAGS.sourceSnapshot) === undefined);
+}
+
+/**
+ * Snapshots this account owns carrying every tag of `tags` (a DescribeSnapshots filter per tag, in that order),
+ * the tags checked again here: trust, but verify.
+ */
+export async function findTaggedSnapshots(ec2: EC2Client, tags: Readonly<Record<string, string>>): Promise<Snapshot[]> {
+    const wanted = Object.entries(tags);
+    const found = await describeSnapshots(ec2, { OwnerIds: ["self"], Filters: wanted.map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })) });
+    return found.filter((s) => wanted.every(([key, value]) => tagOf(s, key) === value));
+}
+
+/** A snapshot's tag value. */
+export function tagOf(s: Snapshot, key: string): string | undefined {
+    return s.Tags?.find((t) => t.Key === key)?.Value;
 }
 
 /** Every page of DescribeSnapshots (EC2 chooses the page size; NextToken is followed to the end). */
