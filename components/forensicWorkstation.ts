@@ -1,11 +1,10 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
-import { WORKSTATION_DEFAULTS, type WorkstationConfig } from "../core/config";
-import { serviceTrustPolicy } from "../core/iam";
-import { SSM_ENDPOINT_SERVICES } from "../core/isolation";
+import { AMI_ID, WORKSTATION_DEFAULTS, type WorkstationConfig } from "../core/config";
+import { serviceTrustPolicy, ssmManagedInstanceCoreArn } from "../core/iam";
 import { TAGS } from "../core/tags";
-import { ssmManagedInstanceCoreArn, workstationEndpointPolicy, workstationPolicy } from "../core/workstation";
-import { createIsolationEgressRules } from "./isolationNetwork";
+import { workstationEndpointPolicy, workstationPolicy } from "../core/workstation";
+import { createVpcEndpoints, createIsolationEgressRules } from "./isolationNetwork";
 
 export interface ForensicWorkstationArgs {
     /** The image to run (e.g. a SIFT build), in the workstation's region. */
@@ -65,7 +64,7 @@ export class ForensicWorkstation extends pulumi.ComponentResource {
 
     constructor(name: string, args: ForensicWorkstationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:analysis:ForensicWorkstation", name, {}, opts);
-        if (!/^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(args.amiId)) throw new Error(`ForensicWorkstation ${name}: amiId must look like ami-0123456789abcdef0, got ${JSON.stringify(args.amiId)}`);
+        if (!AMI_ID.test(args.amiId)) throw new Error(`ForensicWorkstation ${name}: amiId must look like ami-0123456789abcdef0, got ${JSON.stringify(args.amiId)}`);
         if (!args.evidenceBucketArns?.length || !args.evidenceKeyArns?.length) {
             throw new Error(`ForensicWorkstation ${name}: evidenceBucketArns and evidenceKeyArns must each name at least one ARN`);
         }
@@ -118,23 +117,15 @@ export class ForensicWorkstation extends pulumi.ComponentResource {
             egress: [],
             tags: { ...tags, [TAGS.role]: TAGS.roleEndpoints },
         }, parent);
-        const s3 = new aws.ec2.VpcEndpoint(`${name}-s3`, {
+        const { s3, interfaceEndpoints } = createVpcEndpoints(name, {
             vpcId: vpc.id,
-            serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
-            vpcEndpointType: "Gateway",
+            region,
             routeTableIds: [routeTable.id],
-            policy: json(pulumi.all([partition, region, pulumi.all(args.evidenceBucketArns)]).apply(([p, r, buckets]) => workstationEndpointPolicy(p, r, buckets))),
+            subnetIds: [subnet.id],
+            securityGroupId: endpointGroup.id,
+            s3Policy: json(pulumi.all([partition, region, pulumi.all(args.evidenceBucketArns)]).apply(([p, r, buckets]) => workstationEndpointPolicy(p, r, buckets))),
             tags,
         }, parent);
-        const interfaceEndpoints = SSM_ENDPOINT_SERVICES.map((service) => new aws.ec2.VpcEndpoint(`${name}-${service}`, {
-            vpcId: vpc.id,
-            serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
-            vpcEndpointType: "Interface",
-            privateDnsEnabled: true,
-            subnetIds: [subnet.id],
-            securityGroupIds: [endpointGroup.id],
-            tags,
-        }, parent));
 
         // The isolation group's rule set, as separate rule resources (never inline as well).
         const group = new aws.ec2.SecurityGroup(`${name}-sg`, {

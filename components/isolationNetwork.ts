@@ -29,6 +29,45 @@ export interface IsolationNetworkArgs {
 }
 
 /**
+ * The endpoints an isolated instance reaches AWS through: the S3 gateway endpoint `<prefix>-s3` (on the given
+ * route tables, with an optional endpoint policy) and one interface endpoint `<prefix>-<service>` per SSM service
+ * (private DNS, in the given subnets, behind the given group). Used by the isolation network of each VPC and by
+ * the forensic workstation's VPC.
+ */
+export function createVpcEndpoints(
+    prefix: string,
+    args: {
+        vpcId: pulumi.Input<string>;
+        region: pulumi.Input<string>;
+        routeTableIds: pulumi.Input<pulumi.Input<string>[]>;
+        subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+        securityGroupId: pulumi.Input<string>;
+        s3Policy?: pulumi.Input<string>;
+        tags: Record<string, string>;
+    },
+    opts: pulumi.CustomResourceOptions,
+): { s3: aws.ec2.VpcEndpoint; interfaceEndpoints: aws.ec2.VpcEndpoint[] } {
+    const s3 = new aws.ec2.VpcEndpoint(`${prefix}-s3`, {
+        vpcId: args.vpcId,
+        serviceName: pulumi.interpolate`com.amazonaws.${args.region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: args.routeTableIds,
+        ...(args.s3Policy !== undefined ? { policy: args.s3Policy } : {}),
+        tags: args.tags,
+    }, opts);
+    const interfaceEndpoints = SSM_ENDPOINT_SERVICES.map((service) => new aws.ec2.VpcEndpoint(`${prefix}-${service}`, {
+        vpcId: args.vpcId,
+        serviceName: pulumi.interpolate`com.amazonaws.${args.region}.${service}`,
+        vpcEndpointType: "Interface",
+        privateDnsEnabled: true,
+        subnetIds: args.subnetIds,
+        securityGroupIds: [args.securityGroupId],
+        tags: args.tags,
+    }, opts));
+    return { s3, interfaceEndpoints };
+}
+
+/**
  * The isolation rule set (`core/isolation.ts`: HTTPS to the S3 prefix list and to the endpoints' group, nothing
  * else) as separate egress rule resources named `<prefix>-<rule key>` on `groupId`: the isolation group of each VPC
  * and the forensic workstation's group. The group itself must have no inline rules.
@@ -101,30 +140,13 @@ export class IsolationNetwork extends pulumi.ComponentResource {
             const routeTableIds = args.endpointRouteTableIds
                 ? pulumi.all([...args.endpointRouteTableIds])
                 : aws.ec2.getRouteTablesOutput({ vpcId: args.vpcId }, parent).ids;
-            const s3 = new aws.ec2.VpcEndpoint(`${name}-s3`, {
-                vpcId: args.vpcId,
-                serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
-                vpcEndpointType: "Gateway",
-                routeTableIds,
-                tags,
-            }, parent);
 
             const subnetIds = args.endpointSubnetIds
                 ? pulumi.all([...args.endpointSubnetIds])
                 : aws.ec2.getSubnetsOutput({ filters: [{ name: "vpc-id", values: [args.vpcId] }] }, parent).ids
                     .apply((ids) => Promise.all(ids.map((id) => aws.ec2.getSubnet({ id }, parent))))
                     .apply((subnets) => onePerAvailabilityZone(subnets.map((s) => ({ id: s.id, availabilityZone: s.availabilityZone }))));
-            for (const service of SSM_ENDPOINT_SERVICES) {
-                new aws.ec2.VpcEndpoint(`${name}-${service}`, {
-                    vpcId: args.vpcId,
-                    serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
-                    vpcEndpointType: "Interface",
-                    privateDnsEnabled: true,
-                    subnetIds,
-                    securityGroupIds: [endpointGroup.id],
-                    tags,
-                }, parent);
-            }
+            const { s3 } = createVpcEndpoints(name, { vpcId: args.vpcId, region, routeTableIds, subnetIds, securityGroupId: endpointGroup.id, tags }, parent);
             endpointSecurityGroupId = endpointGroup.id;
             s3PrefixListId = s3.prefixListId;
         } else {
