@@ -1,6 +1,6 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceTrustPolicy } from "../core/iam";
+import { serviceTrustPolicy, ssmManagedInstanceCoreArn } from "../core/iam";
 
 /** What {@link createCaptureProfile} needs besides the owner component. */
 export interface CaptureProfileArgs {
@@ -29,7 +29,7 @@ export function createCaptureProfile(owner: string, args: CaptureProfileArgs, pa
     }, opts);
     new aws.iam.RolePolicyAttachment(`${owner}-capture-ssm`, {
         role: role.name,
-        policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+        policyArn: pulumi.output(args.partition).apply(ssmManagedInstanceCoreArn),
     }, opts);
     new aws.iam.RolePolicy(`${owner}-capture`, { role: role.id, policy: args.policy }, opts);
     const profile = new aws.iam.InstanceProfile(`${owner}-capture`, { ...(args.name ? { name: args.name } : {}), role: role.name, tags: args.tags }, opts);

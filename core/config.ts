@@ -340,7 +340,8 @@ const parseTags: KeyParser = (raw, key): Record<string, string> => {
     return out;
 };
 
-const AMI_ID = /^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+/** An AMI id: `ami-` and 8 or 17 lower-case hex digits. */
+export const AMI_ID = /^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const AVAILABILITY_ZONE = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
 

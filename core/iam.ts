@@ -85,6 +85,13 @@ function assumeResponder(r: ResponseResources): PolicyStatement[] {
 /** Reads with no resource-level permission (EC2, Auto Scaling, ELBv2 and SSM describe/list APIs). */
 const describe = (sid: string, actions: string[]): PolicyStatement => ({ Sid: `${sid}NoResourceLevelPermission`, Effect: "Allow", Action: actions, Resource: "*" });
 
+/** A policy's `Resource` or `Action`: one value as a string (as IAM shows it), several as a list. */
+export const oneOrMany = (xs: readonly string[]): string | string[] => (xs.length === 1 ? xs[0] : [...xs]);
+
+/** The AWS managed policy that lets Systems Manager (Session Manager, Run Command) manage an instance. */
+export const SSM_MANAGED_INSTANCE_CORE = "AmazonSSMManagedInstanceCore";
+export const ssmManagedInstanceCoreArn = (partition: string) => `arn:${partition}:iam::aws:policy/${SSM_MANAGED_INSTANCE_CORE}`;
+
 /** Every snapshot of a region (a new snapshot has no id to name before it exists). */
 const snapshotsOf = (s: Scope) => `arn:${s.partition}:ec2:${s.region}::snapshot/*`;
 
@@ -328,7 +335,6 @@ export function capturePolicy(evidenceBucketArn: string, evidenceKeyArn: string)
  */
 export function captureStatements(bucketArns: readonly string[], keyArns: readonly string[]): PolicyStatement[] {
     if (bucketArns.length === 0 || keyArns.length === 0) throw new Error("at least one evidence bucket ARN and one key ARN are required");
-    const oneOrMany = (xs: string[]): string | string[] => (xs.length === 1 ? xs[0] : xs);
     return [
         { Sid: "ReadPinnedTools", Effect: "Allow", Action: "s3:GetObject", Resource: oneOrMany(bucketArns.map((b) => `${b}/tools/*`)) },
         { Sid: "WriteMemoryImages", Effect: "Allow", Action: "s3:PutObject", Resource: bucketArns.flatMap((b) => [`${b}/cases/*/memory/*`, `${b}/cases/*/ssm/*`]) },

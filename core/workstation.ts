@@ -4,17 +4,11 @@
  * VPC's endpoints, so the S3 gateway endpoint's own policy narrows it again to the evidence buckets (and the
  * regional buckets the SSM agent itself reads).
  */
-import type { PolicyDocument, PolicyStatement } from "./iam";
+import { oneOrMany, type PolicyDocument, type PolicyStatement } from "./iam";
 
 /** Every action the workstation's role is granted on the evidence (besides AmazonSSMManagedInstanceCore). */
 export const WORKSTATION_EVIDENCE_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt"] as const;
 
-/** The AWS managed policy that lets Systems Manager (Session Manager, Run Command) manage the instance. */
-export const SSM_MANAGED_INSTANCE_CORE = "AmazonSSMManagedInstanceCore";
-
-export const ssmManagedInstanceCoreArn = (partition: string) => `arn:${partition}:iam::aws:policy/${SSM_MANAGED_INSTANCE_CORE}`;
-
-const oneOrMany = (xs: readonly string[]): string | string[] => (xs.length === 1 ? xs[0] : [...xs]);
 
 /**
  * The workstation role's inline policy: read every object version of the evidence buckets, list them, decrypt
