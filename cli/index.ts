@@ -20,7 +20,7 @@ import { Command, CommanderError, Option } from "commander";
 import { SingleBar } from "cli-progress";
 import { attach } from "./attach";
 import { listCases } from "./cases";
-import { openContext, UsageError, type ContextOptions } from "./context";
+import { openContext, UsageError, type AnalystContext, type ContextOptions } from "./context";
 import { InputError, parseEvents, readInput } from "../core/events";
 import { asDelivered, onSimulatedAccount } from "../drill/run";
 import { planResponse } from "./plan";
@@ -33,6 +33,23 @@ export interface Io {
     stderr: (text: string) => void;
     /** Show progress bars (stderr is a terminal). */
     progress: boolean;
+    /**
+     * With `--simulated`: told every AWS call the command made on the simulated account, in order, once it is done
+     * (or has failed). Tests hold a plan or a refusal to read-only calls with it (a run that changes nothing does
+     * not save the account, so its state file cannot show a change).
+     */
+    simulatedCalls?: (calls: readonly { action: string; ok: boolean }[]) => void;
+}
+
+/** Open the context, run `body`, then report the simulated account's calls (`Io.simulatedCalls`) and close it. */
+async function inContext(opts: ContextOptions, io: Io, body: (ctx: AnalystContext) => Promise<void>): Promise<void> {
+    const ctx = openContext(opts);
+    try {
+        await body(ctx);
+    } finally {
+        if (ctx.sim) io.simulatedCalls?.(ctx.sim.calls.map((c) => ({ action: c.action, ok: c.ok })));
+        ctx.close();
+    }
 }
 
 const contextOptions = (cmd: Command) => cmd
@@ -88,29 +105,23 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             }
             if (events.length !== 1) throw new UsageError(`${opts.finding}: holds ${events.length} events; plan takes exactly one`);
             if (opts.simulated !== undefined && opts.bucket !== undefined) throw new UsageError("--simulated takes the evidence bucket from the simulated account: leave out --bucket");
-            const ctx = openContext(opts);
-            try {
+            await inContext(opts, io, async (ctx) => {
                 // The drill's account stands in for the published findings' redacted account ids: say the same here.
                 const event = ctx.sim ? onSimulatedAccount(asDelivered(events[0]), ctx.sim) : events[0];
                 const bucket = ctx.sim ? ctx.sim.deployment.evidenceBucket : opts.bucket ?? process.env.DFIR_EVIDENCE_BUCKET;
                 const result = await planResponse(ctx, event, { ...(bucket ? { bucket } : {}) });
                 io.stdout(opts.json ? `${JSON.stringify(result)}\n` : planText(result));
-            } finally {
-                ctx.close();
-            }
+            });
         });
 
     contextOptions(program.command("cases").description("list the cases: status, instance, account/region, times, what was sealed"))
         .option("--open", "only cases not sealed yet")
         .option("--json", "one JSON array")
         .action(async (opts: ContextOptions & { open?: boolean; json?: boolean }) => {
-            const ctx = openContext(opts);
-            try {
+            await inContext(opts, io, async (ctx) => {
                 const cases = await listCases(ctx, { open: opts.open === true });
                 io.stdout(opts.json ? `${JSON.stringify(cases)}\n` : casesTable(cases));
-            } finally {
-                ctx.close();
-            }
+            });
         });
 
     contextOptions(program.command("verify").description("re-read and re-hash every evidence object of a case; check locks and snapshots"))
@@ -121,18 +132,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             if (opts.html !== undefined && (opts.html === "" || fs.existsSync(opts.html) && fs.statSync(opts.html).isDirectory())) {
                 throw new UsageError(`--html needs a file path, got ${JSON.stringify(opts.html)}`);
             }
-            const ctx = openContext(opts);
-            const bar = progressBar(io);
-            try {
-                const report = await verifyCase(ctx, caseId, { onProgress: bar.onProgress });
-                bar.stop();
-                if (opts.html) fs.writeFileSync(opts.html, verifyHtml(report));
-                io.stdout(opts.json ? `${JSON.stringify(report)}\n` : verifyText(report));
-                code = report.ok ? 0 : 1;
-            } finally {
-                bar.stop();
-                ctx.close();
-            }
+            await inContext(opts, io, async (ctx) => {
+                const bar = progressBar(io);
+                try {
+                    const report = await verifyCase(ctx, caseId, { onProgress: bar.onProgress });
+                    bar.stop();
+                    if (opts.html) fs.writeFileSync(opts.html, verifyHtml(report));
+                    io.stdout(opts.json ? `${JSON.stringify(report)}\n` : verifyText(report));
+                    code = report.ok ? 0 : 1;
+                } finally {
+                    bar.stop();
+                }
+            });
         });
 
     contextOptions(program.command("release").description("undo containment from the state recorded when the case opened (the evidence stays locked)"))
@@ -140,15 +151,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         .option("--yes", "apply the changes (without it: print what would be done, change nothing)")
         .option("--json", "one JSON result")
         .action(async (caseId: string, opts: ContextOptions & { yes?: boolean; json?: boolean }) => {
-            const ctx = openContext(opts);
-            try {
+            await inContext(opts, io, async (ctx) => {
                 const result = await release(ctx, caseId, { yes: opts.yes === true });
                 if (result.applied) ctx.save();
                 io.stdout(opts.json ? `${JSON.stringify(result)}\n` : releaseText(result));
                 code = result.ok ? 0 : 1;
-            } finally {
-                ctx.close();
-            }
+            });
         });
 
     contextOptions(program.command("attach").description("make volumes from a sealed case's snapshots on the forensic workstation and attach them (the evidence is not touched)"))
@@ -158,8 +166,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         .option("--yes", "create and attach (without it: print what would be done, change nothing)")
         .option("--json", "one JSON result")
         .action(async (caseId: string, opts: ContextOptions & { workstation?: string; workstationRegion?: string; yes?: boolean; json?: boolean }) => {
-            const ctx = openContext(opts);
-            try {
+            await inContext(opts, io, async (ctx) => {
                 const result = await attach(ctx, caseId, {
                     yes: opts.yes === true,
                     ...(opts.workstation !== undefined ? { workstation: opts.workstation } : {}),
@@ -170,9 +177,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
                 if (result.applied) ctx.save();
                 io.stdout(opts.json ? `${JSON.stringify(result)}\n` : attachText(result));
                 code = result.ok ? 0 : 1;
-            } finally {
-                ctx.close();
-            }
+            });
         });
 
     try {

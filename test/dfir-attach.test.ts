@@ -20,12 +20,17 @@ const REPO = path.resolve(__dirname, "..");
 const FINDING = path.join(REPO, "..", "shared", "fixtures", "guardduty", "CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
 const finding = () => JSON.parse(fs.readFileSync(FINDING, "utf8"));
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string; calls: { action: string; ok: boolean }[] }> {
     let stdout = "";
     let stderr = "";
-    const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), progress: false });
-    return { code, stdout, stderr };
+    let calls: { action: string; ok: boolean }[] = [];
+    const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), progress: false, simulatedCalls: (c) => (calls = [...c]) });
+    return { code, stdout, stderr, calls };
 }
+
+/** Calls that only read (a plan or a refusal makes no other; the state file, not saved then, cannot show it). */
+const READ_ONLY = /^[a-z0-9-]+:(?:Describe|Get|List|Head|Scan|Query|BatchGet)[A-Za-z0-9]*$|^sts:AssumeRole$/;
+const changing = (calls: readonly { action: string }[]) => calls.map((c) => c.action).filter((a) => !READ_ONLY.test(a));
 
 const dirs: string[] = [];
 /** A drilled account kept in a new directory: the sealed case, its instance and (unless told) the workstation. */
@@ -60,10 +65,18 @@ describe("dfir attach against a drilled account with the forensic workstation", 
             ["create", evidence[0], false, "/dev/sdf"], ["create", evidence[1], false, "/dev/sdg"],
         ]);
         assert.equal(stateOf(dir), before, "nothing changed");
+        assert.ok(out.calls.some((c) => c.action === "ec2:DescribeVolumes"), out.calls.map((c) => c.action).join(","));
+        assert.deepEqual(changing(out.calls), [], "only read calls");
         const text = await run(["attach", caseId, "--simulated", dir]);
         assert.match(text.stdout, /plan only, nothing changed/);
         assert.match(text.stdout, /re-run with --yes to create and attach\n$/);
         assert.equal(stateOf(dir), before);
+        assert.ok(text.calls.length > 0);
+        assert.deepEqual(changing(text.calls), [], "only read calls");
+        // The check has teeth: --yes makes changing calls.
+        const applied = await run(["attach", caseId, "--simulated", dir, "--yes", "--json"]);
+        assert.equal(applied.code, 0, applied.stderr);
+        assert.deepEqual([...new Set(changing(applied.calls))].sort(), ["dynamodb:UpdateItem", "ec2:AttachVolume", "ec2:CreateVolume"]);
     });
 
     it("--yes makes one encrypted, tagged volume per snapshot in the workstation's AZ, attaches it, prints the commands and records it on the case; the evidence is untouched", async () => {
@@ -193,6 +206,7 @@ describe("dfir attach against a drilled account with the forensic workstation", 
             assert.match(out.stderr, message);
             assert.equal(out.stderr.trim().split("\n").length, 1, out.stderr);
             assert.equal(stateOf(dir), before);
+            assert.deepEqual(changing(out.calls), [], `only read calls before the refusal: ${out.calls.map((c) => c.action).join(",")}`);
         };
 
         it("an unknown case, a malformed id, a missing argument", async () => {

@@ -21,12 +21,17 @@ import { completedHubCopy, countedHubCopies } from "../core/manifest";
 const REPO = path.resolve(__dirname, "..");
 const FINDING = path.join(REPO, "..", "shared", "fixtures", "guardduty", "CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string; calls: { action: string; ok: boolean }[] }> {
     let stdout = "";
     let stderr = "";
-    const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), progress: false });
-    return { code, stdout, stderr };
+    let calls: { action: string; ok: boolean }[] = [];
+    const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), progress: false, simulatedCalls: (c) => (calls = [...c]) });
+    return { code, stdout, stderr, calls };
 }
+
+/** Calls that only read (a plan makes no other; the state file, not saved then, cannot show it). */
+const READ_ONLY = /^[a-z0-9-]+:(?:Describe|Get|List|Head|Scan|Query|BatchGet)[A-Za-z0-9]*$|^sts:AssumeRole$/;
+const changing = (calls: readonly { action: string }[]) => calls.map((c) => c.action).filter((a) => !READ_ONLY.test(a));
 
 /** The state file's object versions of a key (bodies inline as base64 when small). */
 function versionsOf(dir: string, keySuffix: string): { file: string; doc: any; versions: any[] } {
@@ -320,6 +325,12 @@ describe("dfir release against the drill's simulated account", function () {
         assert.match(out.stdout, /plan only, nothing changed/);
         assert.match(out.stdout, /re-run with --yes to apply/);
         assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), stateBefore);
+        assert.ok(out.calls.some((c) => c.action === "ec2:DescribeInstances"), out.calls.map((c) => c.action).join(","));
+        assert.deepEqual(changing(out.calls), [], "only read calls");
+        // The check has teeth: --yes makes changing calls.
+        const applied = await run(["release", caseId, "--simulated", dir, "--yes"]);
+        assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+        assert.ok(changing(applied.calls).includes("ec2:ModifyNetworkInterfaceAttribute"), applied.calls.map((c) => c.action).join(","));
     });
 
     it("--yes restores groups and protections, tags released, records it under Object Lock and frees the instance for a new case", async () => {
@@ -435,6 +446,8 @@ describe("dfir plan against a simulated account (read-only)", function () {
         assert.equal(plan.facts.record.volumes.length, 2);
         assert.deepEqual(plan.wouldFail, []);
         assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), stateBefore);
+        assert.ok(out.calls.some((c) => c.action === "ec2:DescribeInstances"), out.calls.map((c) => c.action).join(","));
+        assert.deepEqual(changing(out.calls), [], "read-only calls");
         const text = await run(["plan", "--finding", file, "--simulated", dir]);
         assert.match(text.stdout, /nothing would fail\n\(dry run: read-only calls, nothing changed\)\n$/);
     });
