@@ -591,6 +591,51 @@ describe("snapshot handler: copy a member's snapshots into the hub (copySnapshot
         await assert.rejects(run("copy-check", started()), (e: unknown) => e instanceof Error && e.name === "RequestLimitExceeded");
     });
 
+    it("a copy refused for EC2's concurrent-copy limit (ResourceLimitExceeded) stays unstarted and is tried again at the next poll, until the deadline", async () => {
+        const limit = () => awsError("ResourceLimitExceeded", 400, "You have exceeded the maximum number of concurrent snapshot copies.");
+        // Member side: one copy starts, the other is refused for the limit; neither fails the copy.
+        member.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        member.on(CopySnapshotCommand, { SourceSnapshotId: SOURCES[0] }).resolves({ SnapshotId: "snap-share0" });
+        member.on(CopySnapshotCommand, { SourceSnapshotId: SOURCES[1] }).rejects(limit());
+        const start = await run("copy-start", completedDisk());
+        assert.equal(start.copy!.done, false);
+        assert.deepEqual(start.copy!.snapshots.map((r) => [r.memberCopyId, r.memberCopyState]), [["snap-share0", "pending"], [undefined, undefined]]);
+        assert.ok(logs.some((l) => /"level":"WARN".*member copy not started: EC2's concurrent copy limit/.test(l)));
+
+        // The next poll copies it.
+        member.reset();
+        member.on(DescribeSnapshotsCommand, { OwnerIds: ["self"] }).resolves({ Snapshots: [] });
+        member.on(DescribeSnapshotsCommand, { SnapshotIds: ["snap-share0"] }).resolves({ Snapshots: [{ SnapshotId: "snap-share0", State: "pending", Progress: "40%" }] });
+        member.on(CopySnapshotCommand, { SourceSnapshotId: SOURCES[1] }).resolves({ SnapshotId: "snap-share1" });
+        const retried = await run("copy-check", start);
+        assert.deepEqual(member.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId), [SOURCES[1]]);
+        assert.deepEqual(retried.copy!.snapshots.map((r) => [r.memberCopyId, r.memberCopyState]), [["snap-share0", "pending"], ["snap-share1", "pending"]]);
+        assert.equal(hub.calls().length, 0);
+
+        // Hub side alike: the shared copy stays without a hub copy, not failed.
+        member.reset();
+        member.on(DescribeSnapshotsCommand).resolves({ Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-share${i}`, State: "completed" })) });
+        member.on(ModifySnapshotAttributeCommand).resolves({});
+        hub.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        hub.on(CopySnapshotCommand, { SourceSnapshotId: "snap-share0" }).resolves({ SnapshotId: "snap-hub0" });
+        hub.on(CopySnapshotCommand, { SourceSnapshotId: "snap-share1" }).rejects(limit());
+        const hubLimited = await run("copy-check", started());
+        assert.deepEqual(hubLimited.copy!.snapshots.map((r) => [r.shared, r.hubCopyId]), [[true, "snap-hub0"], [true, undefined]]);
+        assert.equal(hubLimited.copy!.done, false);
+
+        // Bounded by the deadline: still refused past it, the copy times out naming the copy never started.
+        const late = structuredClone(hubLimited);
+        late.copy!.deadline = new Date(Date.now() - 1000).toISOString();
+        member.reset();
+        hub.reset();
+        hub.on(DescribeSnapshotsCommand, { OwnerIds: ["self"] }).resolves({ Snapshots: [] });
+        hub.on(DescribeSnapshotsCommand, { SnapshotIds: ["snap-hub0"] }).resolves({ Snapshots: [{ SnapshotId: "snap-hub0", State: "completed" }] });
+        hub.on(CopySnapshotCommand).rejects(limit());
+        await assert.rejects(run("copy-check", late), (e: unknown) =>
+            e instanceof SnapshotCopyTimeoutError && new RegExp(`${SOURCES[1]} at hub copy not started`).test(e.message) && !e.message.includes(SOURCES[0]));
+        assert.equal(member.calls().length, 0);
+    });
+
     it("past the deadline with copies pending is SnapshotCopyTimeoutError; completion wins over the deadline", async () => {
         const late = shared();
         late.copy!.deadline = new Date(Date.now() - 1000).toISOString();

@@ -10,8 +10,9 @@
  *    tagged with the case at creation; then wait until every hub copy is completed.
  *
  * The member snapshots (the evidence of record) are never touched. A copy in state `error`, a copy or share that
- * EC2 refuses, or the cap running out fails the copy (SnapshotCopyFailedError / SnapshotCopyTimeoutError), which
- * the state machine records beside the disk evidence.
+ * EC2 refuses (but for its concurrent-copy limit: that copy is tried again at the next poll), or the cap running out
+ * fails the copy (SnapshotCopyFailedError / SnapshotCopyTimeoutError), which the state machine records beside the
+ * disk evidence.
  *
  * Idempotency: CopySnapshot has no client token. Before starting a copy, copies already tagged with this case,
  * instance, kind and source snapshot (a Lambda retry after EC2 accepted the call) are adopted; sharing is
@@ -55,6 +56,13 @@ export interface CopyClients {
     member: EC2Client;
     hub: EC2Client;
 }
+
+/**
+ * CopySnapshot refusals that only say "not now": EC2's limit of concurrent snapshot copies per destination region
+ * (`ResourceLimitExceeded`, EBS user guide, "Copy an Amazon EBS snapshot": wait for copies to complete). The record
+ * stays unstarted and the next poll tries again, until the copy's deadline.
+ */
+const COPY_LIMIT_ERRORS = ["ResourceLimitExceeded"];
 
 /** The two copies of a snapshot: the member's (shared with the hub), the hub's (of the shared one). */
 type Side = "member" | "hub";
@@ -210,6 +218,12 @@ class CopyStep {
             r[fields.startedAt] = this.now.toISOString();
             this.startedNow.add(out.SnapshotId);
         } catch (error) {
+            if (awsErrorIs(error, COPY_LIMIT_ERRORS)) {
+                log("WARN", `${side} copy not started: EC2's concurrent copy limit; the next poll tries again`, {
+                    caseId: this.event.caseId, source: r.sourceSnapshotId, deadline: this.copy.deadline, error: errorText(error),
+                });
+                return;
+            }
             this.refused(error, { sourceSnapshotId: r.sourceSnapshotId, stage: `${side} copy`, detail: `${refusal}${errorText(error)}` });
         }
     }
