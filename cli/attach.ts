@@ -14,7 +14,7 @@
  * The decisions are pure functions below (`chooseSnapshots`, `planAttach`, `freeDeviceNames`, the commands).
  */
 import { createHash } from "node:crypto";
-import { GetItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
     AttachVolumeCommand,
     CreateVolumeCommand,
@@ -32,7 +32,7 @@ import { regionProblem } from "../core/regions";
 import { TAGS } from "../core/tags";
 import { client } from "../functions/lib/aws";
 import { UsageError, type AnalystContext } from "./context";
-import { readCase } from "./verify";
+import { readCaseRecord } from "./verify";
 
 /** One snapshot of the case and the one a volume is made from (the hub's copy when completed). Pure data. */
 export interface CaseSnapshot {
@@ -85,6 +85,8 @@ export interface AttachResult {
     memory?: { bucket: string; key: string; versionId?: string; sha256: string; bytes: number; commands: string[] };
     /** With --yes: what the case item now records. */
     recorded?: { attachedAt: string; attachedBy: string };
+    /** With --yes: why the case item could not record the attach (the volumes are there all the same). */
+    recordError?: string;
     notes: string[];
     ok: boolean;
 }
@@ -306,7 +308,7 @@ export async function attach(ctx: AnalystContext, caseId: string, options: Attac
         if (problem) throw new UsageError(`--workstation-region ${JSON.stringify(options.workstationRegion)} ${problem}`);
     }
 
-    const summary = await readCase(ctx, caseId);
+    const { summary, item } = await readCaseRecord(ctx, caseId);
     if (!summary.manifest) throw new UsageError(`case ${caseId} is not sealed (status ${summary.status}): attach refuses without a sealed manifest`);
     const manifest = await readSealedManifest(ctx, summary.manifest, caseId);
     const snapshots = chooseSnapshots(manifest);
@@ -366,6 +368,8 @@ export async function attach(ctx: AnalystContext, caseId: string, options: Attac
     for (const s of steps) if (s.action === "attached") s.commands = diskCommands(s);
     if (!options.yes) return result;
 
+    // Who is attaching, read before any change: a failure here changes nothing (exit 3).
+    const attachedBy = (await client("sts", { region: ctx.region }).send(new GetCallerIdentityCommand({}))).Arn ?? "unknown";
     result.applied = true;
     // Independent volumes: one round of creates, then each waits and attaches on its own.
     await Promise.all(steps.map(async (s) => {
@@ -409,10 +413,9 @@ export async function attach(ctx: AnalystContext, caseId: string, options: Attac
     result.ok = steps.every((s) => s.ok);
 
     // The record: on the case item only (the evidence is not touched). Earlier attachments of other volumes stay.
+    // The volumes exist whatever happens to the record: a failed write is said, with the volumes and commands.
     const attachedAt = now().toISOString();
-    const attachedBy = (await client("sts", { region: ctx.region }).send(new GetCallerIdentityCommand({}))).Arn ?? "unknown";
     const dynamodb = client("dynamodb", { region: ctx.region });
-    const item = (await dynamodb.send(new GetItemCommand({ TableName: ctx.casesTable, Key: { pk: { S: `CASE#${caseId}` } }, ConsistentRead: true }))).Item ?? {};
     const mine = new Set(steps.map((s) => s.volumeId).filter((v): v is string => v !== undefined));
     const kept = (item.attachedVolumes?.L ?? []).filter((v) => !mine.has(v.M?.volumeId?.S ?? ""));
     const entry = (s: AttachStep): AttributeValue => ({
@@ -426,17 +429,22 @@ export async function attach(ctx: AnalystContext, caseId: string, options: Attac
             attached: { BOOL: s.ok === true },
         },
     });
-    await dynamodb.send(new UpdateItemCommand({
-        TableName: ctx.casesTable,
-        Key: { pk: { S: `CASE#${caseId}` } },
-        ConditionExpression: "attribute_exists(pk)",
-        UpdateExpression: "SET attachedVolumes = :volumes, attachedAt = if_not_exists(attachedAt, :at), lastAttachedAt = :at, attachedBy = :by",
-        ExpressionAttributeValues: {
-            ":volumes": { L: [...kept, ...steps.filter((s) => s.volumeId).map(entry)] },
-            ":at": { S: attachedAt },
-            ":by": { S: attachedBy },
-        },
-    }));
-    result.recorded = { attachedAt, attachedBy };
+    try {
+        await dynamodb.send(new UpdateItemCommand({
+            TableName: ctx.casesTable,
+            Key: { pk: { S: `CASE#${caseId}` } },
+            ConditionExpression: "attribute_exists(pk)",
+            UpdateExpression: "SET attachedVolumes = :volumes, attachedAt = if_not_exists(attachedAt, :at), lastAttachedAt = :at, attachedBy = :by",
+            ExpressionAttributeValues: {
+                ":volumes": { L: [...kept, ...steps.filter((s) => s.volumeId).map(entry)] },
+                ":at": { S: attachedAt },
+                ":by": { S: attachedBy },
+            },
+        }));
+        result.recorded = { attachedAt, attachedBy };
+    } catch (error) {
+        result.recordError = `${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`;
+        result.ok = false;
+    }
     return result;
 }

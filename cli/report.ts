@@ -123,6 +123,7 @@ export function attachText(r: AttachResult): string {
         lines.push("", `Memory image s3://${r.memory.bucket}/${r.memory.key} (${r.memory.bytes} bytes), Volatility 3:`, ...r.memory.commands);
     }
     if (r.recorded) lines.push("", `recorded on the case: attachedVolumes, attachedAt (by ${r.recorded.attachedBy})`);
-    lines.push(!r.applied ? "re-run with --yes to create and attach" : r.ok ? "ATTACHED" : "ATTACH INCOMPLETE: see the failed volumes; a re-run adopts what was made");
+    if (r.recordError) lines.push("", `NOT RECORDED: the case record write failed (${r.recordError}); the volumes above are there: a re-run adopts them and records them`);
+    lines.push(!r.applied ? "re-run with --yes to create and attach" : r.ok ? "ATTACHED" : r.steps.every((s) => s.ok) ? "ATTACHED, NOT RECORDED" : "ATTACH INCOMPLETE: see the failed volumes; a re-run adopts what was made");
     return `${lines.join("\n")}\n`;
 }

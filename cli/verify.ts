@@ -5,7 +5,7 @@
  * the hash the instance computed); it checks Object Lock mode and retain-until on every version it read, and the
  * snapshots' state and tags. Reads only. The decisions (what is a problem) are pure functions below.
  */
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { DescribeSnapshotsCommand, type Snapshot } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, GetObjectRetentionCommand } from "@aws-sdk/client-s3";
 import { sha256Hex, sha256OfStream, type ProgressCallback } from "../core/hash";
@@ -103,14 +103,19 @@ export function snapshotProblems(described: Snapshot | undefined, caseId: string
 
 const CASE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Read the case record; an unknown case is bad input (exit 2), not a mismatch. */
-export async function readCase(ctx: AnalystContext, caseId: string): Promise<CaseSummary> {
+/** Read the case record (its summary and the item as stored); an unknown case is bad input (exit 2), not a mismatch. */
+export async function readCaseRecord(ctx: AnalystContext, caseId: string): Promise<{ summary: CaseSummary; item: Record<string, AttributeValue> }> {
     if (!CASE_ID.test(caseId)) throw new UsageError(`${JSON.stringify(caseId)} is not a case id`);
     const dynamodb = client("dynamodb", { region: ctx.region });
     const out = await dynamodb.send(new GetItemCommand({ TableName: ctx.casesTable, Key: { pk: { S: `CASE#${caseId}` } }, ConsistentRead: true }));
     const summary = out.Item ? caseSummary(out.Item as never) : undefined;
-    if (!summary) throw new UsageError(`no case ${caseId} in table ${ctx.casesTable} (${ctx.region}); \`dfir cases\` lists them`);
-    return summary;
+    if (!out.Item || !summary) throw new UsageError(`no case ${caseId} in table ${ctx.casesTable} (${ctx.region}); \`dfir cases\` lists them`);
+    return { summary, item: out.Item };
+}
+
+/** Read the case record's summary ({@link readCaseRecord}). */
+export async function readCase(ctx: AnalystContext, caseId: string): Promise<CaseSummary> {
+    return (await readCaseRecord(ctx, caseId)).summary;
 }
 
 async function readObject(ctx: AnalystContext, o: EvidenceObject, onProgress?: ProgressCallback): Promise<{ sha256: string; bytes: number }> {

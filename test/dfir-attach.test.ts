@@ -181,6 +181,48 @@ describe("dfir attach against a drilled account with the forensic workstation", 
         assert.match(text.stdout, /the hub's copy of snap-/);
     });
 
+    it("a failed record write still prints the volumes and their commands and says the record failed (exit 1); a re-run records them, creating none", async () => {
+        const { dir, caseId } = await drilled();
+        const doc = JSON.parse(stateOf(dir));
+        doc.state.faults.push({ action: "dynamodb:UpdateItem", error: "AccessDeniedException", message: "simulated: not allowed to update the case", times: 1, seen: 0 });
+        fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(doc));
+        const out = await run(["attach", caseId, "--simulated", dir, "--yes"]);
+        assert.equal(out.code, 1, out.stdout + out.stderr);
+        assert.equal(out.stderr, "");
+        const after = SimulatedAccount.loadState(dir);
+        const volumes = after.volumes().filter((v) => v.tags["dfir:evidence"] === "analysis-copy");
+        assert.equal(volumes.length, 2, "the volumes were made and kept in the account");
+        for (const v of volumes) {
+            assert.match(out.stdout, new RegExp(`done   new encrypted volume ${v.volumeId} from ${v.snapshotId}`));
+            assert.ok(out.stdout.includes(`sudo mount -o ro,noload,noexec "\${DEV}p1" /mnt/case/${v.snapshotId}`));
+        }
+        assert.equal(out.stdout.split("\n").filter((l) => l.startsWith("NOT RECORDED: the case record write failed (AccessDeniedException: simulated: not allowed to update the case)")).length, 1, out.stdout);
+        assert.match(out.stdout, /\nATTACHED, NOT RECORDED\n$/);
+        const item = after.items(after.deployment.casesTable).find((i) => i.pk?.S === `CASE#${caseId}`) as Record<string, any>;
+        assert.equal(item.attachedVolumes, undefined);
+        const json = await run(["attach", caseId, "--simulated", dir, "--yes", "--json"]);
+        assert.equal(json.code, 0, json.stdout + json.stderr);
+        const again: AttachResult = JSON.parse(json.stdout);
+        assert.deepEqual(again.steps.map((s) => s.action), ["attached", "attached"]);
+        assert.equal(again.recordError, undefined);
+        assert.equal(callsOf(dir, "ec2:CreateVolume"), 2);
+        const recorded = SimulatedAccount.loadState(dir).items("dfir-cases").find((i) => i.pk?.S === `CASE#${caseId}`) as Record<string, any>;
+        assert.deepEqual(recorded.attachedVolumes.L.map((v: any) => v.M.volumeId.S).sort(), volumes.map((v) => v.volumeId).sort());
+    });
+
+    it("who is attaching is read before any change: a failure there makes no volume (exit 3)", async () => {
+        const { dir, caseId } = await drilled();
+        const doc = JSON.parse(stateOf(dir));
+        doc.state.faults.push({ action: "sts:GetCallerIdentity", error: "ExpiredTokenException", message: "simulated: the session expired", times: 1, seen: 0 });
+        fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(doc));
+        const before = stateOf(dir);
+        const out = await run(["attach", caseId, "--simulated", dir, "--yes"]);
+        assert.deepEqual([out.code, out.stdout, out.stderr], [3, "", "dfir: ExpiredTokenException: simulated: the session expired\n"]);
+        assert.equal(stateOf(dir), before);
+        assert.deepEqual(changing(out.calls), []);
+        assert.ok(out.calls.some((c) => c.action === "sts:GetCallerIdentity" && !c.ok));
+    });
+
     it("the drill's --workstation flag seeds it (after the instance: the instance's ids are the same), and adds it to a kept account once", async () => {
         const command = parseDrillCommand(["--finding", FINDING, "--workstation"], (f) => fs.readFileSync(f, "utf8"));
         assert.equal(command.options.workstation, true);
