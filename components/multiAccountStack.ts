@@ -99,7 +99,6 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
     // which exists only once that region's workflow is declared below: a deferred output per hub region, resolved
     // right after its workflow (the key still depends on the role; the role's policy on the keys).
     const snapshotRoles = new Map(copySnapshotsToHub ? plan.hubRegions.map((h) => [h.region, pulumi.deferredOutput<string[]>()] as const) : []);
-    const copiesFrom = (accountId: string) => copySnapshotsToHub && accountId !== hub.accountId;
 
     // Member regions first: the hub workflow of each region needs their isolation groups.
     const memberRegions = new Map<string, MemberRegion>();
@@ -113,8 +112,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             ...(m.forwardFindingsTo ? {
                 forwardTo: { hubAccountId: m.forwardFindingsTo.accountId, hubRegion: m.forwardFindingsTo.region, minSeverity: config.minSeverity, allowSamples: config.allowSamples },
             } : {}),
-            // The hub's own instances are never copied: nothing to copy to.
-            ...(copiesFrom(m.accountId as string) && roles ? { snapshotShare: { hubSnapshotRoleArns: roles[0] } } : {}),
+            ...(m.shareSnapshots && roles ? { snapshotShare: { hubSnapshotRoleArns: roles[0] } } : {}),
         }, under(t)));
     }
     const shareKeysOf = (regions: MemberRegion[]) => regions.flatMap((r) => (r.snapshotShareKeyArn ? [r.snapshotShareKeyArn] : []));
@@ -183,6 +181,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
     for (const accountId of accounts) {
         const regions = plan.memberRegions.filter((m) => m.accountId === accountId).map((m) => hubRegions.get(m.region) as { store: EvidenceStore; workflow: ResponseWorkflow });
         const own = accountId === hub.accountId;
+        const sharing = plan.memberRegions.filter((m) => m.accountId === accountId && m.shareSnapshots);
         access.set(accountId, new MemberAccess(`dfir-${accountId}-access`, {
             // The hub's own account is never assumed: its deny policy exempts the Contain roles instead.
             hubRoleArns: own ? regions.map((r) => r.workflow.containRoleArn) : regions.flatMap((r) => r.workflow.responderPrincipalArns),
@@ -193,10 +192,10 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             evidenceBucketArns: regions.map((r) => r.store.bucketArn),
             evidenceKeyArns: regions.map((r) => r.store.keyArn),
             responder: !own,
-            ...(copiesFrom(accountId) ? {
+            ...(sharing.length > 0 ? {
                 snapshotShare: {
                     hubAccountId: hub.accountId,
-                    shareKeyArns: shareKeysOf(plan.memberRegions.filter((m) => m.accountId === accountId).map((m) => memberRegions.get(m.providerName as string) as MemberRegion)),
+                    shareKeyArns: shareKeysOf(sharing.map((m) => memberRegions.get(m.providerName as string) as MemberRegion)),
                 },
             } : {}),
         }, under(targetOf(accountId, hub.homeRegion))));

@@ -30,6 +30,11 @@ export interface MemberRegionPlan {
     readonly guardDuty: GuardDutyCoverage;
     /** Forward the region's findings to the hub's event bus (own detector in an account other than the hub's). */
     readonly forwardFindingsTo?: { readonly accountId: string; readonly region: string };
+    /**
+     * `copySnapshotsToHub` reaches this region: a snapshot share key here, its evidence copied into the hub. Never
+     * for the hub's own account (its instances' snapshots are already in the hub). Absent when not.
+     */
+    readonly shareSnapshots?: true;
 }
 
 /** One hub region: an evidence store, a case table and a workflow. */
@@ -157,6 +162,7 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
                 vpcs: vpcs === "all" ? "all" : [...vpcs],
                 guardDuty: delegated ? "organization" : "own-detector",
                 ...(!delegated && !ownHub ? { forwardFindingsTo: { accountId: hub.accountId, region } } : {}),
+                ...(multi.copySnapshotsToHub && !ownHub ? { shareSnapshots: true as const } : {}),
             };
         }))
         .sort(byAccountRegion);

@@ -70,6 +70,19 @@ describe("multi-account config and deployment plan", () => {
             for (const t of p.targets) assert.deepEqual(t.defaultTags, { "cost-center": "security", "dfir:managed-by": "aws-dfir" });
         });
 
+        it("shares snapshots (copySnapshotsToHub, on in the example) from every member region of another account, never the hub's own", () => {
+            const withHub = { ...dfirKeys(all), members: JSON.stringify([...JSON.parse(all["dfir:members"] as string), { accountId: HUB, regions: { "us-east-1": { vpcs: "all" } } }]) };
+            const p = planDeployment(parseDfirConfig(withHub));
+            assert.deepEqual(p.memberRegions.map((m) => [m.accountId, m.region, m.shareSnapshots]), [
+                [HUB, "us-east-1", undefined],
+                ["222222222222", "eu-west-1", true],
+                ["222222222222", "us-east-1", true],
+                ["333333333333", "us-east-1", true],
+            ]);
+            const off = planDeployment(parseDfirConfig({ ...withHub, copySnapshotsToHub: "false" }));
+            assert.ok(off.memberRegions.every((m) => m.shareSnapshots === undefined));
+        });
+
         it("is a multi-account config, which names no single VPC (the two kinds are told apart by multiAccount)", () => {
             const config = parseDfirConfig(dfirKeys(all));
             assert.ok(config.multiAccount);
