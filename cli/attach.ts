@@ -28,7 +28,6 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { sha256Hex } from "../core/hash";
 import { completedHubCopy, type Manifest } from "../core/manifest";
-import { regionProblem } from "../core/regions";
 import { TAGS } from "../core/tags";
 import { client } from "../functions/lib/aws";
 import { UsageError, type AnalystContext } from "./context";
@@ -224,7 +223,7 @@ async function findWorkstation(region: string, given: string | undefined): Promi
         try {
             out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [given] }));
         } catch (error) {
-            if ((error as { name?: string }).name === "InvalidInstanceID.NotFound") throw new UsageError(`no instance ${given} in ${region} (the workstation is looked up in --workstation-region, default the case table's region)`);
+            if ((error as { name?: string }).name === "InvalidInstanceID.NotFound") throw new UsageError(`no instance ${given} in ${region} (the workstation is looked up in the case table's region)`);
             throw error;
         }
         const reservation = out.Reservations?.[0];
@@ -238,7 +237,7 @@ async function findWorkstation(region: string, given: string | undefined): Promi
         Filters: [{ Name: `tag:${TAGS.role}`, Values: [TAGS.roleWorkstation] }, { Name: "instance-state-name", Values: LIVE_STATES }],
     }));
     const found = (out.Reservations ?? []).flatMap((r) => (r.Instances ?? []).map((instance) => ({ instance, ownerId: r.OwnerId })));
-    if (found.length === 0) throw new UsageError(`no forensic workstation (an instance tagged ${TAGS.role}=${TAGS.roleWorkstation}) in ${region}: deploy one with dfir:workstation, or give --workstation ID (and --workstation-region)`);
+    if (found.length === 0) throw new UsageError(`no forensic workstation (an instance tagged ${TAGS.role}=${TAGS.roleWorkstation}) in ${region}: deploy one with dfir:workstation, or give --workstation ID`);
     if (found.length > 1) throw new UsageError(`${found.length} workstations in ${region} (${found.map((f) => f.instance.InstanceId).join(", ")}): choose one with --workstation ID`);
     return found[0];
 }
@@ -288,8 +287,6 @@ export interface AttachOptions {
     yes: boolean;
     /** `--workstation`: the instance id (it must be tagged dfir:role=workstation). */
     workstation?: string;
-    /** `--workstation-region`: where to look for it. @default the case table's region */
-    workstationRegion?: string;
     /** Milliseconds between polls of a volume being created or attached. @default 2000 */
     pollMs?: number;
     /** Give up waiting for one volume after this long. @default 10 minutes */
@@ -302,11 +299,8 @@ export async function attach(ctx: AnalystContext, caseId: string, options: Attac
     const now = options.now ?? (() => new Date());
     const pollMs = options.pollMs ?? 2000;
     const capMs = options.capMs ?? 10 * 60_000;
-    const region = options.workstationRegion ?? ctx.region;
-    if (options.workstationRegion !== undefined) {
-        const problem = regionProblem(options.workstationRegion);
-        if (problem) throw new UsageError(`--workstation-region ${JSON.stringify(options.workstationRegion)} ${problem}`);
-    }
+    // The workstation serves its region's cases (dfir:workstation.region), and a case lives in its instance's region.
+    const region = ctx.region;
 
     const { summary, item } = await readCaseRecord(ctx, caseId);
     if (!summary.manifest) throw new UsageError(`case ${caseId} is not sealed (status ${summary.status}): attach refuses without a sealed manifest`);

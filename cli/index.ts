@@ -162,15 +162,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     contextOptions(program.command("attach").description("make volumes from a sealed case's snapshots on the forensic workstation and attach them (the evidence is not touched)"))
         .argument("<case>", "the case id (dfir cases lists them)")
         .option("--workstation <id>", "the workstation instance (default: the one instance tagged dfir:role=workstation)")
-        .option("--workstation-region <region>", "where the workstation is (default: the case table's region)")
         .option("--yes", "create and attach (without it: print what would be done, change nothing)")
         .option("--json", "one JSON result")
-        .action(async (caseId: string, opts: ContextOptions & { workstation?: string; workstationRegion?: string; yes?: boolean; json?: boolean }) => {
+        .action(async (caseId: string, opts: ContextOptions & { workstation?: string; yes?: boolean; json?: boolean }) => {
             await inContext(opts, io, async (ctx) => {
                 const result = await attach(ctx, caseId, {
                     yes: opts.yes === true,
                     ...(opts.workstation !== undefined ? { workstation: opts.workstation } : {}),
-                    ...(opts.workstationRegion !== undefined ? { workstationRegion: opts.workstationRegion } : {}),
                     // The simulator has no wall-clock delay to wait out.
                     ...(ctx.sim ? { pollMs: 10 } : {}),
                 });

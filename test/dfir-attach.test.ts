@@ -278,15 +278,15 @@ describe("dfir attach against a drilled account with the forensic workstation", 
             await refused(dir, [caseId, "--workstation", "i-0123456789abcdef0"], /^dfir: no instance i-0123456789abcdef0 in us-east-2/);
         });
 
-        it("a workstation in another region than the snapshots", async () => {
-            const { dir, caseId, sim } = await drilled();
+        it("a workstation in another region than the case: not looked for there (the case's region is the workstation's), and no option to", async () => {
+            const { dir, caseId, sim } = await drilled({ workstation: false });
             const loaded = SimulatedAccount.loadState(dir);
             const west = loaded.addWorkstation({ region: "us-west-2" });
             loaded.saveState(dir);
             assert.notEqual(west.instanceId, sim.deployment.workstation?.instanceId);
-            await refused(dir, [caseId, "--workstation-region", "us-west-2"], new RegExp(
-                `^dfir: the workstation ${west.instanceId} is in us-west-2 but case ${caseId}'s snapshots are in us-east-2: EBS makes a volume from a snapshot only in the snapshot's region; use a workstation in us-east-2 \\(dfir:workstation\\.region\\)\\n$`));
-            await refused(dir, [caseId, "--workstation-region", "us-wset-2"], /^dfir: --workstation-region "us-wset-2" is not a known AWS region/);
+            await refused(dir, [caseId], /^dfir: no forensic workstation \(an instance tagged dfir:role=workstation\) in us-east-2: deploy one with dfir:workstation, or give --workstation ID\n$/);
+            await refused(dir, [caseId, "--workstation", west.instanceId], new RegExp(`^dfir: no instance ${west.instanceId} in us-east-2 \\(the workstation is looked up in the case table's region\\)\\n$`));
+            await refused(dir, [caseId, "--workstation-region", "us-west-2"], /^dfir: unknown option '--workstation-region'/);
         });
 
         it("a member's snapshots that were not copied into the hub", async () => {
