@@ -29,8 +29,8 @@ function isolation(sim: SimulatedAccount): { isolated: number; total: number } {
 
 describe("a step killed by its Lambda timeout", function () {
     this.timeout(300_000);
-    // Every Lambda step but three that only re-read (Reassert re-applies Contain's own calls; the two checks poll what
-    // StartSnapshots and StartMemory began): killing them is killing a read, which the retry repeats.
+    // Every Lambda step but three: Reassert is the Contain function again (for a case that is not new; killed here as
+    // Contain), and the two checks only read what StartSnapshots and StartMemory began (a retry reads again).
     const steps = Object.keys(FUNCTION_TASKS).filter((s) => s !== STATES.reassert && s !== STATES.checkSnapshots && s !== STATES.checkMemory);
 
     for (const state of steps) {
