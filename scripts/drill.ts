@@ -85,6 +85,7 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
     }
     const accountError = accountProblem(values.account, scenario);
     if (accountError) throw new InputError(accountError);
+    if (values.concurrent && values.repeat === undefined) throw new InputError("--concurrent applies only with --repeat N (the deliveries it runs at once)");
     const options: DrillOptions = {
         finding: events[0],
         volumes: wholeNumber(values.volumes, "--volumes", 1, 16) ?? 2,
@@ -120,6 +121,14 @@ async function main(): Promise<number> {
     let command: DrillCommand;
     try {
         command = parseDrillCommand(process.argv.slice(2), (file) => fs.readFileSync(file, "utf8"));
+        if (command.stateDir) {
+            // Made (or found) before the run: a path that cannot be a directory is bad input, not a crash at the end.
+            try {
+                fs.mkdirSync(command.stateDir, { recursive: true });
+            } catch (error) {
+                throw new InputError(`--state ${command.stateDir} cannot be used as a directory: ${(error as Error).message.split("\n")[0]}`);
+            }
+        }
         if (command.stateDir && fs.existsSync(path.join(command.stateDir, "state.json"))) {
             command.options.sim = loadKeptAccount(command.stateDir, command.options.account);
             // A kept account gains the workstation when asked (it keeps the one it has).

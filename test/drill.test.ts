@@ -473,6 +473,19 @@ describe("drill command", function () {
         assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), "{not json");
     });
 
+    it("refuses a --state that cannot be a directory before the run, in one line (it used to crash after the run)", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dfir-drill-file-")), "not-a-dir");
+        fs.writeFileSync(file, "x");
+
+        const result = cli(["--finding", path.join(FIXTURES, BITCOIN), "--state", file]);
+
+        assert.equal(result.status, 2, result.stderr);
+        assert.equal(result.stdout, "");
+        assert.match(result.stderr, /^drill: --state .*not-a-dir cannot be used as a directory: EEXIST/);
+        assert.equal(result.stderr.trim().split("\n").length, 1);
+        assert.equal(fs.readFileSync(file, "utf8"), "x");
+    });
+
     it("names the problem in one line for every other bad argument (parsed in-process)", () => {
         const read = (file: string) => fs.readFileSync(file, "utf8");
         const cases: [string[], RegExp][] = [
@@ -481,6 +494,7 @@ describe("drill command", function () {
             [["--finding", path.join(FIXTURES, BITCOIN), "--latency-ms", "-1"], /--latency-ms|argument/],
             [["--finding", path.join(FIXTURES, BITCOIN), "--volumes", "0"], /--volumes needs a whole number from 1 to 16/],
             [["--finding", path.join(FIXTURES, BITCOIN), "--bogus"], /unknown option '--bogus'/i],
+            [["--finding", path.join(FIXTURES, BITCOIN), "--concurrent"], /^--concurrent applies only with --repeat N/],
         ];
         for (const [args, message] of cases) {
             assert.throws(() => parseDrillCommand(args, read), (e: Error) => e instanceof InputError && message.test(e.message) && !e.message.includes("\n"), args.join(" "));
