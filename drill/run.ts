@@ -420,6 +420,8 @@ async function killedInvocation(sim: SimulatedAccount, invoke: () => Promise<unk
     // Only this invocation's calls count and die: the parallel evidence branches run meanwhile.
     const invocation = Symbol(label);
     let made = 0;
+    // Never removed: a call the dead invocation still makes later (an un-awaited promise) must die too, as it
+    // would in a Lambda that timed out. One cheap check per call per kill.
     sim.addHook({
         action: "*",
         when: "before",
