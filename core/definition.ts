@@ -203,12 +203,15 @@ function hubCopyStates(t: DefinitionTargets, pollSeconds: number): Record<string
     };
 }
 
+/** How often the workflow polls the snapshots (and the hub copies) and the memory capture, unless settings say. */
+export const DEFAULT_POLL_SECONDS = { snapshot: 30, memory: 15 } as const;
+
 /** Build the state machine definition (an ASL object; the component serialises it). */
 export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings = {}): Record<string, unknown> {
     const approvalTimeoutSeconds = settings.approvalTimeoutSeconds ?? 3600;
     const approvalDefault = settings.approvalDefault ?? "contain";
-    const snapshotPollSeconds = settings.snapshotPollSeconds ?? 30;
-    const memoryPollSeconds = settings.memoryPollSeconds ?? 15;
+    const snapshotPollSeconds = settings.snapshotPollSeconds ?? DEFAULT_POLL_SECONDS.snapshot;
+    const memoryPollSeconds = settings.memoryPollSeconds ?? DEFAULT_POLL_SECONDS.memory;
     for (const [name, value] of Object.entries({ approvalTimeoutSeconds, snapshotPollSeconds, memoryPollSeconds })) {
         if (!Number.isInteger(value) || value < 1) throw new Error(`workflow setting ${name} must be a whole number of seconds >= 1, got ${value}`);
     }

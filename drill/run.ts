@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { buildDefinition, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUT, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
+import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUT, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
 import { DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import { InputError } from "../core/events";
@@ -338,8 +338,8 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
         }
     }
     const settings: WorkflowSettings = {
-        snapshotPollSeconds: 30,
-        memoryPollSeconds: 15,
+        snapshotPollSeconds: DEFAULT_POLL_SECONDS.snapshot,
+        memoryPollSeconds: DEFAULT_POLL_SECONDS.memory,
         // The deployment's switch (absent, not false, when off: the definition is then exactly the default one).
         ...(sim.deployment.copySnapshotsToHub ? { copySnapshotsToHub: true } : {}),
         ...options.settings,
@@ -465,8 +465,8 @@ async function runOnce(
         if (!handler) throw new Error(`drill: no handler for ${target}`);
         overrides[state] = async (input) => {
             // A poll follows a Wait state: let the simulated world live through that wait.
-            if (state === STATES.checkSnapshots || state === STATES.checkHubCopy) sim.advance((settings.snapshotPollSeconds ?? 30) * 1000);
-            if (state === STATES.checkMemory) sim.advance((settings.memoryPollSeconds ?? 15) * 1000);
+            if (state === STATES.checkSnapshots || state === STATES.checkHubCopy) sim.advance((settings.snapshotPollSeconds ?? DEFAULT_POLL_SECONDS.snapshot) * 1000);
+            if (state === STATES.checkMemory) sim.advance((settings.memoryPollSeconds ?? DEFAULT_POLL_SECONDS.memory) * 1000);
             if (kill && state === kill.state && kills < (kill.times ?? 1)) {
                 kills += 1;
                 await killedInvocation(sim, () => handler(structuredClone(input)), kill.afterCalls, `${state} (attempt ${kills})`);
