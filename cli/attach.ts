@@ -24,14 +24,14 @@ import {
     type Instance,
     type Volume,
 } from "@aws-sdk/client-ec2";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { sha256Hex } from "../core/hash";
 import { completedHubCopy, type Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
+import { INSTANCE_ID_PATTERN } from "../core/triage";
+import { caseKey } from "../functions/case/openCase";
 import { client } from "../functions/lib/aws";
 import { UsageError, type AnalystContext } from "./context";
-import { readCaseRecord } from "./verify";
+import { readCaseRecord, readSealedManifest } from "./verify";
 
 /** One snapshot of the case and the one a volume is made from (the hub's copy when completed). Pure data. */
 export interface CaseSnapshot {
@@ -201,24 +201,15 @@ export function clientToken(caseId: string, workstationId: string, snapshotId: s
     return `dfir-attach-${createHash("sha256").update(`${caseId}|${workstationId}|${snapshotId}`).digest("hex").slice(0, 40)}`;
 }
 
-const CLIENT_INSTANCE = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const LIVE_STATES = ["pending", "running", "stopping", "stopped"];
 const tagOf = (tags: { Key?: string; Value?: string }[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function readSealedManifest(ctx: AnalystContext, m: { bucket: string; key: string; versionId?: string; sha256: string }, caseId: string): Promise<Manifest> {
-    const s3 = client("s3", { region: ctx.region });
-    const got = await s3.send(new GetObjectCommand({ Bucket: m.bucket, Key: m.key, ...(m.versionId ? { VersionId: m.versionId } : {}) }));
-    const body = Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-    if (sha256Hex(body) !== m.sha256) throw new UsageError(`the manifest of case ${caseId} (${m.key}) does not match the sha256 recorded at the seal: run \`dfir verify ${caseId}\``);
-    return JSON.parse(body.toString("utf8")) as Manifest;
-}
 
 /** The workstation: the one given (it must carry the tag), or the one instance tagged dfir:role=workstation. */
 async function findWorkstation(region: string, given: string | undefined): Promise<{ instance: Instance; ownerId?: string }> {
     const ec2 = client("ec2", { region });
     if (given !== undefined) {
-        if (!CLIENT_INSTANCE.test(given)) throw new UsageError(`--workstation ${JSON.stringify(given)} is not an instance id`);
+        if (!INSTANCE_ID_PATTERN.test(given)) throw new UsageError(`--workstation ${JSON.stringify(given)} is not an instance id`);
         let out;
         try {
             out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [given] }));
@@ -304,7 +295,7 @@ export async function attach(ctx: AnalystContext, caseId: string, options: Attac
 
     const { summary, item } = await readCaseRecord(ctx, caseId);
     if (!summary.manifest) throw new UsageError(`case ${caseId} is not sealed (status ${summary.status}): attach refuses without a sealed manifest`);
-    const manifest = await readSealedManifest(ctx, summary.manifest, caseId);
+    const manifest = await readSealedManifest(ctx, caseId, summary.manifest);
     const snapshots = chooseSnapshots(manifest);
     if (snapshots.length === 0) {
         const why = manifest.evidence?.missing?.find((m) => m.item === "disk")?.reason;
@@ -426,7 +417,7 @@ export async function attach(ctx: AnalystContext, caseId: string, options: Attac
     try {
         await dynamodb.send(new UpdateItemCommand({
             TableName: ctx.casesTable,
-            Key: { pk: { S: `CASE#${caseId}` } },
+            Key: { pk: { S: caseKey(caseId) } },
             ConditionExpression: "attribute_exists(pk)",
             UpdateExpression: "SET attachedVolumes = :volumes, attachedAt = if_not_exists(attachedAt, :at), lastAttachedAt = :at, attachedBy = :by",
             ExpressionAttributeValues: {

@@ -12,7 +12,7 @@
  * Refuses (exit 2, nothing changed) without a sealed case record. Without `--yes` it prints the plan and changes
  * nothing. `planRelease` is the pure decision; `release` reads, applies and records.
  */
-import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
     CreateTagsCommand,
     DescribeIamInstanceProfileAssociationsCommand,
@@ -25,16 +25,17 @@ import {
     type Instance,
 } from "@aws-sdk/client-ec2";
 import { DeleteRolePolicyCommand, GetInstanceProfileCommand, GetRolePolicyCommand } from "@aws-sdk/client-iam";
-import { GetObjectCommand, GetObjectRetentionCommand } from "@aws-sdk/client-s3";
+import { GetObjectRetentionCommand } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { revokePolicyName } from "../core/containmentPolicies";
 import type { Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import type { InstanceRecord, Target } from "../core/workflow";
+import { caseKey } from "../functions/case/openCase";
 import { client } from "../functions/lib/aws";
 import { putLockedObject } from "../functions/lib/evidence";
 import { UsageError, type AnalystContext } from "./context";
-import { readCase } from "./verify";
+import { readCaseRecord, readSealedManifest } from "./verify";
 
 /** Instance role credentials live at most 6 h (IMDS); twice that, and none issued before containment is still valid. */
 export const REVOCATION_HOLD_HOURS = 12;
@@ -120,12 +121,11 @@ export interface ReleaseResult {
     ok: boolean;
 }
 
-async function readManifest(ctx: AnalystContext, m: { bucket: string; key: string; versionId?: string }): Promise<{ manifest: Manifest; retainUntil?: Date }> {
+/** The sealed manifest (refused unless its bytes are those the seal hashed) and its retain-until. */
+async function readManifest(ctx: AnalystContext, caseId: string, m: { bucket: string; key: string; versionId?: string; sha256: string }): Promise<{ manifest: Manifest; retainUntil?: Date }> {
+    const manifest = await readSealedManifest(ctx, caseId, m);
     const s3 = client("s3", { region: ctx.region });
-    const where = { Bucket: m.bucket, Key: m.key, ...(m.versionId ? { VersionId: m.versionId } : {}) };
-    const got = await s3.send(new GetObjectCommand(where));
-    const manifest = JSON.parse(await (got.Body as { transformToString(): Promise<string> }).transformToString()) as Manifest;
-    const retention = await s3.send(new GetObjectRetentionCommand(where)).catch(() => undefined);
+    const retention = await s3.send(new GetObjectRetentionCommand({ Bucket: m.bucket, Key: m.key, ...(m.versionId ? { VersionId: m.versionId } : {}) })).catch(() => undefined);
     const until = retention?.Retention?.RetainUntilDate;
     return { manifest, ...(until ? { retainUntil: new Date(until) } : {}) };
 }
@@ -212,14 +212,13 @@ async function apply(step: ReleaseStep, target: Target, instanceId: string): Pro
 /** Plan (and with `yes`, apply and record) the release of a case's instance. */
 export async function release(ctx: AnalystContext, caseId: string, options: { yes: boolean; now?: () => Date }): Promise<ReleaseResult> {
     const now = options.now ?? (() => new Date());
-    const summary = await readCase(ctx, caseId);
+    const { summary, item } = await readCaseRecord(ctx, caseId);
     if (!summary.manifest) throw new UsageError(`case ${caseId} is not sealed (status ${summary.status}): release refuses without a sealed case record`);
     const dynamodb = client("dynamodb", { region: ctx.region });
-    const item = (await dynamodb.send(new GetItemCommand({ TableName: ctx.casesTable, Key: { pk: { S: `CASE#${caseId}` } }, ConsistentRead: true }))).Item ?? {};
     const recordJson = item.instance?.S;
     if (!recordJson) throw new UsageError(`case ${caseId} has no recorded instance state to restore`);
     const record = JSON.parse(recordJson) as InstanceRecord;
-    const { manifest, retainUntil } = await readManifest(ctx, summary.manifest);
+    const { manifest, retainUntil } = await readManifest(ctx, caseId, summary.manifest);
     const target: Target = {
         accountId: manifest.target.accountId ?? summary.accountId ?? "",
         region: manifest.target.region ?? summary.region ?? ctx.region,
@@ -272,7 +271,7 @@ export async function release(ctx: AnalystContext, caseId: string, options: { ye
     result.record = { bucket: object.bucket, key: object.key, sha256: object.sha256, ...(object.versionId ? { versionId: object.versionId } : {}) };
     await dynamodb.send(new UpdateItemCommand({
         TableName: ctx.casesTable,
-        Key: { pk: { S: `CASE#${caseId}` } },
+        Key: { pk: { S: caseKey(caseId) } },
         ConditionExpression: "attribute_exists(pk)",
         UpdateExpression: "SET releasedAt = :at, releasedBy = :by, releaseOk = :ok, releaseRecordKey = :key, releaseRecordSha256 = :sha",
         ExpressionAttributeValues: { ":at": { S: releasedAt }, ":by": { S: releasedBy }, ":ok": { BOOL: result.ok }, ":key": { S: object.key }, ":sha": { S: object.sha256 } },

@@ -12,6 +12,7 @@ import { sha256Hex, sha256OfStream, type ProgressCallback } from "../core/hash";
 import { countedHubCopies, DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import type { EvidenceObject, Target } from "../core/workflow";
+import { caseKey } from "../functions/case/openCase";
 import { client } from "../functions/lib/aws";
 import { caseSummary, type CaseSummary } from "./cases";
 import { UsageError, type AnalystContext } from "./context";
@@ -107,10 +108,43 @@ const CASE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function readCaseRecord(ctx: AnalystContext, caseId: string): Promise<{ summary: CaseSummary; item: Record<string, AttributeValue> }> {
     if (!CASE_ID.test(caseId)) throw new UsageError(`${JSON.stringify(caseId)} is not a case id`);
     const dynamodb = client("dynamodb", { region: ctx.region });
-    const out = await dynamodb.send(new GetItemCommand({ TableName: ctx.casesTable, Key: { pk: { S: `CASE#${caseId}` } }, ConsistentRead: true }));
+    const out = await dynamodb.send(new GetItemCommand({ TableName: ctx.casesTable, Key: { pk: { S: caseKey(caseId) } }, ConsistentRead: true }));
     const summary = out.Item ? caseSummary(out.Item as never) : undefined;
     if (!out.Item || !summary) throw new UsageError(`no case ${caseId} in table ${ctx.casesTable} (${ctx.region}); \`dfir cases\` lists them`);
     return { summary, item: out.Item };
+}
+
+/** The sealed manifest as read by version: its bytes' sha256 and size, and the document (undefined: not JSON). */
+export interface SealedManifestRead {
+    sha256: string;
+    bytes: number;
+    manifest?: Manifest;
+}
+
+/** Where the case record says the sealed manifest is, and the sha256 the seal recorded. */
+type SealedManifestRef = { bucket: string; key: string; versionId?: string; sha256: string };
+
+/**
+ * Read a case's sealed manifest by version and hash its bytes. By default one whose bytes are not those the seal
+ * hashed, or not JSON, is refused (a UsageError naming `dfir verify`); `{ refuse: false }` (verify itself) returns
+ * what was read for the caller to report.
+ */
+export async function readSealedManifest(ctx: AnalystContext, caseId: string, m: SealedManifestRef): Promise<Manifest>;
+export async function readSealedManifest(ctx: AnalystContext, caseId: string, m: SealedManifestRef, options: { refuse: false }): Promise<SealedManifestRead>;
+export async function readSealedManifest(ctx: AnalystContext, caseId: string, m: SealedManifestRef, options: { refuse?: boolean } = {}): Promise<Manifest | SealedManifestRead> {
+    const s3 = client("s3", { region: ctx.region });
+    const got = await s3.send(new GetObjectCommand({ Bucket: m.bucket, Key: m.key, ...(m.versionId ? { VersionId: m.versionId } : {}) }));
+    const body = Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    let manifest: Manifest | undefined;
+    try {
+        manifest = JSON.parse(body.toString("utf8")) as Manifest;
+    } catch {
+        manifest = undefined;
+    }
+    const read: SealedManifestRead = { sha256: sha256Hex(body), bytes: body.length, ...(manifest ? { manifest } : {}) };
+    if (options.refuse === false) return read;
+    if (read.sha256 !== m.sha256 || !read.manifest) throw new UsageError(`the manifest of case ${caseId} (${m.key}) does not match the sha256 recorded at the seal: run \`dfir verify ${caseId}\``);
+    return read.manifest;
 }
 
 /** Read the case record's summary ({@link readCaseRecord}). */
@@ -149,17 +183,11 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
     const m = summary.manifest;
     const manifestCheck: ObjectCheck = { role: "manifest", bucket: m.bucket, key: m.key, ...(m.versionId ? { versionId: m.versionId } : {}), expectedSha256: m.sha256, problems: [] };
     report.objects.push(manifestCheck);
-    const s3 = client("s3", { region: ctx.region });
-    const got = await s3.send(new GetObjectCommand({ Bucket: m.bucket, Key: m.key, ...(m.versionId ? { VersionId: m.versionId } : {}) }));
-    const body = Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-    const sha256 = sha256Hex(body);
-    const bytes = body.length;
-    Object.assign(manifestCheck, { actualSha256: sha256, actualBytes: bytes, lock: await readLock(ctx, m) });
+    const read = await readSealedManifest(ctx, caseId, m, { refuse: false });
+    Object.assign(manifestCheck, { actualSha256: read.sha256, actualBytes: read.bytes, lock: await readLock(ctx, m) });
     manifestCheck.problems.push(...hashProblems(manifestCheck), ...lockProblems(manifestCheck.lock, now()));
-    let manifest: Manifest;
-    try {
-        manifest = JSON.parse(body.toString("utf8")) as Manifest;
-    } catch {
+    const manifest = read.manifest;
+    if (!manifest) {
         report.problems.push(`manifest ${m.key} is not JSON`);
         return finish(report);
     }

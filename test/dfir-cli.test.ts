@@ -33,6 +33,23 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 const READ_ONLY = /^[a-z0-9-]+:(?:Describe|Get|List|Head|Scan|Query|BatchGet)[A-Za-z0-9]*$|^sts:AssumeRole$/;
 const changing = (calls: readonly { action: string }[]) => calls.map((c) => c.action).filter((a) => !READ_ONLY.test(a));
 
+/** Replace the bytes of a case's sealed manifest in a kept account (the recorded sha256 then no longer matches). */
+function tamperManifest(dir: string, caseId: string, change: (manifest: any) => void): void {
+    const file = path.join(dir, "state.json");
+    const doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    for (const bucket of Object.values(doc.state.buckets) as any[]) {
+        const key = Object.keys(bucket.objects).find((k) => k.startsWith(`cases/${caseId}/manifest-`));
+        if (!key) continue;
+        const last = bucket.objects[key][bucket.objects[key].length - 1];
+        const manifest = JSON.parse(Buffer.from(last.body.$b64, "base64").toString("utf8"));
+        change(manifest);
+        last.body = { $b64: Buffer.from(JSON.stringify(manifest)).toString("base64") };
+        fs.writeFileSync(file, JSON.stringify(doc));
+        return;
+    }
+    throw new Error(`no manifest of ${caseId}`);
+}
+
 /** The state file's object versions of a key (bodies inline as base64 when small). */
 function versionsOf(dir: string, keySuffix: string): { file: string; doc: any; versions: any[] } {
     const file = path.join(dir, "state.json");
@@ -331,6 +348,18 @@ describe("dfir release against the drill's simulated account", function () {
         const applied = await run(["release", caseId, "--simulated", dir, "--yes"]);
         assert.equal(applied.code, 0, applied.stdout + applied.stderr);
         assert.ok(changing(applied.calls).includes("ec2:ModifyNetworkInterfaceAttribute"), applied.calls.map((c) => c.action).join(","));
+    });
+
+    it("refuses (exit 2, one line, nothing changed) a manifest whose bytes are not the ones the seal hashed", async () => {
+        tamperManifest(dir, caseId, (m) => {
+            m.containment.isolatedAt = "2020-01-01T00:00:00.000Z";
+        });
+        const stateBefore = fs.readFileSync(path.join(dir, "state.json"), "utf8");
+        const out = await run(["release", caseId, "--simulated", dir, "--yes"]);
+        assert.deepEqual([out.code, out.stdout], [2, ""]);
+        assert.match(out.stderr, new RegExp(`^dfir: the manifest of case ${caseId} \\(cases/${caseId}/manifest-[^)]+\\) does not match the sha256 recorded at the seal: run \`dfir verify ${caseId}\`\\n$`));
+        assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), stateBefore);
+        assert.deepEqual(changing(out.calls), []);
     });
 
     it("--yes restores groups and protections, tags released, records it under Object Lock and frees the instance for a new case", async () => {
