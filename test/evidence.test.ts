@@ -23,7 +23,7 @@ import {
     type Command,
 } from "@aws-sdk/client-ssm";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
-import type { DiskEvidence, InstanceRecord, Target } from "../core/workflow";
+import type { DiskCopy, DiskEvidence, InstanceRecord, Target } from "../core/workflow";
 import { client, setClientCustomizer } from "../functions/lib/aws";
 import {
     ConfigurationError,
@@ -662,6 +662,57 @@ describe("snapshot handler: copy a member's snapshots into the hub (copySnapshot
         await assert.rejects(run("copy-start", pending), (e: unknown) => e instanceof InvalidRequestError && /must all be completed/.test(e.message));
         await assert.rejects(run("copy-check", completedDisk()), (e: unknown) => e instanceof InvalidRequestError && /disk\.copy must be/.test(e.message));
         assert.equal(member.calls().length + hub.calls().length, 0);
+    });
+
+    describe("refuses a malformed or foreign disk.copy with one InvalidRequestError, before any AWS call", () => {
+        const OTHER_KEY = `arn:aws:kms:us-east-1:${HUB}:key/ffffffff-ffff-ffff-ffff-ffffffffffff`;
+        const withCopy = (change: (copy: Record<string, any>) => void): DiskEvidence => {
+            const d = shared();
+            change(d.copy as unknown as Record<string, any>);
+            return d;
+        };
+        const record = (i: number, change: (r: Record<string, any>) => void) => withCopy((c) => change(c.snapshots[i]));
+        const cases: Array<[string, DiskEvidence, RegExp]> = [
+            ["no copy records (was: done with nothing copied)", withCopy((c) => { c.snapshots = []; }), /exactly one record for snap-0+r, has 0.*exactly one record for snap-0+d, has 0/],
+            ["a null record (was: TypeError)", withCopy((c) => { c.snapshots = [null, c.snapshots[1]]; }), /disk\.copy\.snapshots\[0\] must be a snapshot copy record, got null.*exactly one record for snap-0+r, has 0/],
+            ["an empty record (was: CopySnapshot without a source)", withCopy((c) => { c.snapshots = [{}, c.snapshots[1]]; }), /snapshots\[0\]\.sourceSnapshotId must be a non-empty string, got undefined.*snapshots\[0\]\.shared must be true or false/],
+            ["no deadline (was: never times out)", withCopy((c) => { delete c.deadline; }), /disk\.copy\.deadline must be an ISO time, got undefined/],
+            ["a start that is no time", withCopy((c) => { c.startedAt = "yesterday"; }), /disk\.copy\.startedAt must be an ISO time, got "yesterday"/],
+            ["done not a boolean", withCopy((c) => { c.done = "false"; }), /disk\.copy\.done must be true or false/],
+            ["a hub account that is not 12 digits", withCopy((c) => { c.hubAccountId = "hub"; }), /disk\.copy\.hubAccountId must be 12 digits, got "hub"/],
+            ["another hub account (would share the snapshots with it)", withCopy((c) => { c.hubAccountId = "999999999999"; }), /disk\.copy\.hubAccountId 999999999999 is not this function's account 210987654321/],
+            ["another source account", withCopy((c) => { c.sourceAccountId = "333333333333"; }), /disk\.copy\.sourceAccountId "333333333333" is not target\.accountId "222222222222"/],
+            ["another share key", record(0, (r) => { r.memberKeyId = "alias/aws/ebs"; }), /snapshots\[0\]\.memberKeyId alias\/aws\/ebs is not the target's share key/],
+            ["another hub key", record(1, (r) => { r.hubKeyArn = OTHER_KEY; }), /snapshots\[1\]\.hubKeyArn arn:aws:kms:\S+:key\/ffff\S+ is not this function's evidence key/],
+            ["shared not a boolean", record(0, (r) => { r.shared = "yes"; }), /snapshots\[0\]\.shared must be true or false, got "yes"/],
+            ["a copy id that is no snapshot id", record(1, (r) => { r.memberCopyId = 42; }), /snapshots\[1\]\.memberCopyId, when present, must be a snapshot id, got number/],
+            ["a copy start that is no time", record(1, (r) => { r.hubCopyStartedAt = "soon"; }), /snapshots\[1\]\.hubCopyStartedAt, when present, must be an ISO time/],
+            ["a hub copy of a copy not shared", record(0, (r) => { r.shared = false; }), /snapshots\[0\] has a hub copy of a member copy not shared/],
+            ["another volume", record(0, (r) => { r.volumeId = "vol-0000000000000000x"; }), /snapshots\[0\]\.volumeId "vol-0+x" is not "vol-0+r", the volume of snap-0+r/],
+            ["two records of one snapshot", withCopy((c) => { c.snapshots[1] = { ...c.snapshots[0] }; }), /exactly one record for snap-0+r, has 2.*exactly one record for snap-0+d, has 0/],
+            ["a record of a snapshot not in the disk evidence", withCopy((c) => { c.snapshots.push({ ...c.snapshots[0], sourceSnapshotId: "snap-0000000000000000x" }); }), /snapshots\[2\] copies "snap-0+x", not a snapshot of disk\.snapshots/],
+            ["copy records that are not a list", withCopy((c) => { c.snapshots = "all"; }), /disk\.copy\.snapshots must be a list, got "all"/],
+        ];
+        for (const [name, disk, message] of cases) {
+            it(name, async () => {
+                for (const action of ["copy-check", "copy-start"] as const) {
+                    await assert.rejects(run(action, disk), (e: unknown) => {
+                        assert.ok(e instanceof InvalidRequestError, String(e));
+                        assert.equal(e.name, "InvalidRequestError");
+                        assert.match(e.message, message);
+                        assert.doesNotMatch(e.message, /\n/, "one line");
+                        return true;
+                    });
+                }
+                assert.equal(member.calls().length + hub.calls().length, 0);
+            });
+        }
+
+        it("a copy that is not an object", async () => {
+            await assert.rejects(run("copy-check", { ...completedDisk(), copy: "done" as unknown as DiskCopy }), (e: unknown) =>
+                e instanceof InvalidRequestError && /disk\.copy must be the copy of the copy-start step, got "done"/.test(e.message));
+            assert.equal(member.calls().length + hub.calls().length, 0);
+        });
     });
 });
 

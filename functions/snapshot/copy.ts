@@ -84,6 +84,18 @@ export async function copyToHub(clients: CopyClients, event: SnapshotCopyEvent, 
     if (!disk.done || incomplete.length > 0) {
         throw new InvalidRequestError([`disk snapshots must all be completed before copying, not: ${incomplete.join(", ") || "(done is false)"}`], context, "snapshot copy");
     }
+    // The account shared with and the keys copied under are the function's own and the target's, whatever the event.
+    const memberKeyId = snapshotShareKeyAliasArn(partitionOf(target.region), target.region, target.accountId);
+    if (disk.copy) {
+        const problems = [
+            ...(disk.copy.hubAccountId !== settings.hubAccountId ? [`disk.copy.hubAccountId ${disk.copy.hubAccountId} is not this function's account ${settings.hubAccountId}`] : []),
+            ...disk.copy.snapshots.flatMap((r, i) => [
+                ...(r.memberKeyId !== memberKeyId ? [`disk.copy.snapshots[${i}].memberKeyId ${r.memberKeyId} is not the target's share key ${memberKeyId}`] : []),
+                ...(r.hubKeyArn !== settings.hubKeyArn ? [`disk.copy.snapshots[${i}].hubKeyArn ${r.hubKeyArn} is not this function's evidence key ${settings.hubKeyArn}`] : []),
+            ]),
+        ];
+        if (problems.length > 0) throw new InvalidRequestError(problems, context, "snapshot copy");
+    }
 
     const now = settings.now();
     const copy: DiskCopy = disk.copy ? structuredClone(disk.copy) : {
@@ -95,7 +107,7 @@ export async function copyToHub(clients: CopyClients, event: SnapshotCopyEvent, 
         snapshots: disk.snapshots.map((s) => ({
             sourceSnapshotId: s.snapshotId,
             volumeId: s.volumeId,
-            memberKeyId: snapshotShareKeyAliasArn(partitionOf(target.region), target.region, target.accountId),
+            memberKeyId,
             shared: false,
             hubKeyArn: settings.hubKeyArn,
         })),

@@ -70,8 +70,8 @@ export function parseSnapshotEvent(input: unknown): SnapshotEvent {
     if (event.action === "copy-start" || event.action === "copy-check") {
         const disk = parseDisk(event.disk, problems);
         if (!target.roleArn) problems.add("target.roleArn is required: only a member account's snapshots are copied into the hub");
-        if (event.action === "copy-check" && !isRecord(disk.copy)) problems.add("disk.copy must be the copy of the copy-start step");
-        if (isRecord(disk.copy) && !Array.isArray(disk.copy.snapshots)) problems.add("disk.copy.snapshots must be a list");
+        // copy-start builds the copy (a retried start may carry it already); copy-check advances the one it is given.
+        if (event.action === "copy-check" || (disk.copy !== undefined && disk.copy !== null)) parseDiskCopy(disk.copy, disk, target, problems);
         assertNoProblems("snapshot", problems, context);
         return { action: event.action, caseId, target, disk };
     }
@@ -97,6 +97,77 @@ function parseDisk(value: unknown, problems: Problems): DiskEvidence {
         }
     }
     return value as unknown as DiskEvidence;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const SNAPSHOT_ID = /^snap-[0-9A-Za-z]+$/;
+
+function isIsoTime(value: unknown): boolean {
+    return typeof value === "string" && !Number.isNaN(Date.parse(value));
+}
+
+/**
+ * The copy into the hub as the copy loop passes it back: its times, its accounts, and exactly one record per
+ * snapshot of `disk` (same snapshot, same volume) with well-formed ids, keys and states. Which hub account and keys
+ * it may name is the copy's own check against the function's settings (copyToHub).
+ */
+function parseDiskCopy(value: unknown, disk: DiskEvidence, target: Target, problems: Problems): void {
+    if (!isRecord(value)) {
+        problems.add(`disk.copy must be the copy of the copy-start step, got ${preview(value)}`);
+        return;
+    }
+    if (typeof value.hubAccountId !== "string" || !ACCOUNT_ID.test(value.hubAccountId)) problems.add(`disk.copy.hubAccountId must be 12 digits, got ${preview(value.hubAccountId)}`);
+    if (value.sourceAccountId !== target.accountId) problems.add(`disk.copy.sourceAccountId ${preview(value.sourceAccountId)} is not target.accountId ${preview(target.accountId)}`);
+    for (const field of ["startedAt", "deadline"] as const) {
+        if (!isIsoTime(value[field])) problems.add(`disk.copy.${field} must be an ISO time, got ${preview(value[field])}`);
+    }
+    if (typeof value.done !== "boolean") problems.add(`disk.copy.done must be true or false, got ${preview(value.done)}`);
+    if (!Array.isArray(value.snapshots)) {
+        problems.add(`disk.copy.snapshots must be a list, got ${preview(value.snapshots)}`);
+        return;
+    }
+
+    const sources = new Map<string, number[]>();
+    value.snapshots.forEach((r: unknown, i: number) => {
+        const at = `disk.copy.snapshots[${i}]`;
+        if (!isRecord(r)) {
+            problems.add(`${at} must be a snapshot copy record, got ${preview(r)}`);
+            return;
+        }
+        for (const field of ["sourceSnapshotId", "volumeId", "memberKeyId", "hubKeyArn"] as const) {
+            if (typeof r[field] !== "string" || r[field] === "") problems.add(`${at}.${field} must be a non-empty string, got ${preview(r[field])}`);
+        }
+        if (typeof r.shared !== "boolean") problems.add(`${at}.shared must be true or false, got ${preview(r.shared)}`);
+        for (const field of ["memberCopyId", "hubCopyId"] as const) {
+            if (r[field] !== undefined && (typeof r[field] !== "string" || !SNAPSHOT_ID.test(r[field] as string))) problems.add(`${at}.${field}, when present, must be a snapshot id, got ${preview(r[field])}`);
+        }
+        for (const field of ["memberCopyState", "hubCopyState", "progress"] as const) {
+            if (r[field] !== undefined && typeof r[field] !== "string") problems.add(`${at}.${field}, when present, must be a string, got ${preview(r[field])}`);
+        }
+        for (const field of ["memberCopyStartedAt", "hubCopyStartedAt"] as const) {
+            if (r[field] !== undefined && !isIsoTime(r[field])) problems.add(`${at}.${field}, when present, must be an ISO time, got ${preview(r[field])}`);
+        }
+        if (r.shared === true && r.memberCopyId === undefined) problems.add(`${at} is shared without a member copy`);
+        if (r.hubCopyId !== undefined && r.shared !== true) problems.add(`${at} has a hub copy of a member copy not shared`);
+        if (typeof r.sourceSnapshotId === "string") sources.set(r.sourceSnapshotId, [...(sources.get(r.sourceSnapshotId) ?? []), i]);
+    });
+
+    // Exactly one record per disk snapshot, of its volume; none of anything else.
+    const known = new Set<string>();
+    for (const s of disk.snapshots) {
+        if (!isRecord(s) || typeof s.snapshotId !== "string") continue; // reported by parseDisk
+        known.add(s.snapshotId);
+        const at = sources.get(s.snapshotId) ?? [];
+        if (at.length !== 1) {
+            problems.add(`disk.copy.snapshots must have exactly one record for ${s.snapshotId}, has ${at.length}`);
+            continue;
+        }
+        const record = value.snapshots[at[0]] as Record<string, unknown>;
+        if (record.volumeId !== s.volumeId) problems.add(`disk.copy.snapshots[${at[0]}].volumeId ${preview(record.volumeId)} is not ${preview(s.volumeId)}, the volume of ${s.snapshotId}`);
+    }
+    for (const [source, at] of sources) {
+        if (!known.has(source)) problems.add(`disk.copy.snapshots[${at.join(", ")}] copies ${preview(source)}, not a snapshot of disk.snapshots`);
+    }
 }
 
 /**
