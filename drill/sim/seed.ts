@@ -6,6 +6,8 @@
 import { caseIdFor } from "../../core/case";
 import { SNAPSHOT_SHARE_KEY_ALIAS } from "../../core/memberPolicies";
 import { MEMORY_DOCUMENT_PARAMETERS, MEMORY_PARAMETER_PATTERNS } from "../../core/ssmDocument";
+import { WORKSTATION_DEFAULTS } from "../../core/config";
+import { isolationEgressRules } from "../../core/isolation";
 import { TAGS } from "../../core/tags";
 import { INSTANCE_ID_PATTERN } from "../../core/triage";
 import { THROTTLING_CODE, type SimService } from "./errors";
@@ -18,6 +20,7 @@ import type {
     InstanceState,
     IpPermissionState,
     NetworkInterfaceState,
+    RegionState,
     SeedReport,
     SimState,
     VolumeState,
@@ -397,29 +400,12 @@ export function seedWorkstation(world: World, option: WorkstationOption = {}): {
     }
     const vpcId = world.id("vpc");
     const subnetId = world.id("subnet");
-    const endpoints = world.id("sg");
-    const group = world.id("sg");
-    const https = (target: Partial<IpPermissionState>): IpPermissionState => ({ IpProtocol: "tcp", FromPort: 443, ToPort: 443, ...target });
-    r.securityGroups[endpoints] = {
-        groupId: endpoints,
-        groupName: "dfir-workstation-endpoints",
-        description: "SSM interface endpoints: HTTPS from the analysis VPC",
-        vpcId,
+    const { group } = seedIsolatedGroups(world, r, {
         ownerId: home,
-        tags: { [TAGS.role]: TAGS.roleEndpoints },
-        ingress: [https({ IpRanges: [{ CidrIp: "10.254.0.0/24" }] })],
-        egress: [],
-    };
-    r.securityGroups[group] = {
-        groupId: group,
-        groupName: "dfir-workstation-sg",
-        description: "No ingress (Session Manager); HTTPS only to S3 and the SSM endpoints",
         vpcId,
-        ownerId: home,
-        tags: { [TAGS.role]: TAGS.roleWorkstation },
-        ingress: [],
-        egress: [https({ PrefixListIds: [{ PrefixListId: S3_PREFIX_LIST }] }), https({ UserIdGroupPairs: [{ GroupId: endpoints, UserId: home }] })],
-    };
+        endpoints: { name: "dfir-workstation-endpoints", description: "SSM interface endpoints: HTTPS from the analysis VPC", cidrs: [WORKSTATION_DEFAULTS.cidr] },
+        group: { name: "dfir-workstation-sg", description: "No ingress (Session Manager); HTTPS only to S3 and the SSM endpoints", role: TAGS.roleWorkstation },
+    });
     const instanceId = world.id("i");
     const launchTime = world.now();
     const eni: NetworkInterfaceState = {
@@ -591,35 +577,64 @@ class IdMapper {
     }
 }
 
+/**
+ * The endpoints' group (HTTPS from the given ranges) and an isolated group of the given role with exactly the
+ * isolation rule set of `core/isolation.ts` (no ingress; HTTPS to the S3 prefix list and to the endpoints' group),
+ * as the isolation network and the workstation deploy them. The endpoints' group id is drawn first.
+ */
+function seedIsolatedGroups(
+    world: World,
+    r: RegionState,
+    args: {
+        ownerId: string;
+        vpcId: string;
+        endpoints: { name: string; description: string; cidrs: readonly string[] };
+        group: { name: string; description: string; role: string };
+    },
+): { endpoints: string; group: string } {
+    const endpoints = world.id("sg");
+    const group = world.id("sg");
+    r.securityGroups[endpoints] = {
+        groupId: endpoints,
+        groupName: args.endpoints.name,
+        description: args.endpoints.description,
+        vpcId: args.vpcId,
+        ownerId: args.ownerId,
+        tags: { [TAGS.role]: TAGS.roleEndpoints },
+        ingress: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, IpRanges: args.endpoints.cidrs.map((CidrIp) => ({ CidrIp })) }],
+        egress: [],
+    };
+    r.securityGroups[group] = {
+        groupId: group,
+        groupName: args.group.name,
+        description: args.group.description,
+        vpcId: args.vpcId,
+        ownerId: args.ownerId,
+        tags: { [TAGS.role]: args.group.role },
+        ingress: [],
+        egress: isolationEgressRules({ s3PrefixListId: S3_PREFIX_LIST, endpointSecurityGroupId: endpoints }).map((rule): IpPermissionState => ({
+            IpProtocol: rule.ipProtocol,
+            FromPort: rule.fromPort,
+            ToPort: rule.toPort,
+            ...(rule.prefixListId !== undefined ? { PrefixListIds: [{ PrefixListId: rule.prefixListId }] } : {}),
+            ...(rule.referencedSecurityGroupId !== undefined ? { UserIdGroupPairs: [{ GroupId: rule.referencedSecurityGroupId, UserId: args.ownerId }] } : {}),
+        })),
+    };
+    return { endpoints, group };
+}
+
 /** Security groups of one VPC the deployment creates: isolation, untrack, endpoints. */
 function seedVpcGroups(world: World, accountId: string, region: string, vpcId: string): void {
     const deployment = world.state.deployment;
     if (deployment.isolationGroups[vpcId]) return;
     const r = world.region(accountId, region);
-    const endpoints = world.id("sg");
-    const isolation = world.id("sg");
+    const { endpoints, group: isolation } = seedIsolatedGroups(world, r, {
+        ownerId: accountId,
+        vpcId,
+        endpoints: { name: "dfir-endpoints", description: "SSM interface endpoints: HTTPS from the VPC", cidrs: ["10.0.0.0/8", "172.16.0.0/12"] },
+        group: { name: "dfir-isolation", description: "No ingress; HTTPS only to S3 and the SSM endpoints", role: TAGS.roleIsolation },
+    });
     const untrack = world.id("sg");
-    const https = (target: Partial<IpPermissionState>): IpPermissionState => ({ IpProtocol: "tcp", FromPort: 443, ToPort: 443, ...target });
-    r.securityGroups[endpoints] = {
-        groupId: endpoints,
-        groupName: "dfir-endpoints",
-        description: "SSM interface endpoints: HTTPS from the VPC",
-        vpcId,
-        ownerId: accountId,
-        tags: { [TAGS.role]: TAGS.roleEndpoints },
-        ingress: [https({ IpRanges: [{ CidrIp: "10.0.0.0/8" }, { CidrIp: "172.16.0.0/12" }] })],
-        egress: [],
-    };
-    r.securityGroups[isolation] = {
-        groupId: isolation,
-        groupName: "dfir-isolation",
-        description: "No ingress; HTTPS only to S3 and the SSM endpoints",
-        vpcId,
-        ownerId: accountId,
-        tags: { [TAGS.role]: TAGS.roleIsolation },
-        ingress: [],
-        egress: [https({ PrefixListIds: [{ PrefixListId: S3_PREFIX_LIST }] }), https({ UserIdGroupPairs: [{ GroupId: endpoints, UserId: accountId }] })],
-    };
     const allOpen: IpPermissionState = { IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] };
     r.securityGroups[untrack] = {
         groupId: untrack,
