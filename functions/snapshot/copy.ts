@@ -87,13 +87,12 @@ export async function copyToHub(clients: CopyClients, event: SnapshotCopyEvent, 
     // The account shared with and the keys copied under are the function's own and the target's, whatever the event.
     const memberKeyId = snapshotShareKeyAliasArn(partitionOf(target.region), target.region, target.accountId);
     if (disk.copy) {
-        const problems = [
-            ...(disk.copy.hubAccountId !== settings.hubAccountId ? [`disk.copy.hubAccountId ${disk.copy.hubAccountId} is not this function's account ${settings.hubAccountId}`] : []),
-            ...disk.copy.snapshots.flatMap((r, i) => [
-                ...(r.memberKeyId !== memberKeyId ? [`disk.copy.snapshots[${i}].memberKeyId ${r.memberKeyId} is not the target's share key ${memberKeyId}`] : []),
-                ...(r.hubKeyArn !== settings.hubKeyArn ? [`disk.copy.snapshots[${i}].hubKeyArn ${r.hubKeyArn} is not this function's evidence key ${settings.hubKeyArn}`] : []),
-            ]),
-        ];
+        const problems: string[] = [];
+        if (disk.copy.hubAccountId !== settings.hubAccountId) problems.push(`disk.copy.hubAccountId ${disk.copy.hubAccountId} is not this function's account ${settings.hubAccountId}`);
+        disk.copy.snapshots.forEach((r, i) => {
+            if (r.memberKeyId !== memberKeyId) problems.push(`disk.copy.snapshots[${i}].memberKeyId ${r.memberKeyId} is not the target's share key ${memberKeyId}`);
+            if (r.hubKeyArn !== settings.hubKeyArn) problems.push(`disk.copy.snapshots[${i}].hubKeyArn ${r.hubKeyArn} is not this function's evidence key ${settings.hubKeyArn}`);
+        });
         if (problems.length > 0) throw new InvalidRequestError(problems, context, "snapshot copy");
     }
 
