@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { STATES, type DefinitionTargets } from "../core/definition";
 import { drillTargets } from "../drill/run";
 import { BASELINE_STATES, memoryFirstDefinition, sequentialDefinition } from "../scripts/lib/bench/baselines";
-import { FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
+import { benchDrill, FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
 
@@ -86,6 +86,28 @@ describe("bench (npm run bench)", () => {
             const isolated = runs.map((r) => r.report.containment?.isolatedSlot ?? Infinity);
             assert.equal(isolated[1], isolated[0], "the sequential baseline contains first, like ours");
             assert.ok(isolated[2] > isolated[0], `memory-first isolates later (${isolated[2]} vs ${isolated[0]})`);
+        });
+    });
+
+    describe("evidence wall time", () => {
+        const o = { snapshotDurationMs: 120_000, memoryDurationMs: 60_000, latencyMs: 10, eniCounts: [1] };
+
+        it("is each design's own simulated clock total: parallel below sequential, each loop alone from the sequential run", async function () {
+            const drill = await benchDrill(o);
+            const e = drill.evidence;
+            assert.ok(e.sameEvidence);
+            assert.equal(e.parallelSeconds, drill.runs.find((r) => r.design === "parallel")?.clockSeconds);
+            assert.equal(e.sequentialSeconds, drill.runs.find((r) => r.design === "sequential")?.clockSeconds);
+            assert.equal(e.sequentialSeconds, e.branchSeconds.disk + e.branchSeconds.memory, "in series every wait counts alone");
+            assert.ok(e.parallelSeconds >= Math.max(e.branchSeconds.disk, e.branchSeconds.memory), `${e.parallelSeconds} s`);
+            assert.ok(e.parallelRatio < 1, `ratio ${e.parallelRatio}`);
+        });
+
+        it("would show ours serialized: with the sequential definition as ours, the ratio is 1", async function () {
+            const drill = await benchDrill({ ...o, definitions: { parallel: sequentialDefinition } });
+            assert.ok(drill.evidence.sameEvidence);
+            assert.equal(drill.evidence.parallelRatio, 1);
+            assert.equal(drill.evidence.parallelSeconds, drill.evidence.sequentialSeconds);
         });
     });
 

@@ -7,10 +7,11 @@
  *   calls from execution start to the first change and to complete isolation).
  * - Evidence: simulated seconds. The drill skips Wait states and advances the simulator's clock instead (the
  *   snapshot poll before each CheckSnapshots, the memory poll before each CheckMemory), on ONE clock shared by
- *   every branch; a branch's simulated duration is therefore what its own loop waited, counted where it runs
- *   alone (the sequential baseline: disk, then memory, then metadata, each loop with the clock to itself):
- *   disk = snapshot polls x snapshotPollSeconds, memory = memory polls x memoryPollSeconds, metadata = 0 (no wait).
- *   Parallel wall time = the slowest branch (a Parallel state ends with its slowest branch); sequential = the sum.
+ *   every branch. A design's evidence wall time is its own run's simulated clock total (how far the clock moved
+ *   during that run): where the loops run in parallel, each poll's wait counts for every branch waiting at once.
+ *   The per-branch figures (each loop alone) come from the sequential baseline's run, where each loop has the
+ *   clock to itself: disk = snapshot polls x snapshotPollSeconds, memory = memory polls x memoryPollSeconds,
+ *   metadata = 0 (no wait).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -33,6 +34,8 @@ export interface DrillBenchOptions {
     memoryPollSeconds: number;
     eniCounts: readonly number[];
     finding?: unknown;
+    /** Build a design's state machine with this instead of ./baselines' (tests: e.g. "parallel" serialized). */
+    definitions?: Partial<Record<DesignName, (typeof DEFINITIONS)[DesignName]>>;
 }
 
 export const DRILL_DEFAULTS: DrillBenchOptions = {
@@ -55,6 +58,8 @@ export interface DesignRun {
     /** Simulated clock advances by loop: snapshot polls and memory polls. */
     snapshotPolls: number;
     memoryPolls: number;
+    /** Simulated seconds the run's clock moved (every poll's wait, on the one clock every branch shares). */
+    clockSeconds: number;
     evidence: { snapshots: string[]; memoryBytes: number | null; metadataObjects: number };
     realMs: number;
 }
@@ -68,6 +73,7 @@ export interface DrillBench {
     evidence: {
         /** Each branch alone (simulated seconds). */
         branchSeconds: { disk: number; memory: number; metadata: number };
+        /** Each design's own simulated clock total (its run at the fewest ENIs). */
         parallelSeconds: number;
         sequentialSeconds: number;
         memoryFirstSeconds: number;
@@ -82,14 +88,23 @@ export function loadFinding(file = FINDING_FILE): unknown {
     return JSON.parse(fs.readFileSync(file, "utf8"));
 }
 
-/** One drill run of one design: its report and the simulated clock's advances. */
-export async function runDesign(design: DesignName, enis: number, o: DrillBenchOptions): Promise<{ report: DrillReport; advances: number[]; realMs: number }> {
+/** How far the simulator's clock is ahead of the wall clock (what `advance` added), read within one wall millisecond. */
+function clockOffsetMs(sim: ReturnType<typeof seedAccount>): number {
+    for (;;) {
+        const before = Date.now();
+        const simNow = sim.now().getTime();
+        if (Date.now() === before) return simNow - before;
+    }
+}
+
+/** One drill run of one design: its report, the simulated clock's advances and how far the clock moved in all. */
+export async function runDesign(design: DesignName, enis: number, o: DrillBenchOptions): Promise<{ report: DrillReport; advances: number[]; clockMs: number; realMs: number }> {
     const finding = o.finding ?? loadFinding();
     const options: DrillOptions = {
         finding,
         interfaces: enis,
         latencyMs: o.latencyMs,
-        definition: DEFINITIONS[design],
+        definition: o.definitions?.[design] ?? DEFINITIONS[design],
         settings: { snapshotPollSeconds: o.snapshotPollSeconds, memoryPollSeconds: o.memoryPollSeconds },
         // Memory-first uploads before Contain swaps the profile: every design runs with the upload allowed
         // whatever the profile, so they all seal the same evidence.
@@ -102,9 +117,11 @@ export async function runDesign(design: DesignName, enis: number, o: DrillBenchO
         advances.push(ms);
         advance(ms);
     };
+    const offsetBefore = clockOffsetMs(sim);
     const started = Date.now();
     const report = await runDrill({ ...options, sim });
-    return { report, advances, realMs: Date.now() - started };
+    const realMs = Date.now() - started;
+    return { report, advances, clockMs: clockOffsetMs(sim) - offsetBefore, realMs };
 }
 
 function evidenceOf(report: DrillReport): DesignRun["evidence"] {
@@ -121,7 +138,7 @@ export async function benchDrill(partial: Partial<DrillBenchOptions> = {}): Prom
     const runs: DesignRun[] = [];
     for (const design of DESIGNS) {
         for (const enis of o.eniCounts) {
-            const { report, advances, realMs } = await runDesign(design, enis, o);
+            const { report, advances, clockMs, realMs } = await runDesign(design, enis, o);
             runs.push({
                 design,
                 enis,
@@ -131,6 +148,7 @@ export async function benchDrill(partial: Partial<DrillBenchOptions> = {}): Prom
                 isolatedSlot: report.containment?.isolatedSlot ?? null,
                 snapshotPolls: advances.filter((ms) => ms === o.snapshotPollSeconds * 1000).length,
                 memoryPolls: advances.filter((ms) => ms === o.memoryPollSeconds * 1000).length,
+                clockSeconds: Math.round(clockMs) / 1000,
                 evidence: evidenceOf(report),
                 realMs,
             });
@@ -140,11 +158,13 @@ export async function benchDrill(partial: Partial<DrillBenchOptions> = {}): Prom
         Object.fromEntries(DESIGNS.map((d) => [d, Object.fromEntries(runs.filter((r) => r.design === d).map((r) => [String(r.enis), pick(r)]))])) as Record<DesignName, Record<string, number | null>>;
 
     // Each branch alone: the sequential baseline's run with the fewest ENIs (ENIs do not touch the evidence loops).
-    const alone = runs.find((r) => r.design === "sequential" && r.enis === o.eniCounts[0]) as DesignRun;
+    const first = (design: DesignName) => runs.find((r) => r.design === design && r.enis === o.eniCounts[0]) as DesignRun;
+    const alone = first("sequential");
     const branchSeconds = { disk: alone.snapshotPolls * o.snapshotPollSeconds, memory: alone.memoryPolls * o.memoryPollSeconds, metadata: 0 };
-    const parallelSeconds = Math.max(branchSeconds.disk, branchSeconds.memory, branchSeconds.metadata);
-    const sequentialSeconds = branchSeconds.disk + branchSeconds.memory + branchSeconds.metadata;
-    const memoryFirstSeconds = branchSeconds.memory + Math.max(branchSeconds.disk, branchSeconds.metadata);
+    // Each design's evidence wall time: its own run's simulated clock total (not derived from another design's run).
+    const parallelSeconds = first("parallel").clockSeconds;
+    const sequentialSeconds = alone.clockSeconds;
+    const memoryFirstSeconds = first("memory-first").clockSeconds;
     const reference = JSON.stringify(runs[0].evidence);
     return {
         options: { latencyMs: o.latencyMs, snapshotDurationMs: o.snapshotDurationMs, memoryDurationMs: o.memoryDurationMs, memoryBytes: o.memoryBytes, snapshotPollSeconds: o.snapshotPollSeconds, memoryPollSeconds: o.memoryPollSeconds, eniCounts: o.eniCounts },
