@@ -31,6 +31,13 @@ export function machine(): string {
     return `${cpus.length} x ${cpus[0]?.model?.trim() ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.versions.node}`;
 }
 
+/** Why a child process failed ("exit 1", "signal SIGKILL", the spawn error), or null when it exited 0. */
+export function suiteFailure(child: { status: number | null; signal?: NodeJS.Signals | null; error?: Error }): string | null {
+    if (child.error) return child.error.message.split("\n")[0];
+    if (child.status === 0) return null;
+    return child.status === null ? `signal ${child.signal ?? "unknown"}` : `exit ${child.status}`;
+}
+
 export async function runBench(flags: BenchFlags, progress: (line: string) => void = () => {}): Promise<BenchResult> {
     const started = Date.now();
     const quick = flags.quick;
@@ -46,12 +53,14 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
     progress("lambda bundles and cold init");
     const lambda = benchLambda(quick ? 1 : 3);
     let testSuiteSeconds: number | null = null;
+    let testSuiteFailure: string | null = null;
     if (flags.withTests) {
         progress("npm test");
         const t = Date.now();
         const child = spawnSync("npm", ["test"], { cwd: REPO, stdio: ["ignore", "ignore", "ignore"] });
         testSuiteSeconds = Math.round((Date.now() - t) / 100) / 10;
-        if (child.status !== 0) progress(`npm test exited ${child.status} (timed anyway)`);
+        testSuiteFailure = suiteFailure(child);
+        if (testSuiteFailure !== null) progress(`npm test FAILED (${testSuiteFailure}): its time is not a pass`);
     }
 
     const e = drill.evidence;
@@ -94,13 +103,16 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         lambdaBundleBytes: lambda.bundleBytes,
         lambdaInitMs: lambda.initMs,
         testSuiteSeconds,
+        testSuiteFailure,
         seconds: Math.round((Date.now() - started) / 100) / 10,
     };
 }
 
-function summary(r: BenchResult): string {
+/** The plain-text summary (without `--json`). */
+export function summary(r: BenchResult): string {
     const lines = [`aws-dfir benchmarks${r.quick ? " (--quick)" : ""} on ${r.machine}`, ""];
     for (const t of targets(r)) lines.push(`${t.pass === null ? "  -" : t.pass ? "  ok" : "MISS"}  ${t.what}: ${t.measured} (target ${t.target})`);
+    if (r.testSuiteFailure) lines.push("", `npm test FAILED (${r.testSuiteFailure}): the test suite did not pass`);
     lines.push("", `evidence: parallel ${r.evidence.parallelSeconds} s vs sequential ${r.evidence.sequentialSeconds} s (simulated)`);
     lines.push(`policy res/s: ${JSON.stringify(r.policyResourcesPerSecond)} (no-policy pack ${JSON.stringify(r.policyEmptyResourcesPerSecond)})`);
     lines.push(`program seconds: ${JSON.stringify(r.programSeconds)}`);

@@ -8,6 +8,7 @@ import { BASELINE_STATES, memoryFirstDefinition, sequentialDefinition } from "..
 import { benchDrill, FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
+import { suiteFailure, summary } from "../scripts/bench";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
@@ -44,6 +45,7 @@ const SAMPLE: BenchResult = {
     lambdaBundleBytes: { triage: 5000, seal: 2300000 },
     lambdaInitMs: { triage: 5, seal: 400 },
     testSuiteSeconds: null,
+    testSuiteFailure: null,
     seconds: 100,
 };
 
@@ -144,6 +146,22 @@ describe("bench (npm run bench)", () => {
             assert.match(md, /policy throughput, our pack \/ no-policy pack \| >= 0\.80 \| 0\.833 \| ✅ pass/);
             assert.match(md, /`npm test` wall time .*not measured/);
             assert.match(md, /Not measured in this run/);
+        });
+        it("a failed `npm test` (--with-tests) is a miss however fast, and the summary and BENCHMARKS.md say it failed", () => {
+            assert.equal(suiteFailure({ status: 0, signal: null }), null);
+            assert.equal(suiteFailure({ status: 2, signal: null }), "exit 2");
+            assert.equal(suiteFailure({ status: null, signal: "SIGKILL" }), "signal SIGKILL");
+            const passed = targets({ ...SAMPLE, testSuiteSeconds: 60 }).find((x) => x.what.includes("npm test"));
+            assert.equal(passed?.pass, true);
+            const failed: BenchResult = { ...SAMPLE, testSuiteSeconds: 4.2, testSuiteFailure: "exit 2" };
+            const t = targets(failed).find((x) => x.what.includes("npm test"));
+            assert.equal(t?.pass, false);
+            assert.match(t?.measured ?? "", /FAILED \(exit 2\)/);
+            assert.match(summary(failed), /^MISS {2}`npm test` wall time/m);
+            assert.match(summary(failed), /npm test FAILED \(exit 2\): the test suite did not pass/);
+            const md = renderMarkdown(failed);
+            assert.match(md, /`npm test` wall time .*❌ miss/);
+            assert.match(md, /`npm test` \*\*FAILED\*\* \(exit 2\)/);
         });
         it("flags containment that grows with ENIs as a miss", () => {
             const t = targets({ ...SAMPLE, isolateSlots: { "1": 4, "3": 5, "8": 7 } });
