@@ -86,6 +86,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
             parallelSeconds: e.parallelSeconds,
             sequentialSeconds: e.sequentialSeconds,
             sameEvidence: e.sameEvidence,
+            notSucceeded: e.notSucceeded,
         },
         evidenceParallelRatio: e.parallelRatio,
         suspectDiskBytes: capture.suspectDiskBytes,

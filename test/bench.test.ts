@@ -2,10 +2,11 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { FUNCTION_NAMES } from "../components/bundle";
 import { STATES, type DefinitionTargets } from "../core/definition";
 import { drillTargets } from "../drill/run";
 import { BASELINE_STATES, memoryFirstDefinition, sequentialDefinition } from "../scripts/lib/bench/baselines";
-import { benchDrill, FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
+import { benchDrill, ENI_COUNTS, FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
 import { suiteFailure, summary } from "../scripts/bench";
@@ -28,7 +29,7 @@ const SAMPLE: BenchResult = {
         sequential: { containSlots: { "1": 3, "3": 3, "8": 3 }, isolateSlots: { "1": 4, "3": 4, "8": 4 }, evidenceSeconds: 900 },
         "memory-first": { containSlots: { "1": 28, "3": 28, "8": 28 }, isolateSlots: { "1": 29, "3": 29, "8": 29 }, evidenceSeconds: 900 },
     },
-    evidence: { snapshotDurationSeconds: 600, memoryDurationSeconds: 300, snapshotPollSeconds: 30, memoryPollSeconds: 15, branchSeconds: { disk: 600, memory: 300, metadata: 0 }, parallelSeconds: 600, sequentialSeconds: 900, sameEvidence: true },
+    evidence: { snapshotDurationSeconds: 600, memoryDurationSeconds: 300, snapshotPollSeconds: 30, memoryPollSeconds: 15, branchSeconds: { disk: 600, memory: 300, metadata: 0 }, parallelSeconds: 600, sequentialSeconds: 900, sameEvidence: true, notSucceeded: [] },
     evidenceParallelRatio: 0.667,
     suspectDiskBytes: 0,
     capture: { imageBytes: 1024, uploadedBytes: 1024, diskFiles: [] },
@@ -175,9 +176,11 @@ describe("bench (npm run bench)", () => {
             baselines: { sequential: { isolateSlots: { 1: 4, 3: 4, 8: 4 } }, "memory-first": { isolateSlots: { 1: 29, 3: 29, 8: 29 } } },
             evidenceParallelRatio: 0.667, suspectDiskBytes: 0, policyResourcesPerSecond: { 100: 200 }, policyOverheadRatio: 0.9,
             analyzeStackSeconds: 0.1, packStartSeconds: 1.4, programSeconds: { 1: 9 },
-            lambdaBundleBytes: Object.fromEntries(["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"].map((f) => [f, 1000])),
-            lambdaInitMs: Object.fromEntries(["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"].map((f) => [f, 5])),
+            lambdaBundleBytes: Object.fromEntries(FUNCTION_NAMES.map((f) => [f, 1000])),
+            lambdaInitMs: Object.fromEntries(FUNCTION_NAMES.map((f) => [f, 5])),
             testSuiteSeconds: null, machine: "2 x cpu",
+            evidence: { sameEvidence: true, notSucceeded: [] },
+            capture: { imageBytes: 4096, uploadedBytes: 4096, diskFiles: [] },
         });
 
         it("accepts a complete result and names each broken figure", () => {
@@ -190,6 +193,44 @@ describe("bench (npm run bench)", () => {
             const lambdas = good();
             delete lambdas.lambdaBundleBytes.seal;
             assert.deepEqual(resultProblems(lambdas), ["6 Lambda bundles, not 7"]);
+        });
+
+        it("refuses drill designs that did not seal the same evidence or did not succeed", () => {
+            assert.deepEqual(resultProblems({ ...good(), evidence: { sameEvidence: false, notSucceeded: [] } }), ["the drill designs did not seal the same evidence"]);
+            assert.deepEqual(resultProblems({ ...good(), evidence: { sameEvidence: false, notSucceeded: ["sequential @ 3 ENIs: PARTIAL (memory: timed out)"] } }), [
+                "drill run not SUCCEEDED: sequential @ 3 ENIs: PARTIAL (memory: timed out)",
+                "the drill designs did not seal the same evidence",
+            ]);
+            const { evidence: _gone, ...noEvidence } = good();
+            assert.deepEqual(resultProblems(noEvidence), ["the drill designs did not seal the same evidence"]);
+        });
+
+        it("refuses a capture that uploaded fewer bytes than the image (0 bytes on disk proves nothing then)", () => {
+            assert.deepEqual(resultProblems({ ...good(), capture: { imageBytes: 4096, uploadedBytes: 0, diskFiles: [] } }), ["the capture uploaded 0 of 4096 image bytes"]);
+            assert.deepEqual(resultProblems({ ...good(), capture: { imageBytes: 4096, uploadedBytes: 1024, diskFiles: [] } }), ["the capture uploaded 1024 of 4096 image bytes"]);
+            assert.deepEqual(resultProblems({ ...good(), capture: { imageBytes: 0, uploadedBytes: 0, diskFiles: [] } }), ["the capture uploaded 0 of 0 image bytes"]);
+        });
+
+        it("checks every ENI count of the drill and every function of the bundle by name", () => {
+            const slots = good();
+            const last = String(ENI_COUNTS[ENI_COUNTS.length - 1]);
+            delete slots.isolateSlots[last];
+            assert.deepEqual(resultProblems(slots), [`no contain/isolate slot at ${last} ENIs`]);
+            const renamed = good();
+            delete renamed.lambdaBundleBytes[FUNCTION_NAMES[0]];
+            renamed.lambdaBundleBytes.other = 1000;
+            renamed.lambdaInitMs.other = 5;
+            assert.deepEqual(resultProblems(renamed), [`no Lambda bundle for ${FUNCTION_NAMES[0]}`]);
+        });
+
+        it("judges AnalyzeStack against its 5,000-resource target only at 5,000 (not in --quick)", () => {
+            const small = targets({ ...SAMPLE, analyzeStackResources: 100, analyzeStackSeconds: 0.05 }).find((x) => x.what.startsWith("AnalyzeStack"));
+            assert.equal(small?.pass, null);
+            assert.match(small?.measured ?? "", /not measured at 5,000/);
+            const slow = targets({ ...SAMPLE, analyzeStackResources: 100, analyzeStackSeconds: 3 }).find((x) => x.what.startsWith("AnalyzeStack"));
+            assert.equal(slow?.pass, null);
+            assert.equal(targets(SAMPLE).find((x) => x.what.startsWith("AnalyzeStack"))?.pass, false);
+            assert.equal(targets({ ...SAMPLE, analyzeStackSeconds: 1.5 }).find((x) => x.what.startsWith("AnalyzeStack"))?.pass, true);
         });
     });
 });

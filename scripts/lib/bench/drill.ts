@@ -81,6 +81,8 @@ export interface DrillBench {
         parallelRatio: number;
         /** Every design sealed the same evidence (snapshots completed, memory image bytes, metadata objects). */
         sameEvidence: boolean;
+        /** The runs that did not end SUCCEEDED ("sequential @ 3 ENIs: PARTIAL (reason)"); empty when all did. */
+        notSucceeded: string[];
     };
 }
 
@@ -178,6 +180,7 @@ export async function benchDrill(partial: Partial<DrillBenchOptions> = {}): Prom
             memoryFirstSeconds,
             parallelRatio: sequentialSeconds > 0 ? Math.round((parallelSeconds / sequentialSeconds) * 1000) / 1000 : 1,
             sameEvidence: runs.every((r) => r.status === "SUCCEEDED" && JSON.stringify(r.evidence) === reference),
+            notSucceeded: runs.filter((r) => r.status !== "SUCCEEDED").map((r) => `${r.design} @ ${r.enis} ENIs: ${r.status} (${r.reason})`),
         },
     };
 }

@@ -1,6 +1,8 @@
 /** The benchmark suite's flags, result object, targets and BENCHMARKS.md renderer (pure: unit-tested). */
+import { FUNCTION_NAMES } from "../../../components/bundle";
 import type { DesignName } from "./baselines";
 import { DESIGN_DESCRIPTIONS, DESIGNS } from "./baselines";
+import { ENI_COUNTS } from "./drill";
 
 export interface BenchFlags {
     json: boolean;
@@ -34,7 +36,7 @@ export interface BenchResult {
     containSlots: Record<string, number | null>;
     isolateSlots: Record<string, number | null>;
     baselines: Record<"sequential" | "memory-first", SlotPair & { evidenceSeconds: number }>;
-    evidence: { snapshotDurationSeconds: number; memoryDurationSeconds: number; snapshotPollSeconds: number; memoryPollSeconds: number; branchSeconds: { disk: number; memory: number; metadata: number }; parallelSeconds: number; sequentialSeconds: number; sameEvidence: boolean };
+    evidence: { snapshotDurationSeconds: number; memoryDurationSeconds: number; snapshotPollSeconds: number; memoryPollSeconds: number; branchSeconds: { disk: number; memory: number; metadata: number }; parallelSeconds: number; sequentialSeconds: number; sameEvidence: boolean; notSucceeded: string[] };
     evidenceParallelRatio: number;
     suspectDiskBytes: number;
     capture: { imageBytes: number; uploadedBytes: number; diskFiles: string[] };
@@ -72,17 +74,26 @@ export function resultProblems(out: Record<string, any>): string[] {
     for (const key of REQUIRED_KEYS) if (!(key in out)) problems.push(`missing ${key}`);
     if (problems.length > 0) return problems;
     const num = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-    for (const n of ["1", "3", "8"]) {
+    for (const n of ENI_COUNTS.map(String)) {
         if (!num(out.containSlots[n]) || !num(out.isolateSlots[n])) problems.push(`no contain/isolate slot at ${n} ENIs`);
         for (const b of ["sequential", "memory-first"]) if (!num(out.baselines?.[b]?.isolateSlots?.[n])) problems.push(`no ${b} baseline slot at ${n} ENIs`);
     }
     if (!(out.evidenceParallelRatio > 0 && out.evidenceParallelRatio <= 1)) problems.push(`evidenceParallelRatio ${out.evidenceParallelRatio} is not in (0, 1]`);
+    const notSucceeded: unknown[] = Array.isArray(out.evidence?.notSucceeded) ? out.evidence.notSucceeded : [];
+    for (const run of notSucceeded) problems.push(`drill run not SUCCEEDED: ${run}`);
+    if (out.evidence?.sameEvidence !== true) problems.push("the drill designs did not seal the same evidence");
     if (out.suspectDiskBytes !== 0) problems.push(`suspectDiskBytes is ${out.suspectDiskBytes}, not 0`);
+    // 0 bytes on the suspect's disk means nothing only if the image was captured: every byte must have been uploaded.
+    const capture = out.capture ?? {};
+    if (!(num(capture.imageBytes) && capture.imageBytes > 0 && capture.uploadedBytes === capture.imageBytes)) {
+        problems.push(`the capture uploaded ${capture.uploadedBytes} of ${capture.imageBytes} image bytes`);
+    }
     if (!(Object.values(out.policyResourcesPerSecond ?? {}) as unknown[]).every((v) => num(v) && (v as number) > 0) || Object.keys(out.policyResourcesPerSecond).length === 0) problems.push("no policy throughput");
     if (!(out.policyOverheadRatio > 0)) problems.push("no policyOverheadRatio");
     if (!(out.analyzeStackSeconds >= 0) || !(out.packStartSeconds > 0)) problems.push("no AnalyzeStack or pack start-up time");
     if (!(Object.values(out.programSeconds ?? {}) as unknown[]).every((v) => num(v) && (v as number) > 0) || Object.keys(out.programSeconds).length === 0) problems.push("no program time");
-    if (Object.keys(out.lambdaBundleBytes).length !== 7) problems.push(`${Object.keys(out.lambdaBundleBytes).length} Lambda bundles, not 7`);
+    if (Object.keys(out.lambdaBundleBytes).length !== FUNCTION_NAMES.length) problems.push(`${Object.keys(out.lambdaBundleBytes).length} Lambda bundles, not ${FUNCTION_NAMES.length}`);
+    else for (const f of FUNCTION_NAMES) if (!(f in out.lambdaBundleBytes)) problems.push(`no Lambda bundle for ${f}`);
     for (const f of Object.keys(out.lambdaBundleBytes)) if (!(out.lambdaBundleBytes[f] > 0 && out.lambdaInitMs?.[f] > 0)) problems.push(`no bundle size or init time for ${f}`);
     if (out.testSuiteSeconds !== null && !num(out.testSuiteSeconds)) problems.push("testSuiteSeconds is neither a time nor null");
     if (typeof out.machine !== "string" || out.machine === "") problems.push("no machine");
@@ -104,12 +115,15 @@ const flat = (slots: Record<string, number | null>) => {
 
 export function targets(r: BenchResult): Target[] {
     const out: Target[] = [
-        { what: "contain slots flat as ENIs grow", target: "same slot at 1, 3, 8 ENIs", measured: Object.entries(r.containSlots).map(([k, v]) => `${k}: ${v}`).join(", "), pass: flat(r.containSlots) },
-        { what: "isolate slots flat as ENIs grow", target: "same slot at 1, 3, 8 ENIs", measured: Object.entries(r.isolateSlots).map(([k, v]) => `${k}: ${v}`).join(", "), pass: flat(r.isolateSlots) },
+        { what: "contain slots flat as ENIs grow", target: `same slot at ${ENI_COUNTS.join(", ")} ENIs`, measured: Object.entries(r.containSlots).map(([k, v]) => `${k}: ${v}`).join(", "), pass: flat(r.containSlots) },
+        { what: "isolate slots flat as ENIs grow", target: `same slot at ${ENI_COUNTS.join(", ")} ENIs`, measured: Object.entries(r.isolateSlots).map(([k, v]) => `${k}: ${v}`).join(", "), pass: flat(r.isolateSlots) },
         { what: "evidence wall time, parallel / sequential", target: "< 1", measured: String(r.evidenceParallelRatio), pass: r.evidenceParallelRatio < 1 },
         { what: "bytes written to the suspect's disk", target: "0", measured: String(r.suspectDiskBytes), pass: r.suspectDiskBytes === 0 },
         { what: "policy throughput, our pack / no-policy pack", target: ">= 0.80", measured: String(r.policyOverheadRatio), pass: r.policyOverheadRatio >= 0.8 },
-        { what: `AnalyzeStack of ${r.analyzeStackResources} resources`, target: r.analyzeStackResources >= 5000 ? "< 2 s" : "< 2 s (at 5,000; smaller here)", measured: `${r.analyzeStackSeconds} s`, pass: r.analyzeStackSeconds < 2 },
+        // The target is at 5,000 resources: a smaller run (--quick) does not pass or miss it.
+        r.analyzeStackResources >= 5000
+            ? { what: `AnalyzeStack of ${r.analyzeStackResources} resources`, target: "< 2 s", measured: `${r.analyzeStackSeconds} s`, pass: r.analyzeStackSeconds < 2 }
+            : { what: `AnalyzeStack of ${r.analyzeStackResources} resources`, target: "< 2 s (at 5,000)", measured: `${r.analyzeStackSeconds} s (not measured at 5,000)`, pass: null },
         { what: "pack start-up to port", target: "<= 1.5 s", measured: `${r.packStartSeconds} s`, pass: r.packStartSeconds <= 1.5 },
     ];
     const at100 = r.programSeconds["100"];
