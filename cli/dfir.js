@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The package's `dfir` bin: runs cli/index.ts through ts-node (scripts/register-ts.js), exactly as `npm run -s dfir` does.
+// The package's `dfir` bin and `npm run -s dfir`: runs cli/index.ts's main through ts-node (scripts/register-ts.js).
 "use strict";
 require("../scripts/register-ts.js");
 const { main } = require("./index.ts");

@@ -196,13 +196,3 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return 3;
     }
 }
-
-if (require.main === module) {
-    main(process.argv.slice(2), {
-        stdout: (t) => process.stdout.write(t),
-        stderr: (t) => process.stderr.write(t),
-        progress: process.stderr.isTTY === true,
-    }).then((code) => {
-        process.exitCode = code;
-    });
-}
