@@ -106,6 +106,15 @@ describe("bench (npm run bench)", () => {
             assert.ok(e.parallelRatio < 1, `ratio ${e.parallelRatio}`);
         });
 
+        it("counts polls by the states entered (branches included), so equal poll intervals are fine", async function () {
+            const drill = await benchDrill({ ...o, snapshotPollSeconds: 20, memoryPollSeconds: 20 });
+            for (const r of drill.runs) {
+                assert.ok(r.snapshotPolls > 0 && r.memoryPolls > 0, `${r.design}: ${r.snapshotPolls} / ${r.memoryPolls}`);
+                assert.equal(r.clockSeconds, (r.snapshotPolls + r.memoryPolls) * 20, `${r.design}: every clock advance is one of the counted polls`);
+            }
+            assert.deepEqual(drill.evidence.branchSeconds, { disk: 120, memory: 60, metadata: 0 }, "each loop alone: 6 disk polls (120 s), 3 memory polls (60 s)");
+        });
+
         it("would show ours serialized: with the sequential definition as ours, the ratio is 1", async function () {
             const drill = await benchDrill({ ...o, definitions: { parallel: sequentialDefinition } });
             assert.ok(drill.evidence.sameEvidence);
