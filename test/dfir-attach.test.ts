@@ -235,8 +235,19 @@ describe("dfir attach against a drilled account with the forensic workstation", 
         const view = withIt.instance(ws.instanceId);
         assert.deepEqual([view.tags["dfir:role"], view.state, view.ssmPingStatus, view.accountId], ["workstation", "running", "Online", withIt.homeAccountId]);
         assert.equal(without.deployment.workstation, undefined);
-        assert.deepEqual(without.addWorkstation(), without.deployment.workstation);
+        const workstations = (sim: SimulatedAccount) => Object.values(JSON.parse(JSON.stringify(sim.toJSON())).state.accounts as Record<string, any>)
+            .flatMap((a) => Object.values(a.regions as Record<string, any>).flatMap((r) => Object.values(r.instances as Record<string, any>)))
+            .filter((i) => i.tags["dfir:role"] === "workstation").map((i) => i.instanceId);
+        assert.deepEqual(workstations(without), []);
+        const first = without.addWorkstation();
+        assert.deepEqual(without.deployment.workstation, first);
         assert.deepEqual(without.addWorkstation(), without.deployment.workstation, "one per region");
+        assert.equal(without.addWorkstation().instanceId, first.instanceId, "one per region: the first one again");
+        assert.deepEqual(workstations(without), [first.instanceId], "one per region: a single instance tagged as workstation");
+        const west = without.addWorkstation({ region: "us-west-2" });
+        assert.notEqual(west.instanceId, first.instanceId);
+        assert.deepEqual(workstations(without).sort(), [first.instanceId, west.instanceId].sort());
+        assert.deepEqual(without.deployment.workstation, first, "the home region's stays the deployment's");
     });
 
     describe("refuses, exit 2, one line, nothing on stdout and nothing changed", () => {
@@ -287,6 +298,32 @@ describe("dfir attach against a drilled account with the forensic workstation", 
             await refused(dir, [caseId], /^dfir: no forensic workstation \(an instance tagged dfir:role=workstation\) in us-east-2: deploy one with dfir:workstation, or give --workstation ID\n$/);
             await refused(dir, [caseId, "--workstation", west.instanceId], new RegExp(`^dfir: no instance ${west.instanceId} in us-east-2 \\(the workstation is looked up in the case table's region\\)\\n$`));
             await refused(dir, [caseId, "--workstation-region", "us-west-2"], /^dfir: unknown option '--workstation-region'/);
+        });
+
+        it("a manifest that is not the sealed one (its bytes changed since the seal)", async () => {
+            const { dir, caseId } = await drilled();
+            const file = path.join(dir, "state.json");
+            const doc = JSON.parse(fs.readFileSync(file, "utf8"));
+            const bucket = Object.values(doc.state.buckets as Record<string, any>).find((b) => Object.keys(b.objects).some((k) => k.startsWith(`cases/${caseId}/manifest-`)));
+            const versions = bucket.objects[Object.keys(bucket.objects).find((k) => k.startsWith(`cases/${caseId}/manifest-`)) as string];
+            const last = versions[versions.length - 1];
+            const manifest = JSON.parse(Buffer.from(last.body.$b64, "base64").toString("utf8"));
+            manifest.evidence.disk.snapshots.reverse();
+            last.body = { $b64: Buffer.from(JSON.stringify(manifest)).toString("base64") };
+            fs.writeFileSync(file, JSON.stringify(doc));
+            await refused(dir, [caseId], new RegExp(`^dfir: the manifest of case ${caseId} \\(cases/${caseId}/manifest-[^)]+\\) does not match the sha256 recorded at the seal: run \`dfir verify ${caseId}\`\\n$`));
+        });
+
+        it("several workstations in the region, none chosen", async () => {
+            const { dir, caseId, sim } = await drilled();
+            const file = path.join(dir, "state.json");
+            const doc = JSON.parse(fs.readFileSync(file, "utf8"));
+            const instances = doc.state.accounts[sim.homeAccountId].regions["us-east-2"].instances;
+            instances[sim.instanceId].tags["dfir:role"] = "workstation";
+            fs.writeFileSync(file, JSON.stringify(doc));
+            const ws = sim.deployment.workstation?.instanceId as string;
+            const ids = [ws, sim.instanceId];
+            await refused(dir, [caseId], new RegExp(`^dfir: 2 workstations in us-east-2 \\((${ids[0]}, ${ids[1]}|${ids[1]}, ${ids[0]})\\): choose one with --workstation ID\\n$`));
         });
 
         it("a member's snapshots that were not copied into the hub", async () => {

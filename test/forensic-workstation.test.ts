@@ -172,7 +172,12 @@ describe("the workstation's policies (pure)", () => {
         assert.deepEqual(doc.Statement[0].Resource, [BUCKET, `${BUCKET}/*`]);
         assert.deepEqual(doc.Statement[0].Action, ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]);
         assert.deepEqual(doc.Statement[1].Action, "s3:GetObject");
+        assert.deepEqual(ssmAgentBuckets("eu-west-1"), [
+            "aws-ssm-eu-west-1", "amazon-ssm-eu-west-1", "amazon-ssm-packages-eu-west-1", "eu-west-1-birdwatcher-prod",
+            "aws-ssm-distributor-file-eu-west-1", "aws-ssm-document-attachments-eu-west-1", "patch-baseline-snapshot-eu-west-1",
+        ]);
         assert.ok(ssmAgentBuckets("eu-west-1").every((b) => b.includes("eu-west-1")));
+        assert.deepEqual(doc.Statement[1].Resource, ssmAgentBuckets("eu-west-1").map((b) => `arn:aws:s3:::${b}/*`));
         const all = doc.Statement.flatMap((st) => ([] as string[]).concat(st.Action));
         assert.ok(all.every((a) => /^s3:(Get|List)/.test(a) && !a.includes("*")), "reads only, no wildcard action");
     });
