@@ -95,6 +95,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         policyEmptyResourcesPerSecond: policy.emptyResourcesPerSecond,
         policyRatios: policy.ratios,
         policyOverheadRatio: policy.overheadRatio,
+        policyRatioSamples: policy.largestRatioSamples,
         analyzeStackSeconds: policy.analyzeStackSeconds,
         analyzeStackResources: policy.analyzeStackResources,
         packStartSeconds: policy.packStartSeconds,

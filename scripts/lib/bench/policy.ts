@@ -124,9 +124,13 @@ export interface PolicyBench {
     runs: GateRun[];
     resourcesPerSecond: Record<string, number>;
     emptyResourcesPerSecond: Record<string, number>;
-    /** Real / empty throughput, per size; `overheadRatio` is at the largest size. */
+    /**
+     * Real / empty throughput, per size; `overheadRatio` is at the largest size: the median of `largestPairs`
+     * pairs there (each pair's own ratio in `largestRatioSamples`), throughputs there the median of their runs.
+     */
     ratios: Record<string, number>;
     overheadRatio: number;
+    largestRatioSamples: number[];
     analyzeStackSeconds: number;
     analyzeStackResources: number;
     packStartSeconds: number;
@@ -134,19 +138,41 @@ export interface PolicyBench {
     emptyPackStartSeconds: number;
 }
 
-export async function benchPolicy(sizes: number[], startSamples = 3): Promise<PolicyBench> {
-    const base = devStackResources();
-    const runs: GateRun[] = [];
-    for (const n of sizes) {
-        const resources = synthesizeResources(base, n);
-        // Alternate which pack goes first per size, so neither always enjoys a warmer machine.
-        const order: ("real" | "empty")[] = sizes.indexOf(n) % 2 === 0 ? ["empty", "real"] : ["real", "empty"];
-        for (const pack of order) runs.push(await gateRun(pack, resources));
+/**
+ * The order the two packs run in at each size: one pair per size, who goes first alternating from one size to the
+ * next; at the largest size `largestPairs` pairs interleaved (empty, ours, ours, empty, ...), so neither pack always
+ * enjoys a warmer (or pays for a busier) machine. Pure.
+ */
+export function runOrder(sizes: readonly number[], largestPairs = 2): { size: number; pack: "real" | "empty"; pair: number }[] {
+    const largest = Math.max(...sizes);
+    const out: { size: number; pack: "real" | "empty"; pair: number }[] = [];
+    let emptyFirst = true;
+    for (const size of sizes) {
+        const pairs = size === largest ? Math.max(1, largestPairs) : 1;
+        for (let pair = 0; pair < pairs; pair++) {
+            for (const pack of emptyFirst ? (["empty", "real"] as const) : (["real", "empty"] as const)) out.push({ size, pack, pair });
+            emptyFirst = !emptyFirst;
+        }
     }
-    const of = (pack: "real" | "empty") => Object.fromEntries(runs.filter((r) => r.pack === pack).map((r) => [String(r.resources), r.resourcesPerSecond]));
+    return out;
+}
+
+export async function benchPolicy(sizes: number[], startSamples = 3, largestPairs = 2): Promise<PolicyBench> {
+    const base = devStackResources();
+    const runs: (GateRun & { pair: number })[] = [];
+    let resources: RawResource[] = [];
+    for (const step of runOrder(sizes, largestPairs)) {
+        if (resources.length !== step.size) resources = synthesizeResources(base, step.size);
+        runs.push({ ...(await gateRun(step.pack, resources)), pair: step.pair });
+    }
+    const at = (pack: "real" | "empty", n: string) => runs.filter((r) => r.pack === pack && String(r.resources) === n);
+    const sizeKeys = [...new Set(runs.map((r) => String(r.resources)))];
+    const of = (pack: "real" | "empty") => Object.fromEntries(sizeKeys.map((n) => [n, Math.round(median(at(pack, n).map((r) => r.resourcesPerSecond)))]));
     const real = of("real");
     const empty = of("empty");
-    const ratios = Object.fromEntries(Object.keys(real).map((n) => [n, round(real[n] / empty[n], 3)]));
+    // Per size: the median of each pair's own ratio (ours and the no-policy pack measured back to back).
+    const pairRatios = (n: string) => at("real", n).map((r) => r.resourcesPerSecond / (at("empty", n).find((e) => e.pair === r.pair) as GateRun).resourcesPerSecond);
+    const ratios = Object.fromEntries(sizeKeys.map((n) => [n, round(median(pairRatios(n)), 3)]));
     const largest = String(Math.max(...sizes));
     const start = await packStartSeconds("real", startSamples);
     const emptyStart = await packStartSeconds("empty", startSamples);
@@ -157,12 +183,21 @@ export async function benchPolicy(sizes: number[], startSamples = 3): Promise<Po
         emptyResourcesPerSecond: empty,
         ratios,
         overheadRatio: ratios[largest],
-        analyzeStackSeconds: (runs.find((r) => r.pack === "real" && String(r.resources) === largest) as GateRun).analyzeStackSeconds,
+        largestRatioSamples: pairRatios(largest).map((v) => round(v, 3)),
+        analyzeStackSeconds: round(median(at("real", largest).map((r) => r.analyzeStackSeconds)), 3),
         analyzeStackResources: Number(largest),
         packStartSeconds: start.median,
         packStartSamples: start.samples,
         emptyPackStartSeconds: emptyStart.median,
     };
+}
+
+/** The median (of an even count, the mean of the middle two). */
+export function median(values: readonly number[]): number {
+    if (values.length === 0) throw new Error("bench: median of nothing");
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function round(value: number, digits: number): number {

@@ -44,6 +44,8 @@ export interface BenchResult {
     policyEmptyResourcesPerSecond: Record<string, number>;
     policyRatios: Record<string, number>;
     policyOverheadRatio: number;
+    /** Each pair's ratio at the largest size (policyOverheadRatio is their median). */
+    policyRatioSamples: number[];
     analyzeStackSeconds: number;
     analyzeStackResources: number;
     packStartSeconds: number;
@@ -217,6 +219,10 @@ export function renderMarkdown(r: BenchResult): string {
         "Start, setup RPCs, Remediate + Analyze per resource (16 in flight), one AnalyzeStack; resources/second over the",
         "per-resource phase plus AnalyzeStack. Resources: copies of the dev stack's (`stack:resources --stack dev`), renamed,",
         "Lambda code stripped. Beside it, the same harness driving a pack with no policies (`scripts/lib/bench/empty-pack`).",
+        "The two packs run back to back, who goes first alternating from one size to the next; at the largest size two",
+        "pairs, interleaved (no-policy, ours, ours, no-policy), each throughput the median of its runs and the ratio the",
+        `median of the pairs' ratios (${r.policyRatioSamples.join(", ")}). The ratio varies between runs on a shared machine`,
+        "(the same size measured back to back can differ by a few tenths): read it as a range, not a figure to the third digit.",
         "",
         "| resources | our pack (res/s) | no-policy pack (res/s) | ratio |",
         "|---|---|---|---|",
