@@ -176,6 +176,8 @@ describe("bench (npm run bench)", () => {
             assert.match(md, /policy throughput, our pack \/ no-policy pack \| >= 0\.80 \| 0\.833 \| ✅ pass/);
             assert.match(md, /`npm test` wall time .*not measured/);
             assert.match(md, /Not measured in this run/);
+            assert.match(md, /\| \*\*sequential\*\* \(.*containment identical to ours by construction\)/);
+            assert.match(md, /sequential: isolated in slot 4 vs 4 \(1\.00x ours, identical by construction/);
         });
         it("a failed `npm test` (--with-tests) is a miss however fast, and the summary and BENCHMARKS.md say it failed", () => {
             assert.equal(suiteFailure({ status: 0, signal: null }), null);
