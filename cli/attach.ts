@@ -13,7 +13,6 @@
  * prints the plan and changes nothing. A re-run adopts the volumes it made before for this case and workstation.
  * The decisions are pure functions below (`chooseSnapshots`, `planAttach`, `freeDeviceNames`, the commands).
  */
-import { createHash } from "node:crypto";
 import { UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
     AttachVolumeCommand,
@@ -196,11 +195,6 @@ export function memoryCommands(o: { bucket: string; key: string; versionId?: str
     ]);
 }
 
-/** A deterministic CreateVolume ClientToken per (case, workstation, snapshot): a retried call makes no second volume. */
-export function clientToken(caseId: string, workstationId: string, snapshotId: string): string {
-    return `dfir-attach-${createHash("sha256").update(`${caseId}|${workstationId}|${snapshotId}`).digest("hex").slice(0, 40)}`;
-}
-
 const LIVE_STATES = ["pending", "running", "stopping", "stopped"];
 const tagOf = (tags: { Key?: string; Value?: string }[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -364,12 +358,13 @@ export async function attach(ctx: AnalystContext, caseId: string, options: Attac
                 return;
             }
             if (s.action === "create") {
+                // No fixed ClientToken: the SDK makes one per call (its retries reuse it), a re-run finds what it
+                // made by tag (existingVolumes), and a volume the analyst deleted is made again, not "found".
                 const created = await ec2.send(new CreateVolumeCommand({
                     SnapshotId: s.snapshotId,
                     AvailabilityZone: zone,
                     Encrypted: true,
                     VolumeType: "gp3",
-                    ClientToken: clientToken(caseId, workstationId, s.snapshotId),
                     TagSpecifications: [{
                         ResourceType: "volume",
                         Tags: [

@@ -181,6 +181,31 @@ describe("dfir attach against a drilled account with the forensic workstation", 
         assert.match(text.stdout, /the hub's copy of snap-/);
     });
 
+    it("after the analyst deleted the volumes, a re-run makes new ones (no fixed CreateVolume token hands back the deleted ones)", async () => {
+        const { dir, caseId, sim } = await drilled();
+        const first: AttachResult = JSON.parse((await run(["attach", caseId, "--simulated", dir, "--yes", "--json"])).stdout);
+        const made = first.steps.map((s) => s.volumeId as string);
+        // Detached and deleted by the analyst: EC2 shows them `deleted` for a while.
+        const file = path.join(dir, "state.json");
+        const doc = JSON.parse(fs.readFileSync(file, "utf8"));
+        const region = doc.state.accounts[sim.homeAccountId].regions["us-east-2"];
+        for (const id of made) {
+            region.volumes[id].state = "deleted";
+            delete region.volumes[id].attachment;
+        }
+        const ws = region.instances[sim.deployment.workstation?.instanceId as string];
+        ws.blockDevices = ws.blockDevices.filter((b: { volumeId: string }) => !made.includes(b.volumeId));
+        fs.writeFileSync(file, JSON.stringify(doc));
+        const again = await run(["attach", caseId, "--simulated", dir, "--yes", "--json"]);
+        assert.equal(again.code, 0, again.stdout + again.stderr);
+        const second: AttachResult = JSON.parse(again.stdout);
+        assert.deepEqual(second.steps.map((s) => [s.action, s.ok]), [["create", true], ["create", true]]);
+        assert.ok(second.steps.every((s) => s.volumeId && !made.includes(s.volumeId)), "new volumes");
+        const live = SimulatedAccount.loadState(dir).volumes().filter((v) => v.tags["dfir:evidence"] === "analysis-copy" && v.state === "in-use");
+        assert.deepEqual(live.map((v) => v.volumeId).sort(), second.steps.map((s) => s.volumeId).sort());
+        assert.equal(callsOf(dir, "ec2:CreateVolume"), 4);
+    });
+
     it("a failed record write still prints the volumes and their commands and says the record failed (exit 1); a re-run records them, creating none", async () => {
         const { dir, caseId } = await drilled();
         const doc = JSON.parse(stateOf(dir));
