@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { benchCapture } from "./lib/bench/capture";
-import { benchDrill, DRILL_DEFAULTS } from "./lib/bench/drill";
+import { benchDrill } from "./lib/bench/drill";
 import { benchLambda } from "./lib/bench/lambda";
 import { benchPolicy } from "./lib/bench/policy";
 import { benchProgram } from "./lib/bench/program";

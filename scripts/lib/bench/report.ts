@@ -1,7 +1,7 @@
 /** The benchmark suite's flags, result object, targets and BENCHMARKS.md renderer (pure: unit-tested). */
 import { FUNCTION_NAMES } from "../../../components/bundle";
 import type { DesignName } from "./baselines";
-import { DESIGN_DESCRIPTIONS, DESIGNS } from "./baselines";
+import { DESIGN_DESCRIPTIONS } from "./baselines";
 import { ENI_COUNTS } from "./drill";
 
 export interface BenchFlags {
@@ -261,4 +261,3 @@ export function renderMarkdown(r: BenchResult): string {
     return lines.join("\n");
 }
 
-export { DESIGNS };
