@@ -5,7 +5,8 @@
  * tagged as an analysis copy of that snapshot for this case and workstation, attached at a free device name; then
  * the read-only mount and the first Sleuthkit commands per volume, and the Volatility 3 commands for the memory
  * image. The evidence is never touched: the snapshots are only read (by EBS), the objects not at all, and the
- * attach is recorded on the case item only (`attachedVolumes`, `attachedAt`).
+ * attach is recorded on the case item only (`attachedVolumes`; `attachedAt`, `attachedBy` of the first attach;
+ * `lastAttachedAt`, `lastAttachedBy` of the latest).
  *
  * Refuses (exit 2, one line, nothing changed) an unknown or unsealed case, a manifest that is not the sealed one,
  * no (or no unique) workstation, a workstation in another region than the snapshots (EBS makes a volume from a
@@ -414,7 +415,7 @@ export async function attach(ctx: AnalystContext, caseId: string, options: Attac
             TableName: ctx.casesTable,
             Key: { pk: { S: caseKey(caseId) } },
             ConditionExpression: "attribute_exists(pk)",
-            UpdateExpression: "SET attachedVolumes = :volumes, attachedAt = if_not_exists(attachedAt, :at), lastAttachedAt = :at, attachedBy = :by",
+            UpdateExpression: "SET attachedVolumes = :volumes, attachedAt = if_not_exists(attachedAt, :at), lastAttachedAt = :at, attachedBy = if_not_exists(attachedBy, :by), lastAttachedBy = :by",
             ExpressionAttributeValues: {
                 ":volumes": { L: [...kept, ...steps.filter((s) => s.volumeId).map(entry)] },
                 ":at": { S: attachedAt },

@@ -123,7 +123,16 @@ describe("dfir attach against a drilled account with the forensic workstation", 
     it("a second --yes adopts what it made: the same volumes, no new call to create or attach, the first attach time kept", async () => {
         const { dir, caseId } = await drilled();
         const first: AttachResult = JSON.parse((await run(["attach", caseId, "--simulated", dir, "--yes", "--json"])).stdout);
-        const attachedAt = (SimulatedAccount.loadState(dir).items("dfir-cases").find((i) => i.pk?.S === `CASE#${caseId}`) as any).attachedAt.S;
+        const firstItem = SimulatedAccount.loadState(dir).items("dfir-cases").find((i) => i.pk?.S === `CASE#${caseId}`) as any;
+        const attachedAt = firstItem.attachedAt.S;
+        const firstBy = firstItem.attachedBy.S;
+        assert.deepEqual([firstItem.lastAttachedBy.S, firstItem.lastAttachedAt.S], [firstBy, attachedAt]);
+        // Someone else attaches again: the first caller stays, the latest is beside it.
+        const doc = JSON.parse(stateOf(dir));
+        const table = doc.state.accounts[Object.keys(doc.state.accounts)[0]].regions["us-east-2"].tables["dfir-cases"];
+        const key = Object.keys(table.items).find((k) => k.includes(`CASE#${caseId}`)) as string;
+        table.items[key].attachedBy = { S: "arn:aws:sts::123456789012:assumed-role/first-analyst/alice" };
+        fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(doc));
         const again = await run(["attach", caseId, "--simulated", dir, "--yes", "--json"]);
         assert.equal(again.code, 0, again.stderr);
         const second: AttachResult = JSON.parse(again.stdout);
@@ -136,6 +145,10 @@ describe("dfir attach against a drilled account with the forensic workstation", 
         const item = after.items("dfir-cases").find((i) => i.pk?.S === `CASE#${caseId}`) as any;
         assert.equal(item.attachedAt.S, attachedAt);
         assert.equal(item.attachedVolumes.L.length, first.steps.length);
+        assert.equal(item.attachedBy.S, "arn:aws:sts::123456789012:assumed-role/first-analyst/alice", "the first attach's caller kept");
+        assert.notEqual(item.lastAttachedBy.S, item.attachedBy.S);
+        assert.match(item.lastAttachedBy.S, /^arn:aws:sts::/);
+        assert.notEqual(item.lastAttachedAt.S, undefined);
     });
 
     it("waits for volumes still being created, and after a failed attach (exit 1) a re-run attaches the volumes it made, creating none", async () => {
