@@ -75,7 +75,7 @@ describe("bench (npm run bench)", () => {
         });
 
         it("every design runs to SUCCEEDED in the drill with the same evidence; memory-first contains later", async function () {
-            assert.ok(fs.existsSync(FINDING_FILE), `${FINDING_FILE} is missing (../shared beside the repo)`);
+            assert.ok(fs.existsSync(FINDING_FILE), `${FINDING_FILE} is missing (the repository's fixtures/guardduty)`);
             const o = { ...DRILL_DEFAULTS, snapshotDurationMs: 60_000, memoryDurationMs: 30_000, latencyMs: 20 };
             const runs = [];
             for (const design of ["parallel", "sequential", "memory-first"] as const) runs.push({ design, ...(await runDesign(design, 3, o)) });

@@ -15,9 +15,9 @@ import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import { SimulatedAccount } from "../drill/sim";
 import { parseDrillCommand } from "../scripts/drill";
 import { client } from "../functions/lib/aws";
+import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 
-const REPO = path.resolve(__dirname, "..");
-const FINDING = path.join(REPO, "..", "shared", "fixtures", "guardduty", "CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
+const FINDING = DEFAULT_FINDING;
 const finding = () => JSON.parse(fs.readFileSync(FINDING, "utf8"));
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string; calls: { action: string; ok: boolean }[] }> {

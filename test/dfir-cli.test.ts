@@ -13,13 +13,14 @@ import { runDrill, seedAccount } from "../drill/run";
 import { SimulatedAccount } from "../drill/sim";
 import { chooseSnapshots } from "../cli/attach";
 import { completedHubCopy, countedHubCopies } from "../core/manifest";
+import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 
 /**
  * The analyst CLI against the drill's kept simulated account, in-process (`main` resolves to the exit code) and
  * once as the npm script. Each test works on its own copy of one drilled account.
  */
 const REPO = path.resolve(__dirname, "..");
-const FINDING = path.join(REPO, "..", "shared", "fixtures", "guardduty", "CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
+const FINDING = DEFAULT_FINDING;
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string; calls: { action: string; ok: boolean }[] }> {
     let stdout = "";

@@ -1,16 +1,16 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { FUNCTION_TASKS, STATES } from "../core/definition";
 import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import type { SimulatedAccount } from "../drill/sim";
+import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 
 /**
  * A run killed mid-way (issue: hardening): each step's Lambda timing out after 0..N of its AWS calls. The step is
  * retried and resumes (every step adopts what an earlier attempt did), or, when it keeps timing out, the case ends
  * recorded: sealed, with the timeout named. Never an instance half-isolated without a sealed record.
  */
-const FINDING = path.resolve(__dirname, "../../shared/fixtures/guardduty/CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
+const FINDING = DEFAULT_FINDING;
 
 async function killed(kill: NonNullable<DrillOptions["kill"]>, extra: Partial<DrillOptions> = {}) {
     const options = { finding: JSON.parse(fs.readFileSync(FINDING, "utf8")), interfaces: 3, kill, ...extra } as DrillOptions;

@@ -4,8 +4,9 @@ import * as path from "node:path";
 import { buildEventPattern, type EventPattern } from "../core/pattern";
 import { DEFAULT_TRIAGE_OPTIONS, triage, type TriageOptions } from "../core/triage";
 import { matches } from "./support/eventbridge-matcher";
+import { GUARDDUTY_FIXTURES } from "../scripts/lib/fixtures";
 
-const FIXTURES = path.resolve(__dirname, "../../shared/fixtures/guardduty");
+const FIXTURES = GUARDDUTY_FIXTURES;
 const FIXTURE_FILES = readdirSync(FIXTURES).filter((name) => name.endsWith(".json")).sort();
 const FIXTURE_TEXT = new Map(FIXTURE_FILES.map((name) => [name, readFileSync(path.join(FIXTURES, name), "utf8")]));
 

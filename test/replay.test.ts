@@ -1,14 +1,14 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
+import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 
 /**
  * Replays (issue: hardening): the same finding 50 times, one after another and all at once, through the real
  * definition and handlers -> one case, one snapshot set, one memory image; two different findings for one instance
  * -> one case listing both.
  */
-const FINDING = path.resolve(__dirname, "../../shared/fixtures/guardduty/CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
+const FINDING = DEFAULT_FINDING;
 const finding = () => JSON.parse(fs.readFileSync(FINDING, "utf8"));
 
 async function replay(options: Partial<DrillOptions>) {

@@ -82,8 +82,9 @@ import {
     STDOUT_LIMIT,
     type SimOptions,
 } from "../drill/sim";
+import { GUARDDUTY_FIXTURES } from "../scripts/lib/fixtures";
 
-const FIXTURES = join(__dirname, "..", "..", "shared", "fixtures", "guardduty");
+const FIXTURES = GUARDDUTY_FIXTURES;
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), "utf8")) as unknown;
 
 /** A real finding: one interface, an instance profile, four tags. */

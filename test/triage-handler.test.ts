@@ -3,8 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { caseIdFor } from "../core/case";
 import { verdictFor } from "../functions/triage";
+import { GUARDDUTY_FIXTURES } from "../scripts/lib/fixtures";
 
-const FIXTURES = path.resolve(__dirname, "..", "..", "shared", "fixtures", "guardduty");
+const FIXTURES = GUARDDUTY_FIXTURES;
 const event = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8"));
 
 describe("triage guard function", () => {

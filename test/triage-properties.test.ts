@@ -4,13 +4,14 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { parseFinding } from "../core/finding";
 import { INSTANCE_ID_PATTERN, triage, type TriageDecision } from "../core/triage";
+import { GUARDDUTY_FIXTURES } from "../scripts/lib/fixtures";
 
 /**
  * Property-based hardening of the finding parser and triage (fast-check): 10,000 arbitrary values and mutated real
  * events never throw, never "respond" without a valid instance id, and decide the same whatever the key order.
  * Seeds are fixed so a failure reproduces; fast-check prints the shrunk counterexample.
  */
-const FIXTURES = path.resolve(__dirname, "../../shared/fixtures/guardduty");
+const FIXTURES = GUARDDUTY_FIXTURES;
 const EVENTS: unknown[] = readdirSync(FIXTURES).filter((n) => n.endsWith(".json")).sort()
     .map((n) => JSON.parse(readFileSync(path.join(FIXTURES, n), "utf8")));
 

@@ -9,8 +9,9 @@ import {
     validateTriageOptions,
     type TriageDecision,
 } from "../core/triage";
+import { GUARDDUTY_FIXTURES } from "../scripts/lib/fixtures";
 
-const FIXTURES = path.resolve(__dirname, "../../shared/fixtures/guardduty");
+const FIXTURES = GUARDDUTY_FIXTURES;
 const FIXTURE_FILES = readdirSync(FIXTURES).filter((name) => name.endsWith(".json")).sort();
 const FIXTURE_VALUES = new Map(FIXTURE_FILES.map((name) => [name, JSON.parse(readFileSync(path.join(FIXTURES, name), "utf8"))]));
 

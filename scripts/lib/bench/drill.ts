@@ -15,15 +15,15 @@
  *   the log holds the states inside Parallel branches), so a hub-copy poll is not a disk poll.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { STATES } from "../../../core/definition";
 import { runDrill, seedAccount, type DrillOptions, type DrillReport } from "../../../drill/run";
 import { DEFINITIONS, DESIGNS, type DesignName } from "./baselines";
+import { DEFAULT_FINDING } from "../fixtures";
 
 export const ENI_COUNTS = [1, 3, 8] as const;
 
-/** The finding every run responds to (a real GuardDuty event of the shared fixtures). */
-export const FINDING_FILE = path.resolve(__dirname, "..", "..", "..", "..", "shared", "fixtures", "guardduty", "CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
+/** The finding every run responds to (the drill's default: a real GuardDuty event of the repository's fixtures). */
+export const FINDING_FILE = DEFAULT_FINDING;
 
 export interface DrillBenchOptions {
     latencyMs: number;
