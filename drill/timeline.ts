@@ -64,6 +64,8 @@ export function formatTimeline(report: DrillReport): string {
         lines.push(`Manifest: s3://${e.manifest.bucket}/${e.manifest.key}`);
         lines.push(`  sha256 ${e.manifest.sha256}, Object Lock ${e.manifest.mode} until ${e.manifest.retainUntil}`);
     }
+    // The last line says how it ended, where a reader (or `tail -1`) looks first.
+    lines.push(`Ended: ${report.status}`);
     return `${lines.join("\n")}\n`;
 }
 

@@ -1,8 +1,9 @@
 /**
- * `npm run -s drill -- --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--workstation] [--logs]`
+ * `npm run -s drill -- [--finding FILE] [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--workstation] [--logs]`
  *
  * Runs the deployed state machine definition in an ASL interpreter against a simulated account seeded from
- * the finding (ARCHITECTURE.md: command contracts). Prints a timeline, or with --json one report object.
+ * the finding (ARCHITECTURE.md: command contracts). Without `--finding` it drills DEFAULT_FINDING, a real
+ * GuardDuty finding of the repository's fixtures (said in one line on stderr, so that `--json` stays one object). Prints a timeline, or with --json one report object.
  * Exit 0 when the response ended SUCCEEDED, PARTIAL or IGNORED; 1 when it ended FAILED; 2 on bad input
  * (one line on stderr, nothing on stdout). `--logs` copies the functions' structured log lines to stderr.
  *
@@ -30,12 +31,16 @@ import { accountProblem, DRILL_HUB_ACCOUNT, keptAccountProblem, runDrill, seedAc
 import { parseScenario } from "../drill/scenarios";
 import { SimulatedAccount, SimulationSeedError } from "../drill/sim";
 import { formatTimeline } from "../drill/timeline";
+import { DEFAULT_FINDING } from "./lib/fixtures";
 
-/** The one-line usage (the `--finding is required` error prints it). */
-export const USAGE = `drill --finding FILE [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--workstation] [--logs]; --account ID: the finding is from account ID (12 digits), handled from the hub ${DRILL_HUB_ACCOUNT} through arn:aws:iam::ID:role/dfir-responder, or same-account when ID is ${DRILL_HUB_ACCOUNT}`;
+/** The one-line usage. */
+export const USAGE = `drill [--finding FILE] [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--workstation] [--logs]; --account ID: the finding is from account ID (12 digits), handled from the hub ${DRILL_HUB_ACCOUNT} through arn:aws:iam::ID:role/dfir-responder, or same-account when ID is ${DRILL_HUB_ACCOUNT}`;
 
 export interface DrillCommand {
     options: DrillOptions;
+    /** The finding file drilled, and whether it was the default (no `--finding`). */
+    findingFile: string;
+    defaultFinding: boolean;
     json: boolean;
     stateDir?: string;
 }
@@ -74,9 +79,10 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
         const first = (error instanceof Error ? error.message : String(error)).split(/\n|\. /)[0].replace(/\.$/, "");
         throw new InputError(first.charAt(0).toLowerCase() + first.slice(1));
     }
-    if (!values.finding) throw new InputError(`--finding FILE is required (usage: ${USAGE})`);
-    const events = parseEvents(readInput(read, values.finding), values.finding);
-    if (events.length !== 1) throw new InputError(`${values.finding}: holds ${events.length} events; the drill takes exactly one`);
+    if (values.finding === "") throw new InputError(`--finding needs a FILE (usage: ${USAGE})`);
+    const findingFile = values.finding ?? DEFAULT_FINDING;
+    const events = parseEvents(readInput(read, findingFile), findingFile);
+    if (events.length !== 1) throw new InputError(`${findingFile}: holds ${events.length} events; the drill takes exactly one`);
     let scenario;
     try {
         scenario = parseScenario(values.scenario);
@@ -98,7 +104,13 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
         ...(values.workstation ? { workstation: true } : {}),
         ...(values.logs ? { onLog: (line: string) => process.stderr.write(`${line}\n`) } : {}),
     };
-    return { options, json: values.json === true, ...(values.state ? { stateDir: values.state } : {}) };
+    return {
+        options,
+        findingFile,
+        defaultFinding: values.finding === undefined,
+        json: values.json === true,
+        ...(values.state ? { stateDir: values.state } : {}),
+    };
 }
 
 /**
@@ -121,6 +133,9 @@ async function main(): Promise<number> {
     let command: DrillCommand;
     try {
         command = parseDrillCommand(process.argv.slice(2), (file) => fs.readFileSync(file, "utf8"));
+        if (command.defaultFinding) {
+            process.stderr.write(`drill: no --finding given: drilling ${path.relative(process.cwd(), command.findingFile) || command.findingFile} (a real GuardDuty finding)\n`);
+        }
         if (command.stateDir) {
             // Made (or found) before the run: a path that cannot be a directory is bad input, not a crash at the end.
             try {

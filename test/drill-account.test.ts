@@ -8,9 +8,10 @@ import { DRILL_HUB_ACCOUNT, runDrill, seedAccount, type DrillOptions, type Drill
 import { SimulatedAccount, type CallRecord } from "../drill/sim";
 import { formatTimeline } from "../drill/timeline";
 import { parseDrillCommand } from "../scripts/drill";
+import { GUARDDUTY_FIXTURES } from "../scripts/lib/fixtures";
 
 const REPO = path.resolve(__dirname, "..");
-const FIXTURES = path.resolve(REPO, "..", "shared", "fixtures", "guardduty");
+const FIXTURES = GUARDDUTY_FIXTURES;
 const BITCOIN = path.join(FIXTURES, "CryptoCurrency_EC2_BitcoinTool.B_DNS.json");
 /** The fixture redacts its account id ("111"): --account must replace it wherever the event says it. */
 const finding = (): unknown => JSON.parse(fs.readFileSync(BITCOIN, "utf8"));
@@ -65,7 +66,7 @@ describe("drill --account: parsing", () => {
         assert.equal(command.options.account, MEMBER);
         assert.equal(command.options.scenario, "approval-required");
         assert.equal(parseDrillCommand(["--finding", BITCOIN], read).options.account, undefined);
-        assert.throws(() => parseDrillCommand([], read), (e: Error) => /--account ID/.test(e.message) && e.message.includes(DRILL_HUB_ACCOUNT));
+        assert.throws(() => parseDrillCommand(["--finding", ""], read), (e: Error) => /--account ID/.test(e.message) && e.message.includes(DRILL_HUB_ACCOUNT));
     });
 });
 

@@ -13,9 +13,10 @@ import { parseDrillCommand } from "../scripts/drill";
 import type { StateMachineDefinition } from "aws-local-stepfunctions";
 import { formatTimeline } from "../drill/timeline";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
+import { DEFAULT_FINDING, GUARDDUTY_FIXTURES } from "../scripts/lib/fixtures";
 
 const REPO = path.resolve(__dirname, "..");
-const FIXTURES = path.resolve(REPO, "..", "shared", "fixtures", "guardduty");
+const FIXTURES = GUARDDUTY_FIXTURES;
 const fixture = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8"));
 const BITCOIN = "CryptoCurrency_EC2_BitcoinTool.B_DNS.json";
 /** Small images keep the suite fast; the hashing path is the same for 8 MiB or 8 GiB. */
@@ -333,6 +334,7 @@ describe("drill: copying a member's snapshots into the hub (copySnapshotsToHub)"
         assert.ok(states.includes("StartHubCopy"));
         assert.ok(states.filter((n) => n === "CheckHubCopy").length >= 2, "waited for the copies");
         assert.match(formatTimeline(report), /Disk in the hub \(210987654321\): snap-/);
+        assert.equal(formatTimeline(report).trimEnd().split("\n").at(-1), `Ended: ${report.status}`, "the last line says how it ended");
 
         // The sealed manifest records, per snapshot, the member snapshot, its member copy, the hub copy, keys and states.
         const disk = manifestOf(report, sim).evidence.disk;
@@ -434,14 +436,17 @@ describe("drill command", function () {
         env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
     });
 
-    it("prints one JSON report with --json, and keeps the simulated account across runs with --state", () => {
+    it("drills the default real finding with no --finding, prints one JSON report with --json, and keeps the simulated account across runs with --state", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-drill-"));
-        const args = ["--finding", path.join(FIXTURES, BITCOIN), "--json", "--state", dir];
+        const args = ["--json", "--state", dir];
 
         const first = cli(args);
-        const second = cli(args);
+        const second = cli(["--finding", path.join(FIXTURES, BITCOIN), ...args]);
 
         assert.equal(first.status, 0, first.stderr);
+        assert.equal(first.stderr, `drill: no --finding given: drilling ${path.join("fixtures", "guardduty", BITCOIN)} (a real GuardDuty finding)\n`);
+        assert.equal(path.join(FIXTURES, BITCOIN), DEFAULT_FINDING);
+        assert.equal(second.stderr, "");
         const report = JSON.parse(first.stdout);
         assert.equal(report.status, "SUCCEEDED");
         for (const key of ["status", "reason", "caseId", "calls", "containment", "evidence"]) assert.ok(key in report, key);
@@ -489,7 +494,7 @@ describe("drill command", function () {
     it("names the problem in one line for every other bad argument (parsed in-process)", () => {
         const read = (file: string) => fs.readFileSync(file, "utf8");
         const cases: [string[], RegExp][] = [
-            [[], /--finding FILE is required/],
+            [["--finding", ""], /^--finding needs a FILE \(usage: drill \[--finding FILE\]/],
             [["--finding", "/nonexistent.json"], /cannot read \/nonexistent\.json: ENOENT/],
             [["--finding", path.join(FIXTURES, BITCOIN), "--latency-ms", "-1"], /--latency-ms|argument/],
             [["--finding", path.join(FIXTURES, BITCOIN), "--volumes", "0"], /--volumes needs a whole number from 1 to 16/],
