@@ -1,14 +1,16 @@
 /**
- * `npm run -s triage -- FILE... [--min-severity N] [--allow-samples]`
+ * `npm run -s triage -- [FILE...] [--min-severity N] [--allow-samples]`
  *
  * Prints one JSON TriageDecision per event, in input order, to stdout. Each FILE holds one event, a JSON array
- * of events, or newline-delimited JSON events. Exit 0 on success; exit 2 with one line on stderr and nothing on
- * stdout for bad input (unreadable file, malformed JSON, unknown flag, bad flag value, no FILE).
+ * of events, or newline-delimited JSON events; with no FILE, every event of the repository's fixture set
+ * (`fixtures/guardduty/*.json`, in name order). Exit 0 on success; exit 2 with one line on stderr and nothing on
+ * stdout for bad input (unreadable file, malformed JSON, unknown flag, bad flag value).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { InputError, parseEvents, readInput } from "../core/events";
 import { triage, validateTriageOptions, type TriageOptions } from "../core/triage";
+import { guardDutyFixtureFiles } from "./lib/fixtures";
 
 export { InputError, parseEvents };
 
@@ -47,13 +49,12 @@ function parseCommandLine(argv: string[]): { files: string[]; options: TriageOpt
         throw new InputError(first.charAt(0).toLowerCase() + first.slice(1));
     }
     const { values, positionals } = parsed;
-    if (positionals.length === 0) throw new InputError("no FILE given (usage: triage FILE... [--min-severity N] [--allow-samples])");
     const minSeverity = parseMinSeverity(values["min-severity"]);
     const options = validateTriageOptions({
         ...(minSeverity === undefined ? {} : { minSeverity }),
         allowSamples: values["allow-samples"] === true,
     });
-    return { files: positionals, options };
+    return { files: positionals.length > 0 ? positionals : guardDutyFixtureFiles(), options };
 }
 
 /**

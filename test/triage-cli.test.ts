@@ -1,18 +1,16 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { triage } from "../core/triage";
 import { InputError, parseEvents, runTriageCli } from "../scripts/triage";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
+import { GUARDDUTY_FIXTURES, guardDutyFixtureFiles } from "../scripts/lib/fixtures";
 
 const REPO = path.resolve(__dirname, "..");
-const FIXTURES = path.resolve(__dirname, "../../shared/fixtures/guardduty");
-const FIXTURE_PATHS = readdirSync(FIXTURES)
-    .filter((name) => name.endsWith(".json"))
-    .sort()
-    .map((name) => path.join(FIXTURES, name));
+const FIXTURES = GUARDDUTY_FIXTURES;
+const FIXTURE_PATHS = guardDutyFixtureFiles();
 
 function fixture(file: string): unknown {
     return JSON.parse(readFileSync(file, "utf8"));
@@ -124,6 +122,20 @@ describe("triage CLI (spawned)", () => {
         assert.equal(expected.filter((line) => JSON.parse(line).decision === "respond").length, 3);
     });
 
+    it("with no FILE triages the whole fixture set (fixtures/guardduty/*.json, in name order)", () => {
+        const options = { minSeverity: 5, allowSamples: true };
+        const expected = FIXTURE_PATHS.map((file) => JSON.stringify(triage(fixture(file), options)));
+
+        const plain = runCli();
+        const withOptions = runCli("--min-severity", "5", "--allow-samples");
+
+        assert.equal(plain.status, 0, plain.stderr);
+        assert.deepEqual(lines(plain.stdout), FIXTURE_PATHS.map((file) => JSON.stringify(triage(fixture(file)))));
+        assert.equal(lines(plain.stdout).length, 30);
+        assert.equal(withOptions.status, 0, withOptions.stderr);
+        assert.deepEqual(lines(withOptions.stdout), expected);
+    });
+
     it("--min-severity 5 --allow-samples change the decisions as triage() does with those options", () => {
         const options = { minSeverity: 5, allowSamples: true };
         const expected = FIXTURE_PATHS.map((file) => JSON.stringify(triage(fixture(file), options)));
@@ -159,7 +171,6 @@ describe("triage CLI (spawned)", () => {
         ["malformed JSON", () => [FIXTURE_PATHS[0], writeBroken()], /^triage: .*broken\.json: malformed JSON at line 3$/],
         ["an unknown flag", () => [FIXTURE_PATHS[0], "--min-sev", "5"], /^triage: unknown option '--min-sev'$/],
         ["--min-severity abc", () => [FIXTURE_PATHS[0], "--min-severity", "abc"], /^triage: --min-severity needs a number between 1 and 10$/],
-        ["no files", () => ["--allow-samples"], /^triage: no FILE given/],
     ];
 
     function writeBroken(): string {
