@@ -13,7 +13,7 @@ import { deployMultiAccount } from "./components/multiAccountStack";
 /**
  * Stack frames per captured stack trace while the program runs: 0 unless DFIR_STACK_TRACE_LIMIT says otherwise.
  * Pulumi captures a stack trace for every promise and resource it creates (leak reports, source positions) and
- * ts-node source-maps every frame; at thousands of resources that is three quarters of a preview (README: "Scale").
+ * ts-node source-maps every frame; at thousands of resources that is three quarters of a preview (docs/many-accounts.md: Scale).
  * This program's own errors are one-line messages that name the config key; set DFIR_STACK_TRACE_LIMIT=50 to debug
  * a crash with full stacks.
  */

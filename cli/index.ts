@@ -13,7 +13,7 @@
  *
  * Exit codes: 0 done (verified), 1 verification found a mismatch, 2 bad input (one line on stderr, nothing on
  * stdout, nothing changed), 3 an AWS or unexpected error (one line on stderr).
- * Not built yet (README: limitations): stage-tools.
+ * Not built yet (docs/limitations.md): stage-tools.
  */
 import * as fs from "node:fs";
 import { Command, CommanderError, Option } from "commander";

@@ -41,7 +41,7 @@ export function workstationArgs(config: WorkstationConfig, store: { bucketArn: p
 const json = <T>(d: pulumi.Output<T>) => d.apply((v) => JSON.stringify(v));
 
 /**
- * An isolated analysis workstation (README: "dfir attach"): its own VPC with one private subnet and no way out —
+ * An isolated analysis workstation (docs/analyst-guide.md: "dfir attach"): its own VPC with one private subnet and no way out —
  * no internet gateway, no NAT, a route table with only the local route and the S3 gateway endpoint — the SSM
  * interface endpoints (ssm, ssmmessages, ec2messages, private DNS) as the only way in (Session Manager: no ingress
  * at all), and one instance from the given image. Its security group admits nothing and lets out only HTTPS to the

@@ -20,7 +20,7 @@ export interface IsolationNetworkArgs {
     readonly endpointRouteTableIds?: readonly pulumi.Input<string>[];
     /**
      * Also create the all-open "untrack" group that containment applies for a moment before the isolation
-     * group, so that established (tracked) connections are cut rather than kept alive (README: trade-off).
+     * group, so that established (tracked) connections are cut rather than kept alive (docs/how-it-works.md: Containment).
      * @default true
      */
     readonly untrackGroup?: boolean;

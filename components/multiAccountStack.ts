@@ -70,7 +70,7 @@ export function createProviders(plan: DeploymentPlan): Map<string, aws.Provider>
 }
 
 /**
- * A multi-account, multi-region stack (README: "Many accounts and regions"): per hub region an evidence store,
+ * A multi-account, multi-region stack (docs/many-accounts.md): per hub region an evidence store,
  * the response workflow and (when members forward) the event bus policy, or the GuardDuty organization
  * configuration; per member region its isolation networks, memory document, detector and forwarder (and, with
  * `copySnapshotsToHub`, its snapshot share key); per account its `MemberAccess`. Every AWS resource goes through
@@ -203,7 +203,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
 
     // The forensic workstation: in the hub account, one hub region (plan.workstation), reading that region's
     // evidence store only — its S3 gateway endpoint reaches no other region's bucket, and EBS makes volumes from a
-    // snapshot only in the snapshot's region, so it serves the cases of its own region (README: "dfir attach").
+    // snapshot only in the snapshot's region, so it serves the cases of its own region (docs/analyst-guide.md: "dfir attach").
     let workstation: ForensicWorkstation | undefined;
     if (config.workstation && plan.workstation) {
         const region = plan.workstation.region;

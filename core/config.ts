@@ -83,7 +83,7 @@ export interface CommonConfig {
 /**
  * The forensic workstation: an isolated analysis VPC (no internet route, SSM through endpoints) and one instance
  * reading the evidence store of its region. Volumes are made from snapshots in the snapshots' own region, so the
- * workstation serves the cases of its region only (README: "dfir attach").
+ * workstation serves the cases of its region only (docs/analyst-guide.md: "dfir attach").
  */
 export interface WorkstationConfig {
     /** The image (e.g. a SIFT build) in the workstation's region: `ami-` + 8 or 17 hex digits. */
@@ -496,7 +496,7 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
             throw new Error(`config ${CONFIG_NAMESPACE}:createEndpoints=false needs one VPC's endpoint group (${CONFIG_NAMESPACE}:endpointSecurityGroupId) and is not supported with ${CONFIG_NAMESPACE}:members`);
         }
         if (config.isolatedInstanceScp) {
-            throw new Error(`config ${CONFIG_NAMESPACE}:isolatedInstanceScp is not supported with ${CONFIG_NAMESPACE}:members: an SCP belongs to the organization's management account (deploy MemberAccess's deny policy per account instead; README: limitations)`);
+            throw new Error(`config ${CONFIG_NAMESPACE}:isolatedInstanceScp is not supported with ${CONFIG_NAMESPACE}:members: an SCP belongs to the organization's management account (deploy MemberAccess's deny policy per account instead; docs/limitations.md)`);
         }
     } else {
         for (const key of ["organization", "responderRoleName", "copySnapshotsToHub"] as const) {

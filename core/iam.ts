@@ -321,7 +321,7 @@ export function sealPolicy(r: ResponseResources, logGroupArn: string): PolicyDoc
 /**
  * The forensic-capture instance profile's role, swapped onto a contained instance: SSM (to run the capture
  * document), the pinned tools, and writing memory images. It is shared by every contained instance, so it is
- * scoped to memory keys of any case, not one case (README: limitations); Object Lock keeps it from altering
+ * scoped to memory keys of any case, not one case (docs/limitations.md); Object Lock keeps it from altering
  * anything already written.
  */
 export function capturePolicy(evidenceBucketArn: string, evidenceKeyArn: string): PolicyDocument {

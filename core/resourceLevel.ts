@@ -2,7 +2,7 @@
  * The actions this project's IAM policies grant on `"Resource": "*"`, each because IAM has no resource-level
  * permission for it (AWS Service Authorization Reference: the action's "Resource types" column is empty) — never
  * for convenience. The pack's `iam-no-wildcard-actions` rule flags an Allow on `*` with any other action, and a test
- * pins this list to exactly what the stacks grant, so the README's list cannot drift.
+ * pins this list to exactly what the stacks grant, so the documented list (docs/how-it-works.md) cannot drift.
  */
 export const NO_RESOURCE_LEVEL_ACTIONS: readonly string[] = [
     // Auto Scaling, EC2 and ELBv2 describe / list calls (OpenCase, Contain, evidence, metadata).

@@ -104,7 +104,7 @@ describe("stack config", () => {
         const dev = dfirKeys(stackConfig("dev"));
         const prod = dfirKeys(readStackConfig(PROD_EXAMPLE));
         const missing = CONFIG_KEYS.filter((k) => !(k in dev) && !(k in prod));
-        // Optional keys that have no sensible example value in a generic stack file stay commented in README.
+        // Optional keys that have no sensible example value in a generic stack file stay documented in docs/deploy.md.
         assert.deepEqual(missing.sort(), ["avmlPath", "endpointRouteTableIds", "endpointSecurityGroupId", "endpointSubnetIds"]);
         assert.doesNotThrow(() => parseDfirConfig(dev));
         assert.doesNotThrow(() => parseDfirConfig(prod));
