@@ -117,8 +117,14 @@ export const PUBLISH_TASKS = [
     STATES.notifyRepeat, STATES.notifyRepeatFailed, STATES.askApproval, STATES.notify, STATES.notifyUnsealed,
 ] as const;
 
-/** The error Step Functions reports for a Lambda function stopped by its timeout. */
-export const LAMBDA_TIMEOUT = "Sandbox.Timedout";
+/**
+ * The errors Step Functions reports for a Lambda function stopped by its timeout: Lambda's own `Sandbox.Timedout`,
+ * and `Lambda.Unknown` ("Unhandled errors in Lambda are reported as Lambda.Unknown in the error output. These
+ * include out-of-memory errors and function timeouts": Step Functions developer guide, "Handle transient Lambda
+ * service exceptions"). `States.Timeout` is the Task's own TimeoutSeconds, which the Lambda Tasks here do not set.
+ */
+export const LAMBDA_TIMEOUTS = ["Sandbox.Timedout", "Lambda.Unknown"] as const;
+export type LambdaTimeoutError = (typeof LAMBDA_TIMEOUTS)[number];
 
 /**
  * Retried with backoff and full jitter: Lambda service faults (the function did not run or did not finish) and
@@ -139,10 +145,10 @@ const RETRY_TRANSIENT = [{
     MaxDelaySeconds: 30,
     JitterStrategy: "FULL",
 }, {
-    // A function killed by its timeout (`Sandbox.Timedout`) stopped wherever it was; every step is idempotent
-    // (adopts what an earlier attempt did), so it resumes. Twice more at most: a step that keeps timing out is
-    // caught and recorded like any failure.
-    ErrorEquals: [LAMBDA_TIMEOUT],
+    // A function killed by its timeout (`Sandbox.Timedout` or `Lambda.Unknown`, which also covers running out of
+    // memory) stopped wherever it was; every step is idempotent (adopts what an earlier attempt did), so it resumes.
+    // Twice more at most: a step that keeps dying is caught and recorded like any failure.
+    ErrorEquals: [...LAMBDA_TIMEOUTS],
     IntervalSeconds: 2,
     MaxAttempts: 2,
     BackoffRate: 2,

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUT, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
+import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
 import { DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import { InputError } from "../core/events";
@@ -55,7 +55,17 @@ export interface DrillOptions {
      * the first `afterCalls` AWS calls go through, every later call of that invocation fails unapplied, and the
      * invocation ends with `Sandbox.Timedout` whatever the handler does. @default none
      */
-    kill?: { state: string; afterCalls: number; times?: number };
+    kill?: {
+        state: string;
+        afterCalls: number;
+        times?: number;
+        /**
+         * The error Step Functions reports for the dead invocation: Lambda's own `Sandbox.Timedout`, or
+         * `Lambda.Unknown`, which the Step Functions guide names for function timeouts and out-of-memory errors
+         * ("Handle transient Lambda service exceptions", bp-lambda-serviceexception). @default "Sandbox.Timedout"
+         */
+        error?: LambdaTimeoutError;
+    };
     scenario?: ScenarioName;
     /**
      * The finding is from this account (the drill's `--account ID`, 12 digits): the delivered event says so
@@ -413,10 +423,16 @@ const killScope = new AsyncLocalStorage<symbol>();
 
 /**
  * Run a handler as a Lambda killed by its timeout: its first `afterCalls` AWS calls go through, then every call it
- * makes fails without effect, and the invocation ends with `Sandbox.Timedout` (what Step Functions reports) whatever
- * the handler returned or threw.
+ * makes fails without effect, and the invocation ends with `error` (`Sandbox.Timedout` or `Lambda.Unknown`: what
+ * Step Functions may report) whatever the handler returned or threw.
  */
-async function killedInvocation(sim: SimulatedAccount, invoke: () => Promise<unknown>, afterCalls: number, label: string): Promise<never> {
+async function killedInvocation(
+    sim: SimulatedAccount,
+    invoke: () => Promise<unknown>,
+    afterCalls: number,
+    label: string,
+    error: LambdaTimeoutError = LAMBDA_TIMEOUTS[0],
+): Promise<never> {
     // Only this invocation's calls count and die: the parallel evidence branches run meanwhile.
     const invocation = Symbol(label);
     let made = 0;
@@ -436,7 +452,7 @@ async function killedInvocation(sim: SimulatedAccount, invoke: () => Promise<unk
     } catch {
         // Whatever the handler made of its dead calls, the invocation timed out.
     }
-    throw Object.assign(new Error(`${label}: Task timed out after the function's timeout (drill: killed after ${afterCalls} AWS calls)`), { name: LAMBDA_TIMEOUT });
+    throw Object.assign(new Error(`${label}: Task timed out after the function's timeout (drill: killed after ${afterCalls} AWS calls)`), { name: error });
 }
 
 async function runOnce(
@@ -469,7 +485,7 @@ async function runOnce(
             if (state === STATES.checkMemory) sim.advance((settings.memoryPollSeconds ?? DEFAULT_POLL_SECONDS.memory) * 1000);
             if (kill && state === kill.state && kills < (kill.times ?? 1)) {
                 kills += 1;
-                await killedInvocation(sim, () => handler(structuredClone(input)), kill.afterCalls, `${state} (attempt ${kills})`);
+                await killedInvocation(sim, () => handler(structuredClone(input)), kill.afterCalls, `${state} (attempt ${kills})`, kill.error);
             }
             const result = await handler(structuredClone(input));
             if (state === STATES.triage) verdict = result as TriageVerdict;
