@@ -45,7 +45,18 @@ import {
     DescribeTargetHealthCommand,
     TargetGroupNotFoundException,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { GetInstanceProfileCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+    AttachRolePolicyCommand,
+    CreatePolicyCommand,
+    CreatePolicyVersionCommand,
+    DeletePolicyVersionCommand,
+    GetInstanceProfileCommand,
+    GetPolicyCommand,
+    GetPolicyVersionCommand,
+    GetRolePolicyCommand,
+    NoSuchEntityException,
+    PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import {
     DeleteObjectCommand,
     GetObjectCommand,
@@ -588,6 +599,38 @@ describe("simulator: IAM and STS", () => {
         await rejectsAws(iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: "absent" })), "NoSuchEntityException");
     });
 
+    it("keeps customer managed policies as IAM does: 6,144 characters, five versions, ten attached per role, URL-encoded documents", async () => {
+        const sim = start();
+        const iam = client("iam", at(sim));
+        const role = "guardduty-demo-RedTeamInstanceProfile-12V532PTT5LGZ";
+        const doc = (n: number) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: `S${n}`, Effect: "Deny", Action: "*", Resource: "*" }] });
+        const created = await iam.send(new CreatePolicyCommand({ PolicyName: "p", Path: "/dfir/revoke/", PolicyDocument: doc(1) }));
+        const arn = created.Policy?.Arn as string;
+        assert.equal(arn, `arn:aws:iam::${sim.instanceAccountId}:policy/dfir/revoke/p`);
+        await rejectsAws(iam.send(new CreatePolicyCommand({ PolicyName: "p", PolicyDocument: doc(1) })), "EntityAlreadyExistsException", 409);
+        const big = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { StringLike: { k: "x".repeat(6_144) } } }] });
+        await rejectsAws(iam.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: big, SetAsDefault: true })), "LimitExceededException", 409);
+        for (let n = 2; n <= 5; n++) await iam.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: doc(n), SetAsDefault: true }));
+        await rejectsAws(iam.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: doc(6), SetAsDefault: true })), "LimitExceededException", 409);
+        await rejectsAws(iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: "v5" })), "DeleteConflictException", 409);
+        await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: "v1" }));
+        const v6 = await iam.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: doc(6), SetAsDefault: true }));
+        assert.equal(v6.PolicyVersion?.VersionId, "v6", "version numbers are never reused");
+        const policy = await iam.send(new GetPolicyCommand({ PolicyArn: arn }));
+        const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.Policy?.DefaultVersionId }));
+        assert.equal(decodeURIComponent(String(version.PolicyVersion?.Document)), doc(6));
+        await iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: arn }));
+        await iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: arn }));
+        assert.deepEqual(Object.keys(sim.attachedPolicies(role)), [arn], "attaching twice attaches once");
+        for (let n = 2; n <= 10; n++) {
+            const other = await iam.send(new CreatePolicyCommand({ PolicyName: `p${n}`, PolicyDocument: doc(n) }));
+            await iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: other.Policy?.Arn }));
+        }
+        const eleventh = await iam.send(new CreatePolicyCommand({ PolicyName: "p11", PolicyDocument: doc(11) }));
+        await rejectsAws(iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: eleventh.Policy?.Arn })), "LimitExceededException", 409);
+        await rejectsAws(iam.send(new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${sim.instanceAccountId}:policy/absent` })), "NoSuchEntityException", 404);
+    });
+
     it("acts on the member account with credentials from AssumeRole", async () => {
         const sim = start({ crossAccount: true });
         assert.notEqual(sim.homeAccountId, sim.instanceAccountId);
@@ -1078,13 +1121,14 @@ describe("simulator: latency and faults", () => {
     });
 
     it("emulates the SDK's retry by default: throttles within maxAttempts are absorbed, each attempt recorded", async () => {
-        const sim = start({ throttle: [{ action: "ec2:DescribeInstances", times: 2 }, { action: "ec2:DescribeSnapshots", times: 3 }], faults: [{ action: "ec2:CreateTags", error: "InvalidParameterValue", times: 1 }] });
+        // The functions' clients make MAX_ATTEMPTS (5) attempts.
+        const sim = start({ throttle: [{ action: "ec2:DescribeInstances", times: 2 }, { action: "ec2:DescribeSnapshots", times: 5 }], faults: [{ action: "ec2:CreateTags", error: "InvalidParameterValue", times: 1 }] });
         const ec2 = client("ec2", at(sim));
         const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] }));
         assert.equal(out.$metadata.attempts, 3);
         assert.deepEqual(sim.calls.map((c) => [c.attempt, c.ok]), [[1, false], [2, false], [3, true]]);
         const exhausted = await rejectsAws(ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] })), "RequestLimitExceeded");
-        assert.equal(exhausted.$metadata.attempts, 3, "three attempts, then the error reaches the caller");
+        assert.equal(exhausted.$metadata.attempts, 5, "five attempts, then the error reaches the caller");
         await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
         // A client error is not retried.
         const once = await rejectsAws(ec2.send(new CreateTagsCommand({ Resources: [sim.instanceId], Tags: [{ Key: "k", Value: "v" }] })), "InvalidParameterValue");
@@ -1299,7 +1343,9 @@ describe("simulator: the committed handlers run against it", () => {
             assert.equal(done.done, true);
             assert.deepEqual(done.snapshots.map((x) => x.state), ["completed", "completed"]);
         });
-        assert.ok(sim.calls.every((c) => c.ok), sim.calls.filter((c) => !c.ok).map((c) => `${c.action}: ${c.error}`).join("; "));
+        // The one expected refusal: the role has no revocation policy yet (GetPolicy answers NoSuchEntity), so Contain creates it.
+        const refused = sim.calls.filter((c) => !c.ok);
+        assert.deepEqual(refused.map((c) => `${c.action}: ${c.errorName}`), ["iam:GetPolicy: NoSuchEntityException"], refused.map((c) => `${c.action}: ${c.error}`).join("; "));
         assert.ok(sim.calls.some((c) => c.action === "sts:AssumeRole"));
         // The simulator does not evaluate identity policies: check here that the member's responder role, built by
         // the same code as the deployed one, grants every action the handlers took in the member account.

@@ -121,6 +121,8 @@ export interface InstanceView {
     region: string;
     state: string;
     platform: "linux" | "windows";
+    /** "spot" for a Spot instance. */
+    instanceLifecycle?: "spot";
     vpcId: string;
     subnetId: string;
     availabilityZone: string;
@@ -662,12 +664,18 @@ export class SimulatedAccount {
         const association = i.associationId ? r.profileAssociations[i.associationId] : undefined;
         const groups = Object.values(r.autoScalingGroups).filter((g) => g.instanceIds.includes(id) || g.detachments.some((d) => d.instanceId === id));
         const group = groups[0];
+        const addresses = new Set(i.networkInterfaceIds.flatMap((eniId) => {
+            const eni = r.networkInterfaces[eniId];
+            return eni ? [eni.privateIpAddress, ...eni.ipv6Addresses] : [];
+        }));
+        const targetIsInstance = (tg: { targetType?: string }, targetId: string) => (tg.targetType === "ip" ? addresses.has(targetId) : targetId === id);
         return {
             instanceId: id,
             accountId: found.accountId,
             region: found.region,
             state: i.state,
             platform: i.platform,
+            ...(i.instanceLifecycle ? { instanceLifecycle: i.instanceLifecycle } : {}),
             vpcId: i.vpcId,
             subnetId: i.subnetId,
             availabilityZone: i.availabilityZone,
@@ -689,9 +697,10 @@ export class SimulatedAccount {
                       detachments: group.detachments.filter((d) => d.instanceId === id).map((d) => ({ decremented: d.decremented, at: new Date(d.at).toISOString() })),
                   }
                 : null,
+            // By the instance id, or (groups of type ip) by one of its interfaces' private addresses.
             targetGroups: Object.values(r.targetGroups)
-                .filter((tg) => tg.targets.some((t) => t.id === id) || groups.some((g) => g.targetGroupArns.includes(tg.arn)))
-                .map((tg) => ({ arn: tg.arn, name: tg.name, state: tg.targets.find((t) => t.id === id)?.state ?? "unused" })),
+                .filter((tg) => tg.targets.some((t) => targetIsInstance(tg, t.id)) || groups.some((g) => g.targetGroupArns.includes(tg.arn)))
+                .map((tg) => ({ arn: tg.arn, name: tg.name, state: tg.targets.find((t) => targetIsInstance(tg, t.id))?.state ?? "unused" })),
             ssmPingStatus: i.ssmPingStatus ?? null,
         };
     }
@@ -780,6 +789,18 @@ export class SimulatedAccount {
         const role = this.world.account(accountId ?? (this.hasInstance ? this.instanceAccountId : this.homeAccountId)).iam.roles[roleName];
         if (!role) throw new Error(`simulator: no role ${roleName}`);
         return { ...role.policies };
+    }
+
+    /** The customer managed policies attached to a role, with their default version's document (a JSON string). */
+    attachedPolicies(roleName: string, accountId?: string): Record<string, string> {
+        const account = this.world.account(accountId ?? (this.hasInstance ? this.instanceAccountId : this.homeAccountId));
+        const role = account.iam.roles[roleName];
+        if (!role) throw new Error(`simulator: no role ${roleName}`);
+        const policies = account.iam.managedPolicies ?? {};
+        return Object.fromEntries((role.attachedPolicies ?? []).map((arn) => {
+            const p = policies[arn];
+            return [arn, p?.versions.find((v) => v.versionId === p.defaultVersionId)?.document ?? ""];
+        }));
     }
 
     /** Every SSM command sent, with its invocations' status. */

@@ -39,14 +39,14 @@ export type { CallRecord, FaultRule, Deployment, SeedReport, Notification, World
 export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     "ssm-offline": { ssmOffline: true },
     "snapshot-error": { snapshotError: true },
-    // With the SDK's retry emulated (3 attempts), 1-2 throttles are absorbed inside one SDK call; 3 in a row
-    // reach the handler (and then the state machine's Retry).
+    // With the SDK's retry emulated (the functions' clients make 5 attempts, functions/lib/aws.ts MAX_ATTEMPTS),
+    // 1-4 throttles are absorbed inside one SDK call; 5 in a row reach the handler (and then the state machine's Retry).
     throttling: {
         throttle: [
             { action: "dynamodb:*", times: 1 },
             { action: "ec2:DescribeInstances", times: 2 },
             { action: "ec2:ModifyNetworkInterfaceAttribute", times: 3 },
-            { action: "ec2:CreateSnapshots", times: 3 },
+            { action: "ec2:CreateSnapshots", times: 5 },
             { action: "ssm:SendCommand", times: 1 },
             { action: "s3:PutObject", times: 2 },
         ],
@@ -54,6 +54,10 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     "instance-terminated": { terminateAfter: "ec2:ModifyNetworkInterfaceAttribute" },
     "already-isolated": { alreadyIsolated: true },
     "in-asg": { inAsg: true },
+    // The 200th instance contained on its role: the drill first writes 199 earlier containments' revocations.
+    "revocation-at-scale": { instanceProfile: "app-profile" },
+    "spot-instance": { spot: true },
+    "ip-target-group": { ipTargetGroup: true },
     "approval-required": { extraTags: { "dfir:approval": "required" } },
     "approval-timeout": { extraTags: { "dfir:approval": "required" } },
     "cross-account": { crossAccount: true },

@@ -18,6 +18,22 @@ export interface RoleState {
     trustedAccounts: string[];
     /** Inline policies: name -> the document exactly as put (a JSON string). */
     policies: Record<string, string>;
+    /** ARNs of the customer managed policies attached (absent in worlds saved before they were modelled). */
+    attachedPolicies?: string[];
+}
+
+/** A customer managed policy and its versions (IAM keeps at most five). */
+export interface ManagedPolicyState {
+    policyName: string;
+    policyId: string;
+    arn: string;
+    path: string;
+    createdAt: number;
+    defaultVersionId: string;
+    /** Oldest first; `document` exactly as given (a JSON string). */
+    versions: { versionId: string; document: string; createdAt: number }[];
+    /** The next version number IAM hands out (v1, v2, ...: never reused). */
+    nextVersion: number;
 }
 
 export interface InstanceProfileState {
@@ -32,10 +48,14 @@ export interface InstanceProfileState {
 export interface IamState {
     roles: Record<string, RoleState>;
     instanceProfiles: Record<string, InstanceProfileState>;
+    /** Customer managed policies by ARN (absent in worlds saved before they were modelled). */
+    managedPolicies?: Record<string, ManagedPolicyState>;
 }
 
 export interface InstanceState {
     instanceId: string;
+    /** "spot" for a Spot instance; absent for On-Demand (as EC2's InstanceLifecycle). */
+    instanceLifecycle?: "spot";
     instanceType: string;
     imageId: string;
     platform: "linux" | "windows";
@@ -174,8 +194,11 @@ export interface AutoScalingGroupState {
 }
 
 export interface TargetState {
+    /** The instance id, or for a target group of type `ip` the address. */
     id: string;
     port: number;
+    /** An `ip` target outside the group's VPC is registered with an Availability Zone (or `all`). */
+    availabilityZone?: string;
     /** healthy while registered; after DeregisterTargets (or the instance leaving), draining until `drainUntil`. */
     state: "healthy" | "draining";
     drainUntil?: number;
@@ -184,6 +207,8 @@ export interface TargetState {
 export interface TargetGroupState {
     arn: string;
     name: string;
+    /** @default "instance" */
+    targetType?: "instance" | "ip";
     protocol: string;
     port: number;
     vpcId: string;

@@ -71,9 +71,17 @@ const CONSTRUCTORS = {
 
 type ClientOf<S extends ServiceName> = InstanceType<(typeof CONSTRUCTORS)[S]>;
 
+/**
+ * Attempts per call (the SDK's standard retry mode: exponential backoff with jitter on throttling and transient
+ * errors). Five rather than the SDK's three: an incident is when throttling is likeliest (many findings, many
+ * responders at once), and a containment change that gives up after three throttles leaves the instance less
+ * contained (a failed action, the case PARTIAL); the state machine's own Retry still follows a call that fails.
+ */
+export const MAX_ATTEMPTS = 5;
+
 function build<S extends ServiceName>(service: S, region: string, credentials?: () => Promise<AwsCredentialIdentity>): ClientOf<S> {
     const Ctor = CONSTRUCTORS[service] as unknown as Ctor<ClientOf<S>>;
-    const client = new Ctor({ region, ...(credentials ? { credentials } : {}) });
+    const client = new Ctor({ region, maxAttempts: MAX_ATTEMPTS, ...(credentials ? { credentials } : {}) });
     customizer?.(client as unknown as CustomizableClient, service);
     return client;
 }
