@@ -285,7 +285,8 @@ export function evidenceGaps(state: ExecutionState): MissingEvidence[] {
  *   "skip" — is a policy decision (the tag, a human, or the operator's configured default), not a failure:
  *   with full evidence the case SUCCEEDED, reason `evidence only (<why>)`; with gaps it is PARTIAL, reason
  *   `evidence only (<why>); memory missing: ...`.
- * - PARTIAL: contained, but some evidence is missing; the reason lists each gap: `memory missing:
+ * - PARTIAL: contained, but a containment action failed (`containment incomplete: <action> <target> failed
+ *   (<error>)`, listed first), or some evidence is missing; the reason lists each gap: `memory missing:
  *   ssm-agent-offline; console-screenshot missing: ...`. A member's snapshots that could not be copied into the
  *   hub (`copySnapshotsToHub`) are a gap too, `disk copy to hub: <why>`: the member snapshots are still the
  *   disk evidence (collected), but the hub does not hold its own copy as intended.
@@ -315,6 +316,13 @@ export function caseStatus(state: ExecutionState): CaseOutcome {
         return gaps.length === 0
             ? { status: "SUCCEEDED", reason: head, missing: gaps }
             : { status: "PARTIAL", reason: [head, ...gapTexts].join("; "), missing: gaps };
+    }
+    // Isolated, but a containment action failed (revocation, profile swap, Auto Scaling detach, target group
+    // deregistration, a protection): the instance is less contained than the word says, so never SUCCEEDED.
+    const incomplete = (state.containment?.actions ?? []).filter((a) => !a.ok);
+    if (incomplete.length > 0) {
+        const head = `containment incomplete: ${incomplete.map((a) => `${a.action} ${a.target} failed (${(a.error ?? "no error text").split("\n")[0]})`).join("; ")}`;
+        return { status: "PARTIAL", reason: [head, ...gapTexts].join("; "), missing: gaps };
     }
     if (gaps.length > 0) return { status: "PARTIAL", reason: gapTexts.join("; "), missing: gaps };
     const how = containment.status === "already-isolated" ? "already isolated" : "isolated";
