@@ -4,9 +4,10 @@
  * delete-on-termination as they were, tags `dfir:status=released` — and record it: a release record under Object
  * Lock beside the manifest, the case item updated, the open-case lock removed. The evidence stays locked.
  *
- * The session-revocation policy (`dfir-revoke-<instance>` on the original role) is removed only once no credential
- * issued before containment can still be valid ({@link REVOCATION_HOLD_HOURS} after isolation); before that it
- * stays, and the command says when a second `release` will remove it. Auto Scaling and target-group membership is
+ * The instance leaves its roles' revocation policies (core/revocation.ts; edited under the same lock as Contain):
+ * removed once no credential issued before containment can still be valid ({@link REVOCATION_HOLD_HOURS} after
+ * isolation); before that it keeps a statement of its own with exactly its containment time as cutoff, so the
+ * sessions its restored profile now gets are not denied while the old ones still are (pruned by itself later). Auto Scaling and target-group membership is
  * not restored: putting a once-compromised instance back behind a load balancer is a human decision.
  *
  * Refuses (exit 2, nothing changed) without a sealed case record. Without `--yes` it prints the plan and changes
@@ -24,10 +25,12 @@ import {
     ReplaceIamInstanceProfileAssociationCommand,
     type Instance,
 } from "@aws-sdk/client-ec2";
-import { DeleteRolePolicyCommand, GetInstanceProfileCommand, GetRolePolicyCommand } from "@aws-sdk/client-iam";
+import { GetInstanceProfileCommand } from "@aws-sdk/client-iam";
 import { GetObjectRetentionCommand } from "@aws-sdk/client-s3";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { revokePolicyName } from "../core/containmentPolicies";
+import { partitionOf } from "../core/containmentPolicies";
+import { releaseInstance, REVOCATION_HOLD_HOURS, revocationPolicyArn } from "../core/revocation";
+import { readRevocation, revocationLockKey, UNRECORDED_STEPS, withRevocationLock, writeRevocation } from "../functions/contain/revocation";
 import type { Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import type { InstanceRecord, Target } from "../core/workflow";
@@ -37,8 +40,7 @@ import { putLockedObject } from "../functions/lib/evidence";
 import { UsageError, type AnalystContext } from "./context";
 import { readCaseRecord, readSealedManifest } from "./verify";
 
-/** Instance role credentials live at most 6 h (IMDS); twice that, and none issued before containment is still valid. */
-export const REVOCATION_HOLD_HOURS = 12;
+export { REVOCATION_HOLD_HOURS };
 
 /** One change release makes (or would make), in order. */
 export type ReleaseStep =
@@ -47,8 +49,8 @@ export type ReleaseStep =
     | { kind: "profile-removed"; associationId: string; from: string }
     | { kind: "attribute"; attribute: "disableApiTermination" | "disableApiStop" | "shutdownBehavior"; to: boolean | string }
     | { kind: "delete-on-termination"; volumes: { deviceName: string; volumeId: string; deleteOnTermination: boolean }[] }
-    | { kind: "revocation"; roleName: string; policyName: string }
-    | { kind: "revocation-kept"; roleName: string; policyName: string; until: string }
+    /** Out of the role's revocation policy; with `keepUntil`, into a statement of its own until then. */
+    | { kind: "revocation"; roleName: string; policyArn: string; keepUntil?: string }
     | { kind: "tags"; tags: Record<string, string> };
 
 /** The instance as it is now, as far as release needs it. */
@@ -61,8 +63,11 @@ export interface CurrentInstance {
     shutdownBehavior?: string;
     /** DeleteOnTermination of each attached volume, by device name. */
     deleteOnTermination: Record<string, boolean>;
-    /** Roles of the original profile that carry the revocation policy. */
+    /** Roles of the original profile whose revocation policy lists the instance. */
     revokedRoles: string[];
+    /** The account's ARN partition (revocation policy ARNs). */
+    partition?: string;
+    accountId?: string;
 }
 
 /** What release does, from the record and the instance now. Pure; steps already in the recorded state are skipped. */
@@ -87,10 +92,13 @@ export function planRelease(record: InstanceRecord, current: CurrentInstance, is
         .map((v) => ({ deviceName: v.deviceName, volumeId: v.volumeId, deleteOnTermination: v.deleteOnTermination }));
     if (volumes.length > 0) steps.push({ kind: "delete-on-termination", volumes });
     const until = isolatedAt ? new Date(Date.parse(isolatedAt) + REVOCATION_HOLD_HOURS * 3_600_000) : undefined;
-    const policyName = revokePolicyName(record.instanceId);
     for (const roleName of current.revokedRoles) {
-        if (until && now.getTime() >= until.getTime()) steps.push({ kind: "revocation", roleName, policyName });
-        else steps.push({ kind: "revocation-kept", roleName, policyName, until: until?.toISOString() ?? "unknown (no isolation time recorded)" });
+        const policyArn = revocationPolicyArn(current.partition ?? "aws", current.accountId ?? "", roleName);
+        // Without a recorded isolation time the hold cannot be judged: keep the old sessions denied (from now).
+        const keepUntil = until ?? new Date(now.getTime() + REVOCATION_HOLD_HOURS * 3_600_000);
+        steps.push(now.getTime() >= keepUntil.getTime()
+            ? { kind: "revocation", roleName, policyArn }
+            : { kind: "revocation", roleName, policyArn, keepUntil: keepUntil.toISOString() });
     }
     steps.push({ kind: "tags", tags: { [TAGS.status]: TAGS.statusReleased, "dfir:released-at": now.toISOString() } });
     return steps;
@@ -104,8 +112,9 @@ export function describeStep(s: ReleaseStep): string {
         case "profile-removed": return `instance profile ${s.from} removed (the instance had none)`;
         case "attribute": return `${s.attribute} -> ${String(s.to)}`;
         case "delete-on-termination": return `DeleteOnTermination as recorded: ${s.volumes.map((v) => `${v.volumeId} (${v.deviceName}) ${v.deleteOnTermination}`).join(", ")}`;
-        case "revocation": return `remove ${s.policyName} from role ${s.roleName}`;
-        case "revocation-kept": return `keep ${s.policyName} on role ${s.roleName} until ${s.until} (credentials issued before containment may still be valid; release again then)`;
+        case "revocation": return s.keepUntil
+            ? `revocation on role ${s.roleName}: keep denying the sessions issued before containment until ${s.keepUntil}, in a statement of its own (the restored profile's new sessions are not denied) — ${s.policyArn}`
+            : `revocation on role ${s.roleName}: the instance removed from ${s.policyArn}`;
         case "tags": return `tags ${Object.entries(s.tags).map(([k, v]) => `${k}=${v}`).join(", ")}`;
     }
 }
@@ -146,16 +155,14 @@ async function readCurrent(target: Target, record: InstanceRecord): Promise<Curr
     ]);
     const association = (associations.IamInstanceProfileAssociations ?? []).find((a) => a.State === "associated" || a.State === "associating");
     const revokedRoles: string[] = [];
+    const partition = partitionOf(target.region);
     if (record.iamInstanceProfile) {
         const profileName = record.iamInstanceProfile.arn.slice(record.iamInstanceProfile.arn.lastIndexOf("/") + 1);
         const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName }));
         for (const role of profile.InstanceProfile?.Roles ?? []) {
-            const has = await iam.send(new GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName: revokePolicyName(record.instanceId) }))
-                .then(() => true, (error: { name?: string }) => {
-                    if (error.name === "NoSuchEntity" || error.name === "NoSuchEntityException") return false;
-                    throw error;
-                });
-            if (has && role.RoleName) revokedRoles.push(role.RoleName);
+            if (!role.RoleName) continue;
+            const revocation = await readRevocation(iam, UNRECORDED_STEPS, { partition, accountId: target.accountId, roleName: role.RoleName });
+            if (revocation.groups.some((g) => g.instanceIds.includes(record.instanceId))) revokedRoles.push(role.RoleName);
         }
     }
     return {
@@ -169,10 +176,20 @@ async function readCurrent(target: Target, record: InstanceRecord): Promise<Curr
             .filter((b) => b.DeviceName && b.Ebs?.DeleteOnTermination !== undefined)
             .map((b) => [b.DeviceName as string, b.Ebs?.DeleteOnTermination as boolean])),
         revokedRoles,
+        partition,
+        accountId: target.accountId,
     };
 }
 
-async function apply(step: ReleaseStep, target: Target, instanceId: string): Promise<void> {
+/** What the revocation step needs besides the step: the case table (its lock), the case's isolation time, the clock. */
+interface ReleaseEnv {
+    ctx: AnalystContext;
+    caseId: string;
+    isolatedAt?: string;
+    now: () => Date;
+}
+
+async function apply(step: ReleaseStep, target: Target, instanceId: string, env: ReleaseEnv): Promise<void> {
     const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
     const iam = client("iam", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
     switch (step.kind) {
@@ -198,13 +215,19 @@ async function apply(step: ReleaseStep, target: Target, instanceId: string): Pro
                 BlockDeviceMappings: step.volumes.map((v) => ({ DeviceName: v.deviceName, Ebs: { DeleteOnTermination: v.deleteOnTermination } })),
             }));
             return;
-        case "revocation":
-            await iam.send(new DeleteRolePolicyCommand({ RoleName: step.roleName, PolicyName: step.policyName }));
+        case "revocation": {
+            const role = { partition: partitionOf(target.region), accountId: target.accountId, roleName: step.roleName };
+            const lock = { dynamodb: client("dynamodb", { region: env.ctx.region }), table: env.ctx.casesTable, holder: `release:${env.caseId}` };
+            await withRevocationLock(lock, revocationLockKey(target.accountId, step.roleName), async () => {
+                const current = await readRevocation(iam, UNRECORDED_STEPS, role);
+                const isolatedAt = step.keepUntil ? new Date(env.isolatedAt ?? env.now().toISOString()) : undefined;
+                const groups = releaseInstance(current.groups, instanceId, isolatedAt, env.now());
+                await writeRevocation(iam, UNRECORDED_STEPS, role, current, groups, `release of ${instanceId}`, { attach: false });
+            });
             return;
+        }
         case "tags":
             await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(step.tags).map(([Key, Value]) => ({ Key, Value })) }));
-            return;
-        case "revocation-kept":
             return;
     }
 }
@@ -232,11 +255,12 @@ export async function release(ctx: AnalystContext, caseId: string, options: { ye
     if (!options.yes) return result;
 
     result.applied = true;
+    const env: ReleaseEnv = { ctx, caseId, now, ...(manifest.containment?.isolatedAt ? { isolatedAt: manifest.containment.isolatedAt } : {}) };
     // Interfaces, profile and attributes are independent: one round. Tags last, once the rest has answered.
     const body = result.steps.filter((s) => s.step.kind !== "tags");
     await Promise.all(body.map(async (s) => {
         try {
-            await apply(s.step, target, record.instanceId);
+            await apply(s.step, target, record.instanceId, env);
             s.ok = true;
         } catch (error) {
             s.ok = false;
@@ -247,7 +271,7 @@ export async function release(ctx: AnalystContext, caseId: string, options: { ye
     const tags = result.steps.find((s) => s.step.kind === "tags");
     if (tags && result.ok) {
         try {
-            await apply(tags.step, target, record.instanceId);
+            await apply(tags.step, target, record.instanceId, env);
             tags.ok = true;
         } catch (error) {
             tags.ok = false;

@@ -122,7 +122,7 @@ export class MemberAccess extends pulumi.ComponentResource {
                 policy: json(pulumi.all([partition, account, responderRole.arn, capture.roleArn, shareKeys]).apply(([p, a, responderArn, captureArn, keys]) =>
                     memberResponderPolicy({ partition: p, region: "*", accountId: a }, {
                         captureRoleArns: [captureArn],
-                        // The revocation's PutRolePolicy must never reach the role itself (self-escalation) or the capture role.
+                        // The revocation's deny must never reach the role itself or the capture role.
                         protectedRoleArns: [responderArn, captureArn],
                         memoryDocumentArns: [memoryDocumentArnPattern(p, a, memoryDocumentName)],
                         ...(share ? { snapshotShare: { hubAccountId: share.hubAccountId, shareKeyArns: keys } } : {}),

@@ -225,6 +225,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 captureRoleArns: [r.captureRoleArn],
                 protectedRoleArns: [`arn:${s.partition}:iam::${s.accountId}:role/${name}-*`],
                 responderRoleArns: r.responderRoleArns,
+                casesTableArn: r.casesTableArn,
             }), l),
             snapshot: snapshotPolicy,
             memory: memoryPolicy,

@@ -7,7 +7,14 @@
  * Every `"Resource": "*"` is there because the action has no resource-level permission (named beside it).
  */
 import type { PolicyDocument, PolicyStatement } from "./iam";
+import { REVOCATION_LOCK_PREFIX, REVOCATION_POLICY_PATH } from "./revocation";
 import { TAGS } from "./tags";
+
+/**
+ * The instance attributes Contain changes through ModifyInstanceAttribute's Attribute + Value form (the values of
+ * `ec2:Attribute` its policy allows): termination and stop protection, shutdown behaviour.
+ */
+export const PROTECTION_ATTRIBUTES = ["disableApiTermination", "disableApiStop", "instanceInitiatedShutdownBehavior"] as const;
 
 const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
 
@@ -23,32 +30,6 @@ export function partitionOf(region: string): string {
 /** `arn:<partition>:ec2:<region>:<account>:instance/<id>`: the value of `ec2:SourceInstanceARN` in its sessions. */
 export function instanceArn(region: string, accountId: string, instanceId: string): string {
     return `arn:${partitionOf(region)}:ec2:${region}:${accountId}:instance/${instanceId}`;
-}
-
-/** Name of the inline revocation policy put on the instance's role(s); one per instance, so repeats overwrite it. */
-export function revokePolicyName(instanceId: string): string {
-    return `dfir-revoke-${instanceId}`;
-}
-
-/**
- * Revokes every session of the role that was issued to this one instance before `issuedBefore`, wherever it is
- * used from (credentials stolen from the metadata service keep `ec2:SourceInstanceARN`). One statement with both
- * conditions, so they AND: other instances and other users of the same role are untouched, and sessions the
- * instance obtains later are not denied (Contain swaps the instance to the capture profile, whose role is another
- * one, so the old role's later sessions can only come from before the swap landed; Contain takes the time after
- * the swap for that reason).
- */
-export function revokeSessionsPolicy(instanceArnValue: string, issuedBefore: string): PolicyDocument {
-    return doc({
-        Sid: "DfirRevokeInstanceSessions",
-        Effect: "Deny",
-        Action: "*",
-        Resource: "*",
-        Condition: {
-            DateLessThan: { "aws:TokenIssueTime": issuedBefore },
-            ArnEquals: { "ec2:SourceInstanceARN": instanceArnValue },
-        },
-    });
 }
 
 /**
@@ -174,8 +155,8 @@ export interface ContainPermissionOptions {
     /** Roles of the capture instance profile(s), passed to EC2 by the profile swap. */
     captureRoleArns?: readonly string[];
     /**
-     * Roles the revocation must never write to (the responders' own roles): PutRolePolicy on `role/*` could
-     * otherwise grant the function anything through a role it can assume.
+     * Roles the revocation must never attach its policy to (the responders' own roles, the capture role): a deny
+     * on them could cut the response off from itself.
      */
     protectedRoleArns?: readonly string[];
 }
@@ -183,6 +164,7 @@ export interface ContainPermissionOptions {
 /** What Contain does in the instance's account, each action scoped as far as IAM allows. */
 export function containStatements(s: ResponderScope, options: ContainPermissionOptions = {}): PolicyStatement[] {
     const ec2 = (type: string) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:${type}/*`;
+    const revocationPolicies = `arn:${s.partition}:iam::${s.accountId}:policy${REVOCATION_POLICY_PATH}*`;
     const statements: PolicyStatement[] = [
         {
             // None of these has a resource-level permission.
@@ -211,10 +193,25 @@ export function containStatements(s: ResponderScope, options: ContainPermissionO
             Condition: { StringEquals: { [`aws:ResourceTag/${TAGS.role}`]: [...CONTAIN_GROUP_ROLES] } },
         },
         {
+            // Only the protections (Contain sends them as Attribute + Value, which sets `ec2:Attribute`; EC2 User
+            // Guide, "ec2:Attribute condition key"): never user data, instance type, kernel, source/dest check.
             Sid: "ProtectInstances",
             Effect: "Allow",
             Action: "ec2:ModifyInstanceAttribute",
+            Resource: ec2("instance"),
+            Condition: { StringEquals: { "ec2:Attribute": [...PROTECTION_ATTRIBUTES] } },
+        },
+        {
+            // DeleteOnTermination=false is a BlockDeviceMappings change, a complex value for which EC2 sets no
+            // `ec2:Attribute` (the key "supports only properties that are of a primitive data type ... or
+            // AttributeValue objects that contain only a Value property"): allowed only when the key is absent, so
+            // every Value-form change (user data, instance type, ...) stays refused; the complex forms left (block
+            // devices, the primary interface's groups) change nothing Contain cannot change already.
+            Sid: "KeepVolumesOnTermination",
+            Effect: "Allow",
+            Action: "ec2:ModifyInstanceAttribute",
             Resource: [ec2("instance"), ec2("volume")],
+            Condition: { Null: { "ec2:Attribute": "true" } },
         },
         {
             Sid: "SwapInstanceProfile",
@@ -248,18 +245,36 @@ export function containStatements(s: ResponderScope, options: ContainPermissionO
             Resource: `arn:${s.partition}:iam::${s.accountId}:instance-profile/*`,
         },
         {
-            // IAM has no condition key for an inline policy's name or content: the role is the narrowest scope.
-            Sid: "RevokeInstanceSessions",
+            // The revocation policies (core/revocation.ts) live under their own path: the only managed policies
+            // Contain may create or change. It writes no inline policy anywhere (iam:PutRolePolicy cannot be
+            // scoped to a policy's name or content).
+            Sid: "WriteRevocationPolicies",
             Effect: "Allow",
-            Action: "iam:PutRolePolicy",
+            Action: [
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion",
+                "iam:ListPolicyVersions",
+                "iam:CreatePolicy",
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicyVersion",
+                "iam:TagPolicy",
+            ],
+            Resource: revocationPolicies,
+        },
+        {
+            // Attach to a role only those policies (`iam:PolicyARN`); never detach, never anything else.
+            Sid: "AttachOnlyRevocationPolicies",
+            Effect: "Allow",
+            Action: "iam:AttachRolePolicy",
             Resource: `arn:${s.partition}:iam::${s.accountId}:role/*`,
+            Condition: { ArnLike: { "iam:PolicyARN": revocationPolicies } },
         },
     ];
     if (options.protectedRoleArns && options.protectedRoleArns.length > 0) {
         statements.push({
             Sid: "NeverWriteResponderRoles",
             Effect: "Deny",
-            Action: "iam:PutRolePolicy",
+            Action: "iam:AttachRolePolicy",
             Resource: [...options.protectedRoleArns],
         });
     }
@@ -315,9 +330,19 @@ export function caseFunctionPolicy(
  */
 export function containFunctionPolicy(
     s: ResponderScope,
-    options: ContainPermissionOptions & { responderRoleArns?: readonly string[] } = {},
+    options: ContainPermissionOptions & { responderRoleArns?: readonly string[]; casesTableArn?: string } = {},
 ): PolicyDocument {
     const statements = containStatements(s, options);
+    if (options.casesTableArn) {
+        // Each role's revocation lock (functions/contain/revocation.ts): its own items of the case table only.
+        statements.push({
+            Sid: "RevocationLock",
+            Effect: "Allow",
+            Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+            Resource: options.casesTableArn,
+            Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${REVOCATION_LOCK_PREFIX}*`] } },
+        });
+    }
     if (options.responderRoleArns?.length) statements.push(assumeResponderStatement(options.responderRoleArns));
     return doc(...statements);
 }

@@ -82,8 +82,8 @@ export interface MemberResponderOptions {
     /** The capture role(s) Contain passes to EC2 with the profile swap. */
     captureRoleArns: readonly string[];
     /**
-     * Roles the session revocation (PutRolePolicy) must never write to: at least the responder role itself,
-     * which could otherwise grant itself anything, and the capture role.
+     * Roles the session revocation must never attach its deny to: at least the responder role itself and the
+     * capture role (a deny there would cut the response off from itself).
      */
     protectedRoleArns: readonly string[];
     /** The memory-capture document(s) SendCommand may run (exact ARNs). */

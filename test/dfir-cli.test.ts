@@ -14,6 +14,7 @@ import { SimulatedAccount } from "../drill/sim";
 import { chooseSnapshots } from "../cli/attach";
 import { completedHubCopy, countedHubCopies } from "../core/manifest";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
+import { parseRevocationDocument, revocationPolicyArn } from "../core/revocation";
 
 /**
  * The analyst CLI against the drill's kept simulated account, in-process (`main` resolves to the exit code) and
@@ -400,18 +401,26 @@ describe("dfir release against the drill's simulated account", function () {
         const profiled = seedAccount({ finding });
         const drilled = await runDrill({ finding, sim: profiled });
         assert.equal(drilled.status, "SUCCEEDED");
-        const policy = `dfir-revoke-${profiled.instanceId}`;
-        assert.ok(profiled.rolePolicies("app-profile")[policy], "containment revoked the role's sessions");
+        const policyArn = revocationPolicyArn("aws", profiled.instanceAccountId, "app-profile");
+        // The role's revocation policy: the instance in its bucket's statement, or in one of its own, or not at all.
+        const statementsOf = (account: SimulatedAccount) => {
+            const document = account.attachedPolicies("app-profile")[policyArn];
+            assert.ok(document, "the revocation policy is attached to the role");
+            return parseRevocationDocument(document).filter((g) => g.instanceIds.includes(profiled.instanceId)).map((g) => ({ sid: g.sid.replace(/\d+$/, ""), cutoff: g.cutoff }));
+        };
+        assert.deepEqual(statementsOf(profiled).map((g) => g.sid), ["DfirRevoke"], "containment revoked the instance's old sessions");
         const profiledDir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-release-profiled-"));
         profiled.saveState(profiledDir);
         try {
             const first = await run(["release", drilled.caseId as string, "--simulated", profiledDir, "--yes", "--json"]);
             assert.equal(first.code, 0, first.stdout + first.stderr);
             const kinds = JSON.parse(first.stdout).steps.map((x: { step: { kind: string } }) => x.step.kind);
-            assert.ok(kinds.includes("profile") && kinds.includes("revocation-kept") && !kinds.includes("revocation"), kinds.join(","));
+            const revocation = JSON.parse(first.stdout).steps.find((x: { step: { kind: string } }) => x.step.kind === "revocation");
+            assert.ok(kinds.includes("profile") && revocation?.step.keepUntil && revocation.ok === true, JSON.stringify(JSON.parse(first.stdout).steps));
             let after = SimulatedAccount.loadState(profiledDir);
             assert.match(after.instance().profile?.arn ?? "", /instance-profile\/app-profile$/, "the original profile is back");
-            assert.ok(after.rolePolicies("app-profile")[policy], "the revocation stays for now");
+            // Still denied the sessions from before containment, but only those: a statement of its own, cutoff = isolation time.
+            assert.deepEqual(statementsOf(after), [{ sid: "DfirRevokeReleased", cutoff: profiled.instance().tags["dfir:isolated-at"] }]);
 
             // Thirteen hours later: the same release removes it (and changes nothing else).
             const ctx = openContext({ simulated: profiledDir });
@@ -424,7 +433,7 @@ describe("dfir release against the drill's simulated account", function () {
                 ctx.close();
             }
             after = SimulatedAccount.loadState(profiledDir);
-            assert.equal(after.rolePolicies("app-profile")[policy], undefined);
+            assert.deepEqual(statementsOf(after), [], "the instance is out of the revocation policy");
         } finally {
             fs.rmSync(profiledDir, { recursive: true, force: true });
         }

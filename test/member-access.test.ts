@@ -127,7 +127,7 @@ describe("MemberAccess", () => {
             "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations",
             "ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute", "ec2:ReplaceIamInstanceProfileAssociation",
             "ec2:AssociateIamInstanceProfile", "ec2:CreateTags", "autoscaling:DetachInstances", "elasticloadbalancing:DeregisterTargets",
-            "iam:GetInstanceProfile", "iam:PutRolePolicy", "iam:PassRole",
+            "iam:GetInstanceProfile", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:AttachRolePolicy", "iam:PassRole",
             // snapshot, memory, metadata
             "ec2:CreateSnapshots", "ec2:DescribeSnapshots", "ssm:SendCommand", "ssm:DescribeInstanceInformation",
             "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand", "ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot", "ec2:DescribeNetworkInterfaces",
@@ -141,8 +141,11 @@ describe("MemberAccess", () => {
         assert.deepEqual([pass.Resource, pass.Condition], [[`arn:aws:iam::${ACCOUNT}:role/dfir-capture`], { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }]);
         const guard = statement(policy, "NeverWriteResponderRoles");
         assert.deepEqual([guard.Effect, guard.Action, guard.Resource], [
-            "Deny", "iam:PutRolePolicy", [`arn:aws:iam::${ACCOUNT}:role/dfir-responder`, `arn:aws:iam::${ACCOUNT}:role/dfir-capture`],
+            "Deny", "iam:AttachRolePolicy", [`arn:aws:iam::${ACCOUNT}:role/dfir-responder`, `arn:aws:iam::${ACCOUNT}:role/dfir-capture`],
         ]);
+        assert.ok(!actions.has("iam:PutRolePolicy"), "no inline policy write anywhere");
+        assert.deepEqual(statement(policy, "AttachOnlyRevocationPolicies").Condition, { ArnLike: { "iam:PolicyARN": `arn:aws:iam::${ACCOUNT}:policy/dfir/revoke/*` } });
+        assert.deepEqual(statement(policy, "WriteRevocationPolicies").Resource, `arn:aws:iam::${ACCOUNT}:policy/dfir/revoke/*`);
         for (const st of policy.Statement.filter((x) => !listOf(x.Resource).includes("*"))) {
             // Snapshot ARNs carry no account; every other resource is this account's.
             for (const r of listOf(st.Resource)) assert.ok(r.includes(`:${ACCOUNT}:`) || r === "arn:aws:ec2:*::snapshot/*", `${st.Sid}: ${r}`);

@@ -5,9 +5,12 @@
  */
 import { ENV } from "../../core/workflow";
 import { ConfigurationError } from "./errors";
+import type { RevocationLock } from "./revocation";
 
 const VPC_ID = /^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const SECURITY_GROUP_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+/** DynamoDB table names: 3-255 of [a-zA-Z0-9_.-]. */
+const TABLE_NAME = /^[\w.-]{3,255}$/;
 const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+$/;
 
 /** Deployment-specific inputs, passed in rather than read inside the logic so it stays testable. */
@@ -20,6 +23,12 @@ export interface ContainSettings {
     captureProfileArn?: string;
     /** Clock for action times and tags; injectable so tests are deterministic. @default () => new Date() */
     now?: () => Date;
+    /**
+     * The case table that holds each role's revocation lock (functions/contain/revocation.ts), and its region
+     * (absent: the target's, as in the drill). Without it the revocation policy is read and written unlocked:
+     * right for one containment at a time only.
+     */
+    revocationLock?: { table: string; region?: string } & Pick<RevocationLock, "now" | "sleep">;
 }
 
 /** Read and check ISOLATION_GROUPS (required), UNTRACK_GROUPS and CAPTURE_PROFILE_ARN (optional). */
@@ -37,6 +46,12 @@ export function containSettingsFromEnv(env: NodeJS.ProcessEnv): ContainSettings 
             );
         }
         settings.captureProfileArn = profile;
+    }
+    const table = env[ENV.casesTable];
+    if (table !== undefined && table.trim() !== "") {
+        if (!TABLE_NAME.test(table)) throw new ConfigurationError(ENV.casesTable, `is not a DynamoDB table name: ${JSON.stringify(table)}`);
+        const region = env.AWS_REGION;
+        settings.revocationLock = { table, ...(region !== undefined && region.trim() !== "" ? { region } : {}) };
     }
     return settings;
 }
