@@ -31,6 +31,8 @@ export interface InterfaceRecord {
     /** Device index (0 = primary). */
     deviceIndex: number;
     ipv6Addresses: string[];
+    /** Private IPv4 addresses, primary first (target groups of type `ip` hold these). Absent in older records. */
+    privateIpAddresses?: string[];
 }
 
 /** One attached EBS volume as found before containment. */

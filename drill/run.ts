@@ -20,7 +20,11 @@ import { handler as metadataHandler } from "../functions/metadata";
 import { handler as sealHandler } from "../functions/seal";
 import { handler as snapshotHandler } from "../functions/snapshot";
 import { handler as triageHandler, type TriageVerdict } from "../functions/triage";
-import { scenarioPlan, type ScenarioName } from "./scenarios";
+import { PRIOR_REVOCATIONS, scenarioPlan, type ScenarioName } from "./scenarios";
+import { partitionOf } from "../core/containmentPolicies";
+import { addInstance } from "../core/revocation";
+import { client } from "../functions/lib/aws";
+import { readRevocation, UNRECORDED_STEPS, writeRevocation } from "../functions/contain/revocation";
 import { DEFAULT_HUB_ACCOUNT, SimulatedAccount, SimulationSeedError, STAND_IN_ACCOUNT, type CallRecord, type SimOptions } from "./sim";
 
 /**
@@ -358,7 +362,7 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     // one, and the event delivered to the workflow says the same (reported under `seed`).
     const delivered = onSimulatedAccount(event, sim);
     const triageOnly = (await triageHandler(delivered)) as TriageVerdict;
-    const firstCall = sim.calls.length;
+    let firstCall = sim.calls.length;
     const firstNotification = sim.notifications.length;
     let started = Date.now();
     const savedEnv = { ...process.env };
@@ -373,6 +377,11 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     const executions: ExecutionOutcome[] = [];
     let lastSeal: SealResult | undefined;
     try {
+        if (options.scenario === "revocation-at-scale") {
+            // The history the scenario stands on, written by Contain's own revocation code; not part of the report.
+            await writePriorRevocations(sim, PRIOR_REVOCATIONS);
+            firstCall = sim.calls.length;
+        }
         const targets = drillTargets(sim.homeAccountId, sim.region, sim.deployment.topicArn);
         const definition = (options.definition ?? buildDefinition)(targets, settings) as unknown as StateMachineDefinition;
         const machine = stateMachine(definition);
@@ -416,6 +425,27 @@ export function stateMachine(definition: StateMachineDefinition): StateMachine {
     const machine = new StateMachine(definition, { validationOptions: validatedDefinitions.has(key) ? { noValidate: true } : { checkArn: false } });
     validatedDefinitions.add(key);
     return machine;
+}
+
+/**
+ * `revocation-at-scale`: `count` earlier containments of other instances on the instance's role, one a minute up
+ * to now, each written as Contain writes it (read the role's revocation policy, add, write). Run installed, as the
+ * responder acts (through the member role when the instance is in another account).
+ */
+async function writePriorRevocations(sim: SimulatedAccount, count: number): Promise<void> {
+    const instance = sim.instance();
+    const roleName = instance.profile?.arn.slice(instance.profile.arn.lastIndexOf("/") + 1);
+    if (!roleName) throw new Error("drill: revocation-at-scale needs an instance with a profile");
+    const roleArn = instance.accountId === sim.homeAccountId ? undefined : `arn:aws:iam::${instance.accountId}:role/dfir-responder`;
+    const iam = client("iam", { region: instance.region, ...(roleArn ? { roleArn } : {}) });
+    const role = { partition: partitionOf(instance.region), accountId: instance.accountId, roleName };
+    const now = sim.now().getTime();
+    for (let i = 0; i < count; i++) {
+        const instanceId = `i-${(0xa000000000000000n + BigInt(i)).toString(16).padStart(17, "0")}`;
+        const at = new Date(now - (count - i) * 60_000);
+        const current = await readRevocation(iam, UNRECORDED_STEPS, role);
+        await writeRevocation(iam, UNRECORDED_STEPS, role, current, addInstance(current.groups, instanceId, at, at), `earlier containment ${i + 1}`);
+    }
 }
 
 /** Which killed invocation an AWS call belongs to (the simulator's hooks run in the caller's async context). */
@@ -702,7 +732,7 @@ function accountReport(
 
 /** Calls that change the instance or its surroundings (the first is containment's first side effect). */
 function isChange(c: CallRecord): boolean {
-    return /^(ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:PutRolePolicy)/.test(c.action);
+    return /^(ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy))/.test(c.action);
 }
 
 /** Index of the call that put the last interface into the isolation group, if every interface got there. */

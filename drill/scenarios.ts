@@ -22,6 +22,9 @@ export const SCENARIOS = [
     "copy-to-hub-failed",
     "windows",
     "memory-hash-mismatch",
+    "revocation-at-scale",
+    "spot-instance",
+    "ip-target-group",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -37,6 +40,9 @@ export interface ScenarioPlan {
     /** The instance carries dfir:approval=required and the drill answers this way. */
     approval?: ApprovalAnswer;
 }
+
+/** `revocation-at-scale`: the revocations written before the finding's (earlier containments on the same role). */
+export const PRIOR_REVOCATIONS = 199;
 
 const DESCRIPTIONS: Record<ScenarioName, string> = {
     "ssm-offline": "the SSM agent is offline: memory is reported missing, the rest goes on",
@@ -54,7 +60,11 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "copy-to-hub-failed": "copySnapshotsToHub, and the hub's copies end in error: the member snapshots stay the evidence, the case is PARTIAL",
     windows: "a Windows instance: avml cannot run, memory is reported missing",
     "memory-hash-mismatch": "the memory image read back does not match the hash the instance computed",
+    "revocation-at-scale": `the instance is the ${PRIOR_REVOCATIONS + 1}th contained on its role: its revocation joins ${PRIOR_REVOCATIONS} others in the role's one revocation policy`,
+    "spot-instance": "a Spot instance: EC2 refuses termination and stop protection (recorded; the case is PARTIAL), the rest goes on",
+    "ip-target-group": "the instance's address is a target of a target group of type ip: deregistered by address",
 };
+
 
 const APPROVALS: Partial<Record<ScenarioName, ApprovalAnswer>> = {
     "approval-required": "approve",

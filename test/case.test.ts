@@ -82,6 +82,9 @@ const BASE_INSTANCE: Instance = {
             NetworkInterfaceId: "eni-0000000000000000a",
             VpcId: VPC_ID,
             Attachment: { DeviceIndex: 0 },
+            PrivateIpAddress: "10.0.1.5",
+            // EC2 may list the secondary first: the record puts the primary first.
+            PrivateIpAddresses: [{ PrivateIpAddress: "10.0.1.6", Primary: false }, { PrivateIpAddress: "10.0.1.5", Primary: true }],
             Groups: [
                 { GroupId: "sg-0111111111111111a", GroupName: "web" },
                 { GroupId: "sg-0222222222222222b", GroupName: "ssh" },
@@ -96,8 +99,8 @@ const EXPECTED_RECORD: InstanceRecord = {
     platform: "windows",
     vpcId: VPC_ID,
     networkInterfaces: [
-        { networkInterfaceId: "eni-0000000000000000a", groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [] },
-        { networkInterfaceId: "eni-0000000000000000b", groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"] },
+        { networkInterfaceId: "eni-0000000000000000a", groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [], privateIpAddresses: ["10.0.1.5", "10.0.1.6"] },
+        { networkInterfaceId: "eni-0000000000000000b", groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"], privateIpAddresses: [] },
     ],
     volumes: [
         { volumeId: "vol-0000000000000000a", deviceName: "/dev/sda1", deleteOnTermination: true, root: true },
@@ -473,7 +476,7 @@ describe("case", () => {
                 state: "stopped",
                 platform: "linux",
                 vpcId: VPC_ID,
-                networkInterfaces: [{ networkInterfaceId: "eni-0000000000000000a", groups: [], deviceIndex: 0, ipv6Addresses: [] }],
+                networkInterfaces: [{ networkInterfaceId: "eni-0000000000000000a", groups: [], deviceIndex: 0, ipv6Addresses: [], privateIpAddresses: [] }],
                 volumes: [],
                 tags: {},
                 disableApiTermination: false,

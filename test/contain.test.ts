@@ -23,7 +23,15 @@ import {
     DescribeTargetHealthCommand,
     ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { GetInstanceProfileCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+    AttachRolePolicyCommand,
+    CreatePolicyCommand,
+    GetInstanceProfileCommand,
+    GetPolicyCommand,
+    IAMClient,
+    NoSuchEntityException,
+} from "@aws-sdk/client-iam";
+import { parseRevocationDocument, revocationPolicyArn } from "../core/revocation";
 import { AssumeRoleCommand, STSClient, STSServiceException } from "@aws-sdk/client-sts";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import type { ActionRecord, CaseOpened } from "../core/workflow";
@@ -47,7 +55,6 @@ import {
     denyModifyIsolatedScp,
     instanceArn,
     responderRolePolicy,
-    revokeSessionsPolicy,
     SCP_MAX_CHARACTERS,
 } from "../core/containmentPolicies";
 import { containSettingsFromEnv, type ContainSettings } from "../functions/contain/settings";
@@ -57,7 +64,6 @@ const ACCOUNT = "111122223333";
 const OTHER_ACCOUNT = "444455556666";
 const REGION = "eu-west-1";
 const INSTANCE_ID = "i-0123456789abcdef0";
-const INSTANCE_ARN = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${INSTANCE_ID}`;
 const CASE_ID = "i-0123456789abcdef0-3f2a1b4c5d6e";
 const VPC_ID = "vpc-0a1b2c3d4e5f60718";
 const ISOLATION_SG = "sg-0aaaaaaaaaaaaaaaa";
@@ -86,7 +92,7 @@ const BASE_CASE: CaseOpened = {
         vpcId: VPC_ID,
         subnetId: "subnet-0123456789abcdef0",
         networkInterfaces: [
-            { networkInterfaceId: ENI_A, groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [] },
+            { networkInterfaceId: ENI_A, groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [], privateIpAddresses: ["10.0.1.5"] },
             { networkInterfaceId: ENI_B, groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"] },
             { networkInterfaceId: ENI_C, groups: ["sg-0444444444444444d"], deviceIndex: 2, ipv6Addresses: [] },
         ],
@@ -192,7 +198,15 @@ describe("contain", () => {
                 Roles: [{ RoleName: "web-role", Arn: ROLE_ARN, RoleId: "AROA0", Path: "/", CreateDate: new Date(T0) }],
             },
         });
-        iam.on(PutRolePolicyCommand).resolves({});
+        // The role has no revocation policy yet: Contain creates it and attaches it.
+        iam.on(GetPolicyCommand).rejects(new NoSuchEntityException({ message: "Policy does not exist", $metadata: {} }));
+        iam.on(CreatePolicyCommand).resolves({});
+        iam.on(AttachRolePolicyCommand).resolves({});
+    }
+
+    /** The revocation policy documents Contain created. */
+    function revocationsCreated() {
+        return iam.commandCalls(CreatePolicyCommand).map((call) => call.args[0].input);
     }
 
     /** Names of every command sent to any client, in order. */
@@ -306,9 +320,10 @@ describe("contain", () => {
             const result = await containCase({ case: caseFixture() }, settings());
 
             assert.deepEqual(ec2.commandCalls(ModifyInstanceAttributeCommand).map((call) => call.args[0].input), [
-                { InstanceId: INSTANCE_ID, DisableApiTermination: { Value: true } },
-                { InstanceId: INSTANCE_ID, DisableApiStop: { Value: true } },
-                { InstanceId: INSTANCE_ID, InstanceInitiatedShutdownBehavior: { Value: "stop" } },
+                // The Attribute + Value form: it carries ec2:Attribute, which Contain's policy narrows to these three.
+                { InstanceId: INSTANCE_ID, Attribute: "disableApiTermination", Value: "true" },
+                { InstanceId: INSTANCE_ID, Attribute: "disableApiStop", Value: "true" },
+                { InstanceId: INSTANCE_ID, Attribute: "instanceInitiatedShutdownBehavior", Value: "stop" },
                 {
                     InstanceId: INSTANCE_ID,
                     BlockDeviceMappings: [
@@ -419,7 +434,22 @@ describe("contain", () => {
                     ],
                 },
             };
-            elb.on(DescribeTargetHealthCommand).callsFake((input) => Promise.resolve(health[input.TargetGroupArn]));
+            // The ip-type group holds addresses: the instance's (IPv4 of one interface, IPv6 of another) and a neighbour's.
+            let ipReads = 0;
+            const byIp = () => ({
+                TargetHealthDescriptions: [
+                    { Target: { Id: "10.0.1.5", Port: 443, AvailabilityZone: "all" }, TargetHealth: { State: ipReads > 1 ? "draining" : "healthy" } },
+                    { Target: { Id: "2600:1f18::10", Port: 443 }, TargetHealth: { State: ipReads > 1 ? "draining" : "healthy" } },
+                    { Target: { Id: "10.0.9.9", Port: 443 }, TargetHealth: { State: "healthy" } },
+                ],
+            });
+            elb.on(DescribeTargetHealthCommand).callsFake((input) => {
+                if (input.TargetGroupArn === tg("by-ip")) {
+                    ipReads += 1;
+                    return Promise.resolve(byIp());
+                }
+                return Promise.resolve(health[input.TargetGroupArn]);
+            });
             elb.on(DeregisterTargetsCommand).resolves({});
 
             const result = await containCase({ case: caseFixture() }, settings());
@@ -427,50 +457,86 @@ describe("contain", () => {
             assert.deepEqual(elb.commandCalls(DescribeTargetGroupsCommand).map((call) => call.args[0].input), [{}, { Marker: "page-2" }]);
             assert.deepEqual(
                 elb.commandCalls(DescribeTargetHealthCommand).map((call) => call.args[0].input).sort((a, b) => a.TargetGroupArn!.localeCompare(b.TargetGroupArn!)),
-                [tg("draining"), tg("other"), tg("unused-lb"), tg("web")].map((arn) => ({ TargetGroupArn: arn, Targets: [{ Id: INSTANCE_ID }] })),
-                "ip-type groups and groups of other VPCs cannot hold the instance: not asked",
+                [
+                    // The ip group read whole, before and after (DeregisterTargets succeeds even for a target it does not have).
+                    { TargetGroupArn: tg("by-ip") },
+                    { TargetGroupArn: tg("by-ip") },
+                    ...[tg("draining"), tg("other"), tg("unused-lb"), tg("web")].map((arn) => ({ TargetGroupArn: arn, Targets: [{ Id: INSTANCE_ID }] })),
+                ],
+                "instance groups of other VPCs cannot hold the instance: not asked",
             );
             assert.deepEqual(
                 elb.commandCalls(DeregisterTargetsCommand).map((call) => call.args[0].input).sort((a, b) => a.TargetGroupArn!.localeCompare(b.TargetGroupArn!)),
                 [
+                    { TargetGroupArn: tg("by-ip"), Targets: [{ Id: "10.0.1.5", Port: 443, AvailabilityZone: "all" }, { Id: "2600:1f18::10", Port: 443 }] },
                     { TargetGroupArn: tg("unused-lb"), Targets: [{ Id: INSTANCE_ID, Port: 9000 }] },
                     { TargetGroupArn: tg("web"), Targets: [{ Id: INSTANCE_ID, Port: 80 }, { Id: INSTANCE_ID, Port: 8080 }] },
                 ],
             );
-            assert.equal(actionsOf(result.actions, "elasticloadbalancing:DeregisterTargets").length, 2);
+            assert.equal(actionsOf(result.actions, "elasticloadbalancing:DeregisterTargets").length, 3);
+            assert.ok(result.actions.every((a) => a.ok), "confirmed deregistered");
         });
 
-        it("revokes the instance's existing sessions on every role of its profile with the exact deny policy", async () => {
+        it("revokes the instance's existing sessions on every role of its profile: the role's revocation policy, created and attached", async () => {
             arrangeHappy();
             const clock = ticking();
 
             const result = await containCase({ case: caseFixture() }, settings({ now: clock }));
 
             assert.deepEqual(iam.commandCalls(GetInstanceProfileCommand)[0].args[0].input, { InstanceProfileName: "web-profile" });
-            const puts = iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input);
-            assert.equal(puts.length, 1);
-            assert.equal(puts[0].RoleName, "web-role");
-            assert.equal(puts[0].PolicyName, `dfir-revoke-${INSTANCE_ID}`);
-            const [put] = actionsOf(result.actions, "iam:PutRolePolicy");
+            const arn = revocationPolicyArn("aws", ACCOUNT, "web-role");
+            const [created] = revocationsCreated();
+            assert.equal(revocationsCreated().length, 1);
+            assert.equal(created.PolicyName, "dfir-revoke-web-role");
+            assert.equal(created.Path, "/dfir/revoke/");
+            assert.deepEqual(iam.commandCalls(AttachRolePolicyCommand).map((call) => call.args[0].input), [{ RoleName: "web-role", PolicyArn: arn }]);
+            const [create] = actionsOf(result.actions, "iam:CreatePolicy");
             const [swap] = actionsOf(result.actions, "ec2:ReplaceIamInstanceProfileAssociation");
-            const issuedBefore = /issued before (\S+)$/.exec(put.detail ?? "")?.[1];
+            const issuedBefore = /issued before (\S+)$/.exec(create.detail ?? "")?.[1];
             assert.ok(issuedBefore !== undefined && issuedBefore >= swap.at, "the revocation time is taken after the swap answered");
-            assert.deepEqual(JSON.parse(puts[0].PolicyDocument!), {
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "DfirRevokeInstanceSessions",
-                        Effect: "Deny",
-                        Action: "*",
-                        Resource: "*",
-                        Condition: {
-                            DateLessThan: { "aws:TokenIssueTime": issuedBefore },
-                            ArnEquals: { "ec2:SourceInstanceARN": INSTANCE_ARN },
-                        },
+            const document = JSON.parse(created.PolicyDocument!);
+            assert.deepEqual(document.Statement, [
+                {
+                    Sid: document.Statement[0].Sid,
+                    Effect: "Deny",
+                    Action: "*",
+                    Resource: "*",
+                    Condition: {
+                        DateLessThan: { "aws:TokenIssueTime": issuedBefore },
+                        StringLike: { "ec2:SourceInstanceARN": [`*/${INSTANCE_ID}`] },
                     },
-                ],
-            });
-            assert.equal(put.target, ROLE_ARN);
+                },
+            ]);
+            assert.match(document.Statement[0].Sid, /^DfirRevoke\d{10}$/);
+            assert.deepEqual(parseRevocationDocument(created.PolicyDocument!).map((g) => g.instanceIds), [[INSTANCE_ID]]);
+            assert.equal(create.target, arn);
+            assert.ok(actionsOf(result.actions, "iam:AttachRolePolicy")[0]?.ok);
+            assert.ok(result.actions.every((a) => a.ok), "no failed action");
+        });
+
+        it("records an ip target DeregisterTargets left registered as a failed action", async () => {
+            arrangeHappy();
+            const arn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/by-ip/0123456789abcdef`;
+            elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: arn, TargetType: "ip", VpcId: VPC_ID }] });
+            elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: "10.0.1.5", Port: 443 }, TargetHealth: { State: "healthy" } }] });
+            elb.on(DeregisterTargetsCommand).resolves({});
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            const failed = result.actions.filter((a) => !a.ok);
+            assert.deepEqual(failed.map((a) => [a.action, a.target]), [["dfir:ConfirmDeregistered", arn]]);
+            assert.match(failed[0]?.error ?? "", /still registered after DeregisterTargets: 10\.0\.1\.5:443/);
+        });
+
+        it("records a revocation IAM refuses as a failed action (the case is then PARTIAL), and isolates all the same", async () => {
+            arrangeHappy();
+            iam.on(AttachRolePolicyCommand).rejects(Object.assign(new Error("Cannot exceed quota for PoliciesPerRole: 10"), { name: "LimitExceeded" }));
+
+            const result = await containCase({ case: caseFixture() }, settings());
+
+            assert.equal(result.status, "isolated");
+            const failed = result.actions.filter((a) => !a.ok);
+            assert.deepEqual(failed.map((a) => [a.action, a.error]), [["iam:AttachRolePolicy", "LimitExceeded: Cannot exceed quota for PoliciesPerRole: 10"]]);
         });
 
         it("replaces the recorded profile association with the capture profile", async () => {
@@ -521,7 +587,7 @@ describe("contain", () => {
             assert.equal(ec2.commandCalls(AssociateIamInstanceProfileCommand).length, 0);
             const [note] = actionsOf(result.actions, "dfir:SwapInstanceProfile");
             assert.match(note.detail ?? "", /^not done: no capture profile configured \(CAPTURE_PROFILE_ARN\)/);
-            assert.equal(iam.commandCalls(PutRolePolicyCommand).length, 1);
+            assert.equal(revocationsCreated().length, 1);
             assert.equal(result.status, "isolated");
         });
 
@@ -690,7 +756,7 @@ describe("contain", () => {
             assert.equal(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand).length, 0);
             assert.equal(ec2.commandCalls(CreateTagsCommand).length, 0);
             assert.equal(ec2.commandCalls(ModifyInstanceAttributeCommand).length, 4);
-            assert.equal(iam.commandCalls(PutRolePolicyCommand).length, 1, "revocation re-asserted on the recorded (original) role");
+            assert.equal(revocationsCreated().length, 1, "revocation re-asserted on the recorded (original) role");
         });
 
         it("finishes a repeat whose first run stopped half-way: an interface left in the untrack group is only isolated", async () => {
@@ -740,7 +806,7 @@ describe("contain", () => {
                     { networkInterfaceId: ENI_B, error: "UnauthorizedOperation: You are not authorized to perform this operation." },
                 ]);
                 // Everything else was still applied, and is in the record.
-                for (const action of ["ec2:ModifyInstanceAttribute", "autoscaling:DetachInstances", "iam:PutRolePolicy", "ec2:ReplaceIamInstanceProfileAssociation", "ec2:CreateTags"]) {
+                for (const action of ["ec2:ModifyInstanceAttribute", "autoscaling:DetachInstances", "iam:CreatePolicy", "iam:AttachRolePolicy", "ec2:ReplaceIamInstanceProfileAssociation", "ec2:CreateTags"]) {
                     assert.ok(error.actions.some((a) => a.action === action && a.ok), action);
                 }
                 assert.equal(error.actions.filter((a) => !a.ok).length, 1);
@@ -814,7 +880,7 @@ describe("contain", () => {
 
         it("keeps going when IncorrectInstanceState comes from an instance that is still there", async () => {
             arrangeHappy();
-            ec2.on(ModifyInstanceAttributeCommand, { DisableApiStop: { Value: true } }).rejects(ec2Error("IncorrectInstanceState"));
+            ec2.on(ModifyInstanceAttributeCommand, { Attribute: "disableApiStop" }).rejects(ec2Error("IncorrectInstanceState"));
             ec2.on(DescribeInstancesCommand).resolves({
                 Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Code: 16, Name: "running" } }] }],
             });
@@ -872,8 +938,8 @@ describe("contain", () => {
 
             assert.equal(result.status, "isolated");
             assert.equal(sts.commandCalls(AssumeRoleCommand).length, 1);
-            const [put] = iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input);
-            assert.match(put.PolicyDocument!, new RegExp(`arn:aws:ec2:${REGION}:${OTHER_ACCOUNT}:instance/${INSTANCE_ID}`));
+            // The policy of the member's role, in the member's account.
+            assert.deepEqual(iam.commandCalls(AttachRolePolicyCommand).map((call) => call.args[0].input.PolicyArn), [revocationPolicyArn("aws", OTHER_ACCOUNT, "web-role")]);
         });
     });
 
@@ -1027,22 +1093,7 @@ describe("contain", () => {
     });
 
     describe("policies", () => {
-        it("builds the revocation policy: one Deny statement, both conditions (AND)", () => {
-            assert.deepEqual(revokeSessionsPolicy(instanceArn(REGION, ACCOUNT, INSTANCE_ID), "2025-01-02T03:04:05.000Z"), {
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "DfirRevokeInstanceSessions",
-                        Effect: "Deny",
-                        Action: "*",
-                        Resource: "*",
-                        Condition: {
-                            DateLessThan: { "aws:TokenIssueTime": "2025-01-02T03:04:05.000Z" },
-                            ArnEquals: { "ec2:SourceInstanceARN": INSTANCE_ARN },
-                        },
-                    },
-                ],
-            });
+        it("names the instance ARN of sessions in each partition", () => {
             assert.equal(instanceArn("cn-north-1", ACCOUNT, INSTANCE_ID), `arn:aws-cn:ec2:cn-north-1:${ACCOUNT}:instance/${INSTANCE_ID}`);
             assert.equal(instanceArn("us-gov-west-1", ACCOUNT, INSTANCE_ID), `arn:aws-us-gov:ec2:us-gov-west-1:${ACCOUNT}:instance/${INSTANCE_ID}`);
         });
@@ -1090,7 +1141,18 @@ describe("contain", () => {
                 captureRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-capture`],
                 protectedRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-contain`],
                 responderRoleArns: [`arn:aws:iam::${OTHER_ACCOUNT}:role/dfir-responder`],
+                casesTableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/dfir-cases`,
             });
+            // ModifyInstanceAttribute: the three protections by ec2:Attribute; the complex forms only without it.
+            const byId = (sid: string) => contain.Statement.find((st) => st.Sid === sid);
+            assert.deepEqual(byId("ProtectInstances")?.Condition, { StringEquals: { "ec2:Attribute": ["disableApiTermination", "disableApiStop", "instanceInitiatedShutdownBehavior"] } });
+            assert.deepEqual(byId("KeepVolumesOnTermination")?.Condition, { Null: { "ec2:Attribute": "true" } });
+            // Revocation: only policies under /dfir/revoke/, attached by iam:PolicyARN; no inline policy write at all.
+            assert.deepEqual(byId("AttachOnlyRevocationPolicies")?.Condition, { ArnLike: { "iam:PolicyARN": `arn:aws:iam::${ACCOUNT}:policy/dfir/revoke/*` } });
+            assert.ok(!contain.Statement.some((st) => [st.Action].flat().includes("iam:PutRolePolicy")));
+            assert.deepEqual([byId("NeverWriteResponderRoles")?.Effect, byId("NeverWriteResponderRoles")?.Action], ["Deny", "iam:AttachRolePolicy"]);
+            // The lock: its own items of the case table only.
+            assert.deepEqual(byId("RevocationLock")?.Condition, { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["revocation-lock#*"] } });
             const openCase = caseFunctionPolicy(scope, { casesTableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/dfir-cases`, responderRoleArns: [`arn:aws:iam::${OTHER_ACCOUNT}:role/dfir-responder`] });
             const member = responderRolePolicy(scope);
             for (const policy of [contain, openCase, member]) {
@@ -1114,7 +1176,8 @@ describe("contain", () => {
                 "autoscaling:DetachInstances",
                 "elasticloadbalancing:DeregisterTargets",
                 "iam:GetInstanceProfile",
-                "iam:PutRolePolicy",
+                "iam:CreatePolicyVersion",
+                "iam:AttachRolePolicy",
                 "iam:PassRole",
                 "sts:AssumeRole",
             ]) {

@@ -31,7 +31,7 @@ async function drill(options: Partial<DrillOptions> & { file?: string } = {}): P
     return { report, sim };
 }
 
-const changeCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => /^ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:PutRolePolicy/.test(c.action));
+const changeCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => /^ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy)/.test(c.action));
 
 describe("drill: a full response against the simulated account", function () {
     this.timeout(60000);

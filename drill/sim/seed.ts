@@ -90,6 +90,18 @@ export interface SimOptions {
     throttle?: { action: string; times: number; after?: number; error?: string }[];
     /** The instance is in an Auto Scaling group and registered in 2 of 3 target groups (listed 1 per page). */
     inAsg?: boolean;
+    /**
+     * The instance has an instance profile of this name (with a role of the same name) when the finding names
+     * none. @default the finding's profile, or none
+     */
+    instanceProfile?: string;
+    /** A Spot instance: EC2 refuses termination and stop protection for it. @default false */
+    spot?: boolean;
+    /**
+     * A target group of type `ip` holding the instance's primary private address on port 8443 (registered with
+     * the zone `all`, as an address outside the group's VPC would be), beside one holding another address.
+     */
+    ipTargetGroup?: boolean;
     /** Every interface already only in the isolation group; tagged dfir:status=isolated. */
     alreadyIsolated?: boolean;
     /** SSM agent ConnectionLost: commands are never delivered and time out. */
@@ -816,8 +828,12 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
     instance.networkInterfaceIds = enis.map((e) => e.networkInterfaceId);
     for (const vpcId of new Set(enis.map((e) => e.vpcId))) seedVpcGroups(world, accountId, region, vpcId);
 
+    if (options.spot) instance.instanceLifecycle = "spot";
     // The instance profile the finding names (created with a role of the same name), associated.
-    const profileRaw = isObject(details.iamInstanceProfile) ? details.iamInstanceProfile : undefined;
+    const named = isObject(details.iamInstanceProfile) ? details.iamInstanceProfile : undefined;
+    const profileRaw = named ?? (options.instanceProfile
+        ? { arn: `arn:aws:iam::${accountId}:instance-profile/${options.instanceProfile}`, id: `AIPA${world.token("profile-id", 17)}` }
+        : undefined);
     if (profileRaw) {
         const arnRaw = str(profileRaw.arn) ?? "";
         const parsed = parseProfileArn(arnRaw);
@@ -852,6 +868,7 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
     }
 
     if (options.inAsg) seedAutoScaling(world, accountId, region, instance);
+    if (options.ipTargetGroup) seedIpTargetGroups(world, accountId, region, instance);
     return { accountId, region, instanceId };
 }
 
@@ -889,6 +906,26 @@ function seedAutoScaling(world: World, accountId: string, region: string, instan
         detachments: [],
     };
     instance.tags["aws:autoscaling:groupName"] = name;
+}
+
+/** Two target groups of type `ip`: one holds the instance's primary address (zone `all`), the other a neighbour's. */
+function seedIpTargetGroups(world: World, accountId: string, region: string, instance: InstanceState): void {
+    const r = world.region(accountId, region);
+    const hex = (): string => world.token("elb", 16, "0123456789abcdef");
+    const lb = `arn:aws:elasticloadbalancing:${region}:${accountId}:loadbalancer/net/dfir-drill-nlb/${hex()}`;
+    for (const [name, address] of [["dfir-drill-ip-tg", instance.privateIpAddress], ["dfir-drill-ip-other", "10.99.0.7"]] as const) {
+        const arn = `arn:aws:elasticloadbalancing:${region}:${accountId}:targetgroup/${name}/${hex()}`;
+        r.targetGroups[arn] = {
+            arn,
+            name,
+            targetType: "ip",
+            protocol: "TCP",
+            port: 8443,
+            vpcId: instance.vpcId,
+            loadBalancerArns: [lb],
+            targets: [{ id: address, port: 8443, availabilityZone: "all", state: "healthy" }],
+        };
+    }
 }
 
 /** Reads the finding's account and region, mapping redacted or malformed ones to stand-ins. */

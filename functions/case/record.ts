@@ -34,6 +34,7 @@ export function buildInstanceRecord(
                           groups: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
                           deviceIndex: eni.Attachment?.DeviceIndex ?? index,
                           ipv6Addresses: (eni.Ipv6Addresses ?? []).flatMap((a) => (a.Ipv6Address ? [a.Ipv6Address] : [])),
+                          privateIpAddresses: privateAddresses(eni),
                       },
                   ]
                 : [],
@@ -84,4 +85,14 @@ export function caseFlags(record: InstanceRecord): { approvalRequired: boolean; 
         approvalRequired: tagIs(record.tags, TAGS.approval, "required"),
         skipContainment: tagIs(record.tags, TAGS.skip, "true"),
     };
+}
+
+/** An interface's private IPv4 addresses, primary first (EC2 lists the primary with `Primary: true`). */
+function privateAddresses(eni: { PrivateIpAddress?: string; PrivateIpAddresses?: { PrivateIpAddress?: string; Primary?: boolean }[] }): string[] {
+    const listed = (eni.PrivateIpAddresses ?? [])
+        .slice()
+        .sort((a, b) => Number(b.Primary === true) - Number(a.Primary === true))
+        .flatMap((a) => (a.PrivateIpAddress ? [a.PrivateIpAddress] : []));
+    const all = eni.PrivateIpAddress ? [eni.PrivateIpAddress, ...listed] : listed;
+    return [...new Set(all)];
 }

@@ -44,7 +44,7 @@ import {
     DescribeTargetHealthCommand,
     type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { GetInstanceProfileCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { GetInstanceProfileCommand } from "@aws-sdk/client-iam";
 import { TAGS } from "../../core/tags";
 import type { ActionRecord, CaseOpened, ContainmentResult } from "../../core/workflow";
 import { assertAssumable, client } from "../lib/aws";
@@ -57,7 +57,9 @@ import {
     type InterfaceFailure,
 } from "./errors";
 import type { ContainEvent } from "./event";
-import { instanceArn, revokePolicyName, revokeSessionsPolicy } from "../../core/containmentPolicies";
+import { partitionOf } from "../../core/containmentPolicies";
+import { addInstance, revocationPolicyName } from "../../core/revocation";
+import { readRevocation, revocationLockKey, withRevocationLock, writeRevocation } from "./revocation";
 import type { ContainSettings } from "./settings";
 
 /** EC2 error names that, on a change, mean the instance may be gone (confirmed with one DescribeInstances). */
@@ -111,8 +113,17 @@ class ActionLog {
         }
     }
 
+    /** Record a failure unless this very error is already recorded (a step inside a larger action failed). */
+    failedUnlessLogged(action: string, target: string, detail: string, error: unknown): void {
+        if (typeof error === "object" && error !== null && this.logged.has(error)) return;
+        this.failed(action, target, detail, error);
+    }
+
+    private readonly logged = new WeakSet<object>();
+
     private failed(action: string, target: string, detail: string, error: unknown): void {
         if (error instanceof Error && TERMINATION_SIGNALS.has(error.name)) this.terminationSignal ??= error.name;
+        if (typeof error === "object" && error !== null) this.logged.add(error);
         this.records.push({ action, target, at: this.at(), ok: false, detail, error: errorText(error) });
     }
 }
@@ -313,12 +324,13 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
 
     /** Termination and stop protection, shutdown behaviour `stop`, volumes kept on termination. */
     async function protect(): Promise<void> {
+        // The Attribute + Value form: it sets `ec2:Attribute`, which Contain's policy allows only for these three.
         const changes: Array<[string, Omit<ModifyInstanceAttributeCommandInput, "InstanceId">]> = [
-            [`DisableApiTermination=true (recorded ${record.disableApiTermination})`, { DisableApiTermination: { Value: true } }],
-            [`DisableApiStop=true (recorded ${record.disableApiStop})`, { DisableApiStop: { Value: true } }],
+            [`DisableApiTermination=true (recorded ${record.disableApiTermination})`, { Attribute: "disableApiTermination", Value: "true" }],
+            [`DisableApiStop=true (recorded ${record.disableApiStop})`, { Attribute: "disableApiStop", Value: "true" }],
             [
                 `InstanceInitiatedShutdownBehavior=stop (recorded ${record.shutdownBehavior})`,
-                { InstanceInitiatedShutdownBehavior: { Value: "stop" } },
+                { Attribute: "instanceInitiatedShutdownBehavior", Value: "stop" },
             ],
         ];
         if (record.volumes.length > 0) {
@@ -373,6 +385,12 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
      * `Target.NotRegistered`): registered means any other reason. `unused` alone is not "not registered" (a
      * registered target of a group no load balancer uses is `unused`/`Target.NotInUse` and must still go), and a
      * `draining` target is already being deregistered.
+     *
+     * Target groups of type `ip` hold addresses, not the instance id ("If the target type is ip, specify an IP
+     * address": ELBv2 API, TargetDescription), possibly from another VPC (then with an Availability Zone, which
+     * deregistration must repeat): every `ip` group is read whole and the instance's private addresses taken out.
+     * DeregisterTargets "returns successfully" for a target that does not exist, so an `ip` deregistration is read
+     * back, and a target still registered afterwards is a failed action.
      */
     async function deregisterFromTargetGroups(): Promise<void> {
         const groups: TargetGroup[] = [];
@@ -385,12 +403,14 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
             groups.push(...(page.value.TargetGroups ?? []));
             marker = page.value.NextMarker;
         } while (marker);
-        // Only instance-type groups of the instance's VPC can hold it as a target.
-        const candidates = groups.filter(
+        // Instance-type groups of the instance's VPC can hold it by id; ip-type groups of any VPC by address.
+        const byId = groups.filter(
             (g) => g.TargetGroupArn && (g.TargetType ?? "instance") === "instance" && (g.VpcId ?? vpcId) === vpcId,
         );
-        await Promise.all(
-            candidates.map(async (g) => {
+        const byAddress = groups.filter((g) => g.TargetGroupArn && g.TargetType === "ip");
+        const addresses = new Set(record.networkInterfaces.flatMap((eni) => [...(eni.privateIpAddresses ?? []), ...eni.ipv6Addresses]));
+        await Promise.all([
+            ...byId.map(async (g) => {
                 const arn = g.TargetGroupArn as string;
                 const health = await log.read("elasticloadbalancing:DescribeTargetHealth", arn, `registration of ${instanceId}`, () =>
                     elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn, Targets: [{ Id: instanceId }] })),
@@ -411,7 +431,37 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
                     () => elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: targets })),
                 );
             }),
+            ...(addresses.size === 0 ? [] : byAddress.map((g) => deregisterAddresses(g.TargetGroupArn as string, addresses))),
+        ]);
+    }
+
+    /** The instance's addresses out of one `ip` target group, read back to confirm. */
+    async function deregisterAddresses(arn: string, addresses: ReadonlySet<string>): Promise<void> {
+        const registeredIn = async () => {
+            const health = await log.read("elasticloadbalancing:DescribeTargetHealth", arn, `addresses of ${instanceId}`, () =>
+                elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
+            );
+            if (!health.ok) return undefined;
+            return (health.value.TargetHealthDescriptions ?? []).filter(
+                (d) => d.Target?.Id !== undefined && addresses.has(d.Target.Id) && d.TargetHealth?.State !== "draining",
+            );
+        };
+        const registered = await registeredIn();
+        if (!registered || registered.length === 0) return;
+        const targets = registered.map((d) => ({
+            Id: d.Target?.Id as string,
+            ...(d.Target?.Port !== undefined ? { Port: d.Target.Port } : {}),
+            ...(d.Target?.AvailabilityZone !== undefined ? { AvailabilityZone: d.Target.AvailabilityZone } : {}),
+        }));
+        const detail = `${instanceId}: ${targets.map((t) => `${t.Id}:${t.Port ?? "default"}`).join(", ")}`;
+        const sent = await log.change("elasticloadbalancing:DeregisterTargets", arn, detail, () =>
+            elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: targets })),
         );
+        if (!sent.ok) return;
+        const still = await registeredIn();
+        if (still && still.length > 0) {
+            log.failedUnlessLogged("dfir:ConfirmDeregistered", arn, detail, new Error(`still registered after DeregisterTargets: ${still.map((d) => `${d.Target?.Id}:${d.Target?.Port}`).join(", ")}`));
+        }
     }
 
     /** The capture profile replaces (or, without one, becomes) the instance's profile. */
@@ -447,9 +497,11 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
     }
 
     /**
-     * Deny every session of the recorded profile's role(s) issued to this instance before now. The time is taken
-     * once the swap has answered, so old-role sessions the instance could still obtain before the swap are
-     * covered; the profile read runs concurrently with the swap, so this costs no extra round.
+     * Deny every session of the recorded profile's role(s) issued to this instance before now, in each role's one
+     * revocation policy (core/revocation.ts; under the role's lock in the case table when CASES_TABLE is set). The
+     * time is taken once the swap has answered, so old-role sessions the instance could still obtain before the
+     * swap are covered; the profile read runs concurrently with the swap, so this costs no extra round. A failure is
+     * one failed action of the record (the case is then PARTIAL), never only a log line.
      */
     async function revokeSessions(swapDone: Promise<unknown>): Promise<void> {
         const original = record.iamInstanceProfile;
@@ -463,18 +515,32 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
         ]);
         if (!profile.ok) return;
         const roles = profile.value.InstanceProfile?.Roles ?? [];
-        const issuedBefore = log.at();
-        const document = JSON.stringify(revokeSessionsPolicy(instanceArn(target.region, target.accountId, instanceId), issuedBefore));
-        const policyName = revokePolicyName(instanceId);
+        const issuedBefore = now();
+        const detail = `deny the sessions of ${instanceId} issued before ${issuedBefore.toISOString()}`;
         await Promise.all(
-            roles.map((role) =>
-                log.change(
-                    "iam:PutRolePolicy",
-                    role.Arn ?? role.RoleName ?? "unknown-role",
-                    `${policyName}: deny sessions of ${instanceId} issued before ${issuedBefore}`,
-                    () => iam.send(new PutRolePolicyCommand({ RoleName: role.RoleName, PolicyName: policyName, PolicyDocument: document })),
-                ),
-            ),
+            roles.map(async (role) => {
+                const roleName = role.RoleName;
+                if (!roleName) return;
+                const ref = { partition: partitionOf(target.region), accountId: target.accountId, roleName };
+                const work = async () => {
+                    const current = await readRevocation(iam, log, ref);
+                    const groups = addInstance(current.groups, instanceId, issuedBefore, now());
+                    await writeRevocation(iam, log, ref, current, groups, `${revocationPolicyName(roleName)}: ${detail}`);
+                };
+                try {
+                    if (settings.revocationLock) {
+                        // The case table is the function's own (the hub's), whatever account the instance is in.
+                        const { table, region, ...clock } = settings.revocationLock;
+                        const dynamodb = client("dynamodb", { region: region ?? target.region });
+                        const lock = { dynamodb, table, holder: caseId, ...clock };
+                        await withRevocationLock(lock, revocationLockKey(target.accountId, roleName), work);
+                    } else {
+                        await work();
+                    }
+                } catch (error) {
+                    log.failedUnlessLogged("dfir:RevokeSessions", role.Arn ?? roleName, detail, error);
+                }
+            }),
         );
     }
 

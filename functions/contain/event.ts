@@ -112,6 +112,7 @@ function parseInterface(value: unknown, path: string, p: Problems): InterfaceRec
         groups: strings(o, "groups", path, p),
         deviceIndex: typeof deviceIndex === "number" ? deviceIndex : 0,
         ipv6Addresses: strings(o, "ipv6Addresses", path, p),
+        ...(o.privateIpAddresses !== undefined ? { privateIpAddresses: strings(o, "privateIpAddresses", path, p) } : {}),
     };
 }
 

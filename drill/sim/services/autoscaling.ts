@@ -148,7 +148,7 @@ const describeTargetGroups: Handler<DescribeTargetGroupsCommandInput, Out<Descri
             Protocol: g.protocol as "HTTP",
             Port: g.port,
             VpcId: g.vpcId,
-            TargetType: "instance",
+            TargetType: g.targetType ?? "instance",
             HealthCheckProtocol: g.protocol as "HTTP",
             HealthCheckPort: "traffic-port",
             LoadBalancerArns: [...g.loadBalancerArns],
@@ -170,7 +170,11 @@ function healthOf(tg: TargetGroupState, target: TargetState | undefined, id: str
         target.state === "healthy"
             ? { State: "healthy" as const }
             : { State: "draining" as const, Reason: "Target.DeregistrationInProgress" as const, Description: "Target deregistration is in progress" };
-    return { Target: { Id: target.id, Port: target.port }, HealthCheckPort: String(target.port), TargetHealth: health };
+    return {
+        Target: { Id: target.id, Port: target.port, ...(target.availabilityZone ? { AvailabilityZone: target.availabilityZone } : {}) },
+        HealthCheckPort: String(target.port),
+        TargetHealth: health,
+    };
 }
 
 const describeTargetHealth: Handler<DescribeTargetHealthCommandInput, Out<DescribeTargetHealthCommandOutput>> = (world, ctx, input) => {
@@ -195,6 +199,8 @@ const deregisterTargets: Handler<DeregisterTargetsCommandInput, Record<string, n
     for (const wanted of targets) {
         for (const target of tg.targets) {
             if (target.id !== wanted.Id || (wanted.Port !== undefined && target.port !== wanted.Port)) continue;
+            // An ip target registered with an Availability Zone is that target only with the same zone.
+            if (target.availabilityZone !== undefined && wanted.AvailabilityZone !== target.availabilityZone) continue;
             if (target.state === "healthy") {
                 target.state = "draining";
                 target.drainUntil = now + world.state.behaviour.deregistrationDelayMs;

@@ -225,6 +225,7 @@ export function describeInstance(world: World, accountId: string, region: string
         out.PrivateIpAddress = instance.privateIpAddress;
     }
     if (association && !gone) out.IamInstanceProfile = { Arn: association.profileArn, Id: association.profileId };
+    if (instance.instanceLifecycle) out.InstanceLifecycle = instance.instanceLifecycle;
     if (Object.keys(instance.tags).length > 0) out.Tags = tagList(instance.tags);
     return out;
 }
@@ -292,11 +293,18 @@ const modifyInstanceAttribute: Handler<ModifyInstanceAttributeCommandInput, Reco
     const instance = instanceOrThrow(world, ctx, input.InstanceId);
     requireLive(world, ctx, instance);
     const r = regionOf(world, ctx);
-    const given = Object.keys(input).filter((k) => k !== "InstanceId" && k !== "DryRun" && (input as unknown as Record<string, unknown>)[k] !== undefined);
+    // `Attribute` goes with its `Value` (the form for primitive attributes); every other member stands alone.
+    const given = Object.keys(input).filter((k) => k !== "InstanceId" && k !== "DryRun" && !(k === "Value" && input.Attribute !== undefined) && (input as unknown as Record<string, unknown>)[k] !== undefined);
     if (given.length !== 1) {
         throw world.error(ctx, "InvalidParameterCombination", `Exactly one attribute must be modified per request; got ${given.join(", ") || "none"}`);
     }
     const which = given[0];
+    // "You can't enable termination protection for Spot Instances" / "... stop protection ..." (EC2 User Guide);
+    // EC2 answers UnsupportedOperation: "Modifying 'disableApiTermination' is not supported for spot instances."
+    const protection = which === "Attribute" ? input.Attribute : which === "DisableApiTermination" ? "disableApiTermination" : which === "DisableApiStop" ? "disableApiStop" : undefined;
+    if (instance.instanceLifecycle === "spot" && (protection === "disableApiTermination" || protection === "disableApiStop")) {
+        throw world.error(ctx, "UnsupportedOperation", `Modifying '${protection}' is not supported for spot instances.`);
+    }
     switch (which) {
         case "DisableApiTermination":
             instance.disableApiTermination = booleanAttribute(world, ctx, input.DisableApiTermination, "DisableApiTermination");
@@ -330,12 +338,16 @@ const modifyInstanceAttribute: Handler<ModifyInstanceAttributeCommandInput, Reco
         }
         case "Attribute": {
             const value = input.Value;
+            const flag = () => {
+                if (value !== "true" && value !== "false") throw world.error(ctx, "InvalidParameterValue", `Value (${String(value)}) for parameter ${String(input.Attribute)} is invalid.`);
+                return value === "true";
+            };
             switch (input.Attribute) {
                 case "disableApiTermination":
-                    instance.disableApiTermination = value === "true";
+                    instance.disableApiTermination = flag();
                     return {};
                 case "disableApiStop":
-                    instance.disableApiStop = value === "true";
+                    instance.disableApiStop = flag();
                     return {};
                 case "instanceInitiatedShutdownBehavior":
                     if (value !== "stop" && value !== "terminate") throw world.error(ctx, "InvalidParameterValue", `Value (${String(value)}) is invalid.`);
