@@ -12,7 +12,7 @@
  *   write any inline policy, Allow included, onto any role it names. `iam:AttachRolePolicy` takes `iam:PolicyARN`,
  *   so the responder can attach only policies under {@link REVOCATION_POLICY_PATH}, which it alone writes.
  *
- * The document: one Deny-everything statement per six-hour bucket of containment times, denying sessions issued
+ * The document: one Deny statement (everything but the SSM agent's channel, {@link AGENT_CHANNEL_ACTIONS}) per six-hour bucket of containment times, denying sessions issued
  * before the bucket's latest containment time (`aws:TokenIssueTime`) to the instances listed
  * (`ec2:SourceInstanceARN`, matched on the instance id: `*` + `/i-0123…`, 24 characters an instance). Denying an
  * instance contained at T the sessions it got between T and the bucket's cutoff is safe: from T on the instance
@@ -22,7 +22,20 @@
  * issued before it has expired (instance role credentials live at most 6 hours; twice that is kept).
  * About 220 instances fit in the 6,144 characters of a managed policy in any 12 hours, per role.
  */
-import type { PolicyDocument, PolicyStatement } from "./iam";
+/** A statement of the revocation policy: Deny, with NotAction (the general PolicyStatement type has Action only). */
+export interface RevocationStatement {
+    Sid: string;
+    Effect: "Deny";
+    NotAction?: string[];
+    Action?: string;
+    Resource: "*";
+    Condition: Record<string, Record<string, string | string[]>>;
+}
+
+export interface RevocationPolicyDocument {
+    Version: "2012-10-17";
+    Statement: RevocationStatement[];
+}
 
 /** Instance role credentials live at most 6 h (IMDS); twice that, and none issued before containment is still valid. */
 export const REVOCATION_HOLD_HOURS = 12;
@@ -34,6 +47,19 @@ export const REVOCATION_POLICY_PATH = "/dfir/revoke/";
 export const REVOCATION_LOCK_PREFIX = "revocation-lock#";
 /** Hours of containment times one statement gathers. */
 export const BUCKET_HOURS = 6;
+
+/**
+ * What the deny leaves to the instance's old sessions: the SSM agent's own channel. The agent caches its
+ * instance-profile credentials (about 30 minutes in its workers) and does not fetch new ones when AWS refuses them
+ * (after an AccessDenied it waits 25-30 minutes: amazon-ssm-agent, ec2_role_provider.go and credentialrefresher),
+ * so denying them everything would cut off the very channel the memory capture arrives by while the agent still
+ * shows Online. `ec2messages` and `ssmmessages` are the agent's message channels (Run Command delivery and replies,
+ * Session Manager); `ssm:UpdateInstanceInformation` its heartbeat. The window this leaves: whoever holds the old
+ * credentials can act as that one instance's agent (read the commands sent to it, reply to them) — on an instance
+ * whose root the attacker may hold anyway, and the memory image is verified against what S3 holds, not what the
+ * agent says.
+ */
+export const AGENT_CHANNEL_ACTIONS = ["ec2messages:*", "ssmmessages:*", "ssm:UpdateInstanceInformation"] as const;
 
 const BUCKET_SID = /^DfirRevoke(\d{10})$/;
 const RELEASED_SID = /^DfirRevokeReleased(\d{12})$/;
@@ -74,12 +100,12 @@ export function bucketSid(time: Date): string {
 }
 
 /** The policy document of these groups (empty groups are left out; a policy with no group denies nothing). */
-export function revocationDocument(groups: readonly RevocationGroup[]): PolicyDocument {
+export function revocationDocument(groups: readonly RevocationGroup[]): RevocationPolicyDocument {
     const live = groups.filter((g) => g.instanceIds.length > 0);
-    const statements: PolicyStatement[] = live.map((g) => ({
+    const statements: RevocationStatement[] = live.map((g) => ({
         Sid: g.sid,
         Effect: "Deny",
-        Action: "*",
+        NotAction: [...AGENT_CHANNEL_ACTIONS],
         Resource: "*",
         Condition: {
             DateLessThan: { "aws:TokenIssueTime": g.cutoff },
@@ -120,8 +146,9 @@ export function parseRevocationDocument(text: string): RevocationGroup[] {
         const cutoff = condition?.DateLessThan?.["aws:TokenIssueTime"];
         const patterns = condition?.StringLike?.["ec2:SourceInstanceARN"];
         const list = typeof patterns === "string" ? [patterns] : patterns;
+        const notAction = s.NotAction;
         if (
-            s.Effect !== "Deny" || s.Action !== "*" || s.Resource !== "*" ||
+            s.Effect !== "Deny" || s.Action !== undefined || JSON.stringify(notAction) !== JSON.stringify(AGENT_CHANNEL_ACTIONS) || s.Resource !== "*" ||
             !(BUCKET_SID.test(sid) || RELEASED_SID.test(sid)) || typeof cutoff !== "string" || Number.isNaN(Date.parse(cutoff)) ||
             !Array.isArray(list) || !list.every((p) => typeof p === "string" && p.startsWith("*/") && INSTANCE_ID.test(idOf(p)))
         ) {

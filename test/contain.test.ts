@@ -499,7 +499,8 @@ describe("contain", () => {
                 {
                     Sid: document.Statement[0].Sid,
                     Effect: "Deny",
-                    Action: "*",
+                    // Everything but the SSM agent's own channel (its cached credentials must still fetch the capture command).
+                    NotAction: ["ec2messages:*", "ssmmessages:*", "ssm:UpdateInstanceInformation"],
                     Resource: "*",
                     Condition: {
                         DateLessThan: { "aws:TokenIssueTime": issuedBefore },

@@ -50,6 +50,7 @@ describe("session revocation: the role's one revocation policy (core/revocation.
         const groups = addInstance(addInstance([], id(1), T, T), id(2), T, T);
         const { document } = renderRevocation(groups);
         const doc = JSON.parse(document);
+        assert.deepEqual([doc.Statement[0].Effect, doc.Statement[0].NotAction, doc.Statement[0].Action], ["Deny", ["ec2messages:*", "ssmmessages:*", "ssm:UpdateInstanceInformation"], undefined]);
         assert.deepEqual(doc.Statement[0].Condition, {
             DateLessThan: { "aws:TokenIssueTime": T.toISOString() },
             StringLike: { "ec2:SourceInstanceARN": [`*/${id(1)}`, `*/${id(2)}`] },
