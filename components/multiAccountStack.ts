@@ -155,6 +155,8 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
                 memberAccountIds: others,
                 captureProfileName: DEFAULT_CAPTURE_PROFILE_NAME,
                 memoryDocumentName: DEFAULT_MEMORY_DOCUMENT_NAME,
+                // Hub roles get no grants only members need: none on the hub's own instances unless it is a member here.
+                ownInstances: h.memberAccountIds.includes(hub.accountId),
                 ...(copySnapshotsToHub ? { copySnapshotsToHub, memberShareKeyArns: shareKeysOf(here) } : {}),
             },
         }, under(t));

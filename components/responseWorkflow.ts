@@ -71,6 +71,11 @@ export interface ResponseWorkflowArgs {
         readonly copySnapshotsToHub?: boolean;
         /** With `copySnapshotsToHub`: the share keys of this region's member accounts (MemberRegion), read when copying. */
         readonly memberShareKeyArns?: pulumi.Input<string>[];
+        /**
+         * The hub's own account has instances here (it is a member in this region too). False: the functions'
+         * roles get none of the grants on the hub's own instances. @default true
+         */
+        readonly ownInstances?: boolean;
     };
 }
 
@@ -195,6 +200,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, captureRoleArn: capture,
                 ...(responders.length > 0 ? { responderRoleArns: responders } : {}),
                 ...(copySnapshotsToHub ? { snapshotCopy: { memberShareKeyArns: shareKeys } } : {}),
+                ...(cross?.ownInstances === false ? { ownInstances: false } : {}),
             }));
 
         const environment: Record<string, pulumi.Input<string>> = {
@@ -220,8 +226,9 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             ({ ...d, Statement: [...logWritePolicy(logGroupArn).Statement, xrayWrite, ...d.Statement] });
         const policies: Record<FunctionName, (s: Scope, r: ResponseResources, logGroupArn: string) => PolicyDocument> = {
             triage: (_s, _r, l) => triagePolicy(l),
-            case: (s, r, l) => withLogs(caseFunctionPolicy(s, { casesTableArn: r.casesTableArn, responderRoleArns: r.responderRoleArns }), l),
+            case: (s, r, l) => withLogs(caseFunctionPolicy(s, { casesTableArn: r.casesTableArn, responderRoleArns: r.responderRoleArns, ownInstances: r.ownInstances }), l),
             contain: (s, r, l) => withLogs(containFunctionPolicy(s, {
+                ownInstances: r.ownInstances,
                 captureRoleArns: [r.captureRoleArn],
                 protectedRoleArns: [`arn:${s.partition}:iam::${s.accountId}:role/${name}-*`],
                 responderRoleArns: r.responderRoleArns,

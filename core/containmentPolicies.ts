@@ -309,10 +309,11 @@ export function assumeResponderStatement(responderRoleArns: readonly string[]): 
  */
 export function caseFunctionPolicy(
     s: ResponderScope,
-    options: { casesTableArn: string; responderRoleArns?: readonly string[] },
+    options: { casesTableArn: string; responderRoleArns?: readonly string[]; ownInstances?: boolean },
 ): PolicyDocument {
     const statements: PolicyStatement[] = [
-        ...openCaseReadStatements(),
+        // A hub with no instances of its own here reads instances only through the members' responder roles.
+        ...(options.ownInstances === false ? [] : openCaseReadStatements()),
         {
             Sid: "CaseTable",
             Effect: "Allow",
@@ -330,9 +331,10 @@ export function caseFunctionPolicy(
  */
 export function containFunctionPolicy(
     s: ResponderScope,
-    options: ContainPermissionOptions & { responderRoleArns?: readonly string[]; casesTableArn?: string } = {},
+    options: ContainPermissionOptions & { responderRoleArns?: readonly string[]; casesTableArn?: string; ownInstances?: boolean } = {},
 ): PolicyDocument {
-    const statements = containStatements(s, options);
+    // A hub with no instances of its own here contains only through the members' responder roles.
+    const statements = options.ownInstances === false ? [] : containStatements(s, options);
     if (options.casesTableArn) {
         // Each role's revocation lock (functions/contain/revocation.ts): its own items of the case table only.
         statements.push({

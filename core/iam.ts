@@ -73,7 +73,16 @@ export interface ResponseResources {
      * the members' share keys (exact key ARNs of this region) and encrypting under `evidenceKeyArn`. Absent: no copy.
      */
     snapshotCopy?: { memberShareKeyArns: readonly string[] };
+    /**
+     * Whether the functions' own account has instances to respond to (a member region here). False for a hub
+     * account that is no member in this region: its roles then get none of the instance grants only members need
+     * (they act there through the member's responder role). @default true
+     */
+    ownInstances?: boolean;
 }
+
+/** The own-account instance statements, or none for a hub that has no instances of its own here. */
+const own = (r: ResponseResources, statements: PolicyStatement[]): PolicyStatement[] => (r.ownInstances === false ? [] : statements);
 
 const ec2Arn = (s: Scope, type: string) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:${type}/*`;
 
@@ -203,7 +212,7 @@ export function snapshotPolicy(s: Scope, r: ResponseResources, logGroupArn: stri
     return doc(
         ...logWritePolicy(logGroupArn).Statement,
         xrayWrite,
-        ...snapshotStatements(s),
+        ...own(r, snapshotStatements(s)),
         ...(r.snapshotCopy ? hubSnapshotCopyStatements(s, r.evidenceKeyArn, r.snapshotCopy.memberShareKeyArns) : []),
         ...assumeResponder(r),
     );
@@ -256,7 +265,7 @@ export function memoryPolicy(s: Scope, r: ResponseResources, logGroupArn: string
     return doc(
         ...logWritePolicy(logGroupArn).Statement,
         xrayWrite,
-        ...memoryCommandStatements(s, r.memoryDocumentArn),
+        ...own(r, memoryCommandStatements(s, r.memoryDocumentArn)),
         {
             // Without ListBucket S3 answers 403 instead of 404 for a missing key: "not staged" must read as such.
             Sid: "TellMissingFromForbidden",
@@ -300,7 +309,7 @@ export function metadataPolicy(s: Scope, r: ResponseResources, logGroupArn: stri
     return doc(
         ...logWritePolicy(logGroupArn).Statement,
         xrayWrite,
-        ...metadataReadStatements(s),
+        ...own(r, metadataReadStatements(s)),
         ...writeEvidence(r),
         ...assumeResponder(r),
     );

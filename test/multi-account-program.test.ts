@@ -245,6 +245,27 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
         const contain = withHub.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === "dfir-response-us-east-1-contain") as RecordedResource;
         const assume = docOf(contain).Statement.find((s) => s.Sid === "AssumeResponderRole") as PolicyStatement;
         assert.ok(!list(assume.Resource).some((a) => a.includes(HUB)));
+        // A member in us-east-1: the hub's functions there hold the instance grants; in eu-west-1 (no member) they do not.
+        const actionsOf = (records: RecordedResource[], region: string, fn: string) => {
+            const policy = records.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === `dfir-response-${region}-${fn}`) as RecordedResource;
+            return new Set(docOf(policy).Statement.filter((st) => st.Effect === "Allow").flatMap((st) => list(st.Action)));
+        };
+        assert.ok(actionsOf(withHub, "us-east-1", "contain").has("ec2:ModifyNetworkInterfaceAttribute"));
+        assert.ok(actionsOf(withHub, "us-east-1", "snapshot").has("ec2:CreateSnapshots"));
+    });
+
+    it("gives the hub's roles no grants only members need where the hub has no instances (Pulumi.prod.yaml: never)", () => {
+        const instanceActions = [
+            "ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute", "ec2:DescribeInstances", "ec2:CreateSnapshots",
+            "ssm:SendCommand", "ec2:GetConsoleOutput", "iam:AttachRolePolicy", "iam:PassRole",
+        ];
+        const hubPolicies = prod.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && /^dfir-response-[a-z0-9-]+-(case|contain|snapshot|memory|metadata)$/.test(r.name));
+        assert.ok(hubPolicies.length >= 5, hubPolicies.map((r) => r.name).join(","));
+        for (const policy of hubPolicies) {
+            const granted = docOf(policy).Statement.filter((st) => st.Effect === "Allow").flatMap((st) => list(st.Action));
+            assert.deepEqual(granted.filter((a) => instanceActions.includes(a)), [], policy.name);
+            assert.ok(granted.includes("sts:AssumeRole"), `${policy.name} acts through the members' responder roles`);
+        }
     });
 
     it("copySnapshotsToHub (on in the example): exactly a share key and its alias per member region outside the hub, and no name changes", async () => {
