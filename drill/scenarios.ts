@@ -22,6 +22,8 @@ export const SCENARIOS = [
     "copy-to-hub-failed",
     "windows",
     "memory-hash-mismatch",
+    "nat-tracked-flow",
+    "multi-vpc-eni",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -54,6 +56,8 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "copy-to-hub-failed": "copySnapshotsToHub, and the hub's copies end in error: the member snapshots stay the evidence, the case is PARTIAL",
     windows: "a Windows instance: avml cannot run, memory is reported missing",
     "memory-hash-mismatch": "the memory image read back does not match the hash the instance computed",
+    "nat-tracked-flow": "an attacker's sessions (HTTPS C2, ICMP) run out through the VPC's NAT gateway when the finding arrives: automatically tracked, they survive any security group change",
+    "multi-vpc-eni": "the instance has a secondary interface attached from a second VPC (same zone), which the deployment prepared too",
 };
 
 const APPROVALS: Partial<Record<ScenarioName, ApprovalAnswer>> = {
