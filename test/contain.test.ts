@@ -10,6 +10,11 @@ import {
     CreateTagsCommand,
     DescribeIamInstanceProfileAssociationsCommand,
     DescribeInstancesCommand,
+    CreateNetworkAclEntryCommand,
+    DescribeNetworkAclsCommand,
+    DescribeNetworkInterfacesCommand,
+    DescribeRouteTablesCommand,
+    DescribeVpcEndpointsCommand,
     EC2Client,
     EC2ServiceException,
     ModifyInstanceAttributeCommand,
@@ -60,6 +65,7 @@ const INSTANCE_ID = "i-0123456789abcdef0";
 const INSTANCE_ARN = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${INSTANCE_ID}`;
 const CASE_ID = "i-0123456789abcdef0-3f2a1b4c5d6e";
 const VPC_ID = "vpc-0a1b2c3d4e5f60718";
+const SUBNET_ID = "subnet-0123456789abcdef0";
 const ISOLATION_SG = "sg-0aaaaaaaaaaaaaaaa";
 const UNTRACK_SG = "sg-0bbbbbbbbbbbbbbbb";
 const ENI_A = "eni-0000000000000000a";
@@ -84,11 +90,11 @@ const BASE_CASE: CaseOpened = {
         state: "running",
         platform: "linux",
         vpcId: VPC_ID,
-        subnetId: "subnet-0123456789abcdef0",
+        subnetId: SUBNET_ID,
         networkInterfaces: [
-            { networkInterfaceId: ENI_A, groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [] },
-            { networkInterfaceId: ENI_B, groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"] },
-            { networkInterfaceId: ENI_C, groups: ["sg-0444444444444444d"], deviceIndex: 2, ipv6Addresses: [] },
+            { networkInterfaceId: ENI_A, groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [], vpcId: VPC_ID, subnetId: SUBNET_ID, privateIpAddresses: ["10.0.0.10"] },
+            { networkInterfaceId: ENI_B, groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"], vpcId: VPC_ID, subnetId: SUBNET_ID, privateIpAddresses: ["10.0.0.11"] },
+            { networkInterfaceId: ENI_C, groups: ["sg-0444444444444444d"], deviceIndex: 2, ipv6Addresses: [], vpcId: VPC_ID, subnetId: SUBNET_ID, privateIpAddresses: ["10.0.0.12"] },
         ],
         iamInstanceProfile: { arn: ORIGINAL_PROFILE, associationId: ASSOCIATION_ID },
         volumes: [
@@ -193,6 +199,30 @@ describe("contain", () => {
             },
         });
         iam.on(PutRolePolicyCommand).resolves({});
+        arrangeNetwork();
+    }
+
+    /**
+     * The VPC as the network ACL step reads it: one ACL (AWS's default rules) serving the instance's subnet and a
+     * public one, routes through a NAT gateway, no SSM endpoint, nobody else in the subnet; every rule accepted.
+     */
+    function arrangeNetwork(): void {
+        const allow = (egress: boolean) => ({ RuleNumber: 100, Protocol: "-1", RuleAction: "allow" as const, Egress: egress, CidrBlock: "0.0.0.0/0" });
+        ec2.on(DescribeNetworkAclsCommand).resolves({
+            NetworkAcls: [{
+                NetworkAclId: "acl-0000000000000000a",
+                VpcId: VPC_ID,
+                IsDefault: true,
+                Entries: [allow(false), allow(true)],
+                Associations: [{ SubnetId: SUBNET_ID }, { SubnetId: "subnet-0fffffffffffffff0" }],
+            }],
+        });
+        ec2.on(DescribeRouteTablesCommand).resolves({
+            RouteTables: [{ RouteTableId: "rtb-0000000000000000a", VpcId: VPC_ID, Associations: [{ Main: true }], Routes: [{ DestinationCidrBlock: "0.0.0.0/0", NatGatewayId: "nat-0000000000000000a" }] }],
+        });
+        ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
+        ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: ENIS.map((id) => ({ NetworkInterfaceId: id, SubnetId: SUBNET_ID })) });
+        ec2.on(CreateNetworkAclEntryCommand).resolves({});
     }
 
     /** Names of every command sent to any client, in order. */

@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
 import { cidrContains, hostCidr, parseCidr, sameCidr } from "../core/cidr";
+import { containStatements, MAX_SCOPED_VPCS } from "../core/containmentPolicies";
+import { NO_RESOURCE_LEVEL_ACTIONS } from "../core/resourceLevel";
 import {
     assessInterfaces,
     planAcl,
@@ -241,5 +243,35 @@ describe("which paths of a contained instance could still carry a flow (core/net
         const [a] = assessInterfaces(i, plans, []);
         assert.equal(a?.possiblyOpen, true);
         assert.match(a?.paths[0]?.reason ?? "", /could not be read \(UnauthorizedOperation/);
+    });
+});
+
+describe("Contain's permission for network ACL rules (core/containmentPolicies.ts)", () => {
+    const scope = { partition: "aws", region: "us-east-1", accountId: "123456789012" };
+    const statement = (options: Parameters<typeof containStatements>[1] = {}) => containStatements(scope, options).find((s) => s.Sid === "CutEstablishedFlows");
+
+    it("creates and deletes rules only in network ACLs, of the prepared VPCs when the deployment names them", () => {
+        assert.deepEqual(statement({ vpcIds: ["vpc-0b", "vpc-0a", "vpc-0a"] }), {
+            Sid: "CutEstablishedFlows",
+            Effect: "Allow",
+            Action: ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAclEntry"],
+            Resource: "arn:aws:ec2:us-east-1:123456789012:network-acl/*",
+            Condition: { ArnEquals: { "ec2:Vpc": ["arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0a", "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0b"] } },
+        });
+    });
+
+    it("without known VPCs (a member's responder role), or more than fit the policy quota, every ACL of the account", () => {
+        assert.equal(statement()?.Condition, undefined);
+        const many = Array.from({ length: MAX_SCOPED_VPCS + 1 }, (_, i) => `vpc-0${i}`);
+        assert.equal(statement({ vpcIds: many })?.Condition, undefined);
+        assert.ok(statement({ vpcIds: many.slice(0, MAX_SCOPED_VPCS) })?.Condition);
+    });
+
+    it("reads the VPC with describes only (no resource-level permission, listed in core/resourceLevel.ts)", () => {
+        const reads = containStatements(scope).find((s) => s.Sid === "DescribeNoResourceLevelPermission");
+        for (const a of ["ec2:DescribeNetworkAcls", "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints", "ec2:DescribeNetworkInterfaces"]) {
+            assert.ok(([] as string[]).concat(reads?.Action ?? []).includes(a), a);
+            assert.ok(NO_RESOURCE_LEVEL_ACTIONS.includes(a), a);
+        }
     });
 });

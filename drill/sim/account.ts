@@ -49,6 +49,7 @@ import type {
     Deployment,
     FaultRule,
     Item,
+    NetworkAclEntryState,
     NetworkAclState,
     Notification,
     SeedReport,
@@ -782,6 +783,17 @@ export class SimulatedAccount {
     networkAcls(where: { vpcId?: string; accountId?: string; region?: string } = {}): NetworkAclState[] {
         const r = this.world.region(where.accountId ?? this.instanceAccountId, where.region ?? this.region);
         return Object.values(r.networkAcls ?? {}).filter((a) => where.vpcId === undefined || a.vpcId === where.vpcId).map((a) => structuredClone(a));
+    }
+
+    /**
+     * Put a rule straight into a network ACL (scenario building: an operator's rule, or a concurrent containment's),
+     * replacing one of the same number and direction. No quota or validation: that is CreateNetworkAclEntry's.
+     */
+    putNetworkAclEntry(networkAclId: string, entry: NetworkAclEntryState, where: { accountId?: string; region?: string } = {}): void {
+        const r = this.world.region(where.accountId ?? this.instanceAccountId, where.region ?? this.region);
+        const acl = r.networkAcls?.[networkAclId];
+        if (!acl) throw new Error(`simulator: no network ACL ${networkAclId}`);
+        acl.entries = [...acl.entries.filter((e) => !(e.egress === entry.egress && e.ruleNumber === entry.ruleNumber)), structuredClone(entry)];
     }
 
     /** The subnets of an account and region (the instance's by default), as stored. */

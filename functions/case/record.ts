@@ -34,6 +34,12 @@ export function buildInstanceRecord(
                           groups: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
                           deviceIndex: eni.Attachment?.DeviceIndex ?? index,
                           ipv6Addresses: (eni.Ipv6Addresses ?? []).flatMap((a) => (a.Ipv6Address ? [a.Ipv6Address] : [])),
+                          // Its own VPC (a multi-VPC attachment brings an interface of another VPC), subnet and
+                          // addresses: what Contain isolates it with and denies in network ACLs.
+                          ...(eni.VpcId ? { vpcId: eni.VpcId } : {}),
+                          ...(eni.SubnetId ? { subnetId: eni.SubnetId } : {}),
+                          privateIpAddresses: privateAddresses(eni),
+                          ...(eni.Association?.PublicIp ? { publicIp: eni.Association.PublicIp } : {}),
                       },
                   ]
                 : [],
@@ -71,6 +77,13 @@ export function buildInstanceRecord(
         record.iamInstanceProfile = { arn: association.IamInstanceProfile.Arn, associationId: association.AssociationId };
     }
     return record;
+}
+
+/** Every private IPv4 address of an interface, the primary first. */
+function privateAddresses(eni: NonNullable<Instance["NetworkInterfaces"]>[number]): string[] {
+    const listed = (eni.PrivateIpAddresses ?? []).flatMap((a) => (a.PrivateIpAddress ? [{ address: a.PrivateIpAddress, primary: a.Primary === true }] : []));
+    const all = listed.length > 0 ? listed : eni.PrivateIpAddress ? [{ address: eni.PrivateIpAddress, primary: true }] : [];
+    return [...all.filter((a) => a.primary), ...all.filter((a) => !a.primary)].map((a) => a.address);
 }
 
 /** Tag values are compared trimmed and case-insensitively: `True`, `true ` and `true` all mean true. */
