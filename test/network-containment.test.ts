@@ -1,5 +1,9 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { openContext } from "../cli/context";
+import { release, type ReleaseResult } from "../cli/release";
 import { runDrill, seedAccount, type DrillOptions, type DrillReport } from "../drill/run";
 import { SimulatedAccount } from "../drill/sim";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
@@ -158,3 +162,62 @@ describe("network containment: interfaces from other VPCs (issue 13, item 4)", f
     });
 });
 
+describe("dfir release removes exactly the network ACL rules the case put", function () {
+    this.timeout(60_000);
+    let dir: string;
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** nat-tracked-flow drilled and kept in a directory; `change` edits the kept world before the release. */
+    async function releaseAfter(change: (sim: SimulatedAccount) => void = () => undefined): Promise<{ result: ReleaseResult; before: SimulatedAccount; after: SimulatedAccount }> {
+        const { report, sim } = await drill({ scenario: "nat-tracked-flow" });
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        change(sim);
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-release-acl-"));
+        sim.saveState(dir);
+        const ctx = openContext({ simulated: dir });
+        try {
+            const result = await release(ctx, report.caseId as string, { yes: true });
+            ctx.save();
+            return { result, before: sim, after: SimulatedAccount.loadState(dir) };
+        } finally {
+            ctx.close();
+        }
+    }
+
+    const rulesOf = (sim: SimulatedAccount) => sim.networkAcls().flatMap((a) => a.entries.map((e) => `${a.networkAclId} ${e.egress ? "out" : "in"} ${e.ruleNumber} ${e.ruleAction} ${e.cidrBlock ?? e.ipv6CidrBlock}`)).sort();
+
+    it("removes every rule the containment put and nothing else; the plan names each", async () => {
+        let original: string[] = [];
+        const { result, before, after } = await releaseAfter((sim) => {
+            original = rulesOf(sim).filter((r) => !/ (9\d) /.test(r));
+        });
+        assert.equal(result.ok, true, JSON.stringify(result.steps));
+        const removed = result.steps.filter((x) => x.step.kind === "network-acl-entry");
+        assert.equal(removed.length, rulesOf(before).length - original.length, "one step per rule put");
+        assert.ok(removed.every((x) => x.ok));
+        assert.deepEqual(rulesOf(after), original, "exactly the rules of before the case are left");
+        assert.match(removed[0]?.description ?? "", /^acl-\S+: remove (inbound|outbound) rule \d+ \((deny|allow) /);
+    });
+
+    it("leaves a rule whose number someone has since given another rule, and says so", async () => {
+        let replaced = "";
+        const { result, after } = await releaseAfter((sim) => {
+            const acl = sim.networkAcls().find((a) => a.entries.some((e) => e.ruleNumber === 99 && !e.egress));
+            if (!acl) throw new Error("no rule 99");
+            replaced = acl.networkAclId;
+            sim.putNetworkAclEntry(acl.networkAclId, { ruleNumber: 99, egress: false, ruleAction: "deny", protocol: "-1", cidrBlock: "192.0.2.66/32" });
+        });
+        const kept = result.steps.filter((x) => x.step.kind === "network-acl-entry-kept");
+        assert.equal(kept.length, 1);
+        assert.match(kept[0]?.description ?? "", new RegExp(`^${replaced}: leave inbound rule 99: rule 99 now denies all from 192\\.0\\.2\\.66/32: not the rule this case put$`));
+        assert.ok(rulesOf(after).includes(`${replaced} in 99 deny 192.0.2.66/32`));
+        assert.equal(result.ok, true);
+    });
+
+    it("removes them even once the instance is gone (its addresses return to the pool)", async () => {
+        const { result, after } = await releaseAfter((sim) => sim.terminate());
+        assert.equal(result.ok, true, JSON.stringify(result.steps));
+        assert.ok(result.steps.length > 0 && result.steps.every((x) => x.step.kind === "network-acl-entry"), result.steps.map((x) => x.step.kind).join(","));
+        assert.deepEqual(rulesOf(after).filter((r) => / (9\d) /.test(r)), []);
+    });
+});
