@@ -67,6 +67,11 @@ export function planSteps(f: PlanFacts): PlanStep[] {
             action: `every interface into the isolation group ${f.isolationGroupId ?? "(none)"}: ${r.networkInterfaces.map((n) => `${n.networkInterfaceId} (now ${n.groups.join(",") || "no group"})`).join("; ")}`,
             ...(noGroup ? { problem: noGroup } : {}),
         });
+        const addresses = r.networkInterfaces.reduce((n, eni) => n + (eni.privateIpAddresses?.length ?? 1) + eni.ipv6Addresses.length, 0);
+        steps.push({
+            phase: "contain",
+            action: `deny its ${addresses} address(es) in the network ACLs of the other subnets of its VPC(s), so established flows (NAT gateway, load balancer, endpoint ones included) are cut; TCP 443 to the SSM endpoints allowed first`,
+        });
         steps.push({ phase: "contain", action: `termination and stop protection on (now ${r.disableApiTermination} / ${r.disableApiStop}), shutdown behaviour stop (now ${r.shutdownBehavior}), volumes kept on termination` });
         if (f.autoScalingGroup) steps.push({ phase: "contain", action: `detach from Auto Scaling group ${f.autoScalingGroup} (capacity kept)` });
         if (f.targetGroups.length > 0) steps.push({ phase: "contain", action: `deregister from ${f.targetGroups.length} target group(s): ${f.targetGroups.join(", ")}` });

@@ -10,13 +10,20 @@
  * sessions its restored profile now gets are not denied while the old ones still are (pruned by itself later). Auto Scaling and target-group membership is
  * not restored: putting a once-compromised instance back behind a load balancer is a human decision.
  *
+ * The network ACL rules the case put to cut the instance's established flows (recorded in the sealed manifest, also
+ * when containment failed part-way, and on the case item) are removed: exactly those, each only while the ACL
+ * still holds that very rule (a rule someone replaced since is left, and said). They are removed even when the
+ * instance is gone: its addresses return to the pool, and a rule naming them would block whoever gets them next.
+ *
  * Refuses (exit 2, nothing changed) without a sealed case record. Without `--yes` it prints the plan and changes
  * nothing. `planRelease` is the pure decision; `release` reads, applies and records.
  */
 import { DeleteItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
     CreateTagsCommand,
+    DeleteNetworkAclEntryCommand,
     DescribeIamInstanceProfileAssociationsCommand,
+    DescribeNetworkAclsCommand,
     DescribeInstanceAttributeCommand,
     DescribeInstancesCommand,
     DisassociateIamInstanceProfileCommand,
@@ -33,7 +40,8 @@ import { releaseInstance, REVOCATION_HOLD_HOURS, revocationPolicyArn } from "../
 import { readRevocation, revocationLockKey, UNRECORDED_STEPS, withRevocationLock, writeRevocation } from "../functions/contain/revocation";
 import type { Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
-import type { InstanceRecord, Target } from "../core/workflow";
+import type { InstanceRecord, NetworkAclEntryRecord, Target } from "../core/workflow";
+import { sameCidr } from "../core/cidr";
 import { caseKey } from "../functions/case/openCase";
 import { client } from "../functions/lib/aws";
 import { putLockedObject } from "../functions/lib/evidence";
@@ -51,7 +59,39 @@ export type ReleaseStep =
     | { kind: "delete-on-termination"; volumes: { deviceName: string; volumeId: string; deleteOnTermination: boolean }[] }
     /** Out of the role's revocation policy; with `keepUntil`, into a statement of its own until then. */
     | { kind: "revocation"; roleName: string; policyArn: string; keepUntil?: string }
+    | { kind: "network-acl-entry"; entry: NetworkAclEntryRecord }
+    | { kind: "network-acl-entry-kept"; entry: NetworkAclEntryRecord; why: string }
     | { kind: "tags"; tags: Record<string, string> };
+
+/** A network ACL rule as it is now (DescribeNetworkAcls), for comparison with the one the case recorded. */
+export interface CurrentAclEntry {
+    networkAclId: string;
+    ruleNumber: number;
+    egress: boolean;
+    ruleAction: string;
+    protocol: string;
+    cidrBlock?: string;
+    ipv6CidrBlock?: string;
+    portRange?: { from: number; to: number };
+}
+
+/**
+ * The steps that remove the network ACL rules the case put: each recorded rule still in its ACL exactly as put is
+ * removed; one whose number now holds another rule is kept (someone replaced it); one already gone needs nothing.
+ * Pure.
+ */
+export function planAclRemoval(recorded: readonly NetworkAclEntryRecord[], current: readonly CurrentAclEntry[]): ReleaseStep[] {
+    return recorded.flatMap((entry): ReleaseStep[] => {
+        const now = current.find((c) => c.networkAclId === entry.networkAclId && c.egress === entry.egress && c.ruleNumber === entry.ruleNumber);
+        if (!now) return [];
+        const cidr = (e: { cidrBlock?: string; ipv6CidrBlock?: string }) => e.cidrBlock ?? e.ipv6CidrBlock ?? "";
+        const same = now.ruleAction === entry.ruleAction && now.protocol === entry.protocol && sameCidr(cidr(now), cidr(entry))
+            && (now.portRange?.from ?? -1) === (entry.portRange?.from ?? -1) && (now.portRange?.to ?? -1) === (entry.portRange?.to ?? -1);
+        return same
+            ? [{ kind: "network-acl-entry", entry }]
+            : [{ kind: "network-acl-entry-kept", entry, why: `rule ${entry.ruleNumber} now ${now.ruleAction === "deny" ? "denies" : "allows"} ${now.protocol === "-1" ? "all" : `protocol ${now.protocol}`} ${now.egress ? "to" : "from"} ${cidr(now)}: not the rule this case put` }];
+    });
+}
 
 /** The instance as it is now, as far as release needs it. */
 export interface CurrentInstance {
@@ -115,6 +155,8 @@ export function describeStep(s: ReleaseStep): string {
         case "revocation": return s.keepUntil
             ? `revocation on role ${s.roleName}: keep denying the sessions issued before containment until ${s.keepUntil}, in a statement of its own (the restored profile's new sessions are not denied) — ${s.policyArn}`
             : `revocation on role ${s.roleName}: the instance removed from ${s.policyArn}`;
+        case "network-acl-entry": return `${s.entry.networkAclId}: remove ${s.entry.egress ? "outbound" : "inbound"} rule ${s.entry.ruleNumber} (${s.entry.ruleAction} ${s.entry.cidrBlock ?? s.entry.ipv6CidrBlock}${s.entry.purpose === "forensic-allow" ? ", the SSM channel" : ""})`;
+        case "network-acl-entry-kept": return `${s.entry.networkAclId}: leave ${s.entry.egress ? "outbound" : "inbound"} rule ${s.entry.ruleNumber}: ${s.why}`;
         case "tags": return `tags ${Object.entries(s.tags).map(([k, v]) => `${k}=${v}`).join(", ")}`;
     }
 }
@@ -139,14 +181,59 @@ async function readManifest(ctx: AnalystContext, caseId: string, m: { bucket: st
     return { manifest, ...(until ? { retainUntil: new Date(until) } : {}) };
 }
 
+/** The instance is terminated (or terminating) or unknown: only the network ACL rules are left to remove. */
+class InstanceGone extends Error {}
+
+/** The recorded rules' ACLs as they are now (an ACL deleted since has no rules to remove). */
+async function readAcls(target: Target, recorded: readonly NetworkAclEntryRecord[]): Promise<CurrentAclEntry[]> {
+    const ids = [...new Set(recorded.map((e) => e.networkAclId))];
+    if (ids.length === 0) return [];
+    const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
+    const out: CurrentAclEntry[] = [];
+    let token: string | undefined;
+    do {
+        // A filter, not NetworkAclIds: an ACL deleted since is simply absent rather than an error.
+        const page = await ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: "network-acl-id", Values: ids }], ...(token ? { NextToken: token } : {}) }));
+        for (const acl of page.NetworkAcls ?? []) {
+            for (const e of acl.Entries ?? []) {
+                out.push({
+                    networkAclId: acl.NetworkAclId ?? "",
+                    ruleNumber: e.RuleNumber ?? 0,
+                    egress: e.Egress === true,
+                    ruleAction: e.RuleAction ?? "",
+                    protocol: e.Protocol ?? "",
+                    ...(e.CidrBlock ? { cidrBlock: e.CidrBlock } : {}),
+                    ...(e.Ipv6CidrBlock ? { ipv6CidrBlock: e.Ipv6CidrBlock } : {}),
+                    ...(e.PortRange?.From !== undefined && e.PortRange.To !== undefined ? { portRange: { from: e.PortRange.From, to: e.PortRange.To } } : {}),
+                });
+            }
+        }
+        token = page.NextToken;
+    } while (token);
+    return out;
+}
+
+/** The rules the case put: from the sealed manifest (also a failed containment's), else from the case item. */
+function recordedAclEntries(manifest: Manifest, item: Record<string, { S?: string }>): NetworkAclEntryRecord[] {
+    if (manifest.containment?.networkAclEntries) return manifest.containment.networkAclEntries;
+    try {
+        return (JSON.parse(item.containmentNetwork?.S ?? "{}") as { networkAclEntries?: NetworkAclEntryRecord[] }).networkAclEntries ?? [];
+    } catch {
+        return [];
+    }
+}
+
 async function readCurrent(target: Target, record: InstanceRecord): Promise<CurrentInstance> {
     const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
     const iam = client("iam", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
-    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [record.instanceId] }));
+    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [record.instanceId] })).catch((error: { name?: string }) => {
+        if (error.name === "InvalidInstanceID.NotFound") return { Reservations: [] };
+        throw error;
+    });
     const instance: Instance | undefined = described.Reservations?.flatMap((r) => r.Instances ?? [])[0];
-    if (!instance) throw new UsageError(`instance ${record.instanceId} no longer exists: nothing to release`);
+    if (!instance) throw new InstanceGone(`instance ${record.instanceId} no longer exists`);
     const state = instance.State?.Name ?? "unknown";
-    if (state === "terminated" || state === "shutting-down") throw new UsageError(`instance ${record.instanceId} is ${state}: nothing to release`);
+    if (state === "terminated" || state === "shutting-down") throw new InstanceGone(`instance ${record.instanceId} is ${state}`);
     const [associations, termination, stop, shutdown] = await Promise.all([
         ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: "instance-id", Values: [record.instanceId] }] })),
         ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: record.instanceId, Attribute: "disableApiTermination" })),
@@ -226,6 +313,11 @@ async function apply(step: ReleaseStep, target: Target, instanceId: string, env:
             });
             return;
         }
+        case "network-acl-entry":
+            await ec2.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: step.entry.networkAclId, RuleNumber: step.entry.ruleNumber, Egress: step.entry.egress }));
+            return;
+        case "network-acl-entry-kept":
+            return;
         case "tags":
             await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(step.tags).map(([Key, Value]) => ({ Key, Value })) }));
             return;
@@ -248,8 +340,21 @@ export async function release(ctx: AnalystContext, caseId: string, options: { ye
         instanceId: record.instanceId,
         ...(manifest.target.roleArn ? { roleArn: manifest.target.roleArn } : {}),
     };
-    const current = await readCurrent(target, record);
-    const steps = planRelease(record, current, manifest.containment?.isolatedAt, now());
+    const recorded = recordedAclEntries(manifest, item as Record<string, { S?: string }>);
+    const [current, acls] = await Promise.all([
+        readCurrent(target, record).catch((error: unknown) => {
+            if (!(error instanceof InstanceGone)) throw error;
+            // Nothing of the instance to restore; its addresses may still be named in the ACLs.
+            if (recorded.length === 0) throw new UsageError(`${error.message}: nothing to release`);
+            return undefined;
+        }),
+        readAcls(target, recorded),
+    ]);
+    const aclSteps = planAclRemoval(recorded, acls);
+    const instanceSteps = current ? planRelease(record, current, manifest.containment?.isolatedAt, now()) : [];
+    // The tags stay last: they are applied once everything else has answered.
+    const steps = [...instanceSteps.filter((x) => x.kind !== "tags"), ...aclSteps, ...instanceSteps.filter((x) => x.kind === "tags")];
+    if (steps.length === 0) throw new UsageError(`instance ${record.instanceId} is gone and the network ACL rules of case ${caseId} are gone too: nothing to release`);
     const notRestored = ["Auto Scaling group and target-group membership (re-attach by hand after review)"];
     const result: ReleaseResult = { caseId, instanceId: record.instanceId, applied: false, steps: steps.map((step) => ({ step, description: describeStep(step) })), notRestored, ok: true };
     if (!options.yes) return result;

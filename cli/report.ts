@@ -81,7 +81,8 @@ ${r.problems.length ? `<h2>Problems</h2><ul>${r.problems.map((p) => `<li>${e(p)}
 
 /** `dfir release` for people: the steps (with their outcome once applied), what is not restored, the record. */
 export function releaseText(r: ReleaseResult): string {
-    const mark = (s: ReleaseResult["steps"][number]) => (!r.applied ? "plan" : s.ok === undefined ? "-" : s.ok ? "done" : "FAILED");
+    const kept = (s: ReleaseResult["steps"][number]) => s.step.kind === "network-acl-entry-kept";
+    const mark = (s: ReleaseResult["steps"][number]) => (kept(s) ? "kept" : !r.applied ? "plan" : s.ok === undefined ? "-" : s.ok ? "done" : "FAILED");
     const lines = [`release of ${r.instanceId} (case ${r.caseId})${r.applied ? "" : ": plan only, nothing changed"}`];
     for (const s of r.steps) lines.push(`  ${mark(s).padEnd(6)} ${s.description}${s.error ? `: ${s.error}` : ""}`);
     for (const n of r.notRestored) lines.push(`  not restored: ${n}`);

@@ -194,11 +194,13 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             : pulumi.output([] as string[]);
 
         const shareKeyArns = pulumi.all(copySnapshotsToHub ? cross?.memberShareKeyArns ?? [] : []);
+        const vpcIds = pulumi.output(args.isolationGroups).apply((g) => Object.keys(g).sort());
         const resources: pulumi.Output<ResponseResources> = pulumi
-            .all([cases.arn, args.evidence.bucketArn, args.evidence.keyArn, documentArn, captureRoleArn, responderRoleArns, shareKeyArns])
-            .apply(([casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, capture, responders, shareKeys]) => ({
+            .all([cases.arn, args.evidence.bucketArn, args.evidence.keyArn, documentArn, captureRoleArn, responderRoleArns, shareKeyArns, vpcIds])
+            .apply(([casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, capture, responders, shareKeys, vpcs]) => ({
                 casesTableArn, evidenceBucketArn, evidenceKeyArn, memoryDocumentArn, captureRoleArn: capture,
                 ...(responders.length > 0 ? { responderRoleArns: responders } : {}),
+                ...(vpcs.length > 0 ? { vpcIds: vpcs } : {}),
                 ...(copySnapshotsToHub ? { snapshotCopy: { memberShareKeyArns: shareKeys } } : {}),
                 ...(cross?.ownInstances === false ? { ownInstances: false } : {}),
             }));
@@ -233,6 +235,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 protectedRoleArns: [`arn:${s.partition}:iam::${s.accountId}:role/${name}-*`],
                 responderRoleArns: r.responderRoleArns,
                 casesTableArn: r.casesTableArn,
+                ...(r.vpcIds ? { vpcIds: r.vpcIds } : {}),
             }), l),
             snapshot: snapshotPolicy,
             memory: memoryPolicy,

@@ -150,6 +150,12 @@ export function openCaseReadStatements(): PolicyStatement[] {
     ];
 }
 
+/**
+ * Up to this many prepared VPCs are named in the network ACL statement's `ec2:Vpc` condition; more would grow the
+ * role's inline policies towards IAM's 10,240-character quota, and the statement then covers every ACL of the account.
+ */
+export const MAX_SCOPED_VPCS = 10;
+
 /** Options of {@link containStatements}. */
 export interface ContainPermissionOptions {
     /** Roles of the capture instance profile(s), passed to EC2 by the profile swap. */
@@ -159,6 +165,11 @@ export interface ContainPermissionOptions {
      * on them could cut the response off from itself.
      */
     protectedRoleArns?: readonly string[];
+    /**
+     * The VPCs the deployment prepared (in the scope's account and region): network ACL rules only in their ACLs
+     * (condition `ec2:Vpc`). Absent (a member's responder role serves VPCs it does not know): any ACL of the account.
+     */
+    vpcIds?: readonly string[];
 }
 
 /** What Contain does in the instance's account, each action scoped as far as IAM allows. */
@@ -173,6 +184,11 @@ export function containStatements(s: ResponderScope, options: ContainPermissionO
             Action: [
                 "ec2:DescribeInstances",
                 "ec2:DescribeIamInstanceProfileAssociations",
+                // The network ACL step reads the VPC: its ACLs, routes, endpoints and the interfaces in its subnets.
+                "ec2:DescribeNetworkAcls",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeVpcEndpoints",
+                "ec2:DescribeNetworkInterfaces",
                 "autoscaling:DescribeAutoScalingInstances",
                 "elasticloadbalancing:DescribeTargetGroups",
                 "elasticloadbalancing:DescribeTargetHealth",
@@ -191,6 +207,18 @@ export function containStatements(s: ResponderScope, options: ContainPermissionO
             Action: "ec2:ModifyNetworkInterfaceAttribute",
             Resource: ec2("security-group"),
             Condition: { StringEquals: { [`aws:ResourceTag/${TAGS.role}`]: [...CONTAIN_GROUP_ROLES] } },
+        },
+        {
+            // Rules denying the instance's addresses (and keeping its SSM channel) in the ACLs of the other subnets
+            // of its VPC; removed again if the instance turns out to be gone. Network ACL entries have no tags and
+            // no condition key for their content: the ACL (and its VPC) is the narrowest scope IAM offers.
+            Sid: "CutEstablishedFlows",
+            Effect: "Allow",
+            Action: ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAclEntry"],
+            Resource: ec2("network-acl"),
+            ...(options.vpcIds && options.vpcIds.length > 0 && new Set(options.vpcIds).size <= MAX_SCOPED_VPCS
+                ? { Condition: { ArnEquals: { "ec2:Vpc": [...new Set(options.vpcIds)].sort().map((id) => `arn:${s.partition}:ec2:${s.region}:${s.accountId}:vpc/${id}`) } } }
+                : {}),
         },
         {
             // Only the protections (Contain sends them as Attribute + Value, which sets `ec2:Attribute`; EC2 User

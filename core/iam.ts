@@ -68,6 +68,8 @@ export interface ResponseResources {
     captureRoleArn: string;
     /** The responder roles of the member accounts (exact ARNs) the functions assume; absent or empty in a single-account stack. */
     responderRoleArns?: readonly string[];
+    /** The VPCs with an isolation group (ISOLATION_GROUPS' keys): Contain's network ACL rules are scoped to them. */
+    vpcIds?: readonly string[];
     /**
      * `copySnapshotsToHub`: the snapshot function copies member snapshots into this account, reading them under
      * the members' share keys (exact key ARNs of this region) and encrypting under `evidenceKeyArn`. Absent: no copy.

@@ -19,6 +19,8 @@ import {
     type DiskEvidence,
     type EvidenceObject,
     type InstanceRecord,
+    type InterfaceContainment,
+    type NetworkAclEntryRecord,
     type MemoryEvidence,
     type MetadataEvidence,
     type SnapshotCopyRecord,
@@ -164,6 +166,12 @@ export interface Manifest {
         untrackGroupId?: string;
         isolatedAt?: string;
         error?: StepError;
+        /** Per interface: its VPC and group, isolated or not, and every path that could still carry an established flow. */
+        interfaces?: InterfaceContainment[];
+        /** The network ACL rules the case put (what `dfir release` removes), also when containment failed part-way. */
+        networkAclEntries?: NetworkAclEntryRecord[];
+        /** Why the containment is incomplete (each line makes the case PARTIAL; the reasons are in `interfaces`). */
+        gaps?: string[];
     };
     /** Everything done, in time order: containment's own action log, then the evidence steps' calls. */
     actions: ActionRecord[];
@@ -319,14 +327,55 @@ export function caseStatus(state: ExecutionState): CaseOutcome {
     }
     // Isolated, but a containment action failed (revocation, profile swap, Auto Scaling detach, target group
     // deregistration, a protection): the instance is less contained than the word says, so never SUCCEEDED.
-    const incomplete = (state.containment?.actions ?? []).filter((a) => !a.ok);
-    if (incomplete.length > 0) {
-        const head = `containment incomplete: ${incomplete.map((a) => `${a.action} ${a.target} failed (${(a.error ?? "no error text").split("\n")[0]})`).join("; ")}`;
-        return { status: "PARTIAL", reason: [head, ...gapTexts].join("; "), missing: gaps };
-    }
-    if (gaps.length > 0) return { status: "PARTIAL", reason: gapTexts.join("; "), missing: gaps };
+    // A failure the same action on the same target made good later (a rule number a concurrent containment took,
+    // then another; an untrack change refused, then the isolation) is no gap.
+    const actions = state.containment?.actions ?? [];
+    const incomplete = actions.filter((a, i) => !a.ok && !actions.slice(i + 1).some((b) => b.ok && b.action === a.action && b.target === a.target));
+    const head = incomplete.length === 0
+        ? []
+        : [`containment incomplete: ${incomplete.map((a) => `${a.action} ${a.target} failed (${(a.error ?? "no error text").split("\n")[0]})`).join("; ")}`];
+    // Contained, but an interface is not isolated or could still carry an established flow: not a success.
+    const network = containmentGaps(state.containment);
+    if (head.length > 0 || network.length > 0 || gaps.length > 0) return { status: "PARTIAL", reason: [...head, ...network, ...gapTexts].join("; "), missing: gaps };
     const how = containment.status === "already-isolated" ? "already isolated" : "isolated";
     return { status: "SUCCEEDED", reason: `${how}; evidence complete`, missing: gaps };
+}
+
+/**
+ * Why a containment is incomplete, one line per interface: not isolated (its VPC not prepared, or the change
+ * failed), or isolated with paths that could still carry an established flow (named; the reasons are in the
+ * manifest's `containment.interfaces`). Empty for results of older versions (no `interfaces`). Pure.
+ */
+export function containmentGaps(containment: Pick<ContainmentResult, "interfaces"> | undefined): string[] {
+    return (containment?.interfaces ?? []).flatMap((i) => {
+        const lines: string[] = [];
+        if (!i.isolated) {
+            lines.push(i.isolationGroupId === undefined
+                ? `network: ${i.networkInterfaceId} not isolated (${i.vpcId} was not prepared: no isolation group)`
+                : `network: ${i.networkInterfaceId} not isolated`);
+        }
+        const open = [...new Set(i.paths.filter((p) => p.open && p.path !== "not-isolated").map((p) => p.path))];
+        if (open.length > 0) lines.push(`network: ${i.networkInterfaceId} may still carry an established flow (${open.join(", ")})`);
+        return lines;
+    });
+}
+
+/**
+ * What a failed Contain recorded of the network in its error (PartialContainmentError's message is one line of JSON
+ * inside the Lambda error's Cause): the interfaces and the network ACL rules put, when present.
+ */
+export function containErrorNetwork(error: StepError | undefined): Pick<ContainmentResult, "interfaces" | "networkAclEntries"> {
+    if (!error || typeof error.Cause !== "string") return {};
+    try {
+        const cause = JSON.parse(error.Cause) as { errorMessage?: unknown };
+        const inner = typeof cause.errorMessage === "string" ? (JSON.parse(cause.errorMessage) as Record<string, unknown>) : (cause as Record<string, unknown>);
+        const out: Pick<ContainmentResult, "interfaces" | "networkAclEntries"> = {};
+        if (Array.isArray(inner.interfaces)) out.interfaces = inner.interfaces as InterfaceContainment[];
+        if (Array.isArray(inner.networkAclEntries)) out.networkAclEntries = inner.networkAclEntries as NetworkAclEntryRecord[];
+        return out;
+    } catch {
+        return {};
+    }
 }
 
 /** The case id and target the manifest is about: from the case, or from the verdict when no case opened. */
@@ -440,6 +489,9 @@ export function buildManifest(input: SealInput): Manifest {
             untrackGroupId: state.containment?.untrackGroupId,
             isolatedAt: state.containment?.isolatedAt,
             error: state.containError,
+            interfaces: state.containment?.interfaces ?? containErrorNetwork(state.containError).interfaces,
+            networkAclEntries: state.containment?.networkAclEntries ?? containErrorNetwork(state.containError).networkAclEntries,
+            gaps: state.containment && containmentGaps(state.containment).length > 0 ? containmentGaps(state.containment) : undefined,
         }) as Manifest["containment"],
         actions,
         evidence: {

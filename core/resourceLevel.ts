@@ -10,8 +10,11 @@ export const NO_RESOURCE_LEVEL_ACTIONS: readonly string[] = [
     "ec2:DescribeIamInstanceProfileAssociations",
     "ec2:DescribeInstanceAttribute",
     "ec2:DescribeInstances",
+    "ec2:DescribeNetworkAcls",
     "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeRouteTables",
     "ec2:DescribeSnapshots",
+    "ec2:DescribeVpcEndpoints",
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",
     // Step Functions' log delivery to CloudWatch Logs (the documented state-machine logging policy).

@@ -31,8 +31,13 @@ export interface InterfaceRecord {
     /** Device index (0 = primary). */
     deviceIndex: number;
     ipv6Addresses: string[];
-    /** Private IPv4 addresses, primary first (target groups of type `ip` hold these). Absent in older records. */
+    /** The interface's own VPC (a secondary interface may come from another VPC of the zone). Absent in older records. */
+    vpcId?: string;
+    subnetId?: string;
+    /** Every private IPv4 address, the primary first. Absent in older records. */
     privateIpAddresses?: string[];
+    /** Its public IPv4 address, if it had one. */
+    publicIp?: string;
 }
 
 /** One attached EBS volume as found before containment. */
@@ -99,6 +104,45 @@ export interface ActionRecord {
     error?: string;
 }
 
+/** A network ACL rule Contain put (or adopted from an earlier attempt of the same case): what `dfir release` removes. */
+export interface NetworkAclEntryRecord {
+    networkAclId: string;
+    ruleNumber: number;
+    egress: boolean;
+    ruleAction: "allow" | "deny";
+    /** Protocol number as a string; "-1" = all. */
+    protocol: string;
+    cidrBlock?: string;
+    ipv6CidrBlock?: string;
+    portRange?: { from: number; to: number };
+    /** The interface whose address the rule names. */
+    networkInterfaceId: string;
+    /** deny: the instance's address; forensic-allow: the SSM channel kept open just before that deny. */
+    purpose: "deny" | "forensic-allow";
+}
+
+/** One way an interface's established flows could still travel, and whether containment cut it. */
+export interface PathRecord {
+    /** other-subnets | same-subnet | internet-gateway | egress-only-internet-gateway | vpc-peering | vpn-gateway | gateway-endpoint | route | not-isolated */
+    path: string;
+    open: boolean;
+    reason: string;
+}
+
+/** One interface after containment: its VPC and group, and whether any path could still carry an established flow. */
+export interface InterfaceContainment {
+    networkInterfaceId: string;
+    vpcId: string;
+    subnetId?: string;
+    /** Its VPC's isolation group; absent when the deployment did not prepare that VPC. */
+    isolationGroupId?: string;
+    /** Only in its VPC's isolation group now. */
+    isolated: boolean;
+    /** Some path could still carry an established flow (each open path says why). */
+    possiblyOpen: boolean;
+    paths: PathRecord[];
+}
+
 /** Output of the Contain step. */
 export interface ContainmentResult {
     caseId: string;
@@ -112,6 +156,13 @@ export interface ContainmentResult {
     /** When every interface was in the isolation group. */
     isolatedAt?: string;
     actions: ActionRecord[];
+    /**
+     * Per interface: its VPC, whether it is isolated and which paths could still carry an established flow. Any
+     * interface not isolated or possibly open makes the case PARTIAL (core/manifest.ts). Absent in older results.
+     */
+    interfaces?: InterfaceContainment[];
+    /** The network ACL rules this case put (release removes exactly these). */
+    networkAclEntries?: NetworkAclEntryRecord[];
 }
 
 /** One snapshot of the crash-consistent set. */

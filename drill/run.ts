@@ -129,8 +129,20 @@ export interface DrillReport {
         /** Call slots (latency units) from execution start to the first change and to complete isolation. */
         firstChangeSlot: number | null;
         isolatedSlot: number | null;
-        networkInterfaces: { networkInterfaceId: string; groupIds: string[] }[];
+        /** Each interface, its VPC and that VPC's isolation group (null: the deployment did not prepare the VPC). */
+        networkInterfaces: { networkInterfaceId: string; groupIds: string[]; vpcId?: string | null; isolationGroupId?: string | null }[];
+        /** The isolation group of the instance's (primary) VPC. */
         securityGroupId: string | null;
+        /**
+         * The instance's established flows that could still pass at the end, by the simulator's packet-by-packet
+         * evaluation of the network ACLs and security groups as they are then (never from what the functions
+         * meant to do); the SSM agent's channel is not counted (it is meant to stay open). `[]` when every one is cut.
+         */
+        openFlows: DrillFlow[];
+        /** Every established flow of the instance (the agent's channel included), open or with what blocks it. */
+        flows: DrillFlow[];
+        /** Whether the SSM agent can still reach its endpoints and S3 (the forensic channel), and why not. */
+        forensicChannel: { open: boolean; blockedBy?: string };
         tags: Record<string, string>;
         protections: { disableApiTermination: boolean; disableApiStop: boolean; shutdownBehavior: string };
         profileArn: string | null;
@@ -158,6 +170,24 @@ export interface DrillReport {
     seed: unknown;
     /** Structured log lines the functions wrote (see --logs). */
     logLines?: number;
+}
+
+/** One flow of the instance in the report. */
+export interface DrillFlow {
+    flowId: string;
+    label: string;
+    networkInterfaceId: string;
+    /** internet-gateway, nat-gateway, peer, interface-endpoint. */
+    path: string;
+    via: string;
+    protocol: string;
+    local: string;
+    remote: string;
+    tracked: boolean;
+    automaticallyTracked: boolean;
+    forensic: boolean;
+    open: boolean;
+    blockedBy?: string;
 }
 
 /** The account part of the report (the timeline's `account:` header line). */
@@ -649,16 +679,36 @@ function buildReport(
 
     const instance = sim.instance();
     const isolationGroup = sim.deployment.isolationGroups[instance.vpcId] ?? null;
-    const isolation = isolationCall(calls, isolationGroup, instance.networkInterfaces.map((n) => n.networkInterfaceId));
+    // Security groups belong to one VPC: each interface's isolation group is its own VPC's.
+    const groupOf = (n: { vpcId: string | null }): string | null => sim.deployment.isolationGroups[n.vpcId ?? instance.vpcId] ?? null;
+    const isolation = isolationCall(calls, new Map(instance.networkInterfaces.map((n) => [n.networkInterfaceId, groupOf(n)])));
     const firstChange = calls.findIndex((c) => c.ok && isChange(c));
     const slots = latencyMs > 0 ? callSlots(calls, latencyMs) : undefined;
+    const flows: DrillFlow[] = sim.flows().map((f) => ({
+        flowId: f.flowId,
+        label: f.label,
+        networkInterfaceId: f.networkInterfaceId,
+        path: f.path,
+        via: f.via,
+        protocol: f.protocol,
+        local: `${f.localAddress}${f.protocol === "icmp" ? "" : `:${f.localPort}`}`,
+        remote: `${f.remoteAddress}${f.protocol === "icmp" ? "" : `:${f.remotePort}`}`,
+        tracked: f.tracked,
+        automaticallyTracked: f.automaticallyTracked,
+        forensic: f.forensic,
+        open: f.open,
+        ...(f.blockedBy !== undefined ? { blockedBy: f.blockedBy } : {}),
+    }));
     report.containment = {
-        isolated: isolationGroup !== null && instance.networkInterfaces.every((n) => n.groupIds.length === 1 && n.groupIds[0] === isolationGroup),
+        isolated: instance.networkInterfaces.every((n) => { const g = groupOf(n); return g !== null && n.groupIds.length === 1 && n.groupIds[0] === g; }),
         isolatedAtMs: isolation === undefined ? null : calls[isolation].atMs + (calls[isolation].durationMs ?? 0),
         firstChangeSlot: slots && firstChange >= 0 ? slots[firstChange] : null,
         isolatedSlot: slots && isolation !== undefined ? slots[isolation] : null,
-        networkInterfaces: instance.networkInterfaces.map((n) => ({ networkInterfaceId: n.networkInterfaceId, groupIds: n.groupIds })),
+        networkInterfaces: instance.networkInterfaces.map((n) => ({ networkInterfaceId: n.networkInterfaceId, groupIds: n.groupIds, vpcId: n.vpcId, isolationGroupId: groupOf(n) })),
         securityGroupId: isolationGroup,
+        openFlows: flows.filter((f) => f.open && !f.forensic),
+        flows,
+        forensicChannel: sim.forensicChannel(),
         tags: Object.fromEntries(Object.entries(instance.tags).filter(([k]) => k.startsWith("dfir:"))),
         protections: { disableApiTermination: instance.disableApiTermination, disableApiStop: instance.disableApiStop, shutdownBehavior: instance.shutdownBehavior },
         profileArn: instance.profile?.arn ?? null,
@@ -732,21 +782,24 @@ function accountReport(
 
 /** Calls that change the instance or its surroundings (the first is containment's first side effect). */
 function isChange(c: CallRecord): boolean {
-    return /^(ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy))/.test(c.action);
+    return /^(ec2:(Modify|CreateTags|CreateNetworkAclEntry|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy))/.test(c.action);
 }
 
-/** Index of the call that put the last interface into the isolation group, if every interface got there. */
-function isolationCall(calls: readonly CallRecord[], isolationGroup: string | null, enis: string[]): number | undefined {
-    if (!isolationGroup) return undefined;
+/**
+ * Index of the call that put the last interface into its isolation group (its own VPC's), if every interface got
+ * there: undefined when one has no isolation group at all.
+ */
+function isolationCall(calls: readonly CallRecord[], groups: ReadonlyMap<string, string | null>): number | undefined {
+    const enis = [...groups.keys()];
+    if (enis.length === 0 || [...groups.values()].some((g) => g === null)) return undefined;
     const at = new Map<string, number>();
     calls.forEach((c, i) => {
         if (!c.ok || c.action !== "ec2:ModifyNetworkInterfaceAttribute") return;
         const input = c.input as { NetworkInterfaceId?: string; Groups?: string[] } | undefined;
-        if (input?.NetworkInterfaceId && input.Groups?.length === 1 && input.Groups[0] === isolationGroup && !at.has(input.NetworkInterfaceId)) {
-            at.set(input.NetworkInterfaceId, i);
-        }
+        const id = input?.NetworkInterfaceId;
+        if (id && input.Groups?.length === 1 && input.Groups[0] === groups.get(id) && !at.has(id)) at.set(id, i);
     });
-    if (enis.length === 0 || enis.some((e) => !at.has(e))) return undefined;
+    if (enis.some((e) => !at.has(e))) return undefined;
     return Math.max(...enis.map((e) => at.get(e) as number));
 }
 

@@ -25,6 +25,8 @@ export const SCENARIOS = [
     "revocation-at-scale",
     "spot-instance",
     "ip-target-group",
+    "nat-tracked-flow",
+    "multi-vpc-eni",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -63,6 +65,8 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "revocation-at-scale": `the instance is the ${PRIOR_REVOCATIONS + 1}th contained on its role: its revocation joins ${PRIOR_REVOCATIONS} others in the role's one revocation policy`,
     "spot-instance": "a Spot instance: EC2 refuses termination and stop protection (recorded; the case is PARTIAL), the rest goes on",
     "ip-target-group": "the instance's address is a target of a target group of type ip: deregistered by address",
+    "nat-tracked-flow": "an attacker's sessions (HTTPS C2, ICMP) run out through the VPC's NAT gateway when the finding arrives: automatically tracked, they survive any security group change",
+    "multi-vpc-eni": "the instance has a secondary interface attached from a second VPC (same zone), which the deployment prepared too",
 };
 
 

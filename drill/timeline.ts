@@ -48,6 +48,13 @@ export function formatTimeline(report: DrillReport): string {
         for (const t of c.targetGroups) lines.push(`  target group ${t.name}: ${t.state}`);
         const tags = Object.entries(c.tags).map(([k, v]) => `${k}=${v}`).join(", ");
         lines.push(`  tags: ${tags || "none"}`);
+        // The simulator's packet-by-packet verdict on the instance's established flows, as they stand at the end.
+        for (const f of c.flows) {
+            const what = `${f.protocol} ${f.local} -> ${f.remote} via ${f.path}${f.tracked ? (f.automaticallyTracked ? " (automatically tracked)" : " (tracked)") : " (untracked)"}`;
+            lines.push(`  flow ${what}: ${f.open ? (f.forensic ? "open (the forensic channel)" : "STILL OPEN") : `cut (${f.blockedBy ?? "blocked"})`}`);
+        }
+        lines.push(`  open flows: ${c.openFlows.length === 0 ? "none" : c.openFlows.map((f) => f.label).join("; ")}`);
+        if (!c.forensicChannel.open) lines.push(`  forensic channel: CUT (${c.forensicChannel.blockedBy ?? "blocked"})`);
     }
     const e = report.evidence;
     if (e.snapshots.length > 0) lines.push(`Disk: ${e.snapshots.map((s) => `${s.snapshotId} (${s.volumeId}, ${s.state})`).join(", ")}`);

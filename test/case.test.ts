@@ -45,6 +45,7 @@ const EXECUTION_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:execution:dfir-respon
 const TABLE = "dfir-cases";
 const BUCKET = "dfir-evidence-eu-west-1";
 const VPC_ID = "vpc-0a1b2c3d4e5f60718";
+const OTHER_VPC_ID = "vpc-0b1b2c3d4e5f60718";
 const PROFILE_ARN = `arn:aws:iam::${ACCOUNT}:instance-profile/web-profile`;
 const LOCK_PK = `OPEN#${ACCOUNT}#${REGION}#${INSTANCE_ID}`;
 const NOW = "2025-01-02T03:04:05.000Z";
@@ -72,19 +73,23 @@ const BASE_INSTANCE: Instance = {
     ],
     NetworkInterfaces: [
         {
+            // A multi-VPC attachment: this interface comes from another VPC of the zone.
             NetworkInterfaceId: "eni-0000000000000000b",
-            VpcId: VPC_ID,
+            VpcId: OTHER_VPC_ID,
+            SubnetId: "subnet-0bbbbbbbbbbbbbbbb",
             Attachment: { DeviceIndex: 1 },
+            PrivateIpAddress: "10.20.0.10",
+            PrivateIpAddresses: [{ PrivateIpAddress: "10.20.0.11", Primary: false }, { PrivateIpAddress: "10.20.0.10", Primary: true }],
             Ipv6Addresses: [{ Ipv6Address: "2600:1f18::10" }],
             Groups: [{ GroupId: "sg-0333333333333333c", GroupName: "app" }],
         },
         {
             NetworkInterfaceId: "eni-0000000000000000a",
             VpcId: VPC_ID,
+            SubnetId: "subnet-0123456789abcdef0",
+            PrivateIpAddress: "10.0.0.10",
+            Association: { PublicIp: "203.0.113.7" },
             Attachment: { DeviceIndex: 0 },
-            PrivateIpAddress: "10.0.1.5",
-            // EC2 may list the secondary first: the record puts the primary first.
-            PrivateIpAddresses: [{ PrivateIpAddress: "10.0.1.6", Primary: false }, { PrivateIpAddress: "10.0.1.5", Primary: true }],
             Groups: [
                 { GroupId: "sg-0111111111111111a", GroupName: "web" },
                 { GroupId: "sg-0222222222222222b", GroupName: "ssh" },
@@ -99,8 +104,9 @@ const EXPECTED_RECORD: InstanceRecord = {
     platform: "windows",
     vpcId: VPC_ID,
     networkInterfaces: [
-        { networkInterfaceId: "eni-0000000000000000a", groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [], privateIpAddresses: ["10.0.1.5", "10.0.1.6"] },
-        { networkInterfaceId: "eni-0000000000000000b", groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"], privateIpAddresses: [] },
+        // Each interface's own VPC and subnet, every private address (primary first), a public address when it has one.
+        { networkInterfaceId: "eni-0000000000000000a", groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [], vpcId: VPC_ID, subnetId: "subnet-0123456789abcdef0", privateIpAddresses: ["10.0.0.10"], publicIp: "203.0.113.7" },
+        { networkInterfaceId: "eni-0000000000000000b", groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"], vpcId: OTHER_VPC_ID, subnetId: "subnet-0bbbbbbbbbbbbbbbb", privateIpAddresses: ["10.20.0.10", "10.20.0.11"] },
     ],
     volumes: [
         { volumeId: "vol-0000000000000000a", deviceName: "/dev/sda1", deleteOnTermination: true, root: true },
@@ -476,7 +482,7 @@ describe("case", () => {
                 state: "stopped",
                 platform: "linux",
                 vpcId: VPC_ID,
-                networkInterfaces: [{ networkInterfaceId: "eni-0000000000000000a", groups: [], deviceIndex: 0, ipv6Addresses: [], privateIpAddresses: [] }],
+                networkInterfaces: [{ networkInterfaceId: "eni-0000000000000000a", groups: [], deviceIndex: 0, ipv6Addresses: [], vpcId: VPC_ID, privateIpAddresses: [] }],
                 volumes: [],
                 tags: {},
                 disableApiTermination: false,

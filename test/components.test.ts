@@ -368,6 +368,7 @@ describe("ResponseWorkflow", () => {
             "ec2:DescribeSnapshots", "ec2:DescribeNetworkInterfaces", "autoscaling:DescribeAutoScalingInstances",
             "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
             "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+            "ec2:DescribeNetworkAcls", "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints",
         ]);
         for (const name of FUNCTIONS) {
             const policy = policyOf(one(T.rolePolicy, `t-wf-iam-${name}`));

@@ -10,6 +10,11 @@ import {
     CreateTagsCommand,
     DescribeIamInstanceProfileAssociationsCommand,
     DescribeInstancesCommand,
+    CreateNetworkAclEntryCommand,
+    DescribeNetworkAclsCommand,
+    DescribeNetworkInterfacesCommand,
+    DescribeRouteTablesCommand,
+    DescribeVpcEndpointsCommand,
     EC2Client,
     EC2ServiceException,
     ModifyInstanceAttributeCommand,
@@ -66,6 +71,7 @@ const REGION = "eu-west-1";
 const INSTANCE_ID = "i-0123456789abcdef0";
 const CASE_ID = "i-0123456789abcdef0-3f2a1b4c5d6e";
 const VPC_ID = "vpc-0a1b2c3d4e5f60718";
+const SUBNET_ID = "subnet-0123456789abcdef0";
 const ISOLATION_SG = "sg-0aaaaaaaaaaaaaaaa";
 const UNTRACK_SG = "sg-0bbbbbbbbbbbbbbbb";
 const ENI_A = "eni-0000000000000000a";
@@ -90,11 +96,11 @@ const BASE_CASE: CaseOpened = {
         state: "running",
         platform: "linux",
         vpcId: VPC_ID,
-        subnetId: "subnet-0123456789abcdef0",
+        subnetId: SUBNET_ID,
         networkInterfaces: [
-            { networkInterfaceId: ENI_A, groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [], privateIpAddresses: ["10.0.1.5"] },
-            { networkInterfaceId: ENI_B, groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"] },
-            { networkInterfaceId: ENI_C, groups: ["sg-0444444444444444d"], deviceIndex: 2, ipv6Addresses: [] },
+            { networkInterfaceId: ENI_A, groups: ["sg-0111111111111111a", "sg-0222222222222222b"], deviceIndex: 0, ipv6Addresses: [], vpcId: VPC_ID, subnetId: SUBNET_ID, privateIpAddresses: ["10.0.0.10"] },
+            { networkInterfaceId: ENI_B, groups: ["sg-0333333333333333c"], deviceIndex: 1, ipv6Addresses: ["2600:1f18::10"], vpcId: VPC_ID, subnetId: SUBNET_ID, privateIpAddresses: ["10.0.0.11"] },
+            { networkInterfaceId: ENI_C, groups: ["sg-0444444444444444d"], deviceIndex: 2, ipv6Addresses: [], vpcId: VPC_ID, subnetId: SUBNET_ID, privateIpAddresses: ["10.0.0.12"] },
         ],
         iamInstanceProfile: { arn: ORIGINAL_PROFILE, associationId: ASSOCIATION_ID },
         volumes: [
@@ -202,11 +208,35 @@ describe("contain", () => {
         iam.on(GetPolicyCommand).rejects(new NoSuchEntityException({ message: "Policy does not exist", $metadata: {} }));
         iam.on(CreatePolicyCommand).resolves({});
         iam.on(AttachRolePolicyCommand).resolves({});
+        arrangeNetwork();
     }
 
     /** The revocation policy documents Contain created. */
     function revocationsCreated() {
         return iam.commandCalls(CreatePolicyCommand).map((call) => call.args[0].input);
+    }
+
+    /**
+     * The VPC as the network ACL step reads it: one ACL (AWS's default rules) serving the instance's subnet and a
+     * public one, routes through a NAT gateway, no SSM endpoint, nobody else in the subnet; every rule accepted.
+     */
+    function arrangeNetwork(): void {
+        const allow = (egress: boolean) => ({ RuleNumber: 100, Protocol: "-1", RuleAction: "allow" as const, Egress: egress, CidrBlock: "0.0.0.0/0" });
+        ec2.on(DescribeNetworkAclsCommand).resolves({
+            NetworkAcls: [{
+                NetworkAclId: "acl-0000000000000000a",
+                VpcId: VPC_ID,
+                IsDefault: true,
+                Entries: [allow(false), allow(true)],
+                Associations: [{ SubnetId: SUBNET_ID }, { SubnetId: "subnet-0fffffffffffffff0" }],
+            }],
+        });
+        ec2.on(DescribeRouteTablesCommand).resolves({
+            RouteTables: [{ RouteTableId: "rtb-0000000000000000a", VpcId: VPC_ID, Associations: [{ Main: true }], Routes: [{ DestinationCidrBlock: "0.0.0.0/0", NatGatewayId: "nat-0000000000000000a" }] }],
+        });
+        ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
+        ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: ENIS.map((id) => ({ NetworkInterfaceId: id, SubnetId: SUBNET_ID })) });
+        ec2.on(CreateNetworkAclEntryCommand).resolves({});
     }
 
     /** Names of every command sent to any client, in order. */
@@ -438,7 +468,7 @@ describe("contain", () => {
             let ipReads = 0;
             const byIp = () => ({
                 TargetHealthDescriptions: [
-                    { Target: { Id: "10.0.1.5", Port: 443, AvailabilityZone: "all" }, TargetHealth: { State: ipReads > 1 ? "draining" : "healthy" } },
+                    { Target: { Id: "10.0.0.10", Port: 443, AvailabilityZone: "all" }, TargetHealth: { State: ipReads > 1 ? "draining" : "healthy" } },
                     { Target: { Id: "2600:1f18::10", Port: 443 }, TargetHealth: { State: ipReads > 1 ? "draining" : "healthy" } },
                     { Target: { Id: "10.0.9.9", Port: 443 }, TargetHealth: { State: "healthy" } },
                 ],
@@ -468,7 +498,7 @@ describe("contain", () => {
             assert.deepEqual(
                 elb.commandCalls(DeregisterTargetsCommand).map((call) => call.args[0].input).sort((a, b) => a.TargetGroupArn!.localeCompare(b.TargetGroupArn!)),
                 [
-                    { TargetGroupArn: tg("by-ip"), Targets: [{ Id: "10.0.1.5", Port: 443, AvailabilityZone: "all" }, { Id: "2600:1f18::10", Port: 443 }] },
+                    { TargetGroupArn: tg("by-ip"), Targets: [{ Id: "10.0.0.10", Port: 443, AvailabilityZone: "all" }, { Id: "2600:1f18::10", Port: 443 }] },
                     { TargetGroupArn: tg("unused-lb"), Targets: [{ Id: INSTANCE_ID, Port: 9000 }] },
                     { TargetGroupArn: tg("web"), Targets: [{ Id: INSTANCE_ID, Port: 80 }, { Id: INSTANCE_ID, Port: 8080 }] },
                 ],
@@ -519,14 +549,14 @@ describe("contain", () => {
             arrangeHappy();
             const arn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/by-ip/0123456789abcdef`;
             elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: arn, TargetType: "ip", VpcId: VPC_ID }] });
-            elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: "10.0.1.5", Port: 443 }, TargetHealth: { State: "healthy" } }] });
+            elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: "10.0.0.10", Port: 443 }, TargetHealth: { State: "healthy" } }] });
             elb.on(DeregisterTargetsCommand).resolves({});
 
             const result = await containCase({ case: caseFixture() }, settings());
 
             const failed = result.actions.filter((a) => !a.ok);
             assert.deepEqual(failed.map((a) => [a.action, a.target]), [["dfir:ConfirmDeregistered", arn]]);
-            assert.match(failed[0]?.error ?? "", /still registered after DeregisterTargets: 10\.0\.1\.5:443/);
+            assert.match(failed[0]?.error ?? "", /still registered after DeregisterTargets: 10\.0\.0\.10:443/);
         });
 
         it("records a revocation IAM refuses as a failed action (the case is then PARTIAL), and isolates all the same", async () => {

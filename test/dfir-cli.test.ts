@@ -479,7 +479,7 @@ describe("dfir plan against a simulated account (read-only)", function () {
         assert.equal(out.code, 0, out.stderr);
         const plan = JSON.parse(out.stdout);
         assert.equal(plan.verdict.decision, "respond");
-        assert.deepEqual(plan.steps.map((s: { phase: string }) => s.phase), ["triage", "case", "contain", "contain", "contain", "contain", "contain", "evidence", "evidence", "evidence", "seal"]);
+        assert.deepEqual(plan.steps.map((s: { phase: string }) => s.phase), ["triage", "case", "contain", "contain", "contain", "contain", "contain", "contain", "evidence", "evidence", "evidence", "seal"]);
         assert.match(plan.steps[3].action, /^every interface into the isolation group sg-/);
         assert.equal(plan.facts.ssm, "Online");
         assert.equal(plan.facts.record.volumes.length, 2);

@@ -180,6 +180,26 @@ describe("caseStatus", () => {
         },
         { name: "contained, memory agent offline", edits: [memoryMissing("ssm-agent-offline")], status: "PARTIAL", reason: "memory missing: ssm-agent-offline" },
         {
+            name: "contained, a containment action failed (listed before the evidence gaps)",
+            edits: [
+                (s) => { s.containment!.actions.push({ action: "iam:AttachRolePolicy", target: "web-role", at: SEALED_AT, ok: false, error: "LimitExceeded: quota\nmore" }); },
+                memoryMissing("ssm-agent-offline"),
+            ],
+            status: "PARTIAL",
+            reason: "containment incomplete: iam:AttachRolePolicy web-role failed (LimitExceeded: quota); memory missing: ssm-agent-offline",
+        },
+        {
+            name: "contained, a failure the same action on the same target made good later",
+            edits: [(s) => {
+                s.containment!.actions.push(
+                    { action: "ec2:CreateNetworkAclEntry", target: "acl-1", at: SEALED_AT, ok: false, error: "NetworkAclEntryAlreadyExists: 99" },
+                    { action: "ec2:CreateNetworkAclEntry", target: "acl-1", at: SEALED_AT, ok: true, detail: "rule 98" },
+                );
+            }],
+            status: "SUCCEEDED",
+            reason: "isolated; evidence complete",
+        },
+        {
             name: "contained, disk branch failed (Lambda JSON cause)",
             edits: [(s) => { s.evidence![0] = { error: lambdaError("SnapshotFailedError", "snapshot failed: snap-r of vol-r: Internal error") }; }],
             status: "PARTIAL",

@@ -40,6 +40,7 @@ import {
     workstationOption,
 } from "./seed";
 import { snapshotView, terminateInstance } from "./services/ec2";
+import { flowVerdict, forensicChannelVerdict } from "./network";
 import { HANDLERS, settle } from "./services/index";
 import { publishMessage } from "./services/ssm";
 import type {
@@ -48,10 +49,13 @@ import type {
     Deployment,
     FaultRule,
     Item,
+    NetworkAclEntryState,
+    NetworkAclState,
     Notification,
     SeedReport,
     SessionState,
     SimState,
+    SubnetState,
     WorldEvent,
 } from "./state";
 import { World, type CallContext } from "./world";
@@ -127,7 +131,7 @@ export interface InstanceView {
     subnetId: string;
     availabilityZone: string;
     /** Interfaces as attached at seeding; `exists` false once deleted (termination). */
-    networkInterfaces: { networkInterfaceId: string; deviceIndex: number; groupIds: string[]; exists: boolean }[];
+    networkInterfaces: { networkInterfaceId: string; deviceIndex: number; groupIds: string[]; exists: boolean; vpcId: string | null; subnetId: string | null }[];
     tags: Record<string, string>;
     disableApiTermination: boolean;
     disableApiStop: boolean;
@@ -140,6 +144,30 @@ export interface InstanceView {
     /** Every target group naming the instance: healthy, draining, or unused (no longer registered). */
     targetGroups: { arn: string; name: string; state: "healthy" | "draining" | "unused" }[];
     ssmPingStatus: string | null;
+}
+
+/** One established flow of an instance, and whether each of its packets would still pass now. */
+export interface FlowView {
+    flowId: string;
+    label: string;
+    /** The SSM agent's channel: the response keeps it open on purpose. */
+    forensic: boolean;
+    networkInterfaceId: string;
+    /** internet-gateway, nat-gateway, peer or interface-endpoint, and what it goes through. */
+    path: string;
+    via: string;
+    protocol: "tcp" | "udp" | "icmp";
+    localAddress: string;
+    localPort: number;
+    remoteAddress: string;
+    remotePort: number;
+    initiatedBy: "local" | "remote";
+    tracked: boolean;
+    automaticallyTracked: boolean;
+    /** Every packet of it, both ways, passes the security groups and network ACLs as they are now. */
+    open: boolean;
+    /** Why not: the first packet dropped (a network ACL rule, or the groups of an untracked flow). */
+    blockedBy?: string;
 }
 
 export interface SnapshotView {
@@ -681,7 +709,14 @@ export class SimulatedAccount {
             availabilityZone: i.availabilityZone,
             networkInterfaces: i.networkInterfaceIds.map((eniId, index) => {
                 const eni = r.networkInterfaces[eniId];
-                return { networkInterfaceId: eniId, deviceIndex: eni?.attachment?.deviceIndex ?? index, groupIds: eni ? [...eni.groupIds] : [], exists: eni !== undefined };
+                return {
+                    networkInterfaceId: eniId,
+                    deviceIndex: eni?.attachment?.deviceIndex ?? index,
+                    groupIds: eni ? [...eni.groupIds] : [],
+                    exists: eni !== undefined,
+                    vpcId: eni?.vpcId ?? null,
+                    subnetId: eni?.subnetId ?? null,
+                };
             }),
             tags: { ...i.tags },
             disableApiTermination: i.disableApiTermination,
@@ -703,6 +738,77 @@ export class SimulatedAccount {
                 .map((tg) => ({ arn: tg.arn, name: tg.name, state: tg.targets.find((t) => targetIsInstance(tg, t.id))?.state ?? "unused" })),
             ssmPingStatus: i.ssmPingStatus ?? null,
         };
+    }
+
+    /**
+     * The instance's established flows (the seeded one by default), each evaluated packet by packet against the
+     * network ACLs and security groups as they are now (drill/sim/network.ts).
+     */
+    flows(instanceId?: string): FlowView[] {
+        settle(this.world);
+        const id = instanceId ?? this.instanceId;
+        const found = this.world.findInstance(id);
+        if (!found) throw new Error(`simulator: no instance ${id}`);
+        const r = found.state;
+        const names = { "6": "tcp", "17": "udp", "1": "icmp" } as const;
+        return Object.values(r.flows ?? {})
+            .filter((f) => found.instance.networkInterfaceIds.includes(f.networkInterfaceId))
+            .map((f) => {
+                const blockedBy = flowVerdict(r, f);
+                const via = f.path.kind === "nat-gateway" ? f.path.natGatewayId : f.path.kind === "internet-gateway" ? f.path.internetGatewayId : f.path.kind === "interface-endpoint" ? f.path.vpcEndpointId : f.path.networkInterfaceId;
+                const view: FlowView = {
+                    flowId: f.flowId,
+                    label: f.label,
+                    forensic: f.forensic === true,
+                    networkInterfaceId: f.networkInterfaceId,
+                    path: f.path.kind,
+                    via,
+                    protocol: names[f.protocol],
+                    localAddress: f.localAddress,
+                    localPort: f.localPort,
+                    remoteAddress: f.remoteAddress,
+                    remotePort: f.remotePort,
+                    initiatedBy: f.initiatedBy,
+                    tracked: f.tracked,
+                    automaticallyTracked: f.automaticallyTracked,
+                    open: blockedBy === undefined,
+                };
+                if (blockedBy !== undefined) view.blockedBy = blockedBy;
+                return view;
+            });
+    }
+
+    /** Whether the instance's SSM agent can reach its endpoints and S3 now (the forensic channel), and why not. */
+    forensicChannel(instanceId?: string): { open: boolean; blockedBy?: string } {
+        const id = instanceId ?? this.instanceId;
+        const found = this.world.findInstance(id);
+        if (!found) throw new Error(`simulator: no instance ${id}`);
+        const primary = found.instance.networkInterfaceIds.map((e) => found.state.networkInterfaces[e]).find((e) => e?.attachment?.deviceIndex === 0);
+        const blockedBy = primary ? forensicChannelVerdict(found.state, primary) : undefined;
+        return blockedBy === undefined ? { open: true } : { open: false, blockedBy };
+    }
+
+    /** Network ACLs (of one VPC, or all) of an account and region (the instance's by default), as stored. */
+    networkAcls(where: { vpcId?: string; accountId?: string; region?: string } = {}): NetworkAclState[] {
+        const r = this.world.region(where.accountId ?? this.instanceAccountId, where.region ?? this.region);
+        return Object.values(r.networkAcls ?? {}).filter((a) => where.vpcId === undefined || a.vpcId === where.vpcId).map((a) => structuredClone(a));
+    }
+
+    /**
+     * Put a rule straight into a network ACL (scenario building: an operator's rule, or a concurrent containment's),
+     * replacing one of the same number and direction. No quota or validation: that is CreateNetworkAclEntry's.
+     */
+    putNetworkAclEntry(networkAclId: string, entry: NetworkAclEntryState, where: { accountId?: string; region?: string } = {}): void {
+        const r = this.world.region(where.accountId ?? this.instanceAccountId, where.region ?? this.region);
+        const acl = r.networkAcls?.[networkAclId];
+        if (!acl) throw new Error(`simulator: no network ACL ${networkAclId}`);
+        acl.entries = [...acl.entries.filter((e) => !(e.egress === entry.egress && e.ruleNumber === entry.ruleNumber)), structuredClone(entry)];
+    }
+
+    /** The subnets of an account and region (the instance's by default), as stored. */
+    subnets(where: { vpcId?: string; accountId?: string; region?: string } = {}): SubnetState[] {
+        const r = this.world.region(where.accountId ?? this.instanceAccountId, where.region ?? this.region);
+        return Object.values(r.subnets ?? {}).filter((s) => where.vpcId === undefined || s.vpcId === where.vpcId).map((s) => structuredClone(s));
     }
 
     /** Every snapshot of the world (or of one account/region), as DescribeSnapshots would show it now. */

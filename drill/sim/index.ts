@@ -20,6 +20,7 @@ export {
     actionMatches,
     sdkRetryable,
     type InstanceView,
+    type FlowView,
     type SnapshotView,
     type VolumeView,
     type ObjectView,
@@ -30,6 +31,8 @@ export {
 export { SimulationSeedError, STAND_IN_ACCOUNT, STAND_IN_REGION, DEFAULT_HUB_ACCOUNT, type SimOptions, type SimHook, type MemberOption, type DeploymentNames, type WorkstationOption } from "./seed";
 export { SimulatorGapError, THROTTLING_CODE, type SimService } from "./errors";
 export { STDOUT_LIMIT, STDERR_LIMIT, MEMORY_STEP } from "./services/ssm";
+export type { FlowOption } from "./seedNetwork";
+export { ATTACKER_ADDRESS } from "./seedNetwork";
 export type { CallRecord, FaultRule, Deployment, SeedReport, Notification, WorldEvent, Item, AttributeValue } from "./state";
 
 /**
@@ -66,6 +69,17 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     "copy-to-hub-failed": { crossAccount: true, copySnapshotsToHub: true, copyError: "hub" },
     windows: { windows: true },
     "memory-hash-mismatch": { memoryHashMismatch: true },
+    // An attacker's sessions out of the private instance through the VPC's NAT gateway, established before the
+    // finding: a C2 channel over HTTPS and an ICMP tunnel. Both automatically tracked (EC2 User Guide, "Security
+    // group connection tracking"): no change of security groups ends them.
+    "nat-tracked-flow": {
+        flows: [
+            { path: "nat-gateway", protocol: "tcp", port: 443, label: "the attacker's C2 session (HTTPS) out through the NAT gateway" },
+            { path: "nat-gateway", protocol: "icmp", label: "an ICMP tunnel out through the NAT gateway (ICMP is always tracked)" },
+        ],
+    },
+    // A secondary interface attached from a second VPC (same zone), which the deployment prepared as well.
+    "multi-vpc-eni": { secondVpcInterface: "prepared" },
     "avml-fails": { avmlFails: true },
     "screenshot-unsupported": { screenshotUnsupported: true },
 };

@@ -26,6 +26,8 @@ import type {
     VolumeState,
 } from "./state";
 import { EC2_ID, World } from "./world";
+import { seedEndpoints, seedFlows, seedVpcNetwork, type FlowOption } from "./seedNetwork";
+import { addressFamily } from "../../core/cidr";
 
 /** Thrown by `fromFinding` when the input cannot describe an instance. */
 export class SimulationSeedError extends Error {
@@ -170,6 +172,17 @@ export interface SimOptions {
     memoryDocumentParameters?: { required: string[]; optional: string[]; patterns?: Record<string, string> };
     /** Hooks around calls (not persisted). */
     hooks?: SimHook[];
+    /** Established flows of the instance at the start, besides its SSM agent's channel (drill/sim/seedNetwork.ts). */
+    flows?: FlowOption[];
+    /**
+     * One more interface, in a second VPC of the same zone (a multi-VPC ENI attachment): a VPC the deployment
+     * prepared (its own isolation group and endpoints) or one it did not. @default none
+     */
+    secondVpcInterface?: "prepared" | "unprepared";
+    /** Where the SSM interface endpoints are: a subnet with its own ACL, or the NAT gateway's public subnet. @default "dedicated" */
+    endpointSubnet?: "dedicated" | "public";
+    /** Deny rules an operator already put in each VPC's default network ACL (per direction). @default 0 */
+    defaultAclRules?: number;
 }
 
 /** Where the simulated forensic workstation is. */
@@ -661,6 +674,7 @@ function seedVpcGroups(world: World, accountId: string, region: string, vpcId: s
     deployment.isolationGroups[vpcId] = isolation;
     deployment.untrackGroups[vpcId] = untrack;
     deployment.endpointGroups[vpcId] = endpoints;
+    seedEndpoints(world, accountId, region, vpcId, endpoints);
 }
 
 function launchTimeOf(value: unknown, report: SeedReport): number {
@@ -736,13 +750,17 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
             // A finding may list one group twice (the runtime fixture does): an interface holds it once.
             if (!groupIds.includes(groupId)) groupIds.push(groupId);
         }
-        const ipv6 = Array.isArray(raw.ipv6Addresses) ? raw.ipv6Addresses.filter((a): a is string => typeof a === "string") : [];
+        const ipv6 = Array.isArray(raw.ipv6Addresses) ? raw.ipv6Addresses.filter((a): a is string => typeof a === "string" && addressFamily(a) === 6) : [];
+        // A usable private address (sample findings carry 0.0.0.0): network ACL rules are matched against it.
+        const rawIp = str(raw.privateIpAddress);
+        const privateIpAddress = rawIp !== undefined && addressFamily(rawIp) === 4 && rawIp !== "0.0.0.0" ? rawIp : `10.0.0.${10 + index}`;
+        if (privateIpAddress !== rawIp) report.defaulted.push(`privateIpAddress of interface #${index} (${JSON.stringify(rawIp ?? null)}) -> ${privateIpAddress}`);
         return {
             networkInterfaceId: ids.map("eni", raw.networkInterfaceId, `networkInterfaceId #${index}`),
             vpcId,
             subnetId,
             availabilityZone,
-            privateIpAddress: str(raw.privateIpAddress) ?? `10.0.0.${10 + index}`,
+            privateIpAddress,
             ipv6Addresses: ipv6,
             groupIds,
             description: index === 0 ? "Primary network interface" : "",
@@ -760,6 +778,35 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
             privateIpAddress: `10.0.1.${10 + index}`,
             ipv6Addresses: index % 2 === 1 ? [`2600:1f18:dead:beef::${index.toString(16)}`] : [],
             description: `secondary interface ${index}`,
+            attachment: { instanceId, deviceIndex: index, attachmentId: world.id("eni-attach"), deleteOnTermination: true, attachedAt: 0 },
+        });
+    }
+
+    // A multi-VPC attachment: one more interface from a second VPC of the same zone, with a group of that VPC.
+    if (options.secondVpcInterface) {
+        const vpcId = world.id("vpc");
+        const groupId = world.id("sg");
+        r.securityGroups[groupId] = {
+            groupId,
+            groupName: "app-second-vpc",
+            description: "the workload's group in its second VPC",
+            vpcId,
+            ownerId: accountId,
+            tags: {},
+            ingress: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+            egress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+        };
+        const index = enis.length;
+        enis.push({
+            networkInterfaceId: world.id("eni"),
+            vpcId,
+            subnetId: world.id("subnet"),
+            availabilityZone,
+            privateIpAddress: "10.20.0.10",
+            ipv6Addresses: [],
+            groupIds: [groupId],
+            description: `secondary interface ${index} (second VPC)`,
+            tags: {},
             attachment: { instanceId, deviceIndex: index, attachmentId: world.id("eni-attach"), deleteOnTermination: true, attachedAt: 0 },
         });
     }
@@ -826,7 +873,11 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
         r.networkInterfaces[eni.networkInterfaceId] = eni;
     }
     instance.networkInterfaceIds = enis.map((e) => e.networkInterfaceId);
-    for (const vpcId of new Set(enis.map((e) => e.vpcId))) seedVpcGroups(world, accountId, region, vpcId);
+    const unprepared = options.secondVpcInterface === "unprepared" ? enis.find((e) => e.description.endsWith("(second VPC)"))?.vpcId : undefined;
+    for (const vpcId of new Set(enis.map((e) => e.vpcId))) {
+        seedVpcNetwork(world, accountId, region, vpcId, enis.filter((e) => e.vpcId === vpcId), { endpointSubnet: options.endpointSubnet, defaultAclRules: options.defaultAclRules });
+        if (vpcId !== unprepared) seedVpcGroups(world, accountId, region, vpcId);
+    }
 
     if (options.spot) instance.instanceLifecycle = "spot";
     // The instance profile the finding names (created with a role of the same name), associated.
@@ -859,6 +910,8 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
         r.profileAssociations[association.associationId] = association;
         instance.associationId = association.associationId;
     }
+
+    seedFlows(world, accountId, region, enis, instance.ssmPingStatus === "Online", options.flows);
 
     if (options.alreadyIsolated) {
         for (const eni of enis) eni.groupIds = [world.state.deployment.isolationGroups[eni.vpcId] as string];

@@ -93,6 +93,14 @@ export interface NetworkInterfaceState {
     description: string;
     tags: Record<string, string>;
     attachment?: { instanceId: string; deviceIndex: number; attachmentId: string; deleteOnTermination: boolean; attachedAt: number };
+    /** EC2's InterfaceType: absent = "interface"; "nat_gateway", "vpc_endpoint", "network_load_balancer"... */
+    interfaceType?: string;
+    /** Managed by an AWS service (NAT gateway, endpoint, load balancer): EC2's RequesterManaged. */
+    requesterManaged?: boolean;
+    /** Secondary private IPv4 addresses (the primary is privateIpAddress). */
+    secondaryPrivateIps?: string[];
+    /** The public IPv4 address associated with the interface, if any. */
+    publicIp?: string;
 }
 
 /** A rule as EC2 reports it (`IpPermission`), kept as plain JSON. */
@@ -104,6 +112,123 @@ export interface IpPermissionState {
     Ipv6Ranges?: { CidrIpv6: string }[];
     PrefixListIds?: { PrefixListId: string }[];
     UserIdGroupPairs?: { GroupId: string; UserId?: string }[];
+}
+
+/** A subnet (VPC User Guide, "Subnets for your VPC"). */
+export interface SubnetState {
+    subnetId: string;
+    vpcId: string;
+    availabilityZone: string;
+    cidrBlock: string;
+    tags: Record<string, string>;
+}
+
+/** One network ACL rule as EC2 reports it (`NetworkAclEntry`); the default `*` rules are 32767 (IPv4) and 32768 (IPv6). */
+export interface NetworkAclEntryState {
+    ruleNumber: number;
+    egress: boolean;
+    ruleAction: "allow" | "deny";
+    /** The protocol number as a string; "-1" = all. */
+    protocol: string;
+    cidrBlock?: string;
+    ipv6CidrBlock?: string;
+    portRange?: { from: number; to: number };
+    icmpTypeCode?: { type: number; code: number };
+}
+
+/** A network ACL: its rules and the subnets it serves (a subnet has exactly one; one ACL may serve many). */
+export interface NetworkAclState {
+    networkAclId: string;
+    vpcId: string;
+    isDefault: boolean;
+    ownerId: string;
+    entries: NetworkAclEntryState[];
+    associations: { networkAclAssociationId: string; subnetId: string }[];
+    tags: Record<string, string>;
+}
+
+/** One route: a destination and its target (the fields EC2's `Route` uses). */
+export interface RouteState {
+    destinationCidrBlock?: string;
+    destinationIpv6CidrBlock?: string;
+    destinationPrefixListId?: string;
+    /** "local", an internet gateway (igw-), a virtual private gateway (vgw-) or a gateway endpoint (vpce-). */
+    gatewayId?: string;
+    natGatewayId?: string;
+    egressOnlyInternetGatewayId?: string;
+    vpcPeeringConnectionId?: string;
+    transitGatewayId?: string;
+}
+
+export interface RouteTableState {
+    routeTableId: string;
+    vpcId: string;
+    /** The VPC's main route table serves every subnet without an explicit association. */
+    main: boolean;
+    /** Subnets explicitly associated. */
+    subnetIds: string[];
+    routes: RouteState[];
+    tags: Record<string, string>;
+}
+
+export interface NatGatewayState {
+    natGatewayId: string;
+    vpcId: string;
+    subnetId: string;
+    networkInterfaceId: string;
+    privateIp: string;
+    publicIp: string;
+}
+
+export interface VpcEndpointState {
+    vpcEndpointId: string;
+    vpcId: string;
+    serviceName: string;
+    type: "Interface" | "Gateway";
+    subnetIds: string[];
+    networkInterfaceIds: string[];
+    groupIds: string[];
+    routeTableIds: string[];
+}
+
+/**
+ * The path a flow takes between the suspect's interface and its peer, which decides the network ACL boundaries
+ * its packets cross and whether AWS tracks it automatically ("Security group connection tracking", EC2 User
+ * Guide: NAT gateways, Network Load Balancers, interface endpoints, egress-only internet gateways and the
+ * DynamoDB gateway endpoint are automatically tracked).
+ */
+export type FlowPath =
+    /** Straight out of the subnet through the internet gateway (the interface has a public address). */
+    | { kind: "internet-gateway"; internetGatewayId: string }
+    /** Through a NAT gateway in another (or the same) subnet, then its internet gateway. */
+    | { kind: "nat-gateway"; natGatewayId: string }
+    /** A peer interface in the VPC: the same subnet (never filtered by ACLs) or another one. */
+    | { kind: "peer"; networkInterfaceId: string }
+    /** An interface VPC endpoint's interface (PrivateLink). */
+    | { kind: "interface-endpoint"; vpcEndpointId: string; networkInterfaceId: string };
+
+/** An established flow of a simulated instance, as the world keeps it (the report evaluates it packet by packet). */
+export interface FlowState {
+    flowId: string;
+    /** What it is, for people ("attacker's C2 session through the NAT gateway"). */
+    label: string;
+    /** The response must keep it (the SSM agent's channel): never counted as an open flow of the suspect. */
+    forensic?: boolean;
+    networkInterfaceId: string;
+    localAddress: string;
+    localPort: number;
+    /** The peer's address as seen inside the VPC (through a NAT gateway: the remote internet address). */
+    remoteAddress: string;
+    remotePort: number;
+    /** "6" TCP, "17" UDP, "1" ICMP (protocol numbers, as network ACL entries use them). */
+    protocol: "6" | "17" | "1";
+    initiatedBy: "local" | "remote";
+    path: FlowPath;
+    /** Tracked by the security group's connection tracking (decided once, when the flow was established). */
+    tracked: boolean;
+    /** Tracked because of its path or protocol, whatever the groups said. */
+    automaticallyTracked: boolean;
+    establishedAt: number;
 }
 
 export interface SecurityGroupState {
@@ -318,6 +443,14 @@ export interface RegionState {
     topics: Record<string, TopicState>;
     /** Customer managed KMS keys by key id (absent on states saved before keys were modelled). */
     kmsKeys?: Record<string, KmsKeyState>;
+    /** The network around the instances (absent on states saved before it was modelled: nothing is filtered then). */
+    subnets?: Record<string, SubnetState>;
+    networkAcls?: Record<string, NetworkAclState>;
+    routeTables?: Record<string, RouteTableState>;
+    natGateways?: Record<string, NatGatewayState>;
+    vpcEndpoints?: Record<string, VpcEndpointState>;
+    /** Established flows of the region's instances. */
+    flows?: Record<string, FlowState>;
 }
 
 export interface AccountState {
@@ -512,6 +645,12 @@ export function emptyRegion(): RegionState {
         commands: {},
         topics: {},
         kmsKeys: {},
+        subnets: {},
+        networkAcls: {},
+        routeTables: {},
+        natGateways: {},
+        vpcEndpoints: {},
+        flows: {},
     };
 }
 

@@ -31,7 +31,7 @@ export interface CallContext {
 /** A service operation: applies the call's effect to the world and returns the SDK output (without $metadata). */
 export type Handler<I = any, O = unknown> = (world: World, ctx: CallContext, input: I) => O | Promise<O>;
 
-export const EC2_ID = /^(i|eni|sg|vpc|subnet|vol|snap|ami|r|eni-attach|iip-assoc)-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const EC2_ID = /^(i|eni|sg|vpc|subnet|vol|snap|ami|r|eni-attach|iip-assoc|acl|aclassoc|rtb|rtbassoc|nat|igw|vpce|pcx|eigw)-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 export class World {
     /** Wall-clock origin of `CallRecord.atMs` / `WorldEvent.atMs` (this process, this object; see `restartCallClock`). */

@@ -34,7 +34,12 @@ export function buildInstanceRecord(
                           groups: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
                           deviceIndex: eni.Attachment?.DeviceIndex ?? index,
                           ipv6Addresses: (eni.Ipv6Addresses ?? []).flatMap((a) => (a.Ipv6Address ? [a.Ipv6Address] : [])),
+                          // Its own VPC (a multi-VPC attachment brings an interface of another VPC), subnet and
+                          // addresses: what Contain isolates it with and denies in network ACLs.
+                          ...(eni.VpcId ? { vpcId: eni.VpcId } : {}),
+                          ...(eni.SubnetId ? { subnetId: eni.SubnetId } : {}),
                           privateIpAddresses: privateAddresses(eni),
+                          ...(eni.Association?.PublicIp ? { publicIp: eni.Association.PublicIp } : {}),
                       },
                   ]
                 : [],
@@ -74,6 +79,13 @@ export function buildInstanceRecord(
     return record;
 }
 
+/** Every private IPv4 address of an interface, the primary first. */
+function privateAddresses(eni: NonNullable<Instance["NetworkInterfaces"]>[number]): string[] {
+    const listed = (eni.PrivateIpAddresses ?? []).flatMap((a) => (a.PrivateIpAddress ? [{ address: a.PrivateIpAddress, primary: a.Primary === true }] : []));
+    const all = listed.length > 0 ? listed : eni.PrivateIpAddress ? [{ address: eni.PrivateIpAddress, primary: true }] : [];
+    return [...all.filter((a) => a.primary), ...all.filter((a) => !a.primary)].map((a) => a.address);
+}
+
 /** Tag values are compared trimmed and case-insensitively: `True`, `true ` and `true` all mean true. */
 function tagIs(tags: Record<string, string>, key: string, value: string): boolean {
     return (tags[key] ?? "").trim().toLowerCase() === value;
@@ -85,14 +97,4 @@ export function caseFlags(record: InstanceRecord): { approvalRequired: boolean; 
         approvalRequired: tagIs(record.tags, TAGS.approval, "required"),
         skipContainment: tagIs(record.tags, TAGS.skip, "true"),
     };
-}
-
-/** An interface's private IPv4 addresses, primary first (EC2 lists the primary with `Primary: true`). */
-function privateAddresses(eni: { PrivateIpAddress?: string; PrivateIpAddresses?: { PrivateIpAddress?: string; Primary?: boolean }[] }): string[] {
-    const listed = (eni.PrivateIpAddresses ?? [])
-        .slice()
-        .sort((a, b) => Number(b.Primary === true) - Number(a.Primary === true))
-        .flatMap((a) => (a.PrivateIpAddress ? [a.PrivateIpAddress] : []));
-    const all = eni.PrivateIpAddress ? [eni.PrivateIpAddress, ...listed] : listed;
-    return [...new Set(all)];
 }

@@ -46,7 +46,9 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GetInstanceProfileCommand } from "@aws-sdk/client-iam";
 import { TAGS } from "../../core/tags";
-import type { ActionRecord, CaseOpened, ContainmentResult } from "../../core/workflow";
+import type { ActionRecord, CaseOpened, ContainmentResult, InterfaceContainment } from "../../core/workflow";
+import type { InterfaceAssessment, SuspectInterface } from "../../core/networkCut";
+import { cutEstablishedFlows, removeEntries, type NetworkCutResult } from "./network";
 import { assertAssumable, client } from "../lib/aws";
 import {
     InstanceTerminatedError,
@@ -62,8 +64,11 @@ import { addInstance, revocationPolicyName } from "../../core/revocation";
 import { readRevocation, revocationLockKey, withRevocationLock, writeRevocation } from "./revocation";
 import type { ContainSettings } from "./settings";
 
-/** EC2 error names that, on a change, mean the instance may be gone (confirmed with one DescribeInstances). */
-export const TERMINATION_SIGNALS = new Set(["IncorrectInstanceState", "InvalidInstanceID.NotFound"]);
+/**
+ * EC2 error names that, on a change, mean the instance may be gone (confirmed with one DescribeInstances). An
+ * interface that vanished mid-run is one: interfaces are deleted with their instance (delete on termination).
+ */
+export const TERMINATION_SIGNALS = new Set(["IncorrectInstanceState", "InvalidInstanceID.NotFound", "InvalidNetworkInterfaceID.NotFound"]);
 /** States in which there is nothing left to contain. */
 const GONE_STATES = new Set(["terminated", "shutting-down"]);
 /** ASG lifecycle states in which DetachInstances is pointless or refused. */
@@ -130,7 +135,7 @@ class ActionLog {
 
 /** The network state containment decides from: the case record (new case) or a fresh read (repeat). */
 interface NetworkState {
-    interfaces: Array<{ id: string; groups: string[] }>;
+    interfaces: Array<{ id: string; groups: string[]; vpcId: string; subnetId?: string; ipv4: string[]; ipv6: string[]; publicIp?: string }>;
     tags: Record<string, string>;
     association?: { arn: string; associationId: string };
     /** Set when the instance is gone ("terminated", "shutting-down", "not-found"). */
@@ -140,6 +145,8 @@ interface NetworkState {
 interface NetworkOutcome {
     isolated: string[];
     notIsolated: InterfaceFailure[];
+    /** Interfaces in a VPC the deployment did not prepare (no isolation group there): left as they are, recorded. */
+    unprepared: Array<{ id: string; vpcId: string }>;
     /** Interfaces this run changed (0: nothing to do). */
     changed: number;
     isolatedAt?: string;
@@ -174,10 +181,17 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
         throw new UnsupportedNetworkLayoutError(context, "the case record lists no network interface");
     }
     const vpcId = record.vpcId;
-    if (!Object.hasOwn(settings.isolationGroups, vpcId)) throw new NoIsolationGroupError(context, vpcId);
-    const isolationGroupId = settings.isolationGroups[vpcId];
-    const configuredUntrack = Object.hasOwn(settings.untrackGroups, vpcId) ? settings.untrackGroups[vpcId] : undefined;
-    const untrackGroupId = configuredUntrack !== isolationGroupId ? configuredUntrack : undefined;
+    // Security groups belong to one VPC: each interface gets its own VPC's isolation (and untrack) group. An
+    // interface from a VPC the deployment did not prepare is recorded and left; with none prepared, nothing starts.
+    const groupsOf = (vpc: string): { isolation?: string; untrack?: string } => {
+        const isolation = Object.hasOwn(settings.isolationGroups, vpc) ? settings.isolationGroups[vpc] : undefined;
+        const untrack = Object.hasOwn(settings.untrackGroups, vpc) ? settings.untrackGroups[vpc] : undefined;
+        return { ...(isolation ? { isolation } : {}), ...(untrack && untrack !== isolation ? { untrack } : {}) };
+    };
+    const recordedVpcs = [...new Set([vpcId, ...record.networkInterfaces.map((eni) => eni.vpcId ?? vpcId)])];
+    if (!recordedVpcs.some((vpc) => groupsOf(vpc).isolation !== undefined)) throw new NoIsolationGroupError(context, vpcId);
+    const isolationGroupId = groupsOf(vpcId).isolation;
+    const untrackGroupId = groupsOf(vpcId).untrack;
     const captureProfileArn = settings.captureProfileArn
         ? inAccount(settings.captureProfileArn, target.accountId)
         : undefined;
@@ -206,9 +220,12 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
         await tagInstance(s, outcome);
         return outcome;
     });
+    // The network ACL rules (functions/contain/network.ts): reads with the first change, rules with the isolation.
+    const cut = state.then((s) => (s.gone === undefined ? cutFlows(s) : undefined));
     const swap = state.then((s) => (s.gone === undefined ? swapProfile(s) : undefined));
     const branches = [
         network,
+        cut,
         swap,
         protect(),
         detachFromAutoScaling(),
@@ -219,58 +236,124 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
 
     const current = await stateOutcome;
     if (!current.ok) throw current.error;
+    const flowsCut = await cut.catch((error: unknown): NetworkCutResult => {
+        log.note("dfir:CutEstablishedFlows", instanceId, `failed: ${errorText(error)}`);
+        return { entries: [], interfaces: [] };
+    });
     const gone = current.value.gone ?? (await confirmGone());
-    if (gone !== undefined) throw new InstanceTerminatedError(context, gone, log.records);
+    if (gone !== undefined) {
+        // The addresses go back to the pool with the instance: rules naming them would block whoever gets them next.
+        if (flowsCut && flowsCut.entries.length > 0) await removeEntries(ec2, flowsCut.entries, log);
+        throw new InstanceTerminatedError(context, gone, log.records);
+    }
     const outcome = await network;
     if (outcome === undefined) throw new Error("unreachable: network branch skipped on a present instance");
+    const interfaces = interfaceRecords(current.value, outcome, flowsCut?.interfaces ?? []);
+    const networkAclEntries = flowsCut?.entries ?? [];
     if (outcome.notIsolated.length > 0) {
         throw new PartialContainmentError(context, {
-            isolationGroupId,
+            isolationGroupId: isolationGroupId ?? "",
             ...(untrackGroupId ? { untrackGroupId } : {}),
             isolated: outcome.isolated,
             notIsolated: outcome.notIsolated,
             actions: log.records,
+            interfaces,
+            networkAclEntries,
         });
     }
     const result: ContainmentResult = {
         caseId,
         instanceId,
         status: outcome.alreadyIsolated ? "already-isolated" : "isolated",
-        isolationGroupId,
+        ...(isolationGroupId ? { isolationGroupId } : {}),
         actions: log.records,
+        interfaces,
+        networkAclEntries,
     };
     if (untrackGroupId) result.untrackGroupId = untrackGroupId;
     if (outcome.isolatedAt !== undefined) result.isolatedAt = outcome.isolatedAt;
     return result;
 
-    /** Untrack then isolate every interface not already isolated; per interface in order, across them in parallel. */
+    /** Every interface's record: its VPC and group, isolated or not, and its paths (open ones make the case PARTIAL). */
+    function interfaceRecords(s: NetworkState, o: NetworkOutcome, assessed: InterfaceAssessment[]): InterfaceContainment[] {
+        return s.interfaces.map((eni) => {
+            const group = groupsOf(eni.vpcId).isolation;
+            const isolated = o.isolated.includes(eni.id);
+            const paths = assessed.find((a) => a.networkInterfaceId === eni.id)?.paths ?? [];
+            const all = group === undefined
+                ? [{ path: "not-isolated", open: true, reason: `its VPC ${eni.vpcId} was not prepared by the deployment (no isolation group in ISOLATION_GROUPS): its groups and network ACLs are as they were` }, ...paths]
+                : isolated ? paths : [{ path: "not-isolated", open: true, reason: "not moved into the isolation group" }, ...paths];
+            return {
+                networkInterfaceId: eni.id,
+                vpcId: eni.vpcId,
+                ...(eni.subnetId ? { subnetId: eni.subnetId } : {}),
+                ...(group ? { isolationGroupId: group } : {}),
+                isolated,
+                possiblyOpen: all.some((p) => p.open),
+                paths: all,
+            };
+        });
+    }
+
+    /**
+     * Network ACL rules that cut the established flows of the interfaces in prepared VPCs (an old record without
+     * addresses is completed by one DescribeInstances first).
+     */
+    async function cutFlows(s: NetworkState): Promise<NetworkCutResult> {
+        const known = s.interfaces.every((eni) => eni.subnetId !== undefined && eni.ipv4.length > 0);
+        const full = known ? s : await readCurrentState(ec2, instanceId);
+        const suspects: SuspectInterface[] = full.interfaces
+            .filter((eni) => groupsOf(eni.vpcId).isolation !== undefined && eni.subnetId !== undefined)
+            .map((eni) => ({
+                networkInterfaceId: eni.id,
+                vpcId: eni.vpcId,
+                subnetId: eni.subnetId as string,
+                ipv4: eni.ipv4,
+                ipv6: eni.ipv6,
+                ...(eni.publicIp ? { publicIpv4: eni.publicIp } : {}),
+            }));
+        if (suspects.length === 0) return { entries: [], interfaces: [] };
+        return cutEstablishedFlows(ec2, suspects, log);
+    }
+
+    /**
+     * Untrack then isolate every interface not already isolated, each with its own VPC's groups; per interface in
+     * order, across them in parallel. Interfaces of unprepared VPCs are left and recorded.
+     */
     async function isolateInterfaces(s: NetworkState): Promise<NetworkOutcome> {
-        const toChange = s.interfaces.filter((eni) => !isOnlyIn(eni.groups, isolationGroupId));
-        const isolated = s.interfaces.filter((eni) => isOnlyIn(eni.groups, isolationGroupId)).map((eni) => eni.id);
-        if (toChange.length > 0 && untrackGroupId === undefined) {
+        const unprepared = s.interfaces.filter((eni) => groupsOf(eni.vpcId).isolation === undefined).map((eni) => ({ id: eni.id, vpcId: eni.vpcId }));
+        const preparable = s.interfaces.filter((eni) => groupsOf(eni.vpcId).isolation !== undefined);
+        const toChange = preparable.filter((eni) => !isOnlyIn(eni.groups, groupsOf(eni.vpcId).isolation as string));
+        const isolated = preparable.filter((eni) => isOnlyIn(eni.groups, groupsOf(eni.vpcId).isolation as string)).map((eni) => eni.id);
+        for (const vpc of new Set(toChange.map((eni) => eni.vpcId))) {
+            if (groupsOf(vpc).untrack !== undefined) continue;
             log.note(
                 "dfir:CutConnectionTracking",
-                vpcId,
-                `not done: no untrack group for ${vpcId} in UNTRACK_GROUPS; established (tracked) connections may survive isolation`,
+                vpc,
+                `not done: no untrack group for ${vpc} in UNTRACK_GROUPS; established (tracked) connections may survive isolation`,
             );
+        }
+        for (const { id, vpcId: vpc } of unprepared) {
+            log.note("dfir:IsolateInterface", id, `not done: ${vpc} has no isolation group in ISOLATION_GROUPS (the deployment did not prepare that VPC)`);
         }
         const results = await Promise.all(
             toChange.map(async (eni) => {
                 const previous = eni.groups.join(",") || "none";
-                if (untrackGroupId !== undefined && !isOnlyIn(eni.groups, untrackGroupId)) {
+                const { isolation, untrack } = groupsOf(eni.vpcId) as { isolation: string; untrack?: string };
+                if (untrack !== undefined && !isOnlyIn(eni.groups, untrack)) {
                     // Isolation follows whatever the answer: an isolated interface with tracked flows beats an open one.
                     await log.change(
                         "ec2:ModifyNetworkInterfaceAttribute",
                         eni.id,
-                        `untrack group ${untrackGroupId} (previous groups ${previous})`,
-                        () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [untrackGroupId] })),
+                        `untrack group ${untrack} (previous groups ${previous})`,
+                        () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [untrack] })),
                     );
                 }
                 const moved = await log.change(
                     "ec2:ModifyNetworkInterfaceAttribute",
                     eni.id,
-                    `isolation group ${isolationGroupId}`,
-                    () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [isolationGroupId] })),
+                    `isolation group ${isolation}`,
+                    () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [isolation] })),
                 );
                 return { id: eni.id, moved };
             }),
@@ -281,8 +364,8 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
             else notIsolated.push({ networkInterfaceId: id, error: errorText(moved.error) });
         }
         const statusTagged = s.tags[TAGS.status] === TAGS.statusIsolated;
-        const alreadyIsolated = toChange.length === 0 && statusTagged;
-        const outcome: NetworkOutcome = { isolated, notIsolated, changed: toChange.length, alreadyIsolated };
+        const alreadyIsolated = toChange.length === 0 && unprepared.length === 0 && statusTagged;
+        const outcome: NetworkOutcome = { isolated, notIsolated, unprepared, changed: toChange.length, alreadyIsolated };
         if (notIsolated.length === 0) {
             outcome.isolatedAt = alreadyIsolated ? (s.tags[TAGS.isolatedAt] ?? log.at()) : log.at();
         }
@@ -298,7 +381,7 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
      */
     async function tagInstance(s: NetworkState, outcome: NetworkOutcome): Promise<void> {
         if (outcome.alreadyIsolated) return;
-        const complete = outcome.notIsolated.length === 0;
+        const complete = outcome.notIsolated.length === 0 && outcome.unprepared.length === 0;
         const tags = complete
             ? [
                   { Key: TAGS.caseId, Value: caseId },
@@ -560,7 +643,16 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
 /** The network state recorded when the case opened. */
 function stateFromRecord(c: CaseOpened): NetworkState {
     const s: NetworkState = {
-        interfaces: c.instance.networkInterfaces.map((eni) => ({ id: eni.networkInterfaceId, groups: eni.groups })),
+        interfaces: c.instance.networkInterfaces.map((eni) => ({
+            id: eni.networkInterfaceId,
+            groups: eni.groups,
+            vpcId: eni.vpcId ?? c.instance.vpcId,
+            // Older records name only the primary interface's subnet.
+            ...(eni.subnetId ?? (eni.deviceIndex === 0 ? c.instance.subnetId : undefined) ? { subnetId: eni.subnetId ?? c.instance.subnetId } : {}),
+            ipv4: eni.privateIpAddresses ?? [],
+            ipv6: eni.ipv6Addresses,
+            ...(eni.publicIp ? { publicIp: eni.publicIp } : {}),
+        })),
         tags: c.instance.tags,
     };
     if (c.instance.iamInstanceProfile) s.association = c.instance.iamInstanceProfile;
@@ -593,7 +685,15 @@ async function readCurrentState(ec2: EC2Client, instanceId: string): Promise<Net
     const state: NetworkState = {
         interfaces: (instance.NetworkInterfaces ?? []).flatMap((eni) =>
             eni.NetworkInterfaceId
-                ? [{ id: eni.NetworkInterfaceId, groups: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])) }]
+                ? [{
+                      id: eni.NetworkInterfaceId,
+                      groups: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
+                      vpcId: eni.VpcId ?? instance.VpcId ?? "",
+                      ...(eni.SubnetId ? { subnetId: eni.SubnetId } : {}),
+                      ipv4: (eni.PrivateIpAddresses ?? []).flatMap((a) => (a.PrivateIpAddress ? [a.PrivateIpAddress] : [])),
+                      ipv6: (eni.Ipv6Addresses ?? []).flatMap((a) => (a.Ipv6Address ? [a.Ipv6Address] : [])),
+                      ...(eni.Association?.PublicIp ? { publicIp: eni.Association.PublicIp } : {}),
+                  }]
                 : [],
         ),
         tags: Object.fromEntries((instance.Tags ?? []).flatMap((t) => (t.Key !== undefined ? [[t.Key, t.Value ?? ""]] : []))),

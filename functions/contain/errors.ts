@@ -7,7 +7,7 @@
  * carry a record of changes (partial containment, termination mid-run) make the message itself one line of JSON,
  * so a later step can `JSON.parse(JSON.parse(Cause).errorMessage)` and get every action back.
  */
-import type { ActionRecord } from "../../core/workflow";
+import type { ActionRecord, InterfaceContainment, NetworkAclEntryRecord } from "../../core/workflow";
 
 import { ResponseError, type ErrorContext } from "../lib/errors";
 
@@ -105,6 +105,10 @@ export interface PartialContainmentDetails {
     readonly notIsolated: InterfaceFailure[];
     /** Every action of the run, ok or not: protections, detach, revocation and tags were still attempted. */
     readonly actions: ActionRecord[];
+    /** Per interface: VPC, isolated or not, and the paths that could still carry a flow. */
+    readonly interfaces?: InterfaceContainment[];
+    /** The network ACL rules the run put (a release removes them). */
+    readonly networkAclEntries?: NetworkAclEntryRecord[];
 }
 
 /**
@@ -120,6 +124,8 @@ export class PartialContainmentError extends ContainmentError implements Partial
     readonly isolated: string[];
     readonly notIsolated: InterfaceFailure[];
     readonly actions: ActionRecord[];
+    readonly interfaces?: InterfaceContainment[];
+    readonly networkAclEntries?: NetworkAclEntryRecord[];
 
     constructor(
         context: ContainmentContext & { readonly instanceId: string; readonly caseId: string },
@@ -138,6 +144,8 @@ export class PartialContainmentError extends ContainmentError implements Partial
                 isolated: details.isolated,
                 notIsolated: details.notIsolated,
                 actions: details.actions,
+                ...(details.interfaces ? { interfaces: details.interfaces } : {}),
+                ...(details.networkAclEntries ? { networkAclEntries: details.networkAclEntries } : {}),
             }),
             context,
             options,
@@ -147,6 +155,8 @@ export class PartialContainmentError extends ContainmentError implements Partial
         this.isolated = details.isolated;
         this.notIsolated = details.notIsolated;
         this.actions = details.actions;
+        if (details.interfaces) this.interfaces = details.interfaces;
+        if (details.networkAclEntries) this.networkAclEntries = details.networkAclEntries;
     }
 }
 

@@ -107,13 +107,20 @@ function parseInterface(value: unknown, path: string, p: Problems): InterfaceRec
     if (typeof deviceIndex !== "number" || !Number.isInteger(deviceIndex) || deviceIndex < 0) {
         p.push(`${path}.deviceIndex must be a non-negative integer, got ${preview(deviceIndex)}`);
     }
-    return {
+    const record: InterfaceRecord = {
         networkInterfaceId: str(o, "networkInterfaceId", path, p, ENI_ID),
         groups: strings(o, "groups", path, p),
         deviceIndex: typeof deviceIndex === "number" ? deviceIndex : 0,
         ipv6Addresses: strings(o, "ipv6Addresses", path, p),
         ...(o.privateIpAddresses !== undefined ? { privateIpAddresses: strings(o, "privateIpAddresses", path, p) } : {}),
     };
+    // Recorded by newer OpenCase versions: the interface's own VPC, subnet and addresses.
+    for (const key of ["vpcId", "subnetId", "publicIp"] as const) {
+        const v = optStr(o, key, path, p);
+        if (v !== undefined) record[key] = v;
+    }
+    if (o.privateIpAddresses !== undefined) record.privateIpAddresses = strings(o, "privateIpAddresses", path, p);
+    return record;
 }
 
 function parseVolume(value: unknown, path: string, p: Problems): VolumeRecord {

@@ -107,7 +107,10 @@ export async function sealCase(clients: SealClients, event: SealEvent, settings:
 
     if (event.state.case) {
         if (!settings.casesTable) throw new ConfigurationError(ENV.casesTable, "is not set");
-        await recordSeal(clients.dynamodb, settings.casesTable, context, { bucket, key, ...sealed });
+        const network = manifest.containment.interfaces || manifest.containment.networkAclEntries
+            ? JSON.stringify({ interfaces: manifest.containment.interfaces ?? [], networkAclEntries: manifest.containment.networkAclEntries ?? [] })
+            : undefined;
+        await recordSeal(clients.dynamodb, settings.casesTable, context, { bucket, key, ...sealed, ...(network ? { network } : {}) });
     } else {
         log("WARN", "no case record to update (the case never opened)", { ...context, key });
     }
@@ -194,7 +197,7 @@ async function recordSeal(
     dynamodb: DynamoDBClient,
     table: string,
     context: { caseId: string },
-    sealed: { status: CaseStatus; reason: string; sealedAt: string; bucket: string; key: string; sha256: string; versionId?: string },
+    sealed: { status: CaseStatus; reason: string; sealedAt: string; bucket: string; key: string; sha256: string; versionId?: string; network?: string },
 ): Promise<void> {
     const fields: Record<string, string> = {
         status: sealed.status,
@@ -204,6 +207,8 @@ async function recordSeal(
         manifestKey: sealed.key,
         manifestSha256: sealed.sha256,
         ...(sealed.versionId ? { manifestVersionId: sealed.versionId } : {}),
+        // Per interface whether a path could still carry a flow, and the network ACL rules to remove on release.
+        ...(sealed.network ? { containmentNetwork: sealed.network } : {}),
     };
     const names = Object.keys(fields);
     try {

@@ -101,7 +101,7 @@ type FilterFns<T> = Record<string, (item: T) => string | string[] | undefined>;
  * EC2 filter semantics: AND across filters, OR across one filter's values, `tag:<key>` and `tag-key` when the
  * item has tags. A filter name the simulator does not know is a gap, not a silent pass.
  */
-function applyFilters<T>(ctx: CallContext, items: T[], filters: Filter[] | undefined, fns: FilterFns<T>, tags?: (item: T) => Record<string, string>): T[] {
+export function applyFilters<T>(ctx: CallContext, items: T[], filters: Filter[] | undefined, fns: FilterFns<T>, tags?: (item: T) => Record<string, string>): T[] {
     let out = items;
     for (const filter of filters ?? []) {
         const name = filter.Name ?? "";
@@ -153,6 +153,14 @@ function groupRefs(r: RegionState, groupIds: string[]): { GroupId: string; Group
     return groupIds.map((id) => ({ GroupId: id, GroupName: r.securityGroups[id]?.groupName ?? id }));
 }
 
+/** The interface's private IPv4 addresses as EC2 lists them: the primary first, then the secondary ones. */
+function privateIpAddresses(eni: NetworkInterfaceState): { Primary: boolean; PrivateIpAddress: string; Association?: { PublicIp: string } }[] {
+    return [
+        { Primary: true, PrivateIpAddress: eni.privateIpAddress, ...(eni.publicIp ? { Association: { PublicIp: eni.publicIp } } : {}) },
+        ...(eni.secondaryPrivateIps ?? []).map((PrivateIpAddress) => ({ Primary: false, PrivateIpAddress })),
+    ];
+}
+
 function instanceInterface(r: RegionState, accountId: string, eni: NetworkInterfaceState): InstanceNetworkInterface {
     return {
         NetworkInterfaceId: eni.networkInterfaceId,
@@ -161,10 +169,11 @@ function instanceInterface(r: RegionState, accountId: string, eni: NetworkInterf
         OwnerId: accountId,
         Status: "in-use",
         Description: eni.description,
-        InterfaceType: "interface",
+        InterfaceType: eni.interfaceType ?? "interface",
         SourceDestCheck: true,
         PrivateIpAddress: eni.privateIpAddress,
-        PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: eni.privateIpAddress }],
+        PrivateIpAddresses: privateIpAddresses(eni),
+        ...(eni.publicIp ? { Association: { PublicIp: eni.publicIp, IpOwnerId: "amazon" } } : {}),
         Ipv6Addresses: eni.ipv6Addresses.map((Ipv6Address) => ({ Ipv6Address })),
         Groups: groupRefs(r, eni.groupIds),
         Attachment: eni.attachment
@@ -369,13 +378,14 @@ function describeInterface(ctx: CallContext, r: RegionState, eni: NetworkInterfa
         SubnetId: eni.subnetId,
         AvailabilityZone: eni.availabilityZone,
         OwnerId: ctx.accountId,
-        Status: eni.attachment ? "in-use" : "available",
+        Status: eni.attachment || eni.requesterManaged ? "in-use" : "available",
         Description: eni.description,
-        InterfaceType: "interface",
-        RequesterManaged: false,
+        InterfaceType: (eni.interfaceType ?? "interface") as NetworkInterface["InterfaceType"],
+        RequesterManaged: eni.requesterManaged ?? false,
         SourceDestCheck: true,
         PrivateIpAddress: eni.privateIpAddress,
-        PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: eni.privateIpAddress }],
+        PrivateIpAddresses: privateIpAddresses(eni),
+        ...(eni.publicIp ? { Association: { PublicIp: eni.publicIp, IpOwnerId: "amazon" } } : {}),
         Ipv6Addresses: eni.ipv6Addresses.map((Ipv6Address) => ({ Ipv6Address })),
         Groups: groupRefs(r, eni.groupIds),
         TagSet: tagList(eni.tags),
@@ -413,7 +423,10 @@ const describeNetworkInterfaces: Handler<DescribeNetworkInterfacesCommandInput, 
             "vpc-id": (e) => e.vpcId,
             "subnet-id": (e) => e.subnetId,
             "group-id": (e) => e.groupIds,
-            status: (e) => (e.attachment ? "in-use" : "available"),
+            status: (e) => (e.attachment || e.requesterManaged ? "in-use" : "available"),
+            "interface-type": (e) => e.interfaceType ?? "interface",
+            "requester-managed": (e) => String(e.requesterManaged ?? false),
+            "addresses.private-ip-address": (e) => [e.privateIpAddress, ...(e.secondaryPrivateIps ?? [])],
         },
         (e) => e.tags,
     );

@@ -7,9 +7,10 @@ import { EC2_HANDLERS, settleVolumes } from "./ec2";
 import { IAM_HANDLERS, STS_HANDLERS } from "./identity";
 import { S3_HANDLERS } from "./s3";
 import { SNS_HANDLERS, SSM_HANDLERS, settleCommands } from "./ssm";
+import { VPC_HANDLERS } from "./vpc";
 
 export const HANDLERS: Record<SimService, Record<string, Handler>> = {
-    ec2: EC2_HANDLERS,
+    ec2: { ...EC2_HANDLERS, ...VPC_HANDLERS },
     autoscaling: AUTOSCALING_HANDLERS,
     elbv2: ELBV2_HANDLERS,
     iam: IAM_HANDLERS,

@@ -35,6 +35,7 @@ import { fakeAvml, memoryImage, sha256Hex } from "../memory";
 import type { CommandState, DocumentState, InstanceState, InvocationState, RegionState } from "../state";
 import { required, type CallContext, type Handler, type World } from "../world";
 import { putVersion } from "./s3";
+import { forensicChannelVerdict } from "../network";
 
 type Out<T> = Omit<T, "$metadata">;
 
@@ -50,6 +51,16 @@ function platformType(instance: InstanceState): "Linux" | "Windows" {
     return instance.platform === "windows" ? "Windows" : "Linux";
 }
 
+/**
+ * The agent's status as SSM sees it: its own (Online, ConnectionLost), and ConnectionLost while the network cuts it
+ * off from the SSM endpoints or S3 (a network ACL or group on the way: drill/sim/network.ts).
+ */
+export function pingStatus(r: RegionState, instance: InstanceState): InstanceState["ssmPingStatus"] {
+    if (instance.ssmPingStatus !== "Online") return instance.ssmPingStatus;
+    const primary = instance.networkInterfaceIds.map((id) => r.networkInterfaces[id]).find((e) => e?.attachment?.deviceIndex === 0);
+    return primary && forensicChannelVerdict(r, primary) !== undefined ? "ConnectionLost" : "Online";
+}
+
 const describeInstanceInformation: Handler<DescribeInstanceInformationCommandInput, Out<DescribeInstanceInformationCommandOutput>> = (world, ctx, input) => {
     const r = world.region(ctx.accountId, ctx.region);
     let managed = Object.values(r.instances).filter((i) => i.ssmPingStatus !== undefined);
@@ -60,7 +71,7 @@ const describeInstanceInformation: Handler<DescribeInstanceInformationCommandInp
     for (const filter of filters) {
         const get: Record<string, (i: InstanceState) => string> = {
             InstanceIds: (i) => i.instanceId,
-            PingStatus: (i) => i.ssmPingStatus ?? "",
+            PingStatus: (i) => pingStatus(r, i) ?? "",
             PlatformTypes: (i) => platformType(i),
             ResourceType: () => "EC2Instance",
         };
@@ -71,8 +82,8 @@ const describeInstanceInformation: Handler<DescribeInstanceInformationCommandInp
     const now = world.now();
     const list: InstanceInformation[] = managed.map((i) => ({
         InstanceId: i.instanceId,
-        PingStatus: i.ssmPingStatus,
-        LastPingDateTime: new Date(i.ssmPingStatus === "Online" ? now - 60_000 : (i.terminatedAt ?? now - 3_600_000)),
+        PingStatus: pingStatus(r, i),
+        LastPingDateTime: new Date(pingStatus(r, i) === "Online" ? now - 60_000 : (i.terminatedAt ?? now - 3_600_000)),
         AgentVersion: "3.3.1142.0",
         IsLatestVersion: true,
         PlatformType: platformType(i),
@@ -154,7 +165,7 @@ const sendCommand: Handler<SendCommandCommandInput, Out<SendCommandCommandOutput
         invocations: {},
     };
     for (const instance of instances) {
-        const online = instance.ssmPingStatus === "Online";
+        const online = pingStatus(r, instance) === "Online";
         command.invocations[instance.instanceId] = {
             instanceId: instance.instanceId,
             status: "Pending",
@@ -303,7 +314,7 @@ export function settleCommands(world: World): void {
             for (const invocation of Object.values(command.invocations)) {
                 if (invocation.done || invocation.dueAt > now) continue;
                 const instance = r.instances[invocation.instanceId];
-                const delivered = instance?.ssmPingStatus === "Online" || invocation.dueAt < command.requestedAt + command.timeoutSeconds * 1000;
+                const delivered = (instance !== undefined && pingStatus(r, instance) === "Online") || invocation.dueAt < command.requestedAt + command.timeoutSeconds * 1000;
                 if (!delivered) {
                     finish(invocation, "TimedOut", "DeliveryTimedOut", -1, "", "", invocation.dueAt);
                     world.event("command-timed-out", `${command.commandId} on ${invocation.instanceId}: never delivered (agent not connected)`, invocation.dueAt);
@@ -319,7 +330,8 @@ export function settleCommands(world: World): void {
  * times out undelivered.
  */
 function invocationStatus(r: RegionState, command: CommandState, invocation: InvocationState, now: number): { status: string; details: string } {
-    if (invocation.done || r.instances[invocation.instanceId]?.ssmPingStatus !== "Online") {
+    const instance = r.instances[invocation.instanceId];
+    if (invocation.done || instance === undefined || pingStatus(r, instance) !== "Online") {
         return { status: invocation.status, details: invocation.statusDetails };
     }
     const started = now >= command.requestedAt + (invocation.dueAt - command.requestedAt) / 10;
