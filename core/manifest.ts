@@ -283,6 +283,17 @@ export function evidenceGaps(state: ExecutionState): MissingEvidence[] {
     return gaps;
 }
 
+/** Containment calls whose outcome the per-interface network record judges (ContainmentResult.interfaces). */
+const NETWORK_ACTIONS = new Set([
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:CreateNetworkAclEntry",
+    "ec2:DeleteNetworkAclEntry",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeNetworkInterfaces",
+]);
+
 /**
  * The case's final status and reason.
  *
@@ -327,10 +338,10 @@ export function caseStatus(state: ExecutionState): CaseOutcome {
     }
     // Isolated, but a containment action failed (revocation, profile swap, Auto Scaling detach, target group
     // deregistration, a protection): the instance is less contained than the word says, so never SUCCEEDED.
-    // A failure the same action on the same target made good later (a rule number a concurrent containment took,
-    // then another; an untrack change refused, then the isolation) is no gap.
-    const actions = state.containment?.actions ?? [];
-    const incomplete = actions.filter((a, i) => !a.ok && !actions.slice(i + 1).some((b) => b.ok && b.action === a.action && b.target === a.target));
+    // The network's outcome is judged per interface (isolated, paths still open: containmentGaps below), not by
+    // its calls: a rule number a concurrent containment took (then another), a best-effort untrack change refused.
+    const judgedPerInterface = state.containment?.interfaces !== undefined;
+    const incomplete = (state.containment?.actions ?? []).filter((a) => !a.ok && !(judgedPerInterface && NETWORK_ACTIONS.has(a.action)));
     const head = incomplete.length === 0
         ? []
         : [`containment incomplete: ${incomplete.map((a) => `${a.action} ${a.target} failed (${(a.error ?? "no error text").split("\n")[0]})`).join("; ")}`];

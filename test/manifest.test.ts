@@ -189,8 +189,9 @@ describe("caseStatus", () => {
             reason: "containment incomplete: iam:AttachRolePolicy web-role failed (LimitExceeded: quota); memory missing: ssm-agent-offline",
         },
         {
-            name: "contained, a failure the same action on the same target made good later",
+            name: "contained, a refused network call whose interface the network record shows isolated with no open path",
             edits: [(s) => {
+                s.containment!.interfaces = [];
                 s.containment!.actions.push(
                     { action: "ec2:CreateNetworkAclEntry", target: "acl-1", at: SEALED_AT, ok: false, error: "NetworkAclEntryAlreadyExists: 99" },
                     { action: "ec2:CreateNetworkAclEntry", target: "acl-1", at: SEALED_AT, ok: true, detail: "rule 98" },

@@ -14,7 +14,8 @@ const REPO = path.resolve(__dirname, "..");
 /** Every file git would commit: tracked, plus untracked ones it does not ignore (so a new file counts too). */
 function repositoryFiles(): string[] {
     const out = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: REPO, encoding: "utf8" });
-    return [...new Set(out.split("\0").filter(Boolean))].filter((f) => existsSync(path.join(REPO, f))).sort();
+    // Files only (a symlinked node_modules in a worktree is listed as untracked: not the repository's).
+    return [...new Set(out.split("\0").filter(Boolean))].filter((f) => existsSync(path.join(REPO, f)) && statSync(path.join(REPO, f)).isFile()).sort();
 }
 
 /** The markdown a reader follows: the README, the docs, and every other .md of the project's own (fixtures' INDEX.md too). */

@@ -188,6 +188,7 @@ describe("drill: revocation at scale, Spot instances, ip target groups", functio
         assert.equal(instance.shutdownBehavior, "stop");
         assert.equal(instance.tags["dfir:status"], "isolated");
         assert.ok(report.evidence.manifest && report.evidence.memory, "sealed, with memory evidence");
+        assert.deepEqual(report.containment?.openFlows, [], "every established flow cut");
     });
 
     it("ip-target-group: the instance's address is deregistered from the ip target group, a neighbour's is left", async () => {
