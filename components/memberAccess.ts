@@ -4,7 +4,7 @@ import { denyModifyIsolatedPolicy } from "../core/containmentPolicies";
 import type { PolicyDocument } from "../core/iam";
 import {
     DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME, DEFAULT_RESPONDER_ROLE_NAME, RESPONDER_MAX_SESSION_SECONDS,
-    hubRoleArnProblem, memberCapturePolicy, memberResponderPolicy, memoryDocumentArnPattern, responderTrustPolicy,
+    hubRoleArnProblem, memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy,
 } from "../core/memberPolicies";
 import { createCaptureProfile } from "./captureProfile";
 
@@ -120,11 +120,12 @@ export class MemberAccess extends pulumi.ComponentResource {
             new aws.iam.RolePolicy(`${name}-responder`, {
                 role: responderRole.id,
                 policy: json(pulumi.all([partition, account, responderRole.arn, capture.roleArn, shareKeys]).apply(([p, a, responderArn, captureArn, keys]) =>
-                    memberResponderPolicy({ partition: p, region: "*", accountId: a }, {
-                        captureRoleArns: [captureArn],
-                        // The revocation's PutRolePolicy must never reach the role itself (self-escalation) or the capture role.
-                        protectedRoleArns: [responderArn, captureArn],
-                        memoryDocumentArns: [memoryDocumentArnPattern(p, a, memoryDocumentName)],
+                    memberResponderRolePolicy({
+                        partition: p,
+                        accountId: a,
+                        responderRoleArn: responderArn,
+                        captureRoleArn: captureArn,
+                        memoryDocumentName,
                         ...(share ? { snapshotShare: { hubAccountId: share.hubAccountId, shareKeyArns: keys } } : {}),
                     }))),
             }, parent);

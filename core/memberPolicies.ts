@@ -142,3 +142,28 @@ export function memberCapturePolicy(evidenceBucketArns: readonly string[], evide
     if (evidenceKeyArns.length === 0) throw new Error("evidenceKeyArns: at least one evidence key ARN is required");
     return doc(...captureStatements([...new Set(evidenceBucketArns)], [...new Set(evidenceKeyArns)]));
 }
+
+/** What a member account's responder role is deployed with (MemberAccess): its own ARN, the capture role, the document name. */
+export interface MemberResponderDeployment {
+    partition: string;
+    accountId: string;
+    responderRoleArn: string;
+    captureRoleArn: string;
+    memoryDocumentName: string;
+    /** `copySnapshotsToHub` for this account: the hub account and the account's share keys (one per member region). */
+    snapshotShare?: { hubAccountId: string; shareKeyArns: readonly string[] };
+}
+
+/**
+ * The responder role's inline policy exactly as MemberAccess deploys it (MemberAccess and the drill's simulated
+ * deployment both call this): every region (`*`), the revocation never reaching the role itself (self-escalation)
+ * or the capture role, the memory document of that name in every region of the account.
+ */
+export function memberResponderRolePolicy(d: MemberResponderDeployment): PolicyDocument {
+    return memberResponderPolicy({ partition: d.partition, region: "*", accountId: d.accountId }, {
+        captureRoleArns: [d.captureRoleArn],
+        protectedRoleArns: [d.responderRoleArn, d.captureRoleArn],
+        memoryDocumentArns: [memoryDocumentArnPattern(d.partition, d.accountId, d.memoryDocumentName)],
+        ...(d.snapshotShare ? { snapshotShare: d.snapshotShare } : {}),
+    });
+}

@@ -144,6 +144,28 @@ export interface DrillReport {
     seed: unknown;
     /** Structured log lines the functions wrote (see --logs). */
     logLines?: number;
+    /**
+     * Every call of this run that IAM denied (drill/sim/iam): evaluated against the policies the program deploys, as
+     * the role the call ran as (a function's, the state machine's, the responder's after AssumeRole, the instance
+     * profile's for what runs on the instance). Such a call failed as AWS would fail it. Empty in every scenario.
+     */
+    iamDenied: IamDenialReport[];
+}
+
+/** One IAM denial in the report. */
+export interface IamDenialReport {
+    atMs: number;
+    /** The API call (`ec2:CreateSnapshots`), or `instance:...` for what ran on the instance. */
+    call: string;
+    /** The IAM action denied (the call's, or one it needs: `ec2:CreateTags` at creation, `kms:Decrypt`, `iam:PassRole`). */
+    action: string;
+    resource: string;
+    /** The role the call ran as. */
+    principal: string;
+    accountId: string;
+    region: string;
+    /** The denying statement, or which policy grants nothing. */
+    reason: string;
 }
 
 /** The account part of the report (the timeline's `account:` header line). */
@@ -350,6 +372,7 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     const triageOnly = (await triageHandler(delivered)) as TriageVerdict;
     const firstCall = sim.calls.length;
     const firstNotification = sim.notifications.length;
+    const firstDenial = sim.iamDenied.length;
     let started = Date.now();
     const savedEnv = { ...process.env };
     Object.assign(process.env, sim.environment(), {
@@ -390,7 +413,7 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
         for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
         Object.assign(process.env, savedEnv);
     }
-    return buildReport(sim, triageOnly, executions, lastSeal, latencyMs, options.scenario, { calls: firstCall, notifications: firstNotification });
+    return buildReport(sim, triageOnly, executions, lastSeal, latencyMs, options.scenario, { calls: firstCall, notifications: firstNotification, iamDenied: firstDenial });
 }
 
 /**
@@ -463,7 +486,10 @@ async function runOnce(
     for (const [state, target] of Object.entries(tasks)) {
         const handler = HANDLERS[target];
         if (!handler) throw new Error(`drill: no handler for ${target}`);
-        overrides[state] = async (input) => {
+        // Each function runs as its own role (its calls are authorized as that role).
+        const fn = target.replace(/FunctionArn$/, "");
+        const roleArn = sim.functionRoleArn(fn);
+        overrides[state] = (input) => sim.runAs(roleArn, async () => {
             // A poll follows a Wait state: let the simulated world live through that wait.
             if (state === STATES.checkSnapshots || state === STATES.checkHubCopy) sim.advance((settings.snapshotPollSeconds ?? DEFAULT_POLL_SECONDS.snapshot) * 1000);
             if (state === STATES.checkMemory) sim.advance((settings.memoryPollSeconds ?? DEFAULT_POLL_SECONDS.memory) * 1000);
@@ -476,13 +502,14 @@ async function runOnce(
             if (state === STATES.seal) seal = result as SealResult;
             if (state === STATES.reassert) repeat = true;
             return result as never;
-        };
+        });
     }
-    const publish = async (input: { TopicArn: string; Subject?: string; Message: unknown }) => {
+    // Step Functions' SDK integrations run as the state machine's role.
+    const publish = (input: { TopicArn: string; Subject?: string; Message: unknown }) => sim.runAs(sim.stateMachineRoleArn(), async () => {
         const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
         await sim.publish(input.TopicArn, input.Subject, message);
         return { MessageId: "published" };
-    };
+    });
     for (const state of [STATES.notify, STATES.notifyRepeat, STATES.notifyRepeatFailed, STATES.notifyUnsealed]) overrides[state] = publish;
     overrides[STATES.askApproval] = async (input) => {
         await publish(input);
@@ -553,6 +580,7 @@ function ignoredWithoutAccount(verdict: TriageVerdict, latencyMs: number, scenar
         notifications: [],
         executions: [{ executionName: "drill-1", status: "IGNORED", reason: verdict.reason, states: [] }],
         seed: null,
+        iamDenied: [],
     };
 }
 
@@ -574,7 +602,7 @@ function buildReport(
     seal: SealResult | undefined,
     latencyMs: number,
     scenario: string | undefined,
-    from: { calls: number; notifications: number },
+    from: { calls: number; notifications: number; iamDenied: number },
 ): DrillReport {
     // Only this run's calls and notifications (a kept account has earlier ones too).
     const calls = sim.calls.slice(from.calls);
@@ -598,6 +626,7 @@ function buildReport(
         notifications: sim.notifications.slice(from.notifications).map((n) => ({ atMs: n.atMs, ...(n.subject ? { subject: n.subject } : {}) })),
         executions,
         seed: sim.seedReport,
+        iamDenied: sim.iamDenied.slice(from.iamDenied).map((d) => ({ ...d })),
     };
     if (first.status === "IGNORED") return report;
 
