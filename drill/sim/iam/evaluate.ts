@@ -10,8 +10,31 @@
  * the context handed over) holds only those: the clock-dependent keys (`aws:TokenIssueTime`, `aws:CurrentTime`) do
  * not defeat the cache unless a policy reads them.
  */
-import { getDenialReasons, runSimulation } from "@cloud-copilot/iam-simulate";
-import { createValidatedPolicy, validateIdentityPolicy, validateResourcePolicy, validateTrustPolicy, type ValidatedPolicy } from "@cloud-copilot/iam-policy";
+import * as path from "node:path";
+import { allowedContextKeysForRequest, getDenialReasons, isConditionKeyArray, isWildcardOnlyAction, runSimulation, typeForContextKey } from "@cloud-copilot/iam-simulate";
+import {
+    createValidatedPolicy, loadPolicy, validateIdentityPolicy, validateResourcePolicy, validateTrustPolicy, type Policy, type ValidatedPolicy,
+} from "@cloud-copilot/iam-policy";
+
+/**
+ * The evaluator's own engine, below `runSimulation`: `runSimulation` re-derives the action's resource type from the
+ * ARN on every request (pattern intersection over the Service Authorization Reference, about a millisecond), which
+ * this module derives once per action and kind of resource instead. These files are internal to the package, whose
+ * version is pinned exactly in package.json; test/iam.test.ts holds this path to `runSimulation`'s answers.
+ */
+const ENGINE_DIR = path.dirname(require.resolve("@cloud-copilot/iam-simulate"));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const engine = require(path.join(ENGINE_DIR, "core_engine/CoreSimulatorEngine.js")) as { authorize: (request: unknown) => { result: string } & Parameters<typeof getDenialReasons>[0] };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { AwsRequestImpl } = require(path.join(ENGINE_DIR, "request/request.js")) as { AwsRequestImpl: new (...args: unknown[]) => unknown };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { RequestContextImpl } = require(path.join(ENGINE_DIR, "requestContext.js")) as { RequestContextImpl: new (values: Record<string, string | string[]>) => unknown };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { DiscoveryContextKeyConstraints } = require(path.join(ENGINE_DIR, "context_keys/discoveryContextKeyConstraints.js")) as { DiscoveryContextKeyConstraints: new (c: unknown[]) => unknown };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { normalizeContextKeyCase } = require(path.join(ENGINE_DIR, "context_keys/contextKeys.js")) as { normalizeContextKeyCase: (key: string) => Promise<string> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { expandShortArn } = require(path.join(ENGINE_DIR, "util/resourceStrings.js")) as { expandShortArn: (arn: string) => string };
 
 /** One policy in play, as deployed: its name (the resource's or the policy's) and its JSON document. */
 export interface NamedPolicy {
@@ -44,12 +67,19 @@ export interface IamDecision {
 
 interface Parsed {
     validated: ValidatedPolicy<{ name: string }>;
+    loaded: Policy<{ name: string }>;
     /** Condition keys and policy variables the document names, lower case. */
     keys: Set<string>;
 }
 
 const parsed = new Map<string, Parsed>();
 const decisions = new Map<string, IamDecision>();
+
+/** Called with every decision the engine makes (not the cached ones): tests compare them with `runSimulation`'s. */
+let observer: ((request: IamRequest, decision: IamDecision) => void) | undefined;
+export function observeEvaluations(fn: ((request: IamRequest, decision: IamDecision) => void) | undefined): void {
+    observer = fn;
+}
 
 /** Counters (tests and the benchmark note read them): evaluations run and answered from the cache. */
 export const iamStats = { evaluated: 0, cached: 0 };
@@ -85,7 +115,7 @@ function parse(policy: NamedPolicy, kind: "identity" | "resource" | "trust"): Pa
         }
     };
     walk(document, false);
-    hit = { validated, keys };
+    hit = { validated, loaded: loadPolicy(validated, { name: policy.name }) as Policy<{ name: string }>, keys };
     parsed.set(key, hit);
     return hit;
 }
@@ -93,6 +123,67 @@ function parse(policy: NamedPolicy, kind: "identity" | "resource" | "trust"): Pa
 /** Does a context key (as given) matter to a policy naming these keys? */
 function named(key: string, keys: Set<string>): boolean {
     return keys.has(key.toLowerCase());
+}
+
+/** The kind of resource an ARN names, for caching what depends only on that (`ec2:instance`, `s3:object`). */
+function resourceKind(arn: string): string {
+    if (arn === "*") return "*";
+    const parts = arn.split(":");
+    const service = parts[2] ?? "";
+    const rest = parts.slice(5).join(":");
+    if (service === "s3") return `s3:${rest.includes("/") ? "object" : "bucket"}`;
+    if (service === "sns" || service === "sqs") return `${service}:topic-or-queue`;
+    return `${service}:${rest.split(/[/:]/)[0]}`;
+}
+
+const allowedKeys = new Map<string, Promise<Set<string>>>();
+const keyTypes = new Map<string, Promise<{ name: string; array: boolean }>>();
+
+/**
+ * The request context as `runSimulation` hands it to the engine: only the keys the action and its resource type
+ * take (global keys included), names in their canonical case, multivalued keys as lists, single-valued as one value.
+ */
+async function validContext(service: string, action: string, resource: string, context: Record<string, string | string[]>): Promise<Record<string, string | string[]>> {
+    const kind = `${service}:${action}|${resourceKind(resource)}`;
+    let allowed = allowedKeys.get(kind);
+    if (!allowed) {
+        allowed = allowedContextKeysForRequest(service, action, resource, false, undefined).then((keys) => new Set(keys));
+        allowedKeys.set(kind, allowed);
+    }
+    const keys = await allowed;
+    const out: Record<string, string | string[]> = {};
+    for (const [key, value] of Object.entries(context)) {
+        const lower = key.toLowerCase();
+        const slash = lower.indexOf("/");
+        const variable = slash > 0 && [...keys].some((k) => k.startsWith(lower.slice(0, slash + 1)));
+        if (!keys.has(lower) && !variable) continue;
+        let type = keyTypes.get(lower);
+        if (!type) {
+            type = Promise.all([typeForContextKey(lower), normalizeContextKeyCase(key)]).then(([t, name]) => ({ name, array: isConditionKeyArray(t) }));
+            keyTypes.set(lower, type);
+        }
+        const { name, array } = await type;
+        out[name] = array ? [value].flat() : Array.isArray(value) ? (value[0] as string) : value;
+    }
+    return out;
+}
+
+/**
+ * The same decision through the evaluator's public `runSimulation` (validation, resource type from the ARN,
+ * context normalisation on every call): test/iam.test.ts holds {@link evaluate}'s fast path to it.
+ */
+export async function evaluateThroughRunSimulation(request: IamRequest): Promise<IamDecision> {
+    const identity = request.identityPolicies.map((p) => ({ p, parsed: parse(p, "identity") }));
+    const resource = request.resourcePolicy ? parse(request.resourcePolicy, request.resourcePolicy.kind) : undefined;
+    const result = await runSimulation({
+        request: { principal: request.principal, action: request.action, resource: { resource: request.resource, accountId: request.resourceAccount }, contextVariables: request.context },
+        identityPolicies: identity.map(({ p, parsed: x }) => ({ name: p.name, policy: x.validated })),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        ...(resource ? { resourcePolicy: resource.validated } : {}),
+    }, { simulationMode: "Strict" });
+    if (result.resultType !== "single") throw new Error(`simulator: runSimulation: ${JSON.stringify(result.resultType === "error" ? result.errors : result.resultType)}`);
+    return { allowed: result.overallResult === "Allowed", result: result.overallResult };
 }
 
 /** The decision for one request (cached by everything it depends on). */
@@ -116,26 +207,28 @@ export async function evaluate(request: IamRequest): Promise<IamDecision> {
         return hit;
     }
     iamStats.evaluated += 1;
-    const result = await runSimulation({
-        request: {
-            principal: request.principal,
-            action: request.action,
-            resource: { resource: request.resource, accountId: request.resourceAccount },
-            contextVariables: context,
-        },
-        identityPolicies: identity.map(({ p, parsed: x }) => ({ name: p.name, policy: x.validated })),
+    const [service, action] = request.action.split(":") as [string, string];
+    const wildcardOnly = await isWildcardOnlyAction(service, action);
+    if (wildcardOnly !== (request.resource === "*")) {
+        // A request the evaluator cannot state (a wildcard-only action on a resource, or the reverse) is a mapping bug.
+        throw new Error(`simulator: cannot evaluate ${request.action} on ${request.resource}: ${wildcardOnly ? "the action takes no resource" : "the action needs a resource"}`);
+    }
+    const values = await validContext(service, action, request.resource, context);
+    const analysis = engine.authorize({
+        request: new AwsRequestImpl(request.principal, { resource: expandShortArn(request.resource), accountId: request.resourceAccount }, request.action, new RequestContextImpl(values), wildcardOnly),
+        sessionPolicy: undefined,
+        identityPolicies: identity.map(({ parsed: x }) => x.loaded),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
-        ...(resource ? { resourcePolicy: resource.validated } : {}),
-    }, { simulationMode: "Strict" });
-    if (result.resultType === "error") {
-        // A request the evaluator cannot even state (unknown action, resource of no type the action takes) is a
-        // mapping bug of the simulator: loud, never an answer.
-        throw new Error(`simulator: cannot evaluate ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
-    }
-    if (result.resultType !== "single") throw new Error(`simulator: ${request.action} on ${request.resource} is not one concrete resource`);
-    const decision: IamDecision = { allowed: result.overallResult === "Allowed", result: result.overallResult };
-    if (!decision.allowed) decision.reason = denialReason(result.result.analysis, request);
+        resourcePolicy: resource?.loaded,
+        permissionBoundaries: undefined,
+        vpcEndpointPolicies: undefined,
+        simulationParameters: { simulationMode: "Strict", discoveryContextKeyConstraints: new DiscoveryContextKeyConstraints([]) },
+        serviceSettings: { s3: { blockPublicAccess: undefined } },
+    });
+    const decision: IamDecision = { allowed: analysis.result === "Allowed", result: analysis.result };
+    if (!decision.allowed) decision.reason = denialReason(analysis, request);
+    observer?.(request, decision);
     decisions.set(cacheKey, decision);
     return decision;
 }
