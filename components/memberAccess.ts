@@ -16,6 +16,8 @@ export interface MemberAccessArgs {
     readonly hubRoleArns: pulumi.Input<string>[];
     /** The AWS Organization the hub belongs to: the trust also requires `aws:PrincipalOrgID`. @default none */
     readonly organizationId?: string;
+    /** The analysts' roles the responder role also trusts (the `dfir` CLI on a member's case). @default none */
+    readonly analystRoleArns?: readonly string[];
     /** Name of the responder role, the same in every member account (the functions build its ARN). @default "dfir-responder" */
     readonly responderRoleName?: string;
     /**
@@ -111,7 +113,7 @@ export class MemberAccess extends pulumi.ComponentResource {
             const responderRole = new aws.iam.Role(`${name}-responder`, {
                 name: responderRoleName,
                 description: "aws-dfir responder: the hub's response functions contain and collect evidence here",
-                assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId }))),
+                assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId, analystRoleArns: args.analystRoleArns }))),
                 maxSessionDuration: RESPONDER_MAX_SESSION_SECONDS,
                 tags,
             }, parent);

@@ -14,6 +14,7 @@ import { runDrill, seedAccount, type DrillReport } from "../drill/run";
 import { SCENARIOS, type ScenarioName } from "../drill/scenarios";
 import { SimulatedAccount } from "../drill/sim";
 import { client, setClientCustomizer } from "../functions/lib/aws";
+import { clearIamCaches, evaluateThroughRunSimulation, observeEvaluations, type IamDecision, type IamRequest } from "../drill/sim/iam/index";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 
 const REPO = path.resolve(__dirname, "..");
@@ -163,9 +164,37 @@ describe("simulator: resource, trust and key policies decide as AWS decides", fu
                 return true;
             });
         }
-        // The analyst (an administrator of the hub) is not trusted either.
-        await assert.rejects(assume("aws-dfir-responder"), /AccessDenied/);
         assert.match(sim.iamDenied.at(-1)?.reason ?? "", /trust policy/);
+        // The analyst's role is trusted as the stack's dfir:analystRoleArns names it (the dfir CLI on a member's case),
+        // with the functions' session name only.
+        await assert.rejects(assume("someone-else"), /AccessDenied/);
+        await assume("aws-dfir-responder");
+    });
+});
+
+describe("simulator: the evaluator's fast path answers as its public runSimulation does", function () {
+    this.timeout(60000);
+
+    it("every decision of a cross-account copy-to-hub drill, and of a denied one, is runSimulation's", async () => {
+        const seen: [IamRequest, IamDecision][] = [];
+        clearIamCaches();
+        observeEvaluations((r, d) => seen.push([r, d]));
+        try {
+            await runDrill({ finding: finding(), scenario: "copy-to-hub", simOptions: SMALL });
+            await runDrill({ finding: finding(), scenario: "in-asg", simOptions: SMALL });
+            const sim = seedAccount({ finding: finding(), simOptions: SMALL });
+            const role = sim.functionRoleArn("contain") as string;
+            sim.setRolePolicy(role, role.split("/").pop() as string, JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "ec2:Describe*", Resource: "*" }] }));
+            await runDrill({ finding: finding(), sim });
+        } finally {
+            observeEvaluations(undefined);
+        }
+        assert.ok(seen.length > 100, `${seen.length} decisions`);
+        assert.ok(seen.some(([, d]) => !d.allowed), "some denied");
+        for (const [request, decision] of seen) {
+            const slow = await evaluateThroughRunSimulation(request);
+            assert.equal(decision.result, slow.result, `${request.action} on ${request.resource} as ${request.principalArn}`);
+        }
     });
 });
 

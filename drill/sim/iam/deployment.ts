@@ -142,7 +142,8 @@ export function deployIam(world: World): void {
         const regions = memberRegions(accountId).filter((region) => hubRegions.includes(region));
         const responder = world.account(accountId).iam.roles[names.responderRoleName];
         if (responder) {
-            responder.trustPolicy = json(responderTrustPolicy(regions.flatMap((region) => memberActingRoles[region] ?? [])));
+            // The stack is configured with the analyst's role in dfir:analystRoleArns (the dfir CLI reaches members).
+            responder.trustPolicy = json(responderTrustPolicy(regions.flatMap((region) => memberActingRoles[region] ?? []), { analystRoleArns: [`arn:${p}:iam::${home}:role/${ANALYST_ROLE_NAME}`] }));
             const keys = regions.flatMap((region) => (shareKey(accountId, region) ? [(shareKey(accountId, region) as { arn: string }).arn] : []));
             responder.policies[names.responderRoleName] = json(memberResponderRolePolicy({
                 partition: p,
