@@ -665,16 +665,19 @@ export class SimulatedAccount {
             const ctx: CallContext = { service, operation, action, accountId: caller.accountId, region, caller };
             // Faults are decided in arrival order; the error comes back after the latency, like any answer.
             if (caller.roleArn) record.principal = caller.roleArn;
+            // Authorized as the request arrives (a DryRun too: it answers whether the caller may), while the call's
+            // latency passes: the evaluation adds no time of its own to the call. Its answer is taken after the hooks.
+            const authorized = caller.roleArn && this.world.state.deployment.iam
+                ? authorizeCall(this.world, { ...ctx, caller: caller as SessionState & { roleArn: string } }, (input ?? {}) as Record<string, unknown>, record.atMs).then(() => undefined, (e: unknown) => e)
+                : undefined;
             const fault = this.matchFault(action, caller.accountId);
             const latency = this.world.state.behaviour.latencyMs;
             if (latency > 0) await sleep(latency);
             settle(this.world);
             const call = { action, accountId: caller.accountId, region, input };
             await this.runHooks("before", call);
-            // Authorized before anything happens (a DryRun too: it answers whether the caller may).
-            if (caller.roleArn && this.world.state.deployment.iam) {
-                await authorizeCall(this.world, { ...ctx, caller: caller as SessionState & { roleArn: string } }, (input ?? {}) as Record<string, unknown>, record.atMs);
-            }
+            const denied = await authorized;
+            if (denied !== undefined) throw denied;
             if (fault) {
                 record.injected = true;
                 throw awsError(service, fault.error, fault.message ?? `Simulated ${fault.error} (fault injection)`, fault.status ?? defaultStatus(fault.error));
