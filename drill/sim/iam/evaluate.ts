@@ -250,6 +250,25 @@ function denialReason(analysis: Parameters<typeof getDenialReasons>[0], request:
     return parts.length > 0 ? [...new Set(parts)].join("; ") : "implicit deny: no statement allows it";
 }
 
+let warm: Promise<void> | undefined;
+
+/**
+ * Load what the evaluator reads from disk (the Service Authorization Reference of each service the simulator
+ * serves, the global condition keys) once per process, before a drill starts its clock: the first calls of a run
+ * then take no longer than the later ones.
+ */
+export function warmUp(): Promise<void> {
+    warm ??= (async () => {
+        const actions: [string, string][] = [["ec2", "DescribeInstances"], ["s3", "GetObject"], ["dynamodb", "GetItem"], ["ssm", "SendCommand"], ["iam", "PassRole"], ["sts", "AssumeRole"], ["autoscaling", "DetachInstances"], ["elasticloadbalancing", "DeregisterTargets"], ["sns", "Publish"], ["kms", "Decrypt"]];
+        await Promise.all(actions.map(async ([service, action]) => {
+            await isWildcardOnlyAction(service, action);
+            await typeForContextKey(`${service}:nonexistent`).catch(() => undefined);
+        }));
+        await typeForContextKey("aws:PrincipalArn");
+    })();
+    return warm;
+}
+
 /** Forget every cached decision and parsed policy (tests measuring the first-time cost). */
 export function clearIamCaches(): void {
     parsed.clear();

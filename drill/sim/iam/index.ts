@@ -17,7 +17,7 @@ import { evaluate, type NamedPolicy } from "./evaluate";
 import { authorizationsFor, callerContext, type Authorization } from "./requests";
 
 export { deployIam, ANALYST_ROLE_NAME, workflowComponent } from "./deployment";
-export { iamStats, clearIamCaches, observeEvaluations, evaluateThroughRunSimulation, type IamRequest, type IamDecision } from "./evaluate";
+export { iamStats, clearIamCaches, warmUp, observeEvaluations, evaluateThroughRunSimulation, type IamRequest, type IamDecision } from "./evaluate";
 
 /** A call (or one authorization of it) IAM denied. */
 export interface IamDenial {
