@@ -4,7 +4,7 @@ import { denyModifyIsolatedPolicy } from "../core/containmentPolicies";
 import type { PolicyDocument } from "../core/iam";
 import {
     DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME, DEFAULT_RESPONDER_ROLE_NAME, RESPONDER_MAX_SESSION_SECONDS,
-    hubRoleArnProblem, memberCapturePolicy, memberResponderPolicy, memoryDocumentArnPattern, responderTrustPolicy,
+    hubRoleArnProblem, memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy,
 } from "../core/memberPolicies";
 import { createCaptureProfile } from "./captureProfile";
 
@@ -16,6 +16,8 @@ export interface MemberAccessArgs {
     readonly hubRoleArns: pulumi.Input<string>[];
     /** The AWS Organization the hub belongs to: the trust also requires `aws:PrincipalOrgID`. @default none */
     readonly organizationId?: string;
+    /** The analysts' roles the responder role also trusts (the `dfir` CLI on a member's case). @default none */
+    readonly analystRoleArns?: readonly string[];
     /** Name of the responder role, the same in every member account (the functions build its ARN). @default "dfir-responder" */
     readonly responderRoleName?: string;
     /**
@@ -111,7 +113,7 @@ export class MemberAccess extends pulumi.ComponentResource {
             const responderRole = new aws.iam.Role(`${name}-responder`, {
                 name: responderRoleName,
                 description: "aws-dfir responder: the hub's response functions contain and collect evidence here",
-                assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId }))),
+                assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId, analystRoleArns: args.analystRoleArns }))),
                 maxSessionDuration: RESPONDER_MAX_SESSION_SECONDS,
                 tags,
             }, parent);
@@ -120,11 +122,12 @@ export class MemberAccess extends pulumi.ComponentResource {
             new aws.iam.RolePolicy(`${name}-responder`, {
                 role: responderRole.id,
                 policy: json(pulumi.all([partition, account, responderRole.arn, capture.roleArn, shareKeys]).apply(([p, a, responderArn, captureArn, keys]) =>
-                    memberResponderPolicy({ partition: p, region: "*", accountId: a }, {
-                        captureRoleArns: [captureArn],
-                        // The revocation's deny must never reach the role itself or the capture role.
-                        protectedRoleArns: [responderArn, captureArn],
-                        memoryDocumentArns: [memoryDocumentArnPattern(p, a, memoryDocumentName)],
+                    memberResponderRolePolicy({
+                        partition: p,
+                        accountId: a,
+                        responderRoleArn: responderArn,
+                        captureRoleArn: captureArn,
+                        memoryDocumentName,
                         ...(share ? { snapshotShare: { hubAccountId: share.hubAccountId, shareKeyArns: keys } } : {}),
                     }))),
             }, parent);

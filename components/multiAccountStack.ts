@@ -188,6 +188,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             // The hub's own account is never assumed: its deny policy exempts the Contain roles instead.
             hubRoleArns: own ? regions.map((r) => r.workflow.containRoleArn) : regions.flatMap((r) => r.workflow.responderPrincipalArns),
             ...(organization?.id ? { organizationId: organization.id } : {}),
+            ...(config.multiAccount.analystRoleArns.length > 0 ? { analystRoleArns: config.multiAccount.analystRoleArns } : {}),
             responderRoleName,
             captureProfileName: DEFAULT_CAPTURE_PROFILE_NAME,
             memoryDocumentName: DEFAULT_MEMORY_DOCUMENT_NAME,

@@ -1,11 +1,10 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { buildDefinition, type DefinitionTargets } from "../core/definition";
-import { caseFunctionPolicy, containFunctionPolicy, denyModifyIsolatedPolicy, denyModifyIsolatedScp } from "../core/containmentPolicies";
+import { denyModifyIsolatedPolicy, denyModifyIsolatedScp } from "../core/containmentPolicies";
 import {
-    capturePolicy, deadLetterQueuePolicy, logWritePolicy, memoryPolicy, metadataPolicy, notificationKeyPolicy, sealPolicy,
-    serviceTrustPolicy, snapshotPolicy, startExecutionPolicy, stateMachinePolicy, triagePolicy, xrayWrite,
-    type PolicyDocument, type ResponseResources, type Scope,
+    capturePolicy, deadLetterQueuePolicy, MEMBER_ACTING_FUNCTIONS, notificationKeyPolicy, responseFunctionPolicy, serviceTrustPolicy,
+    startExecutionPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources, type Scope,
 } from "../core/iam";
 import { buildEventPattern } from "../core/pattern";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
@@ -223,25 +222,6 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             ...(copySnapshotsToHub ? { [ENV.copySnapshotsToHub]: "true", [ENV.hubSnapshotKeyArn]: args.evidence.keyArn } : {}),
         };
 
-        // The responders' own roles (every role this component names) are never a revocation target.
-        const withLogs = (d: PolicyDocument, logGroupArn: string): PolicyDocument =>
-            ({ ...d, Statement: [...logWritePolicy(logGroupArn).Statement, xrayWrite, ...d.Statement] });
-        const policies: Record<FunctionName, (s: Scope, r: ResponseResources, logGroupArn: string) => PolicyDocument> = {
-            triage: (_s, _r, l) => triagePolicy(l),
-            case: (s, r, l) => withLogs(caseFunctionPolicy(s, { casesTableArn: r.casesTableArn, responderRoleArns: r.responderRoleArns, ownInstances: r.ownInstances }), l),
-            contain: (s, r, l) => withLogs(containFunctionPolicy(s, {
-                ownInstances: r.ownInstances,
-                captureRoleArns: [r.captureRoleArn],
-                protectedRoleArns: [`arn:${s.partition}:iam::${s.accountId}:role/${name}-*`],
-                responderRoleArns: r.responderRoleArns,
-                casesTableArn: r.casesTableArn,
-                ...(r.vpcIds ? { vpcIds: r.vpcIds } : {}),
-            }), l),
-            snapshot: snapshotPolicy,
-            memory: memoryPolicy,
-            metadata: metadataPolicy,
-            seal: (_s, r, l) => sealPolicy(r, l),
-        };
         const fns = {} as Record<FunctionName, aws.lambda.Function>;
         const roles = {} as Record<FunctionName, aws.iam.Role>;
         for (const [fnName, timeout] of Object.entries(FUNCTIONS) as [FunctionName, number][]) {
@@ -253,7 +233,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             }, parent);
             const rolePolicy = new aws.iam.RolePolicy(`${name}-${fnName}`, {
                 role: role.id,
-                policy: json(pulumi.all([scope, resources, logGroup.arn]).apply(([s, r, l]) => policies[fnName](s, r, l))),
+                policy: json(pulumi.all([scope, resources, logGroup.arn]).apply(([s, r, l]) => responseFunctionPolicy(fnName, name, s, r, l))),
             }, parent);
             roles[fnName] = role;
             fns[fnName] = new aws.lambda.Function(`${name}-${fnName}`, {
@@ -394,7 +374,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         this.memoryDocumentName = documentName;
         this.captureProfileArn = captureProfileArn;
         this.denyModifyIsolatedPolicyArn = denyPolicy?.arn;
-        this.responderPrincipalArns = (["case", "contain", "snapshot", "memory", "metadata"] as const).map((f) => roles[f].arn);
+        this.responderPrincipalArns = MEMBER_ACTING_FUNCTIONS.map((f) => roles[f].arn);
         this.containRoleArn = roles.contain.arn;
         this.snapshotRoleArn = roles.snapshot.arn;
         this.registerOutputs({

@@ -28,7 +28,7 @@ export interface SingleAccountConfig extends CommonConfig {
 /** A hub and its member accounts; VPCs come per member and region. */
 export interface MultiAccountStackConfig extends CommonConfig {
     readonly vpcId?: undefined;
-    /** The hub and its member accounts (keys `hub`, `members`, `organization`, `responderRoleName`, `copySnapshotsToHub`). */
+    /** The hub and its member accounts (keys `hub`, `members`, `organization`, `responderRoleName`, `copySnapshotsToHub`, `analystRoleArns`). */
     readonly multiAccount: MultiAccountConfig;
 }
 
@@ -118,6 +118,12 @@ export interface MultiAccountConfig {
      * (a share key per member region is created for the hand-over). @default false
      */
     readonly copySnapshotsToHub: boolean;
+    /**
+     * The roles the analysts run `dfir` as (exact role ARNs, usually the hub's): every member's responder role
+     * trusts them too, with the same session name as the functions, so `dfir plan`, `verify` and `release` reach a
+     * member account's instance. @default none: the responder trusts the hub's functions only
+     */
+    readonly analystRoleArns: readonly string[];
 }
 
 export interface HubConfig {
@@ -155,7 +161,7 @@ export interface OrganizationConfig {
 }
 
 /** The `dfir:` keys a stack file may set (the multi-account ones are gathered in `DfirConfig.multiAccount`). */
-export type DfirConfigKey = keyof CommonConfig | "vpcId" | "hub" | "members" | "organization" | "responderRoleName" | "copySnapshotsToHub";
+export type DfirConfigKey = keyof CommonConfig | "vpcId" | "hub" | "members" | "organization" | "responderRoleName" | "copySnapshotsToHub" | "analystRoleArns";
 
 type KeyParser = (raw: unknown, key: string) => unknown;
 
@@ -429,6 +435,7 @@ const PARSERS: Record<DfirConfigKey, KeyParser> = {
     organization: parseOrganization,
     responderRoleName: str(ROLE_NAME, "an IAM role name, dfir-responder"),
     copySnapshotsToHub: bool,
+    analystRoleArns: list(str(ROLE_ARN, "arn:aws:iam::123456789012:role/dfir-analyst")),
     workstation: parseWorkstation,
 };
 
@@ -499,7 +506,7 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
             throw new Error(`config ${CONFIG_NAMESPACE}:isolatedInstanceScp is not supported with ${CONFIG_NAMESPACE}:members: an SCP belongs to the organization's management account (deploy MemberAccess's deny policy per account instead; docs/limitations.md)`);
         }
     } else {
-        for (const key of ["organization", "responderRoleName", "copySnapshotsToHub"] as const) {
+        for (const key of ["organization", "responderRoleName", "copySnapshotsToHub", "analystRoleArns"] as const) {
             if (given(key)) throw new Error(`config ${CONFIG_NAMESPACE}:${key} applies only to a multi-account stack (${CONFIG_NAMESPACE}:hub and ${CONFIG_NAMESPACE}:members)`);
         }
     }
@@ -574,6 +581,7 @@ function multiAccount(v: Record<string, unknown>): MultiAccountConfig {
         ...(v.organization !== undefined ? { organization: v.organization as OrganizationConfig } : {}),
         responderRoleName: (v.responderRoleName as string | undefined) ?? "dfir-responder",
         copySnapshotsToHub: (v.copySnapshotsToHub as boolean | undefined) ?? false,
+        analystRoleArns: [...new Set((v.analystRoleArns as string[] | undefined) ?? [])],
     };
 }
 

@@ -3,7 +3,7 @@
  * tests read them without Pulumi. Every `"Resource": "*"` below is there because the action has no
  * resource-level permission (named beside it), never for convenience.
  */
-import { assumeResponderStatement } from "./containmentPolicies";
+import { assumeResponderStatement, caseFunctionPolicy, containFunctionPolicy } from "./containmentPolicies";
 import { TAGS } from "./tags";
 
 export interface PolicyStatement {
@@ -521,4 +521,47 @@ export function notificationKeyPolicy(partition: string, accountId: string): Pol
             Condition: { StringEquals: { "aws:SourceAccount": accountId } },
         },
     );
+}
+
+/** The response workflow's Lambda functions (one role each). */
+export type ResponseFunction = "triage" | "case" | "contain" | "snapshot" | "memory" | "metadata" | "seal";
+export const RESPONSE_FUNCTIONS: readonly ResponseFunction[] = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"];
+/** The functions that act in member accounts (through the responder role): whose roles a responder role trusts. */
+export const MEMBER_ACTING_FUNCTIONS: readonly ResponseFunction[] = ["case", "contain", "snapshot", "memory", "metadata"];
+
+/** Log writing and traces first, then the function's own statements (what every function role gets). */
+function withLogs(d: PolicyDocument, logGroupArn: string): PolicyDocument {
+    return { ...d, Statement: [...logWritePolicy(logGroupArn).Statement, xrayWrite, ...d.Statement] };
+}
+
+/**
+ * The inline policy of one response function's role, exactly as the ResponseWorkflow component `component` deploys
+ * it (the component and the drill's simulated deployment both call this). Contain never writes a role of the
+ * component itself (`role/<component>-*`: the responders' own roles).
+ */
+export function responseFunctionPolicy(fn: ResponseFunction, component: string, s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
+    switch (fn) {
+        case "triage":
+            return triagePolicy(logGroupArn);
+        case "case":
+            return withLogs(caseFunctionPolicy(s, { casesTableArn: r.casesTableArn, responderRoleArns: r.responderRoleArns, ownInstances: r.ownInstances }), logGroupArn);
+        case "contain":
+            return withLogs(containFunctionPolicy(s, {
+                ownInstances: r.ownInstances,
+                captureRoleArns: [r.captureRoleArn],
+                // The responders' own roles (every role the component names) are never a revocation target.
+                protectedRoleArns: [`arn:${s.partition}:iam::${s.accountId}:role/${component}-*`],
+                responderRoleArns: r.responderRoleArns,
+                casesTableArn: r.casesTableArn,
+                ...(r.vpcIds ? { vpcIds: r.vpcIds } : {}),
+            }), logGroupArn);
+        case "snapshot":
+            return snapshotPolicy(s, r, logGroupArn);
+        case "memory":
+            return memoryPolicy(s, r, logGroupArn);
+        case "metadata":
+            return metadataPolicy(s, r, logGroupArn);
+        case "seal":
+            return sealPolicy(r, logGroupArn);
+    }
 }

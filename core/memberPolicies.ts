@@ -51,6 +51,11 @@ export function hubRoleArnProblem(arn: string): string | undefined {
 export interface ResponderTrustOptions {
     /** Also require the caller to belong to this AWS Organization (`aws:PrincipalOrgID`). */
     organizationId?: string;
+    /**
+     * The analysts' roles (`dfir:analystRoleArns`): the `dfir` CLI assumes the responder role with the functions'
+     * session name to plan, verify and release a member's case. Same conditions as the functions. @default none
+     */
+    analystRoleArns?: readonly string[];
 }
 
 /**
@@ -66,15 +71,27 @@ export function responderTrustPolicy(hubRoleArns: readonly string[], options: Re
     if (options.organizationId !== undefined && !ORGANIZATION_ID.test(options.organizationId)) {
         throw new Error(`organizationId: ${options.organizationId} is not an organization id (o-...)`);
     }
+    const analysts = [...new Set(options.analystRoleArns ?? [])];
+    const analystProblems = analysts.map(hubRoleArnProblem).filter((p): p is string => p !== undefined);
+    if (analystProblems.length > 0) throw new Error(`analystRoleArns: ${analystProblems.join("; ")}`);
     const equals: Record<string, string> = { "sts:RoleSessionName": RESPONDER_SESSION_NAME };
     if (options.organizationId) equals["aws:PrincipalOrgID"] = options.organizationId;
-    return doc({
-        Sid: "HubResponseFunctionsOnly",
-        Effect: "Allow",
-        Principal: { AWS: [...new Set(hubRoleArns)] },
-        Action: "sts:AssumeRole",
-        Condition: { StringEquals: equals },
-    });
+    return doc(
+        {
+            Sid: "HubResponseFunctionsOnly",
+            Effect: "Allow",
+            Principal: { AWS: [...new Set(hubRoleArns)] },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: equals },
+        },
+        ...(analysts.length > 0 ? [{
+            Sid: "AnalystsCommands",
+            Effect: "Allow" as const,
+            Principal: { AWS: analysts },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { ...equals } },
+        }] : []),
+    );
 }
 
 /** What the member's responder role acts on besides the account's instances. */
@@ -141,4 +158,29 @@ export function memberCapturePolicy(evidenceBucketArns: readonly string[], evide
     if (evidenceBucketArns.length === 0) throw new Error("evidenceBucketArns: at least one evidence bucket ARN is required");
     if (evidenceKeyArns.length === 0) throw new Error("evidenceKeyArns: at least one evidence key ARN is required");
     return doc(...captureStatements([...new Set(evidenceBucketArns)], [...new Set(evidenceKeyArns)]));
+}
+
+/** What a member account's responder role is deployed with (MemberAccess): its own ARN, the capture role, the document name. */
+export interface MemberResponderDeployment {
+    partition: string;
+    accountId: string;
+    responderRoleArn: string;
+    captureRoleArn: string;
+    memoryDocumentName: string;
+    /** `copySnapshotsToHub` for this account: the hub account and the account's share keys (one per member region). */
+    snapshotShare?: { hubAccountId: string; shareKeyArns: readonly string[] };
+}
+
+/**
+ * The responder role's inline policy exactly as MemberAccess deploys it (MemberAccess and the drill's simulated
+ * deployment both call this): every region (`*`), the revocation never reaching the role itself (self-escalation)
+ * or the capture role, the memory document of that name in every region of the account.
+ */
+export function memberResponderRolePolicy(d: MemberResponderDeployment): PolicyDocument {
+    return memberResponderPolicy({ partition: d.partition, region: "*", accountId: d.accountId }, {
+        captureRoleArns: [d.captureRoleArn],
+        protectedRoleArns: [d.responderRoleArn, d.captureRoleArn],
+        memoryDocumentArns: [memoryDocumentArnPattern(d.partition, d.accountId, d.memoryDocumentName)],
+        ...(d.snapshotShare ? { snapshotShare: d.snapshotShare } : {}),
+    });
 }

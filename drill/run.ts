@@ -25,6 +25,7 @@ import { partitionOf } from "../core/containmentPolicies";
 import { addInstance } from "../core/revocation";
 import { client } from "../functions/lib/aws";
 import { readRevocation, UNRECORDED_STEPS, writeRevocation } from "../functions/contain/revocation";
+import { warmUp } from "./sim/iam/index";
 import { DEFAULT_HUB_ACCOUNT, SimulatedAccount, SimulationSeedError, STAND_IN_ACCOUNT, type CallRecord, type SimOptions } from "./sim";
 
 /**
@@ -170,6 +171,28 @@ export interface DrillReport {
     seed: unknown;
     /** Structured log lines the functions wrote (see --logs). */
     logLines?: number;
+    /**
+     * Every call of this run that IAM denied (drill/sim/iam): evaluated against the policies the program deploys, as
+     * the role the call ran as (a function's, the state machine's, the responder's after AssumeRole, the instance
+     * profile's for what runs on the instance). Such a call failed as AWS would fail it. Empty in every scenario.
+     */
+    iamDenied: IamDenialReport[];
+}
+
+/** One IAM denial in the report. */
+export interface IamDenialReport {
+    atMs: number;
+    /** The API call (`ec2:CreateSnapshots`), or `instance:...` for what ran on the instance. */
+    call: string;
+    /** The IAM action denied (the call's, or one it needs: `ec2:CreateTags` at creation, `kms:Decrypt`, `iam:PassRole`). */
+    action: string;
+    resource: string;
+    /** The role the call ran as. */
+    principal: string;
+    accountId: string;
+    region: string;
+    /** The denying statement, or which policy grants nothing. */
+    reason: string;
 }
 
 /** One flow of the instance in the report. */
@@ -394,6 +417,7 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     const triageOnly = (await triageHandler(delivered)) as TriageVerdict;
     let firstCall = sim.calls.length;
     const firstNotification = sim.notifications.length;
+    const firstDenial = sim.iamDenied.length;
     let started = Date.now();
     const savedEnv = { ...process.env };
     Object.assign(process.env, sim.environment(), {
@@ -403,6 +427,8 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
         MIN_SEVERITY: "7",
         ALLOW_SAMPLES: "false",
     });
+    // The IAM evaluator's data is read before the clock starts (the first calls then take no longer than the rest).
+    await warmUp();
     sim.install();
     const executions: ExecutionOutcome[] = [];
     let lastSeal: SealResult | undefined;
@@ -439,7 +465,7 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
         for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
         Object.assign(process.env, savedEnv);
     }
-    return buildReport(sim, triageOnly, executions, lastSeal, latencyMs, options.scenario, { calls: firstCall, notifications: firstNotification });
+    return buildReport(sim, triageOnly, executions, lastSeal, latencyMs, options.scenario, { calls: firstCall, notifications: firstNotification, iamDenied: firstDenial });
 }
 
 /**
@@ -539,7 +565,10 @@ async function runOnce(
     for (const [state, target] of Object.entries(tasks)) {
         const handler = HANDLERS[target];
         if (!handler) throw new Error(`drill: no handler for ${target}`);
-        overrides[state] = async (input) => {
+        // Each function runs as its own role (its calls are authorized as that role).
+        const fn = target.replace(/FunctionArn$/, "");
+        const roleArn = sim.functionRoleArn(fn);
+        overrides[state] = (input) => sim.runAs(roleArn, async () => {
             // A poll follows a Wait state: let the simulated world live through that wait.
             if (state === STATES.checkSnapshots || state === STATES.checkHubCopy) sim.advance((settings.snapshotPollSeconds ?? DEFAULT_POLL_SECONDS.snapshot) * 1000);
             if (state === STATES.checkMemory) sim.advance((settings.memoryPollSeconds ?? DEFAULT_POLL_SECONDS.memory) * 1000);
@@ -552,13 +581,14 @@ async function runOnce(
             if (state === STATES.seal) seal = result as SealResult;
             if (state === STATES.reassert) repeat = true;
             return result as never;
-        };
+        });
     }
-    const publish = async (input: { TopicArn: string; Subject?: string; Message: unknown }) => {
+    // Step Functions' SDK integrations run as the state machine's role.
+    const publish = (input: { TopicArn: string; Subject?: string; Message: unknown }) => sim.runAs(sim.stateMachineRoleArn(), async () => {
         const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
         await sim.publish(input.TopicArn, input.Subject, message);
         return { MessageId: "published" };
-    };
+    });
     for (const state of [STATES.notify, STATES.notifyRepeat, STATES.notifyRepeatFailed, STATES.notifyUnsealed]) overrides[state] = publish;
     overrides[STATES.askApproval] = async (input) => {
         await publish(input);
@@ -629,6 +659,7 @@ function ignoredWithoutAccount(verdict: TriageVerdict, latencyMs: number, scenar
         notifications: [],
         executions: [{ executionName: "drill-1", status: "IGNORED", reason: verdict.reason, states: [] }],
         seed: null,
+        iamDenied: [],
     };
 }
 
@@ -650,7 +681,7 @@ function buildReport(
     seal: SealResult | undefined,
     latencyMs: number,
     scenario: string | undefined,
-    from: { calls: number; notifications: number },
+    from: { calls: number; notifications: number; iamDenied: number },
 ): DrillReport {
     // Only this run's calls and notifications (a kept account has earlier ones too).
     const calls = sim.calls.slice(from.calls);
@@ -674,6 +705,7 @@ function buildReport(
         notifications: sim.notifications.slice(from.notifications).map((n) => ({ atMs: n.atMs, ...(n.subject ? { subject: n.subject } : {}) })),
         executions,
         seed: sim.seedReport,
+        iamDenied: sim.iamDenied.slice(from.iamDenied).map((d) => ({ ...d })),
     };
     if (first.status === "IGNORED") return report;
 

@@ -149,9 +149,13 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
         const hubRole = (region: string, fn: string) => `arn:aws:iam::${HUB}:role/dfir-response-${region}-${fn}`;
         const trust = (account: string) => {
             const role = prod.find((r) => r.type === "aws:iam/role:Role" && r.name === `dfir-${account}-access-responder`) as RecordedResource;
-            const [st, ...more] = docOf(role, "assumeRolePolicy").Statement;
+            const [st, analysts, ...more] = docOf(role, "assumeRolePolicy").Statement;
             assert.equal(more.length, 0);
             assert.deepEqual(st.Condition, { StringEquals: { "sts:RoleSessionName": "aws-dfir-responder", "aws:PrincipalOrgID": "o-abcdefghij" } });
+            // dfir:analystRoleArns: the dfir CLI's role, under the same conditions.
+            assert.equal(analysts.Sid, "AnalystsCommands");
+            assert.deepEqual(analysts.Principal, { AWS: ["arn:aws:iam::111111111111:role/dfir-analyst"] });
+            assert.deepEqual(analysts.Condition, st.Condition);
             return [...(st.Principal as { AWS: string[] }).AWS].sort();
         };
         assert.deepEqual(trust("222222222222"), [...FUNCTIONS_IN_MEMBERS.map((f) => hubRole("eu-west-1", f)), ...FUNCTIONS_IN_MEMBERS.map((f) => hubRole("us-east-1", f))].sort());

@@ -190,7 +190,7 @@ async function captureMemory(sim: SimulatedAccount, overrides: { avmlSha256?: st
             InstanceIds: [sim.instanceId],
             Parameters: parameters,
             OutputS3BucketName: sim.deployment.evidenceBucket,
-            OutputS3KeyPrefix: "cases/c1/ssm-output/",
+            OutputS3KeyPrefix: "cases/c1/ssm/",
             TimeoutSeconds: 600,
         }),
     );
@@ -407,7 +407,8 @@ describe("simulator: EC2", () => {
     });
 
     it("copies snapshots in the region: across accounts only when shared, re-encrypted under the named key; aws/ebs snapshots cannot be shared", async () => {
-        const sim = start({ crossAccount: true, copySnapshotsToHub: true, copyDurationMs: 60_000 });
+        // EBS's copy mechanics, with inputs the deployed policies do not allow (drill/sim/iam is tested on its own).
+        const sim = start({ crossAccount: true, copySnapshotsToHub: true, copyDurationMs: 60_000, iam: false });
         const memberAccount = sim.instanceAccountId;
         const member = client("ec2", at(sim));
         const hub = client("ec2", { region: sim.region });
@@ -462,7 +463,7 @@ describe("simulator: EC2", () => {
     });
 
     it("under copyError the copies of that side (here the hub) end in error, the other side's complete", async () => {
-        const sim = start({ crossAccount: true, copySnapshotsToHub: true, copyError: "hub" });
+        const sim = start({ crossAccount: true, copySnapshotsToHub: true, copyError: "hub", iam: false });
         const member = client("ec2", at(sim));
         const hub = client("ec2", { region: sim.region });
         const made = await member.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: sim.instanceId } }));
@@ -633,6 +634,11 @@ describe("simulator: IAM and STS", () => {
 
     it("acts on the member account with credentials from AssumeRole", async () => {
         const sim = start({ crossAccount: true });
+        // The responder role trusts the hub's member-acting function roles: act as Contain's.
+        await sim.runAs(sim.functionRoleArn("contain"), () => actsOnMember(sim));
+    });
+
+    async function actsOnMember(sim: SimulatedAccount): Promise<void> {
         assert.notEqual(sim.homeAccountId, sim.instanceAccountId);
         const target = at(sim);
         assert.ok(target.roleArn);
@@ -650,7 +656,7 @@ describe("simulator: IAM and STS", () => {
         assert.ok(assumes.every((c) => c.ok && c.accountId === sim.homeAccountId));
         await describe1(sim);
         assert.equal(sim.calls.filter((c) => c.action === "sts:AssumeRole").length, 1, "then cached");
-    });
+    }
 
     it("denies AssumeRole when the member account has no responder role", async () => {
         const sim = start({ crossAccountRoleMissing: true });
@@ -711,7 +717,8 @@ describe("simulator: S3", () => {
     });
 
     it("denies deleting a locked version until retain-until; a plain delete only adds a marker", async () => {
-        const sim = start();
+        // Object Lock alone: the deployed bucket policy denies every version delete first (test/iam.test.ts).
+        const sim = start({ iam: false });
         const s3 = client("s3", { region: sim.region });
         const Bucket = sim.deployment.evidenceBucket;
         const put = await s3.send(new PutObjectCommand({ Bucket, Key: "cases/c1/manifest.json", Body: "{}" }));
@@ -851,7 +858,7 @@ describe("simulator: SSM memory capture", () => {
         assert.equal(sidecar.instanceId, sim.instanceId);
         assert.ok(typeof sidecar.startedAt === "string" && typeof sidecar.finishedAt === "string");
         assert.equal(sim.objectBody(Bucket, key).readUInt32LE(0), 0x4c694d45, "LiME magic");
-        assert.ok(sim.objects(Bucket, `cases/c1/ssm-output/${commandId}/${sim.instanceId}/`).some((o) => o.key.endsWith("/stdout")));
+        assert.ok(sim.objects(Bucket, `cases/c1/ssm/${commandId}/${sim.instanceId}/`).some((o) => o.key.endsWith("/stdout")));
         assert.match(String(inv.StandardOutputContent), new RegExp(streamed.sha256));
     });
 
@@ -866,7 +873,7 @@ describe("simulator: SSM memory capture", () => {
         const done = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: sim.instanceId }));
         assert.equal(done.Status, "Success");
         assert.equal(done.StandardOutputContent?.length, STDOUT_LIMIT);
-        const full = sim.objects(sim.deployment.evidenceBucket, "cases/c1/ssm-output/").find((o) => o.key.endsWith("/stdout"));
+        const full = sim.objects(sim.deployment.evidenceBucket, "cases/c1/ssm/").find((o) => o.key.endsWith("/stdout"));
         assert.ok(full && full.bytes > STDOUT_LIMIT);
         // An overrunning capture can be cancelled (the memory step does so past its cap).
         const second = await captureMemory(sim);
@@ -965,7 +972,7 @@ describe("simulator: SSM ListCommands", () => {
         const apart = listedSecond.RequestedDateTime!.getTime() - listedFirst.RequestedDateTime!.getTime();
         assert.ok(apart >= 1_000 && apart < 2_000, `${apart} ms apart`);
         assert.equal(listedFirst.OutputS3BucketName, sim.deployment.evidenceBucket);
-        assert.equal(listedFirst.OutputS3KeyPrefix, "cases/c1/ssm-output/");
+        assert.equal(listedFirst.OutputS3KeyPrefix, "cases/c1/ssm/");
         assert.equal(listedFirst.Comment, "");
         assert.deepEqual([listedFirst.Status, await status(first)], ["Pending", "Pending"]);
 
@@ -999,6 +1006,10 @@ describe("simulator: SSM ListCommands", () => {
 
     it("filters by DocumentName, InvokedAfter, InvokedBefore and CommandId, all applying", async () => {
         const sim = start({ crossAccount: true });
+        await sim.runAs(sim.functionRoleArn("memory"), () => filtersApply(sim));
+    });
+
+    async function filtersApply(sim: SimulatedAccount): Promise<void> {
         await useCaptureProfile(sim);
         const a = await captureMemory(sim);
         sim.advance(10_000);
@@ -1027,7 +1038,7 @@ describe("simulator: SSM ListCommands", () => {
         // Only the caller's account is listed: the hub's own credentials see none of the member's commands.
         assert.notEqual(sim.instanceAccountId, sim.homeAccountId);
         assert.deepEqual((await client("ssm", { region: sim.region }).send(new ListCommandsCommand({}))).Commands, []);
-    });
+    }
 
     it("pages with MaxResults (1..50, default 50) and NextToken; rejects bad input like the service, unmodelled input loudly", async () => {
         const sim = start({ memoryBytes: 1024 });
@@ -1320,26 +1331,26 @@ describe("simulator: the committed handlers run against it", () => {
                 findingType: finding.type,
                 severity: finding.severity,
             };
-            const opened = (await openCaseHandler({ verdict, executionArn: "arn:aws:states:ap-southeast-2:210987654321:execution:sm:drill", target: sim.target() })) as CaseOpened;
+            const opened = (await sim.runAs(sim.functionRoleArn("case"), () => openCaseHandler({ verdict, executionArn: "arn:aws:states:ap-southeast-2:210987654321:execution:sm:drill", target: sim.target() }))) as CaseOpened;
             assert.equal(opened.isNew, true);
-            const contained = (await containHandler({ case: opened })) as ContainmentResult;
+            const contained = (await sim.runAs(sim.functionRoleArn("contain"), () => containHandler({ case: opened }))) as ContainmentResult;
             assert.equal(contained.status, "isolated");
             const iso = sim.deployment.isolationGroups[sim.instance().vpcId];
             assert.deepEqual(sim.instance().networkInterfaces.map((n) => n.groupIds), [[iso]]);
             assert.equal(sim.instance().autoScaling?.inGroup, false);
             assert.equal(sim.instance().profile?.arn, sim.deployment.captureProfileArn);
             const base = { caseId: opened.caseId, target: opened.target, instance: opened.instance, evidence: opened.evidence };
-            const started = (await memoryHandler({ action: "start", ...base })) as MemoryResult;
+            const started = (await sim.runAs(sim.functionRoleArn("memory"), () => memoryHandler({ action: "start", ...base }))) as MemoryResult;
             assert.equal(started.status, "started");
             // A retried start (its Lambda killed after SendCommand) adopts the command: one capture, not two.
-            const again = (await memoryHandler({ action: "start", ...base })) as MemoryResult;
+            const again = (await sim.runAs(sim.functionRoleArn("memory"), () => memoryHandler({ action: "start", ...base }))) as MemoryResult;
             assert.deepEqual([again.status, again.commandId], ["started", started.commandId]);
             assert.equal(sim.commands().length, 1);
-            const memory = (await memoryHandler({ action: "check", ...base, memory: started })) as MemoryResult;
+            const memory = (await sim.runAs(sim.functionRoleArn("memory"), () => memoryHandler({ action: "check", ...base, memory: started }))) as MemoryResult;
             assert.equal(memory.status, "captured", memory.reason);
             assert.equal(memory.object?.sha256, memory.hostSha256);
-            const disk = (await snapshotHandler({ action: "start", caseId: opened.caseId, target: opened.target, instance: opened.instance })) as DiskEvidence;
-            const done = (await snapshotHandler({ action: "check", caseId: opened.caseId, target: opened.target, disk })) as DiskEvidence;
+            const disk = (await sim.runAs(sim.functionRoleArn("snapshot"), () => snapshotHandler({ action: "start", caseId: opened.caseId, target: opened.target, instance: opened.instance }))) as DiskEvidence;
+            const done = (await sim.runAs(sim.functionRoleArn("snapshot"), () => snapshotHandler({ action: "check", caseId: opened.caseId, target: opened.target, disk }))) as DiskEvidence;
             assert.equal(done.done, true);
             assert.deepEqual(done.snapshots.map((x) => x.state), ["completed", "completed"]);
         });

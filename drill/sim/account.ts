@@ -14,7 +14,9 @@
  * resolves its credentials through the simulated STS (recorded as `sts:AssumeRole`) and then acts on the member
  * account, exactly as the real credentials would.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
+import { partitionOf } from "../../core/containmentPolicies";
 import { ENV, type Target } from "../../core/workflow";
 import { setClientCustomizer, type CustomizableClient, type ServiceName } from "../../functions/lib/aws";
 import { ACTION_PREFIX, awsError, CLIENT_SERVICE, defaultStatus, notImplemented, type SimService } from "./errors";
@@ -39,6 +41,7 @@ import {
     type WorkstationOption,
     workstationOption,
 } from "./seed";
+import { authorizeCall, deployIam, type IamDenial } from "./iam/index";
 import { snapshotView, terminateInstance } from "./services/ec2";
 import { flowVerdict, forensicChannelVerdict } from "./network";
 import { HANDLERS, settle } from "./services/index";
@@ -110,6 +113,9 @@ export function sdkRetryable(error: unknown): boolean {
 
 /** The simulator whose customizer is installed (one per process at a time). */
 let active: SimulatedAccount | undefined;
+
+/** The role whose code is running (a function's, the state machine's), for calls made with the home credentials. */
+const principalScope = new AsyncLocalStorage<{ roleArn: string; sessionName: string }>();
 
 /** Where a direct `invoke` acts (Step Functions SDK integrations run as the state machine's role). */
 export interface InvokeOptions {
@@ -310,6 +316,7 @@ export class SimulatedAccount {
         // After the instance: its ids are the same with or without a workstation.
         const workstation = workstationOption(options);
         if (workstation) seedWorkstation(world, workstation);
+        deployIam(world);
         return new SimulatedAccount(state, options.hooks);
     }
 
@@ -329,6 +336,7 @@ export class SimulatedAccount {
         state.deployment.captureProfileArn = state.deployment.captureProfileArns[accountId] ?? "";
         const workstation = workstationOption(options);
         if (workstation) seedWorkstation(world, workstation);
+        deployIam(world);
         return new SimulatedAccount(state, options.hooks);
     }
 
@@ -399,6 +407,39 @@ export class SimulatedAccount {
 
     get installed(): boolean {
         return active === this;
+    }
+
+    /** Every call (and call from an instance) IAM denied in this session, in order. */
+    get iamDenied(): readonly IamDenial[] {
+        return this.world.iamDenied;
+    }
+
+    /**
+     * The role of a response function as deployed in a hub region (default the home region): what its calls run as
+     * under {@link runAs}. Undefined for a world saved before IAM was modelled.
+     */
+    functionRoleArn(fn: string, region = this.region): string | undefined {
+        const component = this.world.state.deployment.iam?.components[region];
+        return component ? `arn:${partitionOf(region)}:iam::${this.homeAccountId}:role/${component}-${fn}` : undefined;
+    }
+
+    /** The state machine's role in a hub region (its SDK integrations run as it). */
+    stateMachineRoleArn(region = this.region): string | undefined {
+        return this.functionRoleArn("state-machine", region);
+    }
+
+    /** The analyst's role: the caller of everything outside a function (the dfir CLI). */
+    get analystRoleArn(): string | undefined {
+        return this.world.state.deployment.iam?.analystRoleArn;
+    }
+
+    /**
+     * Run `fn` as `roleArn`: calls it makes with the functions' own (home) credentials are authorized as that role
+     * (the drill runs each handler as its function's role). Assumed-role clients keep acting as the assumed role.
+     */
+    runAs<T>(roleArn: string | undefined, fn: () => T, sessionName = "aws-dfir-drill"): T {
+        if (roleArn === undefined) return fn();
+        return principalScope.run({ roleArn, sessionName }, fn);
     }
 
     private primary(): { accountId: string; region: string; instanceId: string } {
@@ -576,15 +617,35 @@ export class SimulatedAccount {
         }
     }
 
+    /** The home credentials' session as the role now running (a function's under `runAs`, else the analyst's). */
+    private homeSession(): SessionState {
+        const state = this.world.state;
+        const home = state.sessions[homeAccessKeyId(state.homeAccountId)] as SessionState;
+        const scope = principalScope.getStore();
+        const roleArn = scope?.roleArn ?? state.deployment.iam?.analystRoleArn;
+        if (roleArn === undefined) return home;
+        const roleName = roleArn.split("/").pop() as string;
+        const sessionName = scope?.sessionName ?? "dfir-cli";
+        const role = this.world.account(state.homeAccountId).iam.roles[roleName];
+        return {
+            ...home,
+            arn: `arn:${partitionOf(state.region)}:sts::${state.homeAccountId}:assumed-role/${roleName}/${sessionName}`,
+            userId: `${role?.roleId ?? "AROAUNKNOWN"}:${sessionName}`,
+            roleArn,
+            // Lambda's and the CLI's credentials are older than anything the response does.
+            issuedAt: state.createdAt,
+        };
+    }
+
     private resolveCaller(service: SimService, who: { credentials?: Credentials; accountId?: string }): SessionState {
         const state = this.world.state;
         const homeKey = homeAccessKeyId(state.homeAccountId);
         if (who.accountId !== undefined) {
-            if (who.accountId === state.homeAccountId) return state.sessions[homeKey] as SessionState;
+            if (who.accountId === state.homeAccountId) return this.homeSession();
             return { accessKeyId: "", accountId: who.accountId, arn: `arn:aws:sts::${who.accountId}:assumed-role/direct/aws-dfir-drill`, userId: "direct", expiresAt: Number.MAX_SAFE_INTEGER };
         }
         const key = who.credentials?.accessKeyId;
-        if (key === undefined) return state.sessions[homeKey] as SessionState;
+        if (key === undefined || key === homeKey) return this.homeSession();
         const session = state.sessions[key];
         if (session) return session;
         const match = /^(?:ASIA|AKIA)(\d{12})/.exec(key);
@@ -633,12 +694,20 @@ export class SimulatedAccount {
             if (!handler) throw notImplemented(action);
             const ctx: CallContext = { service, operation, action, accountId: caller.accountId, region, caller };
             // Faults are decided in arrival order; the error comes back after the latency, like any answer.
+            if (caller.roleArn) record.principal = caller.roleArn;
+            // Authorized as the request arrives (a DryRun too: it answers whether the caller may), while the call's
+            // latency passes: the evaluation adds no time of its own to the call. Its answer is taken after the hooks.
+            const authorized = caller.roleArn && this.world.state.deployment.iam
+                ? authorizeCall(this.world, { ...ctx, caller: caller as SessionState & { roleArn: string } }, (input ?? {}) as Record<string, unknown>, record.atMs).then(() => undefined, (e: unknown) => e)
+                : undefined;
             const fault = this.matchFault(action, caller.accountId);
             const latency = this.world.state.behaviour.latencyMs;
             if (latency > 0) await sleep(latency);
             settle(this.world);
             const call = { action, accountId: caller.accountId, region, input };
             await this.runHooks("before", call);
+            const denied = await authorized;
+            if (denied !== undefined) throw denied;
             if (fault) {
                 record.injected = true;
                 throw awsError(service, fault.error, fault.message ?? `Simulated ${fault.error} (fault injection)`, fault.status ?? defaultStatus(fault.error));
@@ -909,6 +978,24 @@ export class SimulatedAccount {
         }));
     }
 
+    /**
+     * Change a role's inline policy as an administrator would outside the response (scenario building: a role
+     * without a permission the response needs). `document` undefined deletes it. The role is named by its ARN.
+     */
+    setRolePolicy(roleArn: string, policyName: string, document: string | undefined): void {
+        const m = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/.exec(roleArn);
+        const role = m ? this.world.state.accounts[m[1] as string]?.iam.roles[m[2] as string] : undefined;
+        if (!role) throw new Error(`simulator: no role ${roleArn}`);
+        if (document === undefined) delete role.policies[policyName];
+        else role.policies[policyName] = document;
+    }
+
+    /** The evidence bucket's (or any bucket's) policy as deployed, parsed; undefined: none. */
+    bucketPolicy(bucket = this.deployment.evidenceBucket): unknown {
+        const policy = this.world.state.buckets[bucket]?.policy;
+        return policy === undefined ? undefined : JSON.parse(policy);
+    }
+
     /** Every SSM command sent, with its invocations' status. */
     commands(): CommandView[] {
         settle(this.world);
@@ -942,6 +1029,7 @@ export class SimulatedAccount {
         seedHub(this.world, options, region);
         seedWorkloadAccount(this.world, options, accountId, region, true);
         const seeded = seedInstance(this.world, options, detail, accountId, region, report);
+        deployIam(this.world);
         return { ...seeded, report };
     }
 
@@ -1009,3 +1097,4 @@ export function loadState(dir: string, hooks: SimHook[] = []): SimulatedAccount 
 }
 
 export { SimulationSeedError };
+

@@ -183,6 +183,14 @@ export interface SimOptions {
     endpointSubnet?: "dedicated" | "public";
     /** Deny rules an operator already put in each VPC's default network ACL (per direction). @default 0 */
     defaultAclRules?: number;
+    /**
+     * Evaluate IAM (drill/sim/iam): every call authorized against the policies the program deploys. False leaves the
+     * simulator's service mechanics alone, for its own unit tests that call with inputs no deployed role may send;
+     * the drill never turns it off. @default true
+     */
+    iam?: boolean;
+    /** The stack's `dfir:breakGlassRoleArn`: the one role the evidence bucket's tamper denial exempts. @default none */
+    breakGlassRoleArn?: string;
 }
 
 /** Where the simulated forensic workstation is. */
@@ -221,7 +229,7 @@ export function namesOf(options: SimOptions): DeploymentNames {
 }
 
 /** The options that shape later seeding (kept in the state, so a loaded world seeds the same way). */
-export type PersistedOptions = Pick<SimOptions, "names" | "casesTableKey" | "memoryDocumentParameters" | "retentionDays">;
+export type PersistedOptions = Pick<SimOptions, "names" | "casesTableKey" | "memoryDocumentParameters" | "retentionDays" | "iam" | "breakGlassRoleArn">;
 
 export function persistedOptions(options: SimOptions): PersistedOptions {
     const out: PersistedOptions = {};
@@ -229,6 +237,8 @@ export function persistedOptions(options: SimOptions): PersistedOptions {
     if (options.casesTableKey) out.casesTableKey = { ...options.casesTableKey };
     if (options.memoryDocumentParameters) out.memoryDocumentParameters = structuredClone(options.memoryDocumentParameters);
     if (options.retentionDays !== undefined) out.retentionDays = options.retentionDays;
+    if (options.iam === false) out.iam = false;
+    if (options.breakGlassRoleArn !== undefined) out.breakGlassRoleArn = options.breakGlassRoleArn;
     return out;
 }
 

@@ -6,6 +6,7 @@
  * Nothing here has behaviour: the services (`services/*.ts`) read and change these records.
  */
 import type { PersistedOptions } from "./seed";
+import type { IamDenial as IamDenialRecord } from "./iam/index";
 
 /** One IAM role with what the simulation checks: who may assume it, and its inline policies. */
 export interface RoleState {
@@ -18,6 +19,13 @@ export interface RoleState {
     trustedAccounts: string[];
     /** Inline policies: name -> the document exactly as put (a JSON string). */
     policies: Record<string, string>;
+    /**
+     * The trust policy as deployed (JSON). Absent on roles seeded without one (the finding's own instance role, states
+     * saved before IAM was evaluated): `trustedAccounts` then stands for it.
+     */
+    trustPolicy?: string;
+    /** AWS managed policies attached to the role (modelled by their document): name -> document (JSON). */
+    awsManagedPolicies?: Record<string, string>;
     /** ARNs of the customer managed policies attached (absent in worlds saved before they were modelled). */
     attachedPolicies?: string[];
 }
@@ -293,6 +301,8 @@ export interface KmsKeyState {
     /** Alias names (`alias/...`) pointing at it. */
     aliases: string[];
     description: string;
+    /** The key policy as deployed (JSON); absent: the default key policy (the account administers it through IAM). */
+    policy?: string;
 }
 
 export interface ProfileAssociationState {
@@ -381,6 +391,10 @@ export interface BucketState {
     tags: Record<string, string>;
     /** Versions per key, oldest first. */
     objects: Record<string, ObjectVersionState[]>;
+    /** The bucket policy as deployed (JSON); absent: none. */
+    policy?: string;
+    /** The bucket's default encryption key (SSE-KMS, bucket key on): callers need it in KMS too. */
+    kmsKeyArn?: string;
 }
 
 export interface DocumentState {
@@ -404,6 +418,11 @@ export interface InvocationState {
     stderr: string;
     /** When the agent finishes (simulator clock); the effect is applied the first time the clock passes it. */
     dueAt: number;
+    /**
+     * IAM's answers to the instance's own calls, decided when the command was sent (drill/sim/services/ssm.ts):
+     * the avml download, the image upload, the agent's output upload. Absent: allowed (or not evaluated).
+     */
+    iam?: { fetch?: IamDenialRecord; upload?: IamDenialRecord; output?: IamDenialRecord; noCredentials?: boolean };
     startedAt?: number;
     finishedAt?: number;
     done: boolean;
@@ -467,6 +486,10 @@ export interface SessionState {
     arn: string;
     userId: string;
     expiresAt: number;
+    /** The role the session is of (absent on the home credentials: whichever function or caller runs, see `runAs`). */
+    roleArn?: string;
+    /** When it was issued (`aws:TokenIssueTime`), simulator clock. */
+    issuedAt?: number;
 }
 
 /** A fault-injection rule. `after` matching calls pass, then the next `times` fail with `error`. */
@@ -509,6 +532,8 @@ export interface CallRecord {
     input?: unknown;
     /** A fault rule, not the simulated service, made this call fail. */
     injected?: boolean;
+    /** The caller: the role the call ran as (IAM evaluation). */
+    principal?: string;
     /** Attempt number of the SDK call this request belongs to (>1: the emulated SDK retry sent it again). */
     attempt: number;
 }
@@ -584,6 +609,12 @@ export interface Deployment {
     evidenceKeyArn?: string;
     /** Deployed with copySnapshotsToHub: share keys in the members, the copy states, COPY_SNAPSHOTS_TO_HUB=true. */
     copySnapshotsToHub?: boolean;
+    /**
+     * IAM as the program deploys it (drill/sim/iam/deployment.ts): per hub region, the response workflow's component
+     * name (its roles are `<component>-<function>`, `<component>-state-machine`). Absent on states saved before IAM
+     * was evaluated.
+     */
+    iam?: { components: Record<string, string>; analystRoleArn: string };
     /** The forensic workstation (`dfir:workstation`), when the world has one: in the home account. */
     workstation?: { instanceId: string; region: string; availabilityZone: string };
 }

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { awsError, type SimService } from "./errors";
+import type { IamDenial } from "./iam/index";
 import {
     emptyAccount,
     emptyRegion,
@@ -36,6 +37,8 @@ export const EC2_ID = /^(i|eni|sg|vpc|subnet|vol|snap|ami|r|eni-attach|iip-assoc
 export class World {
     /** Wall-clock origin of `CallRecord.atMs` / `WorldEvent.atMs` (this process, this object; see `restartCallClock`). */
     startedAtWall = Date.now();
+    /** Every call (or call from an instance) IAM denied in this session, in order. Not persisted, like the calls. */
+    readonly iamDenied: IamDenial[] = [];
 
     constructor(readonly state: SimState) {}
 

@@ -85,7 +85,7 @@ const getInstanceProfile: Handler<GetInstanceProfileCommandInput, Out<GetInstanc
                     Arn: r.arn,
                     Path: r.path,
                     CreateDate: new Date(r.createdAt),
-                    AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trustPolicy(r))),
+                    AssumeRolePolicyDocument: encodeURIComponent(r.trustPolicy ?? JSON.stringify(trustPolicy(r))),
                 })),
         },
     };
@@ -314,9 +314,9 @@ const listAttachedRolePolicies: Handler<ListAttachedRolePoliciesCommandInput, Ou
 };
 
 /** Issue credentials acting as `arn` in `accountId`, remembered as a session. */
-export function issueSession(world: World, accountId: string, arn: string, userId: string, seconds: number): SessionState {
+export function issueSession(world: World, accountId: string, arn: string, userId: string, seconds: number, roleArn?: string): SessionState {
     const accessKeyId = `ASIA${accountId}${world.token("akid", 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")}`;
-    const session: SessionState = { accessKeyId, accountId, arn, userId, expiresAt: Date.now() + seconds * 1000 };
+    const session: SessionState = { accessKeyId, accountId, arn, userId, expiresAt: Date.now() + seconds * 1000, ...(roleArn ? { roleArn } : {}), issuedAt: world.now() };
     world.state.sessions[accessKeyId] = session;
     return session;
 }
@@ -340,7 +340,9 @@ const assumeRole: Handler<AssumeRoleCommandInput, Out<AssumeRoleCommandOutput>> 
     }
     const [, accountId, roleName] = match as unknown as [string, string, string];
     const role = world.state.accounts[accountId]?.iam.roles[roleName];
-    if (!role || role.arn !== roleArn || !role.trustedAccounts.includes(ctx.caller.accountId)) {
+    // A deployed trust policy was evaluated (with the caller's permissions) before this handler runs; a role seeded
+    // without one (states saved before IAM was modelled) admits the accounts it lists.
+    if (!role || role.arn !== roleArn || (role.trustPolicy === undefined && !role.trustedAccounts.includes(ctx.caller.accountId))) {
         throw world.error(ctx, "AccessDenied", `User: ${ctx.caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
     }
     const seconds = input.DurationSeconds ?? MAX_SESSION_SECONDS;
@@ -348,7 +350,7 @@ const assumeRole: Handler<AssumeRoleCommandInput, Out<AssumeRoleCommandOutput>> 
         throw world.error(ctx, "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
     }
     const arn = `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
-    const session = issueSession(world, accountId, arn, `${role.roleId}:${sessionName}`, seconds);
+    const session = issueSession(world, accountId, arn, `${role.roleId}:${sessionName}`, seconds, role.arn);
     return {
         Credentials: {
             AccessKeyId: session.accessKeyId,

@@ -36,6 +36,8 @@ import type { CommandState, DocumentState, InstanceState, InvocationState, Regio
 import { required, type CallContext, type Handler, type World } from "../world";
 import { putVersion } from "./s3";
 import { forensicChannelVerdict } from "../network";
+import { firstDenied, instanceSession, type IamDenial } from "../iam/index";
+import { authorizationsFor } from "../iam/requests";
 
 type Out<T> = Omit<T, "$metadata">;
 
@@ -123,7 +125,36 @@ function validateParameters(world: World, ctx: CallContext, doc: DocumentState, 
     return out;
 }
 
-const sendCommand: Handler<SendCommandCommandInput, Out<SendCommandCommandOutput>> = (world, ctx, input) => {
+/**
+ * What the instance's own processes will ask AWS for, authorized as the instance's profile role now (the simulator
+ * applies the capture later, synchronously; IAM is evaluated when the command is sent): the script's avml download
+ * (`aws s3 cp`: HeadObject + GetObject, decrypting with the bucket's key), its uploads of the image and the sidecar
+ * (PutObject, encrypting), and the agent's upload of the command output. Undefined entries: allowed.
+ */
+async function instanceDecisions(world: World, command: CommandState, instanceId: string): Promise<InvocationState["iam"]> {
+    if (!world.state.deployment.iam || !world.state.behaviour.requireCaptureProfile) return undefined;
+    const session = instanceSession(world, command.accountId, command.region, instanceId);
+    const param = (name: string): string => command.parameters[name]?.[0] ?? "";
+    const bucket = param("Bucket");
+    const region = command.region;
+    // No instance profile: the script's requests are not signed at all (no IAM decision to list). The agent being
+    // online without a profile would mean Default Host Management, whose role the simulator does not model.
+    if (!session) return { noCredentials: true };
+    const check = async (operation: string, input: Record<string, unknown>, call: string): Promise<IamDenial | undefined> => {
+        const c: CallContext = { service: "s3", operation, action: `s3:${operation}`, accountId: command.accountId, region, caller: session };
+        const denied = await firstDenied(world, session, region, await authorizationsFor(world, c, input), session.sourceInstanceArn);
+        return denied ? { atMs: 0, call, action: denied.authorization.action, resource: denied.authorization.resource, principal: session.roleArn, accountId: command.accountId, region, reason: denied.reason } : undefined;
+    };
+    const imageKey = `${param("KeyPrefix")}${param("InstanceId") || instanceId}.lime`;
+    const avmlKey = param("AvmlKey") || world.state.deployment.avmlKey;
+    const outputKey = `${(command.outputPrefix ?? "").replace(/\/+$/, "")}/${command.commandId}/${instanceId}/${PLUGIN_DIR}/${MEMORY_STEP}/stdout`;
+    const fetch = (await check("HeadObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)")) ?? (await check("GetObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)"));
+    const upload = (await check("PutObject", { Bucket: bucket, Key: imageKey }, "instance:aws s3 cp (image)")) ?? (await check("PutObject", { Bucket: bucket, Key: `${imageKey}.json` }, "instance:aws s3 cp (sidecar)"));
+    const output = command.outputBucket ? await check("PutObject", { Bucket: command.outputBucket, Key: outputKey }, "instance:ssm agent output upload") : undefined;
+    return { ...(fetch ? { fetch } : {}), ...(upload ? { upload } : {}), ...(output ? { output } : {}) };
+}
+
+const sendCommand: Handler<SendCommandCommandInput, Promise<Out<SendCommandCommandOutput>>> = async (world, ctx, input) => {
     const r = world.region(ctx.accountId, ctx.region);
     const documentName = required(world, ctx, input.DocumentName, "DocumentName");
     if (input.Targets !== undefined) throw notImplemented(ctx.action, "with Targets");
@@ -178,6 +209,10 @@ const sendCommand: Handler<SendCommandCommandInput, Out<SendCommandCommandOutput
             done: false,
         };
     }
+    for (const instance of instances) {
+        const decisions = await instanceDecisions(world, command, instance.instanceId);
+        if (decisions) (command.invocations[instance.instanceId] as InvocationState).iam = decisions;
+    }
     r.commands[command.commandId] = command;
     return {
         Command: {
@@ -219,6 +254,11 @@ function outputKey(command: CommandState, instanceId: string, stream: "stdout" |
 function writeOutput(world: World, command: CommandState, invocation: InvocationState): void {
     const bucket = command.outputBucket ? world.state.buckets[command.outputBucket] : undefined;
     if (!bucket || bucket.region !== command.region) return;
+    // The agent's upload as the instance's role: denied, the output stays on the instance (the agent logs it).
+    if (invocation.iam?.output) {
+        deny(world, invocation.iam.output);
+        return;
+    }
     if (invocation.stdout) putVersion(world, bucket, outputKey(command, invocation.instanceId, "stdout"), Buffer.from(invocation.stdout, "utf8"), { contentType: "text/plain" });
     if (invocation.stderr) putVersion(world, bucket, outputKey(command, invocation.instanceId, "stderr"), Buffer.from(invocation.stderr, "utf8"), { contentType: "text/plain" });
 }
@@ -258,7 +298,15 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     if (bucket.region !== region || bucket.region !== command.region) {
         return cannotFetch(`Could not connect to the endpoint URL: "https://${bucketName}.s3.${region}.amazonaws.com/${avmlKey}" (bucket in ${bucket.region}, instance in ${command.region})`);
     }
-    if (behaviour.requireCaptureProfile) {
+    if (invocation.iam?.noCredentials) {
+        return cannotFetch("Unable to locate credentials. You can configure credentials by running \"aws configure\". (the instance has no instance profile)");
+    }
+    if (invocation.iam?.fetch) {
+        deny(world, invocation.iam.fetch);
+        return cannotFetch(`An error occurred (403) when calling the HeadObject operation: Forbidden (${invocation.iam.fetch.principal}: ${invocation.iam.fetch.reason})`);
+    }
+    // States saved before IAM was modelled: the profile must be the capture profile.
+    if (behaviour.requireCaptureProfile && !world.state.deployment.iam) {
         const association = instance.associationId ? r.profileAssociations[instance.associationId] : undefined;
         const capture = world.state.deployment.captureProfileArns[command.accountId];
         if (!association || association.profileArn !== capture) {
@@ -284,6 +332,10 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     // stream or a tampered upload would look.
     const reported = behaviour.memoryHashMismatch ? sha256Hex(Buffer.concat([Buffer.from([(image[0] ?? 0) ^ 1]), image.subarray(1)])) : sha256;
     const imageKey = `${prefix}${imageInstanceId}.lime`;
+    if (invocation.iam?.upload) {
+        deny(world, invocation.iam.upload);
+        return fail(CAPTURE_EXIT_CODES.uploadFailed, `upload failed: An error occurred (AccessDenied) when calling the PutObject operation: Access Denied (${invocation.iam.upload.principal}: ${invocation.iam.upload.reason})\ncapture: upload of s3://${bucketName}/${imageKey} failed\n`);
+    }
     const sidecar = JSON.stringify({
         sha256: reported,
         bytes: image.length,
@@ -304,6 +356,11 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     finish(invocation, "Success", "Success", CAPTURE_EXIT_CODES.ok, `${padding.join("")}${sidecar}\n`, "", at);
     writeOutput(world, command, invocation);
     world.event("memory-captured", `${invocation.instanceId}: s3://${bucketName}/${imageKey} (${image.length} bytes)`, at);
+}
+
+/** List a denial of the instance's own call when it is made (the invocation falls due). */
+function deny(world: World, denial: IamDenial): void {
+    world.iamDenied.push({ ...denial, atMs: world.elapsedWall() });
 }
 
 /** Apply every invocation whose time has come (called before each simulated call and by views). */

@@ -1,0 +1,244 @@
+/**
+ * The drill evaluates IAM (drill/sim/iam): every simulated call is authorized against the policies the program
+ * deploys, as the role it runs as. Every scenario ends as it did and with nothing denied; a role missing a
+ * permission the response needs shows the denied call and fails the step as AWS would; resource, trust and key
+ * policies decide as AWS decides; and no deployed code path imports the (AGPL) evaluator.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
+import { AssumeRoleCommand } from "@aws-sdk/client-sts";
+import { runDrill, seedAccount, type DrillReport } from "../drill/run";
+import { SCENARIOS, type ScenarioName } from "../drill/scenarios";
+import { SimulatedAccount } from "../drill/sim";
+import { client, setClientCustomizer } from "../functions/lib/aws";
+import { clearIamCaches, evaluateThroughRunSimulation, observeEvaluations, type IamDecision, type IamRequest } from "../drill/sim/iam/index";
+import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
+
+const REPO = path.resolve(__dirname, "..");
+const finding = (): unknown => JSON.parse(fs.readFileSync(DEFAULT_FINDING, "utf8"));
+const SMALL = { memoryBytes: 256 * 1024 };
+
+/** Each scenario's status as it ended before IAM was evaluated (the reason's first words). */
+const BEFORE: Record<ScenarioName, [string, RegExp]> = {
+    "ssm-offline": ["PARTIAL", /^memory missing: ssm-agent-offline/],
+    "snapshot-error": ["PARTIAL", /^disk missing: SnapshotFailedError/],
+    throttling: ["SUCCEEDED", /^isolated; evidence complete$/],
+    "instance-terminated": ["FAILED", /^containment failed: InstanceTerminatedError/],
+    "already-isolated": ["SUCCEEDED", /^already isolated; evidence complete$/],
+    "in-asg": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "approval-required": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "approval-timeout": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "approval-denied": ["PARTIAL", /^evidence only \(containment not approved \(drill-responder\)\); memory missing: capture-failed: Failed exit 13/],
+    "cross-account": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "cross-account-role-missing": ["FAILED", /^case not opened: CrossAccountRoleError: cannot assume arn:aws:iam::\d{12}:role\/dfir-responder: AccessDenied/],
+    "copy-to-hub": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "copy-to-hub-failed": ["PARTIAL", /^disk copy to hub: SnapshotCopyFailedError/],
+    windows: ["PARTIAL", /^memory missing: windows: avml is Linux-only/],
+    "memory-hash-mismatch": ["PARTIAL", /^memory missing: HashMismatchError/],
+    "revocation-at-scale": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "spot-instance": ["PARTIAL", /^containment incomplete: ec2:ModifyInstanceAttribute \S+ failed \(UnsupportedOperation: Modifying 'disableApiTermination' is not supported for spot instances/],
+    "ip-target-group": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "nat-tracked-flow": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "multi-vpc-eni": ["SUCCEEDED", /^isolated; evidence complete$/],
+};
+
+describe("drill: IAM evaluated on every call, as the program deploys it", function () {
+    this.timeout(60000);
+
+    for (const scenario of SCENARIOS) {
+        it(`${scenario}: ends as before, nothing denied`, async () => {
+            const report = await runDrill({ finding: finding(), scenario, simOptions: SMALL });
+            const [status, reason] = BEFORE[scenario];
+            assert.equal(report.status, status, report.reason);
+            assert.match(report.reason, reason);
+            assert.deepEqual(report.iamDenied, [], JSON.stringify(report.iamDenied, null, 1));
+        });
+    }
+
+    it("every call ran as a deployed role: the functions' own, the state machine's, the responder's after AssumeRole", async () => {
+        const sim = seedAccount({ finding: finding(), scenario: "cross-account", simOptions: SMALL });
+        const report = await runDrill({ finding: finding(), scenario: "cross-account", sim });
+        assert.equal(report.status, "SUCCEEDED");
+        const principals = new Set(sim.calls.map((c) => (c as { principal?: string }).principal));
+        const home = sim.homeAccountId;
+        const member = sim.instanceAccountId;
+        assert.ok(principals.has(`arn:aws:iam::${home}:role/dfir-response-${sim.region}-case`), [...principals].join(" "));
+        assert.ok(principals.has(`arn:aws:iam::${home}:role/dfir-response-${sim.region}-seal`));
+        assert.ok(principals.has(`arn:aws:iam::${home}:role/dfir-response-${sim.region}-state-machine`), "the notification is the state machine's");
+        assert.ok(principals.has(`arn:aws:iam::${member}:role/dfir-responder`));
+        assert.ok(!principals.has(undefined), "no call without a principal");
+        assert.ok(!principals.has(sim.analystRoleArn), "no call of the drill ran as the analyst");
+    });
+});
+
+describe("drill: a role without a permission the response needs", function () {
+    this.timeout(60000);
+    let report: DrillReport;
+
+    before(async () => {
+        const sim = seedAccount({ finding: finding(), simOptions: SMALL });
+        // The snapshot function's role loses its CreateSnapshots statement (as a hand edit would leave it).
+        const role = sim.functionRoleArn("snapshot") as string;
+        const name = role.split("/").pop() as string;
+        const policy = JSON.parse(sim.rolePolicies(name, sim.homeAccountId)[name] as string) as { Statement: { Sid?: string }[] };
+        assert.ok(policy.Statement.some((st) => st.Sid === "CreateSnapshots"));
+        policy.Statement = policy.Statement.filter((st) => st.Sid !== "CreateSnapshots");
+        sim.setRolePolicy(role, name, JSON.stringify(policy));
+        report = await runDrill({ finding: finding(), sim });
+    });
+
+    it("lists the denied call with the role, the action, the resource and why", () => {
+        assert.ok(report.iamDenied.length >= 1);
+        const denied = report.iamDenied[0];
+        assert.equal(denied.call, "ec2:CreateSnapshots");
+        assert.equal(denied.action, "ec2:CreateSnapshots");
+        assert.match(denied.principal, /:role\/dfir-response-snapshot$/);
+        assert.match(denied.resource, /^arn:aws:ec2:[a-z0-9-]+:\d{12}:instance\/i-/);
+        assert.match(denied.reason, /^implicit deny: no statement of dfir-response-snapshot\/dfir-response-snapshot allows it$/);
+    });
+
+    it("fails the call as EC2 does (UnauthorizedOperation) and the case is PARTIAL with disk evidence missing", () => {
+        const call = report.calls.find((c) => c.action === "ec2:CreateSnapshots");
+        assert.ok(call && !call.ok);
+        assert.match(call.error ?? "", /^UnauthorizedOperation: You are not authorized to perform this operation\./);
+        assert.equal(report.status, "PARTIAL");
+        assert.match(report.reason, /disk missing: UnauthorizedOperation/);
+    });
+});
+
+describe("simulator: resource, trust and key policies decide as AWS decides", function () {
+    this.timeout(60000);
+    let sim: SimulatedAccount | undefined;
+    afterEach(() => {
+        sim?.uninstall();
+        sim = undefined;
+        setClientCustomizer(undefined);
+    });
+
+    it("the evidence bucket denies deleting a version to every caller but the break-glass role", async () => {
+        const breakGlass = "arn:aws:iam::123456789012:role/dfir-break-glass";
+        sim = SimulatedAccount.fromFinding(finding(), { ...SMALL, accountId: "123456789012", breakGlassRoleArn: breakGlass });
+        sim.install();
+        const s3 = client("s3", { region: sim.region });
+        const Bucket = sim.deployment.evidenceBucket;
+        const put = await s3.send(new PutObjectCommand({ Bucket, Key: "cases/c1/x.json", Body: "{}" }));
+        await assert.rejects(s3.send(new DeleteObjectCommand({ Bucket, Key: "cases/c1/x.json", VersionId: put.VersionId })), (e: Error) => {
+            assert.equal(e.name, "AccessDenied");
+            assert.match(e.message, /explicit deny: resource policy .*DenyEvidenceTampering/);
+            return true;
+        });
+        assert.equal(sim.iamDenied.at(-1)?.action, "s3:DeleteObjectVersion");
+        // The break-glass role passes the bucket policy; Object Lock (COMPLIANCE) still refuses.
+        await assert.rejects(sim.runAs(breakGlass, () => s3.send(new DeleteObjectCommand({ Bucket, Key: "cases/c1/x.json", VersionId: put.VersionId }))), (e: Error) => {
+            assert.match(e.message, /object lock/i);
+            return true;
+        });
+    });
+
+    it("Contain may move an interface into a response group only (a group tagged dfir:role isolation or untrack)", async () => {
+        sim = SimulatedAccount.fromFinding(finding(), SMALL);
+        sim.install();
+        const ec2 = client("ec2", { region: sim.region });
+        const instance = sim.instance();
+        const eni = instance.networkInterfaces[0].networkInterfaceId;
+        const other = instance.networkInterfaces[0].groupIds[0];
+        await assert.rejects(sim.runAs(sim.functionRoleArn("contain"), () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [other] }))), (e: Error) => {
+            assert.equal(e.name, "UnauthorizedOperation");
+            return true;
+        });
+        assert.equal(sim.iamDenied.at(-1)?.resource, `arn:aws:ec2:${sim.region}:${sim.instanceAccountId}:security-group/${other}`);
+        const isolation = sim.deployment.isolationGroups[instance.vpcId];
+        await sim.runAs(sim.functionRoleArn("contain"), () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [isolation] })));
+        // The triage function may not touch instances at all.
+        await assert.rejects(sim.runAs(sim.functionRoleArn("triage"), () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [isolation] }))), /UnauthorizedOperation|not authorized/);
+    });
+
+    it("a member's responder role admits only the hub's member-acting function roles (trust policy), with the functions' session name", async () => {
+        sim = SimulatedAccount.fromFinding(finding(), { ...SMALL, crossAccount: true });
+        sim.install();
+        const roleArn = sim.target().roleArn as string;
+        const sts = client("sts", { region: sim.region });
+        const assume = (RoleSessionName: string) => sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName, DurationSeconds: 3600 }));
+        await sim.runAs(sim.functionRoleArn("metadata"), () => assume("aws-dfir-responder"));
+        for (const [who, session] of [["triage", "aws-dfir-responder"], ["seal", "aws-dfir-responder"], ["contain", "someone-else"]] as const) {
+            await assert.rejects(sim.runAs(sim.functionRoleArn(who), () => assume(session)), (e: Error) => {
+                assert.equal(e.name, "AccessDenied", who);
+                return true;
+            });
+        }
+        assert.match(sim.iamDenied.at(-1)?.reason ?? "", /trust policy/);
+        // The analyst's role is trusted as the stack's dfir:analystRoleArns names it (the dfir CLI on a member's case),
+        // with the functions' session name only.
+        await assert.rejects(assume("someone-else"), /AccessDenied/);
+        await assume("aws-dfir-responder");
+    });
+});
+
+describe("simulator: the evaluator's fast path answers as its public runSimulation does", function () {
+    this.timeout(60000);
+
+    it("every decision of a cross-account copy-to-hub drill, and of a denied one, is runSimulation's", async () => {
+        const seen: [IamRequest, IamDecision][] = [];
+        clearIamCaches();
+        observeEvaluations((r, d) => seen.push([r, d]));
+        try {
+            await runDrill({ finding: finding(), scenario: "copy-to-hub", simOptions: SMALL });
+            await runDrill({ finding: finding(), scenario: "in-asg", simOptions: SMALL });
+            const sim = seedAccount({ finding: finding(), simOptions: SMALL });
+            const role = sim.functionRoleArn("contain") as string;
+            sim.setRolePolicy(role, role.split("/").pop() as string, JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "ec2:Describe*", Resource: "*" }] }));
+            await runDrill({ finding: finding(), sim });
+        } finally {
+            observeEvaluations(undefined);
+        }
+        assert.ok(seen.length > 100, `${seen.length} decisions`);
+        assert.ok(seen.some(([, d]) => !d.allowed), "some denied");
+        for (const [request, decision] of seen) {
+            const slow = await evaluateThroughRunSimulation(request);
+            assert.equal(decision.result, slow.result, `${request.action} on ${request.resource} as ${request.principalArn}`);
+        }
+    });
+});
+
+describe("the IAM evaluator stays out of what is deployed", () => {
+    /** Every repository module reachable by static imports from the entry points, and every package they import. */
+    function reachable(entries: string[]): { files: Set<string>; packages: Set<string> } {
+        const files = new Set<string>();
+        const packages = new Set<string>();
+        const queue = entries.map((e) => path.join(REPO, e));
+        while (queue.length > 0) {
+            const file = queue.pop() as string;
+            if (files.has(file)) continue;
+            files.add(file);
+            const text = fs.readFileSync(file, "utf8");
+            for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|require\(\s*["']([^"']+)["']\s*\)|import\(\s*["']([^"']+)["']\s*\)/g)) {
+                const spec = (m[1] ?? m[2] ?? m[3]) as string;
+                if (!spec.startsWith(".")) {
+                    packages.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] as string));
+                    continue;
+                }
+                const base = path.resolve(path.dirname(file), spec);
+                const hit = [`${base}.ts`, path.join(base, "index.ts"), base].find((c) => fs.existsSync(c) && fs.statSync(c).isFile());
+                if (hit && hit.endsWith(".ts")) queue.push(hit);
+            }
+        }
+        return { files, packages };
+    }
+
+    it("no module of the program, the policy pack or a Lambda handler reaches @cloud-copilot (AGPL) or the drill", () => {
+        const handlers = fs.readdirSync(path.join(REPO, "functions")).filter((d) => fs.existsSync(path.join(REPO, "functions", d, "index.ts"))).map((d) => `functions/${d}/index.ts`);
+        assert.ok(handlers.length >= 7, handlers.join(", "));
+        const { files, packages } = reachable(["index.ts", "policy/index.ts", ...handlers]);
+        assert.ok(files.size > 20, "the walk follows imports");
+        assert.ok(packages.has("@pulumi/pulumi"), "packages are seen");
+        assert.deepEqual([...packages].filter((p) => p.startsWith("@cloud-copilot")), []);
+        assert.deepEqual([...files].map((f) => path.relative(REPO, f)).filter((f) => f.startsWith("drill/")), []);
+        // And the evaluator is a devDependency only.
+        const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+        assert.deepEqual(Object.keys(pkg.dependencies).filter((d) => d.startsWith("@cloud-copilot")), []);
+        assert.ok(pkg.devDependencies["@cloud-copilot/iam-simulate"]);
+    });
+});
