@@ -25,6 +25,7 @@ export const SCENARIOS = [
     "revocation-at-scale",
     "spot-instance",
     "ip-target-group",
+    "agent-cached-credentials",
     "nat-tracked-flow",
     "multi-vpc-eni",
 ] as const;
@@ -65,6 +66,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "revocation-at-scale": `the instance is the ${PRIOR_REVOCATIONS + 1}th contained on its role: its revocation joins ${PRIOR_REVOCATIONS} others in the role's one revocation policy`,
     "spot-instance": "a Spot instance: EC2 refuses termination and stop protection (recorded; the case is PARTIAL), the rest goes on",
     "ip-target-group": "the instance's address is a target of a target group of type ip: deregistered by address",
+    "agent-cached-credentials": "the instance had a profile: its SSM agent still signs with that role's credentials (cached ~30 min, not re-fetched when refused) when the capture command comes, after the revocation",
     "nat-tracked-flow": "an attacker's sessions (HTTPS C2, ICMP) run out through the VPC's NAT gateway when the finding arrives: automatically tracked, they survive any security group change",
     "multi-vpc-eni": "the instance has a secondary interface attached from a second VPC (same zone), which the deployment prepared too",
 };

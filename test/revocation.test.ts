@@ -191,6 +191,16 @@ describe("drill: revocation at scale, Spot instances, ip target groups", functio
         assert.deepEqual(report.containment?.openFlows, [], "every established flow cut");
     });
 
+    it("agent-cached-credentials: the agent's old-role credentials still fetch the capture command after the revocation; memory evidence with its sha256, nothing denied", async () => {
+        const { report, sim } = await run("agent-cached-credentials");
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        assert.deepEqual(report.iamDenied, [], "the agent's ec2messages:GetMessages is not refused");
+        assert.match(report.evidence.memory?.sha256 ?? "", /^[0-9a-f]{64}$/);
+        // The revocation is in force for everything else the old sessions could do.
+        const document = Object.values(sim.attachedPolicies("app-profile"))[0] as string;
+        assert.ok(parseRevocationDocument(document).some((g) => g.instanceIds.includes(sim.instanceId)));
+    });
+
     it("ip-target-group: the instance's address is deregistered from the ip target group, a neighbour's is left", async () => {
         const { report, sim } = await run("ip-target-group");
         assert.equal(report.status, "SUCCEEDED", report.reason);

@@ -60,6 +60,8 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     // The 200th instance contained on its role: the drill first writes 199 earlier containments' revocations.
     "revocation-at-scale": { instanceProfile: "app-profile" },
     "spot-instance": { spot: true },
+    // The instance had a profile: its SSM agent still holds that role's credentials when the capture command comes.
+    "agent-cached-credentials": { instanceProfile: "app-profile" },
     "ip-target-group": { ipTargetGroup: true },
     "approval-required": { extraTags: { "dfir:approval": "required" } },
     "approval-timeout": { extraTags: { "dfir:approval": "required" } },

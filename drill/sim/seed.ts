@@ -13,6 +13,8 @@ import { INSTANCE_ID_PATTERN } from "../../core/triage";
 import { THROTTLING_CODE, type SimService } from "./errors";
 import { stagedAvml } from "./services/ssm";
 import { putVersion } from "./services/s3";
+import { SSM_MANAGED_INSTANCE_CORE } from "../../core/iam";
+import { AMAZON_SSM_MANAGED_INSTANCE_CORE } from "./iam/awsManaged";
 import type {
     BehaviourConfig,
     FaultRule,
@@ -914,6 +916,8 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
             createdAt: launchTime,
             trustedAccounts: ["ec2.amazonaws.com"],
             policies: {},
+            // Its SSM agent was online: the role carries what the agent needs.
+            awsManagedPolicies: { [SSM_MANAGED_INSTANCE_CORE]: AMAZON_SSM_MANAGED_INSTANCE_CORE },
         };
         iam.instanceProfiles[name] ??= { name, id: profileId, arn, path, createdAt: launchTime, roleNames: [name] };
         const association = { associationId: world.id("iip-assoc"), instanceId, profileArn: arn, profileId, state: "associated", at: launchTime };

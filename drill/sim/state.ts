@@ -312,7 +312,10 @@ export interface ProfileAssociationState {
     profileId: string;
     /** associated | disassociated */
     state: string;
+    /** When it was associated, then (once disassociated) when it was disassociated. */
     at: number;
+    /** When it was associated (kept once `at` says when it ended). Absent: `at`. */
+    associatedAt?: number;
 }
 
 export interface AutoScalingGroupState {
@@ -422,7 +425,7 @@ export interface InvocationState {
      * IAM's answers to the instance's own calls, decided when the command was sent (drill/sim/services/ssm.ts):
      * the avml download, the image upload, the agent's output upload. Absent: allowed (or not evaluated).
      */
-    iam?: { fetch?: IamDenialRecord; upload?: IamDenialRecord; output?: IamDenialRecord; noCredentials?: boolean };
+    iam?: { fetch?: IamDenialRecord; upload?: IamDenialRecord; output?: IamDenialRecord; noCredentials?: boolean; agent?: IamDenialRecord };
     startedAt?: number;
     finishedAt?: number;
     done: boolean;

@@ -23,6 +23,8 @@ import {
 } from "../../../core/iam";
 import { memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy, SNAPSHOT_SHARE_KEY_ALIAS } from "../../../core/memberPolicies";
 import { namesOf, seedKmsKey, type SimOptions } from "../seed";
+import { AMAZON_SSM_MANAGED_INSTANCE_CORE } from "./awsManaged";
+import { SSM_MANAGED_INSTANCE_CORE } from "../../../core/iam";
 import type { RoleState } from "../state";
 import type { World } from "../world";
 
@@ -135,6 +137,7 @@ export function deployIam(world: World): void {
         const buckets = regions.map((region) => `arn:${p}:s3:::${bucketName(region)}`);
         const keys = regions.map(evidenceKey);
         capture.policies[names.captureProfileName] = json(multi ? memberCapturePolicy(buckets, keys) : capturePolicy(buckets[0] as string, keys[0] as string));
+        capture.awsManagedPolicies = { ...capture.awsManagedPolicies, [SSM_MANAGED_INSTANCE_CORE]: AMAZON_SSM_MANAGED_INSTANCE_CORE };
     }
 
     // Member accounts: the responder role (when the account has one) and, with copySnapshotsToHub, the share keys.

@@ -66,6 +66,45 @@ export function identityPolicies(world: World, roleArn: string): NamedPolicy[] {
     ];
 }
 
+/**
+ * How long the SSM agent keeps the credentials it fetched: its workers pin them for 30 minutes and its refresher
+ * rotates at half their one-hour trusted life (amazon-ssm-agent: ec2roleprovider/ec2_role_provider.go
+ * RetrieveWithContext, core/app/credentialrefresher), and nothing re-fetches them when AWS refuses them.
+ */
+export const AGENT_CREDENTIAL_CACHE_MS = 30 * 60_000;
+/** After an AccessDenied the agent's refresher sleeps up to 30 minutes before it tries again (credentialrefresher_deps.go). */
+export const AGENT_ACCESS_DENIED_BACKOFF_MS = 30 * 60_000;
+
+/**
+ * The session the instance's SSM agent signs with now: while its profile association is younger than the agent's
+ * credential cache, the previous association's role, issued just before that association ended (the agent fetched
+ * it earlier and has not fetched again); otherwise the current role's. Undefined without any profile.
+ */
+export function agentSession(world: World, accountId: string, region: string, instanceId: string): ReturnType<typeof instanceSession> {
+    const current = instanceSession(world, accountId, region, instanceId);
+    const r = world.region(accountId, region);
+    const instance = r.instances[instanceId];
+    const association = instance?.associationId ? r.profileAssociations[instance.associationId] : undefined;
+    if (!current || !association) return current;
+    const since = association.associatedAt ?? association.at;
+    if (world.now() - since >= AGENT_CREDENTIAL_CACHE_MS) return current;
+    const previous = Object.values(r.profileAssociations)
+        .filter((a) => a.instanceId === instanceId && a.state === "disassociated" && a.at <= since)
+        .sort((a, b) => b.at - a.at)[0];
+    if (!previous) return current;
+    const iam = world.account(accountId).iam;
+    const roleName = Object.values(iam.instanceProfiles).find((p) => p.arn === previous.profileArn)?.roleNames[0];
+    const role = roleName ? iam.roles[roleName] : undefined;
+    if (!role) return current;
+    return {
+        ...current,
+        arn: `arn:${partitionOf(region)}:sts::${accountId}:assumed-role/${role.roleName}/${instanceId}`,
+        userId: `${role.roleId}:${instanceId}`,
+        roleArn: role.arn,
+        issuedAt: previous.at - 1,
+    };
+}
+
 /** The first denied authorization of a set, as the caller with these keys (undefined: all allowed). */
 export async function firstDenied(
     world: World,

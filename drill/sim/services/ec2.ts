@@ -916,6 +916,7 @@ const replaceIamInstanceProfileAssociation: Handler<
     const instance = r.instances[old.instanceId];
     const now = world.now();
     old.state = "disassociated";
+    old.associatedAt ??= old.at;
     old.at = now;
     const association: ProfileAssociationState = {
         associationId: world.id("iip-assoc"),

@@ -36,7 +36,7 @@ import type { CommandState, DocumentState, InstanceState, InvocationState, Regio
 import { required, type CallContext, type Handler, type World } from "../world";
 import { putVersion } from "./s3";
 import { forensicChannelVerdict } from "../network";
-import { firstDenied, instanceSession, type IamDenial } from "../iam/index";
+import { AGENT_ACCESS_DENIED_BACKOFF_MS, agentSession, firstDenied, instanceSession, type IamDenial } from "../iam/index";
 import { authorizationsFor } from "../iam/requests";
 
 type Out<T> = Omit<T, "$metadata">;
@@ -140,6 +140,15 @@ async function instanceDecisions(world: World, command: CommandState, instanceId
     // No instance profile: the script's requests are not signed at all (no IAM decision to list). The agent being
     // online without a profile would mean Default Host Management, whose role the simulator does not model.
     if (!session) return { noCredentials: true };
+    // The agent receives the command over its message channel (ec2messages:GetMessages), signed with the
+    // credentials it holds, which may be the previous profile's (agentSession).
+    const agentCaller = agentSession(world, command.accountId, command.region, instanceId);
+    const agentDenied = agentCaller
+        ? await firstDenied(world, agentCaller, region, [{ action: "ec2messages:GetMessages", resource: "*", resourceAccount: command.accountId, context: {} }], agentCaller.sourceInstanceArn)
+        : undefined;
+    const agent: IamDenial | undefined = agentDenied && agentCaller
+        ? { atMs: 0, call: "instance:ssm agent (ec2messages:GetMessages)", action: agentDenied.authorization.action, resource: agentDenied.authorization.resource, principal: agentCaller.roleArn, accountId: command.accountId, region, reason: agentDenied.reason }
+        : undefined;
     const check = async (operation: string, input: Record<string, unknown>, call: string): Promise<IamDenial | undefined> => {
         const c: CallContext = { service: "s3", operation, action: `s3:${operation}`, accountId: command.accountId, region, caller: session };
         const denied = await firstDenied(world, session, region, await authorizationsFor(world, c, input), session.sourceInstanceArn);
@@ -151,7 +160,7 @@ async function instanceDecisions(world: World, command: CommandState, instanceId
     const fetch = (await check("HeadObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)")) ?? (await check("GetObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)"));
     const upload = (await check("PutObject", { Bucket: bucket, Key: imageKey }, "instance:aws s3 cp (image)")) ?? (await check("PutObject", { Bucket: bucket, Key: `${imageKey}.json` }, "instance:aws s3 cp (sidecar)"));
     const output = command.outputBucket ? await check("PutObject", { Bucket: command.outputBucket, Key: outputKey }, "instance:ssm agent output upload") : undefined;
-    return { ...(fetch ? { fetch } : {}), ...(upload ? { upload } : {}), ...(output ? { output } : {}) };
+    return { ...(fetch ? { fetch } : {}), ...(upload ? { upload } : {}), ...(output ? { output } : {}), ...(agent ? { agent } : {}) };
 }
 
 const sendCommand: Handler<SendCommandCommandInput, Promise<Out<SendCommandCommandOutput>>> = async (world, ctx, input) => {
@@ -211,7 +220,14 @@ const sendCommand: Handler<SendCommandCommandInput, Promise<Out<SendCommandComma
     }
     for (const instance of instances) {
         const decisions = await instanceDecisions(world, command, instance.instanceId);
-        if (decisions) (command.invocations[instance.instanceId] as InvocationState).iam = decisions;
+        const invocation = command.invocations[instance.instanceId] as InvocationState;
+        if (decisions) invocation.iam = decisions;
+        if (decisions?.agent) {
+            // Refused, the agent backs off and only then fetches the credentials of the profile it has now: the
+            // command waits for that (it still shows Online meanwhile).
+            deny(world, decisions.agent);
+            invocation.dueAt += AGENT_ACCESS_DENIED_BACKOFF_MS;
+        }
     }
     r.commands[command.commandId] = command;
     return {
