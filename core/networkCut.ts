@@ -31,6 +31,7 @@
  * only, never through an ACL these rules change.)
  */
 import { cidrContains, parseAddress, sameCidr } from "./cidr";
+import type { NetworkAclEntryRecord } from "./workflow";
 
 /** The one-way quota of rules per network ACL, per address family, the default rule included (default value). */
 export const DEFAULT_NACL_RULE_QUOTA = 20;
@@ -43,16 +44,8 @@ export const EPHEMERAL_PORTS = { from: 1024, to: 65535 } as const;
 export const ALL_PROTOCOLS = "-1";
 export const TCP = "6";
 
-/** One ACL rule as DescribeNetworkAcls returns it (the fields that matter here). */
-export interface AclEntry {
-    ruleNumber: number;
-    egress: boolean;
-    ruleAction: "allow" | "deny";
-    protocol: string;
-    cidrBlock?: string;
-    ipv6CidrBlock?: string;
-    portRange?: { from: number; to: number };
-}
+/** One ACL rule as DescribeNetworkAcls returns it (the fields that matter here); a case's record adds where and why. */
+export type AclEntry = Omit<NetworkAclEntryRecord, "networkAclId" | "networkInterfaceId" | "purpose">;
 
 /** A network ACL: its rules and the subnets it serves. */
 export interface AclView {

@@ -25,7 +25,7 @@ import { partitionOf } from "../core/containmentPolicies";
 import { addInstance } from "../core/revocation";
 import { client } from "../functions/lib/aws";
 import { readRevocation, UNRECORDED_STEPS, writeRevocation } from "../functions/contain/revocation";
-import { warmUp } from "./sim/iam/index";
+import { warmUp, type IamDenial } from "./sim/iam/index";
 import { DEFAULT_HUB_ACCOUNT, SimulatedAccount, SimulationSeedError, STAND_IN_ACCOUNT, type CallRecord, type SimOptions } from "./sim";
 
 /**
@@ -179,21 +179,8 @@ export interface DrillReport {
     iamDenied: IamDenialReport[];
 }
 
-/** One IAM denial in the report. */
-export interface IamDenialReport {
-    atMs: number;
-    /** The API call (`ec2:CreateSnapshots`), or `instance:...` for what ran on the instance. */
-    call: string;
-    /** The IAM action denied (the call's, or one it needs: `ec2:CreateTags` at creation, `kms:Decrypt`, `iam:PassRole`). */
-    action: string;
-    resource: string;
-    /** The role the call ran as. */
-    principal: string;
-    accountId: string;
-    region: string;
-    /** The denying statement, or which policy grants nothing. */
-    reason: string;
-}
+/** One IAM denial in the report: the simulator's record of it (drill/sim/iam). */
+export type IamDenialReport = IamDenial;
 
 /** One flow of the instance in the report. */
 export interface DrillFlow {

@@ -110,16 +110,8 @@ function policySize(document: string): number {
 const putRolePolicy: Handler<PutRolePolicyCommandInput, Record<string, never>> = (world, ctx, input) => {
     const role = roleOrThrow(world, ctx, input.RoleName);
     const policyName = required(world, ctx, input.PolicyName, "PolicyName");
-    const document = required(world, ctx, input.PolicyDocument, "PolicyDocument");
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(document);
-    } catch {
-        throw world.error(ctx, "MalformedPolicyDocument", "Syntax errors in policy.");
-    }
-    if (typeof parsed !== "object" || parsed === null || !("Statement" in parsed)) {
-        throw world.error(ctx, "MalformedPolicyDocument", "Syntax errors in policy.");
-    }
+    // One inline policy is at most the whole inline quota; all of them together too (below).
+    const document = checkedDocument(world, ctx, required(world, ctx, input.PolicyDocument, "PolicyDocument"), ROLE_INLINE_POLICY_LIMIT);
     const others = Object.entries(role.policies).filter(([name]) => name !== policyName);
     const total = others.reduce((sum, [, doc]) => sum + policySize(doc), 0) + policySize(document);
     if (total > ROLE_INLINE_POLICY_LIMIT) {
