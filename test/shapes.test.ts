@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PutItemCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { CreateSnapshotsCommand, CreateVolumeCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateSnapshotsCommand, CreateVolumeCommand, DescribeInstancesCommand, ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
 import { CreatePolicyCommand, GetInstanceProfileCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { ListCommandsCommand } from "@aws-sdk/client-ssm";
@@ -107,6 +107,16 @@ describe("service models: the simulator answers an invalid request as AWS does",
         const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [sim.instanceId] }));
         assert.equal(out.Reservations?.[0]?.Instances?.[0]?.InstanceId, sim.instanceId);
         assert.equal(sim.calls.at(-1)?.ok, true);
+    });
+
+    it("is checked before IAM: an invalid request a role may not make fails validation, not as a denial", async () => {
+        const sim = start();
+        const ec2 = client("ec2", { region: sim.region });
+        const denials = sim.iamDenied.length;
+        // The triage function may not touch instances (test/iam.test.ts); without the interface id AWS answers MissingParameter.
+        await rejects(sim.runAs(sim.functionRoleArn("triage"), () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ Groups: ["sg-1"] } as never))), "MissingParameter", /NetworkInterfaceId/);
+        assert.equal(sim.iamDenied.length, denials);
+        assert.equal(sim.calls.at(-1)?.errorName, "MissingParameter");
     });
 
     it("IAM: ValidationError naming the member", async () => {
