@@ -26,6 +26,7 @@ import { addInstance } from "../core/revocation";
 import { client } from "../functions/lib/aws";
 import { readRevocation, UNRECORDED_STEPS, writeRevocation } from "../functions/contain/revocation";
 import { warmUp, type IamDenial } from "./sim/iam/index";
+import { warmShapes } from "./sim/shapes";
 import { DEFAULT_HUB_ACCOUNT, SimulatedAccount, SimulationSeedError, STAND_IN_ACCOUNT, type CallRecord, type SimOptions } from "./sim";
 
 /**
@@ -416,6 +417,8 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     });
     // The IAM evaluator's data is read before the clock starts (the first calls then take no longer than the rest).
     await warmUp();
+    // So are the service models the requests are validated against.
+    warmShapes();
     sim.install();
     const executions: ExecutionOutcome[] = [];
     let lastSeal: SealResult | undefined;

@@ -45,6 +45,7 @@ import { authorizeCall, deployIam, type IamDenial } from "./iam/index";
 import { snapshotView, terminateInstance } from "./services/ec2";
 import { flowVerdict, forensicChannelVerdict } from "./network";
 import { HANDLERS, settle } from "./services/index";
+import { shapeError } from "./shapes";
 import { publishMessage } from "./services/ssm";
 import type {
     CallRecord,
@@ -692,6 +693,12 @@ export class SimulatedAccount {
             record.accountId = caller.accountId;
             const handler = HANDLERS[service][operation];
             if (!handler) throw notImplemented(action);
+            // The request is checked against the service's model (drill/sim/shapes.ts) once the caller is
+            // authenticated and before IAM authorizes it: AWS's front end rejects a malformed request (EC2
+            // MissingParameter, ValidationException...) without an authorization decision, so an invalid
+            // request is never an iamDenied, and a DryRun of one fails validation too.
+            const invalid = shapeError(service, operation, input);
+            if (invalid) throw invalid;
             const ctx: CallContext = { service, operation, action, accountId: caller.accountId, region, caller };
             // Faults are decided in arrival order; the error comes back after the latency, like any answer.
             if (caller.roleArn) record.principal = caller.roleArn;
