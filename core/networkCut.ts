@@ -374,6 +374,16 @@ export function assessInterfaces(input: NetworkCutInput, plans: readonly AclPlan
     });
 }
 
+/**
+ * An interface's paths as the network ACL step assessed them; an interface it never looked at (no subnet recorded,
+ * the step failed, the VPC skipped) is possibly open, never closed by default.
+ */
+export function assessedPaths(assessed: readonly InterfaceAssessment[], networkInterfaceId: string): PathAssessment[] {
+    const found = assessed.find((a) => a.networkInterfaceId === networkInterfaceId);
+    if (found) return found.paths;
+    return [{ path: "other-subnets", open: true, reason: "not assessed: the network ACL step did not look at this interface (no subnet recorded, or the step failed): no network ACL rule is known to cut its flows" }];
+}
+
 /** Whether the forensic channel may be cut (a forensic allow rule failed where its deny went in). */
 export function forensicChannelProblems(outcomes: readonly AclOutcome[]): string[] {
     return outcomes.filter((o) => o.denied && !o.forensicKept).map((o) => `${o.networkAclId}: ${o.problem ?? "the forensic allow rules are not in place"}`);

@@ -47,7 +47,7 @@ import {
 import { GetInstanceProfileCommand } from "@aws-sdk/client-iam";
 import { TAGS } from "../../core/tags";
 import type { ActionRecord, CaseOpened, ContainmentResult, InterfaceContainment } from "../../core/workflow";
-import type { InterfaceAssessment, SuspectInterface } from "../../core/networkCut";
+import { assessedPaths, type InterfaceAssessment, type SuspectInterface } from "../../core/networkCut";
 import { cutEstablishedFlows, removeEntries, type NetworkCutResult } from "./network";
 import { assertAssumable, client } from "../lib/aws";
 import {
@@ -279,7 +279,7 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
         return s.interfaces.map((eni) => {
             const group = groupsOf(eni.vpcId).isolation;
             const isolated = o.isolated.includes(eni.id);
-            const paths = assessed.find((a) => a.networkInterfaceId === eni.id)?.paths ?? [];
+            const paths = group === undefined ? [] : assessedPaths(assessed, eni.id);
             const all = group === undefined
                 ? [{ path: "not-isolated", open: true, reason: `its VPC ${eni.vpcId} was not prepared by the deployment (no isolation group in ISOLATION_GROUPS): its groups and network ACLs are as they were` }, ...paths]
                 : isolated ? paths : [{ path: "not-isolated", open: true, reason: "not moved into the isolation group" }, ...paths];
