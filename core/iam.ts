@@ -178,6 +178,8 @@ function copySnapshotStatements(s: Scope, sid: string, kind: string): PolicyStat
  */
 export function hubSnapshotCopyStatements(s: Scope, evidenceKeyArn: string, memberShareKeyArns: readonly string[]): PolicyStatement[] {
     return [
+        // Following its own copies needs DescribeSnapshots in the hub, also where the hub has no instances of its own.
+        describe("DescribeHubCopies", ["ec2:DescribeSnapshots"]),
         ...copySnapshotStatements(s, "CopyMemberSnapshotsIntoHub", TAGS.evidenceHubCopy),
         ...snapshotKeyStatements("EncryptHubCopiesWithEvidenceKey", [evidenceKeyArn]),
         ...snapshotKeyStatements("ReadMemberCopiesWithShareKeys", [...new Set(memberShareKeyArns)].sort()),

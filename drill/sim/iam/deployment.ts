@@ -101,6 +101,10 @@ export function deployIam(world: World): void {
             memoryDocumentArn: `arn:${p}:ssm:${region}:${home}:document/${names.memoryDocument}`,
             captureRoleArn: captureRoleArn(home),
             ...(here.length > 0 ? { responderRoleArns: here.map(responderRoleArn) } : {}),
+            // As components/multiAccountStack.ts decides them: the hub has instances here only as a member here, and
+            // Contain's network ACL rules are scoped to the VPCs the workflow's groups were prepared in.
+            ...(multi && !(workload.includes(home) && memberRegions(home).includes(region)) ? { ownInstances: false } : {}),
+            ...(Object.keys(deployment.isolationGroups).length > 0 ? { vpcIds: Object.keys(deployment.isolationGroups).sort() } : {}),
             ...(multi && deployment.copySnapshotsToHub
                 ? { snapshotCopy: { memberShareKeyArns: here.flatMap((a) => (shareKey(a, region) ? [(shareKey(a, region) as { arn: string }).arn] : [])) } }
                 : {}),

@@ -99,7 +99,12 @@ function ec2Tags(r: RegionState, id: string): Record<string, string> | undefined
 function ec2Resource(world: World, ctx: CallContext, id: string): { resource: string; context: Ctx } {
     const a = arns(world, ctx);
     const type = EC2_TYPE[id.split("-")[0] as string] ?? "unknown";
-    return { resource: a.ec2(type, id), context: resourceTags(ec2Tags(a.region, id)) };
+    const context = resourceTags(ec2Tags(a.region, id));
+    // A network ACL carries `ec2:Vpc`, the ARN of its VPC (Service Authorization Reference, Amazon EC2: resource
+    // type network-acl, condition keys ec2:NetworkAclID, ec2:Vpc).
+    const vpcId = type === "network-acl" ? world.region(ctx.accountId, ctx.region).networkAcls?.[id]?.vpcId : undefined;
+    if (vpcId) context["ec2:Vpc"] = `arn:${partitionOf(ctx.region)}:ec2:${ctx.region}:${ctx.accountId}:vpc/${vpcId}`;
+    return { resource: a.ec2(type, id), context };
 }
 
 /** The key a key id, key ARN, alias name or alias ARN names (in the call's account and region unless an ARN says otherwise). */
@@ -476,7 +481,7 @@ export async function authorizationsFor(world: World, ctx: CallContext, input: I
             const member = memberFor(rt.name);
             const ids = ([] as unknown[]).concat(input[`${member}Id`] ?? [], input[`${member}Ids`] ?? []).map(String);
             if (ids.length === 0 && rt.required) throw notImplemented(ctx.action, `(its ${rt.name} resource is not named by ${member}Id: the simulator needs its authorization mapping)`);
-            for (const id of ids) out.push({ action: ctx.action, resource: arns(world, ctx).ec2(rt.name, id), resourceAccount: ctx.accountId, context: resourceTags(ec2Tags(arns(world, ctx).region, id)) });
+            for (const id of ids) out.push({ action: ctx.action, resource: arns(world, ctx).ec2(rt.name, id), resourceAccount: ctx.accountId, context: ec2Resource(world, ctx, id).context });
         }
         return out;
     }
