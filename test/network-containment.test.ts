@@ -42,6 +42,19 @@ describe("network containment: established flows (issue 13, item 1)", function (
         assert.equal(sim.forensicChannel().open, true);
     });
 
+    it("the SSM channel's allow refused where its deny went in: a failed action, the case PARTIAL (never a silent cut)", async () => {
+        const refuseAllows = {
+            action: "ec2:CreateNetworkAclEntry",
+            when: "before" as const,
+            run: (call: { input: unknown }) => {
+                if ((call.input as { RuleAction?: string }).RuleAction === "allow") throw Object.assign(new Error("refused by the test"), { name: "UnauthorizedOperation" });
+            },
+        };
+        const { report } = await drill({ simOptions: { hooks: [refuseAllows] } });
+        assert.equal(report.status, "PARTIAL");
+        assert.match(report.reason, /containment incomplete: dfir:KeepForensicChannel acl-\S+ failed/);
+    });
+
     it("the plain response: no open flow, the forensic channel kept", async () => {
         const { report } = await drill();
         assert.equal(report.status, "SUCCEEDED", report.reason);

@@ -237,9 +237,14 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
     const current = await stateOutcome;
     if (!current.ok) throw current.error;
     const flowsCut = await cut.catch((error: unknown): NetworkCutResult => {
-        log.note("dfir:CutEstablishedFlows", instanceId, `failed: ${errorText(error)}`);
-        return { entries: [], interfaces: [] };
+        // A failed action (the case is PARTIAL); its interfaces are recorded not assessed, so possibly open.
+        log.failedUnlessLogged("dfir:CutEstablishedFlows", instanceId, "network ACL rules cutting the established flows", error);
+        return { entries: [], interfaces: [], forensicProblems: [] };
     });
+    // The deny went in but the SSM channel's allow did not: the memory capture may not reach the instance.
+    for (const problem of flowsCut?.forensicProblems ?? []) {
+        log.failedUnlessLogged("dfir:KeepForensicChannel", problem.split(":")[0] as string, "the SSM channel's allow rule beside the deny", new Error(problem));
+    }
     const gone = current.value.gone ?? (await confirmGone());
     if (gone !== undefined) {
         // The addresses go back to the pool with the instance: rules naming them would block whoever gets them next.
@@ -312,7 +317,7 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
                 ipv6: eni.ipv6,
                 ...(eni.publicIp ? { publicIpv4: eni.publicIp } : {}),
             }));
-        if (suspects.length === 0) return { entries: [], interfaces: [] };
+        if (suspects.length === 0) return { entries: [], interfaces: [], forensicProblems: [] };
         return cutEstablishedFlows(ec2, suspects, log);
     }
 

@@ -21,6 +21,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import {
     assessInterfaces,
+    forensicChannelProblems,
     forensicEndpoints,
     planAcl,
     planNetworkCut,
@@ -49,6 +50,8 @@ export interface StepLog {
 export interface NetworkCutResult {
     entries: NetworkAclEntryRecord[];
     interfaces: InterfaceAssessment[];
+    /** ACLs where the deny went in but the SSM channel's allow did not: the forensic channel may be cut. */
+    forensicProblems: string[];
 }
 
 function errorName(error: unknown): string {
@@ -196,6 +199,7 @@ export async function cutEstablishedFlows(ec2: EC2Client, interfaces: SuspectInt
     return {
         entries: applied.flatMap((a) => a.inPlace.map(record)),
         interfaces: assessInterfaces({ ...input, subnetInterfaces }, finalPlans, applied.map((a) => a.outcome)),
+        forensicProblems: forensicChannelProblems(applied.map((a) => a.outcome)),
     };
 }
 
