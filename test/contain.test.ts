@@ -468,7 +468,9 @@ describe("contain", () => {
             let ipReads = 0;
             const byIp = () => ({
                 TargetHealthDescriptions: [
-                    { Target: { Id: "10.0.0.10", Port: 443, AvailabilityZone: "all" }, TargetHealth: { State: ipReads > 1 ? "draining" : "healthy" } },
+                    { Target: { Id: "10.0.0.10", Port: 443 }, TargetHealth: { State: ipReads > 1 ? "draining" : "healthy" } },
+                    // Registered from outside the group's VPC ("all"): the same private address of another network.
+                    { Target: { Id: "10.0.0.10", Port: 8443, AvailabilityZone: "all" }, TargetHealth: { State: "healthy" } },
                     { Target: { Id: "2600:1f18::10", Port: 443 }, TargetHealth: { State: ipReads > 1 ? "draining" : "healthy" } },
                     { Target: { Id: "10.0.9.9", Port: 443 }, TargetHealth: { State: "healthy" } },
                 ],
@@ -498,7 +500,7 @@ describe("contain", () => {
             assert.deepEqual(
                 elb.commandCalls(DeregisterTargetsCommand).map((call) => call.args[0].input).sort((a, b) => a.TargetGroupArn!.localeCompare(b.TargetGroupArn!)),
                 [
-                    { TargetGroupArn: tg("by-ip"), Targets: [{ Id: "10.0.0.10", Port: 443, AvailabilityZone: "all" }, { Id: "2600:1f18::10", Port: 443 }] },
+                    { TargetGroupArn: tg("by-ip"), Targets: [{ Id: "10.0.0.10", Port: 443 }, { Id: "2600:1f18::10", Port: 443 }] },
                     { TargetGroupArn: tg("unused-lb"), Targets: [{ Id: INSTANCE_ID, Port: 9000 }] },
                     { TargetGroupArn: tg("web"), Targets: [{ Id: INSTANCE_ID, Port: 80 }, { Id: INSTANCE_ID, Port: 8080 }] },
                 ],

@@ -18,6 +18,7 @@ import {
 } from "../core/revocation";
 import { LOCK_TTL_MS, LOCK_WAIT_MS, RevocationLockTimeoutError, withRevocationLock } from "../functions/contain/revocation";
 import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
+import { isInstanceAddressTarget } from "../core/targets";
 import { PRIOR_REVOCATIONS } from "../drill/scenarios";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 
@@ -113,6 +114,19 @@ describe("session revocation: the role's one revocation policy (core/revocation.
     });
 });
 
+describe("which ip targets are the instance's (core/targets.ts)", () => {
+    const holders = [{ vpcId: "vpc-a", addresses: ["10.0.0.10"] }];
+    it("in a group of its own VPC: its address registered without a zone; with `all` it is another network's", () => {
+        assert.equal(isInstanceAddressTarget("vpc-a", { id: "10.0.0.10" }, holders), true);
+        assert.equal(isInstanceAddressTarget("vpc-a", { id: "10.0.0.10", availabilityZone: "all" }, holders), false);
+        assert.equal(isInstanceAddressTarget("vpc-a", { id: "10.0.0.11" }, holders), false);
+    });
+    it("in a group of another VPC: only registered from outside (`all`); the same address inside that VPC is another machine", () => {
+        assert.equal(isInstanceAddressTarget("vpc-b", { id: "10.0.0.10" }, holders), false);
+        assert.equal(isInstanceAddressTarget("vpc-b", { id: "10.0.0.10", availabilityZone: "all" }, holders), true);
+    });
+});
+
 describe("session revocation: the role's lock in the case table", () => {
     let ddb: ReturnType<typeof mockClient>;
     before(() => {
@@ -201,15 +215,18 @@ describe("drill: revocation at scale, Spot instances, ip target groups", functio
         assert.ok(parseRevocationDocument(document).some((g) => g.instanceIds.includes(sim.instanceId)));
     });
 
-    it("ip-target-group: the instance's address is deregistered from the ip target group, a neighbour's is left", async () => {
+    it("ip-target-group: the instance's address is deregistered from the ip target group of its VPC; a neighbour's, and the same address in another VPC, are left", async () => {
         const { report, sim } = await run("ip-target-group");
         assert.equal(report.status, "SUCCEEDED", report.reason);
-        assert.deepEqual(sim.instance().targetGroups.map((t) => [t.name, t.state]), [["dfir-drill-ip-tg", "draining"]]);
         const deregistered = sim.calls.filter((c) => c.action === "elasticloadbalancing:DeregisterTargets");
-        assert.equal(deregistered.length, 1);
-        const [target] = (deregistered[0]?.input as { Targets: { Id: string; Port: number; AvailabilityZone: string }[] }).Targets;
-        assert.deepEqual([target?.Port, target?.AvailabilityZone], [8443, "all"], "the zone it was registered with is repeated");
+        assert.equal(deregistered.length, 1, "only the group of its own VPC");
+        const [target] = (deregistered[0]?.input as { Targets: { Id: string; Port: number; AvailabilityZone?: string }[] }).Targets;
+        assert.deepEqual([target?.Port, target?.AvailabilityZone], [8443, undefined]);
         assert.match(target?.Id ?? "", /^\d+\.\d+\.\d+\.\d+$/);
         assert.notEqual(target?.Id, "10.99.0.7", "the neighbour's address stays");
+        // The same private address in another, unpeered VPC's group is another machine: left registered.
+        const states = Object.fromEntries(sim.instance().targetGroups.map((t) => [t.name, t.state]));
+        assert.equal(states["dfir-drill-ip-tg"], "draining");
+        assert.notEqual(states["dfir-drill-ip-other-vpc"], "draining");
     });
 });

@@ -975,12 +975,21 @@ function seedAutoScaling(world: World, accountId: string, region: string, instan
     instance.tags["aws:autoscaling:groupName"] = name;
 }
 
-/** Two target groups of type `ip`: one holds the instance's primary address (zone `all`), the other a neighbour's. */
+/**
+ * Three target groups of type `ip`: one of the instance's VPC holding its primary address (an address of the
+ * group's own VPC is registered without a zone: ELBv2 API Reference, TargetDescription), one holding a neighbour's
+ * address, and one of another, unpeered VPC holding the same private address as the instance — another machine.
+ */
 function seedIpTargetGroups(world: World, accountId: string, region: string, instance: InstanceState): void {
     const r = world.region(accountId, region);
     const hex = (): string => world.token("elb", 16, "0123456789abcdef");
     const lb = `arn:aws:elasticloadbalancing:${region}:${accountId}:loadbalancer/net/dfir-drill-nlb/${hex()}`;
-    for (const [name, address] of [["dfir-drill-ip-tg", instance.privateIpAddress], ["dfir-drill-ip-other", "10.99.0.7"]] as const) {
+    const groups = [
+        ["dfir-drill-ip-tg", instance.privateIpAddress, instance.vpcId],
+        ["dfir-drill-ip-other", "10.99.0.7", instance.vpcId],
+        ["dfir-drill-ip-other-vpc", instance.privateIpAddress, "vpc-0ee0ee0ee0ee0ee0e"],
+    ] as const;
+    for (const [name, address, vpcId] of groups) {
         const arn = `arn:aws:elasticloadbalancing:${region}:${accountId}:targetgroup/${name}/${hex()}`;
         r.targetGroups[arn] = {
             arn,
@@ -988,9 +997,9 @@ function seedIpTargetGroups(world: World, accountId: string, region: string, ins
             targetType: "ip",
             protocol: "TCP",
             port: 8443,
-            vpcId: instance.vpcId,
+            vpcId,
             loadBalancerArns: [lb],
-            targets: [{ id: address, port: 8443, availabilityZone: "all", state: "healthy" }],
+            targets: [{ id: address, port: 8443, state: "healthy" }],
         };
     }
 }

@@ -48,6 +48,7 @@ import { GetInstanceProfileCommand } from "@aws-sdk/client-iam";
 import { TAGS } from "../../core/tags";
 import type { ActionRecord, CaseOpened, ContainmentResult, InterfaceContainment } from "../../core/workflow";
 import { assessedPaths, type InterfaceAssessment, type SuspectInterface } from "../../core/networkCut";
+import { isInstanceAddressTarget, type AddressHolder } from "../../core/targets";
 import { cutEstablishedFlows, removeEntries, type NetworkCutResult } from "./network";
 import { assertAssumable, client } from "../lib/aws";
 import {
@@ -496,7 +497,8 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
             (g) => g.TargetGroupArn && (g.TargetType ?? "instance") === "instance" && (g.VpcId ?? vpcId) === vpcId,
         );
         const byAddress = groups.filter((g) => g.TargetGroupArn && g.TargetType === "ip");
-        const addresses = new Set(record.networkInterfaces.flatMap((eni) => [...(eni.privateIpAddresses ?? []), ...eni.ipv6Addresses]));
+        const holders: AddressHolder[] = record.networkInterfaces.map((eni) => ({ vpcId: eni.vpcId ?? vpcId, addresses: [...(eni.privateIpAddresses ?? []), ...eni.ipv6Addresses] }));
+        const hasAddresses = holders.some((h) => h.addresses.length > 0);
         await Promise.all([
             ...byId.map(async (g) => {
                 const arn = g.TargetGroupArn as string;
@@ -519,19 +521,20 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
                     () => elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: targets })),
                 );
             }),
-            ...(addresses.size === 0 ? [] : byAddress.map((g) => deregisterAddresses(g.TargetGroupArn as string, addresses))),
+            ...(!hasAddresses ? [] : byAddress.map((g) => deregisterAddresses(g.TargetGroupArn as string, g.VpcId, holders))),
         ]);
     }
 
-    /** The instance's addresses out of one `ip` target group, read back to confirm. */
-    async function deregisterAddresses(arn: string, addresses: ReadonlySet<string>): Promise<void> {
+    /** The instance's addresses out of one `ip` target group (core/targets.ts decides which), read back to confirm. */
+    async function deregisterAddresses(arn: string, groupVpcId: string | undefined, holders: readonly AddressHolder[]): Promise<void> {
         const registeredIn = async () => {
             const health = await log.read("elasticloadbalancing:DescribeTargetHealth", arn, `addresses of ${instanceId}`, () =>
                 elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
             );
             if (!health.ok) return undefined;
             return (health.value.TargetHealthDescriptions ?? []).filter(
-                (d) => d.Target?.Id !== undefined && addresses.has(d.Target.Id) && d.TargetHealth?.State !== "draining",
+                (d) => d.Target?.Id !== undefined && d.TargetHealth?.State !== "draining"
+                    && isInstanceAddressTarget(groupVpcId, { id: d.Target.Id, ...(d.Target.AvailabilityZone ? { availabilityZone: d.Target.AvailabilityZone } : {}) }, holders),
             );
         };
         const registered = await registeredIn();
