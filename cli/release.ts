@@ -305,11 +305,11 @@ async function apply(step: ReleaseStep, target: Target, instanceId: string, env:
         case "revocation": {
             const role = { partition: partitionOf(target.region), accountId: target.accountId, roleName: step.roleName };
             const lock = { dynamodb: client("dynamodb", { region: env.ctx.region }), table: env.ctx.casesTable, holder: `release:${env.caseId}` };
-            await withRevocationLock(lock, revocationLockKey(target.accountId, step.roleName), async () => {
+            await withRevocationLock(lock, revocationLockKey(target.accountId, step.roleName), async (assertHeld) => {
                 const current = await readRevocation(iam, UNRECORDED_STEPS, role);
                 const isolatedAt = step.keepUntil ? new Date(env.isolatedAt ?? env.now().toISOString()) : undefined;
                 const groups = releaseInstance(current.groups, instanceId, isolatedAt, env.now());
-                await writeRevocation(iam, UNRECORDED_STEPS, role, current, groups, `release of ${instanceId}`, { attach: false });
+                await writeRevocation(iam, UNRECORDED_STEPS, role, current, groups, `release of ${instanceId}`, { attach: false, assertHeld });
             });
             return;
         }

@@ -16,7 +16,7 @@ import {
     revokes,
     type RevocationGroup,
 } from "../core/revocation";
-import { LOCK_TTL_MS, LOCK_WAIT_MS, RevocationLockTimeoutError, withRevocationLock } from "../functions/contain/revocation";
+import { LOCK_TTL_MS, LOCK_WAIT_MS, RevocationLockLostError, RevocationLockTimeoutError, withRevocationLock } from "../functions/contain/revocation";
 import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import { isInstanceAddressTarget } from "../core/targets";
 import { PRIOR_REVOCATIONS } from "../drill/scenarios";
@@ -139,7 +139,7 @@ describe("session revocation: the role's lock in the case table", () => {
     it("takes the lock with a conditional put, works, and releases only its own lock", async () => {
         ddb.on(PutItemCommand).resolves({});
         ddb.on(DeleteItemCommand).resolves({});
-        let clock = 1_000;
+        const clock = 1_000;
         const result = await withRevocationLock({ dynamodb: new DynamoDBClient({}), table: "cases", holder: "case-1", now: () => clock }, "revocation-lock#1#r", async () => "done");
         assert.equal(result, "done");
         const put = ddb.commandCalls(PutItemCommand)[0].args[0].input;
@@ -148,7 +148,21 @@ describe("session revocation: the role's lock in the case table", () => {
         const del = ddb.commandCalls(DeleteItemCommand)[0].args[0].input;
         assert.equal(del.ConditionExpression, "holder = :me");
         assert.deepEqual(del.ExpressionAttributeValues?.[":me"], put.Item?.holder);
-        clock += 1;
+    });
+
+    it("refuses a policy write once the lock may have expired under it (slow IAM): a named error, not a silent overwrite", async () => {
+        ddb.on(PutItemCommand).resolves({});
+        ddb.on(DeleteItemCommand).resolves({});
+        let clock = 0;
+        const lock = { dynamodb: new DynamoDBClient({}), table: "cases", holder: "case-3", now: () => clock };
+        await assert.rejects(
+            withRevocationLock(lock, "revocation-lock#1#r", async (assertHeld) => {
+                assertHeld(); // fresh: fine
+                clock += LOCK_TTL_MS; // the reads took the whole lifetime of the lock
+                assertHeld();
+            }),
+            (e: Error) => e instanceof RevocationLockLostError && /ran out before the policy was written/.test(e.message),
+        );
     });
 
     it("waits while another holds it, and gives up with a named error past the wait (nothing done)", async () => {

@@ -613,10 +613,10 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
                 const roleName = role.RoleName;
                 if (!roleName) return;
                 const ref = { partition: partitionOf(target.region), accountId: target.accountId, roleName };
-                const work = async () => {
+                const work = async (assertHeld?: () => void) => {
                     const current = await readRevocation(iam, log, ref);
                     const groups = addInstance(current.groups, instanceId, issuedBefore, now());
-                    await writeRevocation(iam, log, ref, current, groups, `${revocationPolicyName(roleName)}: ${detail}`);
+                    await writeRevocation(iam, log, ref, current, groups, `${revocationPolicyName(roleName)}: ${detail}`, assertHeld ? { assertHeld } : {});
                 };
                 try {
                     if (settings.revocationLock) {

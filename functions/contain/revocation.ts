@@ -53,6 +53,14 @@ export interface RevocationLock {
     sleep?: (ms: number) => Promise<void>;
 }
 
+/** Margin kept before the lock's expiry: no policy write starts later than this before it. */
+export const LOCK_MARGIN_MS = 5_000;
+
+/** The lock expired while its holder was still working (slow IAM, throttling): another may hold it now. */
+export class RevocationLockLostError extends Error {
+    override readonly name = "RevocationLockLostError";
+}
+
 /** The lock could not be had within {@link LOCK_WAIT_MS}. */
 export class RevocationLockTimeoutError extends Error {
     override readonly name = "RevocationLockTimeoutError";
@@ -62,11 +70,12 @@ export class RevocationLockTimeoutError extends Error {
  * Run `work` holding the role's revocation lock: a conditional put that succeeds only when no unexpired lock
  * exists, retried with full-jitter backoff up to {@link LOCK_WAIT_MS}; released (only if still ours) afterwards.
  */
-export async function withRevocationLock<T>(lock: RevocationLock, key: string, work: () => Promise<T>): Promise<T> {
+export async function withRevocationLock<T>(lock: RevocationLock, key: string, work: (assertHeld: () => void) => Promise<T>): Promise<T> {
     const now = lock.now ?? Date.now;
     const sleep = lock.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const deadline = now() + LOCK_WAIT_MS;
     const token = `${lock.holder}#${now()}#${Math.random().toString(36).slice(2, 10)}`;
+    let acquiredAt = 0;
     for (let attempt = 0; ; attempt++) {
         const at = now();
         try {
@@ -76,6 +85,7 @@ export async function withRevocationLock<T>(lock: RevocationLock, key: string, w
                 ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
                 ExpressionAttributeValues: { ":now": { N: String(at) } },
             }));
+            acquiredAt = at;
             break;
         } catch (error) {
             if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === "ConditionalCheckFailedException")) throw error;
@@ -83,8 +93,12 @@ export async function withRevocationLock<T>(lock: RevocationLock, key: string, w
             await sleep(Math.random() * Math.min(2_000, 50 * 2 ** attempt));
         }
     }
+    // A write may start only while the lock is surely still ours (it expires by itself after LOCK_TTL_MS).
+    const assertHeld = () => {
+        if (now() > acquiredAt + LOCK_TTL_MS - LOCK_MARGIN_MS) throw new RevocationLockLostError(`the revocation lock ${key} ran out before the policy was written (took over ${(LOCK_TTL_MS - LOCK_MARGIN_MS) / 1000} s)`);
+    };
     try {
-        return await work();
+        return await work(assertHeld);
     } finally {
         await lock.dynamodb.send(new DeleteItemCommand({
             TableName: lock.table,
@@ -159,7 +173,7 @@ export async function writeRevocation(
     current: CurrentRevocation,
     groups: RevocationGroup[],
     detail: string,
-    options: { attach?: boolean } = {},
+    options: { attach?: boolean; assertHeld?: () => void } = {},
 ): Promise<{ changed: boolean; size: number }> {
     const arn = revocationPolicyArn(role.partition, role.accountId, role.roleName);
     const rendered = renderRevocation(groups);
@@ -167,6 +181,7 @@ export async function writeRevocation(
         throw new Error(`the revocation policy of role ${role.roleName} would be ${rendered.size} characters, over IAM's 6,144 for a managed policy`);
     }
     const unchanged = current.exists && JSON.stringify(renderRevocation(current.groups).document) === JSON.stringify(rendered.document);
+    if (!unchanged) options.assertHeld?.();
     if (!current.exists) {
         const created = await steps.change("iam:CreatePolicy", arn, detail, () =>
             iam.send(new CreatePolicyCommand({
