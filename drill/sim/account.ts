@@ -628,6 +628,8 @@ export class SimulatedAccount {
         const roleName = roleArn.split("/").pop() as string;
         const sessionName = scope?.sessionName ?? "dfir-cli";
         const role = this.world.account(state.homeAccountId).iam.roles[roleName];
+        // A role of the deployment that is not there (a typo, another account's ARN) must not run as nobody.
+        if (!role && state.deployment.iam) throw new Error(`simulator: runAs ${roleArn}: no such role in the home account ${state.homeAccountId}`);
         return {
             ...home,
             arn: `arn:${partitionOf(state.region)}:sts::${state.homeAccountId}:assumed-role/${roleName}/${sessionName}`,

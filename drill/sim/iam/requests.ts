@@ -343,8 +343,11 @@ function table(world: World, ctx: CallContext, name: unknown): string {
 
 const DYNAMODB: Record<string, Mapper> = {
     TransactWriteItems: (world, ctx, input) =>
-        (input.TransactItems ?? []).flatMap((item: Input) => {
-            const [[kind, op]] = Object.entries(item) as [string, Input][];
+        (input.TransactItems ?? []).flatMap((item: Input, i: number) => {
+            const entries = Object.entries(item ?? {}) as [string, Input][];
+            // DynamoDB refuses an item that is not exactly one of Put / Update / Delete / ConditionCheck.
+            if (entries.length !== 1) throw world.error(ctx, "ValidationException", `TransactItems[${i}] must have exactly one of Put, Update, Delete or ConditionCheck`);
+            const [[kind, op]] = entries as [[string, Input]];
             const action = { Put: "dynamodb:PutItem", Update: "dynamodb:UpdateItem", Delete: "dynamodb:DeleteItem", ConditionCheck: "dynamodb:ConditionCheckItem" }[kind as string];
             return action ? [{ action, resource: table(world, ctx, op?.TableName), resourceAccount: ctx.accountId, context: { "dynamodb:EnclosingOperation": "TransactWriteItems" } }] : [];
         }),
