@@ -248,7 +248,10 @@ async function readCurrent(target: Target, record: InstanceRecord): Promise<Curr
         const profile = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName }));
         for (const role of profile.InstanceProfile?.Roles ?? []) {
             if (!role.RoleName) continue;
-            const revocation = await readRevocation(iam, UNRECORDED_STEPS, { partition, accountId: target.accountId, roleName: role.RoleName });
+            // Unreadable (refused, or holding a statement this project did not write): stop before any change, in one line.
+            const revocation = await readRevocation(iam, UNRECORDED_STEPS, { partition, accountId: target.accountId, roleName: role.RoleName }).catch((error: unknown) => {
+                throw new UsageError(`the revocation policy of role ${role.RoleName} cannot be read (${(error as Error).name}: ${(error as Error).message.split("\n")[0]}): nothing changed; see docs/limitations.md`);
+            });
             if (revocation.groups.some((g) => g.instanceIds.includes(record.instanceId))) revokedRoles.push(role.RoleName);
         }
     }

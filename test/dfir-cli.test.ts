@@ -15,6 +15,8 @@ import { chooseSnapshots } from "../cli/attach";
 import { completedHubCopy, countedHubCopies } from "../core/manifest";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 import { parseRevocationDocument, revocationPolicyArn } from "../core/revocation";
+import { CreatePolicyVersionCommand } from "@aws-sdk/client-iam";
+import { client } from "../functions/lib/aws";
 
 /**
  * The analyst CLI against the drill's kept simulated account, in-process (`main` resolves to the exit code) and
@@ -436,6 +438,37 @@ describe("dfir release against the drill's simulated account", function () {
             assert.deepEqual(statementsOf(after), [], "the instance is out of the revocation policy");
         } finally {
             fs.rmSync(profiledDir, { recursive: true, force: true });
+        }
+    });
+
+    it("refuses, in one line and changing nothing, when a role's revocation policy holds a statement this project did not write", async () => {
+        const finding = JSON.parse(fs.readFileSync(FINDING, "utf8"));
+        const details = finding.detail?.resource?.instanceDetails ?? finding.resource.instanceDetails;
+        details.iamInstanceProfile = { arn: "arn:aws:iam::123456789012:instance-profile/app-profile", id: "AIPAEXAMPLEPROFILE0001" };
+        const profiled = seedAccount({ finding });
+        const drilled = await runDrill({ finding, sim: profiled });
+        assert.equal(drilled.status, "SUCCEEDED");
+        // Someone with IAM rights adds a statement of their own to the revocation policy.
+        const policyArn = revocationPolicyArn("aws", profiled.instanceAccountId, "app-profile");
+        const tampered = JSON.parse(profiled.attachedPolicies("app-profile")[policyArn] as string);
+        tampered.Statement.push({ Sid: "Theirs", Effect: "Allow", Action: "s3:*", Resource: "*" });
+        profiled.install();
+        try {
+            await profiled.runAs(profiled.analystRoleArn, () => client("iam", { region: profiled.region }).send(new CreatePolicyVersionCommand({ PolicyArn: policyArn, PolicyDocument: JSON.stringify(tampered), SetAsDefault: true })));
+        } finally {
+            profiled.uninstall();
+        }
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-release-tampered-"));
+        profiled.saveState(dir);
+        try {
+            const before = fs.readFileSync(path.join(dir, "state.json"), "utf8");
+            const out = await run(["release", drilled.caseId as string, "--simulated", dir, "--yes"]);
+            assert.equal(out.code, 2, out.stdout + out.stderr);
+            assert.match(out.stderr, /^dfir: the revocation policy of role app-profile cannot be read \(Error: revocation policy holds a statement this project did not write \("Theirs"\)\): nothing changed/);
+            assert.equal(out.stderr.trim().split("\n").length, 1);
+            assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), before, "nothing changed");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
