@@ -191,7 +191,7 @@ describe("caseStatus", () => {
         {
             name: "contained, a refused network call whose interface the network record shows isolated with no open path",
             edits: [(s) => {
-                s.containment!.interfaces = [];
+                s.containment!.interfaces = [{ networkInterfaceId: "eni-1", vpcId: "vpc-1", isolationGroupId: "sg-1", isolated: true, possiblyOpen: false, paths: [{ path: "other-subnets", open: false, reason: "denied" }] }];
                 s.containment!.actions.push(
                     { action: "ec2:CreateNetworkAclEntry", target: "acl-1", at: SEALED_AT, ok: false, error: "NetworkAclEntryAlreadyExists: 99" },
                     { action: "ec2:CreateNetworkAclEntry", target: "acl-1", at: SEALED_AT, ok: true, detail: "rule 98" },
@@ -199,6 +199,15 @@ describe("caseStatus", () => {
             }],
             status: "SUCCEEDED",
             reason: "isolated; evidence complete",
+        },
+        {
+            name: "contained, the same refused call but the interface's record shows a path still open",
+            edits: [(s) => {
+                s.containment!.interfaces = [{ networkInterfaceId: "eni-1", vpcId: "vpc-1", isolationGroupId: "sg-1", isolated: true, possiblyOpen: true, paths: [{ path: "other-subnets", open: true, reason: "an ACL left alone" }] }];
+                s.containment!.actions.push({ action: "ec2:CreateNetworkAclEntry", target: "acl-1", at: SEALED_AT, ok: false, error: "NetworkAclEntryLimitExceeded: full" });
+            }],
+            status: "PARTIAL",
+            reason: "network: eni-1 may still carry an established flow (other-subnets)",
         },
         {
             name: "contained, disk branch failed (Lambda JSON cause)",
