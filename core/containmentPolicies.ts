@@ -290,7 +290,8 @@ export function containStatements(s: ResponderScope, options: ContainPermissionO
             Resource: revocationPolicies,
         },
         {
-            // Attach to a role only those policies (`iam:PolicyARN`); never detach, never anything else.
+            // Attach to a role only those policies (`iam:PolicyARN`, a condition key of iam:AttachRolePolicy: Service
+            // Authorization Reference, IAM); never detach, never anything else.
             Sid: "AttachOnlyRevocationPolicies",
             Effect: "Allow",
             Action: "iam:AttachRolePolicy",

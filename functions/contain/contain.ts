@@ -478,7 +478,7 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
      * Target groups of type `ip` hold addresses, not the instance id ("If the target type is ip, specify an IP
      * address": ELBv2 API, TargetDescription), possibly from another VPC (then with an Availability Zone, which
      * deregistration must repeat): every `ip` group is read whole and the instance's private addresses taken out.
-     * DeregisterTargets "returns successfully" for a target that does not exist, so an `ip` deregistration is read
+     * DeregisterTargets "returns successfully" for a target that does not exist (ELBv2 API Reference, DeregisterTargets), so an `ip` deregistration is read
      * back, and a target still registered afterwards is a failed action.
      */
     async function deregisterFromTargetGroups(): Promise<void> {

@@ -7,8 +7,9 @@
  * Lambda never holds it for long, released with a conditional delete. Each step is one action of the caller's log.
  *
  * IAM calls: GetPolicy, GetPolicyVersion, ListPolicyVersions, DeletePolicyVersion (a managed policy keeps five
- * versions), CreatePolicy / CreatePolicyVersion, AttachRolePolicy (idempotent: attaching an attached policy
- * succeeds). `dfir release` edits the same policy under the same lock ({@link withRevocationLock}).
+ * versions), CreatePolicy / CreatePolicyVersion, AttachRolePolicy (attaching a policy the role already has changes
+ * nothing: IAM API Reference, AttachRolePolicy). The lock is a conditional PutItem, which DynamoDB applies
+ * atomically (DynamoDB Developer Guide, "Condition expressions"). `dfir release` edits the same policy under the same lock ({@link withRevocationLock}).
  */
 import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
@@ -31,6 +32,9 @@ import {
     type RevocationGroup,
 } from "../../core/revocation";
 import { TAGS } from "../../core/tags";
+
+/** A managed policy keeps at most five versions (IAM User Guide, "IAM and AWS STS quotas": versions per managed policy). */
+export const POLICY_VERSIONS_MAX = 5;
 
 /** How long a lock holder may keep it before another may take it (a killed holder's lock expires by itself). */
 export const LOCK_TTL_MS = 30_000;
@@ -193,7 +197,7 @@ export async function writeRevocation(
             })));
         if (!created.ok) throw created.error;
     } else if (!unchanged) {
-        if (current.versionIds.length >= 5) {
+        if (current.versionIds.length >= POLICY_VERSIONS_MAX) {
             const oldest = [...current.versionIds].filter((v) => v !== current.defaultVersionId).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))[0];
             if (oldest) {
                 const deleted = await steps.change("iam:DeletePolicyVersion", arn, `oldest version ${oldest} (IAM keeps five)`, () =>

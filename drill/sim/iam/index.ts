@@ -36,7 +36,10 @@ export interface IamDenial {
     reason: string;
 }
 
-/** Access denied as each service answers it. */
+/**
+ * Access denied as each service answers it (each service's API Reference, "Common errors" / "Error codes": EC2
+ * UnauthorizedOperation; Query APIs AccessDenied; JSON APIs AccessDeniedException; SNS AuthorizationError).
+ */
 const DENIED_CODE: Record<SimService, { code: string; status: number }> = {
     ec2: { code: "UnauthorizedOperation", status: 403 },
     s3: { code: "AccessDenied", status: 403 },
@@ -72,7 +75,7 @@ export function identityPolicies(world: World, roleArn: string): NamedPolicy[] {
  * RetrieveWithContext, core/app/credentialrefresher), and nothing re-fetches them when AWS refuses them.
  */
 export const AGENT_CREDENTIAL_CACHE_MS = 30 * 60_000;
-/** After an AccessDenied the agent's refresher sleeps up to 30 minutes before it tries again (credentialrefresher_deps.go). */
+/** After an AccessDenied the agent's refresher sleeps up to 30 minutes before it tries again (credentialrefresher_deps.go): the worst case is modelled. */
 export const AGENT_ACCESS_DENIED_BACKOFF_MS = 30 * 60_000;
 
 /**

@@ -146,6 +146,7 @@ const createNetworkAclEntry: Handler<CreateNetworkAclEntryCommandInput, Record<s
     const acl = aclOrThrow(world, ctx, input.NetworkAclId);
     const entry = entryOf(world, ctx, input);
     if (acl.entries.some((e) => e.egress === entry.egress && e.ruleNumber === entry.ruleNumber)) {
+        // Error codes for the Amazon EC2 API: NetworkAclEntryAlreadyExists ("The specified rule number already exists").
         throw world.error(ctx, "NetworkAclEntryAlreadyExists", `The network acl entry identified by ${entry.ruleNumber} already exists.`);
     }
     const same = acl.entries.filter((e) => e.egress === entry.egress && family(e) === family(entry)).length;
