@@ -218,8 +218,9 @@ function recordedAclEntries(manifest: Manifest, item: Record<string, { S?: strin
     if (manifest.containment?.networkAclEntries) return manifest.containment.networkAclEntries;
     try {
         return (JSON.parse(item.containmentNetwork?.S ?? "{}") as { networkAclEntries?: NetworkAclEntryRecord[] }).networkAclEntries ?? [];
-    } catch {
-        return [];
+    } catch (error) {
+        // Unreadable, the case's rules would stay in the ACLs for good: say so, change nothing.
+        throw new UsageError(`the case item's containmentNetwork is not JSON (${(error as Error).message.split("\n")[0]}): the network ACL rules the case put cannot be known; nothing changed`);
     }
 }
 

@@ -233,8 +233,10 @@ export function containStatements(s: ResponderScope, options: ContainPermissionO
             // DeleteOnTermination=false is a BlockDeviceMappings change, a complex value for which EC2 sets no
             // `ec2:Attribute` (the key "supports only properties that are of a primitive data type ... or
             // AttributeValue objects that contain only a Value property"): allowed only when the key is absent, so
-            // every Value-form change (user data, instance type, ...) stays refused; the complex forms left (block
-            // devices, the primary interface's groups) change nothing Contain cannot change already.
+            // every Value-form change (user data, instance type, ...) stays refused. Of the complex forms left, the
+            // primary interface's `Groups` is also authorized on the security groups named (Service Authorization
+            // Reference, Amazon EC2: ModifyInstanceAttribute, resource type security-group), which this statement does
+            // not name: only the block-device form passes.
             Sid: "KeepVolumesOnTermination",
             Effect: "Allow",
             Action: "ec2:ModifyInstanceAttribute",

@@ -411,7 +411,12 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
         ]);
     }
 
-    /** Termination and stop protection, shutdown behaviour `stop`, volumes kept on termination. */
+    /**
+     * Termination and stop protection, shutdown behaviour `stop`, volumes kept on termination. On a Spot instance EC2
+     * refuses both protections ("You can't enable termination protection for Spot Instances", likewise stop
+     * protection: EC2 User Guide): sent all the same, the refusal is the record, and the case is PARTIAL, since a
+     * Spot instance can still be interrupted.
+     */
     async function protect(): Promise<void> {
         // The Attribute + Value form: it sets `ec2:Attribute`, which Contain's policy allows only for these three.
         const changes: Array<[string, Omit<ModifyInstanceAttributeCommandInput, "InstanceId">]> = [
