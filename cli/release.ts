@@ -23,7 +23,6 @@ import {
     CreateTagsCommand,
     DeleteNetworkAclEntryCommand,
     DescribeIamInstanceProfileAssociationsCommand,
-    DescribeNetworkAclsCommand,
     DescribeInstanceAttributeCommand,
     DescribeInstancesCommand,
     DisassociateIamInstanceProfileCommand,
@@ -41,7 +40,8 @@ import { readRevocation, revocationLockKey, UNRECORDED_STEPS, withRevocationLock
 import type { Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import type { InstanceRecord, NetworkAclEntryRecord, Target } from "../core/workflow";
-import { sameCidr } from "../core/cidr";
+import { sameEntry, type AclEntry } from "../core/networkCut";
+import { describeAcls } from "../functions/contain/network";
 import { caseKey } from "../functions/case/openCase";
 import { client } from "../functions/lib/aws";
 import { putLockedObject } from "../functions/lib/evidence";
@@ -64,16 +64,7 @@ export type ReleaseStep =
     | { kind: "tags"; tags: Record<string, string> };
 
 /** A network ACL rule as it is now (DescribeNetworkAcls), for comparison with the one the case recorded. */
-export interface CurrentAclEntry {
-    networkAclId: string;
-    ruleNumber: number;
-    egress: boolean;
-    ruleAction: string;
-    protocol: string;
-    cidrBlock?: string;
-    ipv6CidrBlock?: string;
-    portRange?: { from: number; to: number };
-}
+export type CurrentAclEntry = AclEntry & { networkAclId: string };
 
 /**
  * The steps that remove the network ACL rules the case put: each recorded rule still in its ACL exactly as put is
@@ -85,9 +76,7 @@ export function planAclRemoval(recorded: readonly NetworkAclEntryRecord[], curre
         const now = current.find((c) => c.networkAclId === entry.networkAclId && c.egress === entry.egress && c.ruleNumber === entry.ruleNumber);
         if (!now) return [];
         const cidr = (e: { cidrBlock?: string; ipv6CidrBlock?: string }) => e.cidrBlock ?? e.ipv6CidrBlock ?? "";
-        const same = now.ruleAction === entry.ruleAction && now.protocol === entry.protocol && sameCidr(cidr(now), cidr(entry))
-            && (now.portRange?.from ?? -1) === (entry.portRange?.from ?? -1) && (now.portRange?.to ?? -1) === (entry.portRange?.to ?? -1);
-        return same
+        return sameEntry(now, entry)
             ? [{ kind: "network-acl-entry", entry }]
             : [{ kind: "network-acl-entry-kept", entry, why: `rule ${entry.ruleNumber} now ${now.ruleAction === "deny" ? "denies" : "allows"} ${now.protocol === "-1" ? "all" : `protocol ${now.protocol}`} ${now.egress ? "to" : "from"} ${cidr(now)}: not the rule this case put` }];
     });
@@ -189,28 +178,8 @@ async function readAcls(target: Target, recorded: readonly NetworkAclEntryRecord
     const ids = [...new Set(recorded.map((e) => e.networkAclId))];
     if (ids.length === 0) return [];
     const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
-    const out: CurrentAclEntry[] = [];
-    let token: string | undefined;
-    do {
-        // A filter, not NetworkAclIds: an ACL deleted since is simply absent rather than an error.
-        const page = await ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: "network-acl-id", Values: ids }], ...(token ? { NextToken: token } : {}) }));
-        for (const acl of page.NetworkAcls ?? []) {
-            for (const e of acl.Entries ?? []) {
-                out.push({
-                    networkAclId: acl.NetworkAclId ?? "",
-                    ruleNumber: e.RuleNumber ?? 0,
-                    egress: e.Egress === true,
-                    ruleAction: e.RuleAction ?? "",
-                    protocol: e.Protocol ?? "",
-                    ...(e.CidrBlock ? { cidrBlock: e.CidrBlock } : {}),
-                    ...(e.Ipv6CidrBlock ? { ipv6CidrBlock: e.Ipv6CidrBlock } : {}),
-                    ...(e.PortRange?.From !== undefined && e.PortRange.To !== undefined ? { portRange: { from: e.PortRange.From, to: e.PortRange.To } } : {}),
-                });
-            }
-        }
-        token = page.NextToken;
-    } while (token);
-    return out;
+    const acls = await describeAcls(ec2, { aclIds: ids });
+    return acls.flatMap((acl) => acl.entries.map((e) => ({ ...e, networkAclId: acl.networkAclId })));
 }
 
 /** The rules the case put: from the sealed manifest (also a failed containment's), else from the case item. */

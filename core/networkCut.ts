@@ -170,7 +170,8 @@ function cidrOf(entry: AclEntry): string | undefined {
     return entry.cidrBlock ?? entry.ipv6CidrBlock;
 }
 
-function sameEntry(a: AclEntry, b: AclEntry): boolean {
+/** The same rule (direction, action, protocol, block, ports), whatever its number. */
+export function sameEntry(a: AclEntry, b: AclEntry): boolean {
     const x = cidrOf(a);
     const y = cidrOf(b);
     return a.egress === b.egress && a.ruleAction === b.ruleAction && a.protocol === b.protocol && x !== undefined && y !== undefined && sameCidr(x, y)

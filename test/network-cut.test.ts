@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { cidrContains, hostCidr, parseCidr, sameCidr } from "../core/cidr";
 import { containStatements, MAX_SCOPED_VPCS } from "../core/containmentPolicies";
 import { NO_RESOURCE_LEVEL_ACTIONS } from "../core/resourceLevel";
+import { aclView } from "../functions/contain/network";
 import {
     assessInterfaces,
     planAcl,
@@ -273,5 +274,25 @@ describe("Contain's permission for network ACL rules (core/containmentPolicies.t
             assert.ok(([] as string[]).concat(reads?.Action ?? []).includes(a), a);
             assert.ok(NO_RESOURCE_LEVEL_ACTIONS.includes(a), a);
         }
+    });
+});
+
+describe("reading DescribeNetworkAcls strictly (functions/contain/network.ts aclView)", () => {
+    const good = { NetworkAclId: "acl-1", VpcId: "vpc-1", Associations: [{ SubnetId: "subnet-1" }], Entries: [{ RuleNumber: 100, Egress: false, RuleAction: "allow" as const, Protocol: "-1", CidrBlock: "0.0.0.0/0" }] };
+
+    it("reads an ACL as EC2 answers it", () => {
+        assert.deepEqual(aclView(good), { networkAclId: "acl-1", vpcId: "vpc-1", subnetIds: ["subnet-1"], entries: [{ ruleNumber: 100, egress: false, ruleAction: "allow", protocol: "-1", cidrBlock: "0.0.0.0/0" }] });
+    });
+
+    it("names what is missing instead of reading a rule 0, or an unknown action as a deny", () => {
+        const entry = good.Entries[0];
+        const cases: Array<[string, Parameters<typeof aclView>[0], RegExp]> = [
+            ["no id", { ...good, NetworkAclId: undefined }, /without NetworkAclId/],
+            ["no VPC", { ...good, VpcId: undefined }, /without VpcId/],
+            ["no rule number", { ...good, Entries: [{ ...entry, RuleNumber: undefined }] }, /acl-1: a rule without a whole RuleNumber/],
+            ["an unknown action", { ...good, Entries: [{ ...entry, RuleAction: "maybe" as never }] }, /acl-1: .*"RuleAction":"maybe"/],
+            ["no protocol", { ...good, Entries: [{ ...entry, Protocol: undefined }] }, /acl-1: a rule without/],
+        ];
+        for (const [label, acl, message] of cases) assert.throws(() => aclView(acl), message, label);
     });
 });

@@ -62,20 +62,31 @@ function errorLine(error: unknown): string {
     return error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]}` : String(error);
 }
 
-function aclView(acl: NetworkAcl): AclView {
+/**
+ * An ACL as DescribeNetworkAcls answers it, read strictly: an ACL or rule missing what every one has (its id, VPC,
+ * rule number, action, protocol) is an error naming it, never a rule 0 or an "allow" read as "deny".
+ */
+export function aclView(acl: NetworkAcl): AclView {
+    const id = acl.NetworkAclId;
+    if (!id || !acl.VpcId) throw new Error(`DescribeNetworkAcls returned an ACL without ${id ? "VpcId" : "NetworkAclId"}`);
     return {
-        networkAclId: acl.NetworkAclId ?? "",
-        vpcId: acl.VpcId ?? "",
+        networkAclId: id,
+        vpcId: acl.VpcId,
         subnetIds: (acl.Associations ?? []).flatMap((a) => (a.SubnetId ? [a.SubnetId] : [])),
-        entries: (acl.Entries ?? []).map((e) => ({
-            ruleNumber: e.RuleNumber ?? 0,
-            egress: e.Egress === true,
-            ruleAction: e.RuleAction === "allow" ? "allow" : "deny",
-            protocol: e.Protocol ?? "-1",
-            ...(e.CidrBlock !== undefined ? { cidrBlock: e.CidrBlock } : {}),
-            ...(e.Ipv6CidrBlock !== undefined ? { ipv6CidrBlock: e.Ipv6CidrBlock } : {}),
-            ...(e.PortRange?.From !== undefined && e.PortRange.To !== undefined ? { portRange: { from: e.PortRange.From, to: e.PortRange.To } } : {}),
-        })),
+        entries: (acl.Entries ?? []).map((e) => {
+            if (!Number.isInteger(e.RuleNumber) || (e.RuleAction !== "allow" && e.RuleAction !== "deny") || !e.Protocol) {
+                throw new Error(`${id}: a rule without a whole RuleNumber, an allow/deny RuleAction or a Protocol (${JSON.stringify({ RuleNumber: e.RuleNumber, RuleAction: e.RuleAction, Protocol: e.Protocol })})`);
+            }
+            return {
+                ruleNumber: e.RuleNumber as number,
+                egress: e.Egress === true,
+                ruleAction: e.RuleAction,
+                protocol: e.Protocol,
+                ...(e.CidrBlock !== undefined ? { cidrBlock: e.CidrBlock } : {}),
+                ...(e.Ipv6CidrBlock !== undefined ? { ipv6CidrBlock: e.Ipv6CidrBlock } : {}),
+                ...(e.PortRange?.From !== undefined && e.PortRange.To !== undefined ? { portRange: { from: e.PortRange.From, to: e.PortRange.To } } : {}),
+            };
+        }),
     };
 }
 
@@ -83,18 +94,29 @@ function aclView(acl: NetworkAcl): AclView {
 async function pages<T extends { NextToken?: string }>(send: (token: string | undefined) => Promise<T>): Promise<T[]> {
     const out: T[] = [];
     let token: string | undefined;
+    const seen = new Set<string>();
     do {
         const page = await send(token);
         out.push(page);
         token = page.NextToken;
+        // A token handed back twice would loop for ever: stop, with what was read.
+        if (token !== undefined && seen.has(token)) break;
+        if (token !== undefined) seen.add(token);
     } while (token);
     return out;
 }
 
-function describeAcls(ec2: EC2Client, filter: { vpcIds?: string[]; aclId?: string }): Promise<AclView[]> {
+/**
+ * ACLs by VPC, by id, or by ids as a filter (`aclIds`: an ACL deleted since is simply absent rather than an
+ * error), every page (DescribeNetworkAcls paginates with NextToken: EC2 API Reference).
+ */
+export function describeAcls(ec2: EC2Client, filter: { vpcIds?: string[]; aclId?: string; aclIds?: string[] }): Promise<AclView[]> {
+    const select = filter.aclId
+        ? { NetworkAclIds: [filter.aclId] }
+        : { Filters: [filter.aclIds ? { Name: "network-acl-id", Values: filter.aclIds } : { Name: "vpc-id", Values: filter.vpcIds ?? [] }] };
     return pages((NextToken) =>
         ec2.send(new DescribeNetworkAclsCommand({
-            ...(filter.aclId ? { NetworkAclIds: [filter.aclId] } : { Filters: [{ Name: "vpc-id", Values: filter.vpcIds ?? [] }] }),
+            ...select,
             ...(NextToken ? { NextToken } : {}),
         })),
     ).then((all) => all.flatMap((p) => (p.NetworkAcls ?? []).map(aclView)));
