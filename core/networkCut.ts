@@ -358,7 +358,12 @@ export function assessInterfaces(input: NetworkCutInput, plans: readonly AclPlan
                     for (const also of forensicAllowAdmits(plan, input)) problems.push(`the forensic channel's allow rule in ${plan.networkAclId} admits ${also}`);
                 }
             }
-            if (mine.length > 0) {
+            // An address no rule can name, or a read that did not show the interface's own subnet in any ACL: the
+            // plan cannot have covered it, so the path is open, never taken as cut.
+            const unreadableAddresses = [...iface.ipv4, ...iface.ipv6].filter((a) => parseAddress(a) === undefined);
+            if (unreadableAddresses.length > 0) problems.push(`addresses that cannot be read as IPv4/IPv6 (${unreadableAddresses.join(", ")}): no rule names them`);
+            if (!input.acls.some((a) => a.vpcId === iface.vpcId && a.subnetIds.includes(iface.subnetId))) problems.push(`no network ACL read serves its subnet ${iface.subnetId}`);
+            if (mine.length > 0 || problems.length > 0) {
                 paths.push(problems.length > 0
                     ? { path: "other-subnets", open: true, reason: problems.join("; ") }
                     : { path: "other-subnets", open: false, reason: `every packet to or from its addresses is denied where it enters or leaves another subnet (${denied.join(", ")})` });

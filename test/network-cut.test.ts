@@ -174,6 +174,17 @@ describe("which paths of a contained instance could still carry a flow (core/net
         assert.deepEqual(a?.paths.map((p) => [p.path, p.open]), [["other-subnets", false]]);
     });
 
+    it("an address no rule can name, or an own subnet no ACL read serves: the other-subnet path open, never taken as cut", () => {
+        const odd = input({ interfaces: [{ ...SUSPECT, ipv4: ["10.0.0.10", "not-an-address"] }] });
+        const [a] = assessInterfaces(odd, planNetworkCut(odd), done(planNetworkCut(odd)));
+        assert.deepEqual([a?.possiblyOpen, a?.paths[0]?.path], [true, "other-subnets"]);
+        assert.match(a?.paths[0]?.reason ?? "", /addresses that cannot be read as IPv4\/IPv6 \(not-an-address\)/);
+        const partial = input({ acls: [acl("acl-0other", [PUBLIC]), acl("acl-0endpoints", [ENDPOINTS])] });
+        const [b] = assessInterfaces(partial, planNetworkCut(partial), done(planNetworkCut(partial)));
+        assert.equal(b?.possiblyOpen, true);
+        assert.match(b?.paths[0]?.reason ?? "", /no network ACL read serves its subnet subnet-0own/);
+    });
+
     it("an ACL whose deny rules did not all go in leaves the other-subnet path open, naming it", () => {
         const i = input();
         const plans = planNetworkCut(i);
