@@ -87,6 +87,8 @@ describe("copySnapshotsToHub: policies (pure)", () => {
         assert.deepEqual(changed, []);
         const snapshots = "arn:aws:ec2:us-east-1::snapshot/*";
         assert.deepEqual(statements, [
+            // Following its copies, also where the hub has no instances of its own (and so no snapshot statements).
+            { Sid: "DescribeHubCopiesNoResourceLevelPermission", Effect: "Allow", Action: ["ec2:DescribeSnapshots"], Resource: "*" },
             { Sid: "CopyMemberSnapshotsIntoHub", Effect: "Allow", Action: "ec2:CopySnapshot", Resource: snapshots, Condition: { StringEquals: { "aws:RequestTag/dfir:evidence": "disk-hub-copy" } } },
             { Sid: "TagCopyMemberSnapshotsIntoHubAtCreation", Effect: "Allow", Action: "ec2:CreateTags", Resource: snapshots, Condition: { StringEquals: { "ec2:CreateAction": "CopySnapshot" } } },
             { Sid: "EncryptHubCopiesWithEvidenceKey", Effect: "Allow", Action: KEY_USE, Resource: EVIDENCE_KEY },
