@@ -96,12 +96,16 @@ describe("copySnapshotsToHub: policies (pure)", () => {
             { Sid: "ReadMemberCopiesWithShareKeys", Effect: "Allow", Action: KEY_USE, Resource: SHARE_KEYS[0] },
             { Sid: "ReadMemberCopiesWithShareKeysGrants", Effect: "Allow", Action: "kms:CreateGrant", Resource: SHARE_KEYS[0], Condition: GRANT_FOR_EBS },
         ]);
-        // Following the copies: DescribeSnapshots (no resource-level permission) was there already.
+        // Following the copies: DescribeSnapshots (no resource-level permission), there already for a hub with instances
+        // of its own, and there too for one without (ownInstances false drops the hub's own snapshot statements).
         assert.ok(before.Statement.some((s) => s.Resource === "*" && listOf(s.Action).includes("ec2:DescribeSnapshots")));
+        const noInstances = snapshotPolicy(HUB_SCOPE, { ...r, ownInstances: false, snapshotCopy: { memberShareKeyArns: [SHARE_KEYS[0]] } }, logs);
+        assert.ok(noInstances.Statement.some((s) => s.Resource === "*" && listOf(s.Action).includes("ec2:DescribeSnapshots")));
+        assert.ok(!noInstances.Statement.some((s) => listOf(s.Action).includes("ec2:CreateSnapshots")), "no grant on the hub's own instances");
         noWildcardAction(after.Statement);
         // No share key (only the hub's own account has member regions here): nothing to read with.
         assert.deepEqual(hubSnapshotCopyStatements(HUB_SCOPE, EVIDENCE_KEY, []).map((s) => s.Sid), [
-            "CopyMemberSnapshotsIntoHub", "TagCopyMemberSnapshotsIntoHubAtCreation", "EncryptHubCopiesWithEvidenceKey", "EncryptHubCopiesWithEvidenceKeyGrants",
+            "DescribeHubCopiesNoResourceLevelPermission", "CopyMemberSnapshotsIntoHub", "TagCopyMemberSnapshotsIntoHubAtCreation", "EncryptHubCopiesWithEvidenceKey", "EncryptHubCopiesWithEvidenceKeyGrants",
         ]);
     });
 
