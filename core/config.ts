@@ -403,6 +403,15 @@ const parseWorkstation: KeyParser = (raw, key): WorkstationConfig => {
 export const MANAGED_BY_TAG = "dfir:managed-by";
 export const MANAGED_BY_VALUE = "aws-dfir";
 
+/**
+ * The largest poll caps the configuration allows (a case may wait this long for its snapshots, and for its memory
+ * image); the history-quota test and the drill's long-snapshot scenario run at these.
+ */
+export const CAP_LIMITS = {
+    snapshotCapHours: { min: 1, max: 168 },
+    memoryCapMinutes: { min: 5, max: 720 },
+} as const;
+
 const PARSERS: Record<DfirConfigKey, KeyParser> = {
     vpcId: str(VPC_ID, "vpc-0123456789abcdef0"),
     minSeverity: num(1, 10, false),
@@ -420,8 +429,8 @@ const PARSERS: Record<DfirConfigKey, KeyParser> = {
     untrackConnections: bool,
     approvalTimeoutSeconds: num(60, 7 * 24 * 3600, true),
     approvalDefault: (raw, key) => (raw === "contain" || raw === "skip" ? raw : fail(key, `must be contain or skip, got ${JSON.stringify(raw)}`)),
-    snapshotCapHours: num(1, 168, false),
-    memoryCapMinutes: num(5, 720, true),
+    snapshotCapHours: num(CAP_LIMITS.snapshotCapHours.min, CAP_LIMITS.snapshotCapHours.max, false),
+    memoryCapMinutes: num(CAP_LIMITS.memoryCapMinutes.min, CAP_LIMITS.memoryCapMinutes.max, true),
     avmlPath: (raw, key) => (typeof raw === "string" && raw.trim() !== "" ? raw : fail(key, "must be a file path")),
     isolatedInstanceScp: bool,
     logRetentionDays: (raw, key) => {

@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
 import { DISK_COPY_GAP, type Manifest } from "../core/manifest";
+import { HISTORY_QUOTA, HistoryCounter, type InterpreterEvent } from "../core/history";
 import { TAGS } from "../core/tags";
 import { InputError } from "../core/events";
 import { parseFinding } from "../core/finding";
@@ -110,6 +111,8 @@ export interface ExecutionOutcome {
     /** States entered, in order, with the wall time since the drill started. */
     states: { atMs: number; name: string; type: string }[];
     error?: { Error: string; Cause: string };
+    /** History events the execution wrote, counted as Step Functions counts them (core/history.ts). */
+    historyEvents: number;
 }
 
 /** The `--json` report (ARCHITECTURE.md: command contracts), plus the timeline's raw material. */
@@ -168,6 +171,8 @@ export interface DrillReport {
     };
     notifications: { atMs: number; subject?: string }[];
     executions: ExecutionOutcome[];
+    /** The largest history any execution of the run wrote (Step Functions fails one at 25,000: core/history.ts). */
+    historyEvents: number;
     /** How the finding was mapped onto the simulation (redacted ids replaced), from the simulator. */
     seed: unknown;
     /** Structured log lines the functions wrote (see --logs). */
@@ -409,8 +414,9 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     let started = Date.now();
     const savedEnv = { ...process.env };
     Object.assign(process.env, sim.environment(), {
-        [ENV.snapshotCapSeconds]: "86400",
-        [ENV.memoryCapSeconds]: "10800",
+        // The deployment's caps (its defaults unless the scenario runs at others).
+        [ENV.snapshotCapSeconds]: String(plan.caps?.snapshotSeconds ?? 86400),
+        [ENV.memoryCapSeconds]: String(plan.caps?.memorySeconds ?? 10800),
         [ENV.homeAccountId]: sim.homeAccountId,
         MIN_SEVERITY: "7",
         ALLOW_SAMPLES: "false",
@@ -438,14 +444,14 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
         if (options.concurrent) {
             // Every delivery at once, as EventBridge may deliver duplicates: the case table's conditional write
             // decides which execution opens the case. Outcomes are reported in start order.
-            const outcomes = await Promise.all(Array.from({ length: runs }, (_, i) => runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i, options.kill)));
+            const outcomes = await Promise.all(Array.from({ length: runs }, (_, i) => runOnce(machine, definition, targets, sim, delivered, plan.approval, settings, started, i, options.kill)));
             for (const outcome of outcomes) {
                 if (outcome.seal) lastSeal = outcome.seal;
                 executions.push(outcome.outcome);
             }
         } else {
             for (let i = 0; i < runs; i++) {
-                const outcome = await runOnce(machine, targets, sim, delivered, plan.approval, settings, started, i, options.kill);
+                const outcome = await runOnce(machine, definition, targets, sim, delivered, plan.approval, settings, started, i, options.kill);
                 if (outcome.seal) lastSeal = outcome.seal;
                 executions.push(outcome.outcome);
             }
@@ -533,6 +539,7 @@ async function killedInvocation(
 
 async function runOnce(
     machine: StateMachine,
+    definition: StateMachineDefinition,
     targets: DefinitionTargets,
     sim: SimulatedAccount,
     event: unknown,
@@ -590,6 +597,17 @@ async function runOnce(
         throw timeout;
     };
 
+    // An aborted execution (the history quota) leaves Lambda invocations running, as Step Functions does: the run
+    // waits for them to end before the simulator is uninstalled.
+    const inFlight = new Set<Promise<unknown>>();
+    for (const [state, run] of Object.entries(overrides)) {
+        overrides[state] = (input) => {
+            const p = run(input);
+            inFlight.add(p);
+            p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+            return p;
+        };
+    }
     const noPause = Object.fromEntries(Object.keys(overrides).map((s) => [s, 0]));
     const execution = machine.run(event as never, {
         overrides: {
@@ -605,9 +623,17 @@ async function runOnce(
         },
     });
     const states: ExecutionOutcome["states"] = [];
+    // Step Functions fails an execution whose history reaches the quota, uncatchably (core/history.ts): so does the drill.
+    const history = new HistoryCounter(definition);
+    let quotaReached = false;
     const logging = (async () => {
         for await (const e of execution.eventLogs) {
             if (e.type === "StateEntered") states.push({ atMs: e.timestamp - started, name: e.state.name, type: e.state.type });
+            // Counted up to the quota: the execution fails there (the interpreter's abort event is not history).
+            if (!quotaReached && history.add(e as InterpreterEvent) >= HISTORY_QUOTA) {
+                quotaReached = true;
+                execution.abort();
+            }
         }
     })();
     let error: { Error: string; Cause: string } | undefined;
@@ -618,8 +644,15 @@ async function runOnce(
         error = stepError(cause ?? e);
     }
     await logging;
+    await Promise.allSettled([...inFlight]);
+    if (quotaReached) {
+        error = {
+            Error: "ExecutionFailed",
+            Cause: `the execution's history reached ${HISTORY_QUOTA} events (Step Functions quota "Maximum execution history size"): the execution failed, no Catch applies`,
+        };
+    }
 
-    const base = { executionName, states, ...(error ? { error } : {}) };
+    const base = { executionName, states, historyEvents: history.events, ...(error ? { error } : {}) };
     if (verdict?.decision !== "respond") {
         return { outcome: { ...base, status: "IGNORED", reason: verdict?.reason ?? "triage did not run" } };
     }
@@ -647,7 +680,8 @@ function ignoredWithoutAccount(verdict: TriageVerdict, latencyMs: number, scenar
         containment: null,
         evidence: { snapshots: [], hubCopies: [], memory: null, metadata: [], manifest: null },
         notifications: [],
-        executions: [{ executionName: "drill-1", status: "IGNORED", reason: verdict.reason, states: [] }],
+        executions: [{ executionName: "drill-1", status: "IGNORED", reason: verdict.reason, states: [], historyEvents: 0 }],
+        historyEvents: 0,
         seed: null,
         iamDenied: [],
     };
@@ -694,6 +728,7 @@ function buildReport(
         evidence: { snapshots: [], hubCopies: [], memory: null, metadata: [], manifest: null },
         notifications: sim.notifications.slice(from.notifications).map((n) => ({ atMs: n.atMs, ...(n.subject ? { subject: n.subject } : {}) })),
         executions,
+        historyEvents: Math.max(0, ...executions.map((e) => e.historyEvents)),
         seed: sim.seedReport,
         iamDenied: sim.iamDenied.slice(from.iamDenied).map((d) => ({ ...d })),
     };

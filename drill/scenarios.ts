@@ -1,3 +1,4 @@
+import { CAP_LIMITS } from "../core/config";
 import { scenarioOptions, type SimOptions } from "./sim";
 
 /**
@@ -28,6 +29,7 @@ export const SCENARIOS = [
     "agent-cached-credentials",
     "nat-tracked-flow",
     "multi-vpc-eni",
+    "long-snapshot",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -42,7 +44,18 @@ export interface ScenarioPlan {
     sim: SimOptions;
     /** The instance carries dfir:approval=required and the drill answers this way. */
     approval?: ApprovalAnswer;
+    /** The deployment's poll caps, when not its defaults (24 h for the snapshots, 3 h for the memory image). */
+    caps?: { snapshotSeconds: number; memorySeconds: number };
 }
+
+/** The largest caps the stack configuration allows (core/config.ts CAP_LIMITS), in seconds. */
+export const MAXIMAL_CAPS = {
+    snapshotSeconds: CAP_LIMITS.snapshotCapHours.max * 3600,
+    memorySeconds: CAP_LIMITS.memoryCapMinutes.max * 60,
+} as const;
+
+/** `long-snapshot`: how long the instance's snapshots take to complete. */
+export const LONG_SNAPSHOT_HOURS = 30;
 
 /** `revocation-at-scale`: the revocations written before the finding's (earlier containments on the same role). */
 export const PRIOR_REVOCATIONS = 199;
@@ -69,6 +82,11 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "agent-cached-credentials": "the instance had a profile: its SSM agent still signs with that role's credentials (cached ~30 min, not re-fetched when refused) when the capture command comes, after the revocation",
     "nat-tracked-flow": "an attacker's sessions (HTTPS C2, ICMP) run out through the VPC's NAT gateway when the finding arrives: automatically tracked, they survive any security group change",
     "multi-vpc-eni": "the instance has a secondary interface attached from a second VPC (same zone), which the deployment prepared too",
+    "long-snapshot": `the snapshots take ${LONG_SNAPSHOT_HOURS} hours to complete, and the deployment's caps are the largest the configuration allows (168 h snapshots, 12 h memory)`,
+};
+
+const CAPS: Partial<Record<ScenarioName, ScenarioPlan["caps"]>> = {
+    "long-snapshot": MAXIMAL_CAPS,
 };
 
 
@@ -83,7 +101,8 @@ export function scenarioPlan(name: ScenarioName | undefined): ScenarioPlan {
     if (name === undefined) return { description: "a plain response", sim: {} };
     const approval = APPROVALS[name];
     const sim = approval ? { extraTags: { "dfir:approval": "required" } } : scenarioOptions(name);
-    return { description: DESCRIPTIONS[name], sim, ...(approval ? { approval } : {}) };
+    const caps = CAPS[name];
+    return { description: DESCRIPTIONS[name], sim, ...(approval ? { approval } : {}), ...(caps ? { caps } : {}) };
 }
 
 /** Parse a scenario name from the command line. */

@@ -82,6 +82,9 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     },
     // A secondary interface attached from a second VPC (same zone), which the deployment prepared as well.
     "multi-vpc-eni": { secondVpcInterface: "prepared" },
+    // EBS snapshots of large volumes take hours ("Amazon EBS snapshots": a snapshot stays pending until all modified
+    // blocks are transferred to S3): this set completes 30 hours after CreateSnapshots (drill/scenarios.ts).
+    "long-snapshot": { snapshotDurationMs: 30 * 3600 * 1000 },
     "avml-fails": { avmlFails: true },
     "screenshot-unsupported": { screenshotUnsupported: true },
 };
