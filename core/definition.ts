@@ -32,9 +32,13 @@ export interface WorkflowSettings {
     readonly approvalTimeoutSeconds?: number;
     /** What happens when nobody answers in time. @default "contain" (the instance is compromised) */
     readonly approvalDefault?: "contain" | "skip";
-    /** Pause between snapshot progress checks. @default 30 */
+    /**
+     * The shortest pause between snapshot progress checks (and hub copy checks): the pause grows with the time the
+     * step has run, up to its cap / STEADY_ROUNDS, so no execution nears the history quota (core/polling.ts).
+     * @default 30
+     */
     readonly snapshotPollSeconds?: number;
-    /** Pause between memory capture checks. @default 15 */
+    /** The shortest pause between memory capture checks, growing likewise. @default 15 */
     readonly memoryPollSeconds?: number;
     /**
      * After a member instance's snapshots complete, copy them into the hub (re-encrypted with the hub's key) and
@@ -192,7 +196,7 @@ const branchBase = { "caseId.$": "$.caseId", "target.$": "$.target", "instance.$
 function hubCopyStates(t: DefinitionTargets, pollSeconds: number): Record<string, unknown> {
     const caught = [{ ErrorEquals: ["States.ALL"], ResultPath: "$.disk.copyError", Next: STATES.hubCopyFailed }];
     return {
-        [STATES.startHubCopy]: fn(t.snapshotFunctionArn, { action: "copy-start", ...branchBase, "disk.$": "$.disk" }, "$.disk", {
+        [STATES.startHubCopy]: fn(t.snapshotFunctionArn, { action: "copy-start", ...branchBase, "disk.$": "$.disk", pollSeconds }, "$.disk", {
             Comment: "Member: CopySnapshot under the share key, shared with the hub; hub: CopySnapshot under the evidence key",
             Catch: caught, Next: STATES.hubCopyDone,
         }),
@@ -201,15 +205,19 @@ function hubCopyStates(t: DefinitionTargets, pollSeconds: number): Record<string
             Choices: [{ Variable: "$.disk.copy.done", BooleanEquals: true, Next: STATES.diskDone }],
             Default: STATES.waitHubCopy,
         },
-        [STATES.waitHubCopy]: { Type: "Wait", Seconds: pollSeconds, Next: STATES.checkHubCopy },
-        [STATES.checkHubCopy]: fn(t.snapshotFunctionArn, { action: "copy-check", ...branchBase, "disk.$": "$.disk" }, "$.disk", {
+        [STATES.waitHubCopy]: { Type: "Wait", SecondsPath: "$.disk.copy.nextPollSeconds", Next: STATES.checkHubCopy },
+        [STATES.checkHubCopy]: fn(t.snapshotFunctionArn, { action: "copy-check", ...branchBase, "disk.$": "$.disk", pollSeconds }, "$.disk", {
             Catch: caught, Next: STATES.hubCopyDone,
         }),
         [STATES.hubCopyFailed]: { Type: "Pass", OutputPath: "$.disk", End: true },
     };
 }
 
-/** How often the workflow polls the snapshots (and the hub copies) and the memory capture, unless settings say. */
+/**
+ * The shortest pause between checks of the snapshots (and the hub copies) and of the memory capture, unless settings
+ * say. Each Task passes it to its function as `pollSeconds`; the function returns the pause before its next check
+ * as `nextPollSeconds` (core/polling.ts), which the Wait state reads (`SecondsPath`).
+ */
 export const DEFAULT_POLL_SECONDS = { snapshot: 30, memory: 15 } as const;
 
 /** Build the state machine definition (an ASL object; the component serialises it). */
@@ -231,7 +239,7 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
     const disk = {
         StartAt: STATES.startSnapshots,
         States: {
-            [STATES.startSnapshots]: fn(t.snapshotFunctionArn, { action: "start", ...branchBase }, "$.disk", {
+            [STATES.startSnapshots]: fn(t.snapshotFunctionArn, { action: "start", ...branchBase, pollSeconds: snapshotPollSeconds }, "$.disk", {
                 Catch: catchAll(STATES.diskFailed), Next: STATES.snapshotsDone,
             }),
             [STATES.snapshotsDone]: {
@@ -245,8 +253,8 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
                     : [{ ...snapshotsComplete, Next: STATES.diskDone }],
                 Default: STATES.waitSnapshots,
             },
-            [STATES.waitSnapshots]: { Type: "Wait", Seconds: snapshotPollSeconds, Next: STATES.checkSnapshots },
-            [STATES.checkSnapshots]: fn(t.snapshotFunctionArn, { action: "check", ...branchBase, "disk.$": "$.disk" }, "$.disk", {
+            [STATES.waitSnapshots]: { Type: "Wait", SecondsPath: "$.disk.nextPollSeconds", Next: STATES.checkSnapshots },
+            [STATES.checkSnapshots]: fn(t.snapshotFunctionArn, { action: "check", ...branchBase, "disk.$": "$.disk", pollSeconds: snapshotPollSeconds }, "$.disk", {
                 Catch: catchAll(STATES.diskFailed), Next: STATES.snapshotsDone,
             }),
             ...(copySnapshotsToHub ? hubCopyStates(t, snapshotPollSeconds) : {}),
@@ -257,7 +265,7 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
     const memory = {
         StartAt: STATES.startMemory,
         States: {
-            [STATES.startMemory]: fn(t.memoryFunctionArn, { action: "start", ...branchBase }, "$.memory", {
+            [STATES.startMemory]: fn(t.memoryFunctionArn, { action: "start", ...branchBase, pollSeconds: memoryPollSeconds }, "$.memory", {
                 Catch: catchAll(STATES.memoryFailed), Next: STATES.memoryPending,
             }),
             [STATES.memoryPending]: {
@@ -265,8 +273,8 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
                 Choices: [{ Variable: "$.memory.status", StringEquals: "started", Next: STATES.waitMemory }],
                 Default: STATES.memoryDone,
             },
-            [STATES.waitMemory]: { Type: "Wait", Seconds: memoryPollSeconds, Next: STATES.checkMemory },
-            [STATES.checkMemory]: fn(t.memoryFunctionArn, { action: "check", ...branchBase, "memory.$": "$.memory" }, "$.memory", {
+            [STATES.waitMemory]: { Type: "Wait", SecondsPath: "$.memory.nextPollSeconds", Next: STATES.checkMemory },
+            [STATES.checkMemory]: fn(t.memoryFunctionArn, { action: "check", ...branchBase, "memory.$": "$.memory", pollSeconds: memoryPollSeconds }, "$.memory", {
                 Catch: catchAll(STATES.memoryFailed), Next: STATES.memoryPending,
             }),
             [STATES.memoryDone]: { Type: "Pass", OutputPath: "$.memory", End: true },

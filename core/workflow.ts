@@ -181,6 +181,8 @@ export interface DiskEvidence {
     /** Poll deadline: startedAt + cap. */
     deadline: string;
     done: boolean;
+    /** While pending: seconds the workflow waits before the next check (core/polling.ts). */
+    nextPollSeconds?: number;
     /** A member instance's snapshots on their way into the hub (`copySnapshotsToHub`); absent otherwise. */
     copy?: DiskCopy;
     /**
@@ -235,6 +237,8 @@ export interface DiskCopy {
     deadline: string;
     /** Every hub copy is completed. */
     done: boolean;
+    /** While pending: seconds the workflow waits before the next check (core/polling.ts). */
+    nextPollSeconds?: number;
     snapshots: SnapshotCopyRecord[];
 }
 
@@ -251,6 +255,8 @@ export interface MemoryEvidence {
     hostSha256?: string;
     /** When the command was sent. */
     startedAt?: string;
+    /** While started: seconds the workflow waits before the next check (core/polling.ts). */
+    nextPollSeconds?: number;
 }
 
 /** An object written under the case prefix, with what the chain of custody needs. */

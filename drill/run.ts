@@ -113,6 +113,8 @@ export interface ExecutionOutcome {
     error?: { Error: string; Cause: string };
     /** History events the execution wrote, counted as Step Functions counts them (core/history.ts). */
     historyEvents: number;
+    /** Simulated seconds spent in each poll loop's Wait state, in all (the clock the simulator advanced for it). */
+    waitedSeconds: Record<string, number>;
 }
 
 /** The `--json` report (ARCHITECTURE.md: command contracts), plus the timeline's raw material. */
@@ -537,6 +539,30 @@ async function killedInvocation(
     throw Object.assign(new Error(`${label}: Task timed out after the function's timeout (drill: killed after ${afterCalls} AWS calls)`), { name: error });
 }
 
+/** The Wait state before each check, by the check's name. */
+const WAIT_BEFORE: Record<string, string> = {
+    [STATES.checkSnapshots]: STATES.waitSnapshots,
+    [STATES.checkHubCopy]: STATES.waitHubCopy,
+    [STATES.checkMemory]: STATES.waitMemory,
+};
+
+/**
+ * The seconds the Wait before a check waited: its `Seconds`, or the value at its `SecondsPath` (a plain `$.a.b`
+ * path) in the state it read, which the check's Parameters pass on under the same keys (`disk.$: $.disk`, ...).
+ */
+function waitedBefore(definition: StateMachineDefinition, check: string, input: Record<string, unknown>): number | undefined {
+    const name = WAIT_BEFORE[check];
+    if (name === undefined) return undefined;
+    const find = (d: { States: Record<string, any> }): any =>
+        d.States[name] ?? Object.values(d.States).flatMap((st: any) => (st.Branches ?? []).map(find)).find((x: unknown) => x !== undefined);
+    const wait = find(definition as never);
+    if (wait === undefined) throw new Error(`drill: no Wait state ${name} before ${check}`);
+    if (typeof wait.Seconds === "number") return wait.Seconds;
+    const value = String(wait.SecondsPath).replace(/^\$\.?/, "").split(".").reduce<any>((v, k) => (v === undefined || v === null ? undefined : v[k]), input);
+    if (typeof value !== "number") throw new Error(`drill: ${name}'s SecondsPath ${wait.SecondsPath} names no number in the state (${JSON.stringify(value)})`);
+    return value;
+}
+
 async function runOnce(
     machine: StateMachine,
     definition: StateMachineDefinition,
@@ -557,6 +583,7 @@ async function runOnce(
     let repeat = false;
 
     const overrides: Record<string, (input: any) => Promise<any>> = {};
+    const waitedSeconds: Record<string, number> = {};
     const tasks = { ...FUNCTION_TASKS, ...(settings.copySnapshotsToHub ? HUB_COPY_FUNCTION_TASKS : {}) };
     let kills = 0;
     for (const [state, target] of Object.entries(tasks)) {
@@ -566,9 +593,13 @@ async function runOnce(
         const fn = target.replace(/FunctionArn$/, "");
         const roleArn = sim.functionRoleArn(fn);
         overrides[state] = (input) => sim.runAs(roleArn, async () => {
-            // A poll follows a Wait state: let the simulated world live through that wait.
-            if (state === STATES.checkSnapshots || state === STATES.checkHubCopy) sim.advance((settings.snapshotPollSeconds ?? DEFAULT_POLL_SECONDS.snapshot) * 1000);
-            if (state === STATES.checkMemory) sim.advance((settings.memoryPollSeconds ?? DEFAULT_POLL_SECONDS.memory) * 1000);
+            // A poll follows a Wait state: let the simulated world live through that wait (the seconds the Wait
+            // read from the previous step's result, as Step Functions does with SecondsPath).
+            const waited = waitedBefore(definition, state, input);
+            if (waited !== undefined) {
+                sim.advance(waited * 1000);
+                waitedSeconds[WAIT_BEFORE[state]] = (waitedSeconds[WAIT_BEFORE[state]] ?? 0) + waited;
+            }
             if (kill && state === kill.state && kills < (kill.times ?? 1)) {
                 kills += 1;
                 await killedInvocation(sim, () => handler(structuredClone(input)), kill.afterCalls, `${state} (attempt ${kills})`, kill.error);
@@ -616,9 +647,9 @@ async function runOnce(
             retryIntervalOverrides: noPause,
         },
         context: {
-            Execution: { Id: executionArn, Name: executionName, StartTime: new Date().toISOString() },
+            Execution: { Id: executionArn, Name: executionName, StartTime: sim.now().toISOString() },
             // The interpreter has no $$.State or $$.Task of its own: read at the moment a state's path asks.
-            State: { get EnteredTime() { return new Date().toISOString(); } },
+            State: { get EnteredTime() { return sim.now().toISOString(); } },
             Task: { Token: `drill-task-token-${executionName}` },
         },
     });
@@ -652,7 +683,7 @@ async function runOnce(
         };
     }
 
-    const base = { executionName, states, historyEvents: history.events, ...(error ? { error } : {}) };
+    const base = { executionName, states, historyEvents: Math.min(history.events, HISTORY_QUOTA), waitedSeconds, ...(error ? { error } : {}) };
     if (verdict?.decision !== "respond") {
         return { outcome: { ...base, status: "IGNORED", reason: verdict?.reason ?? "triage did not run" } };
     }
@@ -680,7 +711,7 @@ function ignoredWithoutAccount(verdict: TriageVerdict, latencyMs: number, scenar
         containment: null,
         evidence: { snapshots: [], hubCopies: [], memory: null, metadata: [], manifest: null },
         notifications: [],
-        executions: [{ executionName: "drill-1", status: "IGNORED", reason: verdict.reason, states: [], historyEvents: 0 }],
+        executions: [{ executionName: "drill-1", status: "IGNORED", reason: verdict.reason, states: [], historyEvents: 0, waitedSeconds: {} }],
         historyEvents: 0,
         seed: null,
         iamDenied: [],

@@ -187,7 +187,10 @@ describe("state machine definition", () => {
                 assert.deepEqual(task.Catch, [{ ErrorEquals: ["States.ALL"], ResultPath: "$.disk.copyError", Next: STATES.hubCopyFailed }]);
             }
             assert.deepEqual(disk[STATES.hubCopyDone], { Type: "Choice", Choices: [{ Variable: "$.disk.copy.done", BooleanEquals: true, Next: STATES.diskDone }], Default: STATES.waitHubCopy });
-            assert.deepEqual(disk[STATES.waitHubCopy], { Type: "Wait", Seconds: 45, Next: STATES.checkHubCopy });
+            // The pause is the copy step's own (core/polling.ts), from the base the Tasks pass.
+            assert.deepEqual(disk[STATES.waitHubCopy], { Type: "Wait", SecondsPath: "$.disk.copy.nextPollSeconds", Next: STATES.checkHubCopy });
+            assert.equal(start.Parameters.pollSeconds, 45);
+            assert.equal(check.Parameters.pollSeconds, 45);
             assert.deepEqual(disk[STATES.hubCopyFailed], { Type: "Pass", OutputPath: "$.disk", End: true });
             const tasks = Object.entries(allStates(def)).filter(([, st]) => st.Type === "Task").map(([n]) => n).sort();
             assert.deepEqual(tasks, [...Object.keys(FUNCTION_TASKS), ...Object.keys(HUB_COPY_FUNCTION_TASKS), ...PUBLISH_TASKS].sort());

@@ -220,7 +220,8 @@ describe("snapshot handler", () => {
             done: false,
         };
         const out = await snapshotHandler({ ...startEvent(), disk });
-        assert.deepEqual(out, disk);
+        // Pending: the pause before the first check comes with it (past this old deadline: the base, 30 s).
+        assert.deepEqual(out, { ...disk, nextPollSeconds: 30 });
         assert.equal(ec2.calls().length, 0);
     });
 
@@ -866,7 +867,10 @@ describe("memory handler", () => {
             const out = await start();
             const after = Date.now();
 
-            assert.deepEqual(out, {
+            // The pause before the first check: half the capture's age (400 s), at most the cap (1,800 s) / 80.
+            const { nextPollSeconds, ...rest } = out;
+            assert.equal(nextPollSeconds, Math.ceil(1800 / 80));
+            assert.deepEqual(rest, {
                 status: "started",
                 commandId: "cmd-earlier",
                 deadline: new Date(requested.getTime() + 1_800_000).toISOString(),
@@ -1009,7 +1013,9 @@ describe("memory handler", () => {
             for (const status of ["Pending", "InProgress", "Delayed"] as const) {
                 ssm.on(GetCommandInvocationCommand).resolves({ Status: status });
                 const memory = started();
-                assert.deepEqual(await check(memory), memory);
+                const { nextPollSeconds, ...rest } = await check(memory);
+                assert.deepEqual(rest, memory);
+                assert.ok(nextPollSeconds !== undefined && nextPollSeconds >= 30 && nextPollSeconds <= 31, String(nextPollSeconds));
             }
             assert.deepEqual(ssm.commandCalls(GetCommandInvocationCommand)[0].args[0].input, { CommandId: "cmd-0001", InstanceId: INSTANCE_ID });
         });
@@ -1017,7 +1023,9 @@ describe("memory handler", () => {
         it("an invocation SSM does not know yet is still pending", async () => {
             ssm.on(GetCommandInvocationCommand).rejects(awsError("InvocationDoesNotExist", 400));
             const memory = started();
-            assert.deepEqual(await check(memory), memory);
+            const { nextPollSeconds, ...rest } = await check(memory);
+            assert.deepEqual(rest, memory);
+            assert.ok(nextPollSeconds !== undefined && nextPollSeconds >= 15, String(nextPollSeconds));
         });
 
         it("past the deadline: missing capture-timeout, and the command is cancelled", async () => {

@@ -19,6 +19,7 @@ import { createHash } from "node:crypto";
 import { partitionOf } from "../../core/containmentPolicies";
 import { ENV, type Target } from "../../core/workflow";
 import { setClientCustomizer, type CustomizableClient, type ServiceName } from "../../functions/lib/aws";
+import { setClock } from "../../functions/lib/clock";
 import { ACTION_PREFIX, awsError, CLIENT_SERVICE, defaultStatus, notImplemented, type SimService } from "./errors";
 import { readStateDir, STATE_FORMAT, STATE_VERSION, decode, encode, writeStateDir } from "./persist";
 import {
@@ -523,6 +524,8 @@ export class SimulatedAccount {
         process.env.AWS_SECRET_ACCESS_KEY = "simulated-secret-access-key";
         process.env.AWS_SESSION_TOKEN = "simulated-session-token";
         setClientCustomizer((client, service) => this.attach(client, service));
+        // The functions live in simulated time: hours of waiting for snapshots pass for them as for the world.
+        setClock(() => this.now());
         active = this;
     }
 
@@ -536,6 +539,7 @@ export class SimulatedAccount {
         }
         this.savedEnv = undefined;
         setClientCustomizer(undefined);
+        setClock();
         active = undefined;
     }
 

@@ -43,6 +43,7 @@ import {
 import type { OpenCaseEvent, VerdictInput } from "./event";
 import { buildInstanceRecord, caseFlags } from "./record";
 import type { CaseSettings } from "./settings";
+import { now as clockNow } from "../lib/clock";
 
 /** SDK error names meaning EC2 has no such instance in this account and region. */
 const NOT_FOUND_ERRORS = new Set(["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"]);
@@ -73,7 +74,7 @@ export async function openCase(event: OpenCaseEvent, settings: CaseSettings): Pr
     const { verdict, executionArn } = event;
     const target = event.target ?? targetFor(verdict, settings);
     const instanceId = target.instanceId;
-    const now = settings.now ?? (() => new Date());
+    const now = settings.now ?? clockNow;
     const ec2 = client("ec2", { region: target.region, roleArn: target.roleArn });
     const ddb = client("dynamodb", { region: settings.tableRegion ?? target.region });
     const table = settings.casesTable;

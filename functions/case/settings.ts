@@ -28,7 +28,7 @@ export interface CaseSettings {
     homeAccountId?: string;
     /** Region of the case table; absent = the target's region (the drill, where AWS_REGION may be unset). */
     tableRegion?: string;
-    /** Clock for openedAt; injectable so tests are deterministic. @default () => new Date() */
+    /** Clock for openedAt; injectable so tests are deterministic. @default the functions' clock (functions/lib/clock.ts) */
     now?: () => Date;
 }
 

@@ -64,6 +64,7 @@ import { partitionOf } from "../../core/containmentPolicies";
 import { addInstance, revocationPolicyName } from "../../core/revocation";
 import { readRevocation, revocationLockKey, withRevocationLock, writeRevocation } from "./revocation";
 import type { ContainSettings } from "./settings";
+import { now as clockNow } from "../lib/clock";
 
 /**
  * EC2 error names that, on a change, mean the instance may be gone (confirmed with one DescribeInstances). An
@@ -164,7 +165,7 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
     const { target, instance: record, caseId } = c;
     const instanceId = target.instanceId;
     const context = { instanceId, caseId };
-    const now = settings.now ?? (() => new Date());
+    const now = settings.now ?? clockNow;
     const log = new ActionLog(now);
 
     if (c.skipContainment) {

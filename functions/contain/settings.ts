@@ -21,7 +21,7 @@ export interface ContainSettings {
     untrackGroups: Readonly<Record<string, string>>;
     /** Instance profile swapped onto the instance (same name in every member account; see Contain). */
     captureProfileArn?: string;
-    /** Clock for action times and tags; injectable so tests are deterministic. @default () => new Date() */
+    /** Clock for action times and tags; injectable so tests are deterministic. @default the functions' clock (functions/lib/clock.ts) */
     now?: () => Date;
     /**
      * The case table that holds each role's revocation lock (functions/contain/revocation.ts), and its region

@@ -11,6 +11,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { now as clockNow } from "./clock";
 
 /** Temporary credentials, as the SDK's credential providers return them. */
 interface AwsCredentialIdentity {
@@ -90,7 +91,7 @@ function build<S extends ServiceName>(service: S, region: string, credentials?: 
 function assumedCredentials(region: string, roleArn: string): () => Promise<AwsCredentialIdentity> {
     let current: AwsCredentialIdentity | undefined;
     return async () => {
-        if (current?.expiration && current.expiration.getTime() - Date.now() > 5 * 60_000) return current;
+        if (current?.expiration && current.expiration.getTime() - clockNow().getTime() > 5 * 60_000) return current;
         const sts = client("sts", { region });
         try {
             const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "aws-dfir-responder", DurationSeconds: 3600 }));

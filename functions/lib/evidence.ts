@@ -14,6 +14,7 @@ import type { ClientTarget } from "./aws";
 import { ResponseError } from "./errors";
 import { ConfigurationError, InvalidRequestError } from "./evidenceErrors";
 import { hexToBase64, sha256Hex } from "../../core/hash";
+import { pollSecondsOf } from "../../core/polling";
 
 /** EC2 instance ids: `i-` plus 8 or 17 lower-case hex digits (as in core/triage.ts). */
 const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -106,6 +107,18 @@ export function parseEvidenceLocation(value: unknown, problems: Problems): { buc
         return { bucket: "", prefix: "" };
     }
     return { bucket: value.bucket, prefix: typeof value.prefix === "string" ? value.prefix : "" };
+}
+
+/**
+ * The shortest pause between checks the Task passes as `pollSeconds` (core/definition.ts), or `fallback` when the
+ * event has none; a malformed one is an {@link InvalidRequestError}.
+ */
+export function pollSecondsOfEvent(event: unknown, fallback: number): number {
+    try {
+        return pollSecondsOf(isRecord(event) ? event.pollSeconds : undefined, fallback);
+    } catch (error) {
+        throw new InvalidRequestError([(error as Error).message]);
+    }
 }
 
 /** Throws the collected problems as one {@link InvalidRequestError}. */

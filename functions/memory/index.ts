@@ -17,6 +17,7 @@ import {
     log,
     logKeys,
     memberTarget,
+    pollSecondsOfEvent,
     positiveIntegerFromEnv,
     requiredFromEnv,
     type InvocationContext,
@@ -30,6 +31,9 @@ import {
     type MemoryResult,
     type MemorySettings,
 } from "./memory";
+import { now as clockNow } from "../lib/clock";
+import { DEFAULT_POLL_SECONDS } from "../../core/definition";
+import { withNextPoll } from "../../core/polling";
 
 export type { MemoryCheckEvent, MemoryEvent, MemoryResult, MemoryStartEvent } from "./memory";
 
@@ -38,7 +42,7 @@ export type { MemoryCheckEvent, MemoryEvent, MemoryResult, MemoryStartEvent } fr
  * AVML_SHA256 are optional together (no avml staged: memory is reported missing), but one without the other, or
  * a malformed hash, is a deployment error.
  */
-export function memorySettingsFromEnv(env: NodeJS.ProcessEnv, now: () => Date = () => new Date()): MemorySettings {
+export function memorySettingsFromEnv(env: NodeJS.ProcessEnv, now: () => Date = clockNow): MemorySettings {
     const key = env[ENV.avmlKey]?.trim() || undefined;
     const sha256 = env[ENV.avmlSha256]?.trim().toLowerCase() || undefined;
     if (key !== undefined && sha256 === undefined) throw new ConfigurationError(ENV.avmlSha256, `is not set while ${ENV.avmlKey} is`);
@@ -61,10 +65,14 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     const keys = logKeys(event, context);
     try {
         const settings = memorySettingsFromEnv(process.env);
+        const pollSeconds = pollSecondsOfEvent(event, DEFAULT_POLL_SECONDS.memory);
         const request = parseMemoryEvent(event);
         const clients = { ssm: client("ssm", memberTarget(request.target)), s3: client("s3", hubTarget(request.target)) };
-        const result =
+        const stepped =
             request.action === "start" ? await startMemoryCapture(clients, request, settings) : await checkMemoryCapture(clients, request, settings);
+        const now = settings.now();
+        const clock = { startedAt: stepped.startedAt ?? now.toISOString(), deadline: stepped.deadline ?? now.toISOString() };
+        const result: MemoryResult = stepped.status === "started" ? withNextPoll({ ...stepped, ...clock }, true, now, pollSeconds) : stepped;
         log("INFO", `memory ${result.status}`, { ...keys, memory: result });
         return result;
     } catch (error) {

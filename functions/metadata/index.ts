@@ -10,6 +10,7 @@
 import { client } from "../lib/aws";
 import { addDays, errorData, hubTarget, log, logKeys, memberTarget, retentionDaysFromEnv, type InvocationContext } from "../lib/evidence";
 import { collectMetadata, parseMetadataEvent, type MetadataResult } from "./metadata";
+import { now as clockNow } from "../lib/clock";
 
 export type { MetadataEvent, MetadataResult } from "./metadata";
 
@@ -18,7 +19,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     try {
         const retentionDays = retentionDaysFromEnv(process.env);
         const request = parseMetadataEvent(event);
-        const now = new Date();
+        const now = clockNow();
         const clients = { ec2: client("ec2", memberTarget(request.target)), s3: client("s3", hubTarget(request.target)) };
         const result = await collectMetadata(clients, request, { retainUntil: addDays(now, retentionDays), now: () => now });
         log("INFO", "metadata collected", { ...keys, objects: result.objects, missing: result.missing });

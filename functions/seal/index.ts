@@ -12,6 +12,7 @@ import { client } from "../lib/aws";
 import { errorData, hubTarget, log, retentionDaysFromEnv, type InvocationContext } from "../lib/evidence";
 import { manifestSubject } from "../../core/manifest";
 import { parseSealEvent, sealCase } from "./seal";
+import { now as clockNow } from "../lib/clock";
 
 export type { SealEvent } from "./seal";
 export type { SealInput, ExecutionState, Manifest } from "../../core/manifest";
@@ -34,7 +35,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
                 retentionDays,
                 casesTable: process.env[ENV.casesTable]?.trim() || undefined,
                 evidenceBucket: process.env[ENV.evidenceBucket]?.trim() || undefined,
-                now: () => new Date(),
+                now: clockNow,
             },
         );
         log("INFO", "case sealed", { ...keys, result });

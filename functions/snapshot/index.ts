@@ -12,10 +12,13 @@
  */
 import { ENV, type DiskEvidence } from "../../core/workflow";
 import { client } from "../lib/aws";
-import { errorData, hubTarget, log, logKeys, memberTarget, positiveIntegerFromEnv, requiredFromEnv, type InvocationContext } from "../lib/evidence";
+import { errorData, hubTarget, log, logKeys, memberTarget, pollSecondsOfEvent, positiveIntegerFromEnv, requiredFromEnv, type InvocationContext } from "../lib/evidence";
 import { ConfigurationError } from "../lib/evidenceErrors";
 import { copyToHub, type CopySettings } from "./copy";
 import { checkSnapshots, DEFAULT_SNAPSHOT_CAP_SECONDS, parseSnapshotEvent, startSnapshots, type SnapshotCheckEvent, type SnapshotSettings } from "./snapshot";
+import { now as clockNow } from "../lib/clock";
+import { DEFAULT_POLL_SECONDS } from "../../core/definition";
+import { withNextPoll } from "../../core/polling";
 
 export type { SnapshotCheckEvent, SnapshotEvent, SnapshotStartEvent } from "./snapshot";
 export type { SnapshotCopyEvent } from "./copy";
@@ -31,21 +34,24 @@ export function copySettingsFromEnv(env: NodeJS.ProcessEnv, capSeconds: number):
     if (!KMS_KEY_ARN.test(hubKeyArn)) throw new ConfigurationError(ENV.hubSnapshotKeyArn, `must be a KMS key ARN, got ${JSON.stringify(hubKeyArn)}`);
     const hubAccountId = requiredFromEnv(env, ENV.homeAccountId);
     if (!/^\d{12}$/.test(hubAccountId)) throw new ConfigurationError(ENV.homeAccountId, `must be 12 digits, got ${JSON.stringify(hubAccountId)}`);
-    return { hubAccountId, hubKeyArn, capSeconds, now: () => new Date() };
+    return { hubAccountId, hubKeyArn, capSeconds, now: clockNow };
 }
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<DiskEvidence> {
     const keys = logKeys(event, context);
     try {
         const capSeconds = positiveIntegerFromEnv(process.env, ENV.snapshotCapSeconds, DEFAULT_SNAPSHOT_CAP_SECONDS);
-        const settings: SnapshotSettings = { capSeconds, now: () => new Date() };
+        const settings: SnapshotSettings = { capSeconds, now: clockNow };
+        const pollSeconds = pollSecondsOfEvent(event, DEFAULT_POLL_SECONDS.snapshot);
         const request = parseSnapshotEvent(event);
         const ec2 = client("ec2", memberTarget(request.target));
         if (request.action === "copy-start" || request.action === "copy-check") {
             const copySettings = copySettingsFromEnv(process.env, capSeconds);
-            return await copyToHub({ member: ec2, hub: client("ec2", hubTarget(request.target)) }, request, copySettings);
+            const copied = await copyToHub({ member: ec2, hub: client("ec2", hubTarget(request.target)) }, request, copySettings);
+            return copied.copy ? { ...copied, copy: withNextPoll(copied.copy, !copied.copy.done, clockNow(), pollSeconds) } : copied;
         }
-        const result = request.action === "start" ? await startSnapshots(ec2, request, settings) : await checkSnapshots(ec2, request as SnapshotCheckEvent, settings);
+        const checked = request.action === "start" ? await startSnapshots(ec2, request, settings) : await checkSnapshots(ec2, request as SnapshotCheckEvent, settings);
+        const result = withNextPoll(checked, !checked.done, clockNow(), pollSeconds);
         log("INFO", result.done ? "snapshots completed" : "snapshots pending", { ...keys, disk: result });
         return result;
     } catch (error) {

@@ -10,8 +10,8 @@
  *   every branch. A design's evidence wall time is its own run's simulated clock total (how far the clock moved
  *   during that run): where the loops run in parallel, each poll's wait counts for every branch waiting at once.
  *   The per-branch figures (each loop alone) come from the sequential baseline's run, where each loop has the
- *   clock to itself: disk = snapshot polls x snapshotPollSeconds, memory = memory polls x memoryPollSeconds,
- *   metadata = 0 (no wait). Polls are counted by name in the execution's state log (CheckSnapshots, CheckMemory;
+ *   clock to itself: disk = the seconds its snapshot Wait states waited in all, memory = those of its memory Wait
+ *   states (each wait is the step's own `nextPollSeconds`, core/polling.ts), metadata = 0 (no wait). Polls are counted by name in the execution's state log (CheckSnapshots, CheckMemory;
  *   the log holds the states inside Parallel branches), so a hub-copy poll is not a disk poll.
  */
 import * as fs from "node:fs";
@@ -60,6 +60,8 @@ export interface DesignRun {
     /** Polls by loop: CheckSnapshots and CheckMemory states entered (the execution's state log, branches included). */
     snapshotPolls: number;
     memoryPolls: number;
+    /** Simulated seconds each poll loop's Wait state waited (drill report `waitedSeconds`). */
+    waitedSeconds: Record<string, number>;
     /** Simulated seconds the run's clock moved (every poll's wait, on the one clock every branch shares). */
     clockSeconds: number;
     evidence: { snapshots: string[]; memoryBytes: number | null; metadataObjects: number };
@@ -127,6 +129,13 @@ export function entered(report: DrillReport, state: string): number {
     return report.executions.reduce((n, execution) => n + execution.states.filter((s) => s.name === state).length, 0);
 }
 
+/** Simulated seconds each Wait state waited, over every execution of the run. */
+function waitedIn(report: DrillReport): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const e of report.executions) for (const [k, v] of Object.entries(e.waitedSeconds)) out[k] = (out[k] ?? 0) + v;
+    return out;
+}
+
 function evidenceOf(report: DrillReport): DesignRun["evidence"] {
     return {
         snapshots: report.evidence.snapshots.map((s) => s.state),
@@ -148,6 +157,7 @@ export async function benchDrill(partial: Partial<DrillBenchOptions> = {}): Prom
                 reason: report.reason,
                 firstChangeSlot: report.containment?.firstChangeSlot ?? null,
                 isolatedSlot: report.containment?.isolatedSlot ?? null,
+                waitedSeconds: waitedIn(report),
                 snapshotPolls: entered(report, STATES.checkSnapshots),
                 memoryPolls: entered(report, STATES.checkMemory),
                 clockSeconds: Math.round(clockMs) / 1000,
@@ -162,7 +172,7 @@ export async function benchDrill(partial: Partial<DrillBenchOptions> = {}): Prom
     // Each branch alone: the sequential baseline's run with the fewest ENIs (ENIs do not touch the evidence loops).
     const first = (design: DesignName) => runs.find((r) => r.design === design && r.enis === o.eniCounts[0]) as DesignRun;
     const alone = first("sequential");
-    const branchSeconds = { disk: alone.snapshotPolls * o.snapshotPollSeconds, memory: alone.memoryPolls * o.memoryPollSeconds, metadata: 0 };
+    const branchSeconds = { disk: alone.waitedSeconds[STATES.waitSnapshots] ?? 0, memory: alone.waitedSeconds[STATES.waitMemory] ?? 0, metadata: 0 };
     // Each design's evidence wall time: its own run's simulated clock total (not derived from another design's run).
     const parallelSeconds = first("parallel").clockSeconds;
     const sequentialSeconds = alone.clockSeconds;

@@ -188,7 +188,7 @@ export function renderMarkdown(r: BenchResult): string {
     push(
         "## Evidence wall time (simulated)",
         "",
-        `Simulated snapshot completion ${e.snapshotDurationSeconds} s, memory capture ${e.memoryDurationSeconds} s; polls every ${e.snapshotPollSeconds} s (disk) and ${e.memoryPollSeconds} s (memory).`,
+        `Simulated snapshot completion ${e.snapshotDurationSeconds} s, memory capture ${e.memoryDurationSeconds} s; polls from every ${e.snapshotPollSeconds} s (disk) and ${e.memoryPollSeconds} s (memory), backing off with the step's age (core/polling.ts).`,
         "The drill skips Wait states and advances one simulator clock shared by every branch. Each design's evidence wall",
         "time is its own run's simulated clock total (parallel loops wait together; in series each wait counts alone);",
         "each branch's duration below is what its own loop waited where it runs alone (the sequential baseline's run).",
