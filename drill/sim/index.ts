@@ -82,9 +82,29 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     },
     // A secondary interface attached from a second VPC (same zone), which the deployment prepared as well.
     "multi-vpc-eni": { secondVpcInterface: "prepared" },
+    // Volumes at EC2's 50 user tags, among them the dfir:* tags of a volume restored from earlier evidence (and
+    // an aws: tag AWS Backup sets on what it restores, which does not count).
+    "volume-tag-overflow": { volumeTags: restoredVolumeTags() },
     "avml-fails": { avmlFails: true },
     "screenshot-unsupported": { screenshotUnsupported: true },
 };
+
+/**
+ * `volume-tag-overflow`: 49 tags besides Name, so each volume carries 50 user tags: the case, instance and kind tags
+ * of the evidence it was restored from, the copy tag of that evidence, 45 of the workload's own, and AWS Backup's
+ * `aws:backup:source-resource`.
+ */
+function restoredVolumeTags(): Record<string, string> {
+    const tags: Record<string, string> = {
+        "dfir:case-id": "case-restored-from-earlier-evidence",
+        "dfir:instance-id": "i-0aaaaaaaaaaaaaaaa",
+        "dfir:evidence": "disk",
+        "dfir:source-snapshot": "snap-0aaaaaaaaaaaaaaaa",
+        "aws:backup:source-resource": "snap-0aaaaaaaaaaaaaaaa",
+    };
+    for (let i = 1; i <= 45; i++) tags[`workload:label-${String(i).padStart(2, "0")}`] = `value ${i}`;
+    return tags;
+}
 
 /** The options of a named scenario; throws naming the known ones. */
 export function scenarioOptions(name: string): SimOptions {

@@ -67,6 +67,12 @@ export interface SimHook {
 export interface SimOptions {
     /** EBS volumes of the instance: a root volume plus data volumes. @default 2 */
     volumes?: number;
+    /**
+     * Tags every volume of the instance carries besides its `Name` (which they replace when they name one), e.g. the
+     * `dfir:*` tags of a volume restored from earlier evidence; `aws:` keys are AWS's own (they do not count
+     * against EC2's 50). At most 50 user tags in all, as EC2 allows. @default none
+     */
+    volumeTags?: Record<string, string>;
     /** Network interfaces of the instance: the finding's, plus secondary ones up to this count. @default the finding's */
     interfaces?: number;
     /** Real milliseconds each call waits before its effect (concurrent calls overlap). @default 0 */
@@ -837,6 +843,8 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
     // Volumes: root (delete on termination, as AWS defaults) + data volumes (kept on termination).
     const count = options.volumes ?? 2;
     if (!Number.isInteger(count) || count < 1 || count > 20) throw new SimulationSeedError(`volumes must be an integer from 1 to 20, got ${String(count)}`);
+    const volumeUserTags = Object.keys({ Name: "", ...(options.volumeTags ?? {}) }).filter((k) => !k.toLowerCase().startsWith("aws:"));
+    if (volumeUserTags.length > 50) throw new SimulationSeedError(`volumeTags: a volume may carry at most 50 user tags (Name included), got ${volumeUserTags.length}`);
     const rootDevice = windows ? "/dev/sda1" : "/dev/xvda";
     const label = tags.Name ?? instanceId;
     const blockDevices: InstanceState["blockDevices"] = [];
@@ -850,7 +858,7 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
             encrypted: true,
             state: "in-use",
             createdAt: launchTime,
-            tags: { Name: `${label}${deviceName}` },
+            tags: { Name: `${label}${deviceName}`, ...(options.volumeTags ?? {}) },
             attachment: { instanceId, deviceName, attachedAt: launchTime },
         };
         r.volumes[volume.volumeId] = volume;
