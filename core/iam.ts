@@ -5,6 +5,7 @@
  */
 import { assumeResponderStatement, caseFunctionPolicy, containFunctionPolicy } from "./containmentPolicies";
 import { TAGS } from "./tags";
+import { CASE_TAG_NAMESPACE } from "./snapshotTags";
 
 export interface PolicyStatement {
     Sid?: string;
@@ -108,11 +109,15 @@ const snapshotsOf = (s: Scope) => `arn:${s.partition}:ec2:${s.region}::snapshot/
 
 /**
  * What the snapshot step does in the instance's account: one crash-consistent CreateSnapshots per instance,
- * tagged at creation, then DescribeSnapshots to follow them.
+ * tagged with the case at creation, then DescribeSnapshots to follow them. The volumes' own tags are read
+ * (DescribeVolumes) and copied to their snapshots after creation (core/snapshotTags.ts): CreateTags on evidence
+ * snapshots only (`aws:ResourceTag/dfir:evidence` = disk, which they carry from creation), and never a key of the
+ * case's namespace `dfir:*` (every key of the request, `ForAllValues:StringNotLike`): the case's tags are set at
+ * creation only, and cannot be changed by this.
  */
 export function snapshotStatements(s: Scope): PolicyStatement[] {
     return [
-        describe("Describe", ["ec2:DescribeSnapshots"]),
+        describe("Describe", ["ec2:DescribeSnapshots", "ec2:DescribeVolumes"]),
         {
             Sid: "CreateSnapshots",
             Effect: "Allow",
@@ -125,6 +130,16 @@ export function snapshotStatements(s: Scope): PolicyStatement[] {
             Action: "ec2:CreateTags",
             Resource: snapshotsOf(s),
             Condition: { StringEquals: { "ec2:CreateAction": "CreateSnapshots" } },
+        },
+        {
+            Sid: "CopyVolumeTagsToEvidenceSnapshots",
+            Effect: "Allow",
+            Action: "ec2:CreateTags",
+            Resource: snapshotsOf(s),
+            Condition: {
+                StringEquals: { [`aws:ResourceTag/${TAGS.evidence}`]: TAGS.evidenceDisk },
+                "ForAllValues:StringNotLike": { "aws:TagKeys": [`${CASE_TAG_NAMESPACE}*`] },
+            },
         },
     ];
 }

@@ -31,7 +31,9 @@ export type NotCopiedReason =
     | "reserved aws: tag"
     | "over EC2's 50 tags"
     | "key too long once renamed"
-    | "renamed key taken";
+    | "renamed key taken"
+    /** The snapshot function's CreateTags was refused (the note's `error` says why): nothing was copied. */
+    | "CreateTags refused";
 
 /** What became of one volume's tags on its snapshot (recorded with the snapshot in the disk evidence). */
 export interface VolumeTagNote {

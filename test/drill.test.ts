@@ -31,7 +31,9 @@ async function drill(options: Partial<DrillOptions> & { file?: string } = {}): P
     return { report, sim };
 }
 
-const changeCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => /^ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy)/.test(c.action));
+/** Calls that change the instance or its surroundings (not the volume tags copied onto the case's own snapshots). */
+const changeCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => /^ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy)/.test(c.action)
+    && !(c.action === "ec2:CreateTags" && ((c.input as { Resources?: string[] }).Resources ?? []).every((id) => id.startsWith("snap-"))));
 
 describe("drill: a full response against the simulated account", function () {
     this.timeout(60000);
@@ -176,6 +178,36 @@ describe("drill: scenarios", function () {
         assert.match(report.reason, /disk missing: SnapshotFailedError/);
         assert.ok(report.evidence.snapshots.every((s) => s.state === "error"));
         assert.ok(report.evidence.memory && report.evidence.manifest);
+    });
+
+    it("volume-tag-overflow: volumes at EC2's 50 tags, some dfir:* from earlier evidence: every volume snapshotted, the case's tags win, the rest recorded", async () => {
+        const { report, sim } = await run("volume-tag-overflow");
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        const volumes = sim.instance().blockDevices.map((d) => d.volumeId).sort();
+        assert.deepEqual(report.evidence.snapshots.map((s) => s.volumeId).sort(), volumes, "every volume snapshotted");
+        const manifest = JSON.parse(sim.objectBody(report.evidence.manifest!.bucket, report.evidence.manifest!.key).toString("utf8"));
+        for (const s of report.evidence.snapshots) {
+            const view = sim.snapshots().find((v) => v.snapshotId === s.snapshotId);
+            const tags = view?.tags ?? {};
+            const user = Object.keys(tags).filter((k) => !k.startsWith("aws:"));
+            assert.equal(user.length, 50, "as many as EC2 allows");
+            // The case's own tags, not the earlier evidence's; those are kept under volume:.
+            assert.deepEqual([tags["dfir:case-id"], tags["dfir:instance-id"], tags["dfir:evidence"]], [report.caseId, sim.instanceId, "disk"]);
+            assert.equal(tags["dfir:source-snapshot"], undefined, "not mistaken for a copy");
+            assert.equal(tags["volume:dfir:case-id"], "case-restored-from-earlier-evidence");
+            assert.equal(tags["volume:dfir:source-snapshot"], "snap-0aaaaaaaaaaaaaaaa");
+            assert.match(String(tags.Name), /\/dev\//);
+            // What did not fit, and AWS Backup's aws: tag, are in the sealed manifest with their values.
+            const recorded = manifest.evidence.disk.snapshots.find((r: { snapshotId: string }) => r.snapshotId === s.snapshotId);
+            assert.equal(recorded.volumeTags.copied, 47);
+            assert.deepEqual(recorded.volumeTags.notCopied.map((n: { key: string; reason: string }) => `${n.key}: ${n.reason}`), [
+                "aws:backup:source-resource: reserved aws: tag",
+                "workload:label-43: over EC2's 50 tags",
+                "workload:label-44: over EC2's 50 tags",
+                "workload:label-45: over EC2's 50 tags",
+            ]);
+        }
+        assert.deepEqual(report.iamDenied, []);
     });
 
     it("throttling: throttled calls are retried until the response completes", async () => {

@@ -4,9 +4,11 @@ import { Readable } from "node:stream";
 import {
     CopySnapshotCommand,
     CreateSnapshotsCommand,
+    CreateTagsCommand,
     DescribeInstancesCommand,
     DescribeNetworkInterfacesCommand,
     DescribeSnapshotsCommand,
+    DescribeVolumesCommand,
     EC2Client,
     GetConsoleOutputCommand,
     GetConsoleScreenshotCommand,
@@ -169,9 +171,19 @@ describe("snapshot handler", () => {
         { SnapshotId: "snap-0000000000000000d", VolumeId: "vol-0000000000000000d", State: "pending", Progress: "" },
     ] as const;
 
-    it("takes ONE crash-consistent CreateSnapshots of every volume, boot included, tagged with case and instance", async () => {
+    /** DescribeVolumes of the two volumes: the root's with a dfir:* tag of earlier evidence and an aws: tag. */
+    const volumesWithTags = () => ec2.on(DescribeVolumesCommand).resolves({
+        Volumes: [
+            { VolumeId: created[0].VolumeId, Tags: [{ Key: "Name", Value: "web/dev/xvda" }, { Key: "dfir:case-id", Value: "old" }, { Key: "aws:backup:source-resource", Value: "x" }] },
+            { VolumeId: created[1].VolumeId, Tags: [{ Key: "team", Value: "payments" }] },
+        ],
+    });
+
+    it("takes ONE crash-consistent CreateSnapshots of every volume, boot included, tagged with case and instance; then copies each volume's tags", async () => {
         ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
         ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        volumesWithTags();
+        ec2.on(CreateTagsCommand).resolves({});
         const before = Date.now();
         const disk = await withEnv({ SNAPSHOT_CAP_SECONDS: undefined }, () => snapshotHandler(startEvent()));
 
@@ -179,7 +191,17 @@ describe("snapshot handler", () => {
         assert.equal(calls.length, 1);
         const input = calls[0].args[0].input;
         assert.deepEqual(input.InstanceSpecification, { InstanceId: INSTANCE_ID, ExcludeBootVolume: false });
-        assert.equal(input.CopyTagsFromSource, "volume");
+        // Never CopyTagsFromSource: a volume's 50 tags, or a dfir:* tag of its own, would fail the whole set.
+        assert.equal(input.CopyTagsFromSource, undefined);
+        assert.deepEqual(ec2.commandCalls(DescribeVolumesCommand).map((c) => c.args[0].input.Filters), [[{ Name: "volume-id", Values: created.map((s) => s.VolumeId) }]]);
+        assert.deepEqual(ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input), [
+            { Resources: [created[0].SnapshotId], Tags: [{ Key: "Name", Value: "web/dev/xvda" }, { Key: "volume:dfir:case-id", Value: "old" }] },
+            { Resources: [created[1].SnapshotId], Tags: [{ Key: "team", Value: "payments" }] },
+        ]);
+        assert.deepEqual(disk.snapshots.map((s) => s.volumeTags), [
+            { copied: 2, renamed: { "dfir:case-id": "volume:dfir:case-id" }, notCopied: [{ key: "aws:backup:source-resource", value: "x", reason: "reserved aws: tag" }] },
+            { copied: 1 },
+        ]);
         assert.deepEqual(input.TagSpecifications, [
             {
                 ResourceType: "snapshot",
@@ -197,6 +219,48 @@ describe("snapshot handler", () => {
         const started = Date.parse(disk.startedAt);
         assert.ok(started >= before - 1 && started <= Date.now());
         assert.equal(Date.parse(disk.deadline) - started, 86_400_000, "default cap 86400 s");
+    });
+
+    it("keeps the snapshots when the volume tags cannot be copied (recorded); throttling goes back to the state machine, whose retry adopts and copies", async () => {
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        volumesWithTags();
+        ec2.on(CreateTagsCommand, { Resources: [created[0].SnapshotId] }).rejects(awsError("UnauthorizedOperation", 403));
+        ec2.on(CreateTagsCommand, { Resources: [created[1].SnapshotId] }).resolves({});
+        const disk = await snapshotHandler(startEvent());
+        assert.deepEqual(disk.snapshots.map((s) => s.snapshotId), created.map((s) => s.SnapshotId));
+        const refused = disk.snapshots[0].volumeTags;
+        assert.equal(refused?.copied, 0);
+        assert.match(String(refused?.error), /^CreateTags refused: UnauthorizedOperation/);
+        assert.deepEqual(refused?.notCopied?.map((n) => `${n.key}=${n.value}: ${n.reason}`), [
+            "Name=web/dev/xvda: CreateTags refused",
+            "aws:backup:source-resource=x: reserved aws: tag",
+            "dfir:case-id=old: CreateTags refused",
+        ]);
+        assert.deepEqual(disk.snapshots[1].volumeTags, { copied: 1 });
+
+        // DescribeVolumes refused: every snapshot says so, none is lost.
+        ec2.reset();
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        ec2.on(DescribeVolumesCommand).rejects(awsError("UnauthorizedOperation", 403));
+        const unread = await snapshotHandler(startEvent());
+        assert.ok(unread.snapshots.every((s) => s.volumeTags?.copied === 0 && /^DescribeVolumes refused: UnauthorizedOperation/.test(String(s.volumeTags?.error))));
+
+        // Throttled: the step fails for the state machine's retry, which adopts the set and copies the tags then.
+        ec2.reset();
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        ec2.on(DescribeVolumesCommand).rejects(awsError("RequestLimitExceeded", 503));
+        await assert.rejects(snapshotHandler(startEvent()), /RequestLimitExceeded/);
+        ec2.reset();
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, StartTime: new Date("2025-01-01T00:00:05Z"), Tags: CASE_TAGS })) });
+        volumesWithTags();
+        ec2.on(CreateTagsCommand).resolves({});
+        const adopted = await snapshotHandler(startEvent());
+        assert.equal(ec2.commandCalls(CreateSnapshotsCommand).length, 0);
+        assert.equal(ec2.commandCalls(CreateTagsCommand).length, 2);
+        assert.deepEqual(adopted.snapshots.map((s) => s.volumeTags?.copied), [2, 1]);
     });
 
     it("reads SNAPSHOT_CAP_SECONDS per invocation", async () => {

@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
+import { CreateSnapshotsCommand, CreateTagsCommand, ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { runDrill, seedAccount, type DrillReport } from "../drill/run";
 import { SCENARIOS, type ScenarioName } from "../drill/scenarios";
@@ -44,6 +44,7 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     "nat-tracked-flow": ["SUCCEEDED", /^isolated; evidence complete$/],
     "multi-vpc-eni": ["SUCCEEDED", /^isolated; evidence complete$/],
     "agent-cached-credentials": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "volume-tag-overflow": ["SUCCEEDED", /^isolated; evidence complete$/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {
@@ -155,6 +156,28 @@ describe("simulator: resource, trust and key policies decide as AWS decides", fu
         await sim.runAs(sim.functionRoleArn("contain"), () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [isolation] })));
         // The triage function may not touch instances at all.
         await assert.rejects(sim.runAs(sim.functionRoleArn("triage"), () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [isolation] }))), /UnauthorizedOperation|not authorized/);
+    });
+
+    it("the snapshot function may add a volume's tags to an evidence snapshot after creation, never a dfir:* key, never on another snapshot", async () => {
+        sim = SimulatedAccount.fromFinding(finding(), SMALL);
+        sim.install();
+        const ec2 = client("ec2", { region: sim.region });
+        const asSnapshot = <T>(f: () => Promise<T>) => sim!.runAs(sim!.functionRoleArn("snapshot"), f);
+        const made = await asSnapshot(() => ec2.send(new CreateSnapshotsCommand({
+            InstanceSpecification: { InstanceId: sim!.instanceId },
+            TagSpecifications: [{ ResourceType: "snapshot", Tags: [{ Key: "dfir:case-id", Value: "c1" }, { Key: "dfir:instance-id", Value: sim!.instanceId }, { Key: "dfir:evidence", Value: "disk" }] }],
+        })));
+        const evidence = String(made.Snapshots?.[0]?.SnapshotId);
+        const tag = (id: string, Key: string) => asSnapshot(() => ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: "Name", Value: "n" }, { Key, Value: "v" }] })));
+        await tag(evidence, "volume:dfir:case-id");
+        for (const key of ["dfir:case-id", "dfir:source-snapshot"]) {
+            await assert.rejects(tag(evidence, key), (e: Error) => e.name === "UnauthorizedOperation");
+            assert.equal(sim.iamDenied.at(-1)?.action, "ec2:CreateTags");
+        }
+        // A snapshot that is not evidence (here: taken without the case's tags, by the analyst).
+        const other = String((await ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: sim.instanceId } }))).Snapshots?.[0]?.SnapshotId);
+        await assert.rejects(tag(other, "team"), (e: Error) => e.name === "UnauthorizedOperation");
+        assert.equal(sim.snapshots().find((v) => v.snapshotId === evidence)?.tags["dfir:case-id"], "c1");
     });
 
     it("a member's responder role admits only the hub's member-acting function roles (trust policy), with the functions' session name", async () => {
