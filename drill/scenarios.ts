@@ -29,6 +29,8 @@ export const SCENARIOS = [
     "nat-tracked-flow",
     "multi-vpc-eni",
     "volume-tag-overflow",
+    "cmk-volume",
+    "cmk-volume-no-iam",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -70,6 +72,8 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "agent-cached-credentials": "the instance had a profile: its SSM agent still signs with that role's credentials (cached ~30 min, not re-fetched when refused) when the capture command comes, after the revocation",
     "nat-tracked-flow": "an attacker's sessions (HTTPS C2, ICMP) run out through the VPC's NAT gateway when the finding arrives: automatically tracked, they survive any security group change",
     "multi-vpc-eni": "the instance has a secondary interface attached from a second VPC (same zone), which the deployment prepared too",
+    "cmk-volume": "copySnapshotsToHub, and the member's volumes are under a customer managed key whose policy lets the account's IAM policies use it: copied into the hub",
+    "cmk-volume-no-iam": "copySnapshotsToHub, and the member's volumes are under a customer managed key whose policy does not let the account's IAM policies use it: the member snapshots stay the evidence, the case is PARTIAL and names the key",
     "volume-tag-overflow": "the instance's volumes carry EC2's 50 tags, among them the dfir:* tags of earlier evidence they were restored from: every volume is still snapshotted, the case's tags win",
 };
 

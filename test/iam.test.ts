@@ -45,6 +45,8 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     "multi-vpc-eni": ["SUCCEEDED", /^isolated; evidence complete$/],
     "agent-cached-credentials": ["SUCCEEDED", /^isolated; evidence complete$/],
     "volume-tag-overflow": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "cmk-volume": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "cmk-volume-no-iam": ["PARTIAL", /^disk copy to hub: SnapshotCopyFailedError: .*alias\/workload-ebs|key\/.*key policy does not let the account's IAM policies use it/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {

@@ -85,6 +85,10 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     // Volumes at EC2's 50 user tags, among them the dfir:* tags of a volume restored from earlier evidence (and
     // an aws: tag AWS Backup sets on what it restores, which does not count).
     "volume-tag-overflow": { volumeTags: restoredVolumeTags() },
+    // A member's volumes under a customer managed key, copied into the hub: the key's policy lets the account's IAM
+    // policies use it (cmk-volume), or names only other roles (cmk-volume-no-iam).
+    "cmk-volume": { crossAccount: true, copySnapshotsToHub: true, volumeKey: "iam-enabled" },
+    "cmk-volume-no-iam": { crossAccount: true, copySnapshotsToHub: true, volumeKey: "key-policy-only" },
     "avml-fails": { avmlFails: true },
     "screenshot-unsupported": { screenshotUnsupported: true },
 };

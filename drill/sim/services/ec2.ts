@@ -53,6 +53,8 @@ import type {
     Snapshot,
 } from "@aws-sdk/client-ec2";
 import { notImplemented } from "../errors";
+import { firstDenied } from "../iam/index";
+import { ebsKeyUse, kmsKey } from "../iam/requests";
 import type {
     InstanceProfileState,
     InstanceState,
@@ -655,7 +657,8 @@ const createSnapshots: Handler<CreateSnapshotsCommandInput, Out<CreateSnapshotsC
             ownerId: ctx.accountId,
             description: input.Description ?? "",
             encrypted: volume.encrypted,
-            ...(volume.encrypted ? { kmsKeyId: defaultEbsKey(ctx.accountId, ctx.region) } : {}),
+            // A snapshot is encrypted under its volume's key.
+            ...(volume.encrypted ? { kmsKeyId: volume.kmsKeyId ?? defaultEbsKey(ctx.accountId, ctx.region) } : {}),
             tags: { ...(input.CopyTagsFromSource === "volume" ? Object.fromEntries(Object.entries(volume.tags).filter(([k]) => !isReservedTagKey(k))) : {}), ...extraTags },
             startTime: now,
             doneAt: now + behaviour.snapshotDurationMs,
@@ -712,12 +715,36 @@ function visibleSnapshot(world: World, ctx: CallContext, id: string): SnapshotSt
     return undefined;
 }
 
+/** EC2's StateMessage of a copy whose caller may not use a key it needs (EBS User Guide, "Copy an Amazon EBS snapshot"). */
+export const KEY_NOT_ACCESSIBLE = "Given key ID is not accessible";
+
+/**
+ * Whether EBS, acting as the caller, may use the source snapshot's key (describe, grant, decrypt, re-encrypt from)
+ * and the copy's key (describe, grant, data key, re-encrypt to), through EC2, by the caller's IAM policies and the
+ * key's policy. A refusal does not fail CopySnapshot: "if you attempt to copy an encrypted snapshot without having
+ * permissions to use the encryption key, the operation fails silently and the snapshot copy receives the 'Given key
+ * ID is not accessible' status message" (EBS User Guide, "Copy an Amazon EBS snapshot"). It is listed with the IAM
+ * denials (CloudTrail shows KMS's AccessDenied for the caller). Only where the world evaluates IAM.
+ */
+async function copyKeysDenied(world: World, ctx: CallContext, sourceKey: string | undefined, copyKey: string | undefined): Promise<boolean> {
+    const caller = ctx.caller;
+    if (!world.state.deployment.iam || !caller.roleArn) return false;
+    const session = caller as typeof caller & { roleArn: string };
+    const authorizations = [...ebsKeyUse(world, ctx, kmsKey(world, ctx, sourceKey), "from"), ...ebsKeyUse(world, ctx, kmsKey(world, ctx, copyKey), "to")];
+    const denied = await firstDenied(world, session, ctx.region, authorizations);
+    if (!denied) return false;
+    const { authorization: a, reason } = denied;
+    world.iamDenied.push({ atMs: world.elapsedWall(), call: ctx.action, action: a.action, resource: a.resource, principal: session.roleArn, accountId: ctx.accountId, region: ctx.region, reason });
+    return true;
+}
+
 /**
  * CopySnapshot in the caller's region: its own snapshots, or another account's shared with it (createVolumePermission).
  * The source must be completed. An encrypted copy takes KmsKeyId (resolved as EC2 does, asynchronously: an unknown
- * key still starts the copy, which then ends in error) or the caller's default key. Copies take `copyDurationMs`.
+ * key still starts the copy, which then ends in error) or the caller's default key; a key the caller may not use
+ * ends the copy in error too ({@link copyKeysDenied}). Copies take `copyDurationMs`.
  */
-const copySnapshot: Handler<CopySnapshotCommandInput, Out<CopySnapshotCommandOutput>> = (world, ctx, input) => {
+const copySnapshot: Handler<CopySnapshotCommandInput, Promise<Out<CopySnapshotCommandOutput>>> = async (world, ctx, input) => {
     const r = regionOf(world, ctx);
     const sourceId = required(world, ctx, input.SourceSnapshotId, "SourceSnapshotId");
     const sourceRegion = required(world, ctx, input.SourceRegion, "SourceRegion");
@@ -745,6 +772,7 @@ const copySnapshot: Handler<CopySnapshotCommandInput, Out<CopySnapshotCommandOut
             kmsKeyId = source.ownerId === ctx.accountId ? keyOf(source, ctx.region) : defaultEbsKey(ctx.accountId, ctx.region);
         }
     }
+    if (!stateMessage && encrypted && (await copyKeysDenied(world, ctx, keyOf(source, ctx.region), kmsKeyId))) stateMessage = KEY_NOT_ACCESSIBLE;
     const behaviour = world.state.behaviour;
     const side = ctx.accountId === world.state.homeAccountId ? "hub" : "member";
     if (!stateMessage && behaviour.copyError === side) stateMessage = `The snapshot copy could not be completed (simulated copy error in the ${side})`;
