@@ -642,6 +642,27 @@ describe("snapshot handler: copy a member's snapshots into the hub (copySnapshot
         });
     });
 
+    it("a member copy EC2 ended with 'Given key ID is not accessible' names the source snapshots' key first, once; the failure stands if the key cannot be read", async () => {
+        const key = `arn:aws:kms:us-east-1:${MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+        member.on(DescribeSnapshotsCommand, { SnapshotIds: ["snap-share0", "snap-share1"] }).resolves({
+            Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-share${i}`, State: "error" as const, StateMessage: "Given key ID is not accessible" })),
+        });
+        member.on(DescribeSnapshotsCommand, { SnapshotIds: [...SOURCES] }).resolves({ Snapshots: SOURCES.map((id) => ({ SnapshotId: id, State: "completed" as const, KmsKeyId: key })) });
+        await assert.rejects(run("copy-check", started()), (e: unknown) => {
+            assert.ok(e instanceof SnapshotCopyFailedError);
+            assert.ok(e.message.startsWith(`copy into the hub failed: KMS key ${key} (the source snapshot's): its key policy does not let the account's IAM policies use it`), e.message);
+            assert.equal(e.message.split(key).length, 2, "the key is named once");
+            for (const [i, source] of SOURCES.entries()) assert.match(e.message, new RegExp(`member copy snap-share${i} of ${source}: Given key ID is not accessible`));
+            assert.deepEqual(e.failed.map((f) => f.cause === e.failed[0].cause), [true, true]);
+            return true;
+        });
+        assert.equal(hub.commandCalls(CopySnapshotCommand).length, 0);
+
+        member.on(DescribeSnapshotsCommand, { SnapshotIds: [...SOURCES] }).rejects(awsError("UnauthorizedOperation", 403));
+        await assert.rejects(run("copy-check", started()), (e: unknown) =>
+            e instanceof SnapshotCopyFailedError && /^copy into the hub failed: the source snapshot's KMS key is not known/.test(e.message) && /member copy snap-share0 of/.test(e.message));
+    });
+
     it("a share EC2 refuses fails the copy; throttling goes back to the state machine for a retry", async () => {
         member.on(DescribeSnapshotsCommand).resolves({ Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-share${i}`, State: "completed" })) });
         member.on(ModifySnapshotAttributeCommand).rejects(awsError("UnauthorizedOperation", 403, "You are not authorized to perform this operation."));

@@ -46,19 +46,29 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     "agent-cached-credentials": ["SUCCEEDED", /^isolated; evidence complete$/],
     "volume-tag-overflow": ["SUCCEEDED", /^isolated; evidence complete$/],
     "cmk-volume": ["SUCCEEDED", /^isolated; evidence complete$/],
-    "cmk-volume-no-iam": ["PARTIAL", /^disk copy to hub: SnapshotCopyFailedError: .*alias\/workload-ebs|key\/.*key policy does not let the account's IAM policies use it/],
+    "cmk-volume-no-iam": ["PARTIAL", /^disk copy to hub: SnapshotCopyFailedError: copy into the hub failed: KMS key arn:aws:kms:\S+:key\/\S+ \(the source snapshot's\): its key policy does not let the account's IAM policies use it/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {
     this.timeout(60000);
 
+    /**
+     * Denials a scenario is about, made by a policy the program does not deploy: cmk-volume-no-iam's volume key,
+     * whose key policy does not let the account's IAM policies use it (EBS's use of it for the member copy).
+     */
+    const DENIED_BY_DESIGN: Partial<Record<ScenarioName, (d: DrillReport["iamDenied"][number]) => boolean>> = {
+        "cmk-volume-no-iam": (d) => d.call === "ec2:CopySnapshot" && /^kms:/.test(d.action) && /^implicit deny: the resource policy key policy of arn:aws:kms:\S+:key\/\S+ does not allow it$/.test(d.reason),
+    };
+
     for (const scenario of SCENARIOS) {
-        it(`${scenario}: ends as before, nothing denied`, async () => {
+        it(`${scenario}: ends as before, nothing denied${DENIED_BY_DESIGN[scenario] ? " but by the customer's key policy" : ""}`, async () => {
             const report = await runDrill({ finding: finding(), scenario, simOptions: SMALL });
             const [status, reason] = BEFORE[scenario];
             assert.equal(report.status, status, report.reason);
             assert.match(report.reason, reason);
-            assert.deepEqual(report.iamDenied, [], JSON.stringify(report.iamDenied, null, 1));
+            const byDesign = DENIED_BY_DESIGN[scenario];
+            if (byDesign) assert.ok(report.iamDenied.length > 0, "the scenario's denial happened");
+            assert.deepEqual(report.iamDenied.filter((d) => !byDesign?.(d)), [], JSON.stringify(report.iamDenied, null, 1));
         });
     }
 

@@ -53,6 +53,7 @@ import type {
     Snapshot,
 } from "@aws-sdk/client-ec2";
 import { notImplemented } from "../errors";
+import { KEY_NOT_ACCESSIBLE } from "../../../core/snapshotKeys";
 import { firstDenied } from "../iam/index";
 import { ebsKeyUse, kmsKey } from "../iam/requests";
 import type {
@@ -714,9 +715,6 @@ function visibleSnapshot(world: World, ctx: CallContext, id: string): SnapshotSt
     }
     return undefined;
 }
-
-/** EC2's StateMessage of a copy whose caller may not use a key it needs (EBS User Guide, "Copy an Amazon EBS snapshot"). */
-export const KEY_NOT_ACCESSIBLE = "Given key ID is not accessible";
 
 /**
  * Whether EBS, acting as the caller, may use the source snapshot's key (describe, grant, decrypt, re-encrypt from)
