@@ -221,7 +221,7 @@ describe("snapshot handler", () => {
         assert.equal(Date.parse(disk.deadline) - started, 86_400_000, "default cap 86400 s");
     });
 
-    it("keeps the snapshots when the volume tags cannot be copied (recorded); throttling goes back to the state machine, whose retry adopts and copies", async () => {
+    it("keeps the snapshots when the volume tags cannot be copied (recorded); throttled or not listed yet, the next poll copies them", async () => {
         ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
         ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
         volumesWithTags();
@@ -245,14 +245,40 @@ describe("snapshot handler", () => {
         ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
         ec2.on(DescribeVolumesCommand).rejects(awsError("UnauthorizedOperation", 403));
         const unread = await snapshotHandler(startEvent());
-        assert.ok(unread.snapshots.every((s) => s.volumeTags?.copied === 0 && /^DescribeVolumes refused: UnauthorizedOperation/.test(String(s.volumeTags?.error))));
+        assert.ok(unread.snapshots.every((s) => s.volumeTags?.copied === 0 && /^DescribeVolumes failed: UnauthorizedOperation/.test(String(s.volumeTags?.error))));
 
-        // Throttled: the step fails for the state machine's retry, which adopts the set and copies the tags then.
+        // Throttled, or the new snapshots not listed yet (EC2's eventual consistency): the step goes on without the
+        // tags, and the next poll copies them.
         ec2.reset();
         ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
         ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
         ec2.on(DescribeVolumesCommand).rejects(awsError("RequestLimitExceeded", 503));
-        await assert.rejects(snapshotHandler(startEvent()), /RequestLimitExceeded/);
+        const throttled = await snapshotHandler(startEvent());
+        assert.deepEqual(throttled.snapshots.map((s) => s.volumeTags), [undefined, undefined]);
+        ec2.reset();
+        volumesWithTags();
+        ec2.on(CreateTagsCommand, { Resources: [created[0].SnapshotId] }).rejects(awsError("InvalidSnapshot.NotFound", 400));
+        ec2.on(CreateTagsCommand, { Resources: [created[1].SnapshotId] }).resolves({});
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, State: "pending" as const })) });
+        const poll = await snapshotHandler({ action: "check", caseId: CASE_ID, target: { ...TARGET }, disk: throttled });
+        assert.deepEqual(poll.snapshots.map((s) => s.volumeTags?.copied), [undefined, 1], "the one not listed yet waits for the next poll");
+        ec2.reset();
+        volumesWithTags();
+        ec2.on(CreateTagsCommand).resolves({});
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, State: "completed" as const })) });
+        const done = await snapshotHandler({ action: "check", caseId: CASE_ID, target: { ...TARGET }, disk: poll });
+        assert.equal(done.done, true);
+        assert.deepEqual(ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input.Resources), [[created[0].SnapshotId]], "only what was missing");
+        assert.deepEqual(done.snapshots.map((s) => s.volumeTags?.copied), [2, 1]);
+
+        // The last poll (the set completed) records what it still could not copy.
+        ec2.reset();
+        ec2.on(DescribeVolumesCommand).rejects(awsError("RequestLimitExceeded", 503));
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, State: "completed" as const })) });
+        const last = await snapshotHandler({ action: "check", caseId: CASE_ID, target: { ...TARGET }, disk: throttled });
+        assert.ok(last.done && last.snapshots.every((s) => s.volumeTags?.copied === 0 && /^DescribeVolumes failed: RequestLimitExceeded/.test(String(s.volumeTags?.error))));
+
+        // A Lambda retry that adopts the set copies the tags (adding tags a snapshot has changes nothing).
         ec2.reset();
         ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, StartTime: new Date("2025-01-01T00:00:05Z"), Tags: CASE_TAGS })) });
         volumesWithTags();
