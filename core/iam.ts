@@ -5,6 +5,7 @@
  */
 import { assumeResponderStatement, caseFunctionPolicy, containFunctionPolicy } from "./containmentPolicies";
 import { TAGS } from "./tags";
+import { CASE_TAG_NAMESPACE } from "./snapshotTags";
 
 export interface PolicyStatement {
     Sid?: string;
@@ -108,11 +109,15 @@ const snapshotsOf = (s: Scope) => `arn:${s.partition}:ec2:${s.region}::snapshot/
 
 /**
  * What the snapshot step does in the instance's account: one crash-consistent CreateSnapshots per instance,
- * tagged at creation, then DescribeSnapshots to follow them.
+ * tagged with the case at creation, then DescribeSnapshots to follow them. The volumes' own tags are read
+ * (DescribeVolumes) and copied to their snapshots after creation (core/snapshotTags.ts): CreateTags on evidence
+ * snapshots only (`aws:ResourceTag/dfir:evidence` = disk, which they carry from creation), and never a key of the
+ * case's namespace `dfir:*` (every key of the request, `ForAllValues:StringNotLike`): the case's tags are set at
+ * creation only, and cannot be changed by this.
  */
 export function snapshotStatements(s: Scope): PolicyStatement[] {
     return [
-        describe("Describe", ["ec2:DescribeSnapshots"]),
+        describe("Describe", ["ec2:DescribeSnapshots", "ec2:DescribeVolumes"]),
         {
             Sid: "CreateSnapshots",
             Effect: "Allow",
@@ -125,6 +130,16 @@ export function snapshotStatements(s: Scope): PolicyStatement[] {
             Action: "ec2:CreateTags",
             Resource: snapshotsOf(s),
             Condition: { StringEquals: { "ec2:CreateAction": "CreateSnapshots" } },
+        },
+        {
+            Sid: "CopyVolumeTagsToEvidenceSnapshots",
+            Effect: "Allow",
+            Action: "ec2:CreateTags",
+            Resource: snapshotsOf(s),
+            Condition: {
+                StringEquals: { [`aws:ResourceTag/${TAGS.evidence}`]: TAGS.evidenceDisk },
+                "ForAllValues:StringNotLike": { "aws:TagKeys": [`${CASE_TAG_NAMESPACE}*`] },
+            },
         },
     ];
 }
@@ -187,9 +202,42 @@ export function hubSnapshotCopyStatements(s: Scope, evidenceKeyArn: string, memb
 }
 
 /**
+ * What EBS needs of the key a snapshot is encrypted under to copy it, as the caller (EBS User Guide, "Requirements
+ * for Amazon EBS encryption" and "Copy an Amazon EBS snapshot"): describe it, decrypt and re-encrypt from it, and
+ * grants for EBS itself only. Reading only: nothing is ever encrypted under such a key.
+ */
+export const SOURCE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom"] as const;
+
+/**
+ * The member's volumes may be under any customer managed key of the account: its evidence snapshots are, and the
+ * member copy (CopySnapshot under the share key) needs that key. The responder role may use every key of the account
+ * for that, but only through EC2 (`kms:ViaService` = `ec2.<region>.amazonaws.com`, KMS Developer Guide, "AWS KMS
+ * condition keys": never a direct KMS call), for reading ({@link SOURCE_KEY_ACTIONS}) and grants for AWS resources.
+ * An IAM policy grants use of a key only when the key's policy lets the account's IAM policies do so (the default key
+ * policy's "Enable IAM User Permissions" statement; KMS Developer Guide, "Key policies in AWS KMS"): a key whose
+ * policy does not is still refused, and EBS ends the copy in error ("Given key ID is not accessible"). Keys of other
+ * accounts are not granted. (`kms:CallerAccount` would add nothing: the role is of this account.)
+ */
+export function memberVolumeKeyStatements(s: Scope): PolicyStatement[] {
+    const Resource = `arn:${s.partition}:kms:${s.region}:${s.accountId}:key/*`;
+    const viaEc2 = { StringLike: { "kms:ViaService": `ec2.${s.region}.amazonaws.com` } };
+    return [
+        { Sid: "ReadEvidenceUnderAccountKeysThroughEc2", Effect: "Allow", Action: [...SOURCE_KEY_ACTIONS], Resource, Condition: viaEc2 },
+        {
+            Sid: "ReadEvidenceUnderAccountKeysThroughEc2Grants",
+            Effect: "Allow",
+            Action: "kms:CreateGrant",
+            Resource,
+            Condition: { ...viaEc2, Bool: { "kms:GrantIsForAWSResource": "true" } },
+        },
+    ];
+}
+
+/**
  * The member's half of `copySnapshotsToHub`, on the responder role: copy the evidence snapshots re-encrypted
- * under the share key (tagged as share copies at creation), and share exactly those copies (resource tag) with
- * exactly the hub account (`ec2:Add/userId`, every added id the hub, no group such as `all`).
+ * under the share key (tagged as share copies at creation), reading them under whatever key of the account their
+ * volumes use ({@link memberVolumeKeyStatements}), and share exactly those copies (resource tag) with exactly the
+ * hub account (`ec2:Add/userId`, every added id the hub, no group such as `all`).
  */
 export function memberSnapshotShareStatements(s: Scope, hubAccountId: string, shareKeyArns: readonly string[]): PolicyStatement[] {
     if (!/^\d{12}$/.test(hubAccountId)) throw new Error(`hubAccountId must be 12 digits, got ${hubAccountId}`);
@@ -208,6 +256,7 @@ export function memberSnapshotShareStatements(s: Scope, hubAccountId: string, sh
             },
         },
         ...snapshotKeyStatements("UseShareKey", [...new Set(shareKeyArns)].sort()),
+        ...memberVolumeKeyStatements(s),
     ];
 }
 

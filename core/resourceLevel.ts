@@ -14,6 +14,7 @@ export const NO_RESOURCE_LEVEL_ACTIONS: readonly string[] = [
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeRouteTables",
     "ec2:DescribeSnapshots",
+    "ec2:DescribeVolumes",
     "ec2:DescribeVpcEndpoints",
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",

@@ -8,6 +8,7 @@
  */
 
 import type { TriageDecision } from "./triage";
+import type { VolumeTagNote } from "./snapshotTags";
 
 /** The triage guard's output (`$.triage.verdict`): the decision, and for "respond" the case id it opens. */
 export interface TriageVerdict extends TriageDecision {
@@ -172,6 +173,8 @@ export interface SnapshotRecord {
     /** pending | completed | error */
     state: string;
     progress?: string;
+    /** What became of the volume's tags on the snapshot (core/snapshotTags.ts); absent on records of older versions. */
+    volumeTags?: VolumeTagNote;
 }
 
 /** Disk branch state/result (the poll loop passes it back in). */

@@ -30,6 +30,9 @@ export const SCENARIOS = [
     "nat-tracked-flow",
     "multi-vpc-eni",
     "long-snapshot",
+    "volume-tag-overflow",
+    "cmk-volume",
+    "cmk-volume-no-iam",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -83,6 +86,9 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "nat-tracked-flow": "an attacker's sessions (HTTPS C2, ICMP) run out through the VPC's NAT gateway when the finding arrives: automatically tracked, they survive any security group change",
     "multi-vpc-eni": "the instance has a secondary interface attached from a second VPC (same zone), which the deployment prepared too",
     "long-snapshot": `the snapshots take ${LONG_SNAPSHOT_HOURS} hours to complete, and the deployment's caps are the largest the configuration allows (168 h snapshots, 12 h memory)`,
+    "cmk-volume": "copySnapshotsToHub, and the member's volumes are under a customer managed key whose policy lets the account's IAM policies use it: copied into the hub",
+    "cmk-volume-no-iam": "copySnapshotsToHub, and the member's volumes are under a customer managed key whose policy does not let the account's IAM policies use it: the member snapshots stay the evidence, the case is PARTIAL and names the key",
+    "volume-tag-overflow": "the instance's volumes carry EC2's 50 tags, among them the dfir:* tags of earlier evidence they were restored from: every volume is still snapshotted, the case's tags win",
 };
 
 const CAPS: Partial<Record<ScenarioName, ScenarioPlan["caps"]>> = {

@@ -365,7 +365,7 @@ describe("ResponseWorkflow", () => {
 
         const noResourceLevel = new Set([
             "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations",
-            "ec2:DescribeSnapshots", "ec2:DescribeNetworkInterfaces", "autoscaling:DescribeAutoScalingInstances",
+            "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces", "autoscaling:DescribeAutoScalingInstances",
             "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
             "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
             "ec2:DescribeNetworkAcls", "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints",

@@ -32,7 +32,9 @@ async function drill(options: Partial<DrillOptions>): Promise<{ report: DrillRep
 /** Calls on the instance and its surroundings (containment and evidence in the instance's account). */
 const instanceCalls = (sim: SimulatedAccount): CallRecord[] => sim.calls.filter((c) => /^(ec2|ssm|autoscaling|elasticloadbalancing|iam):/.test(c.action));
 const hubCalls = (sim: SimulatedAccount): CallRecord[] => sim.calls.filter((c) => /^(dynamodb|s3|sns):/.test(c.action));
-const changeCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => /^ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy)/.test(c.action));
+/** Calls that change the instance or its surroundings (not the volume tags copied onto the case's own snapshots). */
+const changeCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => /^ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy)/.test(c.action)
+    && !(c.action === "ec2:CreateTags" && ((c.input as { Resources?: string[] }).Resources ?? []).every((id) => id.startsWith("snap-"))));
 const assumeRoles = (sim: SimulatedAccount) => sim.calls.filter((c) => c.action === "sts:AssumeRole");
 /** The sealed manifest as stored in the hub's evidence bucket. */
 function manifestOf(report: DrillReport, sim: SimulatedAccount): Record<string, any> {

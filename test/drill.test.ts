@@ -31,7 +31,9 @@ async function drill(options: Partial<DrillOptions> & { file?: string } = {}): P
     return { report, sim };
 }
 
-const changeCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => /^ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy)/.test(c.action));
+/** Calls that change the instance or its surroundings (not the volume tags copied onto the case's own snapshots). */
+const changeCalls = (sim: SimulatedAccount) => sim.calls.filter((c) => /^ec2:(Modify|CreateTags|Replace|Associate)|autoscaling:Detach|elasticloadbalancing:Deregister|iam:(CreatePolicy|CreatePolicyVersion|AttachRolePolicy)/.test(c.action)
+    && !(c.action === "ec2:CreateTags" && ((c.input as { Resources?: string[] }).Resources ?? []).every((id) => id.startsWith("snap-"))));
 
 describe("drill: a full response against the simulated account", function () {
     this.timeout(60000);
@@ -176,6 +178,36 @@ describe("drill: scenarios", function () {
         assert.match(report.reason, /disk missing: SnapshotFailedError/);
         assert.ok(report.evidence.snapshots.every((s) => s.state === "error"));
         assert.ok(report.evidence.memory && report.evidence.manifest);
+    });
+
+    it("volume-tag-overflow: volumes at EC2's 50 tags, some dfir:* from earlier evidence: every volume snapshotted, the case's tags win, the rest recorded", async () => {
+        const { report, sim } = await run("volume-tag-overflow");
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        const volumes = sim.instance().blockDevices.map((d) => d.volumeId).sort();
+        assert.deepEqual(report.evidence.snapshots.map((s) => s.volumeId).sort(), volumes, "every volume snapshotted");
+        const manifest = JSON.parse(sim.objectBody(report.evidence.manifest!.bucket, report.evidence.manifest!.key).toString("utf8"));
+        for (const s of report.evidence.snapshots) {
+            const view = sim.snapshots().find((v) => v.snapshotId === s.snapshotId);
+            const tags = view?.tags ?? {};
+            const user = Object.keys(tags).filter((k) => !k.startsWith("aws:"));
+            assert.equal(user.length, 50, "as many as EC2 allows");
+            // The case's own tags, not the earlier evidence's; those are kept under volume:.
+            assert.deepEqual([tags["dfir:case-id"], tags["dfir:instance-id"], tags["dfir:evidence"]], [report.caseId, sim.instanceId, "disk"]);
+            assert.equal(tags["dfir:source-snapshot"], undefined, "not mistaken for a copy");
+            assert.equal(tags["volume:dfir:case-id"], "case-restored-from-earlier-evidence");
+            assert.equal(tags["volume:dfir:source-snapshot"], "snap-0aaaaaaaaaaaaaaaa");
+            assert.match(String(tags.Name), /\/dev\//);
+            // What did not fit, and AWS Backup's aws: tag, are in the sealed manifest with their values.
+            const recorded = manifest.evidence.disk.snapshots.find((r: { snapshotId: string }) => r.snapshotId === s.snapshotId);
+            assert.equal(recorded.volumeTags.copied, 47);
+            assert.deepEqual(recorded.volumeTags.notCopied.map((n: { key: string; reason: string }) => `${n.key}: ${n.reason}`), [
+                "aws:backup:source-resource: reserved aws: tag",
+                "workload:label-43: over EC2's 50 tags",
+                "workload:label-44: over EC2's 50 tags",
+                "workload:label-45: over EC2's 50 tags",
+            ]);
+        }
+        assert.deepEqual(report.iamDenied, []);
     });
 
     it("throttling: throttled calls are retried until the response completes", async () => {
@@ -354,7 +386,7 @@ describe("drill: copying a member's snapshots into the hub (copySnapshotsToHub)"
     it("copy-to-hub-failed: the hub's copies end in error; PARTIAL with the gap recorded, the member snapshots kept as the disk evidence", async () => {
         const { report, sim } = await drill({ scenario: "copy-to-hub-failed" });
         assert.equal(report.status, "PARTIAL");
-        assert.match(report.reason, /^disk copy to hub: SnapshotCopyFailedError: copy into the hub failed for instance i-\w+ \(case [^)]+\): hub copy snap-/);
+        assert.match(report.reason, /^disk copy to hub: SnapshotCopyFailedError: copy into the hub failed: hub copy snap-/);
         assert.match(String(report.evidence.hubCopyMissing), /^SnapshotCopyFailedError/);
         // The gap as the sealed manifest records it, the same the one-line reason quotes.
         assert.ok(report.reason.includes(`disk copy to hub: ${report.evidence.hubCopyMissing}`), report.reason);
@@ -372,6 +404,43 @@ describe("drill: copying a member's snapshots into the hub (copySnapshotsToHub)"
         assert.equal(manifest.evidence.disk.copy.error.Error, "SnapshotCopyFailedError");
         assert.deepEqual(manifest.evidence.missing.map((m: { item: string }) => m.item), ["disk copy to hub"]);
         assert.match(formatTimeline(report), /Disk copy to the hub: MISSING \(SnapshotCopyFailedError/);
+    });
+
+    it("cmk-volume: the member's volumes under a customer managed key whose policy enables IAM: the responder reads them through EC2, SUCCEEDED with completed hub copies", async () => {
+        const { report, sim } = await drill({ scenario: "cmk-volume" });
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        const member = sim.instanceAccountId;
+        const views = new Map(sim.snapshots().map((v) => [v.snapshotId, v]));
+        const volumeKey = sim.volumes().find((v) => v.attachment?.instanceId === sim.instanceId)?.kmsKeyId;
+        assert.match(String(volumeKey), new RegExp(`^arn:aws:kms:${sim.region}:${member}:key/`));
+        for (const s of report.evidence.snapshots) assert.equal(views.get(s.snapshotId)?.kmsKeyId, volumeKey, "the evidence is under the volume's key");
+        assert.equal(report.evidence.hubCopies.length, report.evidence.snapshots.length);
+        for (const c of report.evidence.hubCopies) {
+            assert.equal(c.state, "completed");
+            assert.equal(c.kmsKeyId, sim.deployment.evidenceKeyArn);
+            assert.notEqual(views.get(c.viaSnapshotId)?.kmsKeyId, volumeKey, "re-encrypted under the share key");
+        }
+        assert.deepEqual(report.iamDenied, []);
+    });
+
+    it("cmk-volume-no-iam: the key's policy does not let the account's IAM policies use it: PARTIAL, the reason names the key and why; the member snapshots stay the evidence", async () => {
+        const { report, sim } = await drill({ scenario: "cmk-volume-no-iam" });
+        assert.equal(report.status, "PARTIAL");
+        const member = sim.instanceAccountId;
+        const volumeKey = String(sim.volumes().find((v) => v.attachment?.instanceId === sim.instanceId)?.kmsKeyId);
+        assert.ok(report.reason.startsWith(`disk copy to hub: SnapshotCopyFailedError: copy into the hub failed: KMS key ${volumeKey} (the source snapshot's): its key policy does not let the account's IAM policies use it`), report.reason);
+        // EC2 accepted the copies, which ended in error (as EBS does): the key policy refused, nothing else.
+        assert.ok(sim.calls.some((c) => c.action === "ec2:CopySnapshot" && c.ok && c.accountId === member));
+        assert.ok(report.iamDenied.length > 0 && report.iamDenied.every((d) => d.call === "ec2:CopySnapshot" && d.resource === volumeKey && /key policy .* does not allow it/.test(d.reason) && !/no statement of dfir-responder/.test(d.reason)), JSON.stringify(report.iamDenied));
+        assert.deepEqual(report.evidence.hubCopies, []);
+        assert.equal(report.evidence.snapshots.length, 2);
+        assert.ok(report.evidence.snapshots.every((s) => s.state === "completed"));
+        // The sealed manifest keeps the whole error: every member copy, EC2's words, the key once.
+        const manifest = manifestOf(report, sim);
+        assert.deepEqual(manifest.evidence.missing.map((m: { item: string }) => m.item), ["disk copy to hub"]);
+        const cause = String(manifest.evidence.disk.copy.error.Cause);
+        for (const s of report.evidence.snapshots) assert.match(cause, new RegExp(`member copy snap-\\w+ of ${s.snapshotId}: Given key ID is not accessible`));
+        assert.equal(cause.split(volumeKey).length, 2);
     });
 
     it("a member that cannot share its copies (the responder lacks ModifySnapshotAttribute): PARTIAL, nothing copied into the hub", async () => {

@@ -4,9 +4,11 @@ import { Readable } from "node:stream";
 import {
     CopySnapshotCommand,
     CreateSnapshotsCommand,
+    CreateTagsCommand,
     DescribeInstancesCommand,
     DescribeNetworkInterfacesCommand,
     DescribeSnapshotsCommand,
+    DescribeVolumesCommand,
     EC2Client,
     GetConsoleOutputCommand,
     GetConsoleScreenshotCommand,
@@ -169,9 +171,19 @@ describe("snapshot handler", () => {
         { SnapshotId: "snap-0000000000000000d", VolumeId: "vol-0000000000000000d", State: "pending", Progress: "" },
     ] as const;
 
-    it("takes ONE crash-consistent CreateSnapshots of every volume, boot included, tagged with case and instance", async () => {
+    /** DescribeVolumes of the two volumes: the root's with a dfir:* tag of earlier evidence and an aws: tag. */
+    const volumesWithTags = () => ec2.on(DescribeVolumesCommand).resolves({
+        Volumes: [
+            { VolumeId: created[0].VolumeId, Tags: [{ Key: "Name", Value: "web/dev/xvda" }, { Key: "dfir:case-id", Value: "old" }, { Key: "aws:backup:source-resource", Value: "x" }] },
+            { VolumeId: created[1].VolumeId, Tags: [{ Key: "team", Value: "payments" }] },
+        ],
+    });
+
+    it("takes ONE crash-consistent CreateSnapshots of every volume, boot included, tagged with case and instance; then copies each volume's tags", async () => {
         ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
         ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        volumesWithTags();
+        ec2.on(CreateTagsCommand).resolves({});
         const before = Date.now();
         const disk = await withEnv({ SNAPSHOT_CAP_SECONDS: undefined }, () => snapshotHandler(startEvent()));
 
@@ -179,7 +191,17 @@ describe("snapshot handler", () => {
         assert.equal(calls.length, 1);
         const input = calls[0].args[0].input;
         assert.deepEqual(input.InstanceSpecification, { InstanceId: INSTANCE_ID, ExcludeBootVolume: false });
-        assert.equal(input.CopyTagsFromSource, "volume");
+        // Never CopyTagsFromSource: a volume's 50 tags, or a dfir:* tag of its own, would fail the whole set.
+        assert.equal(input.CopyTagsFromSource, undefined);
+        assert.deepEqual(ec2.commandCalls(DescribeVolumesCommand).map((c) => c.args[0].input.Filters), [[{ Name: "volume-id", Values: created.map((s) => s.VolumeId) }]]);
+        assert.deepEqual(ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input), [
+            { Resources: [created[0].SnapshotId], Tags: [{ Key: "Name", Value: "web/dev/xvda" }, { Key: "volume:dfir:case-id", Value: "old" }] },
+            { Resources: [created[1].SnapshotId], Tags: [{ Key: "team", Value: "payments" }] },
+        ]);
+        assert.deepEqual(disk.snapshots.map((s) => s.volumeTags), [
+            { copied: 2, renamed: { "dfir:case-id": "volume:dfir:case-id" }, notCopied: [{ key: "aws:backup:source-resource", value: "x", reason: "reserved aws: tag" }] },
+            { copied: 1 },
+        ]);
         assert.deepEqual(input.TagSpecifications, [
             {
                 ResourceType: "snapshot",
@@ -197,6 +219,74 @@ describe("snapshot handler", () => {
         const started = Date.parse(disk.startedAt);
         assert.ok(started >= before - 1 && started <= Date.now());
         assert.equal(Date.parse(disk.deadline) - started, 86_400_000, "default cap 86400 s");
+    });
+
+    it("keeps the snapshots when the volume tags cannot be copied (recorded); throttled or not listed yet, the next poll copies them", async () => {
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        volumesWithTags();
+        ec2.on(CreateTagsCommand, { Resources: [created[0].SnapshotId] }).rejects(awsError("UnauthorizedOperation", 403));
+        ec2.on(CreateTagsCommand, { Resources: [created[1].SnapshotId] }).resolves({});
+        const disk = await snapshotHandler(startEvent());
+        assert.deepEqual(disk.snapshots.map((s) => s.snapshotId), created.map((s) => s.SnapshotId));
+        const refused = disk.snapshots[0].volumeTags;
+        assert.equal(refused?.copied, 0);
+        assert.match(String(refused?.error), /^CreateTags refused: UnauthorizedOperation/);
+        assert.deepEqual(refused?.notCopied?.map((n) => `${n.key}=${n.value}: ${n.reason}`), [
+            "Name=web/dev/xvda: CreateTags refused",
+            "aws:backup:source-resource=x: reserved aws: tag",
+            "dfir:case-id=old: CreateTags refused",
+        ]);
+        assert.deepEqual(disk.snapshots[1].volumeTags, { copied: 1 });
+
+        // DescribeVolumes refused: every snapshot says so, none is lost.
+        ec2.reset();
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        ec2.on(DescribeVolumesCommand).rejects(awsError("UnauthorizedOperation", 403));
+        const unread = await snapshotHandler(startEvent());
+        assert.ok(unread.snapshots.every((s) => s.volumeTags?.copied === 0 && /^DescribeVolumes failed: UnauthorizedOperation/.test(String(s.volumeTags?.error))));
+
+        // Throttled, or the new snapshots not listed yet (EC2's eventual consistency): the step goes on without the
+        // tags, and the next poll copies them.
+        ec2.reset();
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+        ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s })) });
+        ec2.on(DescribeVolumesCommand).rejects(awsError("RequestLimitExceeded", 503));
+        const throttled = await snapshotHandler(startEvent());
+        assert.deepEqual(throttled.snapshots.map((s) => s.volumeTags), [undefined, undefined]);
+        ec2.reset();
+        volumesWithTags();
+        ec2.on(CreateTagsCommand, { Resources: [created[0].SnapshotId] }).rejects(awsError("InvalidSnapshot.NotFound", 400));
+        ec2.on(CreateTagsCommand, { Resources: [created[1].SnapshotId] }).resolves({});
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, State: "pending" as const })) });
+        const poll = await snapshotHandler({ action: "check", caseId: CASE_ID, target: { ...TARGET }, disk: throttled });
+        assert.deepEqual(poll.snapshots.map((s) => s.volumeTags?.copied), [undefined, 1], "the one not listed yet waits for the next poll");
+        ec2.reset();
+        volumesWithTags();
+        ec2.on(CreateTagsCommand).resolves({});
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, State: "completed" as const })) });
+        const done = await snapshotHandler({ action: "check", caseId: CASE_ID, target: { ...TARGET }, disk: poll });
+        assert.equal(done.done, true);
+        assert.deepEqual(ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input.Resources), [[created[0].SnapshotId]], "only what was missing");
+        assert.deepEqual(done.snapshots.map((s) => s.volumeTags?.copied), [2, 1]);
+
+        // The last poll (the set completed) records what it still could not copy.
+        ec2.reset();
+        ec2.on(DescribeVolumesCommand).rejects(awsError("RequestLimitExceeded", 503));
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, State: "completed" as const })) });
+        const last = await snapshotHandler({ action: "check", caseId: CASE_ID, target: { ...TARGET }, disk: throttled });
+        assert.ok(last.done && last.snapshots.every((s) => s.volumeTags?.copied === 0 && /^DescribeVolumes failed: RequestLimitExceeded/.test(String(s.volumeTags?.error))));
+
+        // A Lambda retry that adopts the set copies the tags (adding tags a snapshot has changes nothing).
+        ec2.reset();
+        ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: created.map((s) => ({ ...s, StartTime: new Date("2025-01-01T00:00:05Z"), Tags: CASE_TAGS })) });
+        volumesWithTags();
+        ec2.on(CreateTagsCommand).resolves({});
+        const adopted = await snapshotHandler(startEvent());
+        assert.equal(ec2.commandCalls(CreateSnapshotsCommand).length, 0);
+        assert.equal(ec2.commandCalls(CreateTagsCommand).length, 2);
+        assert.deepEqual(adopted.snapshots.map((s) => s.volumeTags?.copied), [2, 1]);
     });
 
     it("reads SNAPSHOT_CAP_SECONDS per invocation", async () => {
@@ -577,6 +667,27 @@ describe("snapshot handler: copy a member's snapshots into the hub (copySnapshot
             assert.doesNotMatch(e.message, /snap-hub0/);
             return true;
         });
+    });
+
+    it("a member copy EC2 ended with 'Given key ID is not accessible' names the source snapshots' key first, once; the failure stands if the key cannot be read", async () => {
+        const key = `arn:aws:kms:us-east-1:${MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+        member.on(DescribeSnapshotsCommand, { SnapshotIds: ["snap-share0", "snap-share1"] }).resolves({
+            Snapshots: [0, 1].map((i) => ({ SnapshotId: `snap-share${i}`, State: "error" as const, StateMessage: "Given key ID is not accessible" })),
+        });
+        member.on(DescribeSnapshotsCommand, { SnapshotIds: [...SOURCES] }).resolves({ Snapshots: SOURCES.map((id) => ({ SnapshotId: id, State: "completed" as const, KmsKeyId: key })) });
+        await assert.rejects(run("copy-check", started()), (e: unknown) => {
+            assert.ok(e instanceof SnapshotCopyFailedError);
+            assert.ok(e.message.startsWith(`copy into the hub failed: KMS key ${key} (the source snapshot's): its key policy does not let the account's IAM policies use it`), e.message);
+            assert.equal(e.message.split(key).length, 2, "the key is named once");
+            for (const [i, source] of SOURCES.entries()) assert.match(e.message, new RegExp(`member copy snap-share${i} of ${source}: Given key ID is not accessible`));
+            assert.deepEqual(e.failed.map((f) => f.cause === e.failed[0].cause), [true, true]);
+            return true;
+        });
+        assert.equal(hub.commandCalls(CopySnapshotCommand).length, 0);
+
+        member.on(DescribeSnapshotsCommand, { SnapshotIds: [...SOURCES] }).rejects(awsError("UnauthorizedOperation", 403));
+        await assert.rejects(run("copy-check", started()), (e: unknown) =>
+            e instanceof SnapshotCopyFailedError && /^copy into the hub failed: the source snapshot's KMS key is not known/.test(e.message) && /member copy snap-share0 of/.test(e.message));
     });
 
     it("a share EC2 refuses fails the copy; throttling goes back to the state machine for a retry", async () => {

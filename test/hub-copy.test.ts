@@ -44,7 +44,7 @@ describe("copySnapshotsToHub: policies (pure)", () => {
         memoryDocumentArns: [`arn:aws:ssm:*:${MEMBER}:document/dfir-memory-capture`],
     };
 
-    it("adds to the member's responder exactly: copies tagged as share copies, tags at creation, sharing those with the hub only, the share keys", () => {
+    it("adds to the member's responder exactly: copies tagged as share copies, tags at creation, sharing those with the hub only, the share keys, reading the account's keys through EC2", () => {
         const before = memberResponderPolicy(MEMBER_SCOPE, memberOptions);
         const after = memberResponderPolicy(MEMBER_SCOPE, { ...memberOptions, snapshotShare: { hubAccountId: HUB, shareKeyArns: [...SHARE_KEYS].reverse() } });
         const { statements, changed } = added(before, after);
@@ -68,6 +68,21 @@ describe("copySnapshotsToHub: policies (pure)", () => {
             },
             { Sid: "UseShareKey", Effect: "Allow", Action: KEY_USE, Resource: keys },
             { Sid: "UseShareKeyGrants", Effect: "Allow", Action: "kms:CreateGrant", Resource: keys, Condition: GRANT_FOR_EBS },
+            // The evidence snapshots are under their volumes' keys, any key of the account: read through EC2 only.
+            {
+                Sid: "ReadEvidenceUnderAccountKeysThroughEc2",
+                Effect: "Allow",
+                Action: ["kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom"],
+                Resource: `arn:aws:kms:*:${MEMBER}:key/*`,
+                Condition: { StringLike: { "kms:ViaService": "ec2.*.amazonaws.com" } },
+            },
+            {
+                Sid: "ReadEvidenceUnderAccountKeysThroughEc2Grants",
+                Effect: "Allow",
+                Action: "kms:CreateGrant",
+                Resource: `arn:aws:kms:*:${MEMBER}:key/*`,
+                Condition: { StringLike: { "kms:ViaService": "ec2.*.amazonaws.com" }, ...GRANT_FOR_EBS },
+            },
         ]);
         noWildcardAction(after.Statement);
         assert.ok(statements.every((s) => s.Resource !== "*"), "every new grant has resource-level scope");
@@ -211,8 +226,10 @@ describe("copySnapshotsToHub: components", () => {
         const plain = docOf(one(T.rolePolicy, "t-ma-noshare-responder"));
         const { statements, changed } = added(plain, doc);
         assert.deepEqual(changed, []);
-        // The share statements name no account of their own (snapshot ARNs have none): the same whatever the member.
-        assert.deepEqual(statements, JSON.parse(JSON.stringify(memberSnapshotShareStatements(MEMBER_SCOPE, HUB, SHARE_KEYS))));
+        // The share statements as the pure function builds them for the deploying account (its keys are the ones the
+        // evidence may be under; snapshot ARNs name no account).
+        assert.deepEqual(statements, JSON.parse(JSON.stringify(memberSnapshotShareStatements({ ...MEMBER_SCOPE, accountId: ACCOUNT }, HUB, SHARE_KEYS))));
+        assert.ok(statements.some((st) => st.Resource === `arn:aws:kms:*:${ACCOUNT}:key/*`));
         assert.throws(() => new MemberAccess("t-ma-bad-share", { ...base, snapshotShare: { hubAccountId: "1", shareKeyArns: SHARE_KEYS } }), /snapshotShare\.hubAccountId/);
         assert.throws(() => new MemberAccess("t-ma-bad-share2", { ...base, snapshotShare: { hubAccountId: HUB, shareKeyArns: [] } }), /snapshotShare\.shareKeyArns/);
         assert.throws(() => new MemberAccess("t-ma-bad-share3", { ...base, responder: false, snapshotShare: { hubAccountId: HUB, shareKeyArns: SHARE_KEYS } }), /needs the responder role/);

@@ -383,6 +383,32 @@ describe("simulator: EC2", () => {
         await rejectsAws(ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ["snap-0123456789abcdef0"] })), "InvalidSnapshot.NotFound");
     });
 
+    it("CreateSnapshots refuses, taking no snapshot, a copied volume tag the request sets too, and more than 50 user tags; tag limits of CreateTags and TagSpecifications", async () => {
+        const workload = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`w${i}`, String(i)]));
+        const sim = start({ volumeTags: { ...workload, "dfir:case-id": "old-case", "aws:backup:source-resource": "snap-0aaa" } });
+        const ec2 = client("ec2", at(sim));
+        const caseTags = (...keys: string[]) => [{ ResourceType: "snapshot" as const, Tags: keys.map((Key) => ({ Key, Value: "v" })) }];
+        const create = (keys: string[], copy = true) => ec2.send(new CreateSnapshotsCommand({
+            InstanceSpecification: { InstanceId: sim.instanceId }, ...(copy ? { CopyTagsFromSource: "volume" as const } : {}), TagSpecifications: caseTags(...keys),
+        }));
+        // Each volume: Name + 48 + dfir:case-id = 50 user tags (the aws: one does not count).
+        assert.match((await rejectsAws(create(["dfir:case-id"]), "InvalidParameterValue")).message, /Tag 'dfir:case-id' is already defined/);
+        await rejectsAws(create(["dfir:instance-id"]), "TagLimitExceeded");
+        assert.deepEqual(sim.snapshots(), [], "no snapshot taken");
+        // Without CopyTagsFromSource only the request's tags count; a request may set no key twice, nor more than 50.
+        const plain = await create(["dfir:case-id", "dfir:instance-id"], false);
+        assert.equal(plain.Snapshots?.length, 2);
+        assert.deepEqual(plain.Snapshots?.[0]?.Tags?.map((t) => t.Key).sort(), ["dfir:case-id", "dfir:instance-id"]);
+        assert.match((await rejectsAws(create(["k", "k"], false), "InvalidParameterValue")).message, /Duplicate tag key 'k'/);
+        await rejectsAws(create(Array.from({ length: 51 }, (_, i) => `k${i}`), false), "TagLimitExceeded");
+        assert.match((await rejectsAws(create(["x".repeat(129)], false), "InvalidParameterValue")).message, /maximum length of 128/);
+        // CreateTags counts what the resource has and what it adds, aws: tags aside.
+        const snapshot = String(plain.Snapshots?.[0]?.SnapshotId);
+        await ec2.send(new CreateTagsCommand({ Resources: [snapshot], Tags: Array.from({ length: 48 }, (_, i) => ({ Key: `t${i}`, Value: "" })) }));
+        await rejectsAws(ec2.send(new CreateTagsCommand({ Resources: [snapshot], Tags: [{ Key: "one-too-many", Value: "" }] })), "TagLimitExceeded");
+        await ec2.send(new CreateTagsCommand({ Resources: [snapshot], Tags: [{ Key: "t0", Value: "changed" }] }));
+    });
+
     it("snapshots take snapshotDurationMs of simulator time, end in error under snapshot-error, and paginate", async () => {
         const sim = start({ snapshotDurationMs: 60_000, pageSizes: { describeSnapshots: 1 } });
         const ec2 = client("ec2", at(sim));

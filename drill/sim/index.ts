@@ -85,9 +85,33 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     // EBS snapshots of large volumes take hours ("Amazon EBS snapshots": a snapshot stays pending until all modified
     // blocks are transferred to S3): this set completes 30 hours after CreateSnapshots (drill/scenarios.ts).
     "long-snapshot": { snapshotDurationMs: 30 * 3600 * 1000 },
+    // Volumes at EC2's 50 user tags, among them the dfir:* tags of a volume restored from earlier evidence (and
+    // an aws: tag AWS Backup sets on what it restores, which does not count).
+    "volume-tag-overflow": { volumeTags: restoredVolumeTags() },
+    // A member's volumes under a customer managed key, copied into the hub: the key's policy lets the account's IAM
+    // policies use it (cmk-volume), or names only other roles (cmk-volume-no-iam).
+    "cmk-volume": { crossAccount: true, copySnapshotsToHub: true, volumeKey: "iam-enabled" },
+    "cmk-volume-no-iam": { crossAccount: true, copySnapshotsToHub: true, volumeKey: "key-policy-only" },
     "avml-fails": { avmlFails: true },
     "screenshot-unsupported": { screenshotUnsupported: true },
 };
+
+/**
+ * `volume-tag-overflow`: 49 tags besides Name, so each volume carries 50 user tags: the case, instance and kind tags
+ * of the evidence it was restored from, the copy tag of that evidence, 45 of the workload's own, and AWS Backup's
+ * `aws:backup:source-resource`.
+ */
+function restoredVolumeTags(): Record<string, string> {
+    const tags: Record<string, string> = {
+        "dfir:case-id": "case-restored-from-earlier-evidence",
+        "dfir:instance-id": "i-0aaaaaaaaaaaaaaaa",
+        "dfir:evidence": "disk",
+        "dfir:source-snapshot": "snap-0aaaaaaaaaaaaaaaa",
+        "aws:backup:source-resource": "snap-0aaaaaaaaaaaaaaaa",
+    };
+    for (let i = 1; i <= 45; i++) tags[`workload:label-${String(i).padStart(2, "0")}`] = `value ${i}`;
+    return tags;
+}
 
 /** The options of a named scenario; throws naming the known ones. */
 export function scenarioOptions(name: string): SimOptions {

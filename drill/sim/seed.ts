@@ -67,6 +67,20 @@ export interface SimHook {
 export interface SimOptions {
     /** EBS volumes of the instance: a root volume plus data volumes. @default 2 */
     volumes?: number;
+    /**
+     * Tags every volume of the instance carries besides its `Name` (which they replace when they name one), e.g. the
+     * `dfir:*` tags of a volume restored from earlier evidence; `aws:` keys are AWS's own (they do not count
+     * against EC2's 50). At most 50 user tags in all, as EC2 allows. @default none
+     */
+    volumeTags?: Record<string, string>;
+    /**
+     * The instance's volumes are encrypted under a customer managed KMS key of its account (`alias/workload-ebs`)
+     * instead of the AWS managed `aws/ebs`: a key whose policy lets the account's IAM policies use it (the default
+     * key policy's "Enable IAM User Permissions" statement for the account root), or one whose policy names only a
+     * key administrator and a workload role (IAM policies then grant nothing on it: KMS Developer Guide, "Default key
+     * policy" and "Key policies in AWS KMS"). @default aws/ebs
+     */
+    volumeKey?: "iam-enabled" | "key-policy-only";
     /** Network interfaces of the instance: the finding's, plus secondary ones up to this count. @default the finding's */
     interfaces?: number;
     /** Real milliseconds each call waits before its effect (concurrent calls overlap). @default 0 */
@@ -535,6 +549,27 @@ export function seedKmsKey(world: World, accountId: string, region: string, alia
     return arn;
 }
 
+/** Alias of the workload's customer managed volume key (the `volumeKey` option). */
+export const WORKLOAD_VOLUME_KEY_ALIAS = "alias/workload-ebs";
+
+/**
+ * The workload's customer managed key for its volumes (`volumeKey`), with its key policy: the account's IAM policies
+ * enabled (the statement every default key policy has), or only a key administrator role and a workload role named.
+ */
+export function seedVolumeKey(world: World, accountId: string, region: string, policy: "iam-enabled" | "key-policy-only"): string {
+    const arn = seedKmsKey(world, accountId, region, WORKLOAD_VOLUME_KEY_ALIAS, "the workload's EBS volumes");
+    const key = Object.values(world.region(accountId, region).kmsKeys ?? {}).find((k) => k.arn === arn);
+    const p = arn.split(":")[1] as string;
+    const statements = policy === "iam-enabled"
+        ? [{ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: `arn:${p}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" }]
+        : [
+            { Sid: "KeyAdministrators", Effect: "Allow", Principal: { AWS: `arn:${p}:iam::${accountId}:role/workload-key-admin` }, Action: ["kms:Describe*", "kms:Put*", "kms:Enable*", "kms:Disable*", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:Get*", "kms:List*"], Resource: "*" },
+            { Sid: "WorkloadUsesKeyThroughEbs", Effect: "Allow", Principal: { AWS: `arn:${p}:iam::${accountId}:role/workload-app` }, Action: ["kms:Decrypt", "kms:DescribeKey", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant"], Resource: "*" },
+        ];
+    if (key) key.policy = JSON.stringify({ Version: "2012-10-17", Statement: statements });
+    return arn;
+}
+
 /** What every account hosting instances has: the capture profile, the memory document, the responder role. */
 export function seedWorkloadAccount(world: World, options: SimOptions, accountId: string, region: string, responderRole: boolean): void {
     const names = namesOf(options);
@@ -837,6 +872,9 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
     // Volumes: root (delete on termination, as AWS defaults) + data volumes (kept on termination).
     const count = options.volumes ?? 2;
     if (!Number.isInteger(count) || count < 1 || count > 20) throw new SimulationSeedError(`volumes must be an integer from 1 to 20, got ${String(count)}`);
+    const volumeUserTags = Object.keys({ Name: "", ...(options.volumeTags ?? {}) }).filter((k) => !k.toLowerCase().startsWith("aws:"));
+    if (volumeUserTags.length > 50) throw new SimulationSeedError(`volumeTags: a volume may carry at most 50 user tags (Name included), got ${volumeUserTags.length}`);
+    const volumeKeyArn = options.volumeKey ? seedVolumeKey(world, accountId, region, options.volumeKey) : undefined;
     const rootDevice = windows ? "/dev/sda1" : "/dev/xvda";
     const label = tags.Name ?? instanceId;
     const blockDevices: InstanceState["blockDevices"] = [];
@@ -848,9 +886,10 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
             availabilityZone,
             volumeType: "gp3",
             encrypted: true,
+            ...(volumeKeyArn ? { kmsKeyId: volumeKeyArn } : {}),
             state: "in-use",
             createdAt: launchTime,
-            tags: { Name: `${label}${deviceName}` },
+            tags: { Name: `${label}${deviceName}`, ...(options.volumeTags ?? {}) },
             attachment: { instanceId, deviceName, attachedAt: launchTime },
         };
         r.volumes[volume.volumeId] = volume;

@@ -70,6 +70,8 @@ export interface FailedCopy {
     /** Where: the member's re-encrypted copy, its share with the hub, or the hub's copy. */
     stage: "member copy" | "share" | "hub copy";
     detail: string;
+    /** Why, when the function could tell more than EC2 said (a key it could not use: core/snapshotKeys.ts). */
+    cause?: string;
 }
 
 /**
@@ -81,8 +83,11 @@ export class SnapshotCopyFailedError extends EvidenceError {
     readonly failed: readonly FailedCopy[];
 
     constructor(context: EvidenceContext, failed: readonly FailedCopy[], options?: ErrorOptions) {
+        // The causes first (a key named once for every copy it stopped), then each copy with EC2's own words, then
+        // where: a case's reason keeps only the start of the message.
+        const causes = [...new Set(failed.flatMap((f) => (f.cause ? [f.cause] : [])))];
         const list = failed.map((f) => `${f.stage}${f.copyId ? ` ${f.copyId}` : ""} of ${f.sourceSnapshotId}: ${f.detail}`).join("; ");
-        super(`copy into the hub failed for instance ${context.instanceId ?? "?"} (case ${context.caseId ?? "?"}): ${list}`, context, options);
+        super(`copy into the hub failed: ${[...causes, list].join("; ")} (instance ${context.instanceId ?? "?"}, case ${context.caseId ?? "?"})`, context, options);
         this.failed = [...failed];
     }
 }

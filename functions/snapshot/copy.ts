@@ -27,6 +27,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { partitionOf } from "../../core/containmentPolicies";
 import { snapshotShareKeyAliasArn } from "../../core/memberPolicies";
+import { isKeyNotAccessible, sourceKeyCause } from "../../core/snapshotKeys";
 import { TAGS } from "../../core/tags";
 import { TRANSIENT_ERRORS, type DiskCopy, type DiskEvidence, type SnapshotCopyRecord, type Target } from "../../core/workflow";
 import { addSeconds, awsErrorIs, errorText, log } from "../lib/evidence";
@@ -151,6 +152,7 @@ class CopyStep {
         // 1. The member copies: adopt, or start; follow them; share the completed ones with the hub.
         await this.startCopies("member", this.records.filter((r) => !r.memberCopyId));
         await this.follow("member");
+        await this.explainKeyFailures();
         await Promise.all(this.records.filter((r) => r.memberCopyState === "completed" && !r.shared).map((r) => this.share(r)));
         // A failed member copy or share fails the copy: nothing more is started in the hub.
         if (this.failed.length > 0) return;
@@ -237,6 +239,25 @@ class CopyStep {
             }
             this.refused(error, { sourceSnapshotId: r.sourceSnapshotId, stage: `${side} copy`, detail: `${refusal}${errorText(error)}` });
         }
+    }
+
+    /**
+     * Member copies EC2 ended with "Given key ID is not accessible" (it names no key): the source snapshots' keys,
+     * read back (DescribeSnapshots), give each failure its cause (core/snapshotKeys.ts). The failure stands whatever
+     * the reading gives.
+     */
+    private async explainKeyFailures(): Promise<void> {
+        const failures = this.failed.filter((f) => f.stage === "member copy" && isKeyNotAccessible(f.detail));
+        if (failures.length === 0) return;
+        const { caseId, target } = this.event;
+        let keys = new Map<string, string | undefined>();
+        try {
+            const { described } = await describeSnapshotIds(this.clients.member, [...new Set(failures.map((f) => f.sourceSnapshotId))]);
+            keys = new Map(described.map((s) => [s.SnapshotId ?? "", s.KmsKeyId]));
+        } catch (error) {
+            log("WARN", "the source snapshots' keys could not be read", { caseId, instanceId: target.instanceId, error: errorText(error) });
+        }
+        for (const f of failures) f.cause = sourceKeyCause(keys.get(f.sourceSnapshotId), target.accountId);
     }
 
     private async share(r: SnapshotCopyRecord): Promise<void> {

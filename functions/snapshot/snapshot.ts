@@ -6,20 +6,26 @@
  */
 import {
     CreateSnapshotsCommand,
+    CreateTagsCommand,
     DescribeSnapshotsCommand,
+    DescribeVolumesCommand,
     type EC2Client,
     type Snapshot,
     type SnapshotInfo,
 } from "@aws-sdk/client-ec2";
+import { planVolumeTags } from "../../core/snapshotTags";
 import { TAGS } from "../../core/tags";
-import type { DiskEvidence, InstanceRecord, SnapshotRecord, Target } from "../../core/workflow";
-import { addSeconds, assertNoProblems, awsErrorIs, isRecord, log, parseInstanceRecord, parseStepBase, preview, Problems } from "../lib/evidence";
+import { TRANSIENT_ERRORS, type DiskEvidence, type InstanceRecord, type SnapshotRecord, type Target } from "../../core/workflow";
+import { addSeconds, assertNoProblems, awsErrorIs, errorText, isRecord, log, parseInstanceRecord, parseStepBase, preview, Problems } from "../lib/evidence";
 import { SnapshotFailedError, SnapshotTimeoutError, type FailedSnapshot } from "../lib/evidenceErrors";
 import type { SnapshotCopyEvent } from "./copy";
 
 /** Default cap of the poll loop (SNAPSHOT_CAP_SECONDS): a day, enough for multi-TiB first snapshots. */
 export const DEFAULT_SNAPSHOT_CAP_SECONDS = 86_400;
-/** Tags set on every snapshot (besides the volume's own tags, copied): the case, the instance, what it is. */
+/**
+ * Tags set on every snapshot at creation: the case, the instance, what it is. The volume's own tags are copied after
+ * (core/snapshotTags.ts decides which, and under which key).
+ */
 export const SNAPSHOT_TAGS = { caseId: TAGS.caseId, instanceId: TAGS.instanceId, evidence: TAGS.evidence } as const;
 /**
  * EC2 is eventually consistent: a snapshot just created may be unknown to DescribeSnapshots for a short while.
@@ -174,10 +180,17 @@ function parseDiskCopy(value: unknown, disk: DiskEvidence, target: Target, probl
  * Starts the crash-consistent snapshot set with ONE `CreateSnapshots` call: EC2 snapshots every EBS volume of the
  * instance at the same point in time (per-volume `CreateSnapshot` calls would not be consistent across volumes).
  *
+ * Tags: the call sets only the case's tags (never `CopyTagsFromSource`: EC2 refuses the whole call when a volume's
+ * tags and the case's would exceed 50, or when a volume already carries a case tag, e.g. one restored from earlier
+ * evidence, and no volume would be snapshotted). Each volume's tags are then copied to its snapshot as far as they
+ * fit ({@link copyVolumeTags}, again at the polls until done); what is not copied as it is, is recorded with the
+ * snapshot.
+ *
  * Idempotency: `CreateSnapshots` has no client token, so a naive retry would take a second set. Two guards:
  * - an event that already carries `disk` (the state machine re-entering the start state) is returned unchanged;
  * - otherwise snapshots already tagged with this case and instance (a Lambda retry after EC2 accepted the first
- *   call but before the result reached the state machine) are adopted instead of creating new ones.
+ *   call but before the result reached the state machine) are adopted instead of creating new ones (and their
+ *   volumes' tags copied again, which changes nothing where the lost attempt had copied them).
  */
 export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, settings: SnapshotSettings): Promise<DiskEvidence> {
     const { caseId, target, instance } = event;
@@ -192,7 +205,7 @@ export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, 
         const startedAt = earliest(existing.map((s) => s.StartTime)) ?? settings.now();
         log("INFO", "adopting snapshots of an earlier attempt", { ...context, snapshots: existing.map((s) => s.SnapshotId) });
         return {
-            snapshots: existing.map(toRecord),
+            snapshots: await copyVolumeTags(ec2, caseId, target.instanceId, existing.map(toRecord), false),
             startedAt: startedAt.toISOString(),
             deadline: addSeconds(startedAt, settings.capSeconds).toISOString(),
             done: false,
@@ -204,23 +217,14 @@ export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, 
         new CreateSnapshotsCommand({
             InstanceSpecification: { InstanceId: target.instanceId, ExcludeBootVolume: false },
             Description: `aws-dfir case ${caseId}: crash-consistent snapshot of ${target.instanceId}`,
-            CopyTagsFromSource: "volume",
-            TagSpecifications: [
-                {
-                    ResourceType: "snapshot",
-                    Tags: [
-                        { Key: SNAPSHOT_TAGS.caseId, Value: caseId },
-                        { Key: SNAPSHOT_TAGS.instanceId, Value: target.instanceId },
-                        { Key: SNAPSHOT_TAGS.evidence, Value: TAGS.evidenceDisk },
-                    ],
-                },
-            ],
+            TagSpecifications: [{ ResourceType: "snapshot", Tags: Object.entries(caseTags(caseId, target.instanceId)).map(([Key, Value]) => ({ Key, Value })) }],
         }),
     );
-    const snapshots = (out.Snapshots ?? []).map(toRecord);
-    if (snapshots.length === 0) {
+    const created = (out.Snapshots ?? []).map(toRecord);
+    if (created.length === 0) {
         throw new SnapshotFailedError(context, [{ snapshotId: "(none)", volumeId: "(all)", detail: "CreateSnapshots returned no snapshots (no EBS volume?)" }]);
     }
+    const snapshots = await copyVolumeTags(ec2, caseId, target.instanceId, created, false);
     const covered = new Set(snapshots.map((s) => s.volumeId));
     const uncovered = (instance.volumes ?? []).map((v) => v.volumeId).filter((id) => !covered.has(id));
     if (uncovered.length > 0) {
@@ -236,6 +240,76 @@ export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, 
     };
 }
 
+/** Throttling and service faults: what may succeed if tried again (anything else, a retry cannot change). */
+function isTransient(error: unknown): boolean {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    return awsErrorIs(error, TRANSIENT_ERRORS) || (status !== undefined && status >= 500);
+}
+
+/** The tags every evidence snapshot of this case and instance carries from creation. */
+function caseTags(caseId: string, instanceId: string): Record<string, string> {
+    return { [SNAPSHOT_TAGS.caseId]: caseId, [SNAPSHOT_TAGS.instanceId]: instanceId, [SNAPSHOT_TAGS.evidence]: TAGS.evidenceDisk };
+}
+
+/**
+ * Copies each volume's tags to its snapshot as core/snapshotTags.ts plans them (one DescribeVolumes, one CreateTags
+ * per snapshot with anything to add), for the records that have no `volumeTags` yet, and returns the records with
+ * what became of those tags. The snapshots are the evidence, their volume tags a courtesy: this never fails the step.
+ * A refusal a retry cannot change (not authorized, the snapshot tagged by someone else meanwhile) is recorded on the
+ * snapshots it concerns. Throttling, a service fault, or a snapshot EC2 does not list yet (it is eventually
+ * consistent: `InvalidSnapshot.NotFound` right after CreateSnapshots) leaves those records without `volumeTags`, for
+ * the next poll to try again; on the `last` try it is recorded too. A volume gone since its snapshot (not described)
+ * has no tags to copy: recorded as such.
+ */
+export async function copyVolumeTags(ec2: EC2Client, caseId: string, instanceId: string, records: SnapshotRecord[], last: boolean): Promise<SnapshotRecord[]> {
+    const pending = records.filter((r) => r.volumeTags === undefined);
+    if (pending.length === 0) return records;
+    const context = { caseId, instanceId };
+    const notNow = (error: unknown) => isTransient(error) || awsErrorIs(error, ["InvalidSnapshot.NotFound"]);
+    const volumeIds = [...new Set(pending.map((r) => r.volumeId).filter((id) => /^vol-/.test(id)))];
+    const tagsByVolume = new Map<string, Record<string, string>>();
+    try {
+        let NextToken: string | undefined;
+        if (volumeIds.length > 0) {
+            do {
+                // A filter, not VolumeIds: a volume deleted since its snapshot must not fail the others.
+                const page = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: "volume-id", Values: volumeIds }], ...(NextToken ? { NextToken } : {}) }));
+                for (const v of page.Volumes ?? []) {
+                    if (v.VolumeId) tagsByVolume.set(v.VolumeId, Object.fromEntries((v.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])));
+                }
+                NextToken = page.NextToken;
+            } while (NextToken);
+        }
+    } catch (error) {
+        const later = notNow(error) && !last;
+        log("WARN", later ? "volume tags not read yet: tried again at the next poll" : "volume tags not read: none copied to the snapshots", { ...context, error: errorText(error) });
+        if (later) return records;
+        return records.map((r) => (r.volumeTags === undefined ? { ...r, volumeTags: { copied: 0, error: `DescribeVolumes failed: ${errorText(error)}` } } : r));
+    }
+    const fixed = caseTags(caseId, instanceId);
+    return Promise.all(records.map(async (record): Promise<SnapshotRecord> => {
+        if (record.volumeTags !== undefined) return record;
+        const volumeTags = tagsByVolume.get(record.volumeId);
+        if (volumeTags === undefined) return { ...record, volumeTags: { copied: 0, error: `volume ${record.volumeId} not found: no tags to copy` } };
+        const plan = planVolumeTags(fixed, volumeTags);
+        const entries = Object.entries(plan.tags);
+        if (entries.length === 0) return { ...record, volumeTags: plan.note };
+        try {
+            await ec2.send(new CreateTagsCommand({ Resources: [record.snapshotId], Tags: entries.map(([Key, Value]) => ({ Key, Value })) }));
+            return { ...record, volumeTags: plan.note };
+        } catch (error) {
+            const later = notNow(error) && !last;
+            log("WARN", later ? "volume tags not copied yet: tried again at the next poll" : "volume tags not copied to the snapshot", { ...context, snapshotId: record.snapshotId, volumeId: record.volumeId, error: errorText(error) });
+            if (later) return record;
+            // Nothing was copied: every volume tag is recorded as not copied, those planned with the refusal as reason.
+            const from = Object.fromEntries(Object.entries(plan.note.renamed ?? {}).map(([volumeKey, snapshotKey]) => [snapshotKey, volumeKey]));
+            const refused = entries.map(([key, value]) => ({ key: from[key] ?? key, value, reason: "CreateTags refused" as const }));
+            const notCopied = [...(plan.note.notCopied ?? []), ...refused].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+            return { ...record, volumeTags: { copied: 0, notCopied, error: `CreateTags refused: ${errorText(error)}` } };
+        }
+    }));
+}
+
 /**
  * Polls the snapshots and returns the updated evidence: `done` when all are `completed`. Throws
  * {@link SnapshotFailedError} when any is in `error` (or has vanished), and {@link SnapshotTimeoutError} when some
@@ -243,7 +317,10 @@ export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, 
  */
 export async function checkSnapshots(ec2: EC2Client, event: SnapshotCheckEvent, settings: SnapshotSettings): Promise<DiskEvidence> {
     const { described, notFound } = await describeSnapshotIds(ec2, event.disk.snapshots.map((s) => s.snapshotId));
-    return evaluateSnapshots(event, described, settings.now(), notFound);
+    const disk = evaluateSnapshots(event, described, settings.now(), notFound);
+    // Volume tags not copied yet (start found the snapshots not listed yet, or throttled): this poll tries again;
+    // the last poll (the set completed) records what it could not copy.
+    return { ...disk, snapshots: await copyVolumeTags(ec2, event.caseId, event.target.instanceId, disk.snapshots, disk.done) };
 }
 
 /**

@@ -108,7 +108,7 @@ function ec2Resource(world: World, ctx: CallContext, id: string): { resource: st
 }
 
 /** The key a key id, key ARN, alias name or alias ARN names (in the call's account and region unless an ARN says otherwise). */
-function kmsKey(world: World, ctx: CallContext, ref: string | undefined): { arn: string; accountId: string; policy?: string } | undefined {
+export function kmsKey(world: World, ctx: CallContext, ref: string | undefined): { arn: string; accountId: string; policy?: string } | undefined {
     if (!ref) return undefined;
     const m = /^arn:aws[a-z-]*:kms:([^:]+):(\d{12}):(key|alias)\/(.+)$/.exec(ref);
     const region = m ? (m[1] as string) : ctx.region;
@@ -140,7 +140,7 @@ function kmsUse(world: World, ctx: CallContext, key: { arn: string; accountId: s
 }
 
 /** What EBS needs of a key for the caller, reading from it (`from`) or writing under it (`to`). */
-function ebsKeyUse(world: World, ctx: CallContext, key: { arn: string; accountId: string; policy?: string } | undefined, use: "from" | "to"): Authorization[] {
+export function ebsKeyUse(world: World, ctx: CallContext, key: { arn: string; accountId: string; policy?: string } | undefined, use: "from" | "to"): Authorization[] {
     if (!key) return [];
     const actions = use === "from" ? ["kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt", "kms:ReEncryptFrom"] : ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptTo"];
     return kmsUse(world, ctx, key, actions, "ec2");
@@ -220,12 +220,8 @@ const EC2: Record<string, Mapper> = {
         const tags = specTags(input.TagSpecifications, "snapshot");
         const out: Authorization[] = [{ action: ctx.action, resource: a.ec2("snapshot", NEW.snapshot), resourceAccount: ctx.accountId, context: requestTags(tags) }];
         if (tags.length > 0) out.push({ action: "ec2:CreateTags", resource: a.ec2("snapshot", NEW.snapshot), resourceAccount: ctx.accountId, context: { ...requestTags(tags), "ec2:CreateAction": "CopySnapshot" } });
-        // The source snapshot's key (read) and the copy's key (written): EBS uses both as the caller.
-        const sourceRegion = String(input.SourceRegion ?? ctx.region);
-        let source: { kmsKeyId?: string } | undefined;
-        for (const { region, state } of world.allRegions()) if (region === sourceRegion && state.snapshots[String(input.SourceSnapshotId)]) source = state.snapshots[String(input.SourceSnapshotId)];
-        out.push(...ebsKeyUse(world, ctx, kmsKey(world, ctx, source?.kmsKeyId), "from"));
-        out.push(...ebsKeyUse(world, ctx, kmsKey(world, ctx, input.KmsKeyId), "to"));
+        // The source snapshot's key (read) and the copy's key (written) are used by EBS as the caller, after the
+        // call is accepted: a refusal ends the copy in error, it does not fail the call (the handler, services/ec2.ts).
         return out;
     },
     ModifySnapshotAttribute: (world, ctx, input) => {

@@ -53,6 +53,9 @@ import type {
     Snapshot,
 } from "@aws-sdk/client-ec2";
 import { notImplemented } from "../errors";
+import { KEY_NOT_ACCESSIBLE } from "../../../core/snapshotKeys";
+import { firstDenied } from "../iam/index";
+import { ebsKeyUse, kmsKey } from "../iam/requests";
 import type {
     InstanceProfileState,
     InstanceState,
@@ -78,7 +81,42 @@ const STATE_CODES: Record<string, number> = {
 
 /** Security groups per interface (the default quota): EC2 rejects a sixth. */
 const MAX_GROUPS_PER_INTERFACE = 5;
+/**
+ * Tag restrictions of EC2 resources (EC2 User Guide, "Tag your Amazon EC2 resources", Tag restrictions): at most
+ * 50 user tags per resource, keys of 1-128 and values of at most 256 characters, each key once per resource; the
+ * `aws:` prefix (any case) is reserved: nobody may set such keys, and tags that AWS set with it do not count
+ * against the 50.
+ */
 const MAX_TAGS = 50;
+const MAX_TAG_KEY = 128;
+const MAX_TAG_VALUE = 256;
+
+const isReservedTagKey = (key: string) => key.toLowerCase().startsWith("aws:");
+
+/** The user tags of a tag map: what counts against {@link MAX_TAGS}. */
+function userTagCount(tags: Record<string, string>): number {
+    return Object.keys(tags).filter((k) => !isReservedTagKey(k)).length;
+}
+
+/**
+ * Tags a request sets, as EC2 checks them before any effect: no empty, reserved or too long key, no too long value,
+ * no key twice in one request ("Duplicate tag key ... specified", InvalidParameterValue), at most 50.
+ */
+function requestTagMap(world: World, ctx: CallContext, tags: readonly { Key?: string; Value?: string }[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const tag of tags) {
+        const key = tag.Key ?? "";
+        const value = tag.Value ?? "";
+        if (key === "") throw world.error(ctx, "InvalidParameterValue", "Tag keys must not be empty");
+        if (isReservedTagKey(key)) throw world.error(ctx, "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
+        if (key.length > MAX_TAG_KEY) throw world.error(ctx, "InvalidParameterValue", `Tag key exceeds the maximum length of ${MAX_TAG_KEY} characters`);
+        if (value.length > MAX_TAG_VALUE) throw world.error(ctx, "InvalidParameterValue", `Tag value exceeds the maximum length of ${MAX_TAG_VALUE} characters`);
+        if (key in out) throw world.error(ctx, "InvalidParameterValue", `Duplicate tag key '${key}' specified.`);
+        out[key] = value;
+    }
+    if (Object.keys(out).length > MAX_TAGS) throw world.error(ctx, "TagLimitExceeded", `The maximum number of tags (${MAX_TAGS}) per resource would be exceeded`);
+    return out;
+}
 
 function regionOf(world: World, ctx: CallContext): RegionState {
     return world.region(ctx.accountId, ctx.region);
@@ -489,20 +527,13 @@ function taggable(world: World, ctx: CallContext, r: RegionState, id: string): R
 const createTags: Handler<CreateTagsCommandInput, Record<string, never>> = (world, ctx, input) => {
     const r = regionOf(world, ctx);
     const resources = required(world, ctx, input.Resources, "ResourceId");
-    const tags = required(world, ctx, input.Tags, "Tag");
-    for (const tag of tags) {
-        const key = tag.Key ?? "";
-        if (key === "") throw world.error(ctx, "InvalidParameterValue", "Tag keys must not be empty");
-        if (key.toLowerCase().startsWith("aws:")) throw world.error(ctx, "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
-        if ((tag.Value ?? "").length > 256) throw world.error(ctx, "InvalidParameterValue", `Tag value exceeds the maximum length of 256 characters`);
-    }
+    const tags = requestTagMap(world, ctx, required(world, ctx, input.Tags, "Tag"));
     // Validate every resource first: EC2 applies all or nothing.
     const maps = resources.map((id) => taggable(world, ctx, r, id));
     for (const map of maps) {
-        const after = new Set([...Object.keys(map), ...tags.map((t) => t.Key ?? "")]);
-        if (after.size > MAX_TAGS) throw world.error(ctx, "TagLimitExceeded", `The maximum number of tags (${MAX_TAGS}) per resource would be exceeded`);
+        if (userTagCount({ ...map, ...tags }) > MAX_TAGS) throw world.error(ctx, "TagLimitExceeded", `The maximum number of tags (${MAX_TAGS}) per resource would be exceeded`);
     }
-    for (const map of maps) for (const tag of tags) map[tag.Key ?? ""] = tag.Value ?? "";
+    for (const map of maps) Object.assign(map, tags);
     return {};
 };
 
@@ -588,31 +619,38 @@ const createSnapshots: Handler<CreateSnapshotsCommandInput, Out<CreateSnapshotsC
         throw world.error(ctx, "InvalidParameterValue", `Value (${String(input.CopyTagsFromSource)}) for parameter CopyTagsFromSource is invalid.`);
     }
     if (input.OutpostArn !== undefined || input.Location !== undefined) throw notImplemented(ctx.action, "with OutpostArn/Location");
-    const extraTags: Record<string, string> = {};
-    for (const spec2 of input.TagSpecifications ?? []) {
-        if (spec2.ResourceType !== "snapshot") {
-            throw world.error(ctx, "InvalidParameterValue", `'${String(spec2.ResourceType)}' is not a valid taggable resource type for this operation.`);
-        }
-        for (const tag of spec2.Tags ?? []) {
-            if ((tag.Key ?? "").toLowerCase().startsWith("aws:")) throw world.error(ctx, "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
-            extraTags[tag.Key ?? ""] = tag.Value ?? "";
-        }
-    }
+    const extraTags = specTags(world, ctx, input.TagSpecifications, "snapshot");
     const excluded = new Set(spec.ExcludeDataVolumeIds ?? []);
     for (const id of excluded) {
         if (!instance.blockDevices.some((b) => b.volumeId === id)) {
             throw world.error(ctx, "InvalidParameterValue", `The volume '${id}' is not attached to instance '${instance.instanceId}'`);
         }
     }
+    const volumes = instance.blockDevices
+        .filter((device) => {
+            const root = device.deviceName === instance.rootDeviceName;
+            return root ? !spec.ExcludeBootVolume : !excluded.has(device.volumeId);
+        })
+        .flatMap((device) => (r.volumes[device.volumeId] ? [r.volumes[device.volumeId] as VolumeState] : []));
+    // CopyTagsFromSource=volume gives each snapshot its volume's tags and the request's: a request key the volume
+    // already has fails the whole call ("Tag ... is already defined"), and so does a snapshot that would carry more
+    // than 50 user tags (EC2 API Reference, CreateSnapshots; tag restrictions above). Either way no snapshot is taken.
+    // The volume's aws: tags never count; whether EC2 copies them is not documented: not copied here. The code of
+    // the clash is the one EC2 gives a duplicate key (InvalidParameterValue); its exact message is not documented.
+    if (input.CopyTagsFromSource === "volume") {
+        for (const volume of volumes) {
+            const copied = Object.fromEntries(Object.entries(volume.tags).filter(([k]) => !isReservedTagKey(k)));
+            const clash = Object.keys(extraTags).find((k) => k in copied);
+            if (clash !== undefined) throw world.error(ctx, "InvalidParameterValue", `Tag '${clash}' is already defined: volume ${volume.volumeId} has it and CopyTagsFromSource copies it`);
+            if (userTagCount({ ...copied, ...extraTags }) > MAX_TAGS) {
+                throw world.error(ctx, "TagLimitExceeded", `The maximum number of tags (${MAX_TAGS}) per resource would be exceeded: the snapshot of ${volume.volumeId} would carry ${userTagCount(copied)} copied and ${userTagCount(extraTags)} requested tags`);
+            }
+        }
+    }
     const now = world.now();
     const behaviour = world.state.behaviour;
     const made: SnapshotState[] = [];
-    for (const device of instance.blockDevices) {
-        const root = device.deviceName === instance.rootDeviceName;
-        if (root && spec.ExcludeBootVolume) continue;
-        if (!root && excluded.has(device.volumeId)) continue;
-        const volume = r.volumes[device.volumeId];
-        if (!volume) continue;
+    for (const volume of volumes) {
         const snapshot: SnapshotState = {
             snapshotId: world.id("snap"),
             volumeId: volume.volumeId,
@@ -620,8 +658,9 @@ const createSnapshots: Handler<CreateSnapshotsCommandInput, Out<CreateSnapshotsC
             ownerId: ctx.accountId,
             description: input.Description ?? "",
             encrypted: volume.encrypted,
-            ...(volume.encrypted ? { kmsKeyId: defaultEbsKey(ctx.accountId, ctx.region) } : {}),
-            tags: { ...(input.CopyTagsFromSource === "volume" ? volume.tags : {}), ...extraTags },
+            // A snapshot is encrypted under its volume's key.
+            ...(volume.encrypted ? { kmsKeyId: volume.kmsKeyId ?? defaultEbsKey(ctx.accountId, ctx.region) } : {}),
+            tags: { ...(input.CopyTagsFromSource === "volume" ? Object.fromEntries(Object.entries(volume.tags).filter(([k]) => !isReservedTagKey(k))) : {}), ...extraTags },
             startTime: now,
             doneAt: now + behaviour.snapshotDurationMs,
             outcome: behaviour.snapshotError ? "error" : "completed",
@@ -654,11 +693,11 @@ function specTags(world: World, ctx: CallContext, specs: CopySnapshotCommandInpu
             throw world.error(ctx, "InvalidParameterValue", `'${String(spec.ResourceType)}' is not a valid taggable resource type for this operation.`);
         }
         for (const tag of spec.Tags ?? []) {
-            if ((tag.Key ?? "").toLowerCase().startsWith("aws:")) throw world.error(ctx, "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
+            if ((tag.Key ?? "") in tags) throw world.error(ctx, "InvalidParameterValue", `Duplicate tag key '${tag.Key ?? ""}' specified.`);
             tags[tag.Key ?? ""] = tag.Value ?? "";
         }
     }
-    return tags;
+    return requestTagMap(world, ctx, tagList(tags));
 }
 
 /**
@@ -678,11 +717,32 @@ function visibleSnapshot(world: World, ctx: CallContext, id: string): SnapshotSt
 }
 
 /**
+ * Whether EBS, acting as the caller, may use the source snapshot's key (describe, grant, decrypt, re-encrypt from)
+ * and the copy's key (describe, grant, data key, re-encrypt to), through EC2, by the caller's IAM policies and the
+ * key's policy. A refusal does not fail CopySnapshot: "if you attempt to copy an encrypted snapshot without having
+ * permissions to use the encryption key, the operation fails silently and the snapshot copy receives the 'Given key
+ * ID is not accessible' status message" (EBS User Guide, "Copy an Amazon EBS snapshot"). It is listed with the IAM
+ * denials (CloudTrail shows KMS's AccessDenied for the caller). Only where the world evaluates IAM.
+ */
+async function copyKeysDenied(world: World, ctx: CallContext, sourceKey: string | undefined, copyKey: string | undefined): Promise<boolean> {
+    const caller = ctx.caller;
+    if (!world.state.deployment.iam || !caller.roleArn) return false;
+    const session = caller as typeof caller & { roleArn: string };
+    const authorizations = [...ebsKeyUse(world, ctx, kmsKey(world, ctx, sourceKey), "from"), ...ebsKeyUse(world, ctx, kmsKey(world, ctx, copyKey), "to")];
+    const denied = await firstDenied(world, session, ctx.region, authorizations);
+    if (!denied) return false;
+    const { authorization: a, reason } = denied;
+    world.iamDenied.push({ atMs: world.elapsedWall(), call: ctx.action, action: a.action, resource: a.resource, principal: session.roleArn, accountId: ctx.accountId, region: ctx.region, reason });
+    return true;
+}
+
+/**
  * CopySnapshot in the caller's region: its own snapshots, or another account's shared with it (createVolumePermission).
  * The source must be completed. An encrypted copy takes KmsKeyId (resolved as EC2 does, asynchronously: an unknown
- * key still starts the copy, which then ends in error) or the caller's default key. Copies take `copyDurationMs`.
+ * key still starts the copy, which then ends in error) or the caller's default key; a key the caller may not use
+ * ends the copy in error too ({@link copyKeysDenied}). Copies take `copyDurationMs`.
  */
-const copySnapshot: Handler<CopySnapshotCommandInput, Out<CopySnapshotCommandOutput>> = (world, ctx, input) => {
+const copySnapshot: Handler<CopySnapshotCommandInput, Promise<Out<CopySnapshotCommandOutput>>> = async (world, ctx, input) => {
     const r = regionOf(world, ctx);
     const sourceId = required(world, ctx, input.SourceSnapshotId, "SourceSnapshotId");
     const sourceRegion = required(world, ctx, input.SourceRegion, "SourceRegion");
@@ -710,6 +770,7 @@ const copySnapshot: Handler<CopySnapshotCommandInput, Out<CopySnapshotCommandOut
             kmsKeyId = source.ownerId === ctx.accountId ? keyOf(source, ctx.region) : defaultEbsKey(ctx.accountId, ctx.region);
         }
     }
+    if (!stateMessage && encrypted && (await copyKeysDenied(world, ctx, keyOf(source, ctx.region), kmsKeyId))) stateMessage = KEY_NOT_ACCESSIBLE;
     const behaviour = world.state.behaviour;
     const side = ctx.accountId === world.state.homeAccountId ? "hub" : "member";
     if (!stateMessage && behaviour.copyError === side) stateMessage = `The snapshot copy could not be completed (simulated copy error in the ${side})`;
