@@ -83,6 +83,8 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     // A secondary interface attached from a second VPC (same zone), which the deployment prepared as well.
     "multi-vpc-eni": { secondVpcInterface: "prepared" },
     "avml-fails": { avmlFails: true },
+    // A Graviton instance: DescribeInstances says Architecture arm64 (`uname -m` aarch64 on the instance).
+    graviton: { architecture: "arm64", instanceType: "m7g.large" },
     "screenshot-unsupported": { screenshotUnsupported: true },
 };
 

@@ -112,6 +112,13 @@ export interface SimOptions {
     ssmOffline?: boolean;
     /** A Windows instance (whatever the finding says). */
     windows?: boolean;
+    /**
+     * The instance's architecture as DescribeInstances reports it (`Architecture`): `arm64` for Graviton.
+     * @default "x86_64"
+     */
+    architecture?: "x86_64" | "arm64";
+    /** The instance type, whatever the finding says (e.g. a Graviton type with `architecture: "arm64"`). @default the finding's, else t3.micro */
+    instanceType?: string;
     /** Snapshots end in state `error`. */
     snapshotError?: boolean;
     /** The memory sidecar reports a wrong sha256. */
@@ -861,9 +868,10 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
     const imageId = imageRaw && /^ami-[0-9a-f]{8,17}$/.test(imageRaw) ? imageRaw : ids.map("ami", imageRaw, "imageId");
     const instance: InstanceState = {
         instanceId,
-        instanceType: str(details.instanceType) ?? "t3.micro",
+        instanceType: options.instanceType ?? str(details.instanceType) ?? "t3.micro",
         imageId,
         platform: windows ? "windows" : "linux",
+        architecture: options.architecture ?? "x86_64",
         state: "running",
         vpcId: primary.vpcId,
         subnetId: primary.subnetId,

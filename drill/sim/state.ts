@@ -67,6 +67,8 @@ export interface InstanceState {
     instanceType: string;
     imageId: string;
     platform: "linux" | "windows";
+    /** DescribeInstances `Architecture` (the simulator's instances are x86_64 or arm64). Absent in older states: x86_64. */
+    architecture?: "x86_64" | "arm64";
     /** pending | running | shutting-down | terminated | stopping | stopped */
     state: string;
     stateTransitionReason?: string;

@@ -31,7 +31,7 @@ import type {
 } from "@aws-sdk/client-ssm";
 import { CAPTURE_EXIT_CODES, CAPTURE_STEP_NAME } from "../../../core/ssmDocument";
 import { notImplemented } from "../errors";
-import { fakeAvml, memoryImage, sha256Hex } from "../memory";
+import { elfMachine, fakeAvml, memoryImage, sha256Hex } from "../memory";
 import type { CommandState, DocumentState, InstanceState, InvocationState, RegionState } from "../state";
 import { required, type CallContext, type Handler, type World } from "../world";
 import { putVersion } from "./s3";
@@ -338,7 +338,13 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     if (expected !== avmlSha256) {
         return fail(CAPTURE_EXIT_CODES.avmlHashMismatch, `capture: avml sha256 ${avmlSha256} differs from the pinned ${expected}; not running it\n`);
     }
-    // 3. Stream avml -> hash, count, upload.
+    // 3. Stream avml -> hash, count, upload. The kernel runs a binary built for its own machine only: an x86_64 avml
+    // on a Graviton (arm64, `uname -m` aarch64) instance fails in execve with ENOEXEC, which bash reports as
+    // "cannot execute binary file: Exec format error" and exit 126 (Bash Reference Manual, "Exit Status").
+    const machine = instance.architecture === "arm64" ? "aarch64" : "x86_64";
+    if (elfMachine(avml.body) !== machine) {
+        return fail(CAPTURE_EXIT_CODES.avmlFailed, "bash: /dev/shm/dfir-capture/avml: cannot execute binary file: Exec format error\ncapture: avml failed (exit 126); upload aborted\n");
+    }
     if (behaviour.avmlFails) {
         return fail(CAPTURE_EXIT_CODES.avmlFailed, "capture: avml failed (exit 1); upload aborted (simulated avml-fails scenario)\n");
     }
