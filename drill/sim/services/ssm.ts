@@ -5,7 +5,8 @@
  * what its script (functions/memory/capture.sh) does, in the same order and with the same exit codes
  * (`CAPTURE_EXIT_CODES`): fetch `AvmlKey` from `Bucket` with the instance's profile (13 when it cannot: bucket
  * missing or in another region, object missing, or — unless `requireCaptureProfile` is off — the instance does
- * not hold the capture profile), check its sha256 against `AvmlSha256` (14), run avml (15 under avml-fails),
+ * not hold the capture profile), check its sha256 against `AvmlSha256` (14) and its ELF machine against the
+ * instance's architecture (19), run avml (15 under avml-fails),
  * then write, when the invocation falls due (`memoryDurationMs` of simulator time after SendCommand):
  * - `<KeyPrefix><InstanceId>.lime`: `memoryBytes` deterministic bytes in LiME format;
  * - `<KeyPrefix><InstanceId>.lime.json`: `{"sha256","bytes","avmlSha256","instanceId","startedAt","finishedAt"}`,
@@ -338,13 +339,15 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     if (expected !== avmlSha256) {
         return fail(CAPTURE_EXIT_CODES.avmlHashMismatch, `capture: avml sha256 ${avmlSha256} differs from the pinned ${expected}; not running it\n`);
     }
-    // 3. Stream avml -> hash, count, upload. The kernel runs a binary built for its own machine only: an x86_64 avml
-    // on a Graviton (arm64, `uname -m` aarch64) instance fails in execve with ENOEXEC, which bash reports as
-    // "cannot execute binary file: Exec format error" and exit 126 (Bash Reference Manual, "Exit Status").
+    // Only this machine's build runs: the script compares the ELF header's e_machine with `uname -m` (aarch64 on a
+    // Graviton instance, whose DescribeInstances Architecture is arm64) and refuses another machine's build, which
+    // the kernel would refuse anyway (execve: ENOEXEC, "Exec format error").
     const machine = instance.architecture === "arm64" ? "aarch64" : "x86_64";
-    if (elfMachine(avml.body) !== machine) {
-        return fail(CAPTURE_EXIT_CODES.avmlFailed, "bash: /dev/shm/dfir-capture/avml: cannot execute binary file: Exec format error\ncapture: avml failed (exit 126); upload aborted\n");
+    const built = elfMachine(avml.body);
+    if (built !== machine) {
+        return fail(CAPTURE_EXIT_CODES.avmlWrongArchitecture, `capture: s3://${bucketName}/${avmlKey} is not the ${machine} build of avml (ELF machine ${built ?? "unknown"}); not running it\n`);
     }
+    // 3. Stream avml -> hash, count, upload.
     if (behaviour.avmlFails) {
         return fail(CAPTURE_EXIT_CODES.avmlFailed, "capture: avml failed (exit 1); upload aborted (simulated avml-fails scenario)\n");
     }
