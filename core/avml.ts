@@ -7,6 +7,7 @@
  * them to the release by hand, RELEASE_PROCESS.md). A kernel runs only a binary of its own machine, so every
  * instance must be sent its own build.
  */
+import { ENV } from "./workflow";
 
 /** The avml release the capture script was checked against (the header of functions/memory/capture.sh). */
 export const AVML_VERSION = "v0.20.0";
@@ -67,3 +68,13 @@ export function elfBuild(bytes: Uint8Array): { build: AvmlBuild } | { problem: s
     if (build === undefined) return { problem: `is built for ELF machine ${machine} (0x${machine.toString(16)}), neither x86_64 (0x3e) nor aarch64 (0xb7)` };
     return { build };
 }
+
+/**
+ * The functions' environment variables of each build (core/workflow.ts ENV), and the variables of the single build
+ * v0.11.0 deployments set, which the memory function refuses by name.
+ */
+export const AVML_ENV: Readonly<Record<AvmlBuild, { key: string; sha256: string }>> = {
+    x86_64: { key: ENV.avmlX86_64Key, sha256: ENV.avmlX86_64Sha256 },
+    aarch64: { key: ENV.avmlAarch64Key, sha256: ENV.avmlAarch64Sha256 },
+};
+export const RETIRED_AVML_ENV = ["AVML_KEY", "AVML_SHA256"] as const;

@@ -30,6 +30,7 @@ import type {
     SendCommandCommandOutput,
     CancelCommandCommandInput,
 } from "@aws-sdk/client-ssm";
+import type { AvmlBuild } from "../../../core/avml";
 import { CAPTURE_EXIT_CODES, CAPTURE_STEP_NAME } from "../../../core/ssmDocument";
 import { notImplemented } from "../errors";
 import { elfMachine, fakeAvml, memoryImage, sha256Hex } from "../memory";
@@ -156,7 +157,7 @@ async function instanceDecisions(world: World, command: CommandState, instanceId
         return denied ? { atMs: 0, call, action: denied.authorization.action, resource: denied.authorization.resource, principal: session.roleArn, accountId: command.accountId, region, reason: denied.reason } : undefined;
     };
     const imageKey = `${param("KeyPrefix")}${param("InstanceId") || instanceId}.lime`;
-    const avmlKey = param("AvmlKey") || world.state.deployment.avmlKey;
+    const avmlKey = param("AvmlKey");
     const outputKey = `${(command.outputPrefix ?? "").replace(/\/+$/, "")}/${command.commandId}/${instanceId}/${PLUGIN_DIR}/${MEMORY_STEP}/stdout`;
     const fetch = (await check("HeadObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)")) ?? (await check("GetObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)"));
     const upload = (await check("PutObject", { Bucket: bucket, Key: imageKey }, "instance:aws s3 cp (image)")) ?? (await check("PutObject", { Bucket: bucket, Key: `${imageKey}.json` }, "instance:aws s3 cp (sidecar)"));
@@ -303,7 +304,7 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     const param = (name: string): string => command.parameters[name]?.[0] ?? "";
     const bucketName = param("Bucket");
     const prefix = param("KeyPrefix");
-    const avmlKey = param("AvmlKey") || world.state.deployment.avmlKey;
+    const avmlKey = param("AvmlKey");
     const region = param("Region") || command.region;
     const imageInstanceId = param("InstanceId") || invocation.instanceId;
     const cannotFetch = (why: string): void =>
@@ -592,9 +593,9 @@ const cancelCommand: Handler<CancelCommandCommandInput, Record<string, never>> =
     return {};
 };
 
-/** The deployment's staged avml (bytes and hash) for a seed. */
-export function stagedAvml(seed: string): { bytes: Buffer; sha256: string } {
-    const bytes = fakeAvml(seed);
+/** The deployment's staged avml build (bytes and hash) for a seed. */
+export function stagedAvml(seed: string, build: AvmlBuild = "x86_64"): { bytes: Buffer; sha256: string } {
+    const bytes = fakeAvml(seed, build);
     return { bytes, sha256: sha256Hex(bytes) };
 }
 
