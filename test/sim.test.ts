@@ -1386,6 +1386,7 @@ describe("simulator: the committed handlers run against it", () => {
             captureRoleArns: [`arn:aws:iam::${member}:role/dfir-capture`],
             protectedRoleArns: [`arn:aws:iam::${member}:role/dfir-responder`],
             memoryDocumentArns: [`arn:aws:ssm:*:${member}:document/${sim.deployment.memoryDocument}`],
+            evidenceBucketArns: [`arn:aws:s3:::${sim.deployment.evidenceBucket}`],
         }).Statement.filter((st) => st.Effect === "Allow").flatMap((st) => ([] as string[]).concat(st.Action)));
         const taken = [...new Set(sim.calls.filter((c) => c.accountId === member && c.action !== "sts:AssumeRole").map((c) => c.action))];
         assert.ok(taken.includes("ssm:ListCommands"), taken.join(","));
