@@ -760,7 +760,7 @@ describe("memory handler", () => {
     describe("preflight", () => {
         it("Windows: missing, no call made", async () => {
             const out = await start(startEvent({ ...instance(), platform: "windows" }));
-            assert.deepEqual(out, { status: "missing", reason: "windows: avml is Linux-only" });
+            assert.deepEqual(out, { status: "missing", reason: "windows: avml is Linux-only; no Windows memory tool is integrated" });
             assert.equal(ssm.calls().length + s3.calls().length, 0);
         });
 

@@ -69,7 +69,7 @@ export const MEMORY_MISSING = {
      * A Windows instance: no capture is attempted and nothing is sent to it. avml and the capture document are
      * Linux-only; no Windows memory tool (e.g. WinPmem) is integrated (docs/limitations.md).
      */
-    windows: "windows: avml is Linux-only",
+    windows: "windows: avml is Linux-only; no Windows memory tool is integrated",
     /** An EC2 Mac instance (Architecture x86_64_mac / arm64_mac): macOS, which avml cannot capture. */
     macos: "macos: avml is Linux-only",
     /** An architecture avml publishes no build for (e.g. i386); the reason names it. */
