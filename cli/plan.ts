@@ -15,6 +15,7 @@ import {
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
+import { avmlBuildFor } from "../core/avml";
 import { TAGS } from "../core/tags";
 import { triage, type TriageDecision } from "../core/triage";
 import type { InstanceRecord, Target } from "../core/workflow";
@@ -31,7 +32,7 @@ export interface PlanFacts {
     /** The VPC's isolation and untrack groups (tagged `dfir:role`), if deployed. */
     isolationGroupId?: string;
     untrackGroupId?: string;
-    /** The staged avml object key, if any. */
+    /** The staged avml object key of the instance's architecture's build (`tools/avml-<build>-...`), if any. */
     avmlKey?: string;
 }
 
@@ -79,9 +80,11 @@ export function planSteps(f: PlanFacts): PlanStep[] {
         steps.push({ phase: "contain", action: `tag ${TAGS.status}=${TAGS.statusIsolated}, ${TAGS.caseId}` });
     }
     steps.push({ phase: "evidence", action: `snapshot ${r.volumes.length} EBS volume(s) in one crash-consistent set: ${r.volumes.map((v) => v.volumeId).join(", ") || "(none)"}`, ...(r.volumes.length === 0 ? { problem: "no EBS volume: disk evidence missing" } : {}) });
+    const chosen = avmlBuildFor(r.architecture);
     const memoryProblem = r.platform === "windows" ? "Windows: avml cannot run, memory evidence missing"
+        : "none" in chosen ? `no avml build for architecture ${chosen.architecture ?? "(not reported)"}: memory evidence missing`
         : f.ssm !== "Online" ? `SSM agent ${f.ssm}: memory evidence missing`
-        : !f.avmlKey ? "no avml staged in the evidence bucket's tools/: memory evidence missing (avml-not-configured)"
+        : !f.avmlKey ? `no ${chosen.build} avml staged in the evidence bucket's tools/: memory evidence missing (avml-not-configured)`
         : skipContainment ? "evidence only: the instance keeps its own profile, which usually cannot write the memory image" : undefined;
     steps.push({ phase: "evidence", action: `memory image with avml (${f.avmlKey ?? "not staged"}) through SSM, streamed to the evidence bucket with its sha256`, ...(memoryProblem ? { problem: memoryProblem } : {}) });
     steps.push({ phase: "evidence", action: "metadata: instance, interfaces, console output, screenshot" });
@@ -129,8 +132,10 @@ async function readFacts(ctx: AnalystContext, target: Target, bucket: string | u
     }))).SecurityGroups?.[0]?.GroupId;
     const [isolationGroupId, untrackGroupId] = await Promise.all([tagged(TAGS.roleIsolation), tagged(TAGS.roleUntrack)]);
     let avmlKey: string | undefined;
-    if (bucket) {
-        const listed = await client("s3", { region: ctx.region }).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "tools/avml" }));
+    const chosen = avmlBuildFor(record.architecture);
+    if (bucket && "build" in chosen) {
+        // EvidenceStore's layout: tools/avml-<build>-<sha256 prefix>.
+        const listed = await client("s3", { region: ctx.region }).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `tools/avml-${chosen.build}-` }));
         avmlKey = listed.Contents?.map((o) => o.Key as string).sort().pop();
     }
     const ping = ssm.InstanceInformationList?.find((i) => i.InstanceId === id)?.PingStatus;

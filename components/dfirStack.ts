@@ -24,7 +24,7 @@ export function deployDfir(config: SingleAccountConfig) {
     const evidence = new EvidenceStore("dfir-evidence", {
         retentionDays: config.evidenceRetentionDays,
         breakGlassRoleArn: config.breakGlassRoleArn,
-        avmlPath: config.avmlPath,
+        avml: config.avml,
     });
     const network = new IsolationNetwork("dfir-isolation", {
         vpcId: config.vpcId,

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AVML_BUILDS, AVML_RELEASE_ASSETS, AVML_VERSION, elfBuild, type AvmlBuild } from "../core/avml";
+import type { AvmlPaths } from "../core/config";
 import { evidenceBucketPolicy, evidenceKeyPolicy } from "../core/iam";
 import { TAGS } from "../core/tags";
 
@@ -18,11 +20,12 @@ export interface EvidenceStoreArgs {
      */
     readonly breakGlassRoleArn?: pulumi.Input<string>;
     /**
-     * Local path of the pinned avml binary. It is staged as `tools/avml-<sha256 prefix>` with its sha256 in the
-     * object's metadata; the memory step checks that hash before the instance runs it.
+     * Local paths of the pinned avml builds (`x86_64`, `aarch64`: core/avml.ts). Each is checked to be its build (ELF
+     * header) and staged as `tools/avml-<build>-<sha256 prefix>` with its sha256 in the object's metadata; the memory
+     * step sends each instance its architecture's build and checks that hash before the instance runs it.
      * @default undefined: no tool staged, memory evidence is reported missing
      */
-    readonly avmlPath?: string;
+    readonly avml?: AvmlPaths;
     /**
      * Capture roles of member accounts (exact ARNs, `arn:aws:iam::<member>:role/dfir-capture`) that upload memory
      * images here from contained instances: the bucket and key policies admit them for tools read and memory
@@ -44,8 +47,8 @@ export class EvidenceStore extends pulumi.ComponentResource {
     public readonly bucketArn: pulumi.Output<string>;
     public readonly keyArn: pulumi.Output<string>;
     public readonly retentionDays: number;
-    /** The staged avml binary (key and sha256), when one was given. */
-    public readonly avml?: { key: pulumi.Output<string>; sha256: string };
+    /** The staged avml builds (key and sha256 of each), those given. */
+    public readonly avml: Partial<Record<AvmlBuild, { key: pulumi.Output<string>; sha256: string }>> = {};
 
     constructor(name: string, args: EvidenceStoreArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:storage:EvidenceStore", name, {}, opts);
@@ -128,23 +131,30 @@ export class EvidenceStore extends pulumi.ComponentResource {
                 JSON.stringify(evidenceBucketPolicy(arn, role, writers))),
         }, { parent: this, dependsOn: [lock, publicAccess] });
 
-        if (args.avmlPath !== undefined) {
+        for (const build of AVML_BUILDS) {
+            const file = args.avml?.[build];
+            if (file === undefined) continue;
             let bytes: Buffer;
             try {
-                bytes = fs.readFileSync(args.avmlPath);
+                bytes = fs.readFileSync(file);
             } catch (error) {
-                throw new Error(`EvidenceStore ${name}: cannot read avmlPath ${args.avmlPath}: ${(error as Error).message}`);
+                throw new Error(`EvidenceStore ${name}: cannot read avml.${build} ${file}: ${(error as Error).message}`);
+            }
+            const built = elfBuild(bytes);
+            if ("problem" in built) throw new Error(`EvidenceStore ${name}: avml.${build} ${file} ${built.problem}; expected the ${AVML_RELEASE_ASSETS[build]} release asset of avml ${AVML_VERSION}`);
+            if (built.build !== build) {
+                throw new Error(`EvidenceStore ${name}: avml.${build} ${file} is the ${built.build} build (ELF header); expected the ${AVML_RELEASE_ASSETS[build]} release asset of avml ${AVML_VERSION}`);
             }
             const sha256 = createHash("sha256").update(bytes).digest("hex");
             // Content-addressed key: a new binary is a new object; the old one stays (it is locked anyway).
-            const tool = new aws.s3.BucketObjectv2(`${name}-avml`, {
+            const tool = new aws.s3.BucketObjectv2(`${name}-avml-${build}`, {
                 bucket: bucket.id,
-                key: `tools/avml-${sha256.slice(0, 16)}`,
-                source: new pulumi.asset.FileAsset(args.avmlPath),
+                key: `tools/avml-${build}-${sha256.slice(0, 16)}`,
+                source: new pulumi.asset.FileAsset(file),
                 metadata: { sha256 },
                 contentType: "application/octet-stream",
             }, { parent: this, dependsOn: [lock] });
-            this.avml = { key: tool.key, sha256 };
+            this.avml[build] = { key: tool.key, sha256 };
         }
 
         this.bucketName = bucket.bucket;

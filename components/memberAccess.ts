@@ -121,13 +121,14 @@ export class MemberAccess extends pulumi.ComponentResource {
             const shareKeys = pulumi.all(share?.shareKeyArns ?? []);
             new aws.iam.RolePolicy(`${name}-responder`, {
                 role: responderRole.id,
-                policy: json(pulumi.all([partition, account, responderRole.arn, capture.roleArn, shareKeys]).apply(([p, a, responderArn, captureArn, keys]) =>
+                policy: json(pulumi.all([partition, account, responderRole.arn, capture.roleArn, shareKeys, pulumi.all(args.evidenceBucketArns)]).apply(([p, a, responderArn, captureArn, keys, buckets]) =>
                     memberResponderRolePolicy({
                         partition: p,
                         accountId: a,
                         responderRoleArn: responderArn,
                         captureRoleArn: captureArn,
                         memoryDocumentName,
+                        evidenceBucketArns: buckets,
                         ...(share ? { snapshotShare: { hubAccountId: share.hubAccountId, shareKeyArns: keys } } : {}),
                     }))),
             }, parent);

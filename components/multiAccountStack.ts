@@ -126,7 +126,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
         const store = new EvidenceStore(name("evidence"), {
             retentionDays: config.evidenceRetentionDays,
             breakGlassRoleArn: config.breakGlassRoleArn,
-            avmlPath: config.avmlPath,
+            avml: config.avml,
             memberCaptureRoleArns: others.map((a) => captureRoleArn(a, h.region)),
         }, under(t));
         const here = plan.memberRegions.filter((m) => m.region === h.region).map((m) => memberRegions.get(m.providerName as string) as MemberRegion);

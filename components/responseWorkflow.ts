@@ -7,6 +7,7 @@ import {
     startExecutionPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources, type Scope,
 } from "../core/iam";
 import { buildEventPattern } from "../core/pattern";
+import { AVML_BUILDS, AVML_ENV, type AvmlBuild } from "../core/avml";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
 import { validateTriageOptions } from "../core/triage";
 import { ENV } from "../core/workflow";
@@ -24,8 +25,8 @@ export interface ResponseWorkflowArgs {
         readonly bucketArn: pulumi.Input<string>;
         readonly keyArn: pulumi.Input<string>;
         readonly retentionDays: number;
-        /** Staged avml (key in the bucket, sha256). @default none: memory is reported missing */
-        readonly avml?: { readonly key: pulumi.Input<string>; readonly sha256: pulumi.Input<string> };
+        /** Staged avml builds (key in the bucket, sha256 of each). @default none: memory is reported missing */
+        readonly avml?: Partial<Record<AvmlBuild, { readonly key: pulumi.Input<string>; readonly sha256: pulumi.Input<string> }>>;
     };
     /** Lowest GuardDuty severity the rule forwards and the guard accepts. @default 7 */
     readonly minSeverity?: number;
@@ -217,7 +218,10 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             [ENV.memoryCapSeconds]: String(memoryCapSeconds),
             [ENV.retentionDays]: String(args.evidence.retentionDays),
             [ENV.homeAccountId]: account,
-            ...(args.evidence.avml ? { [ENV.avmlKey]: args.evidence.avml.key, [ENV.avmlSha256]: args.evidence.avml.sha256 } : {}),
+            ...Object.fromEntries(AVML_BUILDS.flatMap((build) => {
+                const staged = args.evidence.avml?.[build];
+                return staged ? [[AVML_ENV[build].key, staged.key], [AVML_ENV[build].sha256, staged.sha256]] : [];
+            })),
             ...(cross ? { [ENV.responderRoleName]: cross.responderRoleName } : {}),
             ...(copySnapshotsToHub ? { [ENV.copySnapshotsToHub]: "true", [ENV.hubSnapshotKeyArn]: args.evidence.keyArn } : {}),
         };

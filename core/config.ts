@@ -5,6 +5,7 @@
  * tests hand it the parsed `Pulumi.<stack>.yaml`. Anything unknown or malformed stops `pulumi preview` with a
  * one-line message that names the key, before a single resource is registered.
  */
+import { AVML_BUILDS, AVML_RELEASE_ASSETS, AVML_VERSION, type AvmlBuild } from "./avml";
 import { regionProblem } from "./regions";
 import { validateTriageOptions } from "./triage";
 
@@ -70,8 +71,12 @@ export interface CommonConfig {
     readonly snapshotCapHours: number;
     /** Give up waiting for the memory image after this many minutes. @default 180 */
     readonly memoryCapMinutes: number;
-    /** Local path of the pinned avml binary to stage in the evidence bucket's tools/ prefix. @default none: memory is reported missing */
-    readonly avmlPath?: string;
+    /**
+     * Local paths of the pinned avml builds (core/avml.ts AVML_VERSION), staged in the evidence bucket's tools/ prefix:
+     * `x86_64` (release asset `avml`) and `aarch64` (`avml-aarch64`, for Graviton), either or both. Each instance
+     * is sent the build of its own architecture. @default none: memory is reported missing
+     */
+    readonly avml?: AvmlPaths;
     /** Also create the deny-modify-isolated-instances SCP (organization management account only). @default false */
     readonly isolatedInstanceScp: boolean;
     /** Default tags of every resource, besides `dfir:managed-by=aws-dfir` (reserved). @default none (key absent) */
@@ -79,6 +84,9 @@ export interface CommonConfig {
     /** The forensic workstation (components/forensicWorkstation.ts). @default none (key absent): no workstation */
     readonly workstation?: WorkstationConfig;
 }
+
+/** Local paths of the avml builds to stage, by build (`uname -m` name). At least one. */
+export type AvmlPaths = Readonly<Partial<Record<AvmlBuild, string>>>;
 
 /**
  * The forensic workstation: an isolated analysis VPC (no internet route, SSM through endpoints) and one instance
@@ -431,7 +439,18 @@ const PARSERS: Record<DfirConfigKey, KeyParser> = {
     approvalDefault: (raw, key) => (raw === "contain" || raw === "skip" ? raw : fail(key, `must be contain or skip, got ${JSON.stringify(raw)}`)),
     snapshotCapHours: num(CAP_LIMITS.snapshotCapHours.min, CAP_LIMITS.snapshotCapHours.max, false),
     memoryCapMinutes: num(CAP_LIMITS.memoryCapMinutes.min, CAP_LIMITS.memoryCapMinutes.max, true),
-    avmlPath: (raw, key) => (typeof raw === "string" && raw.trim() !== "" ? raw : fail(key, "must be a file path")),
+    avml: (raw, key): AvmlPaths => {
+        const v = record(raw, key, `an object of avml builds to local file paths, {${AVML_BUILDS.join(", ")}}`, [...AVML_BUILDS], []);
+        const out: Partial<Record<AvmlBuild, string>> = {};
+        for (const build of AVML_BUILDS) {
+            const path = v[build];
+            if (path === undefined) continue;
+            if (typeof path !== "string" || path.trim() === "") fail(`${key}.${build}`, `must be the path of the ${AVML_RELEASE_ASSETS[build]} release asset, got ${JSON.stringify(path)}`);
+            out[build] = path as string;
+        }
+        if (Object.keys(out).length === 0) fail(key, `must name at least one build (${AVML_BUILDS.join(", ")})`);
+        return out;
+    },
     isolatedInstanceScp: bool,
     logRetentionDays: (raw, key) => {
         const n = num(1, 3653, true)(raw, key) as number;
@@ -448,6 +467,13 @@ const PARSERS: Record<DfirConfigKey, KeyParser> = {
     workstation: parseWorkstation,
 };
 
+/** Keys the stack no longer accepts, with what replaced them (one line each). */
+const RETIRED_KEYS: Readonly<Record<string, string>> = {
+    avmlPath:
+        `is replaced by ${CONFIG_NAMESPACE}:avml.x86_64 and ${CONFIG_NAMESPACE}:avml.aarch64 (avml ${AVML_VERSION}, one build per architecture; docs/deploy.md): ` +
+        `pulumi config rm ${CONFIG_NAMESPACE}:avmlPath && pulumi config set --path '${CONFIG_NAMESPACE}:avml.x86_64' ./avml && pulumi config set --path '${CONFIG_NAMESPACE}:avml.aarch64' ./avml-aarch64`,
+};
+
 /** Every key the stack accepts, for messages and docs. */
 export const CONFIG_KEYS = Object.keys(PARSERS) as DfirConfigKey[];
 
@@ -459,6 +485,8 @@ export const CONFIG_KEYS = Object.keys(PARSERS) as DfirConfigKey[];
  */
 export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirConfig {
     for (const key of Object.keys(raw)) {
+        const retired = RETIRED_KEYS[key];
+        if (retired !== undefined) throw new Error(`config ${CONFIG_NAMESPACE}:${key} ${retired}`);
         if (!(key in PARSERS)) {
             throw new Error(`unknown config key ${CONFIG_NAMESPACE}:${key} (known keys: ${CONFIG_KEYS.join(", ")})`);
         }
@@ -496,7 +524,7 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
         approvalDefault: (v.approvalDefault as "contain" | "skip" | undefined) ?? "contain",
         snapshotCapHours: (v.snapshotCapHours as number | undefined) ?? 24,
         memoryCapMinutes: (v.memoryCapMinutes as number | undefined) ?? 180,
-        avmlPath: v.avmlPath as string | undefined,
+        ...(v.avml !== undefined ? { avml: v.avml as AvmlPaths } : {}),
         isolatedInstanceScp: (v.isolatedInstanceScp as boolean | undefined) ?? false,
         // Absent, not undefined, when unset: a single-account config keeps exactly the keys it always had.
         ...(v.tags !== undefined ? { tags: v.tags as Record<string, string> } : {}),

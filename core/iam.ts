@@ -297,16 +297,21 @@ export function snapshotShareKeyPolicy(partition: string, accountId: string, hub
 /**
  * What the memory step does in the instance's account: check the agent, find a capture an earlier attempt already
  * sent (`ssm:ListCommands`, which has no resource-level permission), run the capture document (only the given
- * document ARNs) on instances, follow and cancel the command.
+ * document ARNs) on instances with its output written to the evidence bucket(s), follow and cancel the command.
+ * SendCommand is authorized on every resource it names: the document, each instance and the `OutputS3BucketName`
+ * bucket (Service Authorization Reference, "Actions, resources, and condition keys for AWS Systems Manager":
+ * SendCommand's resource types bucket, document, instance, managed-instance).
  */
-export function memoryCommandStatements(s: Scope, memoryDocumentArns: string | readonly string[]): PolicyStatement[] {
+export function memoryCommandStatements(s: Scope, memoryDocumentArns: string | readonly string[], outputBucketArns: string | readonly string[]): PolicyStatement[] {
+    const buckets = ([] as string[]).concat(outputBucketArns);
+    if (buckets.length === 0) throw new Error("memoryCommandStatements: at least one output (evidence) bucket ARN is required");
     return [
         describe("Describe", ["ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:ListCommands"]),
         {
             Sid: "RunCaptureDocumentOnInstances",
             Effect: "Allow",
             Action: "ssm:SendCommand",
-            Resource: [...([] as string[]).concat(memoryDocumentArns), ec2Arn(s, "instance")],
+            Resource: [...([] as string[]).concat(memoryDocumentArns), ec2Arn(s, "instance"), ...buckets],
         },
         // CancelCommand has no resource-level permission (SSM authorization reference).
         describe("Cancel", ["ssm:CancelCommand"]),
@@ -318,14 +323,16 @@ export function memoryPolicy(s: Scope, r: ResponseResources, logGroupArn: string
     return doc(
         ...logWritePolicy(logGroupArn).Statement,
         xrayWrite,
-        ...own(r, memoryCommandStatements(s, r.memoryDocumentArn)),
+        ...own(r, memoryCommandStatements(s, r.memoryDocumentArn, r.evidenceBucketArn)),
         {
-            // Without ListBucket S3 answers 403 instead of 404 for a missing key: "not staged" must read as such.
-            Sid: "TellMissingFromForbidden",
+            // HeadObject of a missing key answers 404 only to a caller allowed s3:ListBucket on it, 403 otherwise
+            // (S3 API Reference, HeadObject, "Permissions"): a staged avml that is missing must read as missing
+            // (avml-not-staged), not as forbidden. Listing limited to the tools.
+            Sid: "TellMissingToolFromForbidden",
             Effect: "Allow",
             Action: "s3:ListBucket",
             Resource: r.evidenceBucketArn,
-            Condition: { StringLike: { "s3:prefix": ["tools/*", "cases/*"] } },
+            Condition: { StringLike: { "s3:prefix": "tools/*" } },
         },
         {
             Sid: "ReadToolsAndMemoryEvidence",

@@ -196,6 +196,8 @@ export interface Manifest {
             commandId?: string;
             object?: EvidenceObject;
             hostSha256?: string;
+            /** The avml build the capture command ran (chosen from the instance's architecture): build, key, sha256. */
+            avml?: MemoryEvidence["avml"];
             error?: StepError;
         };
         metadata: { objects: EvidenceObject[]; missing: MissingEvidence[]; error?: StepError };
@@ -523,6 +525,7 @@ export function buildManifest(input: SealInput): Manifest {
                     commandId: memory?.commandId,
                     object: memory?.object,
                     hostSha256: memory?.hostSha256,
+                    avml: memory?.avml,
                 }) as Manifest["evidence"]["memory"]),
             metadata: compact({
                 objects: metadata?.objects ?? [],

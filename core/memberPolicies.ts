@@ -105,6 +105,8 @@ export interface MemberResponderOptions {
     protectedRoleArns: readonly string[];
     /** The memory-capture document(s) SendCommand may run (exact ARNs). */
     memoryDocumentArns: readonly string[];
+    /** The hub's evidence bucket(s) the capture command writes its output to (SendCommand's OutputS3BucketName). */
+    evidenceBucketArns: readonly string[];
     /**
      * `copySnapshotsToHub`: the responder also copies evidence snapshots under the account's share keys (exact key
      * ARNs, one per member region) and shares those copies with the hub account. @default none: no copy
@@ -116,7 +118,8 @@ export interface MemberResponderOptions {
  * The member's responder role: everything the functions do in the member account through it — OpenCase's reads
  * and Contain's changes (`responderRolePolicy`), the snapshot step (CreateSnapshots, tags at creation,
  * DescribeSnapshots; with `snapshotShare`, CopySnapshot under the share key and sharing those copies with the hub
- * only), the memory step (SendCommand of the capture document only, on instances; list commands to find
+ * only), the memory step (SendCommand of the capture document only, on instances, output to the hub's evidence
+ * buckets; list commands to find
  * one an earlier attempt sent; follow and cancel the command) and the metadata step (describe the instance and its interfaces, console output and screenshot).
  * Evidence is written by the hub's own roles, so the role has no S3 permission, and KMS only on the share keys.
  * Every `*`-resource action is folded into one statement (IAM requires unique Sids; the builders each name theirs `...NoResourceLevelPermission`).
@@ -127,10 +130,11 @@ export function memberResponderPolicy(s: ResponderScope, options: MemberResponde
     if (options.captureRoleArns.length === 0) throw new Error("captureRoleArns: at least one capture role ARN is required");
     if (options.protectedRoleArns.length === 0) throw new Error("protectedRoleArns: at least the responder role's ARN is required");
     if (options.memoryDocumentArns.length === 0) throw new Error("memoryDocumentArns: at least one document ARN is required");
+    if (options.evidenceBucketArns.length === 0) throw new Error("evidenceBucketArns: at least one evidence bucket ARN is required");
     const statements = [
         ...responderRolePolicy(s, { captureRoleArns: options.captureRoleArns, protectedRoleArns: options.protectedRoleArns }).Statement,
         ...snapshotStatements(s),
-        ...memoryCommandStatements(s, options.memoryDocumentArns),
+        ...memoryCommandStatements(s, options.memoryDocumentArns, [...new Set(options.evidenceBucketArns)]),
         ...metadataReadStatements(s),
         ...(options.snapshotShare ? memberSnapshotShareStatements(s, options.snapshotShare.hubAccountId, options.snapshotShare.shareKeyArns) : []),
     ];
@@ -167,6 +171,8 @@ export interface MemberResponderDeployment {
     responderRoleArn: string;
     captureRoleArn: string;
     memoryDocumentName: string;
+    /** The hub's evidence buckets (the capture command's output goes there). */
+    evidenceBucketArns: readonly string[];
     /** `copySnapshotsToHub` for this account: the hub account and the account's share keys (one per member region). */
     snapshotShare?: { hubAccountId: string; shareKeyArns: readonly string[] };
 }
@@ -181,6 +187,7 @@ export function memberResponderRolePolicy(d: MemberResponderDeployment): PolicyD
         captureRoleArns: [d.captureRoleArn],
         protectedRoleArns: [d.responderRoleArn, d.captureRoleArn],
         memoryDocumentArns: [memoryDocumentArnPattern(d.partition, d.accountId, d.memoryDocumentName)],
+        evidenceBucketArns: d.evidenceBucketArns,
         ...(d.snapshotShare ? { snapshotShare: d.snapshotShare } : {}),
     });
 }

@@ -8,7 +8,10 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { AVML_VERSION } from "./avml";
 import { casePrefix } from "./workflow";
+
+export { AVML_VERSION };
 
 /** Document parameter names, in the order the script checks them. */
 export const MEMORY_DOCUMENT_PARAMETERS = ["Bucket", "KeyPrefix", "AvmlKey", "AvmlSha256", "Region", "InstanceId"] as const;
@@ -28,7 +31,7 @@ export const MEMORY_PARAMETER_PATTERNS: Readonly<Record<MemoryDocumentParameter,
     Bucket: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
     /** `cases/<caseId>/memory/`; the case id starts alphanumeric, so `.` and `..` cannot be a case. */
     KeyPrefix: "^cases/[A-Za-z0-9][A-Za-z0-9._-]{0,127}/memory/$",
-    /** The staged tool, under `tools/` (e.g. `tools/avml-v0.11.0`). */
+    /** The staged build for the instance's machine, under `tools/` (e.g. `tools/avml-aarch64-<sha256 prefix>`). */
     AvmlKey: "^tools/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
     /** sha256, 64 lower-case hex (what `sha256sum` prints). */
     AvmlSha256: "^[0-9a-f]{64}$",
@@ -51,8 +54,8 @@ export const MEMORY_PARAMETER_ENV: Readonly<Record<MemoryDocumentParameter, stri
 const PARAMETER_DESCRIPTIONS: Readonly<Record<MemoryDocumentParameter, string>> = {
     Bucket: "Evidence bucket name (the instance writes with its forensic-capture instance profile; no credentials are passed).",
     KeyPrefix: "Key prefix of the case's memory evidence: cases/<caseId>/memory/ (ends with /).",
-    AvmlKey: "S3 key, in the evidence bucket, of the staged avml binary (tools/...).",
-    AvmlSha256: "Expected sha256 (64 lower-case hex) of that binary; it is not run unless it matches.",
+    AvmlKey: "S3 key, in the evidence bucket, of the staged avml build for the instance's machine (tools/...).",
+    AvmlSha256: "Expected sha256 (64 lower-case hex) of that binary; it is not run unless it matches and is built for this machine (uname -m).",
     Region: "Region of the evidence bucket.",
     InstanceId: "Id of the instance being captured; names the objects <KeyPrefix><InstanceId>.lime and .lime.json.",
 };
@@ -73,10 +76,9 @@ export const CAPTURE_EXIT_CODES = {
     uploadFailed: 16,
     hashSizeMissing: 17,
     noRamDir: 18,
+    avmlWrongArchitecture: 19,
+    noMemorySource: 20,
 } as const;
-
-/** The avml release the script's streaming use was checked against (see the header of capture.sh). */
-export const AVML_VERSION = "v0.11.0";
 
 /**
  * How long the capture may run on the instance: avml reads RAM at roughly disk speed and the upload goes through

@@ -9,6 +9,7 @@
 
 import type { TriageDecision } from "./triage";
 import type { VolumeTagNote } from "./snapshotTags";
+import type { AvmlBuild } from "./avml";
 
 /** The triage guard's output (`$.triage.verdict`): the decision, and for "respond" the case id it opens. */
 export interface TriageVerdict extends TriageDecision {
@@ -56,6 +57,11 @@ export interface InstanceRecord {
     state: string;
     /** "linux" | "windows" (GuardDuty and EC2 report Windows explicitly; anything else is treated as Linux). */
     platform: "linux" | "windows";
+    /**
+     * DescribeInstances `Architecture` as EC2 gave it (`x86_64`, `arm64`, `i386`, `x86_64_mac`, `arm64_mac`): which
+     * avml build the memory step sends (core/avml.ts). Absent in records made before it was recorded.
+     */
+    architecture?: string;
     vpcId: string;
     subnetId?: string;
     availabilityZone?: string;
@@ -260,6 +266,8 @@ export interface MemoryEvidence {
     startedAt?: string;
     /** While started: seconds the workflow waits before the next check (core/polling.ts). */
     nextPollSeconds?: number;
+    /** The avml build the command runs (chosen from the instance's architecture): its key and sha256 in the bucket. */
+    avml?: { build: AvmlBuild; key: string; sha256: string };
 }
 
 /** An object written under the case prefix, with what the chain of custody needs. */
@@ -355,9 +363,14 @@ export const ENV = {
     captureProfileArn: "CAPTURE_PROFILE_ARN",
     /** Name of the project-owned SSM Command document that captures memory. */
     memoryDocument: "MEMORY_DOCUMENT",
-    /** S3 key (in the evidence bucket) of the pinned avml binary, and its expected sha256. */
-    avmlKey: "AVML_KEY",
-    avmlSha256: "AVML_SHA256",
+    /**
+     * S3 key (in the evidence bucket) and expected sha256 of each staged avml build (core/avml.ts AVML_BUILDS):
+     * both of a build or neither. The single AVML_KEY / AVML_SHA256 of v0.11.0 deployments is refused.
+     */
+    avmlX86_64Key: "AVML_X86_64_KEY",
+    avmlX86_64Sha256: "AVML_X86_64_SHA256",
+    avmlAarch64Key: "AVML_AARCH64_KEY",
+    avmlAarch64Sha256: "AVML_AARCH64_SHA256",
     /** Caps in seconds for the disk and memory poll loops. */
     snapshotCapSeconds: "SNAPSHOT_CAP_SECONDS",
     memoryCapSeconds: "MEMORY_CAP_SECONDS",

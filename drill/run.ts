@@ -166,7 +166,8 @@ export interface DrillReport {
         hubCopies: { snapshotId: string; sourceSnapshotId: string; viaSnapshotId: string; accountId: string; state: string; kmsKeyId: string | null }[];
         /** Why the copy into the hub is missing (the case's `disk copy to hub` gap), when it is. */
         hubCopyMissing?: string;
-        memory: { bucket: string; key: string; sha256: string; bytes: number } | null;
+        /** The image, and the sha256 of the avml binary that made it (the instance's sidecar `avmlSha256`). */
+        memory: { bucket: string; key: string; sha256: string; bytes: number; avmlSha256?: string } | null;
         memoryMissing?: string;
         metadata: { key: string; sha256: string; bytes: number }[];
         manifest: { bucket: string; key: string; sha256: string; mode: string; retainUntil: string } | null;
@@ -822,7 +823,12 @@ function buildReport(
         const bucket = sim.deployment.evidenceBucket;
         const objects = sim.objects(bucket, `cases/${caseId}/`);
         const image = objects.find((o) => o.key.endsWith(".lime"));
-        if (image) report.evidence.memory = { bucket, key: image.key, sha256: image.sha256, bytes: image.bytes };
+        if (image) {
+            report.evidence.memory = { bucket, key: image.key, sha256: image.sha256, bytes: image.bytes };
+            const sidecar = objects.find((o) => o.key === `${image.key}.json`);
+            const avmlSha256 = sidecar ? (JSON.parse(sim.objectBody(bucket, sidecar.key).toString("utf8")) as { avmlSha256?: unknown }).avmlSha256 : undefined;
+            if (typeof avmlSha256 === "string") report.evidence.memory.avmlSha256 = avmlSha256;
+        }
         report.evidence.metadata = objects.filter((o) => o.key.includes("/metadata/")).map((o) => ({ key: o.key, sha256: o.sha256, bytes: o.bytes }));
         if (seal) {
             const manifest = objects.find((o) => o.key === seal.manifest.key);

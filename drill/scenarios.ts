@@ -33,6 +33,7 @@ export const SCENARIOS = [
     "volume-tag-overflow",
     "cmk-volume",
     "cmk-volume-no-iam",
+    "graviton",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -89,6 +90,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "cmk-volume": "copySnapshotsToHub, and the member's volumes are under a customer managed key whose policy lets the account's IAM policies use it: copied into the hub",
     "cmk-volume-no-iam": "copySnapshotsToHub, and the member's volumes are under a customer managed key whose policy does not let the account's IAM policies use it: the member snapshots stay the evidence, the case is PARTIAL and names the key",
     "volume-tag-overflow": "the instance's volumes carry EC2's 50 tags, among them the dfir:* tags of earlier evidence they were restored from: every volume is still snapshotted, the case's tags win",
+    graviton: "a Graviton (arm64) instance: memory is captured with the aarch64 build of avml",
 };
 
 const CAPS: Partial<Record<ScenarioName, ScenarioPlan["caps"]>> = {

@@ -491,6 +491,15 @@ describe("case", () => {
             });
         });
 
+        it("records DescribeInstances' Architecture as given (the memory step picks the avml build from it)", () => {
+            const protections = { disableApiTermination: false, disableApiStop: false, shutdownBehavior: "stop" };
+            for (const architecture of ["arm64", "x86_64", "x86_64_mac"] as const) {
+                const record = buildInstanceRecord({ InstanceId: INSTANCE_ID, Architecture: architecture, NetworkInterfaces: [] }, protections);
+                assert.equal(record.architecture, architecture);
+            }
+            assert.equal("architecture" in buildInstanceRecord({ InstanceId: INSTANCE_ID, NetworkInterfaces: [] }, protections), false);
+        });
+
         it("reads the approval and skip tags leniently", () => {
             const flags = (tags: Record<string, string>) => caseFlags({ ...EXPECTED_RECORD, tags });
             assert.deepEqual(flags({ "dfir:skip": "True " }), { approvalRequired: false, skipContainment: true });

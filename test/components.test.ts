@@ -121,24 +121,56 @@ describe("EvidenceStore", () => {
         for (const child of children) assert.equal(child.parent, "dfir:storage:EvidenceStore::t-ev-parent", child.name);
     });
 
-    it("stages a pinned avml binary under tools/ with its sha256, for the memory step to check", async () => {
+    /** A file that starts as a 64-bit little-endian ELF for `machine` (e_machine at byte 18). */
+    const elf = (machine: number, rest: string): Buffer => {
+        const header = Buffer.alloc(64);
+        Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(header);
+        header.writeUInt16LE(2, 16);
+        header.writeUInt16LE(machine, 18);
+        return Buffer.concat([header, Buffer.from(rest)]);
+    };
+    const avmlFiles = () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-avml-"));
-        const file = path.join(dir, "avml");
-        fs.writeFileSync(file, "pretend avml binary");
-        const sha256 = createHash("sha256").update("pretend avml binary").digest("hex");
+        const files = { x86_64: path.join(dir, "avml"), aarch64: path.join(dir, "avml-aarch64") };
+        fs.writeFileSync(files.x86_64, elf(0x3e, "pretend x86_64 avml"));
+        fs.writeFileSync(files.aarch64, elf(0xb7, "pretend aarch64 avml"));
+        return files;
+    };
 
-        const store = new EvidenceStore("t-ev-avml", { avmlPath: file });
+    it("stages each avml build under tools/ with its sha256, for the memory step to send by architecture and check", async () => {
+        const files = avmlFiles();
+        const sha = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+
+        const store = new EvidenceStore("t-ev-avml", { avml: files });
         await settle();
 
-        const tool = one("aws:s3/bucketObjectv2:BucketObjectv2", "t-ev-avml-avml").inputs;
-        assert.equal(tool.key, `tools/avml-${sha256.slice(0, 16)}`);
-        assert.deepEqual(tool.metadata, { sha256 });
-        assert.equal(store.avml?.sha256, sha256);
-        assert.equal(await valueOf(store.avml?.key), tool.key);
+        for (const build of ["x86_64", "aarch64"] as const) {
+            const tool = one("aws:s3/bucketObjectv2:BucketObjectv2", `t-ev-avml-avml-${build}`).inputs;
+            assert.equal(tool.key, `tools/avml-${build}-${sha(files[build]).slice(0, 16)}`);
+            assert.deepEqual(tool.metadata, { sha256: sha(files[build]) });
+            assert.equal(store.avml[build]?.sha256, sha(files[build]));
+            assert.equal(await valueOf(store.avml[build]?.key), tool.key);
+        }
+    });
+
+    it("stages only the builds given", async () => {
+        const store = new EvidenceStore("t-ev-avml-one", { avml: { aarch64: avmlFiles().aarch64 } });
+        await settle();
+
+        assert.deepEqual(Object.keys(store.avml), ["aarch64"]);
+        assert.equal(recorded.filter((r) => r.name.startsWith("t-ev-avml-one-avml-")).length, 1);
     });
 
     it("fails on an unreadable avml path, naming it", () => {
-        assert.throws(() => new EvidenceStore("t-ev-noavml", { avmlPath: "/nonexistent/avml" }), /t-ev-noavml: cannot read avmlPath \/nonexistent\/avml/);
+        assert.throws(() => new EvidenceStore("t-ev-noavml", { avml: { x86_64: "/nonexistent/avml" } }), /t-ev-noavml: cannot read avml.x86_64 \/nonexistent\/avml/);
+    });
+
+    it("refuses a file that is not its build (swapped, or not an ELF executable), naming both", () => {
+        const files = avmlFiles();
+        assert.throws(() => new EvidenceStore("t-ev-swapped", { avml: { x86_64: files.aarch64 } }), /t-ev-swapped: avml.x86_64 \S+avml-aarch64 is the aarch64 build \(ELF header\); expected the avml release asset of avml v0\.20\.0/);
+        const script = path.join(path.dirname(files.x86_64), "script");
+        fs.writeFileSync(script, "#!/bin/sh\n");
+        assert.throws(() => new EvidenceStore("t-ev-script", { avml: { aarch64: script } }), /t-ev-script: avml.aarch64 \S+ is not an ELF executable .* expected the avml-aarch64 release asset/);
     });
 
     it("rejects a retention that is not a whole number of days, naming the field", () => {
@@ -356,7 +388,21 @@ describe("ResponseWorkflow", () => {
         assert.equal(env.CAPTURE_PROFILE_ARN, `arn:aws:iam::${ACCOUNT}:instance-profile/t-wf-fn-capture`);
         assert.equal(env.SNAPSHOT_CAP_SECONDS, "7200");
         assert.equal(env.MEMORY_CAP_SECONDS, "1800");
-        assert.equal(env.AVML_KEY, undefined, "no avml staged: memory will be reported missing, not attempted");
+        for (const name of ["AVML_X86_64_KEY", "AVML_X86_64_SHA256", "AVML_AARCH64_KEY", "AVML_AARCH64_SHA256", "AVML_KEY"]) {
+            assert.equal(env[name], undefined, `${name}: no avml staged, memory will be reported missing, not attempted`);
+        }
+    });
+
+    it("hands each staged avml build to the functions as AVML_<BUILD>_KEY / _SHA256, and only those staged", async () => {
+        const aarch64 = { key: "tools/avml-aarch64-0123456789abcdef", sha256: "b".repeat(64) };
+        new ResponseWorkflow("t-wf-avml", { ...base, evidence: { ...evidence, avml: { aarch64 } } });
+        await settle();
+
+        const env = one(T.fn, "t-wf-avml-memory").inputs.environment.variables;
+        assert.equal(env.AVML_AARCH64_KEY, aarch64.key);
+        assert.equal(env.AVML_AARCH64_SHA256, aarch64.sha256);
+        assert.equal(env.AVML_X86_64_KEY, undefined);
+        assert.equal(env.AVML_X86_64_SHA256, undefined);
     });
 
     it("gives no function a wildcard action, and `*` resources only to actions without resource-level permissions", async () => {

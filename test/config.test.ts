@@ -19,8 +19,19 @@ describe("stack config", () => {
             endpointRouteTableIds: undefined, manageDetector: true, ebsMalwareProtection: true,
             runtimeMonitoring: false, notificationEmail: undefined, logRetentionDays: 365,
             untrackConnections: true, approvalTimeoutSeconds: 3600, approvalDefault: "contain", snapshotCapHours: 24,
-            memoryCapMinutes: 180, avmlPath: undefined, isolatedInstanceScp: false,
+            memoryCapMinutes: 180, isolatedInstanceScp: false,
         });
+    });
+
+    it("reads the avml builds to stage (either or both; a Pulumi JSON string or a YAML object)", () => {
+        assert.deepEqual(parseDfirConfig({ vpcId: VPC, avml: { x86_64: "./avml", aarch64: "./avml-aarch64" } }).avml, { x86_64: "./avml", aarch64: "./avml-aarch64" });
+        assert.deepEqual(parseDfirConfig({ vpcId: VPC, avml: '{"aarch64":"./avml-aarch64"}' }).avml, { aarch64: "./avml-aarch64" });
+    });
+
+    it("refuses the retired dfir:avmlPath in one line naming the keys that replace it, and how to move", () => {
+        assert.throws(() => parseDfirConfig({ vpcId: VPC, avmlPath: "./avml" }), (e: Error) =>
+            !e.message.includes("\n") &&
+            /^config dfir:avmlPath is replaced by dfir:avml\.x86_64 and dfir:avml\.aarch64 \(avml v0\.20\.0, one build per architecture; docs\/deploy\.md\): pulumi config rm dfir:avmlPath && pulumi config set --path 'dfir:avml\.x86_64' \.\/avml && pulumi config set --path 'dfir:avml\.aarch64' \.\/avml-aarch64$/.test(e.message));
     });
 
     it("reads Pulumi's string values: numbers, booleans and JSON lists", () => {
@@ -56,6 +67,10 @@ describe("stack config", () => {
         ["a break-glass ARN that is not a role", { vpcId: VPC, breakGlassRoleArn: "arn:aws:iam::123456789012:user/bob" }, /dfir:breakGlassRoleArn/],
         ["existing endpoints without their group", { vpcId: VPC, createEndpoints: "false" }, /dfir:endpointSecurityGroupId is required/],
         ["an endpoint group while creating endpoints", { vpcId: VPC, endpointSecurityGroupId: "sg-0123456789abcdef0" }, /conflicts with dfir:createEndpoints=true/],
+        ["avml with no build", { vpcId: VPC, avml: {} }, /dfir:avml must name at least one build \(x86_64, aarch64\)/],
+        ["avml with an unknown build", { vpcId: VPC, avml: { arm64: "./avml-aarch64" } }, /dfir:avml\.arm64 is not a known field \(known: x86_64, aarch64\)/],
+        ["avml with an empty path", { vpcId: VPC, avml: { x86_64: " " } }, /dfir:avml\.x86_64 must be the path of the avml release asset/],
+        ["avml as a plain path", { vpcId: VPC, avml: "./avml" }, /dfir:avml must be an object of avml builds to local file paths/],
         ["an approval default that is neither contain nor skip", { vpcId: VPC, approvalDefault: "ask" }, /dfir:approvalDefault must be contain or skip/],
         ["an approval timeout under a minute", { vpcId: VPC, approvalTimeoutSeconds: "5" }, /dfir:approvalTimeoutSeconds must be a whole number from 60/],
         ["detector features without a managed detector", { vpcId: VPC, manageDetector: "false", runtimeMonitoring: "true" }, /apply only when dfir:manageDetector is true/],
@@ -105,7 +120,7 @@ describe("stack config", () => {
         const prod = dfirKeys(readStackConfig(PROD_EXAMPLE));
         const missing = CONFIG_KEYS.filter((k) => !(k in dev) && !(k in prod));
         // Optional keys that have no sensible example value in a generic stack file stay documented in docs/deploy.md.
-        assert.deepEqual(missing.sort(), ["avmlPath", "endpointRouteTableIds", "endpointSecurityGroupId", "endpointSubnetIds"]);
+        assert.deepEqual(missing.sort(), ["avml", "endpointRouteTableIds", "endpointSecurityGroupId", "endpointSubnetIds"]);
         assert.doesNotThrow(() => parseDfirConfig(dev));
         assert.doesNotThrow(() => parseDfirConfig(prod));
     });

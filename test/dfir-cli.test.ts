@@ -516,12 +516,21 @@ describe("dfir plan against a simulated account (read-only)", function () {
         assert.match(plan.steps[3].action, /^every interface into the isolation group sg-/);
         assert.equal(plan.facts.ssm, "Online");
         assert.equal(plan.facts.record.volumes.length, 2);
+        assert.match(plan.facts.avmlKey, /^tools\/avml-x86_64-[0-9a-f]{16}$/, "the x86_64 instance's build");
         assert.deepEqual(plan.wouldFail, []);
         assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), stateBefore);
         assert.ok(out.calls.some((c) => c.action === "ec2:DescribeInstances"), out.calls.map((c) => c.action).join(","));
         assert.deepEqual(changing(out.calls), [], "read-only calls");
         const text = await run(["plan", "--finding", file, "--simulated", dir]);
         assert.match(text.stdout, /nothing would fail\n\(dry run: read-only calls, nothing changed\)\n$/);
+    });
+
+    it("finds the aarch64 build for a Graviton instance", async () => {
+        const { dir, file } = seeded("graviton");
+        const plan = JSON.parse((await run(["plan", "--finding", file, "--simulated", dir, "--json"])).stdout);
+        assert.equal(plan.facts.record.architecture, "arm64");
+        assert.match(plan.facts.avmlKey, /^tools\/avml-aarch64-[0-9a-f]{16}$/);
+        assert.deepEqual(plan.wouldFail, []);
     });
 
     it("says what would fail (the SSM agent offline, no isolation group for the VPC) and when approval is asked", async () => {

@@ -308,6 +308,24 @@ describe("drill: scenarios", function () {
         assert.equal(report.containment?.isolated, true);
     });
 
+    it("graviton: an arm64 instance is sent the aarch64 avml, which made the image; the manifest names the build", async () => {
+        const { report, sim } = await run("graviton");
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        const builds = sim.deployment.avml;
+        assert.ok(builds.aarch64 && builds.x86_64 && builds.aarch64.sha256 !== builds.x86_64.sha256, "both builds staged, different");
+        assert.equal(report.evidence.memory?.avmlSha256, builds.aarch64.sha256, "the sidecar says the aarch64 build ran");
+        const sent = sim.calls.filter((c) => c.ok && c.action === "ssm:SendCommand").map((c) => (c.input as { Parameters: Record<string, string[]> }).Parameters);
+        assert.deepEqual(sent.map((p) => [p.AvmlKey[0], p.AvmlSha256[0]]), [[builds.aarch64.key, builds.aarch64.sha256]]);
+        const manifest = JSON.parse(sim.objectBody(report.evidence.manifest!.bucket, report.evidence.manifest!.key).toString("utf8"));
+        assert.deepEqual(manifest.evidence.memory.avml, { build: "aarch64", ...builds.aarch64 });
+        assert.equal(manifest.originalState.architecture, "arm64", "the instance record carries DescribeInstances' Architecture");
+    });
+
+    it("an x86_64 instance is sent the x86_64 build (the plain drill)", async () => {
+        const { report, sim } = await drill();
+        assert.equal(report.evidence.memory?.avmlSha256, sim.deployment.avml.x86_64?.sha256);
+    });
+
     it("memory-hash-mismatch: the image read back is refused, the mismatch recorded", async () => {
         const { report } = await run("memory-hash-mismatch");
         assert.equal(report.status, "PARTIAL");

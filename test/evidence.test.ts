@@ -60,6 +60,7 @@ const BASE_INSTANCE: InstanceRecord = {
     instanceId: INSTANCE_ID,
     state: "running",
     platform: "linux",
+    architecture: "x86_64",
     vpcId: "vpc-0a1b2c3d4e5f60718",
     networkInterfaces: [{ networkInterfaceId: "eni-0000000000000000a", groups: ["sg-0111111111111111a"], deviceIndex: 0, ipv6Addresses: [] }],
     volumes: [
@@ -832,12 +833,18 @@ describe("snapshot handler: copy a member's snapshots into the hub (copySnapshot
 describe("memory handler", () => {
     let ssm: AwsClientStub<SSMClient>;
     let s3: AwsClientStub<S3Client>;
+    const X86_KEY = "tools/avml-x86_64-0123456789abcdef";
+    const ARM_KEY = "tools/avml-aarch64-fedcba9876543210";
+    const ARM_SHA256 = "c".repeat(64);
     const ENVIRONMENT = {
         MEMORY_DOCUMENT: "aws-dfir-memory-capture",
-        AVML_KEY: "tools/avml-v0.11.0",
-        AVML_SHA256: AVML_SHA256,
+        AVML_X86_64_KEY: X86_KEY,
+        AVML_X86_64_SHA256: AVML_SHA256,
+        AVML_AARCH64_KEY: ARM_KEY,
+        AVML_AARCH64_SHA256: ARM_SHA256,
         MEMORY_CAP_SECONDS: "1800",
     };
+    const NO_AVML = { AVML_X86_64_KEY: undefined, AVML_X86_64_SHA256: undefined, AVML_AARCH64_KEY: undefined, AVML_AARCH64_SHA256: undefined };
     const keys = memoryObjectKeys(CASE_ID, INSTANCE_ID);
 
     beforeEach(() => {
@@ -865,15 +872,38 @@ describe("memory handler", () => {
     describe("preflight", () => {
         it("Windows: missing, no call made", async () => {
             const out = await start(startEvent({ ...instance(), platform: "windows" }));
-            assert.deepEqual(out, { status: "missing", reason: "windows: avml is Linux-only" });
+            assert.deepEqual(out, { status: "missing", reason: "windows: avml is Linux-only; no Windows memory tool is integrated" });
             assert.equal(ssm.calls().length + s3.calls().length, 0);
         });
 
-        it("no avml configured (AVML_KEY/AVML_SHA256 unset): missing avml-not-configured", async () => {
-            const out = await start(startEvent(), { ...ENVIRONMENT, AVML_KEY: undefined, AVML_SHA256: undefined });
+        it("no avml configured (no AVML_<BUILD>_KEY / _SHA256): missing avml-not-configured", async () => {
+            const out = await start(startEvent(), { ...ENVIRONMENT, ...NO_AVML });
             assert.deepEqual(out, { status: "missing", reason: "avml-not-configured" });
             assert.equal(ssm.calls().length + s3.calls().length, 0);
         });
+
+        it("only the other architecture's build staged: missing avml-not-configured naming the build, no call made", async () => {
+            const graviton = startEvent({ ...instance(), architecture: "arm64" });
+            const out = await start(graviton, { ...ENVIRONMENT, AVML_AARCH64_KEY: undefined, AVML_AARCH64_SHA256: undefined });
+            assert.deepEqual(out, { status: "missing", reason: "avml-not-configured: no aarch64 build" });
+            const x86 = await start(startEvent(), { ...ENVIRONMENT, AVML_X86_64_KEY: undefined, AVML_X86_64_SHA256: undefined });
+            assert.deepEqual(x86, { status: "missing", reason: "avml-not-configured: no x86_64 build" });
+            assert.equal(ssm.calls().length + s3.calls().length, 0);
+        });
+
+        for (const [architecture, reason] of [
+            ["x86_64_mac", "macos: avml is Linux-only"],
+            ["arm64_mac", "macos: avml is Linux-only"],
+            ["i386", "avml-unsupported-architecture: i386"],
+            [undefined, "instance-architecture-unknown"],
+        ] as const) {
+            it(`architecture ${architecture ?? "absent (a record made before it was recorded)"}: missing ${reason}, no call made`, async () => {
+                const record = { ...instance(), architecture };
+                if (architecture === undefined) delete record.architecture;
+                assert.deepEqual(await start(startEvent(record)), { status: "missing", reason });
+                assert.equal(ssm.calls().length + s3.calls().length, 0);
+            });
+        }
 
         it("SSM agent not Online (or not managed at all): missing ssm-agent-offline", async () => {
             ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: "ConnectionLost" }] });
@@ -890,11 +920,18 @@ describe("memory handler", () => {
             online();
             s3.on(HeadObjectCommand).rejects(awsError("NotFound", 404));
             assert.deepEqual(await start(), { status: "missing", reason: "avml-not-staged" });
-            assert.deepEqual(s3.commandCalls(HeadObjectCommand)[0].args[0].input, { Bucket: BUCKET, Key: "tools/avml-v0.11.0" });
+            assert.deepEqual(s3.commandCalls(HeadObjectCommand)[0].args[0].input, { Bucket: BUCKET, Key: X86_KEY });
             assert.equal(ssm.commandCalls(SendCommandCommand).length, 0);
         });
 
-        it("staged avml whose recorded sha256 differs from AVML_SHA256: missing avml-hash-mismatch", async () => {
+        it("avml there but not readable (HeadObject 403): missing avml-not-readable, distinct from not staged", async () => {
+            online();
+            s3.on(HeadObjectCommand).rejects(awsError("Forbidden", 403));
+            assert.deepEqual(await start(), { status: "missing", reason: "avml-not-readable" });
+            assert.equal(ssm.commandCalls(SendCommandCommand).length, 0);
+        });
+
+        it("staged avml whose recorded sha256 differs from the build's AVML_<BUILD>_SHA256: missing avml-hash-mismatch", async () => {
             online();
             staged("b".repeat(64));
             assert.deepEqual(await start(), { status: "missing", reason: "avml-hash-mismatch" });
@@ -926,7 +963,7 @@ describe("memory handler", () => {
         assert.deepEqual(input.Parameters, {
             Bucket: [BUCKET],
             KeyPrefix: [`cases/${CASE_ID}/memory/`],
-            AvmlKey: ["tools/avml-v0.11.0"],
+            AvmlKey: [X86_KEY],
             AvmlSha256: [AVML_SHA256],
             Region: ["us-east-1"],
             InstanceId: [INSTANCE_ID],
@@ -949,7 +986,7 @@ describe("memory handler", () => {
         const PARAMETERS = {
             Bucket: [BUCKET],
             KeyPrefix: [`cases/${CASE_ID}/memory/`],
-            AvmlKey: ["tools/avml-v0.11.0"],
+            AvmlKey: [X86_KEY],
             AvmlSha256: [AVML_SHA256],
             Region: ["us-east-1"],
             InstanceId: [INSTANCE_ID],
@@ -986,6 +1023,7 @@ describe("memory handler", () => {
                 commandId: "cmd-earlier",
                 deadline: new Date(requested.getTime() + 1_800_000).toISOString(),
                 startedAt: requested.toISOString(),
+                avml: { build: "x86_64", key: X86_KEY, sha256: AVML_SHA256 },
             });
             assert.equal(ssm.commandCalls(SendCommandCommand).length, 0, "no second capture");
             assert.ok(logs.some((l) => JSON.parse(l).message === "memory capture adopted" && JSON.parse(l).commandId === "cmd-earlier"), logs.join("\n"));
@@ -1094,12 +1132,37 @@ describe("memory handler", () => {
         });
     });
 
-    it("names the missing variable when MEMORY_DOCUMENT is unset or AVML_SHA256 is malformed", async () => {
-        await assert.rejects(start(startEvent(), { ...ENVIRONMENT, MEMORY_DOCUMENT: undefined }), (e: unknown) => e instanceof ConfigurationError && e.variable === "MEMORY_DOCUMENT");
-        await assert.rejects(start(startEvent(), { ...ENVIRONMENT, AVML_SHA256: "abc" }), (e: unknown) => e instanceof ConfigurationError && e.variable === "AVML_SHA256");
-        await assert.rejects(start(startEvent(), { ...ENVIRONMENT, AVML_KEY: undefined }), (e: unknown) => e instanceof ConfigurationError && e.variable === "AVML_KEY");
-        await assert.rejects(start(startEvent(), { ...ENVIRONMENT, AVML_KEY: "avml; rm -rf /" }), (e: unknown) => e instanceof ConfigurationError && e.variable === "AVML_KEY");
+    it("names the missing variable when MEMORY_DOCUMENT is unset or a build's key or hash is missing or malformed", async () => {
+        const refused = (env: Record<string, string | undefined>, variable: string) =>
+            assert.rejects(start(startEvent(), { ...ENVIRONMENT, ...env }), (e: unknown) => e instanceof ConfigurationError && e.variable === variable);
+        await refused({ MEMORY_DOCUMENT: undefined }, "MEMORY_DOCUMENT");
+        await refused({ AVML_X86_64_SHA256: "abc" }, "AVML_X86_64_SHA256");
+        await refused({ AVML_AARCH64_SHA256: undefined }, "AVML_AARCH64_SHA256");
+        await refused({ AVML_AARCH64_KEY: undefined }, "AVML_AARCH64_KEY");
+        await refused({ AVML_X86_64_KEY: "avml; rm -rf /" }, "AVML_X86_64_KEY");
         assert.equal(ssm.calls().length + s3.calls().length, 0);
+    });
+
+    it("refuses the single AVML_KEY / AVML_SHA256 of a v0.11.0 deployment, naming the variables that replace it", async () => {
+        for (const retired of ["AVML_KEY", "AVML_SHA256"]) {
+            await assert.rejects(start(startEvent(), { ...ENVIRONMENT, [retired]: retired === "AVML_KEY" ? "tools/avml-v0.11.0" : AVML_SHA256 }), (e: unknown) =>
+                e instanceof ConfigurationError && e.variable === retired && /AVML_X86_64_KEY \+ AVML_X86_64_SHA256 and AVML_AARCH64_KEY \+ AVML_AARCH64_SHA256/.test(e.message));
+        }
+        assert.equal(ssm.calls().length + s3.calls().length, 0);
+    });
+
+    it("sends a Graviton (arm64) instance the aarch64 build, and records which build it sent", async () => {
+        online();
+        s3.on(HeadObjectCommand).resolves({ Metadata: { sha256: ARM_SHA256 } });
+        noEarlier();
+        ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-arm" } });
+
+        const out = await start(startEvent({ ...instance(), architecture: "arm64" }));
+
+        assert.deepEqual(out.avml, { build: "aarch64", key: ARM_KEY, sha256: ARM_SHA256 });
+        assert.deepEqual(s3.commandCalls(HeadObjectCommand)[0].args[0].input, { Bucket: BUCKET, Key: ARM_KEY });
+        const parameters = ssm.commandCalls(SendCommandCommand)[0].args[0].input.Parameters;
+        assert.deepEqual([parameters?.AvmlKey, parameters?.AvmlSha256], [[ARM_KEY], [ARM_SHA256]]);
     });
 
     it("refuses a parameter the capture document would reject, before sending", async () => {

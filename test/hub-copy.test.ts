@@ -42,6 +42,7 @@ describe("copySnapshotsToHub: policies (pure)", () => {
         captureRoleArns: [`arn:aws:iam::${MEMBER}:role/dfir-capture`],
         protectedRoleArns: [`arn:aws:iam::${MEMBER}:role/dfir-responder`, `arn:aws:iam::${MEMBER}:role/dfir-capture`],
         memoryDocumentArns: [`arn:aws:ssm:*:${MEMBER}:document/dfir-memory-capture`],
+        evidenceBucketArns: [`arn:aws:s3:::dfir-evidence-${HUB}-us-east-1`],
     };
 
     it("adds to the member's responder exactly: copies tagged as share copies, tags at creation, sharing those with the hub only, the share keys, reading the account's keys through EC2", () => {

@@ -7,7 +7,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { CreateSnapshotsCommand, CreateTagsCommand, ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { runDrill, seedAccount, type DrillReport } from "../drill/run";
@@ -16,6 +16,7 @@ import { SimulatedAccount } from "../drill/sim";
 import { client, setClientCustomizer } from "../functions/lib/aws";
 import { clearIamCaches, evaluateThroughRunSimulation, observeEvaluations, type IamDecision, type IamRequest } from "../drill/sim/iam/index";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
+import { handler as memoryHandler } from "../functions/memory/index";
 
 const REPO = path.resolve(__dirname, "..");
 const finding = (): unknown => JSON.parse(fs.readFileSync(DEFAULT_FINDING, "utf8"));
@@ -48,6 +49,7 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     "volume-tag-overflow": ["SUCCEEDED", /^isolated; evidence complete$/],
     "cmk-volume": ["SUCCEEDED", /^isolated; evidence complete$/],
     "cmk-volume-no-iam": ["PARTIAL", /^disk copy to hub: SnapshotCopyFailedError: copy into the hub failed: KMS key arn:aws:kms:\S+:key\/\S+ \(the source snapshot's\): its key policy does not let the account's IAM policies use it/],
+    graviton: ["SUCCEEDED", /^isolated; evidence complete$/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {
@@ -151,6 +153,66 @@ describe("simulator: resource, trust and key policies decide as AWS decides", fu
             assert.match(e.message, /object lock/i);
             return true;
         });
+    });
+
+    it("a missing key reads 404 only to a caller allowed s3:ListBucket on it (s3:prefix = the key), 403 otherwise", async () => {
+        sim = SimulatedAccount.fromFinding(finding(), SMALL);
+        sim.install();
+        const s3 = client("s3", { region: sim.region });
+        const Bucket = sim.deployment.evidenceBucket;
+        const status = async (role: string | undefined, command: HeadObjectCommand | GetObjectCommand): Promise<number | undefined> => {
+            try {
+                await sim!.runAs(role as string, () => s3.send(command as HeadObjectCommand));
+                return 200;
+            } catch (error) {
+                return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+            }
+        };
+        const memory = sim.functionRoleArn("memory");
+        // The memory function may list tools/ only: a missing build is 404; it reads cases/ but may not list it: 403.
+        assert.equal(await status(memory, new HeadObjectCommand({ Bucket, Key: "tools/avml-x86_64-0000000000000000" })), 404);
+        assert.equal(await status(memory, new GetObjectCommand({ Bucket, Key: "tools/avml-x86_64-0000000000000000" })), 404);
+        assert.equal(await status(memory, new HeadObjectCommand({ Bucket, Key: "cases/c1/memory/i-0.lime" })), 403);
+        assert.equal(await status(memory, new GetObjectCommand({ Bucket, Key: "cases/c1/memory/i-0.lime" })), 403);
+        assert.equal(await status(memory, new HeadObjectCommand({ Bucket, Key: sim.deployment.avml.x86_64!.key })), 200);
+        // The analyst, an administrator, may list anything.
+        assert.equal(await status(sim.analystRoleArn, new HeadObjectCommand({ Bucket, Key: "cases/c1/memory/i-0.lime" })), 404);
+        assert.deepEqual(sim.iamDenied, [], "S3 hiding a missing key is not a denial of the call");
+    });
+
+    it("the memory preflight tells a build missing from the bucket (avml-not-staged) from one it may not see (avml-not-readable)", async () => {
+        sim = SimulatedAccount.fromFinding(finding(), SMALL);
+        const env = { ...sim.environment(), AVML_X86_64_KEY: "tools/avml-x86_64-0000000000000000" };
+        const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+        const log = console.log;
+        Object.assign(process.env, env);
+        console.log = () => undefined;
+        sim.install();
+        try {
+            const memory = sim.functionRoleArn("memory") as string;
+            const event = {
+                action: "start",
+                caseId: "c1",
+                target: sim.target(),
+                instance: { instanceId: sim.instanceId, platform: "linux", architecture: "x86_64" },
+                evidence: { bucket: sim.deployment.evidenceBucket, prefix: "cases/c1/" },
+            };
+            assert.deepEqual(await sim.runAs(memory, () => memoryHandler(event)), { status: "missing", reason: "avml-not-staged" });
+            // Without its ListBucket grant, S3 answers 403 for the same missing key.
+            const name = memory.split("/").pop() as string;
+            const policy = JSON.parse(sim.rolePolicies(name, sim.homeAccountId)[name] as string) as { Statement: { Sid?: string }[] };
+            assert.ok(policy.Statement.some((st) => st.Sid === "TellMissingToolFromForbidden"));
+            policy.Statement = policy.Statement.filter((st) => st.Sid !== "TellMissingToolFromForbidden");
+            sim.setRolePolicy(memory, name, JSON.stringify(policy));
+            assert.deepEqual(await sim.runAs(memory, () => memoryHandler(event)), { status: "missing", reason: "avml-not-readable" });
+            assert.equal(sim.calls.filter((c) => c.action === "ssm:SendCommand").length, 0, "nothing sent");
+        } finally {
+            console.log = log;
+            for (const [k, v] of Object.entries(saved)) {
+                if (v === undefined) delete process.env[k];
+                else process.env[k] = v;
+            }
+        }
     });
 
     it("Contain may move an interface into a response group only (a group tagged dfir:role isolation or untrack)", async () => {

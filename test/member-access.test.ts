@@ -135,8 +135,9 @@ describe("MemberAccess", () => {
             "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand", "ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot", "ec2:DescribeNetworkInterfaces",
         ]) assert.ok(actions.has(a), `missing ${a}`);
 
+        // SendCommand is also authorized on its output bucket (the hub's evidence buckets).
         assert.deepEqual(statement(policy, "RunCaptureDocumentOnInstances").Resource, [
-            `arn:aws:ssm:*:${ACCOUNT}:document/acme-memory`, `arn:aws:ec2:*:${ACCOUNT}:instance/*`,
+            `arn:aws:ssm:*:${ACCOUNT}:document/acme-memory`, `arn:aws:ec2:*:${ACCOUNT}:instance/*`, "arn:aws:s3:::dfir-evidence-use1", "arn:aws:s3:::dfir-evidence-euw1",
         ]);
         assert.deepEqual(statement(policy, "TagSnapshotsAtCreation").Condition, { StringEquals: { "ec2:CreateAction": "CreateSnapshots" } });
         const pass = statement(policy, "PassCaptureRoleToEc2");
@@ -149,8 +150,11 @@ describe("MemberAccess", () => {
         assert.deepEqual(statement(policy, "AttachOnlyRevocationPolicies").Condition, { ArnLike: { "iam:PolicyARN": `arn:aws:iam::${ACCOUNT}:policy/dfir/revoke/*` } });
         assert.deepEqual(statement(policy, "WriteRevocationPolicies").Resource, `arn:aws:iam::${ACCOUNT}:policy/dfir/revoke/*`);
         for (const st of policy.Statement.filter((x) => !listOf(x.Resource).includes("*"))) {
-            // Snapshot ARNs carry no account; every other resource is this account's.
-            for (const r of listOf(st.Resource)) assert.ok(r.includes(`:${ACCOUNT}:`) || r === "arn:aws:ec2:*::snapshot/*", `${st.Sid}: ${r}`);
+            // Snapshot ARNs carry no account, nor do S3 ARNs (SendCommand's output bucket: the hub's evidence buckets);
+            // every other resource is this account's.
+            for (const r of listOf(st.Resource)) {
+                assert.ok(r.includes(`:${ACCOUNT}:`) || r === "arn:aws:ec2:*::snapshot/*" || stores.evidenceBucketArns.includes(r), `${st.Sid}: ${r}`);
+            }
         }
     });
 
@@ -213,13 +217,28 @@ describe("MemberAccess", () => {
 
 describe("member policies (pure)", () => {
     const scope = { partition: "aws", region: "*", accountId: ACCOUNT };
-    const roles = { captureRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-capture`], protectedRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-responder`] };
+    const roles = {
+        captureRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-capture`],
+        protectedRoleArns: [`arn:aws:iam::${ACCOUNT}:role/dfir-responder`],
+        evidenceBucketArns: ["arn:aws:s3:::dfir-evidence-hub-us-east-1"],
+    };
 
-    it("refuses to build a responder policy without a capture role, a protected role or a document", () => {
+    it("refuses to build a responder policy without a capture role, a protected role, a document or an evidence bucket", () => {
         const doc = [`arn:aws:ssm:*:${ACCOUNT}:document/dfir-memory-capture`];
         assert.throws(() => memberResponderPolicy(scope, { ...roles, captureRoleArns: [], memoryDocumentArns: doc }), /captureRoleArns/);
         assert.throws(() => memberResponderPolicy(scope, { ...roles, protectedRoleArns: [], memoryDocumentArns: doc }), /protectedRoleArns/);
         assert.throws(() => memberResponderPolicy(scope, { ...roles, memoryDocumentArns: [] }), /memoryDocumentArns/);
+        assert.throws(() => memberResponderPolicy(scope, { ...roles, memoryDocumentArns: doc, evidenceBucketArns: [] }), /evidenceBucketArns/);
+    });
+
+    it("lets SendCommand name the hub's evidence buckets as its output bucket (SendCommand is authorized on it), and nothing else in S3", () => {
+        const doc = `arn:aws:ssm:*:${ACCOUNT}:document/d`;
+        const buckets = ["arn:aws:s3:::dfir-evidence-hub-us-east-1", "arn:aws:s3:::dfir-evidence-hub-eu-west-1"];
+        const policy = memberResponderPolicy(scope, { ...roles, memoryDocumentArns: [doc], evidenceBucketArns: [...buckets, buckets[0]] });
+        const send = policy.Statement.filter((st) => listOf(st.Action).includes("ssm:SendCommand"));
+        assert.equal(send.length, 1);
+        assert.deepEqual(listOf(send[0].Resource), [doc, `arn:aws:ec2:*:${ACCOUNT}:instance/*`, ...buckets]);
+        assert.deepEqual(policy.Statement.filter((st) => listOf(st.Action).some((a) => a.startsWith("s3:"))), [], "the responder itself has no S3 permission");
     });
 
     it("folds every unscoped read into one statement and keeps every scoped grant", () => {

@@ -75,6 +75,7 @@ import {
     type Command,
 } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import type { AvmlBuild } from "../core/avml";
 import { caseIdFor } from "../core/case";
 import { memberResponderPolicy } from "../core/memberPolicies";
 import { CAPTURE_EXIT_CODES, memoryCommandParameters } from "../core/ssmDocument";
@@ -175,13 +176,14 @@ async function useCaptureProfile(sim: SimulatedAccount): Promise<void> {
 }
 
 /** SendCommand of the project's memory document for case "c1", parameters built by core/ssmDocument.ts. */
-async function captureMemory(sim: SimulatedAccount, overrides: { avmlSha256?: string } = {}): Promise<string> {
+async function captureMemory(sim: SimulatedAccount, overrides: { avmlSha256?: string; build?: AvmlBuild } = {}): Promise<string> {
+    const staged = sim.deployment.avml[overrides.build ?? "x86_64"]!;
     const parameters = memoryCommandParameters({
         bucket: sim.deployment.evidenceBucket,
         caseId: "c1",
         instanceId: sim.instanceId,
-        avmlKey: sim.deployment.avmlKey,
-        avmlSha256: overrides.avmlSha256 ?? sim.deployment.avmlSha256,
+        avmlKey: staged.key,
+        avmlSha256: overrides.avmlSha256 ?? staged.sha256,
         region: sim.region,
     });
     const out = await client("ssm", at(sim)).send(
@@ -882,7 +884,7 @@ describe("simulator: SSM memory capture", () => {
         assert.equal(streamed.bytes, 8 * MIB);
         assert.equal(sidecar.sha256, streamed.sha256);
         assert.equal(sidecar.bytes, 8 * MIB);
-        assert.equal(sidecar.avmlSha256, sim.deployment.avmlSha256);
+        assert.equal(sidecar.avmlSha256, sim.deployment.avml.x86_64!.sha256);
         assert.equal(sidecar.instanceId, sim.instanceId);
         assert.ok(typeof sidecar.startedAt === "string" && typeof sidecar.finishedAt === "string");
         assert.equal(sim.objectBody(Bucket, key).readUInt32LE(0), 0x4c694d45, "LiME magic");
@@ -910,7 +912,7 @@ describe("simulator: SSM memory capture", () => {
         assert.equal((await ssm.send(new GetCommandInvocationCommand({ CommandId: second, InstanceId: sim.instanceId }))).Status, "Cancelled");
     });
 
-    it("fails like capture.sh: no capture profile (13), wrong avml hash (14), avml-fails (15); lies under memory-hash-mismatch", async () => {
+    it("fails like capture.sh: no capture profile (13), wrong avml hash (14), another machine's build (19), avml-fails (15); lies under memory-hash-mismatch", async () => {
         const denied = start();
         const id1 = await captureMemory(denied);
         const r1 = await client("ssm", at(denied)).send(new GetCommandInvocationCommand({ CommandId: id1, InstanceId: denied.instanceId }));
@@ -924,6 +926,18 @@ describe("simulator: SSM memory capture", () => {
         const r3 = await client("ssm", at(pinned)).send(new GetCommandInvocationCommand({ CommandId: id3, InstanceId: pinned.instanceId }));
         assert.deepEqual([r3.Status, r3.ResponseCode], ["Failed", CAPTURE_EXIT_CODES.avmlHashMismatch]);
         pinned.uninstall();
+
+        // A Graviton instance sent the x86_64 build: the script reads the ELF header and refuses (19), never running it.
+        const graviton = start({ architecture: "arm64" });
+        await useCaptureProfile(graviton);
+        const id4 = await captureMemory(graviton, { build: "x86_64" });
+        const r4 = await client("ssm", at(graviton)).send(new GetCommandInvocationCommand({ CommandId: id4, InstanceId: graviton.instanceId }));
+        assert.deepEqual([r4.Status, r4.ResponseCode], ["Failed", CAPTURE_EXIT_CODES.avmlWrongArchitecture]);
+        assert.match(String(r4.StandardErrorContent), /is not the aarch64 build of avml \(ELF machine x86_64\); not running it/);
+        const id5 = await captureMemory(graviton, { build: "aarch64" });
+        const r5 = await client("ssm", at(graviton)).send(new GetCommandInvocationCommand({ CommandId: id5, InstanceId: graviton.instanceId }));
+        assert.equal(r5.Status, "Success", r5.StandardErrorContent);
+        graviton.uninstall();
 
         const avml = start({ avmlFails: true });
         await useCaptureProfile(avml);
@@ -992,7 +1006,7 @@ describe("simulator: SSM ListCommands", () => {
         assert.deepEqual(listedFirst.InstanceIds, [sim.instanceId]);
         assert.deepEqual(listedFirst.Parameters, memoryCommandParameters({
             bucket: sim.deployment.evidenceBucket, caseId: "c1", instanceId: sim.instanceId,
-            avmlKey: sim.deployment.avmlKey, avmlSha256: sim.deployment.avmlSha256, region: sim.region,
+            avmlKey: sim.deployment.avml.x86_64!.key, avmlSha256: sim.deployment.avml.x86_64!.sha256, region: sim.region,
         }));
         assert.deepEqual(listedSecond.Parameters?.AvmlSha256, ["0".repeat(64)]);
         assert.ok(listedFirst.RequestedDateTime instanceof Date);
@@ -1020,7 +1034,7 @@ describe("simulator: SSM ListCommands", () => {
         const ssm = client("ssm", at(sim));
         const parameters = memoryCommandParameters({
             bucket: sim.deployment.evidenceBucket, caseId: "c2", instanceId: sim.instanceId,
-            avmlKey: sim.deployment.avmlKey, avmlSha256: sim.deployment.avmlSha256, region: sim.region,
+            avmlKey: sim.deployment.avml.x86_64!.key, avmlSha256: sim.deployment.avml.x86_64!.sha256, region: sim.region,
         });
         const sent = await ssm.send(new SendCommandCommand({
             DocumentName: sim.deployment.memoryDocument, InstanceIds: [sim.instanceId], Parameters: parameters, Comment: "aws-dfir memory capture, case c2", TimeoutSeconds: 600,
@@ -1398,6 +1412,7 @@ describe("simulator: the committed handlers run against it", () => {
             captureRoleArns: [`arn:aws:iam::${member}:role/dfir-capture`],
             protectedRoleArns: [`arn:aws:iam::${member}:role/dfir-responder`],
             memoryDocumentArns: [`arn:aws:ssm:*:${member}:document/${sim.deployment.memoryDocument}`],
+            evidenceBucketArns: [`arn:aws:s3:::${sim.deployment.evidenceBucket}`],
         }).Statement.filter((st) => st.Effect === "Allow").flatMap((st) => ([] as string[]).concat(st.Action)));
         const taken = [...new Set(sim.calls.filter((c) => c.accountId === member && c.action !== "sts:AssumeRole").map((c) => c.action))];
         assert.ok(taken.includes("ssm:ListCommands"), taken.join(","));

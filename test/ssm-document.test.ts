@@ -18,6 +18,8 @@ import {
     readCaptureScript,
     type MemoryDocumentParameter,
 } from "../core/ssmDocument";
+import { AVML_ELF_MACHINE } from "../core/avml";
+import { makeAvmlStandIn } from "../scripts/lib/avmlStandIn";
 
 const REPO = path.resolve(__dirname, "..");
 const SCRIPT = path.join(REPO, "functions", "memory", "capture.sh");
@@ -64,25 +66,24 @@ function memoryBytes(size: number): Buffer {
 }
 
 /**
- * The stand-in avml, stored as an object in the fake bucket (the script fetches, checks and runs it). It records
- * each run in the call log and writes the "memory" to its last argument, as avml writes its image to FILENAME.
+ * The stand-in avml's behaviour (scripts/lib/avmlStandIn.ts: a copy of this machine's bash, checked as avml v0.20.0
+ * checks its command line). It records each run in the call log and writes the "memory" to FILENAME, as avml writes
+ * its image there.
  */
-const FAKE_AVML = `#!/usr/bin/env bash
-set -euo pipefail
-printf 'avml\\t%s\\n' "$*" >>"$FAKE_LOG"
-out=\${!#}
+const FAKE_AVML = `line=$(printf 'avml'; printf '\\t%s' "\${avml_argv[@]}")
+printf '%s\\n' "$line" >>"$FAKE_LOG"
 case "\${FAKE_AVML_MODE:-ok}" in
-    ok) cat -- "$FAKE_AVML_DATA" >"$out" ;;
+    ok) cat -- "$FAKE_AVML_DATA" >"$avml_out" ;;
     fail-mid)
-        head -c "$(($(wc -c <"$FAKE_AVML_DATA") / 2))" -- "$FAKE_AVML_DATA" >"$out"
+        head -c "$(($(wc -c <"$FAKE_AVML_DATA") / 2))" -- "$FAKE_AVML_DATA" >"$avml_out"
         echo "avml: unable to read memory" >&2
         exit 1
         ;;
     fail-start)
-        echo "avml: unable to create memory snapshot: no source available" >&2
+        echo "Error: unable to create memory snapshot from source: /proc/kcore" >&2
         exit 1
         ;;
-    empty) : >"$out" ;;
+    empty) : >"$avml_out" ;;
 esac
 `;
 
@@ -145,6 +146,9 @@ interface Harness {
     data: Buffer;
     dataPath: string;
     avmlSha256: string;
+    /** The stand-in avml's environment (BASH_ENV, DFIR_SOURCE_ROOT) and its memory sources' root. */
+    avmlEnv: Record<string, string>;
+    sources: string;
 }
 
 function writeExecutable(file: string, text: string): void {
@@ -157,9 +161,10 @@ function makeHarness(dataSize = 1_572_864 + 123): Harness {
     const dirs = Object.fromEntries(["bin", "s3", "ram", "cwd", "home", "tmp"].map((name) => [name, path.join(root, name)]));
     for (const dir of Object.values(dirs)) fs.mkdirSync(dir);
     writeExecutable(path.join(dirs.bin, "aws"), FAKE_AWS);
+    const avml = makeAvmlStandIn(path.join(root, "avml"), FAKE_AVML);
     const avmlObject = path.join(dirs.s3, BUCKET, ...AVML_KEY.split("/"));
     fs.mkdirSync(path.dirname(avmlObject), { recursive: true });
-    fs.writeFileSync(avmlObject, FAKE_AVML, { mode: 0o644 });
+    fs.writeFileSync(avmlObject, avml.bytes, { mode: 0o644 });
     const data = memoryBytes(dataSize);
     const dataPath = path.join(root, "memory.bin");
     fs.writeFileSync(dataPath, data);
@@ -174,7 +179,9 @@ function makeHarness(dataSize = 1_572_864 + 123): Harness {
         log: path.join(root, "calls.log"),
         data,
         dataPath,
-        avmlSha256: sha256(FAKE_AVML),
+        avmlSha256: avml.sha256,
+        avmlEnv: avml.env,
+        sources: avml.sourceRoot,
     };
 }
 
@@ -189,6 +196,7 @@ function captureEnv(h: Harness, overrides: Env = {}): Record<string, string> {
         FAKE_LOG: h.log,
         FAKE_S3_ROOT: h.s3,
         FAKE_AVML_DATA: h.dataPath,
+        ...h.avmlEnv,
         DFIR_BUCKET: BUCKET,
         DFIR_KEY_PREFIX: memoryKeyPrefix(CASE_ID),
         DFIR_AVML_KEY: AVML_KEY,
@@ -324,7 +332,7 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
             assert.deepEqual(JSON.parse(result.stdout), sidecar, "the sidecar is also printed on stdout");
         });
 
-        it("fetches avml into the RAM dir, runs it once on /dev/stdout, streams with --expected-size >= MemTotal", () => {
+        it("fetches avml into the RAM dir, runs `avml acquire --source /proc/kcore <FIFO in the RAM dir>` once, streams with --expected-size >= MemTotal", () => {
             const result = runCapture(h);
 
             assert.equal(result.status, 0, result.stderr);
@@ -333,7 +341,10 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
             const [download, sidecar] = [log[0], log[3]];
             const avml = log.filter((call) => call[0] === "avml");
             const image = log.slice(1, 3).find((call) => call[0] === "aws");
-            assert.deepEqual(avml, [["avml", "/dev/stdout"]], "avml runs once, with /dev/stdout and no other argument");
+            assert.equal(avml.length, 1, "avml runs once");
+            const [, subcommand, flag, source, destination] = avml[0];
+            assert.deepEqual([subcommand, flag, source, avml[0].length], ["acquire", "--source", "/proc/kcore", 5], JSON.stringify(avml[0]));
+            assert.ok(destination.startsWith(h.ram + path.sep) && destination.endsWith(".fifo"), `avml writes into a FIFO in the RAM dir, got ${destination}`);
             assert.ok(image !== undefined);
             assert.deepEqual(download.slice(0, 3), ["aws", "s3", "cp"]);
             assert.equal(download[3], `s3://${BUCKET}/${AVML_KEY}`);
@@ -412,6 +423,107 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
 
             assertRefused(result, CAPTURE_EXIT_CODES.avmlDownloadFailed, "empty");
             assert.deepEqual(avmlRuns(h), []);
+        });
+
+        /** This machine's build name (`uname -m`) and the other one. */
+        const here = os.arch() === "arm64" ? "aarch64" : "x86_64";
+        const other = here === "x86_64" ? "aarch64" : "x86_64";
+
+        it(`the other machine's build (ELF e_machine of ${other}, pinned hash matching) exits avml-wrong-architecture and never runs`, () => {
+            const build = fs.readFileSync(objectPath(h, AVML_KEY));
+            build.writeUInt16LE(AVML_ELF_MACHINE[other], 18);
+            fs.writeFileSync(objectPath(h, AVML_KEY), build);
+
+            const result = runCapture(h, { DFIR_AVML_SHA256: sha256(build) });
+
+            assertRefused(result, CAPTURE_EXIT_CODES.avmlWrongArchitecture, `is not the ${here} build of avml`);
+            assert.deepEqual(avmlRuns(h), []);
+            assert.deepEqual(uploads(h), []);
+            assertNoStrayWrites(h);
+        });
+
+        it(`this machine's build on a machine that says it is ${other} (uname -m) exits avml-wrong-architecture`, () => {
+            writeExecutable(path.join(h.bin, "uname"), `#!/bin/sh\ncase "$1" in -m) echo ${other} ;; *) echo Linux ;; esac\n`);
+
+            const result = runCapture(h);
+
+            assertRefused(result, CAPTURE_EXIT_CODES.avmlWrongArchitecture, `is not the ${other} build of avml`);
+            assert.deepEqual(avmlRuns(h), []);
+        });
+
+        it("a machine avml has no build for (uname -m armv7l) exits avml-wrong-architecture", () => {
+            writeExecutable(path.join(h.bin, "uname"), "#!/bin/sh\ncase \"$1\" in -m) echo armv7l ;; *) echo Linux ;; esac\n");
+
+            const result = runCapture(h);
+
+            assertRefused(result, CAPTURE_EXIT_CODES.avmlWrongArchitecture, "no avml build for this machine (uname -m: armv7l)");
+            assert.deepEqual(avmlRuns(h), []);
+        });
+
+        it("a file that is not an ELF executable (the pinned hash matching) is refused the same way", () => {
+            fs.writeFileSync(objectPath(h, AVML_KEY), "#!/bin/sh\necho not avml\n");
+
+            const result = runCapture(h, { DFIR_AVML_SHA256: sha256("#!/bin/sh\necho not avml\n") });
+
+            assertRefused(result, CAPTURE_EXIT_CODES.avmlWrongArchitecture, "not running it");
+            assert.deepEqual(avmlRuns(h), []);
+        });
+    });
+
+    describe("the memory source is probed once, as avml's probe_single_source does", () => {
+        const sourceFile = (name: string, bytes: number) => {
+            const file = path.join(h.sources, ...name.split("/").filter(Boolean));
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            fs.writeFileSync(file, Buffer.alloc(bytes));
+        };
+
+        for (const [what, setup, expected] of [
+            ["/proc/kcore absent, /dev/crash readable", () => sourceFile("/dev/crash", 0), "/dev/crash"],
+            ["/proc/kcore of 0x2000 bytes (locked down), /dev/mem readable", () => { sourceFile("/proc/kcore", 0x2000); sourceFile("/dev/mem", 0); }, "/dev/mem"],
+            ["/proc/kcore absent, /dev/crash and /dev/mem readable", () => { sourceFile("/dev/crash", 0); sourceFile("/dev/mem", 0); }, "/dev/crash"],
+        ] as const) {
+            it(`${what}: --source ${expected}`, () => {
+                fs.rmSync(path.join(h.sources, "proc", "kcore"));
+                setup();
+
+                const result = runCapture(h);
+
+                assert.equal(result.status, 0, result.stderr);
+                assert.deepEqual(avmlRuns(h).map((call) => call.slice(1, 4)), [["acquire", "--source", expected]]);
+            });
+        }
+
+        it("no readable source (kernel lockdown, strict /dev/mem) exits no-memory-source before fetching or running anything", () => {
+            fs.rmSync(path.join(h.sources, "proc", "kcore"));
+
+            const result = runCapture(h);
+
+            assertRefused(result, CAPTURE_EXIT_CODES.noMemorySource, "no memory source");
+            assert.deepEqual(calls(h), []);
+            assertNoStrayWrites(h);
+        });
+    });
+
+    describe("the avml stand-in behaves as v0.20.0 does", () => {
+        const standIn = (...args: string[]) => {
+            const file = path.join(h.root, "bin-avml", "avml");
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            fs.writeFileSync(file, fs.readFileSync(objectPath(h, AVML_KEY)), { mode: 0o755 });
+            return spawnSync(file, args, { env: captureEnv(h), encoding: "utf8", timeout: 30_000 });
+        };
+
+        it("refuses a symlinked destination such as /dev/stdout (O_NOFOLLOW), and the v0.11 command line", () => {
+            const link = path.join(h.root, "link");
+            fs.symlinkSync(path.join(h.root, "target"), link);
+
+            const symlinked = standIn("acquire", "--source", "/proc/kcore", link);
+            const old = standIn("/dev/stdout");
+
+            assert.equal(symlinked.status, 1);
+            assert.match(symlinked.stderr, /Too many levels of symbolic links/);
+            assert.equal(fs.existsSync(path.join(h.root, "target")), false);
+            assert.equal(old.status, 2);
+            assert.match(old.stderr, /unrecognized subcommand/);
         });
     });
 
@@ -586,6 +698,15 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
 
         it("the script names the pinned avml version", () => {
             assert.ok(text.includes(`avml: pinned to ${AVML_VERSION}`));
+        });
+
+        it("the script's ELF machine per `uname -m` is AVML_ELF_MACHINE (e_machine as two little-endian bytes)", () => {
+            const table = Object.fromEntries([...text.matchAll(/^\s+(\w+)\) want_machine=([0-9a-f]{4}) ;;$/gm)].map((m) => [m[1], m[2]]));
+            assert.deepEqual(table, Object.fromEntries(Object.entries(AVML_ELF_MACHINE).map(([build, machine]) => {
+                const bytes = Buffer.alloc(2);
+                bytes.writeUInt16LE(machine);
+                return [build, bytes.toString("hex")];
+            })));
         });
     });
 });

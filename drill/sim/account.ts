@@ -18,6 +18,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { partitionOf } from "../../core/containmentPolicies";
 import { ENV, type Target } from "../../core/workflow";
+import { AVML_BUILDS, AVML_ENV } from "../../core/avml";
 import { setClientCustomizer, type CustomizableClient, type ServiceName } from "../../functions/lib/aws";
 import { setClock } from "../../functions/lib/clock";
 import { ACTION_PREFIX, awsError, CLIENT_SERVICE, defaultStatus, notImplemented, type SimService } from "./errors";
@@ -472,8 +473,11 @@ export class SimulatedAccount {
             [ENV.untrackGroups]: JSON.stringify(d.untrackGroups),
             [ENV.captureProfileArn]: d.captureProfileArn,
             [ENV.memoryDocument]: d.memoryDocument,
-            [ENV.avmlKey]: d.avmlKey,
-            [ENV.avmlSha256]: d.avmlSha256,
+            // States saved before the builds were staged per architecture have none (memory: avml-not-configured).
+            ...Object.fromEntries(AVML_BUILDS.flatMap((build) => {
+                const staged = d.avml?.[build];
+                return staged ? [[AVML_ENV[build].key, staged.key], [AVML_ENV[build].sha256, staged.sha256]] : [];
+            })),
             [ENV.responderRoleName]: d.responderRoleName,
             [ENV.homeAccountId]: this.homeAccountId,
             [ENV.retentionDays]: String(this.world.state.seedOptions.retentionDays ?? 365),

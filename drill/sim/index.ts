@@ -93,6 +93,8 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     "cmk-volume": { crossAccount: true, copySnapshotsToHub: true, volumeKey: "iam-enabled" },
     "cmk-volume-no-iam": { crossAccount: true, copySnapshotsToHub: true, volumeKey: "key-policy-only" },
     "avml-fails": { avmlFails: true },
+    // A Graviton instance: DescribeInstances says Architecture arm64 (`uname -m` aarch64 on the instance).
+    graviton: { architecture: "arm64", instanceType: "m7g.large" },
     "screenshot-unsupported": { screenshotUnsupported: true },
 };
 

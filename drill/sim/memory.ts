@@ -4,6 +4,7 @@
  * for the same seed on every machine, and incompressible like real memory pages.
  */
 import { createCipheriv, createHash } from "node:crypto";
+import { AVML_ELF_MACHINE, elfBuild, type AvmlBuild } from "../../core/avml";
 
 const CHUNK = 1024 * 1024;
 /** LiME range header: magic "EMiL" (0x4C694D45 little-endian), version 1, start, end, reserved. */
@@ -40,11 +41,23 @@ export function memoryImage(seed: string, length: number): Buffer {
     return bytes;
 }
 
-/** A fake avml binary: an ELF magic number and deterministic contents (256 KiB). */
-export function fakeAvml(seed: string): Buffer {
-    const bytes = deterministicBytes(`avml:${seed}`, 256 * 1024);
-    Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00]).copy(bytes, 0);
+
+/**
+ * A fake avml binary for one machine: a 64-bit little-endian ELF header (`e_ident`, `e_type` ET_EXEC,
+ * `e_machine`) and deterministic contents (256 KiB). The two builds of a seed differ in every byte.
+ */
+export function fakeAvml(seed: string, machine: AvmlBuild = "x86_64"): Buffer {
+    const bytes = deterministicBytes(`avml:${seed}${machine === "x86_64" ? "" : `:${machine}`}`, 256 * 1024);
+    Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]).copy(bytes, 0);
+    bytes.writeUInt16LE(2, 16);
+    bytes.writeUInt16LE(AVML_ELF_MACHINE[machine], 18);
     return bytes;
+}
+
+/** The build an ELF binary is (core/avml.ts elfBuild), or undefined when it is none of them. */
+export function elfMachine(bytes: Buffer): AvmlBuild | undefined {
+    const built = elfBuild(bytes);
+    return "build" in built ? built.build : undefined;
 }
 
 export function sha256Hex(bytes: Buffer): string {

@@ -12,6 +12,7 @@ import { TAGS } from "../../core/tags";
 import { INSTANCE_ID_PATTERN } from "../../core/triage";
 import { THROTTLING_CODE, type SimService } from "./errors";
 import { stagedAvml } from "./services/ssm";
+import { AVML_BUILDS } from "../../core/avml";
 import { putVersion } from "./services/s3";
 import { SSM_MANAGED_INSTANCE_CORE } from "../../core/iam";
 import { AMAZON_SSM_MANAGED_INSTANCE_CORE } from "./iam/awsManaged";
@@ -126,6 +127,13 @@ export interface SimOptions {
     ssmOffline?: boolean;
     /** A Windows instance (whatever the finding says). */
     windows?: boolean;
+    /**
+     * The instance's architecture as DescribeInstances reports it (`Architecture`): `arm64` for Graviton.
+     * @default "x86_64"
+     */
+    architecture?: "x86_64" | "arm64";
+    /** The instance type, whatever the finding says (e.g. a Graviton type with `architecture: "arm64"`). @default the finding's, else t3.micro */
+    instanceType?: string;
     /** Snapshots end in state `error`. */
     snapshotError?: boolean;
     /** The memory sidecar reports a wrong sha256. */
@@ -224,7 +232,6 @@ export interface DeploymentNames {
     responderRoleName: string;
     captureProfileName: string;
     functionsRoleName: string;
-    avmlKey: string;
     /** Evidence bucket name; `{account}` and `{region}` are replaced. */
     evidenceBucket: string;
 }
@@ -236,7 +243,6 @@ const DEFAULT_NAMES: DeploymentNames = {
     responderRoleName: "dfir-responder",
     captureProfileName: "dfir-capture",
     functionsRoleName: "dfir-functions",
-    avmlKey: "tools/avml",
     evidenceBucket: "dfir-evidence-{account}-{region}",
 };
 
@@ -367,8 +373,7 @@ export function emptyState(seed: string, homeAccountId: string, region: string, 
             captureProfileArn: "",
             captureProfileArns: {},
             memoryDocument: namesOf(options).memoryDocument,
-            avmlKey: namesOf(options).avmlKey,
-            avmlSha256: "",
+            avml: {},
             topicArn: "",
             responderRoleName: namesOf(options).responderRoleName,
             ...(options.copySnapshotsToHub ? { copySnapshotsToHub: true } : {}),
@@ -402,10 +407,14 @@ export function seedHub(world: World, options: SimOptions, region: string): void
             tags: { [TAGS.role]: TAGS.roleEvidence },
             objects: {},
         };
-        const avml = stagedAvml(world.state.seed);
+        // Both builds, as EvidenceStore stages them from dfir:avml: tools/avml-<build>-<sha256 prefix>, sha256 in the metadata.
         const bucket = world.state.buckets[bucketName];
-        putVersion(world, bucket, names.avmlKey, avml.bytes, { contentType: "application/octet-stream", metadata: { sha256: avml.sha256 } });
-        world.state.deployment.avmlSha256 = avml.sha256;
+        for (const build of AVML_BUILDS) {
+            const avml = stagedAvml(world.state.seed, build);
+            const key = `tools/avml-${build}-${avml.sha256.slice(0, 16)}`;
+            putVersion(world, bucket, key, avml.bytes, { contentType: "application/octet-stream", metadata: { sha256: avml.sha256 } });
+            world.state.deployment.avml[build] = { key, sha256: avml.sha256 };
+        }
     }
     // The evidence store's key (the hub's copies of member snapshots are encrypted with it).
     const evidenceKey = seedKmsKey(world, home, region, "alias/dfir-evidence", "aws-dfir evidence");
@@ -900,9 +909,10 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
     const imageId = imageRaw && /^ami-[0-9a-f]{8,17}$/.test(imageRaw) ? imageRaw : ids.map("ami", imageRaw, "imageId");
     const instance: InstanceState = {
         instanceId,
-        instanceType: str(details.instanceType) ?? "t3.micro",
+        instanceType: options.instanceType ?? str(details.instanceType) ?? "t3.micro",
         imageId,
         platform: windows ? "windows" : "linux",
+        architecture: options.architecture ?? "x86_64",
         state: "running",
         vpcId: primary.vpcId,
         subnetId: primary.subnetId,

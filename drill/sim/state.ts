@@ -5,6 +5,7 @@
  *
  * Nothing here has behaviour: the services (`services/*.ts`) read and change these records.
  */
+import type { AvmlBuild } from "../../core/avml";
 import type { PersistedOptions } from "./seed";
 import type { IamDenial as IamDenialRecord } from "./iam/index";
 
@@ -67,6 +68,8 @@ export interface InstanceState {
     instanceType: string;
     imageId: string;
     platform: "linux" | "windows";
+    /** DescribeInstances `Architecture` (the simulator's instances are x86_64 or arm64). Absent in older states: x86_64. */
+    architecture?: "x86_64" | "arm64";
     /** pending | running | shutting-down | terminated | stopping | stopped */
     state: string;
     stateTransitionReason?: string;
@@ -602,8 +605,8 @@ export interface Deployment {
     /** Capture profile ARN per account that hosts instances. */
     captureProfileArns: Record<string, string>;
     memoryDocument: string;
-    avmlKey: string;
-    avmlSha256: string;
+    /** The staged avml builds (key and sha256 of each) in the evidence bucket (AVML_<BUILD>_KEY / _SHA256). */
+    avml: Partial<Record<AvmlBuild, { key: string; sha256: string }>>;
     topicArn: string;
     responderRoleName: string;
     /** The endpoints' security group per VPC (the isolation group's second egress target). */

@@ -69,6 +69,8 @@ export function buildInstanceRecord(
         disableApiStop: protections.disableApiStop,
         shutdownBehavior: protections.shutdownBehavior,
     };
+    // Which avml build the memory step sends (core/avml.ts avmlBuildFor).
+    if (instance.Architecture) record.architecture = instance.Architecture;
     if (instance.SubnetId) record.subnetId = instance.SubnetId;
     if (instance.Placement?.AvailabilityZone) record.availabilityZone = instance.Placement.AvailabilityZone;
     if (instance.ImageId) record.imageId = instance.ImageId;

@@ -19,6 +19,9 @@
 #   DFIR_RAM_DIR      optional, default /dev/shm: where avml and the small work files live. The default must be
 #                     tmpfs/ramfs (checked). An override is trusted to be RAM-backed: it exists for tests, which
 #                     point it at a temporary directory. Not a document parameter.
+#   DFIR_SOURCE_ROOT  optional, default empty: a directory the memory-source probe looks under (<root>/proc/kcore,
+#                     <root>/dev/crash, <root>/dev/mem); avml is still told the real path. It exists for tests,
+#                     which have no /proc/kcore of their own. Not a document parameter.
 #
 # Output: s3://BUCKET/PREFIX<instanceId>.lime (LiME image, multipart upload from stdin) and
 #         s3://BUCKET/PREFIX<instanceId>.lime.json, the sidecar
@@ -27,20 +30,30 @@
 #         failure the upload is killed before its end of stream, so no object (only an incomplete multipart
 #         upload, invisible and removed by the bucket's lifecycle rule) exists under the image key.
 #
-# avml: pinned to v0.11.0 (the staged binary is pinned by DFIR_AVML_SHA256). What was checked, in
-# microsoft/avml:
-#   - Cargo.toml @ 7ce3a7aa75fd65e6e51a49ab02c1e66c292e225f: version = "0.11.0" (clap 4.1 derive, elf 0.7, libc).
-#   - src/bin/avml.rs @ 768a8862acd519866ddbacea55eeb12bb3c1d065: one command, `avml [OPTIONS] <FILENAME>`
-#     (no subcommands: those came in later releases); main() = iomem::parse, Snapshot::new(filename).create().
-#   - src/snapshot.rs @ 768a8862: when the destination is exactly "/dev/stdout" and no --source is given, avml
-#     picks ONE source (/proc/kcore if usable, else /dev/crash, else /dev/mem) and fails instead of restarting
-#     from another source mid-stream (added by microsoft/avml PR #35, "when writing to /dev/stdout without
-#     specifying a source, only copy from one source"). Disk-usage checks run only with --max-disk-usage*.
-#   - src/image.rs @ abc7a444b8797b6c03861b535cb8befd37c5f85d (same Image API that snapshot.rs @ 768a8862 uses):
-#     the destination is opened write/create/truncate and only ever written sequentially (write_all; no seek on
-#     it), so a pipe works. Maintainers recommend `/dev/stdout` for streaming (issues #12, #34, #152).
-#   So: `avml /dev/stdout` with no options. No --compress (the LiME output is what Volatility reads; compressed
-#   output needs `avml-convert` first), no --source (let it pick the one source it can read to the end).
+# avml: pinned to v0.20.0, one static build per machine (release assets `avml` for x86_64, `avml-aarch64` for
+# aarch64); the staged binary is pinned by DFIR_AVML_SHA256 and must be this machine's build (checked below from its
+# ELF header against `uname -m`). What was checked, in microsoft/avml at the v0.20.0 tag,
+# 21a645608af7c635a3fc5c3ce939b87152c553a9:
+#   - Cargo.toml: version = "0.20.0" (clap 4.6 derive, elf 0.8, libc).
+#   - src/bin/avml/main.rs: subcommands `acquire`, `convert`, `upload`, `stream`; the bare `avml FILENAME` of
+#     v0.11 is gone. src/bin/avml/acquire.rs: `avml acquire [--compress] [--source SOURCE] [--max-disk-usage*]
+#     [--url|--sas-url ...] FILENAME`; run() = iomem::parse, Snapshot::new(FILENAME).source(..).create(), and
+#     nothing is uploaded without --url / --sas-url.
+#   - src/image.rs (Image::open_dst, since 61ba9fe416c552c16c644a24bc1d0596a4fe686f, PR #754, v0.17.0): the
+#     destination is opened write/create/truncate with O_NOFOLLOW, so `/dev/stdout` (a symlink to /proc/self/fd/1)
+#     fails with ELOOP, as do /proc/self/fd/1 and /dev/fd/1. A FIFO is not a symlink: it opens (O_TRUNC is
+#     ignored on a FIFO) and is only ever written sequentially (write_all, no seek on the destination).
+#   - src/snapshot.rs: Snapshot::create() with an explicit --source reads that one source and never another; without
+#     one it probes a single source only when the destination is literally "/dev/stdout" (probe_single_source:
+#     /proc/kcore if larger than 0x2000 bytes and readable, else /dev/crash, else /dev/mem) and otherwise tries
+#     /dev/crash, then /proc/kcore, then /dev/mem, each from the start of a re-opened destination. Into a FIFO a
+#     restart would append a second image to the first one's partial bytes, so this script probes exactly as
+#     probe_single_source does and passes --source. Disk-usage checks run only with --max-disk-usage*.
+#   - src/snapshot.rs find_kcore_blocks (41cb00f74c85266f579d7c2705fadc9b21b2bbdf, PR #789, v0.18.0): a System RAM
+#     range that straddles a gap between /proc/kcore PT_LOAD segments is copied in full; v0.11.0 silently dropped
+#     the part after the gap.
+#   So: `avml acquire --source <probed> <FIFO in RAM>`, and a relay from that FIFO into the stream. No --compress
+#   (the LiME output is what Volatility reads; compressed output needs `avml convert` first).
 #
 # Exit codes (exported as CAPTURE_EXIT_CODES in core/ssmDocument.ts; a test keeps both equal):
 #   code  name                    meaning
@@ -54,6 +67,9 @@
 #   16    upload-failed           the image or sidecar upload failed (aws exited non-zero)
 #   17    hash-size-missing       the streamed sha256 or byte count is missing or malformed; upload aborted
 #   18    no-ram-dir              no RAM-backed work directory (DFIR_RAM_DIR unusable, /dev/shm not tmpfs)
+#   19    avml-wrong-architecture the fetched avml is not this machine's build (ELF e_machine vs uname -m); not run
+#   20    no-memory-source        no source avml can read: /proc/kcore absent or locked down, /dev/crash and
+#                                 /dev/mem not readable (kernel lockdown, CONFIG_STRICT_DEVMEM); avml was not run
 #   other                         an unexpected command failure (set -e), or a signal (128+n)
 set -euo pipefail
 export LC_ALL=C
@@ -70,6 +86,8 @@ readonly EXIT_AVML_FAILED=15
 readonly EXIT_UPLOAD_FAILED=16
 readonly EXIT_HASH_SIZE_MISSING=17
 readonly EXIT_NO_RAM_DIR=18
+readonly EXIT_AVML_WRONG_ARCHITECTURE=19
+readonly EXIT_NO_MEMORY_SOURCE=20
 
 # Parameter patterns: the same text as the document's allowedPattern (core/ssmDocument.ts; a test keeps them
 # equal): anchors, bracket classes, groups, alternation and counts only, read alike by bash, JavaScript and SSM.
@@ -162,6 +180,22 @@ if ! command -v aws >/dev/null 2>&1; then
     die "$EXIT_AWS_CLI_MISSING" "the aws CLI is not on PATH ($PATH)"
 fi
 
+# The one memory source avml will read, probed as avml's own probe_single_source does (see the header): the
+# destination is a FIFO, which avml cannot rewind to restart from another source.
+source_root=${DFIR_SOURCE_ROOT:-}
+readable() { { : <"$1"; } 2>/dev/null; }
+kcore_bytes=$(stat -L -c %s "$source_root/proc/kcore" 2>/dev/null || true)
+if [[ $kcore_bytes =~ $RE_COUNT ]] && ((kcore_bytes > 8192)) && readable "$source_root/proc/kcore"; then
+    avml_source=/proc/kcore
+elif readable "$source_root/dev/crash"; then
+    avml_source=/dev/crash
+elif readable "$source_root/dev/mem"; then
+    avml_source=/dev/mem
+else
+    die "$EXIT_NO_MEMORY_SOURCE" "no memory source: /proc/kcore is absent or locked down (${kcore_bytes:-no} bytes), /dev/crash and /dev/mem are not readable"
+fi
+readonly avml_source
+
 ram_dir=${DFIR_RAM_DIR:-/dev/shm}
 if [[ -z ${DFIR_RAM_DIR:-} ]]; then
     fs_type=$(stat -f -c %T "$ram_dir" 2>/dev/null || true)
@@ -210,6 +244,19 @@ actual_sha256=$(file_sha256 "$avml_bin")
 if [[ $actual_sha256 != "$avml_sha256" ]]; then
     die "$EXIT_AVML_HASH_MISMATCH" "avml sha256 ${actual_sha256:-unreadable} differs from the pinned $avml_sha256; not running it"
 fi
+# This machine's build only (a kernel refuses another machine's ELF with ENOEXEC): the ELF header's class (64-bit),
+# data (little-endian) and e_machine (bytes 18-19, little-endian) against `uname -m`. Same values as
+# AVML_ELF_MACHINE in core/avml.ts (a test keeps them equal).
+machine=$(uname -m 2>/dev/null || true)
+case $machine in
+    x86_64) want_machine=3e00 ;;
+    aarch64) want_machine=b700 ;;
+    *) die "$EXIT_AVML_WRONG_ARCHITECTURE" "no avml build for this machine (uname -m: ${machine:-unknown}); builds exist for x86_64 and aarch64" ;;
+esac
+elf_header=$(od -An -v -tx1 -N20 -- "$avml_bin" 2>/dev/null | tr -d ' \n' || true)
+if [[ ${elf_header:0:12} != 7f454c460201 || ${elf_header:36:4} != "$want_machine" ]]; then
+    die "$EXIT_AVML_WRONG_ARCHITECTURE" "s3://${bucket}/${avml_key} is not the $machine build of avml (ELF header ${elf_header:-unreadable}: want 64-bit little-endian, e_machine $want_machine); not running it"
+fi
 chmod 0700 "$avml_bin"
 if [[ ! -x $avml_bin ]]; then
     # $ram_dir is mounted noexec (CIS-hardened images do this to /dev/shm): mount a small private tmpfs that
@@ -247,9 +294,33 @@ aws s3 cp - "s3://${bucket}/${image_key}" --expected-size "$expected_size" --reg
 aws_pid=$!
 exec 9>"$upload_fifo"
 
+# avml writes its image into a FIFO (it refuses a symlinked destination such as /dev/stdout; see the header) and
+# cat relays that FIFO to stdout. Status: avml's when it failed, else the relay's.
+avml_fifo="$work/avml.fifo"
+mkfifo -m 0600 "$avml_fifo"
+run_avml() {
+    local relay_pid avml_rc=0 relay_rc=0
+    cat -- "$avml_fifo" &
+    relay_pid=$!
+    "$avml_bin" acquire --source "$avml_source" "$avml_fifo" || avml_rc=$?
+    # Should avml have exited without opening the FIFO (no source, /proc/iomem unreadable...), the relay waits in
+    # open() for a writer: a read-write open is a writer that never blocks, and closing it gives that reader
+    # end-of-file. Repeated while the relay lives, as it may reach open() only after one such open; harmless while
+    # it drains what avml wrote.
+    while kill -0 "$relay_pid" 2>/dev/null; do
+        : 1<>"$avml_fifo"
+        sleep 0.2
+    done
+    wait "$relay_pid" || relay_rc=$?
+    if ((avml_rc != 0)); then
+        return "$avml_rc"
+    fi
+    return "$relay_rc"
+}
+
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 set +e
-"$avml_bin" /dev/stdout 9>&- | tee -- "$hash_fifo" "$count_fifo" >&9
+run_avml 9>&- | tee -- "$hash_fifo" "$count_fifo" >&9
 pipe_status=("${PIPESTATUS[@]}")
 set -e
 avml_rc=${pipe_status[0]}

@@ -5,9 +5,11 @@
  * commandId, deadline, startedAt}` or `{status: "missing", reason}`; event `{action: "check", ..., memory}` -> the
  * same memory (still running), `{..., status: "missing", reason}` or `{..., status: "captured", object, hostSha256}`.
  * Throws HashMismatchError / MemoryCaptureFailedError / InvalidRequestError / ConfigurationError by name.
- * Environment (read per invocation): MEMORY_DOCUMENT (required), AVML_KEY + AVML_SHA256 (both or neither; neither:
- * memory is reported missing "avml-not-configured"), MEMORY_CAP_SECONDS (default 10800).
+ * Environment (read per invocation): MEMORY_DOCUMENT (required), per avml build AVML_X86_64_KEY + AVML_X86_64_SHA256
+ * and AVML_AARCH64_KEY + AVML_AARCH64_SHA256 (each pair both or neither; an instance whose build is not staged: memory
+ * is reported missing "avml-not-configured"), MEMORY_CAP_SECONDS (default 10800).
  */
+import { AVML_BUILDS, AVML_ENV, AVML_VERSION, RETIRED_AVML_ENV, type StagedAvmlBuilds } from "../../core/avml";
 import { MEMORY_PARAMETER_PATTERNS } from "../../core/ssmDocument";
 import { ENV } from "../../core/workflow";
 import { client } from "../lib/aws";
@@ -38,24 +40,34 @@ import { withNextPoll } from "../../core/polling";
 export type { MemoryCheckEvent, MemoryEvent, MemoryResult, MemoryStartEvent } from "./memory";
 
 /**
- * The memory step's configuration, from the environment; every problem names its variable. AVML_KEY and
- * AVML_SHA256 are optional together (no avml staged: memory is reported missing), but one without the other, or
- * a malformed hash, is a deployment error.
+ * The memory step's configuration, from the environment; every problem names its variable. Each avml build
+ * (AVML_X86_64_KEY + AVML_X86_64_SHA256, AVML_AARCH64_KEY + AVML_AARCH64_SHA256) is optional as a pair (a build
+ * not staged: memory of that architecture's instances is reported missing), but a key without its hash, a malformed
+ * one, or the single AVML_KEY / AVML_SHA256 of a v0.11.0 deployment is a deployment error.
  */
 export function memorySettingsFromEnv(env: NodeJS.ProcessEnv, now: () => Date = clockNow): MemorySettings {
-    const key = env[ENV.avmlKey]?.trim() || undefined;
-    const sha256 = env[ENV.avmlSha256]?.trim().toLowerCase() || undefined;
-    if (key !== undefined && sha256 === undefined) throw new ConfigurationError(ENV.avmlSha256, `is not set while ${ENV.avmlKey} is`);
-    if (sha256 !== undefined && key === undefined) throw new ConfigurationError(ENV.avmlKey, `is not set while ${ENV.avmlSha256} is`);
-    if (sha256 !== undefined && !new RegExp(MEMORY_PARAMETER_PATTERNS.AvmlSha256).test(sha256)) {
-        throw new ConfigurationError(ENV.avmlSha256, "must be a sha256 in hex (64 digits)");
+    for (const retired of RETIRED_AVML_ENV) {
+        if (env[retired]?.trim()) {
+            throw new ConfigurationError(retired, `is no longer read: avml ${AVML_VERSION} is staged per architecture as ${AVML_BUILDS.map((b) => `${AVML_ENV[b].key} + ${AVML_ENV[b].sha256}`).join(" and ")} (redeploy)`);
+        }
     }
-    if (key !== undefined && !new RegExp(MEMORY_PARAMETER_PATTERNS.AvmlKey).test(key)) {
-        throw new ConfigurationError(ENV.avmlKey, `must match the capture document's pattern ${MEMORY_PARAMETER_PATTERNS.AvmlKey}`);
+    const avml: StagedAvmlBuilds = {};
+    for (const build of AVML_BUILDS) {
+        const names = AVML_ENV[build];
+        const key = env[names.key]?.trim() || undefined;
+        const sha256 = env[names.sha256]?.trim().toLowerCase() || undefined;
+        if (key !== undefined && sha256 === undefined) throw new ConfigurationError(names.sha256, `is not set while ${names.key} is`);
+        if (sha256 !== undefined && key === undefined) throw new ConfigurationError(names.key, `is not set while ${names.sha256} is`);
+        if (key === undefined || sha256 === undefined) continue;
+        if (!new RegExp(MEMORY_PARAMETER_PATTERNS.AvmlSha256).test(sha256)) throw new ConfigurationError(names.sha256, "must be a sha256 in hex (64 digits)");
+        if (!new RegExp(MEMORY_PARAMETER_PATTERNS.AvmlKey).test(key)) {
+            throw new ConfigurationError(names.key, `must match the capture document's pattern ${MEMORY_PARAMETER_PATTERNS.AvmlKey}`);
+        }
+        avml[build] = { key, sha256 };
     }
     return {
         documentName: requiredFromEnv(env, ENV.memoryDocument),
-        ...(key !== undefined && sha256 !== undefined ? { avml: { key, sha256 } } : {}),
+        avml,
         capSeconds: positiveIntegerFromEnv(env, ENV.memoryCapSeconds, DEFAULT_MEMORY_CAP_SECONDS),
         now,
     };

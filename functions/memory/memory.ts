@@ -1,6 +1,7 @@
 /**
- * Memory evidence: a preflight that says precisely why a capture cannot happen (Windows, SSM agent offline,
- * avml not staged or not the pinned build), then one SSM command running the project's capture document (a retried
+ * Memory evidence: a preflight that says precisely why a capture cannot happen (Windows, no avml build for the
+ * instance's architecture, SSM agent offline, avml not staged or not the pinned build), then one SSM command running
+ * the project's capture document with the instance's own build (a retried
  * start adopts the command an earlier attempt sent, found with `ListCommands`), then
  * a poll that, on success, re-hashes the uploaded image from S3 and compares it with the hash the instance
  * computed while streaming. A known gap is a result (`status: "missing"` with a reason); only a capture that
@@ -16,6 +17,7 @@ import {
     type Command,
     type SSMClient,
 } from "@aws-sdk/client-ssm";
+import { AVML_BUILDS, avmlBuildFor, type AvmlBuild, type StagedAvml, type StagedAvmlBuilds } from "../../core/avml";
 import { CAPTURE_EXIT_CODES, memoryCommandParameters, memoryObjectKeys } from "../../core/ssmDocument";
 import { casePrefix, type InstanceRecord, type MemoryEvidence, type Target } from "../../core/workflow";
 import {
@@ -63,12 +65,26 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Reason codes of a missing memory image (the manifest and the case reason quote them). */
 export const MEMORY_MISSING = {
-    windows: "windows: avml is Linux-only",
+    /**
+     * A Windows instance: no capture is attempted and nothing is sent to it. avml and the capture document are
+     * Linux-only; no Windows memory tool (e.g. WinPmem) is integrated (docs/limitations.md).
+     */
+    windows: "windows: avml is Linux-only; no Windows memory tool is integrated",
+    /** An EC2 Mac instance (Architecture x86_64_mac / arm64_mac): macOS, which avml cannot capture. */
+    macos: "macos: avml is Linux-only",
+    /** An architecture avml publishes no build for (e.g. i386); the reason names it. */
+    unsupportedArchitecture: "avml-unsupported-architecture",
+    /** The case's instance record carries no architecture (recorded before it was): no build can be chosen. */
+    architectureUnknown: "instance-architecture-unknown",
     agentOffline: "ssm-agent-offline",
-    /** AVML_KEY / AVML_SHA256 not set: the deployment staged no avml (the component's default). */
+    /**
+     * No avml build configured for the instance's architecture (AVML_<BUILD>_KEY / _SHA256 unset: the deployment
+     * staged none, the component's default, or only the other build). The reason names the build missing.
+     */
     avmlNotConfigured: "avml-not-configured",
+    /** HeadObject answered 404: the build is not in the bucket (the function may list tools/, so S3 tells missing from forbidden). */
     avmlNotStaged: "avml-not-staged",
-    /** HeadObject answered 403: absent, or not readable (without s3:ListBucket S3 answers 403 for a missing key). */
+    /** HeadObject answered 403: the object exists but may not be read (a bucket or key policy, a changed role), or the function lacks s3:ListBucket on tools/. */
     avmlNotReadable: "avml-not-readable",
     avmlHashMismatch: "avml-hash-mismatch",
     timeout: "capture-timeout",
@@ -113,10 +129,11 @@ export interface MemorySettings {
     /** MEMORY_DOCUMENT: name of the project's SSM Command document. */
     documentName: string;
     /**
-     * AVML_KEY / AVML_SHA256: the pinned avml binary in the evidence bucket, and its expected sha256 (lower-case
-     * hex). Undefined when the deployment staged none: memory is then reported missing, not an error.
+     * The staged avml builds (AVML_X86_64_* / AVML_AARCH64_*): key in the evidence bucket and expected sha256
+     * (lower-case hex) of each. A build not staged: memory of instances of that architecture is reported missing,
+     * not an error.
      */
-    avml?: { key: string; sha256: string };
+    avml: StagedAvmlBuilds;
     /** MEMORY_CAP_SECONDS. */
     capSeconds: number;
     now: () => Date;
@@ -169,12 +186,12 @@ export async function startMemoryCapture(clients: MemoryClients, event: MemorySt
     const { caseId, target, instance, evidence } = event;
     const context = { caseId, instanceId: target.instanceId };
 
-    const blocker = await preflight(clients, event, settings);
-    if (blocker !== undefined || settings.avml === undefined) {
-        const reason = blocker ?? MEMORY_MISSING.avmlNotConfigured;
-        log("WARN", "memory capture not possible", { ...context, reason });
-        return { status: "missing", reason };
+    const ready = await preflight(clients, event, settings);
+    if ("missing" in ready) {
+        log("WARN", "memory capture not possible", { ...context, reason: ready.missing });
+        return { status: "missing", reason: ready.missing };
     }
+    const avml = { build: ready.build, ...ready.staged };
 
     const now = settings.now();
     let parameters: Record<string, string[]>;
@@ -185,8 +202,8 @@ export async function startMemoryCapture(clients: MemoryClients, event: MemorySt
             bucket: evidence.bucket,
             caseId,
             instanceId: target.instanceId,
-            avmlKey: settings.avml.key,
-            avmlSha256: settings.avml.sha256,
+            avmlKey: avml.key,
+            avmlSha256: avml.sha256,
             region: target.region,
         });
     } catch (error) {
@@ -201,6 +218,7 @@ export async function startMemoryCapture(clients: MemoryClients, event: MemorySt
             commandId: earlier.CommandId as string,
             deadline: addSeconds(requested, settings.capSeconds).toISOString(),
             startedAt: requested.toISOString(),
+            avml,
         };
         log("INFO", "memory capture adopted", { ...context, commandId: result.commandId, commandStatus: earlier.Status, requestedAt: result.startedAt, deadline: result.deadline });
         return result;
@@ -224,8 +242,9 @@ export async function startMemoryCapture(clients: MemoryClients, event: MemorySt
         commandId,
         deadline: addSeconds(now, settings.capSeconds).toISOString(),
         startedAt: now.toISOString(),
+        avml,
     };
-    log("INFO", "memory capture started", { ...context, commandId, deadline: result.deadline });
+    log("INFO", "memory capture started", { ...context, commandId, deadline: result.deadline, avml });
     return result;
 }
 
@@ -309,32 +328,50 @@ function sameParameters(actual: Record<string, string[]> | undefined, expected: 
 }
 
 /**
- * Why a capture cannot run, or undefined when it can. Checked in order of cost, and before anything is sent:
- * Windows (avml is Linux-only), no avml configured, the agent's ping status, then the staged avml binary and its
- * recorded `x-amz-meta-sha256` (the instance checks the binary's real hash again before running it; this check
- * turns a certain failure into a precise reason).
+ * The avml build to send, or why a capture cannot run. Checked in order of cost, and before anything is sent:
+ * Windows (avml is Linux-only), the build for the instance's architecture (core/avml.ts avmlBuildFor: x86_64 ->
+ * x86_64, arm64 -> aarch64; Mac, other or unknown architectures have none) and whether the deployment staged it,
+ * the agent's ping status, then that build's object and its recorded `x-amz-meta-sha256` (the instance checks the
+ * binary's real hash and its machine again before running it; this check turns a certain failure into a precise
+ * reason). HeadObject answers 404 for a missing object only to a caller allowed s3:ListBucket on the key (S3 API
+ * Reference, HeadObject, "Permissions"; the memory function is, on tools/), 403 otherwise: 404 is
+ * `avml-not-staged`, 403 `avml-not-readable`.
  */
-export async function preflight(clients: MemoryClients, event: MemoryStartEvent, settings: MemorySettings): Promise<string | undefined> {
-    if (event.instance.platform === "windows") return MEMORY_MISSING.windows;
-    if (settings.avml === undefined) return MEMORY_MISSING.avmlNotConfigured;
+export async function preflight(
+    clients: MemoryClients,
+    event: MemoryStartEvent,
+    settings: MemorySettings,
+): Promise<{ build: AvmlBuild; staged: StagedAvml } | { missing: string }> {
+    if (event.instance.platform === "windows") return { missing: MEMORY_MISSING.windows };
+    const chosen = avmlBuildFor(event.instance.architecture);
+    if ("none" in chosen) {
+        if (chosen.none === "macos") return { missing: MEMORY_MISSING.macos };
+        if (chosen.none === "unknown") return { missing: MEMORY_MISSING.architectureUnknown };
+        return { missing: `${MEMORY_MISSING.unsupportedArchitecture}: ${chosen.architecture}` };
+    }
+    const staged = settings.avml[chosen.build];
+    if (staged === undefined) {
+        const any = AVML_BUILDS.some((b) => settings.avml[b] !== undefined);
+        return { missing: any ? `${MEMORY_MISSING.avmlNotConfigured}: no ${chosen.build} build` : MEMORY_MISSING.avmlNotConfigured };
+    }
 
     const info = await clients.ssm.send(
         new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [event.target.instanceId] }] }),
     );
     const managed = (info.InstanceInformationList ?? []).find((i) => i.InstanceId === event.target.instanceId);
-    if (managed?.PingStatus !== "Online") return MEMORY_MISSING.agentOffline;
+    if (managed?.PingStatus !== "Online") return { missing: MEMORY_MISSING.agentOffline };
 
-    let staged;
+    let head;
     try {
-        staged = await clients.s3.send(new HeadObjectCommand({ Bucket: event.evidence.bucket, Key: settings.avml.key }));
+        head = await clients.s3.send(new HeadObjectCommand({ Bucket: event.evidence.bucket, Key: staged.key }));
     } catch (error) {
-        if (awsErrorIs(error, ["NotFound", "NoSuchKey"], 404)) return MEMORY_MISSING.avmlNotStaged;
-        if (awsErrorIs(error, ["Forbidden", "AccessDenied"], 403)) return MEMORY_MISSING.avmlNotReadable;
+        if (awsErrorIs(error, ["NotFound", "NoSuchKey"], 404)) return { missing: MEMORY_MISSING.avmlNotStaged };
+        if (awsErrorIs(error, ["Forbidden", "AccessDenied"], 403)) return { missing: MEMORY_MISSING.avmlNotReadable };
         throw error;
     }
-    const recorded = staged.Metadata?.sha256?.trim().toLowerCase();
-    if (recorded !== settings.avml.sha256) return MEMORY_MISSING.avmlHashMismatch;
-    return undefined;
+    const recorded = head.Metadata?.sha256?.trim().toLowerCase();
+    if (recorded !== staged.sha256) return { missing: MEMORY_MISSING.avmlHashMismatch };
+    return { build: chosen.build, staged };
 }
 
 /**

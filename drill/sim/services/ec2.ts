@@ -241,7 +241,7 @@ export function describeInstance(world: World, accountId: string, region: string
         State: { Code: STATE_CODES[instance.state] ?? 16, Name: instance.state as NonNullable<Instance["State"]>["Name"] },
         StateTransitionReason: instance.stateTransitionReason ?? "",
         PlatformDetails: instance.platform === "windows" ? "Windows" : "Linux/UNIX",
-        Architecture: "x86_64",
+        Architecture: instance.architecture ?? "x86_64",
         Hypervisor: "xen",
         VirtualizationType: "hvm",
         LaunchTime: new Date(instance.launchTime),

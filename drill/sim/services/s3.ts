@@ -20,7 +20,9 @@ import type {
     PutObjectCommandOutput,
 } from "@aws-sdk/client-s3";
 import { notImplemented } from "../errors";
-import type { BucketState, ObjectVersionState } from "../state";
+import { firstDenied } from "../iam/index";
+import { authorizationsFor } from "../iam/requests";
+import type { BucketState, ObjectVersionState, SessionState } from "../state";
 import { required, type CallContext, type Handler, type World } from "../world";
 
 type Out<T> = Omit<T, "$metadata">;
@@ -232,10 +234,27 @@ function parseRange(world: World, ctx: CallContext, range: string, size: number)
     return [start, end];
 }
 
-const getObject: Handler<GetObjectCommandInput, Out<GetObjectCommandOutput>> = (world, ctx, input) => {
+/**
+ * A read of a key with no current version: S3 answers 404 only to a caller allowed s3:ListBucket on the bucket,
+ * otherwise 403, so that a caller who may not list cannot learn which keys exist (S3 API Reference, GetObject and
+ * HeadObject, "Permissions"). The ListBucket check is made as for a listing of the key itself (`s3:prefix` = the
+ * key), so a grant limited by an `s3:prefix` condition covers the keys it would list (AWS documents no other context
+ * for it; Ceph RGW matched AWS this way, ceph/ceph#68577). Only when IAM is evaluated (the drill always does).
+ */
+async function refuseUnlisted(world: World, ctx: CallContext, bucket: BucketState, key: string, versionId: string | undefined, head: boolean): Promise<void> {
+    if (versionId !== undefined || !ctx.caller.roleArn || !world.state.deployment.iam) return;
+    const current = latest(bucket, key);
+    if (current && !current.deleteMarker) return;
+    const list: CallContext = { ...ctx, operation: "ListObjectsV2", action: "s3:ListBucket" };
+    const denied = await firstDenied(world, ctx.caller as SessionState & { roleArn: string }, ctx.region, await authorizationsFor(world, list, { Bucket: bucket.name, Prefix: key }));
+    if (denied) throw head ? world.error(ctx, "Forbidden", "Forbidden", 403) : world.error(ctx, "AccessDenied", "Access Denied", 403);
+}
+
+const getObject: Handler<GetObjectCommandInput, Promise<Out<GetObjectCommandOutput>>> = async (world, ctx, input) => {
     const bucket = bucketOrThrow(world, ctx, input.Bucket);
     const key = required(world, ctx, input.Key, "Key");
     if (input.PartNumber !== undefined) throw notImplemented(ctx.action, "with PartNumber");
+    await refuseUnlisted(world, ctx, bucket, key, input.VersionId, false);
     const version = readable(world, ctx, bucket, key, input.VersionId, false);
     if (input.IfMatch !== undefined && input.IfMatch !== version.etag) {
         throw world.error(ctx, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
@@ -251,9 +270,10 @@ const getObject: Handler<GetObjectCommandInput, Out<GetObjectCommandOutput>> = (
     return { ...head, Body: bodyStream(bytes) as unknown as GetObjectCommandOutput["Body"] };
 };
 
-const headObject: Handler<HeadObjectCommandInput, Out<HeadObjectCommandOutput>> = (world, ctx, input) => {
+const headObject: Handler<HeadObjectCommandInput, Promise<Out<HeadObjectCommandOutput>>> = async (world, ctx, input) => {
     const bucket = bucketOrThrow(world, ctx, input.Bucket);
     const key = required(world, ctx, input.Key, "Key");
+    await refuseUnlisted(world, ctx, bucket, key, input.VersionId, true);
     return describeVersion(readable(world, ctx, bucket, key, input.VersionId, true), input.ChecksumMode);
 };
 

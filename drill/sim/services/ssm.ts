@@ -5,7 +5,8 @@
  * what its script (functions/memory/capture.sh) does, in the same order and with the same exit codes
  * (`CAPTURE_EXIT_CODES`): fetch `AvmlKey` from `Bucket` with the instance's profile (13 when it cannot: bucket
  * missing or in another region, object missing, or — unless `requireCaptureProfile` is off — the instance does
- * not hold the capture profile), check its sha256 against `AvmlSha256` (14), run avml (15 under avml-fails),
+ * not hold the capture profile), check its sha256 against `AvmlSha256` (14) and its ELF machine against the
+ * instance's architecture (19), run avml (15 under avml-fails),
  * then write, when the invocation falls due (`memoryDurationMs` of simulator time after SendCommand):
  * - `<KeyPrefix><InstanceId>.lime`: `memoryBytes` deterministic bytes in LiME format;
  * - `<KeyPrefix><InstanceId>.lime.json`: `{"sha256","bytes","avmlSha256","instanceId","startedAt","finishedAt"}`,
@@ -29,9 +30,10 @@ import type {
     SendCommandCommandOutput,
     CancelCommandCommandInput,
 } from "@aws-sdk/client-ssm";
+import type { AvmlBuild } from "../../../core/avml";
 import { CAPTURE_EXIT_CODES, CAPTURE_STEP_NAME } from "../../../core/ssmDocument";
 import { notImplemented } from "../errors";
-import { fakeAvml, memoryImage, sha256Hex } from "../memory";
+import { elfMachine, fakeAvml, memoryImage, sha256Hex } from "../memory";
 import type { CommandState, DocumentState, InstanceState, InvocationState, RegionState } from "../state";
 import { required, type CallContext, type Handler, type World } from "../world";
 import { putVersion } from "./s3";
@@ -155,7 +157,7 @@ async function instanceDecisions(world: World, command: CommandState, instanceId
         return denied ? { atMs: 0, call, action: denied.authorization.action, resource: denied.authorization.resource, principal: session.roleArn, accountId: command.accountId, region, reason: denied.reason } : undefined;
     };
     const imageKey = `${param("KeyPrefix")}${param("InstanceId") || instanceId}.lime`;
-    const avmlKey = param("AvmlKey") || world.state.deployment.avmlKey;
+    const avmlKey = param("AvmlKey");
     const outputKey = `${(command.outputPrefix ?? "").replace(/\/+$/, "")}/${command.commandId}/${instanceId}/${PLUGIN_DIR}/${MEMORY_STEP}/stdout`;
     const fetch = (await check("HeadObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)")) ?? (await check("GetObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)"));
     const upload = (await check("PutObject", { Bucket: bucket, Key: imageKey }, "instance:aws s3 cp (image)")) ?? (await check("PutObject", { Bucket: bucket, Key: `${imageKey}.json` }, "instance:aws s3 cp (sidecar)"));
@@ -302,7 +304,7 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     const param = (name: string): string => command.parameters[name]?.[0] ?? "";
     const bucketName = param("Bucket");
     const prefix = param("KeyPrefix");
-    const avmlKey = param("AvmlKey") || world.state.deployment.avmlKey;
+    const avmlKey = param("AvmlKey");
     const region = param("Region") || command.region;
     const imageInstanceId = param("InstanceId") || invocation.instanceId;
     const cannotFetch = (why: string): void =>
@@ -337,6 +339,14 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     const expected = param("AvmlSha256");
     if (expected !== avmlSha256) {
         return fail(CAPTURE_EXIT_CODES.avmlHashMismatch, `capture: avml sha256 ${avmlSha256} differs from the pinned ${expected}; not running it\n`);
+    }
+    // Only this machine's build runs: the script compares the ELF header's e_machine with `uname -m` (aarch64 on a
+    // Graviton instance, whose DescribeInstances Architecture is arm64) and refuses another machine's build, which
+    // the kernel would refuse anyway (execve: ENOEXEC, "Exec format error").
+    const machine = instance.architecture === "arm64" ? "aarch64" : "x86_64";
+    const built = elfMachine(avml.body);
+    if (built !== machine) {
+        return fail(CAPTURE_EXIT_CODES.avmlWrongArchitecture, `capture: s3://${bucketName}/${avmlKey} is not the ${machine} build of avml (ELF machine ${built ?? "unknown"}); not running it\n`);
     }
     // 3. Stream avml -> hash, count, upload.
     if (behaviour.avmlFails) {
@@ -583,9 +593,9 @@ const cancelCommand: Handler<CancelCommandCommandInput, Record<string, never>> =
     return {};
 };
 
-/** The deployment's staged avml (bytes and hash) for a seed. */
-export function stagedAvml(seed: string): { bytes: Buffer; sha256: string } {
-    const bytes = fakeAvml(seed);
+/** The deployment's staged avml build (bytes and hash) for a seed. */
+export function stagedAvml(seed: string, build: AvmlBuild = "x86_64"): { bytes: Buffer; sha256: string } {
+    const bytes = fakeAvml(seed, build);
     return { bytes, sha256: sha256Hex(bytes) };
 }
 

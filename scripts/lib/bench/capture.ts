@@ -1,16 +1,16 @@
 /**
  * Bytes the memory capture writes to the suspect's disk: functions/memory/capture.sh run as in
- * test/ssm-document.test.ts (a stand-in avml that writes N bytes to its output, a stand-in `aws s3 cp` that reads
+ * test/ssm-document.test.ts (a stand-in avml, scripts/lib/avmlStandIn.ts, that writes N bytes to its output, a stand-in `aws s3 cp` that reads
  * the upload from stdin into a fake bucket), with the "suspect disk" a directory that HOME, TMPDIR and the working
  * directory point into, the RAM dir, the bucket and the stand-ins elsewhere. Every file under the disk directory
  * is listed (size) before and after; bytes of files created or grown during the capture are counted.
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { memoryKeyPrefix, memoryObjectKeys } from "../../../core/ssmDocument";
+import { makeAvmlStandIn } from "../avmlStandIn";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
 const SCRIPT = path.join(REPO, "functions", "memory", "capture.sh");
@@ -20,10 +20,8 @@ const CASE_ID = "i-0123456789abcdef0-3f2a9c1b7d4e";
 const INSTANCE_ID = "i-0123456789abcdef0";
 const AVML_KEY = "tools/avml-bench";
 
-const FAKE_AVML = `#!/usr/bin/env bash
-set -euo pipefail
-out=\${!#}
-head -c "$BENCH_IMAGE_BYTES" /dev/zero >"$out"
+/** The stand-in avml's behaviour (scripts/lib/avmlStandIn.ts): BENCH_IMAGE_BYTES zero bytes into FILENAME. */
+const FAKE_AVML = `head -c "$BENCH_IMAGE_BYTES" /dev/zero >"$avml_out"
 `;
 
 const FAKE_AWS = `#!/usr/bin/env bash
@@ -71,7 +69,8 @@ export function benchCapture(imageBytes: number): CaptureBench {
         fs.writeFileSync(path.join(dirs.bin, "aws"), FAKE_AWS, { mode: 0o755 });
         const avmlObject = path.join(dirs.s3, BUCKET, ...AVML_KEY.split("/"));
         fs.mkdirSync(path.dirname(avmlObject), { recursive: true });
-        fs.writeFileSync(avmlObject, FAKE_AVML, { mode: 0o644 });
+        const avml = makeAvmlStandIn(path.join(root, "avml"), FAKE_AVML);
+        fs.writeFileSync(avmlObject, avml.bytes, { mode: 0o644 });
         const before = sizes(dirs.disk);
         const started = process.hrtime.bigint();
         const result = spawnSync("bash", [SCRIPT], {
@@ -83,11 +82,12 @@ export function benchCapture(imageBytes: number): CaptureBench {
                 HOME: dirs["disk/home"],
                 TMPDIR: dirs["disk/tmp"],
                 FAKE_S3_ROOT: dirs.s3,
+                ...avml.env,
                 BENCH_IMAGE_BYTES: String(imageBytes),
                 DFIR_BUCKET: BUCKET,
                 DFIR_KEY_PREFIX: memoryKeyPrefix(CASE_ID),
                 DFIR_AVML_KEY: AVML_KEY,
-                DFIR_AVML_SHA256: createHash("sha256").update(FAKE_AVML).digest("hex"),
+                DFIR_AVML_SHA256: avml.sha256,
                 DFIR_REGION: "eu-west-1",
                 DFIR_INSTANCE_ID: INSTANCE_ID,
                 DFIR_RAM_DIR: dirs.ram,
