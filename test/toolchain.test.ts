@@ -17,6 +17,13 @@ describe("toolchain", () => {
         assert.equal(fs.readFileSync(path.join(repo, ".nvmrc"), "utf8").trim(), "22");
     });
 
+    it("does not depend on @pulumi/awsx (its Vpc is a remote component, opaque under mocks: docs/analyst-guide.md)", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8"));
+        for (const deps of [pkg.dependencies, pkg.devDependencies]) assert.equal(deps?.["@pulumi/awsx"], undefined);
+        const lock = JSON.parse(fs.readFileSync(path.join(repo, "package-lock.json"), "utf8"));
+        assert.equal(lock.packages["node_modules/@pulumi/awsx"], undefined, "the lock file still installs it");
+    });
+
     it("imports @pulumi/aws through components/aws.ts only (its root makes tsc read every AWS service's declarations)", () => {
         const offenders: string[] = [];
         const walk = (dir: string): void => {
