@@ -28,6 +28,7 @@ export const SCENARIOS = [
     "agent-cached-credentials",
     "nat-tracked-flow",
     "multi-vpc-eni",
+    "huge-memory",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -69,6 +70,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "agent-cached-credentials": "the instance had a profile: its SSM agent still signs with that role's credentials (cached ~30 min, not re-fetched when refused) when the capture command comes, after the revocation",
     "nat-tracked-flow": "an attacker's sessions (HTTPS C2, ICMP) run out through the VPC's NAT gateway when the finding arrives: automatically tracked, they survive any security group change",
     "multi-vpc-eni": "the instance has a secondary interface attached from a second VPC (same zone), which the deployment prepared too",
+    "huge-memory": "a host with 256 GiB of RAM: its memory image must be verified inside the memory function's deployed 512 MB / 300 s",
 };
 
 

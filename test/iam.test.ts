@@ -44,6 +44,7 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     "nat-tracked-flow": ["SUCCEEDED", /^isolated; evidence complete$/],
     "multi-vpc-eni": ["SUCCEEDED", /^isolated; evidence complete$/],
     "agent-cached-credentials": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "huge-memory": ["SUCCEEDED", /^isolated; evidence complete$/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {

@@ -210,6 +210,9 @@ export interface VolumeView {
     attachment: { instanceId: string; deviceName: string } | null;
 }
 
+/** The largest object `objectBody` copies into one Buffer (2 GiB). */
+const MAX_VIEW_BYTES = 2 * 1024 ** 3;
+
 export interface ObjectView {
     bucket: string;
     key: string;
@@ -941,8 +944,13 @@ export class SimulatedAccount {
         settle(this.world);
         const versions = this.world.state.buckets[bucket]?.objects[key] ?? [];
         const v = versionId ? versions.find((x) => x.versionId === versionId) : versions.at(-1);
-        if (!v || v.deleteMarker || !v.body) throw new Error(`simulator: no object s3://${bucket}/${key}${versionId ? ` version ${versionId}` : ""}`);
-        return Buffer.from(v.body);
+        if (!v || v.deleteMarker || (!v.body && !v.parts)) throw new Error(`simulator: no object s3://${bucket}/${key}${versionId ? ` version ${versionId}` : ""}`);
+        if (v.parts) {
+            // A multipart object is its parts; one Buffer can hold only so much (read a large one through GetObject).
+            if (v.size > MAX_VIEW_BYTES) throw new Error(`simulator: s3://${bucket}/${key} is ${v.size} bytes, more than one Buffer holds here (${MAX_VIEW_BYTES}): stream it with GetObject`);
+            return Buffer.concat(v.parts.map((p) => p.body));
+        }
+        return Buffer.from(v.body as Buffer);
     }
 
     private objectView(bucket: string, key: string, v: SimState["buckets"][string]["objects"][string][number]): ObjectView {

@@ -285,6 +285,7 @@ export function behaviourOf(options: SimOptions, instanceId: string | undefined)
             describeTargetGroups: options.pageSizes?.describeTargetGroups ?? (options.inAsg ? 1 : 400),
             describeSnapshots: options.pageSizes?.describeSnapshots ?? 1000,
             listObjectsV2: options.pageSizes?.listObjectsV2 ?? 1000,
+            ...(options.pageSizes?.getObjectAttributesParts !== undefined ? { getObjectAttributesParts: options.pageSizes.getObjectAttributesParts } : {}),
         },
     };
 }

@@ -31,10 +31,12 @@ import type {
 } from "@aws-sdk/client-ssm";
 import { CAPTURE_EXIT_CODES, CAPTURE_STEP_NAME } from "../../../core/ssmDocument";
 import { notImplemented } from "../errors";
-import { fakeAvml, memoryImage, sha256Hex } from "../memory";
+import { captureExpectedSize, s3transferChunksize } from "../../../core/memoryParts";
+import { concatSha256 } from "../digest";
+import { fakeAvml, memoryImageParts, sha256Hex } from "../memory";
 import type { CommandState, DocumentState, InstanceState, InvocationState, RegionState } from "../state";
 import { required, type CallContext, type Handler, type World } from "../world";
-import { putVersion } from "./s3";
+import { MultipartUpload, putVersion } from "./s3";
 import { forensicChannelVerdict } from "../network";
 import { AGENT_ACCESS_DENIED_BACKOFF_MS, agentSession, firstDenied, instanceSession, type IamDenial } from "../iam/index";
 import { authorizationsFor } from "../iam/requests";
@@ -128,8 +130,9 @@ function validateParameters(world: World, ctx: CallContext, doc: DocumentState, 
 /**
  * What the instance's own processes will ask AWS for, authorized as the instance's profile role now (the simulator
  * applies the capture later, synchronously; IAM is evaluated when the command is sent): the script's avml download
- * (`aws s3 cp`: HeadObject + GetObject, decrypting with the bucket's key), its uploads of the image and the sidecar
- * (PutObject, encrypting), and the agent's upload of the command output. Undefined entries: allowed.
+ * (`aws s3 cp`: HeadObject + GetObject, decrypting with the bucket's key), its uploads of the image (a multipart
+ * upload) and the sidecar (PutObject), encrypting, and the agent's upload of the command output. Undefined entries:
+ * allowed.
  */
 async function instanceDecisions(world: World, command: CommandState, instanceId: string): Promise<InvocationState["iam"]> {
     if (!world.state.deployment.iam || !world.state.behaviour.requireCaptureProfile) return undefined;
@@ -158,7 +161,9 @@ async function instanceDecisions(world: World, command: CommandState, instanceId
     const avmlKey = param("AvmlKey") || world.state.deployment.avmlKey;
     const outputKey = `${(command.outputPrefix ?? "").replace(/\/+$/, "")}/${command.commandId}/${instanceId}/${PLUGIN_DIR}/${MEMORY_STEP}/stdout`;
     const fetch = (await check("HeadObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)")) ?? (await check("GetObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)"));
-    const upload = (await check("PutObject", { Bucket: bucket, Key: imageKey }, "instance:aws s3 cp (image)")) ?? (await check("PutObject", { Bucket: bucket, Key: `${imageKey}.json` }, "instance:aws s3 cp (sidecar)"));
+    // The image goes up as a multipart upload (its three calls each authorized), the sidecar as one PutObject.
+    const image = (operation: string) => check(operation, { Bucket: bucket, Key: imageKey }, `instance:aws s3 cp (image: ${operation})`);
+    const upload = (await image("CreateMultipartUpload")) ?? (await image("UploadPart")) ?? (await image("CompleteMultipartUpload")) ?? (await check("PutObject", { Bucket: bucket, Key: `${imageKey}.json` }, "instance:aws s3 cp (sidecar: PutObject)"));
     const output = command.outputBucket ? await check("PutObject", { Bucket: command.outputBucket, Key: outputKey }, "instance:ssm agent output upload") : undefined;
     return { ...(fetch ? { fetch } : {}), ...(upload ? { upload } : {}), ...(output ? { output } : {}), ...(agent ? { agent } : {}) };
 }
@@ -284,6 +289,16 @@ function scriptTime(ms: number): string {
     return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** The AWS CLI's `multipart_chunksize` when the configuration names none (awscli/customizations/s3/transferconfig.py). */
+const CLI_DEFAULT_CHUNKSIZE = 8 * 1024 * 1024;
+
+/** A copy of `part` with its first bit flipped (the original Buffer is never written: it may be shared). */
+function flipFirstBit(part: Buffer): Buffer {
+    const copy = Buffer.from(part);
+    copy[0] = (copy[0] ?? 0) ^ 1;
+    return copy;
+}
+
 /** What the memory-capture document (capture.sh) does on the instance, in the script's order. */
 function runMemoryCapture(world: World, r: RegionState, command: CommandState, invocation: InvocationState): void {
     const at = invocation.dueAt;
@@ -342,36 +357,45 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     if (behaviour.avmlFails) {
         return fail(CAPTURE_EXIT_CODES.avmlFailed, "capture: avml failed (exit 1); upload aborted (simulated avml-fails scenario)\n");
     }
-    const image = memoryImage(`${world.state.seed}:memory:${invocation.instanceId}:${command.commandId}`, behaviour.memoryBytes);
-    const sha256 = sha256Hex(image);
+    // The simulated host's MemTotal is its image's size (a real LiME image is a little larger). `aws s3 cp -` cuts
+    // the stream into the CLI's chunks (s3transfer's ChunksizeAdjuster over --expected-size, core/memoryParts.ts):
+    // the image is held as those parts, identical ones sharing a Buffer, so hundreds of GiB fit in memory.
+    const chunk = s3transferChunksize(CLI_DEFAULT_CHUNKSIZE, captureExpectedSize(behaviour.memoryBytes));
+    const parts = memoryImageParts(`${world.state.seed}:memory:${invocation.instanceId}:${command.commandId}`, behaviour.memoryBytes, chunk);
+    const imageBytes = parts.reduce((n, p) => n + p.length, 0);
+    // sha256sum on its tee branch: the whole image, hashed for real (a 256 GiB image takes minutes).
+    const sha256 = concatSha256(parts);
     // memory-hash-mismatch: the host reports the hash of different bytes (one flipped bit), as a corrupted
     // stream or a tampered upload would look.
-    const reported = behaviour.memoryHashMismatch ? sha256Hex(Buffer.concat([Buffer.from([(image[0] ?? 0) ^ 1]), image.subarray(1)])) : sha256;
+    const reported = behaviour.memoryHashMismatch ? concatSha256([flipFirstBit(parts[0] as Buffer), ...parts.slice(1)]) : sha256;
     const imageKey = `${prefix}${imageInstanceId}.lime`;
     if (invocation.iam?.upload) {
         deny(world, invocation.iam.upload);
-        return fail(CAPTURE_EXIT_CODES.uploadFailed, `upload failed: An error occurred (AccessDenied) when calling the PutObject operation: Access Denied (${invocation.iam.upload.principal}: ${invocation.iam.upload.reason})\ncapture: upload of s3://${bucketName}/${imageKey} failed\n`);
+        const operation = /: (\w+)\)$/.exec(invocation.iam.upload.call)?.[1] ?? "PutObject";
+        return fail(CAPTURE_EXIT_CODES.uploadFailed, `upload failed: An error occurred (AccessDenied) when calling the ${operation} operation: Access Denied (${invocation.iam.upload.principal}: ${invocation.iam.upload.reason})\ncapture: upload of s3://${bucketName}/${imageKey} failed\n`);
     }
     const sidecar = JSON.stringify({
         sha256: reported,
-        bytes: image.length,
+        bytes: imageBytes,
         avmlSha256,
         instanceId: imageInstanceId,
         startedAt: scriptTime(command.requestedAt),
         finishedAt: scriptTime(at),
     });
-    putVersion(world, bucket, imageKey, image);
+    const upload = new MultipartUpload(world, bucket, imageKey);
+    parts.forEach((part, i) => upload.uploadPart(i + 1, part));
+    upload.complete();
     putVersion(world, bucket, `${imageKey}.json`, Buffer.from(`${sidecar}\n`, "utf8"), { contentType: "application/json" });
     // The script prints only the sidecar (aws --only-show-errors); padding stands for a noisier document.
     const padding: string[] = [];
     for (let n = 0, i = 0; n < behaviour.stdoutPaddingBytes; i++) {
-        const line = `progress ${i}: ${Math.min(image.length, (i + 1) * 1048576)} bytes streamed\n`;
+        const line = `progress ${i}: ${Math.min(imageBytes, (i + 1) * 1048576)} bytes streamed\n`;
         padding.push(line);
         n += line.length;
     }
     finish(invocation, "Success", "Success", CAPTURE_EXIT_CODES.ok, `${padding.join("")}${sidecar}\n`, "", at);
     writeOutput(world, command, invocation);
-    world.event("memory-captured", `${invocation.instanceId}: s3://${bucketName}/${imageKey} (${image.length} bytes)`, at);
+    world.event("memory-captured", `${invocation.instanceId}: s3://${bucketName}/${imageKey} (${imageBytes} bytes)`, at);
 }
 
 /** List a denial of the instance's own call when it is made (the invocation falls due). */
