@@ -9,6 +9,8 @@ export const FUNCTION_LIMITS = {
     case: { timeoutSeconds: 30, memoryMb: 256 },
     contain: { timeoutSeconds: 120, memoryMb: 256 },
     snapshot: { timeoutSeconds: 60, memoryMb: 256 },
+    // The check reads the sidecar and the image's part checksums (GetObjectAttributes, 1,000 parts a call), never
+    // the image: O(parts / 1,000) calls whatever its size (functions/memory/memory.ts verifyCapture).
     memory: { timeoutSeconds: 300, memoryMb: 512 },
     metadata: { timeoutSeconds: 60, memoryMb: 256 },
     seal: { timeoutSeconds: 60, memoryMb: 256 },

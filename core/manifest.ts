@@ -196,6 +196,10 @@ export interface Manifest {
             commandId?: string;
             object?: EvidenceObject;
             hostSha256?: string;
+            /** The verified part record (MemoryEvidence: partSize, partCount, partsSha256). */
+            partSize?: number;
+            partCount?: number;
+            partsSha256?: string;
             error?: StepError;
         };
         metadata: { objects: EvidenceObject[]; missing: MissingEvidence[]; error?: StepError };
@@ -523,6 +527,9 @@ export function buildManifest(input: SealInput): Manifest {
                     commandId: memory?.commandId,
                     object: memory?.object,
                     hostSha256: memory?.hostSha256,
+                    partSize: memory?.partSize,
+                    partCount: memory?.partCount,
+                    partsSha256: memory?.partsSha256,
                 }) as Manifest["evidence"]["memory"]),
             metadata: compact({
                 objects: metadata?.objects ?? [],

@@ -63,7 +63,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "copy-to-hub": "a member account's finding, deployed with copySnapshotsToHub: its snapshots are copied into the hub under the hub's key",
     "copy-to-hub-failed": "copySnapshotsToHub, and the hub's copies end in error: the member snapshots stay the evidence, the case is PARTIAL",
     windows: "a Windows instance: avml cannot run, memory is reported missing",
-    "memory-hash-mismatch": "the memory image read back does not match the hash the instance computed",
+    "memory-hash-mismatch": "the instance's hashing read one bit other than what it uploaded: S3 accepts every part, the memory step's part comparison refuses the image",
     "revocation-at-scale": `the instance is the ${PRIOR_REVOCATIONS + 1}th contained on its role: its revocation joins ${PRIOR_REVOCATIONS} others in the role's one revocation policy`,
     "spot-instance": "a Spot instance: EC2 refuses termination and stop protection (recorded; the case is PARTIAL), the rest goes on",
     "ip-target-group": "the instance's address is a target of a target group of type ip: deregistered by address",

@@ -114,7 +114,10 @@ export interface SimOptions {
     windows?: boolean;
     /** Snapshots end in state `error`. */
     snapshotError?: boolean;
-    /** The memory sidecar reports a wrong sha256. */
+    /**
+     * The capture's hashing reads one bit other than what it uploads (its first part): the sidecar's digests (whole
+     * image and part 1) are not the uploaded bytes', while S3 accepts the parts (their checksums come from the bytes sent).
+     */
     memoryHashMismatch?: boolean;
     /** avml fails: the command ends Failed with ResponseCode 5 and writes no image. */
     avmlFails?: boolean;
