@@ -43,6 +43,7 @@ import {
 } from "./seed";
 import { authorizeCall, deployIam, type IamDenial } from "./iam/index";
 import { snapshotView, terminateInstance } from "./services/ec2";
+import { MultipartUpload, objectSha256 } from "./services/s3";
 import { flowVerdict, forensicChannelVerdict } from "./network";
 import { HANDLERS, settle } from "./services/index";
 import { shapeError } from "./shapes";
@@ -939,6 +940,19 @@ export class SimulatedAccount {
         return (b.objects[key] ?? []).map((v) => ({ ...this.objectView(bucket, key, v), deleteMarker: v.deleteMarker }));
     }
 
+    /**
+     * Store `parts` as one multipart object with SHA-256 part checksums, as `aws s3 cp --checksum-algorithm SHA256`
+     * uploads it (scenario building and benchmarks: no IAM, no call recorded). The Buffers are kept, not copied:
+     * identical parts may be one Buffer, never written again. Returns the new version's id.
+     */
+    putMultipartObject(bucket: string, key: string, parts: readonly Buffer[]): string {
+        const b = this.world.state.buckets[bucket];
+        if (!b) throw new Error(`simulator: no bucket ${bucket}`);
+        const upload = new MultipartUpload(this.world, b, key, { checksumAlgorithm: "SHA256" });
+        parts.forEach((part, i) => upload.uploadPart(i + 1, part));
+        return upload.complete().versionId;
+    }
+
     /** The bytes of an object (current version, or a named one). */
     objectBody(bucket: string, key: string, versionId?: string): Buffer {
         settle(this.world);
@@ -959,7 +973,7 @@ export class SimulatedAccount {
             key,
             versionId: v.versionId,
             bytes: v.size,
-            sha256: v.sha256,
+            sha256: objectSha256(v),
             lastModified: new Date(v.lastModified).toISOString(),
             metadata: { ...v.metadata },
         };

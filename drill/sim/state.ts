@@ -379,7 +379,10 @@ export interface ObjectVersionState {
     parts?: ObjectPartState[];
     size: number;
     etag: string;
-    /** Hex sha256 of the bytes (the simulator's own record; S3 returns ChecksumSHA256 only when one was sent). */
+    /**
+     * Hex sha256 of the bytes (the simulator's own record; S3 returns ChecksumSHA256 only when one was sent). Empty
+     * on a delete marker, and on a multipart object until first asked (services/s3.ts `objectSha256`).
+     */
     sha256: string;
     /**
      * Base64 ChecksumSHA256 as stored when the writer asked for one: a single PUT's full-object checksum, or a

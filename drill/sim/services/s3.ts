@@ -242,12 +242,8 @@ export class MultipartUpload {
         this.done = true;
         const etagOfParts = createHash("md5");
         for (const part of parts) etagOfParts.update(Buffer.from(part.etag.slice(1, -1), "hex"));
-        const version = newVersion(this.world, this.bucket, {
-            size,
-            etag: `"${etagOfParts.digest("hex")}-${parts.length}"`,
-            sha256: concatSha256(parts.map((p) => p.body)),
-            contentType: this.options.contentType,
-        });
+        // The simulator's own sha256 of the bytes is computed when first asked ({@link objectSha256}).
+        const version = newVersion(this.world, this.bucket, { size, etag: `"${etagOfParts.digest("hex")}-${parts.length}"`, sha256: "", contentType: this.options.contentType });
         version.parts = parts;
         if (this.options.checksumAlgorithm === "SHA256") {
             const composite = createHash("sha256");
@@ -257,6 +253,15 @@ export class MultipartUpload {
         }
         return storeVersion(this.bucket, this.key, version);
     }
+}
+
+/**
+ * The simulator's own hex sha256 of a version's bytes (not an S3 API value). A multipart object's is computed on first
+ * use and kept: hashing a 256 GiB image takes minutes, and nothing but a view of the world needs it.
+ */
+export function objectSha256(version: ObjectVersionState): string {
+    if (version.sha256 === "" && version.parts) version.sha256 = concatSha256(version.parts.map((p) => p.body));
+    return version.sha256;
 }
 
 function s3Error(code: string, message: string, status?: number): Error {
