@@ -3,7 +3,8 @@
  *
  * Event `{action: "start", caseId, target, instance, evidence: {bucket, prefix}}` -> `{status: "started",
  * commandId, deadline, startedAt}` or `{status: "missing", reason}`; event `{action: "check", ..., memory}` -> the
- * same memory (still running), `{..., status: "missing", reason}` or `{..., status: "captured", object, hostSha256}`.
+ * same memory (still running), `{..., status: "missing", reason}` or `{..., status: "captured", object, hostSha256,
+ * partSize, partCount, partsSha256}` (verified from S3's part checksums, core/memoryParts.ts).
  * Throws HashMismatchError / MemoryCaptureFailedError / InvalidRequestError / ConfigurationError by name.
  * Environment (read per invocation): MEMORY_DOCUMENT (required), AVML_KEY + AVML_SHA256 (both or neither; neither:
  * memory is reported missing "avml-not-configured"), MEMORY_CAP_SECONDS (default 10800).
