@@ -11,7 +11,8 @@ import { AVML_BUILDS, AVML_ENV, type AvmlBuild } from "../core/avml";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
 import { validateTriageOptions } from "../core/triage";
 import { ENV } from "../core/workflow";
-import { handlerArchive, type FunctionName } from "./bundle";
+import { FUNCTION_LIMITS } from "../core/lambda";
+import { FUNCTION_NAMES, handlerArchive, type FunctionName } from "./bundle";
 import { createCaptureProfile } from "./captureProfile";
 
 export interface ResponseWorkflowArgs {
@@ -80,17 +81,6 @@ export interface ResponseWorkflowArgs {
 }
 
 const json = (d: pulumi.Input<PolicyDocument>) => pulumi.output(d).apply((v) => JSON.stringify(v));
-
-/** The functions of the workflow, with their timeouts (seconds). */
-const FUNCTIONS: Record<FunctionName, number> = {
-    triage: 10,
-    case: 30,
-    contain: 120,
-    snapshot: 60,
-    memory: 300, // streams the image back through sha256: ~1 GB/s at most, so large RAM needs minutes
-    metadata: 60,
-    seal: 60,
-};
 
 /**
  * The response: an EventBridge rule (pattern generated from the triage options, retries, dead-letter queue)
@@ -228,7 +218,8 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
 
         const fns = {} as Record<FunctionName, aws.lambda.Function>;
         const roles = {} as Record<FunctionName, aws.iam.Role>;
-        for (const [fnName, timeout] of Object.entries(FUNCTIONS) as [FunctionName, number][]) {
+        for (const fnName of FUNCTION_NAMES) {
+            const { timeoutSeconds, memoryMb } = FUNCTION_LIMITS[fnName];
             const logGroup = new aws.cloudwatch.LogGroup(`${name}-${fnName}-logs`, { retentionInDays: logRetentionDays, tags }, parent);
             const role = new aws.iam.Role(`${name}-${fnName}`, {
                 description: `aws-dfir ${fnName} function (${name})`,
@@ -247,8 +238,8 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 handler: "index.handler",
                 code: handlerArchive(fnName),
                 role: role.arn,
-                timeout,
-                memorySize: fnName === "memory" ? 512 : 256,
+                timeout: timeoutSeconds,
+                memorySize: memoryMb,
                 environment: { variables: environment },
                 loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
                 tracingConfig: { mode: "Active" },

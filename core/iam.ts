@@ -318,7 +318,10 @@ export function memoryCommandStatements(s: Scope, memoryDocumentArns: string | r
     ];
 }
 
-/** Memory evidence: check the agent, run the project's document, read the image back to hash it. */
+/**
+ * Memory evidence: check the agent, run the project's document, verify the image from its sidecar and the part
+ * checksums S3 kept (GetObjectAttributes without a version id: s3:GetObject and s3:GetObjectAttributes).
+ */
 export function memoryPolicy(s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
     return doc(
         ...logWritePolicy(logGroupArn).Statement,
@@ -340,6 +343,7 @@ export function memoryPolicy(s: Scope, r: ResponseResources, logGroupArn: string
             Action: "s3:GetObject",
             Resource: [`${r.evidenceBucketArn}/tools/*`, `${r.evidenceBucketArn}/cases/*`],
         },
+        { Sid: "ReadMemoryImagePartChecksums", Effect: "Allow", Action: "s3:GetObjectAttributes", Resource: `${r.evidenceBucketArn}/cases/*/memory/*` },
         { Sid: "DecryptEvidence", Effect: "Allow", Action: "kms:Decrypt", Resource: r.evidenceKeyArn },
         ...assumeResponder(r),
     );

@@ -198,6 +198,10 @@ export interface Manifest {
             hostSha256?: string;
             /** The avml build the capture command ran (chosen from the instance's architecture): build, key, sha256. */
             avml?: MemoryEvidence["avml"];
+            /** The verified part record (MemoryEvidence: partSize, partCount, partsSha256). */
+            partSize?: number;
+            partCount?: number;
+            partsSha256?: string;
             error?: StepError;
         };
         metadata: { objects: EvidenceObject[]; missing: MissingEvidence[]; error?: StepError };
@@ -526,6 +530,9 @@ export function buildManifest(input: SealInput): Manifest {
                     object: memory?.object,
                     hostSha256: memory?.hostSha256,
                     avml: memory?.avml,
+                    partSize: memory?.partSize,
+                    partCount: memory?.partCount,
+                    partsSha256: memory?.partsSha256,
                 }) as Manifest["evidence"]["memory"]),
             metadata: compact({
                 objects: metadata?.objects ?? [],

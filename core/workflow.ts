@@ -258,10 +258,21 @@ export interface MemoryEvidence {
     reason?: string;
     commandId?: string;
     deadline?: string;
-    /** When captured: the image object and its hashes. */
+    /**
+     * When captured: the image object. Its `sha256` is the whole image's as the instance computed it while streaming
+     * (checked against S3 only through the parts below; `dfir verify` re-reads the whole image).
+     */
     object?: EvidenceObject;
-    /** The sha256 the instance computed while streaming (must equal object.sha256). */
+    /** The sha256 the instance computed while streaming (equals object.sha256). */
     hostSha256?: string;
+    /**
+     * How the image was verified without reading it (core/memoryParts.ts): cut in parts of `partSize` bytes,
+     * `partCount` of them, each part's SHA-256 as S3 computed and kept it equal to the instance's; `partsSha256` is
+     * the sha256 of those part digests (raw, concatenated in order), which an analyst recomputes from the image.
+     */
+    partSize?: number;
+    partCount?: number;
+    partsSha256?: string;
     /** When the command was sent. */
     startedAt?: string;
     /** While started: seconds the workflow waits before the next check (core/polling.ts). */

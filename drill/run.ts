@@ -21,6 +21,7 @@ import { handler as metadataHandler } from "../functions/metadata";
 import { handler as sealHandler } from "../functions/seal";
 import { handler as snapshotHandler } from "../functions/snapshot";
 import { handler as triageHandler, type TriageVerdict } from "../functions/triage";
+import { installLambdaModel, runAsLambda, type LambdaModelOptions } from "./lambda";
 import { PRIOR_REVOCATIONS, scenarioPlan, type ScenarioName } from "./scenarios";
 import { partitionOf } from "../core/containmentPolicies";
 import { addInstance } from "../core/revocation";
@@ -85,6 +86,8 @@ export interface DrillOptions {
     sim?: SimulatedAccount;
     /** Extra simulator options (tests: snapshot durations, memory size...). */
     simOptions?: SimOptions;
+    /** The Lambda budget model's settings (drill/lambda.ts). @default this machine's measured sha256 speed */
+    lambda?: LambdaModelOptions;
     /**
      * Workflow settings of the deployed definition. `copySnapshotsToHub` defaults to the simulated deployment's
      * (a world seeded with it, e.g. by `--scenario copy-to-hub`).
@@ -429,6 +432,8 @@ async function drill(options: DrillOptions): Promise<DrillReport> {
     // So are the service models the requests are validated against.
     warmShapes();
     sim.install();
+    // Each function's invocations are held to its deployed timeout and memory (drill/lambda.ts).
+    installLambdaModel(sim, options.lambda);
     const executions: ExecutionOutcome[] = [];
     let lastSeal: SealResult | undefined;
     try {
@@ -605,7 +610,7 @@ async function runOnce(
                 kills += 1;
                 await killedInvocation(sim, () => handler(structuredClone(input)), kill.afterCalls, `${state} (attempt ${kills})`, kill.error);
             }
-            const result = await handler(structuredClone(input));
+            const result = await runAsLambda(sim, fn, state, () => handler(structuredClone(input)));
             if (state === STATES.triage) verdict = result as TriageVerdict;
             if (state === STATES.seal) seal = result as SealResult;
             if (state === STATES.reassert) repeat = true;

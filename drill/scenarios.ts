@@ -34,6 +34,7 @@ export const SCENARIOS = [
     "cmk-volume",
     "cmk-volume-no-iam",
     "graviton",
+    "huge-memory",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -79,7 +80,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "copy-to-hub": "a member account's finding, deployed with copySnapshotsToHub: its snapshots are copied into the hub under the hub's key",
     "copy-to-hub-failed": "copySnapshotsToHub, and the hub's copies end in error: the member snapshots stay the evidence, the case is PARTIAL",
     windows: "a Windows instance: avml cannot run, memory is reported missing",
-    "memory-hash-mismatch": "the memory image read back does not match the hash the instance computed",
+    "memory-hash-mismatch": "the instance's hashing read one bit other than what it uploaded: S3 accepts every part, the memory step's part comparison refuses the image",
     "revocation-at-scale": `the instance is the ${PRIOR_REVOCATIONS + 1}th contained on its role: its revocation joins ${PRIOR_REVOCATIONS} others in the role's one revocation policy`,
     "spot-instance": "a Spot instance: EC2 refuses termination and stop protection (recorded; the case is PARTIAL), the rest goes on",
     "ip-target-group": "the instance's address is a target of a target group of type ip: deregistered by address",
@@ -91,6 +92,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "cmk-volume-no-iam": "copySnapshotsToHub, and the member's volumes are under a customer managed key whose policy does not let the account's IAM policies use it: the member snapshots stay the evidence, the case is PARTIAL and names the key",
     "volume-tag-overflow": "the instance's volumes carry EC2's 50 tags, among them the dfir:* tags of earlier evidence they were restored from: every volume is still snapshotted, the case's tags win",
     graviton: "a Graviton (arm64) instance: memory is captured with the aarch64 build of avml",
+    "huge-memory": "a host with 256 GiB of RAM: its memory image must be verified inside the memory function's deployed 512 MB / 300 s",
 };
 
 const CAPS: Partial<Record<ScenarioName, ScenarioPlan["caps"]>> = {

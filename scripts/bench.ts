@@ -5,6 +5,7 @@
  * - time to contain in the drill (call slots to the first change and to complete isolation at 1, 3, 8 ENIs), for
  *   the deployed definition and two baseline designs run as state machines of their own (scripts/lib/bench/baselines.ts);
  * - evidence wall time (simulated) parallel vs sequential, and bytes the memory capture writes to the suspect's disk;
+ * - the memory function's verification time at 1, 16 and 256 GiB images (simulated sizes, the real verification);
  * - the policy gate over gRPC (our pack beside a pack with no policies), AnalyzeStack time, pack start-up;
  * - program scale under mocks (scripts/bench-program.ts --json); Lambda bundle sizes and cold init;
  * - `npm test` wall time only with `--with-tests` (null otherwise).
@@ -19,6 +20,7 @@ import * as path from "node:path";
 import { benchCapture } from "./lib/bench/capture";
 import { benchDrill } from "./lib/bench/drill";
 import { benchLambda } from "./lib/bench/lambda";
+import { benchMemoryVerify } from "./lib/bench/memoryVerify";
 import { benchPolicy } from "./lib/bench/policy";
 import { benchProgram } from "./lib/bench/program";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchFlags, type BenchResult } from "./lib/bench/report";
@@ -46,6 +48,8 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
     const drill = await benchDrill(quick ? { snapshotDurationMs: 120_000, memoryDurationMs: 60_000 } : {});
     progress("memory capture: bytes on the suspect's disk");
     const capture = benchCapture(quick ? 4 * 1024 * 1024 : 64 * 1024 * 1024);
+    progress("memory verification at 1, 16 and 256 GiB (simulated)");
+    const memoryVerify = await benchMemoryVerify([1, 16, 256]);
     progress("policy gate over gRPC");
     const policy = await benchPolicy(quick ? [100] : [100, 1000, 5000], quick ? 1 : 3);
     progress("program scale under mocks");
@@ -91,6 +95,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         evidenceParallelRatio: e.parallelRatio,
         suspectDiskBytes: capture.suspectDiskBytes,
         capture: { imageBytes: capture.imageBytes, uploadedBytes: capture.uploadedBytes, diskFiles: capture.diskFiles },
+        memoryVerify,
         policyResourcesPerSecond: policy.resourcesPerSecond,
         policyEmptyResourcesPerSecond: policy.emptyResourcesPerSecond,
         policyRatios: policy.ratios,
@@ -117,6 +122,7 @@ export function summary(r: BenchResult): string {
     if (r.testSuiteFailure) lines.push("", `npm test FAILED (${r.testSuiteFailure}): the test suite did not pass`);
     lines.push("", `evidence: parallel ${r.evidence.parallelSeconds} s vs sequential ${r.evidence.sequentialSeconds} s (simulated)`);
     lines.push(`policy res/s: ${JSON.stringify(r.policyResourcesPerSecond)} (no-policy pack ${JSON.stringify(r.policyEmptyResourcesPerSecond)})`);
+    lines.push(`memory verification: ${r.memoryVerify.map((v) => `${v.gib} GiB ${v.seconds} s (${v.attributeCalls} calls)`).join(", ")}`);
     lines.push(`program seconds: ${JSON.stringify(r.programSeconds)}`);
     lines.push(`lambda bytes: ${JSON.stringify(r.lambdaBundleBytes)}; init ms: ${JSON.stringify(r.lambdaInitMs)}`);
     return `${lines.join("\n")}\n`;

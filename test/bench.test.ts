@@ -8,6 +8,7 @@ import { drillTargets } from "../drill/run";
 import { BASELINE_STATES, memoryFirstDefinition, sequentialDefinition } from "../scripts/lib/bench/baselines";
 import { benchDrill, ENI_COUNTS, FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
 import { median, runOrder } from "../scripts/lib/bench/policy";
+import { benchMemoryVerify } from "../scripts/lib/bench/memoryVerify";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
 import { suiteFailure, summary } from "../scripts/bench";
@@ -34,6 +35,10 @@ const SAMPLE: BenchResult = {
     evidenceParallelRatio: 0.667,
     suspectDiskBytes: 0,
     capture: { imageBytes: 1024, uploadedBytes: 1024, diskFiles: [] },
+    memoryVerify: [
+        { gib: 1, partSize: 8388608, parts: 128, attributeCalls: 1, seconds: 0.004, gibPerSecond: 250 },
+        { gib: 256, partSize: 134217728, parts: 2048, attributeCalls: 3, seconds: 0.006, gibPerSecond: 42667 },
+    ],
     policyResourcesPerSecond: { "100": 100, "1000": 200, "5000": 250 },
     policyEmptyResourcesPerSecond: { "100": 150, "1000": 250, "5000": 300 },
     policyRatios: { "100": 0.667, "1000": 0.8, "5000": 0.833 },
@@ -170,10 +175,20 @@ describe("bench (npm run bench)", () => {
         });
     });
 
+    describe("memory verification at simulated sizes", () => {
+        it("runs the memory function's verifyCapture on images of 1 and 16 GiB held as their parts: 128 and 2,048 parts, 1 and 3 calls", async function () {
+            this.timeout(60_000);
+            const rows = await benchMemoryVerify([1, 16], 1);
+
+            assert.deepEqual(rows.map((r) => [r.gib, r.partSize, r.parts, r.attributeCalls]), [[1, 8388608, 128, 1], [16, 8388608, 2048, 3]]);
+            assert.ok(rows.every((r) => r.seconds >= 0 && r.seconds < 5 && r.gibPerSecond > 0), JSON.stringify(rows));
+        });
+    });
+
     describe("BENCHMARKS.md renderer", () => {
         it("renders every section, the machine, the date and pass/fail marks", () => {
             const md = renderMarkdown(SAMPLE);
-            for (const heading of ["## Targets", "## Time to contain", "## Evidence wall time", "## Bytes written to the suspect's disk", "## Policy gate", "## Program scale", "## Lambda bundles", "## Test suite"]) {
+            for (const heading of ["## Targets", "## Time to contain", "## Evidence wall time", "## Bytes written to the suspect's disk", "## Memory verification at any size", "## Policy gate", "## Program scale", "## Lambda bundles", "## Test suite"]) {
                 assert.ok(md.includes(heading), heading);
             }
             assert.ok(md.includes("2 x test cpu") && md.includes("2026-01-01"));
@@ -183,6 +198,8 @@ describe("bench (npm run bench)", () => {
             assert.match(md, /`npm test` wall time .*not measured/);
             assert.match(md, /Not measured in this run/);
             assert.match(md, /\| \*\*sequential\*\* \(.*containment identical to ours by construction\)/);
+            assert.match(md, /\| 256 GiB \| 128 MiB \| 2048 \| 3 \| 0\.006 \| 42667 \|/);
+            assert.match(md, /memory verification of a 256 GiB image \(function timeout 300 s\) \| < 1 s \| 0\.006 s, 3 GetObjectAttributes calls \| ✅ pass/);
             assert.match(md, /sequential: isolated in slot 4 vs 4 \(1\.00x ours, identical by construction/);
         });
         it("a failed `npm test` (--with-tests) is a miss however fast, and the summary and BENCHMARKS.md say it failed", () => {
@@ -218,6 +235,7 @@ describe("bench (npm run bench)", () => {
             testSuiteSeconds: null, machine: "2 x cpu",
             evidence: { sameEvidence: true, notSucceeded: [] },
             capture: { imageBytes: 4096, uploadedBytes: 4096, diskFiles: [] },
+            memoryVerify: [{ gib: 1, partSize: 8388608, parts: 128, attributeCalls: 1, seconds: 0.004, gibPerSecond: 250 }],
         });
 
         it("accepts a complete result and names each broken figure", () => {
@@ -246,6 +264,8 @@ describe("bench (npm run bench)", () => {
             assert.deepEqual(resultProblems({ ...good(), capture: { imageBytes: 4096, uploadedBytes: 0, diskFiles: [] } }), ["the capture uploaded 0 of 4096 image bytes"]);
             assert.deepEqual(resultProblems({ ...good(), capture: { imageBytes: 4096, uploadedBytes: 1024, diskFiles: [] } }), ["the capture uploaded 1024 of 4096 image bytes"]);
             assert.deepEqual(resultProblems({ ...good(), capture: { imageBytes: 0, uploadedBytes: 0, diskFiles: [] } }), ["the capture uploaded 0 of 0 image bytes"]);
+            assert.deepEqual(resultProblems({ ...good(), memoryVerify: [] }), ["no memory verification time"]);
+            assert.deepEqual(resultProblems({ ...good(), memoryVerify: [{ gib: 16, parts: 2048, attributeCalls: 0, seconds: 0.01 }] }), ["memory verification at 16 GiB not measured"]);
         });
 
         it("checks every ENI count of the drill and every function of the bundle by name", () => {

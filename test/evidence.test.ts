@@ -14,7 +14,7 @@ import {
     GetConsoleScreenshotCommand,
     ModifySnapshotAttributeCommand,
 } from "@aws-sdk/client-ec2";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
     CancelCommandCommand,
     DescribeInstanceInformationCommand,
@@ -39,6 +39,7 @@ import {
     SnapshotTimeoutError,
 } from "../functions/lib/evidenceErrors";
 import { sha256OfStream } from "../core/hash";
+import { partsSha256 } from "../core/memoryParts";
 import { handler as memoryHandler } from "../functions/memory/index";
 import { DELIVERY_TIMEOUT_SECONDS, MAX_LOOKUP_PAGES, memoryObjectKeys, type MemoryResult } from "../functions/memory/memory";
 import { handler as metadataHandler } from "../functions/metadata/index";
@@ -1221,46 +1222,118 @@ describe("memory handler", () => {
             assert.equal((await check(started())).reason, "capture-failed: DeliveryTimedOut exit -1");
         });
 
-        describe("success", () => {
-            const serve = (image: Readable, sidecar: unknown) => {
+        describe("success: verified from S3's part checksums, without reading the image", () => {
+            const digest = (i: number): string => createHash("sha256").update(`part ${i}`).digest("hex");
+            /** A sidecar of `count` parts of `partSize` (the last `lastBytes`), as capture.sh writes it. */
+            const sidecarOf = (count: number, partSize = 8 * MIB, lastBytes = partSize) => {
+                const parts = Array.from({ length: count }, (_, i) => digest(i + 1));
+                return { sha256: "a".repeat(64), bytes: (count - 1) * partSize + lastBytes, avmlSha256: AVML_SHA256, instanceId: INSTANCE_ID, startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:10:00Z", partSize, partCount: count, parts };
+            };
+            type Sidecar = ReturnType<typeof sidecarOf>;
+            /** GetObjectAttributes as S3 answers it for an upload of `sidecar`'s parts, 1,000 a page; `change` alters them. */
+            const serve = (sidecar: Sidecar, options: { size?: number; change?: (parts: { PartNumber: number; Size: number; ChecksumSHA256?: string }[]) => void; versions?: string[]; checksum?: Record<string, string>; noParts?: boolean } = {}) => {
                 ssm.on(GetCommandInvocationCommand).resolves({ Status: "Success", StatusDetails: "Success", ResponseCode: 0 });
                 s3.on(GetObjectCommand, { Bucket: BUCKET, Key: keys.sidecar }).resolves({ Body: Readable.from([Buffer.from(JSON.stringify(sidecar))]) as never });
-                s3.on(GetObjectCommand, { Bucket: BUCKET, Key: keys.image }).resolves({ Body: image as never, VersionId: "v-image-1" });
+                const parts = sidecar.parts.map((hex, i) => ({ PartNumber: i + 1, Size: Math.min(sidecar.partSize, sidecar.bytes - i * sidecar.partSize), ChecksumSHA256: Buffer.from(hex, "hex").toString("base64") as string | undefined }));
+                options.change?.(parts);
+                let call = 0;
+                s3.on(GetObjectAttributesCommand).callsFake((input: { PartNumberMarker?: string; MaxParts?: number }) => {
+                    const version = options.versions?.[call] ?? "v-image-1";
+                    call += 1;
+                    const after = parts.filter((p) => p.PartNumber > Number(input.PartNumberMarker ?? 0));
+                    const page = after.slice(0, input.MaxParts ?? 1000);
+                    const truncated = after.length > page.length;
+                    return {
+                        VersionId: version,
+                        ObjectSize: options.size ?? sidecar.bytes,
+                        Checksum: options.checksum ?? { ChecksumSHA256: "composite-3", ChecksumType: "COMPOSITE" },
+                        ...(options.noParts ? {} : { ObjectParts: { TotalPartsCount: parts.length, IsTruncated: truncated, MaxParts: 1000, Parts: page, ...(truncated ? { NextPartNumberMarker: String(page[page.length - 1].PartNumber) } : {}) } }),
+                    };
+                });
             };
 
-            it("streams the image through sha256 and returns it captured when it matches the sidecar", async () => {
-                const { stream, sha256 } = generatedStream(5 * MIB);
-                serve(stream, { sha256, bytes: 5 * MIB, avmlSha256: AVML_SHA256, instanceId: INSTANCE_ID });
+            it("returns it captured with the instance's sha256 and the part record: 2,500 parts in 3 pages, the image never read", async () => {
+                const sidecar = sidecarOf(2500, 5 * MIB, 123);
+                serve(sidecar);
+
                 const out = await check(started());
+
                 assert.equal(out.status, "captured");
-                assert.deepEqual(out.object, { bucket: BUCKET, key: keys.image, versionId: "v-image-1", sha256, bytes: 5 * MIB });
-                assert.equal(out.hostSha256, sha256);
-                assert.equal(out.commandId, "cmd-0001");
-                assert.ok(stream.readableEnded, "the image was consumed as a stream");
+                assert.deepEqual(out.object, { bucket: BUCKET, key: keys.image, versionId: "v-image-1", sha256: sidecar.sha256, bytes: sidecar.bytes });
+                assert.equal(out.hostSha256, sidecar.sha256);
+                assert.equal(out.partSize, 5 * MIB);
+                assert.equal(out.partCount, 2500);
+                assert.equal(out.partsSha256, partsSha256(sidecar.parts));
+                const pages = s3.commandCalls(GetObjectAttributesCommand).map((c) => c.args[0].input);
+                assert.deepEqual(pages.map((p) => p.PartNumberMarker), [undefined, "1000", "2000"]);
+                assert.ok(pages.every((p) => p.Bucket === BUCKET && p.Key === keys.image && p.MaxParts === 1000 && p.VersionId === undefined));
+                assert.deepEqual(pages[0].ObjectAttributes, ["ObjectSize", "Checksum", "ObjectParts"]);
+                assert.deepEqual(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key), [keys.sidecar], "only the sidecar is read");
             });
 
-            it("throws HashMismatchError with both hashes when the bytes differ from what the host hashed", async () => {
-                const { stream, sha256 } = generatedStream(MIB);
-                const claimed = "c".repeat(64);
-                serve(stream, { sha256: claimed, bytes: MIB });
+            it("a part whose S3 checksum differs is a HashMismatchError naming the part and both digests", async () => {
+                const sidecar = sidecarOf(3);
+                const other = createHash("sha256").update("other bytes").digest();
+                serve(sidecar, { change: (parts) => { parts[1].ChecksumSHA256 = other.toString("base64"); } });
+
                 await assert.rejects(check(started()), (e: unknown) => {
-                    assert.ok(e instanceof HashMismatchError);
-                    assert.equal(e.name, "HashMismatchError");
-                    assert.ok(e.message.includes(claimed) && e.message.includes(sha256), e.message);
+                    assert.ok(e instanceof HashMismatchError, String(e));
+                    assert.match(e.message, /\.lime\?versionId=v-image-1 part 2 of 3: host reported sha256 [0-9a-f]{64} \(8388608 bytes\), S3's part 2 has sha256 [0-9a-f]{64} \(8388608 bytes\)$/);
+                    assert.ok(e.message.includes(sidecar.parts[1]) && e.message.includes(other.toString("hex")), e.message);
                     return true;
                 });
             });
 
-            it("throws HashMismatchError when the size differs even with the same hash claimed", async () => {
-                const { stream, sha256 } = generatedStream(MIB);
-                serve(stream, { sha256, bytes: MIB + 1 });
-                await assert.rejects(check(started()), HashMismatchError);
+            it("a part of another size is a HashMismatchError too", async () => {
+                serve(sidecarOf(3), { change: (parts) => { parts[2].Size -= 1; } });
+                await assert.rejects(check(started()), /part 3 of 3/);
+            });
+
+            it("an object of another size, or another number of parts, is a HashMismatchError on the part list", async () => {
+                const sidecar = sidecarOf(3);
+                serve(sidecar, { size: sidecar.bytes + 1 });
+                await assert.rejects(check(started()), (e: unknown) => e instanceof HashMismatchError && /part list: 3 parts of 8388608 bytes reported, 3 stored/.test(e.message) && e.message.includes(partsSha256(sidecar.parts)));
+                s3.reset();
+                serve(sidecar, { change: (parts) => { parts.pop(); } });
+                await assert.rejects(check(started()), (e: unknown) => e instanceof HashMismatchError && /3 parts of 8388608 bytes reported, 2 stored/.test(e.message));
+            });
+
+            it("an image uploaded without SHA-256 part checksums cannot be verified: MemoryCaptureFailedError", async () => {
+                serve(sidecarOf(2), { checksum: { ChecksumCRC64NVME: "AAAAAAAAAAA=", ChecksumType: "FULL_OBJECT" } });
+                await assert.rejects(check(started()), (e: unknown) => e instanceof MemoryCaptureFailedError && /not uploaded in parts with SHA-256 checksums \(ChecksumCRC64NVME\)/.test(e.message));
+                s3.reset();
+                serve(sidecarOf(2), { change: (parts) => { delete parts[1].ChecksumSHA256; } });
+                await assert.rejects(check(started()), (e: unknown) => e instanceof MemoryCaptureFailedError && /part 2 has no SHA-256 checksum/.test(e.message));
+                s3.reset();
+                serve(sidecarOf(1), { noParts: true, checksum: { ChecksumSHA256: "full", ChecksumType: "FULL_OBJECT" } });
+                await assert.rejects(check(started()), (e: unknown) => e instanceof MemoryCaptureFailedError && /no parts/.test(e.message));
+            });
+
+            it("a new version written while the pages are read is refused, never mixed in", async () => {
+                serve(sidecarOf(1500), { versions: ["v-1", "v-2"] });
+                await assert.rejects(check(started()), (e: unknown) => e instanceof MemoryCaptureFailedError && /changed while its parts were read \(version v-1, then v-2\)/.test(e.message));
+            });
+
+            it("a sidecar without a usable part list (an older script's, or a damaged one) is MemoryCaptureFailedError", async () => {
+                const { parts: _parts, ...old } = sidecarOf(2);
+                serve({ ...old, parts: [] } as Sidecar);
+                await assert.rejects(check(started()), (e: unknown) => e instanceof MemoryCaptureFailedError && /has no usable part list \(parts is not a list/.test(e.message));
+                s3.reset();
+                const short = sidecarOf(3);
+                serve({ ...short, parts: short.parts.slice(0, 2) });
+                await assert.rejects(check(started()), /2 part digests for 25165824 bytes in parts of 8388608 \(expected 3\)/);
             });
 
             it("a success without a sidecar is MemoryCaptureFailedError", async () => {
                 ssm.on(GetCommandInvocationCommand).resolves({ Status: "Success", ResponseCode: 0 });
                 s3.on(GetObjectCommand).rejects(awsError("NoSuchKey", 404));
                 await assert.rejects(check(started()), (e: unknown) => e instanceof MemoryCaptureFailedError && e.message.includes(keys.sidecar));
+            });
+
+            it("an image S3 does not have is MemoryCaptureFailedError", async () => {
+                serve(sidecarOf(1));
+                s3.on(GetObjectAttributesCommand).rejects(awsError("NoSuchKey", 404));
+                await assert.rejects(check(started()), (e: unknown) => e instanceof MemoryCaptureFailedError && e.message.includes(`image s3://${BUCKET}/${keys.image} not found`));
             });
         });
     });

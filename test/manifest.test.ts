@@ -106,6 +106,9 @@ function fullState(): ExecutionState {
                 startedAt: "2025-03-01T11:00:11.000Z",
                 object: { bucket: BUCKET, key: `cases/${CASE_ID}/memory/${INSTANCE_ID}.lime`, versionId: "v-img", sha256: IMAGE_SHA, bytes: 4096 },
                 hostSha256: IMAGE_SHA,
+                partSize: 8388608,
+                partCount: 1,
+                partsSha256: "f".repeat(64),
             },
             {
                 objects: [{ bucket: BUCKET, key: `cases/${CASE_ID}/metadata/instance.json`, versionId: "v-i", sha256: "e".repeat(64), bytes: 100 }],
@@ -328,6 +331,7 @@ describe("buildManifest", () => {
         assert.deepEqual(m.evidence.disk.snapshots, [{ snapshotId: "snap-r", volumeId: "vol-r", state: "completed", progress: "100%" }]);
         assert.equal(m.evidence.disk.status, "collected");
         assert.equal(m.evidence.memory.hostSha256, IMAGE_SHA);
+        assert.deepEqual([m.evidence.memory.partSize, m.evidence.memory.partCount, m.evidence.memory.partsSha256], [8388608, 1, "f".repeat(64)], "the verified part record");
         assert.deepEqual(m.evidence.objects.map((o) => [o.key, o.versionId, o.sha256, o.bytes]), [
             [`cases/${CASE_ID}/memory/${INSTANCE_ID}.lime`, "v-img", IMAGE_SHA, 4096],
             [`cases/${CASE_ID}/metadata/instance.json`, "v-i", "e".repeat(64), 100],

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { CAPTURE_MAX_PART_BYTES, CAPTURE_MIN_PART_BYTES, CAPTURE_PLANNED_PARTS, capturePartSize } from "../core/memoryParts";
 import {
     AVML_VERSION,
     CAPTURE_EXIT_CODES,
@@ -88,16 +89,25 @@ esac
 `;
 
 /**
- * The stand-in aws: only \`s3 cp\`. A download copies from FAKE_S3_ROOT/<bucket>/<key>; an upload from stdin
- * reads the stream into an "incomplete upload" and only moves it to its key at end-of-stream, like a multipart
- * upload completed by aws when stdin ends. FAKE_AWS_IMAGE / FAKE_AWS_SIDECAR make the .lime / .json upload fail
- * before reading (fail-early) or after reading everything (fail-late).
+ * The stand-in aws: \`--version\` (FAKE_AWS_VERSION) and \`s3 cp\`. A download copies from
+ * FAKE_S3_ROOT/<bucket>/<key>; an upload from stdin reads the stream into an "incomplete upload" and only moves it
+ * to its key at end-of-stream, like a multipart upload completed by aws when stdin ends. FAKE_AWS_IMAGE /
+ * FAKE_AWS_SIDECAR make the .lime / .json upload fail before reading (fail-early) or after reading everything
+ * (fail-late). The image upload also does what S3 and the real CLI do with its parts: it cuts the stream as
+ * s3transfer does (\`multipart_chunksize\` from AWS_CONFIG_FILE, default 8 MiB, doubled while --expected-size needs
+ * more than 10,000 parts, kept within 5 MiB..5 GiB) and, with --checksum-algorithm SHA256, keeps each part's
+ * sha256 as S3 computes it from the bytes, in <key>.s3-parts (one hex digest a line); the config it was given is
+ * copied to <key>.aws-config.
  */
 const FAKE_AWS = `#!/usr/bin/env bash
 set -euo pipefail
 # One write per line: avml logs to the same file at the same time (several printf calls could interleave with it).
 line=$(printf 'aws'; printf '\\t%s' "$@")
 printf '%s\\n' "$line" >>"$FAKE_LOG"
+if [[ $# -eq 1 && $1 == --version ]]; then
+    echo "\${FAKE_AWS_VERSION:-aws-cli/2.27.50 Python/3.13.4 Linux/6.1.0 exe/x86_64.amzn.2023}"
+    exit 0
+fi
 if [[ \${1-} != s3 || \${2-} != cp || $# -lt 4 ]]; then
     echo "fake aws: unsupported: $*" >&2
     exit 2
@@ -123,6 +133,31 @@ if [[ $src == - ]]; then
     fi
     target=$(location "$dst")
     mkdir -p "$(dirname "$target")"
+    if [[ $dst == *.lime ]]; then
+        chunk=8388608
+        if [[ -n \${AWS_CONFIG_FILE-} ]]; then
+            cp -- "$AWS_CONFIG_FILE" "$target.aws-config"
+            configured=$(sed -n 's/^[[:space:]]*multipart_chunksize[[:space:]]*=[[:space:]]*\\([0-9][0-9]*\\)[[:space:]]*$/\\1/p' "$AWS_CONFIG_FILE")
+            chunk=\${configured:-$chunk}
+        fi
+        expected=""
+        algorithm=""
+        args=("$@")
+        for ((i = 0; i < $#; i++)); do
+            case \${args[i]} in
+                --expected-size) expected=\${args[i + 1]} ;;
+                --checksum-algorithm) algorithm=\${args[i + 1]} ;;
+            esac
+        done
+        if [[ -n $expected ]]; then
+            while (((expected + chunk - 1) / chunk > 10000)); do chunk=$((chunk * 2)); done
+        fi
+        if ((chunk < 5242880)); then chunk=5242880; fi
+        if ((chunk > 5368709120)); then chunk=5368709120; fi
+        if [[ $algorithm == SHA256 ]]; then
+            split -b "$chunk" --filter=sha256sum <"$part" | cut -c1-64 >"$target.s3-parts"
+        fi
+    fi
     mv -- "$part" "$target"
 else
     source=$(location "$src")
@@ -320,7 +355,7 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
             const image = fs.readFileSync(objectPath(h, KEYS.image));
             assert.ok(image.equals(h.data), `image differs: ${image.length} bytes vs ${h.data.length}`);
             const sidecar = JSON.parse(fs.readFileSync(objectPath(h, KEYS.sidecar), "utf8")) as Record<string, unknown>;
-            assert.deepEqual(Object.keys(sidecar), ["sha256", "bytes", "avmlSha256", "instanceId", "startedAt", "finishedAt"]);
+            assert.deepEqual(Object.keys(sidecar), ["sha256", "bytes", "avmlSha256", "instanceId", "startedAt", "finishedAt", "partSize", "partCount", "parts"]);
             assert.equal(sidecar.sha256, sha256(image));
             assert.equal(sidecar.bytes, image.length);
             assert.equal(sidecar.avmlSha256, h.avmlSha256);
@@ -329,7 +364,36 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
                 assert.match(String(sidecar[field]), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
             }
             assert.ok(Date.parse(String(sidecar.startedAt)) <= Date.parse(String(sidecar.finishedAt)));
-            assert.deepEqual(JSON.parse(result.stdout), sidecar, "the sidecar is also printed on stdout");
+            const { parts, ...summary } = sidecar;
+            assert.deepEqual(parts, [sha256(image)], "one part: the image is smaller than a part");
+            assert.deepEqual(JSON.parse(result.stdout), summary, "the sidecar without its part list is printed on stdout");
+        });
+
+        it("cuts the image into the parts S3 checksums: the part size from MemTotal, written to the CLI's config, each part's sha256 in the sidecar", () => {
+            const big = makeHarness(20 * 1024 * 1024 + 123);
+            try {
+                const result = runCapture(big);
+
+                assert.equal(result.status, 0, result.stderr);
+                const image = fs.readFileSync(objectPath(big, KEYS.image));
+                assert.ok(image.equals(big.data));
+                const sidecar = JSON.parse(fs.readFileSync(objectPath(big, KEYS.sidecar), "utf8")) as { partSize: number; partCount: number; parts: string[] };
+                assert.equal(sidecar.partSize, capturePartSize(os.totalmem()), "core/memoryParts.ts's rule over this host's MemTotal");
+                const slices: string[] = [];
+                for (let offset = 0; offset < image.length; offset += sidecar.partSize) slices.push(sha256(image.subarray(offset, offset + sidecar.partSize)));
+                assert.deepEqual(sidecar.parts, slices, "each part's sha256, in order");
+                assert.equal(sidecar.partCount, slices.length);
+                const stored = fs.readFileSync(`${objectPath(big, KEYS.image)}.s3-parts`, "utf8").trim().split("\n");
+                assert.deepEqual(stored, sidecar.parts, "the checksums S3 keeps for the CLI's parts are the sidecar's");
+                const config = fs.readFileSync(`${objectPath(big, KEYS.image)}.aws-config`, "utf8");
+                assert.match(config, new RegExp(`^\\s+multipart_chunksize = ${sidecar.partSize}$`, "m"));
+                assert.match(config, /^\s+preferred_transfer_client = classic$/m);
+                const upload = uploads(big).find((call) => call[4].endsWith(".lime")) as string[];
+                assert.equal(upload[upload.indexOf("--checksum-algorithm") + 1], "SHA256");
+                assertNoStrayWrites(big);
+            } finally {
+                fs.rmSync(big.root, { recursive: true, force: true });
+            }
         });
 
         it("fetches avml into the RAM dir, runs `avml acquire --source /proc/kcore <FIFO in the RAM dir>` once, streams with --expected-size >= MemTotal", () => {
@@ -337,10 +401,11 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
 
             assert.equal(result.status, 0, result.stderr);
             const log = calls(h);
-            assert.equal(log.length, 4, JSON.stringify(log));
-            const [download, sidecar] = [log[0], log[3]];
+            assert.equal(log.length, 5, JSON.stringify(log));
+            const [version, download, sidecar] = [log[0], log[1], log[4]];
+            assert.deepEqual(version, ["aws", "--version"]);
             const avml = log.filter((call) => call[0] === "avml");
-            const image = log.slice(1, 3).find((call) => call[0] === "aws");
+            const image = log.slice(2, 4).find((call) => call[0] === "aws");
             assert.equal(avml.length, 1, "avml runs once");
             const [, subcommand, flag, source, destination] = avml[0];
             assert.deepEqual([subcommand, flag, source, avml[0].length], ["acquire", "--source", "/proc/kcore", 5], JSON.stringify(avml[0]));
@@ -404,7 +469,7 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
             const result = runCapture(h);
 
             assertRefused(result, CAPTURE_EXIT_CODES.avmlHashMismatch, "not running it");
-            assert.deepEqual(calls(h).map((call) => call[0]), ["aws"], "only the download ran");
+            assert.deepEqual(calls(h).map((call) => call.slice(0, 2)), [["aws", "--version"], ["aws", "s3"]], "only the CLI's version and the download ran");
         });
 
         it("avml missing in the bucket exits avml-download-failed, nothing run or uploaded", () => {
@@ -499,7 +564,8 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
             const result = runCapture(h);
 
             assertRefused(result, CAPTURE_EXIT_CODES.noMemorySource, "no memory source");
-            assert.deepEqual(calls(h), []);
+            // Only the CLI's version was read (its check comes first): nothing fetched, nothing run.
+            assert.deepEqual(calls(h), [["aws", "--version"]]);
             assertNoStrayWrites(h);
         });
     });
@@ -593,6 +659,29 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
             });
         }
 
+        it("the part hashing failing exits hash-size-missing; the upload is aborted", () => {
+            const shim = path.join(h.root, "shim");
+            fs.mkdirSync(shim);
+            writeExecutable(path.join(shim, "split"), `#!/usr/bin/env bash\nif [[ " $* " == *" --filter=sha256sum "* ]]; then cat >/dev/null; exit 4; fi\nexec ${which("split")} "$@"\n`);
+
+            const result = runCapture(h, { PATH: `${shim}:${h.bin}:${SYSTEM_PATH}` });
+
+            assertRefused(result, CAPTURE_EXIT_CODES.hashSizeMissing, "split exit 4");
+            assertNoCapture(h);
+            assertNoStrayWrites(h);
+        });
+
+        it("a part digest missing (fewer digests than parts) exits hash-size-missing; the upload is aborted", () => {
+            const shim = path.join(h.root, "shim");
+            fs.mkdirSync(shim);
+            writeExecutable(path.join(shim, "split"), `#!/usr/bin/env bash\nif [[ " $* " == *" --filter=sha256sum "* ]]; then cat >/dev/null; exit 0; fi\nexec ${which("split")} "$@"\n`);
+
+            const result = runCapture(h, { PATH: `${shim}:${h.bin}:${SYSTEM_PATH}` });
+
+            assertRefused(result, CAPTURE_EXIT_CODES.hashSizeMissing, "part digests are missing or malformed");
+            assertNoCapture(h);
+        });
+
         it("the stream's byte count failing exits hash-size-missing", () => {
             const shim = path.join(h.root, "shim");
             fs.mkdirSync(shim);
@@ -651,6 +740,36 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
             assert.deepEqual(calls(h), []);
         });
 
+        for (const version of ["aws-cli/1.18.147 Python/2.7.18 Linux/4.14.355 botocore/1.18.6", "aws-cli/1.34.9 Python/3.9", "aws-cli/2.17.60 Python/3.12.6 Linux/6.1", "not a version"]) {
+            it(`an aws CLI without s3 cp --checksum-algorithm (${version.split(" ")[0]}) exits aws-cli-missing before anything runs`, () => {
+                const result = runCapture(h, { FAKE_AWS_VERSION: version });
+
+                assertRefused(result, CAPTURE_EXIT_CODES.awsCliMissing, version.startsWith("aws-cli/") ? "has no s3 cp --checksum-algorithm" : "cannot read the aws CLI's version");
+                assert.deepEqual(calls(h), [["aws", "--version"]]);
+                assertNoStrayWrites(h);
+            });
+        }
+
+        for (const version of ["aws-cli/1.35.0 Python/3.12.6 Linux/6.1 botocore/1.35.0", "aws-cli/2.18.0 Python/3.12.6 Linux/6.1"]) {
+            it(`an aws CLI with it (${version.split(" ")[0]}) captures`, () => {
+                const result = runCapture(h, { FAKE_AWS_VERSION: version });
+
+                assert.equal(result.status, 0, result.stderr);
+            });
+        }
+
+        it("a split without --filter exits hash-size-missing before anything runs", () => {
+            const shim = path.join(h.root, "shim");
+            fs.mkdirSync(shim);
+            writeExecutable(path.join(shim, "split"), "#!/usr/bin/env bash\necho \"split: unrecognized option '--filter'\" >&2\nexit 1\n");
+
+            const result = runCapture(h, { PATH: `${shim}:${h.bin}:${SYSTEM_PATH}` });
+
+            assertRefused(result, CAPTURE_EXIT_CODES.hashSizeMissing, "split has no --filter");
+            assert.deepEqual(calls(h), [["aws", "--version"]]);
+            assertNoStrayWrites(h);
+        });
+
         it("no aws CLI on PATH exits aws-cli-missing", () => {
             const bare = path.join(h.root, "bare");
             fs.mkdirSync(bare);
@@ -666,7 +785,7 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
             const result = runCapture(h, { DFIR_RAM_DIR: path.join(h.root, "absent") });
 
             assertRefused(result, CAPTURE_EXIT_CODES.noRamDir, "not a writable directory");
-            assert.deepEqual(calls(h), []);
+            assert.deepEqual(calls(h), [["aws", "--version"]], "nothing but the CLI's version");
         });
     });
 
@@ -694,6 +813,16 @@ describe("memory capture script (functions/memory/capture.sh)", () => {
                 const row = new RegExp(`^#\\s+${code}\\s+${camelToShout(name).toLowerCase().replace(/_/g, "-")}\\s`, "m");
                 assert.match(text, row, `header table row for ${name}`);
             }
+        });
+
+        it("the part-size constants are core/memoryParts.ts's", () => {
+            const constants = scriptReadonly(text, "CAPTURE_");
+
+            assert.deepEqual(Object.fromEntries(constants), {
+                CAPTURE_MIN_PART_BYTES: String(CAPTURE_MIN_PART_BYTES),
+                CAPTURE_MAX_PART_BYTES: String(CAPTURE_MAX_PART_BYTES),
+                CAPTURE_PLANNED_PARTS: String(CAPTURE_PLANNED_PARTS),
+            });
         });
 
         it("the script names the pinned avml version", () => {

@@ -45,6 +45,7 @@ import {
 } from "./seed";
 import { authorizeCall, deployIam, type IamDenial } from "./iam/index";
 import { snapshotView, terminateInstance } from "./services/ec2";
+import { MultipartUpload, objectSha256 } from "./services/s3";
 import { flowVerdict, forensicChannelVerdict } from "./network";
 import { HANDLERS, settle } from "./services/index";
 import { shapeError } from "./shapes";
@@ -211,6 +212,9 @@ export interface VolumeView {
     tags: Record<string, string>;
     attachment: { instanceId: string; deviceName: string } | null;
 }
+
+/** The largest object `objectBody` copies into one Buffer (2 GiB). */
+const MAX_VIEW_BYTES = 2 * 1024 ** 3;
 
 export interface ObjectView {
     bucket: string;
@@ -944,13 +948,31 @@ export class SimulatedAccount {
         return (b.objects[key] ?? []).map((v) => ({ ...this.objectView(bucket, key, v), deleteMarker: v.deleteMarker }));
     }
 
+    /**
+     * Store `parts` as one multipart object with SHA-256 part checksums, as `aws s3 cp --checksum-algorithm SHA256`
+     * uploads it (scenario building and benchmarks: no IAM, no call recorded). The Buffers are kept, not copied:
+     * identical parts may be one Buffer, never written again. Returns the new version's id.
+     */
+    putMultipartObject(bucket: string, key: string, parts: readonly Buffer[]): string {
+        const b = this.world.state.buckets[bucket];
+        if (!b) throw new Error(`simulator: no bucket ${bucket}`);
+        const upload = new MultipartUpload(this.world, b, key, { checksumAlgorithm: "SHA256" });
+        parts.forEach((part, i) => upload.uploadPart(i + 1, part));
+        return upload.complete().versionId;
+    }
+
     /** The bytes of an object (current version, or a named one). */
     objectBody(bucket: string, key: string, versionId?: string): Buffer {
         settle(this.world);
         const versions = this.world.state.buckets[bucket]?.objects[key] ?? [];
         const v = versionId ? versions.find((x) => x.versionId === versionId) : versions.at(-1);
-        if (!v || v.deleteMarker || !v.body) throw new Error(`simulator: no object s3://${bucket}/${key}${versionId ? ` version ${versionId}` : ""}`);
-        return Buffer.from(v.body);
+        if (!v || v.deleteMarker || (!v.body && !v.parts)) throw new Error(`simulator: no object s3://${bucket}/${key}${versionId ? ` version ${versionId}` : ""}`);
+        if (v.parts) {
+            // A multipart object is its parts; one Buffer can hold only so much (read a large one through GetObject).
+            if (v.size > MAX_VIEW_BYTES) throw new Error(`simulator: s3://${bucket}/${key} is ${v.size} bytes, more than one Buffer holds here (${MAX_VIEW_BYTES}): stream it with GetObject`);
+            return Buffer.concat(v.parts.map((p) => p.body));
+        }
+        return Buffer.from(v.body as Buffer);
     }
 
     private objectView(bucket: string, key: string, v: SimState["buckets"][string]["objects"][string][number]): ObjectView {
@@ -959,7 +981,7 @@ export class SimulatedAccount {
             key,
             versionId: v.versionId,
             bytes: v.size,
-            sha256: v.sha256,
+            sha256: objectSha256(v),
             lastModified: new Date(v.lastModified).toISOString(),
             metadata: { ...v.metadata },
         };

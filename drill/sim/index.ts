@@ -35,6 +35,9 @@ export type { FlowOption } from "./seedNetwork";
 export { ATTACKER_ADDRESS } from "./seedNetwork";
 export type { CallRecord, FaultRule, Deployment, SeedReport, Notification, WorldEvent, Item, AttributeValue } from "./state";
 
+/** `huge-memory`: the host's RAM and so its image, 256 GiB. */
+export const HUGE_MEMORY_BYTES = 256 * 1024 ** 3;
+
 /**
  * Drill scenario names (ARCHITECTURE.md `--scenario`) -> simulator options. Approval scenarios only tag the
  * instance (`dfir:approval=required`): waiting, approving or timing out is the workflow's business.
@@ -95,6 +98,9 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     "avml-fails": { avmlFails: true },
     // A Graviton instance: DescribeInstances says Architecture arm64 (`uname -m` aarch64 on the instance).
     graviton: { architecture: "arm64", instanceType: "m7g.large" },
+    // A host with 256 GiB of RAM: its image is held as its upload's parts (identical parts share one Buffer), and the
+    // memory function verifies it inside its deployed 512 MB / 300 s (the drill's Lambda budget, drill/lambda.ts).
+    "huge-memory": { memoryBytes: HUGE_MEMORY_BYTES },
     "screenshot-unsupported": { screenshotUnsupported: true },
 };
 

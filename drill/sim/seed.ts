@@ -136,7 +136,10 @@ export interface SimOptions {
     instanceType?: string;
     /** Snapshots end in state `error`. */
     snapshotError?: boolean;
-    /** The memory sidecar reports a wrong sha256. */
+    /**
+     * The capture's hashing reads one bit other than what it uploads (its first part): the sidecar's digests (whole
+     * image and part 1) are not the uploaded bytes', while S3 accepts the parts (their checksums come from the bytes sent).
+     */
     memoryHashMismatch?: boolean;
     /** avml fails: the command ends Failed with ResponseCode 5 and writes no image. */
     avmlFails?: boolean;
@@ -305,6 +308,7 @@ export function behaviourOf(options: SimOptions, instanceId: string | undefined)
             describeTargetGroups: options.pageSizes?.describeTargetGroups ?? (options.inAsg ? 1 : 400),
             describeSnapshots: options.pageSizes?.describeSnapshots ?? 1000,
             listObjectsV2: options.pageSizes?.listObjectsV2 ?? 1000,
+            ...(options.pageSizes?.getObjectAttributesParts !== undefined ? { getObjectAttributesParts: options.pageSizes.getObjectAttributesParts } : {}),
         },
     };
 }

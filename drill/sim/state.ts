@@ -373,18 +373,39 @@ export interface ObjectVersionState {
     versionId: string;
     deleteMarker: boolean;
     lastModified: number;
-    /** Absent on delete markers. */
+    /** The bytes of a single PUT. Absent on delete markers and on multipart objects (`parts`). */
     body?: Buffer;
+    /**
+     * A multipart upload's parts, in part-number order: the object's bytes are their concatenation. Identical parts
+     * may share one Buffer (a 256 GiB image is a few distinct Buffers): never written after upload.
+     */
+    parts?: ObjectPartState[];
     size: number;
     etag: string;
-    /** Hex sha256 of the body (the simulator's own record; S3 returns ChecksumSHA256 only when one was sent). */
+    /**
+     * Hex sha256 of the bytes (the simulator's own record; S3 returns ChecksumSHA256 only when one was sent). Empty
+     * on a delete marker, and on a multipart object until first asked (services/s3.ts `objectSha256`).
+     */
     sha256: string;
-    /** Base64 ChecksumSHA256 as stored when the writer asked for one. */
+    /**
+     * Base64 ChecksumSHA256 as stored when the writer asked for one: a single PUT's full-object checksum, or a
+     * multipart object's composite one (`<base64>-<parts>`, `checksumType` COMPOSITE).
+     */
     checksumSha256?: string;
+    checksumType?: "FULL_OBJECT" | "COMPOSITE";
     contentType?: string;
     metadata: Record<string, string>;
     lockMode?: "COMPLIANCE" | "GOVERNANCE";
     retainUntil?: number;
+}
+
+/** One part of a multipart object, as S3 keeps it. */
+export interface ObjectPartState {
+    body: Buffer;
+    /** `"<md5 hex>"` of the part. */
+    etag: string;
+    /** Base64 SHA-256 S3 computed from the part's bytes, kept when the upload was created with ChecksumAlgorithm SHA256. */
+    checksumSha256?: string;
 }
 
 export interface BucketState {
@@ -586,7 +607,8 @@ export interface BehaviourConfig {
     /** Real milliseconds between emulated SDK attempts. */
     sdkRetryDelayMs: number;
     terminateAfter?: { action: string; instanceId: string; fired: boolean };
-    pageSizes: { describeTargetGroups: number; describeSnapshots: number; listObjectsV2: number };
+    /** Largest pages the simulated APIs return (absent getObjectAttributesParts: 1,000, S3's own). */
+    pageSizes: { describeTargetGroups: number; describeSnapshots: number; listObjectsV2: number; getObjectAttributesParts?: number };
 }
 
 /** What the deployment provides in the finding's account and region, for the drill's environment. */

@@ -118,10 +118,12 @@ export class HashMismatchError extends EvidenceError {
         readonly location: string,
         readonly expected: { sha256: string; bytes?: number },
         readonly actual: { sha256: string; bytes: number },
+        /** What `actual` describes: the S3 object, or one part of it, or its part list. */
+        subject = "S3 object",
     ) {
         super(
             `hash mismatch for ${location}: host reported sha256 ${expected.sha256}` +
-                `${expected.bytes === undefined ? "" : ` (${expected.bytes} bytes)`}, S3 object has sha256 ${actual.sha256} (${actual.bytes} bytes)`,
+                `${expected.bytes === undefined ? "" : ` (${expected.bytes} bytes)`}, ${subject} has sha256 ${actual.sha256} (${actual.bytes} bytes)`,
             context,
         );
     }

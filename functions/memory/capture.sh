@@ -23,10 +23,13 @@
 #                     <root>/dev/crash, <root>/dev/mem); avml is still told the real path. It exists for tests,
 #                     which have no /proc/kcore of their own. Not a document parameter.
 #
-# Output: s3://BUCKET/PREFIX<instanceId>.lime (LiME image, multipart upload from stdin) and
-#         s3://BUCKET/PREFIX<instanceId>.lime.json, the sidecar
-#         {"sha256","bytes","avmlSha256","instanceId","startedAt","finishedAt"}, also printed on stdout.
-#         The image object is only completed when avml, the hash and the byte count all succeeded: on any
+# Output: s3://BUCKET/PREFIX<instanceId>.lime (LiME image, multipart upload from stdin, every part with its
+#         SHA-256, which S3 checks on arrival and keeps) and s3://BUCKET/PREFIX<instanceId>.lime.json, the sidecar
+#         {"sha256","bytes","avmlSha256","instanceId","startedAt","finishedAt","partSize","partCount","parts"}:
+#         the whole image's sha256 and size, and the sha256 of each part of partSize bytes in order, all computed
+#         from the stream as it went by (core/memoryParts.ts; the memory step compares the parts with S3's). The
+#         sidecar without its "parts" list is printed on stdout.
+#         The image object is only completed when avml, the hashes and the byte count all succeeded: on any
 #         failure the upload is killed before its end of stream, so no object (only an incomplete multipart
 #         upload, invisible and removed by the bucket's lifecycle rule) exists under the image key.
 #
@@ -60,12 +63,14 @@
 #   0     ok                      image and sidecar uploaded
 #   10    bad-parameters          a DFIR_* input is missing or does not match its pattern; nothing was run
 #   11    not-linux               uname is not Linux, or /proc/meminfo has no MemTotal
-#   12    aws-cli-missing         no `aws` command on PATH
+#   12    aws-cli-missing         no `aws` command on PATH, or one without `s3 cp --checksum-algorithm`
+#                                 (older than 1.35.0 / 2.18.0)
 #   13    avml-download-failed    s3://BUCKET/AVML_KEY could not be fetched (missing, denied, empty)
 #   14    avml-hash-mismatch      the fetched avml's sha256 differs from DFIR_AVML_SHA256; it was not run
 #   15    avml-failed             avml exited non-zero or produced no data; the image upload was aborted
 #   16    upload-failed           the image or sidecar upload failed (aws exited non-zero)
-#   17    hash-size-missing       the streamed sha256 or byte count is missing or malformed; upload aborted
+#   17    hash-size-missing       the streamed sha256, byte count or part digests are missing or malformed
+#                                 (upload aborted), or no GNU split with --filter to hash parts (nothing run)
 #   18    no-ram-dir              no RAM-backed work directory (DFIR_RAM_DIR unusable, /dev/shm not tmpfs)
 #   19    avml-wrong-architecture the fetched avml is not this machine's build (ELF e_machine vs uname -m); not run
 #   20    no-memory-source        no source avml can read: /proc/kcore absent or locked down, /dev/crash and
@@ -102,6 +107,13 @@ readonly RE_INSTANCE_ID='^i-([0-9a-f]{8}|[0-9a-f]{17})$'
 readonly RE_HEX64='^[0-9a-f]{64}$'
 readonly RE_COUNT='^[0-9]+$'
 readonly RE_ISO_TIME='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+readonly RE_PART_LINE='^[0-9a-f]{64}  -$'
+
+# The image's parts (core/memoryParts.ts, CAPTURE_* there; a test keeps them equal): the smallest part, the largest,
+# and how many parts the expected size is cut into at most (S3 allows 10,000).
+readonly CAPTURE_MIN_PART_BYTES=8388608
+readonly CAPTURE_MAX_PART_BYTES=4294967296
+readonly CAPTURE_PLANNED_PARTS=5000
 
 # One line on stderr, then the given exit code (the EXIT trap cleans up first).
 die() {
@@ -129,6 +141,7 @@ exec_mount=""
 aws_pid=""
 hash_pid=""
 count_pid=""
+parts_pid=""
 
 # Runs on every exit. An upload still in flight is killed while this shell still holds the write end of its
 # stream (fd 9): it never sees end-of-stream, so it never completes the object with partial data.
@@ -139,7 +152,7 @@ cleanup() {
         wait "$aws_pid" 2>/dev/null || true
     fi
     local pid
-    for pid in $hash_pid $count_pid; do
+    for pid in $hash_pid $count_pid $parts_pid; do
         kill -TERM "$pid" 2>/dev/null || true
     done
     if [[ -n $exec_mount ]]; then
@@ -179,6 +192,18 @@ fi
 if ! command -v aws >/dev/null 2>&1; then
     die "$EXIT_AWS_CLI_MISSING" "the aws CLI is not on PATH ($PATH)"
 fi
+# The image is uploaded with --checksum-algorithm SHA256: S3 then checks every part's SHA-256 on arrival and keeps it,
+# which is what the memory step verifies. `aws s3 cp` has the option from CLI 1.35.0 and 2.18.0 (aws/aws-cli,
+# "Flexible checksums for S3 high-level commands", October 2024); an older CLI would refuse it mid-capture.
+aws_version=$(aws --version 2>&1 || true)
+if ! [[ $aws_version =~ ^aws-cli/([0-9]+)\.([0-9]+)\.[0-9]+ ]]; then
+    die "$EXIT_AWS_CLI_MISSING" "cannot read the aws CLI's version (aws --version: ${aws_version:0:80})"
+fi
+cli_major=${BASH_REMATCH[1]}
+cli_minor=${BASH_REMATCH[2]}
+if ! ((cli_major > 2 || (cli_major == 2 && cli_minor >= 18) || (cli_major == 1 && cli_minor >= 35))); then
+    die "$EXIT_AWS_CLI_MISSING" "aws CLI ${aws_version%% *} has no s3 cp --checksum-algorithm (needs 1.35.0 or 2.18.0 and later)"
+fi
 
 # The one memory source avml will read, probed as avml's own probe_single_source does (see the header): the
 # destination is a FIFO, which avml cannot rewind to restart from another source.
@@ -213,6 +238,10 @@ fi
 # Anything written relative to the working directory lands in RAM too (SSM starts us in its own directory on
 # disk).
 cd "$work"
+# Each part is hashed by `split --filter` (GNU coreutils 8.13 and later): refused up front if this split has none.
+if ! printf 'x' | split -b 1 --filter='cat >/dev/null' 2>/dev/null; then
+    die "$EXIT_HASH_SIZE_MISSING" "split has no --filter (GNU coreutils 8.13 or later is needed to hash the image's parts)"
+fi
 
 mem_kb=$(awk '$1 == "MemTotal:" { print $2; exit }' /proc/meminfo 2>/dev/null || true)
 if ! [[ $mem_kb =~ $RE_COUNT ]]; then
@@ -223,6 +252,19 @@ fi
 # them), so overestimating is cheap and underestimating fails large captures: +25% + 256 MiB.
 mem_bytes=$((mem_kb * 1024))
 expected_size=$((mem_bytes + mem_bytes / 4 + 268435456))
+# The part size is fixed here, not left to the CLI: the smallest 8 MiB x 2^k that cuts the expected size into at most
+# CAPTURE_PLANNED_PARTS parts, at most 4 GiB (core/memoryParts.ts capturePartSize). The CLI uploads a stream in
+# parts of its configured multipart_chunksize, doubled only while --expected-size would need more than 10,000 of
+# them (s3transfer's ChunksizeAdjuster, in aws-cli v1 and v2): never the case here, so the parts hashed below are
+# exactly the parts S3 checksums. The CLI holds about 15 parts in memory (0.3% of RAM at 5,000 parts).
+part_size=$CAPTURE_MIN_PART_BYTES
+while (((expected_size + part_size - 1) / part_size > CAPTURE_PLANNED_PARTS && part_size < CAPTURE_MAX_PART_BYTES)); do
+    part_size=$((part_size * 2))
+done
+# The CLI reads it from a config file of its own, in RAM: the part size, and the classic transfer client (v2's
+# automatic choice can be the CRT client, which sizes parts its own way). Only the image upload uses it.
+aws_config="$work/aws-config"
+printf '[default]\ns3 =\n    multipart_chunksize = %s\n    preferred_transfer_client = classic\n' "$part_size" >"$aws_config"
 
 # 2. Fetch avml into RAM and check it before it ever runs.
 avml_bin="$work/avml"
@@ -276,21 +318,26 @@ if [[ ! -x $avml_bin ]]; then
     fi
 fi
 
-# 3. Stream: avml -> tee -> {sha256sum, wc -c, aws s3 cp -}. Each consumer reads its own FIFO (in RAM) and runs
-# as a background job whose exit status is collected with `wait`, which process substitutions would not give.
-# This shell holds the upload FIFO's write end on fd 9 until every check passed: only then does aws see
-# end-of-stream and complete the multipart upload.
+# 3. Stream: avml -> tee -> {sha256sum, wc -c, split | sha256sum per part, aws s3 cp -}. Each consumer reads its
+# own FIFO (in RAM) and runs as a background job whose exit status is collected with `wait`, which process
+# substitutions would not give. This shell holds the upload FIFO's write end on fd 9 until every check passed:
+# only then does aws see end-of-stream and complete the multipart upload.
 upload_fifo="$work/upload.fifo"
 hash_fifo="$work/hash.fifo"
 count_fifo="$work/count.fifo"
-mkfifo -m 0600 "$upload_fifo" "$hash_fifo" "$count_fifo"
+parts_fifo="$work/parts.fifo"
+mkfifo -m 0600 "$upload_fifo" "$hash_fifo" "$count_fifo" "$parts_fifo"
 
 sha256sum <"$hash_fifo" >"$work/image.sha256" &
 hash_pid=$!
 wc -c <"$count_fifo" >"$work/image.bytes" &
 count_pid=$!
-aws s3 cp - "s3://${bucket}/${image_key}" --expected-size "$expected_size" --region "$region" \
-    --only-show-errors <"$upload_fifo" >&2 &
+# One `sha256sum` per part, run one after the other by split: one "<hex>  -" line per part, in order.
+split -b "$part_size" -a 5 -d --filter='sha256sum' <"$parts_fifo" >"$work/image.parts" &
+parts_pid=$!
+env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE AWS_CONFIG_FILE="$aws_config" \
+    aws s3 cp - "s3://${bucket}/${image_key}" --expected-size "$expected_size" --checksum-algorithm SHA256 \
+    --region "$region" --only-show-errors <"$upload_fifo" >&2 &
 aws_pid=$!
 exec 9>"$upload_fifo"
 
@@ -320,7 +367,7 @@ run_avml() {
 
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 set +e
-run_avml 9>&- | tee -- "$hash_fifo" "$count_fifo" >&9
+run_avml 9>&- | tee -- "$hash_fifo" "$count_fifo" "$parts_fifo" >&9
 pipe_status=("${PIPESTATUS[@]}")
 set -e
 avml_rc=${pipe_status[0]}
@@ -330,12 +377,16 @@ tee_rc=${pipe_status[1]}
 # writer that never blocks, and closing it gives that reader end-of-file. Harmless when the readers are done.
 : 1<>"$hash_fifo"
 : 1<>"$count_fifo"
+: 1<>"$parts_fifo"
 hash_rc=0
 wait "$hash_pid" || hash_rc=$?
 hash_pid=""
 count_rc=0
 wait "$count_pid" || count_rc=$?
 count_pid=""
+parts_rc=0
+wait "$parts_pid" || parts_rc=$?
+parts_pid=""
 
 image_sha256=""
 image_bytes=""
@@ -345,8 +396,21 @@ fi
 if [[ -f $work/image.bytes ]]; then
     read -r image_bytes _ <"$work/image.bytes" || true
 fi
+part_lines=()
+if [[ -f $work/image.parts ]]; then
+    mapfile -t part_lines <"$work/image.parts"
+fi
+parts_ok=1
+for line in "${part_lines[@]}"; do
+    if ! [[ $line =~ $RE_PART_LINE ]]; then
+        parts_ok=0
+        break
+    fi
+done
+part_count=${#part_lines[@]}
 measured=0
-if ((hash_rc == 0 && count_rc == 0)) && [[ $image_sha256 =~ $RE_HEX64 && $image_bytes =~ $RE_COUNT ]]; then
+if ((hash_rc == 0 && count_rc == 0 && parts_rc == 0 && parts_ok == 1)) && [[ $image_sha256 =~ $RE_HEX64 && $image_bytes =~ $RE_COUNT ]] &&
+    ((part_count == (image_bytes + part_size - 1) / part_size)); then
     measured=1
 fi
 
@@ -372,8 +436,8 @@ else
     if ((upload_rc != 0)) && ! ((killed == 1 && upload_rc == 143)); then
         die "$EXIT_UPLOAD_FAILED" "image upload to s3://${bucket}/${image_key} failed (aws exit $upload_rc); avml exit $avml_rc"
     fi
-    if ((hash_rc != 0 || count_rc != 0)); then
-        die "$EXIT_HASH_SIZE_MISSING" "hashing or counting the stream failed (sha256sum exit $hash_rc, wc exit $count_rc); upload aborted"
+    if ((hash_rc != 0 || count_rc != 0 || parts_rc != 0)); then
+        die "$EXIT_HASH_SIZE_MISSING" "hashing or counting the stream failed (sha256sum exit $hash_rc, wc exit $count_rc, split exit $parts_rc); upload aborted"
     fi
     if ((avml_rc != 0)); then
         die "$EXIT_AVML_FAILED" "avml failed (exit $avml_rc); upload aborted"
@@ -384,21 +448,24 @@ else
     if ((measured == 1)); then
         die "$EXIT_AVML_FAILED" "avml produced no data; upload aborted"
     fi
-    die "$EXIT_HASH_SIZE_MISSING" "the stream's sha256 or byte count is missing or malformed; upload aborted"
+    die "$EXIT_HASH_SIZE_MISSING" "the stream's sha256, byte count or part digests are missing or malformed; upload aborted"
 fi
 finished_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 if ! [[ $started_at =~ $RE_ISO_TIME && $finished_at =~ $RE_ISO_TIME ]]; then
     die "$EXIT_HASH_SIZE_MISSING" "cannot read the clock for the sidecar"
 fi
 
-# 4. The sidecar: every field was validated above, so plain printf is valid JSON.
-sidecar=$(printf '{"sha256":"%s","bytes":%s,"avmlSha256":"%s","instanceId":"%s","startedAt":"%s","finishedAt":"%s"}' \
-    "$image_sha256" "$image_bytes" "$avml_sha256" "$instance_id" "$started_at" "$finished_at")
-if ! printf '%s\n' "$sidecar" | aws s3 cp - "s3://${bucket}/${sidecar_key}" --region "$region" \
+# 4. The sidecar: every field was validated above, so plain printf is valid JSON (at most 10,000 part digests:
+# under 700 KB).
+summary=$(printf '{"sha256":"%s","bytes":%s,"avmlSha256":"%s","instanceId":"%s","startedAt":"%s","finishedAt":"%s","partSize":%s,"partCount":%s' \
+    "$image_sha256" "$image_bytes" "$avml_sha256" "$instance_id" "$started_at" "$finished_at" "$part_size" "$part_count")
+part_digests=("${part_lines[@]%%  -}")
+parts_json=$(printf '"%s",' "${part_digests[@]}")
+if ! printf '%s,"parts":[%s]}\n' "$summary" "${parts_json%,}" | aws s3 cp - "s3://${bucket}/${sidecar_key}" --region "$region" \
     --content-type application/json --only-show-errors >&2; then
     die "$EXIT_UPLOAD_FAILED" "sidecar upload to s3://${bucket}/${sidecar_key} failed (the image is uploaded)"
 fi
-# Also on stdout, for GetCommandInvocation (the object above is the record). The script's status is then
-# EXIT_OK; it has no top-level `exit` here because shellcheck 0.9.0 then misreports the EXIT trap's handler as
-# unreachable (SC2317).
-printf '%s\n' "$sidecar"
+# Also on stdout, for GetCommandInvocation, without the part list (the object above is the record). The script's
+# status is then EXIT_OK; it has no top-level `exit` here because shellcheck 0.9.0 then misreports the EXIT trap's
+# handler as unreachable (SC2317).
+printf '%s}\n' "$summary"

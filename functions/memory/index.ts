@@ -3,7 +3,8 @@
  *
  * Event `{action: "start", caseId, target, instance, evidence: {bucket, prefix}}` -> `{status: "started",
  * commandId, deadline, startedAt}` or `{status: "missing", reason}`; event `{action: "check", ..., memory}` -> the
- * same memory (still running), `{..., status: "missing", reason}` or `{..., status: "captured", object, hostSha256}`.
+ * same memory (still running), `{..., status: "missing", reason}` or `{..., status: "captured", object, hostSha256,
+ * partSize, partCount, partsSha256}` (verified from S3's part checksums, core/memoryParts.ts).
  * Throws HashMismatchError / MemoryCaptureFailedError / InvalidRequestError / ConfigurationError by name.
  * Environment (read per invocation): MEMORY_DOCUMENT (required), per avml build AVML_X86_64_KEY + AVML_X86_64_SHA256
  * and AVML_AARCH64_KEY + AVML_AARCH64_SHA256 (each pair both or neither; an instance whose build is not staged: memory

@@ -3,11 +3,12 @@
  * instance's architecture, SSM agent offline, avml not staged or not the pinned build), then one SSM command running
  * the project's capture document with the instance's own build (a retried
  * start adopts the command an earlier attempt sent, found with `ListCommands`), then
- * a poll that, on success, re-hashes the uploaded image from S3 and compares it with the hash the instance
- * computed while streaming. A known gap is a result (`status: "missing"` with a reason); only a capture that
- * claims success but whose bytes do not check out is an error.
+ * a poll that, on success, verifies the uploaded image without reading it: the SHA-256 S3 computed and kept for each
+ * part of the upload must equal the instance's digest of that part (core/memoryParts.ts), a few API calls whatever
+ * the image's size. A known gap is a result (`status: "missing"` with a reason); only a capture that claims
+ * success but whose bytes do not check out is an error.
  */
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand, type GetObjectAttributesCommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import {
     CancelCommandCommand,
     DescribeInstanceInformationCommand,
@@ -33,7 +34,7 @@ import {
     preview,
 } from "../lib/evidence";
 import { HashMismatchError, InvalidRequestError, MemoryCaptureFailedError } from "../lib/evidenceErrors";
-import { sha256OfStream } from "../../core/hash";
+import { comparePartRecord, partRecordProblem, partsSha256, S3_MAX_PARTS, S3_PARTS_PAGE, type PartRecord, type StoredPart } from "../../core/memoryParts";
 
 /** Default cap of the poll loop (MEMORY_CAP_SECONDS): 3 hours, enough to stream a large host's RAM to S3. */
 export const DEFAULT_MEMORY_CAP_SECONDS = 10_800;
@@ -57,11 +58,11 @@ const EXIT_CODE_NAMES = new Map<number, string>(
         .filter(([, code]) => code !== 0)
         .map(([name, code]) => [code, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]),
 );
-/** The sidecar is a few hundred bytes of JSON; anything much larger is not one. */
-const MAX_SIDECAR_BYTES = 64 * 1024;
-/** Log hashing progress this often (a multi-GiB image takes minutes). */
-const PROGRESS_EVERY_BYTES = 1024 ** 3;
+/** The sidecar is at most 10,000 part digests (under 700 KB) plus a few fields; anything larger is not one. */
+const MAX_SIDECAR_BYTES = 1024 * 1024;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** Pages of GetObjectAttributes the check reads at most: 10,000 parts at 1,000 a page. */
+const MAX_PART_PAGES = Math.ceil(S3_MAX_PARTS / S3_PARTS_PAGE);
 
 /** Reason codes of a missing memory image (the manifest and the case reason quote them). */
 export const MEMORY_MISSING = {
@@ -412,59 +413,132 @@ export async function checkMemoryCapture(clients: MemoryClients, event: MemoryCh
     }
 
     const verified = await verifyCapture(clients.s3, event);
-    log("INFO", "memory image verified", { ...context, object: verified.object });
-    return { ...memory, status: "captured", object: verified.object, hostSha256: verified.hostSha256 };
+    log("INFO", "memory image verified", { ...context, object: verified.object, partSize: verified.partSize, partCount: verified.partCount, partsSha256: verified.partsSha256 });
+    return { ...memory, status: "captured", ...verified };
+}
+
+/** What the check records of a verified image. */
+export interface VerifiedImage {
+    object: NonNullable<MemoryEvidence["object"]>;
+    hostSha256: string;
+    partSize: number;
+    partCount: number;
+    partsSha256: string;
 }
 
 /**
- * Reads the instance's sidecar, then streams the image from S3 through sha256 (never buffered: images are the
- * size of the host's RAM) and compares digest and size with the sidecar.
+ * Reads the instance's sidecar, then S3's record of the image's parts (`GetObjectAttributes`, 1,000 parts a page),
+ * never the image: the object's size must be the sidecar's `bytes`, and part for part, in order, the size and the
+ * SHA-256 S3 computed from the bytes it received must be what the instance computed from the bytes it streamed.
+ * Then what S3 holds is what the instance hashed, and the instance's whole-image sha256 (computed from the same
+ * stream) is recorded as the image's. A difference is a {@link HashMismatchError}; an image uploaded without
+ * SHA-256 part checksums, or a sidecar without a usable part list, cannot be verified: {@link MemoryCaptureFailedError}.
  */
 export async function verifyCapture(
     s3: S3Client,
     event: { caseId: string; target: Target; evidence: { bucket: string } },
-): Promise<{ object: NonNullable<MemoryEvidence["object"]>; hostSha256: string }> {
+): Promise<VerifiedImage> {
     const context = { caseId: event.caseId, instanceId: event.target.instanceId };
     const bucket = event.evidence.bucket;
     const keys = memoryObjectKeys(event.caseId, event.target.instanceId);
 
     const sidecar = await readSidecar(s3, bucket, keys.sidecar, context);
-
-    let image;
-    try {
-        image = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: keys.image }));
-    } catch (error) {
-        if (awsErrorIs(error, ["NoSuchKey", "NotFound"], 404) || awsErrorIs(error, ["AccessDenied", "Forbidden"], 403)) {
-            throw new MemoryCaptureFailedError(context, `image s3://${bucket}/${keys.image} not found or not readable (${errorText(error)})`, { cause: error });
-        }
-        throw error;
+    const stored = await storedParts(s3, bucket, keys.image, context);
+    const location = `s3://${bucket}/${keys.image}${stored.versionId ? `?versionId=${stored.versionId}` : ""}`;
+    const record: PartRecord = { bytes: sidecar.bytes, partSize: sidecar.partSize, parts: sidecar.parts };
+    const expectedDigest = partsSha256(sidecar.parts);
+    const difference = comparePartRecord(record, stored.size, stored.parts);
+    if (difference?.kind === "part") {
+        throw new HashMismatchError(context, `${location} part ${difference.partNumber} of ${sidecar.parts.length}`, difference.expected, difference.actual, `S3's part ${difference.partNumber}`);
     }
-    const body = image.Body as AsyncIterable<Uint8Array> | undefined;
-    if (body === undefined || typeof (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== "function") {
-        throw new MemoryCaptureFailedError(context, `image s3://${bucket}/${keys.image} has no readable body`);
+    if (difference !== undefined) {
+        // The part lists differ as a whole (size or count): their digests say so, with what each side holds.
+        const actualDigest = stored.parts.every((p) => p.sha256 !== undefined) ? partsSha256(stored.parts.map((p) => p.sha256 as string)) : "none";
+        throw new HashMismatchError(
+            context,
+            `${location} (part list: ${sidecar.parts.length} parts of ${sidecar.partSize} bytes reported, ${stored.parts.length} stored)`,
+            { sha256: expectedDigest, bytes: sidecar.bytes },
+            { sha256: actualDigest, bytes: stored.size },
+            "S3's part list",
+        );
     }
-    let nextReport = PROGRESS_EVERY_BYTES;
-    const actual = await sha256OfStream(body, (bytes) => {
-        if (bytes >= nextReport) {
-            log("INFO", "hashing memory image", { ...context, key: keys.image, bytes });
-            nextReport += PROGRESS_EVERY_BYTES;
-        }
-    });
-    if (actual.sha256 !== sidecar.sha256 || (sidecar.bytes !== undefined && actual.bytes !== sidecar.bytes)) {
-        throw new HashMismatchError(context, `s3://${bucket}/${keys.image}${image.VersionId ? `?versionId=${image.VersionId}` : ""}`, sidecar, actual);
-    }
-    const object: NonNullable<MemoryEvidence["object"]> = { bucket, key: keys.image, sha256: actual.sha256, bytes: actual.bytes };
-    if (image.VersionId) object.versionId = image.VersionId;
-    return { object, hostSha256: sidecar.sha256 };
+    const object: NonNullable<MemoryEvidence["object"]> = { bucket, key: keys.image, sha256: sidecar.sha256, bytes: sidecar.bytes };
+    if (stored.versionId) object.versionId = stored.versionId;
+    return { object, hostSha256: sidecar.sha256, partSize: sidecar.partSize, partCount: sidecar.parts.length, partsSha256: expectedDigest };
 }
 
-/** The sidecar `{sha256, bytes, ...}` the capture script wrote after streaming the image. */
+/**
+ * The image's parts as S3 keeps them: `GetObjectAttributes` (ObjectSize, Checksum, ObjectParts), 1,000 parts a
+ * page, following `NextPartNumberMarker` while `IsTruncated`. Every page must describe the same version (the first
+ * page's; a new version written meanwhile is refused, not mixed in). An object without SHA-256 part checksums
+ * (uploaded without `--checksum-algorithm SHA256`, or not multipart) cannot be verified this way.
+ */
+async function storedParts(
+    s3: S3Client,
+    bucket: string,
+    key: string,
+    context: { caseId: string; instanceId: string },
+): Promise<{ versionId?: string; size: number; parts: StoredPart[] }> {
+    const parts: StoredPart[] = [];
+    let versionId: string | undefined;
+    let size = 0;
+    let marker: string | undefined;
+    for (let page = 1; ; page++) {
+        let out: GetObjectAttributesCommandOutput;
+        try {
+            out = await s3.send(
+                new GetObjectAttributesCommand({
+                    Bucket: bucket,
+                    Key: key,
+                    ObjectAttributes: ["ObjectSize", "Checksum", "ObjectParts"],
+                    MaxParts: S3_PARTS_PAGE,
+                    ...(marker !== undefined ? { PartNumberMarker: marker } : {}),
+                }),
+            );
+        } catch (error) {
+            if (awsErrorIs(error, ["NoSuchKey", "NotFound"], 404) || awsErrorIs(error, ["AccessDenied", "Forbidden"], 403)) {
+                throw new MemoryCaptureFailedError(context, `image s3://${bucket}/${key} not found or not readable (${errorText(error)})`, { cause: error });
+            }
+            throw error;
+        }
+        if (page === 1) {
+            versionId = out.VersionId || undefined;
+            size = typeof out.ObjectSize === "number" ? out.ObjectSize : Number.NaN;
+            if (!Number.isSafeInteger(size)) throw new MemoryCaptureFailedError(context, `GetObjectAttributes of s3://${bucket}/${key} gave no ObjectSize`);
+            if (out.Checksum?.ChecksumSHA256 === undefined || out.ObjectParts === undefined) {
+                const has = Object.keys(out.Checksum ?? {}).filter((k) => k.startsWith("Checksum") && k !== "ChecksumType").join(", ") || "no checksum";
+                throw new MemoryCaptureFailedError(
+                    context,
+                    `image s3://${bucket}/${key} was not uploaded in parts with SHA-256 checksums (${has}${out.ObjectParts === undefined ? ", no parts" : ""}): it cannot be verified without reading it`,
+                );
+            }
+        } else if ((out.VersionId || undefined) !== versionId) {
+            throw new MemoryCaptureFailedError(context, `image s3://${bucket}/${key} changed while its parts were read (version ${versionId ?? "null"}, then ${out.VersionId ?? "null"})`);
+        }
+        for (const part of out.ObjectParts?.Parts ?? []) {
+            const digest = part.ChecksumSHA256 === undefined ? undefined : Buffer.from(part.ChecksumSHA256, "base64");
+            if (typeof part.PartNumber !== "number" || typeof part.Size !== "number" || digest === undefined || digest.length !== 32) {
+                throw new MemoryCaptureFailedError(context, `image s3://${bucket}/${key}: part ${part.PartNumber ?? "?"} has no SHA-256 checksum (or no number or size) in GetObjectAttributes`);
+            }
+            parts.push({ partNumber: part.PartNumber, size: part.Size, sha256: digest.toString("hex") });
+        }
+        const next = out.ObjectParts?.NextPartNumberMarker;
+        if (!out.ObjectParts?.IsTruncated) break;
+        if (next === undefined || next === marker || page >= MAX_PART_PAGES) {
+            throw new MemoryCaptureFailedError(context, `GetObjectAttributes of s3://${bucket}/${key} kept paging (page ${page}, next marker ${next ?? "none"})`);
+        }
+        marker = String(next);
+    }
+    return { ...(versionId ? { versionId } : {}), size, parts };
+}
+
+/** The sidecar `{sha256, bytes, partSize, parts, ...}` the capture script wrote after streaming the image. */
 async function readSidecar(
     s3: S3Client,
     bucket: string,
     key: string,
     context: { caseId: string; instanceId: string },
-): Promise<{ sha256: string; bytes?: number }> {
+): Promise<{ sha256: string; bytes: number; partSize: number; parts: string[] }> {
     let out;
     try {
         out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -490,9 +564,12 @@ async function readSidecar(
     if (sha256 === undefined || !SHA256_HEX.test(sha256)) {
         throw new MemoryCaptureFailedError(context, `sidecar s3://${bucket}/${key} has no sha256 (64 hex digits)`);
     }
-    const rawBytes = (parsed as Record<string, unknown>).bytes;
-    const bytes = typeof rawBytes === "number" ? rawBytes : typeof rawBytes === "string" && /^\d+$/.test(rawBytes) ? Number(rawBytes) : undefined;
-    return bytes === undefined ? { sha256 } : { sha256, bytes };
+    const fields = parsed as Record<string, unknown>;
+    const problem = partRecordProblem(fields);
+    if (problem !== undefined) {
+        throw new MemoryCaptureFailedError(context, `sidecar s3://${bucket}/${key} has no usable part list (${problem}): the image cannot be verified`);
+    }
+    return { sha256, bytes: fields.bytes as number, partSize: fields.partSize as number, parts: fields.parts as string[] };
 }
 
 /** Reads a small body whole, refusing anything over `limit` bytes. */

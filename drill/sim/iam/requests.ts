@@ -319,6 +319,19 @@ const S3: Record<string, Mapper> = {
         ...s3Key(world, ctx, input, ["kms:Decrypt"]),
     ],
     HeadObject: (world, ctx, input) => s3Object(world, ctx, input, input.VersionId ? "s3:GetObjectVersion" : "s3:GetObject"),
+    // "If you pass a version ID ... s3:GetObjectVersion and s3:GetObjectVersionAttributes; if you do not ...
+    // s3:GetObject and s3:GetObjectAttributes" (GetObjectAttributes, S3 API Reference).
+    GetObjectAttributes: (world, ctx, input) => [
+        ...s3Object(world, ctx, input, input.VersionId ? "s3:GetObjectVersion" : "s3:GetObject", input.VersionId ? { "s3:versionid": String(input.VersionId) } : {}),
+        ...s3Object(world, ctx, input, input.VersionId ? "s3:GetObjectVersionAttributes" : "s3:GetObjectAttributes", input.VersionId ? { "s3:versionid": String(input.VersionId) } : {}),
+    ],
+    // A multipart upload is authorized as s3:PutObject in each of its calls; with SSE-KMS, CreateMultipartUpload needs
+    // kms:GenerateDataKey and UploadPart kms:Decrypt too, "because Amazon S3 must decrypt and read data from the
+    // encrypted file parts before it completes the multipart upload" (CreateMultipartUpload, S3 API Reference;
+    // "Multipart upload API and permissions", S3 User Guide). Only the simulated instance's `aws s3 cp` makes them.
+    CreateMultipartUpload: (world, ctx, input) => [...s3Object(world, ctx, input, "s3:PutObject"), ...s3Key(world, ctx, input, ["kms:GenerateDataKey"])],
+    UploadPart: (world, ctx, input) => [...s3Object(world, ctx, input, "s3:PutObject"), ...s3Key(world, ctx, input, ["kms:Decrypt"])],
+    CompleteMultipartUpload: (world, ctx, input) => s3Object(world, ctx, input, "s3:PutObject"),
     // One action with or without VersionId (S3 has no GetObjectVersionRetention).
     GetObjectRetention: (world, ctx, input) => s3Object(world, ctx, input, "s3:GetObjectRetention"),
     DeleteObject: (world, ctx, input) => [

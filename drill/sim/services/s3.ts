@@ -1,15 +1,19 @@
 /**
  * S3 with what chain of custody depends on: versioning, Object Lock (bucket default retention and per-version
  * mode / retain-until, enforced on version deletion), conditional writes (`IfNoneMatch: "*"`), SHA-256
- * checksums, and streamed reads. Bucket names are global; each bucket belongs to one account and region.
+ * checksums, multipart objects (kept as their parts, with per-part checksums) and streamed reads. Bucket names are
+ * global; each bucket belongs to one account and region.
  */
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type {
+    GetObjectAttributesParts,
     DeleteObjectCommandInput,
     DeleteObjectCommandOutput,
     GetObjectCommandInput,
     GetObjectCommandOutput,
+    GetObjectAttributesCommandInput,
+    GetObjectAttributesCommandOutput,
     GetObjectRetentionCommandInput,
     GetObjectRetentionCommandOutput,
     HeadObjectCommandInput,
@@ -19,10 +23,11 @@ import type {
     PutObjectCommandInput,
     PutObjectCommandOutput,
 } from "@aws-sdk/client-s3";
-import { notImplemented } from "../errors";
+import { awsError, notImplemented } from "../errors";
+import { bufferDigest, concatSha256 } from "../digest";
 import { firstDenied } from "../iam/index";
 import { authorizationsFor } from "../iam/requests";
-import type { BucketState, ObjectVersionState, SessionState } from "../state";
+import type { BucketState, ObjectPartState, ObjectVersionState, SessionState } from "../state";
 import { required, type CallContext, type Handler, type World } from "../world";
 
 type Out<T> = Omit<T, "$metadata">;
@@ -31,6 +36,9 @@ const DAY_MS = 86_400_000;
 /** S3's limit on user-defined metadata (keys plus values, UTF-8). */
 const METADATA_LIMIT = 2048;
 const STREAM_CHUNK = 64 * 1024;
+const PART_STREAM_CHUNK = 1024 * 1024;
+/** GetObjectAttributes' largest page of parts ("Amazon S3 multipart upload limits": 1,000 parts per list). */
+const S3_PARTS_PAGE = 1000;
 
 /** Reads any body the SDK accepts (string, Buffer, Uint8Array, Node or web stream, Blob) completely. */
 export async function readBody(action: string, body: unknown): Promise<Buffer> {
@@ -49,18 +57,46 @@ export async function readBody(action: string, body: unknown): Promise<Buffer> {
     throw notImplemented(action, `with a Body of type ${Object.prototype.toString.call(body)}`);
 }
 
-/** The SDK's streaming body: a Node Readable (64 KiB chunks) with the SDK's `transformTo*` helpers. */
-export function bodyStream(bytes: Buffer): Readable & {
+/** The pieces an object's bytes are stored in: its body, or its parts' bodies in order. */
+function storedPieces(version: ObjectVersionState): readonly Buffer[] {
+    if (version.parts) return version.parts.map((p) => p.body);
+    return [version.body ?? Buffer.alloc(0)];
+}
+
+/** Bytes `start` to `end` (inclusive) of pieces stored one after the other, as views (nothing copied), `chunk` at most. */
+function* rangeChunks(pieces: readonly Buffer[], start: number, end: number, chunk: number): Generator<Buffer> {
+    let offset = 0;
+    for (const piece of pieces) {
+        const pieceEnd = offset + piece.length;
+        if (pieceEnd > start && offset <= end) {
+            const from = Math.max(start, offset) - offset;
+            const to = Math.min(end + 1, pieceEnd) - offset;
+            for (let i = from; i < to; i += chunk) yield piece.subarray(i, Math.min(to, i + chunk));
+        }
+        offset = pieceEnd;
+        if (offset > end) return;
+    }
+}
+
+/**
+ * The SDK's streaming body: a Node Readable with the SDK's `transformTo*` helpers, produced lazily from `pieces`
+ * (one Buffer, or a multipart object's parts): 64 KiB chunks, 1 MiB from parts (a 256 GiB image is streamed, never
+ * held whole). `range` limits it to bytes start..end inclusive.
+ */
+export function bodyStream(pieces: Buffer | readonly Buffer[], range?: [number, number]): Readable & {
     transformToByteArray: () => Promise<Uint8Array>;
     transformToString: (encoding?: string) => Promise<string>;
     transformToWebStream: () => ReadableStream;
 } {
-    const chunks: Buffer[] = [];
-    for (let i = 0; i < bytes.length; i += STREAM_CHUNK) chunks.push(bytes.subarray(i, i + STREAM_CHUNK));
-    const stream = Readable.from(chunks, { objectMode: false });
+    const list = Buffer.isBuffer(pieces) ? [pieces] : pieces;
+    const total = list.reduce((n, b) => n + b.length, 0);
+    const [start, end] = range ?? [0, total - 1];
+    const chunk = Buffer.isBuffer(pieces) ? STREAM_CHUNK : PART_STREAM_CHUNK;
+    const stream = Readable.from(rangeChunks(list, start, end, chunk), { objectMode: false });
+    const whole = (): Buffer => Buffer.concat([...rangeChunks(list, start, end, PART_STREAM_CHUNK)]);
     return Object.assign(stream, {
-        transformToByteArray: async () => new Uint8Array(bytes),
-        transformToString: async (encoding?: string) => bytes.toString((encoding === "utf-8" || !encoding ? "utf8" : encoding) as BufferEncoding),
+        transformToByteArray: async () => new Uint8Array(whole()),
+        transformToString: async (encoding?: string) => whole().toString((encoding === "utf-8" || !encoding ? "utf8" : encoding) as BufferEncoding),
         transformToWebStream: () => Readable.toWeb(stream) as unknown as ReadableStream,
     });
 }
@@ -99,31 +135,139 @@ export interface PutOptions {
  * default retention applies when the write names none.
  */
 export function putVersion(world: World, bucket: BucketState, key: string, body: Buffer, options: PutOptions = {}): ObjectVersionState {
+    const version = newVersion(world, bucket, {
+        size: body.length,
+        etag: `"${createHash("md5").update(body).digest("hex")}"`,
+        sha256: createHash("sha256").update(body).digest("hex"),
+        contentType: options.contentType,
+        metadata: options.metadata,
+        lockMode: options.lockMode,
+        retainUntil: options.retainUntil,
+    });
+    version.body = body;
+    if (options.checksumSha256 !== undefined) version.checksumSha256 = options.checksumSha256;
+    return storeVersion(bucket, key, version);
+}
+
+/** A new version's record (not yet stored): its id, time, metadata and retention (the bucket's default when none is named). */
+function newVersion(
+    world: World,
+    bucket: BucketState,
+    o: { size: number; etag: string; sha256: string; contentType?: string; metadata?: Record<string, string>; lockMode?: "COMPLIANCE" | "GOVERNANCE"; retainUntil?: number },
+): ObjectVersionState {
     const now = world.now();
     const version: ObjectVersionState = {
         versionId: bucket.versioning ? world.token("s3-version", 32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._") : "null",
         deleteMarker: false,
         lastModified: now,
-        body,
-        size: body.length,
-        etag: `"${createHash("md5").update(body).digest("hex")}"`,
-        sha256: createHash("sha256").update(body).digest("hex"),
-        contentType: options.contentType ?? "binary/octet-stream",
-        metadata: Object.fromEntries(Object.entries(options.metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+        size: o.size,
+        etag: o.etag,
+        sha256: o.sha256,
+        contentType: o.contentType ?? "binary/octet-stream",
+        metadata: Object.fromEntries(Object.entries(o.metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     };
-    if (options.checksumSha256 !== undefined) version.checksumSha256 = options.checksumSha256;
-    if (options.lockMode) {
-        version.lockMode = options.lockMode;
-        version.retainUntil = options.retainUntil;
+    if (o.lockMode) {
+        version.lockMode = o.lockMode;
+        version.retainUntil = o.retainUntil;
     } else if (bucket.objectLock) {
         version.lockMode = bucket.objectLock.mode;
         version.retainUntil = now + bucket.objectLock.days * DAY_MS;
     }
+    return version;
+}
+
+/** Make `version` the key's current one (an unversioned bucket keeps only it). */
+function storeVersion(bucket: BucketState, key: string, version: ObjectVersionState): ObjectVersionState {
     const versions = bucket.objects[key] ?? [];
     if (!bucket.versioning) versions.length = 0;
     versions.push(version);
     bucket.objects[key] = versions;
     return version;
+}
+
+/** "Amazon S3 multipart upload limits" (S3 User Guide). */
+const MAX_PARTS = 10_000;
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
+const MAX_OBJECT_BYTES = 48.8 * 1024 ** 4;
+
+/**
+ * A multipart upload as the AWS CLI drives it (CreateMultipartUpload, UploadPart per part, CompleteMultipartUpload
+ * with every part), for what runs on a simulated instance: the memory capture's `aws s3 cp -` (drill/sim/services/
+ * ssm.ts). Not an API of the simulator: no function of the program makes these calls, and the instance's uploads
+ * are authorized when its command is sent. Follows "Uploading and copying objects using multipart upload" and
+ * "Checking object integrity in Amazon S3" (S3 User Guide): part numbers 1 to 10,000; every part but the last at
+ * least 5 MiB, none over 5 GiB (EntityTooSmall / EntityTooLarge); created with ChecksumAlgorithm SHA256, each part's
+ * SHA-256 is computed by S3 from the bytes received, a part whose sent checksum differs is refused (BadDigest), and
+ * the checksum is kept per part; the object's checksum is then COMPOSITE (`<base64 sha256 of the parts' digests>-N`).
+ * A part's Buffer is kept as is (identical parts may share one): the caller never writes it again.
+ */
+export class MultipartUpload {
+    private readonly uploaded = new Map<number, ObjectPartState>();
+    private done = false;
+
+    constructor(
+        private readonly world: World,
+        private readonly bucket: BucketState,
+        readonly key: string,
+        private readonly options: { checksumAlgorithm?: "SHA256"; contentType?: string } = {},
+    ) {}
+
+    /** UploadPart. `checksumSha256`: the base64 x-amz-checksum-sha256 the client sent (the CLI computes it from the part). */
+    uploadPart(partNumber: number, body: Buffer, checksumSha256?: string): ObjectPartState {
+        if (this.done) throw s3Error("NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", 404);
+        if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
+            throw s3Error("InvalidArgument", `Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`);
+        }
+        if (body.length > MAX_PART_BYTES) throw s3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+        const computed = bufferDigest(body, "sha256").toString("base64");
+        if (checksumSha256 !== undefined && checksumSha256 !== computed) {
+            throw s3Error("BadDigest", "The SHA256 you specified did not match the calculated checksum.");
+        }
+        const part: ObjectPartState = { body, etag: `"${bufferDigest(body, "md5").toString("hex")}"` };
+        if (this.options.checksumAlgorithm === "SHA256") part.checksumSha256 = computed;
+        this.uploaded.set(partNumber, part);
+        return part;
+    }
+
+    /** CompleteMultipartUpload with every uploaded part, in part-number order: the new object version. */
+    complete(): ObjectVersionState {
+        if (this.done) throw s3Error("NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", 404);
+        const numbers = [...this.uploaded.keys()].sort((a, b) => a - b);
+        if (numbers.length === 0) throw s3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema");
+        const parts = numbers.map((n) => this.uploaded.get(n) as ObjectPartState);
+        parts.slice(0, -1).forEach((part) => {
+            if (part.body.length < MIN_PART_BYTES) throw s3Error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.");
+        });
+        const size = parts.reduce((n, p) => n + p.body.length, 0);
+        if (size > MAX_OBJECT_BYTES) throw s3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+        this.done = true;
+        const etagOfParts = createHash("md5");
+        for (const part of parts) etagOfParts.update(Buffer.from(part.etag.slice(1, -1), "hex"));
+        // The simulator's own sha256 of the bytes is computed when first asked ({@link objectSha256}).
+        const version = newVersion(this.world, this.bucket, { size, etag: `"${etagOfParts.digest("hex")}-${parts.length}"`, sha256: "", contentType: this.options.contentType });
+        version.parts = parts;
+        if (this.options.checksumAlgorithm === "SHA256") {
+            const composite = createHash("sha256");
+            for (const part of parts) composite.update(Buffer.from(part.checksumSha256 as string, "base64"));
+            version.checksumSha256 = `${composite.digest("base64")}-${parts.length}`;
+            version.checksumType = "COMPOSITE";
+        }
+        return storeVersion(this.bucket, this.key, version);
+    }
+}
+
+/**
+ * The simulator's own hex sha256 of a version's bytes (not an S3 API value). A multipart object's is computed on first
+ * use and kept: hashing a 256 GiB image takes minutes, and nothing but a view of the world needs it.
+ */
+export function objectSha256(version: ObjectVersionState): string {
+    if (version.sha256 === "" && version.parts) version.sha256 = concatSha256(version.parts.map((p) => p.body));
+    return version.sha256;
+}
+
+function s3Error(code: string, message: string, status?: number): Error {
+    return awsError("s3", code, message, status);
 }
 
 const putObject: Handler<PutObjectCommandInput, Out<PutObjectCommandOutput>> = async (world, ctx, input) => {
@@ -213,7 +357,7 @@ function describeVersion(version: ObjectVersionState, checksumMode: string | und
     }
     if (checksumMode === "ENABLED" && version.checksumSha256) {
         out.ChecksumSHA256 = version.checksumSha256;
-        out.ChecksumType = "FULL_OBJECT";
+        out.ChecksumType = version.checksumType ?? "FULL_OBJECT";
     }
     return out;
 }
@@ -259,15 +403,14 @@ const getObject: Handler<GetObjectCommandInput, Promise<Out<GetObjectCommandOutp
     if (input.IfMatch !== undefined && input.IfMatch !== version.etag) {
         throw world.error(ctx, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
     }
-    const bytes = version.body ?? Buffer.alloc(0);
+    const pieces = version.parts ? storedPieces(version) : (version.body ?? Buffer.alloc(0));
     const head = describeVersion(version, input.ChecksumMode);
     if (input.Range !== undefined) {
-        const [start, end] = parseRange(world, ctx, input.Range, bytes.length);
-        const part = bytes.subarray(start, end + 1);
+        const [start, end] = parseRange(world, ctx, input.Range, version.size);
         delete head.ChecksumSHA256;
-        return { ...head, ContentLength: part.length, ContentRange: `bytes ${start}-${end}/${bytes.length}`, Body: bodyStream(part) as unknown as GetObjectCommandOutput["Body"] };
+        return { ...head, ContentLength: end - start + 1, ContentRange: `bytes ${start}-${end}/${version.size}`, Body: bodyStream(pieces, [start, end]) as unknown as GetObjectCommandOutput["Body"] };
     }
-    return { ...head, Body: bodyStream(bytes) as unknown as GetObjectCommandOutput["Body"] };
+    return { ...head, Body: bodyStream(pieces) as unknown as GetObjectCommandOutput["Body"] };
 };
 
 const headObject: Handler<HeadObjectCommandInput, Promise<Out<HeadObjectCommandOutput>>> = async (world, ctx, input) => {
@@ -317,7 +460,7 @@ const listObjectsV2: Handler<ListObjectsV2CommandInput, Out<ListObjectsV2Command
                 ETag: v.etag,
                 Size: v.size,
                 StorageClass: "STANDARD" as const,
-                ...(v.checksumSha256 ? { ChecksumAlgorithm: ["SHA256" as const], ChecksumType: "FULL_OBJECT" as const } : {}),
+                ...(v.checksumSha256 ? { ChecksumAlgorithm: ["SHA256" as const], ChecksumType: v.checksumType ?? ("FULL_OBJECT" as const) } : {}),
             };
         });
     const commonPrefixes = page.filter((e) => e.prefix !== undefined).map((e) => ({ Prefix: e.prefix }));
@@ -334,6 +477,46 @@ const listObjectsV2: Handler<ListObjectsV2CommandInput, Out<ListObjectsV2Command
     if (input.ContinuationToken !== undefined) out.ContinuationToken = input.ContinuationToken;
     if (input.StartAfter !== undefined) out.StartAfter = input.StartAfter;
     if (truncated) out.NextContinuationToken = Buffer.from(`sim:${page[page.length - 1]?.key ?? ""}`).toString("base64");
+    return out;
+};
+
+/**
+ * GetObjectAttributes (S3 API Reference; `GetObjectAttributesParts`, `ObjectPart`): the requested attributes of a
+ * version. `ObjectParts` only for a multipart object: `TotalPartsCount`, and `Parts` (number, size, checksum), at
+ * most `MaxParts` (1,000 at most, the default) after `PartNumberMarker`, only when the upload had an additional
+ * checksum; a single PUT has no ObjectParts. `Checksum` when the object has one (a multipart object's is COMPOSITE).
+ */
+const getObjectAttributes: Handler<GetObjectAttributesCommandInput, Out<GetObjectAttributesCommandOutput>> = (world, ctx, input) => {
+    const bucket = bucketOrThrow(world, ctx, input.Bucket);
+    const key = required(world, ctx, input.Key, "Key");
+    const attributes = new Set(required(world, ctx, input.ObjectAttributes, "ObjectAttributes"));
+    const version = readable(world, ctx, bucket, key, input.VersionId, false);
+    const out: Out<GetObjectAttributesCommandOutput> = { LastModified: new Date(version.lastModified) };
+    if (version.versionId !== "null") out.VersionId = version.versionId;
+    if (attributes.has("ETag")) out.ETag = version.etag.replace(/^"|"$/g, "");
+    if (attributes.has("ObjectSize")) out.ObjectSize = version.size;
+    if (attributes.has("StorageClass")) out.StorageClass = "STANDARD";
+    if (attributes.has("Checksum") && version.checksumSha256) out.Checksum = { ChecksumSHA256: version.checksumSha256, ChecksumType: version.checksumType ?? "FULL_OBJECT" };
+    if (attributes.has("ObjectParts") && version.parts) {
+        const pageSize = Math.min(S3_PARTS_PAGE, world.state.behaviour.pageSizes.getObjectAttributesParts ?? S3_PARTS_PAGE);
+        const requested = input.MaxParts ?? S3_PARTS_PAGE;
+        if (!Number.isInteger(requested) || requested < 0) throw world.error(ctx, "InvalidArgument", "Argument max-parts must be an integer between 0 and 2147483647");
+        const marker = input.PartNumberMarker === undefined ? 0 : Number(input.PartNumberMarker);
+        if (!Number.isInteger(marker) || marker < 0) throw world.error(ctx, "InvalidArgument", "Argument part-number-marker must be an integer between 0 and 2147483647");
+        const max = Math.min(requested, pageSize);
+        const after = version.parts.map((part, i) => ({ part, number: i + 1 })).filter((p) => p.number > marker);
+        const page = after.slice(0, max);
+        const truncated = after.length > page.length;
+        const parts: GetObjectAttributesParts = {
+            TotalPartsCount: version.parts.length,
+            PartNumberMarker: String(marker),
+            MaxParts: max,
+            IsTruncated: truncated,
+        };
+        if (truncated) parts.NextPartNumberMarker = String(page[page.length - 1]?.number ?? marker);
+        if (version.checksumSha256) parts.Parts = page.map(({ part, number }) => ({ PartNumber: number, Size: part.body.length, ...(part.checksumSha256 ? { ChecksumSHA256: part.checksumSha256 } : {}) }));
+        out.ObjectParts = parts;
+    }
     return out;
 };
 
@@ -389,5 +572,6 @@ export const S3_HANDLERS: Record<string, Handler> = {
     HeadObject: headObject,
     ListObjectsV2: listObjectsV2,
     GetObjectRetention: getObjectRetention,
+    GetObjectAttributes: getObjectAttributes,
     DeleteObject: deleteObject,
 };

@@ -8,10 +8,11 @@
  * not hold the capture profile), check its sha256 against `AvmlSha256` (14) and its ELF machine against the
  * instance's architecture (19), run avml (15 under avml-fails),
  * then write, when the invocation falls due (`memoryDurationMs` of simulator time after SendCommand):
- * - `<KeyPrefix><InstanceId>.lime`: `memoryBytes` deterministic bytes in LiME format;
- * - `<KeyPrefix><InstanceId>.lime.json`: `{"sha256","bytes","avmlSha256","instanceId","startedAt","finishedAt"}`,
- *   the sha256 computed over exactly those bytes (deliberately wrong under memory-hash-mismatch), also printed
- *   on stdout;
+ * - `<KeyPrefix><InstanceId>.lime`: `memoryBytes` deterministic bytes in LiME format, a multipart upload with
+ *   SHA-256 part checksums in parts of the script's size (core/memoryParts.ts);
+ * - `<KeyPrefix><InstanceId>.lime.json`: `{"sha256","bytes","avmlSha256","instanceId","startedAt","finishedAt",
+ *   "partSize","partCount","parts"}`, every digest computed over exactly those bytes (under memory-hash-mismatch
+ *   over bytes one bit different from the upload's), printed without `parts` on stdout;
  * and the plugin's stdout/stderr under `<OutputS3KeyPrefix>/<CommandId>/<InstanceId>/awsrunShellScript/captureMemory/`.
  * Effects are applied lazily: the first time anything looks at the world after the due time.
  * ListCommands lists the commands sent (newest first) with the status GetCommandInvocation would report, so the
@@ -33,10 +34,12 @@ import type {
 import type { AvmlBuild } from "../../../core/avml";
 import { CAPTURE_EXIT_CODES, CAPTURE_STEP_NAME } from "../../../core/ssmDocument";
 import { notImplemented } from "../errors";
-import { elfMachine, fakeAvml, memoryImage, sha256Hex } from "../memory";
+import { captureExpectedSize, capturePartSize, s3transferChunksize } from "../../../core/memoryParts";
+import { bufferDigest, concatSha256 } from "../digest";
+import { elfMachine, fakeAvml, memoryImageParts, sha256Hex } from "../memory";
 import type { CommandState, DocumentState, InstanceState, InvocationState, RegionState } from "../state";
 import { required, type CallContext, type Handler, type World } from "../world";
-import { putVersion } from "./s3";
+import { MultipartUpload, putVersion } from "./s3";
 import { forensicChannelVerdict } from "../network";
 import { AGENT_ACCESS_DENIED_BACKOFF_MS, agentSession, firstDenied, instanceSession, type IamDenial } from "../iam/index";
 import { authorizationsFor } from "../iam/requests";
@@ -130,8 +133,9 @@ function validateParameters(world: World, ctx: CallContext, doc: DocumentState, 
 /**
  * What the instance's own processes will ask AWS for, authorized as the instance's profile role now (the simulator
  * applies the capture later, synchronously; IAM is evaluated when the command is sent): the script's avml download
- * (`aws s3 cp`: HeadObject + GetObject, decrypting with the bucket's key), its uploads of the image and the sidecar
- * (PutObject, encrypting), and the agent's upload of the command output. Undefined entries: allowed.
+ * (`aws s3 cp`: HeadObject + GetObject, decrypting with the bucket's key), its uploads of the image (a multipart
+ * upload) and the sidecar (PutObject), encrypting, and the agent's upload of the command output. Undefined entries:
+ * allowed.
  */
 async function instanceDecisions(world: World, command: CommandState, instanceId: string): Promise<InvocationState["iam"]> {
     if (!world.state.deployment.iam || !world.state.behaviour.requireCaptureProfile) return undefined;
@@ -160,7 +164,9 @@ async function instanceDecisions(world: World, command: CommandState, instanceId
     const avmlKey = param("AvmlKey");
     const outputKey = `${(command.outputPrefix ?? "").replace(/\/+$/, "")}/${command.commandId}/${instanceId}/${PLUGIN_DIR}/${MEMORY_STEP}/stdout`;
     const fetch = (await check("HeadObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)")) ?? (await check("GetObject", { Bucket: bucket, Key: avmlKey }, "instance:aws s3 cp (avml)"));
-    const upload = (await check("PutObject", { Bucket: bucket, Key: imageKey }, "instance:aws s3 cp (image)")) ?? (await check("PutObject", { Bucket: bucket, Key: `${imageKey}.json` }, "instance:aws s3 cp (sidecar)"));
+    // The image goes up as a multipart upload (its three calls each authorized), the sidecar as one PutObject.
+    const image = (operation: string) => check(operation, { Bucket: bucket, Key: imageKey }, `instance:aws s3 cp (image: ${operation})`);
+    const upload = (await image("CreateMultipartUpload")) ?? (await image("UploadPart")) ?? (await image("CompleteMultipartUpload")) ?? (await check("PutObject", { Bucket: bucket, Key: `${imageKey}.json` }, "instance:aws s3 cp (sidecar: PutObject)"));
     const output = command.outputBucket ? await check("PutObject", { Bucket: command.outputBucket, Key: outputKey }, "instance:ssm agent output upload") : undefined;
     return { ...(fetch ? { fetch } : {}), ...(upload ? { upload } : {}), ...(output ? { output } : {}), ...(agent ? { agent } : {}) };
 }
@@ -286,6 +292,13 @@ function scriptTime(ms: number): string {
     return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** A copy of `part` with its first bit flipped (the original Buffer is never written: it may be shared). */
+function flipFirstBit(part: Buffer): Buffer {
+    const copy = Buffer.from(part);
+    copy[0] = (copy[0] ?? 0) ^ 1;
+    return copy;
+}
+
 /** What the memory-capture document (capture.sh) does on the instance, in the script's order. */
 function runMemoryCapture(world: World, r: RegionState, command: CommandState, invocation: InvocationState): void {
     const at = invocation.dueAt;
@@ -352,36 +365,56 @@ function runMemoryCapture(world: World, r: RegionState, command: CommandState, i
     if (behaviour.avmlFails) {
         return fail(CAPTURE_EXIT_CODES.avmlFailed, "capture: avml failed (exit 1); upload aborted (simulated avml-fails scenario)\n");
     }
-    const image = memoryImage(`${world.state.seed}:memory:${invocation.instanceId}:${command.commandId}`, behaviour.memoryBytes);
-    const sha256 = sha256Hex(image);
-    // memory-hash-mismatch: the host reports the hash of different bytes (one flipped bit), as a corrupted
-    // stream or a tampered upload would look.
-    const reported = behaviour.memoryHashMismatch ? sha256Hex(Buffer.concat([Buffer.from([(image[0] ?? 0) ^ 1]), image.subarray(1)])) : sha256;
+    // The simulated host's MemTotal is its image's size (a real LiME image is a little larger). The script fixes the
+    // part size from it and writes it to the CLI's config; `aws s3 cp -` cuts the stream into its chunks
+    // (s3transfer's ChunksizeAdjuster over --expected-size), which keeps that size (core/memoryParts.ts). The image
+    // is held as those parts, identical ones sharing a Buffer, so hundreds of GiB fit in memory.
+    const partSize = capturePartSize(behaviour.memoryBytes);
+    const chunk = s3transferChunksize(partSize, captureExpectedSize(behaviour.memoryBytes));
+    const uploaded = memoryImageParts(`${world.state.seed}:memory:${invocation.instanceId}:${command.commandId}`, behaviour.memoryBytes, chunk);
+    const imageBytes = uploaded.reduce((n, p) => n + p.length, 0);
+    // What the script's hashing branches read: the stream itself. memory-hash-mismatch: they read one bit other than
+    // what went to the upload (a faulty tee, a tampered sha256sum): the CLI checksums each part from the bytes it
+    // sends, so S3 accepts every part (BadDigest only catches damage between the CLI and S3), and only the memory
+    // step's comparison of the instance's part digests with S3's can tell.
+    const hashed = behaviour.memoryHashMismatch ? [flipFirstBit(uploaded[0] as Buffer), ...uploaded.slice(1)] : uploaded;
+    // sha256sum on its tee branch: the whole image, hashed for real (a 256 GiB image takes minutes); split --filter:
+    // each part's sha256, in order.
+    const sha256 = concatSha256(hashed);
+    const partDigests = hashed.map((part) => bufferDigest(part, "sha256").toString("hex"));
     const imageKey = `${prefix}${imageInstanceId}.lime`;
     if (invocation.iam?.upload) {
         deny(world, invocation.iam.upload);
-        return fail(CAPTURE_EXIT_CODES.uploadFailed, `upload failed: An error occurred (AccessDenied) when calling the PutObject operation: Access Denied (${invocation.iam.upload.principal}: ${invocation.iam.upload.reason})\ncapture: upload of s3://${bucketName}/${imageKey} failed\n`);
+        const operation = /: (\w+)\)$/.exec(invocation.iam.upload.call)?.[1] ?? "PutObject";
+        return fail(CAPTURE_EXIT_CODES.uploadFailed, `upload failed: An error occurred (AccessDenied) when calling the ${operation} operation: Access Denied (${invocation.iam.upload.principal}: ${invocation.iam.upload.reason})\ncapture: upload of s3://${bucketName}/${imageKey} failed\n`);
     }
-    const sidecar = JSON.stringify({
-        sha256: reported,
-        bytes: image.length,
+    const summary = {
+        sha256,
+        bytes: imageBytes,
         avmlSha256,
         instanceId: imageInstanceId,
         startedAt: scriptTime(command.requestedAt),
         finishedAt: scriptTime(at),
-    });
-    putVersion(world, bucket, imageKey, image);
-    putVersion(world, bucket, `${imageKey}.json`, Buffer.from(`${sidecar}\n`, "utf8"), { contentType: "application/json" });
-    // The script prints only the sidecar (aws --only-show-errors); padding stands for a noisier document.
+        partSize,
+        partCount: partDigests.length,
+    };
+    // `aws s3 cp - ... --checksum-algorithm SHA256`: every part sent with the SHA-256 the CLI computed from it.
+    const upload = new MultipartUpload(world, bucket, imageKey, { checksumAlgorithm: "SHA256" });
+    uploaded.forEach((part, i) => upload.uploadPart(i + 1, part, bufferDigest(part, "sha256").toString("base64")));
+    upload.complete();
+    putVersion(world, bucket, `${imageKey}.json`, Buffer.from(`${JSON.stringify({ ...summary, parts: partDigests })}\n`, "utf8"), { contentType: "application/json" });
+    const sidecar = JSON.stringify(summary);
+    // The script prints the sidecar without its part list (aws --only-show-errors); padding stands for a noisier
+    // document.
     const padding: string[] = [];
     for (let n = 0, i = 0; n < behaviour.stdoutPaddingBytes; i++) {
-        const line = `progress ${i}: ${Math.min(image.length, (i + 1) * 1048576)} bytes streamed\n`;
+        const line = `progress ${i}: ${Math.min(imageBytes, (i + 1) * 1048576)} bytes streamed\n`;
         padding.push(line);
         n += line.length;
     }
     finish(invocation, "Success", "Success", CAPTURE_EXIT_CODES.ok, `${padding.join("")}${sidecar}\n`, "", at);
     writeOutput(world, command, invocation);
-    world.event("memory-captured", `${invocation.instanceId}: s3://${bucketName}/${imageKey} (${image.length} bytes)`, at);
+    world.event("memory-captured", `${invocation.instanceId}: s3://${bucketName}/${imageKey} (${imageBytes} bytes)`, at);
 }
 
 /** List a denial of the instance's own call when it is made (the invocation falls due). */

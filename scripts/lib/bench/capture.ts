@@ -26,6 +26,10 @@ const FAKE_AVML = `head -c "$BENCH_IMAGE_BYTES" /dev/zero >"$avml_out"
 
 const FAKE_AWS = `#!/usr/bin/env bash
 set -euo pipefail
+if [[ $# -eq 1 && $1 == --version ]]; then
+    echo "aws-cli/2.27.50 Python/3.13.4 Linux/6.1.0 exe/x86_64.amzn.2023"
+    exit 0
+fi
 src=$3
 dst=$4
 location() { printf '%s/%s' "$FAKE_S3_ROOT" "\${1#s3://}"; }

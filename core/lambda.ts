@@ -1,0 +1,31 @@
+/**
+ * The Lambda functions' deployed limits, one source for the program (components/responseWorkflow.ts) and the drill,
+ * which holds each simulated invocation to its function's budget (drill/run.ts).
+ */
+
+/** Timeout (seconds) and memory (MB) of each function as deployed. */
+export const FUNCTION_LIMITS = {
+    triage: { timeoutSeconds: 10, memoryMb: 256 },
+    case: { timeoutSeconds: 30, memoryMb: 256 },
+    contain: { timeoutSeconds: 120, memoryMb: 256 },
+    snapshot: { timeoutSeconds: 60, memoryMb: 256 },
+    // The check reads the sidecar and the image's part checksums (GetObjectAttributes, 1,000 parts a call), never
+    // the image: O(parts / 1,000) calls whatever its size (functions/memory/memory.ts verifyCapture).
+    memory: { timeoutSeconds: 300, memoryMb: 512 },
+    metadata: { timeoutSeconds: 60, memoryMb: 256 },
+    seal: { timeoutSeconds: 60, memoryMb: 256 },
+} as const satisfies Record<string, { timeoutSeconds: number; memoryMb: number }>;
+
+/** A deployed function's name. */
+export type LimitedFunction = keyof typeof FUNCTION_LIMITS;
+
+/**
+ * Lambda allocates CPU in proportion to memory: 1,769 MB is one vCPU ("Configure Lambda function memory", Lambda
+ * Developer Guide). A function of `memoryMb` runs CPU-bound work at `memoryMb / 1769` of one core's speed (at most 1).
+ */
+export const LAMBDA_MB_PER_VCPU = 1769;
+
+/** The share of one core a function of `memoryMb` gets, capped at one core (the drill's work is single-threaded). */
+export function cpuShare(memoryMb: number): number {
+    return Math.min(1, memoryMb / LAMBDA_MB_PER_VCPU);
+}
