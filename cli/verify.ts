@@ -8,7 +8,7 @@
 import { GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { DescribeSnapshotsCommand, type Snapshot } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, GetObjectRetentionCommand } from "@aws-sdk/client-s3";
-import { sha256Hex, sha256OfStream, type ProgressCallback } from "../core/hash";
+import { sha256Hex, sha256OfStreamWithParts, type ProgressCallback, type StreamPartsDigest } from "../core/hash";
 import { countedHubCopies, DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
 import type { EvidenceObject, Target } from "../core/workflow";
@@ -32,6 +32,9 @@ export interface ObjectCheck {
     expectedSha256: string;
     /** The hash the instance computed (memory image only). */
     hostSha256?: string;
+    /** Memory image only: its parts' digest as sealed (core/memoryParts.ts `partsSha256`), and as recomputed here. */
+    expectedPartsSha256?: string;
+    actualPartsSha256?: string;
     expectedBytes?: number;
     actualSha256?: string;
     actualBytes?: number;
@@ -152,10 +155,10 @@ export async function readCase(ctx: AnalystContext, caseId: string): Promise<Cas
     return (await readCaseRecord(ctx, caseId)).summary;
 }
 
-async function readObject(ctx: AnalystContext, o: EvidenceObject, onProgress?: ProgressCallback): Promise<{ sha256: string; bytes: number }> {
+async function readObject(ctx: AnalystContext, o: EvidenceObject, partSize?: number, onProgress?: ProgressCallback): Promise<StreamPartsDigest> {
     const s3 = client("s3", { region: ctx.region });
     const out = await s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: o.key, ...(o.versionId ? { VersionId: o.versionId } : {}) }));
-    return sha256OfStream(out.Body as AsyncIterable<Uint8Array>, onProgress);
+    return sha256OfStreamWithParts(out.Body as AsyncIterable<Uint8Array>, partSize, onProgress);
 }
 
 async function readLock(ctx: AnalystContext, o: Pick<EvidenceObject, "bucket" | "key" | "versionId">): Promise<LockState | undefined> {
@@ -206,17 +209,27 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
             expectedSha256: o.sha256,
             expectedBytes: o.bytes,
             ...(isMemory && memory?.hostSha256 ? { hostSha256: memory.hostSha256 } : {}),
+            ...(isMemory && memory?.partsSha256 ? { expectedPartsSha256: memory.partsSha256 } : {}),
             problems: [],
         };
+        // The memory image's part digest is recomputed in the same read, in the parts the capture cut.
+        const partSize = isMemory && memory?.partsSha256 ? memory.partSize : undefined;
         report.objects.push(check);
         const started = Date.now();
         try {
-            const digest = await readObject(ctx, o, (n) => options.onProgress?.({ key: o.key, bytes: n, total: o.bytes }));
+            const digest = await readObject(ctx, o, partSize, (n) => options.onProgress?.({ key: o.key, bytes: n, total: o.bytes }));
             options.onProgress?.({ key: o.key, bytes: digest.bytes, total: o.bytes, done: true });
             check.actualSha256 = digest.sha256;
             check.actualBytes = digest.bytes;
             check.seconds = (Date.now() - started) / 1000;
             check.problems.push(...hashProblems(check));
+            if (check.expectedPartsSha256 !== undefined) {
+                check.actualPartsSha256 = digest.partsSha256;
+                if (partSize === undefined) check.problems.push("the manifest records partsSha256 without partSize: the parts cannot be recomputed");
+                else if (digest.partsSha256 !== check.expectedPartsSha256) {
+                    check.problems.push(`partsSha256 ${digest.partsSha256} (parts of ${partSize} bytes) differs from the sealed ${check.expectedPartsSha256}`);
+                }
+            }
         } catch (error) {
             check.problems.push(`cannot read: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
         }

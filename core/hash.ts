@@ -51,6 +51,59 @@ export async function sha256OfStream(
     return { sha256: hash.digest("hex"), bytes };
 }
 
+/** What {@link sha256OfStreamWithParts} reports: the whole digest, and the part digests' digest when cut in parts. */
+export interface StreamPartsDigest extends StreamDigest {
+    /** sha256 (hex) of the parts' raw SHA-256 digests in order (core/memoryParts.ts `partsSha256`). */
+    partsSha256?: string;
+    partCount?: number;
+}
+
+/**
+ * {@link sha256OfStream}, and in the same pass the stream cut in parts of `partSize` bytes (the last shorter), each
+ * hashed, the part digests hashed in order: the memory image's `partsSha256` (core/memoryParts.ts), recomputed
+ * by `dfir verify` from the bytes it reads. Without `partSize`, the whole digest only.
+ */
+export async function sha256OfStreamWithParts(
+    stream: AsyncIterable<Uint8Array | string>,
+    partSize: number | undefined,
+    onProgress?: ProgressCallback,
+): Promise<StreamPartsDigest> {
+    if (partSize === undefined) return sha256OfStream(stream, onProgress);
+    if (!Number.isSafeInteger(partSize) || partSize <= 0) throw new RangeError(`partSize must be a positive whole number of bytes, got ${partSize}`);
+    const whole = createHash("sha256");
+    const digests = createHash("sha256");
+    let part = createHash("sha256");
+    let inPart = 0;
+    let parts = 0;
+    let bytes = 0;
+    for await (const chunk of stream) {
+        if (typeof chunk === "string") {
+            throw new TypeError("sha256OfStreamWithParts needs a byte stream; got string chunks (is an encoding set on the stream?)");
+        }
+        whole.update(chunk);
+        let offset = 0;
+        while (offset < chunk.byteLength) {
+            const n = Math.min(partSize - inPart, chunk.byteLength - offset);
+            part.update(chunk.subarray(offset, offset + n));
+            inPart += n;
+            offset += n;
+            if (inPart === partSize) {
+                digests.update(part.digest());
+                parts += 1;
+                part = createHash("sha256");
+                inPart = 0;
+            }
+        }
+        bytes += chunk.byteLength;
+        onProgress?.(bytes);
+    }
+    if (inPart > 0) {
+        digests.update(part.digest());
+        parts += 1;
+    }
+    return { sha256: whole.digest("hex"), bytes, partsSha256: digests.digest("hex"), partCount: parts };
+}
+
 /**
  * Canonical JSON: object keys sorted (by UTF-16 code unit, i.e. JavaScript's default sort) at every depth, no
  * whitespace, array order kept. Two structurally equal values always give the same text — and so the same

@@ -123,6 +123,9 @@ describe("dfir (analyst CLI) against the drill's simulated account", function ()
         const memory = report.objects.find((o) => o.role === "memory");
         assert.equal(memory?.actualBytes, 8 * 1024 * 1024);
         assert.equal(memory?.hostSha256, memory?.actualSha256);
+        // The part digest recomputed from the bytes read, in the capture's parts, equals the sealed one.
+        assert.match(memory?.actualPartsSha256 ?? "", /^[0-9a-f]{64}$/);
+        assert.equal(memory?.actualPartsSha256, memory?.expectedPartsSha256);
         assert.equal(report.snapshots.length, 2);
         assert.ok(report.snapshots.every((s) => s.state === "completed" && s.problems.length === 0));
         const page = fs.readFileSync(html, "utf8");

@@ -38,7 +38,7 @@ import {
     SnapshotFailedError,
     SnapshotTimeoutError,
 } from "../functions/lib/evidenceErrors";
-import { sha256OfStream } from "../core/hash";
+import { sha256OfStream, sha256OfStreamWithParts } from "../core/hash";
 import { partsSha256 } from "../core/memoryParts";
 import { handler as memoryHandler } from "../functions/memory/index";
 import { DELIVERY_TIMEOUT_SECONDS, MAX_LOOKUP_PAGES, memoryObjectKeys, type MemoryResult } from "../functions/memory/memory";
@@ -156,6 +156,19 @@ describe("sha256OfStream", () => {
 
     it("refuses string chunks (an encoding set on the stream would hash other bytes)", async () => {
         await assert.rejects(sha256OfStream(Readable.from(["text"])), TypeError);
+    });
+
+    it("with parts: the same whole digest, and partsSha256 equal to the parts hashed apart, whatever the chunking", async () => {
+        const bytes = createHash("sha256").update("seed").digest();
+        const data = Buffer.concat(Array.from({ length: 1000 }, (_, i) => createHash("sha256").update(bytes).update(String(i)).digest())); // 32,000 bytes
+        const partSize = 7000; // parts of 7,000 bytes, the last 4,000: never aligned with the chunks below
+        const expectedParts = [0, 1, 2, 3, 4].map((k) => createHash("sha256").update(data.subarray(k * partSize, Math.min(data.length, (k + 1) * partSize))).digest("hex"));
+        const chunks = [1, 999, 6000, 7001, 13, 17986].reduce<Buffer[]>((out, n) => [...out, data.subarray(out.reduce((a, c) => a + c.length, 0), out.reduce((a, c) => a + c.length, 0) + n)], []);
+        assert.equal(chunks.reduce((a, c) => a + c.length, 0), data.length);
+        const digest = await sha256OfStreamWithParts(Readable.from(chunks), partSize);
+        assert.deepEqual(digest, { sha256: createHash("sha256").update(data).digest("hex"), bytes: data.length, partsSha256: partsSha256(expectedParts), partCount: 5 });
+        assert.deepEqual(await sha256OfStreamWithParts(Readable.from([data]), undefined), { sha256: createHash("sha256").update(data).digest("hex"), bytes: data.length });
+        await assert.rejects(sha256OfStreamWithParts(Readable.from([data]), 0), RangeError);
     });
 });
 
