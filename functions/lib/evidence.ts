@@ -11,7 +11,6 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ENV, type EvidenceObject, type InstanceRecord, type Target } from "../../core/workflow";
 import type { ClientTarget } from "./aws";
-import { ResponseError } from "./errors";
 import { ConfigurationError, InvalidRequestError } from "./evidenceErrors";
 import { hexToBase64, sha256Hex } from "../../core/hash";
 import { pollSecondsOf } from "../../core/polling";
@@ -232,25 +231,11 @@ export async function putLockedObject(s3: S3Client, put: LockedPut): Promise<Evi
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Logs and error text.
-
-export type LogLevel = "INFO" | "WARN" | "ERROR";
-
-/** One structured log line: a fixed message plus data (case id, instance id... appended by the caller). */
-export function log(level: LogLevel, message: string, data: Record<string, unknown> = {}): void {
-    console.log(JSON.stringify({ level, message, ...data }));
-}
+// Error text and log keys.
 
 /** `Name: message` of an error, for records and reasons. */
 export function errorText(error: unknown): string {
     return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/** An error as log data: our errors' own fields are their context (ids, failed snapshots, hashes). */
-export function errorData(error: unknown): Record<string, unknown> {
-    if (!(error instanceof Error)) return { name: "NonError", message: String(error) };
-    const fields = error instanceof ResponseError ? { ...error } : {};
-    return { ...fields, name: error.name, message: error.message };
 }
 
 /** The error name an AWS SDK error carries (or the HTTP status when the name is generic). */
@@ -262,18 +247,12 @@ export function awsErrorIs(error: unknown, names: readonly string[], httpStatus?
 }
 
 /** Correlation keys for every log line of an invocation, taken from the raw event so a bad event is traceable. */
-export function logKeys(event: unknown, context?: { awsRequestId?: string }): Record<string, string> {
+export function logKeys(event: unknown): Record<string, string> {
     const keys: Record<string, string> = {};
     if (isRecord(event)) {
         if (typeof event.caseId === "string") keys.caseId = event.caseId;
         if (typeof event.action === "string") keys.action = event.action;
         if (isRecord(event.target) && typeof event.target.instanceId === "string") keys.instanceId = event.target.instanceId;
     }
-    if (context?.awsRequestId) keys.requestId = context.awsRequestId;
     return keys;
-}
-
-/** The part of the Lambda context the handlers use (a local type keeps the bundles free of aws-lambda typings). */
-export interface InvocationContext {
-    readonly awsRequestId?: string;
 }

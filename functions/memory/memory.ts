@@ -27,12 +27,12 @@ import {
     awsErrorIs,
     errorText,
     isRecord,
-    log,
     parseEvidenceLocation,
     parseInstanceRecord,
     parseStepBase,
     preview,
 } from "../lib/evidence";
+import { log } from "../lib/log";
 import { HashMismatchError, InvalidRequestError, MemoryCaptureFailedError } from "../lib/evidenceErrors";
 import { comparePartRecord, partRecordProblem, partsSha256, S3_MAX_PARTS, S3_PARTS_PAGE, type PartRecord, type StoredPart } from "../../core/memoryParts";
 

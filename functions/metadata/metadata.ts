@@ -18,12 +18,12 @@ import { casePrefix, type EvidenceObject, type InstanceRecord, type MetadataEvid
 import {
     assertNoProblems,
     errorText,
-    log,
     parseEvidenceLocation,
     parseInstanceRecord,
     parseStepBase,
     putLockedObject,
 } from "../lib/evidence";
+import { log } from "../lib/log";
 import { MetadataCaptureFailedError } from "../lib/evidenceErrors";
 
 /** `{caseId, target, instance, evidence}`: the evidence branch input. */

@@ -15,7 +15,8 @@ import {
     type SealInput,
 } from "../../core/manifest";
 import { ENV, type CaseStatus, type SealResult } from "../../core/workflow";
-import { addDays, awsErrorIs, errorText, isRecord, log, preview, Problems, assertNoProblems, putLockedObject } from "../lib/evidence";
+import { addDays, awsErrorIs, errorText, isRecord, preview, Problems, assertNoProblems, putLockedObject } from "../lib/evidence";
+import { log } from "../lib/log";
 import { ConfigurationError, InvalidRequestError, ManifestConflictError } from "../lib/evidenceErrors";
 import { sha256Hex } from "../../core/hash";
 

@@ -16,7 +16,8 @@ import {
 import { planVolumeTags } from "../../core/snapshotTags";
 import { TAGS } from "../../core/tags";
 import { TRANSIENT_ERRORS, type DiskEvidence, type InstanceRecord, type SnapshotRecord, type Target } from "../../core/workflow";
-import { addSeconds, assertNoProblems, awsErrorIs, errorText, isRecord, log, parseInstanceRecord, parseStepBase, preview, Problems } from "../lib/evidence";
+import { addSeconds, assertNoProblems, awsErrorIs, errorText, isRecord, parseInstanceRecord, parseStepBase, preview, Problems } from "../lib/evidence";
+import { log } from "../lib/log";
 import { SnapshotFailedError, SnapshotTimeoutError, type FailedSnapshot } from "../lib/evidenceErrors";
 import type { SnapshotCopyEvent } from "./copy";
 
