@@ -36,7 +36,7 @@ export const OpenCaseEventSchema = z
     )
     .superRefine((e, ctx) => {
         if (e.target && e.target.instanceId !== e.verdict.instanceId) {
-            sentence(ctx, ["target", "instanceId"], `target.instanceId ${e.target.instanceId} differs from verdict.instanceId ${e.verdict.instanceId}`);
+            sentence(ctx, ["target", "instanceId"], `${e.target.instanceId} differs from verdict.instanceId ${e.verdict.instanceId}`);
         }
     })
     .transform(({ verdict: { decision: _decision, findingType, severity, ...verdict }, ...event }) => ({

@@ -46,7 +46,7 @@ export const CaseOpenedSchema = z
     )
     .superRefine((c, ctx) => {
         if (c.instance.instanceId !== c.target.instanceId) {
-            sentence(ctx, ["instance", "instanceId"], `case.instance.instanceId ${c.instance.instanceId} differs from case.target.instanceId ${c.target.instanceId}`);
+            sentence(ctx, ["instance", "instanceId"], `${c.instance.instanceId} differs from case.target.instanceId ${c.target.instanceId}`);
         }
     });
 

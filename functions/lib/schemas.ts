@@ -32,8 +32,8 @@ export const nonEmpty = (what = "a non-empty string") => z.string({ error: `must
 export const bool = (what = "a boolean") => z.boolean({ error: `must be ${what}` });
 export const strings = () => z.array(z.string({ error: "must be a string" }), { error: "must be an array of strings" });
 /** A time `Date.parse` reads (the state machine passes ISO 8601). */
-export const isoTime = (what = "an ISO time") =>
-    z.string({ error: `must be ${what}` }).refine((value) => !Number.isNaN(Date.parse(value)), { error: `must be ${what}` });
+export const isoTime = (message = "must be an ISO time") =>
+    z.string({ error: message }).refine((value) => !Number.isNaN(Date.parse(value)), { error: message });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared records.
@@ -103,10 +103,9 @@ export const InstanceRecordSchema = z
  * The instance record as the evidence steps receive it: only what they use is checked (its id, its platform), and
  * the record is passed on as the case recorded it.
  */
-export const EvidenceInstanceSchema = z.looseObject(
-    { instanceId: z.string({ error: "must be an EC2 instance id" }), platform: PLATFORM },
-    { error: "must be the case's instance record" },
-);
+export const EvidenceInstanceSchema = z
+    .looseObject({ instanceId: z.string({ error: "must be an EC2 instance id" }), platform: PLATFORM }, { error: "must be the case's instance record" })
+    .transform((record) => record as unknown as InstanceRecord);
 
 /** `{bucket, prefix}` of the case's evidence; a missing prefix is "". */
 export const EvidenceLocationSchema = z.object(
@@ -117,10 +116,13 @@ export const EvidenceLocationSchema = z.object(
 /** An evidence step's case id (it becomes an S3 key segment and a tag value). */
 export const EvidenceCaseIdSchema = matching(CASE_ID, "1-128 characters of letters, digits, '.', '_' or '-'");
 
+/** The `error` of a union on `action`: an event that is no object says so; one with another action names the actions. */
+export const actionError = (actions: string) => (issue: { code: string }) => (issue.code === "invalid_type" ? "must be an object" : `must be ${actions}`);
+
 /** Compile-time check that a schema's output `T` is the contract type `U` (core/workflow.ts) it stands for. */
 export type Assignable<T extends U, U> = T;
 
-/** Adds a problem that is a whole sentence (no value appended) at `path`. */
+/** Adds a problem at `path` (relative to the refined schema) whose message says it all: no value is appended. */
 export function sentence(ctx: z.RefinementCtx, path: PropertyKey[], message: string): void {
     ctx.addIssue({ code: "custom", path, message, params: { sentence: true } });
 }
@@ -151,12 +153,15 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     return value;
 }
 
-/** One line per issue: `<path> <must be ...>, got <value>`, or the issue's own sentence. */
-export function problemsOf(error: z.ZodError, input: unknown, prefix: readonly PropertyKey[] = []): string[] {
+/**
+ * One line per issue: `<path> <must be ...>, got <value>`, or `<path> <sentence>`; a message that starts with "," or
+ * "[" continues the path ("x, when present, must be ...", "snapshots[0, 2] copies ...").
+ */
+export function problemsOf(error: z.ZodError, input: unknown): string[] {
     return error.issues.map((issue) => {
-        const path = [...prefix, ...issue.path];
-        if (issue.code === "custom" && (issue.params as { sentence?: boolean } | undefined)?.sentence) return issue.message;
-        return `${pathText(path)} ${issue.message}, got ${preview(valueAt(input, issue.path))}`;
+        const text = `${pathText(issue.path)}${/^[,[]/.test(issue.message) ? "" : " "}${issue.message}`;
+        if (issue.code === "custom" && (issue.params as { sentence?: boolean } | undefined)?.sentence) return text;
+        return `${text}, got ${preview(valueAt(input, issue.path))}`;
     });
 }
 
