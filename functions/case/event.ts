@@ -7,7 +7,8 @@
  *   "executionArn":"arn:aws:states:eu-west-1:111122223333:execution:dfir-response:3b1c..."}`
  */
 import { INSTANCE_ID_PATTERN } from "../../core/triage";
-import { ACCOUNT_ID, MAX_TAG_VALUE_LENGTH, REGION, matching, nonEmpty, parseEvent, sentence, stringAt, TargetSchema, z } from "../lib/schemas";
+import * as z from "zod";
+import { ACCOUNT_ID, MAX_TAG_VALUE_LENGTH, REGION, matching, nonEmpty, parseEvent, sentence, stringAt, TargetSchema } from "../lib/schemas";
 
 /** The fields of the triage verdict OpenCase uses (others are dropped). */
 const VerdictSchema = z.object(

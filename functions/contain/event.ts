@@ -15,19 +15,8 @@
  *   "evidence":{"bucket":"dfir-evidence","prefix":"cases/i-0123456789abcdef0-3f2a1b4c5d6e/"}}}`
  */
 import type { CaseOpened } from "../../core/workflow";
-import {
-    type Assignable,
-    bool,
-    InstanceRecordSchema,
-    MAX_TAG_VALUE_LENGTH,
-    nonEmpty,
-    parseEvent,
-    sentence,
-    stringAt,
-    strings,
-    TargetSchema,
-    z,
-} from "../lib/schemas";
+import * as z from "zod";
+import { type Assignable, bool, InstanceRecordSchema, MAX_TAG_VALUE_LENGTH, nonEmpty, parseEvent, sentence, stringAt, strings, TargetSchema } from "../lib/schemas";
 
 export const CaseOpenedSchema = z
     .object(

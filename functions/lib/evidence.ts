@@ -13,7 +13,8 @@ import { ENV, type EvidenceObject, type InstanceRecord, type Target } from "../.
 import type { ClientTarget } from "./aws";
 import { ConfigurationError, InvalidRequestError } from "./evidenceErrors";
 import { hexToBase64, sha256Hex } from "../../core/hash";
-import { EvidenceCaseIdSchema, EvidenceInstanceSchema, EvidenceLocationSchema, parseEvent, preview, sentence, stringAt, TargetSchema, type z } from "./schemas";
+import { EvidenceCaseIdSchema, EvidenceInstanceSchema, EvidenceLocationSchema, parseEvent, preview, sentence, stringAt, TargetSchema } from "./schemas";
+import type * as z from "zod";
 import { pollSecondsOf } from "../../core/polling";
 
 

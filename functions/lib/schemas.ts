@@ -6,12 +6,13 @@
  * fields are kept where a schema is an object (a record passed on as is is a loose object, and says so).
  * Every leaf carries its own "must be ..." text (zod's `error`), so the formatter only adds the path and the value.
  */
-import { z } from "zod";
+// A namespace import with static member access only: esbuild keeps only the members used (the `z` object would
+// bring every locale of zod into each bundle).
+import * as z from "zod";
 import { INSTANCE_ID_PATTERN } from "../../core/triage";
 import type { InstanceRecord, Target } from "../../core/workflow";
 import { InvalidRequestError, type ErrorContext } from "./errors";
 
-export { z };
 
 /** EC2 rejects tag values longer than this; the case id becomes a tag value. */
 export const MAX_TAG_VALUE_LENGTH = 256;

@@ -30,7 +30,8 @@ import {
     sameInstance,
     STEP_WITH_EVIDENCE,
 } from "../lib/evidence";
-import { actionError, isoTime, nonEmpty, z } from "../lib/schemas";
+import * as z from "zod";
+import { actionError, isoTime, nonEmpty } from "../lib/schemas";
 import { log } from "../lib/log";
 import { HashMismatchError, InvalidRequestError, MemoryCaptureFailedError } from "../lib/evidenceErrors";
 import { comparePartRecord, partRecordProblem, partsSha256, S3_MAX_PARTS, S3_PARTS_PAGE, type PartRecord, type StoredPart } from "../../core/memoryParts";

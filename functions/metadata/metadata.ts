@@ -22,7 +22,8 @@ import {
     sameInstance,
     STEP_WITH_EVIDENCE,
 } from "../lib/evidence";
-import { z } from "../lib/schemas";
+import * as z from "zod";
+import {  } from "../lib/schemas";
 import { log } from "../lib/log";
 import { MetadataCaptureFailedError } from "../lib/evidenceErrors";
 

@@ -16,7 +16,8 @@ import {
 } from "../../core/manifest";
 import { ENV, type CaseStatus, type SealResult } from "../../core/workflow";
 import { addDays, awsErrorIs, errorText, putLockedObject } from "../lib/evidence";
-import { isoTime, nonEmpty, parseEvent, stringAt, z } from "../lib/schemas";
+import * as z from "zod";
+import { isoTime, nonEmpty, parseEvent, stringAt } from "../lib/schemas";
 import { log } from "../lib/log";
 import { ConfigurationError, InvalidRequestError, ManifestConflictError } from "../lib/evidenceErrors";
 import { sha256Hex } from "../../core/hash";
