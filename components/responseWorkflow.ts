@@ -80,6 +80,12 @@ export interface ResponseWorkflowArgs {
     };
 }
 
+/**
+ * The functions' log level (POWERTOOLS_LOG_LEVEL, read by the Powertools Logger): INFO keeps every line the
+ * functions write today (they write no DEBUG lines); an operator raises it per function for an investigation.
+ */
+export const LOG_LEVEL = "INFO";
+
 const json = (d: pulumi.Input<PolicyDocument>) => pulumi.output(d).apply((v) => JSON.stringify(v));
 
 /**
@@ -196,6 +202,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             }));
 
         const environment: Record<string, pulumi.Input<string>> = {
+            [ENV.logLevel]: LOG_LEVEL,
             MIN_SEVERITY: String(options.minSeverity),
             ALLOW_SAMPLES: String(options.allowSamples),
             [ENV.casesTable]: cases.name,
@@ -240,7 +247,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 role: role.arn,
                 timeout: timeoutSeconds,
                 memorySize: memoryMb,
-                environment: { variables: environment },
+                environment: { variables: { ...environment, [ENV.logService]: `aws-dfir-${fnName}` } },
                 loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
                 tracingConfig: { mode: "Active" },
                 tags,

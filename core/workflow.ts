@@ -364,6 +364,10 @@ export const TRANSIENT_ERRORS = [
 export const ENV = {
     /** DynamoDB table of cases. */
     casesTable: "CASES_TABLE",
+    /** The functions' log level (Powertools Logger, functions/lib/log.ts); AWS_LAMBDA_LOG_LEVEL, when set, wins. */
+    logLevel: "POWERTOOLS_LOG_LEVEL",
+    /** The `service` of every log line: the function's name. */
+    logService: "POWERTOOLS_SERVICE_NAME",
     /** Evidence bucket of this region. */
     evidenceBucket: "EVIDENCE_BUCKET",
     /** JSON {vpcId: sgId}: isolation group per VPC. */

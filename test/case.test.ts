@@ -31,7 +31,7 @@ import {
     InstanceNotFoundError,
     InstanceTerminatedError,
     InvalidRequestError,
-} from "../functions/contain/errors";
+} from "../functions/lib/containmentErrors";
 import { CrossAccountRoleError, setClientCustomizer } from "../functions/lib/aws";
 
 const ACCOUNT = "111122223333";

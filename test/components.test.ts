@@ -388,6 +388,11 @@ describe("ResponseWorkflow", () => {
         assert.equal(env.CAPTURE_PROFILE_ARN, `arn:aws:iam::${ACCOUNT}:instance-profile/t-wf-fn-capture`);
         assert.equal(env.SNAPSHOT_CAP_SECONDS, "7200");
         assert.equal(env.MEMORY_CAP_SECONDS, "1800");
+        for (const name of FUNCTIONS) {
+            const variables = one(T.fn, `t-wf-fn-${name}`).inputs.environment.variables;
+            assert.equal(variables.POWERTOOLS_LOG_LEVEL, "INFO", `${name} logs at INFO (Powertools Logger)`);
+            assert.equal(variables.POWERTOOLS_SERVICE_NAME, `aws-dfir-${name}`, `${name} names itself in its log lines`);
+        }
         for (const name of ["AVML_X86_64_KEY", "AVML_X86_64_SHA256", "AVML_AARCH64_KEY", "AVML_AARCH64_SHA256", "AVML_KEY"]) {
             assert.equal(env[name], undefined, `${name}: no avml staged, memory will be reported missing, not attempted`);
         }

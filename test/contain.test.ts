@@ -50,7 +50,7 @@ import {
     NoIsolationGroupError,
     PartialContainmentError,
     UnsupportedNetworkLayoutError,
-} from "../functions/contain/errors";
+} from "../functions/lib/containmentErrors";
 import { parseContainEvent } from "../functions/contain/event";
 import { handler } from "../functions/contain/index";
 import {
@@ -985,7 +985,7 @@ describe("contain", () => {
 
         const bad: Array<[string, unknown, RegExp]> = [
             ["null", null, /event must be an object/],
-            ["an event without case", { caseId: CASE_ID }, /event.case must be an object/],
+            ["an event without case", { caseId: CASE_ID }, /\bcase must be an object, got undefined/],
             ["a bad instance id", { case: { ...caseFixture(), target: { ...BASE_CASE.target, instanceId: "i-XYZ" } } }, /case.target.instanceId/],
             ["a record of another instance", { case: { ...caseFixture(), instance: { ...BASE_CASE.instance, instanceId: "i-0fedcba9876543210" } } }, /differs from case.target.instanceId/],
             ["a long case id", { case: { ...caseFixture(), caseId: "c".repeat(257) } }, /at most 256/],

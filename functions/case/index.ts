@@ -8,19 +8,18 @@
  * Errors are logged and rethrown unchanged so the state machine can catch them by name.
  */
 import type { CaseOpened } from "../../core/workflow";
-import { errorData, log, type InvocationContext } from "../contain/log";
+import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { parseOpenCaseEvent } from "./event";
 import { openCase } from "./openCase";
 import { caseSettingsFromEnv } from "./settings";
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<CaseOpened> {
-    const keys = logKeys(event, context);
+    const logger = invocationLogger(logKeys(event), context);
     try {
         const request = parseOpenCaseEvent(event);
         const settings = caseSettingsFromEnv(process.env);
         const opened = await openCase(request, settings);
-        log("INFO", opened.isNew ? "case opened" : "finding added to open case", {
-            ...keys,
+        logger.info(opened.isNew ? "case opened" : "finding added to open case", {
             caseId: opened.caseId,
             isNew: opened.isNew,
             target: opened.target,
@@ -31,12 +30,12 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         });
         return opened;
     } catch (error) {
-        log("ERROR", "open case failed", { ...keys, error: errorData(error) });
+        logger.error("open case failed", { error: errorData(error) });
         throw error;
     }
 }
 
-function logKeys(event: unknown, context: InvocationContext | undefined): Record<string, string> {
+function logKeys(event: unknown): Record<string, string> {
     const keys: Record<string, string> = {};
     const e = typeof event === "object" && event !== null ? (event as Record<string, unknown>) : {};
     const verdict = typeof e.verdict === "object" && e.verdict !== null ? (e.verdict as Record<string, unknown>) : {};
@@ -44,6 +43,5 @@ function logKeys(event: unknown, context: InvocationContext | undefined): Record
         if (typeof verdict[key] === "string") keys[key] = verdict[key] as string;
     }
     if (typeof e.executionArn === "string") keys.executionArn = e.executionArn;
-    if (context?.awsRequestId) keys.requestId = context.awsRequestId;
     return keys;
 }

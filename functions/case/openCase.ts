@@ -39,7 +39,7 @@ import {
     CaseRecordMissingError,
     InstanceNotFoundError,
     InstanceTerminatedError,
-} from "../contain/errors";
+} from "../lib/containmentErrors";
 import type { OpenCaseEvent, VerdictInput } from "./event";
 import { buildInstanceRecord, caseFlags } from "./record";
 import type { CaseSettings } from "./settings";

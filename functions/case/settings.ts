@@ -3,8 +3,8 @@
  * configurations in one process). A bad value fails the request with a ConfigurationError naming the variable.
  */
 import { ENV } from "../../core/workflow";
-import { ConfigurationError } from "../contain/errors";
-import { ACCOUNT_ID } from "../contain/event";
+import { ConfigurationError } from "../lib/errors";
+import { ACCOUNT_ID } from "../lib/schemas";
 
 /**
  * Account the functions run in. A finding from any other account is reached through the responder role

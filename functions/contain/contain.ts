@@ -58,7 +58,7 @@ import {
     UnsupportedNetworkLayoutError,
     errorText,
     type InterfaceFailure,
-} from "./errors";
+} from "../lib/containmentErrors";
 import type { ContainEvent } from "./event";
 import { partitionOf } from "../../core/containmentPolicies";
 import { addInstance, revocationPolicyName } from "../../core/revocation";

@@ -9,22 +9,22 @@
 import type { ContainmentResult } from "../../core/workflow";
 import { containCase } from "./contain";
 import { parseContainEvent } from "./event";
-import { errorData, log, type InvocationContext } from "./log";
+import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { containSettingsFromEnv } from "./settings";
 
-export type { InvocationContext } from "./log";
+export type { InvocationContext } from "../lib/log";
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<ContainmentResult> {
-    const keys = logKeys(event, context);
+    const logger = invocationLogger(logKeys(event), context);
     try {
         const request = parseContainEvent(event);
         const settings = containSettingsFromEnv(process.env);
         const result = await containCase(request, settings);
         for (const action of result.actions) {
-            log(action.ok ? "INFO" : "ERROR", "containment action", { ...keys, ...action });
+            if (action.ok) logger.info("containment action", { ...action });
+            else logger.error("containment action", { ...action });
         }
-        log("INFO", summaryOf(result.status), {
-            ...keys,
+        logger.info(summaryOf(result.status), {
             status: result.status,
             isolationGroupId: result.isolationGroupId,
             untrackGroupId: result.untrackGroupId,
@@ -33,7 +33,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         });
         return result;
     } catch (error) {
-        log("ERROR", "containment failed", { ...keys, error: errorData(error) });
+        logger.error("containment failed", { error: errorData(error) });
         throw error;
     }
 }
@@ -44,7 +44,7 @@ function summaryOf(status: ContainmentResult["status"]): string {
 }
 
 /** Correlation keys for every log line, taken from the raw event so even a rejected event is traceable. */
-function logKeys(event: unknown, context: InvocationContext | undefined): Record<string, string> {
+function logKeys(event: unknown): Record<string, string> {
     const keys: Record<string, string> = {};
     const c = typeof event === "object" && event !== null ? (event as { case?: unknown }).case : undefined;
     if (typeof c === "object" && c !== null) {
@@ -53,6 +53,5 @@ function logKeys(event: unknown, context: InvocationContext | undefined): Record
         if (typeof target?.instanceId === "string") keys.instanceId = target.instanceId;
         if (typeof target?.accountId === "string") keys.accountId = target.accountId;
     }
-    if (context?.awsRequestId) keys.requestId = context.awsRequestId;
     return keys;
 }

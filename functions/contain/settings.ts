@@ -4,7 +4,7 @@
  * naming the variable rather than crashing at init.
  */
 import { ENV } from "../../core/workflow";
-import { ConfigurationError } from "./errors";
+import { ConfigurationError } from "../lib/containmentErrors";
 import type { RevocationLock } from "./revocation";
 
 const VPC_ID = /^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;

@@ -11,17 +11,12 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ENV, type EvidenceObject, type InstanceRecord, type Target } from "../../core/workflow";
 import type { ClientTarget } from "./aws";
-import { ResponseError } from "./errors";
 import { ConfigurationError, InvalidRequestError } from "./evidenceErrors";
 import { hexToBase64, sha256Hex } from "../../core/hash";
+import { EvidenceCaseIdSchema, EvidenceInstanceSchema, EvidenceLocationSchema, parseEvent, preview, sentence, stringAt, TargetSchema } from "./schemas";
+import type * as z from "zod";
 import { pollSecondsOf } from "../../core/polling";
 
-/** EC2 instance ids: `i-` plus 8 or 17 lower-case hex digits (as in core/triage.ts). */
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
-/** Case ids become S3 key segments and tag values: no slashes, no whitespace, bounded. */
-const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Object Lock retention when RETENTION_DAYS is unset: the evidence bucket's default (`dfir:evidenceRetentionDays`). */
 export const DEFAULT_RETENTION_DAYS = 365;
@@ -37,76 +32,34 @@ export function hubTarget(target: Target): ClientTarget {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Event parsing. Events are parsed, not trusted: every problem is collected so a bad event is fixed in one round.
-
-/** Collects problems while parsing one event. */
-export class Problems {
-    readonly list: string[] = [];
-    add(problem: string): void {
-        this.list.push(problem);
-    }
-}
+// Event parsing: the shapes are zod schemas (./schemas.ts); every problem is reported at once, before any AWS call.
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Short description of a value for problem messages (never the whole value: events can be large). */
-export function preview(value: unknown): string {
-    if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-    if (value === null) return "null";
-    return Array.isArray(value) ? "array" : typeof value;
-}
+/**
+ * The fields every evidence step's event starts with (the Parallel state's branch input): the case id and the
+ * target. The instance record, where a step takes one, must describe the target's instance (a mismatch means the
+ * state machine wired the wrong value): see {@link sameInstance}.
+ */
+export const STEP_BASE = { caseId: EvidenceCaseIdSchema, target: TargetSchema };
+export const STEP_WITH_INSTANCE = { ...STEP_BASE, instance: EvidenceInstanceSchema };
+export const STEP_WITH_EVIDENCE = { ...STEP_WITH_INSTANCE, evidence: EvidenceLocationSchema };
 
-export function parseCaseId(value: unknown, problems: Problems): string {
-    if (typeof value !== "string" || !CASE_ID.test(value)) {
-        problems.add(`caseId must be 1-128 characters of letters, digits, '.', '_' or '-', got ${preview(value)}`);
-        return "";
+/** The event's instance record names the target's instance. */
+export function sameInstance(event: { target: Target; instance?: InstanceRecord }, ctx: z.RefinementCtx): void {
+    if (event.instance && event.instance.instanceId !== event.target.instanceId) {
+        sentence(ctx, ["instance", "instanceId"], `${preview(event.instance.instanceId)} is not target.instanceId ${preview(event.target.instanceId)}`);
     }
-    return value;
-}
-
-export function parseTarget(value: unknown, problems: Problems): Target {
-    if (!isRecord(value)) {
-        problems.add(`target must be an object {accountId, region, instanceId, roleArn?}, got ${preview(value)}`);
-        return { accountId: "", region: "", instanceId: "" };
-    }
-    const { accountId, region, instanceId, roleArn } = value;
-    if (typeof accountId !== "string" || !ACCOUNT_ID.test(accountId)) problems.add(`target.accountId must be 12 digits, got ${preview(accountId)}`);
-    if (typeof region !== "string" || !REGION.test(region)) problems.add(`target.region must be an AWS region, got ${preview(region)}`);
-    if (typeof instanceId !== "string" || !INSTANCE_ID.test(instanceId)) problems.add(`target.instanceId must be an EC2 instance id, got ${preview(instanceId)}`);
-    if (roleArn !== undefined && roleArn !== null && (typeof roleArn !== "string" || !roleArn.startsWith("arn:"))) {
-        problems.add(`target.roleArn, when present, must be a role ARN, got ${preview(roleArn)}`);
-    }
-    const target: Target = { accountId: String(accountId), region: String(region), instanceId: String(instanceId) };
-    if (typeof roleArn === "string") target.roleArn = roleArn;
-    return target;
 }
 
 /**
- * The instance record as the case recorded it. Only what the evidence steps use is checked; it must describe the
- * target's instance (a mismatch means the state machine wired the wrong value).
+ * Parses an evidence step's event with `schema`: every problem at once as one {@link InvalidRequestError}
+ * (`invalid <step> request: ...`) naming the case and instance the raw event gives.
  */
-export function parseInstanceRecord(value: unknown, target: Target, problems: Problems): InstanceRecord {
-    if (!isRecord(value)) {
-        problems.add(`instance must be the case's instance record, got ${preview(value)}`);
-        return undefined as unknown as InstanceRecord;
-    }
-    if (value.instanceId !== target.instanceId) {
-        problems.add(`instance.instanceId ${preview(value.instanceId)} is not target.instanceId ${preview(target.instanceId)}`);
-    }
-    if (value.platform !== "linux" && value.platform !== "windows") {
-        problems.add(`instance.platform must be "linux" or "windows", got ${preview(value.platform)}`);
-    }
-    return value as unknown as InstanceRecord;
-}
-
-export function parseEvidenceLocation(value: unknown, problems: Problems): { bucket: string; prefix: string } {
-    if (!isRecord(value) || typeof value.bucket !== "string" || value.bucket === "") {
-        problems.add(`evidence must be {bucket, prefix} with a bucket name, got ${preview(value)}`);
-        return { bucket: "", prefix: "" };
-    }
-    return { bucket: value.bucket, prefix: typeof value.prefix === "string" ? value.prefix : "" };
+export function parseStepEvent<S extends z.ZodType>(step: string, schema: S, input: unknown): z.output<S> {
+    return parseEvent(schema, input, step, (raw) => ({ caseId: stringAt(raw, "caseId"), instanceId: stringAt(raw, "target", "instanceId") }));
 }
 
 /**
@@ -121,37 +74,10 @@ export function pollSecondsOfEvent(event: unknown, fallback: number): number {
     }
 }
 
-/** Throws the collected problems as one {@link InvalidRequestError}. */
-export function assertNoProblems(step: string, problems: Problems, context: { caseId?: string; instanceId?: string }): void {
-    if (problems.list.length > 0) throw new InvalidRequestError(problems.list, context, step);
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration, read per invocation (the drill runs several configurations in one process).
 
 /** A whole number of seconds or days from the environment, or the default when unset. */
-/**
- * The fields every evidence step's event starts with (the Parallel state's branch input): the event as an object,
- * the case id and the target, parsed into one Problems list so a bad event is reported in one round.
- */
-export function parseStepBase(step: string, input: unknown): {
-    event: Record<string, unknown>;
-    problems: Problems;
-    caseId: string;
-    target: Target;
-    context: { caseId: string; instanceId: string };
-} {
-    const problems = new Problems();
-    if (!isRecord(input)) {
-        problems.add(`event must be an object, got ${preview(input)}`);
-        assertNoProblems(step, problems, {});
-    }
-    const event = input as Record<string, unknown>;
-    const caseId = parseCaseId(event.caseId, problems);
-    const target = parseTarget(event.target, problems);
-    return { event, problems, caseId, target, context: { caseId, instanceId: target.instanceId } };
-}
-
 export function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === "") return fallback;
@@ -232,25 +158,11 @@ export async function putLockedObject(s3: S3Client, put: LockedPut): Promise<Evi
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Logs and error text.
-
-export type LogLevel = "INFO" | "WARN" | "ERROR";
-
-/** One structured log line: a fixed message plus data (case id, instance id... appended by the caller). */
-export function log(level: LogLevel, message: string, data: Record<string, unknown> = {}): void {
-    console.log(JSON.stringify({ level, message, ...data }));
-}
+// Error text and log keys.
 
 /** `Name: message` of an error, for records and reasons. */
 export function errorText(error: unknown): string {
     return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/** An error as log data: our errors' own fields are their context (ids, failed snapshots, hashes). */
-export function errorData(error: unknown): Record<string, unknown> {
-    if (!(error instanceof Error)) return { name: "NonError", message: String(error) };
-    const fields = error instanceof ResponseError ? { ...error } : {};
-    return { ...fields, name: error.name, message: error.message };
 }
 
 /** The error name an AWS SDK error carries (or the HTTP status when the name is generic). */
@@ -262,18 +174,12 @@ export function awsErrorIs(error: unknown, names: readonly string[], httpStatus?
 }
 
 /** Correlation keys for every log line of an invocation, taken from the raw event so a bad event is traceable. */
-export function logKeys(event: unknown, context?: { awsRequestId?: string }): Record<string, string> {
+export function logKeys(event: unknown): Record<string, string> {
     const keys: Record<string, string> = {};
     if (isRecord(event)) {
         if (typeof event.caseId === "string") keys.caseId = event.caseId;
         if (typeof event.action === "string") keys.action = event.action;
         if (isRecord(event.target) && typeof event.target.instanceId === "string") keys.instanceId = event.target.instanceId;
     }
-    if (context?.awsRequestId) keys.requestId = context.awsRequestId;
     return keys;
-}
-
-/** The part of the Lambda context the handlers use (a local type keeps the bundles free of aws-lambda typings). */
-export interface InvocationContext {
-    readonly awsRequestId?: string;
 }

@@ -15,16 +15,14 @@ import { MEMORY_PARAMETER_PATTERNS } from "../../core/ssmDocument";
 import { ENV } from "../../core/workflow";
 import { client } from "../lib/aws";
 import {
-    errorData,
     hubTarget,
-    log,
     logKeys,
     memberTarget,
     pollSecondsOfEvent,
     positiveIntegerFromEnv,
     requiredFromEnv,
-    type InvocationContext,
 } from "../lib/evidence";
+import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { ConfigurationError } from "../lib/evidenceErrors";
 import {
     checkMemoryCapture,
@@ -75,7 +73,7 @@ export function memorySettingsFromEnv(env: NodeJS.ProcessEnv, now: () => Date = 
 }
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<MemoryResult> {
-    const keys = logKeys(event, context);
+    const logger = invocationLogger(logKeys(event), context);
     try {
         const settings = memorySettingsFromEnv(process.env);
         const pollSeconds = pollSecondsOfEvent(event, DEFAULT_POLL_SECONDS.memory);
@@ -86,10 +84,10 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         const now = settings.now();
         const clock = { startedAt: stepped.startedAt ?? now.toISOString(), deadline: stepped.deadline ?? now.toISOString() };
         const result: MemoryResult = stepped.status === "started" ? withNextPoll({ ...stepped, ...clock }, true, now, pollSeconds) : stepped;
-        log("INFO", `memory ${result.status}`, { ...keys, memory: result });
+        logger.info(`memory ${result.status}`, { memory: result });
         return result;
     } catch (error) {
-        log("ERROR", "memory evidence step failed", { ...keys, error: errorData(error) });
+        logger.error("memory evidence step failed", { error: errorData(error) });
         throw error;
     }
 }

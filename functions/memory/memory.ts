@@ -23,16 +23,16 @@ import { CAPTURE_EXIT_CODES, memoryCommandParameters, memoryObjectKeys } from ".
 import { casePrefix, type InstanceRecord, type MemoryEvidence, type Target } from "../../core/workflow";
 import {
     addSeconds,
-    assertNoProblems,
     awsErrorIs,
     errorText,
     isRecord,
-    log,
-    parseEvidenceLocation,
-    parseInstanceRecord,
-    parseStepBase,
-    preview,
+    parseStepEvent,
+    sameInstance,
+    STEP_WITH_EVIDENCE,
 } from "../lib/evidence";
+import * as z from "zod";
+import { actionError, isoTime, nonEmpty } from "../lib/schemas";
+import { log } from "../lib/log";
 import { HashMismatchError, InvalidRequestError, MemoryCaptureFailedError } from "../lib/evidenceErrors";
 import { comparePartRecord, partRecordProblem, partsSha256, S3_MAX_PARTS, S3_PARTS_PAGE, type PartRecord, type StoredPart } from "../../core/memoryParts";
 
@@ -106,25 +106,33 @@ export function ssmOutputPrefix(caseId: string): string {
  */
 export type MemoryResult = MemoryEvidence & { startedAt?: string };
 
-interface MemoryEventBase {
-    caseId: string;
-    target: Target;
-    instance: InstanceRecord;
-    evidence: { bucket: string; prefix: string };
-}
+/** The started memory the check is given back (the start's result): what the check reads is checked, the rest passed on. */
+const StartedMemorySchema = z
+    .looseObject(
+        { status: z.literal("started", { error: 'must be "started"' }), commandId: nonEmpty("a command id"), deadline: isoTime() },
+        { error: 'must be the started MemoryEvidence {status: "started", commandId, deadline}' },
+    )
+    .transform((memory) => memory as unknown as MemoryResult);
 
-/** `{action: "start"}`: preflight and send the capture command. */
-export interface MemoryStartEvent extends MemoryEventBase {
-    action: "start";
-}
+/**
+ * `{action: "start"}`: preflight and send the capture command; `{action: "check"}`: poll the command named in
+ * `memory`. Both carry `{caseId, target, instance, evidence: {bucket, prefix}}`.
+ */
+export const MemoryEventSchema = z
+    .discriminatedUnion(
+        "action",
+        [
+            z.object({ action: z.literal("start"), ...STEP_WITH_EVIDENCE }),
+            z.object({ action: z.literal("check"), ...STEP_WITH_EVIDENCE, memory: StartedMemorySchema }),
+        ],
+        { error: actionError('"start" or "check"') },
+    )
+    .superRefine(sameInstance);
 
-/** `{action: "check"}`: poll the command named in `memory`. */
-export interface MemoryCheckEvent extends MemoryEventBase {
-    action: "check";
-    memory: MemoryResult;
-}
+export type MemoryEvent = z.infer<typeof MemoryEventSchema>;
+export type MemoryStartEvent = Extract<MemoryEvent, { action: "start" }>;
+export type MemoryCheckEvent = Extract<MemoryEvent, { action: "check" }>;
 
-export type MemoryEvent = MemoryStartEvent | MemoryCheckEvent;
 
 export interface MemorySettings {
     /** MEMORY_DOCUMENT: name of the project's SSM Command document. */
@@ -147,25 +155,7 @@ export interface MemoryClients {
 }
 
 export function parseMemoryEvent(input: unknown): MemoryEvent {
-    const { event, problems, caseId, target, context } = parseStepBase("memory", input);
-    const instance = parseInstanceRecord(event.instance, target, problems);
-    const evidence = parseEvidenceLocation(event.evidence, problems);
-    const base = { caseId, target, instance, evidence };
-    if (event.action === "start") {
-        assertNoProblems("memory", problems, context);
-        return { action: "start", ...base };
-    }
-    if (event.action === "check") {
-        const memory = event.memory;
-        if (!isRecord(memory) || memory.status !== "started" || typeof memory.commandId !== "string" || typeof memory.deadline !== "string" || Number.isNaN(Date.parse(memory.deadline))) {
-            problems.add(`memory must be the started MemoryEvidence {status: "started", commandId, deadline}, got ${preview(memory)}`);
-        }
-        assertNoProblems("memory", problems, context);
-        return { action: "check", ...base, memory: memory as unknown as MemoryResult };
-    }
-    problems.add(`action must be "start" or "check", got ${preview(event.action)}`);
-    assertNoProblems("memory", problems, context);
-    throw new Error("unreachable");
+    return parseStepEvent("memory", MemoryEventSchema, input);
 }
 
 /**

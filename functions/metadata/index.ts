@@ -8,24 +8,25 @@
  * Environment (read per invocation): RETENTION_DAYS (default 365).
  */
 import { client } from "../lib/aws";
-import { addDays, errorData, hubTarget, log, logKeys, memberTarget, retentionDaysFromEnv, type InvocationContext } from "../lib/evidence";
+import { addDays, hubTarget, logKeys, memberTarget, retentionDaysFromEnv } from "../lib/evidence";
+import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { collectMetadata, parseMetadataEvent, type MetadataResult } from "./metadata";
 import { now as clockNow } from "../lib/clock";
 
 export type { MetadataEvent, MetadataResult } from "./metadata";
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<MetadataResult> {
-    const keys = logKeys(event, context);
+    const logger = invocationLogger(logKeys(event), context);
     try {
         const retentionDays = retentionDaysFromEnv(process.env);
         const request = parseMetadataEvent(event);
         const now = clockNow();
         const clients = { ec2: client("ec2", memberTarget(request.target)), s3: client("s3", hubTarget(request.target)) };
         const result = await collectMetadata(clients, request, { retainUntil: addDays(now, retentionDays), now: () => now });
-        log("INFO", "metadata collected", { ...keys, objects: result.objects, missing: result.missing });
+        logger.info("metadata collected", { objects: result.objects, missing: result.missing });
         return result;
     } catch (error) {
-        log("ERROR", "metadata evidence step failed", { ...keys, error: errorData(error) });
+        logger.error("metadata evidence step failed", { error: errorData(error) });
         throw error;
     }
 }

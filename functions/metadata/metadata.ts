@@ -16,23 +16,22 @@ import {
 import type { S3Client } from "@aws-sdk/client-s3";
 import { casePrefix, type EvidenceObject, type InstanceRecord, type MetadataEvidence, type Target } from "../../core/workflow";
 import {
-    assertNoProblems,
     errorText,
-    log,
-    parseEvidenceLocation,
-    parseInstanceRecord,
-    parseStepBase,
     putLockedObject,
+    parseStepEvent,
+    sameInstance,
+    STEP_WITH_EVIDENCE,
 } from "../lib/evidence";
+import * as z from "zod";
+import {  } from "../lib/schemas";
+import { log } from "../lib/log";
 import { MetadataCaptureFailedError } from "../lib/evidenceErrors";
 
 /** `{caseId, target, instance, evidence}`: the evidence branch input. */
-export interface MetadataEvent {
-    caseId: string;
-    target: Target;
-    instance: InstanceRecord;
-    evidence: { bucket: string; prefix: string };
-}
+/** `{caseId, target, instance, evidence: {bucket, prefix}}`. */
+export const MetadataEventSchema = z.object(STEP_WITH_EVIDENCE, { error: "must be an object {caseId, target, instance, evidence}" }).superRefine(sameInstance);
+
+export type MetadataEvent = z.infer<typeof MetadataEventSchema>;
 
 /**
  * The metadata step's result. Beyond the contract's {@link MetadataEvidence}, `collectedAt` records when the
@@ -125,11 +124,7 @@ export const METADATA_ITEMS: readonly MetadataItem[] = [
 ];
 
 export function parseMetadataEvent(input: unknown): MetadataEvent {
-    const { event, problems, caseId, target, context } = parseStepBase("metadata", input);
-    const instance = parseInstanceRecord(event.instance, target, problems);
-    const evidence = parseEvidenceLocation(event.evidence, problems);
-    assertNoProblems("metadata", problems, context);
-    return { caseId, target, instance, evidence };
+    return parseStepEvent("metadata", MetadataEventSchema, input);
 }
 
 /** The metadata prefix of a case. */

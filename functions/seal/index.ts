@@ -9,7 +9,8 @@
  */
 import { ENV, type SealResult } from "../../core/workflow";
 import { client } from "../lib/aws";
-import { errorData, hubTarget, log, retentionDaysFromEnv, type InvocationContext } from "../lib/evidence";
+import { hubTarget, retentionDaysFromEnv } from "../lib/evidence";
+import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { manifestSubject } from "../../core/manifest";
 import { parseSealEvent, sealCase } from "./seal";
 import { now as clockNow } from "../lib/clock";
@@ -18,13 +19,13 @@ export type { SealEvent } from "./seal";
 export type { SealInput, ExecutionState, Manifest } from "../../core/manifest";
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<SealResult> {
-    const keys: Record<string, string> = context?.awsRequestId ? { requestId: context.awsRequestId } : {};
+    const logger = invocationLogger({}, context);
     try {
         const retentionDays = retentionDaysFromEnv(process.env);
         const request = parseSealEvent(event);
         const subject = manifestSubject(request.state);
-        if (subject.caseId) keys.caseId = subject.caseId;
-        if (subject.target.instanceId) keys.instanceId = subject.target.instanceId;
+        // Known once the state is parsed; this invocation's own logger, so no other invocation's lines carry them.
+        logger.appendKeys({ ...(subject.caseId ? { caseId: subject.caseId } : {}), ...(subject.target.instanceId ? { instanceId: subject.target.instanceId } : {}) });
         const region = subject.target.region ?? process.env.AWS_REGION;
         if (!region) throw new Error("no region: neither the case target, the verdict nor AWS_REGION names one");
         const where = hubTarget({ accountId: subject.target.accountId ?? "", region, instanceId: subject.target.instanceId ?? "" });
@@ -38,10 +39,10 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
                 now: clockNow,
             },
         );
-        log("INFO", "case sealed", { ...keys, result });
+        logger.info("case sealed", { result });
         return result;
     } catch (error) {
-        log("ERROR", "seal failed", { ...keys, error: errorData(error) });
+        logger.error("seal failed", { error: errorData(error) });
         throw error;
     }
 }

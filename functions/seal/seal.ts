@@ -15,16 +15,32 @@ import {
     type SealInput,
 } from "../../core/manifest";
 import { ENV, type CaseStatus, type SealResult } from "../../core/workflow";
-import { addDays, awsErrorIs, errorText, isRecord, log, preview, Problems, assertNoProblems, putLockedObject } from "../lib/evidence";
+import { addDays, awsErrorIs, errorText, putLockedObject } from "../lib/evidence";
+import * as z from "zod";
+import { isoTime, nonEmpty, parseEvent, stringAt } from "../lib/schemas";
+import { log } from "../lib/log";
 import { ConfigurationError, InvalidRequestError, ManifestConflictError } from "../lib/evidenceErrors";
 import { sha256Hex } from "../../core/hash";
 
-/** `{state: $, executionArn: $$.Execution.Id, sealedAt?: $$.State.EnteredTime}`. */
-export interface SealEvent {
-    state: ExecutionState;
-    executionArn: string;
-    sealedAt?: string;
-}
+/**
+ * `{state: $, executionArn: $$.Execution.Id, sealedAt?: $$.State.EnteredTime}`. The state is passed on as the
+ * execution built it (core/manifest.ts reads it); only that it has a triage verdict is checked here.
+ */
+export const SealEventSchema = z.object(
+    {
+        state: z
+            .looseObject(
+                { triage: z.looseObject({ verdict: z.looseObject({}, { error: "is missing" }) }, { error: "must hold the triage verdict" }) },
+                { error: "must be the execution state" },
+            )
+            .transform((state) => state as unknown as ExecutionState),
+        executionArn: nonEmpty("a string"),
+        sealedAt: isoTime(", when present, must be an ISO time").optional(),
+    },
+    { error: "must be an object {state, executionArn, sealedAt?}" },
+);
+
+export type SealEvent = z.infer<typeof SealEventSchema>;
 
 export interface SealSettings {
     /** RETENTION_DAYS: COMPLIANCE retention of the manifest. */
@@ -45,21 +61,7 @@ export interface SealClients {
 const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 
 export function parseSealEvent(input: unknown): SealEvent {
-    const problems = new Problems();
-    if (!isRecord(input)) {
-        problems.add(`event must be an object {state, executionArn, sealedAt?}, got ${preview(input)}`);
-        assertNoProblems("seal", problems, {});
-    }
-    const event = input as Record<string, unknown>;
-    if (!isRecord(event.state)) problems.add(`state must be the execution state, got ${preview(event.state)}`);
-    else if (!isRecord(event.state.triage) || !isRecord(event.state.triage.verdict)) problems.add("state.triage.verdict is missing");
-    if (typeof event.executionArn !== "string" || event.executionArn === "") problems.add(`executionArn must be a string, got ${preview(event.executionArn)}`);
-    if (event.sealedAt !== undefined && (typeof event.sealedAt !== "string" || Number.isNaN(Date.parse(event.sealedAt)))) {
-        problems.add(`sealedAt, when present, must be an ISO time, got ${preview(event.sealedAt)}`);
-    }
-    const state = event.state as ExecutionState | undefined;
-    assertNoProblems("seal", problems, { caseId: state?.case?.caseId ?? state?.triage?.verdict?.caseId });
-    return event as unknown as SealEvent;
+    return parseEvent(SealEventSchema, input, "seal", (raw) => ({ caseId: stringAt(raw, "state", "case", "caseId") ?? stringAt(raw, "state", "triage", "verdict", "caseId") }));
 }
 
 /**

@@ -30,7 +30,8 @@ import { snapshotShareKeyAliasArn } from "../../core/memberPolicies";
 import { isKeyNotAccessible, sourceKeyCause } from "../../core/snapshotKeys";
 import { TAGS } from "../../core/tags";
 import { TRANSIENT_ERRORS, type DiskCopy, type DiskEvidence, type SnapshotCopyRecord, type Target } from "../../core/workflow";
-import { addSeconds, awsErrorIs, errorText, log } from "../lib/evidence";
+import { addSeconds, awsErrorIs, errorText } from "../lib/evidence";
+import { log } from "../lib/log";
 import { InvalidRequestError, SnapshotCopyFailedError, SnapshotCopyTimeoutError, type FailedCopy } from "../lib/evidenceErrors";
 import { describeSnapshotIds, findTaggedSnapshots, observeSnapshots, tagOf } from "./snapshot";
 

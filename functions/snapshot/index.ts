@@ -12,7 +12,8 @@
  */
 import { ENV, type DiskEvidence } from "../../core/workflow";
 import { client } from "../lib/aws";
-import { errorData, hubTarget, log, logKeys, memberTarget, pollSecondsOfEvent, positiveIntegerFromEnv, requiredFromEnv, type InvocationContext } from "../lib/evidence";
+import { hubTarget, logKeys, memberTarget, pollSecondsOfEvent, positiveIntegerFromEnv, requiredFromEnv } from "../lib/evidence";
+import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { ConfigurationError } from "../lib/evidenceErrors";
 import { copyToHub, type CopySettings } from "./copy";
 import { checkSnapshots, DEFAULT_SNAPSHOT_CAP_SECONDS, parseSnapshotEvent, startSnapshots, type SnapshotCheckEvent, type SnapshotSettings } from "./snapshot";
@@ -38,7 +39,7 @@ export function copySettingsFromEnv(env: NodeJS.ProcessEnv, capSeconds: number):
 }
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<DiskEvidence> {
-    const keys = logKeys(event, context);
+    const logger = invocationLogger(logKeys(event), context);
     try {
         const capSeconds = positiveIntegerFromEnv(process.env, ENV.snapshotCapSeconds, DEFAULT_SNAPSHOT_CAP_SECONDS);
         const settings: SnapshotSettings = { capSeconds, now: clockNow };
@@ -52,10 +53,10 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         }
         const checked = request.action === "start" ? await startSnapshots(ec2, request, settings) : await checkSnapshots(ec2, request as SnapshotCheckEvent, settings);
         const result = withNextPoll(checked, !checked.done, clockNow(), pollSeconds);
-        log("INFO", result.done ? "snapshots completed" : "snapshots pending", { ...keys, disk: result });
+        logger.info(result.done ? "snapshots completed" : "snapshots pending", { disk: result });
         return result;
     } catch (error) {
-        log("ERROR", "disk evidence step failed", { ...keys, error: errorData(error) });
+        logger.error("disk evidence step failed", { error: errorData(error) });
         throw error;
     }
 }

@@ -16,7 +16,10 @@ import {
 import { planVolumeTags } from "../../core/snapshotTags";
 import { TAGS } from "../../core/tags";
 import { TRANSIENT_ERRORS, type DiskEvidence, type InstanceRecord, type SnapshotRecord, type Target } from "../../core/workflow";
-import { addSeconds, assertNoProblems, awsErrorIs, errorText, isRecord, log, parseInstanceRecord, parseStepBase, preview, Problems } from "../lib/evidence";
+import { addSeconds, awsErrorIs, errorText, isRecord, parseStepEvent, sameInstance, STEP_BASE, STEP_WITH_INSTANCE } from "../lib/evidence";
+import * as z from "zod";
+import { actionError, bool, isoTime, matching, nonEmpty, preview, sentence } from "../lib/schemas";
+import { log } from "../lib/log";
 import { SnapshotFailedError, SnapshotTimeoutError, type FailedSnapshot } from "../lib/evidenceErrors";
 import type { SnapshotCopyEvent } from "./copy";
 
@@ -33,24 +36,7 @@ export const SNAPSHOT_TAGS = { caseId: TAGS.caseId, instanceId: TAGS.instanceId,
  */
 export const NOT_FOUND_GRACE_MS = 10 * 60_000;
 
-/** `{action: "start"}`: take the snapshots. `disk` is present only when a retry already has them. */
-export interface SnapshotStartEvent {
-    action: "start";
-    caseId: string;
-    target: Target;
-    instance: InstanceRecord;
-    disk?: DiskEvidence;
-}
 
-/** `{action: "check"}`: poll the snapshots named in `disk`. */
-export interface SnapshotCheckEvent {
-    action: "check";
-    caseId: string;
-    target: Target;
-    disk: DiskEvidence;
-}
-
-export type SnapshotEvent = SnapshotStartEvent | SnapshotCheckEvent | SnapshotCopyEvent;
 
 export interface SnapshotSettings {
     /** Poll cap in seconds (deadline = start + cap). */
@@ -59,120 +45,129 @@ export interface SnapshotSettings {
     now: () => Date;
 }
 
-/** Parses an untrusted event; every problem is reported at once, before any AWS call. */
-export function parseSnapshotEvent(input: unknown): SnapshotEvent {
-    const { event, problems, caseId, target, context } = parseStepBase("snapshot", input);
-    if (event.action === "start") {
-        const instance = parseInstanceRecord(event.instance, target, problems);
-        const disk = event.disk === undefined || event.disk === null ? undefined : parseDisk(event.disk, problems);
-        assertNoProblems("snapshot", problems, context);
-        return { action: "start", caseId, target, instance, ...(disk ? { disk } : {}) };
-    }
-    if (event.action === "check") {
-        const disk = parseDisk(event.disk, problems);
-        assertNoProblems("snapshot", problems, context);
-        return { action: "check", caseId, target, disk };
-    }
-    if (event.action === "copy-start" || event.action === "copy-check") {
-        const disk = parseDisk(event.disk, problems);
-        if (!target.roleArn) problems.add("target.roleArn is required: only a member account's snapshots are copied into the hub");
-        // copy-start builds the copy (a retried start may carry it already); copy-check advances the one it is given.
-        if (event.action === "copy-check" || (disk.copy !== undefined && disk.copy !== null)) parseDiskCopy(disk.copy, disk, target, problems);
-        assertNoProblems("snapshot", problems, context);
-        return { action: event.action, caseId, target, disk };
-    }
-    problems.add(`action must be "start", "check", "copy-start" or "copy-check", got ${preview(event.action)}`);
-    assertNoProblems("snapshot", problems, context);
-    throw new Error("unreachable");
-}
-
-function parseDisk(value: unknown, problems: Problems): DiskEvidence {
-    if (!isRecord(value) || !Array.isArray(value.snapshots)) {
-        problems.add(`disk must be the DiskEvidence of the start step, got ${preview(value)}`);
-        return { snapshots: [], startedAt: "", deadline: "", done: false };
-    }
-    if (value.snapshots.length === 0) problems.add("disk.snapshots is empty");
-    value.snapshots.forEach((s, i) => {
-        if (!isRecord(s) || typeof s.snapshotId !== "string" || typeof s.volumeId !== "string") {
-            problems.add(`disk.snapshots[${i}] must have snapshotId and volumeId, got ${preview(s)}`);
-        }
-    });
-    for (const field of ["startedAt", "deadline"] as const) {
-        if (typeof value[field] !== "string" || Number.isNaN(Date.parse(value[field] as string))) {
-            problems.add(`disk.${field} must be an ISO time, got ${preview(value[field])}`);
-        }
-    }
-    return value as unknown as DiskEvidence;
-}
-
-const ACCOUNT_ID = /^\d{12}$/;
 const SNAPSHOT_ID = /^snap-[0-9A-Za-z]+$/;
 
-function isIsoTime(value: unknown): boolean {
-    return typeof value === "string" && !Number.isNaN(Date.parse(value));
+/** The disk evidence as the start step returned it and the poll loop passes it back: what is read is checked, the rest passed on. */
+const DISK_SHAPE = {
+    snapshots: z
+        .array(z.looseObject({ snapshotId: z.string({ error: "must be a string" }), volumeId: z.string({ error: "must be a string" }) }, { error: "must have snapshotId and volumeId" }), {
+            error: "must be a list",
+        })
+        .min(1, { error: "must not be empty" }),
+    startedAt: isoTime(),
+    deadline: isoTime(),
+};
+const DISK_ERROR = { error: "must be the DiskEvidence of the start step" };
+const asDisk = (disk: unknown) => disk as DiskEvidence;
+const DiskSchema = z.looseObject(DISK_SHAPE, DISK_ERROR).transform(asDisk);
+
+/** One snapshot's copy record as the copy loop passes it back. */
+const CopyRecordSchema = z
+    .looseObject(
+        {
+            sourceSnapshotId: nonEmpty(),
+            volumeId: nonEmpty(),
+            memberKeyId: nonEmpty(),
+            hubKeyArn: nonEmpty(),
+            shared: bool("true or false"),
+            memberCopyId: z.string({ error: ", when present, must be a snapshot id" }).regex(SNAPSHOT_ID, { error: ", when present, must be a snapshot id" }).optional(),
+            hubCopyId: z.string({ error: ", when present, must be a snapshot id" }).regex(SNAPSHOT_ID, { error: ", when present, must be a snapshot id" }).optional(),
+            memberCopyState: z.string({ error: ", when present, must be a string" }).optional(),
+            hubCopyState: z.string({ error: ", when present, must be a string" }).optional(),
+            progress: z.string({ error: ", when present, must be a string" }).optional(),
+            memberCopyStartedAt: isoTime(", when present, must be an ISO time").optional(),
+            hubCopyStartedAt: isoTime(", when present, must be an ISO time").optional(),
+        },
+        { error: "must be a snapshot copy record" },
+    )
+    .superRefine((r, ctx) => {
+        if (r.shared === true && r.memberCopyId === undefined) sentence(ctx, [], "is shared without a member copy");
+        if (r.hubCopyId !== undefined && r.shared !== true) sentence(ctx, [], "has a hub copy of a member copy not shared");
+    });
+
+/**
+ * The copy into the hub as the copy loop passes it back: its times, its accounts, and one well-formed record per
+ * snapshot (which records, of which volumes: {@link copyMatchesDisk}). Which hub account and keys it may name is the
+ * copy's own check against the function's settings (copyToHub).
+ */
+const DiskCopySchema = z.looseObject(
+    {
+        hubAccountId: matching(/^\d{12}$/, "12 digits"),
+        startedAt: isoTime(),
+        deadline: isoTime(),
+        done: bool("true or false"),
+        snapshots: z.array(CopyRecordSchema, { error: "must be a list" }),
+    },
+    { error: "must be the copy of the copy-start step" },
+);
+
+/**
+ * `{action: "start", caseId, target, instance, disk?}`: take the snapshots (`disk` only when a retry already has
+ * them); `{action: "check", caseId, target, disk}`: poll the snapshots named in `disk`; `{action: "copy-start" |
+ * "copy-check", caseId, target, disk}`: copy a member's snapshots into the hub (copy-start builds `disk.copy`, a
+ * retried start may carry it already; copy-check advances the one it is given).
+ */
+export const SnapshotEventSchema = z
+    .discriminatedUnion(
+        "action",
+        [
+            z.object({ action: z.literal("start"), ...STEP_WITH_INSTANCE, disk: DiskSchema.nullish().transform((disk) => disk ?? undefined) }),
+            z.object({ action: z.literal("check"), ...STEP_BASE, disk: DiskSchema }),
+            z.object({ action: z.literal("copy-start"), ...STEP_BASE, disk: z.looseObject({ ...DISK_SHAPE, copy: DiskCopySchema.nullish() }, DISK_ERROR).transform(asDisk) }),
+            z.object({ action: z.literal("copy-check"), ...STEP_BASE, disk: z.looseObject({ ...DISK_SHAPE, copy: DiskCopySchema }, DISK_ERROR).transform(asDisk) }),
+        ],
+        { error: actionError('"start", "check", "copy-start" or "copy-check"') },
+    )
+    .superRefine(sameInstance)
+    // Runs on whatever parsed, so the records a copy lacks are named with the malformed ones.
+    .superRefine((event, ctx) => copyMatchesDisk(event, ctx), { when: () => true });
+
+export type SnapshotEvent = z.infer<typeof SnapshotEventSchema>;
+export type SnapshotStartEvent = Extract<SnapshotEvent, { action: "start" }>;
+export type SnapshotCheckEvent = Extract<SnapshotEvent, { action: "check" }>;
+
+/** Parses an untrusted event; every problem is reported at once, before any AWS call. */
+export function parseSnapshotEvent(input: unknown): SnapshotEvent {
+    return parseStepEvent("snapshot", SnapshotEventSchema, input);
 }
 
 /**
- * The copy into the hub as the copy loop passes it back: its times, its accounts, and exactly one record per
- * snapshot of `disk` (same snapshot, same volume) with well-formed ids, keys and states. Which hub account and keys
- * it may name is the copy's own check against the function's settings (copyToHub).
+ * A copy event's checks across fields: only a member's snapshots are copied (a role), the copy is of the target's
+ * account, and it has exactly one record per snapshot of `disk` (same snapshot, same volume), none of anything else.
+ * Defensive: it also runs on an event that failed elsewhere.
  */
-function parseDiskCopy(value: unknown, disk: DiskEvidence, target: Target, problems: Problems): void {
-    if (!isRecord(value)) {
-        problems.add(`disk.copy must be the copy of the copy-start step, got ${preview(value)}`);
-        return;
+function copyMatchesDisk(event: unknown, ctx: z.RefinementCtx): void {
+    if (!isRecord(event) || (event.action !== "copy-start" && event.action !== "copy-check")) return;
+    const target = isRecord(event.target) ? event.target : {};
+    if (!target.roleArn) sentence(ctx, ["target", "roleArn"], "is required: only a member account's snapshots are copied into the hub");
+    const disk = event.disk;
+    if (!isRecord(disk) || !isRecord(disk.copy)) return;
+    const copy = disk.copy;
+    if (copy.sourceAccountId !== target.accountId) {
+        sentence(ctx, ["disk", "copy", "sourceAccountId"], `${preview(copy.sourceAccountId)} is not target.accountId ${preview(target.accountId)}`);
     }
-    if (typeof value.hubAccountId !== "string" || !ACCOUNT_ID.test(value.hubAccountId)) problems.add(`disk.copy.hubAccountId must be 12 digits, got ${preview(value.hubAccountId)}`);
-    if (value.sourceAccountId !== target.accountId) problems.add(`disk.copy.sourceAccountId ${preview(value.sourceAccountId)} is not target.accountId ${preview(target.accountId)}`);
-    for (const field of ["startedAt", "deadline"] as const) {
-        if (!isIsoTime(value[field])) problems.add(`disk.copy.${field} must be an ISO time, got ${preview(value[field])}`);
-    }
-    if (typeof value.done !== "boolean") problems.add(`disk.copy.done must be true or false, got ${preview(value.done)}`);
-    if (!Array.isArray(value.snapshots)) {
-        problems.add(`disk.copy.snapshots must be a list, got ${preview(value.snapshots)}`);
-        return;
-    }
-
+    if (!Array.isArray(copy.snapshots) || !Array.isArray(disk.snapshots)) return;
+    const records: unknown[] = copy.snapshots;
     const sources = new Map<string, number[]>();
-    value.snapshots.forEach((r: unknown, i: number) => {
-        const at = `disk.copy.snapshots[${i}]`;
-        if (!isRecord(r)) {
-            problems.add(`${at} must be a snapshot copy record, got ${preview(r)}`);
-            return;
-        }
-        for (const field of ["sourceSnapshotId", "volumeId", "memberKeyId", "hubKeyArn"] as const) {
-            if (typeof r[field] !== "string" || r[field] === "") problems.add(`${at}.${field} must be a non-empty string, got ${preview(r[field])}`);
-        }
-        if (typeof r.shared !== "boolean") problems.add(`${at}.shared must be true or false, got ${preview(r.shared)}`);
-        for (const field of ["memberCopyId", "hubCopyId"] as const) {
-            if (r[field] !== undefined && (typeof r[field] !== "string" || !SNAPSHOT_ID.test(r[field] as string))) problems.add(`${at}.${field}, when present, must be a snapshot id, got ${preview(r[field])}`);
-        }
-        for (const field of ["memberCopyState", "hubCopyState", "progress"] as const) {
-            if (r[field] !== undefined && typeof r[field] !== "string") problems.add(`${at}.${field}, when present, must be a string, got ${preview(r[field])}`);
-        }
-        for (const field of ["memberCopyStartedAt", "hubCopyStartedAt"] as const) {
-            if (r[field] !== undefined && !isIsoTime(r[field])) problems.add(`${at}.${field}, when present, must be an ISO time, got ${preview(r[field])}`);
-        }
-        if (r.shared === true && r.memberCopyId === undefined) problems.add(`${at} is shared without a member copy`);
-        if (r.hubCopyId !== undefined && r.shared !== true) problems.add(`${at} has a hub copy of a member copy not shared`);
-        if (typeof r.sourceSnapshotId === "string") sources.set(r.sourceSnapshotId, [...(sources.get(r.sourceSnapshotId) ?? []), i]);
+    records.forEach((r, i) => {
+        if (isRecord(r) && typeof r.sourceSnapshotId === "string") sources.set(r.sourceSnapshotId, [...(sources.get(r.sourceSnapshotId) ?? []), i]);
     });
-
-    // Exactly one record per disk snapshot, of its volume; none of anything else.
     const known = new Set<string>();
-    for (const s of disk.snapshots) {
-        if (!isRecord(s) || typeof s.snapshotId !== "string") continue; // reported by parseDisk
+    for (const s of disk.snapshots as unknown[]) {
+        if (!isRecord(s) || typeof s.snapshotId !== "string") continue; // reported by the disk's schema
         known.add(s.snapshotId);
         const at = sources.get(s.snapshotId) ?? [];
         if (at.length !== 1) {
-            problems.add(`disk.copy.snapshots must have exactly one record for ${s.snapshotId}, has ${at.length}`);
+            sentence(ctx, ["disk", "copy", "snapshots"], `must have exactly one record for ${s.snapshotId}, has ${at.length}`);
             continue;
         }
-        const record = value.snapshots[at[0]] as Record<string, unknown>;
-        if (record.volumeId !== s.volumeId) problems.add(`disk.copy.snapshots[${at[0]}].volumeId ${preview(record.volumeId)} is not ${preview(s.volumeId)}, the volume of ${s.snapshotId}`);
+        const record = records[at[0]] as Record<string, unknown>;
+        if (record.volumeId !== s.volumeId) {
+            sentence(ctx, ["disk", "copy", "snapshots", at[0], "volumeId"], `${preview(record.volumeId)} is not ${preview(s.volumeId)}, the volume of ${s.snapshotId}`);
+        }
     }
     for (const [source, at] of sources) {
-        if (!known.has(source)) problems.add(`disk.copy.snapshots[${at.join(", ")}] copies ${preview(source)}, not a snapshot of disk.snapshots`);
+        if (!known.has(source)) sentence(ctx, ["disk", "copy", "snapshots"], `[${at.join(", ")}] copies ${preview(source)}, not a snapshot of disk.snapshots`);
     }
 }
 

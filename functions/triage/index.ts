@@ -8,6 +8,7 @@
 import { caseIdFor } from "../../core/case";
 import { triage, validateTriageOptions } from "../../core/triage";
 import type { TriageVerdict } from "../../core/workflow";
+import { invocationLogger, type InvocationContext } from "../lib/log";
 
 export type { TriageVerdict };
 
@@ -29,8 +30,9 @@ export function verdictFor(event: unknown, env: NodeJS.ProcessEnv = process.env)
     return { ...decision, findingId, caseId: caseIdFor(decision.instanceId, findingId) };
 }
 
-export const handler = async (event: unknown): Promise<TriageVerdict> => {
+export const handler = async (event: unknown, context?: InvocationContext): Promise<TriageVerdict> => {
     const verdict = verdictFor(event);
-    console.log(JSON.stringify({ level: "INFO", message: "triage decision", ...verdict }));
+    const keys = { ...(verdict.caseId ? { caseId: verdict.caseId } : {}), ...(verdict.instanceId ? { instanceId: verdict.instanceId } : {}) };
+    invocationLogger(keys, context).info("triage decision", { ...verdict });
     return verdict;
 };

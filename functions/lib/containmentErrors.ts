@@ -9,9 +9,9 @@
  */
 import type { ActionRecord, InterfaceContainment, NetworkAclEntryRecord } from "../../core/workflow";
 
-import { ResponseError, type ErrorContext } from "../lib/errors";
+import { ResponseError, type ErrorContext } from "./errors";
 
-export { ConfigurationError, InvalidRequestError } from "../lib/errors";
+export { ConfigurationError, InvalidRequestError } from "./errors";
 
 /** Identifies the case an error belongs to, so a caught error can be tied back to its case. */
 export type ContainmentContext = ErrorContext;
