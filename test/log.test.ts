@@ -67,4 +67,15 @@ describe("functions' logs (Powertools Logger, functions/lib/log.ts)", () => {
         assert.deepEqual(messages({ POWERTOOLS_LOG_LEVEL: "ERROR" }), ["error line"]);
         assert.deepEqual(messages({ AWS_LAMBDA_LOG_LEVEL: "WARN" }), ["warn line", "error line"]);
     });
+
+    it("in Lambda, prints through Powertools' own console on stdout, never the runtime's patched console.log", function () {
+        this.timeout(60_000);
+        // The Lambda runtime patches console.log (under the JSON log format it would wrap each record once more).
+        const code = 'console.log = () => { throw new Error("the runtime console was used"); }; const { log } = require("./functions/lib/log"); log("INFO", "in lambda", { caseId: "c-1" });';
+        const [line, ...rest] = linesOf(code, { AWS_LAMBDA_FUNCTION_NAME: "aws-dfir-contain", POWERTOOLS_LOG_LEVEL: "INFO" });
+        assert.deepEqual(rest, []);
+        const record = JSON.parse(line);
+        assert.equal(record.message, "in lambda");
+        assert.equal(record.caseId, "c-1");
+    });
 });

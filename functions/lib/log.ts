@@ -14,11 +14,18 @@ import type { ConstructorOptions } from "@aws-lambda-powertools/logger/types";
 import { ResponseError } from "./errors";
 
 /**
- * The Powertools Logger, printing each record with `console.log` as one line (the Logger's own console would
- * write to the process's stdout directly, out of reach of the drill's capture).
+ * The Powertools Logger. In Lambda it prints as Powertools does: through a Console of its own on the process's
+ * stdout, not the runtime's patched `console`, which under the functions' JSON log format would wrap each record
+ * once more as the `message` of a runtime record (Powertools' `setConsole`, aws-powertools PR #748). Outside Lambda
+ * (the drill, the tests: no AWS_LAMBDA_FUNCTION_NAME) each record is one line through `console.log`, where the
+ * drill captures it.
  */
 class LineLogger extends Logger {
-    protected override printLog(_level: number, item: LogItem): void {
+    protected override printLog(level: number, item: LogItem): void {
+        if (process.env.AWS_LAMBDA_FUNCTION_NAME) {
+            super.printLog(level, item);
+            return;
+        }
         item.prepareForPrint();
         console.log(JSON.stringify(item.getAttributes(), this.getJsonReplacer()));
     }
