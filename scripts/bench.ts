@@ -4,6 +4,8 @@
  * The benchmark suite (not timed tests): every figure measured in one run, on this machine.
  * - time to contain in the drill (call slots to the first change and to complete isolation at 1, 3, 8 ENIs), for
  *   the deployed definition and two baseline designs run as state machines of their own (scripts/lib/bench/baselines.ts);
+ * - time to contain in milliseconds, cold and warm (scripts/lib/bench/latency.ts): each design's path in the drill
+ *   priced with the functions' measured module load, their deployed memory and the stated per-hop latencies;
  * - evidence wall time (simulated) parallel vs sequential, and bytes the memory capture writes to the suspect's disk;
  * - the memory function's verification time at 1, 16 and 256 GiB images (simulated sizes, the real verification);
  * - the policy gate over gRPC (our pack beside a pack with no policies), AnalyzeStack time, pack start-up;
@@ -20,6 +22,9 @@ import * as path from "node:path";
 import { benchCapture } from "./lib/bench/capture";
 import { benchDrill } from "./lib/bench/drill";
 import { benchLambda } from "./lib/bench/lambda";
+import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, type FunctionCost } from "./lib/bench/latency";
+import { FUNCTION_LIMITS } from "../core/lambda";
+import type { DesignName } from "./lib/bench/baselines";
 import { benchMemoryVerify } from "./lib/bench/memoryVerify";
 import { benchPolicy } from "./lib/bench/policy";
 import { benchProgram } from "./lib/bench/program";
@@ -67,11 +72,25 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         if (testSuiteFailure !== null) progress(`npm test FAILED (${testSuiteFailure}): its time is not a pass`);
     }
 
+    // Milliseconds: each design's run with the most ENIs (the slots are flat; the most is the worst if they are not).
+    const functions: Record<string, FunctionCost> = Object.fromEntries(
+        Object.entries(lambda.initMs).map(([fn, ms]) => [fn, { moduleInitMs: ms, memoryMb: FUNCTION_LIMITS[fn as keyof typeof FUNCTION_LIMITS].memoryMb }]),
+    );
+    const mostEnis = Math.max(...drill.options.eniCounts);
+    const runOf = (design: DesignName) => drill.runs.find((run) => run.design === design && run.enis === mostEnis);
+    const ms = (design: DesignName) => {
+        const run = runOf(design);
+        if (!run?.containPath || !run.isolatePath) throw new Error(`${design}: the drill run reached no containment change to price`);
+        return { containMs: coldWarm(run.containPath, functions), isolateMs: coldWarm(run.isolatePath, functions) };
+    };
+    const ours = ms("parallel");
+    const ourRun = runOf("parallel");
     const e = drill.evidence;
     const slots = (design: "sequential" | "memory-first") => ({
         containSlots: drill.containSlots[design],
         isolateSlots: drill.isolateSlots[design],
         evidenceSeconds: design === "sequential" ? e.sequentialSeconds : e.memoryFirstSeconds,
+        ...ms(design),
     });
     return {
         machine: machine(),
@@ -80,6 +99,17 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         latencyMs: drill.options.latencyMs,
         containSlots: drill.containSlots.parallel,
         isolateSlots: drill.isolateSlots.parallel,
+        containMs: ours.containMs,
+        isolateMs: ours.isolateMs,
+        latency: {
+            enis: mostEnis,
+            assumptions: ASSUMPTIONS,
+            coldStartMs: Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, Math.round(coldStartMs(f))])),
+            memoryMb: Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, f.memoryMb])),
+            containPath: ourRun?.containPath?.steps.map((s) => s.state) ?? [],
+            containCold: ourRun?.containPath ? pathMs(ourRun.containPath, functions, true).parts : null,
+            isolateCold: ourRun?.isolatePath ? pathMs(ourRun.isolatePath, functions, true).parts : null,
+        },
         baselines: { sequential: slots("sequential"), "memory-first": slots("memory-first") },
         evidence: {
             snapshotDurationSeconds: drill.options.snapshotDurationMs / 1000,
@@ -118,6 +148,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
 /** The plain-text summary (without `--json`). */
 export function summary(r: BenchResult): string {
     const lines = [`aws-dfir benchmarks${r.quick ? " (--quick)" : ""} on ${r.machine}`, ""];
+    lines.push(`time to contain (ms, modelled): first change cold ${r.containMs.cold} / warm ${r.containMs.warm}; isolated cold ${r.isolateMs.cold} / warm ${r.isolateMs.warm}`);
     for (const t of targets(r)) lines.push(`${t.pass === null ? "  -" : t.pass ? "  ok" : "MISS"}  ${t.what}: ${t.measured} (target ${t.target})`);
     if (r.testSuiteFailure) lines.push("", `npm test FAILED (${r.testSuiteFailure}): the test suite did not pass`);
     lines.push("", `evidence: parallel ${r.evidence.parallelSeconds} s vs sequential ${r.evidence.sequentialSeconds} s (simulated)`);
