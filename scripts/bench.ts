@@ -22,7 +22,8 @@ import * as path from "node:path";
 import { benchCapture } from "./lib/bench/capture";
 import { benchDrill } from "./lib/bench/drill";
 import { benchLambda } from "./lib/bench/lambda";
-import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, type FunctionCost } from "./lib/bench/latency";
+import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, without, type FunctionCost } from "./lib/bench/latency";
+import { STATES } from "../core/definition";
 import { FUNCTION_LIMITS } from "../core/lambda";
 import type { DesignName } from "./lib/bench/baselines";
 import { benchMemoryVerify } from "./lib/bench/memoryVerify";
@@ -109,6 +110,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
             containPath: ourRun?.containPath?.steps.map((s) => s.state) ?? [],
             containCold: ourRun?.containPath ? pathMs(ourRun.containPath, functions, true).parts : null,
             isolateCold: ourRun?.isolatePath ? pathMs(ourRun.isolatePath, functions, true).parts : null,
+            options: containOptions(ourRun?.containPath ?? null, functions),
         },
         baselines: { sequential: slots("sequential"), "memory-first": slots("memory-first") },
         evidence: {
@@ -143,6 +145,22 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         testSuiteFailure,
         seconds: Math.round((Date.now() - started) / 100) / 10,
     };
+}
+
+/**
+ * Options weighed for the first change, priced on our own path: triage decided inside OpenCase (no Triage Task, no
+ * Actionable? Choice), and on top of it Contain reached with a warm execution environment (one started by an earlier
+ * step: the same function serving OpenCase and Contain, or Contain started while OpenCase runs).
+ */
+export function containOptions(path: import("./lib/bench/latency").CriticalPath | null, functions: Record<string, FunctionCost>): { option: string; cold: number; warm: number }[] {
+    if (path === null) return [];
+    const noTriage = without(path, [STATES.triage, STATES.actionable]);
+    const price = (p: typeof path, warmAnyway: string[] = []) => ({ cold: pathMs(p, functions, true, ASSUMPTIONS, warmAnyway).ms, warm: pathMs(p, functions, false).ms });
+    return [
+        { option: "as deployed", ...price(path) },
+        { option: "triage decided inside OpenCase (one Lambda hop and one cold start fewer)", ...price(noTriage) },
+        { option: "and Contain reached warm (an environment OpenCase's step started)", ...price(noTriage, ["contain"]) },
+    ];
 }
 
 /** The plain-text summary (without `--json`). */

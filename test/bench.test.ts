@@ -12,7 +12,7 @@ import { benchMemoryVerify } from "../scripts/lib/bench/memoryVerify";
 import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, type CriticalPath } from "../scripts/lib/bench/latency";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
-import { suiteFailure, summary } from "../scripts/bench";
+import { containOptions, suiteFailure, summary } from "../scripts/bench";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
@@ -41,6 +41,7 @@ const SAMPLE: BenchResult = {
         containPath: ["Triage", "Actionable?", "OpenCase", "NewCase?", "ApprovalNeeded?", "Contain"],
         containCold: { transitions: 180, invokes: 90, coldStarts: 480, calls: 150, waits: 0 },
         isolateCold: { transitions: 180, invokes: 90, coldStarts: 480, calls: 200, waits: 0 },
+        options: [{ option: "as deployed", cold: 900, warm: 330 }, { option: "triage decided inside OpenCase", cold: 700, warm: 270 }],
     },
     baselines: {
         sequential: { containSlots: { "1": 3, "3": 3, "8": 3 }, isolateSlots: { "1": 4, "3": 4, "8": 4 }, evidenceSeconds: 900, containMs: { cold: 900, warm: 330 }, isolateMs: { cold: 950, warm: 380 } },
@@ -248,6 +249,19 @@ describe("bench (npm run bench)", () => {
             assert.deepEqual(coldWarm(polled, fns, a), { cold: cold.ms, warm: pathMs(polled, fns, false, a).ms });
         });
 
+        it("prices the options weighed: triage inside OpenCase, then Contain warm", () => {
+            const full: CriticalPath = { ...path3, steps: [path3.steps[0], path3.steps[1], path3.steps[2], { state: STATES.newCase, type: "Choice" }, path3.steps[3]] };
+            full.steps[0].state = STATES.triage;
+            full.steps[1].state = STATES.actionable;
+            const options = containOptions(full, fns);
+            assert.deepEqual(options.map((o) => o.option.split(" ")[0]), ["as", "triage", "and"]);
+            // Without Triage: 2 transitions, 1 invoke and triage's cold start (100 + 5) fewer, with ASSUMPTIONS' figures.
+            const a0 = ASSUMPTIONS;
+            assert.equal(options[0].cold - options[1].cold, 2 * a0.stateTransitionMs + a0.invokeMs + a0.runtimeInitMs + 5);
+            assert.equal(options[1].cold - options[2].cold, a0.runtimeInitMs + 100 / 0.5 + a0.coldConnectMs);
+            assert.equal(options[2].warm, options[1].warm);
+        });
+
         it("refuses a Task whose function it cannot price", () => {
             assert.throws(() => pathMs(path3, { triage: fns.triage }, true, a), /no module load or memory for function case/);
         });
@@ -260,6 +274,7 @@ describe("bench (npm run bench)", () => {
             assert.match(md, /## Time to contain in milliseconds/);
             assert.match(md, /\| \*\*parallel\*\* \(this project\) \| 900 \| 330 \| 950 \| 380 \|/);
             assert.match(md, /\| memory-first \| 301000 \| 300400 \|/);
+            assert.match(md, /\| triage decided inside OpenCase \| 700 \| 270 \|/);
             for (const assumed of [`${ASSUMPTIONS.runtimeInitMs} ms for a new environment`, `${ASSUMPTIONS.stateTransitionMs} ms per Step Functions state transition`, `${ASSUMPTIONS.perCallMs} ms per AWS API call`]) assert.ok(md.includes(`**Assumed** ${assumed}`), assumed);
         });
 

@@ -84,8 +84,12 @@ export function coldStartMs(f: FunctionCost, a: LatencyAssumptions = ASSUMPTIONS
     return a.runtimeInitMs + f.moduleInitMs / cpuShare(f.memoryMb);
 }
 
-/** The milliseconds of a path, cold or warm. Throws on a Task whose function has no cost (a path the model cannot price). */
-export function pathMs(path: CriticalPath, functions: Readonly<Record<string, FunctionCost>>, cold: boolean, a: LatencyAssumptions = ASSUMPTIONS): PathCost {
+/**
+ * The milliseconds of a path, cold or warm. Throws on a Task whose function has no cost (a path the model cannot
+ * price). `warmAnyway`: functions already warm when the path reaches them even in a cold response (an option the
+ * report weighs: a function whose execution environment another step started).
+ */
+export function pathMs(path: CriticalPath, functions: Readonly<Record<string, FunctionCost>>, cold: boolean, a: LatencyAssumptions = ASSUMPTIONS, warmAnyway: readonly string[] = []): PathCost {
     const tasks = path.steps.filter((s) => s.fn !== undefined);
     const coldFunctions: string[] = [];
     let coldStarts = 0;
@@ -95,6 +99,7 @@ export function pathMs(path: CriticalPath, functions: Readonly<Record<string, Fu
             const fn = step.fn as string;
             const cost = functions[fn];
             if (cost === undefined) throw new Error(`latency: no module load or memory for function ${fn}`);
+            if (warmAnyway.includes(fn)) continue;
             if (!coldFunctions.includes(fn)) {
                 coldFunctions.push(fn);
                 coldStarts += coldStartMs(cost, a);
@@ -123,4 +128,12 @@ export interface ColdWarm {
 /** Cold and warm milliseconds of a path. */
 export function coldWarm(path: CriticalPath, functions: Readonly<Record<string, FunctionCost>>, a: LatencyAssumptions = ASSUMPTIONS): ColdWarm {
     return { cold: pathMs(path, functions, true, a).ms, warm: pathMs(path, functions, false, a).ms };
+}
+
+/**
+ * The same path with states taken out of it (an option the report weighs, e.g. triage decided inside OpenCase: no
+ * Triage Task, no Actionable? Choice). Pure.
+ */
+export function without(path: CriticalPath, states: readonly string[]): CriticalPath {
+    return { ...path, steps: path.steps.filter((s) => !states.includes(s.state)) };
 }

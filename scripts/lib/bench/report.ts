@@ -48,6 +48,8 @@ export interface LatencyReport {
     containPath: string[];
     containCold: PathCost["parts"] | null;
     isolateCold: PathCost["parts"] | null;
+    /** Options weighed for the first change, priced on the same path (scripts/bench.ts containOptions). */
+    options: { option: string; cold: number; warm: number }[];
 }
 
 export interface BenchResult {
@@ -211,6 +213,12 @@ export function latencySection(r: BenchResult): string[] {
         `| memory-first | ${ms(r.baselines["memory-first"].containMs)} | ${ms(r.baselines["memory-first"].isolateMs)} |`,
         "",
         `Our path to the first change: ${l.containPath.join(" → ")}. Cold, to the first change: ${parts(l.containCold)}; to isolation: ${parts(l.isolateCold)} (ms).`,
+        "",
+        "Options for the first change, priced on the same path:",
+        "",
+        "| option | first change, cold ms | warm ms |",
+        "|---|---|---|",
+        ...l.options.map((o) => `| ${o.option} | ${o.cold} | ${o.warm} |`),
         "",
         "| function | memory MB | cold start ms (runtime + module load at its CPU share) |",
         "|---|---|---|",
