@@ -5,9 +5,11 @@
 
 /**
  * The functions on the path to the first containment change (Triage -> OpenCase -> Contain) get one full vCPU
- * (1,769 MB): each starts cold for a finding (findings are rare), and a cold start's module load runs at the
- * function's CPU share, so at 256 MB it took ~7x longer (BENCHMARKS.md "Time to contain in milliseconds"). They run
- * about a second per finding: the memory costs a few thousandths of a cent.
+ * (1,769 MB): each starts cold for a finding (findings are rare), and its first invocation's work (the SDK's first
+ * request, signing, the handler) runs at the function's CPU share, as its module load does by the Developer Guide's
+ * reading (AWS's Serverless Land guide says Init gets a full vCPU on demand; at 1,769 MB both agree): at 256 MB, a
+ * seventh of a core (BENCHMARKS.md "Time to contain in milliseconds"). They run about a second per finding: the
+ * memory costs a few thousandths of a cent.
  */
 export const CRITICAL_PATH_MEMORY_MB = 1769;
 

@@ -20,7 +20,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { benchCapture } from "./lib/bench/capture";
-import { benchDrill } from "./lib/bench/drill";
+import { benchDrill, type DrillBench } from "./lib/bench/drill";
 import { benchLambda } from "./lib/bench/lambda";
 import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, without, type FunctionCost } from "./lib/bench/latency";
 import { STATES } from "../core/definition";
@@ -29,7 +29,7 @@ import type { DesignName } from "./lib/bench/baselines";
 import { benchMemoryVerify } from "./lib/bench/memoryVerify";
 import { benchPolicy } from "./lib/bench/policy";
 import { benchProgram } from "./lib/bench/program";
-import { parseFlags, renderMarkdown, resultProblems, targets, type BenchFlags, type BenchResult } from "./lib/bench/report";
+import { parseFlags, renderMarkdown, resultProblems, targets, type BenchFlags, type BenchResult, type LatencyReport, type SlotPair } from "./lib/bench/report";
 
 const REPO = path.resolve(__dirname, "..");
 export const BENCHMARKS_FILE = path.join(REPO, "BENCHMARKS.md");
@@ -73,25 +73,13 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         if (testSuiteFailure !== null) progress(`npm test FAILED (${testSuiteFailure}): its time is not a pass`);
     }
 
-    // Milliseconds: each design's run with the most ENIs (the slots are flat; the most is the worst if they are not).
-    const functions: Record<string, FunctionCost> = Object.fromEntries(
-        Object.entries(lambda.initMs).map(([fn, ms]) => [fn, { moduleInitMs: ms, memoryMb: FUNCTION_LIMITS[fn as keyof typeof FUNCTION_LIMITS].memoryMb }]),
-    );
-    const mostEnis = Math.max(...drill.options.eniCounts);
-    const runOf = (design: DesignName) => drill.runs.find((run) => run.design === design && run.enis === mostEnis);
-    const ms = (design: DesignName) => {
-        const run = runOf(design);
-        if (!run?.containPath || !run.isolatePath) throw new Error(`${design}: the drill run reached no containment change to price`);
-        return { containMs: coldWarm(run.containPath, functions), isolateMs: coldWarm(run.isolatePath, functions) };
-    };
-    const ours = ms("parallel");
-    const ourRun = runOf("parallel");
+    const model = modelLatency(drill, lambda.initMs);
     const e = drill.evidence;
     const slots = (design: "sequential" | "memory-first") => ({
         containSlots: drill.containSlots[design],
         isolateSlots: drill.isolateSlots[design],
         evidenceSeconds: design === "sequential" ? e.sequentialSeconds : e.memoryFirstSeconds,
-        ...ms(design),
+        ...model.ms[design],
     });
     return {
         machine: machine(),
@@ -100,18 +88,9 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         latencyMs: drill.options.latencyMs,
         containSlots: drill.containSlots.parallel,
         isolateSlots: drill.isolateSlots.parallel,
-        containMs: ours.containMs,
-        isolateMs: ours.isolateMs,
-        latency: {
-            enis: mostEnis,
-            assumptions: ASSUMPTIONS,
-            coldStartMs: Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, Math.round(coldStartMs(f))])),
-            memoryMb: Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, f.memoryMb])),
-            containPath: ourRun?.containPath?.steps.map((s) => s.state) ?? [],
-            containCold: ourRun?.containPath ? pathMs(ourRun.containPath, functions, true).parts : null,
-            isolateCold: ourRun?.isolatePath ? pathMs(ourRun.isolatePath, functions, true).parts : null,
-            options: containOptions(ourRun?.containPath ?? null, functions),
-        },
+        containMs: model.ms.parallel.containMs,
+        isolateMs: model.ms.parallel.isolateMs,
+        latency: model.latency,
         baselines: { sequential: slots("sequential"), "memory-first": slots("memory-first") },
         evidence: {
             snapshotDurationSeconds: drill.options.snapshotDurationMs / 1000,
@@ -144,6 +123,38 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         testSuiteSeconds,
         testSuiteFailure,
         seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+}
+
+/**
+ * Time to contain in milliseconds for every design (scripts/lib/bench/latency.ts): each design's drill run with the
+ * most ENIs (the slots are flat; the most is the worst if they are not), priced with the functions' measured module
+ * load (`initMs`) and deployed memory (core/lambda.ts).
+ */
+export function modelLatency(drill: DrillBench, initMs: Record<string, number>): { ms: Record<DesignName, Pick<SlotPair, "containMs" | "isolateMs">>; latency: LatencyReport } {
+    const functions: Record<string, FunctionCost> = Object.fromEntries(
+        Object.entries(initMs).map(([fn, ms]) => [fn, { moduleInitMs: ms, memoryMb: FUNCTION_LIMITS[fn as keyof typeof FUNCTION_LIMITS].memoryMb }]),
+    );
+    const mostEnis = Math.max(...drill.options.eniCounts);
+    const runOf = (design: DesignName) => drill.runs.find((run) => run.design === design && run.enis === mostEnis);
+    const priced = (design: DesignName) => {
+        const run = runOf(design);
+        if (!run?.containPath || !run.isolatePath) throw new Error(`${design}: the drill run reached no containment change to price`);
+        return { containMs: coldWarm(run.containPath, functions), isolateMs: coldWarm(run.isolatePath, functions) };
+    };
+    const ours = runOf("parallel");
+    return {
+        ms: { parallel: priced("parallel"), sequential: priced("sequential"), "memory-first": priced("memory-first") },
+        latency: {
+            enis: mostEnis,
+            assumptions: ASSUMPTIONS,
+            coldStartMs: Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, Math.round(coldStartMs(f))])),
+            memoryMb: Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, f.memoryMb])),
+            containPath: ours?.containPath?.steps.map((s) => s.state) ?? [],
+            containCold: ours?.containPath ? pathMs(ours.containPath, functions, true).parts : null,
+            isolateCold: ours?.isolatePath ? pathMs(ours.isolatePath, functions, true).parts : null,
+            options: containOptions(ours?.containPath ?? null, functions),
+        },
     };
 }
 

@@ -36,8 +36,8 @@ export interface LatencyAssumptions {
 /**
  * The assumed figures (BENCHMARKS.md "Time to contain in milliseconds" names them and why). AWS documents the
  * phases (Lambda Developer Guide, "Understanding the Lambda execution environment lifecycle": Init = extensions,
- * runtime, function code; cold starts "from under 100 ms to over 1 second") but no per-runtime, per-state or per-call
- * latency: each figure below is a stated, deliberately not optimistic, assumption.
+ * runtime, function code) but no per-runtime, per-state or per-call latency: each figure below is a stated,
+ * deliberately not optimistic, assumption.
  */
 export const ASSUMPTIONS: LatencyAssumptions = {
     stateTransitionMs: 30,
