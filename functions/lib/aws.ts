@@ -95,8 +95,9 @@ function build<C>(service: ServiceName, Ctor: Ctor<C>, region: string, credentia
 /** Credentials of an assumed role, refreshed shortly before they expire. */
 function assumedCredentials(region: string, roleArn: string): () => Promise<AwsCredentialIdentity> {
     let current: AwsCredentialIdentity | undefined;
-    return async () => {
-        if (current?.expiration && current.expiration.getTime() - clockNow().getTime() > 5 * 60_000) return current;
+    // Callers at the same moment (assertAssumable beside a handler's first reads) share one AssumeRole.
+    let pending: Promise<AwsCredentialIdentity> | undefined;
+    const assume = async (): Promise<AwsCredentialIdentity> => {
         const sts = stsClient({ region });
         try {
             const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "aws-dfir-responder", DurationSeconds: 3600 }));
@@ -107,6 +108,13 @@ function assumedCredentials(region: string, roleArn: string): () => Promise<AwsC
         } catch (error) {
             throw new CrossAccountRoleError(roleArn, { cause: error });
         }
+    };
+    return async () => {
+        if (current?.expiration && current.expiration.getTime() - clockNow().getTime() > 5 * 60_000) return current;
+        pending ??= assume().finally(() => {
+            pending = undefined;
+        });
+        return pending;
     };
 }
 
