@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,11 +21,29 @@ const OPTIONS = {
     minify: true,
     legalComments: "none",
     write: false,
+    // The SDK's ES modules (`module`) before its CommonJS build (`main`): esbuild tree-shakes ES modules, so a bundle keeps
+    // only the clients and commands its handler uses (the @aws-sdk packages declare `sideEffects: false`).
+    mainFields: ["module", "main"],
     logLevel: "silent",
 } as const satisfies esbuild.BuildOptions;
 
+/**
+ * The SDK's generated schema modules (`@aws-sdk/<client>/dist-es/schemas/schemas_N.js`, one per service, 550 KB for
+ * EC2) key their objects by top-level string constants (`{ [_xN]: _tGVA }` with `const _xN = "xmlName"`). esbuild
+ * counts a computed key as a possible side effect, so it keeps every schema of the service, whichever commands the
+ * handler sends. `literalSchemaKeys` writes each such key as its string (`{ "xmlName": _tGVA }`): the same object
+ * (a `const` cannot change), and esbuild then drops the schemas no command of the bundle reaches.
+ */
+export const SCHEMA_MODULE = /[\\/]@aws-sdk[\\/].+[\\/]dist-es[\\/](?:submodules[\\/][^\\/]+[\\/])?schemas[\\/]schemas_\d+\.js$/;
+
+export function literalSchemaKeys(text: string): string {
+    const strings = new Map<string, string>();
+    for (const m of text.matchAll(/^const (_[A-Za-z0-9_]*) = ("[^"\\\n]*");$/gm)) strings.set(m[1], m[2]);
+    return text.replace(/\[(_[A-Za-z0-9_]*)\]:/g, (whole: string, name: string) => strings.get(name) !== undefined ? `${strings.get(name)}:` : whole);
+}
+
 /** What a cached bundle set is valid for: esbuild's version, its options and the handlers (the inputs are checked apart). */
-const CACHE_KEY = createHash("sha256").update(JSON.stringify({ esbuild: esbuild.version, options: OPTIONS, names: FUNCTION_NAMES })).digest("hex");
+const CACHE_KEY = createHash("sha256").update(JSON.stringify({ esbuild: esbuild.version, options: OPTIONS, names: FUNCTION_NAMES, schemaKeys: literalSchemaKeys.toString() })).digest("hex");
 
 /**
  * Files that decide how imports resolve without being read as code (an upgrade can point an import at another file
@@ -65,24 +84,53 @@ function cacheDir(): string | undefined {
 export function bundleAll(dir: string | undefined): Map<FunctionName, string> {
     const kept = dir === undefined ? undefined : readCache(dir);
     if (kept !== undefined) return kept;
-    const result = esbuild.buildSync({
-        ...OPTIONS,
-        absWorkingDir: ROOT,
-        entryPoints: FUNCTION_NAMES.map((name) => ({ in: path.join("functions", name, "index.ts"), out: name })),
-        outdir: path.join(ROOT, "bin", "functions"),
-        metafile: true,
-    });
+    const result = build();
     const outputs = {} as Record<FunctionName, string>;
-    for (const file of result.outputFiles) outputs[path.basename(file.path, ".js") as FunctionName] = file.text;
+    for (const [file, text] of Object.entries(result.outputs)) outputs[path.basename(file, ".js") as FunctionName] = text;
     for (const name of FUNCTION_NAMES) if (outputs[name] === undefined) throw new Error(`esbuild wrote no bundle for ${name}`);
     if (dir !== undefined) {
         const inputs: Record<string, string> = {};
-        for (const input of [...Object.keys(result.metafile.inputs), ...RESOLUTION_INPUTS]) {
+        for (const input of [...result.inputs, ...RESOLUTION_INPUTS]) {
             if (fs.existsSync(path.join(ROOT, input))) inputs[input] = sha256File(path.join(ROOT, input));
         }
         writeCache(dir, { key: CACHE_KEY, inputs, outputs });
     }
     return new Map(FUNCTION_NAMES.map((name) => [name, outputs[name]]));
+}
+
+/** A build's bundles (output path -> code) and every file esbuild read (relative to the repo root). */
+interface BuildResult {
+    outputs: Record<string, string>;
+    inputs: string[];
+}
+
+/**
+ * The build runs in a child node process: `literalSchemaKeys` is an esbuild plugin, which only esbuild's
+ * asynchronous API runs, and the Pulumi program asks for its handlers synchronously.
+ */
+function build(): BuildResult {
+    const options = {
+        ...OPTIONS,
+        absWorkingDir: ROOT,
+        entryPoints: FUNCTION_NAMES.map((name) => ({ in: path.join("functions", name, "index.ts"), out: name })),
+        outdir: path.join(ROOT, "bin", "functions"),
+        metafile: true,
+    };
+    const worker = `
+const esbuild = require(${JSON.stringify(require.resolve("esbuild"))});
+const fs = require("node:fs");
+const literalSchemaKeys = ${literalSchemaKeys.toString()};
+const options = ${JSON.stringify(options)};
+const plugin = { name: "literal-schema-keys", setup(b) {
+    b.onLoad({ filter: new RegExp(${JSON.stringify(SCHEMA_MODULE.source)}) }, (args) => ({ contents: literalSchemaKeys(fs.readFileSync(args.path, "utf8")), loader: "js" }));
+} };
+esbuild.build({ ...options, plugins: [plugin] }).then((r) => {
+    const outputs = Object.fromEntries(r.outputFiles.map((f) => [f.path, f.text]));
+    process.stdout.write(JSON.stringify({ outputs, inputs: Object.keys(r.metafile.inputs) }));
+}, (e) => { process.stderr.write(String(e && e.message || e)); process.exitCode = 1; });`;
+    const child = spawnSync(process.execPath, ["-e", worker], { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "" } });
+    if (child.status !== 0) throw new Error(`bundling the handlers failed: ${(child.error?.message ?? child.stderr ?? "").trim().split("\n").slice(0, 3).join(" ")}`);
+    return JSON.parse(child.stdout) as BuildResult;
 }
 
 function sha256File(file: string): string {

@@ -3,11 +3,21 @@
  * which holds each simulated invocation to its function's budget (drill/run.ts).
  */
 
+/**
+ * The functions on the path to the first containment change (Triage -> OpenCase -> Contain) get one full vCPU
+ * (1,769 MB): each starts cold for a finding (findings are rare), and its first invocation's work (the SDK's first
+ * request, signing, the handler) runs at the function's CPU share, as its module load does by the Developer Guide's
+ * reading (AWS's Serverless Land guide says Init gets a full vCPU on demand; at 1,769 MB both agree): at 256 MB, a
+ * seventh of a core (BENCHMARKS.md "Time to contain in milliseconds"). They run about a second per finding: the
+ * memory costs a few thousandths of a cent.
+ */
+export const CRITICAL_PATH_MEMORY_MB = 1769;
+
 /** Timeout (seconds) and memory (MB) of each function as deployed. */
 export const FUNCTION_LIMITS = {
-    triage: { timeoutSeconds: 10, memoryMb: 256 },
-    case: { timeoutSeconds: 30, memoryMb: 256 },
-    contain: { timeoutSeconds: 120, memoryMb: 256 },
+    triage: { timeoutSeconds: 10, memoryMb: CRITICAL_PATH_MEMORY_MB },
+    case: { timeoutSeconds: 30, memoryMb: CRITICAL_PATH_MEMORY_MB },
+    contain: { timeoutSeconds: 120, memoryMb: CRITICAL_PATH_MEMORY_MB },
     snapshot: { timeoutSeconds: 60, memoryMb: 256 },
     // The check reads the sidecar and the image's part checksums (GetObjectAttributes, 1,000 parts a call), never
     // the image: O(parts / 1,000) calls whatever its size (functions/memory/memory.ts verifyCapture).

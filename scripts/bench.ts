@@ -4,6 +4,8 @@
  * The benchmark suite (not timed tests): every figure measured in one run, on this machine.
  * - time to contain in the drill (call slots to the first change and to complete isolation at 1, 3, 8 ENIs), for
  *   the deployed definition and two baseline designs run as state machines of their own (scripts/lib/bench/baselines.ts);
+ * - time to contain in milliseconds, cold and warm (scripts/lib/bench/latency.ts): each design's path in the drill
+ *   priced with the functions' measured module load, their deployed memory and the stated per-hop latencies;
  * - evidence wall time (simulated) parallel vs sequential, and bytes the memory capture writes to the suspect's disk;
  * - the memory function's verification time at 1, 16 and 256 GiB images (simulated sizes, the real verification);
  * - the policy gate over gRPC (our pack beside a pack with no policies), AnalyzeStack time, pack start-up;
@@ -18,12 +20,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { benchCapture } from "./lib/bench/capture";
-import { benchDrill } from "./lib/bench/drill";
+import { benchDrill, type DrillBench } from "./lib/bench/drill";
 import { benchLambda } from "./lib/bench/lambda";
+import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, without, type FunctionCost } from "./lib/bench/latency";
+import { STATES } from "../core/definition";
+import { FUNCTION_LIMITS } from "../core/lambda";
+import type { DesignName } from "./lib/bench/baselines";
 import { benchMemoryVerify } from "./lib/bench/memoryVerify";
 import { benchPolicy } from "./lib/bench/policy";
 import { benchProgram } from "./lib/bench/program";
-import { parseFlags, renderMarkdown, resultProblems, targets, type BenchFlags, type BenchResult } from "./lib/bench/report";
+import { parseFlags, renderMarkdown, resultProblems, targets, type BenchFlags, type BenchResult, type LatencyReport, type SlotPair } from "./lib/bench/report";
 
 const REPO = path.resolve(__dirname, "..");
 export const BENCHMARKS_FILE = path.join(REPO, "BENCHMARKS.md");
@@ -67,11 +73,13 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         if (testSuiteFailure !== null) progress(`npm test FAILED (${testSuiteFailure}): its time is not a pass`);
     }
 
+    const model = modelLatency(drill, lambda.initMs);
     const e = drill.evidence;
     const slots = (design: "sequential" | "memory-first") => ({
         containSlots: drill.containSlots[design],
         isolateSlots: drill.isolateSlots[design],
         evidenceSeconds: design === "sequential" ? e.sequentialSeconds : e.memoryFirstSeconds,
+        ...model.ms[design],
     });
     return {
         machine: machine(),
@@ -80,6 +88,9 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         latencyMs: drill.options.latencyMs,
         containSlots: drill.containSlots.parallel,
         isolateSlots: drill.isolateSlots.parallel,
+        containMs: model.ms.parallel.containMs,
+        isolateMs: model.ms.parallel.isolateMs,
+        latency: model.latency,
         baselines: { sequential: slots("sequential"), "memory-first": slots("memory-first") },
         evidence: {
             snapshotDurationSeconds: drill.options.snapshotDurationMs / 1000,
@@ -115,9 +126,58 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
     };
 }
 
+/**
+ * Time to contain in milliseconds for every design (scripts/lib/bench/latency.ts): each design's drill run with the
+ * most ENIs (the slots are flat; the most is the worst if they are not), priced with the functions' measured module
+ * load (`initMs`) and deployed memory (core/lambda.ts).
+ */
+export function modelLatency(drill: DrillBench, initMs: Record<string, number>): { ms: Record<DesignName, Pick<SlotPair, "containMs" | "isolateMs">>; latency: LatencyReport } {
+    const functions: Record<string, FunctionCost> = Object.fromEntries(
+        Object.entries(initMs).map(([fn, ms]) => [fn, { moduleInitMs: ms, memoryMb: FUNCTION_LIMITS[fn as keyof typeof FUNCTION_LIMITS].memoryMb }]),
+    );
+    const mostEnis = Math.max(...drill.options.eniCounts);
+    const runOf = (design: DesignName) => drill.runs.find((run) => run.design === design && run.enis === mostEnis);
+    const priced = (design: DesignName) => {
+        const run = runOf(design);
+        if (!run?.containPath || !run.isolatePath) throw new Error(`${design}: the drill run reached no containment change to price`);
+        return { containMs: coldWarm(run.containPath, functions), isolateMs: coldWarm(run.isolatePath, functions) };
+    };
+    const ours = runOf("parallel");
+    return {
+        ms: { parallel: priced("parallel"), sequential: priced("sequential"), "memory-first": priced("memory-first") },
+        latency: {
+            enis: mostEnis,
+            assumptions: ASSUMPTIONS,
+            coldStartMs: Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, Math.round(coldStartMs(f))])),
+            memoryMb: Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, f.memoryMb])),
+            containPath: ours?.containPath?.steps.map((s) => s.state) ?? [],
+            containCold: ours?.containPath ? pathMs(ours.containPath, functions, true).parts : null,
+            isolateCold: ours?.isolatePath ? pathMs(ours.isolatePath, functions, true).parts : null,
+            options: containOptions(ours?.containPath ?? null, functions),
+        },
+    };
+}
+
+/**
+ * Options weighed for the first change, priced on our own path: triage decided inside OpenCase (no Triage Task, no
+ * Actionable? Choice), and on top of it Contain reached with a warm execution environment (one started by an earlier
+ * step: the same function serving OpenCase and Contain, or Contain started while OpenCase runs).
+ */
+export function containOptions(path: import("./lib/bench/latency").CriticalPath | null, functions: Record<string, FunctionCost>): { option: string; cold: number; warm: number }[] {
+    if (path === null) return [];
+    const noTriage = without(path, [STATES.triage, STATES.actionable]);
+    const price = (p: typeof path, warmAnyway: string[] = []) => ({ cold: pathMs(p, functions, true, ASSUMPTIONS, warmAnyway).ms, warm: pathMs(p, functions, false).ms });
+    return [
+        { option: "as deployed", ...price(path) },
+        { option: "triage decided inside OpenCase (one Lambda hop and one cold start fewer)", ...price(noTriage) },
+        { option: "and Contain reached warm (an environment OpenCase's step started)", ...price(noTriage, ["contain"]) },
+    ];
+}
+
 /** The plain-text summary (without `--json`). */
 export function summary(r: BenchResult): string {
     const lines = [`aws-dfir benchmarks${r.quick ? " (--quick)" : ""} on ${r.machine}`, ""];
+    lines.push(`time to contain (ms, modelled): first change cold ${r.containMs.cold} / warm ${r.containMs.warm}; isolated cold ${r.isolateMs.cold} / warm ${r.isolateMs.warm}`);
     for (const t of targets(r)) lines.push(`${t.pass === null ? "  -" : t.pass ? "  ok" : "MISS"}  ${t.what}: ${t.measured} (target ${t.target})`);
     if (r.testSuiteFailure) lines.push("", `npm test FAILED (${r.testSuiteFailure}): the test suite did not pass`);
     lines.push("", `evidence: parallel ${r.evidence.parallelSeconds} s vs sequential ${r.evidence.sequentialSeconds} s (simulated)`);

@@ -6,12 +6,13 @@ import { FUNCTION_NAMES } from "../components/bundle";
 import { STATES, type DefinitionTargets } from "../core/definition";
 import { drillTargets } from "../drill/run";
 import { BASELINE_STATES, memoryFirstDefinition, sequentialDefinition } from "../scripts/lib/bench/baselines";
-import { benchDrill, ENI_COUNTS, FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
+import { benchDrill, criticalPath, ENI_COUNTS, FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
 import { median, runOrder } from "../scripts/lib/bench/policy";
 import { benchMemoryVerify } from "../scripts/lib/bench/memoryVerify";
+import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, type CriticalPath } from "../scripts/lib/bench/latency";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
-import { suiteFailure, summary } from "../scripts/bench";
+import { containOptions, suiteFailure, summary } from "../scripts/bench";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
@@ -20,6 +21,9 @@ const REPO = path.resolve(__dirname, "..");
 /** The drill's function ARNs (the same targets the baselines run against in the drill). */
 const TARGETS: DefinitionTargets = drillTargets("123456789012", "us-east-1", "arn:aws:sns:us-east-1:123456789012:dfir");
 
+/** The Lambda Tasks on our path to the first change, with whether each called AWS before it. */
+const CONTAIN_TASKS = [["triage", false], ["case", true], ["contain", true]];
+
 const SAMPLE: BenchResult = {
     machine: "2 x test cpu",
     date: "2026-01-01T00:00:00.000Z",
@@ -27,9 +31,21 @@ const SAMPLE: BenchResult = {
     latencyMs: 50,
     containSlots: { "1": 3, "3": 3, "8": 3 },
     isolateSlots: { "1": 4, "3": 4, "8": 4 },
+    containMs: { cold: 900, warm: 330 },
+    isolateMs: { cold: 950, warm: 380 },
+    latency: {
+        enis: 8,
+        assumptions: ASSUMPTIONS,
+        coldStartMs: { triage: 210, case: 400 },
+        memoryMb: { triage: 256, case: 1769 },
+        containPath: ["Triage", "Actionable?", "OpenCase", "NewCase?", "ApprovalNeeded?", "Contain"],
+        containCold: { transitions: 180, invokes: 90, coldStarts: 480, calls: 150, waits: 0 },
+        isolateCold: { transitions: 180, invokes: 90, coldStarts: 480, calls: 200, waits: 0 },
+        options: [{ option: "as deployed", cold: 900, warm: 330 }, { option: "triage decided inside OpenCase", cold: 700, warm: 270 }],
+    },
     baselines: {
-        sequential: { containSlots: { "1": 3, "3": 3, "8": 3 }, isolateSlots: { "1": 4, "3": 4, "8": 4 }, evidenceSeconds: 900 },
-        "memory-first": { containSlots: { "1": 28, "3": 28, "8": 28 }, isolateSlots: { "1": 29, "3": 29, "8": 29 }, evidenceSeconds: 900 },
+        sequential: { containSlots: { "1": 3, "3": 3, "8": 3 }, isolateSlots: { "1": 4, "3": 4, "8": 4 }, evidenceSeconds: 900, containMs: { cold: 900, warm: 330 }, isolateMs: { cold: 950, warm: 380 } },
+        "memory-first": { containSlots: { "1": 28, "3": 28, "8": 28 }, isolateSlots: { "1": 29, "3": 29, "8": 29 }, evidenceSeconds: 900, containMs: { cold: 301_000, warm: 300_400 }, isolateMs: { cold: 301_050, warm: 300_450 } },
     },
     evidence: { snapshotDurationSeconds: 600, memoryDurationSeconds: 300, snapshotPollSeconds: 30, memoryPollSeconds: 15, branchSeconds: { disk: 600, memory: 300, metadata: 0 }, parallelSeconds: 600, sequentialSeconds: 900, sameEvidence: true, notSucceeded: [] },
     evidenceParallelRatio: 0.667,
@@ -96,6 +112,17 @@ describe("bench (npm run bench)", () => {
             const isolated = runs.map((r) => r.report.containment?.isolatedSlot ?? Infinity);
             assert.equal(isolated[1], isolated[0], "the sequential baseline contains first, like ours");
             assert.ok(isolated[2] > isolated[0], `memory-first isolates later (${isolated[2]} vs ${isolated[0]})`);
+
+            // The critical path the milliseconds are priced from: the states before the first change, the Tasks' functions.
+            const ours = criticalPath(runs[0].report, runs[0].report.containment?.firstChangeSlot ?? null);
+            assert.ok(ours);
+            assert.deepEqual(ours.steps.filter((s) => s.fn).map((s) => [s.fn, s.calls]), CONTAIN_TASKS);
+            assert.equal(ours.steps[ours.steps.length - 1].state, STATES.contain);
+            assert.equal(ours.slots, runs[0].report.containment?.firstChangeSlot);
+            assert.equal(ours.waitedSeconds, 0);
+            const memoryFirst = criticalPath(runs[2].report, runs[2].report.containment?.firstChangeSlot ?? null);
+            assert.ok(memoryFirst && memoryFirst.steps.some((s) => s.fn === "memory"));
+            assert.ok(memoryFirst.waitedSeconds >= 30, `memory-first waits for the capture before containing (${memoryFirst.waitedSeconds} s)`);
         });
     });
 
@@ -185,6 +212,74 @@ describe("bench (npm run bench)", () => {
         });
     });
 
+    describe("time to contain in milliseconds (scripts/lib/bench/latency.ts)", () => {
+        const path3: CriticalPath = {
+            steps: [
+                { state: "Triage", type: "Task", fn: "triage", calls: false },
+                { state: "Actionable?", type: "Choice" },
+                { state: "OpenCase", type: "Task", fn: "case", calls: true },
+                { state: "Contain", type: "Task", fn: "contain", calls: true },
+            ],
+            slots: 3,
+            waitedSeconds: 0,
+        };
+        const a = { stateTransitionMs: 10, invokeMs: 20, runtimeInitMs: 100, coldConnectMs: 40, perCallMs: 50 };
+        const fns = { triage: { moduleInitMs: 5, memoryMb: 1769 }, case: { moduleInitMs: 100, memoryMb: 1769 }, contain: { moduleInitMs: 100, memoryMb: 1769 / 2 } };
+
+        it("prices a warm path: transitions, invokes and call slots", () => {
+            const warm = pathMs(path3, fns, false, a);
+            assert.deepEqual(warm.parts, { transitions: 40, invokes: 60, coldStarts: 0, calls: 150, waits: 0 });
+            assert.equal(warm.ms, 250);
+        });
+
+        it("adds, cold, each function's runtime and module load at its memory's CPU share once, and a first connection where it calls AWS", () => {
+            // triage 100 + 5; case 100 + 100 + 40 (connects); contain 100 + 100 / 0.5 + 40.
+            assert.equal(coldStartMs(fns.contain, a), 300);
+            const cold = pathMs(path3, fns, true, a);
+            assert.equal(cold.parts.coldStarts, 105 + 240 + 340);
+            assert.deepEqual(cold.coldFunctions, ["triage", "case", "contain"]);
+            assert.equal(cold.ms, 250 + 685);
+        });
+
+        it("counts a function invoked twice cold once, and adds the Wait states' seconds", () => {
+            const polled: CriticalPath = { steps: [...path3.steps, { state: "Wait", type: "Wait" }, { state: "Contain", type: "Task", fn: "contain", calls: true }], slots: 4, waitedSeconds: 1.5 };
+            const cold = pathMs(polled, fns, true, a);
+            assert.equal(cold.parts.coldStarts, 685);
+            assert.equal(cold.parts.waits, 1500);
+            assert.deepEqual(coldWarm(polled, fns, a), { cold: cold.ms, warm: pathMs(polled, fns, false, a).ms });
+        });
+
+        it("prices the options weighed: triage inside OpenCase, then Contain warm", () => {
+            const full: CriticalPath = { ...path3, steps: [path3.steps[0], path3.steps[1], path3.steps[2], { state: STATES.newCase, type: "Choice" }, path3.steps[3]] };
+            full.steps[0].state = STATES.triage;
+            full.steps[1].state = STATES.actionable;
+            const options = containOptions(full, fns);
+            assert.deepEqual(options.map((o) => o.option.split(" ")[0]), ["as", "triage", "and"]);
+            // Without Triage: 2 transitions, 1 invoke and triage's cold start (100 + 5) fewer, with ASSUMPTIONS' figures.
+            const a0 = ASSUMPTIONS;
+            assert.equal(options[0].cold - options[1].cold, 2 * a0.stateTransitionMs + a0.invokeMs + a0.runtimeInitMs + 5);
+            assert.equal(options[1].cold - options[2].cold, a0.runtimeInitMs + 100 / 0.5 + a0.coldConnectMs);
+            assert.equal(options[2].warm, options[1].warm);
+        });
+
+        it("refuses a Task whose function it cannot price", () => {
+            assert.throws(() => pathMs(path3, { triage: fns.triage }, true, a), /no module load or memory for function case/);
+        });
+
+        it("reports the 1 s cold target, the milliseconds table and every assumption in BENCHMARKS.md", () => {
+            const t = targets(SAMPLE).find((x) => x.what.startsWith("first containment change"));
+            assert.equal(t?.pass, true);
+            assert.equal(targets({ ...SAMPLE, containMs: { cold: 1000, warm: 300 } }).find((x) => x.what.startsWith("first containment change"))?.pass, false);
+            const md = renderMarkdown(SAMPLE);
+            assert.match(md, /## Time to contain in milliseconds/);
+            assert.match(md, /\| \*\*parallel\*\* \(this project\) \| 900 \| 330 \| 950 \| 380 \|/);
+            assert.match(md, /\| memory-first \| 301000 \| 300400 \|/);
+            assert.match(md, /\| triage decided inside OpenCase \| 700 \| 270 \|/);
+            for (const assumed of [`${ASSUMPTIONS.runtimeInitMs} ms for a new environment`, `${ASSUMPTIONS.stateTransitionMs} ms per Step Functions state transition`, `${ASSUMPTIONS.perCallMs} ms per AWS API call`]) assert.ok(md.includes(`**Assumed** ${assumed}`), assumed);
+        });
+
+    });
+
     describe("BENCHMARKS.md renderer", () => {
         it("renders every section, the machine, the date and pass/fail marks", () => {
             const md = renderMarkdown(SAMPLE);
@@ -227,7 +322,11 @@ describe("bench (npm run bench)", () => {
     describe("the suite's own check of a result (CI's --quick run fails on a broken measurement)", () => {
         const good = (): Record<string, any> => ({
             containSlots: { 1: 3, 3: 3, 8: 3 }, isolateSlots: { 1: 4, 3: 4, 8: 4 },
-            baselines: { sequential: { isolateSlots: { 1: 4, 3: 4, 8: 4 } }, "memory-first": { isolateSlots: { 1: 29, 3: 29, 8: 29 } } },
+            containMs: { cold: 900, warm: 330 }, isolateMs: { cold: 950, warm: 380 },
+            baselines: {
+                sequential: { isolateSlots: { 1: 4, 3: 4, 8: 4 }, containMs: { cold: 900, warm: 330 }, isolateMs: { cold: 950, warm: 380 } },
+                "memory-first": { isolateSlots: { 1: 29, 3: 29, 8: 29 }, containMs: { cold: 301_000, warm: 300_400 }, isolateMs: { cold: 301_050, warm: 300_450 } },
+            },
             evidenceParallelRatio: 0.667, suspectDiskBytes: 0, policyResourcesPerSecond: { 100: 200 }, policyOverheadRatio: 0.9,
             analyzeStackSeconds: 0.1, packStartSeconds: 1.4, programSeconds: { 1: 9 },
             lambdaBundleBytes: Object.fromEntries(FUNCTION_NAMES.map((f) => [f, 1000])),
@@ -248,6 +347,15 @@ describe("bench (npm run bench)", () => {
             const lambdas = good();
             delete lambdas.lambdaBundleBytes.seal;
             assert.deepEqual(resultProblems(lambdas), ["6 Lambda bundles, not 7"]);
+        });
+
+        it("refuses a result without cold and warm milliseconds, for our design and each baseline", () => {
+            assert.deepEqual(resultProblems({ ...good(), containMs: { cold: 100, warm: 300 } }), ["containMs is not { cold, warm } with cold >= warm > 0"]);
+            const { isolateMs: _gone, ...missing } = good();
+            assert.deepEqual(resultProblems(missing), ["missing isolateMs"]);
+            const baseline = good();
+            delete baseline.baselines["memory-first"].isolateMs;
+            assert.deepEqual(resultProblems(baseline), ["no memory-first baseline isolateMs"]);
         });
 
         it("refuses drill designs that did not seal the same evidence or did not succeed", () => {

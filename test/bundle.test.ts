@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import Module from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
-import { bundleAll, bundleHandler, FUNCTION_NAMES } from "../components/bundle";
+import { bundleAll, bundleHandler, FUNCTION_NAMES, literalSchemaKeys, SCHEMA_MODULE, type FunctionName } from "../components/bundle";
 
 const FUNCTIONS = FUNCTION_NAMES;
 
@@ -28,6 +28,45 @@ describe("Lambda bundles", () => {
             assert.ok(!/require\("\.\.?\//.test(code), `${name} bundle requires a relative file`);
         });
     }
+});
+
+/** The SDK services each handler calls (STS for the cross-account AssumeRole): its bundle holds these clients, no other. */
+const SERVICES: Record<FunctionName, string[]> = {
+    triage: [],
+    case: ["ec2", "sts", "dynamodb"],
+    contain: ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "sts", "dynamodb"],
+    snapshot: ["ec2", "sts"],
+    memory: ["s3", "ssm", "sts"],
+    metadata: ["ec2", "s3", "sts"],
+    seal: ["s3", "sts", "dynamodb"],
+};
+const ALL_SERVICES = ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "s3", "ssm", "sts", "dynamodb"];
+
+describe("Lambda bundles hold only the SDK clients their handler uses", () => {
+    for (const name of FUNCTIONS) {
+        it(`${name}: ${SERVICES[name].join(", ") || "no AWS service"}`, () => {
+            const code = bundleHandler(name);
+            // Each client's schemas name the service's Smithy namespace once ("com.amazonaws.ec2").
+            const present = ALL_SERVICES.filter((s) => code.includes(`"com.amazonaws.${s}"`));
+            assert.deepEqual(present, SERVICES[name]);
+        });
+    }
+
+    it("drops the schemas no command of the bundle reaches (EC2's are 550 KB whole)", () => {
+        const code = bundleHandler("snapshot");
+        assert.ok(code.includes("CreateSnapshots"), "a command the handler sends is there");
+        assert.ok(!code.includes("AcceptTransitGatewayVpcAttachment"), "an EC2 operation no handler sends is not");
+        assert.ok(code.length < 1024 * 1024, `snapshot bundle is ${code.length} bytes`);
+    });
+
+    it("literalSchemaKeys writes a computed key of a top-level string constant as the string, nothing else", () => {
+        const text = ['const _xN = "xmlName";', 'const _n = "not \\"simple\\"";', "export var A$ = [3, n0, _A, 0, { [_xN]: _t, [_n]: 1, [other]: 2 }];"].join("\n");
+        const out = literalSchemaKeys(text);
+        assert.match(out, /\{ "xmlName": _t, \[_n\]: 1, \[other\]: 2 \}/);
+        assert.ok(SCHEMA_MODULE.test("/r/node_modules/@aws-sdk/client-ec2/dist-es/schemas/schemas_0.js"));
+        assert.ok(SCHEMA_MODULE.test("/r/node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js"));
+        assert.ok(!SCHEMA_MODULE.test("/r/node_modules/@aws-sdk/client-ec2/dist-cjs/schemas/schemas_0.js"));
+    });
 });
 
 describe("Lambda bundles kept between processes", function () {

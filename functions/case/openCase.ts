@@ -32,7 +32,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { CaseOpened, InstanceRecord, Target } from "../../core/workflow";
 import { casePrefix } from "../../core/workflow";
-import { assertAssumable, client } from "../lib/aws";
+import { assertAssumable, dynamodbClient, ec2Client } from "../lib/aws";
 import { partitionOf } from "../../core/containmentPolicies";
 import {
     CaseClosedError,
@@ -75,8 +75,8 @@ export async function openCase(event: OpenCaseEvent, settings: CaseSettings): Pr
     const target = event.target ?? targetFor(verdict, settings);
     const instanceId = target.instanceId;
     const now = settings.now ?? clockNow;
-    const ec2 = client("ec2", { region: target.region, roleArn: target.roleArn });
-    const ddb = client("dynamodb", { region: settings.tableRegion ?? target.region });
+    const ec2 = ec2Client({ region: target.region, roleArn: target.roleArn });
+    const ddb = dynamodbClient({ region: settings.tableRegion ?? target.region });
     const table = settings.casesTable;
     const lock = { pk: { S: lockKey(target) } };
 

@@ -50,7 +50,7 @@ import type { ActionRecord, CaseOpened, ContainmentResult, InterfaceContainment 
 import { assessedPaths, type InterfaceAssessment, type SuspectInterface } from "../../core/networkCut";
 import { isInstanceAddressTarget, type AddressHolder } from "../../core/targets";
 import { cutEstablishedFlows, removeEntries, type NetworkCutResult } from "./network";
-import { assertAssumable, client } from "../lib/aws";
+import { assertAssumable, autoscalingClient, dynamodbClient, ec2Client, elbv2Client, iamClient } from "../lib/aws";
 import {
     InstanceTerminatedError,
     NoIsolationGroupError,
@@ -201,10 +201,10 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
     if (target.roleArn) await assertAssumable(target);
 
     const where = { region: target.region, roleArn: target.roleArn };
-    const ec2 = client("ec2", where);
-    const autoscaling = client("autoscaling", where);
-    const elbv2 = client("elbv2", where);
-    const iam = client("iam", where);
+    const ec2 = ec2Client(where);
+    const autoscaling = autoscalingClient(where);
+    const elbv2 = elbv2Client(where);
+    const iam = iamClient(where);
 
     // A new case's record was read moments ago by OpenCase: use it, no read before the first change.
     const state: Promise<NetworkState> = c.isNew
@@ -628,7 +628,7 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
                     if (settings.revocationLock) {
                         // The case table is the function's own (the hub's), whatever account the instance is in.
                         const { table, region, ...clock } = settings.revocationLock;
-                        const dynamodb = client("dynamodb", { region: region ?? target.region });
+                        const dynamodb = dynamodbClient({ region: region ?? target.region });
                         const lock = { dynamodb, table, holder: caseId, ...clock };
                         await withRevocationLock(lock, revocationLockKey(target.accountId, roleName), work);
                     } else {

@@ -2,6 +2,12 @@
  * AWS SDK clients for the handlers, per target (region, optional cross-account role). One place decides how a
  * client is built, so the drill can attach its simulated account to every client the real handlers create
  * (`setClientCustomizer`) and cross-account access works the same in every handler.
+ *
+ * Handlers ask for a client by its accessor (`ec2Client`, `dynamodbClient`, ...), each naming one constructor, so a
+ * handler's bundle holds only the SDK clients it uses (components/bundle.ts bundles the SDK's ES modules, which
+ * esbuild tree-shakes: the packages declare `sideEffects: false`); STS is in every bundle, for the cross-account
+ * AssumeRole. `client(name, target)` serves tools (drill, CLI, tests) and pulls in every client: a handler must not
+ * use it (test/bundle.test.ts checks each bundle's SDK packages).
  */
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -80,19 +86,19 @@ type ClientOf<S extends ServiceName> = InstanceType<(typeof CONSTRUCTORS)[S]>;
  */
 export const MAX_ATTEMPTS = 5;
 
-function build<S extends ServiceName>(service: S, region: string, credentials?: () => Promise<AwsCredentialIdentity>): ClientOf<S> {
-    const Ctor = CONSTRUCTORS[service] as unknown as Ctor<ClientOf<S>>;
-    const client = new Ctor({ region, maxAttempts: MAX_ATTEMPTS, ...(credentials ? { credentials } : {}) });
-    customizer?.(client as unknown as CustomizableClient, service);
-    return client;
+function build<C>(service: ServiceName, Ctor: Ctor<C>, region: string, credentials?: () => Promise<AwsCredentialIdentity>): C {
+    const made = new Ctor({ region, maxAttempts: MAX_ATTEMPTS, ...(credentials ? { credentials } : {}) });
+    customizer?.(made as unknown as CustomizableClient, service);
+    return made;
 }
 
 /** Credentials of an assumed role, refreshed shortly before they expire. */
 function assumedCredentials(region: string, roleArn: string): () => Promise<AwsCredentialIdentity> {
     let current: AwsCredentialIdentity | undefined;
-    return async () => {
-        if (current?.expiration && current.expiration.getTime() - clockNow().getTime() > 5 * 60_000) return current;
-        const sts = client("sts", { region });
+    // Callers at the same moment (assertAssumable beside a handler's first reads) share one AssumeRole.
+    let pending: Promise<AwsCredentialIdentity> | undefined;
+    const assume = async (): Promise<AwsCredentialIdentity> => {
+        const sts = stsClient({ region });
         try {
             const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "aws-dfir-responder", DurationSeconds: 3600 }));
             const c = out.Credentials;
@@ -103,22 +109,50 @@ function assumedCredentials(region: string, roleArn: string): () => Promise<AwsC
             throw new CrossAccountRoleError(roleArn, { cause: error });
         }
     };
+    return async () => {
+        if (current?.expiration && current.expiration.getTime() - clockNow().getTime() > 5 * 60_000) return current;
+        pending ??= assume().finally(() => {
+            pending = undefined;
+        });
+        return pending;
+    };
 }
 
-/** A (cached) client for a service at a target. */
-export function client<S extends ServiceName>(service: S, target: ClientTarget): ClientOf<S> {
+/** The credentials of a target: the assumed role's (one provider per role and region), or the function's own. */
+function credentialsFor(target: ClientTarget): (() => Promise<AwsCredentialIdentity>) | undefined {
+    if (!target.roleArn) return undefined;
+    const providerKey = `${target.region}|${target.roleArn}`;
+    const credentials = providers.get(providerKey) ?? assumedCredentials(target.region, target.roleArn);
+    providers.set(providerKey, credentials);
+    return credentials;
+}
+
+/** A (cached) client of one service at a target, built with that service's constructor. */
+function clientWith<C>(service: ServiceName, Ctor: Ctor<C>, target: ClientTarget): C {
     const key = `${service}|${target.region}|${target.roleArn ?? ""}`;
     const hit = cache.get(key);
-    if (hit) return hit as ClientOf<S>;
-    let credentials: (() => Promise<AwsCredentialIdentity>) | undefined;
-    if (target.roleArn) {
-        const providerKey = `${target.region}|${target.roleArn}`;
-        credentials = providers.get(providerKey) ?? assumedCredentials(target.region, target.roleArn);
-        providers.set(providerKey, credentials);
-    }
-    const made = build(service, target.region, credentials);
+    if (hit) return hit as C;
+    const made = build(service, Ctor, target.region, credentialsFor(target));
     cache.set(key, made);
     return made;
+}
+
+// One accessor per service: a handler's bundle holds the constructors of the accessors it calls, no other.
+export const ec2Client = (target: ClientTarget): EC2Client => clientWith("ec2", EC2Client, target);
+export const autoscalingClient = (target: ClientTarget): AutoScalingClient => clientWith("autoscaling", AutoScalingClient, target);
+export const elbv2Client = (target: ClientTarget): ElasticLoadBalancingV2Client => clientWith("elbv2", ElasticLoadBalancingV2Client, target);
+export const iamClient = (target: ClientTarget): IAMClient => clientWith("iam", IAMClient, target);
+export const s3Client = (target: ClientTarget): S3Client => clientWith("s3", S3Client, target);
+export const ssmClient = (target: ClientTarget): SSMClient => clientWith("ssm", SSMClient, target);
+export const stsClient = (target: ClientTarget): STSClient => clientWith("sts", STSClient, target);
+export const dynamodbClient = (target: ClientTarget): DynamoDBClient => clientWith("dynamodb", DynamoDBClient, target);
+
+/**
+ * A (cached) client for a service named at run time, for tools (drill, CLI, tests): it references every
+ * constructor, so a handler that called it would bundle every client; handlers use the accessors above.
+ */
+export function client<S extends ServiceName>(service: S, target: ClientTarget): ClientOf<S> {
+    return clientWith(service, CONSTRUCTORS[service] as unknown as Ctor<ClientOf<S>>, target);
 }
 
 /**
@@ -127,7 +161,7 @@ export function client<S extends ServiceName>(service: S, target: ClientTarget):
  */
 export async function assertAssumable(target: ClientTarget): Promise<void> {
     if (!target.roleArn) return;
-    // Resolving the credentials of any client for the target runs AssumeRole once (then cached by the provider).
-    const ec2 = client("ec2", target);
-    await ec2.config.credentials();
+    // Resolving the target's credentials runs AssumeRole once (then cached by the provider, which every client of
+    // the target shares).
+    await (credentialsFor(target) as () => Promise<AwsCredentialIdentity>)();
 }

@@ -13,7 +13,7 @@
 import { AVML_BUILDS, AVML_ENV, AVML_VERSION, RETIRED_AVML_ENV, type StagedAvmlBuilds } from "../../core/avml";
 import { MEMORY_PARAMETER_PATTERNS } from "../../core/ssmDocument";
 import { ENV } from "../../core/workflow";
-import { client } from "../lib/aws";
+import { s3Client, ssmClient } from "../lib/aws";
 import {
     hubTarget,
     logKeys,
@@ -78,7 +78,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         const settings = memorySettingsFromEnv(process.env);
         const pollSeconds = pollSecondsOfEvent(event, DEFAULT_POLL_SECONDS.memory);
         const request = parseMemoryEvent(event);
-        const clients = { ssm: client("ssm", memberTarget(request.target)), s3: client("s3", hubTarget(request.target)) };
+        const clients = { ssm: ssmClient(memberTarget(request.target)), s3: s3Client(hubTarget(request.target)) };
         const stepped =
             request.action === "start" ? await startMemoryCapture(clients, request, settings) : await checkMemoryCapture(clients, request, settings);
         const now = settings.now();

@@ -7,7 +7,7 @@
  * nothing could be collected, InvalidRequestError / ConfigurationError by name.
  * Environment (read per invocation): RETENTION_DAYS (default 365).
  */
-import { client } from "../lib/aws";
+import { ec2Client, s3Client } from "../lib/aws";
 import { addDays, hubTarget, logKeys, memberTarget, retentionDaysFromEnv } from "../lib/evidence";
 import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { collectMetadata, parseMetadataEvent, type MetadataResult } from "./metadata";
@@ -21,7 +21,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         const retentionDays = retentionDaysFromEnv(process.env);
         const request = parseMetadataEvent(event);
         const now = clockNow();
-        const clients = { ec2: client("ec2", memberTarget(request.target)), s3: client("s3", hubTarget(request.target)) };
+        const clients = { ec2: ec2Client(memberTarget(request.target)), s3: s3Client(hubTarget(request.target)) };
         const result = await collectMetadata(clients, request, { retainUntil: addDays(now, retentionDays), now: () => now });
         logger.info("metadata collected", { objects: result.objects, missing: result.missing });
         return result;

@@ -8,7 +8,7 @@
  * EVIDENCE_BUCKET (only used when no case opened).
  */
 import { ENV, type SealResult } from "../../core/workflow";
-import { client } from "../lib/aws";
+import { dynamodbClient, s3Client } from "../lib/aws";
 import { hubTarget, retentionDaysFromEnv } from "../lib/evidence";
 import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { manifestSubject } from "../../core/manifest";
@@ -30,7 +30,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         if (!region) throw new Error("no region: neither the case target, the verdict nor AWS_REGION names one");
         const where = hubTarget({ accountId: subject.target.accountId ?? "", region, instanceId: subject.target.instanceId ?? "" });
         const result = await sealCase(
-            { s3: client("s3", where), dynamodb: client("dynamodb", where) },
+            { s3: s3Client(where), dynamodb: dynamodbClient(where) },
             request,
             {
                 retentionDays,

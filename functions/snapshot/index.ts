@@ -11,7 +11,7 @@
  * ("true"), HUB_SNAPSHOT_KEY_ARN and HOME_ACCOUNT_ID.
  */
 import { ENV, type DiskEvidence } from "../../core/workflow";
-import { client } from "../lib/aws";
+import { ec2Client } from "../lib/aws";
 import { hubTarget, logKeys, memberTarget, pollSecondsOfEvent, positiveIntegerFromEnv, requiredFromEnv } from "../lib/evidence";
 import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { ConfigurationError } from "../lib/evidenceErrors";
@@ -45,10 +45,10 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         const settings: SnapshotSettings = { capSeconds, now: clockNow };
         const pollSeconds = pollSecondsOfEvent(event, DEFAULT_POLL_SECONDS.snapshot);
         const request = parseSnapshotEvent(event);
-        const ec2 = client("ec2", memberTarget(request.target));
+        const ec2 = ec2Client(memberTarget(request.target));
         if (request.action === "copy-start" || request.action === "copy-check") {
             const copySettings = copySettingsFromEnv(process.env, capSeconds);
-            const copied = await copyToHub({ member: ec2, hub: client("ec2", hubTarget(request.target)) }, request, copySettings);
+            const copied = await copyToHub({ member: ec2, hub: ec2Client(hubTarget(request.target)) }, request, copySettings);
             return copied.copy ? { ...copied, copy: withNextPoll(copied.copy, !copied.copy.done, clockNow(), pollSeconds) } : copied;
         }
         const checked = request.action === "start" ? await startSnapshots(ec2, request, settings) : await checkSnapshots(ec2, request as SnapshotCheckEvent, settings);

@@ -15,8 +15,9 @@
  *   the log holds the states inside Parallel branches), so a hub-copy poll is not a disk poll.
  */
 import * as fs from "node:fs";
-import { STATES } from "../../../core/definition";
-import { runDrill, seedAccount, type DrillOptions, type DrillReport } from "../../../drill/run";
+import { FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, STATES } from "../../../core/definition";
+import { callSlots, runDrill, seedAccount, type DrillOptions, type DrillReport } from "../../../drill/run";
+import type { CriticalPath, PathStep } from "./latency";
 import { DEFINITIONS, DESIGNS, type DesignName } from "./baselines";
 import { DEFAULT_FINDING } from "../fixtures";
 
@@ -57,6 +58,9 @@ export interface DesignRun {
     reason: string;
     firstChangeSlot: number | null;
     isolatedSlot: number | null;
+    /** What the run went through to the first change and to complete isolation (./latency.ts prices it). */
+    containPath: CriticalPath | null;
+    isolatePath: CriticalPath | null;
     /** Polls by loop: CheckSnapshots and CheckMemory states entered (the execution's state log, branches included). */
     snapshotPolls: number;
     memoryPolls: number;
@@ -129,6 +133,41 @@ export function entered(report: DrillReport, state: string): number {
     return report.executions.reduce((n, execution) => n + execution.states.filter((s) => s.name === state).length, 0);
 }
 
+/** The function a Task state invokes ("case" for OpenCase), from the definition's own table. */
+const TASK_FUNCTIONS: Record<string, string> = Object.fromEntries(
+    Object.entries({ ...FUNCTION_TASKS, ...HUB_COPY_FUNCTION_TASKS }).map(([state, arn]) => [state, arn.replace(/FunctionArn$/, "")]),
+);
+
+/**
+ * The critical path of a run to the call slot `slot` (the first change's or complete isolation's): the states the
+ * first execution entered before that slot's first call, each Lambda Task with its function and whether it called
+ * AWS, and the simulated seconds the Wait states among them waited (each Wait's share of its loop's total, by
+ * entries: exact when a loop waits wholly before the change, as memory-first's does, or wholly after).
+ */
+export function criticalPath(report: DrillReport, slot: number | null): CriticalPath | null {
+    const execution = report.executions[0];
+    if (slot === null || execution === undefined || report.latencyMs <= 0) return null;
+    const slots = callSlots(report.calls, report.latencyMs);
+    const index = slots.indexOf(slot);
+    if (index < 0) return null;
+    const cutoff = report.calls[index].atMs;
+    const entered = execution.states.filter((s) => s.atMs <= cutoff);
+    const steps: PathStep[] = entered.map((s, i) => {
+        const fn = s.type === "Task" ? TASK_FUNCTIONS[s.name] : undefined;
+        if (fn === undefined) return { state: s.name, type: s.type };
+        const until = Math.min(cutoff, entered[i + 1]?.atMs ?? cutoff);
+        const calls = report.calls.slice(0, index + 1).some((c) => c.atMs >= s.atMs && c.atMs <= until);
+        return { state: s.name, type: s.type, fn, calls };
+    });
+    let waitedSeconds = 0;
+    for (const [wait, seconds] of Object.entries(execution.waitedSeconds)) {
+        const total = execution.states.filter((s) => s.name === wait).length;
+        const before = entered.filter((s) => s.name === wait).length;
+        if (total > 0) waitedSeconds += (seconds * before) / total;
+    }
+    return { steps, slots: slot, waitedSeconds };
+}
+
 /** Simulated seconds each Wait state waited, over every execution of the run. */
 function waitedIn(report: DrillReport): Record<string, number> {
     const out: Record<string, number> = {};
@@ -157,6 +196,8 @@ export async function benchDrill(partial: Partial<DrillBenchOptions> = {}): Prom
                 reason: report.reason,
                 firstChangeSlot: report.containment?.firstChangeSlot ?? null,
                 isolatedSlot: report.containment?.isolatedSlot ?? null,
+                containPath: criticalPath(report, report.containment?.firstChangeSlot ?? null),
+                isolatePath: criticalPath(report, report.containment?.isolatedSlot ?? null),
                 waitedSeconds: waitedIn(report),
                 snapshotPolls: entered(report, STATES.checkSnapshots),
                 memoryPolls: entered(report, STATES.checkMemory),

@@ -3,6 +3,7 @@ import { FUNCTION_NAMES } from "../../../components/bundle";
 import type { DesignName } from "./baselines";
 import { DESIGN_DESCRIPTIONS } from "./baselines";
 import { ENI_COUNTS } from "./drill";
+import type { ColdWarm, LatencyAssumptions, PathCost } from "./latency";
 import type { MemoryVerifyRow } from "./memoryVerify";
 
 export interface BenchFlags {
@@ -27,6 +28,28 @@ export function parseFlags(argv: readonly string[]): BenchFlags | string {
 export interface SlotPair {
     containSlots: Record<string, number | null>;
     isolateSlots: Record<string, number | null>;
+    /** Modelled milliseconds to the first change and to complete isolation (scripts/lib/bench/latency.ts). */
+    containMs: ColdWarm;
+    isolateMs: ColdWarm;
+}
+
+/** Goal of issue 15: the first containment change within 1 s of execution start, every function cold. */
+export const CONTAIN_COLD_TARGET_MS = 1000;
+
+/** How the milliseconds were modelled (BENCHMARKS.md shows it). */
+export interface LatencyReport {
+    /** The ENI count of the runs priced. */
+    enis: number;
+    assumptions: LatencyAssumptions;
+    /** Per function: environment + runtime + its module load at its deployed memory's CPU share. */
+    coldStartMs: Record<string, number>;
+    memoryMb: Record<string, number>;
+    /** The states our design enters up to the first change. */
+    containPath: string[];
+    containCold: PathCost["parts"] | null;
+    isolateCold: PathCost["parts"] | null;
+    /** Options weighed for the first change, priced on the same path (scripts/bench.ts containOptions). */
+    options: { option: string; cold: number; warm: number }[];
 }
 
 export interface BenchResult {
@@ -36,6 +59,9 @@ export interface BenchResult {
     latencyMs: number;
     containSlots: Record<string, number | null>;
     isolateSlots: Record<string, number | null>;
+    containMs: ColdWarm;
+    isolateMs: ColdWarm;
+    latency: LatencyReport;
     baselines: Record<"sequential" | "memory-first", SlotPair & { evidenceSeconds: number }>;
     evidence: { snapshotDurationSeconds: number; memoryDurationSeconds: number; snapshotPollSeconds: number; memoryPollSeconds: number; branchSeconds: { disk: number; memory: number; metadata: number }; parallelSeconds: number; sequentialSeconds: number; sameEvidence: boolean; notSucceeded: string[] };
     evidenceParallelRatio: number;
@@ -65,7 +91,7 @@ export interface BenchResult {
 
 /** Every key the `--json` object must carry (the issue's contract). */
 export const REQUIRED_KEYS = [
-    "containSlots", "isolateSlots", "baselines", "evidenceParallelRatio", "suspectDiskBytes", "policyResourcesPerSecond",
+    "containSlots", "isolateSlots", "containMs", "isolateMs", "baselines", "evidenceParallelRatio", "suspectDiskBytes", "policyResourcesPerSecond",
     "policyOverheadRatio", "analyzeStackSeconds", "packStartSeconds", "programSeconds", "lambdaBundleBytes", "lambdaInitMs",
     "testSuiteSeconds", "machine", "memoryVerify",
 ] as const;
@@ -82,6 +108,11 @@ export function resultProblems(out: Record<string, any>): string[] {
     for (const n of ENI_COUNTS.map(String)) {
         if (!num(out.containSlots[n]) || !num(out.isolateSlots[n])) problems.push(`no contain/isolate slot at ${n} ENIs`);
         for (const b of ["sequential", "memory-first"]) if (!num(out.baselines?.[b]?.isolateSlots?.[n])) problems.push(`no ${b} baseline slot at ${n} ENIs`);
+    }
+    const coldWarmOk = (v: any) => num(v?.cold) && num(v?.warm) && v.warm > 0 && v.cold >= v.warm;
+    for (const key of ["containMs", "isolateMs"]) {
+        if (!coldWarmOk(out[key])) problems.push(`${key} is not { cold, warm } with cold >= warm > 0`);
+        for (const b of ["sequential", "memory-first"]) if (!coldWarmOk(out.baselines?.[b]?.[key])) problems.push(`no ${b} baseline ${key}`);
     }
     if (!(out.evidenceParallelRatio > 0 && out.evidenceParallelRatio <= 1)) problems.push(`evidenceParallelRatio ${out.evidenceParallelRatio} is not in (0, 1]`);
     const notSucceeded: unknown[] = Array.isArray(out.evidence?.notSucceeded) ? out.evidence.notSucceeded : [];
@@ -129,6 +160,7 @@ export function targets(r: BenchResult): Target[] {
     const out: Target[] = [
         { what: "contain slots flat as ENIs grow", target: `same slot at ${ENI_COUNTS.join(", ")} ENIs`, measured: Object.entries(r.containSlots).map(([k, v]) => `${k}: ${v}`).join(", "), pass: flat(r.containSlots) },
         { what: "isolate slots flat as ENIs grow", target: `same slot at ${ENI_COUNTS.join(", ")} ENIs`, measured: Object.entries(r.isolateSlots).map(([k, v]) => `${k}: ${v}`).join(", "), pass: flat(r.isolateSlots) },
+        { what: "first containment change from execution start, every function cold (modelled)", target: `< ${CONTAIN_COLD_TARGET_MS} ms`, measured: `${r.containMs.cold} ms (warm ${r.containMs.warm} ms)`, pass: r.containMs.cold < CONTAIN_COLD_TARGET_MS },
         { what: "evidence wall time, parallel / sequential", target: "< 1", measured: String(r.evidenceParallelRatio), pass: r.evidenceParallelRatio < 1 },
         { what: "bytes written to the suspect's disk", target: "0", measured: String(r.suspectDiskBytes), pass: r.suspectDiskBytes === 0 },
         { what: "policy throughput, our pack / no-policy pack", target: ">= 0.80", measured: String(r.policyOverheadRatio), pass: r.policyOverheadRatio >= 0.8 },
@@ -159,6 +191,60 @@ export function targets(r: BenchResult): Target[] {
 const mark = (pass: boolean | null) => (pass === null ? "— not measured" : pass ? "✅ pass" : "❌ miss");
 const cell = (v: number | null | undefined) => (v === null || v === undefined ? "—" : String(v));
 
+/** "Time to contain in milliseconds": the modelled figures, how they are made, and every assumption. */
+export function latencySection(r: BenchResult): string[] {
+    const l = r.latency;
+    const a = l.assumptions;
+    const ms = (v: ColdWarm) => `${v.cold} | ${v.warm}`;
+    const parts = (p: PathCost["parts"] | null) => (p ? `transitions ${p.transitions}, invokes ${p.invokes}, cold starts ${p.coldStarts}, AWS calls ${p.calls}, waits ${p.waits}` : "—");
+    return [
+        "## Time to contain in milliseconds (modelled)",
+        "",
+        `Each design's drill run at ${l.enis} ENIs, priced (\`scripts/lib/bench/latency.ts\`): every state entered before the change`,
+        "costs a state transition, every Lambda Task an invoke; cold, each function on the way first starts an execution",
+        "environment (runtime, then its module load as measured below divided by its memory's CPU share, 1,769 MB = one",
+        "vCPU) and opens its first connection if it calls AWS; every call slot costs one AWS call; Wait states their",
+        "simulated seconds. Warm = no cold start. Memory-first waits for the memory capture before containing.",
+        "",
+        "| design | first change, cold ms | warm ms | isolated, cold ms | warm ms |",
+        "|---|---|---|---|---|",
+        `| **parallel** (this project) | ${ms(r.containMs)} | ${ms(r.isolateMs)} |`,
+        `| sequential | ${ms(r.baselines.sequential.containMs)} | ${ms(r.baselines.sequential.isolateMs)} |`,
+        `| memory-first | ${ms(r.baselines["memory-first"].containMs)} | ${ms(r.baselines["memory-first"].isolateMs)} |`,
+        "",
+        `Our path to the first change: ${l.containPath.join(" → ")}. Cold, to the first change: ${parts(l.containCold)}; to isolation: ${parts(l.isolateCold)} (ms).`,
+        "",
+        "Options for the first change, priced on the same path:",
+        "",
+        "| option | first change, cold ms | warm ms |",
+        "|---|---|---|",
+        ...l.options.map((o) => `| ${o.option} | ${o.cold} | ${o.warm} |`),
+        "",
+        "| function | memory MB | cold start ms (runtime + module load at its CPU share) |",
+        "|---|---|---|",
+        ...Object.keys(l.coldStartMs).map((f) => `| ${f} | ${cell(l.memoryMb[f])} | ${l.coldStartMs[f]} |`),
+        "",
+        "Sources and assumptions (AWS publishes the phases, not these durations; each assumed figure is marked):",
+        "",
+        "- Cold start phases: Lambda Developer Guide, \"Understanding the Lambda execution environment lifecycle\"",
+        "  (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html): Init runs the extensions, the",
+        "  runtime and the function's static code; an idle environment is reused by the next invocation (warm).",
+        "- CPU in proportion to memory, one vCPU at 1,769 MB: Lambda Developer Guide, \"Configure Lambda function memory\"",
+        "  (core/lambda.ts `LAMBDA_MB_PER_VCPU`). The module load is scaled by it, the conservative reading: AWS's",
+        "  Serverless Land guide \"Effectively running Java on Serverless\" says on-demand functions get a full vCPU during",
+        "  Init (https://serverlessland.com/content/service/lambda/guides/effectively-running-java-on-serverless/init-heavy-lifting),",
+        "  the Developer Guide does not. At 1,769 MB (the functions on the path to the first change) both readings agree.",
+        `- **Assumed** ${a.runtimeInitMs} ms for a new environment and the nodejs22.x runtime before our code loads (AWS`,
+        "  documents the phases, not their durations; public hello-world Node.js measurements report 100-250 ms of Init).",
+        `- **Assumed** ${a.stateTransitionMs} ms per Step Functions state transition and ${a.invokeMs} ms per Lambda invoke round trip`,
+        "  (Standard workflows: AWS publishes no latency figure).",
+        `- **Assumed** ${a.perCallMs} ms per AWS API call (the drill's per-call latency; AWS publishes none) and ${a.coldConnectMs} ms`,
+        "  for a cold function's first connection (TCP + TLS to the regional endpoint).",
+        "- Module load: measured on this machine (below, \"Lambda bundles\"), taken as one Lambda vCPU's speed.",
+        "",
+    ];
+}
+
 export function renderMarkdown(r: BenchResult): string {
     const lines: string[] = [];
     const push = (...l: string[]) => lines.push(...l);
@@ -186,7 +272,7 @@ export function renderMarkdown(r: BenchResult): string {
         `| design | ${enis.map((n) => `contain @ ${n} ENI`).join(" | ")} | ${enis.map((n) => `isolated @ ${n} ENI`).join(" | ")} |`,
         `|---|${enis.map(() => "---").join("|")}|${enis.map(() => "---").join("|")}|`,
     );
-    const rows: [DesignName, SlotPair][] = [["parallel", { containSlots: r.containSlots, isolateSlots: r.isolateSlots }], ["sequential", r.baselines.sequential], ["memory-first", r.baselines["memory-first"]]];
+    const rows: [DesignName, SlotPair][] = [["parallel", { containSlots: r.containSlots, isolateSlots: r.isolateSlots, containMs: r.containMs, isolateMs: r.isolateMs }], ["sequential", r.baselines.sequential], ["memory-first", r.baselines["memory-first"]]];
     // The sequential baseline rewrites the definition from Evidence on only: up to isolation it IS ours.
     const note: Partial<Record<DesignName, string>> = { sequential: "; containment identical to ours by construction" };
     for (const [design, s] of rows) {
@@ -200,6 +286,7 @@ export function renderMarkdown(r: BenchResult): string {
         return ours && theirs ? `${name}: isolated in slot ${theirs} vs ${ours} (${(theirs / ours).toFixed(2)}x ours${by})` : `${name}: —`;
     };
     push("", `Against the baselines at ${enis[enis.length - 1]} ENIs: ${ratioRow("sequential")}; ${ratioRow("memory-first")}.`, "");
+    push(...latencySection(r));
     const e = r.evidence;
     push(
         "## Evidence wall time (simulated)",
