@@ -55,9 +55,17 @@ function sha256(data: Buffer | string): string {
     return createHash("sha256").update(data).digest("hex");
 }
 
-/** N deterministic, non-repeating bytes (a sha256 chain): the stand-in avml's "memory". */
+const memoryBytesMade = new Map<number, Buffer>();
+
+/**
+ * N deterministic, non-repeating bytes (a sha256 chain): the stand-in avml's "memory", made once per size (~0.1 s
+ * each, and every harness needs one; nothing writes to it).
+ */
 function memoryBytes(size: number): Buffer {
+    const made = memoryBytesMade.get(size);
+    if (made) return made;
     const out = Buffer.alloc(size);
+    memoryBytesMade.set(size, out);
     let block = createHash("sha256").update("aws-dfir memory").digest();
     for (let offset = 0; offset < size; offset += block.length) {
         block.copy(out, offset, 0, Math.min(block.length, size - offset));
