@@ -8,6 +8,7 @@
 import { AVML_BUILDS, AVML_RELEASE_ASSETS, AVML_VERSION, type AvmlBuild } from "./avml";
 import { regionProblem } from "./regions";
 import { validateTriageOptions } from "./triage";
+import { ACCOUNT_ID, ROLE_ARN } from "./ids";
 
 export const CONFIG_NAMESPACE = "dfir";
 
@@ -216,10 +217,8 @@ const VPC_ID = /^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const SG_ID = /^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const ROUTE_TABLE_ID = /^rtb-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-const ACCOUNT_ID = /^\d{12}$/;
 const ORG_ID = /^o-[a-z0-9]{10,32}$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const MEMBER_NAME = /^[\w .@+-]{1,64}$/;

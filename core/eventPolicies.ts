@@ -6,9 +6,8 @@
  */
 import { GUARDDUTY_SOURCE } from "./finding";
 import type { PolicyDocument } from "./iam";
+import { ACCOUNT_ID, REGION } from "./ids";
 
-const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 
 /** The one action a member may perform on the hub's bus, and the forwarder's role on it. */

@@ -10,6 +10,7 @@ import {
     captureStatements, memberSnapshotShareStatements, memoryCommandStatements, metadataReadStatements, snapshotStatements,
     type PolicyDocument, type PolicyStatement,
 } from "./iam";
+import { ROLE_ARN } from "./ids";
 
 const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
 
@@ -37,13 +38,12 @@ export const RESPONDER_SESSION_NAME = "aws-dfir-responder";
 export const RESPONDER_MAX_SESSION_SECONDS = 3600;
 
 /** An IAM role ARN with no wildcard: `arn:<partition>:iam::<12 digits>:role/<path/name>`. */
-const EXACT_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 
 /** Why a hub role ARN cannot be trusted (a wildcard, an account root, not a role), or undefined when it can. */
 export function hubRoleArnProblem(arn: string): string | undefined {
     if (arn.includes("*") || arn.includes("?")) return `${arn} contains a wildcard`;
-    if (!EXACT_ROLE_ARN.test(arn)) return `${arn} is not an exact IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`;
+    if (!ROLE_ARN.test(arn)) return `${arn} is not an exact IAM role ARN (arn:<partition>:iam::<account>:role/<name>)`;
     return undefined;
 }
 

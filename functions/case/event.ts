@@ -8,7 +8,8 @@
  */
 import { INSTANCE_ID_PATTERN } from "../../core/triage";
 import * as z from "zod";
-import { ACCOUNT_ID, MAX_TAG_VALUE_LENGTH, REGION, matching, nonEmpty, parseEvent, sentence, stringAt, TargetSchema } from "../lib/schemas";
+import { ACCOUNT_ID, REGION } from "../../core/ids";
+import { MAX_TAG_VALUE_LENGTH, matching, nonEmpty, parseEvent, sentence, stringAt, TargetSchema } from "../lib/schemas";
 
 /** The fields of the triage verdict OpenCase uses (others are dropped). */
 const VerdictSchema = z.object(

@@ -4,7 +4,7 @@
  */
 import { ENV } from "../../core/workflow";
 import { ConfigurationError } from "../lib/errors";
-import { ACCOUNT_ID } from "../lib/schemas";
+import { ACCOUNT_ID } from "../../core/ids";
 
 /**
  * Account the functions run in. A finding from any other account is reached through the responder role

@@ -12,13 +12,11 @@ import * as z from "zod";
 import { INSTANCE_ID_PATTERN } from "../../core/triage";
 import type { InstanceRecord, Target } from "../../core/workflow";
 import { InvalidRequestError, type ErrorContext } from "./errors";
+import { ACCOUNT_ID, REGION, ROLE_ARN } from "../../core/ids";
 
 
 /** EC2 rejects tag values longer than this; the case id becomes a tag value. */
 export const MAX_TAG_VALUE_LENGTH = 256;
-export const ACCOUNT_ID = /^\d{12}$/;
-export const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
-export const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 /** Evidence case ids become S3 key segments and tag values: no slashes, no whitespace, bounded. */
 export const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ENI_ID = /^eni-[0-9a-f]{8,17}$/;
