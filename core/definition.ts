@@ -116,6 +116,17 @@ export const HUB_COPY_FUNCTION_TASKS: Record<string, keyof DefinitionTargets> = 
     [STATES.checkHubCopy]: "snapshotFunctionArn",
 };
 
+/**
+ * The definition's poll loops: each check, the Wait state before it, and whose cap bounds it (the hub copy runs
+ * under the snapshot cap). One table for the drill (which seconds to live through before a check), the
+ * history-quota test (which loops to bound) and the benchmark (which waits are whose).
+ */
+export const POLL_LOOPS = [
+    { check: STATES.checkSnapshots, wait: STATES.waitSnapshots, cap: "snapshot" },
+    { check: STATES.checkHubCopy, wait: STATES.waitHubCopy, cap: "snapshot" },
+    { check: STATES.checkMemory, wait: STATES.waitMemory, cap: "memory" },
+] as const;
+
 /** The Task states that publish to SNS (the drill routes them to the simulated topic). */
 export const PUBLISH_TASKS = [
     STATES.notifyRepeat, STATES.notifyRepeatFailed, STATES.askApproval, STATES.notify, STATES.notifyUnsealed,

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
+import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, POLL_LOOPS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
 import { DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { HISTORY_QUOTA, HistoryCounter, type InterpreterEvent } from "../core/history";
 import { TAGS } from "../core/tags";
@@ -546,11 +546,7 @@ async function killedInvocation(
 }
 
 /** The Wait state before each check, by the check's name. */
-const WAIT_BEFORE: Record<string, string> = {
-    [STATES.checkSnapshots]: STATES.waitSnapshots,
-    [STATES.checkHubCopy]: STATES.waitHubCopy,
-    [STATES.checkMemory]: STATES.waitMemory,
-};
+const WAIT_BEFORE: Record<string, string> = Object.fromEntries(POLL_LOOPS.map((loop) => [loop.check, loop.wait]));
 
 /**
  * The seconds the Wait before a check waited: its `Seconds`, or the value at its `SecondsPath` (a plain `$.a.b`
@@ -649,7 +645,7 @@ async function runOnce(
     const execution = machine.run(event as never, {
         overrides: {
             taskResourceLocalHandlers: overrides,
-            waitTimeOverrides: { [STATES.waitSnapshots]: 0, [STATES.waitMemory]: 0, ...(settings.copySnapshotsToHub ? { [STATES.waitHubCopy]: 0 } : {}) },
+            waitTimeOverrides: Object.fromEntries(POLL_LOOPS.filter((loop) => loop.wait !== STATES.waitHubCopy || settings.copySnapshotsToHub).map((loop) => [loop.wait, 0])),
             retryIntervalOverrides: noPause,
         },
         context: {

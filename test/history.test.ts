@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { buildDefinition, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
+import { buildDefinition, POLL_LOOPS, STATES, type DefinitionTargets, type WorkflowSettings } from "../core/definition";
 import { CAP_LIMITS } from "../core/config";
 import { HISTORY_QUOTA, HistoryCounter, worstCaseHistory } from "../core/history";
 import { maxPollRounds, maxPollSeconds, nextPollSeconds, STEADY_ROUNDS, withNextPoll } from "../core/polling";
@@ -22,9 +22,9 @@ function loopBounds(settings: WorkflowSettings, caps = { snapshot: MAX_SNAPSHOT_
     const snapshotBase = settings.snapshotPollSeconds ?? 30;
     const memoryBase = settings.memoryPollSeconds ?? 15;
     return (states: readonly string[]): number => {
-        if (states.includes(STATES.waitSnapshots) || states.includes(STATES.waitHubCopy)) return maxPollRounds(caps.snapshot, snapshotBase);
-        if (states.includes(STATES.waitMemory)) return maxPollRounds(caps.memory, memoryBase);
-        return NaN;
+        const loop = POLL_LOOPS.find((l) => states.includes(l.wait));
+        if (loop === undefined) return NaN;
+        return loop.cap === "snapshot" ? maxPollRounds(caps.snapshot, snapshotBase) : maxPollRounds(caps.memory, memoryBase);
     };
 }
 
@@ -71,6 +71,19 @@ describe("history quota: the definition's worst case", () => {
         const fixed = (states: readonly string[]) =>
             states.includes(STATES.waitMemory) ? Math.ceil(MAX_MEMORY_CAP / 15) + 1 : Math.ceil(MAX_SNAPSHOT_CAP / 30) + 1;
         assert.ok(worstCaseHistory(buildDefinition(targets, {}) as never, fixed) > HISTORY_QUOTA);
+    });
+
+    it("every loop of the definition is in POLL_LOOPS (the table the drill and this test read)", () => {
+        const d = buildDefinition(targets, { copySnapshotsToHub: true }) as any;
+        const waits: string[] = [];
+        const walk = (def: any) => {
+            for (const [name, st] of Object.entries<any>(def.States)) {
+                if (st.Type === "Wait") waits.push(name);
+                for (const b of st.Branches ?? []) walk(b);
+            }
+        };
+        walk(d);
+        assert.deepEqual(waits.sort(), POLL_LOOPS.map((l) => l.wait).sort());
     });
 
     it("refuses a loop it has no bound for", () => {
