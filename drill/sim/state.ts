@@ -8,6 +8,7 @@
 import type { AvmlBuild } from "../../core/avml";
 import type { PersistedOptions } from "./seed";
 import type { IamDenial as IamDenialRecord } from "./iam/index";
+import type { AclEntry } from "../../core/networkCut";
 
 /** One IAM role with what the simulation checks: who may assume it, and its inline policies. */
 export interface RoleState {
@@ -135,17 +136,9 @@ export interface SubnetState {
 }
 
 /** One network ACL rule as EC2 reports it (`NetworkAclEntry`); the default `*` rules are 32767 (IPv4) and 32768 (IPv6). */
-export interface NetworkAclEntryState {
-    ruleNumber: number;
-    egress: boolean;
-    ruleAction: "allow" | "deny";
-    /** The protocol number as a string; "-1" = all. */
-    protocol: string;
-    cidrBlock?: string;
-    ipv6CidrBlock?: string;
-    portRange?: { from: number; to: number };
+export type NetworkAclEntryState = AclEntry & {
     icmpTypeCode?: { type: number; code: number };
-}
+};
 
 /** A network ACL: its rules and the subnets it serves (a subnet has exactly one; one ACL may serve many). */
 export interface NetworkAclState {
