@@ -317,6 +317,16 @@ describe("snapshot handler", () => {
         );
     });
 
+    it("refuses a pollSeconds that is not a whole number of seconds >= 1, in one line, before any AWS call", async () => {
+        for (const pollSeconds of [0, 1.5, "30", -5]) {
+            await assert.rejects(
+                snapshotHandler({ ...startEvent(), pollSeconds }),
+                (e: unknown) => e instanceof InvalidRequestError && /pollSeconds must be a whole number of seconds >= 1/.test((e as Error).message) && !(e as Error).message.includes("\n"),
+            );
+        }
+        assert.equal(ec2.calls().length, 0);
+    });
+
     it("does not create again when the event already carries snapshots (state machine retry)", async () => {
         const disk: DiskEvidence = {
             snapshots: [{ snapshotId: "snap-1", volumeId: "vol-1", state: "pending" }],
