@@ -7,6 +7,7 @@
  * base64 of the same digest ({@link hexToBase64}).
  */
 import { createHash } from "node:crypto";
+import { partsSha256 } from "./memoryParts";
 
 /** What {@link sha256OfStream} reports: the digest and how many bytes produced it. */
 export interface StreamDigest {
@@ -71,10 +72,10 @@ export async function sha256OfStreamWithParts(
     if (partSize === undefined) return sha256OfStream(stream, onProgress);
     if (!Number.isSafeInteger(partSize) || partSize <= 0) throw new RangeError(`partSize must be a positive whole number of bytes, got ${partSize}`);
     const whole = createHash("sha256");
-    const digests = createHash("sha256");
+    // The part digests, hex, then combined by core/memoryParts.ts's partsSha256 (the one definition of that digest).
+    const parts: string[] = [];
     let part = createHash("sha256");
     let inPart = 0;
-    let parts = 0;
     let bytes = 0;
     for await (const chunk of stream) {
         if (typeof chunk === "string") {
@@ -88,8 +89,7 @@ export async function sha256OfStreamWithParts(
             inPart += n;
             offset += n;
             if (inPart === partSize) {
-                digests.update(part.digest());
-                parts += 1;
+                parts.push(part.digest("hex"));
                 part = createHash("sha256");
                 inPart = 0;
             }
@@ -97,11 +97,8 @@ export async function sha256OfStreamWithParts(
         bytes += chunk.byteLength;
         onProgress?.(bytes);
     }
-    if (inPart > 0) {
-        digests.update(part.digest());
-        parts += 1;
-    }
-    return { sha256: whole.digest("hex"), bytes, partsSha256: digests.digest("hex"), partCount: parts };
+    if (inPart > 0) parts.push(part.digest("hex"));
+    return { sha256: whole.digest("hex"), bytes, partsSha256: partsSha256(parts), partCount: parts.length };
 }
 
 /**
