@@ -983,6 +983,12 @@ describe("contain", () => {
             assert.deepEqual(parsed, { case: caseFixture() });
         });
 
+        it("keeps every field of the instance record, the optional ones too (the architecture the memory step needs)", () => {
+            const fixture = caseFixture();
+            const withArchitecture = { ...fixture, instance: { ...fixture.instance, architecture: "arm64" } };
+            assert.equal(parseContainEvent({ case: withArchitecture }).case.instance.architecture, "arm64");
+        });
+
         const bad: Array<[string, unknown, RegExp]> = [
             ["null", null, /event must be an object/],
             ["an event without case", { caseId: CASE_ID }, /\bcase must be an object, got undefined/],

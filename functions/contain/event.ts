@@ -16,7 +16,7 @@
  */
 import type { CaseOpened } from "../../core/workflow";
 import * as z from "zod";
-import { type Assignable, bool, InstanceRecordSchema, MAX_TAG_VALUE_LENGTH, nonEmpty, parseEvent, sentence, stringAt, strings, TargetSchema } from "../lib/schemas";
+import { type Assignable, bool, type Declares, InstanceRecordSchema, MAX_TAG_VALUE_LENGTH, nonEmpty, parseEvent, sentence, stringAt, strings, TargetSchema } from "../lib/schemas";
 
 export const CaseOpenedSchema = z
     .object(
@@ -54,3 +54,6 @@ export function parseContainEvent(input: unknown): ContainEvent {
 
 /** The parsed case is the contract's CaseOpened (core/workflow.ts), checked at compile time. */
 export type ParsedCaseIsCaseOpened = Assignable<ContainEvent["case"], CaseOpened>;
+
+/** And the schema declares every field of CaseOpened (a field it left out would be stripped from every event). */
+export const CASE_OPENED_DECLARED: Declares<z.input<typeof CaseOpenedSchema>, CaseOpened> = true;

@@ -79,6 +79,7 @@ export const InstanceRecordSchema = z
             instanceId: matching(INSTANCE_ID_PATTERN, "an EC2 instance id"),
             state: nonEmpty(),
             platform: PLATFORM,
+            architecture: nonEmpty().optional(),
             vpcId: z.string({ error: "must be a string" }),
             networkInterfaces: z.array(InterfaceSchema, { error: "must be an array" }),
             volumes: z.array(VolumeSchema, { error: "must be an array" }),
@@ -120,6 +121,15 @@ export const actionError = (actions: string) => (issue: { code: string }) => (is
 
 /** Compile-time check that a schema's output `T` is the contract type `U` (core/workflow.ts) it stands for. */
 export type Assignable<T extends U, U> = T;
+
+/**
+ * Compile-time check that a schema declares every field of its contract type, optional ones included: a field it
+ * leaves out is stripped from every event it parses (`Assignable` cannot see a missing optional field).
+ */
+export type Declares<T, U> = [Exclude<keyof U, keyof T>] extends [never] ? true : { missing: Exclude<keyof U, keyof T> };
+
+/** The instance record schema declares every field of InstanceRecord (e.g. `architecture`, which the memory step needs). */
+export const INSTANCE_RECORD_DECLARED: Declares<z.input<typeof InstanceRecordSchema>, InstanceRecord> = true;
 
 /** Adds a problem at `path` (relative to the refined schema) whose message says it all: no value is appended. */
 export function sentence(ctx: z.RefinementCtx, path: PropertyKey[], message: string): void {
