@@ -198,6 +198,8 @@ export class HistoryCounter {
             case "StateFailed":
                 return state.Type === "Task" || state.Type === "Parallel" || state.Type === "Map" ? 1 + (distributed ? 1 : 0) : 0;
             case "StateRetried":
+                // A Task's next attempt: scheduled and started again. No Parallel or Map of the definition retries;
+                // for one that did, its restart is counted as its Entered/Started pair (not documented per event).
                 return state.Type === "Task" ? attemptEvents(state) - 1 : 2;
             case "StateCaught":
                 this.caught.add(name);
