@@ -24,6 +24,8 @@ const OPTIONS = {
     // The SDK's ES modules (`module`) before its CommonJS build (`main`): esbuild tree-shakes ES modules, so a bundle keeps
     // only the clients and commands its handler uses (the @aws-sdk packages declare `sideEffects: false`).
     mainFields: ["module", "main"],
+    // In Lambda the default credential chain always ends at the environment (functions/lib/lambdaCredentials.ts).
+    alias: { "@aws-sdk/credential-provider-node": "./functions/lib/lambdaCredentials.ts" },
     logLevel: "silent",
 } as const satisfies esbuild.BuildOptions;
 

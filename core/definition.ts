@@ -9,7 +9,7 @@
  * Tasks name the function ARN as `Resource` (the function's output is the state's result, unwrapped), so the
  * drill's in-process handlers return exactly what Lambda returns.
  */
-import { TRANSIENT_ERRORS } from "./workflow";
+import { TRANSIENT_ERRORS, WARMUP_EVENT } from "./workflow";
 
 /** The ARNs a definition is wired to. */
 export interface DefinitionTargets {
@@ -50,7 +50,12 @@ export interface WorkflowSettings {
 
 /** Names of the states the drill, the tests and the docs refer to. */
 export const STATES = {
+    start: "Start",
     triage: "Triage",
+    warmOpenCase: "WarmOpenCase",
+    warmOpenCaseSkipped: "WarmOpenCaseSkipped",
+    warmContain: "WarmContain",
+    warmContainSkipped: "WarmContainSkipped",
     actionable: "Actionable?",
     ignored: "Ignored",
     openCase: "OpenCase",
@@ -109,6 +114,30 @@ export const FUNCTION_TASKS: Record<string, keyof DefinitionTargets> = {
     [STATES.collectMetadata]: "metadataFunctionArn",
     [STATES.seal]: "sealFunctionArn",
 };
+
+/**
+ * The Task states that start a function's execution environment while Triage decides (the Start Parallel's other
+ * branches), with the function they invoke: OpenCase's and Contain's, the two functions on the way to the first
+ * containment change. Their event is WARMUP_EVENT; the function answers it without any AWS call or side effect.
+ * Not in FUNCTION_TASKS: they are never retried and their failure is nobody's concern (a cold start later).
+ */
+export const WARM_TASKS: Record<string, keyof DefinitionTargets> = {
+    [STATES.warmOpenCase]: "caseFunctionArn",
+    [STATES.warmContain]: "containFunctionArn",
+};
+
+/**
+ * The Start Parallel's branches, each as the states it may enter (the bench prices the Parallel as its slowest
+ * branch: scripts/lib/bench/latency.ts).
+ */
+export const START_BRANCHES: readonly (readonly string[])[] = [
+    [STATES.triage],
+    [STATES.warmOpenCase, STATES.warmOpenCaseSkipped],
+    [STATES.warmContain, STATES.warmContainSkipped],
+];
+
+/** How long a warm-up may take before its branch gives up on it (the Start Parallel waits for every branch). */
+export const WARMUP_TIMEOUT_SECONDS = 5;
 
 /** The Task states `copySnapshotsToHub` adds, with the function they invoke (not in FUNCTION_TASKS: absent by default). */
 export const HUB_COPY_FUNCTION_TASKS: Record<string, keyof DefinitionTargets> = {
@@ -231,6 +260,30 @@ function hubCopyStates(t: DefinitionTargets, pollSeconds: number): Record<string
  */
 export const DEFAULT_POLL_SECONDS = { snapshot: 30, memory: 15 } as const;
 
+/**
+ * A warm-up branch: the function invoked with WARMUP_EVENT (it answers at once: its execution environment is then
+ * started and idle, and Lambda reuses an idle environment for the function's next invocation: Lambda Developer
+ * Guide, "Understanding the Lambda execution environment lifecycle", Cold starts and latency). Not retried; any
+ * failure or a timeout ends the branch quietly.
+ */
+function warmup(state: string, skipped: string, arn: string): Record<string, unknown> {
+    return {
+        StartAt: state,
+        States: {
+            [state]: {
+                Type: "Task",
+                Resource: arn,
+                Parameters: WARMUP_EVENT,
+                ResultPath: null,
+                TimeoutSeconds: WARMUP_TIMEOUT_SECONDS,
+                Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: null, Next: skipped }],
+                End: true,
+            },
+            [skipped]: { Type: "Pass", Comment: "The warm-up failed: the function may start cold later", End: true },
+        },
+    };
+}
+
 /** Build the state machine definition (an ASL object; the component serialises it). */
 export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings = {}): Record<string, unknown> {
     const approvalTimeoutSeconds = settings.approvalTimeoutSeconds ?? 3600;
@@ -305,14 +358,31 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
         `States.Format('dfir: ${what}, case {}', $.triage.verdict.caseId)`;
 
     return {
-        Comment: "aws-dfir response: triage, open case, [approval], contain, evidence (disk | memory | metadata), seal, notify",
-        StartAt: STATES.triage,
+        Comment: "aws-dfir response: triage (while OpenCase and Contain warm up), open case, [approval], contain, evidence (disk | memory | metadata), seal, notify",
+        StartAt: STATES.start,
         States: {
-            [STATES.triage]: fn(t.triageFunctionArn, undefined, "$.triage", {
-                Comment: "The same triage as `npm run triage`: samples, non-instance findings and bad ids end here",
-                ResultSelector: { "verdict.$": "$" },
+            [STATES.start]: {
+                Type: "Parallel",
+                Comment: "Triage decides while OpenCase's and Contain's execution environments start (warm-ups: no AWS call, no side effect): "
+                    + "a finding to contain then meets both functions warm. The Parallel ends with its slowest branch; a warm-up that fails or "
+                    + `takes over ${WARMUP_TIMEOUT_SECONDS} s is given up (a cold start later), a failed Triage fails the execution as before`,
+                Branches: [
+                    {
+                        StartAt: STATES.triage,
+                        States: {
+                            [STATES.triage]: fn(t.triageFunctionArn, undefined, "$", {
+                                Comment: "The same triage as `npm run triage`: samples, non-instance findings and bad ids end here",
+                                End: true,
+                            }),
+                        },
+                    },
+                    warmup(STATES.warmOpenCase, STATES.warmOpenCaseSkipped, t.caseFunctionArn),
+                    warmup(STATES.warmContain, STATES.warmContainSkipped, t.containFunctionArn),
+                ],
+                ResultSelector: { "verdict.$": "$[0]" },
+                ResultPath: "$.triage",
                 Next: STATES.actionable,
-            }),
+            },
             [STATES.actionable]: {
                 Type: "Choice",
                 Choices: [{ Variable: "$.triage.verdict.decision", StringEquals: "respond", Next: STATES.openCase }],

@@ -298,6 +298,20 @@ export interface MetadataEvidence {
     collectedAt?: string;
 }
 
+/**
+ * The event of a warm-up invocation (core/definition.ts WARM_TASKS): the function answers WARMED at once, with no
+ * AWS call and no side effect; its execution environment has started by then (module loaded), ready for the real
+ * invocation that follows.
+ */
+export const WARMUP_EVENT = { warmup: true } as const;
+export const WARMED = { warmed: true } as const;
+
+/** Exactly WARMUP_EVENT (nothing else in the object): a real step's event is never mistaken for one. */
+export function isWarmup(event: unknown): boolean {
+    return typeof event === "object" && event !== null && !Array.isArray(event)
+        && Object.keys(event).length === 1 && (event as Record<string, unknown>).warmup === true;
+}
+
 /** What a failed branch/step leaves behind (the state machine's Catch output). */
 export interface StepError {
     Error: string;

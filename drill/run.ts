@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, POLL_LOOPS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
+import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, WARM_TASKS, POLL_LOOPS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
 import { DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { HISTORY_QUOTA, HistoryCounter, type InterpreterEvent } from "../core/history";
 import { TAGS } from "../core/tags";
@@ -586,7 +586,8 @@ async function runOnce(
 
     const overrides: Record<string, (input: any) => Promise<any>> = {};
     const waitedSeconds: Record<string, number> = {};
-    const tasks = { ...FUNCTION_TASKS, ...(settings.copySnapshotsToHub ? HUB_COPY_FUNCTION_TASKS : {}) };
+    // The warm-ups run the real handlers with their warm-up event, as their role, like any invocation.
+    const tasks = { ...FUNCTION_TASKS, ...WARM_TASKS, ...(settings.copySnapshotsToHub ? HUB_COPY_FUNCTION_TASKS : {}) };
     let kills = 0;
     for (const [state, target] of Object.entries(tasks)) {
         const handler = HANDLERS[target];

@@ -23,7 +23,7 @@ import { benchCapture } from "./lib/bench/capture";
 import { benchDrill, type DrillBench } from "./lib/bench/drill";
 import { benchLambda } from "./lib/bench/lambda";
 import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, without, type FunctionCost } from "./lib/bench/latency";
-import { STATES } from "../core/definition";
+import { START_BRANCHES, STATES } from "../core/definition";
 import { FUNCTION_LIMITS } from "../core/lambda";
 import type { DesignName } from "./lib/bench/baselines";
 import { benchMemoryVerify } from "./lib/bench/memoryVerify";
@@ -159,18 +159,20 @@ export function modelLatency(drill: DrillBench, initMs: Record<string, number>):
 }
 
 /**
- * Options weighed for the first change, priced on our own path: triage decided inside OpenCase (no Triage Task, no
- * Actionable? Choice), and on top of it Contain reached with a warm execution environment (one started by an earlier
- * step: the same function serving OpenCase and Contain, or Contain started while OpenCase runs).
+ * Options weighed for the first change, priced on our own path: as deployed (Triage beside the warm-ups of OpenCase
+ * and Contain), the design before (no warm-ups: each function on the way starts cold when the path reaches it), and
+ * the warm-ups with Triage decided inside OpenCase as well (not taken: OpenCase would then carry the triage
+ * guard, and a failed OpenCase would leave no verdict to seal the case by).
  */
 export function containOptions(path: import("./lib/bench/latency").CriticalPath | null, functions: Record<string, FunctionCost>): { option: string; cold: number; warm: number }[] {
     if (path === null) return [];
+    const noWarmups = without(path, START_BRANCHES.flat().filter((s) => s !== STATES.triage));
     const noTriage = without(path, [STATES.triage, STATES.actionable]);
-    const price = (p: typeof path, warmAnyway: string[] = []) => ({ cold: pathMs(p, functions, true, ASSUMPTIONS, warmAnyway).ms, warm: pathMs(p, functions, false).ms });
+    const price = (p: typeof path) => ({ cold: pathMs(p, functions, true).ms, warm: pathMs(p, functions, false).ms });
     return [
-        { option: "as deployed", ...price(path) },
-        { option: "triage decided inside OpenCase (one Lambda hop and one cold start fewer)", ...price(noTriage) },
-        { option: "and Contain reached warm (an environment OpenCase's step started)", ...price(noTriage, ["contain"]) },
+        { option: "as deployed: OpenCase and Contain warmed while Triage decides", ...price(path) },
+        { option: "without the warm-ups (each function starts cold when the path reaches it)", ...price(noWarmups) },
+        { option: "warm-ups, and triage decided inside OpenCase (not taken)", ...price(noTriage) },
     ];
 }
 

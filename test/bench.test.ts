@@ -22,7 +22,9 @@ const REPO = path.resolve(__dirname, "..");
 const TARGETS: DefinitionTargets = drillTargets("123456789012", "us-east-1", "arn:aws:sns:us-east-1:123456789012:dfir");
 
 /** The Lambda Tasks on our path to the first change, with whether each called AWS before it. */
-const CONTAIN_TASKS = [["triage", false], ["case", true], ["contain", true]];
+const CONTAIN_TASKS = [["case", true], ["contain", true]];
+/** The Start Parallel's branches as the critical path has them: Triage beside the warm-ups, none calls AWS. */
+const START_TASKS = [[["triage", false]], [["case", false]], [["contain", false]]];
 
 const SAMPLE: BenchResult = {
     machine: "2 x test cpu",
@@ -38,7 +40,7 @@ const SAMPLE: BenchResult = {
         assumptions: ASSUMPTIONS,
         coldStartMs: { triage: 210, case: 400 },
         memoryMb: { triage: 256, case: 1769 },
-        containPath: ["Triage", "Actionable?", "OpenCase", "NewCase?", "ApprovalNeeded?", "Contain"],
+        containPath: ["Start", "Actionable?", "OpenCase", "NewCase?", "ApprovalNeeded?", "Contain"],
         containCold: { transitions: 180, invokes: 90, coldStarts: 480, calls: 150, waits: 0 },
         isolateCold: { transitions: 180, invokes: 90, coldStarts: 480, calls: 200, waits: 0 },
         options: [{ option: "as deployed", cold: 900, warm: 330 }, { option: "triage decided inside OpenCase", cold: 700, warm: 270 }],
@@ -117,6 +119,8 @@ describe("bench (npm run bench)", () => {
             const ours = criticalPath(runs[0].report, runs[0].report.containment?.firstChangeSlot ?? null);
             assert.ok(ours);
             assert.deepEqual(ours.steps.filter((s) => s.fn).map((s) => [s.fn, s.calls]), CONTAIN_TASKS);
+            assert.equal(ours.steps[0].state, STATES.start);
+            assert.deepEqual(ours.steps[0].branches?.map((b) => b.filter((s) => s.fn).map((s) => [s.fn, s.calls])), START_TASKS);
             assert.equal(ours.steps[ours.steps.length - 1].state, STATES.contain);
             assert.equal(ours.slots, runs[0].report.containment?.firstChangeSlot);
             assert.equal(ours.waitedSeconds, 0);
@@ -249,17 +253,58 @@ describe("bench (npm run bench)", () => {
             assert.deepEqual(coldWarm(polled, fns, a), { cold: cold.ms, warm: pathMs(polled, fns, false, a).ms });
         });
 
-        it("prices the options weighed: triage inside OpenCase, then Contain warm", () => {
-            const full: CriticalPath = { ...path3, steps: [path3.steps[0], path3.steps[1], path3.steps[2], { state: STATES.newCase, type: "Choice" }, path3.steps[3]] };
-            full.steps[0].state = STATES.triage;
-            full.steps[1].state = STATES.actionable;
+        it("prices a Parallel as its slowest branch, and meets the functions its warm-up branches started warm (still connecting)", () => {
+            const started: CriticalPath = {
+                steps: [
+                    { state: STATES.start, type: "Parallel", branches: [
+                        [{ state: STATES.triage, type: "Task", fn: "triage", calls: false }],
+                        [{ state: STATES.warmOpenCase, type: "Task", fn: "case", calls: false }],
+                        [{ state: STATES.warmContain, type: "Task", fn: "contain", calls: false }],
+                    ] },
+                    ...path3.steps.slice(1),
+                ],
+                slots: 3,
+                waitedSeconds: 0,
+            };
+            const cold = pathMs(started, fns, true, a);
+            // Start: its transition, then the slowest branch: contain's (10 + 20 + 100 + 100 / 0.5 = 330); afterwards
+            // case and contain only connect (40 each); Actionable?, OpenCase, Contain: 3 transitions, 2 invokes.
+            assert.deepEqual(cold.parts, { transitions: 10 + 10 + 30, invokes: 20 + 40, coldStarts: 300 + 80, calls: 150, waits: 0 });
+            assert.deepEqual(cold.coldFunctions, ["triage", "case", "contain"]);
+            // Warm: the Parallel is one transition and its slowest branch's transition and invoke.
+            assert.deepEqual(pathMs(started, fns, false, a).parts, { transitions: 50, invokes: 60, coldStarts: 0, calls: 150, waits: 0 });
+            // The same path flattened (no warm-ups) pays every cold start on the way.
+            assert.equal(pathMs(path3, fns, true, a).parts.coldStarts, 105 + 240 + 340);
+            assert.throws(() => pathMs({ ...started, steps: [{ ...started.steps[0], branches: [[{ state: "X", type: "Task", fn: "case", calls: true }]] }] }, fns, true, a), /calls AWS/);
+        });
+
+        it("prices the options weighed: as deployed, without the warm-ups, with triage inside OpenCase", () => {
+            const full: CriticalPath = {
+                steps: [
+                    { state: STATES.start, type: "Parallel", branches: [
+                        [{ state: STATES.triage, type: "Task", fn: "triage", calls: false }],
+                        [{ state: STATES.warmOpenCase, type: "Task", fn: "case", calls: false }],
+                        [{ state: STATES.warmContain, type: "Task", fn: "contain", calls: false }],
+                    ] },
+                    { state: STATES.actionable, type: "Choice" },
+                    { state: STATES.openCase, type: "Task", fn: "case", calls: true },
+                    { state: STATES.newCase, type: "Choice" },
+                    { state: STATES.contain, type: "Task", fn: "contain", calls: true },
+                ],
+                slots: 3,
+                waitedSeconds: 0,
+            };
             const options = containOptions(full, fns);
-            assert.deepEqual(options.map((o) => o.option.split(" ")[0]), ["as", "triage", "and"]);
-            // Without Triage: 2 transitions, 1 invoke and triage's cold start (100 + 5) fewer, with ASSUMPTIONS' figures.
+            assert.deepEqual(options.map((o) => o.option.split(" ")[0]), ["as", "without", "warm-ups,"]);
             const a0 = ASSUMPTIONS;
-            assert.equal(options[0].cold - options[1].cold, 2 * a0.stateTransitionMs + a0.invokeMs + a0.runtimeInitMs + 5);
-            assert.equal(options[1].cold - options[2].cold, a0.runtimeInitMs + 100 / 0.5 + a0.coldConnectMs);
-            assert.equal(options[2].warm, options[1].warm);
+            // Without the warm-ups, OpenCase and Contain start cold on the path: their cold starts are added and the
+            // Parallel costs Triage's branch alone.
+            const triageBranch = a0.stateTransitionMs + a0.invokeMs + coldStartMs(fns.triage);
+            const containBranch = a0.stateTransitionMs + a0.invokeMs + coldStartMs(fns.contain);
+            assert.equal(options[1].cold - options[0].cold, Math.round(coldStartMs(fns.case) + coldStartMs(fns.contain) - (containBranch - triageBranch)));
+            assert.equal(options[1].warm, options[0].warm);
+            // Triage inside OpenCase: one transition (Actionable?) fewer; the Parallel still ends with Contain's warm-up.
+            assert.equal(options[0].cold - options[2].cold, a0.stateTransitionMs);
         });
 
         it("refuses a Task whose function it cannot price", () => {

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import Module from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
+import { WARMED, WARMUP_EVENT } from "../core/workflow";
 import { bundleAll, bundleHandler, FUNCTION_NAMES, literalSchemaKeys, SCHEMA_MODULE, type FunctionName } from "../components/bundle";
 
 const FUNCTIONS = FUNCTION_NAMES;
@@ -57,6 +58,39 @@ describe("Lambda bundles hold only the SDK clients their handler uses", () => {
         assert.ok(code.includes("CreateSnapshots"), "a command the handler sends is there");
         assert.ok(!code.includes("AcceptTransitGatewayVpcAttachment"), "an EC2 operation no handler sends is not");
         assert.ok(code.length < 1024 * 1024, `snapshot bundle is ${code.length} bytes`);
+    });
+
+    it("takes credentials from the environment only, as Lambda provides them: no web identity, process, SSO or container source", async () => {
+        for (const name of FUNCTIONS) {
+            const code = bundleHandler(name);
+            // Markers of the default chain's other sources (each in the bundles before): web identity, a credential
+            // process, SSO, the container endpoint. (AWS_PROFILE and the metadata address stay: region resolution
+            // reads them too.)
+            for (const marker of ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "credential_process", "sso_start_url", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]) {
+                assert.ok(!code.includes(marker), `${name} bundle still carries ${marker}`);
+            }
+        }
+        const { defaultProvider } = await import("../functions/lib/lambdaCredentials");
+        const saved = { ...process.env };
+        try {
+            Object.assign(process.env, { AWS_ACCESS_KEY_ID: "ASIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "token" });
+            const credentials = await defaultProvider()();
+            assert.deepEqual([credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken], ["ASIAEXAMPLE", "secret", "token"]);
+            delete process.env.AWS_ACCESS_KEY_ID;
+            await assert.rejects(defaultProvider()(), /Unable to find environment variable credentials/);
+        } finally {
+            for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+            Object.assign(process.env, saved);
+        }
+    });
+
+    it("case and contain answer the Start state's warm-up at once, from their bundles, with no environment and no AWS call", async () => {
+        for (const name of ["case", "contain"] as const) {
+            const handler = load(bundleHandler(name), name).handler as (event: unknown) => Promise<unknown>;
+            assert.deepEqual(await handler(WARMUP_EVENT), WARMED, name);
+            // Anything beside the warm-up key is a real (here invalid) event, refused as such.
+            await assert.rejects(handler({ ...WARMUP_EVENT, case: {} }), /invalid/, name);
+        }
     });
 
     it("literalSchemaKeys writes a computed key of a top-level string constant as the string, nothing else", () => {

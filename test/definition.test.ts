@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { buildDefinition, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, PUBLISH_TASKS, STATES, type DefinitionTargets } from "../core/definition";
-import { TRANSIENT_ERRORS } from "../core/workflow";
+import { buildDefinition, FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, PUBLISH_TASKS, START_BRANCHES, STATES, WARM_TASKS, WARMUP_TIMEOUT_SECONDS, type DefinitionTargets } from "../core/definition";
+import { TRANSIENT_ERRORS, WARMUP_EVENT } from "../core/workflow";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
@@ -45,7 +45,32 @@ describe("state machine definition", () => {
         for (const [name, target] of Object.entries(FUNCTION_TASKS)) assert.equal(states[name].Resource, TARGETS[target], name);
         for (const name of PUBLISH_TASKS) assert.match(states[name].Resource, /^arn:aws:states:::sns:publish/, name);
         const tasks = Object.entries(states).filter(([, s]) => s.Type === "Task").map(([n]) => n).sort();
-        assert.deepEqual(tasks, [...Object.keys(FUNCTION_TASKS), ...PUBLISH_TASKS].sort());
+        assert.deepEqual(tasks, [...Object.keys(FUNCTION_TASKS), ...Object.keys(WARM_TASKS), ...PUBLISH_TASKS].sort());
+        for (const [name, target] of Object.entries(WARM_TASKS)) assert.equal(states[name].Resource, TARGETS[target], name);
+    });
+
+    it("starts with Triage beside warm-ups of OpenCase and Contain: never retried, any failure or 5 s given up, the verdict from Triage's branch", () => {
+        const def = buildDefinition(TARGETS);
+        assert.equal(def.StartAt, STATES.start);
+        const start = (def.States as Record<string, State>)[STATES.start];
+        assert.equal(start.Type, "Parallel");
+        assert.deepEqual(start.ResultSelector, { "verdict.$": "$[0]" });
+        assert.equal(start.ResultPath, "$.triage");
+        assert.equal(start.Next, STATES.actionable);
+        assert.equal(start.Catch, undefined, "a failed Triage fails the execution (no case is open yet)");
+        assert.deepEqual(start.Branches.map((b: State) => Object.keys(b.States)), START_BRANCHES);
+        const triage = start.Branches[0].States[STATES.triage];
+        assert.ok(triage.Retry.length > 0 && triage.End === true && triage.ResultPath === undefined);
+        for (const [i, name] of [STATES.warmOpenCase, STATES.warmContain].entries()) {
+            const branch = start.Branches[i + 1];
+            const task = branch.States[name];
+            assert.deepEqual(task.Parameters, WARMUP_EVENT);
+            assert.equal(task.Retry, undefined, `${name} is not retried`);
+            assert.equal(task.TimeoutSeconds, WARMUP_TIMEOUT_SECONDS);
+            assert.equal(task.ResultPath, null);
+            assert.deepEqual(task.Catch, [{ ErrorEquals: ["States.ALL"], ResultPath: null, Next: START_BRANCHES[i + 1][1] }]);
+            assert.deepEqual(branch.States[START_BRANCHES[i + 1][1]].End, true);
+        }
     });
 
     it("retries throttling and transient faults with backoff and full jitter on every function task", () => {
@@ -193,7 +218,7 @@ describe("state machine definition", () => {
             assert.equal(check.Parameters.pollSeconds, 45);
             assert.deepEqual(disk[STATES.hubCopyFailed], { Type: "Pass", OutputPath: "$.disk", End: true });
             const tasks = Object.entries(allStates(def)).filter(([, st]) => st.Type === "Task").map(([n]) => n).sort();
-            assert.deepEqual(tasks, [...Object.keys(FUNCTION_TASKS), ...Object.keys(HUB_COPY_FUNCTION_TASKS), ...PUBLISH_TASKS].sort());
+            assert.deepEqual(tasks, [...Object.keys(FUNCTION_TASKS), ...Object.keys(WARM_TASKS), ...Object.keys(HUB_COPY_FUNCTION_TASKS), ...PUBLISH_TASKS].sort());
         });
 
         it("refuses a flag that is not a boolean", () => {

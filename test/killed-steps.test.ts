@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES } from "../core/definition";
+import { FUNCTION_TASKS, LAMBDA_TIMEOUTS, START_BRANCHES, STATES } from "../core/definition";
 import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import type { SimulatedAccount } from "../drill/sim";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
@@ -50,6 +50,18 @@ describe("a step killed by its Lambda timeout", function () {
                 // Killed before its first call, a step that calls AWS had that call refused (Triage makes none).
                 if (afterCalls === 0 && state !== STATES.triage) assert.ok(killedCalls > 0, `${state}: the kill cut no call`);
             }
+        });
+    }
+
+    for (const state of [STATES.warmOpenCase, STATES.warmContain]) {
+        it(`${state}: a warm-up killed (or failing) is given up, not retried; the response goes on untouched`, async () => {
+            const { report, sim } = await killed({ state, afterCalls: 0, times: 5 });
+            assert.equal(report.status, "SUCCEEDED", `${report.status} ${report.reason}`);
+            assert.deepEqual(isolation(sim), { isolated: 3, total: 3 });
+            const entered = report.executions[0].states.map((s) => s.name);
+            assert.equal(entered.filter((n) => n === state).length, 1, "not retried");
+            assert.ok(entered.includes(START_BRANCHES.find((b) => b[0] === state)![1]), "its branch ended in the skip state");
+            assert.ok(report.evidence.manifest, "sealed");
         });
     }
 

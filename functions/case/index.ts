@@ -2,18 +2,23 @@
  * Lambda entry point of the OpenCase step.
  *
  * Event: `{ verdict: TriageVerdict, executionArn: string, target?: Target }` (see ./event.ts).
+ * Or WARMUP_EVENT (core/workflow.ts), answered WARMED at once: no AWS call, no log line, no side effect.
  * Result: `CaseOpened` (core/workflow.ts).
  * Environment (read per invocation): CASES_TABLE, EVIDENCE_BUCKET (required); RESPONDER_ROLE_NAME and
  * HOME_ACCOUNT_ID (cross-account targets); AWS_REGION (the table's region, set by Lambda).
  * Errors are logged and rethrown unchanged so the state machine can catch them by name.
  */
-import type { CaseOpened } from "../../core/workflow";
+import { isWarmup, WARMED, type WARMUP_EVENT, type CaseOpened } from "../../core/workflow";
 import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { parseOpenCaseEvent } from "./event";
 import { openCase } from "./openCase";
 import { caseSettingsFromEnv } from "./settings";
 
-export async function handler(event: unknown, context?: InvocationContext): Promise<CaseOpened> {
+export async function handler(event: typeof WARMUP_EVENT, context?: InvocationContext): Promise<typeof WARMED>;
+export async function handler(event: unknown, context?: InvocationContext): Promise<CaseOpened>;
+export async function handler(event: unknown, context?: InvocationContext): Promise<CaseOpened | typeof WARMED> {
+    // The Start state's warm-up (core/definition.ts WARM_TASKS): this environment is up; nothing else to do.
+    if (isWarmup(event)) return WARMED;
     const logger = invocationLogger(logKeys(event), context);
     try {
         const request = parseOpenCaseEvent(event);

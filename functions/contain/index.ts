@@ -2,11 +2,12 @@
  * Lambda entry point of the Contain step.
  *
  * Event: `{ case: CaseOpened }` — the OpenCase result as is (a repeat delivery has `case.isNew: false`).
+ * Or WARMUP_EVENT (core/workflow.ts), answered WARMED at once: no AWS call, no log line, no side effect.
  * Result: `ContainmentResult` (core/workflow.ts) with one action record per AWS change, ok or not.
  * Environment (read per invocation): ISOLATION_GROUPS (required), UNTRACK_GROUPS, CAPTURE_PROFILE_ARN.
  * Errors are logged and rethrown unchanged so the state machine can catch them by name.
  */
-import type { ContainmentResult } from "../../core/workflow";
+import { isWarmup, WARMED, type WARMUP_EVENT, type ContainmentResult } from "../../core/workflow";
 import { containCase } from "./contain";
 import { parseContainEvent } from "./event";
 import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
@@ -14,7 +15,11 @@ import { containSettingsFromEnv } from "./settings";
 
 export type { InvocationContext } from "../lib/log";
 
-export async function handler(event: unknown, context?: InvocationContext): Promise<ContainmentResult> {
+export async function handler(event: typeof WARMUP_EVENT, context?: InvocationContext): Promise<typeof WARMED>;
+export async function handler(event: unknown, context?: InvocationContext): Promise<ContainmentResult>;
+export async function handler(event: unknown, context?: InvocationContext): Promise<ContainmentResult | typeof WARMED> {
+    // The Start state's warm-up (core/definition.ts WARM_TASKS): this environment is up; nothing else to do.
+    if (isWarmup(event)) return WARMED;
     const logger = invocationLogger(logKeys(event), context);
     try {
         const request = parseContainEvent(event);

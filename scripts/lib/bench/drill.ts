@@ -15,7 +15,7 @@
  *   the log holds the states inside Parallel branches), so a hub-copy poll is not a disk poll.
  */
 import * as fs from "node:fs";
-import { FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, STATES } from "../../../core/definition";
+import { FUNCTION_TASKS, HUB_COPY_FUNCTION_TASKS, START_BRANCHES, STATES, WARM_TASKS } from "../../../core/definition";
 import { callSlots, runDrill, seedAccount, type DrillOptions, type DrillReport } from "../../../drill/run";
 import type { CriticalPath, PathStep } from "./latency";
 import { DEFINITIONS, DESIGNS, type DesignName } from "./baselines";
@@ -135,7 +135,7 @@ export function entered(report: DrillReport, state: string): number {
 
 /** The function a Task state invokes ("case" for OpenCase), from the definition's own table. */
 const TASK_FUNCTIONS: Record<string, string> = Object.fromEntries(
-    Object.entries({ ...FUNCTION_TASKS, ...HUB_COPY_FUNCTION_TASKS }).map(([state, arn]) => [state, arn.replace(/FunctionArn$/, "")]),
+    Object.entries({ ...FUNCTION_TASKS, ...WARM_TASKS, ...HUB_COPY_FUNCTION_TASKS }).map(([state, arn]) => [state, arn.replace(/FunctionArn$/, "")]),
 );
 
 /**
@@ -152,13 +152,24 @@ export function criticalPath(report: DrillReport, slot: number | null): Critical
     if (index < 0) return null;
     const cutoff = report.calls[index].atMs;
     const entered = execution.states.filter((s) => s.atMs <= cutoff);
-    const steps: PathStep[] = entered.map((s, i) => {
+    const flat: PathStep[] = entered.map((s, i) => {
         const fn = s.type === "Task" ? TASK_FUNCTIONS[s.name] : undefined;
         if (fn === undefined) return { state: s.name, type: s.type };
         const until = Math.min(cutoff, entered[i + 1]?.atMs ?? cutoff);
         const calls = report.calls.slice(0, index + 1).some((c) => c.atMs >= s.atMs && c.atMs <= until);
         return { state: s.name, type: s.type, fn, calls };
     });
+    // The Start Parallel's branch states (interleaved in the log) become its branches.
+    const inStart = new Set(START_BRANCHES.flat());
+    const steps: PathStep[] = [];
+    for (const step of flat) {
+        if (step.state === STATES.start) steps.push({ ...step, branches: START_BRANCHES.map(() => []) });
+        else if (inStart.has(step.state)) {
+            const parallel = [...steps].reverse().find((s) => s.state === STATES.start);
+            if (parallel?.branches === undefined) throw new Error(`bench: ${step.state} entered outside ${STATES.start}`);
+            parallel.branches[START_BRANCHES.findIndex((b) => b.includes(step.state))].push(step);
+        } else steps.push(step);
+    }
     let waitedSeconds = 0;
     for (const [wait, seconds] of Object.entries(execution.waitedSeconds)) {
         const total = execution.states.filter((s) => s.name === wait).length;

@@ -9,7 +9,9 @@
  *
  * - every state entered: one Step Functions state transition (`stateTransitionMs`);
  * - every Lambda Task: the invoke round trip Step Functions -> Lambda -> result (`invokeMs`);
- * - cold only, once per function on the path: the execution environment and the nodejs22.x runtime starting
+ * - a Parallel state: its own transition and its slowest branch (a branch that calls AWS or waits is refused: calls
+ *   and waits are priced on the whole path); an environment any branch started is up afterwards (the warm-ups);
+ * - cold only, once per function on the path, unless an earlier step started its environment: the execution environment and the nodejs22.x runtime starting
  *   (`runtimeInitMs`), the function's own module load (measured: ./lambda.ts, a `require` of the deployed bundle on
  *   this machine at one full core) divided by its deployed memory's CPU share (core/lambda.ts `cpuShare`), and,
  *   when the function calls AWS before the change, its first connection (`coldConnectMs`: TCP + TLS to the endpoint);
@@ -47,13 +49,18 @@ export const ASSUMPTIONS: LatencyAssumptions = {
     perCallMs: 50,
 };
 
-/** One step of the critical path: a state entered; a Lambda Task names its function and whether it called AWS. */
+/**
+ * One step of the critical path: a state entered; a Lambda Task names its function and whether it called AWS; a
+ * Parallel state has its branches (each the steps it entered), priced as its slowest branch.
+ */
 export interface PathStep {
     state: string;
     type: string;
     fn?: string;
     /** The function made at least one AWS call in this step before the change. */
     calls?: boolean;
+    /** A Parallel state's branches: the steps each entered. */
+    branches?: PathStep[][];
 }
 
 export interface CriticalPath {
@@ -73,7 +80,7 @@ export interface FunctionCost {
 export interface PathCost {
     ms: number;
     parts: { transitions: number; invokes: number; coldStarts: number; calls: number; waits: number };
-    /** The functions that start cold on the path (cold only), in order. */
+    /** The functions whose execution environment the path started (cold only), in order, warm-up branches included. */
     coldFunctions: string[];
 }
 
@@ -84,40 +91,81 @@ export function coldStartMs(f: FunctionCost, a: LatencyAssumptions = ASSUMPTIONS
     return a.runtimeInitMs + f.moduleInitMs / cpuShare(f.memoryMb);
 }
 
+interface Walk {
+    transitions: number;
+    invokes: number;
+    coldStarts: number;
+    /** Functions whose environment is up (started on the path, or warm anyway). */
+    started: Set<string>;
+    /** Functions whose environment has connected to AWS. */
+    connected: Set<string>;
+    coldFunctions: string[];
+}
+
+const total = (w: Walk) => w.transitions + w.invokes + w.coldStarts;
+
 /**
- * The milliseconds of a path, cold or warm. Throws on a Task whose function has no cost (a path the model cannot
- * price). `warmAnyway`: functions already warm when the path reaches them even in a cold response (an option the
- * report weighs: a function whose execution environment another step started).
+ * Price a sequence of steps from a state of the world. A Parallel costs its own transition and its slowest branch
+ * (Step Functions ends a Parallel when every branch has); the environments any branch started are up afterwards.
+ * Call slots and Wait seconds are priced on the whole path (the drill counts them so): a branch that calls AWS or
+ * waits cannot be priced apart, and is refused.
  */
-export function pathMs(path: CriticalPath, functions: Readonly<Record<string, FunctionCost>>, cold: boolean, a: LatencyAssumptions = ASSUMPTIONS, warmAnyway: readonly string[] = []): PathCost {
-    const tasks = path.steps.filter((s) => s.fn !== undefined);
-    const coldFunctions: string[] = [];
-    let coldStarts = 0;
-    if (cold) {
-        const connected = new Set<string>();
-        for (const step of tasks) {
-            const fn = step.fn as string;
-            const cost = functions[fn];
-            if (cost === undefined) throw new Error(`latency: no module load or memory for function ${fn}`);
-            if (warmAnyway.includes(fn)) continue;
-            if (!coldFunctions.includes(fn)) {
-                coldFunctions.push(fn);
-                coldStarts += coldStartMs(cost, a);
+function walk(steps: readonly PathStep[], functions: Readonly<Record<string, FunctionCost>>, cold: boolean, a: LatencyAssumptions, from: Walk): Walk {
+    const w: Walk = { ...from, started: new Set(from.started), connected: new Set(from.connected), coldFunctions: [...from.coldFunctions] };
+    for (const step of steps) {
+        w.transitions += a.stateTransitionMs;
+        if (step.branches !== undefined) {
+            const base: Walk = { ...w, transitions: 0, invokes: 0, coldStarts: 0 };
+            const ends = step.branches.map((branch) => {
+                if (branch.some((s) => s.calls || s.type === "Wait" || s.branches)) {
+                    throw new Error(`latency: ${step.state} has a branch that calls AWS, waits or nests a Parallel (not priced apart)`);
+                }
+                return walk(branch, functions, cold, a, base);
+            });
+            const slowest = ends.reduce((x, y) => (total(y) > total(x) ? y : x), { ...base });
+            w.transitions += slowest.transitions;
+            w.invokes += slowest.invokes;
+            w.coldStarts += slowest.coldStarts;
+            for (const end of ends) {
+                for (const fn of end.started) w.started.add(fn);
+                for (const fn of end.coldFunctions) if (!w.coldFunctions.includes(fn)) w.coldFunctions.push(fn);
             }
-            if (step.calls && !connected.has(fn)) {
-                connected.add(fn);
-                coldStarts += a.coldConnectMs;
-            }
+            continue;
+        }
+        if (step.fn === undefined) continue;
+        const fn = step.fn;
+        w.invokes += a.invokeMs;
+        if (!cold) continue;
+        const cost = functions[fn];
+        if (cost === undefined) throw new Error(`latency: no module load or memory for function ${fn}`);
+        if (!w.started.has(fn)) {
+            w.started.add(fn);
+            w.coldFunctions.push(fn);
+            w.coldStarts += coldStartMs(cost, a);
+        }
+        if (step.calls && !w.connected.has(fn)) {
+            w.connected.add(fn);
+            w.coldStarts += a.coldConnectMs;
         }
     }
+    return w;
+}
+
+/**
+ * The milliseconds of a path, cold or warm. Throws on a Task whose function has no cost (a path the model cannot
+ * price). `warmAnyway`: functions whose execution environment is already up when the path starts, even in a cold
+ * response (an option the report weighs); they still open their first connection.
+ */
+export function pathMs(path: CriticalPath, functions: Readonly<Record<string, FunctionCost>>, cold: boolean, a: LatencyAssumptions = ASSUMPTIONS, warmAnyway: readonly string[] = []): PathCost {
+    const w = walk(path.steps, functions, cold, a, { transitions: 0, invokes: 0, coldStarts: 0, started: new Set(warmAnyway), connected: new Set(), coldFunctions: [] });
     const parts = {
-        transitions: path.steps.length * a.stateTransitionMs,
-        invokes: tasks.length * a.invokeMs,
-        coldStarts: round(coldStarts),
+        transitions: w.transitions,
+        invokes: w.invokes,
+        coldStarts: round(w.coldStarts),
         calls: path.slots * a.perCallMs,
         waits: round(path.waitedSeconds * 1000),
     };
-    return { ms: round(parts.transitions + parts.invokes + parts.coldStarts + parts.calls + parts.waits), parts, coldFunctions };
+    return { ms: round(parts.transitions + parts.invokes + parts.coldStarts + parts.calls + parts.waits), parts, coldFunctions: w.coldFunctions };
 }
 
 export interface ColdWarm {
@@ -131,9 +179,11 @@ export function coldWarm(path: CriticalPath, functions: Readonly<Record<string, 
 }
 
 /**
- * The same path with states taken out of it (an option the report weighs, e.g. triage decided inside OpenCase: no
- * Triage Task, no Actionable? Choice). Pure.
+ * The same path with states taken out of it, in its Parallel branches too (an option the report weighs, e.g. the
+ * design without the warm-up branches). Pure.
  */
 export function without(path: CriticalPath, states: readonly string[]): CriticalPath {
-    return { ...path, steps: path.steps.filter((s) => !states.includes(s.state)) };
+    const keep = (steps: PathStep[]): PathStep[] => steps.filter((s) => !states.includes(s.state))
+        .map((s) => (s.branches ? { ...s, branches: s.branches.map(keep).filter((b) => b.length > 0) } : s));
+    return { ...path, steps: keep(path.steps) };
 }
