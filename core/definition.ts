@@ -136,8 +136,12 @@ export const START_BRANCHES: readonly (readonly string[])[] = [
     [STATES.warmContain, STATES.warmContainSkipped],
 ];
 
-/** How long a warm-up may take before its branch gives up on it (the Start Parallel waits for every branch). */
-export const WARMUP_TIMEOUT_SECONDS = 5;
+/**
+ * How long a warm-up may hold the response up: the Start Parallel waits for every branch, so a warm-up slower than
+ * Triage delays the first change by as much, up to this (States.Timeout, caught: the function may then start cold
+ * for its real invocation; nothing counts on the timed-out invocation's environment).
+ */
+export const WARMUP_TIMEOUT_SECONDS = 2;
 
 /** The Task states `copySnapshotsToHub` adds, with the function they invoke (not in FUNCTION_TASKS: absent by default). */
 export const HUB_COPY_FUNCTION_TASKS: Record<string, keyof DefinitionTargets> = {

@@ -49,7 +49,7 @@ describe("state machine definition", () => {
         for (const [name, target] of Object.entries(WARM_TASKS)) assert.equal(states[name].Resource, TARGETS[target], name);
     });
 
-    it("starts with Triage beside warm-ups of OpenCase and Contain: never retried, any failure or 5 s given up, the verdict from Triage's branch", () => {
+    it("starts with Triage beside warm-ups of OpenCase and Contain: never retried, any failure or 2 s given up, the verdict from Triage's branch", () => {
         const def = buildDefinition(TARGETS);
         assert.equal(def.StartAt, STATES.start);
         const start = (def.States as Record<string, State>)[STATES.start];
