@@ -1,6 +1,7 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AMI_ID, WORKSTATION_DEFAULTS, type WorkstationConfig } from "../core/config";
+import { WORKSTATION_DEFAULTS, type WorkstationConfig } from "../core/config";
+import { AMI_ID } from "../core/ids";
 import { serviceTrustPolicy, ssmManagedInstanceCoreArn } from "../core/iam";
 import { TAGS } from "../core/tags";
 import { workstationEndpointPolicy, workstationPolicy } from "../core/workstation";

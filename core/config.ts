@@ -1,362 +1,138 @@
 /**
- * Stack configuration: the one place that knows which `dfir:*` keys exist, their types and defaults.
+ * Stack configuration: the one place that knows which `dfir:*` keys exist, their types and defaults, each declared
+ * once below as a zod schema (the exported types derive from them).
  *
- * `index.ts` hands it every `dfir:` key Pulumi has for the stack (values arrive as strings, objects as JSON);
- * tests hand it the parsed `Pulumi.<stack>.yaml`. Anything unknown or malformed stops `pulumi preview` with a
- * one-line message that names the key, before a single resource is registered.
+ * `index.ts` hands it every `dfir:` key Pulumi has for the stack (values arrive as strings, objects and lists as
+ * JSON text); tests hand it the parsed `Pulumi.<stack>.yaml`. Anything unknown or malformed stops `pulumi preview`
+ * with a one-line message that names the key, before a single resource is registered.
  */
+import * as z from "zod";
 import { AVML_BUILDS, AVML_RELEASE_ASSETS, AVML_VERSION, type AvmlBuild } from "./avml";
+import { ACCOUNT_ID, AMI_ID, ROLE_ARN, ROLE_NAME, ROUTE_TABLE_ID, SECURITY_GROUP_ID, SUBNET_ID, VPC_ID } from "./ids";
 import { regionProblem } from "./regions";
+import { isSentence, matchingString, pathText, problemLine, sentence, valueAt } from "./schema";
 import { validateTriageOptions } from "./triage";
-import { ACCOUNT_ID, ROLE_ARN } from "./ids";
 
 export const CONFIG_NAMESPACE = "dfir";
+/** A key as messages name it: `dfir:hub.regions`. */
+const at = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
+
+/** The tag every resource of the stack carries (`core/plan.ts` merges it into each provider's default tags). */
+export const MANAGED_BY_TAG = "dfir:managed-by";
+export const MANAGED_BY_VALUE = "aws-dfir";
 
 /**
- * The validated, defaulted configuration of a stack: single-account (`vpcId`: one VPC, the stack's own account
- * and `aws:region`) or multi-account (`hub` + `members`, gathered in `multiAccount`; see `core/plan.ts` for the
- * (account, region) targets they make). The two are told apart by `multiAccount`, so code that handles one kind
- * cannot be handed the other unnoticed.
+ * The largest poll caps the configuration allows (a case may wait this long for its snapshots, and for its memory
+ * image); the history-quota test and the drill's long-snapshot scenario run at these.
  */
-export type DfirConfig = SingleAccountConfig | MultiAccountStackConfig;
-
-/** One account, one region, one VPC. */
-export interface SingleAccountConfig extends CommonConfig {
-    /** VPC whose instances can be isolated. */
-    readonly vpcId: string;
-    readonly multiAccount?: undefined;
-}
-
-/** A hub and its member accounts; VPCs come per member and region. */
-export interface MultiAccountStackConfig extends CommonConfig {
-    readonly vpcId?: undefined;
-    /** The hub and its member accounts (keys `hub`, `members`, `organization`, `responderRoleName`, `copySnapshotsToHub`, `analystRoleArns`). */
-    readonly multiAccount: MultiAccountConfig;
-}
-
-/** Settings of every stack. */
-export interface CommonConfig {
-    /** Lowest GuardDuty severity that triggers a response. @default 7 */
-    readonly minSeverity: number;
-    /** Respond to GuardDuty sample findings (CreateSampleFindings). @default false */
-    readonly allowSamples: boolean;
-    /** Default Object Lock (COMPLIANCE) retention of evidence, in days. @default 365 */
-    readonly evidenceRetentionDays: number;
-    /** The only principal allowed to delete object versions or change the lock configuration. @default none */
-    readonly breakGlassRoleArn?: string;
-    /** Create the S3 gateway and SSM interface endpoints the isolation group needs. @default true */
-    readonly createEndpoints: boolean;
-    /** Security group of existing SSM interface endpoints (required when createEndpoints is false). */
-    readonly endpointSecurityGroupId?: string;
-    /** Subnets for new interface endpoints, at most one per AZ. @default one discovered subnet per AZ */
-    readonly endpointSubnetIds?: readonly string[];
-    /** Route tables for a new S3 gateway endpoint. @default every route table of the VPC */
-    readonly endpointRouteTableIds?: readonly string[];
-    /** Create and manage the region's GuardDuty detector (false when one exists already). @default true */
-    readonly manageDetector: boolean;
-    /** GuardDuty Malware Protection for EC2 (EBS scans) on the managed detector. @default true */
-    readonly ebsMalwareProtection: boolean;
-    /** GuardDuty Runtime Monitoring (with agent management for EC2) on the managed detector. @default false */
-    readonly runtimeMonitoring: boolean;
-    /** E-mail address subscribed to the notification topic. @default none */
-    readonly notificationEmail?: string;
-    /** Retention of the workflow's and functions' CloudWatch log groups, in days. @default 365 */
-    readonly logRetentionDays: number;
-    /** Apply an all-open "untrack" group before the isolation group, cutting existing connections. @default true */
-    readonly untrackConnections: boolean;
-    /** How long an approval request (instance tagged dfir:approval=required) waits, in seconds. @default 3600 */
-    readonly approvalTimeoutSeconds: number;
-    /** What an unanswered approval request does: contain, or evidence only. @default "contain" */
-    readonly approvalDefault: "contain" | "skip";
-    /** Give up waiting for snapshots after this many hours. @default 24 */
-    readonly snapshotCapHours: number;
-    /** Give up waiting for the memory image after this many minutes. @default 180 */
-    readonly memoryCapMinutes: number;
-    /**
-     * Local paths of the pinned avml builds (core/avml.ts AVML_VERSION), staged in the evidence bucket's tools/ prefix:
-     * `x86_64` (release asset `avml`) and `aarch64` (`avml-aarch64`, for Graviton), either or both. Each instance
-     * is sent the build of its own architecture. @default none: memory is reported missing
-     */
-    readonly avml?: AvmlPaths;
-    /** Also create the deny-modify-isolated-instances SCP (organization management account only). @default false */
-    readonly isolatedInstanceScp: boolean;
-    /** Default tags of every resource, besides `dfir:managed-by=aws-dfir` (reserved). @default none (key absent) */
-    readonly tags?: Readonly<Record<string, string>>;
-    /** The forensic workstation (components/forensicWorkstation.ts). @default none (key absent): no workstation */
-    readonly workstation?: WorkstationConfig;
-}
-
-/** Local paths of the avml builds to stage, by build (`uname -m` name). At least one. */
-export type AvmlPaths = Readonly<Partial<Record<AvmlBuild, string>>>;
-
-/**
- * The forensic workstation: an isolated analysis VPC (no internet route, SSM through endpoints) and one instance
- * reading the evidence store of its region. Volumes are made from snapshots in the snapshots' own region, so the
- * workstation serves the cases of its region only (docs/analyst-guide.md: "dfir attach").
- */
-export interface WorkstationConfig {
-    /** The image (e.g. a SIFT build) in the workstation's region: `ami-` + 8 or 17 hex digits. */
-    readonly amiId: string;
-    /** @default "m5.xlarge" */
-    readonly instanceType: string;
-    /** An Availability Zone of the workstation's region. @default the region's first available AZ */
-    readonly availabilityZone?: string;
-    /** The analysis VPC's range (one private subnet takes all of it). @default "10.254.0.0/24" */
-    readonly cidr: string;
-    /** Size of the root volume in GiB (memory images are downloaded there). @default the AMI's */
-    readonly rootVolumeGiB?: number;
-    /**
-     * Multi-account only: the hub region it is deployed in (one of `hub.regions`), in the hub account.
-     * @default hub.homeRegion. Absent in a single-account stack (the stack's region).
-     */
-    readonly region?: string;
-}
+export const CAP_LIMITS = {
+    snapshotCapHours: { min: 1, max: 168 },
+    memoryCapMinutes: { min: 5, max: 720 },
+} as const;
 
 export const WORKSTATION_DEFAULTS = { instanceType: "m5.xlarge", cidr: "10.254.0.0/24" } as const;
-
-/** A multi-account, multi-region stack: one forensics hub account, the member accounts it protects. */
-export interface MultiAccountConfig {
-    readonly hub: HubConfig;
-    /** In the order written; the plan sorts (provider names never depend on this order). */
-    readonly members: readonly MemberConfig[];
-    readonly organization?: OrganizationConfig;
-    /** The role the hub's functions assume in each member account (created there by the stack). @default "dfir-responder" */
-    readonly responderRoleName: string;
-    /**
-     * Copy a member instance's evidence snapshots into the hub, re-encrypted with the hub region's evidence key
-     * (a share key per member region is created for the hand-over). @default false
-     */
-    readonly copySnapshotsToHub: boolean;
-    /**
-     * The roles the analysts run `dfir` as (exact role ARNs, usually the hub's): every member's responder role
-     * trusts them too, with the same session name as the functions, so `dfir plan`, `verify` and `release` reach a
-     * member account's instance. @default none: the responder trusts the hub's functions only
-     */
-    readonly analystRoleArns: readonly string[];
-}
-
-export interface HubConfig {
-    /** The forensics/security account: evidence stores, case table, workflows. */
-    readonly accountId: string;
-    /** Where evidence stores and workflows live, one of each per region; every member region is one of these. */
-    readonly regions: readonly string[];
-    /** Account-wide resources (IAM) and organization-wide settings are deployed from here. @default regions[0] */
-    readonly homeRegion: string;
-    /** Role Pulumi assumes in the hub. @default none: the ambient credentials, which must be the hub account's */
-    readonly deployRoleArn?: string;
-}
-
-export interface MemberConfig {
-    readonly accountId: string;
-    /**
-     * Role Pulumi assumes in the member (`arn:aws:iam::<accountId>:role/...`). Required, except for the hub's own
-     * account listed as a member, where it may be omitted and otherwise must equal `hub.deployRoleArn` (one
-     * provider per account and region).
-     */
-    readonly deployRoleArn?: string;
-    /** A label for people (notifications, outputs); never part of a resource name. */
-    readonly name?: string;
-    /** Per region (each one of hub.regions): the VPCs to prepare for isolation, or "all" (discovered at deploy time). */
-    readonly regions: Readonly<Record<string, { readonly vpcs: readonly string[] | "all" }>>;
-}
-
-export interface OrganizationConfig {
-    /** The AWS Organizations id (`o-` + 10 to 32 characters). Required when delegatedAdmin is true. */
-    readonly id?: string;
-    /** The hub is GuardDuty's delegated administrator: member detectors and findings come through the organization. @default false */
-    readonly delegatedAdmin: boolean;
-    /** GuardDuty auto-enable for organization members (delegatedAdmin only). @default "ALL" */
-    readonly autoEnable: "ALL" | "NEW" | "NONE";
-}
-
-/** The `dfir:` keys a stack file may set (the multi-account ones are gathered in `DfirConfig.multiAccount`). */
-export type DfirConfigKey = keyof CommonConfig | "vpcId" | "hub" | "members" | "organization" | "responderRoleName" | "copySnapshotsToHub" | "analystRoleArns";
-
-type KeyParser = (raw: unknown, key: string) => unknown;
 
 /** CloudWatch Logs accepts only these retention values. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
-const fail = (key: string, what: string): never => {
-    throw new Error(`config ${CONFIG_NAMESPACE}:${key} ${what}`);
-};
-
-const str = (pattern: RegExp, example: string): KeyParser => (raw, key) => {
-    if (typeof raw !== "string" || !pattern.test(raw)) fail(key, `must look like ${example}, got ${JSON.stringify(raw)}`);
-    return raw;
-};
-
-const bool: KeyParser = (raw, key) => {
-    if (raw === true || raw === "true") return true;
-    if (raw === false || raw === "false") return false;
-    return fail(key, `must be true or false, got ${JSON.stringify(raw)}`);
-};
-
-const num = (min: number, max: number, integer: boolean): KeyParser => (raw, key) => {
-    const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-        fail(key, `must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    }
-    return n;
-};
-
-const list = (item: KeyParser): KeyParser => (raw, key) => {
-    let value = raw;
-    if (typeof raw === "string") {
-        try {
-            value = JSON.parse(raw);
-        } catch {
-            fail(key, `must be a list, got ${JSON.stringify(raw)}`);
-        }
-    }
-    if (!Array.isArray(value) || value.length === 0) return fail(key, `must be a non-empty list, got ${JSON.stringify(raw)}`);
-    return value.map((v) => item(v, key));
-};
-
-const VPC_ID = /^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
-const SG_ID = /^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
-const SUBNET_ID = /^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
-const ROUTE_TABLE_ID = /^rtb-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-
 const ORG_ID = /^o-[a-z0-9]{10,32}$/;
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const MEMBER_NAME = /^[\w .@+-]{1,64}$/;
-
-/** Pulumi hands objects and lists over as JSON strings; a YAML-parsed file hands them over parsed. */
-const fromJson = (raw: unknown, key: string, what: string): unknown => {
-    if (typeof raw !== "string") return raw;
-    try {
-        return JSON.parse(raw);
-    } catch {
-        return fail(key, `must be ${what}, got ${JSON.stringify(raw)}`);
-    }
-};
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** An object with known fields only; `required` fields must be present. */
-const record = (raw: unknown, key: string, what: string, known: readonly string[], required: readonly string[] = []): Record<string, unknown> => {
-    const value = fromJson(raw, key, what);
-    if (!isObject(value)) return fail(key, `must be ${what}, got ${JSON.stringify(raw)}`);
-    for (const field of Object.keys(value)) {
-        if (!known.includes(field)) fail(`${key}.${field}`, `is not a known field (known: ${known.join(", ")})`);
-    }
-    for (const field of required) {
-        if (value[field] === undefined || value[field] === null) fail(`${key}.${field}`, "is required");
-    }
-    return value;
-};
-
-/** An object whose field names are data (regions, tag names). */
-const openRecord = (raw: unknown, key: string, what: string): Record<string, unknown> => {
-    const value = fromJson(raw, key, what);
-    return isObject(value) ? value : fail(key, `must be ${what}, got ${JSON.stringify(raw)}`);
-};
-
-/** Account ids stay strings: an unquoted YAML number loses leading zeros (012345678901 becomes 12345678901). */
-const accountId: KeyParser = (raw, key) => {
-    if (typeof raw === "number") fail(key, `must be a 12-digit string, got the number ${raw} (quote it: YAML numbers lose leading zeros)`);
-    return str(ACCOUNT_ID, "a 12-digit account id, 123456789012")(raw, key);
-};
-
-const ROLE_EXAMPLE = "arn:aws:iam::123456789012:role/dfir-deploy";
-const roleAccount = (arn: string): string => arn.split(":")[4];
-
-/** A known AWS region; a typo names the region it is close to. */
-const region: KeyParser = (raw, key) => {
-    if (typeof raw !== "string") return fail(key, `must be an AWS region like us-east-1, got ${JSON.stringify(raw)}`);
-    const problem = regionProblem(raw);
-    return problem ? fail(key, `${JSON.stringify(raw)} ${problem}`) : raw;
-};
-
-const regionList = (raw: unknown, key: string): string[] => {
-    const regions = list(region)(raw, key) as string[];
-    const dup = regions.find((r, i) => regions.indexOf(r) !== i);
-    if (dup) fail(key, `lists ${dup} twice`);
-    return regions;
-};
-
-const parseHub: KeyParser = (raw, key): HubConfig => {
-    const v = record(raw, key, "an object {accountId, regions, homeRegion?, deployRoleArn?}", ["accountId", "regions", "homeRegion", "deployRoleArn"], ["accountId", "regions"]);
-    const id = accountId(v.accountId, `${key}.accountId`) as string;
-    const regions = regionList(v.regions, `${key}.regions`);
-    const homeRegion = v.homeRegion === undefined ? regions[0] : (region(v.homeRegion, `${key}.homeRegion`) as string);
-    if (!regions.includes(homeRegion)) fail(`${key}.homeRegion`, `must be one of ${CONFIG_NAMESPACE}:${key}.regions (${regions.join(", ")}), got ${homeRegion}`);
-    let deployRoleArn: string | undefined;
-    if (v.deployRoleArn !== undefined) {
-        deployRoleArn = str(ROLE_ARN, ROLE_EXAMPLE)(v.deployRoleArn, `${key}.deployRoleArn`) as string;
-        if (roleAccount(deployRoleArn) !== id) fail(`${key}.deployRoleArn`, `must be a role of the hub account ${id}, got ${deployRoleArn}`);
-    }
-    return { accountId: id, regions, homeRegion, ...(deployRoleArn ? { deployRoleArn } : {}) };
-};
-
-const parseVpcs = (raw: unknown, key: string): readonly string[] | "all" => {
-    const bad = () => fail(key, `must be a list of VPC ids or "all", got ${JSON.stringify(raw)}`);
-    if (raw === "all") return "all";
-    const value = typeof raw === "string" && raw.trim().startsWith("[") ? fromJson(raw, key, 'a list of VPC ids or "all"') : raw;
-    if (!Array.isArray(value) || value.length === 0 || !value.every((id) => typeof id === "string" && VPC_ID.test(id))) return bad();
-    const dup = value.find((id, i) => value.indexOf(id) !== i);
-    if (dup) fail(key, `lists ${dup} twice`);
-    return value as string[];
-};
-
-/** Members are checked alone here; against the hub (regions, the hub's own account) in parseDfirConfig. */
-const parseMembers: KeyParser = (raw, key): MemberConfig[] => {
-    const value = fromJson(raw, key, "a list of member accounts");
-    if (!Array.isArray(value) || value.length === 0) return fail(key, `must be a non-empty list of member accounts, got ${JSON.stringify(raw)}`);
-    const seen = new Map<string, number>();
-    return value.map((item, i): MemberConfig => {
-        const at = `${key}[${i}]`;
-        const v = record(item, at, "an object {accountId, deployRoleArn, regions, name?}", ["accountId", "deployRoleArn", "regions", "name"], ["accountId", "regions"]);
-        const id = accountId(v.accountId, `${at}.accountId`) as string;
-        if (seen.has(id)) fail(`${at}.accountId`, `${id} is already ${key}[${seen.get(id)}] (one entry per account; list its regions there)`);
-        seen.set(id, i);
-        let deployRoleArn: string | undefined;
-        if (v.deployRoleArn !== undefined) {
-            deployRoleArn = str(ROLE_ARN, ROLE_EXAMPLE)(v.deployRoleArn, `${at}.deployRoleArn`) as string;
-            if (roleAccount(deployRoleArn) !== id) fail(`${at}.deployRoleArn`, `must be a role of the member's account ${id}, got ${deployRoleArn}`);
-        }
-        const name = v.name === undefined ? undefined : (str(MEMBER_NAME, "a label of up to 64 letters, digits, spaces or ._@+-, prod-web")(v.name, `${at}.name`) as string);
-        const rv = openRecord(v.regions, `${at}.regions`, 'an object {"<region>": {vpcs: [...] | "all"}}');
-        if (Object.keys(rv).length === 0) fail(`${at}.regions`, "must name at least one region");
-        const regions: Record<string, { vpcs: readonly string[] | "all" }> = {};
-        for (const [name, settings] of Object.entries(rv)) {
-            region(name, `${at}.regions.${name}`);
-            const s = record(settings, `${at}.regions.${name}`, '{vpcs: [...] | "all"}', ["vpcs"], ["vpcs"]);
-            regions[name] = { vpcs: parseVpcs(s.vpcs, `${at}.regions.${name}.vpcs`) };
-        }
-        return { accountId: id, ...(deployRoleArn ? { deployRoleArn } : {}), ...(name ? { name } : {}), regions };
-    });
-};
-
-const parseOrganization: KeyParser = (raw, key): OrganizationConfig => {
-    const v = record(raw, key, "an object {id?, delegatedAdmin?, autoEnable?}", ["id", "delegatedAdmin", "autoEnable"]);
-    const id = v.id === undefined ? undefined : (str(ORG_ID, "o-abcdefghij")(v.id, `${key}.id`) as string);
-    const delegatedAdmin = v.delegatedAdmin === undefined ? false : (bool(v.delegatedAdmin, `${key}.delegatedAdmin`) as boolean);
-    if (delegatedAdmin && !id) fail(`${key}.delegatedAdmin`, `requires ${CONFIG_NAMESPACE}:${key}.id (the organization the hub administers GuardDuty for)`);
-    if (v.autoEnable !== undefined && !delegatedAdmin) fail(`${key}.autoEnable`, `applies only when ${CONFIG_NAMESPACE}:${key}.delegatedAdmin is true`);
-    const autoEnable = v.autoEnable ?? "ALL";
-    if (autoEnable !== "ALL" && autoEnable !== "NEW" && autoEnable !== "NONE") fail(`${key}.autoEnable`, `must be ALL, NEW or NONE, got ${JSON.stringify(v.autoEnable)}`);
-    return { ...(id ? { id } : {}), delegatedAdmin, autoEnable: autoEnable as OrganizationConfig["autoEnable"] };
-};
-
-const parseTags: KeyParser = (raw, key): Record<string, string> => {
-    const v = openRecord(raw, key, "an object of tag names to string values");
-    const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(v)) {
-        if (name === MANAGED_BY_TAG) fail(`${key}.${name}`, `is reserved (every resource carries ${MANAGED_BY_TAG}=${MANAGED_BY_VALUE})`);
-        if (name.length === 0 || name.length > 128 || /^aws:/i.test(name)) fail(`${key}.${name}`, "must be a tag name of 1 to 128 characters not starting with aws:");
-        if (typeof value !== "string" || value.length > 256) fail(`${key}.${name}`, `must be a string of at most 256 characters, got ${JSON.stringify(value)}`);
-        out[name] = value as string;
-    }
-    return out;
-};
-
-/** An AMI id: `ami-` and 8 or 17 lower-case hex digits. */
-export const AMI_ID = /^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const AVAILABILITY_ZONE = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Leaves: each says what a value must be; `problemOf` adds the key and the value as the stack file gave it.
+
+const like = (pattern: RegExp, example: string) => matchingString(pattern, `must look like ${example}`);
+const roleArn = (name: string) => like(ROLE_ARN, `arn:aws:iam::123456789012:role/${name}`);
+const roleAccount = (arn: string): string => arn.split(":")[4];
+const twice = <T>(values: readonly T[]): T | undefined => values.find((v, i) => values.indexOf(v) !== i);
+
+/** Ends a parse with a problem that says it all (a transform's values are not checked further). */
+function fail(ctx: z.RefinementCtx, path: PropertyKey[], message: string): never {
+    sentence(ctx, path, message);
+    return z.NEVER;
+}
+
+/** true or false; Pulumi hands "true" or "false". */
+const flag = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean({ error: "must be true or false" }));
+
+/** A number from `min` to `max`; Pulumi hands "8.5". */
+function num(min: number, max: number, whole = false) {
+    const error = `must be ${whole ? "a whole number" : "a number"} from ${min} to ${max}`;
+    const n = z.number({ error }).min(min, { error }).max(max, { error });
+    return z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), whole ? n.int({ error }) : n);
+}
+
+/** Pulumi hands objects and lists over as JSON text (`when` says which strings are); a YAML-parsed file, parsed. */
+function json<T extends z.ZodType>(schema: T, what: string, when = (_text: string) => true) {
+    return z.preprocess((v, ctx) => {
+        if (typeof v !== "string" || !when(v)) return v;
+        try {
+            return JSON.parse(v) as unknown;
+        } catch {
+            ctx.addIssue({ code: "custom", message: `must be ${what}` });
+            return z.NEVER;
+        }
+    }, schema);
+}
+
+/** An object (or its JSON text) of exactly these fields; an unknown field is named, with the known ones. */
+function object<S extends z.core.$ZodLooseShape>(what: string, shape: S) {
+    const known = Object.keys(shape).join(", ");
+    const error = (issue: z.core.$ZodRawIssue) => (issue.code === "unrecognized_keys" ? `.${issue.keys[0]} is not a known field (known: ${known})` : `must be ${what}`);
+    return json(z.strictObject(shape, { error }), what);
+}
+
+/** A non-empty list (or its JSON text) of values `item` accepts (`once`: none twice); a bad value is named by the list's key. */
+function list<T extends z.ZodType>(item: T, once = false) {
+    const error = "must be a non-empty list";
+    return json(z.array(z.unknown(), { error }).min(1, { error }), "a list").transform((values, ctx): z.output<T>[] => {
+        const out: z.output<T>[] = [];
+        for (const value of values) {
+            const parsed = item.safeParse(value);
+            if (!parsed.success) return fail(ctx, [], problemLine("", parsed.error.issues[0], JSON.stringify(value)));
+            out.push(parsed.data);
+        }
+        const dup = once ? twice(out) : undefined;
+        return dup === undefined ? out : fail(ctx, [], `lists ${dup} twice`);
+    });
+}
+
+/** Account ids stay strings: an unquoted YAML number loses leading zeros (012345678901 becomes 12345678901). */
+const AccountId = z.preprocess((v, ctx) => {
+    if (typeof v === "number") sentence(ctx, [], `must be a 12-digit string, got the number ${v} (quote it: YAML numbers lose leading zeros)`);
+    return v;
+}, like(ACCOUNT_ID, "a 12-digit account id, 123456789012"));
+
+/** A known AWS region; a typo names the region it is close to. */
+const Region = z.string({ error: "must be an AWS region like us-east-1" }).superRefine((region, ctx) => {
+    const problem = regionProblem(region);
+    if (problem) sentence(ctx, [], `${JSON.stringify(region)} ${problem}`);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Objects.
+
+/** Local paths of the pinned avml builds (core/avml.ts AVML_VERSION), by build (`uname -m` name). At least one. */
+const avmlPath = (build: AvmlBuild) => {
+    const error = `must be the path of the ${AVML_RELEASE_ASSETS[build]} release asset`;
+    return z.string({ error }).refine((path) => path.trim() !== "", { error }).optional();
+};
+const Avml = object(
+    `an object of avml builds to local file paths, {${AVML_BUILDS.join(", ")}}`,
+    Object.fromEntries(AVML_BUILDS.map((build) => [build, avmlPath(build)])) as Record<AvmlBuild, ReturnType<typeof avmlPath>>,
+).transform((avml, ctx) => (Object.keys(avml).length > 0 ? avml : fail(ctx, [], `must name at least one build (${AVML_BUILDS.join(", ")})`)));
+export type AvmlPaths = z.output<typeof Avml>;
+
+const TAGS = "an object of tag names to string values";
+const TagName = z.string().superRefine((name, ctx) => {
+    if (name === MANAGED_BY_TAG) sentence(ctx, [], `is reserved (every resource carries ${MANAGED_BY_TAG}=${MANAGED_BY_VALUE})`);
+    else if (name.length === 0 || name.length > 128 || /^aws:/i.test(name)) sentence(ctx, [], "must be a tag name of 1 to 128 characters not starting with aws:");
+});
+const TAG_VALUE = "must be a string of at most 256 characters";
+const Tags = json(z.record(TagName, z.string({ error: TAG_VALUE }).max(256, { error: TAG_VALUE }), { error: `must be ${TAGS}` }), TAGS);
 
 /**
  * Why a CIDR cannot be the workstation VPC's range (undefined when it can): IPv4 `a.b.c.d/n` with n from 16 to 28
@@ -380,245 +156,379 @@ export function workstationCidrProblem(cidr: string): string | undefined {
     return undefined;
 }
 
-/** `dfir:workstation` alone; its region is checked against the stack's kind and hub in parseDfirConfig. */
-const parseWorkstation: KeyParser = (raw, key): WorkstationConfig => {
-    const v = record(raw, key, "an object {amiId, instanceType?, availabilityZone?, cidr?, rootVolumeGiB?, region?}",
-        ["amiId", "instanceType", "availabilityZone", "cidr", "rootVolumeGiB", "region"], ["amiId"]);
-    const amiId = str(AMI_ID, "ami- and 8 or 17 hex digits, ami-0123456789abcdef0")(v.amiId, `${key}.amiId`) as string;
-    const instanceType = v.instanceType === undefined ? WORKSTATION_DEFAULTS.instanceType : (str(INSTANCE_TYPE, "an EC2 instance type, m5.xlarge")(v.instanceType, `${key}.instanceType`) as string);
-    const availabilityZone = v.availabilityZone === undefined ? undefined : (str(AVAILABILITY_ZONE, "an Availability Zone name, us-east-1a")(v.availabilityZone, `${key}.availabilityZone`) as string);
-    let cidr: string = WORKSTATION_DEFAULTS.cidr;
-    if (v.cidr !== undefined) {
-        if (typeof v.cidr !== "string") fail(`${key}.cidr`, `must be an IPv4 CIDR like 10.254.0.0/24, got ${JSON.stringify(v.cidr)}`);
-        const problem = workstationCidrProblem(v.cidr as string);
-        if (problem) fail(`${key}.cidr`, `${problem}, got ${JSON.stringify(v.cidr)}`);
-        cidr = v.cidr as string;
-    }
-    const rootVolumeGiB = v.rootVolumeGiB === undefined ? undefined : (num(8, 16384, true)(v.rootVolumeGiB, `${key}.rootVolumeGiB`) as number);
-    const where = v.region === undefined ? undefined : (region(v.region, `${key}.region`) as string);
-    return {
-        amiId,
-        instanceType,
-        ...(availabilityZone ? { availabilityZone } : {}),
-        cidr,
-        ...(rootVolumeGiB !== undefined ? { rootVolumeGiB } : {}),
-        ...(where ? { region: where } : {}),
-    };
-};
+/**
+ * The forensic workstation: an isolated analysis VPC (no internet route, SSM through endpoints) and one instance
+ * reading the evidence store of its region. Volumes are made from snapshots in the snapshots' own region, so the
+ * workstation serves the cases of its region only (docs/analyst-guide.md: "dfir attach"). Its region is checked
+ * against the kind of stack and the hub when the keys are put together.
+ */
+const Workstation = object("an object {amiId, instanceType?, availabilityZone?, cidr?, rootVolumeGiB?, region?}", {
+    /** The image (e.g. a SIFT build) in the workstation's region: `ami-` + 8 or 17 hex digits. */
+    amiId: like(AMI_ID, "ami- and 8 or 17 hex digits, ami-0123456789abcdef0"),
+    instanceType: like(INSTANCE_TYPE, "an EC2 instance type, m5.xlarge").default(WORKSTATION_DEFAULTS.instanceType),
+    /** An Availability Zone of the workstation's region. @default the region's first available AZ */
+    availabilityZone: like(AVAILABILITY_ZONE, "an Availability Zone name, us-east-1a").optional(),
+    /** The analysis VPC's range (one private subnet takes all of it). */
+    cidr: z
+        .string({ error: "must be an IPv4 CIDR like 10.254.0.0/24" })
+        .superRefine((cidr, ctx) => {
+            const problem = workstationCidrProblem(cidr);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+        })
+        .default(WORKSTATION_DEFAULTS.cidr),
+    /** Size of the root volume in GiB (memory images are downloaded there). @default the AMI's */
+    rootVolumeGiB: num(8, 16384, true).optional(),
+    /** Multi-account only: the hub region it is deployed in (one of `hub.regions`). @default hub.homeRegion */
+    region: Region.optional(),
+});
+export type WorkstationConfig = z.output<typeof Workstation>;
 
-/** The tag every resource of the stack carries (`core/plan.ts` merges it into each provider's default tags). */
-export const MANAGED_BY_TAG = "dfir:managed-by";
-export const MANAGED_BY_VALUE = "aws-dfir";
+/** Why the workstation's `availabilityZone`, when given, is not a zone of its region (`us-east-1` -> `us-east-1a`..). */
+const zoneProblem = ({ availabilityZone }: WorkstationConfig, region: string): string | undefined =>
+    availabilityZone === undefined || new RegExp(`^${region}[a-z]$`).test(availabilityZone) ? undefined : `${availabilityZone} is not in the workstation's region ${region}`;
 
 /**
- * The largest poll caps the configuration allows (a case may wait this long for its snapshots, and for its memory
- * image); the history-quota test and the drill's long-snapshot scenario run at these.
+ * The workstation's `availabilityZone`, when given, is a zone of its region. A single-account stack's region
+ * (aws:region) is known only when the plan is made, so the plan calls this too.
+ * @throws Error (one line) naming the key, the zone and the region.
  */
-export const CAP_LIMITS = {
-    snapshotCapHours: { min: 1, max: 168 },
-    memoryCapMinutes: { min: 5, max: 720 },
-} as const;
+export function checkWorkstationZone(workstation: WorkstationConfig, region: string): void {
+    const problem = zoneProblem(workstation, region);
+    if (problem) throw new Error(`config ${at("workstation.availabilityZone")} ${problem}`);
+}
 
-const PARSERS: Record<DfirConfigKey, KeyParser> = {
-    vpcId: str(VPC_ID, "vpc-0123456789abcdef0"),
-    minSeverity: num(1, 10, false),
-    allowSamples: bool,
-    evidenceRetentionDays: num(1, 36500, true),
-    breakGlassRoleArn: str(ROLE_ARN, "arn:aws:iam::123456789012:role/dfir-break-glass"),
-    createEndpoints: bool,
-    endpointSecurityGroupId: str(SG_ID, "sg-0123456789abcdef0"),
-    endpointSubnetIds: list(str(SUBNET_ID, "subnet-0123456789abcdef0")),
-    endpointRouteTableIds: list(str(ROUTE_TABLE_ID, "rtb-0123456789abcdef0")),
-    manageDetector: bool,
-    ebsMalwareProtection: bool,
-    runtimeMonitoring: bool,
-    notificationEmail: str(EMAIL, "soc@example.com"),
-    untrackConnections: bool,
-    approvalTimeoutSeconds: num(60, 7 * 24 * 3600, true),
-    approvalDefault: (raw, key) => (raw === "contain" || raw === "skip" ? raw : fail(key, `must be contain or skip, got ${JSON.stringify(raw)}`)),
-    snapshotCapHours: num(CAP_LIMITS.snapshotCapHours.min, CAP_LIMITS.snapshotCapHours.max, false),
-    memoryCapMinutes: num(CAP_LIMITS.memoryCapMinutes.min, CAP_LIMITS.memoryCapMinutes.max, true),
-    avml: (raw, key): AvmlPaths => {
-        const v = record(raw, key, `an object of avml builds to local file paths, {${AVML_BUILDS.join(", ")}}`, [...AVML_BUILDS], []);
-        const out: Partial<Record<AvmlBuild, string>> = {};
-        for (const build of AVML_BUILDS) {
-            const path = v[build];
-            if (path === undefined) continue;
-            if (typeof path !== "string" || path.trim() === "") fail(`${key}.${build}`, `must be the path of the ${AVML_RELEASE_ASSETS[build]} release asset, got ${JSON.stringify(path)}`);
-            out[build] = path as string;
-        }
-        if (Object.keys(out).length === 0) fail(key, `must name at least one build (${AVML_BUILDS.join(", ")})`);
-        return out;
-    },
-    isolatedInstanceScp: bool,
-    logRetentionDays: (raw, key) => {
-        const n = num(1, 3653, true)(raw, key) as number;
-        if (!LOG_RETENTION_DAYS.includes(n)) fail(key, `must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${n}`);
-        return n;
-    },
-    tags: parseTags,
-    hub: parseHub,
-    members: parseMembers,
-    organization: parseOrganization,
-    responderRoleName: str(ROLE_NAME, "an IAM role name, dfir-responder"),
-    copySnapshotsToHub: bool,
-    analystRoleArns: list(str(ROLE_ARN, "arn:aws:iam::123456789012:role/dfir-analyst")),
-    workstation: parseWorkstation,
+const Hub = object("an object {accountId, regions, homeRegion?, deployRoleArn?}", {
+    /** The forensics/security account: evidence stores, case table, workflows. */
+    accountId: AccountId,
+    /** Where evidence stores and workflows live, one of each per region; every member region is one of these. */
+    regions: list(Region, true),
+    /** Account-wide resources (IAM) and organization-wide settings are deployed from here. @default regions[0] */
+    homeRegion: Region.optional(),
+    /** Role Pulumi assumes in the hub. @default none: the ambient credentials, which must be the hub account's */
+    deployRoleArn: roleArn("dfir-deploy").optional(),
+}).transform((hub, ctx) => {
+    const homeRegion = hub.homeRegion ?? hub.regions[0];
+    if (!hub.regions.includes(homeRegion)) return fail(ctx, ["homeRegion"], `must be one of ${at("hub.regions")} (${hub.regions.join(", ")}), got ${homeRegion}`);
+    if (hub.deployRoleArn !== undefined && roleAccount(hub.deployRoleArn) !== hub.accountId) {
+        return fail(ctx, ["deployRoleArn"], `must be a role of the hub account ${hub.accountId}, got ${hub.deployRoleArn}`);
+    }
+    return { ...hub, homeRegion };
+});
+export type HubConfig = z.output<typeof Hub>;
+
+const VPCS = 'a list of VPC ids or "all"';
+const isVpcs = (v: unknown) => v === "all" || (Array.isArray(v) && v.length > 0 && v.every((id) => typeof id === "string" && VPC_ID.test(id)));
+/** The VPCs to prepare for isolation, or "all" (discovered at deploy time); none twice. */
+const Vpcs = json(z.custom<string[] | "all">(isVpcs, { error: `must be ${VPCS}` }), VPCS, (text) => text.trim().startsWith("[")).transform((vpcs, ctx) => {
+    const dup = vpcs === "all" ? undefined : twice(vpcs);
+    return dup === undefined ? vpcs : fail(ctx, [], `lists ${dup} twice`);
+});
+
+/** A member account; checked against the hub (its regions, the hub's own account) when the keys are put together. */
+const Member = object("an object {accountId, deployRoleArn, regions, name?}", {
+    accountId: AccountId,
+    /**
+     * Role Pulumi assumes in the member (`arn:aws:iam::<accountId>:role/...`). Required, except for the hub's own
+     * account listed as a member, where it may be omitted and otherwise must equal `hub.deployRoleArn` (one
+     * provider per account and region).
+     */
+    deployRoleArn: roleArn("dfir-deploy").optional(),
+    /** A label for people (notifications, outputs); never part of a resource name. */
+    name: like(MEMBER_NAME, "a label of up to 64 letters, digits, spaces or ._@+-, prod-web").optional(),
+    /** Per region (each one of hub.regions): the VPCs to prepare for isolation. */
+    regions: json(
+        z.record(Region, object('{vpcs: [...] | "all"}', { vpcs: Vpcs }), { error: 'must be an object {"<region>": {vpcs: [...] | "all"}}' }),
+        'an object {"<region>": {vpcs: [...] | "all"}}',
+    ).transform((regions, ctx) => (Object.keys(regions).length > 0 ? regions : fail(ctx, [], "must name at least one region"))),
+}).transform((member, ctx) => {
+    if (member.deployRoleArn === undefined || roleAccount(member.deployRoleArn) === member.accountId) return member;
+    return fail(ctx, ["deployRoleArn"], `must be a role of the member's account ${member.accountId}, got ${member.deployRoleArn}`);
+});
+export type MemberConfig = z.output<typeof Member>;
+
+const MEMBERS = "a non-empty list of member accounts";
+/** In the order written; the plan sorts (provider names never depend on this order). One entry per account. */
+const Members = json(z.array(Member, { error: `must be ${MEMBERS}` }).min(1, { error: `must be ${MEMBERS}` }), "a list of member accounts").transform((members, ctx) => {
+    const ids = members.map((m) => m.accountId);
+    const i = ids.findIndex((id, k) => ids.indexOf(id) !== k);
+    return i < 0 ? members : fail(ctx, [i, "accountId"], `${ids[i]} is already members[${ids.indexOf(ids[i])}] (one entry per account; list its regions there)`);
+});
+
+const Organization = object("an object {id?, delegatedAdmin?, autoEnable?}", {
+    /** The AWS Organizations id (`o-` + 10 to 32 characters). Required when delegatedAdmin is true. */
+    id: like(ORG_ID, "o-abcdefghij").optional(),
+    /** The hub is GuardDuty's delegated administrator: member detectors and findings come through the organization. */
+    delegatedAdmin: flag.default(false),
+    /** GuardDuty auto-enable for organization members (delegatedAdmin only). @default "ALL" */
+    autoEnable: z.enum(["ALL", "NEW", "NONE"], { error: "must be ALL, NEW or NONE" }).optional(),
+}).transform(({ autoEnable, ...organization }, ctx) => {
+    if (organization.delegatedAdmin && !organization.id) {
+        return fail(ctx, ["delegatedAdmin"], `requires ${at("organization.id")} (the organization the hub administers GuardDuty for)`);
+    }
+    if (autoEnable !== undefined && !organization.delegatedAdmin) return fail(ctx, ["autoEnable"], `applies only when ${at("organization.delegatedAdmin")} is true`);
+    return { ...organization, autoEnable: autoEnable ?? "ALL" };
+});
+export type OrganizationConfig = z.output<typeof Organization>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The keys.
+
+/** Settings of every stack. */
+const COMMON = {
+    /** Lowest GuardDuty severity that triggers a response. */
+    minSeverity: num(1, 10).default(7),
+    /** Respond to GuardDuty sample findings (CreateSampleFindings). */
+    allowSamples: flag.default(false),
+    /** Default Object Lock (COMPLIANCE) retention of evidence, in days. */
+    evidenceRetentionDays: num(1, 36500, true).default(365),
+    /** The only principal allowed to delete object versions or change the lock configuration. @default none */
+    breakGlassRoleArn: roleArn("dfir-break-glass").optional(),
+    /** Create the S3 gateway and SSM interface endpoints the isolation group needs. */
+    createEndpoints: flag.default(true),
+    /** Security group of existing SSM interface endpoints (required when createEndpoints is false). */
+    endpointSecurityGroupId: like(SECURITY_GROUP_ID, "sg-0123456789abcdef0").optional(),
+    /** Subnets for new interface endpoints, at most one per AZ. @default one discovered subnet per AZ */
+    endpointSubnetIds: list(like(SUBNET_ID, "subnet-0123456789abcdef0")).optional(),
+    /** Route tables for a new S3 gateway endpoint. @default every route table of the VPC */
+    endpointRouteTableIds: list(like(ROUTE_TABLE_ID, "rtb-0123456789abcdef0")).optional(),
+    /** Create and manage the region's GuardDuty detector (false when one exists already). */
+    manageDetector: flag.default(true),
+    /** GuardDuty Malware Protection for EC2 (EBS scans) on the managed detector. */
+    ebsMalwareProtection: flag.default(true),
+    /** GuardDuty Runtime Monitoring (with agent management for EC2) on the managed detector. */
+    runtimeMonitoring: flag.default(false),
+    /** E-mail address subscribed to the notification topic. @default none */
+    notificationEmail: like(EMAIL, "soc@example.com").optional(),
+    /** Apply an all-open "untrack" group before the isolation group, cutting existing connections. */
+    untrackConnections: flag.default(true),
+    /** How long an approval request (instance tagged dfir:approval=required) waits, in seconds. */
+    approvalTimeoutSeconds: num(60, 7 * 24 * 3600, true).default(3600),
+    /** What an unanswered approval request does: contain, or evidence only. */
+    approvalDefault: z.enum(["contain", "skip"], { error: "must be contain or skip" }).default("contain"),
+    /** Give up waiting for snapshots after this many hours. */
+    snapshotCapHours: num(CAP_LIMITS.snapshotCapHours.min, CAP_LIMITS.snapshotCapHours.max).default(24),
+    /** Give up waiting for the memory image after this many minutes. */
+    memoryCapMinutes: num(CAP_LIMITS.memoryCapMinutes.min, CAP_LIMITS.memoryCapMinutes.max, true).default(180),
+    /**
+     * The avml builds to stage in the evidence bucket's tools/ prefix: `x86_64` (release asset `avml`) and `aarch64`
+     * (`avml-aarch64`, for Graviton), either or both. Each instance is sent the build of its own architecture.
+     * @default none: memory is reported missing
+     */
+    avml: Avml.optional(),
+    /** Also create the deny-modify-isolated-instances SCP (organization management account only). */
+    isolatedInstanceScp: flag.default(false),
+    /** Retention of the workflow's and functions' CloudWatch log groups, in days. */
+    logRetentionDays: num(1, 3653, true)
+        .transform((days, ctx) => (LOG_RETENTION_DAYS.includes(days) ? days : fail(ctx, [], `must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${days}`)))
+        .default(365),
+    /** Default tags of every resource, besides `dfir:managed-by=aws-dfir` (reserved). @default none (key absent) */
+    tags: Tags.optional(),
+    /** The forensic workstation (components/forensicWorkstation.ts). @default none (key absent): no workstation */
+    workstation: Workstation.optional(),
 };
+const Common = z.object(COMMON);
+export type CommonConfig = z.output<typeof Common>;
+
+/** A multi-account, multi-region stack: one forensics hub account, the member accounts it protects. */
+const MULTI = {
+    hub: Hub,
+    members: Members,
+    organization: Organization.optional(),
+    /** The role the hub's functions assume in each member account (created there by the stack). */
+    responderRoleName: like(ROLE_NAME, "an IAM role name, dfir-responder").default("dfir-responder"),
+    /**
+     * Copy a member instance's evidence snapshots into the hub, re-encrypted with the hub region's evidence key
+     * (a share key per member region is created for the hand-over).
+     */
+    copySnapshotsToHub: flag.default(false),
+    /**
+     * The roles the analysts run `dfir` as (exact role ARNs, usually the hub's): every member's responder role
+     * trusts them too, with the same session name as the functions, so `dfir plan`, `verify` and `release` reach a
+     * member account's instance. @default none: the responder trusts the hub's functions only
+     */
+    analystRoleArns: list(roleArn("dfir-analyst"))
+        .transform((arns) => [...new Set(arns)])
+        .default(() => []),
+};
+const MultiAccount = z.object(MULTI);
+export type MultiAccountConfig = z.output<typeof MultiAccount>;
+
+/** Every key a stack file may set: one VPC (`vpcId`), or a hub and its members. */
+const { workstation, ...SETTINGS } = COMMON;
+const Keys = z.object({
+    /** Single-account: the VPC whose instances can be isolated. */
+    vpcId: like(VPC_ID, "vpc-0123456789abcdef0").optional(),
+    ...SETTINGS,
+    ...MULTI,
+    hub: Hub.optional(),
+    members: Members.optional(),
+    workstation,
+});
+
+/** The `dfir:` keys a stack file may set (the multi-account ones are gathered in `DfirConfig.multiAccount`). */
+export type DfirConfigKey = keyof typeof Keys.shape;
+/** Every key the stack accepts, for messages and docs. */
+export const CONFIG_KEYS = Object.keys(Keys.shape) as DfirConfigKey[];
+
+/**
+ * The validated, defaulted configuration of a stack: single-account (`vpcId`: one VPC, the stack's own account
+ * and `aws:region`) or multi-account (`hub` + `members`, gathered in `multiAccount`; see `core/plan.ts` for the
+ * (account, region) targets they make). The two are told apart by `multiAccount`, so code that handles one kind
+ * cannot be handed the other unnoticed.
+ */
+export type DfirConfig = SingleAccountConfig | MultiAccountStackConfig;
+
+/** One account, one region, one VPC. */
+export interface SingleAccountConfig extends CommonConfig {
+    readonly vpcId: string;
+    readonly multiAccount?: undefined;
+}
+
+/** A hub and its member accounts; VPCs come per member and region. */
+export interface MultiAccountStackConfig extends CommonConfig {
+    readonly vpcId?: undefined;
+    readonly multiAccount: MultiAccountConfig;
+}
 
 /** Keys the stack no longer accepts, with what replaced them (one line each). */
 const RETIRED_KEYS: Readonly<Record<string, string>> = {
     avmlPath:
-        `is replaced by ${CONFIG_NAMESPACE}:avml.x86_64 and ${CONFIG_NAMESPACE}:avml.aarch64 (avml ${AVML_VERSION}, one build per architecture; docs/deploy.md): ` +
-        `pulumi config rm ${CONFIG_NAMESPACE}:avmlPath && pulumi config set --path '${CONFIG_NAMESPACE}:avml.x86_64' ./avml && pulumi config set --path '${CONFIG_NAMESPACE}:avml.aarch64' ./avml-aarch64`,
+        `is replaced by ${at("avml.x86_64")} and ${at("avml.aarch64")} (avml ${AVML_VERSION}, one build per architecture; docs/deploy.md): ` +
+        `pulumi config rm ${at("avmlPath")} && pulumi config set --path '${at("avml.x86_64")}' ./avml && pulumi config set --path '${at("avml.aarch64")}' ./avml-aarch64`,
 };
 
-/** Every key the stack accepts, for messages and docs. */
-export const CONFIG_KEYS = Object.keys(PARSERS) as DfirConfigKey[];
+/**
+ * Which keys are set, before any value is read: no retired or unknown key, and one VPC or members (not both).
+ * Returns the keys set (a null value is unset).
+ */
+function keysSet(raw: Record<string, unknown>, ctx: z.RefinementCtx): Record<string, unknown> {
+    for (const key of Object.keys(raw)) {
+        if (key in RETIRED_KEYS) return fail(ctx, [key], RETIRED_KEYS[key]);
+        if (!(key in Keys.shape)) return fail(ctx, [], `unknown config key ${at(key)} (known keys: ${CONFIG_KEYS.join(", ")})`);
+    }
+    const given = givenIn(raw);
+    if (given("vpcId") && given("members")) {
+        return fail(ctx, ["vpcId"], `and ${at("members")} are mutually exclusive (a single-account stack names its one VPC; a multi-account stack names VPCs per member and region)`);
+    }
+    if (!given("members") && !given("hub") && !given("vpcId")) {
+        return fail(ctx, [], `missing required config ${at("vpcId")}: set the VPC to protect with \`pulumi config set ${at("vpcId")} vpc-...\` (or ${at("hub")} and ${at("members")} for a multi-account stack)`);
+    }
+    return Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== null));
+}
+
+const givenIn = (raw: Readonly<Record<string, unknown>>) => (key: DfirConfigKey) => raw[key] !== undefined && raw[key] !== null && raw[key] !== "";
+
+/**
+ * The keys, each valid alone, put together: the hub and its members, the workstation's place, the keys of the other
+ * kind of stack, the endpoints, the detector's features. `raw` tells a key set from a default.
+ */
+function assemble(keys: z.output<typeof Keys>, raw: Readonly<Record<string, unknown>>, ctx: z.RefinementCtx): DfirConfig {
+    const { vpcId, hub, members, organization, responderRoleName, copySnapshotsToHub, analystRoleArns, ...common } = keys;
+    const given = givenIn(raw);
+    // The optional keys a configuration has always listed, unset (avml, tags and workstation are absent unless set).
+    const config = { breakGlassRoleArn: undefined, endpointSecurityGroupId: undefined, endpointSubnetIds: undefined, endpointRouteTableIds: undefined, notificationEmail: undefined, ...common };
+    if (members && !hub) return fail(ctx, ["members"], `requires ${at("hub")} (the account and regions that hold the evidence stores and workflows)`);
+    if (hub && !members) return fail(ctx, ["hub"], `requires ${at("members")} (at least one account to protect; list the hub itself for its own workloads)`);
+    if (hub && members) {
+        for (const [i, member] of members.entries()) {
+            // Memory lands in the instance's region: one evidence store, so one hub region, per member region.
+            const outside = Object.keys(member.regions).find((region) => !hub.regions.includes(region));
+            if (outside) return fail(ctx, ["members", i, "regions", outside], `is not one of ${at("hub.regions")} (${hub.regions.join(", ")}): evidence stays in the instance's region`);
+            if (member.accountId !== hub.accountId && member.deployRoleArn === undefined) {
+                return fail(ctx, ["members", i, "deployRoleArn"], `is required: the role Pulumi assumes in ${member.accountId}, like arn:aws:iam::${member.accountId}:role/dfir-deploy`);
+            }
+            if (member.accountId === hub.accountId && member.deployRoleArn !== undefined && member.deployRoleArn !== hub.deployRoleArn) {
+                return fail(ctx, ["members", i, "deployRoleArn"],
+                    `must equal ${at("hub.deployRoleArn")} (${hub.deployRoleArn ?? "unset: ambient credentials"}) or be omitted: ${member.accountId} is the hub account (one provider per account and region)`);
+            }
+        }
+        if (config.workstation) {
+            // A multi-account stack's workstation is in a hub region (default the home region), its AZ in that region.
+            const region = config.workstation.region ?? hub.homeRegion;
+            if (!hub.regions.includes(region)) {
+                return fail(ctx, ["workstation", "region"], `must be one of ${at("hub.regions")} (${hub.regions.join(", ")}), got ${region}: the workstation reads the evidence store of its own region`);
+            }
+            const zone = zoneProblem(config.workstation, region);
+            if (zone) return fail(ctx, ["workstation", "availabilityZone"], zone);
+            config.workstation = { ...config.workstation, region };
+        }
+        // Keys that describe the one VPC of a single-account stack have no meaning per member and region yet.
+        const oneVpc = (["endpointSecurityGroupId", "endpointSubnetIds", "endpointRouteTableIds"] as const).find(given);
+        if (oneVpc) return fail(ctx, [oneVpc], `names resources of the one VPC of ${at("vpcId")} and conflicts with ${at("members")}`);
+        if (!config.createEndpoints) {
+            return fail(ctx, ["createEndpoints"], `=false needs one VPC's endpoint group (${at("endpointSecurityGroupId")}) and is not supported with ${at("members")}`);
+        }
+        if (config.isolatedInstanceScp) {
+            return fail(ctx, ["isolatedInstanceScp"], `is not supported with ${at("members")}: an SCP belongs to the organization's management account (deploy MemberAccess's deny policy per account instead; docs/limitations.md)`);
+        }
+    } else {
+        if (config.workstation?.region !== undefined) {
+            return fail(ctx, ["workstation", "region"], "applies only to a multi-account stack (a single-account stack's workstation is in the stack's region, aws:region)");
+        }
+        const multiOnly = (["organization", "responderRoleName", "copySnapshotsToHub", "analystRoleArns"] as const).find(given);
+        if (multiOnly) return fail(ctx, [multiOnly], `applies only to a multi-account stack (${at("hub")} and ${at("members")})`);
+    }
+    if (!config.createEndpoints && !config.endpointSecurityGroupId) {
+        return fail(ctx, ["endpointSecurityGroupId"], `is required when ${at("createEndpoints")} is false (the group of the VPC's existing SSM endpoints)`);
+    }
+    if (config.createEndpoints && config.endpointSecurityGroupId) {
+        return fail(ctx, ["endpointSecurityGroupId"], `conflicts with ${at("createEndpoints")}=true (set createEndpoints to false to use existing endpoints)`);
+    }
+    if (!config.manageDetector && (raw.ebsMalwareProtection !== undefined || raw.runtimeMonitoring !== undefined)) {
+        return fail(ctx, ["ebsMalwareProtection"], `and ${at("runtimeMonitoring")} apply only when ${at("manageDetector")} is true`);
+    }
+    if (!hub || !members) return { vpcId: vpcId as string, ...config };
+    return { ...config, multiAccount: { hub, members, ...(organization ? { organization } : {}), responderRoleName, copySnapshotsToHub, analystRoleArns } };
+}
+
+/** The whole configuration: which keys are set, then each key alone, then the keys together. */
+const configSchema = (raw: Readonly<Record<string, unknown>>) =>
+    z.record(z.string(), z.unknown()).transform(keysSet).pipe(Keys.transform((keys, ctx) => assemble(keys, raw, ctx)));
+
+/** The value at `path` as the stack file gave it (JSON text on the way is read, as the parser reads it). */
+function givenAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+    let value = raw;
+    for (const key of path) {
+        if (typeof value === "string") {
+            try {
+                value = JSON.parse(value);
+            } catch {
+                return undefined;
+            }
+        }
+        value = valueAt(value, [key]);
+    }
+    return value;
+}
+
+/** One line: `config dfir:<key> <must be ...>, got <the value as given>`, `... is required`, or a sentence. */
+function problemOf(issue: z.core.$ZodIssue, raw: unknown): string {
+    // A record's key (a member's region, a tag name) that its key schema refused.
+    if (issue.code === "invalid_key") return problemOf({ ...issue.issues[0], path: issue.path } as z.core.$ZodIssue, raw);
+    if (issue.path.length === 0) return issue.message;
+    const where = `config ${at(pathText(issue.path))}`;
+    const value = givenAt(raw, issue.path);
+    if (issue.code === "unrecognized_keys") return `${where}${issue.message}`;
+    if (value === undefined && !isSentence(issue)) return `${where} is required`;
+    return problemLine(where, issue, JSON.stringify(value));
+}
 
 /**
  * Validate and default the stack's `dfir:` configuration.
  * @param raw keys without the `dfir:` prefix; values as Pulumi gives them (strings) or as YAML parsed them.
  * @throws Error with a one-line message naming the offending key (unknown key, bad value, missing VPC id,
- *   conflicting settings).
+ *   conflicting settings): the first problem in the order of the keys given.
  */
 export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirConfig {
-    for (const key of Object.keys(raw)) {
-        const retired = RETIRED_KEYS[key];
-        if (retired !== undefined) throw new Error(`config ${CONFIG_NAMESPACE}:${key} ${retired}`);
-        if (!(key in PARSERS)) {
-            throw new Error(`unknown config key ${CONFIG_NAMESPACE}:${key} (known keys: ${CONFIG_KEYS.join(", ")})`);
-        }
+    const result = configSchema(raw).safeParse(raw);
+    if (!result.success) {
+        // The first problem in the order of the keys given; an object's unknown field before its fields' problems.
+        const order = (issue: z.core.$ZodIssue) => 2 * Object.keys(raw).indexOf(String(issue.path[0])) - Number(issue.code === "unrecognized_keys");
+        const [first] = result.error.issues.sort((a, b) => order(a) - order(b));
+        throw new Error(problemOf(first, raw));
     }
-    const given = (key: DfirConfigKey) => raw[key] !== undefined && raw[key] !== null && raw[key] !== "";
-    const multi = given("members") || given("hub");
-    if (given("vpcId") && given("members")) {
-        throw new Error(`config ${CONFIG_NAMESPACE}:vpcId and ${CONFIG_NAMESPACE}:members are mutually exclusive (a single-account stack names its one VPC; a multi-account stack names VPCs per member and region)`);
-    }
-    if (!multi && !given("vpcId")) {
-        throw new Error(`missing required config ${CONFIG_NAMESPACE}:vpcId: set the VPC to protect with \`pulumi config set ${CONFIG_NAMESPACE}:vpcId vpc-...\` (or ${CONFIG_NAMESPACE}:hub and ${CONFIG_NAMESPACE}:members for a multi-account stack)`);
-    }
-    const v: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(raw)) {
-        if (value !== undefined && value !== null) v[key] = PARSERS[key as DfirConfigKey](value, key);
-    }
-    const multiConfig = multi ? multiAccount(v) : undefined;
-    const workstation = v.workstation === undefined ? undefined : placeWorkstation(v.workstation as WorkstationConfig, multiConfig);
-    const common: CommonConfig = {
-        minSeverity: (v.minSeverity as number | undefined) ?? 7,
-        allowSamples: (v.allowSamples as boolean | undefined) ?? false,
-        evidenceRetentionDays: (v.evidenceRetentionDays as number | undefined) ?? 365,
-        breakGlassRoleArn: v.breakGlassRoleArn as string | undefined,
-        createEndpoints: (v.createEndpoints as boolean | undefined) ?? true,
-        endpointSecurityGroupId: v.endpointSecurityGroupId as string | undefined,
-        endpointSubnetIds: v.endpointSubnetIds as string[] | undefined,
-        endpointRouteTableIds: v.endpointRouteTableIds as string[] | undefined,
-        manageDetector: (v.manageDetector as boolean | undefined) ?? true,
-        ebsMalwareProtection: (v.ebsMalwareProtection as boolean | undefined) ?? true,
-        runtimeMonitoring: (v.runtimeMonitoring as boolean | undefined) ?? false,
-        notificationEmail: v.notificationEmail as string | undefined,
-        logRetentionDays: (v.logRetentionDays as number | undefined) ?? 365,
-        untrackConnections: (v.untrackConnections as boolean | undefined) ?? true,
-        approvalTimeoutSeconds: (v.approvalTimeoutSeconds as number | undefined) ?? 3600,
-        approvalDefault: (v.approvalDefault as "contain" | "skip" | undefined) ?? "contain",
-        snapshotCapHours: (v.snapshotCapHours as number | undefined) ?? 24,
-        memoryCapMinutes: (v.memoryCapMinutes as number | undefined) ?? 180,
-        ...(v.avml !== undefined ? { avml: v.avml as AvmlPaths } : {}),
-        isolatedInstanceScp: (v.isolatedInstanceScp as boolean | undefined) ?? false,
-        // Absent, not undefined, when unset: a single-account config keeps exactly the keys it always had.
-        ...(v.tags !== undefined ? { tags: v.tags as Record<string, string> } : {}),
-        ...(workstation ? { workstation } : {}),
-    };
-    const config: DfirConfig = multiConfig ? { ...common, multiAccount: multiConfig } : { vpcId: v.vpcId as string, ...common };
-    if (multi) {
-        // Keys that describe the one VPC of a single-account stack have no meaning per member and region yet.
-        for (const key of ["endpointSecurityGroupId", "endpointSubnetIds", "endpointRouteTableIds"] as const) {
-            if (given(key)) throw new Error(`config ${CONFIG_NAMESPACE}:${key} names resources of the one VPC of ${CONFIG_NAMESPACE}:vpcId and conflicts with ${CONFIG_NAMESPACE}:members`);
-        }
-        if (!config.createEndpoints) {
-            throw new Error(`config ${CONFIG_NAMESPACE}:createEndpoints=false needs one VPC's endpoint group (${CONFIG_NAMESPACE}:endpointSecurityGroupId) and is not supported with ${CONFIG_NAMESPACE}:members`);
-        }
-        if (config.isolatedInstanceScp) {
-            throw new Error(`config ${CONFIG_NAMESPACE}:isolatedInstanceScp is not supported with ${CONFIG_NAMESPACE}:members: an SCP belongs to the organization's management account (deploy MemberAccess's deny policy per account instead; docs/limitations.md)`);
-        }
-    } else {
-        for (const key of ["organization", "responderRoleName", "copySnapshotsToHub", "analystRoleArns"] as const) {
-            if (given(key)) throw new Error(`config ${CONFIG_NAMESPACE}:${key} applies only to a multi-account stack (${CONFIG_NAMESPACE}:hub and ${CONFIG_NAMESPACE}:members)`);
-        }
-    }
-    if (!config.createEndpoints && !config.endpointSecurityGroupId) {
-        throw new Error(`config ${CONFIG_NAMESPACE}:endpointSecurityGroupId is required when ${CONFIG_NAMESPACE}:createEndpoints is false (the group of the VPC's existing SSM endpoints)`);
-    }
-    if (config.createEndpoints && config.endpointSecurityGroupId) {
-        throw new Error(`config ${CONFIG_NAMESPACE}:endpointSecurityGroupId conflicts with ${CONFIG_NAMESPACE}:createEndpoints=true (set createEndpoints to false to use existing endpoints)`);
-    }
-    if (!config.manageDetector && (raw.ebsMalwareProtection !== undefined || raw.runtimeMonitoring !== undefined)) {
-        throw new Error(`config ${CONFIG_NAMESPACE}:ebsMalwareProtection and ${CONFIG_NAMESPACE}:runtimeMonitoring apply only when ${CONFIG_NAMESPACE}:manageDetector is true`);
-    }
-    validateTriageOptions({ minSeverity: config.minSeverity, allowSamples: config.allowSamples });
-    return config;
-}
-
-/**
- * The workstation against the kind of stack: a single-account stack's is in its own region (no `region` field);
- * a multi-account stack's in a hub region (default the home region), its AZ in that region.
- */
-function placeWorkstation(workstation: WorkstationConfig, multi: MultiAccountConfig | undefined): WorkstationConfig {
-    const key = `${CONFIG_NAMESPACE}:workstation`;
-    if (!multi) {
-        if (workstation.region !== undefined) {
-            throw new Error(`config ${key}.region applies only to a multi-account stack (a single-account stack's workstation is in the stack's region, aws:region)`);
-        }
-        return workstation;
-    }
-    const { regions, homeRegion } = multi.hub;
-    const where = workstation.region ?? homeRegion;
-    if (!regions.includes(where)) {
-        throw new Error(`config ${key}.region must be one of ${CONFIG_NAMESPACE}:hub.regions (${regions.join(", ")}), got ${where}: the workstation reads the evidence store of its own region`);
-    }
-    checkWorkstationZone(workstation, where);
-    return { ...workstation, region: where };
-}
-
-/**
- * The workstation's `availabilityZone`, when given, is a zone of its region (`us-east-1` -> `us-east-1a`..). A
- * single-account stack's region (aws:region) is known only when the plan is made, so the plan calls this too.
- * @throws Error (one line) naming the key, the zone and the region.
- */
-export function checkWorkstationZone(workstation: WorkstationConfig, region: string): void {
-    if (workstation.availabilityZone !== undefined && !new RegExp(`^${region}[a-z]$`).test(workstation.availabilityZone)) {
-        throw new Error(`config ${CONFIG_NAMESPACE}:workstation.availabilityZone ${workstation.availabilityZone} is not in the workstation's region ${region}`);
-    }
-}
-
-/** hub, members and organization, each parsed alone, checked against each other. */
-function multiAccount(v: Record<string, unknown>): MultiAccountConfig {
-    const hub = v.hub as HubConfig | undefined;
-    const members = v.members as MemberConfig[] | undefined;
-    if (!hub) throw new Error(`config ${CONFIG_NAMESPACE}:members requires ${CONFIG_NAMESPACE}:hub (the account and regions that hold the evidence stores and workflows)`);
-    if (!members) throw new Error(`config ${CONFIG_NAMESPACE}:hub requires ${CONFIG_NAMESPACE}:members (at least one account to protect; list the hub itself for its own workloads)`);
-    members.forEach((member, i) => {
-        const at = `members[${i}]`;
-        for (const region of Object.keys(member.regions)) {
-            // Memory lands in the instance's region: one evidence store, so one hub region, per member region.
-            if (!hub.regions.includes(region)) fail(`${at}.regions.${region}`, `is not one of ${CONFIG_NAMESPACE}:hub.regions (${hub.regions.join(", ")}): evidence stays in the instance's region`);
-        }
-        if (member.accountId === hub.accountId) {
-            if (member.deployRoleArn !== undefined && member.deployRoleArn !== hub.deployRoleArn) {
-                fail(`${at}.deployRoleArn`, `must equal ${CONFIG_NAMESPACE}:hub.deployRoleArn (${hub.deployRoleArn ?? "unset: ambient credentials"}) or be omitted: ${member.accountId} is the hub account (one provider per account and region)`);
-            }
-        } else if (member.deployRoleArn === undefined) {
-            fail(`${at}.deployRoleArn`, `is required: the role Pulumi assumes in ${member.accountId}, like arn:aws:iam::${member.accountId}:role/dfir-deploy`);
-        }
-    });
-    return {
-        hub,
-        members,
-        ...(v.organization !== undefined ? { organization: v.organization as OrganizationConfig } : {}),
-        responderRoleName: (v.responderRoleName as string | undefined) ?? "dfir-responder",
-        copySnapshotsToHub: (v.copySnapshotsToHub as boolean | undefined) ?? false,
-        analystRoleArns: [...new Set((v.analystRoleArns as string[] | undefined) ?? [])],
-    };
+    validateTriageOptions(result.data);
+    return result.data;
 }
 
 /**

@@ -3,15 +3,11 @@
  * configurations (the drill), and a bad deployment then fails each request with a {@link ConfigurationError}
  * naming the variable rather than crashing at init.
  */
+import * as z from "zod";
 import { ENV } from "../../core/workflow";
-import { ConfigurationError } from "../lib/containmentErrors";
+import { INSTANCE_PROFILE_ARN, SECURITY_GROUP_ID, TABLE_NAME, VPC_ID } from "../../core/ids";
+import { anyValue, defined, fromEnv, optional, variable } from "../lib/settings";
 import type { RevocationLock } from "./revocation";
-
-const VPC_ID = /^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-const SECURITY_GROUP_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-/** DynamoDB table names: 3-255 of [a-zA-Z0-9_.-]. */
-const TABLE_NAME = /^[\w.-]{3,255}$/;
-const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+$/;
 
 /** Deployment-specific inputs, passed in rather than read inside the logic so it stays testable. */
 export interface ContainSettings {
@@ -31,59 +27,55 @@ export interface ContainSettings {
     revocationLock?: { table: string; region?: string } & Pick<RevocationLock, "now" | "sleep">;
 }
 
-/** Read and check ISOLATION_GROUPS (required), UNTRACK_GROUPS and CAPTURE_PROFILE_ARN (optional). */
-export function containSettingsFromEnv(env: NodeJS.ProcessEnv): ContainSettings {
-    const settings: ContainSettings = {
-        isolationGroups: groupMap(ENV.isolationGroups, env[ENV.isolationGroups], true),
-        untrackGroups: groupMap(ENV.untrackGroups, env[ENV.untrackGroups], false),
-    };
-    const profile = env[ENV.captureProfileArn];
-    if (profile !== undefined && profile.trim() !== "") {
-        if (!INSTANCE_PROFILE_ARN.test(profile)) {
-            throw new ConfigurationError(
-                ENV.captureProfileArn,
-                `is not an instance profile ARN (arn:aws:iam::<account>:instance-profile/<name>): ${JSON.stringify(profile)}`,
-            );
-        }
-        settings.captureProfileArn = profile;
-    }
-    const table = env[ENV.casesTable];
-    if (table !== undefined && table.trim() !== "") {
-        if (!TABLE_NAME.test(table)) throw new ConfigurationError(ENV.casesTable, `is not a DynamoDB table name: ${JSON.stringify(table)}`);
-        const region = env.AWS_REGION;
-        settings.revocationLock = { table, ...(region !== undefined && region.trim() !== "" ? { region } : {}) };
-    }
-    return settings;
-}
+const EXPECTED = 'a JSON object mapping VPC ids to security group ids, e.g. {"vpc-0123abcd":"sg-0123abcd"}';
+const isGroupEntry = ([vpcId, groupId]: [string, unknown]) => VPC_ID.test(vpcId) && typeof groupId === "string" && SECURITY_GROUP_ID.test(groupId);
 
 /**
  * A JSON object mapping VPC ids to security group ids. Required maps must be non-empty; an optional one may be
  * unset, empty, or `{}`.
  */
-function groupMap(variable: string, raw: string | undefined, required: boolean): Record<string, string> {
-    const expected = 'a JSON object mapping VPC ids to security group ids, e.g. {"vpc-0123abcd":"sg-0123abcd"}';
-    if (raw === undefined || raw.trim() === "") {
-        if (!required) return {};
-        throw new ConfigurationError(variable, `is not set; expected ${expected}`);
-    }
-    let parsed: unknown;
-    try {
-        parsed = JSON.parse(raw);
-    } catch (error) {
-        throw new ConfigurationError(variable, `is not valid JSON; expected ${expected}`, { cause: error });
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        throw new ConfigurationError(variable, `is not a JSON object; expected ${expected}`);
-    }
-    const entries = Object.entries(parsed);
-    if (required && entries.length === 0) {
-        throw new ConfigurationError(variable, `is an empty object; expected ${expected}`);
-    }
-    const bad = entries
-        .filter(([vpcId, groupId]) => !(VPC_ID.test(vpcId) && typeof groupId === "string" && SECURITY_GROUP_ID.test(groupId)))
-        .map(([vpcId, groupId]) => `${JSON.stringify(vpcId)}: ${JSON.stringify(groupId)}`);
-    if (bad.length > 0) {
-        throw new ConfigurationError(variable, `has invalid entries (${bad.join(", ")}); expected ${expected}`);
-    }
-    return Object.fromEntries(entries as Array<[string, string]>);
+function groupMap(required: boolean) {
+    const problem = (ctx: z.RefinementCtx, what: string, cause?: unknown): never => {
+        ctx.addIssue({ code: "custom", message: `${what}; expected ${EXPECTED}`, params: { cause } });
+        return z.NEVER;
+    };
+    return variable(z.string().optional()).transform((raw, ctx): Record<string, string> => {
+        if (raw === undefined) return required ? problem(ctx, "is not set") : {};
+        let map: unknown;
+        try {
+            map = JSON.parse(raw);
+        } catch (error) {
+            return problem(ctx, "is not valid JSON", error);
+        }
+        if (typeof map !== "object" || map === null || Array.isArray(map)) return problem(ctx, "is not a JSON object");
+        const entries = Object.entries(map);
+        if (required && entries.length === 0) return problem(ctx, "is an empty object");
+        const bad = entries.filter((entry) => !isGroupEntry(entry)).map(([vpcId, groupId]) => `${JSON.stringify(vpcId)}: ${JSON.stringify(groupId)}`);
+        return bad.length > 0 ? problem(ctx, `has invalid entries (${bad.join(", ")})`) : Object.fromEntries(entries as Array<[string, string]>);
+    });
+}
+
+/** The variables Contain reads, in the order they are checked: ISOLATION_GROUPS (required), the others optional. */
+const ContainEnv = z
+    .object({
+        [ENV.isolationGroups]: groupMap(true),
+        [ENV.untrackGroups]: groupMap(false),
+        [ENV.captureProfileArn]: optional(INSTANCE_PROFILE_ARN, "an instance profile ARN (arn:aws:iam::<account>:instance-profile/<name>)"),
+        [ENV.casesTable]: optional(TABLE_NAME, "a DynamoDB table name"),
+        /** Set by Lambda: the region of the function, hence of its case table. */
+        AWS_REGION: anyValue(),
+    })
+    .transform((env): ContainSettings => {
+        const table = env[ENV.casesTable];
+        return defined({
+            isolationGroups: env[ENV.isolationGroups],
+            untrackGroups: env[ENV.untrackGroups],
+            captureProfileArn: env[ENV.captureProfileArn],
+            revocationLock: table === undefined ? undefined : defined({ table, region: env.AWS_REGION }),
+        });
+    });
+
+/** Read and check ISOLATION_GROUPS (required), UNTRACK_GROUPS, CAPTURE_PROFILE_ARN and CASES_TABLE (optional). */
+export function containSettingsFromEnv(env: NodeJS.ProcessEnv): ContainSettings {
+    return fromEnv(ContainEnv, env);
 }

@@ -11,10 +11,11 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ENV, type EvidenceObject, type InstanceRecord, type Target } from "../../core/workflow";
 import type { ClientTarget } from "./aws";
-import { ConfigurationError, InvalidRequestError } from "./evidenceErrors";
+import { InvalidRequestError } from "./evidenceErrors";
 import { hexToBase64, sha256Hex } from "../../core/hash";
 import { EvidenceCaseIdSchema, EvidenceInstanceSchema, EvidenceLocationSchema, parseEvent, preview, sentence, stringAt, TargetSchema } from "./schemas";
-import type * as z from "zod";
+import * as z from "zod";
+import { fromEnv, positiveInteger, variable } from "./settings";
 import { pollSecondsOf } from "../../core/polling";
 
 
@@ -78,21 +79,13 @@ export function pollSecondsOfEvent(event: unknown, fallback: number): number {
 // Configuration, read per invocation (the drill runs several configurations in one process).
 
 /** A whole number of seconds or days from the environment, or the default when unset. */
-export function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
-    const raw = env[variable];
-    if (raw === undefined || raw.trim() === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value <= 0) {
-        throw new ConfigurationError(variable, `must be a positive whole number, got ${JSON.stringify(raw)}`);
-    }
-    return value;
+export function positiveIntegerFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+    return fromEnv(z.object({ [name]: positiveInteger(fallback) }), env)[name];
 }
 
-/** A required string from the environment. */
-export function requiredFromEnv(env: NodeJS.ProcessEnv, variable: string): string {
-    const raw = env[variable];
-    if (raw === undefined || raw.trim() === "") throw new ConfigurationError(variable, "is not set");
-    return raw.trim();
+/** A required string from the environment (trimmed). */
+export function requiredFromEnv(env: NodeJS.ProcessEnv, name: string): string {
+    return fromEnv(z.object({ [name]: variable(z.string({ error: "is not set" }).trim()) }), env)[name];
 }
 
 /** Object Lock retention in days (RETENTION_DAYS, default {@link DEFAULT_RETENTION_DAYS}). */

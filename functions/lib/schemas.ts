@@ -12,21 +12,22 @@ import * as z from "zod";
 import { INSTANCE_ID_PATTERN } from "../../core/triage";
 import type { InstanceRecord, Target } from "../../core/workflow";
 import { InvalidRequestError, type ErrorContext } from "./errors";
-import { ACCOUNT_ID, REGION, ROLE_ARN } from "../../core/ids";
+import { ACCOUNT_ID, INSTANCE_PROFILE_ARN, REGION, ROLE_ARN } from "../../core/ids";
+import { type Declares, matchingString, pathText as corePathText, problemLine, valueAt } from "../../core/schema";
 
+export { type Assignable, type Declares, sentence } from "../../core/schema";
 
 /** EC2 rejects tag values longer than this; the case id becomes a tag value. */
 export const MAX_TAG_VALUE_LENGTH = 256;
 /** Evidence case ids become S3 key segments and tag values: no slashes, no whitespace, bounded. */
 export const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ENI_ID = /^eni-[0-9a-f]{8,17}$/;
-const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+$/;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Leaves: each names what it must be.
 
 /** A string that matches `pattern`, or the problem `must be <what>`. */
-export const matching = (pattern: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(pattern, { error: `must be ${what}` });
+export const matching = (pattern: RegExp, what: string) => matchingString(pattern, `must be ${what}`);
 export const nonEmpty = (what = "a non-empty string") => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
 export const bool = (what = "a boolean") => z.boolean({ error: `must be ${what}` });
 export const strings = () => z.array(z.string({ error: "must be a string" }), { error: "must be an array of strings" });
@@ -119,22 +120,8 @@ export const EvidenceCaseIdSchema = matching(CASE_ID, "1-128 characters of lette
 /** The `error` of a union on `action`: an event that is no object says so; one with another action names the actions. */
 export const actionError = (actions: string) => (issue: { code: string }) => (issue.code === "invalid_type" ? "must be an object" : `must be ${actions}`);
 
-/** Compile-time check that a schema's output `T` is the contract type `U` (core/workflow.ts) it stands for. */
-export type Assignable<T extends U, U> = T;
-
-/**
- * Compile-time check that a schema declares every field of its contract type, optional ones included: a field it
- * leaves out is stripped from every event it parses (`Assignable` cannot see a missing optional field).
- */
-export type Declares<T, U> = [Exclude<keyof U, keyof T>] extends [never] ? true : { missing: Exclude<keyof U, keyof T> };
-
 /** The instance record schema declares every field of InstanceRecord (e.g. `architecture`, which the memory step needs). */
 export const INSTANCE_RECORD_DECLARED: Declares<z.input<typeof InstanceRecordSchema>, InstanceRecord> = true;
-
-/** Adds a problem at `path` (relative to the refined schema) whose message says it all: no value is appended. */
-export function sentence(ctx: z.RefinementCtx, path: PropertyKey[], message: string): void {
-    ctx.addIssue({ code: "custom", path, message, params: { sentence: true } });
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Problems.
@@ -147,31 +134,11 @@ export function preview(value: unknown): string {
 }
 
 /** `a.b[0].c` of an issue path ("event" for the event itself). */
-export function pathText(path: readonly PropertyKey[]): string {
-    let text = "";
-    for (const key of path) text += typeof key === "number" ? `[${key}]` : text === "" ? String(key) : `.${String(key)}`;
-    return text === "" ? "event" : text;
-}
+export const pathText = (path: readonly PropertyKey[]): string => corePathText(path) || "event";
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-    let value = input;
-    for (const key of path) {
-        if (typeof value !== "object" || value === null) return undefined;
-        value = (value as Record<PropertyKey, unknown>)[key];
-    }
-    return value;
-}
-
-/**
- * One line per issue: `<path> <must be ...>, got <value>`, or `<path> <sentence>`; a message that starts with "," or
- * "[" continues the path ("x, when present, must be ...", "snapshots[0, 2] copies ...").
- */
+/** One line per issue: `<path> <must be ...>, got <value>`, or `<path> <sentence>` (core/schema.ts problemLine). */
 export function problemsOf(error: z.ZodError, input: unknown): string[] {
-    return error.issues.map((issue) => {
-        const text = `${pathText(issue.path)}${/^[,[]/.test(issue.message) ? "" : " "}${issue.message}`;
-        if (issue.code === "custom" && (issue.params as { sentence?: boolean } | undefined)?.sentence) return text;
-        return `${text}, got ${preview(valueAt(input, issue.path))}`;
-    });
+    return error.issues.map((issue) => problemLine(pathText(issue.path), issue, preview(valueAt(input, issue.path))));
 }
 
 /** The case and instance a raw event names, for an error's context even when the event is refused. */
