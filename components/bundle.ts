@@ -77,7 +77,11 @@ export function bundleHandler(name: FunctionName): string {
 }
 
 function cacheDir(): string | undefined {
-    const setting = process.env.DFIR_BUNDLE_CACHE;
+    return cacheDirFor(process.env.DFIR_BUNDLE_CACHE);
+}
+
+/** Where a DFIR_BUNDLE_CACHE setting keeps bundles: none for "off", the default when unset or empty. */
+export function cacheDirFor(setting: string | undefined): string | undefined {
     if (setting === "off") return undefined;
     return setting === undefined || setting === "" ? DEFAULT_BUNDLE_CACHE_DIR : path.resolve(setting);
 }
@@ -140,7 +144,7 @@ function sha256File(file: string): string {
 }
 
 /** The kept bundles, or undefined when there are none or any input changed (a file unreadable counts as changed). */
-function readCache(dir: string): Map<FunctionName, string> | undefined {
+export function readCache(dir: string): Map<FunctionName, string> | undefined {
     let cached: CacheFile;
     try {
         cached = JSON.parse(fs.readFileSync(path.join(dir, "bundles.json"), "utf8")) as CacheFile;

@@ -4,7 +4,7 @@ import Module from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { WARMED, WARMUP_EVENT } from "../core/workflow";
-import { bundleAll, bundleHandler, FUNCTION_NAMES, literalSchemaKeys, SCHEMA_MODULE, type FunctionName } from "../components/bundle";
+import { bundleAll, bundleHandler, cacheDirFor, DEFAULT_BUNDLE_CACHE_DIR, FUNCTION_NAMES, literalSchemaKeys, readCache, SCHEMA_MODULE, type FunctionName } from "../components/bundle";
 
 const FUNCTIONS = FUNCTION_NAMES;
 
@@ -121,22 +121,35 @@ describe("Lambda bundles kept between processes", function () {
         assert.ok(Object.keys(kept.inputs).some((input) => input.startsWith("node_modules/@aws-sdk/client-ec2/")), "the SDK is an input");
     });
 
-    it("uses the kept set while every input is unchanged, and builds anew when one is not", () => {
+    it("uses the kept set while every input is unchanged; refuses it when an input changed, or when it is not a bundle set", () => {
         const kept = readKept();
-        const real = kept.outputs.case;
         kept.outputs.case = "/* kept */";
         fs.writeFileSync(cacheFile(), JSON.stringify(kept));
         assert.equal(bundleAll(dir).get("case"), "/* kept */", "read from the cache");
+        assert.equal(readCache(dir)?.get("case"), "/* kept */");
 
-        kept.inputs["core/workflow.ts"] = "0".repeat(64);
-        fs.writeFileSync(cacheFile(), JSON.stringify(kept));
-        assert.equal(bundleAll(dir).get("case"), real, "an input changed: built again");
-        assert.equal(readKept().outputs.case, real, "and kept again");
+        // Each refusal is checked without building (a build takes seconds); the next test builds over one.
+        const refused = (why: string, text: string) => {
+            fs.writeFileSync(cacheFile(), text);
+            assert.equal(readCache(dir), undefined, why);
+        };
+        refused("an input changed", JSON.stringify({ ...kept, inputs: { ...kept.inputs, "core/workflow.ts": "0".repeat(64) } }));
+        refused("an input gone", JSON.stringify({ ...kept, inputs: { ...kept.inputs, "core/gone.ts": "0".repeat(64) } }));
+        refused("another esbuild or options", JSON.stringify({ ...kept, key: "another esbuild" }));
+        refused("a handler missing", JSON.stringify({ ...kept, outputs: { ...kept.outputs, seal: undefined } }));
+        refused("truncated", "{\"key\": \"another esbuild\", ");
+        fs.rmSync(cacheFile());
+        assert.equal(readCache(dir), undefined, "no file");
     });
 
-    it("builds anew over a kept file that is not a bundle set (truncated, another esbuild), and without a cache", () => {
+    it("builds anew over a refused set and keeps the new one; DFIR_BUNDLE_CACHE=off names no cache directory", () => {
         fs.writeFileSync(cacheFile(), "{\"key\": \"another esbuild\", ");
-        assert.equal(typeof load(bundleAll(dir).get("seal") as string, "seal").handler, "function");
-        assert.equal(typeof load(bundleAll(undefined).get("triage") as string, "triage").handler, "function");
+        const built = bundleAll(dir);
+        assert.equal(typeof load(built.get("seal") as string, "seal").handler, "function");
+        assert.equal(readKept().outputs.seal, built.get("seal"), "kept again");
+        assert.equal(cacheDirFor("off"), undefined);
+        assert.equal(cacheDirFor(undefined), DEFAULT_BUNDLE_CACHE_DIR);
+        assert.equal(cacheDirFor(""), DEFAULT_BUNDLE_CACHE_DIR);
+        assert.equal(cacheDirFor("rel/dir"), path.resolve("rel/dir"));
     });
 });
