@@ -19,16 +19,11 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { benchCapture } from "./lib/bench/capture";
-import { benchDrill, type DrillBench } from "./lib/bench/drill";
-import { benchLambda } from "./lib/bench/lambda";
+import type { DrillBench } from "./lib/bench/drill";
 import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, without, type FunctionCost } from "./lib/bench/latency";
 import { START_BRANCHES, STATES } from "../core/definition";
 import { FUNCTION_LIMITS } from "../core/lambda";
 import type { DesignName } from "./lib/bench/baselines";
-import { benchMemoryVerify } from "./lib/bench/memoryVerify";
-import { benchPolicy } from "./lib/bench/policy";
-import { benchProgram } from "./lib/bench/program";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchFlags, type BenchResult, type LatencyReport, type SlotPair } from "./lib/bench/report";
 
 const REPO = path.resolve(__dirname, "..");
@@ -47,6 +42,14 @@ export function suiteFailure(child: { status: number | null; signal?: NodeJS.Sig
 }
 
 export async function runBench(flags: BenchFlags, progress: (line: string) => void = () => {}): Promise<BenchResult> {
+    // Loaded here, not at the top: the drill, the pack harness and the program under mocks take seconds to load, and
+    // a bad flag is answered before any of it (main).
+    const { benchDrill } = await import("./lib/bench/drill");
+    const { benchCapture } = await import("./lib/bench/capture");
+    const { benchMemoryVerify } = await import("./lib/bench/memoryVerify");
+    const { benchPolicy } = await import("./lib/bench/policy");
+    const { benchProgram } = await import("./lib/bench/program");
+    const { benchLambda } = await import("./lib/bench/lambda");
     const started = Date.now();
     const quick = flags.quick;
 
