@@ -31,6 +31,10 @@ import * as logging from "../policy/rules/state-machine-logging";
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
 
+// The function @pulumi/policy's server uses to find a rule's type (policy.js; not in its published typings).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { getPulumiType } = require("@pulumi/policy/policy") as { getPulumiType(obj: unknown): string | undefined };
+
 const T = {
     bucket: "aws:s3/bucket:Bucket",
     lock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
@@ -866,15 +870,27 @@ describe("policy pack rules", () => {
                 stack.push(resource(T.egress, `${sg}-s3`, { securityGroupId: `sg-${sg}`, ipProtocol: "tcp", fromPort: 443, toPort: 443, prefixListId: S3_PREFIX_LIST }));
             }
             assert.ok(stack.length >= 5000);
-            const started = process.hrtime.bigint();
+            // How fast is the benchmark's to say (`npm run bench`: AnalyzeStack of 5,000 resources), not a timed test.
             const results = [
                 lock.checkEvidenceBucketObjectLock(stack), pab.checkS3PublicAccessBlock(stack), versioning.checkEvidenceBucketVersioning(stack),
                 kms.checkEvidenceBucketKmsEncryption(stack), ingress.checkIsolationGroupNoIngress(stack), egress.checkIsolationGroupEgress(stack),
             ];
-            const ms = Number(process.hrtime.bigint() - started) / 1e6;
             for (const findings of results) assert.deepEqual(findings.filter((f) => f.verdict.status !== "compliant"), []);
             assert.deepEqual(results.map((r) => r.length), [1000, 1000, 1000, 1000, 250, 500]);
-            assert.ok(ms < 1000, `six stack rules over ${stack.length} resources took ${ms.toFixed(0)} ms`);
+        });
+    });
+
+    describe("resource rules about one type", () => {
+        it("name their type, so @pulumi/policy skips every other resource before reading its properties (and records the rule not applicable)", () => {
+            const typed = { "guardduty-finding-frequency": T.detector, "guardduty-rule-admits-high-severity": T.eventRule, "state-machine-logging": T.machine };
+            for (const [name, type] of Object.entries(typed)) {
+                const policy = policies.find((p) => p.name === name) as ResourceValidationPolicy;
+                assert.equal(getPulumiType(policy.validateResource), type, name);
+            }
+            // The rules about several types name none (the skip is for one type only).
+            for (const name of ["iam-no-wildcard-actions", "s3-no-public-acl"]) {
+                assert.equal(getPulumiType((policies.find((p) => p.name === name) as ResourceValidationPolicy).validateResource), undefined, name);
+            }
         });
     });
 });

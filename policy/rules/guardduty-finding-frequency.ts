@@ -5,7 +5,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isUnknown, notApplicable, Problems, TYPES, type RuleResource, type Verdict } from "../lib/model";
-import { listSetting, runResourceRule } from "../lib/pack";
+import { listSetting, typedResourceRule } from "../lib/pack";
 
 export const NAME = "guardduty-finding-frequency";
 
@@ -51,5 +51,5 @@ export const policy: ResourceValidationPolicy = {
             },
         },
     },
-    validateResource: (args, report) => runResourceRule(args, report, frequencyConfig, checkGuardDutyFindingFrequency),
+    validateResource: typedResourceRule(TYPES.detector, frequencyConfig, checkGuardDutyFindingFrequency),
 };

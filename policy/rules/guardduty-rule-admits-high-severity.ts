@@ -11,7 +11,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE } from "../../core/finding";
 import { describeInterval, gaps, intersect, listAdmitsString, patternNumbers } from "../lib/eventPattern";
 import { isObject, isUnknown, notApplicable, Problems, TYPES, type RuleResource, type Verdict } from "../lib/model";
-import { numberSetting, runResourceRule } from "../lib/pack";
+import { numberSetting, typedResourceRule } from "../lib/pack";
 
 export const NAME = "guardduty-rule-admits-high-severity";
 
@@ -82,5 +82,5 @@ export const policy: ResourceValidationPolicy = {
             maxSeverity: { type: "number", minimum: 0, maximum: 10, default: DEFAULTS.maxSeverity, description: "Highest severity the response rule must admit." },
         },
     },
-    validateResource: (args, report) => runResourceRule(args, report, severityConfig, checkGuardDutyRuleSeverity),
+    validateResource: typedResourceRule(TYPES.eventRule, severityConfig, checkGuardDutyRuleSeverity),
 };

@@ -4,7 +4,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isObject, isUnknown, notApplicable, Problems, TYPES, type RuleResource, type Verdict } from "../lib/model";
-import { listSetting, runResourceRule } from "../lib/pack";
+import { listSetting, typedResourceRule } from "../lib/pack";
 
 export const NAME = "state-machine-logging";
 
@@ -61,5 +61,5 @@ export const policy: ResourceValidationPolicy = {
             },
         },
     },
-    validateResource: (args, report) => runResourceRule(args, report, loggingConfig, checkStateMachineLogging),
+    validateResource: typedResourceRule(TYPES.stateMachine, loggingConfig, checkStateMachineLogging),
 };
