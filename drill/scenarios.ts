@@ -35,6 +35,7 @@ export const SCENARIOS = [
     "cmk-volume-no-iam",
     "graviton",
     "huge-memory",
+    "evidence-deleted",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -93,6 +94,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "volume-tag-overflow": "the instance's volumes carry EC2's 50 tags, among them the dfir:* tags of earlier evidence they were restored from: every volume is still snapshotted, the case's tags win",
     graviton: "a Graviton (arm64) instance: memory is captured with the aarch64 build of avml",
     "huge-memory": "a host with 256 GiB of RAM: its memory image must be verified inside the memory function's deployed 512 MB / 300 s",
+    "evidence-deleted": "someone with the instance account's own administrator rights deletes the disk evidence at the first snapshot check: locked snapshots refuse it",
 };
 
 const CAPS: Partial<Record<ScenarioName, ScenarioPlan["caps"]>> = {

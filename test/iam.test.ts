@@ -51,6 +51,7 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     "cmk-volume-no-iam": ["PARTIAL", /^disk copy to hub: SnapshotCopyFailedError: copy into the hub failed: KMS key arn:aws:kms:\S+:key\/\S+ \(the source snapshot's\): its key policy does not let the account's IAM policies use it/],
     graviton: ["SUCCEEDED", /^isolated; evidence complete$/],
     "huge-memory": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "evidence-deleted": ["SUCCEEDED", /^isolated; evidence complete$/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {

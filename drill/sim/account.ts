@@ -18,6 +18,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { partitionOf } from "../../core/containmentPolicies";
 import { ENV, type Target } from "../../core/workflow";
+import { TAGS } from "../../core/tags";
 import { AVML_BUILDS, AVML_ENV } from "../../core/avml";
 import { setClientCustomizer, type CustomizableClient, type ServiceName } from "../../functions/lib/aws";
 import { setClock } from "../../functions/lib/clock";
@@ -44,7 +45,7 @@ import {
     workstationOption,
 } from "./seed";
 import { authorizeCall, deployIam, type IamDenial } from "./iam/index";
-import { snapshotView, terminateInstance } from "./services/ec2";
+import { lockedInfo, snapshotView, terminateInstance } from "./services/ec2";
 import { MultipartUpload, objectSha256 } from "./services/s3";
 import { flowVerdict, forensicChannelVerdict } from "./network";
 import { HANDLERS, settle } from "./services/index";
@@ -180,6 +181,13 @@ export interface FlowView {
     blockedBy?: string;
 }
 
+/** A snapshot's lock as a view shows it (nothing when it has none). */
+function lockOf(world: World, s: Parameters<typeof lockedInfo>[1]): { lock?: NonNullable<SnapshotView["lock"]> } {
+    const info = lockedInfo(world, s);
+    if (!info) return {};
+    return { lock: { state: String(info.LockState), ...(info.LockDuration !== undefined ? { durationDays: info.LockDuration } : {}), ...(info.LockExpiresOn ? { expiresOn: info.LockExpiresOn.toISOString() } : {}) } };
+}
+
 export interface SnapshotView {
     snapshotId: string;
     volumeId: string;
@@ -195,6 +203,8 @@ export interface SnapshotView {
     copyOf?: { snapshotId: string; accountId: string };
     /** Accounts (or `all`) it is shared with. */
     sharedWith: string[];
+    /** Its lock now (DescribeLockedSnapshots), when it has one. */
+    lock?: { state: string; durationDays?: number; expiresOn?: string };
 }
 
 export interface VolumeView {
@@ -652,9 +662,13 @@ export class SimulatedAccount {
         };
     }
 
-    private resolveCaller(service: SimService, who: { credentials?: Credentials; accountId?: string }): SessionState {
+    private resolveCaller(service: SimService, who: { credentials?: Credentials; accountId?: string; administrator?: string }): SessionState {
         const state = this.world.state;
         const homeKey = homeAccessKeyId(state.homeAccountId);
+        // A scenario's own actor with the account's administrator rights (not a role of the deployment): not evaluated by IAM.
+        if (who.administrator !== undefined) {
+            return { accessKeyId: "", accountId: who.administrator, arn: `arn:${partitionOf(state.region)}:sts::${who.administrator}:assumed-role/administrator/scenario`, userId: "administrator", expiresAt: Number.MAX_SAFE_INTEGER };
+        }
         if (who.accountId !== undefined) {
             if (who.accountId === state.homeAccountId) return this.homeSession();
             return { accessKeyId: "", accountId: who.accountId, arn: `arn:aws:sts::${who.accountId}:assumed-role/direct/aws-dfir-drill`, userId: "direct", expiresAt: Number.MAX_SAFE_INTEGER };
@@ -694,7 +708,7 @@ export class SimulatedAccount {
         service: SimService,
         operation: string,
         input: unknown,
-        who: { credentials?: Credentials; accountId?: string },
+        who: { credentials?: Credentials; accountId?: string; administrator?: string },
         region: string,
         attempt = 1,
     ): Promise<Record<string, unknown>> {
@@ -740,6 +754,7 @@ export class SimulatedAccount {
             record.ok = true;
             this.afterSuccess(action);
             await this.runHooks("after", { ...call, output });
+            await this.scenarioCalls(action);
             this.requestCounter += 1;
             return { $metadata: { httpStatusCode: 200, requestId: `sim-ok-${this.requestCounter}`, attempts: 1, totalRetryDelay: 0 }, ...output };
         } catch (error) {
@@ -760,6 +775,24 @@ export class SimulatedAccount {
             terminate.fired = true;
             const found = this.world.findInstance(terminate.instanceId);
             if (found) terminateInstance(this.world, found.accountId, found.region, terminate.instanceId, `terminated after ${action} (scenario)`);
+        }
+    }
+
+    /**
+     * Built-in scenario effects that are calls of their own (recorded like any call), after a successful call:
+     * `deleteSnapshotsAfter` has the instance account's administrator delete every evidence snapshot of the instance
+     * once there is one (a direct caller of the account, not a role of the deployment: IAM does not stop it; a
+     * refusal, e.g. of a locked snapshot, is recorded and the next snapshot tried).
+     */
+    private async scenarioCalls(action: string): Promise<void> {
+        const doom = this.world.state.behaviour.deleteSnapshotsAfter;
+        if (!doom || doom.fired || !actionMatches(doom.action, action)) return;
+        const found = this.world.findInstance(doom.instanceId);
+        const evidence = found ? Object.values(found.state.snapshots).filter((s) => s.tags[TAGS.instanceId] === doom.instanceId && s.tags[TAGS.evidence] === TAGS.evidenceDisk) : [];
+        if (!found || evidence.length === 0) return;
+        doom.fired = true;
+        for (const s of evidence) {
+            await this.handle("ec2", "DeleteSnapshot", { SnapshotId: s.snapshotId }, { administrator: found.accountId }, found.region).catch(() => undefined);
         }
     }
 
@@ -921,6 +954,7 @@ export class SimulatedAccount {
                     ...(view.KmsKeyId ? { kmsKeyId: view.KmsKeyId } : {}),
                     ...(s.copyOf ? { copyOf: { ...s.copyOf } } : {}),
                     sharedWith: [...(s.createVolumePermissions ?? [])],
+                    ...lockOf(this.world, s),
                 });
             }
         }

@@ -102,6 +102,9 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     // memory function verifies it inside its deployed 512 MB / 300 s (the drill's Lambda budget, drill/lambda.ts).
     "huge-memory": { memoryBytes: HUGE_MEMORY_BYTES },
     "screenshot-unsupported": { screenshotUnsupported: true },
+    // An intruder (or an insider) with the instance account's administrator rights deletes the disk evidence once it
+    // exists and the response looks at it (the first snapshot check): nothing in IAM stops an administrator.
+    "evidence-deleted": { deleteSnapshotsAfter: "ec2:DescribeSnapshots" },
 };
 
 /**

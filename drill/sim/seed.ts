@@ -147,6 +147,11 @@ export interface SimOptions {
     screenshotUnsupported?: boolean;
     /** The instance becomes terminated right after the first successful call of this action. */
     terminateAfter?: string;
+    /**
+     * Right after the first successful call of this action, the instance account's administrator (not a role of the
+     * deployment: IAM does not stop it) deletes every snapshot tagged as the instance's disk evidence.
+     */
+    deleteSnapshotsAfter?: string;
     /** The member account has no responder role (implies crossAccount). */
     crossAccountRoleMissing?: boolean;
     /**
@@ -304,6 +309,7 @@ export function behaviourOf(options: SimOptions, instanceId: string | undefined)
         sdkRetries: options.sdkRetries ?? true,
         sdkRetryDelayMs: options.sdkRetryDelayMs ?? options.latencyMs ?? 0,
         terminateAfter: options.terminateAfter && instanceId ? { action: options.terminateAfter, instanceId, fired: false } : undefined,
+        ...(options.deleteSnapshotsAfter && instanceId ? { deleteSnapshotsAfter: { action: options.deleteSnapshotsAfter, instanceId, fired: false } } : {}),
         pageSizes: {
             describeTargetGroups: options.pageSizes?.describeTargetGroups ?? (options.inAsg ? 1 : 400),
             describeSnapshots: options.pageSizes?.describeSnapshots ?? 1000,

@@ -288,6 +288,21 @@ export interface SnapshotState {
     createVolumePermissions?: string[];
     /** A CopySnapshot copy: the snapshot copied and its owner. */
     copyOf?: { snapshotId: string; accountId: string };
+    /** Its lock (LockSnapshot), as set; what state it is in follows from the clock (services/ec2.ts lockView). */
+    lock?: SnapshotLock;
+}
+
+/** A snapshot lock as LockSnapshot set it (EBS User Guide, "Amazon EBS snapshot lock concepts"). */
+export interface SnapshotLock {
+    mode: "compliance" | "governance";
+    /** When it was (last) set, simulator clock. */
+    lockedAt: number;
+    /** LockDuration: days from the snapshot's completion (or from the lock, on a completed snapshot). */
+    durationDays?: number;
+    /** ExpirationDate, simulator clock (instead of durationDays). */
+    expiresAt?: number;
+    /** Compliance mode's cooling-off period, hours (absent: none, locked in compliance at once). */
+    coolOffHours?: number;
 }
 
 /** A customer managed KMS key, as far as EBS needs one: it exists, and its aliases. Key policies are not evaluated. */
@@ -600,6 +615,11 @@ export interface BehaviourConfig {
     /** Real milliseconds between emulated SDK attempts. */
     sdkRetryDelayMs: number;
     terminateAfter?: { action: string; instanceId: string; fired: boolean };
+    /**
+     * After the first successful call of this action, someone with the account's own administrator rights deletes
+     * every evidence snapshot of the instance (DeleteSnapshot, recorded like any call): the `evidence-deleted` scenario.
+     */
+    deleteSnapshotsAfter?: { action: string; instanceId: string; fired: boolean };
     /** Largest pages the simulated APIs return (absent getObjectAttributesParts: 1,000, S3's own). */
     pageSizes: { describeTargetGroups: number; describeSnapshots: number; listObjectsV2: number; getObjectAttributesParts?: number };
 }

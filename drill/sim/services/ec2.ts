@@ -5,6 +5,12 @@
  * output types so a shape mistake is a compile error.
  */
 import type {
+    DeleteSnapshotCommandInput,
+    DescribeLockedSnapshotsCommandInput,
+    DescribeLockedSnapshotsCommandOutput,
+    LockedSnapshotsInfo,
+    LockSnapshotCommandInput,
+    LockSnapshotCommandOutput,
     AttachVolumeCommandInput,
     AttachVolumeCommandOutput,
     CreateVolumeCommandInput,
@@ -1273,7 +1279,132 @@ const describeVolumes: Handler<DescribeVolumesCommandInput, Out<DescribeVolumesC
     return { Volumes: page.map((v) => volumeView(v, ctx.accountId, ctx.region)), NextToken: start + pageSize < volumes.length ? pageToken(start + pageSize) : undefined };
 };
 
+// ---------------------------------------------------------------------------------------------------------------
+// Snapshot lock. EC2 API Reference, "LockSnapshot" and "DescribeLockedSnapshots"; EBS User Guide, "Amazon EBS snapshot
+// lock concepts" and "Considerations for Amazon EBS snapshot lock": a snapshot can be locked while pending or
+// completed; a duration starts when it completes (a lock set on a pending snapshot has no expiry until then); a
+// pending snapshot that fails loses its lock; compliance mode with no cooling-off period is final at once, with one
+// it may be changed or removed until that period ends, then only lengthened; a locked snapshot cannot be deleted.
+
+const DAY_MS = 86_400_000;
+
+/** The lock's state and dates now, or undefined when the snapshot has none (or lost it: failed while pending). */
+function lockView(world: World, s: SnapshotState): { state: "compliance" | "compliance-cooloff" | "governance" | "expired"; startsAt?: number; expiresAt?: number; coolOffEndsAt?: number } | undefined {
+    const lock = s.lock;
+    if (!lock) return undefined;
+    const now = world.now();
+    const completed = now >= s.doneAt && s.outcome === "completed";
+    if (now >= s.doneAt && s.outcome === "error") return undefined;
+    const startsAt = completed ? Math.max(lock.lockedAt, s.doneAt) : undefined;
+    const expiresAt = lock.expiresAt ?? (startsAt !== undefined && lock.durationDays !== undefined ? startsAt + lock.durationDays * DAY_MS : undefined);
+    const coolOffEndsAt = lock.coolOffHours !== undefined ? lock.lockedAt + lock.coolOffHours * 3_600_000 : undefined;
+    if (expiresAt !== undefined && now >= expiresAt) return { state: "expired", startsAt, expiresAt };
+    const state = lock.mode === "governance" ? "governance" : coolOffEndsAt !== undefined && now < coolOffEndsAt ? "compliance-cooloff" : "compliance";
+    return { state, ...(startsAt !== undefined ? { startsAt } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}), ...(coolOffEndsAt !== undefined ? { coolOffEndsAt } : {}) };
+}
+
+export function lockedInfo(world: World, s: SnapshotState): LockedSnapshotsInfo | undefined {
+    const view = lockView(world, s);
+    const lock = s.lock;
+    if (!view || !lock) return undefined;
+    return {
+        OwnerId: s.ownerId,
+        SnapshotId: s.snapshotId,
+        LockState: view.state,
+        ...(lock.durationDays !== undefined ? { LockDuration: lock.durationDays } : {}),
+        ...(lock.coolOffHours !== undefined ? { CoolOffPeriod: lock.coolOffHours } : {}),
+        ...(view.coolOffEndsAt !== undefined ? { CoolOffPeriodExpiresOn: new Date(view.coolOffEndsAt) } : {}),
+        LockCreatedOn: new Date(lock.lockedAt),
+        ...(view.startsAt !== undefined ? { LockDurationStartTime: new Date(view.startsAt) } : {}),
+        ...(view.expiresAt !== undefined ? { LockExpiresOn: new Date(view.expiresAt) } : {}),
+    };
+}
+
+/** A snapshot of the caller's account in the caller's region, or InvalidSnapshot.NotFound (a shared one is not its to lock or delete). */
+function ownSnapshot(world: World, ctx: CallContext, id: string | undefined): SnapshotState {
+    const snapshotId = required(world, ctx, id, "SnapshotId");
+    if (idKind(snapshotId) !== "snap") throw world.error(ctx, "InvalidSnapshotID.Malformed", `Invalid id: "${snapshotId}" (expecting "snap-...")`);
+    const s = regionOf(world, ctx).snapshots[snapshotId];
+    if (!s || s.ownerId !== ctx.accountId) throw world.error(ctx, "InvalidSnapshot.NotFound", `The snapshot '${snapshotId}' does not exist.`);
+    return s;
+}
+
+const lockSnapshot: Handler<LockSnapshotCommandInput, Out<LockSnapshotCommandOutput>> = (world, ctx, input) => {
+    const s = ownSnapshot(world, ctx, input.SnapshotId);
+    const state = snapshotView(world, s).State;
+    if (state !== "pending" && state !== "completed") {
+        throw world.error(ctx, "IncorrectState", `The snapshot '${s.snapshotId}' is in state ${state}: only a pending or completed snapshot can be locked.`);
+    }
+    const mode = input.LockMode;
+    if (mode !== "compliance" && mode !== "governance") throw world.error(ctx, "InvalidParameterValue", `Value (${String(mode)}) for parameter LockMode is invalid.`);
+    if ((input.LockDuration === undefined) === (input.ExpirationDate === undefined)) {
+        throw world.error(ctx, "InvalidParameterCombination", "Specify either LockDuration or ExpirationDate, but not both.");
+    }
+    // Documented ranges: LockDuration 1-36,500 days, CoolOffPeriod 1-72 hours (compliance mode only).
+    if (input.LockDuration !== undefined && (!Number.isInteger(input.LockDuration) || input.LockDuration < 1 || input.LockDuration > 36_500)) {
+        throw world.error(ctx, "InvalidParameterValue", `LockDuration must be 1 to 36500 days, got ${input.LockDuration}.`);
+    }
+    if (input.CoolOffPeriod !== undefined) {
+        if (mode !== "compliance") throw world.error(ctx, "InvalidParameterCombination", "CoolOffPeriod applies to compliance mode only.");
+        if (!Number.isInteger(input.CoolOffPeriod) || input.CoolOffPeriod < 1 || input.CoolOffPeriod > 72) throw world.error(ctx, "InvalidParameterValue", `CoolOffPeriod must be 1 to 72 hours, got ${input.CoolOffPeriod}.`);
+    }
+    const now = world.now();
+    const expiresAt = input.ExpirationDate !== undefined ? new Date(input.ExpirationDate).getTime() : undefined;
+    if (expiresAt !== undefined && expiresAt <= now) throw world.error(ctx, "InvalidParameterValue", "ExpirationDate must be in the future.");
+    const current = lockView(world, s);
+    if (current?.state === "compliance" && s.lock) {
+        // After the cooling-off period a compliance lock can only be lengthened (LockSnapshot: "you can only increase
+        // the lock duration or extend the lock expiration date"): anything else, a same-length lock included, is refused.
+        const longer = mode === "compliance" && input.CoolOffPeriod === undefined && (
+            (input.LockDuration !== undefined && s.lock.durationDays !== undefined && input.LockDuration > s.lock.durationDays)
+            || (expiresAt !== undefined && current.expiresAt !== undefined && expiresAt > current.expiresAt));
+        if (!longer) throw world.error(ctx, "InvalidParameterValue", `The snapshot '${s.snapshotId}' is locked in compliance mode: its lock can only be extended.`);
+    }
+    s.lock = {
+        mode,
+        lockedAt: now,
+        ...(input.LockDuration !== undefined ? { durationDays: input.LockDuration } : {}),
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        ...(input.CoolOffPeriod !== undefined ? { coolOffHours: input.CoolOffPeriod } : {}),
+    };
+    const info = lockedInfo(world, s) as LockedSnapshotsInfo;
+    const { OwnerId: _owner, ...out } = info;
+    return out;
+};
+
+const describeLockedSnapshots: Handler<DescribeLockedSnapshotsCommandInput, Out<DescribeLockedSnapshotsCommandOutput>> = (world, ctx, input) => {
+    const r = regionOf(world, ctx);
+    for (const id of input.SnapshotIds ?? []) {
+        if (idKind(id) !== "snap") throw world.error(ctx, "InvalidSnapshotID.Malformed", `Invalid id: "${id}" (expecting "snap-...")`);
+    }
+    if ((input.Filters ?? []).some((f) => f.Name !== "lock-state")) throw notImplemented(ctx.action, "filters other than lock-state");
+    const wanted = (input.Filters ?? []).flatMap((f) => f.Values ?? []);
+    const ids = input.SnapshotIds;
+    const infos = Object.values(r.snapshots)
+        .filter((s) => s.ownerId === ctx.accountId && (ids === undefined || ids.includes(s.snapshotId)))
+        .flatMap((s) => {
+            const info = lockedInfo(world, s);
+            return info && (wanted.length === 0 || wanted.includes(String(info.LockState))) ? [info] : [];
+        });
+    return { Snapshots: infos };
+};
+
+const deleteSnapshot: Handler<DeleteSnapshotCommandInput, Out<Record<string, never>>> = (world, ctx, input) => {
+    const s = ownSnapshot(world, ctx, input.SnapshotId);
+    const lock = lockView(world, s);
+    // "A locked snapshot can't be deleted" (LockSnapshot), pending included. The error code EC2 gives is not on the
+    // pages read: IncorrectState is assumed (nothing of ours reads it).
+    if (lock && lock.state !== "expired") {
+        throw world.error(ctx, "IncorrectState", `The snapshot '${s.snapshotId}' is locked (${lock.state}) and cannot be deleted.`);
+    }
+    delete regionOf(world, ctx).snapshots[s.snapshotId];
+    return {};
+};
+
 export const EC2_HANDLERS: Record<string, Handler> = {
+    LockSnapshot: lockSnapshot,
+    DescribeLockedSnapshots: describeLockedSnapshots,
+    DeleteSnapshot: deleteSnapshot,
     DescribeInstances: describeInstances,
     DescribeInstanceAttribute: describeInstanceAttribute,
     ModifyInstanceAttribute: modifyInstanceAttribute,
