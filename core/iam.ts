@@ -109,7 +109,8 @@ const snapshotsOf = (s: Scope) => `arn:${s.partition}:ec2:${s.region}::snapshot/
 
 /**
  * What the snapshot step does in the instance's account: one crash-consistent CreateSnapshots per instance,
- * tagged with the case at creation, then DescribeSnapshots to follow them. The volumes' own tags are read
+ * tagged with the case at creation, each snapshot then locked (LockSnapshot, DescribeLockedSnapshots to adopt a lock
+ * an earlier attempt set), then DescribeSnapshots to follow them. The volumes' own tags are read
  * (DescribeVolumes) and copied to their snapshots after creation (core/snapshotTags.ts): CreateTags on evidence
  * snapshots only (`aws:ResourceTag/dfir:evidence` = disk, which they carry from creation), and never a key of the
  * case's namespace `dfir:*` (every key of the request, `ForAllValues:StringNotLike`): the case's tags are set at
@@ -117,7 +118,7 @@ const snapshotsOf = (s: Scope) => `arn:${s.partition}:ec2:${s.region}::snapshot/
  */
 export function snapshotStatements(s: Scope): PolicyStatement[] {
     return [
-        describe("Describe", ["ec2:DescribeSnapshots", "ec2:DescribeVolumes"]),
+        describe("Describe", ["ec2:DescribeSnapshots", "ec2:DescribeVolumes", "ec2:DescribeLockedSnapshots"]),
         {
             Sid: "CreateSnapshots",
             Effect: "Allow",
@@ -130,6 +131,16 @@ export function snapshotStatements(s: Scope): PolicyStatement[] {
             Action: "ec2:CreateTags",
             Resource: snapshotsOf(s),
             Condition: { StringEquals: { "ec2:CreateAction": "CreateSnapshots" } },
+        },
+        {
+            // Each evidence snapshot locked in compliance mode (core/snapshotLock.ts): evidence snapshots only, which
+            // carry `dfir:evidence` = disk from creation (LockSnapshot takes aws:ResourceTag on the snapshot:
+            // Service Authorization Reference, Amazon EC2).
+            Sid: "LockEvidenceSnapshots",
+            Effect: "Allow",
+            Action: "ec2:LockSnapshot",
+            Resource: snapshotsOf(s),
+            Condition: { StringEquals: { [`aws:ResourceTag/${TAGS.evidence}`]: TAGS.evidenceDisk } },
         },
         {
             Sid: "CopyVolumeTagsToEvidenceSnapshots",

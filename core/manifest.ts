@@ -8,6 +8,7 @@
  * sha256 is taken over exactly those bytes, so `sha256sum manifest-….json` reproduces the recorded hash and two
  * equal manifests always hash the same whatever order their keys were built in.
  */
+import { unlockedSnapshotsText } from "./snapshotLock";
 import { canonicalJson, sha256Hex } from "./hash";
 import {
     casePrefix,
@@ -102,10 +103,12 @@ export interface MissingEvidence {
 
 /** The gap of a failed or unfinished copy of a member's snapshots into the hub (`copySnapshotsToHub`). */
 export const DISK_COPY_GAP = "disk copy to hub";
+/** The gap of evidence snapshots not locked in compliance mode (core/snapshotLock.ts). */
+export const DISK_LOCK_GAP = "disk lock";
 
-/** A gap as the case's reason says it: `memory missing: ssm-agent-offline`, `disk copy to hub: <why>`. */
+/** A gap as the case's reason says it: `memory missing: ssm-agent-offline`, `disk copy to hub: <why>`, `disk lock: <why>`. */
 export function gapText(gap: MissingEvidence): string {
-    return gap.item === DISK_COPY_GAP ? `${gap.item}: ${gap.reason}` : `${gap.item} missing: ${gap.reason}`;
+    return gap.item === DISK_COPY_GAP || gap.item === DISK_LOCK_GAP ? `${gap.item}: ${gap.reason}` : `${gap.item} missing: ${gap.reason}`;
 }
 
 /**
@@ -273,8 +276,13 @@ export function evidenceGaps(state: ExecutionState): MissingEvidence[] {
     else if (isBranchError(disk)) gaps.push({ item: "disk", reason: stepErrorText(disk.error) });
     else if (disk.snapshots.length === 0) gaps.push({ item: "disk", reason: "no snapshots" });
     else if (!disk.done || disk.snapshots.some((s) => s.state !== "completed")) gaps.push({ item: "disk", reason: "snapshots not completed" });
-    else if (disk.copyError) gaps.push({ item: DISK_COPY_GAP, reason: stepErrorText(disk.copyError) });
-    else if (disk.copy && !disk.copy.done) gaps.push({ item: DISK_COPY_GAP, reason: "copy did not finish" });
+    else {
+        // Collected, but an evidence snapshot anyone allowed DeleteSnapshot could still destroy is a gap of its own.
+        const unlocked = unlockedSnapshotsText(disk.snapshots);
+        if (unlocked !== undefined) gaps.push({ item: DISK_LOCK_GAP, reason: unlocked });
+        if (disk.copyError) gaps.push({ item: DISK_COPY_GAP, reason: stepErrorText(disk.copyError) });
+        else if (disk.copy && !disk.copy.done) gaps.push({ item: DISK_COPY_GAP, reason: "copy did not finish" });
+    }
 
     if (memory === undefined || memory === null) gaps.push({ item: "memory", reason: "no result" });
     else if (isBranchError(memory)) gaps.push({ item: "memory", reason: stepErrorText(memory.error) });

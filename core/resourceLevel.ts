@@ -10,6 +10,7 @@ export const NO_RESOURCE_LEVEL_ACTIONS: readonly string[] = [
     "ec2:DescribeIamInstanceProfileAssociations",
     "ec2:DescribeInstanceAttribute",
     "ec2:DescribeInstances",
+    "ec2:DescribeLockedSnapshots",
     "ec2:DescribeNetworkAcls",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeRouteTables",

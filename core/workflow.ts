@@ -9,6 +9,7 @@
 
 import type { TriageDecision } from "./triage";
 import type { VolumeTagNote } from "./snapshotTags";
+import type { SnapshotLockRecord } from "./snapshotLock";
 import type { AvmlBuild } from "./avml";
 
 /** The triage guard's output (`$.triage.verdict`): the decision, and for "respond" the case id it opens. */
@@ -181,6 +182,8 @@ export interface SnapshotRecord {
     progress?: string;
     /** What became of the volume's tags on the snapshot (core/snapshotTags.ts); absent on records of older versions. */
     volumeTags?: VolumeTagNote;
+    /** Its EBS snapshot lock (core/snapshotLock.ts), or why there is none; absent while not tried yet (and on older records). */
+    lock?: SnapshotLockRecord;
 }
 
 /** Disk branch state/result (the poll loop passes it back in). */

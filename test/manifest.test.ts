@@ -94,7 +94,7 @@ function fullState(): ExecutionState {
         containment: CONTAINED,
         evidence: [
             {
-                snapshots: [{ snapshotId: "snap-r", volumeId: "vol-r", state: "completed", progress: "100%" }],
+                snapshots: [{ snapshotId: "snap-r", volumeId: "vol-r", state: "completed", progress: "100%", lock: { state: "compliance", durationDays: 365, lockedAt: "2025-03-01T11:00:11.000Z" } }],
                 startedAt: "2025-03-01T11:00:10.000Z",
                 deadline: "2025-03-02T11:00:10.000Z",
                 done: true,
@@ -182,6 +182,19 @@ describe("caseStatus", () => {
             reason: "already isolated; evidence complete",
         },
         { name: "contained, memory agent offline", edits: [memoryMissing("ssm-agent-offline")], status: "PARTIAL", reason: "memory missing: ssm-agent-offline" },
+        {
+            // Collected but not locked: anyone allowed DeleteSnapshot in the account could destroy it (core/snapshotLock.ts).
+            name: "contained, all evidence, a snapshot's lock refused",
+            edits: [(s) => { (s.evidence![0] as DiskEvidence).snapshots[0].lock = { error: "LockSnapshot refused: UnauthorizedOperation: no" }; }],
+            status: "PARTIAL",
+            reason: "disk lock: snap-r not locked: LockSnapshot refused: UnauthorizedOperation: no",
+        },
+        {
+            name: "contained, all evidence, a snapshot locked in governance mode (an administrator may lift it)",
+            edits: [(s) => { (s.evidence![0] as DiskEvidence).snapshots[0].lock = { state: "governance", durationDays: 365 }; }],
+            status: "PARTIAL",
+            reason: "disk lock: snap-r locked governance, not in compliance mode",
+        },
         {
             name: "contained, a containment action failed (listed before the evidence gaps)",
             edits: [
@@ -328,7 +341,7 @@ describe("buildManifest", () => {
             ["2025-03-01T11:00:11.000Z", "ssm:SendCommand", INSTANCE_ID],
             ["2025-03-01T11:00:12.000Z", "s3:PutObject", `s3://${BUCKET}/cases/${CASE_ID}/metadata/instance.json`],
         ]);
-        assert.deepEqual(m.evidence.disk.snapshots, [{ snapshotId: "snap-r", volumeId: "vol-r", state: "completed", progress: "100%" }]);
+        assert.deepEqual(m.evidence.disk.snapshots, [{ snapshotId: "snap-r", volumeId: "vol-r", state: "completed", progress: "100%", lock: { state: "compliance", durationDays: 365, lockedAt: "2025-03-01T11:00:11.000Z" } }]);
         assert.equal(m.evidence.disk.status, "collected");
         assert.equal(m.evidence.memory.hostSha256, IMAGE_SHA);
         assert.deepEqual([m.evidence.memory.partSize, m.evidence.memory.partCount, m.evidence.memory.partsSha256], [8388608, 1, "f".repeat(64)], "the verified part record");

@@ -37,6 +37,8 @@ const statement = (d: PolicyDocument, sid: string): PolicyStatement => {
 const NO_RESOURCE_LEVEL = new Set([
     "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations",
     "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "ec2:DescribeNetworkInterfaces", "autoscaling:DescribeAutoScalingInstances",
+    // The snapshot step adopts an earlier attempt's snapshot locks.
+    "ec2:DescribeLockedSnapshots",
     "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
     "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand",
     // Contain's network ACL step reads the VPC.
@@ -131,7 +133,7 @@ describe("MemberAccess", () => {
             "ec2:AssociateIamInstanceProfile", "ec2:CreateTags", "autoscaling:DetachInstances", "elasticloadbalancing:DeregisterTargets",
             "iam:GetInstanceProfile", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:AttachRolePolicy", "iam:PassRole",
             // snapshot, memory, metadata
-            "ec2:CreateSnapshots", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "ssm:SendCommand", "ssm:DescribeInstanceInformation",
+            "ec2:CreateSnapshots", "ec2:LockSnapshot", "ec2:DescribeLockedSnapshots", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "ssm:SendCommand", "ssm:DescribeInstanceInformation",
             "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand", "ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot", "ec2:DescribeNetworkInterfaces",
         ]) assert.ok(actions.has(a), `missing ${a}`);
 

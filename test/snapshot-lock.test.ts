@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import { lockProblem, lockRecordOf, lockRequest, unlockedSnapshotsText } from "../core/snapshotLock";
 import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 
@@ -33,5 +34,46 @@ describe("disk evidence locked (EBS snapshot lock)", function () {
             assert.equal(there.lock?.state, "compliance", `${s.snapshotId} locked in compliance mode`);
             assert.equal(there.lock?.durationDays, Number(sim.environment().RETENTION_DAYS), `${s.snapshotId} locked for the evidence retention`);
         }
+    });
+
+    it("a lock the step cannot set is recorded on the snapshot and makes the case PARTIAL ('disk lock: ...'), the evidence kept", async () => {
+        const { report, sim } = await drill({ simOptions: { memoryBytes: 256 * 1024, faults: [{ action: "ec2:LockSnapshot", error: "UnauthorizedOperation", status: 403, times: 100 }] } } as Partial<DrillOptions>);
+        assert.equal(report.status, "PARTIAL");
+        assert.match(report.reason, /^disk lock: snap-\S+ not locked: LockSnapshot refused: UnauthorizedOperation/);
+        assert.ok(report.evidence.manifest, "sealed");
+        assert.ok(sim.snapshots().every((s) => s.lock === undefined), "nothing locked");
+    });
+
+    it("a Lambda retry adopts the locks an earlier attempt set (a compliance lock can only be lengthened): one LockSnapshot per snapshot", async () => {
+        const { report, sim } = await drill({ kill: { state: "StartSnapshots", afterCalls: 3 } } as Partial<DrillOptions>);
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        // Calls of the killed attempt: DescribeSnapshots, CreateSnapshots, LockSnapshot x2 (the second cut by the kill).
+        const locks = sim.calls.filter((c) => c.action === "ec2:LockSnapshot");
+        const snapshots = sim.snapshots();
+        assert.equal(locks.filter((c) => c.ok).length, snapshots.length, "each snapshot locked once");
+        assert.deepEqual(locks.filter((c) => !c.ok).map((c) => c.errorName), ["DrillKilled"], "EC2 refused no lock (a re-lock would be)");
+        assert.ok(sim.calls.some((c) => c.action === "ec2:DescribeLockedSnapshots" && c.ok), "the retry read the earlier locks");
+        assert.ok(snapshots.every((s) => s.lock?.state === "compliance"));
+    });
+});
+
+describe("core/snapshotLock.ts", () => {
+    it("asks for compliance mode, no cooling-off period, for the retention (1 to 36,500 days)", () => {
+        assert.deepEqual(lockRequest("snap-1", 365), { SnapshotId: "snap-1", LockMode: "compliance", LockDuration: 365 });
+        assert.throws(() => lockRequest("snap-1", 0), /1 to 36500 days/);
+        assert.throws(() => lockRequest("snap-1", 36_501), /1 to 36500 days/);
+    });
+
+    it("records what EC2 reports, and holds only a compliance lock (for the retention when it is given)", () => {
+        const rec = lockRecordOf({ LockState: "compliance", LockDuration: 365, LockCreatedOn: new Date("2026-01-01T00:00:00Z") });
+        assert.deepEqual(rec, { state: "compliance", durationDays: 365, lockedAt: "2026-01-01T00:00:00.000Z" });
+        assert.equal(lockProblem(rec), undefined);
+        assert.equal(lockProblem(rec, 365), undefined);
+        assert.equal(lockProblem(rec, 400), "locked for 365 days, less than the retention (400)");
+        assert.equal(lockProblem({ state: "compliance-cooloff", durationDays: 365 }), "locked compliance-cooloff, not in compliance mode");
+        assert.equal(lockProblem({ state: "expired" }), "locked expired, not in compliance mode");
+        assert.equal(lockProblem(undefined), "not locked");
+        assert.equal(unlockedSnapshotsText([{ snapshotId: "snap-1", lock: rec }]), undefined);
+        assert.equal(unlockedSnapshotsText([{ snapshotId: "snap-1" }, { snapshotId: "snap-2", lock: { error: "x" } }]), "snap-1 not locked (and 1 more)");
     });
 });

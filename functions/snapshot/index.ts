@@ -7,12 +7,13 @@
  * the DiskEvidence with its `copy` advanced (`copy.done` when every hub copy is completed).
  * Throws SnapshotFailedError / SnapshotTimeoutError / SnapshotCopyFailedError / SnapshotCopyTimeoutError /
  * InvalidRequestError / ConfigurationError by name.
- * Environment (read per invocation): SNAPSHOT_CAP_SECONDS (default 86400); for the copy: COPY_SNAPSHOTS_TO_HUB
+ * Environment (read per invocation): SNAPSHOT_CAP_SECONDS (default 86400), RETENTION_DAYS (the snapshots' lock,
+ * default 365); for the copy: COPY_SNAPSHOTS_TO_HUB
  * ("true"), HUB_SNAPSHOT_KEY_ARN and HOME_ACCOUNT_ID.
  */
 import { ENV, type DiskEvidence } from "../../core/workflow";
 import { ec2Client } from "../lib/aws";
-import { hubTarget, logKeys, memberTarget, pollSecondsOfEvent, positiveIntegerFromEnv, requiredFromEnv } from "../lib/evidence";
+import { hubTarget, logKeys, memberTarget, pollSecondsOfEvent, positiveIntegerFromEnv, requiredFromEnv, retentionDaysFromEnv } from "../lib/evidence";
 import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { ConfigurationError } from "../lib/evidenceErrors";
 import { copyToHub, type CopySettings } from "./copy";
@@ -42,7 +43,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     const logger = invocationLogger(logKeys(event), context);
     try {
         const capSeconds = positiveIntegerFromEnv(process.env, ENV.snapshotCapSeconds, DEFAULT_SNAPSHOT_CAP_SECONDS);
-        const settings: SnapshotSettings = { capSeconds, now: clockNow };
+        const settings: SnapshotSettings = { capSeconds, retentionDays: retentionDaysFromEnv(process.env), now: clockNow };
         const pollSeconds = pollSecondsOfEvent(event, DEFAULT_POLL_SECONDS.snapshot);
         const request = parseSnapshotEvent(event);
         const ec2 = ec2Client(memberTarget(request.target));

@@ -7,12 +7,15 @@
 import {
     CreateSnapshotsCommand,
     CreateTagsCommand,
+    DescribeLockedSnapshotsCommand,
     DescribeSnapshotsCommand,
     DescribeVolumesCommand,
+    LockSnapshotCommand,
     type EC2Client,
     type Snapshot,
     type SnapshotInfo,
 } from "@aws-sdk/client-ec2";
+import { lockProblem, lockRecordOf, lockRequest, type SnapshotLockRecord } from "../../core/snapshotLock";
 import { planVolumeTags } from "../../core/snapshotTags";
 import { TAGS } from "../../core/tags";
 import { TRANSIENT_ERRORS, type DiskEvidence, type InstanceRecord, type SnapshotRecord, type Target } from "../../core/workflow";
@@ -41,6 +44,8 @@ export const NOT_FOUND_GRACE_MS = 10 * 60_000;
 export interface SnapshotSettings {
     /** Poll cap in seconds (deadline = start + cap). */
     capSeconds: number;
+    /** Days each evidence snapshot is locked in compliance mode (the evidence retention: core/snapshotLock.ts). */
+    retentionDays: number;
     /** Clock, injectable for tests. */
     now: () => Date;
 }
@@ -199,8 +204,9 @@ export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, 
     if (existing.length > 0) {
         const startedAt = earliest(existing.map((s) => s.StartTime)) ?? settings.now();
         log("INFO", "adopting snapshots of an earlier attempt", { ...context, snapshots: existing.map((s) => s.SnapshotId) });
+        const locked = await lockSnapshots(ec2, context, existing.map(toRecord), settings.retentionDays, false);
         return {
-            snapshots: await copyVolumeTags(ec2, caseId, target.instanceId, existing.map(toRecord), false),
+            snapshots: await copyVolumeTags(ec2, caseId, target.instanceId, locked, false),
             startedAt: startedAt.toISOString(),
             deadline: addSeconds(startedAt, settings.capSeconds).toISOString(),
             done: false,
@@ -219,7 +225,9 @@ export async function startSnapshots(ec2: EC2Client, event: SnapshotStartEvent, 
     if (created.length === 0) {
         throw new SnapshotFailedError(context, [{ snapshotId: "(none)", volumeId: "(all)", detail: "CreateSnapshots returned no snapshots (no EBS volume?)" }]);
     }
-    const snapshots = await copyVolumeTags(ec2, caseId, target.instanceId, created, false);
+    // Locked before anything else: until then anyone allowed DeleteSnapshot in the account could destroy them.
+    const locked = await lockSnapshots(ec2, context, created, settings.retentionDays, false, false);
+    const snapshots = await copyVolumeTags(ec2, caseId, target.instanceId, locked, false);
     const covered = new Set(snapshots.map((s) => s.volumeId));
     const uncovered = (instance.volumes ?? []).map((v) => v.volumeId).filter((id) => !covered.has(id));
     if (uncovered.length > 0) {
@@ -313,9 +321,50 @@ export async function copyVolumeTags(ec2: EC2Client, caseId: string, instanceId:
 export async function checkSnapshots(ec2: EC2Client, event: SnapshotCheckEvent, settings: SnapshotSettings): Promise<DiskEvidence> {
     const { described, notFound } = await describeSnapshotIds(ec2, event.disk.snapshots.map((s) => s.snapshotId));
     const disk = evaluateSnapshots(event, described, settings.now(), notFound);
-    // Volume tags not copied yet (start found the snapshots not listed yet, or throttled): this poll tries again;
-    // the last poll (the set completed) records what it could not copy.
-    return { ...disk, snapshots: await copyVolumeTags(ec2, event.caseId, event.target.instanceId, disk.snapshots, disk.done) };
+    // Locks and volume tags not set yet (start found the snapshots not listed yet, or throttled): this poll tries
+    // again; the last poll (the set completed) records what it could not do.
+    const context = { caseId: event.caseId, instanceId: event.target.instanceId };
+    const locked = await lockSnapshots(ec2, context, disk.snapshots, settings.retentionDays, disk.done);
+    return { ...disk, snapshots: await copyVolumeTags(ec2, event.caseId, event.target.instanceId, locked, disk.done) };
+}
+
+/**
+ * Locks each evidence snapshot that has no `lock` record yet in compliance mode for the retention
+ * (core/snapshotLock.ts), and records the lock EC2 reports. A lock an earlier attempt set (a Lambda retry after the
+ * lock went through) is adopted as DescribeLockedSnapshots reports it: a compliance lock past its cooling-off period
+ * can only be lengthened, so locking again would be refused. A refusal a retry cannot change (not authorized, the
+ * snapshot in error) is recorded on the snapshot; throttling, a service fault or a snapshot EC2 does not list yet
+ * (eventual consistency) leaves the record without `lock` for the next poll, and on the `last` try records it.
+ * Never fails the step: the snapshots are the evidence, and the case records what is not locked.
+ */
+export async function lockSnapshots(ec2: EC2Client, context: Record<string, string>, records: SnapshotRecord[], retentionDays: number, last: boolean, earlierLocks = true): Promise<SnapshotRecord[]> {
+    const pending = records.filter((r) => r.lock === undefined && r.state !== "error");
+    if (pending.length === 0) return records;
+    const notNow = (error: unknown) => isTransient(error) || awsErrorIs(error, ["InvalidSnapshot.NotFound"]);
+    const found = new Map<string, SnapshotLockRecord>();
+    // Snapshots this invocation just created cannot have been locked before (`earlierLocks` false): nothing to adopt.
+    if (earlierLocks) try {
+        const out = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: pending.map((r) => r.snapshotId) }));
+        for (const info of out.Snapshots ?? []) {
+            if (info.SnapshotId && lockProblem(lockRecordOf(info), retentionDays) === undefined) found.set(info.SnapshotId, lockRecordOf(info));
+        }
+    } catch (error) {
+        // Not knowing of earlier locks only means locking again; a refusal of that is recorded below.
+        log("WARN", "earlier snapshot locks not read", { ...context, error: errorText(error) });
+    }
+    return Promise.all(records.map(async (record): Promise<SnapshotRecord> => {
+        if (record.lock !== undefined || record.state === "error") return record;
+        const earlier = found.get(record.snapshotId);
+        if (earlier) return { ...record, lock: earlier };
+        try {
+            const out = await ec2.send(new LockSnapshotCommand(lockRequest(record.snapshotId, retentionDays)));
+            return { ...record, lock: lockRecordOf(out) };
+        } catch (error) {
+            const later = notNow(error) && !last;
+            log("WARN", later ? "snapshot not locked yet: tried again at the next poll" : "snapshot NOT locked", { ...context, snapshotId: record.snapshotId, error: errorText(error) });
+            return later ? record : { ...record, lock: { error: `LockSnapshot refused: ${errorText(error)}` } };
+        }
+    }));
 }
 
 /**
