@@ -3,10 +3,12 @@
  * re-reads the manifest and every evidence object it lists, by version, streaming each through sha256 (memory images
  * are the size of the host's RAM: never buffered), and compares with the manifest (and, for the memory image, with
  * the hash the instance computed); it checks Object Lock mode and retain-until on every version it read, and the
- * snapshots' state and tags. Reads only. The decisions (what is a problem) are pure functions below.
+ * snapshots' state, tags and EBS lock (compliance mode, core/snapshotLock.ts). Reads only. The decisions (what is a
+ * problem) are pure functions below.
  */
 import { GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
-import { DescribeSnapshotsCommand, type Snapshot } from "@aws-sdk/client-ec2";
+import { DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, type Snapshot } from "@aws-sdk/client-ec2";
+import { lockProblem, lockRecordOf, type SnapshotLockRecord } from "../core/snapshotLock";
 import { GetObjectCommand, GetObjectRetentionCommand } from "@aws-sdk/client-s3";
 import { sha256Hex, sha256OfStreamWithParts, type ProgressCallback, type StreamPartsDigest } from "../core/hash";
 import { countedHubCopies, DISK_COPY_GAP, type Manifest } from "../core/manifest";
@@ -51,6 +53,13 @@ export interface SnapshotCheck {
     /** For a hub copy: the member snapshot it copies. */
     copyOf?: string;
     state?: string;
+    /**
+     * The evidence snapshot's EBS lock holds it for the retention: compliance mode, nobody can lift it
+     * (core/snapshotLock.ts). Absent when the lock could not be read, and for hub copies (not locked: a limitation).
+     */
+    locked?: boolean;
+    /** The lock as EC2 reports it now (DescribeLockedSnapshots). */
+    lock?: SnapshotLockRecord;
     /** Not checked: the snapshot is in an account these credentials cannot read. */
     unchecked?: string;
     problems: string[];
@@ -293,6 +302,21 @@ async function checkSnapshots(where: { region: string; roleArn?: string }, check
         const found = described.find((d) => d.SnapshotId === c.snapshotId);
         if (found?.State) c.state = found.State;
         c.problems.push(...snapshotProblems(found, caseId, target.instanceId, c.copyOf));
+    }
+    const evidence = checks.filter((c) => c.location === "instance account" && c.state !== undefined);
+    if (evidence.length === 0) return;
+    try {
+        const out = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: evidence.map((c) => c.snapshotId) }));
+        for (const c of evidence) {
+            const info = (out.Snapshots ?? []).find((l) => l.SnapshotId === c.snapshotId);
+            const lock = info ? lockRecordOf(info) : undefined;
+            const problem = lockProblem(lock);
+            c.locked = problem === undefined;
+            if (lock) c.lock = lock;
+            if (problem !== undefined) c.problems.push(problem);
+        }
+    } catch (error) {
+        report.warnings.push(`cannot read the snapshot locks in ${where.roleArn ? target.accountId ?? "the instance's account" : "this account"} ${where.region}: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
     }
 }
 

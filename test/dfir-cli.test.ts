@@ -128,6 +128,8 @@ describe("dfir (analyst CLI) against the drill's simulated account", function ()
         assert.equal(memory?.actualPartsSha256, memory?.expectedPartsSha256);
         assert.equal(report.snapshots.length, 2);
         assert.ok(report.snapshots.every((s) => s.state === "completed" && s.problems.length === 0));
+        // The contract: per snapshot `locked: true` (compliance mode for the retention: core/snapshotLock.ts).
+        assert.ok(report.snapshots.every((s) => s.locked === true && s.lock?.state === "compliance" && s.lock.durationDays === 365), JSON.stringify(report.snapshots));
         const page = fs.readFileSync(html, "utf8");
         assert.match(page, /^<!doctype html>/);
         assert.match(page, /VERIFIED/);
@@ -143,6 +145,21 @@ describe("dfir (analyst CLI) against the drill's simulated account", function ()
         assert.equal(out.code, 1);
         assert.match(out.stdout, /MISMATCH: cases\/.*\/metadata\/console-output\.txt \(version .*\): sha256 [0-9a-f]{64} does not match the manifest's/);
         assert.match(out.stdout, /NOT VERIFIED: 2 problem\(s\)/, "the hash and the size");
+    });
+
+    it("verify: a snapshot whose EBS lock is gone (or was never set) is a problem naming it: locked false", async () => {
+        const dir = copy();
+        const { file, doc } = versionsOf(dir, "metadata/instance.json");
+        const snapshots = (Object.values(doc.state.accounts)[0] as any).regions["us-east-2"].snapshots as Record<string, { lock?: unknown }>;
+        const [unlocked] = Object.keys(snapshots);
+        delete snapshots[unlocked].lock;
+        fs.writeFileSync(file, JSON.stringify(doc));
+        const out = await run(["verify", caseId, "--simulated", dir, "--json"]);
+        assert.equal(out.code, 1);
+        const report: VerifyReport = JSON.parse(out.stdout);
+        const check = report.snapshots.find((x) => x.snapshotId === unlocked);
+        assert.equal(check?.locked, false);
+        assert.deepEqual(report.problems, [`${unlocked} (${check?.volumeId}): not locked`]);
     });
 
     it("verify: a lock shortened to GOVERNANCE, and a deleted snapshot, are mismatches", async () => {
