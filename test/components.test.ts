@@ -420,6 +420,8 @@ describe("ResponseWorkflow", () => {
             "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
             "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:ListCommands", "ssm:CancelCommand", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
             "ec2:DescribeNetworkAcls", "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints",
+            // The snapshot step adopts an earlier attempt's snapshot locks.
+            "ec2:DescribeLockedSnapshots",
         ]);
         for (const name of FUNCTIONS) {
             const policy = policyOf(one(T.rolePolicy, `t-wf-iam-${name}`));
