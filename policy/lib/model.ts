@@ -16,6 +16,8 @@ export interface RuleResource {
     readonly dependencies?: readonly string[];
     /** Property name -> URNs of the resources that property's value came from. */
     readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+    /** The resource's provider and its inputs (e.g. `defaultTags`, JSON-encoded), when the engine sends it. */
+    readonly provider?: { readonly urn: string; readonly props: Readonly<Record<string, unknown>> };
 }
 
 /**
@@ -111,6 +113,7 @@ export const TYPES = {
     iamGroupPolicy: "aws:iam/groupPolicy:GroupPolicy",
     iamRole: "aws:iam/role:Role",
     evidenceStore: "dfir:storage:EvidenceStore",
+    lambdaFunction: "aws:lambda/function:Function",
 } as const;
 
 /**
