@@ -163,7 +163,8 @@ export function urnHasAncestorType(urn: string, type: string): boolean {
  * A tag's value. Tags come from `tags` (the resource's own); `tagsAll` (provider default tags merged in) is
  * read only when `tags` does not have the key. When `tagsAll` is itself unknown — every new resource, during
  * preview — it is ignored rather than making every tag unknown: the tag contract puts `dfir:role` on the
- * resource itself. Only an unknown `tags` (or an unknown value of the key) is unknown.
+ * resource itself. Only an unknown `tags` (or an unknown value of the key) is unknown. Which buckets and groups the
+ * rules apply to is decided with membership.ts `effectiveTag` instead, which also reads the provider's defaultTags.
  */
 export type TagValue = { readonly unknown: true } | { readonly unknown: false; readonly value?: string };
 
