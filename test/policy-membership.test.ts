@@ -14,6 +14,8 @@
  * sets run in-process on the rule functions and through the real pack over gRPC (one pack process for all).
  */
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { UNKNOWN_STRING, type Finding, type RuleResource } from "../policy/lib/model";
 import { StackIndex } from "../policy/lib/stackIndex";
 import { BUCKET_LINKS, evidenceMembershipOf } from "../policy/lib/buckets";
@@ -27,6 +29,9 @@ import * as ingress from "../policy/rules/isolation-group-no-ingress";
 import * as pab from "../policy/rules/s3-public-access-block";
 import { policyCheck } from "../scripts/policy-check";
 import type { CheckResult } from "../scripts/lib/analyzer/check";
+import { TS_REGISTER } from "../scripts/lib/tsRegister";
+
+const REPO = path.resolve(__dirname, "..");
 
 const U = UNKNOWN_STRING;
 const T = {
@@ -559,9 +564,7 @@ describe("policy pack membership (issue 16, classes 1 and 2)", () => {
             ]);
         });
 
-        it("reads the project's own workflow as it registers: the evidence bucket, the isolation and untrack groups of each VPC", () => {
-            // The shape components/responseWorkflow.ts gives every function (one shown), under the mocks' inputs:
-            // no ids, known values, the groups' ids learnt from their rules.
+        it("tells the maps' groups apart in a list of inputs (no ids), through the ids their rules name", () => {
             const rs = build("g-inputs-only");
             const use = groupUse(new StackIndex(rs, [GROUP_RULE_LINK]));
             assert.deepEqual([...use.isolation.keys()], [urnOf(T.sg, "g-inputs-only-iso")]);
@@ -570,6 +573,56 @@ describe("policy pack membership (issue 16, classes 1 and 2)", () => {
             const index = new StackIndex(ev, BUCKET_LINKS);
             assert.deepEqual(evidenceMembershipOf(ev[0], evidenceUse(index)).kind, "evidence");
             assert.deepEqual(evidenceMembershipOf(ev[0]).kind, "other", "without the response's use, an untagged bucket is not evidence");
+        });
+    });
+
+    describe("the project's own stacks, as stack:resources prints them (inputs, no ids)", function () {
+        this.timeout(120000);
+        let prod: RuleResource[];
+
+        before(() => {
+            const out = spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/stack-resources.ts", "--stack", "prod"], {
+                cwd: REPO, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+            });
+            assert.equal(out.status, 0, out.stderr);
+            type Raw = { type: string; name: string; urn: string; parent: string; props: Record<string, unknown>; propertyDependencies: Record<string, string[]>; provider: string };
+            const raw: Raw[] = JSON.parse(out.stdout);
+            const byUrn = new Map(raw.map((r) => [r.urn, r]));
+            prod = raw.map((r) => {
+                const prov = byUrn.get(r.provider.slice(0, r.provider.lastIndexOf("::")));
+                return {
+                    type: r.type, name: r.name, urn: r.urn, props: r.props, parent: r.parent || undefined, propertyDependencies: r.propertyDependencies,
+                    ...(prov ? { provider: { urn: prov.urn, props: prov.props } } : {}),
+                };
+            });
+        });
+
+        const names = (m: ReadonlyMap<string, unknown>) => [...m.keys()].map((u) => u.split("::").pop() as string).sort();
+
+        it("finds every region's evidence bucket, and each VPC's isolation and untrack groups, in the functions' environment", () => {
+            const use = groupUse(new StackIndex(prod, [GROUP_RULE_LINK]));
+            const groups = prod.filter((r) => r.type === T.sg).map((r) => r.name);
+            assert.deepEqual(names(use.isolation), groups.filter((n) => n.endsWith("-isolation")).sort());
+            assert.deepEqual(names(use.untrack), groups.filter((n) => n.endsWith("-untrack")).sort());
+            assert.equal(use.undecided.size, 0);
+            assert.equal(use.isolation.size, 6, "two hub regions' and a member's VPCs");
+            const ev = evidenceUse(new StackIndex(prod, BUCKET_LINKS));
+            assert.deepEqual(names(ev.evidence), ["dfir-evidence-eu-west-1", "dfir-evidence-us-east-1"]);
+        });
+
+        it("catches isolationGroups given an IsolationNetwork's untrackSecurityGroupId (a plausible slip)", () => {
+            const vpc = "dfir-222222222222-us-east-1-vpc-0123456789abcdef0";
+            const slipped = prod.map((r) => {
+                const vars = (r.props.environment as { variables?: Record<string, string> } | undefined)?.variables;
+                if (r.type !== T.fn || !vars?.ISOLATION_GROUPS?.includes(`sg-${vpc}-isolation`)) return r;
+                const variables = { ...vars, ISOLATION_GROUPS: vars.ISOLATION_GROUPS.replace(`sg-${vpc}-isolation`, `sg-${vpc}-untrack`) };
+                return { ...r, props: { ...r.props, environment: { variables } } };
+            });
+            assert.deepEqual(run(MANDATORY, prod, "violation"), []);
+            assert.deepEqual(run(MANDATORY, slipped, "violation"), [
+                `${EGRESS} @ ${vpc}-untrack-egress-v4`, `${EGRESS} @ ${vpc}-untrack-egress-v6`,
+                `${NO_INGRESS} @ ${vpc}-untrack-ingress-v4`, `${NO_INGRESS} @ ${vpc}-untrack-ingress-v6`,
+            ]);
         });
     });
 
