@@ -2,9 +2,11 @@
  * Which resources the guarantees apply to, whatever their tags: the buckets the response writes evidence to and
  * the security groups it isolates with, found where the response names them — the environment of its Lambda
  * functions (`core/workflow.ts` ENV, set by `components/responseWorkflow.ts`):
- * - `EVIDENCE_BUCKET`: the bucket every evidence object goes to. The functions write the manifest and metadata
- *   there, and the memory function hands it to the capture document as its `Bucket` parameter, so memory images
- *   land there too. Nothing else decides where evidence goes: the state machine definition names no bucket, the
+ * - `EVIDENCE_BUCKET`: the bucket every evidence object goes to. OpenCase records it in the case
+ *   (functions/case/openCase.ts `evidence.bucket`) and every later step writes there: metadata, the memory image
+ *   (the memory function passes it to the capture document as its `Bucket` parameter and as the command's output
+ *   bucket), the sealed manifest (Seal falls back to EVIDENCE_BUCKET itself). Nothing else decides where evidence
+ *   goes: the state machine definition names no bucket, the
  *   SSM document takes the bucket as a parameter, and the IAM policies that name it (the functions' roles, the
  *   capture profile, the workstation, member capture roles) only grant access — a policy naming another bucket
  *   grants access to a bucket no evidence is written to. Those are not read.
