@@ -16,6 +16,8 @@ export interface RuleResource {
     readonly dependencies?: readonly string[];
     /** Property name -> URNs of the resources that property's value came from. */
     readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+    /** The resource's provider and its inputs (e.g. `defaultTags`, JSON-encoded), when the engine sends it. */
+    readonly provider?: { readonly urn: string; readonly props: Readonly<Record<string, unknown>> };
 }
 
 /**
@@ -111,6 +113,7 @@ export const TYPES = {
     iamGroupPolicy: "aws:iam/groupPolicy:GroupPolicy",
     iamRole: "aws:iam/role:Role",
     evidenceStore: "dfir:storage:EvidenceStore",
+    lambdaFunction: "aws:lambda/function:Function",
 } as const;
 
 /**
@@ -160,7 +163,8 @@ export function urnHasAncestorType(urn: string, type: string): boolean {
  * A tag's value. Tags come from `tags` (the resource's own); `tagsAll` (provider default tags merged in) is
  * read only when `tags` does not have the key. When `tagsAll` is itself unknown — every new resource, during
  * preview — it is ignored rather than making every tag unknown: the tag contract puts `dfir:role` on the
- * resource itself. Only an unknown `tags` (or an unknown value of the key) is unknown.
+ * resource itself. Only an unknown `tags` (or an unknown value of the key) is unknown. Which buckets and groups the
+ * rules apply to is decided with membership.ts `effectiveTag` instead, which also reads the provider's defaultTags.
  */
 export type TagValue = { readonly unknown: true } | { readonly unknown: false; readonly value?: string };
 

@@ -33,12 +33,16 @@ export function fromPolicyResource(r: PolicyResource): RuleResource {
         parent: r.parent?.urn ?? r.opts?.parent,
         dependencies: (r.dependencies ?? []).map((d) => d.urn),
         propertyDependencies,
+        ...(r.provider ? { provider: { urn: r.provider.urn, props: plainProps(r.provider.props) } } : {}),
     };
 }
 
 /** A resource being analyzed (Analyze: inputs) as a rule resource. */
 export function fromResourceArgs(args: ResourceValidationArgs): RuleResource {
-    return { type: args.type, name: args.name, urn: args.urn, props: plainProps(args.props), parent: args.opts?.parent };
+    return {
+        type: args.type, name: args.name, urn: args.urn, props: plainProps(args.props), parent: args.opts?.parent,
+        ...(args.provider ? { provider: { urn: args.provider.urn, props: plainProps(args.provider.props) } } : {}),
+    };
 }
 
 /**

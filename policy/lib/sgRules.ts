@@ -6,8 +6,9 @@
  */
 import { isolationRuleProblems, type SgRule } from "../../core/isolation";
 import { TAGS } from "../../core/tags";
-import { asList, finding, isUnknown, knownString, listNames, tagOf, TYPES, unknown, type Finding, type RuleResource } from "./model";
-import { StackIndex } from "./stackIndex";
+import { effectiveTag, groupUse, type GroupUse } from "./membership";
+import { asList, finding, isUnknown, listNames, TYPES, unknown, type Finding, type RuleResource } from "./model";
+import { StackIndex, type LinkSpec } from "./stackIndex";
 
 /** An adapted rule, or why it cannot be judged yet. */
 export type AdaptedRule = { readonly rule: SgRule<unknown> } | { readonly unknownFields: readonly string[] };
@@ -78,17 +79,32 @@ export function adaptBlock(direction: "ingress" | "egress", block: Readonly<Reco
  */
 export const ISOLATED_ROLES: readonly string[] = [TAGS.roleIsolation, TAGS.roleWorkstation];
 
-/** Whether a group is held to the isolation contract (tag contract): "yes", "no", or "unknown" (tags unknown). */
-export function isolationMembership(r: RuleResource): "yes" | "no" | "unknown" {
-    const role = tagOf(r.props, TAGS.role);
-    if (role.unknown) return "unknown";
-    return typeof role.value === "string" && ISOLATED_ROLES.includes(role.value) ? "yes" : "no";
+/**
+ * Whether a group (or a rule resource) is held to the isolation contract by its tag: "yes", "no", or "unknown"
+ * (tags unknown). The tag is read from the resource's own tags, then its provider's default tags (membership.ts
+ * `effectiveTag`). `use` (membership.ts `groupUse`) adds the groups the response isolates with, whatever their
+ * tags, and the groups whose use cannot be told during preview ("unknown").
+ */
+export function isolationMembership(r: RuleResource, use?: GroupUse): "yes" | "no" | "unknown" {
+    const role = effectiveTag(r, TAGS.role);
+    if (!role.unknown && typeof role.value === "string" && ISOLATED_ROLES.includes(role.value)) return "yes";
+    if (use?.isolation.has(r.urn)) return "yes";
+    if (role.unknown || use?.undecided.has(r.urn)) return "unknown";
+    return "no";
 }
 
-/** What to call a group (or a tagged rule's group) held to the contract in messages: "isolation group" or "workstation group". */
+/** Groups held to the contract through the response's use only (not their tag), with why: for labels. */
+const USE_LABELS = new WeakMap<RuleResource, string>();
+
+/**
+ * What to call a group (or a tagged rule's group) held to the contract in messages: "workstation group", "isolation
+ * group", or for a group held only because the response isolates with it, "isolation group (<why>)".
+ */
 export function groupLabel(r: RuleResource): string {
-    const role = tagOf(r.props, TAGS.role);
-    return !role.unknown && role.value === TAGS.roleWorkstation ? "workstation group" : "isolation group";
+    const role = effectiveTag(r, TAGS.role);
+    if (!role.unknown && role.value === TAGS.roleWorkstation) return "workstation group";
+    const why = USE_LABELS.get(r);
+    return why === undefined ? "isolation group" : `isolation group (${why})`;
 }
 
 /** "an isolation group", "a workstation group". */
@@ -96,6 +112,12 @@ export const withArticle = (label: string): string => `${/^[aeiou]/.test(label) 
 
 /** Rule resources that may belong to a group through `securityGroupId`. */
 export const RULE_TYPES = [TYPES.ingressRule, TYPES.egressRule, TYPES.securityGroupRule] as const;
+
+/**
+ * The link from a rule resource to its group: groups are the targets, so a known `securityGroupId` naming another
+ * group wins over a dependency (stackIndex.ts).
+ */
+export const GROUP_RULE_LINK: LinkSpec = { types: RULE_TYPES, prop: "securityGroupId", targetTypes: [TYPES.securityGroup] };
 
 /** A rule resource attached to an isolation group (or tagged as one of its rules), with its direction. */
 export interface GroupRuleResource {
@@ -108,8 +130,10 @@ export interface GroupRuleResource {
 export interface IsolationView {
     /** Isolation groups. */
     readonly groups: readonly RuleResource[];
-    /** Groups whose tags are unknown, so whether they isolate is unknown. */
+    /** Groups whose tags (or whose use by the response) are unknown, so whether they isolate is unknown. */
     readonly undecidedGroups: readonly RuleResource[];
+    /** Group URN -> why it is undecided (for the notes). */
+    readonly undecidedWhy?: ReadonlyMap<string, string>;
     /** Rule resources of isolation groups (linked, or tagged dfir:role=isolation themselves). */
     readonly rules: readonly GroupRuleResource[];
     /** Rule resources that cannot be placed during preview (unknown group id, no recorded dependency). */
@@ -125,19 +149,29 @@ function directionOf(r: RuleResource): "ingress" | "egress" | "unknown" {
 
 /** One indexed pass: the isolation groups of a stack and the rule resources that belong to them. */
 export function isolationView(resources: Iterable<RuleResource>): IsolationView {
-    const index = new StackIndex(resources, [{ types: RULE_TYPES, prop: "securityGroupId" }]);
+    const index = new StackIndex(resources, [GROUP_RULE_LINK]);
+    const use = groupUse(index);
     const groups: RuleResource[] = [];
     const undecidedGroups: RuleResource[] = [];
+    const undecidedWhy = new Map<string, string>();
     for (const sg of index.ofType(TYPES.securityGroup)) {
-        const membership = isolationMembership(sg);
-        if (membership === "yes") groups.push(sg);
-        else if (membership === "unknown") undecidedGroups.push(sg);
+        const membership = isolationMembership(sg, use);
+        if (membership === "yes") {
+            groups.push(sg);
+            const role = effectiveTag(sg, TAGS.role);
+            const byTag = !role.unknown && typeof role.value === "string" && ISOLATED_ROLES.includes(role.value);
+            const used = use.isolation.get(sg.urn);
+            if (!byTag && used) USE_LABELS.set(sg, used.why);
+        } else if (membership === "unknown") {
+            undecidedGroups.push(sg);
+            const role = effectiveTag(sg, TAGS.role);
+            undecidedWhy.set(sg.urn, role.unknown ? role.why : use.undecided.get(sg.urn)?.why ?? "its tags are unknown");
+        }
     }
     const seen = new Set<string>();
     const rules: GroupRuleResource[] = [];
     for (const group of groups) {
-        const id = knownString(group.props.id);
-        for (const r of index.linked(group, RULE_TYPES, "securityGroupId", id === undefined ? [] : [id])) {
+        for (const r of index.linked(group, RULE_TYPES, "securityGroupId")) {
             if (seen.has(r.urn)) continue;
             seen.add(r.urn);
             rules.push({ resource: r, group, direction: directionOf(r) });
@@ -154,7 +188,7 @@ export function isolationView(resources: Iterable<RuleResource>): IsolationView 
     const unresolvedRules = groups.length + undecidedGroups.length === 0
         ? []
         : index.unresolved(RULE_TYPES, "securityGroupId").filter((r) => !seen.has(r.urn));
-    return { groups, undecidedGroups, rules, unresolvedRules };
+    return { groups, undecidedGroups, undecidedWhy, rules, unresolvedRules };
 }
 
 /** The note for rule resources whose group cannot be known yet. */
@@ -174,5 +208,5 @@ export function adaptedRuleProblems(
 /** Advisory notes for the groups whose isolation role is unknown at preview (never a silent pass). */
 export function undecidedGroupNotes(view: IsolationView): Finding[] {
     return view.undecidedGroups.map((sg) =>
-        finding(sg, unknown(`security group ${sg.name}: cannot check whether it is an isolation group during preview: its tags are unknown`)));
+        finding(sg, unknown(`security group ${sg.name}: cannot check whether it is an isolation group during preview: ${view.undecidedWhy?.get(sg.urn) ?? "its tags are unknown"}`)));
 }
