@@ -16,6 +16,18 @@ export interface RuleResource {
     readonly dependencies?: readonly string[];
     /** Property name -> URNs of the resources that property's value came from. */
     readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+    /**
+     * The provider the resource is created through, as the engine names it: an explicit `aws.Provider` or the
+     * engine's default provider (`pulumi:providers:aws::default_<version>`). Absent for components and for
+     * resources read from JSON without one.
+     */
+    readonly provider?: RuleProvider;
+}
+
+/** A provider: its URN and its configuration (inputs: region, allowedAccountIds, assumeRoles, ... as the engine keeps them). */
+export interface RuleProvider {
+    readonly urn: string;
+    readonly props: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -111,6 +123,12 @@ export const TYPES = {
     iamGroupPolicy: "aws:iam/groupPolicy:GroupPolicy",
     iamRole: "aws:iam/role:Role",
     evidenceStore: "dfir:storage:EvidenceStore",
+    /** Resources that put a canned ACL or grants on S3 objects they write (s3-no-public-acl). */
+    objectCopy: "aws:s3/objectCopy:ObjectCopy",
+    iotTopicRule: "aws:iot/topicRule:TopicRule",
+    dmsS3Endpoint: "aws:dms/s3Endpoint:S3Endpoint",
+    fileShares: ["aws:storagegateway/nfsFileShare:NfsFileShare", "aws:storagegateway/smbFileShare:SmbFileShare"],
+    mediaLiveChannel: "aws:medialive/channel:Channel",
 } as const;
 
 /**
