@@ -276,6 +276,14 @@ describe("public access: class 5, conditions that restrict nothing", () => {
         assert.match(messageOf(notPrincipal), /every principal but those in NotPrincipal without a restricting condition \(aws:SourceVpce "vpce-\*" is a wildcard\)/);
     });
 
+    it("reads a Federated principal as public, as S3 does, unless a condition pins it", () => {
+        const federated = { Federated: "graph.facebook.com" };
+        assert.match(messageOf(check(undefined, federated)), /allows any federated identity of its identity provider without a restricting condition/);
+        assert.deepEqual(check({ StringEquals: { "aws:PrincipalOrgID": "o-abcdefghij" } }, federated), { status: "compliant" });
+        assert.deepEqual(check(undefined, { AWS: "arn:aws:iam::111111111111:role/reader" }), { status: "compliant" });
+        assert.deepEqual(check(undefined, { Service: "cloudtrail.amazonaws.com" }), { status: "compliant" });
+    });
+
     it("accepts every pinning key with fixed values under a pinning operator", () => {
         for (const condition of [
             { StringEquals: { "aws:PrincipalOrgID": "o-abcdefghij" } },

@@ -1,8 +1,8 @@
 /**
- * No bucket policy lets anyone in: no Allow statement for a wildcard principal ("*", {"AWS": "*"}, or
- * NotPrincipal) unless a condition pins the caller to an organization, account, principal, VPC, endpoint or
- * the access points of an account, with fixed values (a wildcard or a policy variable pins nothing:
- * `conditionPinning`). Deny statements with "*" (the evidence bucket's tamper and TLS guards) are what they
+ * No bucket policy lets anyone in: no Allow statement for a wildcard principal ("*", {"AWS": "*"},
+ * NotPrincipal, or a Federated identity provider) unless a condition pins the caller to an organization,
+ * account, principal, VPC, endpoint or the access points of an account, with fixed values (a wildcard or a
+ * policy variable pins nothing: `conditionPinning`). Deny statements with "*" (the evidence bucket's tamper and TLS guards) are what they
  * should be. Mandatory.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
@@ -64,14 +64,20 @@ function accessPointArnFixed(value: unknown): boolean {
     return cut > 0 && ACCESS_POINT_PREFIX.test(value.slice(0, cut + ":accesspoint/".length));
 }
 
-/** "yes" / "no" / "unknown": whether a principal value includes everyone. */
-function wildcardPrincipal(principal: unknown): "yes" | "no" | "unknown" {
+/**
+ * "yes" / "federated" / "no" / "unknown": whether a principal value includes everyone. A `Federated` principal is
+ * anyone the identity provider vouches for: S3 reads `{"Federated": "graph.facebook.com"}` as public ("The meaning
+ * of public", Amazon S3 User Guide), so it needs a pin like "*".
+ */
+function wildcardPrincipal(principal: unknown): "yes" | "federated" | "no" | "unknown" {
     if (isUnknown(principal)) return "unknown";
     if (principal === "*") return "yes";
     if (!isObject(principal)) return "no";
     const values = Object.values(principal).flatMap(asList);
     if (values.includes("*")) return "yes";
-    return values.some(isUnknown) ? "unknown" : "no";
+    if (values.some(isUnknown)) return "unknown";
+    const federated = Object.entries(principal).find(([key]) => key.toLowerCase() === "federated");
+    return federated !== undefined && asList(federated[1]).length > 0 ? "federated" : "no";
 }
 
 /** How a statement's condition holds up: it pins the caller, might (a value unknown at preview), or does not (and why). */
@@ -147,7 +153,9 @@ export function publicStatementProblems(policy: unknown, what: string, p: Proble
         const pinning = conditionPinning(statement.Condition);
         if (pinning.pins === true) return;
         if (pinning.pins === "unknown") return void p.unknownValue(`${pinning.what} of ${label}`);
-        const who = statement.NotPrincipal !== undefined ? "every principal but those in NotPrincipal" : "any principal (\"*\")";
+        const who = statement.NotPrincipal !== undefined
+            ? "every principal but those in NotPrincipal"
+            : everyone === "federated" ? "any federated identity of its identity provider" : "any principal (\"*\")";
         const why = pinning.reasons.length > 0 ? ` (${pinning.reasons.join("; ")})` : "";
         p.violation(
             `${label} allows ${who} without a restricting condition${why} — name the principals, or add a StringEquals/ArnEquals ` +
@@ -170,7 +178,7 @@ export const policy: ResourceValidationPolicy = {
     displayName: "No public bucket policies",
     description:
         "No bucket policy (BucketPolicy, or a bucket's inline policy) has an Allow statement for a wildcard principal (\"*\", " +
-        "{\"AWS\": \"*\"}, NotPrincipal) without a StringEquals/StringLike/ArnEquals/ArnLike condition holding fixed values (no wildcard, " +
+        "{\"AWS\": \"*\"}, NotPrincipal, a Federated principal) without a StringEquals/StringLike/ArnEquals/ArnLike condition holding fixed values (no wildcard, " +
         "no policy variable) on aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceVpce, aws:SourceVpc, " +
         "aws:SourceAccount, aws:SourceOwner, aws:SourceArn, s3:DataAccessPointAccount or s3:DataAccessPointArn.",
     enforcementLevel: "mandatory",
