@@ -189,6 +189,22 @@ describe("public access: class 4, public ACLs through object resources and servi
         assert.match(messageOf(check(grants)), /grants WRITE to AllUsers/);
     });
 
+    it("rejects server access logs granted to AllUsers or AuthenticatedUsers (BucketLogging targetGrants)", () => {
+        const logging = (uri: string) => res("aws:s3/bucketLogging:BucketLogging", "logs", {
+            bucket: "b", targetBucket: "logs", targetPrefix: "b/", targetGrants: [{ grantee: { type: "Group", uri }, permission: "READ" }],
+        });
+        assert.deepEqual(check(logging(ALL_USERS)), {
+            status: "violation",
+            message: "the access logs of bucket logging logs grants READ to AllUsers — use a private ACL (or none: BucketOwnerEnforced ownership disables ACLs) and grant access through policies",
+        });
+        assert.equal(check({ ...logging(AUTHENTICATED_USERS), type: "aws:s3/bucketLoggingV2:BucketLoggingV2" }).status, "violation");
+        assert.deepEqual(check(res("aws:s3/bucketLogging:BucketLogging", "logs", { bucket: "b", targetBucket: "logs", targetPrefix: "b/" })), { status: "compliant" });
+        const toAccount = res("aws:s3/bucketLogging:BucketLogging", "logs", {
+            bucket: "b", targetBucket: "logs", targetPrefix: "b/", targetGrants: [{ grantee: { type: "CanonicalUser", id: "abc" }, permission: "FULL_CONTROL" }],
+        });
+        assert.deepEqual(check(toAccount), { status: "compliant" });
+    });
+
     it("notes unknown ACLs and grants, and does not apply to other resources", () => {
         assert.equal(check(res(T.objectCopy, "c", { acl: UNKNOWN_STRING })).status, "unknown");
         assert.equal(check(res(T.objectCopy, "c", { grants: [{ type: "Group", uri: UNKNOWN_STRING, permissions: ["READ"] }] })).status, "unknown");
@@ -434,6 +450,7 @@ describe("public access over gRPC: classes 3, 4, 5 and 7 through the real pack",
         add({ type: T.objectCopy, name: "pub-copy-acl", props: { bucket: "pub-b-a", key: "k", source: "src/k", acl: "public-read" }, provider: "pub-aws-a" }, [ACL]);
         add({ type: T.objectCopy, name: "pub-copy-grant", props: { bucket: "pub-b-a", key: "k", source: "src/k", grants: [{ type: "Group", uri: ALL_USERS, permissions: ["READ"] }] }, provider: "pub-aws-a" }, [ACL]);
         add({ type: T.objectCopy, name: "pub-copy-private", props: { bucket: "pub-b-a", key: "k", source: "src/k", acl: "bucket-owner-full-control" }, provider: "pub-aws-a" }, "good");
+        add({ type: "aws:s3/bucketLogging:BucketLogging", name: "pub-logging-grant", props: { bucket: "pub-b-a", targetBucket: "pub-b-a-eu", targetPrefix: "a/", targetGrants: [{ grantee: { type: "Group", uri: AUTHENTICATED_USERS }, permission: "READ" }] }, provider: "pub-aws-a" }, [ACL]);
         add({ type: T.object, name: "pub-object-authread", props: { bucket: "pub-b-a", key: "k", acl: "authenticated-read" }, provider: "pub-aws-a" }, [ACL]);
         add({ type: T.topicRule, name: "pub-topic", props: { enabled: true, sql: "SELECT * FROM 't'", sqlVersion: "2016-03-23", s3: [{ bucketName: "pub-b-a", key: "k", roleArn: "arn:aws:iam::111111111111:role/iot", cannedAcl: "public-read" }] }, provider: "pub-aws-a" }, [ACL]);
         add({ type: T.dms, name: "pub-dms", props: { endpointId: "e", endpointType: "target", bucketName: "pub-b-a", serviceAccessRoleArn: "r", cannedAclForObjects: "public-read-write" }, provider: "pub-aws-a" }, [ACL]);

@@ -125,6 +125,7 @@ export const TYPES = {
     evidenceStore: "dfir:storage:EvidenceStore",
     /** Resources that put a canned ACL or grants on S3 objects they write (s3-no-public-acl). */
     objectCopy: "aws:s3/objectCopy:ObjectCopy",
+    bucketLoggings: ["aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"],
     iotTopicRule: "aws:iot/topicRule:TopicRule",
     dmsS3Endpoint: "aws:dms/s3Endpoint:S3Endpoint",
     fileShares: ["aws:storagegateway/nfsFileShare:NfsFileShare", "aws:storagegateway/smbFileShare:SmbFileShare"],

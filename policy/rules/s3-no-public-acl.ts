@@ -9,7 +9,8 @@
  * Every resource type of @pulumi/aws v7 that sets a canned ACL or grants on S3 is read:
  * - buckets: `BucketAcl`/`BucketAclV2` (`acl`, `accessControlPolicy.grants[].grantee`), a bucket's own deprecated
  *   `acl`/`grants` (`Bucket`, `BucketV2`);
- * - objects: `BucketObject`/`BucketObjectv2` (`acl`), `ObjectCopy` (`acl`, `grants`);
+ * - objects: `BucketObject`/`BucketObjectv2` (`acl`), `ObjectCopy` (`acl`, `grants`), and the server access log
+ *   objects S3 writes with a `BucketLogging`/`BucketLoggingV2`'s `targetGrants[].grantee`;
  * - services writing objects into buckets with a canned ACL: `iot.TopicRule` (`s3[].cannedAcl`,
  *   `errorAction.s3.cannedAcl`), `dms.S3Endpoint` (`cannedAclForObjects`), `storagegateway.NfsFileShare` /
  *   `SmbFileShare` (`objectAcl`), `medialive.Channel` (`cannedAcl` of its output groups' S3 settings, in
@@ -43,7 +44,7 @@ function checkCannedAcl(acl: unknown, what: string, p: Problems): void {
     else if (typeof acl === "string" && PUBLIC_CANNED_ACLS.includes(cannedAclName(acl))) p.violation(`${what} uses the ${acl} ACL — ${FIX}`);
 }
 
-/** Grants: `grantee.uri` (BucketAcl accessControlPolicy) or `uri` (a bucket's inline grants, ObjectCopy grants). */
+/** Grants: `grantee.uri` (BucketAcl accessControlPolicy, BucketLogging targetGrants) or `uri` (a bucket's inline grants, ObjectCopy grants). */
 function checkGrants(grants: unknown, what: string, p: Problems): void {
     if (isUnknown(grants)) return void p.unknownValue(`the grants of ${what}`);
     for (const grant of asList(grants)) {
@@ -97,6 +98,8 @@ export function checkS3NoPublicAcl(r: RuleResource): Verdict {
     } else if (r.type === TYPES.objectCopy) {
         checkCannedAcl(props.acl, `object copy ${r.name}`, p);
         checkGrants(props.grants, `object copy ${r.name}`, p);
+    } else if (includes(TYPES.bucketLoggings, r.type)) {
+        checkGrants(props.targetGrants, `the access logs of bucket logging ${r.name}`, p);
     } else if (r.type === TYPES.iotTopicRule) {
         const what = `IoT topic rule ${r.name}`;
         if (isUnknown(props.s3)) p.unknownValue(`the S3 actions of ${what}`);
@@ -130,7 +133,7 @@ export const policy: ResourceValidationPolicy = {
     name: NAME,
     displayName: "No public S3 ACLs",
     description:
-        "No bucket ACL, bucket, object, object copy, or service writing objects to S3 (IoT topic rule, DMS S3 endpoint, Storage " +
+        "No bucket ACL, bucket, object, object copy, access log grant, or service writing objects to S3 (IoT topic rule, DMS S3 endpoint, Storage " +
         "Gateway file share, MediaLive channel) uses the public-read, public-read-write or authenticated-read canned ACL, or grants " +
         "access to the AllUsers or AuthenticatedUsers groups.",
     enforcementLevel: "mandatory",
