@@ -37,3 +37,19 @@ export function statementLabel(statement: Record<string, unknown>, position: num
 export function isWildcardAction(action: string): boolean {
     return action === "*" || /^[^:]+:\*$/.test(action);
 }
+
+/**
+ * Why a condition value is not a fixed value, or undefined when it is one. Amazon S3 counts a policy as
+ * non-public only when it grants access to "fixed values (values that don't contain a wildcard or an AWS Identity
+ * and Access Management Policy Variable)" ("Blocking public access to your Amazon S3 storage" > "The meaning of
+ * public", Amazon S3 User Guide). Wildcards are `*` and `?` (StringLike/ArnLike, "IAM JSON policy elements:
+ * Condition operators"); a policy variable is `${...}` ("IAM policy elements: Variables and tags"), including
+ * `${*}`, `${?}` and `${$}`, which are taken as not fixed too. Numbers and booleans are fixed.
+ */
+export function notFixedBecause(value: unknown): string | undefined {
+    if (typeof value === "number" || typeof value === "boolean") return undefined;
+    if (typeof value !== "string") return "not a string";
+    if (value.includes("${")) return "a policy variable";
+    if (/[*?]/.test(value)) return "a wildcard";
+    return undefined;
+}

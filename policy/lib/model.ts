@@ -16,8 +16,18 @@ export interface RuleResource {
     readonly dependencies?: readonly string[];
     /** Property name -> URNs of the resources that property's value came from. */
     readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
-    /** The resource's provider and its inputs (e.g. `defaultTags`, JSON-encoded), when the engine sends it. */
-    readonly provider?: { readonly urn: string; readonly props: Readonly<Record<string, unknown>> };
+    /**
+     * The provider the resource is created through, as the engine names it: an explicit `aws.Provider` or the
+     * engine's default provider (`pulumi:providers:aws::default_<version>`). Absent for components and for
+     * resources read from JSON without one.
+     */
+    readonly provider?: RuleProvider;
+}
+
+/** A provider: its URN and its configuration (inputs: region, allowedAccountIds, assumeRoles, ... as the engine keeps them). */
+export interface RuleProvider {
+    readonly urn: string;
+    readonly props: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -114,6 +124,13 @@ export const TYPES = {
     iamRole: "aws:iam/role:Role",
     evidenceStore: "dfir:storage:EvidenceStore",
     lambdaFunction: "aws:lambda/function:Function",
+    /** Resources that put a canned ACL or grants on S3 objects they write (s3-no-public-acl). */
+    objectCopy: "aws:s3/objectCopy:ObjectCopy",
+    bucketLoggings: ["aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"],
+    iotTopicRule: "aws:iot/topicRule:TopicRule",
+    dmsS3Endpoint: "aws:dms/s3Endpoint:S3Endpoint",
+    fileShares: ["aws:storagegateway/nfsFileShare:NfsFileShare", "aws:storagegateway/smbFileShare:SmbFileShare"],
+    mediaLiveChannel: "aws:medialive/channel:Channel",
 } as const;
 
 /**

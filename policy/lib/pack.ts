@@ -3,9 +3,9 @@
  * modules load without the policy runtime (and without starting a pack).
  */
 import type {
-    PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs,
+    PolicyProviderResource, PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs,
 } from "@pulumi/policy";
-import type { Finding, RuleResource, Verdict } from "./model";
+import type { Finding, RuleProvider, RuleResource, Verdict } from "./model";
 
 /**
  * @pulumi/policy hands rules its properties wrapped in a proxy that throws on the first unknown value it
@@ -21,6 +21,11 @@ export function plainProps(props: Record<string, unknown> | undefined): Record<s
     return typeof target === "object" && target !== null ? (target as Record<string, unknown>) : props;
 }
 
+/** The engine's provider of a resource (its properties read under the proxy, as a resource's are). */
+function fromProvider(provider: PolicyProviderResource | undefined): RuleProvider | undefined {
+    return provider === undefined || provider === null || !provider.urn ? undefined : { urn: provider.urn, props: plainProps(provider.props) };
+}
+
 /** A stack resource (AnalyzeStack: outputs, with relations as objects) as a rule resource (relations as URNs). */
 export function fromPolicyResource(r: PolicyResource): RuleResource {
     const propertyDependencies: Record<string, string[]> = {};
@@ -33,7 +38,7 @@ export function fromPolicyResource(r: PolicyResource): RuleResource {
         parent: r.parent?.urn ?? r.opts?.parent,
         dependencies: (r.dependencies ?? []).map((d) => d.urn),
         propertyDependencies,
-        ...(r.provider ? { provider: { urn: r.provider.urn, props: plainProps(r.provider.props) } } : {}),
+        provider: fromProvider(r.provider),
     };
 }
 
@@ -41,7 +46,7 @@ export function fromPolicyResource(r: PolicyResource): RuleResource {
 export function fromResourceArgs(args: ResourceValidationArgs): RuleResource {
     return {
         type: args.type, name: args.name, urn: args.urn, props: plainProps(args.props), parent: args.opts?.parent,
-        ...(args.provider ? { provider: { urn: args.provider.urn, props: plainProps(args.provider.props) } } : {}),
+        provider: fromProvider(args.provider),
     };
 }
 

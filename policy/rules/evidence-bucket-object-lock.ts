@@ -46,17 +46,54 @@ function checkLock(lock: RuleResource, config: ObjectLockConfig, p: Problems): v
     }
 }
 
+/**
+ * The deprecated inline `objectLockConfiguration` of a Bucket (@pulumi/aws v7 still applies it: the provider
+ * creates the bucket with Object Lock when its `objectLockEnabled` is "Enabled" and puts its `rule` with
+ * PutObjectLockConfiguration — terraform-provider-aws internal/service/s3/bucket.go, resourceBucketCreate /
+ * resourceBucketUpdate). The decision, in policy/README.md:
+ * - `objectLockEnabled: "Enabled"` counts as Object Lock enabled: AWS cannot turn Object Lock off once on
+ *   ("Configuring S3 Object Lock", Amazon S3 User Guide: "After you enable Object Lock on a bucket, you can't
+ *   disable Object Lock"), so the value is true whether the program wrote it or AWS reported it.
+ * - Its `rule` does not count as the bucket's lock configuration. A stack rule reads outputs, and the provider
+ *   refreshes this block from AWS whatever set the retention; the block is optional and computed, so a value
+ *   missing from the program keeps the last one read. A retention that is being removed — deleting the
+ *   BucketObjectLockConfiguration that set it puts a configuration with no rule
+ *   (resourceBucketObjectLockConfigurationDelete) — would still read as set. A linked
+ *   BucketObjectLockConfiguration is required.
+ * - A `rule` whose mode is not COMPLIANCE is a violation: written in the program it would replace the lock
+ *   configuration's retention whenever the block changes; reported by AWS it is what the bucket had. (Its period
+ *   is not read: an older value read from AWS can be shorter than a retention since raised.)
+ */
+function inlineLock(bucket: RuleResource): { enabled: unknown; mode: unknown; hasRule: boolean } {
+    const inline = bucket.props.objectLockConfiguration;
+    // Unknown as a whole: what a preview shows for this optional, computed block of any new bucket; it is read as
+    // absent (a bucket the program did not give the block cannot have it "Enabled").
+    if (!isObject(inline)) return { enabled: undefined, mode: undefined, hasRule: false };
+    const retention = isObject(inline.rule) ? inline.rule.defaultRetention : undefined;
+    return { enabled: inline.objectLockEnabled, mode: isObject(retention) ? retention.mode : undefined, hasRule: isObject(retention) };
+}
+
 /** The rule, as a pure function of the stack: one finding per evidence bucket. */
 export function checkEvidenceBucketObjectLock(resources: Iterable<RuleResource>, config: ObjectLockConfig = DEFAULTS): Finding[] {
     return evidenceBucketFindings(resources, (bucket, index, p) => {
         const enabled = bucket.props.objectLockEnabled;
-        if (isUnknown(enabled)) p.unknownValue("objectLockEnabled");
-        else if (enabled !== true) {
-            p.violation("Object Lock is not enabled — create the bucket with objectLockEnabled: true (it cannot be turned on later without AWS support)");
+        const inline = inlineLock(bucket);
+        if (enabled !== true && inline.enabled !== "Enabled") {
+            if (isUnknown(enabled)) p.unknownValue("objectLockEnabled");
+            else p.violation("Object Lock is not enabled — create the bucket with objectLockEnabled: true (it cannot be turned on later without AWS support)");
+        }
+        if (typeof inline.mode === "string" && inline.mode !== "COMPLIANCE") {
+            p.violation(`its deprecated inline objectLockConfiguration sets ${inline.mode} retention — remove it and keep the retention in a BucketObjectLockConfiguration (COMPLIANCE)`);
         }
         const locks = configsOf(index, bucket, TYPES.lockConfigs, p, "lock configuration");
         if (locks !== undefined && locks.length === 0) {
-            p.violation(`it has no BucketObjectLockConfiguration — add one with rule.defaultRetention {mode: "COMPLIANCE", days: ${config.minRetentionDays}} or longer`);
+            const fix = `add one with rule.defaultRetention {mode: "COMPLIANCE", days: ${config.minRetentionDays}} or longer`;
+            p.violation(
+                inline.hasRule
+                    ? `it has no BucketObjectLockConfiguration: a retention in the deprecated inline objectLockConfiguration does not count ` +
+                      `(the bucket's outputs keep the retention AWS last reported, even once it is removed) — ${fix}`
+                    : `it has no BucketObjectLockConfiguration — ${fix}`,
+            );
         }
         for (const lock of locks ?? []) checkLock(lock, config, p);
     });
@@ -67,7 +104,8 @@ export const policy: StackValidationPolicy = {
     displayName: "Evidence buckets are under Object Lock COMPLIANCE",
     description:
         "Every evidence bucket (tagged dfir:role=evidence, or created by an EvidenceStore) has Object Lock enabled and a " +
-        "BucketObjectLockConfiguration with a default retention in COMPLIANCE mode of at least minRetentionDays.",
+        "BucketObjectLockConfiguration with a default retention in COMPLIANCE mode of at least minRetentionDays (a retention in the " +
+        "deprecated inline objectLockConfiguration does not count; a GOVERNANCE one there is a violation).",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["s3", "evidence", "chain-of-custody"],
