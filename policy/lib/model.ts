@@ -124,7 +124,6 @@ export const TYPES = {
     lambdaFunction: "aws:lambda/function:Function",
     // The forensic workstation and what gives it addresses and volumes (workstation-* rules).
     instance: "aws:ec2/instance:Instance",
-    spotInstanceRequest: "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
     launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
     subnet: "aws:ec2/subnet:Subnet",
     eip: "aws:ec2/eip:Eip",

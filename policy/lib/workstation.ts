@@ -3,15 +3,25 @@
  * are the workstation, and the resources that give an instance addresses (subnets, Elastic IPs, network
  * interfaces, launch templates) and volumes (attachments, EBS volumes), indexed once per stack.
  *
- * An instance (or spot instance request) is the workstation when it is created inside a `ForensicWorkstation`,
- * tagged `dfir:role=workstation` (what `dfir attach` finds it by), or runs behind a security group tagged
+ * An `ec2.Instance` is the workstation when it is created inside a `ForensicWorkstation`, tagged
+ * `dfir:role=workstation` (what `dfir attach` finds it by), or runs behind a security group tagged
  * `dfir:role=workstation` (the group the pack already holds to the isolation contract).
  */
 import { TAGS } from "../../core/tags";
 import { finding, isObject, isUnknown, knownString, tagOf, TYPES, typeOfUrn, unknown, urnHasAncestorType, asList, type Finding, type RuleResource } from "./model";
 import { StackIndex } from "./stackIndex";
 
-export const INSTANCE_TYPES: readonly string[] = [TYPES.instance, TYPES.spotInstanceRequest];
+export const INSTANCE_TYPES: readonly string[] = [TYPES.instance];
+
+/**
+ * Mark a workstation rule's `validateStack` with the instance type, so @pulumi/policy skips the rule (and the
+ * per-policy decoding of every resource it does before calling it) on a stack without an `ec2.Instance`: the
+ * `__pulumiType` its own `validateStackResourcesOfType` sets (server.js: "Fast check to see if the policy isn't
+ * applicable"), without that helper's filtering, since the rules read subnets, Elastic IPs and volumes too.
+ */
+export function onlyWithInstances<F extends (...args: never[]) => unknown>(validateStack: F): F {
+    return Object.assign(validateStack, { __pulumiType: TYPES.instance });
+}
 
 /** Links from address and volume resources to an instance or a network interface. */
 const LINKS = [

@@ -20,7 +20,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { asList, finding, isObject, isUnknown, knownString, Problems, TYPES, unknown, type Finding, type RuleResource } from "../lib/model";
 import { runStackRule } from "../lib/pack";
-import { flag, launchTemplateOf, workstationView, type WorkstationView } from "../lib/workstation";
+import { flag, launchTemplateOf, onlyWithInstances, workstationView, type WorkstationView } from "../lib/workstation";
 
 export const NAME = "workstation-encrypted-volumes";
 
@@ -116,6 +116,6 @@ export const policy: StackValidationPolicy = {
     remediationSteps:
         "Set rootBlockDevice.encrypted: true (components/forensicWorkstation.ts does) and encrypted: true on every ebsBlockDevices " +
         "entry, launch template blockDeviceMappings ebs and aws.ebs.Volume attached to the workstation.",
-    validateStack: (args, report) =>
-        runStackRule(args, report, () => undefined, (resources) => checkWorkstationEncryptedVolumes(resources), "the stack has no forensic workstation"),
+    validateStack: onlyWithInstances((args, report) =>
+        runStackRule(args, report, () => undefined, (resources) => checkWorkstationEncryptedVolumes(resources), "the stack has no forensic workstation")),
 };

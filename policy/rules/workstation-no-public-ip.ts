@@ -21,7 +21,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { asList, finding, isObject, isUnknown, knownString, Problems, TYPES, unknown, type Finding, type RuleResource } from "../lib/model";
 import { runStackRule } from "../lib/pack";
-import { flag, launchTemplateOf, workstationView, type WorkstationView } from "../lib/workstation";
+import { flag, launchTemplateOf, onlyWithInstances, workstationView, type WorkstationView } from "../lib/workstation";
 
 export const NAME = "workstation-no-public-ip";
 
@@ -172,6 +172,6 @@ export const policy: StackValidationPolicy = {
         "Launch the workstation in its private subnet with associatePublicIpAddress: false (components/forensicWorkstation.ts does), " +
         "keep mapPublicIpOnLaunch and assignIpv6AddressOnCreation false on that subnet, and associate no Elastic IP with it or its " +
         "network interfaces; reach it with Session Manager through the SSM endpoints.",
-    validateStack: (args, report) =>
-        runStackRule(args, report, () => undefined, (resources) => checkWorkstationNoPublicIp(resources), "the stack has no forensic workstation"),
+    validateStack: onlyWithInstances((args, report) =>
+        runStackRule(args, report, () => undefined, (resources) => checkWorkstationNoPublicIp(resources), "the stack has no forensic workstation")),
 };
