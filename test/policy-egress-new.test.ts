@@ -404,6 +404,13 @@ describe(publicIp.NAME, () => {
 describe(volumes.NAME, () => {
     const check = (stack: RuleResource[]) => volumes.checkWorkstationEncryptedVolumes(stack);
 
+    it("both workstation rules are skipped by @pulumi/policy on a stack without an ec2.Instance (and run on one with it)", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { getPulumiType } = require("@pulumi/policy/policy") as { getPulumiType: (f: unknown) => string | undefined };
+        for (const p of [publicIp.policy, volumes.policy]) assert.equal(getPulumiType((p as { validateStack: unknown }).validateStack), T.instance, p.name);
+        assert.equal(getPulumiType((rotation.policy as { validateStack: unknown }).validateStack), undefined, "the key rule reads every key type");
+    });
+
     it("passes the workstation as built", () => {
         assert.deepEqual(statuses(check(workstationStack())), [["ws-instance", "compliant"]]);
     });
