@@ -3,6 +3,7 @@
  * builds its rules from `isolationEgressRules`; the tests (and the policy pack) judge rules with
  * `isolationRuleProblems` — one definition of "isolated".
  */
+import { parseCidr, sameCidr } from "./cidr";
 
 /** Where isolated instances may still connect: S3 (evidence upload) and the SSM endpoints (memory capture). */
 export interface IsolationTargets<T = string> {
@@ -23,6 +24,19 @@ export interface SgRule<T = string> {
     cidrIpv6?: T;
     prefixListId?: T;
     referencedSecurityGroupId?: T;
+}
+
+/**
+ * Whether an isolation group may reach `cidr`: it is one of `allowedCidrs`, however written (`sameCidr`). The one
+ * test for a rule's own CIDR and for the entries of a customer-managed prefix list a rule names.
+ */
+export function isAllowedCidr(cidr: string, allowedCidrs: readonly string[]): boolean {
+    return allowedCidrs.some((allowed) => allowed === cidr || sameCidr(allowed, cidr));
+}
+
+/** Whether a CIDR is the whole address space of its family (0.0.0.0/0, ::/0): the internet. */
+export function isWholeInternet(cidr: string): boolean {
+    return parseCidr(cidr)?.prefix === 0;
 }
 
 /** HTTPS only: S3, SSM, SSM messages and EC2 messages all listen on 443. */
@@ -60,7 +74,7 @@ export function isolationRuleProblems(
         }
     }
     for (const cidr of [rule.cidrIpv4, rule.cidrIpv6]) {
-        if (cidr !== undefined && cidr !== null && !allowedCidrs.includes(String(cidr))) {
+        if (cidr !== undefined && cidr !== null && !isAllowedCidr(String(cidr), allowedCidrs)) {
             problems.push(`allows egress to ${String(cidr)}; allow only the S3 prefix list and the endpoints' group`);
         }
     }

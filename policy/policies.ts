@@ -14,10 +14,13 @@ import * as guardDutyRuleSeverity from "./rules/guardduty-rule-admits-high-sever
 import * as iamNoWildcardActions from "./rules/iam-no-wildcard-actions";
 import * as isolationGroupEgress from "./rules/isolation-group-egress-endpoints-only";
 import * as isolationGroupNoIngress from "./rules/isolation-group-no-ingress";
+import * as kmsEvidenceKeyRotation from "./rules/kms-evidence-key-rotation";
 import * as s3NoPublicAcl from "./rules/s3-no-public-acl";
 import * as s3NoPublicBucketPolicy from "./rules/s3-no-public-bucket-policy";
 import * as s3PublicAccessBlock from "./rules/s3-public-access-block";
 import * as stateMachineLogging from "./rules/state-machine-logging";
+import * as workstationEncryptedVolumes from "./rules/workstation-encrypted-volumes";
+import * as workstationNoPublicIp from "./rules/workstation-no-public-ip";
 
 export const PACK_NAME = "aws-dfir";
 
@@ -29,6 +32,9 @@ export const policies: Policies = [
     s3NoPublicBucketPolicy.policy,
     isolationGroupNoIngress.policy,
     isolationGroupEgress.policy,
+    // The workstation reads evidence from compromised hosts: its address is held to the isolation contract its
+    // group already is (mandatory).
+    workstationNoPublicIp.policy,
     // Advisory
     evidenceBucketVersioning.policy,
     evidenceBucketKmsEncryption.policy,
@@ -36,4 +42,7 @@ export const policies: Policies = [
     guardDutyFindingFrequency.policy,
     guardDutyRuleSeverity.policy,
     iamNoWildcardActions.policy,
+    // Defence in depth for evidence at rest, like the evidence buckets' KMS encryption.
+    kmsEvidenceKeyRotation.policy,
+    workstationEncryptedVolumes.policy,
 ];

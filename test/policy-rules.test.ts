@@ -83,7 +83,11 @@ function adapt(records: readonly RecordedResource[]): RuleResource[] {
         name: r.name,
         urn: urnOf(r.type, r.name),
         parent: r.parent === undefined ? undefined : `${STACK_URN}${r.parent}`,
-        props: { ...(plain(r.inputs) as Record<string, unknown>), id: mockId(r.type, r.name), ...(r.type === T.bucket ? { bucket: r.name } : {}) },
+        props: {
+            ...(plain(r.inputs) as Record<string, unknown>), id: mockId(r.type, r.name), ...(r.type === T.bucket ? { bucket: r.name } : {}),
+            // A gateway endpoint's output, as the mocks return it: the prefix list its rules name (S3's).
+            ...(r.type === "aws:ec2/vpcEndpoint:VpcEndpoint" && r.inputs.vpcEndpointType === "Gateway" ? { prefixListId: S3_PREFIX_LIST } : {}),
+        },
     }));
 }
 
@@ -697,18 +701,19 @@ describe("policy pack rules", () => {
     describe("the pack's definitions", () => {
         const byName = new Map(policies.map((p) => [p.name, p]));
 
-        it("lists twelve uniquely named kebab-case policies: six mandatory, six advisory", () => {
+        it("lists fifteen uniquely named kebab-case policies: seven mandatory, eight advisory", () => {
             assert.equal(PACK_NAME, "aws-dfir");
             assert.equal(byName.size, policies.length);
             for (const p of policies) assert.match(p.name, /^[a-z0-9]+(-[a-z0-9]+)*$/);
             const level = (l: string) => policies.filter((p) => p.enforcementLevel === l).map((p) => p.name).sort();
             assert.deepEqual(level("mandatory"), [
                 "evidence-bucket-object-lock", "isolation-group-egress-endpoints-only", "isolation-group-no-ingress",
-                "s3-no-public-acl", "s3-no-public-bucket-policy", "s3-public-access-block",
+                "s3-no-public-acl", "s3-no-public-bucket-policy", "s3-public-access-block", "workstation-no-public-ip",
             ]);
             assert.deepEqual(level("advisory"), [
                 "evidence-bucket-kms-encryption", "evidence-bucket-versioning", "guardduty-finding-frequency",
-                "guardduty-rule-admits-high-severity", "iam-no-wildcard-actions", "state-machine-logging",
+                "guardduty-rule-admits-high-severity", "iam-no-wildcard-actions", "kms-evidence-key-rotation", "state-machine-logging",
+                "workstation-encrypted-volumes",
             ]);
             for (const p of policies) assert.ok(p.description && p.remediationSteps && p.severity, p.name);
         });
@@ -717,7 +722,7 @@ describe("policy pack rules", () => {
             const defaults = (name: string) => Object.fromEntries(Object.entries(byName.get(name)?.configSchema?.properties ?? {})
                 .map(([k, v]) => [k, (v as { default?: unknown }).default]));
             assert.deepEqual(defaults(lock.NAME), { ...lock.DEFAULTS });
-            assert.deepEqual(defaults(egress.NAME), { allowedPorts: [443], allowedCidrs: [] });
+            assert.deepEqual(defaults(egress.NAME), { allowedPorts: [443], allowedCidrs: [], allowedPrefixListIds: [] });
             assert.deepEqual(defaults(severity.NAME), { ...severity.DEFAULTS });
             assert.deepEqual(defaults(logging.NAME), { allowedLevels: ["ALL", "ERROR"] });
             assert.deepEqual(defaults(frequency.NAME), { allowedFrequencies: ["FIFTEEN_MINUTES"] });
@@ -864,6 +869,8 @@ describe("policy pack rules", () => {
                 add(T.versioning, "v", { versioningConfiguration: { status: "Enabled" } });
                 add(T.sse, "sse", { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }] });
             }
+            // The S3 gateway endpoint whose prefix list the isolation rules name.
+            stack.push(resource("aws:ec2/vpcEndpoint:VpcEndpoint", "scale-s3", { serviceName: "com.amazonaws.us-east-1.s3", vpcEndpointType: "Gateway", prefixListId: S3_PREFIX_LIST }));
             for (let k = 0; k < 250; k++) {
                 const sg = `scale-sg${k}`;
                 stack.push(resource(T.sg, sg, { tags: { "dfir:role": "isolation" } }));

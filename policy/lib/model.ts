@@ -131,6 +131,27 @@ export const TYPES = {
     dmsS3Endpoint: "aws:dms/s3Endpoint:S3Endpoint",
     fileShares: ["aws:storagegateway/nfsFileShare:NfsFileShare", "aws:storagegateway/smbFileShare:SmbFileShare"],
     mediaLiveChannel: "aws:medialive/channel:Channel",
+    // Prefix lists an egress rule may name (isolation-group-egress-endpoints-only).
+    managedPrefixList: "aws:ec2/managedPrefixList:ManagedPrefixList",
+    managedPrefixListEntry: "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry",
+    vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+    // KMS keys and what names them (kms-evidence-key-rotation).
+    kmsKey: "aws:kms/key:Key",
+    kmsReplicaKey: "aws:kms/replicaKey:ReplicaKey",
+    kmsExternalKey: "aws:kms/externalKey:ExternalKey",
+    kmsReplicaExternalKey: "aws:kms/replicaExternalKey:ReplicaExternalKey",
+    kmsAlias: "aws:kms/alias:Alias",
+    // The forensic workstation and what gives it addresses and volumes (workstation-* rules).
+    instance: "aws:ec2/instance:Instance",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    subnet: "aws:ec2/subnet:Subnet",
+    eip: "aws:ec2/eip:Eip",
+    eipAssociation: "aws:ec2/eipAssociation:EipAssociation",
+    networkInterface: "aws:ec2/networkInterface:NetworkInterface",
+    networkInterfaceAttachment: "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment",
+    volume: "aws:ebs/volume:Volume",
+    volumeAttachment: "aws:ec2/volumeAttachment:VolumeAttachment",
+    forensicWorkstation: "dfir:analysis:ForensicWorkstation",
 } as const;
 
 /**
