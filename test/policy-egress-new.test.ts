@@ -19,6 +19,7 @@ import * as rotation from "../policy/rules/kms-evidence-key-rotation";
 import * as publicIp from "../policy/rules/workstation-no-public-ip";
 import * as volumes from "../policy/rules/workstation-encrypted-volumes";
 import { isAllowedCidr, isolationRuleProblems, isWholeInternet } from "../core/isolation";
+import { copyOf, find, type Resource } from "./support/stack-copies";
 
 const REPO = path.resolve(__dirname, "..");
 const UNKNOWN_BOOLEAN = [...UNKNOWN_VALUES][0];
@@ -454,7 +455,6 @@ describe(volumes.NAME, () => {
 // ---------------------------------------------------------------------------------------------------------
 // The project's own stacks (no false positive), then the real pack over gRPC
 // ---------------------------------------------------------------------------------------------------------
-type Resource = { type: string; name: string; urn: string; provider?: string; props: Record<string, any>; propertyDependencies?: Record<string, string[]> };
 
 function stackResources(stack: string): Resource[] {
     const out = spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/stack-resources.ts", "--stack", stack], {
@@ -466,16 +466,6 @@ function stackResources(stack: string): Resource[] {
     return resources;
 }
 
-/** A renamed copy of every resource whose name starts with `prefix` (urns, names, ids and links alike). */
-function copyOf(resources: Resource[], prefix: string, suffix: string): Resource[] {
-    const subset = resources.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));
-    return JSON.parse(JSON.stringify(subset).split(prefix).join(`${prefix}-${suffix}`));
-}
-const find = (rs: Resource[], type: string, name: string) => {
-    const r = rs.find((x) => x.type === type && x.name === name);
-    if (!r) throw new Error(`no ${type} ${name}`);
-    return r;
-};
 
 describe("the project's stacks pass the new checks with nothing to note", function () {
     this.timeout(120000);

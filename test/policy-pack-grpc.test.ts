@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { policyCheck } from "../scripts/policy-check";
 import type { CheckResult } from "../scripts/lib/analyzer/check";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
+import { copyOf, find, type Resource } from "./support/stack-copies";
 
 /**
  * The real pack, spawned and called over the Analyzer gRPC protocol as the engine does, against the dev stack's
@@ -12,19 +13,8 @@ import { TS_REGISTER } from "../scripts/lib/tsRegister";
  */
 const REPO = path.resolve(__dirname, "..");
 
-type Resource = { type: string; name: string; urn: string; props: Record<string, any>; propertyDependencies?: Record<string, string[]> };
 
-/** A renamed copy of every resource whose name starts with `prefix` (urns, names, ids and links alike). */
-function copyOf(resources: Resource[], prefix: string, suffix: string): Resource[] {
-    const subset = resources.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));
-    return JSON.parse(JSON.stringify(subset).split(prefix).join(`${prefix}-${suffix}`));
-}
 
-const find = (rs: Resource[], type: string, name: string) => {
-    const r = rs.find((x) => x.type === type && x.name === name);
-    if (!r) throw new Error(`no ${type} ${name}`);
-    return r;
-};
 
 describe("policy pack over gRPC: the dev stack and mutated copies of it", function () {
     this.timeout(120000);

@@ -8,7 +8,7 @@
  * `dfir:role=workstation` (the group the pack already holds to the isolation contract).
  */
 import { TAGS } from "../../core/tags";
-import { finding, isObject, isUnknown, knownString, tagOf, TYPES, typeOfUrn, unknown, urnHasAncestorType, asList, type Finding, type RuleResource } from "./model";
+import { finding, isObject, isUnknown, knownString, Problems, tagOf, TYPES, typeOfUrn, unknown, urnHasAncestorType, asList, type Finding, type RuleResource } from "./model";
 import { StackIndex } from "./stackIndex";
 
 export const INSTANCE_TYPES: readonly string[] = [TYPES.instance];
@@ -121,4 +121,18 @@ export function launchTemplateOf(view: WorkstationView, instance: RuleResource):
     ];
     const all = found.length > 0 ? found : view.resolve(undefined, instance.propertyDependencies?.launchTemplate, [TYPES.launchTemplate]);
     return { found: [...new Set(all)], ref, unknown: ref === undefined && (isUnknown(spec.id) || isUnknown(spec.name)) };
+}
+
+/**
+ * The findings of a workstation rule: the view's notes, then one finding per workstation instance, its problems
+ * as `check` adds them. The loop both workstation rules share.
+ */
+export function workstationFindings(view: WorkstationView, check: (view: WorkstationView, instance: RuleResource, p: Problems) => void): Finding[] {
+    const findings: Finding[] = [...view.notes];
+    for (const { instance, why } of view.workstations) {
+        const p = new Problems();
+        check(view, instance, p);
+        findings.push(finding(instance, p.verdict(`forensic workstation ${instance.name} (${why})`)));
+    }
+    return findings;
 }

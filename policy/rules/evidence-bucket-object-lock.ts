@@ -103,7 +103,7 @@ export const policy: StackValidationPolicy = {
     name: NAME,
     displayName: "Evidence buckets are under Object Lock COMPLIANCE",
     description:
-        "Every evidence bucket (tagged dfir:role=evidence, or created by an EvidenceStore) has Object Lock enabled and a " +
+        "Every evidence bucket (tagged dfir:role=evidence, created by an EvidenceStore, or named in a function's EVIDENCE_BUCKET) has Object Lock enabled and a " +
         "BucketObjectLockConfiguration with a default retention in COMPLIANCE mode of at least minRetentionDays (a retention in the " +
         "deprecated inline objectLockConfiguration does not count; a GOVERNANCE one there is a violation).",
     enforcementLevel: "mandatory",

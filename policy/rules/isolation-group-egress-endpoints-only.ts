@@ -223,7 +223,7 @@ export const policy: StackValidationPolicy = {
     name: NAME,
     displayName: "Isolation groups reach only the evidence endpoints",
     description:
-        "Every egress rule of a security group tagged dfir:role=isolation or dfir:role=workstation (inline egress, SecurityGroupEgressRule, egress " +
+        "Every egress rule of a security group tagged dfir:role=isolation or dfir:role=workstation, or named in a function's ISOLATION_GROUPS (inline egress, SecurityGroupEgressRule, egress " +
         "SecurityGroupRule) is TCP on an allowed port (default 443) to a prefix list or a security group; no CIDR unless in " +
         "allowedCidrs; never protocol -1. A prefix list must be an S3 gateway endpoint's, or a customer-managed list whose every " +
         "entry is in allowedCidrs.",

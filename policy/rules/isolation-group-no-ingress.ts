@@ -55,7 +55,7 @@ export const policy: StackValidationPolicy = {
     name: NAME,
     displayName: "Isolation groups admit nothing",
     description:
-        "A security group tagged dfir:role=isolation (or dfir:role=workstation, the forensic workstation's group) has no " +
+        "A security group tagged dfir:role=isolation (or dfir:role=workstation, the forensic workstation's group), or named in a function's ISOLATION_GROUPS, has no " +
         "inline ingress and no SecurityGroupIngressRule or ingress SecurityGroupRule attached to it.",
     enforcementLevel: "mandatory",
     severity: "critical",

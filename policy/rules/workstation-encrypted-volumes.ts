@@ -20,7 +20,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { asList, finding, isObject, isUnknown, knownString, Problems, TYPES, unknown, type Finding, type RuleResource } from "../lib/model";
 import { runStackRule } from "../lib/pack";
-import { flag, launchTemplateOf, onlyWithInstances, workstationView, type WorkstationView } from "../lib/workstation";
+import { flag, launchTemplateOf, onlyWithInstances, workstationView, workstationFindings, type WorkstationView } from "../lib/workstation";
 
 export const NAME = "workstation-encrypted-volumes";
 
@@ -92,13 +92,8 @@ function checkWorkstation(view: WorkstationView, instance: RuleResource, p: Prob
 /** The rule, as a pure function of the stack: one finding per workstation instance. */
 export function checkWorkstationEncryptedVolumes(resources: Iterable<RuleResource>): Finding[] {
     const view = workstationView(resources);
-    const findings: Finding[] = [...view.notes];
+    const findings = workstationFindings(view, checkWorkstation);
     if (view.workstations.length === 0) return findings;
-    for (const { instance, why } of view.workstations) {
-        const p = new Problems();
-        checkWorkstation(view, instance, p);
-        findings.push(finding(instance, p.verdict(`forensic workstation ${instance.name} (${why})`)));
-    }
     for (const r of view.index.unresolved([TYPES.volumeAttachment], "instanceId")) {
         findings.push(finding(r, unknown(`cannot tell whether volume attachment ${r.name} attaches a volume to the forensic workstation during preview: its instanceId is unknown`)));
     }
