@@ -54,8 +54,8 @@ export interface SnapshotCheck {
     copyOf?: string;
     state?: string;
     /**
-     * The evidence snapshot's EBS lock holds it for the retention: compliance mode, nobody can lift it
-     * (core/snapshotLock.ts). Absent when the lock could not be read, and for hub copies (not locked: a limitation).
+     * The snapshot's EBS lock holds it for the retention: compliance mode, nobody can lift it (core/snapshotLock.ts);
+     * hub copies are locked as the member snapshots are. Absent when the lock could not be read.
      */
     locked?: boolean;
     /** The lock as EC2 reports it now (DescribeLockedSnapshots). */
@@ -303,7 +303,7 @@ async function checkSnapshots(where: { region: string; roleArn?: string }, check
         if (found?.State) c.state = found.State;
         c.problems.push(...snapshotProblems(found, caseId, target.instanceId, c.copyOf));
     }
-    const evidence = checks.filter((c) => c.location === "instance account" && c.state !== undefined);
+    const evidence = checks.filter((c) => c.state !== undefined);
     if (evidence.length === 0) return;
     try {
         const out = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: evidence.map((c) => c.snapshotId) }));

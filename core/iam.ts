@@ -135,7 +135,7 @@ export function snapshotStatements(s: Scope): PolicyStatement[] {
         {
             // Each evidence snapshot locked in compliance mode (core/snapshotLock.ts): evidence snapshots only, which
             // carry `dfir:evidence` = disk from creation (LockSnapshot takes aws:ResourceTag on the snapshot:
-            // Service Authorization Reference, Amazon EC2).
+            // Service Authorization Reference, Amazon EC2). The hub's copies: hubSnapshotCopyStatements.
             Sid: "LockEvidenceSnapshots",
             Effect: "Allow",
             Action: "ec2:LockSnapshot",
@@ -204,8 +204,16 @@ function copySnapshotStatements(s: Scope, sid: string, kind: string): PolicyStat
  */
 export function hubSnapshotCopyStatements(s: Scope, evidenceKeyArn: string, memberShareKeyArns: readonly string[]): PolicyStatement[] {
     return [
-        // Following its own copies needs DescribeSnapshots in the hub, also where the hub has no instances of its own.
-        describe("DescribeHubCopies", ["ec2:DescribeSnapshots"]),
+        // Following its own copies needs DescribeSnapshots in the hub, also where the hub has no instances of its own;
+        // locking them (as the member snapshots are) DescribeLockedSnapshots and LockSnapshot on hub copies only.
+        describe("DescribeHubCopies", ["ec2:DescribeSnapshots", "ec2:DescribeLockedSnapshots"]),
+        {
+            Sid: "LockHubCopies",
+            Effect: "Allow",
+            Action: "ec2:LockSnapshot",
+            Resource: snapshotsOf(s),
+            Condition: { StringEquals: { [`aws:ResourceTag/${TAGS.evidence}`]: TAGS.evidenceHubCopy } },
+        },
         ...copySnapshotStatements(s, "CopyMemberSnapshotsIntoHub", TAGS.evidenceHubCopy),
         ...snapshotKeyStatements("EncryptHubCopiesWithEvidenceKey", [evidenceKeyArn]),
         ...snapshotKeyStatements("ReadMemberCopiesWithShareKeys", [...new Set(memberShareKeyArns)].sort()),

@@ -278,7 +278,8 @@ export function evidenceGaps(state: ExecutionState): MissingEvidence[] {
     else if (!disk.done || disk.snapshots.some((s) => s.state !== "completed")) gaps.push({ item: "disk", reason: "snapshots not completed" });
     else {
         // Collected, but an evidence snapshot anyone allowed DeleteSnapshot could still destroy is a gap of its own.
-        const unlocked = unlockedSnapshotsText(disk.snapshots);
+        const hubCopies = countedHubCopies(disk.copy).map((c) => ({ snapshotId: c.hubCopyId, ...(c.hubCopyLock ? { lock: c.hubCopyLock } : {}) }));
+        const unlocked = unlockedSnapshotsText([...disk.snapshots, ...hubCopies]);
         if (unlocked !== undefined) gaps.push({ item: DISK_LOCK_GAP, reason: unlocked });
         if (disk.copyError) gaps.push({ item: DISK_COPY_GAP, reason: stepErrorText(disk.copyError) });
         else if (disk.copy && !disk.copy.done) gaps.push({ item: DISK_COPY_GAP, reason: "copy did not finish" });

@@ -234,6 +234,8 @@ export interface SnapshotCopyRecord {
     hubCopyStartedAt?: string;
     /** The hub key the hub copy is encrypted with. */
     hubKeyArn: string;
+    /** The hub copy's EBS snapshot lock (core/snapshotLock.ts), or why there is none; absent while not tried yet. */
+    hubCopyLock?: SnapshotLockRecord;
     /** EC2's progress of the copy being waited for. */
     progress?: string;
 }

@@ -104,7 +104,9 @@ describe("copySnapshotsToHub: policies (pure)", () => {
         const snapshots = "arn:aws:ec2:us-east-1::snapshot/*";
         assert.deepEqual(statements, [
             // Following its copies, also where the hub has no instances of its own (and so no snapshot statements).
-            { Sid: "DescribeHubCopiesNoResourceLevelPermission", Effect: "Allow", Action: ["ec2:DescribeSnapshots"], Resource: "*" },
+            { Sid: "DescribeHubCopiesNoResourceLevelPermission", Effect: "Allow", Action: ["ec2:DescribeSnapshots", "ec2:DescribeLockedSnapshots"], Resource: "*" },
+            // Locking them as the member snapshots are: hub copies only (tagged so at creation).
+            { Sid: "LockHubCopies", Effect: "Allow", Action: "ec2:LockSnapshot", Resource: snapshots, Condition: { StringEquals: { "aws:ResourceTag/dfir:evidence": "disk-hub-copy" } } },
             { Sid: "CopyMemberSnapshotsIntoHub", Effect: "Allow", Action: "ec2:CopySnapshot", Resource: snapshots, Condition: { StringEquals: { "aws:RequestTag/dfir:evidence": "disk-hub-copy" } } },
             { Sid: "TagCopyMemberSnapshotsIntoHubAtCreation", Effect: "Allow", Action: "ec2:CreateTags", Resource: snapshots, Condition: { StringEquals: { "ec2:CreateAction": "CopySnapshot" } } },
             { Sid: "EncryptHubCopiesWithEvidenceKey", Effect: "Allow", Action: KEY_USE, Resource: EVIDENCE_KEY },
@@ -121,7 +123,7 @@ describe("copySnapshotsToHub: policies (pure)", () => {
         noWildcardAction(after.Statement);
         // No share key (only the hub's own account has member regions here): nothing to read with.
         assert.deepEqual(hubSnapshotCopyStatements(HUB_SCOPE, EVIDENCE_KEY, []).map((s) => s.Sid), [
-            "DescribeHubCopiesNoResourceLevelPermission", "CopyMemberSnapshotsIntoHub", "TagCopyMemberSnapshotsIntoHubAtCreation", "EncryptHubCopiesWithEvidenceKey", "EncryptHubCopiesWithEvidenceKeyGrants",
+            "DescribeHubCopiesNoResourceLevelPermission", "LockHubCopies", "CopyMemberSnapshotsIntoHub", "TagCopyMemberSnapshotsIntoHubAtCreation", "EncryptHubCopiesWithEvidenceKey", "EncryptHubCopiesWithEvidenceKeyGrants",
         ]);
     });
 

@@ -385,6 +385,7 @@ describe("buildManifest", () => {
             snapshots: [{
                 sourceSnapshotId: "snap-r", volumeId: "vol-r", memberCopyId: "snap-share", memberCopyState: "completed", memberKeyId: SHARE_KEY,
                 shared: true, hubCopyId: "snap-hub", hubCopyState: done ? "completed" : "pending", hubKeyArn: HUB_KEY,
+                hubCopyLock: { state: "compliance", durationDays: 365, lockedAt: "2025-03-01T11:20:00.000Z" },
             }],
         });
         const withCopy = (edit: (disk: DiskEvidence) => void): ExecutionState => {

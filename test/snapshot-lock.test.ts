@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { lockProblem, lockRecordOf, lockRequest, unlockedSnapshotsText } from "../core/snapshotLock";
 import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
+import { DEFAULT_HUB_ACCOUNT } from "../drill/sim";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 
 /**
@@ -54,6 +55,41 @@ describe("disk evidence locked (EBS snapshot lock)", function () {
         assert.deepEqual(locks.filter((c) => !c.ok).map((c) => c.errorName), ["DrillKilled"], "EC2 refused no lock (a re-lock would be)");
         assert.ok(sim.calls.some((c) => c.action === "ec2:DescribeLockedSnapshots" && c.ok), "the retry read the earlier locks");
         assert.ok(snapshots.every((s) => s.lock?.state === "compliance"));
+    });
+});
+
+describe("hub copies locked as the member snapshots are (copySnapshotsToHub)", function () {
+    this.timeout(120_000);
+
+    it("copy-to-hub: every member snapshot and every hub copy locked in compliance mode for the retention; the manifest records the hub copies' locks", async () => {
+        const { report, sim } = await drill({ scenario: "copy-to-hub" });
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        const days = Number(sim.environment().RETENTION_DAYS);
+        const all = sim.snapshots();
+        const hubCopies = report.evidence.hubCopies;
+        assert.ok(hubCopies.length >= 2);
+        for (const id of [...report.evidence.snapshots.map((s) => s.snapshotId), ...hubCopies.map((c) => c.snapshotId)]) {
+            const s = all.find((x) => x.snapshotId === id);
+            assert.equal(s?.lock?.state, "compliance", `${id} locked`);
+            assert.equal(s?.lock?.durationDays, days, `${id} for the retention`);
+        }
+        // The member's intermediate share copies are not locked (a stated limitation).
+        const viaIds = new Set(hubCopies.map((c) => c.viaSnapshotId));
+        assert.ok(all.filter((s) => viaIds.has(s.snapshotId)).every((s) => s.lock === undefined));
+        const manifest = JSON.parse(sim.objectBody(report.evidence.manifest!.bucket, report.evidence.manifest!.key).toString("utf8"));
+        for (const c of manifest.evidence.disk.copy.snapshots) assert.equal(c.hubCopyLock?.state, "compliance", c.hubCopyId);
+    });
+
+    it("a hub copy the hub cannot lock is the case's 'disk lock' gap (PARTIAL), the copies kept", async () => {
+        const { report, sim } = await drill({ scenario: "copy-to-hub", simOptions: { memoryBytes: 256 * 1024, faults: [{ action: "ec2:LockSnapshot", error: "UnauthorizedOperation", status: 403, times: 100, accountId: DEFAULT_HUB_ACCOUNT }] } } as Partial<DrillOptions>);
+        assert.equal(report.status, "PARTIAL");
+        const unlocked = /^disk lock: (snap-\S+) not locked: LockSnapshot refused: UnauthorizedOperation/.exec(report.reason);
+        assert.ok(unlocked, report.reason);
+        assert.ok(report.evidence.hubCopies.some((c) => c.snapshotId === unlocked[1]), "the gap names a hub copy");
+        assert.ok(report.evidence.hubCopies.length >= 2 && report.evidence.hubCopies.every((c) => c.state === "completed"));
+        // The member snapshots (another account) were locked.
+        const all = sim.snapshots();
+        for (const s of report.evidence.snapshots) assert.equal(all.find((x) => x.snapshotId === s.snapshotId)?.lock?.state, "compliance");
     });
 });
 

@@ -29,11 +29,11 @@ import { partitionOf } from "../../core/containmentPolicies";
 import { snapshotShareKeyAliasArn } from "../../core/memberPolicies";
 import { isKeyNotAccessible, sourceKeyCause } from "../../core/snapshotKeys";
 import { TAGS } from "../../core/tags";
-import { TRANSIENT_ERRORS, type DiskCopy, type DiskEvidence, type SnapshotCopyRecord, type Target } from "../../core/workflow";
+import { TRANSIENT_ERRORS, type DiskCopy, type DiskEvidence, type SnapshotCopyRecord, type SnapshotRecord, type Target } from "../../core/workflow";
 import { addSeconds, awsErrorIs, errorText } from "../lib/evidence";
 import { log } from "../lib/log";
 import { InvalidRequestError, SnapshotCopyFailedError, SnapshotCopyTimeoutError, type FailedCopy } from "../lib/evidenceErrors";
-import { describeSnapshotIds, findTaggedSnapshots, observeSnapshots, tagOf } from "./snapshot";
+import { describeSnapshotIds, findTaggedSnapshots, lockSnapshots, observeSnapshots, tagOf } from "./snapshot";
 
 /** `{action: "copy-start" | "copy-check"}`: advance the copy of the completed snapshots in `disk`. */
 export interface SnapshotCopyEvent {
@@ -50,6 +50,8 @@ export interface CopySettings {
     hubKeyArn: string;
     /** Poll cap in seconds (deadline = copy start + cap), as for the snapshots. */
     capSeconds: number;
+    /** Days each hub copy is locked in compliance mode (the evidence retention), as the member snapshots are. */
+    retentionDays: number;
     now: () => Date;
 }
 
@@ -113,7 +115,7 @@ export async function copyToHub(clients: CopyClients, event: SnapshotCopyEvent, 
             hubKeyArn: settings.hubKeyArn,
         })),
     };
-    const step = new CopyStep(clients, event, copy, now);
+    const step = new CopyStep(clients, event, copy, now, settings.retentionDays);
     await step.advance();
     if (step.failed.length > 0) throw new SnapshotCopyFailedError(context, step.failed);
 
@@ -143,6 +145,7 @@ class CopyStep {
         private readonly event: SnapshotCopyEvent,
         private readonly copy: DiskCopy,
         private readonly now: Date,
+        private readonly retentionDays: number,
     ) {}
 
     private get records(): SnapshotCopyRecord[] {
@@ -157,9 +160,29 @@ class CopyStep {
         await Promise.all(this.records.filter((r) => r.memberCopyState === "completed" && !r.shared).map((r) => this.share(r)));
         // A failed member copy or share fails the copy: nothing more is started in the hub.
         if (this.failed.length > 0) return;
-        // 2. The hub copies of the shared ones: adopt, or start; then follow them.
+        // 2. The hub copies of the shared ones: adopt, or start; follow them; lock them as the member snapshots are.
         await this.startCopies("hub", this.records.filter((r) => r.shared && !r.hubCopyId));
         await this.follow("hub");
+        await this.lockHubCopies();
+    }
+
+    /**
+     * Each hub copy locked in compliance mode for the retention, as soon as it exists (pending or completed), as
+     * the snapshot step locks the member's snapshots ({@link lockSnapshots}: earlier locks adopted, "not now" tried
+     * again at the next poll). A copy this invocation started cannot have been locked before. The last poll (every
+     * hub copy completed) records what could not be locked. The member's share copies are intermediates: not locked.
+     */
+    private async lockHubCopies(): Promise<void> {
+        const records = this.records.filter((r) => r.hubCopyId && r.hubCopyLock === undefined && r.hubCopyState !== "error");
+        if (records.length === 0) return;
+        const last = this.records.every((r) => r.hubCopyState === "completed");
+        const earlier = records.some((r) => !this.startedNow.has(r.hubCopyId as string));
+        const as: SnapshotRecord[] = records.map((r) => ({ snapshotId: r.hubCopyId as string, volumeId: r.volumeId, state: r.hubCopyState ?? "pending" }));
+        const context = { caseId: this.event.caseId, instanceId: this.event.target.instanceId };
+        const locked = await lockSnapshots(this.clients.hub, context, as, this.retentionDays, last, earlier);
+        locked.forEach((l, i) => {
+            if (l.lock !== undefined) records[i].hubCopyLock = l.lock;
+        });
     }
 
     private client(side: Side): EC2Client {

@@ -36,7 +36,7 @@ export function copySettingsFromEnv(env: NodeJS.ProcessEnv, capSeconds: number):
     if (!KMS_KEY_ARN.test(hubKeyArn)) throw new ConfigurationError(ENV.hubSnapshotKeyArn, `must be a KMS key ARN, got ${JSON.stringify(hubKeyArn)}`);
     const hubAccountId = requiredFromEnv(env, ENV.homeAccountId);
     if (!/^\d{12}$/.test(hubAccountId)) throw new ConfigurationError(ENV.homeAccountId, `must be 12 digits, got ${JSON.stringify(hubAccountId)}`);
-    return { hubAccountId, hubKeyArn, capSeconds, now: clockNow };
+    return { hubAccountId, hubKeyArn, capSeconds, retentionDays: retentionDaysFromEnv(env), now: clockNow };
 }
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<DiskEvidence> {
