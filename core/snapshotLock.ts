@@ -26,7 +26,10 @@ export interface SnapshotLockRecord {
     /** Days the lock lasts from the snapshot's completion. */
     durationDays?: number;
     lockedAt?: string;
-    /** Set once the snapshot has completed (a pending snapshot's lock has not started yet). */
+    /**
+     * When the lock ends, as EC2 reported it when the lock was recorded: a lock set on a pending snapshot has no end
+     * yet (its duration starts at completion); `dfir verify` reads the current one.
+     */
     expiresOn?: string;
     /** Why the snapshot is not locked (LockSnapshot refused). */
     error?: string;
@@ -38,7 +41,6 @@ export interface ReportedLock {
     LockDuration?: number;
     LockCreatedOn?: Date;
     LockExpiresOn?: Date;
-    ExpirationDate?: Date;
 }
 
 export function lockRecordOf(reported: ReportedLock): SnapshotLockRecord {
