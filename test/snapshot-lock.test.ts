@@ -113,3 +113,51 @@ describe("core/snapshotLock.ts", () => {
         assert.equal(unlockedSnapshotsText([{ snapshotId: "snap-1" }, { snapshotId: "snap-2", lock: { error: "x" } }]), "snap-1 not locked (and 1 more)");
     });
 });
+
+describe("the simulator's snapshot lock, as the EBS snapshot lock pages describe it", () => {
+    const DAY = 86_400_000;
+    async function snapshot() {
+        // Snapshots complete an hour after CreateSnapshots.
+        const sim = seedAccount({ finding: JSON.parse(fs.readFileSync(DEFAULT_FINDING, "utf8")), simOptions: { memoryBytes: 256 * 1024, snapshotDurationMs: 3_600_000 } } as DrillOptions);
+        const i = sim.instance();
+        const where = { accountId: i.accountId, region: i.region };
+        const out = await sim.invoke("ec2", "CreateSnapshots", { InstanceSpecification: { InstanceId: i.instanceId } }, where);
+        const id = (out.Snapshots as { SnapshotId: string }[])[0].SnapshotId;
+        const call = (operation: string, input: Record<string, unknown>) => sim.invoke("ec2", operation, input, where);
+        const refused = async (operation: string, input: Record<string, unknown>) => {
+            try {
+                await call(operation, input);
+            } catch (error) {
+                return (error as Error).name;
+            }
+            return "accepted";
+        };
+        return { sim, id, call, refused };
+    }
+
+    it("compliance without a cooling-off period: locked while pending, only lengthened after, delete refused until it expires", async () => {
+        const { sim, id, call, refused } = await snapshot();
+        const locked = await call("LockSnapshot", { SnapshotId: id, LockMode: "compliance", LockDuration: 2 });
+        assert.equal(locked.LockState, "compliance");
+        assert.equal(locked.LockExpiresOn, undefined, "pending: the duration has not started");
+        assert.equal(await refused("DeleteSnapshot", { SnapshotId: id }), "IncorrectState");
+        assert.equal(await refused("LockSnapshot", { SnapshotId: id, LockMode: "compliance", LockDuration: 2 }), "InvalidParameterValue", "not lengthened");
+        assert.equal(await refused("LockSnapshot", { SnapshotId: id, LockMode: "governance", LockDuration: 5 }), "InvalidParameterValue", "mode unchanged");
+        assert.equal(await refused("LockSnapshot", { SnapshotId: id, LockMode: "compliance", LockDuration: 3 }), "accepted");
+        // Completed an hour after creation; the 3 days run from then, not from the lock.
+        sim.advance(3_600_000 + 3 * DAY - 60_000);
+        assert.equal(sim.snapshots().find((s) => s.snapshotId === id)?.lock?.state, "compliance", "3 days from completion, not from the lock");
+        sim.advance(120_000);
+        assert.equal(sim.snapshots().find((s) => s.snapshotId === id)?.lock?.state, "expired");
+        assert.equal(await refused("DeleteSnapshot", { SnapshotId: id }), "accepted");
+    });
+
+    it("refuses a duration out of 1-36,500 days, both or neither of LockDuration and ExpirationDate, and a cooling-off period in governance mode", async () => {
+        const { id, refused } = await snapshot();
+        assert.equal(await refused("LockSnapshot", { SnapshotId: id, LockMode: "compliance", LockDuration: 36_501 }), "InvalidParameterValue");
+        assert.equal(await refused("LockSnapshot", { SnapshotId: id, LockMode: "compliance" }), "InvalidParameterCombination");
+        assert.equal(await refused("LockSnapshot", { SnapshotId: id, LockMode: "compliance", LockDuration: 1, ExpirationDate: new Date(Date.now() + DAY) }), "InvalidParameterCombination");
+        assert.equal(await refused("LockSnapshot", { SnapshotId: id, LockMode: "governance", LockDuration: 1, CoolOffPeriod: 1 }), "InvalidParameterCombination");
+        assert.equal(await refused("DeleteSnapshot", { SnapshotId: id }), "accepted", "never locked");
+    });
+});
