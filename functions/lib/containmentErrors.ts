@@ -119,44 +119,36 @@ export interface PartialContainmentDetails {
  */
 export class PartialContainmentError extends ContainmentError implements PartialContainmentDetails {
     override name = "PartialContainmentError";
-    readonly isolationGroupId: string;
-    readonly untrackGroupId?: string;
-    readonly isolated: string[];
-    readonly notIsolated: InterfaceFailure[];
-    readonly actions: ActionRecord[];
-    readonly interfaces?: InterfaceContainment[];
-    readonly networkAclEntries?: NetworkAclEntryRecord[];
+    // Declared, not initialized: the constructor sets them from `details` (each field once, in PartialContainmentDetails).
+    declare readonly isolationGroupId: string;
+    declare readonly untrackGroupId?: string;
+    declare readonly isolated: string[];
+    declare readonly notIsolated: InterfaceFailure[];
+    declare readonly actions: ActionRecord[];
+    declare readonly interfaces?: InterfaceContainment[];
+    declare readonly networkAclEntries?: NetworkAclEntryRecord[];
 
     constructor(
         context: ContainmentContext & { readonly instanceId: string; readonly caseId: string },
         details: PartialContainmentDetails,
         options?: ErrorOptions,
     ) {
+        const { isolationGroupId, untrackGroupId, isolated, notIsolated, actions, interfaces, networkAclEntries } = details;
+        // Exactly the details' fields, an optional one only when given (a caller's extra keys are not carried).
+        const fields = Object.fromEntries(
+            Object.entries({ isolationGroupId, untrackGroupId, isolated, notIsolated, actions, interfaces, networkAclEntries }).filter(([, v]) => v !== undefined),
+        ) as unknown as PartialContainmentDetails;
         super(
             JSON.stringify({
-                message:
-                    `partial containment of ${context.instanceId}: ` +
-                    `${details.notIsolated.length} interface(s) not isolated`,
+                message: `partial containment of ${context.instanceId}: ${notIsolated.length} interface(s) not isolated`,
                 instanceId: context.instanceId,
                 caseId: context.caseId,
-                isolationGroupId: details.isolationGroupId,
-                untrackGroupId: details.untrackGroupId,
-                isolated: details.isolated,
-                notIsolated: details.notIsolated,
-                actions: details.actions,
-                ...(details.interfaces ? { interfaces: details.interfaces } : {}),
-                ...(details.networkAclEntries ? { networkAclEntries: details.networkAclEntries } : {}),
+                ...fields,
             }),
             context,
             options,
         );
-        this.isolationGroupId = details.isolationGroupId;
-        if (details.untrackGroupId !== undefined) this.untrackGroupId = details.untrackGroupId;
-        this.isolated = details.isolated;
-        this.notIsolated = details.notIsolated;
-        this.actions = details.actions;
-        if (details.interfaces) this.interfaces = details.interfaces;
-        if (details.networkAclEntries) this.networkAclEntries = details.networkAclEntries;
+        Object.assign(this, fields);
     }
 }
 
