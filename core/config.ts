@@ -10,6 +10,7 @@ import * as z from "zod";
 import { AVML_BUILDS, AVML_RELEASE_ASSETS, AVML_VERSION, type AvmlBuild } from "./avml";
 import { ACCOUNT_ID, AMI_ID, ROLE_ARN, ROLE_NAME, ROUTE_TABLE_ID, SECURITY_GROUP_ID, SUBNET_ID, VPC_ID } from "./ids";
 import { regionProblem } from "./regions";
+import { MAX_LOCK_DAYS } from "./snapshotLock";
 import { isSentence, matchingString, pathText, problemLine, sentence, valueAt } from "./schema";
 import { validateTriageOptions } from "./triage";
 
@@ -280,7 +281,7 @@ const COMMON = {
     /** Respond to GuardDuty sample findings (CreateSampleFindings). */
     allowSamples: flag.default(false),
     /** Default Object Lock (COMPLIANCE) retention of evidence, in days. */
-    evidenceRetentionDays: num(1, 36500, true).default(365),
+    evidenceRetentionDays: num(1, MAX_LOCK_DAYS, true).default(365),
     /** The only principal allowed to delete object versions or change the lock configuration. @default none */
     breakGlassRoleArn: roleArn("dfir-break-glass").optional(),
     /** Create the S3 gateway and SSM interface endpoints the isolation group needs. */

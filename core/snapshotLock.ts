@@ -11,11 +11,23 @@
  * the memory image are kept under S3 Object Lock COMPLIANCE), right after CreateSnapshots.
  */
 
+/**
+ * The longest lock LockSnapshot takes (LockDuration: 1 to 36,500 days, EC2 API Reference "LockSnapshot"): the
+ * longest evidence retention the stack config accepts (core/config.ts), so every evidence snapshot can be locked for it.
+ */
+export const MAX_LOCK_DAYS = 36_500;
+
+/** Why a retention cannot be a snapshot lock's duration, or undefined. */
+export function lockDaysProblem(retentionDays: number): string | undefined {
+    return Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= MAX_LOCK_DAYS
+        ? undefined
+        : `must be 1 to ${MAX_LOCK_DAYS} days (LockSnapshot's LockDuration), got ${retentionDays}`;
+}
+
 /** The request for one snapshot (LockSnapshot's input). */
 export function lockRequest(snapshotId: string, retentionDays: number): { SnapshotId: string; LockMode: "compliance"; LockDuration: number } {
-    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 36_500) {
-        throw new Error(`snapshot lock: the retention must be 1 to 36500 days (LockSnapshot's LockDuration), got ${retentionDays}`);
-    }
+    const problem = lockDaysProblem(retentionDays);
+    if (problem !== undefined) throw new Error(`snapshot lock: the retention ${problem}`);
     return { SnapshotId: snapshotId, LockMode: "compliance", LockDuration: retentionDays };
 }
 

@@ -3,6 +3,9 @@ import { caseSettingsFromEnv } from "../functions/case/settings";
 import { containSettingsFromEnv } from "../functions/contain/settings";
 import { positiveIntegerFromEnv, requiredFromEnv } from "../functions/lib/evidence";
 import { ConfigurationError } from "../functions/lib/errors";
+import { lockDaysFromEnv } from "../functions/snapshot/index";
+import { parseDfirConfig } from "../core/config";
+import { MAX_LOCK_DAYS } from "../core/snapshotLock";
 
 /** The ConfigurationError a reader throws for `env`. */
 function problem(read: () => unknown): ConfigurationError {
@@ -48,5 +51,13 @@ describe("the functions' settings from the environment (functions/lib/settings.t
             'configuration error: environment variable RETENTION_DAYS must be a positive whole number, got "1.5"');
         assert.equal(requiredFromEnv({ MEMORY_DOCUMENT: " doc " }, "MEMORY_DOCUMENT"), "doc");
         assert.equal(problem(() => requiredFromEnv({}, "MEMORY_DOCUMENT")).message, "configuration error: environment variable MEMORY_DOCUMENT is not set");
+    });
+
+    it("the snapshot step's retention must be a snapshot lock's duration: refused in one line before any call, as the stack config refuses it", () => {
+        assert.equal(lockDaysFromEnv({ RETENTION_DAYS: String(MAX_LOCK_DAYS) }), MAX_LOCK_DAYS);
+        assert.equal(lockDaysFromEnv({}), 365);
+        assert.equal(problem(() => lockDaysFromEnv({ RETENTION_DAYS: String(MAX_LOCK_DAYS + 1) })).message,
+            `configuration error: environment variable RETENTION_DAYS must be 1 to ${MAX_LOCK_DAYS} days (LockSnapshot's LockDuration), got ${MAX_LOCK_DAYS + 1}`);
+        assert.throws(() => parseDfirConfig({ vpcId: "vpc-0123abcd", evidenceRetentionDays: MAX_LOCK_DAYS + 1 }), /dfir:evidenceRetentionDays must be a whole number from 1 to 36500/);
     });
 });

@@ -21,6 +21,7 @@ import { checkSnapshots, DEFAULT_SNAPSHOT_CAP_SECONDS, parseSnapshotEvent, start
 import { now as clockNow } from "../lib/clock";
 import { DEFAULT_POLL_SECONDS } from "../../core/definition";
 import { withNextPoll } from "../../core/polling";
+import { lockDaysProblem } from "../../core/snapshotLock";
 
 export type { SnapshotCheckEvent, SnapshotEvent, SnapshotStartEvent } from "./snapshot";
 export type { SnapshotCopyEvent } from "./copy";
@@ -36,14 +37,22 @@ export function copySettingsFromEnv(env: NodeJS.ProcessEnv, capSeconds: number):
     if (!KMS_KEY_ARN.test(hubKeyArn)) throw new ConfigurationError(ENV.hubSnapshotKeyArn, `must be a KMS key ARN, got ${JSON.stringify(hubKeyArn)}`);
     const hubAccountId = requiredFromEnv(env, ENV.homeAccountId);
     if (!/^\d{12}$/.test(hubAccountId)) throw new ConfigurationError(ENV.homeAccountId, `must be 12 digits, got ${JSON.stringify(hubAccountId)}`);
-    return { hubAccountId, hubKeyArn, capSeconds, retentionDays: retentionDaysFromEnv(env), now: clockNow };
+    return { hubAccountId, hubKeyArn, capSeconds, retentionDays: lockDaysFromEnv(env), now: clockNow };
+}
+
+/** The retention the snapshots are locked for (RETENTION_DAYS): one a snapshot lock can take, else a deployment error before any call. */
+export function lockDaysFromEnv(env: NodeJS.ProcessEnv): number {
+    const days = retentionDaysFromEnv(env);
+    const problem = lockDaysProblem(days);
+    if (problem !== undefined) throw new ConfigurationError(ENV.retentionDays, problem);
+    return days;
 }
 
 export async function handler(event: unknown, context?: InvocationContext): Promise<DiskEvidence> {
     const logger = invocationLogger(logKeys(event), context);
     try {
         const capSeconds = positiveIntegerFromEnv(process.env, ENV.snapshotCapSeconds, DEFAULT_SNAPSHOT_CAP_SECONDS);
-        const settings: SnapshotSettings = { capSeconds, retentionDays: retentionDaysFromEnv(process.env), now: clockNow };
+        const settings: SnapshotSettings = { capSeconds, retentionDays: lockDaysFromEnv(process.env), now: clockNow };
         const pollSeconds = pollSecondsOfEvent(event, DEFAULT_POLL_SECONDS.snapshot);
         const request = parseSnapshotEvent(event);
         const ec2 = ec2Client(memberTarget(request.target));
