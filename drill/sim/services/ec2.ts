@@ -1320,7 +1320,11 @@ export function lockedInfo(world: World, s: SnapshotState): LockedSnapshotsInfo 
     };
 }
 
-/** A snapshot of the caller's account in the caller's region, or InvalidSnapshot.NotFound (a shared one is not its to lock or delete). */
+/**
+ * A snapshot of the caller's account in the caller's region, or InvalidSnapshot.NotFound. A snapshot another account
+ * shared with the caller cannot be deleted by it (EBS User Guide, "Share an Amazon EBS snapshot": the owner keeps
+ * control); that it cannot lock one is assumed (the snapshot lock pages speak of snapshots in the caller's account).
+ */
 function ownSnapshot(world: World, ctx: CallContext, id: string | undefined): SnapshotState {
     const snapshotId = required(world, ctx, id, "SnapshotId");
     if (idKind(snapshotId) !== "snap") throw world.error(ctx, "InvalidSnapshotID.Malformed", `Invalid id: "${snapshotId}" (expecting "snap-...")`);
