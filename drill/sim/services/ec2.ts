@@ -1321,9 +1321,9 @@ export function lockedInfo(world: World, s: SnapshotState): LockedSnapshotsInfo 
 }
 
 /**
- * A snapshot of the caller's account in the caller's region, or InvalidSnapshot.NotFound. A snapshot another account
- * shared with the caller cannot be deleted by it (EBS User Guide, "Share an Amazon EBS snapshot": the owner keeps
- * control); that it cannot lock one is assumed (the snapshot lock pages speak of snapshots in the caller's account).
+ * A snapshot of the caller's account in the caller's region, or InvalidSnapshot.NotFound. Assumed, not read on an
+ * AWS page: a snapshot another account shared with the caller (createVolumePermission) is not the caller's to lock
+ * or delete. Nothing of ours locks or deletes a snapshot it does not own.
  */
 function ownSnapshot(world: World, ctx: CallContext, id: string | undefined): SnapshotState {
     const snapshotId = required(world, ctx, id, "SnapshotId");
