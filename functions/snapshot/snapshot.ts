@@ -328,6 +328,22 @@ export async function checkSnapshots(ec2: EC2Client, event: SnapshotCheckEvent, 
     return { ...disk, snapshots: await copyVolumeTags(ec2, event.caseId, event.target.instanceId, locked, disk.done) };
 }
 
+/** The locks that already hold `records` for the retention (an earlier attempt's), by snapshot id. Never throws. */
+async function earlierHoldingLocks(ec2: EC2Client, context: Record<string, string>, records: SnapshotRecord[], retentionDays: number): Promise<Map<string, SnapshotLockRecord>> {
+    const found = new Map<string, SnapshotLockRecord>();
+    try {
+        const out = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: records.map((r) => r.snapshotId) }));
+        for (const info of out.Snapshots ?? []) {
+            const lock = lockRecordOf(info);
+            if (info.SnapshotId && lockProblem(lock, retentionDays) === undefined) found.set(info.SnapshotId, lock);
+        }
+    } catch (error) {
+        // Not knowing of earlier locks only means locking again; a refusal of that is recorded by the caller.
+        log("WARN", "earlier snapshot locks not read", { ...context, error: errorText(error) });
+    }
+    return found;
+}
+
 /**
  * Locks each evidence snapshot that has no `lock` record yet in compliance mode for the retention
  * (core/snapshotLock.ts), and records the lock EC2 reports. A lock an earlier attempt set (a Lambda retry after the
@@ -341,17 +357,8 @@ export async function lockSnapshots(ec2: EC2Client, context: Record<string, stri
     const pending = records.filter((r) => r.lock === undefined && r.state !== "error");
     if (pending.length === 0) return records;
     const notNow = (error: unknown) => isTransient(error) || awsErrorIs(error, ["InvalidSnapshot.NotFound"]);
-    const found = new Map<string, SnapshotLockRecord>();
     // Snapshots this invocation just created cannot have been locked before (`earlierLocks` false): nothing to adopt.
-    if (earlierLocks) try {
-        const out = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: pending.map((r) => r.snapshotId) }));
-        for (const info of out.Snapshots ?? []) {
-            if (info.SnapshotId && lockProblem(lockRecordOf(info), retentionDays) === undefined) found.set(info.SnapshotId, lockRecordOf(info));
-        }
-    } catch (error) {
-        // Not knowing of earlier locks only means locking again; a refusal of that is recorded below.
-        log("WARN", "earlier snapshot locks not read", { ...context, error: errorText(error) });
-    }
+    const found = earlierLocks ? await earlierHoldingLocks(ec2, context, pending, retentionDays) : new Map<string, SnapshotLockRecord>();
     return Promise.all(records.map(async (record): Promise<SnapshotRecord> => {
         if (record.lock !== undefined || record.state === "error") return record;
         const earlier = found.get(record.snapshotId);
