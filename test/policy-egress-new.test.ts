@@ -8,11 +8,9 @@
  * gRPC: the prod stack plus every broken and good set, all in ONE policyCheck call.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { policyCheck } from "../scripts/policy-check";
 import type { CheckResult } from "../scripts/lib/analyzer/check";
-import { TS_REGISTER } from "../scripts/lib/tsRegister";
+import { stackResources as sharedStackResources } from "./support/stack-resources";
 import { UNKNOWN_STRING as U, UNKNOWN_VALUES, type Finding, type RuleResource, type Verdict } from "../policy/lib/model";
 import * as egress from "../policy/rules/isolation-group-egress-endpoints-only";
 import * as rotation from "../policy/rules/kms-evidence-key-rotation";
@@ -21,7 +19,6 @@ import * as volumes from "../policy/rules/workstation-encrypted-volumes";
 import { isAllowedCidr, isolationRuleProblems, isWholeInternet } from "../core/isolation";
 import { copyOf, find, type Resource } from "./support/stack-copies";
 
-const REPO = path.resolve(__dirname, "..");
 const UNKNOWN_BOOLEAN = [...UNKNOWN_VALUES][0];
 
 const T = {
@@ -457,11 +454,7 @@ describe(volumes.NAME, () => {
 // ---------------------------------------------------------------------------------------------------------
 
 function stackResources(stack: string): Resource[] {
-    const out = spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/stack-resources.ts", "--stack", stack], {
-        cwd: REPO, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-    });
-    assert.equal(out.status, 0, out.stderr);
-    const resources: Resource[] = JSON.parse(out.stdout);
+    const resources = sharedStackResources<Resource>(stack);
     for (const r of resources) if (r.type === T.fn) delete r.props.code;
     return resources;
 }

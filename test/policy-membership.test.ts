@@ -14,8 +14,6 @@
  * sets run in-process on the rule functions and through the real pack over gRPC (one pack process for all).
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { UNKNOWN_STRING, type Finding, type RuleResource } from "../policy/lib/model";
 import { StackIndex } from "../policy/lib/stackIndex";
 import { BUCKET_LINKS, evidenceMembershipOf } from "../policy/lib/buckets";
@@ -29,9 +27,8 @@ import * as ingress from "../policy/rules/isolation-group-no-ingress";
 import * as pab from "../policy/rules/s3-public-access-block";
 import { policyCheck } from "../scripts/policy-check";
 import type { CheckResult } from "../scripts/lib/analyzer/check";
-import { TS_REGISTER } from "../scripts/lib/tsRegister";
+import { stackResources } from "./support/stack-resources";
 
-const REPO = path.resolve(__dirname, "..");
 
 const U = UNKNOWN_STRING;
 const T = {
@@ -581,12 +578,8 @@ describe("policy pack membership (issue 16, classes 1 and 2)", () => {
         let prod: RuleResource[];
 
         before(() => {
-            const out = spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/stack-resources.ts", "--stack", "prod"], {
-                cwd: REPO, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-            });
-            assert.equal(out.status, 0, out.stderr);
             type Raw = { type: string; name: string; urn: string; parent: string; props: Record<string, unknown>; propertyDependencies: Record<string, string[]>; provider: string };
-            const raw: Raw[] = JSON.parse(out.stdout);
+            const raw = stackResources<Raw>("prod");
             const byUrn = new Map(raw.map((r) => [r.urn, r]));
             prod = raw.map((r) => {
                 const prov = byUrn.get(r.provider.slice(0, r.provider.lastIndexOf("::")));

@@ -1,9 +1,7 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { policyCheck } from "../scripts/policy-check";
 import type { CheckResult } from "../scripts/lib/analyzer/check";
-import { TS_REGISTER } from "../scripts/lib/tsRegister";
+import { stackResources } from "./support/stack-resources";
 import { copyOf, find, type Resource } from "./support/stack-copies";
 
 /**
@@ -11,7 +9,6 @@ import { copyOf, find, type Resource } from "./support/stack-copies";
  * real resources and mutated copies of them: each copy breaks one guarantee and must be caught by the right rule,
  * on the right resource, with nothing else flagged. All copies go through one pack process.
  */
-const REPO = path.resolve(__dirname, "..");
 
 
 
@@ -22,11 +19,7 @@ describe("policy pack over gRPC: the dev stack and mutated copies of it", functi
     const expected: [string, string][] = [];
 
     before(async () => {
-        const out = spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/stack-resources.ts", "--stack", "dev"], {
-            cwd: REPO, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-        });
-        assert.equal(out.status, 0, out.stderr);
-        const stack: Resource[] = JSON.parse(out.stdout);
+        const stack = stackResources<Resource>("dev");
         // The functions' bundled code is megabytes no rule reads.
         for (const r of stack) if (r.type === "aws:lambda/function:Function") delete r.props.code;
 

@@ -1,16 +1,13 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { policyCheck } from "../scripts/policy-check";
 import type { CheckResult } from "../scripts/lib/analyzer/check";
-import { TS_REGISTER } from "../scripts/lib/tsRegister";
+import { stackResources } from "./support/stack-resources";
 
 /**
  * The real pack over the Analyzer gRPC protocol against the multi-account example stack (Pulumi.prod.yaml): every
  * resource goes through an explicit provider of its (account, region), and the guarantees hold in every member
  * account as in the hub. One mutated member isolation rule proves the rules read member resources too.
  */
-const REPO = path.resolve(__dirname, "..");
 const MEMBER_GROUP = "dfir-222222222222-us-east-1-vpc-0123456789abcdef0";
 
 type Resource = { type: string; name: string; urn: string; provider: string; props: Record<string, any> };
@@ -21,11 +18,7 @@ describe("policy pack over gRPC: the multi-account prod stack", function () {
     let result: CheckResult;
 
     before(async () => {
-        const out = spawnSync(process.execPath, ["-r", TS_REGISTER, "scripts/stack-resources.ts", "--stack", "prod"], {
-            cwd: REPO, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-        });
-        assert.equal(out.status, 0, out.stderr);
-        stack = JSON.parse(out.stdout);
+        stack = stackResources<Resource>("prod");
         for (const r of stack) if (r.type === "aws:lambda/function:Function") delete r.props.code;
         const rule = stack.find((r) => r.name === `${MEMBER_GROUP}-isolation-s3`) as Resource;
         const broken: Resource = { ...structuredClone(rule), name: `${MEMBER_GROUP}-isolation-anywhere`, urn: `${rule.urn}-anywhere` };

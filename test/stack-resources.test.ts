@@ -1,12 +1,13 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RecordedResource } from "./support/pulumi-mocks";
 import { devProgram } from "./support/dev-program";
 import type { StackResource } from "../scripts/stack-resources";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
+import { stackInputsSha256, stackResourcesText } from "./support/stack-resources";
 
 const REPO = path.resolve(__dirname, "..");
 const UNKNOWN_ID = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -80,6 +81,10 @@ describe("npm run stack:resources -- --stack dev", () => {
         assert.ok(Array.isArray(resources));
         assert.equal(run.stdout.indexOf("\n"), run.stdout.length - 1);
         assert.ok(resources.length > 60, `${resources.length} resources`);
+    });
+
+    it("is what the tests' shared copy (test/support/stack-resources.ts) gives for dev", () => {
+        assert.equal(stackResourcesText("dev"), run.stdout);
     });
 
     it("gives every record the contract's fields, with unique urns", () => {
@@ -217,5 +222,34 @@ describe("npm run stack:resources: bad input and failures", () => {
         assert.equal(run.stdout, "");
         assert.deepEqual(run.stderr.split("\n").filter((l) => l !== ""),
             ["stack:resources: 1 registration(s) failed, first aws:ec2/natGateway:NatGateway nat: Mock not implemented: aws:ec2/natGateway:NatGateway"]);
+    });
+});
+
+describe("the tests' shared copy of a stack's resources (test/support/stack-resources.ts)", () => {
+    it("is keyed by every input of the program: a changed source or stack config is another key, a doc is not", () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), "stack-inputs-"));
+        try {
+            const write = (file: string, text: string) => {
+                mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+                writeFileSync(path.join(dir, file), text);
+            };
+            write("index.ts", "export {};\n");
+            write("Pulumi.dev.yaml", "config: {}\n");
+            write("core/a.ts", "export const a = 1;\n");
+            const first = stackInputsSha256("dev", dir);
+            write("docs/x.md", "notes\n");
+            assert.equal(stackInputsSha256("dev", dir), first, "a doc is not an input");
+            write("core/a.ts", "export const a = 2;\n");
+            const changed = stackInputsSha256("dev", dir);
+            assert.notEqual(changed, first, "a source under core/");
+            write("Pulumi.prod.yaml", "config: {}\n");
+            assert.equal(stackInputsSha256("dev", dir), changed, "another stack's config is not an input of dev");
+            write("Pulumi.dev.yaml", "config: {a: 1}\n");
+            assert.notEqual(stackInputsSha256("dev", dir), changed, "the stack's own config");
+            write("functions/memory/capture.sh", "#!/bin/bash\n");
+            assert.notEqual(stackInputsSha256("dev", dir), changed);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
