@@ -148,6 +148,7 @@ describe("policy pack rules", () => {
                 bucketName: "pol-ev",
                 bucketArn: "arn:aws:s3:::pol-ev",
                 keyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/pol-ev-key`,
+                signingKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/pol-ev-signing`,
                 retentionDays: 365,
             },
         });
