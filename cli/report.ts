@@ -74,6 +74,10 @@ ${objects}
 <table><tr><th></th><th>snapshot</th><th>where</th><th>volume</th><th>state</th><th>problems</th></tr>
 ${snapshots || '<tr><td colspan="6">none recorded</td></tr>'}
 </table>
+<h2>Manifest signature</h2>
+<table><tr><th></th><th>record</th><th>version</th><th>key</th><th>algorithm</th><th>public key from</th><th>problems</th></tr>
+${r.signature ? row([r.signature.valid ? "ok" : "FAIL", r.signature.key, r.signature.versionId, r.signature.keyId, r.signature.algorithm, r.signature.publicKeySource, r.signature.problems.join("; ")], !r.signature.valid, ["", "key", "version", "key", "", "", "problems"]) : '<tr><td colspan="7">not checked</td></tr>'}
+</table>
 ${r.warnings.length ? `<h2>Notes</h2><ul>${r.warnings.map((w) => `<li>${e(w)}</li>`).join("")}</ul>` : ""}
 ${r.problems.length ? `<h2>Problems</h2><ul>${r.problems.map((p) => `<li>${e(p)}</li>`).join("")}</ul>` : ""}
 </body></html>

@@ -215,9 +215,11 @@ describe("dfir verify and dfir verify-manifest check the signature", function ()
 
     it("verify --json: signature valid, by the key the seal used, its record locked; one changed byte of the manifest: exit 1 naming it", async () => {
         const dir = copy();
-        const ok = await run(["verify", caseId, "--simulated", dir, "--json"]);
+        const html = path.join(dir, "report.html");
+        const ok = await run(["verify", caseId, "--simulated", dir, "--json", "--html", html]);
         assert.equal(ok.code, 0, ok.stdout + ok.stderr);
         const report = JSON.parse(ok.stdout);
+        assert.match(fs.readFileSync(html, "utf8"), /<h2>Manifest signature<\/h2>\n<table>.*\n<tr class="good"><td>ok<\/td><td class="wrap">cases\/\S+\.sig\.json<\/td>/);
         assert.equal(report.signature.valid, true);
         assert.equal(report.signature.algorithm, "ECDSA_SHA_256");
         assert.match(report.signature.keyId, /^arn:aws:kms:us-east-2:\d{12}:key\//);
