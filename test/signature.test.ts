@@ -120,6 +120,13 @@ describe("the simulated KMS signing key, as the KMS Sign and GetPublicKey pages 
         const keyId = sim.environment().MANIFEST_SIGNING_KEY_ARN as string;
         assert.equal(await refused(sim.invoke("kms", "GetPublicKey", { KeyId: keyId })), "accepted");
         assert.equal(await refused(sign(sim, { KeyId: keyId, Message: sha256(Buffer.from("forged")), MessageType: "DIGEST", SigningAlgorithm: "ECDSA_SHA_256" })), "AccessDeniedException");
+   
+        // The seal's role signs a digest, and only a digest (kms:MessageType); no other function's role signs at all.
+        const digest = { KeyId: keyId, Message: sha256(Buffer.from("manifest")), MessageType: "DIGEST", SigningAlgorithm: "ECDSA_SHA_256" };
+        const as = (fn: string, input: Record<string, unknown>) => refused(sim.runAs(sim.functionRoleArn(fn), () => sign(sim, input)));
+        assert.equal(await as("seal", digest), "accepted");
+        assert.equal(await as("seal", { ...digest, Message: Buffer.from("manifest"), MessageType: "RAW" }), "AccessDeniedException");
+        assert.equal(await as("snapshot", digest), "AccessDeniedException");
     });
 });
 
