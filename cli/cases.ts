@@ -22,7 +22,7 @@ export interface CaseSummary {
     /** When `dfir release` undid the containment. */
     releasedAt?: string;
     findings: number;
-    manifest?: { bucket: string; key: string; sha256: string; versionId?: string };
+    manifest?: { bucket: string; key: string; sha256: string; versionId?: string; signature?: { key: string; versionId?: string; keyId: string } | { missing: string } };
 }
 
 /** A `CASE#` item as a summary; undefined for any other item (the open-case locks). Pure. */
@@ -30,8 +30,16 @@ export function caseSummary(item: Item): CaseSummary | undefined {
     const s = (name: string) => item[name]?.S;
     if (!s("pk")?.startsWith("CASE#")) return undefined;
     const target = item.target?.M ?? {};
+    // The manifest's signature as the seal recorded it (core/signature.ts), or why there is none.
+    const signature = s("manifestSignatureKey") && s("manifestSigningKeyId")
+        ? { key: s("manifestSignatureKey") as string, keyId: s("manifestSigningKeyId") as string, ...(s("manifestSignatureVersionId") ? { versionId: s("manifestSignatureVersionId") } : {}) }
+        : s("manifestSignatureMissing") ? { missing: s("manifestSignatureMissing") as string } : undefined;
     const manifest = s("manifestKey") && s("manifestBucket") && s("manifestSha256")
-        ? { bucket: s("manifestBucket") as string, key: s("manifestKey") as string, sha256: s("manifestSha256") as string, ...(s("manifestVersionId") ? { versionId: s("manifestVersionId") } : {}) }
+        ? {
+            bucket: s("manifestBucket") as string, key: s("manifestKey") as string, sha256: s("manifestSha256") as string,
+            ...(s("manifestVersionId") ? { versionId: s("manifestVersionId") } : {}),
+            ...(signature ? { signature } : {}),
+        }
         : undefined;
     return {
         caseId: s("caseId") ?? (s("pk") as string).slice("CASE#".length),

@@ -5,7 +5,9 @@
  *
  *   dfir plan --finding FILE [--bucket B]   dry run with read-only calls: what would be done, what would fail
  *   dfir cases [--open] [--json]            the case registry
- *   dfir verify CASE [--json] [--html FILE] the chain-of-custody check; exit 1 on any mismatch
+ *   dfir verify CASE [--json] [--html FILE] the chain-of-custody check (the manifest's signature included); exit 1 on any mismatch
+ *   dfir verify-manifest FILE --signature FILE --public-key FILE [--json]
+ *                                           a downloaded manifest's signature, offline: no AWS call, no credentials
  *   dfir release CASE [--yes] [--json]      undo containment from the recorded state (plan only without --yes)
  *   dfir attach CASE [--workstation ID] [--yes] [--json]
  *                                           volumes from the case's snapshots on the forensic workstation, and the
@@ -27,6 +29,7 @@ import { planResponse } from "./plan";
 import { release } from "./release";
 import { attachText, casesTable, planText, releaseText, verifyHtml, verifyText } from "./report";
 import { verifyCase, type VerifyProgress } from "./verify";
+import { verifyManifestFiles, verifyManifestText } from "./verifyManifest";
 
 export interface Io {
     stdout: (text: string) => void;
@@ -144,6 +147,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
                     bar.stop();
                 }
             });
+        });
+
+    // No context: nothing here opens a client, reads credentials or a simulated account.
+    program.command("verify-manifest").description("check a downloaded manifest's signature offline with the signing key's public key (no AWS credentials)")
+        .argument("<file>", "the manifest as downloaded (cases/<case>/manifest-<execution>.json)")
+        .requiredOption("--signature <file>", "its signature: the record beside it (<manifest>.sig.json), or the DER signature (raw or base64)")
+        .requiredOption("--public-key <file>", "the signing key's public key, PEM or DER (stack output manifestSigningPublicKey, or keys/manifest-signing-<key id>.pem)")
+        .option("--json", "one JSON result")
+        .action((file: string, opts: { signature: string; publicKey: string; json?: boolean }) => {
+            const result = verifyManifestFiles((p) => fs.readFileSync(p), { manifest: file, signature: opts.signature, publicKey: opts.publicKey });
+            io.stdout(opts.json ? `${JSON.stringify(result)}\n` : verifyManifestText(result));
+            code = result.valid ? 0 : 1;
         });
 
     contextOptions(program.command("release").description("undo containment from the state recorded when the case opened (the evidence stays locked)"))

@@ -31,6 +31,7 @@ export function verifyText(r: VerifyReport): string {
         table.push([o.problems.length === 0 ? "ok" : "FAIL", `${o.role}: ${o.key}`, size(o.actualBytes), (o.actualSha256 ?? "-").slice(0, 16), o.lock?.mode ? `${o.lock.mode} until ${o.lock.retainUntil ?? "?"}` : "none"]);
     }
     for (const s of r.snapshots) table.push([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", `${s.location === "hub copy" ? `hub copy of ${s.copyOf}` : "snapshot"}: ${s.snapshotId} (${s.volumeId})`, "-", "-", s.unchecked ? "not checked" : dash(s.state)]);
+    if (r.signature) table.push([r.signature.valid ? "ok" : "FAIL", `signature: ${r.signature.key ?? "none"}`, "-", dash(r.signature.algorithm), r.signature.lock?.mode ? `${r.signature.lock.mode} until ${r.signature.lock.retainUntil ?? "?"}` : "none"]);
     lines.push(table.toString());
     for (const w of r.warnings) lines.push(`note: ${w}`);
     for (const p of r.problems) lines.push(`MISMATCH: ${p}`);
@@ -72,6 +73,10 @@ ${objects}
 <h2>Snapshots</h2>
 <table><tr><th></th><th>snapshot</th><th>where</th><th>volume</th><th>state</th><th>problems</th></tr>
 ${snapshots || '<tr><td colspan="6">none recorded</td></tr>'}
+</table>
+<h2>Manifest signature</h2>
+<table><tr><th></th><th>record</th><th>version</th><th>key</th><th>algorithm</th><th>public key from</th><th>problems</th></tr>
+${r.signature ? row([r.signature.valid ? "ok" : "FAIL", r.signature.key, r.signature.versionId, r.signature.keyId, r.signature.algorithm, r.signature.publicKeySource, r.signature.problems.join("; ")], !r.signature.valid, ["", "key", "version", "key", "", "", "problems"]) : '<tr><td colspan="7">not checked</td></tr>'}
 </table>
 ${r.warnings.length ? `<h2>Notes</h2><ul>${r.warnings.map((w) => `<li>${e(w)}</li>`).join("")}</ul>` : ""}
 ${r.problems.length ? `<h2>Problems</h2><ul>${r.problems.map((p) => `<li>${e(p)}</li>`).join("")}</ul>` : ""}

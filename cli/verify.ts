@@ -10,6 +10,8 @@ import { GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, type Snapshot } from "@aws-sdk/client-ec2";
 import { lockProblem, lockRecordOf, type SnapshotLockRecord } from "../core/snapshotLock";
 import { GetObjectCommand, GetObjectRetentionCommand } from "@aws-sdk/client-s3";
+import { GetPublicKeyCommand } from "@aws-sdk/client-kms";
+import { parseSignatureRecord, publicKeyObjectKey, verifySignatureRecord } from "../core/signature";
 import { sha256Hex, sha256OfStreamWithParts, type ProgressCallback, type StreamPartsDigest } from "../core/hash";
 import { countedHubCopies, DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { TAGS } from "../core/tags";
@@ -65,6 +67,21 @@ export interface SnapshotCheck {
     problems: string[];
 }
 
+/** The sealed manifest's signature (core/signature.ts) as checked now. */
+export interface SignatureReport {
+    valid: boolean;
+    /** The signature record beside the manifest. */
+    key?: string;
+    versionId?: string;
+    /** The key that signed (the record's, and the case record's). */
+    keyId?: string;
+    algorithm?: string;
+    /** Where the public key came from: KMS GetPublicKey, or the evidence bucket's stored copy. */
+    publicKeySource?: string;
+    lock?: LockState;
+    problems: string[];
+}
+
 export interface VerifyReport {
     caseId: string;
     checkedAt: string;
@@ -73,7 +90,9 @@ export interface VerifyReport {
     manifestStatus?: string;
     objects: ObjectCheck[];
     snapshots: SnapshotCheck[];
-    /** Every problem, one line each (objects', snapshots' and the case's own). */
+    /** The manifest's signature, checked with node:crypto against the signing key's public key. */
+    signature?: SignatureReport;
+    /** Every problem, one line each (objects', snapshots', the signature's and the case's own). */
     problems: string[];
     /** Checks that could not be made (not mismatches). */
     warnings: string[];
@@ -130,6 +149,8 @@ export async function readCaseRecord(ctx: AnalystContext, caseId: string): Promi
 export interface SealedManifestRead {
     sha256: string;
     bytes: number;
+    /** The bytes read (what the signature is checked over). */
+    body: Buffer;
     manifest?: Manifest;
 }
 
@@ -153,7 +174,7 @@ export async function readSealedManifest(ctx: AnalystContext, caseId: string, m:
     } catch {
         manifest = undefined;
     }
-    const read: SealedManifestRead = { sha256: sha256Hex(body), bytes: body.length, ...(manifest ? { manifest } : {}) };
+    const read: SealedManifestRead = { sha256: sha256Hex(body), bytes: body.length, body, ...(manifest ? { manifest } : {}) };
     if (options.refuse === false) return read;
     if (read.sha256 !== m.sha256 || !read.manifest) throw new UsageError(`the manifest of case ${caseId} (${m.key}) does not match the sha256 recorded at the seal: run \`dfir verify ${caseId}\``);
     return read.manifest;
@@ -198,6 +219,7 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
     const read = await readSealedManifest(ctx, caseId, m, { refuse: false });
     Object.assign(manifestCheck, { actualSha256: read.sha256, actualBytes: read.bytes, lock: await readLock(ctx, m) });
     manifestCheck.problems.push(...hashProblems(manifestCheck), ...lockProblems(manifestCheck.lock, now()));
+    report.signature = await checkSignature(ctx, m, read.body, report, now());
     const manifest = read.manifest;
     if (!manifest) {
         report.problems.push(`manifest ${m.key} is not JSON`);
@@ -320,8 +342,74 @@ async function checkSnapshots(where: { region: string; roleArn?: string }, check
     }
 }
 
+/**
+ * The manifest's signature: the record the case names, read by version (locked COMPLIANCE like the manifest), checked
+ * over the manifest's bytes as read with the signing key's public key: from KMS (GetPublicKey), else the copy the
+ * evidence store keeps (`keys/manifest-signing-<key id>.pem`, a warning says so). A signature the seal could not make,
+ * one that is not there, or one that does not verify is a problem naming the manifest.
+ */
+async function checkSignature(ctx: AnalystContext, m: NonNullable<CaseSummary["manifest"]>, body: Buffer, report: VerifyReport, now: Date): Promise<SignatureReport> {
+    const recorded = m.signature;
+    if (!recorded) return { valid: false, problems: ["no signature recorded for this manifest (sealed before manifests were signed, or the case record lost it)"] };
+    if ("missing" in recorded) return { valid: false, problems: [`the seal recorded no signature: ${recorded.missing}`] };
+    const out: SignatureReport = { valid: false, key: recorded.key, ...(recorded.versionId ? { versionId: recorded.versionId } : {}), keyId: recorded.keyId, problems: [] };
+    let text: string;
+    try {
+        const got = await client("s3", { region: ctx.region }).send(new GetObjectCommand({ Bucket: m.bucket, Key: recorded.key, ...(recorded.versionId ? { VersionId: recorded.versionId } : {}) }));
+        text = await (got.Body as { transformToString(): Promise<string> }).transformToString();
+    } catch (error) {
+        out.problems.push(`cannot read the signature ${recorded.key}: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
+        return out;
+    }
+    out.lock = await readLock(ctx, { bucket: m.bucket, key: recorded.key, ...(recorded.versionId ? { versionId: recorded.versionId } : {}) }).catch(() => undefined);
+    out.problems.push(...lockProblems(out.lock, now).map((p) => `signature ${recorded.key}: ${p}`));
+    const parsed = parseSignatureRecord(text);
+    if ("problem" in parsed) {
+        out.problems.push(parsed.problem);
+        return out;
+    }
+    const record = parsed.record;
+    out.algorithm = record.algorithm;
+    if (record.keyId !== recorded.keyId) out.problems.push(`the signature record names key ${record.keyId}, the case record ${recorded.keyId}`);
+    if (record.signed.key !== m.key) out.problems.push(`the signature record signs ${record.signed.key}, not ${m.key}`);
+    const publicKey = await signingPublicKey(ctx, m.bucket, record.keyId, report);
+    if ("problem" in publicKey) {
+        out.problems.push(publicKey.problem);
+        return out;
+    }
+    out.publicKeySource = publicKey.source;
+    const check = verifySignatureRecord(body, record, publicKey.key);
+    out.problems.push(...check.problems);
+    out.valid = out.problems.length === 0;
+    return out;
+}
+
+/** The signing key's public key: KMS GetPublicKey (in the key's region), else the evidence bucket's stored PEM. */
+async function signingPublicKey(ctx: AnalystContext, bucket: string, keyId: string, report: VerifyReport): Promise<{ key: Uint8Array | string; source: string } | { problem: string }> {
+    const region = /^arn:aws[a-z-]*:kms:([^:]+):/.exec(keyId)?.[1] ?? ctx.region;
+    let kmsError: string;
+    try {
+        const out = await client("kms", { region }).send(new GetPublicKeyCommand({ KeyId: keyId }));
+        if (out.PublicKey) return { key: out.PublicKey, source: `kms:GetPublicKey ${keyId}` };
+        kmsError = "GetPublicKey returned no key";
+    } catch (error) {
+        kmsError = `${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`;
+    }
+    const stored = publicKeyObjectKey(keyId);
+    try {
+        const got = await client("s3", { region: ctx.region }).send(new GetObjectCommand({ Bucket: bucket, Key: stored }));
+        const pem = await (got.Body as { transformToString(): Promise<string> }).transformToString();
+        report.warnings.push(`the signing key's public key is from s3://${bucket}/${stored}: KMS GetPublicKey failed (${kmsError})`);
+        return { key: pem, source: `s3://${bucket}/${stored}` };
+    } catch (error) {
+        return { problem: `no public key for ${keyId}: GetPublicKey failed (${kmsError}), and s3://${bucket}/${stored} cannot be read (${(error as Error).name})` };
+    }
+}
+
 function finish(report: VerifyReport): VerifyReport {
     for (const o of report.objects) for (const p of o.problems) report.problems.push(`${o.key}${o.versionId ? ` (version ${o.versionId})` : ""}: ${p}`);
+    const manifest = report.objects.find((o) => o.role === "manifest");
+    for (const p of report.signature?.problems ?? []) report.problems.push(`${manifest?.key ?? "manifest"}: signature: ${p}`);
     for (const s of report.snapshots) for (const p of s.problems) report.problems.push(`${s.snapshotId} (${s.volumeId}): ${p}`);
     report.ok = report.problems.length === 0;
     return report;

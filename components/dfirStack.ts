@@ -25,6 +25,8 @@ export function deployDfir(config: SingleAccountConfig) {
         retentionDays: config.evidenceRetentionDays,
         breakGlassRoleArn: config.breakGlassRoleArn,
         avml: config.avml,
+        // The seal function's role (`dfir-response-seal-<suffix>`) is the only signer.
+        manifestSignerRoleNamePrefixes: ["dfir-response-seal"],
     });
     const network = new IsolationNetwork("dfir-isolation", {
         vpcId: config.vpcId,
@@ -41,6 +43,7 @@ export function deployDfir(config: SingleAccountConfig) {
             bucketName: evidence.bucketName,
             bucketArn: evidence.bucketArn,
             keyArn: evidence.keyArn,
+            signingKeyArn: evidence.signingKeyArn,
             retentionDays: evidence.retentionDays,
             avml: evidence.avml,
         },
@@ -61,6 +64,8 @@ export function deployDfir(config: SingleAccountConfig) {
     return {
         detectorId: detection?.detectorId,
         evidenceBucket: evidence.bucketName,
+        manifestSigningKeyArn: evidence.signingKeyArn,
+        manifestSigningPublicKey: evidence.signingPublicKeyPem,
         isolationSecurityGroupId: network.securityGroupId,
         stateMachineArn: workflow.stateMachineArn,
         notificationTopicArn: workflow.topicArn,

@@ -4,7 +4,8 @@ import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AVML_BUILDS, AVML_RELEASE_ASSETS, AVML_VERSION, elfBuild, type AvmlBuild } from "../core/avml";
 import type { AvmlPaths } from "../core/config";
-import { evidenceBucketPolicy, evidenceKeyPolicy } from "../core/iam";
+import { evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy } from "../core/iam";
+import { publicKeyObjectKey, SIGNING_KEY_SPEC, SIGNING_KEY_USAGE } from "../core/signature";
 import { TAGS } from "../core/tags";
 
 export interface EvidenceStoreArgs {
@@ -33,6 +34,12 @@ export interface EvidenceStoreArgs {
      * @default [] (the key keeps the default key policy)
      */
     readonly memberCaptureRoleArns?: readonly string[];
+    /**
+     * Names of the roles that sign manifests with the store's signing key, as prefixes (the seal function's role is
+     * `<workflow>-seal` plus Pulumi's suffix): the key policy denies `kms:Sign` to every other principal.
+     * @default [] (the account's IAM policies decide who signs)
+     */
+    readonly manifestSignerRoleNamePrefixes?: readonly string[];
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
 }
@@ -46,6 +53,10 @@ export class EvidenceStore extends pulumi.ComponentResource {
     public readonly bucketName: pulumi.Output<string>;
     public readonly bucketArn: pulumi.Output<string>;
     public readonly keyArn: pulumi.Output<string>;
+    /** The asymmetric key (ECC_NIST_P256, SIGN_VERIFY) the seal signs manifests with (core/signature.ts). */
+    public readonly signingKeyArn: pulumi.Output<string>;
+    /** Its public key (PEM), also stored in the bucket at `keys/manifest-signing-<key id>.pem`. */
+    public readonly signingPublicKeyPem: pulumi.Output<string>;
     public readonly retentionDays: number;
     /** The staged avml builds (key and sha256 of each), those given. */
     public readonly avml: Partial<Record<AvmlBuild, { key: pulumi.Output<string>; sha256: string }>> = {};
@@ -157,9 +168,31 @@ export class EvidenceStore extends pulumi.ComponentResource {
             this.avml[build] = { key: tool.key, sha256 };
         }
 
+        // The manifests' signing key: asymmetric, so KMS cannot rotate it (KMS API Reference, EnableKeyRotation);
+        // its public key lets anyone check a manifest offline. Kept like the evidence it vouches for.
+        const signingKey = new aws.kms.Key(`${name}-signing`, {
+            description: `aws-dfir manifest signing (${name})`,
+            customerMasterKeySpec: SIGNING_KEY_SPEC,
+            keyUsage: SIGNING_KEY_USAGE,
+            deletionWindowInDays: 30,
+            policy: pulumi
+                .all([aws.getPartitionOutput({}, { parent: this }).partition, aws.getCallerIdentityOutput({}, { parent: this }).accountId])
+                .apply(([p, a]) => JSON.stringify(manifestSigningKeyPolicy(p, a, args.manifestSignerRoleNamePrefixes ?? []))),
+            tags,
+        }, keep);
+        const publicKey = aws.kms.getPublicKeyOutput({ keyId: signingKey.arn }, { parent: this });
+        new aws.s3.BucketObjectv2(`${name}-signing-public-key`, {
+            bucket: bucket.id,
+            key: signingKey.keyId.apply(publicKeyObjectKey),
+            content: publicKey.publicKeyPem,
+            contentType: "application/x-pem-file",
+        }, { parent: this, dependsOn: [lock] });
+
         this.bucketName = bucket.bucket;
         this.bucketArn = bucket.arn;
         this.keyArn = key.arn;
-        this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, keyArn: this.keyArn });
+        this.signingKeyArn = signingKey.arn;
+        this.signingPublicKeyPem = publicKey.publicKeyPem;
+        this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, keyArn: this.keyArn, signingKeyArn: this.signingKeyArn, signingPublicKeyPem: this.signingPublicKeyPem });
     }
 }

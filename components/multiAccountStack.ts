@@ -128,6 +128,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             breakGlassRoleArn: config.breakGlassRoleArn,
             avml: config.avml,
             memberCaptureRoleArns: others.map((a) => captureRoleArn(a, h.region)),
+            manifestSignerRoleNamePrefixes: [`${name("response")}-seal`],
         }, under(t));
         const here = plan.memberRegions.filter((m) => m.region === h.region).map((m) => memberRegions.get(m.providerName as string) as MemberRegion);
         const merge = (pick: (r: MemberRegion) => pulumi.Output<Record<string, string>>) =>
@@ -139,6 +140,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
                 bucketName: store.bucketName,
                 bucketArn: store.bucketArn,
                 keyArn: store.keyArn,
+                signingKeyArn: store.signingKeyArn,
                 retentionDays: store.retentionDays,
                 avml: store.avml,
             },
@@ -219,6 +221,8 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
     return {
         hubAccountId: hub.accountId,
         evidenceBuckets: byRegion((h) => h.store.bucketName),
+        manifestSigningKeyArns: byRegion((h) => h.store.signingKeyArn),
+        manifestSigningPublicKeys: byRegion((h) => h.store.signingPublicKeyPem),
         stateMachineArns: byRegion((h) => h.workflow.stateMachineArn),
         notificationTopicArns: byRegion((h) => h.workflow.topicArn),
         deadLetterQueueUrls: byRegion((h) => h.workflow.deadLetterQueueUrl),

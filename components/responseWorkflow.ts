@@ -25,6 +25,8 @@ export interface ResponseWorkflowArgs {
         readonly bucketName: pulumi.Input<string>;
         readonly bucketArn: pulumi.Input<string>;
         readonly keyArn: pulumi.Input<string>;
+        /** The manifest-signing key (ECC_NIST_P256, SIGN_VERIFY): the seal signs with it (MANIFEST_SIGNING_KEY_ARN). */
+        readonly signingKeyArn: pulumi.Input<string>;
         readonly retentionDays: number;
         /** Staged avml builds (key in the bucket, sha256 of each). @default none: memory is reported missing */
         readonly avml?: Partial<Record<AvmlBuild, { readonly key: pulumi.Input<string>; readonly sha256: pulumi.Input<string> }>>;
@@ -199,7 +201,8 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 ...(vpcs.length > 0 ? { vpcIds: vpcs } : {}),
                 ...(copySnapshotsToHub ? { snapshotCopy: { memberShareKeyArns: shareKeys } } : {}),
                 ...(cross?.ownInstances === false ? { ownInstances: false } : {}),
-            }));
+            }))
+            .apply((r) => pulumi.output(args.evidence.signingKeyArn).apply((manifestSigningKeyArn) => ({ ...r, manifestSigningKeyArn })));
 
         const environment: Record<string, pulumi.Input<string>> = {
             [ENV.logLevel]: LOG_LEVEL,
@@ -215,6 +218,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             [ENV.memoryCapSeconds]: String(memoryCapSeconds),
             [ENV.retentionDays]: String(args.evidence.retentionDays),
             [ENV.homeAccountId]: account,
+            [ENV.manifestSigningKeyArn]: args.evidence.signingKeyArn,
             ...Object.fromEntries(AVML_BUILDS.flatMap((build) => {
                 const staged = args.evidence.avml?.[build];
                 return staged ? [[AVML_ENV[build].key, staged.key], [AVML_ENV[build].sha256, staged.sha256]] : [];

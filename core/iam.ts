@@ -82,6 +82,8 @@ export interface ResponseResources {
      * (they act there through the member's responder role). @default true
      */
     ownInstances?: boolean;
+    /** The region's manifest-signing key (core/signature.ts): the seal may `kms:Sign` with it, nothing else. Absent: none. */
+    manifestSigningKeyArn?: string;
 }
 
 /** The own-account instance statements, or none for a hub that has no instances of its own here. */
@@ -407,6 +409,45 @@ export function sealPolicy(r: ResponseResources, logGroupArn: string): PolicyDoc
         // A retried seal reads back the manifest it already wrote (the key exists: If-None-Match failed).
         { Sid: "ReadBackManifest", Effect: "Allow", Action: "s3:GetObject", Resource: `${r.evidenceBucketArn}/cases/*` },
         { Sid: "CaseRegistry", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: r.casesTableArn },
+        ...manifestSigningStatements(r),
+    );
+}
+
+/**
+ * Signing a manifest's sha256 with the region's signing key (KMS `Sign`, core/signature.ts), only with the algorithm
+ * and message type the manifest's signature uses (`kms:SigningAlgorithm`, `kms:MessageType`: KMS Developer Guide,
+ * "AWS KMS condition keys").
+ */
+export function manifestSigningStatements(r: Pick<ResponseResources, "manifestSigningKeyArn">): PolicyStatement[] {
+    if (!r.manifestSigningKeyArn) return [];
+    return [{
+        Sid: "SignManifestDigest",
+        Effect: "Allow",
+        Action: "kms:Sign",
+        Resource: r.manifestSigningKeyArn,
+        Condition: { StringEquals: { "kms:SigningAlgorithm": "ECDSA_SHA_256", "kms:MessageType": "DIGEST" } },
+    }];
+}
+
+/**
+ * Key policy of an evidence store's manifest-signing key: the account administers it through IAM (so analysts'
+ * IAM policies can allow `kms:GetPublicKey`), and nobody signs with it but the roles named by `signerRoleNamePrefixes`
+ * (the seal function's role, `<workflow>-seal...`, whose generated name starts with it): a deny on `kms:Sign` for
+ * any other principal of any account, so an IAM policy granting `kms:*` elsewhere cannot forge a manifest's signature.
+ * Without prefixes: the account administers it, no deny.
+ */
+export function manifestSigningKeyPolicy(partition: string, accountId: string, signerRoleNamePrefixes: readonly string[] = []): PolicyDocument {
+    const patterns = [...new Set(signerRoleNamePrefixes)].sort().map((prefix) => `arn:${partition}:iam::${accountId}:role/${prefix}*`);
+    return doc(
+        accountAdministersKey(partition, accountId),
+        ...(patterns.length === 0 ? [] : [{
+            Sid: "OnlyTheSealSigns",
+            Effect: "Deny" as const,
+            Principal: { AWS: "*" },
+            Action: "kms:Sign",
+            Resource: "*",
+            Condition: { ArnNotLike: { "aws:PrincipalArn": oneOrMany(patterns) } },
+        }]),
     );
 }
 

@@ -332,6 +332,11 @@ export interface SealResult {
     status: CaseStatus;
     reason: string;
     manifest: { bucket: string; key: string; versionId?: string; sha256: string; mode: "COMPLIANCE"; retainUntil: string };
+    /**
+     * The manifest's signature (core/signature.ts): the locked record beside it and the key that signed, or why there
+     * is none (then the case is never SUCCEEDED: `manifest signature: <why>`).
+     */
+    signature?: { bucket: string; key: string; versionId?: string; keyId: string; algorithm: string } | { missing: string };
 }
 
 /**
@@ -418,6 +423,8 @@ export const ENV = {
     copySnapshotsToHub: "COPY_SNAPSHOTS_TO_HUB",
     /** KMS key (ARN) the hub's copies of member snapshots are encrypted with: the region's evidence key. */
     hubSnapshotKeyArn: "HUB_SNAPSHOT_KEY_ARN",
+    /** The asymmetric KMS key (ARN; ECC_NIST_P256, SIGN_VERIFY) the seal signs the manifest's sha256 with (core/signature.ts). */
+    manifestSigningKeyArn: "MANIFEST_SIGNING_KEY_ARN",
 } as const;
 
 /** The S3 key prefix of a case. */

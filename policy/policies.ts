@@ -9,12 +9,14 @@ import type { Policies } from "@pulumi/policy";
 import * as evidenceBucketKmsEncryption from "./rules/evidence-bucket-kms-encryption";
 import * as evidenceBucketObjectLock from "./rules/evidence-bucket-object-lock";
 import * as evidenceBucketVersioning from "./rules/evidence-bucket-versioning";
+import * as evidenceSnapshotLock from "./rules/evidence-snapshot-lock";
 import * as guardDutyFindingFrequency from "./rules/guardduty-finding-frequency";
 import * as guardDutyRuleSeverity from "./rules/guardduty-rule-admits-high-severity";
 import * as iamNoWildcardActions from "./rules/iam-no-wildcard-actions";
 import * as isolationGroupEgress from "./rules/isolation-group-egress-endpoints-only";
 import * as isolationGroupNoIngress from "./rules/isolation-group-no-ingress";
 import * as kmsEvidenceKeyRotation from "./rules/kms-evidence-key-rotation";
+import * as manifestSigningKey from "./rules/manifest-signing-key";
 import * as s3NoPublicAcl from "./rules/s3-no-public-acl";
 import * as s3NoPublicBucketPolicy from "./rules/s3-no-public-bucket-policy";
 import * as s3PublicAccessBlock from "./rules/s3-public-access-block";
@@ -35,6 +37,9 @@ export const policies: Policies = [
     // The workstation reads evidence from compromised hosts: its address is held to the isolation contract its
     // group already is (mandatory).
     workstationNoPublicIp.policy,
+    // Issue 17: the disk evidence is locked, and every case manifest is signed (mandatory on every stack).
+    evidenceSnapshotLock.policy,
+    manifestSigningKey.policy,
     // Advisory
     evidenceBucketVersioning.policy,
     evidenceBucketKmsEncryption.policy,

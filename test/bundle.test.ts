@@ -39,9 +39,9 @@ const SERVICES: Record<FunctionName, string[]> = {
     snapshot: ["ec2", "sts"],
     memory: ["s3", "ssm", "sts"],
     metadata: ["ec2", "s3", "sts"],
-    seal: ["s3", "sts", "dynamodb"],
+    seal: ["s3", "sts", "dynamodb", "kms"],
 };
-const ALL_SERVICES = ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "s3", "ssm", "sts", "dynamodb"];
+const ALL_SERVICES = ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "s3", "ssm", "sts", "dynamodb", "kms"];
 
 describe("Lambda bundles hold only the SDK clients their handler uses", () => {
     for (const name of FUNCTIONS) {

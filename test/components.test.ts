@@ -62,6 +62,26 @@ describe("EvidenceStore", () => {
         assert.equal(sse.applyServerSideEncryptionByDefault.kmsMasterKeyId, await valueOf(store.keyArn));
     });
 
+    it("has an asymmetric ECC_NIST_P256 SIGN_VERIFY key for the manifests, only the named signers may Sign, its public key stored locked in the bucket and exported", async () => {
+        const store = new EvidenceStore("t-ev-sign", { manifestSignerRoleNamePrefixes: ["dfir-response-seal"] });
+        const pem = await valueOf(store.signingPublicKeyPem);
+        await settle();
+        const key = one(T.key, "t-ev-sign-signing");
+        assert.equal(key.inputs.customerMasterKeySpec, "ECC_NIST_P256");
+        assert.equal(key.inputs.keyUsage, "SIGN_VERIFY");
+        assert.equal(key.inputs.enableKeyRotation, undefined, "AWS cannot rotate an asymmetric key");
+        const deny = policyOf(key).Statement.find((st) => st.Effect === "Deny");
+        assert.deepEqual(deny, {
+            Sid: "OnlyTheSealSigns", Effect: "Deny", Principal: { AWS: "*" }, Action: "kms:Sign", Resource: "*",
+            Condition: { ArnNotLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/dfir-response-seal*` } },
+        });
+        const object = one("aws:s3/bucketObjectv2:BucketObjectv2", "t-ev-sign-signing-public-key").inputs;
+        assert.equal(object.key, "keys/manifest-signing-t-ev-sign-signing.pem");
+        assert.equal(object.content, pem);
+        assert.match(pem, /^-----BEGIN PUBLIC KEY-----/);
+        assert.equal(await valueOf(store.signingKeyArn), `arn:aws:kms:us-east-1:${ACCOUNT}:key/t-ev-sign-signing`);
+    });
+
     it("aborts incomplete multipart uploads (failed memory captures) after a week", async () => {
         new EvidenceStore("t-ev-lc");
         await settle();
@@ -117,7 +137,7 @@ describe("EvidenceStore", () => {
         await settle();
 
         const children = resourcesOf("t-ev-parent").filter((r) => r.type !== "dfir:storage:EvidenceStore");
-        assert.equal(children.length, 9);
+        assert.equal(children.length, 11);
         for (const child of children) assert.equal(child.parent, "dfir:storage:EvidenceStore::t-ev-parent", child.name);
     });
 
@@ -303,6 +323,7 @@ describe("ResponseWorkflow", () => {
         bucketName: "evidence-bucket",
         bucketArn: "arn:aws:s3:::evidence-bucket",
         keyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/evidence`,
+        signingKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/signing`,
         retentionDays: 365,
     };
     const base = { isolationGroups: groups, untrackGroups: { [VPC.id]: "sg-0fedcba9876543210" }, evidence };

@@ -177,7 +177,7 @@ describe("copySnapshotsToHub: components", () => {
     });
 
     describe("ResponseWorkflow", () => {
-        const evidence = { bucketName: "evidence-bucket", bucketArn: "arn:aws:s3:::evidence-bucket", keyArn: EVIDENCE_KEY, retentionDays: 365 };
+        const evidence = { bucketName: "evidence-bucket", bucketArn: "arn:aws:s3:::evidence-bucket", keyArn: EVIDENCE_KEY, signingKeyArn: "arn:aws:kms:us-east-1:111111111111:key/signing", retentionDays: 365 };
         const cross = { responderRoleName: "dfir-responder", memberAccountIds: [MEMBER], captureProfileName: "dfir-capture", memoryDocumentName: "dfir-memory-capture" };
         let on: ResponseWorkflow;
 

@@ -52,6 +52,7 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     graviton: ["SUCCEEDED", /^isolated; evidence complete$/],
     "huge-memory": ["SUCCEEDED", /^isolated; evidence complete$/],
     "evidence-deleted": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "signing-key-disabled": ["PARTIAL", /^isolated; evidence complete; manifest signature: not signed: DisabledException/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {

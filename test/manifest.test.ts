@@ -3,7 +3,10 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
+import { publicKeySpki, scalarFrom, signDigest } from "../drill/sim/ecdsa";
+import { verifySignatureRecord } from "../core/signature";
 import {
     buildManifest,
     caseStatus,
@@ -463,22 +466,32 @@ describe("buildManifest", () => {
 describe("seal handler", () => {
     let s3: AwsClientStub<S3Client>;
     let ddb: AwsClientStub<DynamoDBClient>;
-    const ENVIRONMENT = { CASES_TABLE: "dfir-cases", RETENTION_DAYS: "365", EVIDENCE_BUCKET: "dfir-fallback-bucket" };
+    let kms: AwsClientStub<KMSClient>;
+    const SIGNING_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-signing";
+    const ENVIRONMENT = { CASES_TABLE: "dfir-cases", RETENTION_DAYS: "365", EVIDENCE_BUCKET: "dfir-fallback-bucket", MANIFEST_SIGNING_KEY_ARN: SIGNING_KEY };
+    // A real P-256 key: KMS's Sign of a DIGEST is stood in for by the simulator's ECDSA over the digest given.
+    const PRIVATE = scalarFrom(createHash("sha256").update("seal handler test key").digest());
+    const PUBLIC = publicKeySpki(PRIVATE);
 
     beforeEach(() => {
         setClientCustomizer(undefined);
         s3 = mockClient(S3Client);
         ddb = mockClient(DynamoDBClient);
-        for (const m of [s3, ddb] as AwsClientStub<any>[]) {
+        kms = mockClient(KMSClient);
+        for (const m of [s3, ddb, kms] as AwsClientStub<any>[]) {
             m.onAnyCommand().callsFake((input: unknown) => {
                 throw new Error(`Mock not implemented: ${JSON.stringify(input)}`);
             });
         }
         ddb.on(UpdateItemCommand).resolves({});
+        kms.on(SignCommand).callsFake((input: { KeyId: string; Message: Uint8Array }) => ({
+            KeyId: input.KeyId, SigningAlgorithm: "ECDSA_SHA_256", Signature: new Uint8Array(signDigest(PRIVATE, Buffer.from(input.Message))),
+        }));
     });
     afterEach(() => {
         s3.restore();
         ddb.restore();
+        kms.restore();
     });
 
     const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -513,7 +526,7 @@ describe("seal handler", () => {
         const result = await seal(fullState());
 
         const puts = s3.commandCalls(PutObjectCommand);
-        assert.equal(puts.length, 1);
+        assert.equal(puts.length, 2, "the manifest, then its signature");
         const put = puts[0].args[0].input;
         const key = `cases/${CASE_ID}/manifest-0f1e2d3c-exec.json`;
         assert.equal(put.Bucket, BUCKET);
@@ -532,7 +545,19 @@ describe("seal handler", () => {
             status: "SUCCEEDED",
             reason: "isolated; evidence complete",
             manifest: { bucket: BUCKET, key, versionId: "v-manifest", sha256: expected.sha256, mode: "COMPLIANCE", retainUntil: "2026-03-01T12:00:00.000Z" },
+            signature: { bucket: BUCKET, key: `${key}.sig.json`, versionId: "v-manifest", keyId: SIGNING_KEY, algorithm: "ECDSA_SHA_256" },
         });
+
+        // KMS signed the manifest's sha256 as a digest; the record beside it is locked like the manifest and verifies.
+        const signs = kms.commandCalls(SignCommand);
+        assert.equal(signs.length, 1);
+        const sign = signs[0].args[0].input;
+        assert.deepEqual([sign.KeyId, Buffer.from(sign.Message as Uint8Array).toString("hex"), sign.MessageType, sign.SigningAlgorithm], [SIGNING_KEY, expected.sha256, "DIGEST", "ECDSA_SHA_256"]);
+        const sigPut = puts[1].args[0].input;
+        assert.deepEqual([sigPut.Bucket, sigPut.Key, sigPut.ObjectLockMode, (sigPut.ObjectLockRetainUntilDate as Date).toISOString(), sigPut.IfNoneMatch], [BUCKET, `${key}.sig.json`, "COMPLIANCE", "2026-03-01T12:00:00.000Z", "*"]);
+        const record = JSON.parse(Buffer.from(sigPut.Body as Uint8Array).toString("utf8"));
+        assert.deepEqual(record.signed, { bucket: BUCKET, key, versionId: "v-manifest", sha256: expected.sha256 });
+        assert.deepEqual(verifySignatureRecord(Buffer.from(body), record, PUBLIC).problems, []);
 
         const updates = ddb.commandCalls(UpdateItemCommand);
         assert.equal(updates.length, 1);
@@ -553,23 +578,49 @@ describe("seal handler", () => {
             manifestKey: key,
             manifestSha256: expected.sha256,
             manifestVersionId: "v-manifest",
+            manifestSignatureKey: `${key}.sig.json`,
+            manifestSignatureVersionId: "v-manifest",
+            manifestSigningKeyId: SIGNING_KEY,
         });
         assert.ok(!JSON.stringify(u).includes("OPEN#"), "the open-case lock is left alone");
+    });
+
+    it("a signature KMS refuses loses nothing: the manifest sealed, the case PARTIAL naming the gap, recorded on the case", async () => {
+        s3.on(PutObjectCommand).resolves({ VersionId: "v-manifest" });
+        kms.on(SignCommand).rejects(Object.assign(new Error("arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-signing is disabled."), { name: "DisabledException", $metadata: { httpStatusCode: 400 } }));
+        const result = await seal(fullState());
+        assert.equal(s3.commandCalls(PutObjectCommand).length, 1, "the manifest only");
+        assert.equal(result.status, "PARTIAL");
+        assert.equal(result.reason, `isolated; evidence complete; manifest signature: not signed: DisabledException: ${SIGNING_KEY} is disabled.`);
+        assert.deepEqual(result.signature, { missing: `not signed: DisabledException: ${SIGNING_KEY} is disabled.` });
+        const values = Object.values(ddb.commandCalls(UpdateItemCommand)[0].args[0].input.ExpressionAttributeValues ?? {}).map((v) => v.S);
+        assert.ok(values.includes("PARTIAL") && values.includes(`not signed: DisabledException: ${SIGNING_KEY} is disabled.`));
+        // No key configured: the same gap, naming the variable.
+        const unset = await seal(fullState(), { ...ENVIRONMENT, MANIFEST_SIGNING_KEY_ARN: undefined });
+        assert.deepEqual(unset.signature, { missing: "not signed: MANIFEST_SIGNING_KEY_ARN is not set" });
+        assert.equal(unset.status, "PARTIAL");
     });
 
     it("a retried seal of the same execution adopts the manifest already written (never overwrites)", async () => {
         const earlier = serializeManifest(buildManifest({ state: fullState(), executionArn: EXECUTION_ARN, sealedAt: "2025-03-01T11:59:00.000Z" }));
         s3.on(PutObjectCommand).rejects(Object.assign(new Error("At least one of the pre-conditions you specified did not hold"), { name: "PreconditionFailed", $metadata: { httpStatusCode: 412 } }));
-        s3.on(GetObjectCommand).resolves({
+        const key = `cases/${CASE_ID}/manifest-0f1e2d3c-exec.json`;
+        s3.on(GetObjectCommand, { Key: key }).resolves({
             Body: Readable.from([Buffer.from(earlier.body)]) as never,
             VersionId: "v-first",
             ObjectLockRetainUntilDate: new Date("2026-03-01T11:59:00.000Z"),
         });
+        // The earlier attempt's signature record too (ECDSA signatures differ per call: the stored one is adopted).
+        const earlierRecord = { schemaVersion: "aws-dfir.signature/1", keyId: SIGNING_KEY, algorithm: "ECDSA_SHA_256", messageType: "DIGEST", signed: { bucket: BUCKET, key, versionId: "v-first", sha256: earlier.sha256 }, signature: "MEUCIQ==", signedAt: "2025-03-01T11:59:00.000Z" };
+        s3.on(GetObjectCommand, { Key: `${key}.sig.json` }).resolves({ Body: { transformToString: async () => JSON.stringify(earlierRecord) } as never, VersionId: "v-sig-first" });
         const result = await seal(fullState());
         assert.equal(result.manifest.sha256, earlier.sha256);
         assert.equal(result.manifest.versionId, "v-first");
         assert.equal(result.manifest.retainUntil, "2026-03-01T11:59:00.000Z");
-        assert.equal(s3.commandCalls(PutObjectCommand).length, 1);
+        assert.deepEqual(result.signature, { bucket: BUCKET, key: `${key}.sig.json`, versionId: "v-sig-first", keyId: SIGNING_KEY, algorithm: "ECDSA_SHA_256" });
+        assert.equal(result.status, "SUCCEEDED");
+        assert.equal(s3.commandCalls(PutObjectCommand).length, 2, "each write refused once, nothing overwritten");
+        assert.equal(kms.commandCalls(SignCommand)[0].args[0].input.Message?.length, 32);
         const u = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
         assert.ok(Object.values(u.ExpressionAttributeValues ?? {}).some((v) => v.S === earlier.sha256));
     });

@@ -473,8 +473,9 @@ describe("the project's stacks pass the new checks with nothing to note", functi
             const judged = new Set(findings.map((f) => f.type));
             assert.ok(judged.has(T.egress), stack);
             if (stack === "prod") {
-                // The hub's evidence keys and every member's share key, and the workstation.
-                assert.equal(findings.filter((f) => f.type === T.key).length, 5);
+                // The hub's evidence keys, their manifest-signing keys (asymmetric: judged, no rotation asked), every
+                // member's share key, and the workstation.
+                assert.equal(findings.filter((f) => f.type === T.key).length, 7);
                 assert.equal(findings.filter((f) => f.type === T.instance).length, 2);
             }
         }

@@ -661,7 +661,9 @@ describe("policy pack membership (issue 16, classes 1 and 2)", () => {
         const caseOf = (name: string) => CASES.find((c) => name === c.id || name.startsWith(`${c.id}-`))?.id;
 
         it("reports exactly the expected mandatory violations of every case, and none on the compliant sets", () => {
-            const got = result.violations.filter((v) => v.enforcementLevel === "mandatory" && v.phase === "stack").map(at).sort();
+            // The sets' response functions name no signing key: manifest-signing-key (issue 17) is tested on its own
+            // (test/policy-signing.test.ts), not on these membership sets.
+            const got = result.violations.filter((v) => v.enforcementLevel === "mandatory" && v.phase === "stack" && v.policy !== "manifest-signing-key").map(at).sort();
             const expected = CASES.flatMap((c) => c.mandatory(c.id)).sort();
             assert.deepEqual(got, expected);
             const analyzeMandatory = result.violations.filter((v) => v.enforcementLevel === "mandatory" && v.phase !== "stack");

@@ -148,6 +148,7 @@ describe("policy pack rules", () => {
                 bucketName: "pol-ev",
                 bucketArn: "arn:aws:s3:::pol-ev",
                 keyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/pol-ev-key`,
+                signingKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/pol-ev-signing`,
                 retentionDays: 365,
             },
         });
@@ -293,7 +294,8 @@ describe("policy pack rules", () => {
     describe(acl.NAME, () => {
         it("passes every S3 resource of the EvidenceStore (no ACLs at all)", () => {
             const applicable = evidence.map((r) => [r.name, acl.checkS3NoPublicAcl(r).status]).filter(([, s]) => s !== "not-applicable");
-            assert.deepEqual(applicable, [["pol-ev", "compliant"]]);
+            // The bucket, and the object of the signing key's public key (no ACL either).
+            assert.deepEqual(applicable, [["pol-ev", "compliant"], ["pol-ev-signing-public-key", "compliant"]]);
         });
 
         it("rejects the public-read canned ACL on a BucketAcl, and public ACLs on a bucket itself", () => {
@@ -701,14 +703,14 @@ describe("policy pack rules", () => {
     describe("the pack's definitions", () => {
         const byName = new Map(policies.map((p) => [p.name, p]));
 
-        it("lists fifteen uniquely named kebab-case policies: seven mandatory, eight advisory", () => {
+        it("lists seventeen uniquely named kebab-case policies: nine mandatory, eight advisory", () => {
             assert.equal(PACK_NAME, "aws-dfir");
             assert.equal(byName.size, policies.length);
             for (const p of policies) assert.match(p.name, /^[a-z0-9]+(-[a-z0-9]+)*$/);
             const level = (l: string) => policies.filter((p) => p.enforcementLevel === l).map((p) => p.name).sort();
             assert.deepEqual(level("mandatory"), [
-                "evidence-bucket-object-lock", "isolation-group-egress-endpoints-only", "isolation-group-no-ingress",
-                "s3-no-public-acl", "s3-no-public-bucket-policy", "s3-public-access-block", "workstation-no-public-ip",
+                "evidence-bucket-object-lock", "evidence-snapshot-lock", "isolation-group-egress-endpoints-only", "isolation-group-no-ingress",
+                "manifest-signing-key", "s3-no-public-acl", "s3-no-public-bucket-policy", "s3-public-access-block", "workstation-no-public-ip",
             ]);
             assert.deepEqual(level("advisory"), [
                 "evidence-bucket-kms-encryption", "evidence-bucket-versioning", "guardduty-finding-frequency",

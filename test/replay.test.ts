@@ -35,7 +35,8 @@ describe("replays: the same finding 50 times", function () {
             assert.equal(sim.snapshots().length, 2, "one set of the instance's two volumes");
             const objects = sim.objects(sim.deployment.evidenceBucket, `cases/${report.caseId}/`);
             assert.equal(objects.filter((o) => o.key.endsWith(".lime")).length, 1);
-            assert.equal(objects.filter((o) => /\/manifest-/.test(o.key)).length, 1, "one sealed manifest");
+            assert.equal(objects.filter((o) => /\/manifest-[^/]*\.json$/.test(o.key) && !o.key.endsWith(".sig.json")).length, 1, "one sealed manifest");
+            assert.equal(objects.filter((o) => o.key.endsWith(".sig.json")).length, 1, "one signature");
             const cases = sim.items(sim.deployment.casesTable).filter((i) => String((i.pk as { S: string }).S).startsWith("CASE#"));
             assert.equal(cases.length, 1);
             assert.deepEqual(((cases[0].findingIds as { L: { S: string }[] }).L).map((f) => f.S), [finding().detail.id]);

@@ -496,6 +496,7 @@ export class SimulatedAccount {
             [ENV.homeAccountId]: this.homeAccountId,
             [ENV.retentionDays]: String(this.world.state.seedOptions.retentionDays ?? 365),
             ...(d.copySnapshotsToHub ? { [ENV.copySnapshotsToHub]: "true", [ENV.hubSnapshotKeyArn]: d.evidenceKeyArn ?? "" } : {}),
+            ...(d.manifestSigningKeyArn ? { [ENV.manifestSigningKeyArn]: d.manifestSigningKeyArn } : {}),
         };
     }
 

@@ -105,6 +105,8 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     // An intruder (or an insider) with the instance account's administrator rights deletes the disk evidence once it
     // exists and the response looks at it (the first snapshot check): nothing in IAM stops an administrator.
     "evidence-deleted": { deleteSnapshotsAfter: "ec2:DescribeSnapshots" },
+    // The evidence store's signing key disabled before the seal (KMS "Key states": a disabled key cannot sign).
+    "signing-key-disabled": { signingKeyDisabled: true },
 };
 
 /**

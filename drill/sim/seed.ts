@@ -14,6 +14,8 @@ import { THROTTLING_CODE, type SimService } from "./errors";
 import { stagedAvml } from "./services/ssm";
 import { AVML_BUILDS } from "../../core/avml";
 import { putVersion } from "./services/s3";
+import { simulatedPublicKey } from "./services/kms";
+import { publicKeyObjectKey, publicKeyPem, SIGNING_KEY_SPEC, SIGNING_KEY_USAGE } from "../../core/signature";
 import { SSM_MANAGED_INSTANCE_CORE } from "../../core/iam";
 import { AMAZON_SSM_MANAGED_INSTANCE_CORE } from "./iam/awsManaged";
 import type {
@@ -152,6 +154,8 @@ export interface SimOptions {
      * deployment: IAM does not stop it) deletes every snapshot tagged as the instance's disk evidence.
      */
     deleteSnapshotsAfter?: string;
+    /** The evidence store's manifest-signing key is disabled (KMS key state Disabled): Sign answers DisabledException. */
+    signingKeyDisabled?: boolean;
     /** The member account has no responder role (implies crossAccount). */
     crossAccountRoleMissing?: boolean;
     /**
@@ -332,6 +336,7 @@ function serviceOfAction(action: string): SimService | undefined {
         sts: "sts",
         dynamodb: "dynamodb",
         sns: "sns",
+        kms: "kms",
     };
     return prefix ? map[prefix] : undefined;
 }
@@ -428,6 +433,11 @@ export function seedHub(world: World, options: SimOptions, region: string): void
     }
     // The evidence store's key (the hub's copies of member snapshots are encrypted with it).
     const evidenceKey = seedKmsKey(world, home, region, "alias/dfir-evidence", "aws-dfir evidence");
+    const signingKey = seedSigningKey(world, home, region, bucketName);
+    if (options.signingKeyDisabled) {
+        const key = Object.values(r.kmsKeys ?? {}).find((k) => k.arn === signingKey);
+        if (key) key.keyState = "Disabled";
+    }
     const key = options.casesTableKey ?? { partitionKey: "pk" };
     r.tables[names.casesTable] ??= { name: names.casesTable, partitionKey: key.partitionKey, sortKey: key.sortKey, items: {} };
     const topicArn = `arn:aws:sns:${region}:${home}:${names.topicName}`;
@@ -446,7 +456,25 @@ export function seedHub(world: World, options: SimOptions, region: string): void
         world.state.deployment.evidenceBucket = bucketName;
         world.state.deployment.topicArn = topicArn;
         world.state.deployment.evidenceKeyArn = evidenceKey;
+        world.state.deployment.manifestSigningKeyArn = signingKey;
     }
+}
+
+/**
+ * The evidence store's manifest-signing key, as EvidenceStore creates it: asymmetric, ECC_NIST_P256, SIGN_VERIFY, and
+ * its public key (PEM) stored in the bucket at `keys/manifest-signing-<key id>.pem` (the bucket's default retention).
+ * The alias is the simulator's own handle on it (the program creates none). Returns its ARN.
+ */
+export function seedSigningKey(world: World, accountId: string, region: string, bucketName: string): string {
+    const arn = seedKmsKey(world, accountId, region, "alias/dfir-manifest-signing", "aws-dfir manifest signing");
+    const key = Object.values(world.region(accountId, region).kmsKeys ?? {}).find((k) => k.arn === arn);
+    if (!key) return arn;
+    key.keySpec = SIGNING_KEY_SPEC;
+    key.keyUsage = SIGNING_KEY_USAGE;
+    const bucket = world.state.buckets[bucketName];
+    const objectKey = publicKeyObjectKey(arn);
+    if (bucket && !bucket.objects[objectKey]) putVersion(world, bucket, objectKey, Buffer.from(publicKeyPem(simulatedPublicKey(world, key))), { contentType: "application/x-pem-file" });
+    return arn;
 }
 
 /**

@@ -314,6 +314,12 @@ export interface KmsKeyState {
     description: string;
     /** The key policy as deployed (JSON); absent: the default key policy (the account administers it through IAM). */
     policy?: string;
+    /** KeySpec (absent: SYMMETRIC_DEFAULT). An ECC_NIST_P256 key's private scalar is derived from the world's seed and its id. */
+    keySpec?: "SYMMETRIC_DEFAULT" | "ECC_NIST_P256";
+    /** KeyUsage (absent: ENCRYPT_DECRYPT). */
+    keyUsage?: "ENCRYPT_DECRYPT" | "SIGN_VERIFY";
+    /** KeyState (absent: Enabled). */
+    keyState?: "Enabled" | "Disabled" | "PendingDeletion";
 }
 
 export interface ProfileAssociationState {
@@ -648,6 +654,8 @@ export interface Deployment {
     endpointGroups: Record<string, string>;
     /** The evidence bucket's KMS key in the home region (HUB_SNAPSHOT_KEY_ARN). Absent on old states. */
     evidenceKeyArn?: string;
+    /** The manifest-signing key in the home region (MANIFEST_SIGNING_KEY_ARN). Absent on old states. */
+    manifestSigningKeyArn?: string;
     /** Deployed with copySnapshotsToHub: share keys in the members, the copy states, COPY_SNAPSHOTS_TO_HUB=true. */
     copySnapshotsToHub?: boolean;
     /**

@@ -5,10 +5,11 @@
  * {@link SealResult} `{caseId, status, reason, manifest: {bucket, key, versionId?, sha256, mode: "COMPLIANCE",
  * retainUntil}}`. Throws ManifestConflictError / InvalidRequestError / ConfigurationError by name.
  * Environment (read per invocation): CASES_TABLE (required when a case opened), RETENTION_DAYS (default 365),
- * EVIDENCE_BUCKET (only used when no case opened).
+ * EVIDENCE_BUCKET (only used when no case opened), MANIFEST_SIGNING_KEY_ARN (the manifest's signing key; unset: the
+ * case records its signature missing).
  */
 import { ENV, type SealResult } from "../../core/workflow";
-import { dynamodbClient, s3Client } from "../lib/aws";
+import { dynamodbClient, kmsClient, s3Client } from "../lib/aws";
 import { hubTarget, retentionDaysFromEnv } from "../lib/evidence";
 import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { manifestSubject } from "../../core/manifest";
@@ -30,12 +31,13 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
         if (!region) throw new Error("no region: neither the case target, the verdict nor AWS_REGION names one");
         const where = hubTarget({ accountId: subject.target.accountId ?? "", region, instanceId: subject.target.instanceId ?? "" });
         const result = await sealCase(
-            { s3: s3Client(where), dynamodb: dynamodbClient(where) },
+            { s3: s3Client(where), dynamodb: dynamodbClient(where), kms: kmsClient(where) },
             request,
             {
                 retentionDays,
                 casesTable: process.env[ENV.casesTable]?.trim() || undefined,
                 evidenceBucket: process.env[ENV.evidenceBucket]?.trim() || undefined,
+                signingKeyArn: process.env[ENV.manifestSigningKeyArn]?.trim() || undefined,
                 now: clockNow,
             },
         );

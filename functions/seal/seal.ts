@@ -4,6 +4,9 @@
  */
 import { UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import { withSignatureGap } from "../../core/signature";
+import { signAndStore, type StoredSignature } from "../lib/signing";
 import {
     buildManifest,
     manifestKey,
@@ -49,12 +52,15 @@ export interface SealSettings {
     casesTable?: string;
     /** EVIDENCE_BUCKET: where the manifest goes when no case opened (the case names its bucket otherwise). */
     evidenceBucket?: string;
+    /** MANIFEST_SIGNING_KEY_ARN: the key the manifest's sha256 is signed with (unset: the case records the signature missing). */
+    signingKeyArn?: string;
     now: () => Date;
 }
 
 export interface SealClients {
     s3: S3Client;
     dynamodb: DynamoDBClient;
+    kms: KMSClient;
 }
 
 /** The largest manifest read back when adopting an earlier seal of the same execution. */
@@ -66,7 +72,13 @@ export function parseSealEvent(input: unknown): SealEvent {
 
 /**
  * Seals a case: manifest -> `PutObject` (Object Lock COMPLIANCE, retain-until = sealedAt + retention,
- * `If-None-Match: *`) -> `UpdateItem` of `CASE#<caseId>` (status, reason, sealedAt, manifest key/version/sha256).
+ * `If-None-Match: *`) -> KMS `Sign` of its sha256 and the signature record beside it (`<manifest key>.sig.json`,
+ * locked the same; functions/lib/signing.ts) -> `UpdateItem` of `CASE#<caseId>` (status, reason, sealedAt, manifest
+ * key/version/sha256, the signature's key and signing key).
+ *
+ * A signature that cannot be made or stored loses nothing: the manifest stands, the case is still sealed, and its
+ * status and reason say what is missing (`manifest signature: <why>`; never SUCCEEDED: core/signature.ts
+ * `withSignatureGap`). The manifest itself cannot say so (it is written before it is signed).
  *
  * Retries: the key is per execution, so a retried seal meets its own earlier manifest (412). That manifest is
  * adopted — its hash verified and its status returned — rather than failing or writing another: the first seal
@@ -107,12 +119,19 @@ export async function sealCase(clients: SealClients, event: SealEvent, settings:
         sealed = await adoptExisting(clients.s3, bucket, key, event.executionArn, context, sha256, error);
     }
 
+    const signature = await signManifest(clients, settings, { bucket, key, sha256: sealed.sha256, ...(sealed.versionId ? { versionId: sealed.versionId } : {}) }, {
+        retainUntil: sealed.retainUntil === "unknown" ? retainUntil : new Date(sealed.retainUntil),
+        signedAt: sealed.sealedAt,
+        caseId: context.caseId,
+    }, context);
+    Object.assign(sealed, withSignatureGap(sealed.status, sealed.reason, "missing" in signature ? signature.missing : undefined));
+
     if (event.state.case) {
         if (!settings.casesTable) throw new ConfigurationError(ENV.casesTable, "is not set");
         const network = manifest.containment.interfaces || manifest.containment.networkAclEntries
             ? JSON.stringify({ interfaces: manifest.containment.interfaces ?? [], networkAclEntries: manifest.containment.networkAclEntries ?? [] })
             : undefined;
-        await recordSeal(clients.dynamodb, settings.casesTable, context, { bucket, key, ...sealed, ...(network ? { network } : {}) });
+        await recordSeal(clients.dynamodb, settings.casesTable, context, { bucket, key, ...sealed, signature, ...(network ? { network } : {}) });
     } else {
         log("WARN", "no case record to update (the case never opened)", { ...context, key });
     }
@@ -124,7 +143,35 @@ export async function sealCase(clients: SealClients, event: SealEvent, settings:
         manifest: { bucket, key, sha256: sealed.sha256, mode: "COMPLIANCE", retainUntil: sealed.retainUntil },
     };
     if (sealed.versionId) result.manifest.versionId = sealed.versionId;
+    result.signature = "missing" in signature
+        ? signature
+        : { bucket: signature.bucket, key: signature.key, ...(signature.versionId ? { versionId: signature.versionId } : {}), keyId: signature.record.keyId, algorithm: signature.record.algorithm };
     return result;
+}
+
+/**
+ * The manifest's signature, stored beside it; or, when it cannot be made or stored, why (logged as an error: the
+ * case then records the gap). Never throws: a sealed manifest is never lost to its signature.
+ */
+async function signManifest(
+    clients: SealClients,
+    settings: SealSettings,
+    manifest: { bucket: string; key: string; versionId?: string; sha256: string },
+    o: { retainUntil: Date; signedAt: string; caseId: string },
+    context: { caseId: string; instanceId?: string },
+): Promise<StoredSignature | { missing: string }> {
+    if (!settings.signingKeyArn) {
+        log("ERROR", "manifest not signed: no signing key configured", { ...context, variable: ENV.manifestSigningKeyArn });
+        return { missing: `not signed: ${ENV.manifestSigningKeyArn} is not set` };
+    }
+    try {
+        const stored = await signAndStore(clients, settings.signingKeyArn, manifest, { retainUntil: o.retainUntil, signedAt: o.signedAt, metadata: { "case-id": o.caseId } });
+        log("INFO", "manifest signed", { ...context, key: stored.key, keyId: stored.record.keyId });
+        return stored;
+    } catch (error) {
+        log("ERROR", "manifest sealed but not signed", { ...context, key: manifest.key, error: errorText(error) });
+        return { missing: `not signed: ${errorText(error).split("\n")[0]}` };
+    }
 }
 
 /**
@@ -199,8 +246,9 @@ async function recordSeal(
     dynamodb: DynamoDBClient,
     table: string,
     context: { caseId: string },
-    sealed: { status: CaseStatus; reason: string; sealedAt: string; bucket: string; key: string; sha256: string; versionId?: string; network?: string },
+    sealed: { status: CaseStatus; reason: string; sealedAt: string; bucket: string; key: string; sha256: string; versionId?: string; network?: string; signature: StoredSignature | { missing: string } },
 ): Promise<void> {
+    const signature = sealed.signature;
     const fields: Record<string, string> = {
         status: sealed.status,
         statusReason: sealed.reason,
@@ -209,6 +257,10 @@ async function recordSeal(
         manifestKey: sealed.key,
         manifestSha256: sealed.sha256,
         ...(sealed.versionId ? { manifestVersionId: sealed.versionId } : {}),
+        // The manifest's signature record and the key that signed it, or why there is none.
+        ...("missing" in signature
+            ? { manifestSignatureMissing: signature.missing }
+            : { manifestSignatureKey: signature.key, manifestSigningKeyId: signature.record.keyId, ...(signature.versionId ? { manifestSignatureVersionId: signature.versionId } : {}) }),
         // Per interface whether a path could still carry a flow, and the network ACL rules to remove on release.
         ...(sealed.network ? { containmentNetwork: sealed.network } : {}),
     };

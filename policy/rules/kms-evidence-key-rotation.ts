@@ -14,8 +14,8 @@
  * References resolve through the key's known ids (id, key id, ARN), through aliases (name, ARN, `targetKeyId`), and
  * at preview through the referencing property's dependencies. The notification topic's key and the dead-letter
  * queues are not evidence keys: they carry case status and GuardDuty events, not evidence (docs: policy/README.md).
- * The program has no signing key (the case manifest is hashed, not signed); a signing key of the tag contract is
- * judged like any other.
+ * The program's manifest-signing key (ECC_NIST_P256, in each EvidenceStore: core/signature.ts) is judged as an
+ * asymmetric key: no rotation asked, none allowed; a signing key of the tag contract is judged like any other.
  *
  * What AWS allows (AWS KMS API Reference, "EnableKeyRotation",
  * https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html): "Automatic key rotation is

@@ -36,6 +36,8 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { publicKeySpki, scalarFrom } from "../../drill/sim/ecdsa";
+import { publicKeyPem } from "../../core/signature";
 
 /** The account of the default provider (a single-account stack). */
 export const ACCOUNT = "123456789012";
@@ -197,6 +199,15 @@ export function dataSourceCalls(region: string, account: string = ACCOUNT): Call
     return {
         "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: account, arn: `arn:aws:iam::${account}:user/test`, userId: "AIDTEST", id: account }),
         "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+        // A real P-256 public key per key (derived from the key id named), as GetPublicKey gives an ECC_NIST_P256 key's.
+        "aws:kms/getPublicKey:getPublicKey": (i) => {
+            const der = publicKeySpki(scalarFrom(createHash("sha256").update(`mock-kms:${String(i.keyId)}`).digest()));
+            const keyId = String(i.keyId).startsWith("arn:") ? String(i.keyId) : `arn:aws:kms:${region}:${account}:key/${String(i.keyId)}`;
+            return {
+                id: keyId, arn: keyId, keyId, publicKey: der.toString("base64"), publicKeyPem: publicKeyPem(der),
+                customerMasterKeySpec: "ECC_NIST_P256", keyUsage: "SIGN_VERIFY", signingAlgorithms: ["ECDSA_SHA_256"], encryptionAlgorithms: [],
+            };
+        },
         "aws:index/getRegion:getRegion": () => ({ region, name: region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: `mock region ${region}` }),
         "aws:ec2/getVpc:getVpc": (i) => {
             const vpc = vpcOf(account, region, i.id);

@@ -3,7 +3,7 @@
  * bucket's policy, the evidence, notification and share keys' policies. Nothing here writes a policy document:
  * each comes from the same pure builder the components call (`core/iam.ts` `responseFunctionPolicy`,
  * `stateMachinePolicy`, `capturePolicy`, `evidenceBucketPolicy`, `evidenceKeyPolicy`, `notificationKeyPolicy`,
- * `snapshotShareKeyPolicy`; `core/memberPolicies.ts` `responderTrustPolicy`, `memberResponderRolePolicy`,
+ * `snapshotShareKeyPolicy`, `manifestSigningKeyPolicy`; `core/memberPolicies.ts` `responderTrustPolicy`, `memberResponderRolePolicy`,
  * `memberCapturePolicy`), with the inputs the components pass, for the stack the world stands for:
  *
  * - one account (the instance in the hub's account, no members): `deployDfir` — `ResponseWorkflow("dfir-response")`,
@@ -18,11 +18,11 @@
  */
 import { partitionOf } from "../../../core/containmentPolicies";
 import {
-    capturePolicy, evidenceBucketPolicy, evidenceKeyPolicy, MEMBER_ACTING_FUNCTIONS, notificationKeyPolicy, RESPONSE_FUNCTIONS,
+    capturePolicy, evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy, MEMBER_ACTING_FUNCTIONS, notificationKeyPolicy, RESPONSE_FUNCTIONS,
     responseFunctionPolicy, serviceTrustPolicy, snapshotShareKeyPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources,
 } from "../../../core/iam";
 import { memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy, SNAPSHOT_SHARE_KEY_ALIAS } from "../../../core/memberPolicies";
-import { namesOf, seedKmsKey, type SimOptions } from "../seed";
+import { namesOf, seedKmsKey, seedSigningKey, type SimOptions } from "../seed";
 import { AMAZON_SSM_MANAGED_INSTANCE_CORE } from "./awsManaged";
 import { SSM_MANAGED_INSTANCE_CORE } from "../../../core/iam";
 import type { RoleState } from "../state";
@@ -83,6 +83,7 @@ export function deployIam(world: World): void {
     const responderRoleArn = (accountId: string) => `arn:${p}:iam::${accountId}:role/${names.responderRoleName}`;
     const bucketName = (region: string) => names.evidenceBucket.replace("{account}", home).replace("{region}", region);
     const evidenceKey = (region: string) => seedKmsKey(world, home, region, "alias/dfir-evidence", "aws-dfir evidence");
+    const signingKey = (region: string) => seedSigningKey(world, home, region, bucketName(region));
     const shareKey = (accountId: string, region: string) => Object.values(world.region(accountId, region).kmsKeys ?? {}).find((k) => k.aliases.includes(SNAPSHOT_SHARE_KEY_ALIAS));
 
     const components: Record<string, string> = {};
@@ -100,6 +101,7 @@ export function deployIam(world: World): void {
             evidenceKeyArn: keyArn,
             memoryDocumentArn: `arn:${p}:ssm:${region}:${home}:document/${names.memoryDocument}`,
             captureRoleArn: captureRoleArn(home),
+            manifestSigningKeyArn: signingKey(region),
             ...(here.length > 0 ? { responderRoleArns: here.map(responderRoleArn) } : {}),
             // As components/multiAccountStack.ts decides them: the hub has instances here only as a member here, and
             // Contain's network ACL rules are scoped to the VPCs the workflow's groups were prepared in.
@@ -132,6 +134,9 @@ export function deployIam(world: World): void {
         }
         const key = Object.values(world.region(home, region).kmsKeys ?? {}).find((k) => k.arn === keyArn);
         if (key) key.policy = json(evidenceKeyPolicy(p, home, writers));
+        // The manifest-signing key: only the seal's role signs (its name starts with `<component>-seal`).
+        const signer = Object.values(world.region(home, region).kmsKeys ?? {}).find((k) => k.arn === resources.manifestSigningKeyArn);
+        if (signer) signer.policy = json(manifestSigningKeyPolicy(p, home, [`${component}-seal`]));
     }
 
     // Capture roles: one per account hosting instances (the hub's own included).

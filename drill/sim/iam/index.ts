@@ -50,6 +50,8 @@ const DENIED_CODE: Record<SimService, { code: string; status: number }> = {
     dynamodb: { code: "AccessDeniedException", status: 400 },
     ssm: { code: "AccessDeniedException", status: 400 },
     sns: { code: "AuthorizationError", status: 403 },
+    // KMS API Reference, "Common Errors": AccessDeniedException (400).
+    kms: { code: "AccessDeniedException", status: 400 },
 };
 
 /** A role's identity policies as deployed and as changed since (inline, then attached managed ones). */

@@ -473,7 +473,24 @@ const SNS: Record<string, Mapper> = {
     },
 };
 
-const MAPPERS: Record<string, Record<string, Mapper>> = { ec2: EC2, s3: S3, dynamodb: DYNAMODB, ssm: SSM, iam: IAM, sts: STS, autoscaling: AUTOSCALING, elbv2: ELBV2, sns: SNS };
+/** A direct call on a KMS key (Sign, GetPublicKey): the action on the key ARN, under the key's policy (KMS Developer Guide, "Key policies"). */
+function kmsDirect(world: World, ctx: CallContext, input: Input): Authorization[] {
+    const key = kmsKey(world, ctx, String(input.KeyId ?? ""));
+    // An unknown key is KMS's NotFoundException, answered by the handler (no resource to authorize against).
+    if (!key) return [];
+    const p = partitionOf(ctx.region);
+    return [{
+        action: ctx.action,
+        resource: key.arn,
+        resourceAccount: key.accountId,
+        context: { "kms:CallerAccount": ctx.caller.accountId, ...(ctx.operation === "Sign" ? { "kms:SigningAlgorithm": String(input.SigningAlgorithm ?? ""), "kms:MessageType": String(input.MessageType ?? "RAW") } : {}) },
+        resourcePolicy: { name: `key policy of ${key.arn}`, document: key.policy ?? defaultKeyPolicy(p, key.accountId), kind: "resource" },
+    }];
+}
+
+const KMS: Record<string, Mapper> = { Sign: kmsDirect, GetPublicKey: kmsDirect };
+
+const MAPPERS: Record<string, Record<string, Mapper>> = { ec2: EC2, s3: S3, dynamodb: DYNAMODB, ssm: SSM, iam: IAM, sts: STS, autoscaling: AUTOSCALING, elbv2: ELBV2, sns: SNS, kms: KMS };
 
 /** Member names of an id of each EC2 resource type (`network-acl` -> NetworkAclId / NetworkAclIds). */
 function memberFor(type: string): string {

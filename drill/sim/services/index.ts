@@ -5,6 +5,7 @@ import { AUTOSCALING_HANDLERS, ELBV2_HANDLERS, settleTargets } from "./autoscali
 import { DYNAMODB_HANDLERS } from "./dynamodb";
 import { EC2_HANDLERS, settleVolumes } from "./ec2";
 import { IAM_HANDLERS, STS_HANDLERS } from "./identity";
+import { KMS_HANDLERS } from "./kms";
 import { S3_HANDLERS } from "./s3";
 import { SNS_HANDLERS, SSM_HANDLERS, settleCommands } from "./ssm";
 import { VPC_HANDLERS } from "./vpc";
@@ -19,6 +20,7 @@ export const HANDLERS: Record<SimService, Record<string, Handler>> = {
     dynamodb: DYNAMODB_HANDLERS,
     ssm: SSM_HANDLERS,
     sns: SNS_HANDLERS,
+    kms: KMS_HANDLERS,
 };
 
 /** Apply whatever became due on the simulator clock: finished SSM invocations, targets done draining, volumes created. */
