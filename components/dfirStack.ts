@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkWorkstationZone, type SingleAccountConfig } from "../core/config";
 import { EvidenceStore } from "./evidenceStore";
+import { EvidenceTrail } from "./evidenceTrail";
 import { ForensicWorkstation, workstationArgs } from "./forensicWorkstation";
 import { GuardDutyDetection } from "./guardDutyDetection";
 import { IsolationNetwork } from "./isolationNetwork";
@@ -25,6 +26,12 @@ export function deployDfir(config: SingleAccountConfig) {
         retentionDays: config.evidenceRetentionDays,
         breakGlassRoleArn: config.breakGlassRoleArn,
         avml: config.avml,
+    });
+    // Every read of the evidence, every attempt to delete it or change its retention (issue 17, item 4).
+    const accessTrail = new EvidenceTrail("dfir-access-trail", {
+        evidenceBucketArns: [evidence.bucketArn],
+        retentionDays: evidence.retentionDays,
+        breakGlassRoleArn: config.breakGlassRoleArn,
     });
     const network = new IsolationNetwork("dfir-isolation", {
         vpcId: config.vpcId,
@@ -61,6 +68,7 @@ export function deployDfir(config: SingleAccountConfig) {
     return {
         detectorId: detection?.detectorId,
         evidenceBucket: evidence.bucketName,
+        accessTrailBucket: accessTrail.bucketName,
         isolationSecurityGroupId: network.securityGroupId,
         stateMachineArn: workflow.stateMachineArn,
         notificationTopicArn: workflow.topicArn,

@@ -36,6 +36,7 @@ export const SCENARIOS = [
     "graviton",
     "huge-memory",
     "evidence-deleted",
+    "evidence-read",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -95,6 +96,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     graviton: "a Graviton (arm64) instance: memory is captured with the aarch64 build of avml",
     "huge-memory": "a host with 256 GiB of RAM: its memory image must be verified inside the memory function's deployed 512 MB / 300 s",
     "evidence-deleted": "someone with the instance account's own administrator rights deletes the disk evidence at the first snapshot check: locked snapshots refuse it",
+    "evidence-read": "someone with the hub account's administrator rights reads the memory image and tries to delete it: Object Lock refuses the delete, the access trail logs both and dfir verify names them",
 };
 
 const CAPS: Partial<Record<ScenarioName, ScenarioPlan["caps"]>> = {

@@ -105,6 +105,9 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     // An intruder (or an insider) with the instance account's administrator rights deletes the disk evidence once it
     // exists and the response looks at it (the first snapshot check): nothing in IAM stops an administrator.
     "evidence-deleted": { deleteSnapshotsAfter: "ec2:DescribeSnapshots" },
+    // Someone with the hub account's administrator rights reads the memory image once the memory step has checked
+    // it, and tries to delete it: Object Lock refuses the delete; the access trail logs both (drill/sim/trail.ts).
+    "evidence-read": { readEvidenceAfter: "s3:GetObjectAttributes" },
 };
 
 /**

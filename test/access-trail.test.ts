@@ -1,0 +1,245 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { gzipSync } from "node:zlib";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { main } from "../cli/index";
+import type { VerifyReport } from "../cli/verify";
+import {
+    accessByObject, accessFindings, evidenceAccesses, evidenceTrailSelectors, logFilesSince, parseTrailLog, parseTrailLogKey,
+    selectorsLog, trailBucketPolicy, trailLogKey, TrailLogError, uncoveredEvents, type TrailRecord,
+} from "../core/accessTrail";
+import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
+import { client } from "../functions/lib/aws";
+import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
+
+/**
+ * The evidence access trail (issue 17, item 4): every read of evidence objects and every attempt to delete them or
+ * change their retention is logged by a CloudTrail trail into a locked bucket, and `dfir verify` shows who read what
+ * when.
+ */
+const BUCKET = "dfir-evidence-111122223333-us-east-1";
+const ARN = `arn:aws:s3:::${BUCKET}`;
+
+function record(over: Partial<TrailRecord> & { key?: string; versionId?: string }): TrailRecord {
+    const { key = "cases/c-1/memory/i-1.lime", versionId, ...rest } = over;
+    return {
+        eventTime: "2026-12-07T01:00:00Z",
+        eventSource: "s3.amazonaws.com",
+        eventName: "GetObject",
+        userIdentity: { type: "AssumedRole", arn: "arn:aws:sts::111122223333:assumed-role/analyst/alice", sessionContext: { sessionIssuer: { arn: "arn:aws:iam::111122223333:role/analyst" } } },
+        sourceIPAddress: "198.51.100.7",
+        requestParameters: { bucketName: BUCKET, key, ...(versionId ? { versionId } : {}) },
+        ...rest,
+    };
+}
+
+describe("core/accessTrail.ts", () => {
+    it("the trail's selectors log every read and write of the evidence bucket's objects, nothing of another bucket's", () => {
+        const selectors = evidenceTrailSelectors([ARN]);
+        assert.deepEqual(uncoveredEvents(selectors, ARN), []);
+        assert.deepEqual(uncoveredEvents(selectors, "arn:aws:s3:::someone-else"), ["GetObject", "HeadObject", "DeleteObject", "DeleteObjects", "PutObjectRetention", "PutObjectLegalHold", "PutObject"]);
+        // A bucket whose name merely starts like the evidence bucket's is not selected (the ARN prefix ends with "/").
+        assert.equal(selectorsLog(selectors, { eventCategory: "Data", eventName: "GetObject", readOnly: true, resourceType: "AWS::S3::Object", resourceArn: `${ARN}-copy/x` }), false);
+        // Write management events (a bucket policy change) are logged, read ones are not.
+        assert.equal(selectorsLog(selectors, { eventCategory: "Management", eventName: "PutBucketPolicy", readOnly: false }), true);
+        assert.equal(selectorsLog(selectors, { eventCategory: "Management", eventName: "GetBucketPolicy", readOnly: true }), false);
+    });
+
+    it("a selector limited to writes, or excluding GetObject, leaves reads unlogged", () => {
+        const writesOnly = [{ fieldSelectors: [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::S3::Object"] }, { field: "readOnly", equals: ["false"] }] }];
+        assert.deepEqual(uncoveredEvents(writesOnly, ARN), ["GetObject", "HeadObject"]);
+        const noGets = [{ fieldSelectors: [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::S3::Object"] }, { field: "eventName", notStartsWiths: ["Get"] }] }];
+        assert.deepEqual(uncoveredEvents(noGets, ARN), ["GetObject"]);
+    });
+
+    it("the trail bucket's policy lets only this trail deliver (ACL check, bucket-owner-full-control under AWSLogs/<account>/), TLS only, no tampering", () => {
+        const trail = "arn:aws:cloudtrail:us-east-1:111122223333:trail/dfir-access-trail";
+        const doc = trailBucketPolicy("arn:aws:s3:::logs", trail, "111122223333", "arn:aws:iam::111122223333:role/break-glass");
+        const sid = (s: string) => doc.Statement.find((x) => x.Sid === s);
+        assert.deepEqual(sid("AWSCloudTrailAclCheck")?.Condition, { StringEquals: { "aws:SourceArn": trail } });
+        assert.equal(sid("AWSCloudTrailWrite")?.Resource, "arn:aws:s3:::logs/AWSLogs/111122223333/*");
+        assert.deepEqual(sid("AWSCloudTrailWrite")?.Condition, { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail } });
+        assert.deepEqual(sid("DenyTrailTampering")?.Condition, { ArnNotEquals: { "aws:PrincipalArn": "arn:aws:iam::111122223333:role/break-glass" } });
+        assert.ok(sid("DenyInsecureTransport"));
+    });
+
+    it("log file keys as CloudTrail names them; digest files and strangers are not log files; files delivered before the case opened are skipped", () => {
+        const key = trailLogKey("111122223333", "us-east-1", new Date("2026-12-07T01:05:00Z"), "Mu0KsOhtH1ar15ZZ");
+        assert.equal(key, "AWSLogs/111122223333/CloudTrail/us-east-1/2026/12/07/111122223333_CloudTrail_us-east-1_20261207T0105Z_Mu0KsOhtH1ar15ZZ.json.gz");
+        assert.deepEqual(parseTrailLogKey(key), { accountId: "111122223333", region: "us-east-1", deliveredAt: "2026-12-07T01:05:00.000Z" });
+        assert.equal(parseTrailLogKey("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/12/07/111122223333_CloudTrail-Digest_us-east-1_dfir_us-east-1_20261207T010500Z.json.gz"), undefined);
+        const early = trailLogKey("111122223333", "us-east-1", new Date("2026-12-07T00:55:00Z"), "AAAAAAAAAAAAAAAA");
+        assert.deepEqual(logFilesSince([key, early, "AWSLogs/other.txt"], new Date("2026-12-07T01:00:30Z")), [key]);
+    });
+
+    it("parses a gzip log file; refuses one that is not", () => {
+        const gz = gzipSync(JSON.stringify({ Records: [record({}), { nonsense: true }] }));
+        assert.equal(parseTrailLog("k", gz).length, 1);
+        assert.throws(() => parseTrailLog("k", Buffer.from("plain")), TrailLogError);
+        assert.throws(() => parseTrailLog("k", gzipSync("{}")), /k: no Records array/);
+    });
+
+    it("who read what when; a deleted version is a problem, a refused delete, a delete marker and a retention change are warnings", () => {
+        const records = [
+            record({}),
+            record({ eventName: "HeadObject" }),
+            record({ eventName: "GetObject", key: "cases/other-case/memory/i-2.lime" }),
+            record({ eventName: "DeleteObject", versionId: "v1", errorCode: "AccessDenied", eventTime: "2026-12-07T01:01:00Z" }),
+            record({ eventName: "DeleteObject", key: "cases/c-1/metadata/instance.json", eventTime: "2026-12-07T01:02:00Z" }),
+            record({ eventName: "DeleteObject", key: "cases/c-1/metadata/instance.json", versionId: "v9", eventTime: "2026-12-07T01:03:00Z" }),
+            record({ eventName: "PutObjectRetention", errorCode: "AccessDenied", eventTime: "2026-12-07T01:04:00Z" }),
+            { ...record({}), requestParameters: { bucketName: "another-bucket", key: "cases/c-1/memory/i-1.lime" } },
+        ];
+        const accesses = evidenceAccesses(records, BUCKET, "c-1");
+        assert.equal(accesses.length, 6, "other case, other bucket left out");
+        const byObject = accessByObject(accesses);
+        assert.deepEqual(byObject.map((o) => [o.key, o.reads.length, o.changes.length]), [["cases/c-1/memory/i-1.lime", 1, 2], ["cases/c-1/metadata/instance.json", 0, 2]]);
+        assert.equal(byObject[0]?.reads[0]?.who, "arn:aws:sts::111122223333:assumed-role/analyst/alice");
+        assert.equal(byObject[0]?.reads[0]?.role, "arn:aws:iam::111122223333:role/analyst");
+        const { problems, warnings } = accessFindings(accesses);
+        assert.deepEqual(problems, ["version deleted: cases/c-1/metadata/instance.json (version v9): DeleteObject by arn:aws:sts::111122223333:assumed-role/analyst/alice from 198.51.100.7 at 2026-12-07T01:03:00Z"]);
+        assert.equal(warnings.length, 3);
+        assert.match(warnings[0] as string, /^attempted delete refused \(AccessDenied\): cases\/c-1\/memory\/i-1.lime \(version v1\)/);
+        assert.match(warnings[1] as string, /^delete marker placed \(the versions remain\)/);
+        assert.match(warnings[2] as string, /^attempted retention change refused/);
+    });
+});
+
+async function drill(extra: Partial<DrillOptions> = {}) {
+    const options = { finding: JSON.parse(fs.readFileSync(DEFAULT_FINDING, "utf8")), simOptions: { memoryBytes: 256 * 1024 }, ...extra } as DrillOptions;
+    const sim = seedAccount(options);
+    const report = await runDrill({ ...options, sim });
+    return { report, sim };
+}
+
+async function verify(dir: string, caseId: string, extra: string[] = []): Promise<{ code: number; report: VerifyReport; text: string; stderr: string }> {
+    let stdout = "";
+    let stderr = "";
+    const io = { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stderr += t), progress: false };
+    const code = await main(["verify", caseId, "--simulated", dir, "--json", ...extra], io);
+    const report = JSON.parse(stdout) as VerifyReport;
+    stdout = "";
+    await main(["verify", caseId, "--simulated", dir], io);
+    return { code, report, text: stdout, stderr };
+}
+
+describe("the access trail in the drill, and dfir verify's access section", function () {
+    this.timeout(180_000);
+    const dirs: string[] = [];
+    after(() => {
+        for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    });
+
+    it("evidence-read: the hub's administrator read the memory image and tried to delete it; verify names who, what, when, from where, and the refused delete (a warning: the evidence held)", async () => {
+        const { report, sim } = await drill({ scenario: "evidence-read" });
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        assert.deepEqual(report.iamDenied, []);
+        const deletes = sim.calls.filter((c) => c.action === "s3:DeleteObject");
+        assert.deepEqual(deletes.map((c) => [c.ok, c.errorName]), [[false, "AccessDenied"]], "Object Lock refused the delete");
+        // The analyst verifies the case ten minutes later (CloudTrail delivers about five minutes after a call).
+        sim.advance(10 * 60_000);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-trail-"));
+        dirs.push(dir);
+        sim.saveState(dir);
+        const out = await verify(dir, report.caseId as string);
+        assert.equal(out.code, 0, out.stderr);
+        assert.equal(out.report.ok, true, out.report.problems.join("; "));
+        const access = out.report.access;
+        assert.ok(access && !access.unreachable, access?.unreachable);
+        assert.ok(access.logFiles >= 1);
+        const memory = access.objects.find((o) => /\/memory\/i-[0-9a-f]+\.lime$/.test(o.key));
+        assert.ok(memory, JSON.stringify(access.objects.map((o) => o.key)));
+        const read = memory.reads.find((r) => r.who === `arn:aws:sts::${sim.homeAccountId}:assumed-role/administrator/scenario`);
+        assert.ok(read, JSON.stringify(memory.reads));
+        assert.equal(read.eventName, "GetObject");
+        assert.equal(read.from, "203.0.113.66");
+        assert.equal(read.errorCode, undefined);
+        const refused = memory.changes.find((c) => c.eventName === "DeleteObject");
+        assert.equal(refused?.errorCode, "AccessDenied");
+        assert.ok(out.report.warnings.some((w) => w.startsWith(`attempted delete refused (AccessDenied): ${memory.key} (version `)), out.report.warnings.join("\n"));
+        assert.match(out.text, /read {4}cases\/.*\/memory\/.*: GetObject by arn:aws:sts::\d{12}:assumed-role\/administrator\/scenario from 203\.0\.113\.66 at /);
+        assert.match(out.text, /delete {2}cases\/.*: DeleteObject by .* REFUSED AccessDenied/);
+    });
+
+    it("a plain response: right after the seal nothing is delivered yet (said, not a failure); ten minutes later the trail holds the response's own reads and writes, no one else's", async () => {
+        const { report, sim } = await drill();
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        const save = () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-trail-"));
+            dirs.push(dir);
+            sim.saveState(dir);
+            return dir;
+        };
+        const early = await verify(save(), report.caseId as string);
+        assert.equal(early.code, 0, early.stderr);
+        assert.deepEqual([early.report.access?.logFiles, early.report.access?.objects], [0, []]);
+        assert.match(early.text, /no access to this case's evidence recorded\n.*CloudTrail delivers about 5 minutes after a call, not guaranteed/);
+        sim.advance(10 * 60_000);
+        const out = await verify(save(), report.caseId as string);
+        assert.equal(out.code, 0, out.stderr);
+        const access = out.report.access;
+        assert.ok(access && !access.unreachable);
+        const reads = access.objects.flatMap((o) => o.reads);
+        assert.ok(reads.every((r) => !r.who.includes("administrator")), JSON.stringify(reads));
+        assert.ok(access.objects.some((o) => o.changes.some((c) => c.eventName === "PutObject" && c.who.includes("dfir-response-"))), "the response's writes are on record");
+        assert.ok(reads.some((r) => r.eventName === "GetObject" && r.key.endsWith(".lime.json") && r.who.includes("dfir-response-memory")), "the memory step read the sidecar");
+        assert.ok(access.objects.some((o) => o.key.includes("/manifest-") && o.changes.some((c) => c.eventName === "PutObject")), "the seal's manifest write");
+        assert.deepEqual(out.report.warnings.filter((w) => /delete|retention|refused/.test(w)), []);
+        assert.match(access.deliveredThrough ?? "", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/);
+    });
+
+    it("the simulator delivers a trail's records about 5 minutes after the call, as gzip log files under AWSLogs/<account>/CloudTrail/<region>/", async () => {
+        const sim = seedAccount({ finding: JSON.parse(fs.readFileSync(DEFAULT_FINDING, "utf8")) });
+        const trailBucket = sim.deployment.accessTrailBucket as string;
+        const evidence = sim.deployment.evidenceBucket;
+        sim.install();
+        try {
+            const s3 = client("s3", { region: sim.region });
+            const tool = Object.values(sim.deployment.avml)[0]?.key as string;
+            await s3.send(new GetObjectCommand({ Bucket: evidence, Key: tool }));
+            const list = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: trailBucket, Prefix: "AWSLogs/" }))).Contents ?? []).map((o) => o.Key as string);
+            assert.deepEqual(await list(), [], "nothing delivered at once");
+            sim.advance(4 * 60_000);
+            assert.deepEqual(await list(), [], "nothing after 4 minutes");
+            sim.advance(61_000);
+            const keys = await list();
+            assert.equal(keys.length, 1, "one log file after 5 minutes");
+            const parsed = parseTrailLogKey(keys[0] as string);
+            assert.equal(parsed?.accountId, sim.homeAccountId);
+            assert.equal(parsed?.region, sim.region);
+            const out = await s3.send(new GetObjectCommand({ Bucket: trailBucket, Key: keys[0] }));
+            const records = parseTrailLog(keys[0] as string, await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+            assert.deepEqual(records.map((r) => [r.eventName, r.requestParameters?.key, r.eventCategory, r.readOnly]), [["GetObject", tool, "Data", true]]);
+            assert.match(records[0]?.userIdentity?.arn ?? "", /:assumed-role\/dfir-analyst\//);
+            // Locked like the evidence: the bucket's default COMPLIANCE retention.
+            const head = sim.objects(trailBucket).find((o) => o.key === keys[0]);
+            assert.equal(head?.lockMode, "COMPLIANCE");
+            // The trail's own bucket is not logged (it is not selected): reading the file added nothing.
+            sim.advance(10 * 60_000);
+            assert.equal((await list()).length, 1);
+        } finally {
+            sim.uninstall();
+        }
+    });
+
+    it("no trail bucket, or one that cannot be read: a warning, not a failed verification", async () => {
+        const { report, sim } = await drill();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-trail-"));
+        dirs.push(dir);
+        sim.saveState(dir);
+        const doc = JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8"));
+        doc.state.deployment.accessTrailBucket = "no-such-trail-bucket";
+        fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(doc));
+        const out = await verify(dir, report.caseId as string);
+        assert.equal(out.code, 0, out.stderr);
+        assert.equal(out.report.ok, true);
+        assert.match(out.report.access?.unreachable ?? "", /^cannot list the access trail s3:\/\/no-such-trail-bucket: NoSuchBucket/);
+        assert.ok(out.report.warnings.includes(out.report.access?.unreachable as string));
+        let stderr = "";
+        const refused = await main(["verify", report.caseId as string, "--simulated", dir, "--trail-bucket", "x"], { stdout: () => undefined, stderr: (t) => (stderr += t), progress: false });
+        assert.equal(refused, 2);
+        assert.match(stderr, /--simulated takes the access trail's bucket/);
+    });
+});
