@@ -13,6 +13,11 @@ import {
 import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import { client } from "../functions/lib/aws";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
+import { dfirKeys, parseDfirConfig, type MultiAccountStackConfig } from "../core/config";
+import { deployMultiAccount } from "../components/multiAccountStack";
+import { devProgram } from "./support/dev-program";
+import { recorded, settle, valueOf, type RecordedResource } from "./support/pulumi-mocks";
+import { stackConfig } from "./support/stack-config";
 
 /**
  * The evidence access trail (issue 17, item 4): every read of evidence objects and every attempt to delete them or
@@ -241,5 +246,83 @@ describe("the access trail in the drill, and dfir verify's access section", func
         const refused = await main(["verify", report.caseId as string, "--simulated", dir, "--trail-bucket", "x"], { stdout: () => undefined, stderr: (t) => (stderr += t), progress: false });
         assert.equal(refused, 2);
         assert.match(stderr, /--simulated takes the access trail's bucket/);
+    });
+});
+
+describe("EvidenceTrail in the programs (Pulumi mocks)", function () {
+    this.timeout(120_000);
+    const TRAIL = "aws:cloudtrail/trail:Trail";
+
+    /** The trail, its bucket and the bucket's configuration resources of one EvidenceTrail component (by name). */
+    function trailOf(resources: RecordedResource[], name: string) {
+        const of = (type: string, n: string) => resources.find((r) => r.type === type && r.name === n) as RecordedResource;
+        return {
+            trail: of(TRAIL, `${name}-trail`),
+            bucket: of("aws:s3/bucket:Bucket", name),
+            lock: of("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", `${name}-lock`),
+            versioning: of("aws:s3/bucketVersioning:BucketVersioning", `${name}-versioning`),
+            publicAccess: of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${name}-public-access`),
+            sse: of("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `${name}-sse`),
+            policy: of("aws:s3/bucketPolicy:BucketPolicy", `${name}-policy`),
+        };
+    }
+
+    function checkTrail(t: ReturnType<typeof trailOf>, evidenceBucketArn: string, retentionDays: number, trailName: string) {
+        assert.ok(t.trail && t.bucket, "a trail and its bucket");
+        assert.equal(t.trail.inputs.name, trailName);
+        assert.equal(t.trail.inputs.enableLogFileValidation, true);
+        assert.equal(t.trail.inputs.isMultiRegionTrail, false);
+        assert.deepEqual(t.trail.inputs.advancedEventSelectors, evidenceTrailSelectors([evidenceBucketArn]));
+        assert.deepEqual(uncoveredEvents(t.trail.inputs.advancedEventSelectors, evidenceBucketArn), []);
+        assert.equal(t.bucket.inputs.objectLockEnabled, true);
+        assert.deepEqual(t.lock.inputs.rule, { defaultRetention: { mode: "COMPLIANCE", days: retentionDays } });
+        assert.equal(t.versioning.inputs.versioningConfiguration.status, "Enabled");
+        assert.deepEqual([t.publicAccess.inputs.blockPublicAcls, t.publicAccess.inputs.blockPublicPolicy, t.publicAccess.inputs.ignorePublicAcls, t.publicAccess.inputs.restrictPublicBuckets], [true, true, true, true]);
+        assert.equal(t.sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+        const doc = JSON.parse(t.policy.inputs.policy);
+        assert.deepEqual(doc.Statement.map((s: { Sid: string }) => s.Sid), ["AWSCloudTrailAclCheck", "AWSCloudTrailWrite", "DenyInsecureTransport", "DenyTrailTampering"]);
+        assert.match(doc.Statement[0].Condition.StringEquals["aws:SourceArn"], new RegExp(`:cloudtrail:[a-z0-9-]+:\\d{12}:trail/${trailName}$`));
+        assert.equal(t.bucket.inputs.tags["dfir:role"], "access-trail");
+    }
+
+    it("one account (Pulumi.dev.yaml): the evidence bucket's trail, locked for the evidence's retention; the stack outputs its bucket", async () => {
+        const { outputs, resources } = await devProgram();
+        const config = parseDfirConfig(dfirKeys(stackConfig("dev")));
+        const evidence = resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.name === "dfir-evidence") as RecordedResource;
+        assert.ok(evidence);
+        const t = trailOf(resources, "dfir-access-trail");
+        const arn = (t.trail.inputs.advancedEventSelectors[0].fieldSelectors[2].startsWiths[0] as string).replace(/\/$/, "");
+        assert.match(arn, /^arn:aws:s3:::dfir-evidence/);
+        checkTrail(t, arn, config.evidenceRetentionDays, "dfir-access-trail");
+        assert.equal(await valueOf(outputs.accessTrailBucket as never), t.bucket.inputs.bucket ?? await valueOf(outputs.accessTrailBucket as never));
+        assert.equal(resources.filter((r) => r.type === TRAIL).length, 1);
+    });
+
+    it("a hub and members (Pulumi.prod.yaml): one trail per hub region, in that region, covering that region's evidence bucket", async () => {
+        const config = parseDfirConfig(dfirKeys(stackConfig("prod"))) as MultiAccountStackConfig;
+        const start = recorded.length;
+        await deployMultiAccount(config);
+        await settle();
+        const prod = recorded.slice(start);
+        const regions = config.multiAccount.hub.regions as string[];
+        assert.equal(prod.filter((r) => r.type === TRAIL).length, regions.length);
+        for (const region of regions) {
+            const t = trailOf(prod, `dfir-access-trail-${region}`);
+            assert.equal(t.trail.provider, `aws-${config.multiAccount.hub.accountId}-${region}`);
+            const arn = (t.trail.inputs.advancedEventSelectors[0].fieldSelectors[2].startsWiths[0] as string).replace(/\/$/, "");
+            assert.match(arn, new RegExp(`^arn:aws:s3:::dfir-evidence-${region}`));
+            checkTrail(t, arn, config.evidenceRetentionDays, `dfir-access-trail-${region}`);
+        }
+    });
+
+    it("the drill's trail bucket policy is the program's, statement by statement", async () => {
+        const { resources } = await devProgram();
+        const program = JSON.parse(trailOf(resources, "dfir-access-trail").policy.inputs.policy);
+        const sim = seedAccount({ finding: JSON.parse(fs.readFileSync(DEFAULT_FINDING, "utf8")) });
+        type Doc = { Statement: { Sid?: string; Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }[] };
+        const shape = (d: Doc) =>
+            d.Statement.map((s) => `${s.Sid} ${s.Effect} ${([] as string[]).concat(s.Action).sort().join(",")} ${Object.entries(s.Condition ?? {}).flatMap(([op, k]) => Object.keys(k).map((x) => `${op}:${x}`)).sort().join(",")}`);
+        const drilled = sim.bucketPolicy(sim.deployment.accessTrailBucket as string) as Doc;
+        assert.deepEqual(shape(drilled), shape(program));
     });
 });
