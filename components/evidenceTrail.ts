@@ -1,6 +1,6 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
-import { evidenceTrailSelectors, trailArnOf, trailBucketPolicy } from "../core/accessTrail";
+import { trailArnOf, trailBucketPolicy, trailSelectorsFor } from "../core/accessTrail";
 import { TAGS } from "../core/tags";
 
 export interface EvidenceTrailArgs {
@@ -92,7 +92,8 @@ export class EvidenceTrail extends pulumi.ComponentResource {
             enableLogFileValidation: true,
             isMultiRegionTrail: false,
             includeGlobalServiceEvents: false,
-            advancedEventSelectors: pulumi.all(args.evidenceBucketArns).apply((arns) => evidenceTrailSelectors(arns)),
+            // Outputs only at the leaves (the buckets' object ARN prefixes): a preview shows the selectors' shape.
+            advancedEventSelectors: trailSelectorsFor(args.evidenceBucketArns.map((arn) => pulumi.interpolate`${arn}/`)),
             tags,
         }, { parent: this, dependsOn: [policy] });
 

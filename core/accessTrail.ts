@@ -65,13 +65,21 @@ export const objectArnPrefix = (bucketArn: string): string => `${bucketArn}/`;
  * CloudTrail pricing page).
  */
 export function evidenceTrailSelectors(bucketArns: readonly string[]): AdvancedEventSelector[] {
+    return trailSelectorsFor([...bucketArns].sort().map(objectArnPrefix));
+}
+
+/**
+ * {@link evidenceTrailSelectors} over object ARN prefixes of any kind: the component passes Pulumi outputs, so only
+ * those leaves are unknown during a preview and the policy pack still reads the selectors' shape.
+ */
+export function trailSelectorsFor<P>(objectPrefixes: readonly P[]): { name: string; fieldSelectors: { field: string; equals?: string[]; startsWiths?: P[] }[] }[] {
     return [
         {
             name: "Evidence objects: every read and write",
             fieldSelectors: [
                 { field: "eventCategory", equals: ["Data"] },
                 { field: "resources.type", equals: ["AWS::S3::Object"] },
-                { field: "resources.ARN", startsWiths: [...bucketArns].sort().map(objectArnPrefix) },
+                { field: "resources.ARN", startsWiths: [...objectPrefixes] },
             ],
         },
         {
