@@ -8,8 +8,10 @@ import { main } from "../cli/index";
 import type { VerifyReport } from "../cli/verify";
 import {
     accessByObject, accessFindings, evidenceAccesses, evidenceTrailSelectors, logFilesSince, parseTrailLog, parseTrailLogKey,
-    selectorsLog, trailBucketPolicy, trailLogKey, TrailLogError, uncoveredEvents, type TrailRecord,
+    selectorsLog, trailBucketPolicy, trailLogKey, TrailLogError, trailSelectorsFor, uncoveredEvents, type TrailRecord,
 } from "../core/accessTrail";
+import { UNKNOWN_STRING, type RuleResource } from "../policy/lib/model";
+import { checkEvidenceAccessTrail } from "../policy/rules/evidence-access-trail";
 import { runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import { client } from "../functions/lib/aws";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
@@ -324,5 +326,69 @@ describe("EvidenceTrail in the programs (Pulumi mocks)", function () {
             d.Statement.map((s) => `${s.Sid} ${s.Effect} ${([] as string[]).concat(s.Action).sort().join(",")} ${Object.entries(s.Condition ?? {}).flatMap(([op, k]) => Object.keys(k).map((x) => `${op}:${x}`)).sort().join(",")}`);
         const drilled = sim.bucketPolicy(sim.deployment.accessTrailBucket as string) as Doc;
         assert.deepEqual(shape(drilled), shape(program));
+    });
+});
+
+describe("policy rule evidence-access-trail (in-process)", () => {
+    const EVIDENCE_URN = "urn:pulumi:dev::aws-dfir::dfir:storage:EvidenceStore$aws:s3/bucket:Bucket::ev";
+    const LOGS_URN = "urn:pulumi:dev::aws-dfir::dfir:storage:EvidenceTrail$aws:s3/bucket:Bucket::logs";
+    const TRAIL_URN = "urn:pulumi:dev::aws-dfir::dfir:storage:EvidenceTrail$aws:cloudtrail/trail:Trail::trail";
+    const LOCK_URN = "urn:pulumi:dev::aws-dfir::dfir:storage:EvidenceTrail$aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration::logs-lock";
+    const EV_ARN = "arn:aws:s3:::ev-bucket";
+
+    /** An evidence bucket, a trail covering it, and the trail's locked bucket; `change` breaks one thing. */
+    function stack(change: (r: { evidence: RuleResource; trail: RuleResource; logs: RuleResource; lock: RuleResource }) => void = () => undefined): RuleResource[] {
+        const evidence = { type: "aws:s3/bucket:Bucket", name: "ev", urn: EVIDENCE_URN, props: { id: "ev-bucket", bucket: "ev-bucket", arn: EV_ARN, objectLockEnabled: true }, parent: "urn:pulumi:dev::aws-dfir::dfir:storage:EvidenceStore::ev" } as RuleResource;
+        const logs = { type: "aws:s3/bucket:Bucket", name: "logs", urn: LOGS_URN, props: { id: "logs-bucket", bucket: "logs-bucket", arn: "arn:aws:s3:::logs-bucket", objectLockEnabled: true, tags: { "dfir:role": "access-trail" } } } as RuleResource;
+        const lock = { type: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", name: "logs-lock", urn: LOCK_URN, props: { bucket: "logs-bucket", rule: { defaultRetention: { mode: "COMPLIANCE", days: 365 } } } } as RuleResource;
+        const trail = { type: "aws:cloudtrail/trail:Trail", name: "trail", urn: TRAIL_URN, props: { s3BucketName: "logs-bucket", enableLogging: true, enableLogFileValidation: true, advancedEventSelectors: evidenceTrailSelectors([EV_ARN]) } } as RuleResource;
+        const parts = { evidence, trail, logs, lock };
+        change(parts as never);
+        return [parts.evidence, parts.trail, parts.logs, parts.lock].filter(Boolean);
+    }
+    const verdictOf = (resources: RuleResource[]) => {
+        const findings = checkEvidenceAccessTrail(resources);
+        assert.equal(findings.length, 1, "one finding, on the evidence bucket");
+        return findings[0]?.verdict as { status: string; message?: string };
+    };
+    const mutable = (r: RuleResource) => r as unknown as { props: Record<string, any>; propertyDependencies?: Record<string, string[]> };
+
+    it("passes a trail that logs the evidence bucket's reads and writes into a COMPLIANCE-locked bucket; the trail bucket is no evidence bucket", () => {
+        assert.deepEqual(verdictOf(stack()), { status: "compliant" });
+    });
+
+    it("passes basic event selectors (dataResources AWS::S3::Object, readWriteType All)", () => {
+        const v = verdictOf(stack((s) => {
+            mutable(s.trail).props.advancedEventSelectors = undefined;
+            mutable(s.trail).props.eventSelectors = [{ readWriteType: "All", dataResources: [{ type: "AWS::S3::Object", values: [`${EV_ARN}/`] }] }];
+        }));
+        assert.deepEqual(v, { status: "compliant" });
+    });
+
+    it("flags: no trail; writes only; logging off; no log validation; a log bucket outside the stack; an unlocked or GOVERNANCE log bucket", () => {
+        assert.match(verdictOf(stack((s) => void (s.trail = undefined as never))).message ?? "", /no CloudTrail trail in the stack logs who reads or deletes its objects/);
+        const writes = verdictOf(stack((s) => { mutable(s.trail).props.advancedEventSelectors = [{ fieldSelectors: [...evidenceTrailSelectors([EV_ARN])[0]!.fieldSelectors, { field: "readOnly", equals: ["false"] }] }]; }));
+        assert.equal(writes.status, "violation");
+        assert.match(writes.message ?? "", /trail trail does not log GetObject, HeadObject on its objects/);
+        assert.match(verdictOf(stack((s) => { mutable(s.trail).props.enableLogging = false; })).message ?? "", /trail trail is not logging/);
+        assert.match(verdictOf(stack((s) => { mutable(s.trail).props.enableLogFileValidation = false; })).message ?? "", /no log file integrity validation/);
+        assert.match(verdictOf(stack((s) => { mutable(s.trail).props.s3BucketName = "someone-elses-bucket"; })).message ?? "", /delivers to someone-elses-bucket, which is not in this stack/);
+        assert.match(verdictOf(stack((s) => { mutable(s.logs).props.objectLockEnabled = false; })).message ?? "", /bucket logs has no Object Lock/);
+        assert.match(verdictOf(stack((s) => { mutable(s.lock).props.rule.defaultRetention.mode = "GOVERNANCE"; })).message ?? "", /lock configuration logs-lock has GOVERNANCE default retention — use COMPLIANCE/);
+        assert.match(verdictOf(stack((s) => void (s.lock = undefined as never))).message ?? "", /bucket logs has no BucketObjectLockConfiguration/);
+    });
+
+    it("preview: unknown ARNs are read through the trail's dependency on the evidence bucket alone; without one, an advisory note, never a pass", () => {
+        const preview = (withDependency: boolean) => stack((s) => {
+            mutable(s.evidence).props.arn = UNKNOWN_STRING;
+            mutable(s.evidence).props.bucket = UNKNOWN_STRING;
+            mutable(s.evidence).props.id = UNKNOWN_STRING;
+            mutable(s.trail).props.advancedEventSelectors = trailSelectorsFor([UNKNOWN_STRING]);
+            if (withDependency) mutable(s.trail).propertyDependencies = { advancedEventSelectors: [EVIDENCE_URN] };
+        });
+        assert.deepEqual(verdictOf(preview(true)), { status: "compliant" });
+        const v = verdictOf(preview(false));
+        assert.equal(v.status, "unknown");
+        assert.match(v.message ?? "", /resources\.ARN values of trail trail's selectors/);
     });
 });

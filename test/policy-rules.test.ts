@@ -701,13 +701,13 @@ describe("policy pack rules", () => {
     describe("the pack's definitions", () => {
         const byName = new Map(policies.map((p) => [p.name, p]));
 
-        it("lists fifteen uniquely named kebab-case policies: seven mandatory, eight advisory", () => {
+        it("lists sixteen uniquely named kebab-case policies: eight mandatory, eight advisory", () => {
             assert.equal(PACK_NAME, "aws-dfir");
             assert.equal(byName.size, policies.length);
             for (const p of policies) assert.match(p.name, /^[a-z0-9]+(-[a-z0-9]+)*$/);
             const level = (l: string) => policies.filter((p) => p.enforcementLevel === l).map((p) => p.name).sort();
             assert.deepEqual(level("mandatory"), [
-                "evidence-bucket-object-lock", "isolation-group-egress-endpoints-only", "isolation-group-no-ingress",
+                "evidence-access-trail", "evidence-bucket-object-lock", "isolation-group-egress-endpoints-only", "isolation-group-no-ingress",
                 "s3-no-public-acl", "s3-no-public-bucket-policy", "s3-public-access-block", "workstation-no-public-ip",
             ]);
             assert.deepEqual(level("advisory"), [
