@@ -6,6 +6,7 @@ import { gzipSync } from "node:zlib";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { main } from "../cli/index";
 import type { VerifyReport } from "../cli/verify";
+import { verifyHtml } from "../cli/report";
 import {
     accessByObject, accessFindings, evidenceAccesses, evidenceTrailSelectors, logFilesSince, parseTrailLog, parseTrailLogKey,
     selectorsLog, trailBucketPolicy, trailLogKey, TrailLogError, trailSelectorsFor, uncoveredEvents, type TrailRecord,
@@ -168,6 +169,9 @@ describe("the access trail in the drill, and dfir verify's access section", func
         assert.ok(out.report.warnings.some((w) => w.startsWith(`attempted delete refused (AccessDenied): ${memory.key} (version `)), out.report.warnings.join("\n"));
         assert.match(out.text, /read {4}cases\/.*\/memory\/.*: GetObject by arn:aws:sts::\d{12}:assumed-role\/administrator\/scenario from 203\.0\.113\.66 at /);
         assert.match(out.text, /delete {2}cases\/.*: DeleteObject by .* REFUSED AccessDenied/);
+        const html = verifyHtml(out.report);
+        assert.match(html, /<h2>Access \(trail s3:\/\/dfir-access-trail-/);
+        assert.match(html, /<td>203\.0\.113\.66<\/td>/);
     });
 
     it("a plain response: right after the seal nothing is delivered yet (said, not a failure); ten minutes later the trail holds the response's own reads and writes, no one else's", async () => {
