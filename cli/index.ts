@@ -5,7 +5,9 @@
  *
  *   dfir plan --finding FILE [--bucket B]   dry run with read-only calls: what would be done, what would fail
  *   dfir cases [--open] [--json]            the case registry
- *   dfir verify CASE [--json] [--html FILE] the chain-of-custody check (the manifest's signature included); exit 1 on any mismatch
+ *   dfir verify CASE [--json] [--html FILE] [--trail-bucket B]
+ *                                           the chain-of-custody check (the manifest's signature included), and who
+ *                                           read the evidence (the access trail); exit 1 on any mismatch
  *   dfir verify-manifest FILE --signature FILE --public-key FILE [--json]
  *                                           a downloaded manifest's signature, offline: no AWS call, no credentials
  *   dfir release CASE [--yes] [--json]      undo containment from the recorded state (plan only without --yes)
@@ -131,14 +133,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         .argument("<case>", "the case id (dfir cases lists them)")
         .option("--json", "one JSON report")
         .option("--html <file>", "also write a self-contained HTML report to FILE")
-        .action(async (caseId: string, opts: ContextOptions & { json?: boolean; html?: string }) => {
+        .option("--trail-bucket <name>", "the evidence access trail's bucket, the stack output accessTrailBucket (default DFIR_TRAIL_BUCKET)")
+        .action(async (caseId: string, opts: ContextOptions & { json?: boolean; html?: string; trailBucket?: string }) => {
             if (opts.html !== undefined && (opts.html === "" || fs.existsSync(opts.html) && fs.statSync(opts.html).isDirectory())) {
                 throw new UsageError(`--html needs a file path, got ${JSON.stringify(opts.html)}`);
             }
+            if (opts.simulated !== undefined && opts.trailBucket !== undefined) throw new UsageError("--simulated takes the access trail's bucket from the simulated account: leave out --trail-bucket");
             await inContext(opts, io, async (ctx) => {
                 const bar = progressBar(io);
+                const trailBucket = ctx.sim ? ctx.sim.deployment.accessTrailBucket : opts.trailBucket ?? process.env.DFIR_TRAIL_BUCKET;
                 try {
-                    const report = await verifyCase(ctx, caseId, { onProgress: bar.onProgress });
+                    const report = await verifyCase(ctx, caseId, { onProgress: bar.onProgress, ...(trailBucket ? { trailBucket } : {}) });
                     bar.stop();
                     if (opts.html) fs.writeFileSync(opts.html, verifyHtml(report));
                     io.stdout(opts.json ? `${JSON.stringify(report)}\n` : verifyText(report));

@@ -3,6 +3,7 @@
  * verification report as self-contained HTML (no script, no external asset: it opens anywhere, offline).
  */
 import Table from "cli-table3";
+import { accessText } from "./accessTrail";
 import type { AttachResult } from "./attach";
 import type { CaseSummary } from "./cases";
 import type { PlanResult } from "./plan";
@@ -33,6 +34,7 @@ export function verifyText(r: VerifyReport): string {
     for (const s of r.snapshots) table.push([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", `${s.location === "hub copy" ? `hub copy of ${s.copyOf}` : "snapshot"}: ${s.snapshotId} (${s.volumeId})`, "-", "-", s.unchecked ? "not checked" : dash(s.state)]);
     if (r.signature) table.push([r.signature.valid ? "ok" : "FAIL", `signature: ${r.signature.key ?? "none"}`, "-", dash(r.signature.algorithm), r.signature.lock?.mode ? `${r.signature.lock.mode} until ${r.signature.lock.retainUntil ?? "?"}` : "none"]);
     lines.push(table.toString());
+    if (r.access) lines.push(...accessText(r.access));
     for (const w of r.warnings) lines.push(`note: ${w}`);
     for (const p of r.problems) lines.push(`MISMATCH: ${p}`);
     lines.push(r.ok ? `VERIFIED: ${r.objects.length} objects and ${r.snapshots.filter((s) => !s.unchecked).length} snapshots match the sealed manifest, all under COMPLIANCE lock` : `NOT VERIFIED: ${r.problems.length} problem(s)`);
@@ -78,6 +80,7 @@ ${snapshots || '<tr><td colspan="6">none recorded</td></tr>'}
 <table><tr><th></th><th>record</th><th>version</th><th>key</th><th>algorithm</th><th>public key from</th><th>problems</th></tr>
 ${r.signature ? row([r.signature.valid ? "ok" : "FAIL", r.signature.key, r.signature.versionId, r.signature.keyId, r.signature.algorithm, r.signature.publicKeySource, r.signature.problems.join("; ")], !r.signature.valid, ["", "key", "version", "key", "", "", "problems"]) : '<tr><td colspan="7">not checked</td></tr>'}
 </table>
+${accessHtml(r, e)}
 ${r.warnings.length ? `<h2>Notes</h2><ul>${r.warnings.map((w) => `<li>${e(w)}</li>`).join("")}</ul>` : ""}
 ${r.problems.length ? `<h2>Problems</h2><ul>${r.problems.map((p) => `<li>${e(p)}</li>`).join("")}</ul>` : ""}
 </body></html>
@@ -131,4 +134,16 @@ export function attachText(r: AttachResult): string {
     if (r.recordError) lines.push("", `NOT RECORDED: the case record write failed (${r.recordError}); the volumes above are there: a re-run adopts them and records them`);
     lines.push(!r.applied ? "re-run with --yes to create and attach" : r.ok ? "ATTACHED" : r.steps.every((s) => s.ok) ? "ATTACHED, NOT RECORDED" : "ATTACH INCOMPLETE: see the failed volumes; a re-run adopts what was made");
     return `${lines.join("\n")}\n`;
+}
+
+/** The access section of the HTML report: one row per read or change of an evidence object. */
+function accessHtml(r: VerifyReport, e: (v: string | number | undefined) => string): string {
+    const a = r.access;
+    if (!a || a.unreachable) return "";
+    const rows = a.objects.flatMap((o) => [...o.reads, ...o.changes].map((x) =>
+        `<tr class="${x.errorCode || x.kind === "delete" || x.kind === "retention" ? "bad" : "good"}"><td>${e(x.kind)}</td><td class="wrap">${e(o.key)}</td><td class="wrap">${e(x.versionId)}</td><td>${e(x.eventName)}</td><td class="wrap">${e(x.who)}</td><td>${e(x.from)}</td><td>${e(x.at)}</td><td>${e(x.errorCode ?? "ok")}</td></tr>`));
+    return `<h2>Access (trail s3://${e(a.trailBucket)}, delivered through ${e(a.deliveredThrough)})</h2>
+<table><tr><th>what</th><th>key</th><th>version</th><th>call</th><th>who</th><th>from</th><th>when</th><th>result</th></tr>
+${rows.join("\n") || '<tr><td colspan="8">no access recorded</td></tr>'}
+</table>`;
 }

@@ -18,6 +18,7 @@ import { TAGS } from "../core/tags";
 import type { EvidenceObject, Target } from "../core/workflow";
 import { caseKey } from "../functions/case/openCase";
 import { client } from "../functions/lib/aws";
+import { readAccessTrail, type AccessSection } from "./accessTrail";
 import { caseSummary, type CaseSummary } from "./cases";
 import { UsageError, type AnalystContext } from "./context";
 
@@ -96,6 +97,8 @@ export interface VerifyReport {
     problems: string[];
     /** Checks that could not be made (not mismatches). */
     warnings: string[];
+    /** Who read the case's evidence, and every attempt to delete it or change its retention (the access trail). */
+    access?: AccessSection;
     ok: boolean;
 }
 
@@ -203,7 +206,7 @@ async function readLock(ctx: AnalystContext, o: Pick<EvidenceObject, "bucket" | 
 }
 
 /** Verify one case: every check runs; the report says what matched and what did not. */
-export async function verifyCase(ctx: AnalystContext, caseId: string, options: { onProgress?: VerifyProgress; now?: () => Date } = {}): Promise<VerifyReport> {
+export async function verifyCase(ctx: AnalystContext, caseId: string, options: { onProgress?: VerifyProgress; now?: () => Date; trailBucket?: string } = {}): Promise<VerifyReport> {
     const now = options.now ?? (() => new Date());
     const summary = await readCase(ctx, caseId);
     const report: VerifyReport = { caseId, checkedAt: now().toISOString(), case: summary, objects: [], snapshots: [], problems: [], warnings: [], ok: false };
@@ -293,6 +296,10 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
         report.warnings.push(unchecked);
     }
     for (const gap of manifest.evidence?.missing ?? []) report.warnings.push(`recorded as missing at the seal: ${gap.item}: ${gap.reason}`);
+    // The access trail: unreadable is a warning; a deleted version of the evidence is a problem (cli/accessTrail.ts).
+    report.access = await readAccessTrail(ctx, { trailBucket: options.trailBucket, evidenceBucket: m.bucket, caseId, since: summary.openedAt });
+    report.problems.push(...report.access.problems);
+    report.warnings.push(...report.access.warnings);
     return finish(report);
 }
 

@@ -7,6 +7,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 require("@pulumi/aws");
 
+export * as cloudtrail from "@pulumi/aws/cloudtrail";
 export * as cloudwatch from "@pulumi/aws/cloudwatch";
 export * as dynamodb from "@pulumi/aws/dynamodb";
 export * as ec2 from "@pulumi/aws/ec2";

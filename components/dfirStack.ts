@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkWorkstationZone, type SingleAccountConfig } from "../core/config";
 import { EvidenceStore } from "./evidenceStore";
+import { EvidenceTrail } from "./evidenceTrail";
 import { ForensicWorkstation, workstationArgs } from "./forensicWorkstation";
 import { GuardDutyDetection } from "./guardDutyDetection";
 import { IsolationNetwork } from "./isolationNetwork";
@@ -27,6 +28,12 @@ export function deployDfir(config: SingleAccountConfig) {
         avml: config.avml,
         // The seal function's role (`dfir-response-seal-<suffix>`) is the only signer.
         manifestSignerRoleNamePrefixes: ["dfir-response-seal"],
+    });
+    // Every read of the evidence, every attempt to delete it or change its retention (issue 17, item 4).
+    const accessTrail = new EvidenceTrail("dfir-access-trail", {
+        evidenceBucketArns: [evidence.bucketArn],
+        retentionDays: evidence.retentionDays,
+        breakGlassRoleArn: config.breakGlassRoleArn,
     });
     const network = new IsolationNetwork("dfir-isolation", {
         vpcId: config.vpcId,
@@ -66,6 +73,7 @@ export function deployDfir(config: SingleAccountConfig) {
         evidenceBucket: evidence.bucketName,
         manifestSigningKeyArn: evidence.signingKeyArn,
         manifestSigningPublicKey: evidence.signingPublicKeyPem,
+        accessTrailBucket: accessTrail.bucketName,
         isolationSecurityGroupId: network.securityGroupId,
         stateMachineArn: workflow.stateMachineArn,
         notificationTopicArn: workflow.topicArn,

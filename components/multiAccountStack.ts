@@ -5,6 +5,7 @@ import { partitionOf } from "../core/containmentPolicies";
 import { DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME } from "../core/memberPolicies";
 import { planDeployment, type DeploymentPlan, type DeploymentTarget, type MemberRegionPlan } from "../core/plan";
 import { EvidenceStore } from "./evidenceStore";
+import { EvidenceTrail } from "./evidenceTrail";
 import { ForensicWorkstation, workstationArgs } from "./forensicWorkstation";
 import { GuardDutyDetection } from "./guardDutyDetection";
 import { GuardDutyOrganization } from "./guardDutyOrganization";
@@ -119,6 +120,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
 
     const captureRoleArn = (accountId: string, region: string) => `arn:${partitionOf(region)}:iam::${accountId}:role/${DEFAULT_CAPTURE_PROFILE_NAME}`;
     const hubRegions = new Map<string, { store: EvidenceStore; workflow: ResponseWorkflow }>();
+    const accessTrails = new Map<string, EvidenceTrail>();
     for (const h of plan.hubRegions) {
         const t = targetOf(hub.accountId, h.region);
         const name = (what: string) => `dfir-${what}-${h.region}`;
@@ -130,6 +132,12 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             memberCaptureRoleArns: others.map((a) => captureRoleArn(a, h.region)),
             manifestSignerRoleNamePrefixes: [`${name("response")}-seal`],
         }, under(t));
+        // Every read of this region's evidence, every attempt to delete it or change its retention (issue 17, item 4).
+        accessTrails.set(h.region, new EvidenceTrail(name("access-trail"), {
+            evidenceBucketArns: [store.bucketArn],
+            retentionDays: store.retentionDays,
+            breakGlassRoleArn: config.breakGlassRoleArn,
+        }, under(t)));
         const here = plan.memberRegions.filter((m) => m.region === h.region).map((m) => memberRegions.get(m.providerName as string) as MemberRegion);
         const merge = (pick: (r: MemberRegion) => pulumi.Output<Record<string, string>>) =>
             pulumi.all(here.map(pick)).apply((maps) => Object.assign({}, ...maps) as Record<string, string>);
@@ -223,6 +231,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
         evidenceBuckets: byRegion((h) => h.store.bucketName),
         manifestSigningKeyArns: byRegion((h) => h.store.signingKeyArn),
         manifestSigningPublicKeys: byRegion((h) => h.store.signingPublicKeyPem),
+        accessTrailBuckets: Object.fromEntries([...accessTrails.entries()].map(([region, trail]) => [region, trail.bucketName])),
         stateMachineArns: byRegion((h) => h.workflow.stateMachineArn),
         notificationTopicArns: byRegion((h) => h.workflow.topicArn),
         deadLetterQueueUrls: byRegion((h) => h.workflow.deadLetterQueueUrl),

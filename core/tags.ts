@@ -15,6 +15,8 @@ export const TAGS = {
      * its security group and rules, which the policy pack holds to the isolation group's rules.
      */
     roleWorkstation: "workstation",
+    /** The evidence access trail's log bucket (EvidenceTrail): locked like evidence, but it holds CloudTrail's files. */
+    roleAccessTrail: "access-trail",
     /** On a contained instance. */
     caseId: "dfir:case-id",
     status: "dfir:status",

@@ -37,6 +37,7 @@ export const SCENARIOS = [
     "huge-memory",
     "evidence-deleted",
     "signing-key-disabled",
+    "evidence-read",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -97,6 +98,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "huge-memory": "a host with 256 GiB of RAM: its memory image must be verified inside the memory function's deployed 512 MB / 300 s",
     "evidence-deleted": "someone with the instance account's own administrator rights deletes the disk evidence at the first snapshot check: locked snapshots refuse it",
     "signing-key-disabled": "the evidence store's manifest-signing key is disabled: the manifest is sealed all the same, the case says its signature is missing (never SUCCEEDED)",
+    "evidence-read": "someone with the hub account's administrator rights reads the memory image and tries to delete it: Object Lock refuses the delete, the access trail logs both and dfir verify names them",
 };
 
 const CAPS: Partial<Record<ScenarioName, ScenarioPlan["caps"]>> = {

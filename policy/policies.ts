@@ -6,6 +6,7 @@
  * `--policy-pack-config` {"<name>": "mandatory"}): defence in depth and response speed.
  */
 import type { Policies } from "@pulumi/policy";
+import * as evidenceAccessTrail from "./rules/evidence-access-trail";
 import * as evidenceBucketKmsEncryption from "./rules/evidence-bucket-kms-encryption";
 import * as evidenceBucketObjectLock from "./rules/evidence-bucket-object-lock";
 import * as evidenceBucketVersioning from "./rules/evidence-bucket-versioning";
@@ -40,6 +41,8 @@ export const policies: Policies = [
     // Issue 17: the disk evidence is locked, and every case manifest is signed (mandatory on every stack).
     evidenceSnapshotLock.policy,
     manifestSigningKey.policy,
+    // Who read the evidence, who tried to delete it or change its retention: on record, and the record locked.
+    evidenceAccessTrail.policy,
     // Advisory
     evidenceBucketVersioning.policy,
     evidenceBucketKmsEncryption.policy,

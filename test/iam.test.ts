@@ -53,6 +53,7 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     "huge-memory": ["SUCCEEDED", /^isolated; evidence complete$/],
     "evidence-deleted": ["SUCCEEDED", /^isolated; evidence complete$/],
     "signing-key-disabled": ["PARTIAL", /^isolated; evidence complete; manifest signature: not signed: DisabledException/],
+    "evidence-read": ["SUCCEEDED", /^isolated; evidence complete$/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {

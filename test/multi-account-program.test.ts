@@ -89,7 +89,7 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
         assert.deepEqual([...new Set(aws.map((r) => r.provider))].sort(), prod.filter((r) => r.type === "pulumi:providers:aws").map((p) => p.name).sort());
     });
 
-    it("deploys per hub region an evidence store, a workflow and the GuardDuty organization; per account MemberAccess; per member region its VPCs", () => {
+    it("deploys per hub region an evidence store, its access trail, a workflow and the GuardDuty organization; per account MemberAccess; per member region its VPCs", () => {
         const components = prod.filter((r) => r.type.startsWith("dfir:") && !r.parent?.startsWith("dfir:")).map(key).sort();
         assert.deepEqual(components, [
             "dfir:access:MemberAccess::dfir-222222222222-access",
@@ -106,6 +106,8 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
             "dfir:response:ResponseWorkflow::dfir-response-us-east-1",
             "dfir:storage:EvidenceStore::dfir-evidence-eu-west-1",
             "dfir:storage:EvidenceStore::dfir-evidence-us-east-1",
+            "dfir:storage:EvidenceTrail::dfir-access-trail-eu-west-1",
+            "dfir:storage:EvidenceTrail::dfir-access-trail-us-east-1",
         ]);
         // Organization members get no detector or forwarder of their own.
         assert.equal(prod.filter((r) => r.type === "dfir:detection:FindingForwarder").length, 0);

@@ -24,8 +24,11 @@ describe("policy pack over gRPC: the dev stack and mutated copies of it", functi
         for (const r of stack) if (r.type === "aws:lambda/function:Function") delete r.props.code;
 
         const original = [...stack];
-        const mutate = (prefix: string, suffix: string, policy: string, broken: string, change: (copy: Resource[]) => void) => {
-            const copy = copyOf(original, prefix, suffix);
+        // An evidence bucket's copy gets a copy of its access trail too (evidence-access-trail), unless `trail` is false.
+        const trailOf = (suffix: string): Resource[] =>
+            JSON.parse(JSON.stringify(copyOf(original, "dfir-access-trail", suffix)).split("dfir-evidence").join(`dfir-evidence-${suffix}`));
+        const mutate = (prefix: string, suffix: string, policy: string, broken: string, change: (copy: Resource[]) => void, trail = true) => {
+            const copy = [...copyOf(original, prefix, suffix), ...(prefix === "dfir-evidence" && trail ? trailOf(suffix) : [])];
             change(copy);
             stack.push(...copy);
             expected.push([policy, broken]);
@@ -52,6 +55,14 @@ describe("policy pack over gRPC: the dev stack and mutated copies of it", functi
             const doc = JSON.parse(policy.props.policy);
             doc.Statement.push({ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::dfir-evidence-openpolicy/*" });
             policy.props.policy = JSON.stringify(doc);
+        });
+        // The access trail (evidence-access-trail): none, one that logs writes only, one whose bucket is not locked.
+        mutate("dfir-evidence", "untrailed", "evidence-access-trail", "dfir-evidence-untrailed", () => undefined, false);
+        mutate("dfir-evidence", "writesonly", "evidence-access-trail", "dfir-evidence-writesonly", (c) => {
+            find(c, "aws:cloudtrail/trail:Trail", "dfir-access-trail-writesonly-trail").props.advancedEventSelectors[0].fieldSelectors.push({ field: "readOnly", equals: ["false"] });
+        });
+        mutate("dfir-evidence", "trailunlocked", "evidence-access-trail", "dfir-evidence-trailunlocked", (c) => {
+            find(c, BUCKET, "dfir-access-trail-trailunlocked").props.objectLockEnabled = false;
         });
         mutate("dfir-isolation", "ingress", "isolation-group-no-ingress", "dfir-isolation-ingress-isolation", (c) => {
             const egress = find(c, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "dfir-isolation-ingress-isolation-s3");
@@ -95,5 +106,8 @@ describe("policy pack over gRPC: the dev stack and mutated copies of it", functi
         assert.match(governance?.message ?? "", /GOVERNANCE[\s\S]*COMPLIANCE/);
         const cidr = result.violations.find((v) => v.policy === "isolation-group-egress-endpoints-only" && v.name.startsWith("dfir-isolation-cidr"));
         assert.match(cidr?.message ?? "", /0\.0\.0\.0\/0/);
+        const trail = (name: string) => result.violations.find((v) => v.policy === "evidence-access-trail" && v.name === name)?.message ?? "";
+        assert.match(trail("dfir-evidence-writesonly"), /trail dfir-access-trail-writesonly-trail does not log GetObject, HeadObject on its objects/);
+        assert.match(trail("dfir-evidence-trailunlocked"), /bucket dfir-access-trail-trailunlocked has no Object Lock/);
     });
 });

@@ -23,13 +23,14 @@ describe("the program with Pulumi.dev.yaml", () => {
         assert.equal(config.minSeverity, 7);
     });
 
-    it("deploys detection, one evidence store, the VPC's isolation network and the response workflow", () => {
+    it("deploys detection, one evidence store and its access trail, the VPC's isolation network and the response workflow", () => {
         const components = ofProgram().filter((r) => r.type.startsWith("dfir:")).map((r) => `${r.type}::${r.name}`).sort();
         assert.deepEqual(components, [
             "dfir:detection:GuardDutyDetection::dfir-detector",
             "dfir:network:IsolationNetwork::dfir-isolation",
             "dfir:response:ResponseWorkflow::dfir-response",
             "dfir:storage:EvidenceStore::dfir-evidence",
+            "dfir:storage:EvidenceTrail::dfir-access-trail",
         ]);
     });
 

@@ -141,7 +141,7 @@ describe("npm run stack:resources -- --stack dev", () => {
             assert.equal(chain[chain.length - 1], stack.urn, r.urn);
         }
         const components = resources.filter((r) => r.type.startsWith("dfir:"));
-        assert.equal(components.length, 4);
+        assert.equal(components.length, 5);
         for (const c of components) assert.equal(c.parent, stack.urn, c.urn);
     });
 

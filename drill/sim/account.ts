@@ -49,6 +49,7 @@ import { lockedInfo, snapshotView, terminateInstance } from "./services/ec2";
 import { MultipartUpload, objectSha256 } from "./services/s3";
 import { flowVerdict, forensicChannelVerdict } from "./network";
 import { HANDLERS, settle } from "./services/index";
+import { recordS3Call } from "./trail";
 import { shapeError } from "./shapes";
 import { publishMessage } from "./services/ssm";
 import type {
@@ -717,6 +718,8 @@ export class SimulatedAccount {
         const record: CallRecord = { atMs: this.world.elapsedWall(), service, action, ok: false, accountId: "", region, input: recordable(input), attempt };
         this.calls.push(record);
         const started = Date.now();
+        // The call as S3 received it, for the trails that log it (drill/sim/trail.ts), answered or refused.
+        let received: CallContext | undefined;
         try {
             const caller = this.resolveCaller(service, who);
             record.accountId = caller.accountId;
@@ -729,6 +732,7 @@ export class SimulatedAccount {
             const invalid = shapeError(service, operation, input);
             if (invalid) throw invalid;
             const ctx: CallContext = { service, operation, action, accountId: caller.accountId, region, caller };
+            received = ctx;
             // Faults are decided in arrival order; the error comes back after the latency, like any answer.
             if (caller.roleArn) record.principal = caller.roleArn;
             // Authorized as the request arrives (a DryRun too: it answers whether the caller may), while the call's
@@ -753,6 +757,7 @@ export class SimulatedAccount {
             }
             const output = (await handler(this.world, ctx, input ?? {})) as Record<string, unknown>;
             record.ok = true;
+            recordS3Call(this.world, ctx, input);
             this.afterSuccess(action);
             await this.runHooks("after", { ...call, output });
             await this.scenarioCalls(action);
@@ -760,6 +765,7 @@ export class SimulatedAccount {
             return { $metadata: { httpStatusCode: 200, requestId: `sim-ok-${this.requestCounter}`, attempts: 1, totalRetryDelay: 0 }, ...output };
         } catch (error) {
             const { name, message } = errorSummary(error);
+            if (received && !record.injected) recordS3Call(this.world, received, input, error);
             record.ok = false;
             record.errorName = name;
             record.error = `${name}: ${message}`;
@@ -786,6 +792,7 @@ export class SimulatedAccount {
      * refusal, e.g. of a locked snapshot, is recorded and the next snapshot tried).
      */
     private async scenarioCalls(action: string): Promise<void> {
+        await this.readEvidence(action);
         const doom = this.world.state.behaviour.deleteSnapshotsAfter;
         if (!doom || doom.fired || !actionMatches(doom.action, action)) return;
         const found = this.world.findInstance(doom.instanceId);
@@ -795,6 +802,24 @@ export class SimulatedAccount {
         for (const s of evidence) {
             await this.handle("ec2", "DeleteSnapshot", { SnapshotId: s.snapshotId }, { administrator: found.accountId }, found.region).catch(() => undefined);
         }
+    }
+
+    /**
+     * `readEvidenceAfter`: someone with the hub account's administrator rights (not a role of the deployment: IAM
+     * does not stop it) reads the memory image in the home region's evidence bucket, then tries to delete that
+     * version: Object Lock COMPLIANCE refuses it. Both are calls of their own, logged by the access trail.
+     */
+    private async readEvidence(action: string): Promise<void> {
+        const plan = this.world.state.behaviour.readEvidenceAfter;
+        if (!plan || plan.fired || !actionMatches(plan.action, action)) return;
+        const bucket = this.world.state.buckets[this.world.state.deployment.evidenceBucket];
+        const key = Object.keys(bucket?.objects ?? {}).find((k) => /^cases\/[^/]+\/memory\/[^/]+\.lime$/.test(k));
+        const version = key ? bucket?.objects[key]?.at(-1) : undefined;
+        if (!bucket || !key || !version) return;
+        plan.fired = true;
+        const actor = { administrator: this.world.state.homeAccountId };
+        await this.handle("s3", "GetObject", { Bucket: bucket.name, Key: key }, actor, bucket.region).catch(() => undefined);
+        await this.handle("s3", "DeleteObject", { Bucket: bucket.name, Key: key, VersionId: version.versionId }, actor, bucket.region).catch(() => undefined);
     }
 
     // ---------------------------------------------------------------- views (read-only, for reports and tests)

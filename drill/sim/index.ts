@@ -107,6 +107,9 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     "evidence-deleted": { deleteSnapshotsAfter: "ec2:DescribeSnapshots" },
     // The evidence store's signing key disabled before the seal (KMS "Key states": a disabled key cannot sign).
     "signing-key-disabled": { signingKeyDisabled: true },
+    // Someone with the hub account's administrator rights reads the memory image once the memory step has checked
+    // it, and tries to delete it: Object Lock refuses the delete; the access trail logs both (drill/sim/trail.ts).
+    "evidence-read": { readEvidenceAfter: "s3:GetObjectAttributes" },
 };
 
 /**

@@ -4,11 +4,13 @@
  * placeholders such as "GeneratedFindingVPCId"); every substitution is reported in the `SeedReport`.
  */
 import { caseIdFor } from "../../core/case";
+import { partitionOf } from "../../core/containmentPolicies";
 import { SNAPSHOT_SHARE_KEY_ALIAS } from "../../core/memberPolicies";
 import { MEMORY_DOCUMENT_PARAMETERS, MEMORY_PARAMETER_PATTERNS } from "../../core/ssmDocument";
 import { WORKSTATION_DEFAULTS } from "../../core/config";
 import { isolationEgressRules } from "../../core/isolation";
 import { TAGS } from "../../core/tags";
+import { evidenceTrailSelectors, trailArnOf } from "../../core/accessTrail";
 import { INSTANCE_ID_PATTERN } from "../../core/triage";
 import { THROTTLING_CODE, type SimService } from "./errors";
 import { stagedAvml } from "./services/ssm";
@@ -156,6 +158,11 @@ export interface SimOptions {
     deleteSnapshotsAfter?: string;
     /** The evidence store's manifest-signing key is disabled (KMS key state Disabled): Sign answers DisabledException. */
     signingKeyDisabled?: boolean;
+    /**
+     * Right after the first successful call of this action, someone with the hub account's administrator rights
+     * reads the memory image of the instance's case and tries to delete that version (`evidence-read`).
+     */
+    readEvidenceAfter?: string;
     /** The member account has no responder role (implies crossAccount). */
     crossAccountRoleMissing?: boolean;
     /**
@@ -246,6 +253,8 @@ export interface DeploymentNames {
     functionsRoleName: string;
     /** Evidence bucket name; `{account}` and `{region}` are replaced. */
     evidenceBucket: string;
+    /** The evidence access trail's log bucket (EvidenceTrail); `{account}` and `{region}` are replaced. */
+    accessTrailBucket: string;
 }
 
 const DEFAULT_NAMES: DeploymentNames = {
@@ -256,6 +265,7 @@ const DEFAULT_NAMES: DeploymentNames = {
     captureProfileName: "dfir-capture",
     functionsRoleName: "dfir-functions",
     evidenceBucket: "dfir-evidence-{account}-{region}",
+    accessTrailBucket: "dfir-access-trail-{account}-{region}",
 };
 
 export function namesOf(options: SimOptions): DeploymentNames {
@@ -313,6 +323,7 @@ export function behaviourOf(options: SimOptions, instanceId: string | undefined)
         sdkRetries: options.sdkRetries ?? true,
         sdkRetryDelayMs: options.sdkRetryDelayMs ?? options.latencyMs ?? 0,
         terminateAfter: options.terminateAfter && instanceId ? { action: options.terminateAfter, instanceId, fired: false } : undefined,
+        ...(options.readEvidenceAfter ? { readEvidenceAfter: { action: options.readEvidenceAfter, fired: false } } : {}),
         ...(options.deleteSnapshotsAfter && instanceId ? { deleteSnapshotsAfter: { action: options.deleteSnapshotsAfter, instanceId, fired: false } } : {}),
         pageSizes: {
             describeTargetGroups: options.pageSizes?.describeTargetGroups ?? (options.inAsg ? 1 : 400),
@@ -406,6 +417,40 @@ export function homeAccessKeyId(homeAccountId: string): string {
     return `ASIA${homeAccountId}HOME`;
 }
 
+/**
+ * The evidence access trail of a hub region (components/evidenceTrail.ts): its log bucket (versioned, Object Lock
+ * COMPLIANCE for the evidence's retention) and the trail selecting the evidence bucket's object events. Named as
+ * in a single-account stack; drill/sim/iam/deployment.ts renames it for a multi-account one and puts its bucket policy.
+ */
+export function seedAccessTrail(world: World, options: SimOptions, region: string, evidenceBucket: string): void {
+    const home = world.state.homeAccountId;
+    const name = namesOf(options).accessTrailBucket.replace("{account}", home).replace("{region}", region);
+    world.state.buckets[name] ??= {
+        name,
+        accountId: home,
+        region,
+        versioning: true,
+        objectLock: { mode: "COMPLIANCE", days: options.retentionDays ?? 365 },
+        tags: { [TAGS.role]: TAGS.roleAccessTrail },
+        objects: {},
+    };
+    const trails = (world.state.trails ??= {});
+    const p = partitionOf(region);
+    trails[name] ??= {
+        name: ACCESS_TRAIL_NAME,
+        arn: trailArnOf(p, region, home, ACCESS_TRAIL_NAME),
+        accountId: home,
+        region,
+        bucket: name,
+        selectors: evidenceTrailSelectors([`arn:${p}:s3:::${evidenceBucket}`]),
+        pending: [],
+    };
+    if (region === world.state.region) world.state.deployment.accessTrailBucket = name;
+}
+
+/** The trail's name in a single-account stack (components/dfirStack.ts); `-<region>` in a multi-account one. */
+export const ACCESS_TRAIL_NAME = "dfir-access-trail";
+
 /** The hub in one region: evidence bucket (Object Lock, staged avml), cases table, notification topic. */
 export function seedHub(world: World, options: SimOptions, region: string): void {
     const names = namesOf(options);
@@ -431,6 +476,7 @@ export function seedHub(world: World, options: SimOptions, region: string): void
             world.state.deployment.avml[build] = { key, sha256: avml.sha256 };
         }
     }
+    seedAccessTrail(world, options, region, bucketName);
     // The evidence store's key (the hub's copies of member snapshots are encrypted with it).
     const evidenceKey = seedKmsKey(world, home, region, "alias/dfir-evidence", "aws-dfir evidence");
     const signingKey = seedSigningKey(world, home, region, bucketName);

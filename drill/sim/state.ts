@@ -5,6 +5,7 @@
  *
  * Nothing here has behaviour: the services (`services/*.ts`) read and change these records.
  */
+import type { TrailState } from "./trail";
 import type { AvmlBuild } from "../../core/avml";
 import type { PersistedOptions } from "./seed";
 import type { IamDenial as IamDenialRecord } from "./iam/index";
@@ -626,6 +627,8 @@ export interface BehaviourConfig {
      * every evidence snapshot of the instance (DeleteSnapshot, recorded like any call): the `evidence-deleted` scenario.
      */
     deleteSnapshotsAfter?: { action: string; instanceId: string; fired: boolean };
+    /** Once `action` succeeded, the hub's administrator reads the memory image and tries to delete it (`evidence-read`). */
+    readEvidenceAfter?: { action: string; fired: boolean };
     /** Largest pages the simulated APIs return (absent getObjectAttributesParts: 1,000, S3's own). */
     pageSizes: { describeTargetGroups: number; describeSnapshots: number; listObjectsV2: number; getObjectAttributesParts?: number };
 }
@@ -664,6 +667,8 @@ export interface Deployment {
      * was evaluated.
      */
     iam?: { components: Record<string, string>; analystRoleArn: string };
+    /** The home region's evidence access trail bucket (components/evidenceTrail.ts). Absent on old states. */
+    accessTrailBucket?: string;
     /** The forensic workstation (`dfir:workstation`), when the world has one: in the home account. */
     workstation?: { instanceId: string; region: string; availabilityZone: string };
 }
@@ -708,6 +713,8 @@ export interface SimState {
     events: WorldEvent[];
     /** Calls of earlier sessions (loaded from disk); this session's calls are on the object. */
     callHistory: CallRecord[];
+    /** The deployed CloudTrail trails by log bucket (drill/sim/trail.ts: the evidence access trail). Absent on old states. */
+    trails?: Record<string, TrailState>;
 }
 
 export function emptyRegion(): RegionState {

@@ -152,6 +152,8 @@ export const TYPES = {
     volume: "aws:ebs/volume:Volume",
     volumeAttachment: "aws:ec2/volumeAttachment:VolumeAttachment",
     forensicWorkstation: "dfir:analysis:ForensicWorkstation",
+    // The evidence access trail (evidence-access-trail).
+    trail: "aws:cloudtrail/trail:Trail",
 } as const;
 
 /**

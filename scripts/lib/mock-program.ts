@@ -141,6 +141,7 @@ export function computedOutputs(region: string, account: string = ACCOUNT): Comp
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls": () => ({}),
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": () => ({}),
         "aws:s3/bucketPolicy:BucketPolicy": () => ({}),
+        "aws:cloudtrail/trail:Trail": (n, i) => ({ arn: arn("cloudtrail", `trail/${String(i.name ?? n)}`), homeRegion: region }),
         "aws:ec2/securityGroup:SecurityGroup": (n) => ({ arn: arn("ec2", `security-group/sg-${n}`) }),
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": () => ({}),
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": () => ({}),

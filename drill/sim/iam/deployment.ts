@@ -22,7 +22,8 @@ import {
     responseFunctionPolicy, serviceTrustPolicy, snapshotShareKeyPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources,
 } from "../../../core/iam";
 import { memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy, SNAPSHOT_SHARE_KEY_ALIAS } from "../../../core/memberPolicies";
-import { namesOf, seedKmsKey, seedSigningKey, type SimOptions } from "../seed";
+import { ACCESS_TRAIL_NAME, namesOf, seedKmsKey, seedSigningKey, type SimOptions } from "../seed";
+import { trailArnOf, trailBucketPolicy } from "../../../core/accessTrail";
 import { AMAZON_SSM_MANAGED_INSTANCE_CORE } from "./awsManaged";
 import { SSM_MANAGED_INSTANCE_CORE } from "../../../core/iam";
 import type { RoleState } from "../state";
@@ -137,6 +138,15 @@ export function deployIam(world: World): void {
         // The manifest-signing key: only the seal's role signs (its name starts with `<component>-seal`).
         const signer = Object.values(world.region(home, region).kmsKeys ?? {}).find((k) => k.arn === resources.manifestSigningKeyArn);
         if (signer) signer.policy = json(manifestSigningKeyPolicy(p, home, [`${component}-seal`]));
+        // The access trail (EvidenceTrail): named per region in a multi-account stack; its bucket's policy.
+        const trailBucket = names.accessTrailBucket.replace("{account}", home).replace("{region}", region);
+        const trail = state.trails?.[trailBucket];
+        if (trail) {
+            trail.name = multi ? `${ACCESS_TRAIL_NAME}-${region}` : ACCESS_TRAIL_NAME;
+            trail.arn = trailArnOf(p, region, home, trail.name);
+            const logs = state.buckets[trailBucket];
+            if (logs) logs.policy = json(trailBucketPolicy(`arn:${p}:s3:::${trailBucket}`, trail.arn, home, state.seedOptions.breakGlassRoleArn));
+        }
     }
 
     // Capture roles: one per account hosting instances (the hub's own included).

@@ -9,6 +9,7 @@ import { KMS_HANDLERS } from "./kms";
 import { S3_HANDLERS } from "./s3";
 import { SNS_HANDLERS, SSM_HANDLERS, settleCommands } from "./ssm";
 import { VPC_HANDLERS } from "./vpc";
+import { deliverTrails } from "../trail";
 
 export const HANDLERS: Record<SimService, Record<string, Handler>> = {
     ec2: { ...EC2_HANDLERS, ...VPC_HANDLERS },
@@ -30,4 +31,5 @@ export function settle(world: World): void {
         settleTargets(world, state);
         settleVolumes(world, state);
     }
+    deliverTrails(world);
 }
