@@ -153,7 +153,7 @@ describe("npm run e2e: the command line and the test stack", () => {
     it("without --yes the plan says what is created, what stays (the locked evidence, the stack) and what is billed", () => {
         const text = e2ePlanText(parseE2eArgs(["--region", REGION]), 3);
         assert.match(text, /3 interface endpoints \(ssm, ssmmessages, ec2messages\) x 3 AZ\(s\)/);
-        assert.match(text, /It does NOT delete the test stack/);
+        assert.match(text, /It does NOT destroy the test stack/);
         assert.match(text, /Nothing created\. Run again with --yes/);
     });
 });

@@ -123,7 +123,7 @@ export async function runE2e(options: E2eOptions, deps: E2eDeps): Promise<E2eRep
             }
             return out as { stateMachineArn: string; casesTableName: string; evidenceBucket: string };
         }, (o) => `state machine ${o.stateMachineArn}`);
-        report.left.push(`the test stack ${options.stack} (pulumi destroy --stack ${options.stack} once the evidence's 1-day retention has passed)`);
+        report.left.push(`the test stack ${options.stack}: pulumi destroy --stack ${options.stack} (it keeps the evidence and access-trail buckets and the two KMS keys: delete them once the 1-day retention has passed)`);
 
         const profileName = await step("target role and instance profile", async () => {
             await deps.iam.send(new CreateRoleCommand({
