@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, WARM_TASKS, POLL_LOOPS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
+import { buildDefinition, DEFAULT_POLL_SECONDS, DIGEST_FUNCTION_TASKS, FUNCTION_TASKS, WARM_TASKS, POLL_LOOPS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
 import { DISK_COPY_GAP, type Manifest } from "../core/manifest";
 import { HISTORY_QUOTA, HistoryCounter, type InterpreterEvent } from "../core/history";
 import { TAGS } from "../core/tags";
@@ -19,6 +19,7 @@ import { handler as containHandler } from "../functions/contain";
 import { handler as memoryHandler } from "../functions/memory";
 import { handler as metadataHandler } from "../functions/metadata";
 import { handler as sealHandler } from "../functions/seal";
+import { handler as digestHandler } from "../functions/digest";
 import { handler as snapshotHandler } from "../functions/snapshot";
 import { handler as triageHandler, type TriageVerdict } from "../functions/triage";
 import { installLambdaModel, runAsLambda, type LambdaModelOptions } from "./lambda";
@@ -286,6 +287,7 @@ export function drillTargets(accountId: string, region: string, topicArn: string
         memoryFunctionArn: fn("memory"),
         metadataFunctionArn: fn("metadata"),
         sealFunctionArn: fn("seal"),
+        digestFunctionArn: fn("digest"),
         topicArn,
         approvalTopicArn: topicArn,
     };
@@ -301,6 +303,7 @@ const HANDLERS: Record<keyof DefinitionTargets, Handler | undefined> = {
     memoryFunctionArn: memoryHandler as Handler,
     metadataFunctionArn: metadataHandler as Handler,
     sealFunctionArn: sealHandler as Handler,
+    digestFunctionArn: digestHandler as Handler,
     topicArn: undefined,
     approvalTopicArn: undefined,
 };
@@ -587,7 +590,7 @@ async function runOnce(
     const overrides: Record<string, (input: any) => Promise<any>> = {};
     const waitedSeconds: Record<string, number> = {};
     // The warm-ups run the real handlers with their warm-up event, as their role, like any invocation.
-    const tasks = { ...FUNCTION_TASKS, ...WARM_TASKS, ...(settings.copySnapshotsToHub ? HUB_COPY_FUNCTION_TASKS : {}) };
+    const tasks = { ...FUNCTION_TASKS, ...WARM_TASKS, ...(settings.copySnapshotsToHub ? HUB_COPY_FUNCTION_TASKS : {}), ...(targets.digestFunctionArn ? DIGEST_FUNCTION_TASKS : {}) };
     let kills = 0;
     for (const [state, target] of Object.entries(tasks)) {
         const handler = HANDLERS[target];

@@ -40,8 +40,9 @@ const SERVICES: Record<FunctionName, string[]> = {
     memory: ["s3", "ssm", "sts"],
     metadata: ["ec2", "s3", "sts"],
     seal: ["s3", "sts", "dynamodb"],
+    digest: ["ebs", "s3", "sts", "dynamodb"],
 };
-const ALL_SERVICES = ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "s3", "ssm", "sts", "dynamodb"];
+const ALL_SERVICES = ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "s3", "ssm", "sts", "dynamodb", "ebs"];
 
 describe("Lambda bundles hold only the SDK clients their handler uses", () => {
     for (const name of FUNCTIONS) {

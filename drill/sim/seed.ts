@@ -332,6 +332,7 @@ function serviceOfAction(action: string): SimService | undefined {
         sts: "sts",
         dynamodb: "dynamodb",
         sns: "sns",
+        ebs: "ebs",
     };
     return prefix ? map[prefix] : undefined;
 }

@@ -31,6 +31,7 @@ export const MODEL_PACKAGE: Partial<Record<SimService, string>> = {
     s3: "@aws-sdk/client-s3",
     dynamodb: "@aws-sdk/client-dynamodb",
     ssm: "@aws-sdk/client-ssm",
+    ebs: "@aws-sdk/client-ebs",
 };
 
 /**
@@ -308,6 +309,7 @@ const ERROR_CODES: Record<SimService, { missing: string; invalid: string }> = {
     // JSON-protocol services answer ValidationException.
     dynamodb: { missing: "ValidationException", invalid: "ValidationException" },
     ssm: { missing: "ValidationException", invalid: "ValidationException" },
+    ebs: { missing: "ValidationException", invalid: "ValidationException" },
     // S3 has no generic validation code: InvalidRequest for a request missing a part, InvalidArgument for a bad value.
     s3: { missing: "InvalidRequest", invalid: "InvalidArgument" },
 };

@@ -11,6 +11,7 @@
  */
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EBSClient } from "@aws-sdk/client-ebs";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { IAMClient } from "@aws-sdk/client-iam";
@@ -35,7 +36,7 @@ export interface CustomizableClient {
 /** Called on every client right after it is built (the drill attaches its simulated account here). */
 export type ClientCustomizer = (client: CustomizableClient, service: ServiceName) => void;
 
-export type ServiceName = "ec2" | "autoscaling" | "elbv2" | "iam" | "s3" | "ssm" | "sts" | "dynamodb";
+export type ServiceName = "ec2" | "autoscaling" | "elbv2" | "iam" | "s3" | "ssm" | "sts" | "dynamodb" | "ebs";
 
 let customizer: ClientCustomizer | undefined;
 const cache = new Map<string, unknown>();
@@ -74,6 +75,7 @@ const CONSTRUCTORS = {
     ssm: SSMClient,
     sts: STSClient,
     dynamodb: DynamoDBClient,
+    ebs: EBSClient,
 } as const;
 
 type ClientOf<S extends ServiceName> = InstanceType<(typeof CONSTRUCTORS)[S]>;
@@ -146,6 +148,7 @@ export const s3Client = (target: ClientTarget): S3Client => clientWith("s3", S3C
 export const ssmClient = (target: ClientTarget): SSMClient => clientWith("ssm", SSMClient, target);
 export const stsClient = (target: ClientTarget): STSClient => clientWith("sts", STSClient, target);
 export const dynamodbClient = (target: ClientTarget): DynamoDBClient => clientWith("dynamodb", DynamoDBClient, target);
+export const ebsClient = (target: ClientTarget): EBSClient => clientWith("ebs", EBSClient, target);
 
 /**
  * A (cached) client for a service named at run time, for tools (drill, CLI, tests): it references every

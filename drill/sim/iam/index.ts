@@ -50,6 +50,8 @@ const DENIED_CODE: Record<SimService, { code: string; status: number }> = {
     dynamodb: { code: "AccessDeniedException", status: 400 },
     ssm: { code: "AccessDeniedException", status: 400 },
     sns: { code: "AuthorizationError", status: 403 },
+    // EBS direct APIs: AccessDeniedException, HTTP 403 (EBS direct APIs reference, Errors).
+    ebs: { code: "AccessDeniedException", status: 403 },
 };
 
 /** A role's identity policies as deployed and as changed since (inline, then attached managed ones). */
