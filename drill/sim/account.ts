@@ -49,6 +49,7 @@ import { lockedInfo, snapshotView, terminateInstance } from "./services/ec2";
 import { MultipartUpload, objectSha256 } from "./services/s3";
 import { flowVerdict, forensicChannelVerdict } from "./network";
 import { HANDLERS, settle } from "./services/index";
+import { tamperBlock } from "./disk";
 import { shapeError } from "./shapes";
 import { publishMessage } from "./services/ssm";
 import type {
@@ -1138,6 +1139,23 @@ export class SimulatedAccount {
             }
         }
         return out;
+    }
+
+    /**
+     * Change one byte of one block of a simulated snapshot (a test hook, not an AWS call: EBS snapshots cannot be
+     * written after they complete; the hook stands for content that changed underneath the record): the byte at
+     * `offset` of block `block` becomes its complement. Unknown snapshot, block or offset: an Error naming it.
+     */
+    tamperSnapshotBlock(snapshotId: string, block = 0, offset = 0): { snapshotId: string; block: number; offset: number; value: number } {
+        const find = (id: string) => {
+            for (const r of this.world.allRegions()) if (r.state.snapshots[id]) return r.state.snapshots[id];
+            return undefined;
+        };
+        const snapshot = find(snapshotId);
+        if (!snapshot) throw new Error(`no snapshot ${snapshotId} in the simulated accounts`);
+        const value = tamperBlock(snapshot, find, block, offset);
+        this.world.event("tamper", `byte ${offset} of block ${block} of ${snapshotId} changed to ${value}`);
+        return { snapshotId, block, offset, value };
     }
 
     // ---------------------------------------------------------------- persistence

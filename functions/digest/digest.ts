@@ -126,8 +126,9 @@ async function readBlock(ebs: EBSClient, id: string, block: { index: number; tok
 /**
  * One chunk's digest: its written blocks read (at most {@link BLOCKS_IN_FLIGHT} at a time) and checked, every other
  * block counted as never written. Returns the Map item's result; an error is thrown (the Map item catches it).
+ * `logLine`: where its log line goes (the CLI, whose stdout is its report, passes none).
  */
-export async function digestChunk(ebs: EBSClient, event: ChunkEvent): Promise<ChunkResult> {
+export async function digestChunk(ebs: EBSClient, event: ChunkEvent, logLine: (message: string, data: Record<string, unknown>) => void = (m, d) => log("INFO", m, d)): Promise<ChunkResult> {
     const range = chunkRange(event.blocks, event.chunk);
     const listed = await listChunkBlocks(ebs, event.snapshotId, range.first, range.end);
     const digests = new Map<number, Uint8Array>();
@@ -140,7 +141,7 @@ export async function digestChunk(ebs: EBSClient, event: ChunkEvent): Promise<Ch
     };
     await Promise.all(Array.from({ length: Math.min(BLOCKS_IN_FLIGHT, listed.length) }, worker));
     const digest = chunkDigest(range, digests).toString("hex");
-    log("INFO", "chunk digested", { caseId: event.caseId, snapshotId: event.snapshotId, chunk: event.chunk, written: listed.length, digest });
+    logLine("chunk digested", { caseId: event.caseId, snapshotId: event.snapshotId, chunk: event.chunk, written: listed.length, digest });
     return { snapshotId: event.snapshotId, chunk: event.chunk, digest, written: listed.length };
 }
 
