@@ -192,6 +192,8 @@ function lockOf(world: World, s: Parameters<typeof lockedInfo>[1]): { lock?: Non
 export interface SnapshotView {
     snapshotId: string;
     volumeId: string;
+    /** Its volume's size (the EBS direct APIs' VolumeSize). */
+    volumeSizeGiB: number;
     state: string;
     progress: string;
     tags: Record<string, string>;
@@ -946,6 +948,7 @@ export class SimulatedAccount {
                 out.push({
                     snapshotId: s.snapshotId,
                     volumeId: s.volumeId,
+                    volumeSizeGiB: s.volumeSizeGiB,
                     state: String(view.State),
                     progress: String(view.Progress),
                     tags: { ...s.tags },
