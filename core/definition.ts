@@ -441,7 +441,7 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
         `States.Format('dfir: ${what}, case {}', $.triage.verdict.caseId)`;
 
     return {
-        Comment: "aws-dfir response: triage (while OpenCase and Contain warm up), open case, [approval], contain, evidence (disk | memory | metadata), seal, notify",
+        Comment: "aws-dfir response: triage (while OpenCase and Contain warm up), open case, [approval], contain, evidence (disk | memory | metadata), seal, notify, then the disk content digests (with a digest function)",
         StartAt: STATES.start,
         States: {
             [STATES.start]: {

@@ -40,7 +40,7 @@ const SERVICES: Record<FunctionName, string[]> = {
     memory: ["s3", "ssm", "sts"],
     metadata: ["ec2", "s3", "sts"],
     seal: ["s3", "sts", "dynamodb"],
-    digest: ["ebs", "s3", "sts", "dynamodb"],
+    digest: ["s3", "sts", "dynamodb", "ebs"],
 };
 const ALL_SERVICES = ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "s3", "ssm", "sts", "dynamodb", "ebs"];
 

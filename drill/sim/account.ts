@@ -1161,6 +1161,21 @@ export class SimulatedAccount {
         return { snapshotId, block, offset, value };
     }
 
+    /**
+     * Give a snapshot another disk (benchmarks, tests: a simulated 1,000 GiB disk costs a few bytes): its volume size
+     * and its content's seed and density (drill/sim/disk.ts).
+     */
+    setSnapshotDisk(snapshotId: string, disk: { volumeSizeGiB: number; seed: string; writtenEvery: number }): void {
+        for (const r of this.world.allRegions()) {
+            const snapshot = r.state.snapshots[snapshotId];
+            if (!snapshot) continue;
+            snapshot.volumeSizeGiB = disk.volumeSizeGiB;
+            snapshot.content = { seed: disk.seed, writtenEvery: disk.writtenEvery };
+            return;
+        }
+        throw new Error(`no snapshot ${snapshotId} in the simulated accounts`);
+    }
+
     // ---------------------------------------------------------------- persistence
 
     /** The whole world as JSON (object bodies inline, base64). Calls of this session join the history. */
