@@ -36,6 +36,7 @@ export const SCENARIOS = [
     "graviton",
     "huge-memory",
     "evidence-deleted",
+    "large-disk",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -95,6 +96,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     graviton: "a Graviton (arm64) instance: memory is captured with the aarch64 build of avml",
     "huge-memory": "a host with 256 GiB of RAM: its memory image must be verified inside the memory function's deployed 512 MB / 300 s",
     "evidence-deleted": "someone with the instance account's own administrator rights deletes the disk evidence at the first snapshot check: locked snapshots refuse it",
+    "large-disk": "the instance's data volume is 1,000 GiB: its content digest is 125 chunks of 8 GiB fanned out over the Distributed Map, each inside the digest function's deployed 900 s",
 };
 
 const CAPS: Partial<Record<ScenarioName, ScenarioPlan["caps"]>> = {

@@ -52,6 +52,7 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     graviton: ["SUCCEEDED", /^isolated; evidence complete$/],
     "huge-memory": ["SUCCEEDED", /^isolated; evidence complete$/],
     "evidence-deleted": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "large-disk": ["SUCCEEDED", /^isolated; evidence complete$/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {

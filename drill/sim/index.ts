@@ -105,6 +105,8 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     // An intruder (or an insider) with the instance account's administrator rights deletes the disk evidence once it
     // exists and the response looks at it (the first snapshot check): nothing in IAM stops an administrator.
     "evidence-deleted": { deleteSnapshotsAfter: "ec2:DescribeSnapshots" },
+    // A 1,000 GiB data volume (sparse, as every simulated disk: drill/sim/disk.ts): the disk digests' Map has 126 items.
+    "large-disk": { dataVolumeGiB: 1000 },
 };
 
 /**
