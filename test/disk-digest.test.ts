@@ -240,6 +240,16 @@ describe("disk digests in the workflow (after the seal, a Distributed Map over t
         assert.equal(reads.length, digests.snapshots.reduce((n, s) => n + (s.writtenBlocks ?? 0), 0), "one read per written block");
     });
 
+    it("large-disk: a 1,000 GiB data volume is 125 chunks, each digested inside the function's deployed budget; the parent history does not hold the children's", async () => {
+        const { report } = await drill({ scenario: "large-disk" });
+        assert.equal(report.status, "SUCCEEDED", report.reason);
+        const states = report.executions[0]?.states.map((s) => s.name) ?? [];
+        assert.equal(states.filter((s) => s === STATES.digestChunk).length, 126);
+        assert.equal(report.evidence.diskDigests?.status, "complete");
+        assert.ok(report.historyEvents < 300, `${report.historyEvents} events in the parent's history`);
+        assert.deepEqual(report.iamDenied, []);
+    });
+
     it("a failure is recorded as such, the sealed case unchanged: ListSnapshotBlocks refused -> 'failed', one chunk refused -> that snapshot failed (partial)", async () => {
         const refused = await drill({ simOptions: { memoryBytes: 256 * 1024, faults: [{ action: "ebs:ListSnapshotBlocks", error: "AccessDeniedException", status: 403, times: 1000 }] } } as Partial<DrillOptions>);
         assert.equal(refused.report.status, "SUCCEEDED", "the case as sealed");
