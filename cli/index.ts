@@ -167,7 +167,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             } catch (error) {
                 throw new UsageError(`${file}: ${(error as Error).message}`);
             }
-            io.stdout(opts.json ? `${JSON.stringify({ file, definition: DIGEST_DEFINITION, ...result })}\n` : `${result.digest}  ${file} (${DIGEST_DEFINITION}, ${result.volumeSizeGiB} GiB, ${result.chunkDigests.length} chunks)\n`);
+            io.stdout(opts.json ? `${JSON.stringify({ file, definition: DIGEST_DEFINITION, ...result })}\n` : `${result.digest}  ${file} (${DIGEST_DEFINITION}, ${result.volumeSizeGiB} GiB, ${result.chunkDigests.length} chunk${result.chunkDigests.length === 1 ? "" : "s"})\n`);
         });
 
     contextOptions(program.command("release").description("undo containment from the state recorded when the case opened (the evidence stays locked)"))
