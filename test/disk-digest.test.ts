@@ -12,6 +12,8 @@ import { digestReadStatements, distributedMapStatements, componentMachineScope }
 import { drillTargets, runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import { blockBytes, writtenBlocks, type SnapshotContent } from "../drill/sim/disk";
 import { main } from "../cli/index";
+import { ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
+import { client } from "../functions/lib/aws";
 import { parseDrillCommand } from "../scripts/drill";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 
@@ -173,6 +175,31 @@ describe("the simulator's EBS direct APIs (drill/sim/services/ebs.ts)", function
         assert.equal(out.Checksum, createHash("sha256").update(bytes).digest("base64"));
         assert.ok(bytes.some((b) => b !== 0), "real content");
         await assert.rejects(call("GetSnapshotBlock", { SnapshotId: id, BlockIndex: first?.BlockIndex, BlockToken: second?.BlockToken }), (e: Error & { Reason?: string }) => e.name === "ValidationException" && e.Reason === "INVALID_BLOCK_TOKEN");
+    });
+
+    it("throttles above the quotas as assumed (ListSnapshotBlocks 50 per second per account): RequestThrottledException", async () => {
+        const id = snapshotIds[0] as string;
+        const answers = await Promise.allSettled(Array.from({ length: 200 }, () => call("ListSnapshotBlocks", { SnapshotId: id, MaxResults: 100 })));
+        const throttled = answers.filter((a) => a.status === "rejected" && (a.reason as Error).name === "RequestThrottledException");
+        assert.ok(throttled.length > 0, "200 lists at once: some throttled");
+        assert.ok(answers.every((a) => a.status === "fulfilled" || (a.reason as Error).name === "RequestThrottledException"));
+        await new Promise((resolve) => setTimeout(resolve, 1100)); // a quota is per second: the next tests start afresh
+    });
+
+    it("IAM: the digest function reads evidence snapshots only (aws:ResourceTag/dfir:evidence): a snapshot without the tag is AccessDenied", async () => {
+        const id = snapshotIds[0] as string;
+        sim.install();
+        try {
+            const asDigest = <T>(body: () => Promise<T>) => sim.runAs(sim.functionRoleArn("digest") as string, body);
+            const list = () => client("ebs", { region: sim.region }).send(new ListSnapshotBlocksCommand({ SnapshotId: id, MaxResults: 100 }));
+            await asDigest(list);
+            // The analyst (an administrator of the account) takes the evidence tag off.
+            await sim.invoke("ec2", "DeleteTags", { Resources: [id], Tags: [{ Key: "dfir:evidence" }] }, { accountId: sim.instanceAccountId, region: sim.region });
+            await assert.rejects(asDigest(list), { name: "AccessDeniedException" });
+        } finally {
+            sim.uninstall();
+        }
+        assert.equal(sim.iamDenied.at(-1)?.action, "ebs:ListSnapshotBlocks");
     });
 
     it("only a completed snapshot can be read; a snapshot's content costs a few bytes of state whatever its size, and the block a changed byte wrote is listed", async () => {

@@ -27,7 +27,7 @@ const count = (what: string) => z.number({ error: `must be ${what}` }).int({ err
 export const LIST_PAGE = 10_000;
 /** GetSnapshotBlock calls one invocation keeps in flight (functions/digest: the Map's MaxConcurrency times this stays within the quotas: docs/limitations.md). */
 export const BLOCKS_IN_FLIGHT = 8;
-/** Attempts per block on throttling or a server fault (on top of the SDK's own retries). */
+/** Attempts per EBS call on throttling or a server fault (on top of the SDK's own retries). */
 const BLOCK_ATTEMPTS = 4;
 
 export const DigestEventSchema = z.discriminatedUnion(
@@ -67,7 +67,7 @@ export async function planDigests(ebs: EBSClient, event: PlanEvent): Promise<Dig
             skipped.push({ snapshotId: s.snapshotId, reason: `state ${s.state} at the seal: only a completed snapshot can be read` });
             continue;
         }
-        const page = await ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: s.snapshotId, MaxResults: 100 }));
+        const page = await retried(() => ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: s.snapshotId, MaxResults: 100 })));
         const size = page.VolumeSize;
         if (page.BlockSize !== BLOCK_BYTES) throw new Error(`ListSnapshotBlocks of ${s.snapshotId} gave BlockSize ${page.BlockSize}, the digest's definition reads ${BLOCK_BYTES}-byte blocks`);
         if (typeof size !== "number") throw new Error(`ListSnapshotBlocks of ${s.snapshotId} gave no VolumeSize`);
@@ -84,7 +84,8 @@ export async function listChunkBlocks(ebs: EBSClient, snapshotIdValue: string, f
     const out: { index: number; token: string }[] = [];
     let NextToken: string | undefined;
     for (;;) {
-        const page = await ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: snapshotIdValue, MaxResults: LIST_PAGE, ...(NextToken ? { NextToken } : { StartingBlockIndex: first }) }));
+        const token = NextToken;
+        const page = await retried(() => ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: snapshotIdValue, MaxResults: LIST_PAGE, ...(token ? { NextToken: token } : { StartingBlockIndex: first }) })));
         let past = false;
         for (const b of page.Blocks ?? []) {
             if (b.BlockIndex === undefined || b.BlockToken === undefined) continue;
@@ -101,26 +102,37 @@ export async function listChunkBlocks(ebs: EBSClient, snapshotIdValue: string, f
 
 const RETRYABLE = ["RequestThrottledException", "InternalServerException", "ThrottlingException"];
 
-async function readBlock(ebs: EBSClient, id: string, block: { index: number; token: string }): Promise<Buffer> {
+/**
+ * `call`, again on throttling or a server fault ("You should always retry requests that receive server (5xx) error
+ * responses, and ThrottlingException and RequestThrottledException client error responses": EBS direct APIs
+ * reference), up to {@link BLOCK_ATTEMPTS} times with full-jitter backoff, beside the SDK's own retries.
+ */
+async function retried<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
         try {
-            const out = await ebs.send(new GetSnapshotBlockCommand({ SnapshotId: id, BlockIndex: block.index, BlockToken: block.token }));
-            const body = out.BlockData as unknown as { transformToByteArray(): Promise<Uint8Array> } | undefined;
-            if (!body) throw new Error(`GetSnapshotBlock ${id} block ${block.index}: no BlockData`);
-            const bytes = Buffer.from(await body.transformToByteArray());
-            const sha256 = createHash("sha256").update(bytes).digest();
-            if (out.ChecksumAlgorithm !== "SHA256" || out.Checksum !== sha256.toString("base64")) {
-                throw Object.assign(new Error(`block ${block.index} of ${id}: the bytes read hash to ${sha256.toString("base64")}, GetSnapshotBlock's ${out.ChecksumAlgorithm ?? "?"} checksum is ${out.Checksum ?? "missing"}`), { name: "BlockChecksumMismatch" });
-            }
-            if (out.DataLength !== undefined && out.DataLength !== bytes.length) throw new Error(`block ${block.index} of ${id}: ${bytes.length} bytes read, DataLength ${out.DataLength}`);
-            if (bytes.length !== BLOCK_BYTES) throw new Error(`block ${block.index} of ${id}: ${bytes.length} bytes, a block has ${BLOCK_BYTES}`);
-            return sha256;
+            return await call();
         } catch (error) {
             const name = (error as { name?: string }).name ?? "";
             if (attempt >= BLOCK_ATTEMPTS || !RETRYABLE.includes(name)) throw error;
             await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt) * Math.random()));
         }
     }
+}
+
+async function readBlock(ebs: EBSClient, id: string, block: { index: number; token: string }): Promise<Buffer> {
+    return retried(async () => {
+        const out = await ebs.send(new GetSnapshotBlockCommand({ SnapshotId: id, BlockIndex: block.index, BlockToken: block.token }));
+        const body = out.BlockData as unknown as { transformToByteArray(): Promise<Uint8Array> } | undefined;
+        if (!body) throw new Error(`GetSnapshotBlock ${id} block ${block.index}: no BlockData`);
+        const bytes = Buffer.from(await body.transformToByteArray());
+        const sha256 = createHash("sha256").update(bytes).digest();
+        if (out.ChecksumAlgorithm !== "SHA256" || out.Checksum !== sha256.toString("base64")) {
+            throw Object.assign(new Error(`block ${block.index} of ${id}: the bytes read hash to ${sha256.toString("base64")}, GetSnapshotBlock's ${out.ChecksumAlgorithm ?? "?"} checksum is ${out.Checksum ?? "missing"}`), { name: "BlockChecksumMismatch" });
+        }
+        if (out.DataLength !== undefined && out.DataLength !== bytes.length) throw new Error(`block ${block.index} of ${id}: ${bytes.length} bytes read, DataLength ${out.DataLength}`);
+        if (bytes.length !== BLOCK_BYTES) throw new Error(`block ${block.index} of ${id}: ${bytes.length} bytes, a block has ${BLOCK_BYTES}`);
+        return sha256;
+    });
 }
 
 /**
