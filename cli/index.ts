@@ -5,11 +5,14 @@
  *
  *   dfir plan --finding FILE [--bucket B]   dry run with read-only calls: what would be done, what would fail
  *   dfir cases [--open] [--json]            the case registry
- *   dfir verify CASE [--json] [--html FILE] [--trail-bucket B]
- *                                           the chain-of-custody check (the manifest's signature included), and who
- *                                           read the evidence (the access trail); exit 1 on any mismatch
+ *   dfir verify CASE [--json] [--html FILE] [--trail-bucket B] [--deep]
+ *                                           the chain-of-custody check (the manifest's signature included), who read
+ *                                           the evidence (the access trail), and with --deep the snapshots' content
+ *                                           digests; exit 1 on any mismatch
  *   dfir verify-manifest FILE --signature FILE --public-key FILE [--json]
  *                                           a downloaded manifest's signature, offline: no AWS call, no credentials
+ *   dfir digest-image FILE [--size GIB] [--json]
+ *                                           a dd image's content digest (core/diskDigest.ts), no AWS
  *   dfir release CASE [--yes] [--json]      undo containment from the recorded state (plan only without --yes)
  *   dfir attach CASE [--workstation ID] [--yes] [--json]
  *                                           volumes from the case's snapshots on the forensic workstation, and the
@@ -32,6 +35,7 @@ import { release } from "./release";
 import { attachText, casesTable, planText, releaseText, verifyHtml, verifyText } from "./report";
 import { verifyCase, type VerifyProgress } from "./verify";
 import { verifyManifestFiles, verifyManifestText } from "./verifyManifest";
+import { DIGEST_DEFINITION, ImageDigester } from "../core/diskDigest";
 
 export interface Io {
     stdout: (text: string) => void;
@@ -134,7 +138,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         .option("--json", "one JSON report")
         .option("--html <file>", "also write a self-contained HTML report to FILE")
         .option("--trail-bucket <name>", "the evidence access trail's bucket, the stack output accessTrailBucket (default DFIR_TRAIL_BUCKET)")
-        .action(async (caseId: string, opts: ContextOptions & { json?: boolean; html?: string; trailBucket?: string }) => {
+        .option("--deep", "also recompute each snapshot's content digest through the EBS direct APIs and compare it with the case's digest record")
+        .action(async (caseId: string, opts: ContextOptions & { json?: boolean; html?: string; trailBucket?: string; deep?: boolean }) => {
             if (opts.html !== undefined && (opts.html === "" || fs.existsSync(opts.html) && fs.statSync(opts.html).isDirectory())) {
                 throw new UsageError(`--html needs a file path, got ${JSON.stringify(opts.html)}`);
             }
@@ -143,7 +148,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
                 const bar = progressBar(io);
                 const trailBucket = ctx.sim ? ctx.sim.deployment.accessTrailBucket : opts.trailBucket ?? process.env.DFIR_TRAIL_BUCKET;
                 try {
-                    const report = await verifyCase(ctx, caseId, { onProgress: bar.onProgress, ...(trailBucket ? { trailBucket } : {}) });
+                    const report = await verifyCase(ctx, caseId, { onProgress: bar.onProgress, ...(trailBucket ? { trailBucket } : {}), ...(opts.deep ? { deep: true } : {}) });
                     bar.stop();
                     if (opts.html) fs.writeFileSync(opts.html, verifyHtml(report));
                     io.stdout(opts.json ? `${JSON.stringify(report)}\n` : verifyText(report));
@@ -164,6 +169,25 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             const result = verifyManifestFiles((p) => fs.readFileSync(p), { manifest: file, signature: opts.signature, publicKey: opts.publicKey });
             io.stdout(opts.json ? `${JSON.stringify(result)}\n` : verifyManifestText(result));
             code = result.valid ? 0 : 1;
+        });
+
+    program.command("digest-image").description("the content digest (aws-dfir-ebs-v1) of a dd image of a volume made from an evidence snapshot; no AWS call")
+        .argument("<file>", "the image (e.g. dd if=/dev/nvme1n1 of=FILE bs=1M)")
+        .option("--size <gib>", "digest the first GIB GiB (the snapshot's volume size, when the volume was made larger)")
+        .option("--json", "one JSON result")
+        .action(async (file: string, opts: { size?: string; json?: boolean }) => {
+            const size = opts.size === undefined ? undefined : Number(opts.size);
+            if (size !== undefined && !(Number.isInteger(size) && size >= 1)) throw new UsageError(`--size needs a whole number of GiB, got ${JSON.stringify(opts.size)}`);
+            if (!fs.existsSync(file) || !fs.statSync(file).isFile() && !fs.statSync(file).isBlockDevice()) throw new UsageError(`${file}: no such image file`);
+            const digester = new ImageDigester(size);
+            for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 * 1024 * 1024 })) digester.update(chunk as Buffer);
+            let result;
+            try {
+                result = digester.finish();
+            } catch (error) {
+                throw new UsageError(`${file}: ${(error as Error).message}`);
+            }
+            io.stdout(opts.json ? `${JSON.stringify({ file, definition: DIGEST_DEFINITION, ...result })}\n` : `${result.digest}  ${file} (${DIGEST_DEFINITION}, ${result.volumeSizeGiB} GiB, ${result.chunkDigests.length} chunk${result.chunkDigests.length === 1 ? "" : "s"})\n`);
         });
 
     contextOptions(program.command("release").description("undo containment from the state recorded when the case opened (the evidence stays locked)"))

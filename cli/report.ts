@@ -31,7 +31,7 @@ export function verifyText(r: VerifyReport): string {
     for (const o of r.objects) {
         table.push([o.problems.length === 0 ? "ok" : "FAIL", `${o.role}: ${o.key}`, size(o.actualBytes), (o.actualSha256 ?? "-").slice(0, 16), o.lock?.mode ? `${o.lock.mode} until ${o.lock.retainUntil ?? "?"}` : "none"]);
     }
-    for (const s of r.snapshots) table.push([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", `${s.location === "hub copy" ? `hub copy of ${s.copyOf}` : "snapshot"}: ${s.snapshotId} (${s.volumeId})`, "-", "-", s.unchecked ? "not checked" : dash(s.state)]);
+    for (const s of r.snapshots) table.push([s.unchecked ? "n/a" : s.problems.length === 0 ? "ok" : "FAIL", `${s.location === "hub copy" ? `hub copy of ${s.copyOf}` : "snapshot"}: ${s.snapshotId} (${s.volumeId})`, "-", "-", s.unchecked ? "not checked" : `${dash(s.state)}${s.digestMatches === undefined ? "" : s.digestMatches ? ", content digest ok" : ", content digest DIFFERS"}`]);
     if (r.signature) table.push([r.signature.valid ? "ok" : "FAIL", `signature: ${r.signature.key ?? "none"}`, "-", dash(r.signature.algorithm), r.signature.lock?.mode ? `${r.signature.lock.mode} until ${r.signature.lock.retainUntil ?? "?"}` : "none"]);
     lines.push(table.toString());
     if (r.access) lines.push(...accessText(r.access));

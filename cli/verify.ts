@@ -17,6 +17,8 @@ import { countedHubCopies, DISK_COPY_GAP, type Manifest } from "../core/manifest
 import { TAGS } from "../core/tags";
 import type { EvidenceObject, Target } from "../core/workflow";
 import { caseKey } from "../functions/case/openCase";
+import { BLOCK_BYTES, CHUNK_BLOCKS, chunkRange, chunkRanges, DIGEST_DEFINITION, diskDigest, type DigestRecord, type SnapshotDigest } from "../core/diskDigest";
+import { digestChunk } from "../functions/digest/digest";
 import { client } from "../functions/lib/aws";
 import { readAccessTrail, type AccessSection } from "./accessTrail";
 import { caseSummary, type CaseSummary } from "./cases";
@@ -65,6 +67,11 @@ export interface SnapshotCheck {
     lock?: SnapshotLockRecord;
     /** Not checked: the snapshot is in an account these credentials cannot read. */
     unchecked?: string;
+    /** `--deep`: the content digest recomputed now through the EBS direct APIs (core/diskDigest.ts), and whether it is the recorded one. */
+    digest?: string;
+    digestMatches?: boolean;
+    /** `--deep`: the digest the case's digest record holds for it. */
+    recordedDigest?: string;
     problems: string[];
 }
 
@@ -93,6 +100,8 @@ export interface VerifyReport {
     snapshots: SnapshotCheck[];
     /** The manifest's signature, checked with node:crypto against the signing key's public key. */
     signature?: SignatureReport;
+    /** `--deep`: the case's digest record (functions/digest/record.ts) as read and checked. */
+    diskDigests?: DigestRecordCheck;
     /** Every problem, one line each (objects', snapshots', the signature's and the case's own). */
     problems: string[];
     /** Checks that could not be made (not mismatches). */
@@ -100,6 +109,37 @@ export interface VerifyReport {
     /** Who read the case's evidence, and every attempt to delete it or change its retention (the access trail). */
     access?: AccessSection;
     ok: boolean;
+}
+
+/** The digest record as `verify --deep` read it: where, its sha256 as recorded on the case and as read, its lock, its status. */
+export interface DigestRecordCheck {
+    bucket: string;
+    key: string;
+    versionId?: string;
+    expectedSha256: string;
+    actualSha256?: string;
+    lock?: LockState;
+    status?: DigestRecord["status"];
+    problems: string[];
+}
+
+/**
+ * Problems of one snapshot's recomputed chunk digests against the record's (pure): each chunk that differs is named
+ * with its blocks (the smallest unit the record holds a digest of).
+ */
+export function digestProblems(recorded: SnapshotDigest, recomputedChunks: readonly string[]): string[] {
+    const problems: string[] = [];
+    if (recorded.digest === undefined) return [`no digest recorded (${recorded.status}${recorded.error ? `: ${recorded.error}` : ""})`];
+    const recomputed = diskDigest(recomputedChunks);
+    if (recomputed === recorded.digest) return [];
+    problems.push(`content digest ${recomputed} differs from the recorded ${recorded.digest}`);
+    recomputedChunks.forEach((c, k) => {
+        if (c !== recorded.chunkDigests[k]) {
+            const r = chunkRange(recorded.blocks, k);
+            problems.push(`chunk ${k} (blocks ${r.first}-${r.end - 1}, bytes ${r.first * BLOCK_BYTES}-${r.end * BLOCK_BYTES - 1}) differs: ${c}, recorded ${recorded.chunkDigests[k] ?? "none"}`);
+        }
+    });
+    return problems;
 }
 
 /** Called while an object streams: its key, bytes so far, its expected size. */
@@ -205,10 +245,10 @@ async function readLock(ctx: AnalystContext, o: Pick<EvidenceObject, "bucket" | 
     }
 }
 
-/** Verify one case: every check runs; the report says what matched and what did not. */
-export async function verifyCase(ctx: AnalystContext, caseId: string, options: { onProgress?: VerifyProgress; now?: () => Date; trailBucket?: string } = {}): Promise<VerifyReport> {
+/** Verify one case: every check runs; the report says what matched and what did not. `deep`: the snapshots' content digests too. */
+export async function verifyCase(ctx: AnalystContext, caseId: string, options: { onProgress?: VerifyProgress; now?: () => Date; trailBucket?: string; deep?: boolean } = {}): Promise<VerifyReport> {
     const now = options.now ?? (() => new Date());
-    const summary = await readCase(ctx, caseId);
+    const { summary, item } = await readCaseRecord(ctx, caseId);
     const report: VerifyReport = { caseId, checkedAt: now().toISOString(), case: summary, objects: [], snapshots: [], problems: [], warnings: [], ok: false };
     if (!summary.manifest) {
         report.problems.push(`case ${caseId} has no sealed manifest (status ${summary.status}): nothing to verify yet`);
@@ -300,7 +340,77 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
     report.access = await readAccessTrail(ctx, { trailBucket: options.trailBucket, evidenceBucket: m.bucket, caseId, since: summary.openedAt });
     report.problems.push(...report.access.problems);
     report.warnings.push(...report.access.warnings);
+    if (options.deep) await verifyDigests(ctx, caseId, item, report, now, options.onProgress);
     return finish(report);
+}
+
+/**
+ * `--deep`: read the case's digest record (its sha256 must be the one recorded on the case, its version locked), then
+ * recompute each evidence snapshot's content digest through the EBS direct APIs (functions/digest: the same chunk
+ * reading the workflow's Map ran) and compare, chunk by chunk.
+ */
+async function verifyDigests(ctx: AnalystContext, caseId: string, item: Record<string, AttributeValue>, report: VerifyReport, now: () => Date, onProgress?: VerifyProgress): Promise<void> {
+    const key = item.diskDigestKey?.S;
+    const sha256 = item.diskDigestSha256?.S;
+    const bucket = report.objects.find((o) => o.role === "manifest")?.bucket;
+    if (!key || !sha256 || !bucket) {
+        report.problems.push(`--deep: case ${caseId} has no disk digest record (${item.diskDigestStatus?.S ?? "none recorded"}): the snapshots' content cannot be verified`);
+        return;
+    }
+    const versionId = item.diskDigestVersionId?.S;
+    const check: DigestRecordCheck = { bucket, key, ...(versionId ? { versionId } : {}), expectedSha256: sha256, problems: [] };
+    report.diskDigests = check;
+    const s3 = client("s3", { region: ctx.region });
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+    const body = Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    check.actualSha256 = sha256Hex(body);
+    if (check.actualSha256 !== sha256) check.problems.push(`sha256 ${check.actualSha256} does not match the ${sha256} recorded on the case`);
+    check.lock = await readLock(ctx, { bucket, key, ...(versionId ? { versionId } : {}) }).catch(() => undefined);
+    check.problems.push(...lockProblems(check.lock, now()));
+    let record: DigestRecord;
+    try {
+        record = JSON.parse(body.toString("utf8")) as DigestRecord;
+    } catch {
+        check.problems.push("not JSON");
+        return;
+    }
+    check.status = record.status;
+    if (record.caseId !== caseId) check.problems.push(`the record is of case ${record.caseId}, not ${caseId}`);
+    if (record.definition?.name !== DIGEST_DEFINITION || record.definition.chunkBlocks !== CHUNK_BLOCKS || record.definition.blockBytes !== BLOCK_BYTES) {
+        check.problems.push(`the record's definition ${JSON.stringify(record.definition?.name)} is not ${DIGEST_DEFINITION} (this dfir recomputes only that one)`);
+        return;
+    }
+    if (record.status !== "complete") report.warnings.push(`the disk digest record is ${record.status}${record.error ? `: ${record.error}` : ""}`);
+    const target = report.target ?? {};
+    const where = { region: target.region ?? ctx.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) };
+    const ebs = client("ebs", where);
+    for (const c of report.snapshots.filter((x) => x.location === "instance account")) {
+        const recorded = record.snapshots.find((r) => r.snapshotId === c.snapshotId);
+        if (!recorded) {
+            c.problems.push("no content digest in the disk digest record");
+            continue;
+        }
+        if (recorded.digest !== undefined) c.recordedDigest = recorded.digest;
+        if (recorded.status !== "digested") {
+            report.warnings.push(`${c.snapshotId}: its content digest was not made (${recorded.error ?? recorded.status}): not verified`);
+            continue;
+        }
+        try {
+            const chunks: string[] = [];
+            for (const range of chunkRanges(recorded.blocks)) {
+                const result = await digestChunk(ebs, { action: "chunk", caseId, target: target as Target, snapshotId: c.snapshotId, chunk: range.chunk, blocks: recorded.blocks }, () => undefined);
+                chunks.push(result.digest as string);
+                onProgress?.({ key: `${c.snapshotId} (content)`, bytes: range.end * BLOCK_BYTES, total: recorded.blocks * BLOCK_BYTES, ...(range.end === recorded.blocks ? { done: true } : {}) });
+            }
+            c.digest = diskDigest(chunks);
+            const problems = digestProblems(recorded, chunks);
+            c.digestMatches = problems.length === 0;
+            c.problems.push(...problems);
+        } catch (error) {
+            c.digestMatches = false;
+            c.problems.push(`content digest not recomputed: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
+        }
+    }
 }
 
 /** Describe the snapshots of `checks` where they live and record each one's problems (or why it could not be checked). */
@@ -414,6 +524,7 @@ async function signingPublicKey(ctx: AnalystContext, bucket: string, keyId: stri
 }
 
 function finish(report: VerifyReport): VerifyReport {
+    for (const p of report.diskDigests?.problems ?? []) report.problems.push(`${report.diskDigests?.key}: ${p}`);
     for (const o of report.objects) for (const p of o.problems) report.problems.push(`${o.key}${o.versionId ? ` (version ${o.versionId})` : ""}: ${p}`);
     const manifest = report.objects.find((o) => o.role === "manifest");
     for (const p of report.signature?.problems ?? []) report.problems.push(`${manifest?.key ?? "manifest"}: signature: ${p}`);

@@ -6,8 +6,8 @@ import * as esbuild from "esbuild";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Names of the Lambda handlers under functions/<name>/index.ts. */
-export type FunctionName = "triage" | "case" | "contain" | "snapshot" | "memory" | "metadata" | "seal";
-export const FUNCTION_NAMES: readonly FunctionName[] = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"];
+export type FunctionName = "triage" | "case" | "contain" | "snapshot" | "memory" | "metadata" | "seal" | "digest";
+export const FUNCTION_NAMES: readonly FunctionName[] = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal", "digest"];
 
 const ROOT = path.join(__dirname, "..");
 /** Where bundles are kept between processes (`DFIR_BUNDLE_CACHE=off` turns it off; any other value is a directory). */

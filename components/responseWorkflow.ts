@@ -4,7 +4,7 @@ import { buildDefinition, type DefinitionTargets } from "../core/definition";
 import { denyModifyIsolatedPolicy, denyModifyIsolatedScp } from "../core/containmentPolicies";
 import {
     capturePolicy, deadLetterQueuePolicy, MEMBER_ACTING_FUNCTIONS, notificationKeyPolicy, responseFunctionPolicy, serviceTrustPolicy,
-    startExecutionPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources, type Scope,
+    componentMachineScope, startExecutionPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources, type Scope,
 } from "../core/iam";
 import { buildEventPattern } from "../core/pattern";
 import { AVML_BUILDS, AVML_ENV, type AvmlBuild } from "../core/avml";
@@ -288,11 +288,12 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         const fnArns = pulumi.all(Object.values(fns).map((f) => f.arn));
         const machinePolicy = new aws.iam.RolePolicy(`${name}-state-machine`, {
             role: machineRole.id,
-            policy: json(pulumi.all([fnArns, topic.arn, topicKey.arn]).apply(([arns, t, k]) => stateMachinePolicy(arns, [t], k))),
+            // The disk digests' Distributed Map starts child executions of this state machine (componentMachineScope).
+            policy: json(pulumi.all([fnArns, topic.arn, topicKey.arn, scope]).apply(([arns, t, k, s]) => stateMachinePolicy(arns, [t], k, componentMachineScope(s, name)))),
         }, parent);
         const targets: pulumi.Output<DefinitionTargets> = pulumi
-            .all([fns.triage.arn, fns.case.arn, fns.contain.arn, fns.snapshot.arn, fns.memory.arn, fns.metadata.arn, fns.seal.arn, topic.arn])
-            .apply(([triage, caseFn, contain, snapshot, memory, metadata, seal, topicArn]) => ({
+            .all([fns.triage.arn, fns.case.arn, fns.contain.arn, fns.snapshot.arn, fns.memory.arn, fns.metadata.arn, fns.seal.arn, fns.digest.arn, topic.arn])
+            .apply(([triage, caseFn, contain, snapshot, memory, metadata, seal, digest, topicArn]) => ({
                 triageFunctionArn: triage,
                 caseFunctionArn: caseFn,
                 containFunctionArn: contain,
@@ -300,6 +301,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 memoryFunctionArn: memory,
                 metadataFunctionArn: metadata,
                 sealFunctionArn: seal,
+                digestFunctionArn: digest,
                 topicArn,
                 approvalTopicArn: topicArn,
             }));

@@ -20,6 +20,11 @@ export interface DefinitionTargets {
     readonly memoryFunctionArn: string;
     readonly metadataFunctionArn: string;
     readonly sealFunctionArn: string;
+    /**
+     * The disk content digests (functions/digest): after the seal and its notification, a Distributed Map over the
+     * snapshots' 8 GiB chunks, then the case's digest record. Absent: the definition has no digest states.
+     */
+    readonly digestFunctionArn?: string;
     /** Notifications (contained, evidence summary, failures). */
     readonly topicArn: string;
     /** Approval requests (carry the task token); may be the same topic. */
@@ -99,6 +104,12 @@ export const STATES = {
     done: "Done",
     failed: "CaseFailed",
     unsealed: "SealFailed",
+    digestNeeded: "DigestNeeded?",
+    digestPlan: "DigestPlan",
+    digestChunks: "DigestChunks",
+    digestChunk: "DigestChunk",
+    digestChunkFailed: "DigestChunkFailed",
+    digestRecord: "DigestRecord",
 } as const;
 
 /** Every Task state that invokes one of the project's functions, with the function it invokes. */
@@ -148,6 +159,74 @@ export const HUB_COPY_FUNCTION_TASKS: Record<string, keyof DefinitionTargets> = 
     [STATES.startHubCopy]: "snapshotFunctionArn",
     [STATES.checkHubCopy]: "snapshotFunctionArn",
 };
+
+/** The Task states the disk digests add (with `digestFunctionArn`), with the function they invoke. */
+export const DIGEST_FUNCTION_TASKS: Record<string, keyof DefinitionTargets> = {
+    [STATES.digestPlan]: "digestFunctionArn",
+    [STATES.digestChunk]: "digestFunctionArn",
+    [STATES.digestRecord]: "digestFunctionArn",
+};
+
+/**
+ * Chunk digests running at once (the Distributed Map's MaxConcurrency). Each reads at most 8 blocks at a time
+ * (functions/digest BLOCKS_IN_FLIGHT): 80 GetSnapshotBlock calls in flight at most, under the EBS direct APIs' 1,000
+ * requests per second per snapshot at any latency above 80 ms and far under the 5,000 per account (the quotas as
+ * docs/limitations.md records them); ListSnapshotBlocks: two pages per chunk.
+ */
+export const DIGEST_MAX_CONCURRENCY = 10;
+
+/**
+ * The disk content digests, after the case is sealed and notified (a long digest never delays containment, the
+ * evidence or the seal): only when the disk branch completed (`$.evidence[0].done`). Plan (the snapshots' sizes and
+ * the chunks), a Distributed Map over the chunks (one child execution each, STANDARD: an 8 GiB chunk may read for
+ * longer than an EXPRESS child's five minutes; "Using Map state in Distributed mode", Step Functions developer guide),
+ * then the record. Every failure is caught and recorded: a chunk that fails becomes its item's `{error}` (the Map
+ * completes; ToleratedFailurePercentage 0 then concerns only the Map's own failures), a plan or Map that fails reaches
+ * the record step as the error, and a record step that fails leaves `$.digestError`; the case's sealed status stands.
+ */
+function digestStates(t: DefinitionTargets & { digestFunctionArn: string }): Record<string, unknown> {
+    const caseBase = { "caseId.$": "$.case.caseId", "target.$": "$.case.target" };
+    return {
+        [STATES.digestNeeded]: {
+            Type: "Choice",
+            Choices: [
+                { Not: { Variable: "$.evidence[0].done", IsPresent: true }, Next: STATES.outcome },
+                { Variable: "$.evidence[0].done", BooleanEquals: true, Next: STATES.digestPlan },
+            ],
+            Default: STATES.outcome,
+        },
+        [STATES.digestPlan]: fn(t.digestFunctionArn, { action: "plan", ...caseBase, "disk.$": "$.evidence[0]" }, "$.digestPlan", {
+            Comment: "Each completed snapshot's size (ListSnapshotBlocks) and its 8 GiB chunks (core/diskDigest.ts)",
+            Catch: catchAll(STATES.digestRecord, "$.digestPlan"),
+            Next: STATES.digestChunks,
+        }),
+        [STATES.digestChunks]: {
+            Type: "Map",
+            Comment: "One child execution per chunk: ListSnapshotBlocks, GetSnapshotBlock per written block (checksum checked), the chunk digest",
+            ItemsPath: "$.digestPlan.items",
+            ItemSelector: { action: "chunk", ...caseBase, "snapshotId.$": "$$.Map.Item.Value.snapshotId", "chunk.$": "$$.Map.Item.Value.chunk", "blocks.$": "$$.Map.Item.Value.blocks" },
+            ItemProcessor: {
+                ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+                StartAt: STATES.digestChunk,
+                States: {
+                    [STATES.digestChunk]: fn(t.digestFunctionArn, undefined, "$", { Catch: catchAll(STATES.digestChunkFailed), End: true }),
+                    [STATES.digestChunkFailed]: { Type: "Pass", Parameters: { "snapshotId.$": "$.snapshotId", "chunk.$": "$.chunk", "error.$": "$.error" }, End: true },
+                },
+            },
+            MaxConcurrency: DIGEST_MAX_CONCURRENCY,
+            ToleratedFailurePercentage: 0,
+            // The results replace the items (the state stays under Step Functions' 256 KiB: core/diskDigest.ts MAX_CHUNKS).
+            ResultPath: "$.digestPlan.items",
+            Catch: catchAll(STATES.digestRecord, "$.digestPlan.error"),
+            Next: STATES.digestRecord,
+        },
+        [STATES.digestRecord]: fn(t.digestFunctionArn, { action: "record", ...caseBase, "evidence.$": "$.case.evidence", "executionArn.$": "$$.Execution.Id", "plan.$": "$.digestPlan" }, "$.digest", {
+            Comment: "The chunk digests combined per snapshot: the case's digest record, under Object Lock COMPLIANCE, recorded on the case",
+            Catch: catchAll(STATES.outcome, "$.digestError"),
+            Next: STATES.outcome,
+        }),
+    };
+}
 
 /**
  * The definition's poll loops: each check, the Wait state before it, and whose cap bounds it (the hub copy runs
@@ -362,7 +441,7 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
         `States.Format('dfir: ${what}, case {}', $.triage.verdict.caseId)`;
 
     return {
-        Comment: "aws-dfir response: triage (while OpenCase and Contain warm up), open case, [approval], contain, evidence (disk | memory | metadata), seal, notify",
+        Comment: "aws-dfir response: triage (while OpenCase and Contain warm up), open case, [approval], contain, evidence (disk | memory | metadata), seal, notify, then the disk content digests (with a digest function)",
         StartAt: STATES.start,
         States: {
             [STATES.start]: {
@@ -531,8 +610,9 @@ export function buildDefinition(t: DefinitionTargets, settings: WorkflowSettings
                 },
                 ResultPath: null,
                 Retry: RETRY_PUBLISH,
-                Next: STATES.outcome,
+                Next: t.digestFunctionArn ? STATES.digestNeeded : STATES.outcome,
             },
+            ...(t.digestFunctionArn ? digestStates({ ...t, digestFunctionArn: t.digestFunctionArn }) : {}),
             [STATES.outcome]: {
                 Type: "Choice",
                 Choices: [{ Variable: "$.seal.status", StringEquals: "FAILED", Next: STATES.failed }],

@@ -148,6 +148,8 @@ export function worstCaseHistory(def: Definition, loopRounds: (states: readonly 
 export interface InterpreterEvent {
     type: string;
     state?: { name: string; type: string };
+    /** A Map iteration's or Parallel branch's state. */
+    parentState?: { name: string; type: string };
 }
 
 /**
@@ -159,16 +161,23 @@ export class HistoryCounter {
     private count = 0;
     private readonly states = new Map<string, State>();
     private readonly caught = new Set<string>();
+    /**
+     * States of a Distributed Map's item processor: each iteration is a child execution with its own history (Step
+     * Functions developer guide, "Using Map state in Distributed mode"), not the parent's. The drill's interpreter
+     * runs them inline; their events are not counted here.
+     */
+    private readonly childStates = new Set<string>();
 
     constructor(def: Definition) {
-        const index = (d: Definition) => {
+        const index = (d: Definition, child: boolean) => {
             for (const [name, state] of Object.entries(d.States)) {
                 this.states.set(name, state);
-                for (const b of state.Branches ?? []) index(b);
-                if (state.ItemProcessor ?? state.Iterator) index(state.ItemProcessor ?? state.Iterator);
+                if (child) this.childStates.add(name);
+                for (const b of state.Branches ?? []) index(b, child);
+                if (state.ItemProcessor ?? state.Iterator) index(state.ItemProcessor ?? state.Iterator, child || isDistributedMap(state));
             }
         };
-        index(def);
+        index(def, false);
     }
 
     get events(): number {
@@ -184,8 +193,12 @@ export class HistoryCounter {
     private eventsOf(e: InterpreterEvent): number {
         if (e.type.startsWith("Execution")) return 1;
         if (e.type.startsWith("ParallelBranch")) return 0;
-        if (e.type.startsWith("MapIteration")) return 1;
+        if (e.type.startsWith("MapIteration")) {
+            const map = e.parentState?.name !== undefined ? this.states.get(e.parentState.name) : undefined;
+            return map && isDistributedMap(map) ? 0 : 1;
+        }
         const name = e.state?.name;
+        if (name !== undefined && this.childStates.has(name)) return 0;
         const state = name !== undefined ? this.states.get(name) : undefined;
         if (name === undefined || state === undefined) throw new Error(`history: an event ${e.type} of an unknown state ${String(name)}`);
         const distributed = isDistributedMap(state);

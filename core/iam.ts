@@ -484,8 +484,9 @@ export function triagePolicy(logGroupArn: string): PolicyDocument {
  * The state machine: invoke its two functions, publish to its (encrypted) topic, deliver its logs and traces.
  * CloudWatch Logs delivery actions have no resource-level permission (Step Functions documents `*`).
  */
-export function stateMachinePolicy(functionArns: string[], topicArns: string[], topicKeyArn: string): PolicyDocument {
+export function stateMachinePolicy(functionArns: string[], topicArns: string[], topicKeyArn: string, ownMachine?: DistributedMapScope): PolicyDocument {
     return doc(
+        ...(ownMachine ? distributedMapStatements(ownMachine) : []),
         {
             Sid: "InvokeOwnFunctions",
             Effect: "Allow",
@@ -515,6 +516,75 @@ export function stateMachinePolicy(functionArns: string[], topicArns: string[], 
             Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
             Resource: "*",
         },
+    );
+}
+
+/** The state machine a Distributed Map runs in: its ARN, or a pattern of it (`stateMachine:<component>-response*`, the name Pulumi gives it). */
+export interface DistributedMapScope {
+    stateMachineArn: string;
+    /** Its executions (`execution:<machine>:*`). */
+    executionArns: string;
+}
+
+/**
+ * A Distributed Map (the disk digests' DigestChunks) runs each item as a child execution of the state machine itself:
+ * its role starts them (`states:StartExecution` on the state machine) and follows or stops them
+ * (`states:DescribeExecution`, `states:StopExecution` on its executions): Step Functions developer guide, "IAM
+ * policies for using Distributed Map states".
+ */
+export function distributedMapStatements(m: DistributedMapScope): PolicyStatement[] {
+    return [
+        { Sid: "DistributedMapStartsChildExecutions", Effect: "Allow", Action: "states:StartExecution", Resource: m.stateMachineArn },
+        { Sid: "DistributedMapFollowsChildExecutions", Effect: "Allow", Action: ["states:DescribeExecution", "states:StopExecution"], Resource: m.executionArns },
+    ];
+}
+
+/** The Distributed Map scope of a component's state machine (named `<component>-response` plus Pulumi's suffix). */
+export function componentMachineScope(s: Scope, component: string): DistributedMapScope {
+    return {
+        stateMachineArn: `arn:${s.partition}:states:${s.region}:${s.accountId}:stateMachine:${component}-response*`,
+        executionArns: `arn:${s.partition}:states:${s.region}:${s.accountId}:execution:${component}-response*:*`,
+    };
+}
+
+/**
+ * The disk digests' reads in the instance's account (functions/digest): the EBS direct APIs' ListSnapshotBlocks and
+ * GetSnapshotBlock on evidence snapshots only (`aws:ResourceTag/dfir:evidence` = disk: both actions take the snapshot
+ * resource and aws:ResourceTag, Service Authorization Reference, "Actions, resources, and condition keys for Amazon
+ * Elastic Block Store"; EBS user guide, "Control access to EBS direct APIs using IAM"). An encrypted snapshot needs
+ * `kms:Decrypt` on its key ("Frequently asked questions for EBS direct APIs"): the account's keys, through EBS only
+ * (`kms:ViaService` = `ebs.<region>.amazonaws.com`: an assumption, docs/limitations.md).
+ */
+export function digestReadStatements(s: Scope): PolicyStatement[] {
+    return [
+        {
+            Sid: "ReadEvidenceSnapshotBlocks",
+            Effect: "Allow",
+            Action: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"],
+            Resource: snapshotsOf(s),
+            Condition: { StringEquals: { [`aws:ResourceTag/${TAGS.evidence}`]: TAGS.evidenceDisk } },
+        },
+        {
+            Sid: "DecryptEvidenceSnapshotBlocksThroughEbs",
+            Effect: "Allow",
+            Action: "kms:Decrypt",
+            Resource: `arn:${s.partition}:kms:${s.region}:${s.accountId}:key/*`,
+            Condition: { StringLike: { "kms:ViaService": `ebs.${s.region}.amazonaws.com` } },
+        },
+    ];
+}
+
+/** Disk digests: read the evidence snapshots' blocks (own account, or through the responder role), write the locked digest record, record it on the case. */
+export function digestPolicy(s: Scope, r: ResponseResources, logGroupArn: string): PolicyDocument {
+    return doc(
+        ...logWritePolicy(logGroupArn).Statement,
+        xrayWrite,
+        ...own(r, digestReadStatements(s)),
+        ...writeEvidence(r),
+        // A retried record step reads back the record it already wrote (the key exists: If-None-Match failed).
+        { Sid: "ReadBackDigestRecord", Effect: "Allow", Action: "s3:GetObject", Resource: `${r.evidenceBucketArn}/cases/*` },
+        { Sid: "CaseRegistry", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: r.casesTableArn },
+        ...assumeResponder(r),
     );
 }
 
@@ -646,10 +716,10 @@ export function notificationKeyPolicy(partition: string, accountId: string): Pol
 }
 
 /** The response workflow's Lambda functions (one role each). */
-export type ResponseFunction = "triage" | "case" | "contain" | "snapshot" | "memory" | "metadata" | "seal";
-export const RESPONSE_FUNCTIONS: readonly ResponseFunction[] = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"];
+export type ResponseFunction = "triage" | "case" | "contain" | "snapshot" | "memory" | "metadata" | "seal" | "digest";
+export const RESPONSE_FUNCTIONS: readonly ResponseFunction[] = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal", "digest"];
 /** The functions that act in member accounts (through the responder role): whose roles a responder role trusts. */
-export const MEMBER_ACTING_FUNCTIONS: readonly ResponseFunction[] = ["case", "contain", "snapshot", "memory", "metadata"];
+export const MEMBER_ACTING_FUNCTIONS: readonly ResponseFunction[] = ["case", "contain", "snapshot", "memory", "metadata", "digest"];
 
 /** Log writing and traces first, then the function's own statements (what every function role gets). */
 function withLogs(d: PolicyDocument, logGroupArn: string): PolicyDocument {
@@ -685,5 +755,7 @@ export function responseFunctionPolicy(fn: ResponseFunction, component: string, 
             return metadataPolicy(s, r, logGroupArn);
         case "seal":
             return sealPolicy(r, logGroupArn);
+        case "digest":
+            return digestPolicy(s, r, logGroupArn);
     }
 }

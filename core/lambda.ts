@@ -24,6 +24,10 @@ export const FUNCTION_LIMITS = {
     memory: { timeoutSeconds: 300, memoryMb: 512 },
     metadata: { timeoutSeconds: 60, memoryMb: 256 },
     seal: { timeoutSeconds: 60, memoryMb: 256 },
+    // One 8 GiB chunk of a snapshot per invocation (core/diskDigest.ts): up to 16,384 GetSnapshotBlock reads, each
+    // hashed twice (checked against the API's checksum, then the block digest is that hash): a full vCPU, Lambda's
+    // longest timeout. At 8 reads in flight and ~100 ms a read, a fully written chunk takes ~3.5 minutes.
+    digest: { timeoutSeconds: 900, memoryMb: CRITICAL_PATH_MEMORY_MB },
 } as const satisfies Record<string, { timeoutSeconds: number; memoryMb: number }>;
 
 /** A deployed function's name. */

@@ -7,7 +7,7 @@
  */
 import { responderRolePolicy, type ResponderScope } from "./containmentPolicies";
 import {
-    captureStatements, memberSnapshotShareStatements, memoryCommandStatements, metadataReadStatements, snapshotStatements,
+    captureStatements, digestReadStatements, memberSnapshotShareStatements, memoryCommandStatements, metadataReadStatements, snapshotStatements,
     type PolicyDocument, type PolicyStatement,
 } from "./iam";
 import { ROLE_ARN } from "./ids";
@@ -136,6 +136,7 @@ export function memberResponderPolicy(s: ResponderScope, options: MemberResponde
         ...snapshotStatements(s),
         ...memoryCommandStatements(s, options.memoryDocumentArns, [...new Set(options.evidenceBucketArns)]),
         ...metadataReadStatements(s),
+        ...digestReadStatements(s),
         ...(options.snapshotShare ? memberSnapshotShareStatements(s, options.snapshotShare.hubAccountId, options.snapshotShare.shareKeyArns) : []),
     ];
     const unscoped = (st: PolicyStatement) => st.Effect === "Allow" && st.Resource === "*" && st.Condition === undefined;

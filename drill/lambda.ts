@@ -4,7 +4,7 @@
  *
  * What is modelled: the time a function spends on the bytes it reads from S3. The drill runs the handlers on this
  * machine at full speed; a Lambda function of M MB gets M / 1,769 of one vCPU ("Configure Lambda function memory",
- * Lambda Developer Guide). Every byte an invocation reads from a GetObject body is charged at this machine's sha256
+ * Lambda Developer Guide). Every byte an invocation reads from a GetObject body (or a GetSnapshotBlock's BlockData) is charged at this machine's sha256
  * speed (measured once per process: reading back evidence means hashing it) scaled to that share; once the charge
  * passes the function's timeout, the read fails, every later AWS call of that invocation fails unapplied, and the
  * invocation ends `Sandbox.Timedout` whatever the handler made of it. Network time and the rest of the handler's CPU
@@ -81,6 +81,16 @@ export function installLambdaModel(sim: SimulatedAccount, options: LambdaModelOp
             const invocation = scope.getStore();
             const output = call.output as { Body?: unknown } | undefined;
             if (invocation && output?.Body !== undefined) output.Body = charged(output.Body as ChargeableBody, invocation);
+        },
+    });
+    // The disk digests read snapshot blocks (EBS direct APIs) and hash them: charged the same way.
+    sim.addHook({
+        action: "ebs:GetSnapshotBlock",
+        when: "after",
+        run: (call) => {
+            const invocation = scope.getStore();
+            const output = call.output as { BlockData?: unknown } | undefined;
+            if (invocation && output?.BlockData !== undefined) output.BlockData = charged(output.BlockData as ChargeableBody, invocation);
         },
     });
 }

@@ -6,8 +6,9 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { buildDefinition, DEFAULT_POLL_SECONDS, FUNCTION_TASKS, WARM_TASKS, POLL_LOOPS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
+import { buildDefinition, DEFAULT_POLL_SECONDS, DIGEST_FUNCTION_TASKS, FUNCTION_TASKS, WARM_TASKS, POLL_LOOPS, HUB_COPY_FUNCTION_TASKS, LAMBDA_TIMEOUTS, STATES, type DefinitionTargets, type LambdaTimeoutError, type WorkflowSettings } from "../core/definition";
 import { DISK_COPY_GAP, type Manifest } from "../core/manifest";
+import type { DigestRecord } from "../core/diskDigest";
 import { HISTORY_QUOTA, HistoryCounter, type InterpreterEvent } from "../core/history";
 import { TAGS } from "../core/tags";
 import { InputError } from "../core/events";
@@ -19,6 +20,7 @@ import { handler as containHandler } from "../functions/contain";
 import { handler as memoryHandler } from "../functions/memory";
 import { handler as metadataHandler } from "../functions/metadata";
 import { handler as sealHandler } from "../functions/seal";
+import { handler as digestHandler } from "../functions/digest";
 import { handler as snapshotHandler } from "../functions/snapshot";
 import { handler as triageHandler, type TriageVerdict } from "../functions/triage";
 import { installLambdaModel, runAsLambda, type LambdaModelOptions } from "./lambda";
@@ -174,6 +176,11 @@ export interface DrillReport {
         memoryMissing?: string;
         metadata: { key: string; sha256: string; bytes: number }[];
         manifest: { bucket: string; key: string; sha256: string; mode: string; retainUntil: string } | null;
+        /**
+         * The case's disk digest record (functions/digest), as written in the bucket: its status and each evidence
+         * snapshot's content digest (core/diskDigest.ts). Absent when none was written.
+         */
+        diskDigests?: { key: string; sha256: string; mode: string; status: string; snapshots: { snapshotId: string; status: string; digest?: string; writtenBlocks?: number; error?: string }[]; error?: string };
     };
     notifications: { atMs: number; subject?: string }[];
     executions: ExecutionOutcome[];
@@ -286,6 +293,7 @@ export function drillTargets(accountId: string, region: string, topicArn: string
         memoryFunctionArn: fn("memory"),
         metadataFunctionArn: fn("metadata"),
         sealFunctionArn: fn("seal"),
+        digestFunctionArn: fn("digest"),
         topicArn,
         approvalTopicArn: topicArn,
     };
@@ -301,6 +309,7 @@ const HANDLERS: Record<keyof DefinitionTargets, Handler | undefined> = {
     memoryFunctionArn: memoryHandler as Handler,
     metadataFunctionArn: metadataHandler as Handler,
     sealFunctionArn: sealHandler as Handler,
+    digestFunctionArn: digestHandler as Handler,
     topicArn: undefined,
     approvalTopicArn: undefined,
 };
@@ -587,7 +596,7 @@ async function runOnce(
     const overrides: Record<string, (input: any) => Promise<any>> = {};
     const waitedSeconds: Record<string, number> = {};
     // The warm-ups run the real handlers with their warm-up event, as their role, like any invocation.
-    const tasks = { ...FUNCTION_TASKS, ...WARM_TASKS, ...(settings.copySnapshotsToHub ? HUB_COPY_FUNCTION_TASKS : {}) };
+    const tasks = { ...FUNCTION_TASKS, ...WARM_TASKS, ...(settings.copySnapshotsToHub ? HUB_COPY_FUNCTION_TASKS : {}), ...(targets.digestFunctionArn ? DIGEST_FUNCTION_TASKS : {}) };
     let kills = 0;
     for (const [state, target] of Object.entries(tasks)) {
         const handler = HANDLERS[target];
@@ -845,6 +854,18 @@ function buildReport(
                 const memoryGap = gap("memory");
                 if (memoryGap) report.evidence.memoryMissing = memoryGap;
             }
+        }
+        const digests = objects.find((o) => /\/disk-digests-[^/]+\.json$/.test(o.key));
+        if (digests) {
+            const record = JSON.parse(sim.objectBody(bucket, digests.key).toString("utf8")) as DigestRecord;
+            report.evidence.diskDigests = {
+                key: digests.key,
+                sha256: digests.sha256,
+                mode: digests.lockMode ?? "NONE",
+                status: record.status,
+                snapshots: record.snapshots.map((x) => ({ snapshotId: x.snapshotId, status: x.status, ...(x.digest ? { digest: x.digest } : {}), ...(x.writtenBlocks !== undefined ? { writtenBlocks: x.writtenBlocks } : {}), ...(x.error ? { error: x.error } : {}) })),
+                ...(record.error ? { error: record.error } : {}),
+            };
         }
     }
     return report;

@@ -38,6 +38,7 @@ export const SCENARIOS = [
     "evidence-deleted",
     "signing-key-disabled",
     "evidence-read",
+    "large-disk",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -99,6 +100,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     "evidence-deleted": "someone with the instance account's own administrator rights deletes the disk evidence at the first snapshot check: locked snapshots refuse it",
     "signing-key-disabled": "the evidence store's manifest-signing key is disabled: the manifest is sealed all the same, the case says its signature is missing (never SUCCEEDED)",
     "evidence-read": "someone with the hub account's administrator rights reads the memory image and tries to delete it: Object Lock refuses the delete, the access trail logs both and dfir verify names them",
+    "large-disk": "the instance's data volume is 1,000 GiB: its content digest is 125 chunks of 8 GiB fanned out over the Distributed Map, each inside the digest function's deployed 900 s",
 };
 
 const CAPS: Partial<Record<ScenarioName, ScenarioPlan["caps"]>> = {

@@ -8,6 +8,8 @@
  *   priced with the functions' measured module load, their deployed memory and the stated per-hop latencies;
  * - evidence wall time (simulated) parallel vs sequential, and bytes the memory capture writes to the suspect's disk;
  * - the memory function's verification time at 1, 16 and 256 GiB images (simulated sizes, the real verification);
+ * - disk content digest time per GiB and per block at 8, 100 and 1,000 GiB (simulated, the real chunk reading; and
+ *   modelled at the EBS direct APIs quotas: scripts/lib/bench/diskDigest.ts);
  * - the policy gate over gRPC (our pack beside a pack with no policies), AnalyzeStack time, pack start-up;
  * - program scale under mocks (scripts/bench-program.ts --json); Lambda bundle sizes and cold init;
  * - `npm test` wall time only with `--with-tests` (null otherwise).
@@ -47,6 +49,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
     const { benchDrill } = await import("./lib/bench/drill");
     const { benchCapture } = await import("./lib/bench/capture");
     const { benchMemoryVerify } = await import("./lib/bench/memoryVerify");
+    const { benchDiskDigest } = await import("./lib/bench/diskDigest");
     const { benchPolicy } = await import("./lib/bench/policy");
     const { benchProgram } = await import("./lib/bench/program");
     const { benchLambda } = await import("./lib/bench/lambda");
@@ -59,6 +62,8 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
     const capture = benchCapture(quick ? 4 * 1024 * 1024 : 64 * 1024 * 1024);
     progress("memory verification at 1, 16 and 256 GiB (simulated)");
     const memoryVerify = await benchMemoryVerify([1, 16, 256]);
+    progress(`disk content digests at ${quick ? "8 and 100" : "8, 100 and 1,000"} GiB (simulated)`);
+    const diskDigest = await benchDiskDigest(quick ? [8, 100] : [8, 100, 1000]);
     progress("policy gate over gRPC");
     const policy = await benchPolicy(quick ? [100] : [100, 1000, 5000], quick ? 1 : 3);
     progress("program scale under mocks");
@@ -110,6 +115,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         suspectDiskBytes: capture.suspectDiskBytes,
         capture: { imageBytes: capture.imageBytes, uploadedBytes: capture.uploadedBytes, diskFiles: capture.diskFiles },
         memoryVerify,
+        diskDigest,
         policyResourcesPerSecond: policy.resourcesPerSecond,
         policyEmptyResourcesPerSecond: policy.emptyResourcesPerSecond,
         policyRatios: policy.ratios,
@@ -188,6 +194,7 @@ export function summary(r: BenchResult): string {
     lines.push("", `evidence: parallel ${r.evidence.parallelSeconds} s vs sequential ${r.evidence.sequentialSeconds} s (simulated)`);
     lines.push(`policy res/s: ${JSON.stringify(r.policyResourcesPerSecond)} (no-policy pack ${JSON.stringify(r.policyEmptyResourcesPerSecond)})`);
     lines.push(`memory verification: ${r.memoryVerify.map((v) => `${v.gib} GiB ${v.seconds} s (${v.attributeCalls} calls)`).join(", ")}`);
+    lines.push(`disk digests: ${r.diskDigest.map((d) => `${d.gib} GiB ${d.seconds} s (${d.msPerWrittenBlock} ms/written block; modelled fully written ${d.modelled.seconds} s, ${d.modelled.secondsPerGiB} s/GiB)`).join(", ")}`);
     lines.push(`program seconds: ${JSON.stringify(r.programSeconds)}`);
     lines.push(`lambda bytes: ${JSON.stringify(r.lambdaBundleBytes)}; init ms: ${JSON.stringify(r.lambdaInitMs)}`);
     return `${lines.join("\n")}\n`;

@@ -1,5 +1,5 @@
 /**
- * `npm run -s drill -- [--finding FILE] [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--workstation] [--logs]`
+ * `npm run -s drill -- [--finding FILE] [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--workstation] [--logs]` | `--state DIR --tamper-block SNAPSHOT[:BLOCK[:OFFSET]]`
  *
  * Runs the deployed state machine definition in an ASL interpreter against a simulated account seeded from
  * the finding (ARCHITECTURE.md: command contracts). Without `--finding` it drills DEFAULT_FINDING, a real
@@ -43,6 +43,8 @@ export interface DrillCommand {
     defaultFinding: boolean;
     json: boolean;
     stateDir?: string;
+    /** `--tamper-block SNAPSHOT[:BLOCK[:OFFSET]]` (with `--state DIR`): change that byte of the kept simulated snapshot, run nothing. */
+    tamper?: { snapshotId: string; block: number; offset: number };
 }
 
 function wholeNumber(raw: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -71,6 +73,7 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
                 state: { type: "string" },
                 workstation: { type: "boolean" },
                 logs: { type: "boolean" },
+                "tamper-block": { type: "string" },
             },
             strict: true,
             allowPositionals: false,
@@ -104,7 +107,15 @@ export function parseDrillCommand(argv: string[], read: (file: string) => string
         ...(values.workstation ? { workstation: true } : {}),
         ...(values.logs ? { onLog: (line: string) => process.stderr.write(`${line}\n`) } : {}),
     };
+    let tamper: DrillCommand["tamper"];
+    if (values["tamper-block"] !== undefined) {
+        const m = /^(snap-[0-9a-f]+)(?::(\d+))?(?::(\d+))?$/.exec(values["tamper-block"]);
+        if (!m) throw new InputError(`--tamper-block needs SNAPSHOT[:BLOCK[:OFFSET]] (a snapshot id, a block index, a byte offset in the block), got ${JSON.stringify(values["tamper-block"])}`);
+        if (!values.state) throw new InputError("--tamper-block changes a kept simulated account: give --state DIR");
+        tamper = { snapshotId: m[1] as string, block: Number(m[2] ?? 0), offset: Number(m[3] ?? 0) };
+    }
     return {
+        ...(tamper ? { tamper } : {}),
         options,
         findingFile,
         defaultFinding: values.finding === undefined,
@@ -133,7 +144,7 @@ async function main(): Promise<number> {
     let command: DrillCommand;
     try {
         command = parseDrillCommand(process.argv.slice(2), (file) => fs.readFileSync(file, "utf8"));
-        if (command.defaultFinding) {
+        if (command.defaultFinding && !command.tamper) {
             process.stderr.write(`drill: no --finding given: drilling ${path.relative(process.cwd(), command.findingFile) || command.findingFile} (a real GuardDuty finding)\n`);
         }
         if (command.stateDir) {
@@ -143,6 +154,19 @@ async function main(): Promise<number> {
             } catch (error) {
                 throw new InputError(`--state ${command.stateDir} cannot be used as a directory: ${(error as Error).message.split("\n")[0]}`);
             }
+        }
+        if (command.tamper) {
+            if (!command.stateDir || !fs.existsSync(path.join(command.stateDir, "state.json"))) throw new InputError(`--tamper-block: no simulated account in --state ${command.stateDir ?? ""}`);
+            const sim = loadKeptAccount(command.stateDir, undefined);
+            let changed;
+            try {
+                changed = sim.tamperSnapshotBlock(command.tamper.snapshotId, command.tamper.block, command.tamper.offset);
+            } catch (error) {
+                throw new InputError(`--tamper-block: ${(error as Error).message}`);
+            }
+            sim.saveState(command.stateDir);
+            process.stdout.write(`${JSON.stringify({ tampered: changed })}\n`);
+            return 0;
         }
         if (command.stateDir && fs.existsSync(path.join(command.stateDir, "state.json"))) {
             command.options.sim = loadKeptAccount(command.stateDir, command.options.account);

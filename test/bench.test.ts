@@ -9,6 +9,7 @@ import { BASELINE_STATES, memoryFirstDefinition, sequentialDefinition } from "..
 import { benchDrill, criticalPath, ENI_COUNTS, FINDING_FILE, runDesign, DRILL_DEFAULTS } from "../scripts/lib/bench/drill";
 import { median, runOrder } from "../scripts/lib/bench/policy";
 import { benchMemoryVerify } from "../scripts/lib/bench/memoryVerify";
+import { benchDiskDigest, modelledDigest } from "../scripts/lib/bench/diskDigest";
 import { ASSUMPTIONS, coldStartMs, coldWarm, pathMs, type CriticalPath } from "../scripts/lib/bench/latency";
 import { parseFlags, renderMarkdown, resultProblems, targets, type BenchResult } from "../scripts/lib/bench/report";
 import { TS_REGISTER } from "../scripts/lib/tsRegister";
@@ -57,6 +58,7 @@ const SAMPLE: BenchResult = {
         { gib: 1, partSize: 8388608, parts: 128, attributeCalls: 1, seconds: 0.004, gibPerSecond: 250 },
         { gib: 256, partSize: 134217728, parts: 2048, attributeCalls: 3, seconds: 0.006, gibPerSecond: 42667 },
     ],
+    diskDigest: [{ gib: 8, blocks: 16384, chunks: 1, writtenBlocks: 7, listCalls: 1, getCalls: 7, seconds: 0.03, msPerWrittenBlock: 4.5, secondsPerGiB: 0.004, modelled: { readsPerSecond: 800, seconds: 20.48, secondsPerGiB: 2.56, msPerBlock: 1.25 } }],
     policyResourcesPerSecond: { "100": 100, "1000": 200, "5000": 250 },
     policyEmptyResourcesPerSecond: { "100": 150, "1000": 250, "5000": 300 },
     policyRatios: { "100": 0.667, "1000": 0.8, "5000": 0.833 },
@@ -215,6 +217,17 @@ describe("bench (npm run bench)", () => {
 
             assert.deepEqual(rows.map((r) => [r.gib, r.partSize, r.parts, r.attributeCalls]), [[1, 8388608, 128, 1], [16, 8388608, 2048, 3]]);
             assert.ok(rows.every((r) => r.seconds >= 0 && r.seconds < 5 && r.gibPerSecond > 0), JSON.stringify(rows));
+        });
+    });
+
+    describe("disk content digests at simulated sizes", () => {
+        it("reads every chunk of 8 and 100 GiB sparse snapshots with the digest function's own code: one GetSnapshotBlock per written block, one list per chunk; the model at the quotas is flat per block", async function () {
+            this.timeout(60_000);
+            const rows = await benchDiskDigest([8, 100]);
+            assert.deepEqual(rows.map((r) => [r.gib, r.chunks, r.listCalls]), [[8, 1, 1], [100, 13, 13]]);
+            assert.ok(rows.every((r) => r.writtenBlocks > 0 && r.getCalls === r.writtenBlocks), JSON.stringify(rows));
+            assert.equal(rows[0]?.modelled.msPerBlock, rows[1]?.modelled.msPerBlock, "modelled per block flat");
+            assert.equal(modelledDigest(1000).secondsPerGiB, modelledDigest(8).secondsPerGiB);
         });
     });
 
@@ -382,6 +395,7 @@ describe("bench (npm run bench)", () => {
             evidence: { sameEvidence: true, notSucceeded: [] },
             capture: { imageBytes: 4096, uploadedBytes: 4096, diskFiles: [] },
             memoryVerify: [{ gib: 1, partSize: 8388608, parts: 128, attributeCalls: 1, seconds: 0.004, gibPerSecond: 250 }],
+            diskDigest: [{ gib: 8, blocks: 16384, chunks: 1, writtenBlocks: 7, listCalls: 1, getCalls: 7, seconds: 0.03, msPerWrittenBlock: 4.5, secondsPerGiB: 0.004, modelled: { readsPerSecond: 800, seconds: 20.48, secondsPerGiB: 2.56, msPerBlock: 1.25 } }],
         });
 
         it("accepts a complete result and names each broken figure", () => {
@@ -393,7 +407,7 @@ describe("bench (npm run bench)", () => {
             assert.deepEqual(resultProblems({ ...good(), containSlots: { 1: 3, 3: null, 8: 3 } }), ["no contain/isolate slot at 3 ENIs"]);
             const lambdas = good();
             delete lambdas.lambdaBundleBytes.seal;
-            assert.deepEqual(resultProblems(lambdas), ["6 Lambda bundles, not 7"]);
+            assert.deepEqual(resultProblems(lambdas), ["7 Lambda bundles, not 8"]);
         });
 
         it("refuses a result without cold and warm milliseconds, for our design and each baseline", () => {
@@ -420,6 +434,8 @@ describe("bench (npm run bench)", () => {
             assert.deepEqual(resultProblems({ ...good(), capture: { imageBytes: 4096, uploadedBytes: 1024, diskFiles: [] } }), ["the capture uploaded 1024 of 4096 image bytes"]);
             assert.deepEqual(resultProblems({ ...good(), capture: { imageBytes: 0, uploadedBytes: 0, diskFiles: [] } }), ["the capture uploaded 0 of 0 image bytes"]);
             assert.deepEqual(resultProblems({ ...good(), memoryVerify: [] }), ["no memory verification time"]);
+            assert.deepEqual(resultProblems({ ...good(), diskDigest: [] }), ["no disk digest time"]);
+            assert.deepEqual(resultProblems({ ...good(), diskDigest: [{ gib: 8, seconds: 0.1, writtenBlocks: 7, getCalls: 6, modelled: { seconds: 20 } }] }), ["disk digest at 8 GiB not measured"]);
             assert.deepEqual(resultProblems({ ...good(), memoryVerify: [{ gib: 16, parts: 2048, attributeCalls: 0, seconds: 0.01 }] }), ["memory verification at 16 GiB not measured"]);
         });
 

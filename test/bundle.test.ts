@@ -40,8 +40,9 @@ const SERVICES: Record<FunctionName, string[]> = {
     memory: ["s3", "ssm", "sts"],
     metadata: ["ec2", "s3", "sts"],
     seal: ["s3", "sts", "dynamodb", "kms"],
+    digest: ["s3", "sts", "dynamodb", "ebs"],
 };
-const ALL_SERVICES = ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "s3", "ssm", "sts", "dynamodb", "kms"];
+const ALL_SERVICES = ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "s3", "ssm", "sts", "dynamodb", "kms", "ebs"];
 
 describe("Lambda bundles hold only the SDK clients their handler uses", () => {
     for (const name of FUNCTIONS) {

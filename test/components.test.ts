@@ -327,7 +327,7 @@ describe("ResponseWorkflow", () => {
         retentionDays: 365,
     };
     const base = { isolationGroups: groups, untrackGroups: { [VPC.id]: "sg-0fedcba9876543210" }, evidence };
-    const FUNCTIONS = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal"];
+    const FUNCTIONS = ["triage", "case", "contain", "snapshot", "memory", "metadata", "seal", "digest"];
 
     it("routes findings with a numeric severity pattern generated from its options", async () => {
         new ResponseWorkflow("t-wf", base);
@@ -384,12 +384,13 @@ describe("ResponseWorkflow", () => {
             memoryFunctionArn: fnArn("memory"),
             metadataFunctionArn: fnArn("metadata"),
             sealFunctionArn: fnArn("seal"),
+            digestFunctionArn: fnArn("digest"),
             topicArn,
             approvalTopicArn: topicArn,
         }, { approvalTimeoutSeconds: 600, approvalDefault: "skip" }));
     });
 
-    it("ships seven bundled nodejs22.x functions configured through the workflow's environment contract", async () => {
+    it("ships eight bundled nodejs22.x functions configured through the workflow's environment contract", async () => {
         new ResponseWorkflow("t-wf-fn", { ...base, snapshotCapHours: 2, memoryCapMinutes: 30 });
         await settle();
 

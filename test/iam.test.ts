@@ -54,6 +54,7 @@ const BEFORE: Record<ScenarioName, [string, RegExp]> = {
     "evidence-deleted": ["SUCCEEDED", /^isolated; evidence complete$/],
     "signing-key-disabled": ["PARTIAL", /^isolated; evidence complete; manifest signature: not signed: DisabledException/],
     "evidence-read": ["SUCCEEDED", /^isolated; evidence complete$/],
+    "large-disk": ["SUCCEEDED", /^isolated; evidence complete$/],
 };
 
 describe("drill: IAM evaluated on every call, as the program deploys it", function () {
@@ -64,7 +65,7 @@ describe("drill: IAM evaluated on every call, as the program deploys it", functi
      * whose key policy does not let the account's IAM policies use it (EBS's use of it for the member copy).
      */
     const DENIED_BY_DESIGN: Partial<Record<ScenarioName, (d: DrillReport["iamDenied"][number]) => boolean>> = {
-        "cmk-volume-no-iam": (d) => d.call === "ec2:CopySnapshot" && /^kms:/.test(d.action) && /^implicit deny: the resource policy key policy of arn:aws:kms:\S+:key\/\S+ does not allow it$/.test(d.reason),
+        "cmk-volume-no-iam": (d) => (d.call === "ec2:CopySnapshot" || d.call === "ebs:GetSnapshotBlock") && /^kms:/.test(d.action) && /^implicit deny: the resource policy key policy of arn:aws:kms:\S+:key\/\S+ does not allow it$/.test(d.reason),
     };
 
     for (const scenario of SCENARIOS) {

@@ -9,7 +9,7 @@ import { deployMultiAccount } from "../components/multiAccountStack";
 
 const HUB = "111111111111";
 const PROD = stackConfig("prod");
-const FUNCTIONS_IN_MEMBERS = ["case", "contain", "snapshot", "memory", "metadata"];
+const FUNCTIONS_IN_MEMBERS = ["case", "contain", "snapshot", "memory", "metadata", "digest"];
 
 /** The prod example's config with some dfir: keys replaced (values as Pulumi hands them: JSON strings). */
 function prodWith(overrides: Record<string, unknown> = {}): MultiAccountStackConfig {

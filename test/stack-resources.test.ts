@@ -67,7 +67,7 @@ describe("npm run stack:resources -- --stack dev", () => {
 
     before(async function () {
         this.timeout(180_000);
-        // One process for every assertion below (each run bundles the seven handlers: ~10 s); meanwhile the same
+        // One process for every assertion below (each run bundles the eight handlers: ~10 s); meanwhile the same
         // program runs in this process under the same mocks, as test/program.test.ts runs it.
         const spawned = runCommand(["--stack", "dev"]);
         inProcess = (await devProgram()).resources;

@@ -50,6 +50,7 @@ import { MultipartUpload, objectSha256 } from "./services/s3";
 import { flowVerdict, forensicChannelVerdict } from "./network";
 import { HANDLERS, settle } from "./services/index";
 import { recordS3Call } from "./trail";
+import { tamperBlock } from "./disk";
 import { shapeError } from "./shapes";
 import { publishMessage } from "./services/ssm";
 import type {
@@ -192,6 +193,8 @@ function lockOf(world: World, s: Parameters<typeof lockedInfo>[1]): { lock?: Non
 export interface SnapshotView {
     snapshotId: string;
     volumeId: string;
+    /** Its volume's size (the EBS direct APIs' VolumeSize). */
+    volumeSizeGiB: number;
     state: string;
     progress: string;
     tags: Record<string, string>;
@@ -971,6 +974,7 @@ export class SimulatedAccount {
                 out.push({
                     snapshotId: s.snapshotId,
                     volumeId: s.volumeId,
+                    volumeSizeGiB: s.volumeSizeGiB,
                     state: String(view.State),
                     progress: String(view.Progress),
                     tags: { ...s.tags },
@@ -1164,6 +1168,38 @@ export class SimulatedAccount {
             }
         }
         return out;
+    }
+
+    /**
+     * Change one byte of one block of a simulated snapshot (a test hook, not an AWS call: EBS snapshots cannot be
+     * written after they complete; the hook stands for content that changed underneath the record): the byte at
+     * `offset` of block `block` becomes its complement. Unknown snapshot, block or offset: an Error naming it.
+     */
+    tamperSnapshotBlock(snapshotId: string, block = 0, offset = 0): { snapshotId: string; block: number; offset: number; value: number } {
+        const find = (id: string) => {
+            for (const r of this.world.allRegions()) if (r.state.snapshots[id]) return r.state.snapshots[id];
+            return undefined;
+        };
+        const snapshot = find(snapshotId);
+        if (!snapshot) throw new Error(`no snapshot ${snapshotId} in the simulated accounts`);
+        const value = tamperBlock(snapshot, find, block, offset);
+        this.world.event("tamper", `byte ${offset} of block ${block} of ${snapshotId} changed to ${value}`);
+        return { snapshotId, block, offset, value };
+    }
+
+    /**
+     * Give a snapshot another disk (benchmarks, tests: a simulated 1,000 GiB disk costs a few bytes): its volume size
+     * and its content's seed and density (drill/sim/disk.ts).
+     */
+    setSnapshotDisk(snapshotId: string, disk: { volumeSizeGiB: number; seed: string; writtenEvery: number }): void {
+        for (const r of this.world.allRegions()) {
+            const snapshot = r.state.snapshots[snapshotId];
+            if (!snapshot) continue;
+            snapshot.volumeSizeGiB = disk.volumeSizeGiB;
+            snapshot.content = { seed: disk.seed, writtenEvery: disk.writtenEvery };
+            return;
+        }
+        throw new Error(`no snapshot ${snapshotId} in the simulated accounts`);
     }
 
     // ---------------------------------------------------------------- persistence

@@ -10,6 +10,7 @@
  */
 import * as autoscaling from "@aws-sdk/client-auto-scaling";
 import * as dynamodb from "@aws-sdk/client-dynamodb";
+import * as ebs from "@aws-sdk/client-ebs";
 import * as ec2 from "@aws-sdk/client-ec2";
 import * as elbv2 from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as iam from "@aws-sdk/client-iam";
@@ -19,7 +20,7 @@ import * as ssm from "@aws-sdk/client-ssm";
 import * as sts from "@aws-sdk/client-sts";
 
 /** The client factory's service names, plus SNS (the drill's notify states publish directly). */
-export type SimService = "ec2" | "autoscaling" | "elbv2" | "iam" | "s3" | "ssm" | "sts" | "dynamodb" | "sns" | "kms";
+export type SimService = "ec2" | "autoscaling" | "elbv2" | "iam" | "s3" | "ssm" | "sts" | "dynamodb" | "sns" | "kms" | "ebs";
 
 /** IAM action prefix per service: call records and fault rules name actions the way IAM policies do. */
 export const ACTION_PREFIX: Record<SimService, string> = {
@@ -33,6 +34,7 @@ export const ACTION_PREFIX: Record<SimService, string> = {
     dynamodb: "dynamodb",
     sns: "sns",
     kms: "kms",
+    ebs: "ebs",
 };
 
 /** SDK client class name -> service (for callers that only have the middleware context's `clientName`). */
@@ -47,6 +49,7 @@ export const CLIENT_SERVICE: Record<string, SimService> = {
     DynamoDBClient: "dynamodb",
     SNSClient: "sns",
     KMSClient: "kms",
+    EBSClient: "ebs",
 };
 
 /** A part of AWS the simulator does not model. Deliberately not AWS-shaped. */
@@ -85,6 +88,7 @@ const SERVICE_ERRORS: Partial<Record<SimService, ServiceErrors>> = {
         module: dynamodb as unknown as Record<string, unknown>,
     },
     kms: { base: kms.KMSServiceException as unknown as ExceptionCtor, module: kms as unknown as Record<string, unknown> },
+    ebs: { base: ebs.EBSServiceException as unknown as ExceptionCtor, module: ebs as unknown as Record<string, unknown> },
 };
 
 let requestCounter = 0;
@@ -149,4 +153,5 @@ export const THROTTLING_CODE: Record<SimService, string> = {
     dynamodb: "ThrottlingException",
     sns: "Throttled",
     kms: "ThrottlingException",
+    ebs: "RequestThrottledException",
 };

@@ -110,6 +110,8 @@ export const SCENARIOS: Readonly<Record<string, SimOptions>> = {
     // Someone with the hub account's administrator rights reads the memory image once the memory step has checked
     // it, and tries to delete it: Object Lock refuses the delete; the access trail logs both (drill/sim/trail.ts).
     "evidence-read": { readEvidenceAfter: "s3:GetObjectAttributes" },
+    // A 1,000 GiB data volume (sparse, as every simulated disk: drill/sim/disk.ts): the disk digests' Map has 126 items.
+    "large-disk": { dataVolumeGiB: 1000 },
 };
 
 /**

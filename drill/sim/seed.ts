@@ -72,6 +72,8 @@ export interface SimHook {
 export interface SimOptions {
     /** EBS volumes of the instance: a root volume plus data volumes. @default 2 */
     volumes?: number;
+    /** Size of each data volume (GiB); the root volume is 8 GiB (30 on Windows). @default 100 */
+    dataVolumeGiB?: number;
     /**
      * Tags every volume of the instance carries besides its `Name` (which they replace when they name one), e.g. the
      * `dfir:*` tags of a volume restored from earlier evidence; `aws:` keys are AWS's own (they do not count
@@ -348,6 +350,7 @@ function serviceOfAction(action: string): SimService | undefined {
         dynamodb: "dynamodb",
         sns: "sns",
         kms: "kms",
+        ebs: "ebs",
     };
     return prefix ? map[prefix] : undefined;
 }
@@ -975,7 +978,7 @@ export function seedInstance(world: World, options: SimOptions, detail: Json, ac
         const deviceName = i === 0 ? rootDevice : `/dev/sd${String.fromCharCode("f".charCodeAt(0) + i - 1)}`;
         const volume: VolumeState = {
             volumeId: world.id("vol"),
-            sizeGiB: i === 0 ? (windows ? 30 : 8) : 100,
+            sizeGiB: i === 0 ? (windows ? 30 : 8) : options.dataVolumeGiB ?? 100,
             availabilityZone,
             volumeType: "gp3",
             encrypted: true,

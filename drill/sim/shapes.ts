@@ -32,6 +32,7 @@ export const MODEL_PACKAGE: Partial<Record<SimService, string>> = {
     dynamodb: "@aws-sdk/client-dynamodb",
     ssm: "@aws-sdk/client-ssm",
     kms: "@aws-sdk/client-kms",
+    ebs: "@aws-sdk/client-ebs",
 };
 
 /**
@@ -310,6 +311,7 @@ const ERROR_CODES: Record<SimService, { missing: string; invalid: string }> = {
     dynamodb: { missing: "ValidationException", invalid: "ValidationException" },
     ssm: { missing: "ValidationException", invalid: "ValidationException" },
     kms: { missing: "ValidationException", invalid: "ValidationException" },
+    ebs: { missing: "ValidationException", invalid: "ValidationException" },
     // S3 has no generic validation code: InvalidRequest for a request missing a part, InvalidArgument for a bad value.
     s3: { missing: "InvalidRequest", invalid: "InvalidArgument" },
 };

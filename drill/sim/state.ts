@@ -6,6 +6,7 @@
  * Nothing here has behaviour: the services (`services/*.ts`) read and change these records.
  */
 import type { TrailState } from "./trail";
+import type { SnapshotContent } from "./disk";
 import type { AvmlBuild } from "../../core/avml";
 import type { PersistedOptions } from "./seed";
 import type { IamDenial as IamDenialRecord } from "./iam/index";
@@ -291,6 +292,8 @@ export interface SnapshotState {
     copyOf?: { snapshotId: string; accountId: string };
     /** Its lock (LockSnapshot), as set; what state it is in follows from the clock (services/ec2.ts lockView). */
     lock?: SnapshotLock;
+    /** Its bytes, compactly (drill/sim/disk.ts); absent: its volume's default content (a copy: its source's). */
+    content?: SnapshotContent;
 }
 
 /** A snapshot lock as LockSnapshot set it (EBS User Guide, "Amazon EBS snapshot lock concepts"). */

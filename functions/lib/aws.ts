@@ -11,6 +11,7 @@
  */
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EBSClient } from "@aws-sdk/client-ebs";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { IAMClient } from "@aws-sdk/client-iam";
@@ -36,7 +37,7 @@ export interface CustomizableClient {
 /** Called on every client right after it is built (the drill attaches its simulated account here). */
 export type ClientCustomizer = (client: CustomizableClient, service: ServiceName) => void;
 
-export type ServiceName = "ec2" | "autoscaling" | "elbv2" | "iam" | "s3" | "ssm" | "sts" | "dynamodb" | "kms";
+export type ServiceName = "ec2" | "autoscaling" | "elbv2" | "iam" | "s3" | "ssm" | "sts" | "dynamodb" | "kms" | "ebs";
 
 let customizer: ClientCustomizer | undefined;
 const cache = new Map<string, unknown>();
@@ -76,6 +77,7 @@ const CONSTRUCTORS = {
     sts: STSClient,
     dynamodb: DynamoDBClient,
     kms: KMSClient,
+    ebs: EBSClient,
 } as const;
 
 type ClientOf<S extends ServiceName> = InstanceType<(typeof CONSTRUCTORS)[S]>;
@@ -149,6 +151,7 @@ export const ssmClient = (target: ClientTarget): SSMClient => clientWith("ssm", 
 export const stsClient = (target: ClientTarget): STSClient => clientWith("sts", STSClient, target);
 export const dynamodbClient = (target: ClientTarget): DynamoDBClient => clientWith("dynamodb", DynamoDBClient, target);
 export const kmsClient = (target: ClientTarget): KMSClient => clientWith("kms", KMSClient, target);
+export const ebsClient = (target: ClientTarget): EBSClient => clientWith("ebs", EBSClient, target);
 
 /**
  * A (cached) client for a service named at run time, for tools (drill, CLI, tests): it references every

@@ -18,7 +18,7 @@
  */
 import { partitionOf } from "../../../core/containmentPolicies";
 import {
-    capturePolicy, evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy, MEMBER_ACTING_FUNCTIONS, notificationKeyPolicy, RESPONSE_FUNCTIONS,
+    capturePolicy, componentMachineScope, evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy, MEMBER_ACTING_FUNCTIONS, notificationKeyPolicy, RESPONSE_FUNCTIONS,
     responseFunctionPolicy, serviceTrustPolicy, snapshotShareKeyPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources,
 } from "../../../core/iam";
 import { memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy, SNAPSHOT_SHARE_KEY_ALIAS } from "../../../core/memberPolicies";
@@ -125,7 +125,7 @@ export function deployIam(world: World): void {
         const topicKey = Object.values(world.region(home, region).kmsKeys ?? {}).find((k) => k.arn === topicKeyArn);
         if (topicKey) topicKey.policy = json(notificationKeyPolicy(p, home));
         const machine = role(world, home, `${component}-state-machine`, serviceTrustPolicy("states.amazonaws.com", home));
-        machine.policies[`${component}-state-machine`] = json(stateMachinePolicy(functionArns, [`arn:${p}:sns:${region}:${home}:${names.topicName}`], topicKeyArn));
+        machine.policies[`${component}-state-machine`] = json(stateMachinePolicy(functionArns, [`arn:${p}:sns:${region}:${home}:${names.topicName}`], topicKeyArn, componentMachineScope(scope, component)));
         // The evidence store: bucket policy, key policy (member capture roles admitted in a multi-account stack).
         const writers = multi ? here.map(captureRoleArn) : [];
         const bucket = state.buckets[bucketName(region)];

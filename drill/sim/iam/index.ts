@@ -52,6 +52,8 @@ const DENIED_CODE: Record<SimService, { code: string; status: number }> = {
     sns: { code: "AuthorizationError", status: 403 },
     // KMS API Reference, "Common Errors": AccessDeniedException (400).
     kms: { code: "AccessDeniedException", status: 400 },
+    // EBS direct APIs: AccessDeniedException, HTTP 403 (EBS direct APIs reference, Errors).
+    ebs: { code: "AccessDeniedException", status: 403 },
 };
 
 /** A role's identity policies as deployed and as changed since (inline, then attached managed ones). */

@@ -490,7 +490,31 @@ function kmsDirect(world: World, ctx: CallContext, input: Input): Authorization[
 
 const KMS: Record<string, Mapper> = { Sign: kmsDirect, GetPublicKey: kmsDirect };
 
-const MAPPERS: Record<string, Record<string, Mapper>> = { ec2: EC2, s3: S3, dynamodb: DYNAMODB, ssm: SSM, iam: IAM, sts: STS, autoscaling: AUTOSCALING, elbv2: ELBV2, sns: SNS, kms: KMS };
+/**
+ * The EBS direct APIs' reads: authorized on the snapshot (`arn:<p>:ec2:<region>::snapshot/<id>`, with its tags as
+ * `aws:ResourceTag/*`: Service Authorization Reference, "Actions, resources, and condition keys for Amazon Elastic
+ * Block Store": ListSnapshotBlocks / GetSnapshotBlock on resource type snapshot, condition key aws:ResourceTag). An
+ * encrypted snapshot's block is decrypted with its key as the caller ("To access an encrypted snapshot, the user must
+ * have access to the KMS key used to encrypt the snapshot, and the AWS KMS decrypt action": EBS user guide,
+ * "Frequently asked questions for EBS direct APIs"): `kms:Decrypt` through EBS on GetSnapshotBlock. That EBS names
+ * itself `ebs.<region>.amazonaws.com` in `kms:ViaService` is an assumption (not documented).
+ */
+const EBS_READS: Record<string, Mapper> = {};
+for (const op of ["ListSnapshotBlocks", "GetSnapshotBlock"]) {
+    EBS_READS[op] = (world, ctx, input) => {
+        const id = String(input.SnapshotId ?? "");
+        const a = arns(world, ctx);
+        const snapshot = a.region.snapshots[id];
+        const out: Authorization[] = [{ action: ctx.action, resource: a.ec2("snapshot", id), resourceAccount: ctx.accountId, context: resourceTags(snapshot?.tags) }];
+        if (op === "GetSnapshotBlock" && snapshot?.encrypted) {
+            const key = kmsKey(world, ctx, snapshot.kmsKeyId);
+            if (key) out.push(...kmsUse(world, ctx, key, ["kms:Decrypt"], "ebs"));
+        }
+        return out;
+    };
+}
+
+const MAPPERS: Record<string, Record<string, Mapper>> = { ec2: EC2, s3: S3, dynamodb: DYNAMODB, ssm: SSM, iam: IAM, sts: STS, autoscaling: AUTOSCALING, elbv2: ELBV2, sns: SNS, kms: KMS, ebs: EBS_READS };
 
 /** Member names of an id of each EC2 resource type (`network-acl` -> NetworkAclId / NetworkAclIds). */
 function memberFor(type: string): string {

@@ -3,6 +3,7 @@ import type { SimService } from "../errors";
 import type { Handler, World } from "../world";
 import { AUTOSCALING_HANDLERS, ELBV2_HANDLERS, settleTargets } from "./autoscaling";
 import { DYNAMODB_HANDLERS } from "./dynamodb";
+import { EBS_HANDLERS } from "./ebs";
 import { EC2_HANDLERS, settleVolumes } from "./ec2";
 import { IAM_HANDLERS, STS_HANDLERS } from "./identity";
 import { KMS_HANDLERS } from "./kms";
@@ -22,6 +23,7 @@ export const HANDLERS: Record<SimService, Record<string, Handler>> = {
     ssm: SSM_HANDLERS,
     sns: SNS_HANDLERS,
     kms: KMS_HANDLERS,
+    ebs: EBS_HANDLERS,
 };
 
 /** Apply whatever became due on the simulator clock: finished SSM invocations, targets done draining, volumes created. */
