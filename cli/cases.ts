@@ -22,7 +22,23 @@ export interface CaseSummary {
     /** When `dfir release` undid the containment. */
     releasedAt?: string;
     findings: number;
-    manifest?: { bucket: string; key: string; sha256: string; versionId?: string; signature?: { key: string; versionId?: string; keyId: string } | { missing: string } };
+    manifest?: { bucket: string; key: string; sha256: string; versionId?: string; signature?: RecordedSignature };
+}
+
+/** A signature recorded on the case: where it is and the key that signed it, or why there is none. */
+export type RecordedSignature = { key: string; versionId?: string; keyId: string } | { missing: string };
+
+/**
+ * The signature of the record named by `prefix` (`manifest`, `diskDigest`) as the case holds it (the attributes
+ * functions/lib/signing.ts `signatureFields` writes), or undefined when none is recorded. Pure.
+ */
+export function recordedSignature(item: Readonly<Record<string, { S?: string } | undefined>>, prefix: string): RecordedSignature | undefined {
+    const s = (name: string) => item[`${prefix}${name}`]?.S;
+    const key = s("SignatureKey");
+    const keyId = s("SigningKeyId");
+    if (key && keyId) return { key, keyId, ...(s("SignatureVersionId") ? { versionId: s("SignatureVersionId") as string } : {}) };
+    const missing = s("SignatureMissing");
+    return missing ? { missing } : undefined;
 }
 
 /** A `CASE#` item as a summary; undefined for any other item (the open-case locks). Pure. */
@@ -31,9 +47,7 @@ export function caseSummary(item: Item): CaseSummary | undefined {
     if (!s("pk")?.startsWith("CASE#")) return undefined;
     const target = item.target?.M ?? {};
     // The manifest's signature as the seal recorded it (core/signature.ts), or why there is none.
-    const signature = s("manifestSignatureKey") && s("manifestSigningKeyId")
-        ? { key: s("manifestSignatureKey") as string, keyId: s("manifestSigningKeyId") as string, ...(s("manifestSignatureVersionId") ? { versionId: s("manifestSignatureVersionId") } : {}) }
-        : s("manifestSignatureMissing") ? { missing: s("manifestSignatureMissing") as string } : undefined;
+    const signature = recordedSignature(item, "manifest");
     const manifest = s("manifestKey") && s("manifestBucket") && s("manifestSha256")
         ? {
             bucket: s("manifestBucket") as string, key: s("manifestKey") as string, sha256: s("manifestSha256") as string,

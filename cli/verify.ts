@@ -21,7 +21,7 @@ import { BLOCK_BYTES, CHUNK_BLOCKS, chunkRange, chunkRanges, DIGEST_DEFINITION, 
 import { digestChunk } from "../functions/digest/digest";
 import { client } from "../functions/lib/aws";
 import { readAccessTrail, type AccessSection } from "./accessTrail";
-import { caseSummary, type CaseSummary } from "./cases";
+import { caseSummary, recordedSignature, type CaseSummary, type RecordedSignature } from "./cases";
 import { UsageError, type AnalystContext } from "./context";
 
 /** An object's Object Lock as S3 reports it for one version. */
@@ -120,6 +120,8 @@ export interface DigestRecordCheck {
     actualSha256?: string;
     lock?: LockState;
     status?: DigestRecord["status"];
+    /** The record's signature (`<key>.sig.json`), checked as the manifest's is. */
+    signature?: SignatureReport;
     problems: string[];
 }
 
@@ -367,6 +369,8 @@ async function verifyDigests(ctx: AnalystContext, caseId: string, item: Record<s
     if (check.actualSha256 !== sha256) check.problems.push(`sha256 ${check.actualSha256} does not match the ${sha256} recorded on the case`);
     check.lock = await readLock(ctx, { bucket, key, ...(versionId ? { versionId } : {}) }).catch(() => undefined);
     check.problems.push(...lockProblems(check.lock, now()));
+    check.signature = await checkSignature(ctx, { bucket, key, signature: recordedSignature(item, "diskDigest") }, body, report, now());
+    check.problems.push(...check.signature.problems.map((p) => `signature: ${p}`));
     let record: DigestRecord;
     try {
         record = JSON.parse(body.toString("utf8")) as DigestRecord;
@@ -465,10 +469,10 @@ async function checkSnapshots(where: { region: string; roleArn?: string }, check
  * evidence store keeps (`keys/manifest-signing-<key id>.pem`, a warning says so). A signature the seal could not make,
  * one that is not there, or one that does not verify is a problem naming the manifest.
  */
-async function checkSignature(ctx: AnalystContext, m: NonNullable<CaseSummary["manifest"]>, body: Buffer, report: VerifyReport, now: Date): Promise<SignatureReport> {
+async function checkSignature(ctx: AnalystContext, m: { bucket: string; key: string; signature?: RecordedSignature }, body: Buffer, report: VerifyReport, now: Date): Promise<SignatureReport> {
     const recorded = m.signature;
-    if (!recorded) return { valid: false, problems: ["no signature recorded for this manifest (sealed before manifests were signed, or the case record lost it)"] };
-    if ("missing" in recorded) return { valid: false, problems: [`the seal recorded no signature: ${recorded.missing}`] };
+    if (!recorded) return { valid: false, problems: [`no signature recorded for ${m.key} (written before records were signed, or the case record lost it)`] };
+    if ("missing" in recorded) return { valid: false, problems: [`no signature was made: ${recorded.missing}`] };
     const out: SignatureReport = { valid: false, key: recorded.key, ...(recorded.versionId ? { versionId: recorded.versionId } : {}), keyId: recorded.keyId, problems: [] };
     let text: string;
     try {

@@ -1,3 +1,4 @@
+import { signerRoleNamePrefixes } from "../core/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { checkWorkstationZone, type SingleAccountConfig } from "../core/config";
 import { EvidenceStore } from "./evidenceStore";
@@ -26,8 +27,8 @@ export function deployDfir(config: SingleAccountConfig) {
         retentionDays: config.evidenceRetentionDays,
         breakGlassRoleArn: config.breakGlassRoleArn,
         avml: config.avml,
-        // The seal function's role (`dfir-response-seal-<suffix>`) is the only signer.
-        manifestSignerRoleNamePrefixes: ["dfir-response-seal"],
+        // The seal's and the digest step's roles (`dfir-response-seal-<suffix>`, ...) are the only signers.
+        manifestSignerRoleNamePrefixes: signerRoleNamePrefixes("dfir-response"),
     });
     // Every read of the evidence, every attempt to delete it or change its retention (issue 17, item 4).
     const accessTrail = new EvidenceTrail("dfir-access-trail", {

@@ -1,3 +1,4 @@
+import { signerRoleNamePrefixes } from "../core/iam";
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, type MultiAccountStackConfig } from "../core/config";
@@ -130,7 +131,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             breakGlassRoleArn: config.breakGlassRoleArn,
             avml: config.avml,
             memberCaptureRoleArns: others.map((a) => captureRoleArn(a, h.region)),
-            manifestSignerRoleNamePrefixes: [`${name("response")}-seal`],
+            manifestSignerRoleNamePrefixes: signerRoleNamePrefixes(name("response")),
         }, under(t));
         // Every read of this region's evidence, every attempt to delete it or change its retention (issue 17, item 4).
         accessTrails.set(h.region, new EvidenceTrail(name("access-trail"), {

@@ -429,6 +429,17 @@ export function manifestSigningStatements(r: Pick<ResponseResources, "manifestSi
     }];
 }
 
+/** The response functions that sign with the evidence store's key: the seal its manifest, the digest step its record. */
+export const SIGNING_FUNCTIONS: readonly ResponseFunction[] = ["seal", "digest"];
+
+/**
+ * The name prefixes of a workflow's signing roles (`<workflow>-<function>`: ResponseWorkflow names each function's
+ * role so, and Pulumi adds a suffix), the only principals the signing key's policy lets sign.
+ */
+export function signerRoleNamePrefixes(workflowName: string): string[] {
+    return SIGNING_FUNCTIONS.map((fn) => `${workflowName}-${fn}`);
+}
+
 /**
  * Key policy of an evidence store's manifest-signing key: the account administers it through IAM (so analysts'
  * IAM policies can allow `kms:GetPublicKey`), and nobody signs with it but the roles named by `signerRoleNamePrefixes`
@@ -584,6 +595,8 @@ export function digestPolicy(s: Scope, r: ResponseResources, logGroupArn: string
         // A retried record step reads back the record it already wrote (the key exists: If-None-Match failed).
         { Sid: "ReadBackDigestRecord", Effect: "Allow", Action: "s3:GetObject", Resource: `${r.evidenceBucketArn}/cases/*` },
         { Sid: "CaseRegistry", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: r.casesTableArn },
+        // The record is signed as the manifest is (functions/lib/signing.ts).
+        ...manifestSigningStatements(r),
         ...assumeResponder(r),
     );
 }

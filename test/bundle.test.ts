@@ -40,7 +40,7 @@ const SERVICES: Record<FunctionName, string[]> = {
     memory: ["s3", "ssm", "sts"],
     metadata: ["ec2", "s3", "sts"],
     seal: ["s3", "sts", "dynamodb", "kms"],
-    digest: ["s3", "sts", "dynamodb", "ebs"],
+    digest: ["s3", "sts", "dynamodb", "kms", "ebs"],
 };
 const ALL_SERVICES = ["ec2", "autoscaling", "elasticloadbalancingv2", "iam", "s3", "ssm", "sts", "dynamodb", "kms", "ebs"];
 

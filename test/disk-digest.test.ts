@@ -292,6 +292,27 @@ describe("disk digests in the workflow (after the seal, a Distributed Map over t
         assert.equal(throttled.report.evidence.diskDigests?.status, "complete");
     });
 
+    it("the digest record is signed like the manifest; a key that cannot sign leaves the record standing, its signature recorded missing, and verify --deep says so", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-deep-unsigned-"));
+        try {
+            const { report, sim } = await drill({ scenario: "signing-key-disabled" });
+            assert.equal(report.status, "PARTIAL", report.reason);
+            assert.equal(report.evidence.diskDigests?.status, "complete", "the digests stand without their signature");
+            assert.deepEqual(report.iamDenied, []);
+            sim.saveState(dir);
+            const out = await dfir(["verify", report.caseId as string, "--simulated", dir, "--json", "--deep"]);
+            assert.equal(out.code, 1);
+            const verified = JSON.parse(out.stdout);
+            assert.equal(verified.diskDigests.signature.valid, false);
+            assert.ok(
+                verified.problems.some((p: string) => p.startsWith(`${verified.diskDigests.key}: signature: no signature was made: not signed: DisabledException`)),
+                verified.problems.join("\n"),
+            );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("contract: after drill --state DIR, verify --deep gives each snapshot its digest and digestMatches; one changed byte of one block makes it exit 1 naming the snapshot and the chunk", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-deep-"));
         try {
@@ -309,6 +330,10 @@ describe("disk digests in the workflow (after the seal, a Distributed Map over t
                 assert.equal(s.digest, report.evidence.diskDigests?.snapshots.find((x) => x.snapshotId === s.snapshotId)?.digest);
             }
             assert.equal(verified.diskDigests.status, "complete");
+            // Signed as the manifest is: the signature record beside it, checked against the signing key's public key.
+            assert.equal(verified.diskDigests.signature.valid, true, JSON.stringify(verified.diskDigests.signature));
+            assert.equal(verified.diskDigests.signature.key, `${verified.diskDigests.key}.sig.json`);
+            assert.equal(verified.diskDigests.signature.keyId, verified.signature.keyId, "the manifest's key");
             // The drill's own hook changes one byte of one block of the kept snapshot.
             const target = report.evidence.snapshots[1]?.snapshotId as string;
             const command = parseDrillCommand(["--state", dir, "--tamper-block", `${target}:16390:9`], () => fs.readFileSync(DEFAULT_FINDING, "utf8"));

@@ -139,7 +139,8 @@ describe("the seal signs the manifest", function () {
         assert.deepEqual(report.iamDenied, []);
         const m = report.evidence.manifest!;
         const signs = sim.calls.filter((c) => c.action === "kms:Sign");
-        assert.deepEqual(signs.map((c) => [c.ok, c.principal?.split("/").pop()]), [[true, "dfir-response-seal"]]);
+        // The seal signs its manifest; the digest step, after it, its disk digest record (functions/lib/signing.ts).
+        assert.deepEqual(signs.map((c) => [c.ok, c.principal?.split("/").pop()]), [[true, "dfir-response-seal"], [true, "dfir-response-digest"]]);
         const versions = sim.objectVersions(m.bucket, signatureKey(m.key));
         assert.equal(versions.length, 1);
         assert.equal(versions[0]?.lockMode, "COMPLIANCE");
@@ -172,7 +173,7 @@ describe("the seal signs the manifest", function () {
             const out = await run(["verify", report.caseId as string, "--simulated", dir, "--json"]);
             assert.equal(out.code, 1, out.stderr);
             const verified = JSON.parse(out.stdout);
-            assert.deepEqual(verified.signature, { valid: false, problems: [`the seal recorded no signature: not signed: DisabledException: ${sim.environment().MANIFEST_SIGNING_KEY_ARN} is disabled.`] });
+            assert.deepEqual(verified.signature, { valid: false, problems: [`no signature was made: not signed: DisabledException: ${sim.environment().MANIFEST_SIGNING_KEY_ARN} is disabled.`] });
             assert.ok(verified.problems.includes(`${m.key}: signature: ${verified.signature.problems[0]}`));
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

@@ -7,11 +7,12 @@
  * DigestRecordResult (the record written under Object Lock and recorded on the case).
  * The EBS direct APIs are called in the instance's account (through the responder role for a member); S3 and
  * DynamoDB in the functions' own. Throws InvalidRequestError / ConfigurationError by name; AWS errors as they are.
- * Environment (read per invocation): CASES_TABLE, RETENTION_DAYS (default 365).
+ * Environment (read per invocation): CASES_TABLE, RETENTION_DAYS (default 365), MANIFEST_SIGNING_KEY_ARN (the key
+ * the record is signed with, as the seal signs the manifest; unset: the record's signature is recorded missing).
  */
 import { ENV } from "../../core/workflow";
 import type { ChunkResult } from "../../core/diskDigest";
-import { dynamodbClient, ebsClient, s3Client } from "../lib/aws";
+import { dynamodbClient, ebsClient, kmsClient, s3Client } from "../lib/aws";
 import { hubTarget, isRecord, logKeys, memberTarget, requiredFromEnv, retentionDaysFromEnv } from "../lib/evidence";
 import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { now as clockNow } from "../lib/clock";
@@ -28,9 +29,14 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
             const request = parseRecordEvent(event);
             const where = hubTarget(request.target);
             return await recordDigests(
-                { s3: s3Client(where), dynamodb: dynamodbClient(where) },
+                { s3: s3Client(where), dynamodb: dynamodbClient(where), kms: kmsClient(where) },
                 request,
-                { casesTable: requiredFromEnv(process.env, ENV.casesTable), retentionDays: retentionDaysFromEnv(process.env), now: clockNow },
+                {
+                    casesTable: requiredFromEnv(process.env, ENV.casesTable),
+                    retentionDays: retentionDaysFromEnv(process.env),
+                    signingKeyArn: process.env[ENV.manifestSigningKeyArn]?.trim() || undefined,
+                    now: clockNow,
+                },
             );
         }
         const request = parseDigestEvent(event);

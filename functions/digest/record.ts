@@ -3,13 +3,15 @@
  * `cases/<caseId>/disk-digests-<execution>.json` under Object Lock COMPLIANCE (never over an existing key), and
  * recorded on the case (`CASE#<caseId>`: diskDigestKey, diskDigestSha256, diskDigestVersionId, diskDigestStatus).
  *
- * {@link writeDigestRecord} is the ONE function that writes the record: the manifest's signature (issue 17 item 2)
- * is added there, and nowhere else, when it is merged.
+ * {@link writeDigestRecord} is the ONE function that writes the record, and signs it as the seal signs the manifest
+ * (functions/lib/signing.ts: KMS Sign of its sha256 with the evidence store's key, the signature record beside it
+ * under Object Lock; a signature that cannot be made is recorded as missing on the case, the record stands).
  *
  * A digest that failed is recorded as failed (the record's status, each snapshot's error): never more than happened.
  * A retried record step meets its own record (412) and adopts it after checking it is this execution's.
  */
 import { UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as z from "zod";
 import { combine, DEFINITION_RECORD, digestRecordKey, recordStatus, type DigestRecord, type DigestTarget, type SnapshotDigest } from "../../core/diskDigest";
@@ -18,6 +20,7 @@ import { executionName } from "../../core/manifest";
 import { addDays, awsErrorIs, isRecord, parseStepEvent, putLockedObject, STEP_BASE } from "../lib/evidence";
 import { EvidenceLocationSchema, nonEmpty } from "../lib/schemas";
 import { log } from "../lib/log";
+import { signatureFields, signOrMissing, type SignatureOutcome } from "../lib/signing";
 import { chunkResultsOf } from "./digest";
 
 export const RecordEventSchema = z.object({
@@ -42,11 +45,15 @@ export interface DigestRecordResult {
     sha256: string;
     versionId?: string;
     snapshots: { snapshotId: string; status: SnapshotDigest["status"]; digest?: string; error?: string }[];
+    /** The record's signature (`<key>.sig.json`) and the key that signed it, or why there is none. */
+    signature: { key: string; versionId?: string; keyId: string } | { missing: string };
 }
 
 export interface RecordSettings {
     casesTable: string;
     retentionDays: number;
+    /** MANIFEST_SIGNING_KEY_ARN: the key the record's sha256 is signed with (unset: the signature is recorded missing). */
+    signingKeyArn?: string;
     now: () => Date;
 }
 
@@ -71,16 +78,17 @@ export function buildDigestRecord(event: RecordEvent, digestedAt: string): Diges
 }
 
 /**
- * THE writer of a case's digest record (the one place its signature goes, issue 17 item 2): the record's canonical
- * JSON, under Object Lock COMPLIANCE until `retainUntil`, never over an existing key (`If-None-Match`), then recorded
- * on the case. Returns where it is and its sha256 (adopting this execution's own record on a retry).
+ * THE writer of a case's digest record: the record's canonical JSON, under Object Lock COMPLIANCE until `retainUntil`,
+ * never over an existing key (`If-None-Match`), then signed (its signature beside it, locked the same; or why not),
+ * then recorded on the case with its signature. Returns where it is, its sha256 and the signature (adopting this
+ * execution's own record, and its own signature, on a retry).
  */
 export async function writeDigestRecord(
-    clients: { s3: S3Client; dynamodb: DynamoDBClient },
-    where: { bucket: string; casesTable: string },
+    clients: { s3: S3Client; dynamodb: DynamoDBClient; kms: KMSClient },
+    where: { bucket: string; casesTable: string; signingKeyArn?: string },
     record: DigestRecord,
     retainUntil: Date,
-): Promise<{ key: string; sha256: string; versionId?: string; status: DigestRecord["status"] }> {
+): Promise<{ key: string; sha256: string; versionId?: string; status: DigestRecord["status"]; signature: SignatureOutcome }> {
     const key = digestRecordKey(record.caseId, executionName(record.executionArn));
     const body = canonicalJson(record);
     let written: { sha256: string; versionId?: string; status: DigestRecord["status"] };
@@ -91,15 +99,27 @@ export async function writeDigestRecord(
         if (!awsErrorIs(error, ["PreconditionFailed", "ConditionalRequestConflict"], 412)) throw error;
         written = await adoptRecord(clients.s3, where.bucket, key, record);
     }
+    const signature = await signOrMissing(clients, where.signingKeyArn, { bucket: where.bucket, key, sha256: written.sha256, ...(written.versionId ? { versionId: written.versionId } : {}) }, {
+        retainUntil, signedAt: record.digestedAt, caseId: record.caseId, what: "disk digest record",
+    });
+    const fields: Record<string, string> = {
+        diskDigestKey: key,
+        diskDigestSha256: written.sha256,
+        diskDigestStatus: written.status,
+        diskDigestedAt: record.digestedAt,
+        ...(written.versionId ? { diskDigestVersionId: written.versionId } : {}),
+        ...signatureFields("diskDigest", signature),
+    };
+    const names = Object.keys(fields);
     await clients.dynamodb.send(new UpdateItemCommand({
         TableName: where.casesTable,
         Key: { pk: { S: `CASE#${record.caseId}` } },
         ConditionExpression: "attribute_exists(#pk)",
-        UpdateExpression: "SET #k = :k, #h = :h, #s = :s, #t = :t" + (written.versionId ? ", #v = :v" : ""),
-        ExpressionAttributeNames: { "#pk": "pk", "#k": "diskDigestKey", "#h": "diskDigestSha256", "#s": "diskDigestStatus", "#t": "diskDigestedAt", ...(written.versionId ? { "#v": "diskDigestVersionId" } : {}) },
-        ExpressionAttributeValues: { ":k": { S: key }, ":h": { S: written.sha256 }, ":s": { S: written.status }, ":t": { S: record.digestedAt }, ...(written.versionId ? { ":v": { S: written.versionId } } : {}) },
+        UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(", ")}`,
+        ExpressionAttributeNames: { "#pk": "pk", ...Object.fromEntries(names.map((n, i) => [`#f${i}`, n])) },
+        ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, { S: fields[n] as string }])),
     }));
-    return { key, ...written };
+    return { key, ...written, signature };
 }
 
 /** The key holds a record already: this execution's (a retried step) is adopted, as it is; anything else is an error. */
@@ -120,10 +140,10 @@ async function adoptRecord(s3: S3Client, bucket: string, key: string, ours: Dige
 }
 
 /** The record step: build, write, report. */
-export async function recordDigests(clients: { s3: S3Client; dynamodb: DynamoDBClient }, event: RecordEvent, settings: RecordSettings): Promise<DigestRecordResult> {
+export async function recordDigests(clients: { s3: S3Client; dynamodb: DynamoDBClient; kms: KMSClient }, event: RecordEvent, settings: RecordSettings): Promise<DigestRecordResult> {
     const now = settings.now();
     const record = buildDigestRecord(event, now.toISOString());
-    const written = await writeDigestRecord(clients, { bucket: event.evidence.bucket, casesTable: settings.casesTable }, record, addDays(now, settings.retentionDays));
+    const written = await writeDigestRecord(clients, { bucket: event.evidence.bucket, casesTable: settings.casesTable, ...(settings.signingKeyArn ? { signingKeyArn: settings.signingKeyArn } : {}) }, record, addDays(now, settings.retentionDays));
     log(record.status === "complete" ? "INFO" : "WARN", "disk digests recorded", { caseId: event.caseId, key: written.key, status: written.status });
     return {
         status: written.status,
@@ -132,5 +152,8 @@ export async function recordDigests(clients: { s3: S3Client; dynamodb: DynamoDBC
         sha256: written.sha256,
         ...(written.versionId ? { versionId: written.versionId } : {}),
         snapshots: record.snapshots.map((s) => ({ snapshotId: s.snapshotId, status: s.status, ...(s.digest ? { digest: s.digest } : {}), ...(s.error ? { error: s.error } : {}) })),
+        signature: "missing" in written.signature
+            ? written.signature
+            : { key: written.signature.key, keyId: written.signature.record.keyId, ...(written.signature.versionId ? { versionId: written.signature.versionId } : {}) },
     };
 }

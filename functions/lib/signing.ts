@@ -8,7 +8,9 @@ import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import {
     digestBytes, parseSignatureRecord, signatureKey, signatureRecord, SIGNING_ALGORITHM, SIGNING_MESSAGE_TYPE, type SignatureRecord,
 } from "../../core/signature";
-import { awsErrorIs, putLockedObject } from "./evidence";
+import { ENV } from "../../core/workflow";
+import { awsErrorIs, errorText, putLockedObject } from "./evidence";
+import { log } from "./log";
 
 /**
  * KMS `Sign` of a sha256 (hex) as a digest: the 32 bytes themselves, `MessageType: DIGEST` (KMS skips its hash step),
@@ -65,4 +67,47 @@ export async function signAndStore(
         }
         return { bucket: signed.bucket, key, ...(out.VersionId ? { versionId: out.VersionId } : {}), record: existing.record };
     }
+}
+
+/** A signature stored, or why there is none (the case records either). */
+export type SignatureOutcome = StoredSignature | { missing: string };
+
+/**
+ * Sign a record already written and store the signature beside it ({@link signAndStore}), or say why not: no key
+ * configured, or KMS / S3 refused (logged as an error). Never throws: a written record is never lost to its
+ * signature; the caller records the gap (`what` names the record in the log: "manifest", "disk digest record").
+ */
+export async function signOrMissing(
+    clients: { kms: KMSClient; s3: S3Client },
+    signingKeyArn: string | undefined,
+    signed: SignatureRecord["signed"],
+    o: { retainUntil: Date; signedAt: string; caseId: string; what: string },
+): Promise<SignatureOutcome> {
+    const context = { caseId: o.caseId, key: signed.key };
+    if (!signingKeyArn) {
+        log("ERROR", `${o.what} not signed: no signing key configured`, { ...context, variable: ENV.manifestSigningKeyArn });
+        return { missing: `not signed: ${ENV.manifestSigningKeyArn} is not set` };
+    }
+    try {
+        const stored = await signAndStore(clients, signingKeyArn, signed, { retainUntil: o.retainUntil, signedAt: o.signedAt, metadata: { "case-id": o.caseId } });
+        log("INFO", `${o.what} signed`, { ...context, signature: stored.key, keyId: stored.record.keyId });
+        return stored;
+    } catch (error) {
+        log("ERROR", `${o.what} written but not signed`, { ...context, error: errorText(error) });
+        return { missing: `not signed: ${errorText(error).split("\n")[0]}` };
+    }
+}
+
+/**
+ * The case record's attributes of a signature, named by the record's prefix (`manifest`, `diskDigest`):
+ * `<prefix>SignatureKey`, `<prefix>SigningKeyId`, `<prefix>SignatureVersionId`, or `<prefix>SignatureMissing`.
+ * `dfir verify` reads them back with cli/cases.ts `recordedSignature`.
+ */
+export function signatureFields(prefix: string, signature: SignatureOutcome): Record<string, string> {
+    if ("missing" in signature) return { [`${prefix}SignatureMissing`]: signature.missing };
+    return {
+        [`${prefix}SignatureKey`]: signature.key,
+        [`${prefix}SigningKeyId`]: signature.record.keyId,
+        ...(signature.versionId ? { [`${prefix}SignatureVersionId`]: signature.versionId } : {}),
+    };
 }

@@ -6,7 +6,7 @@ import { UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { withSignatureGap } from "../../core/signature";
-import { signAndStore, type StoredSignature } from "../lib/signing";
+import { signatureFields, signOrMissing, type SignatureOutcome } from "../lib/signing";
 import {
     buildManifest,
     manifestKey,
@@ -119,11 +119,12 @@ export async function sealCase(clients: SealClients, event: SealEvent, settings:
         sealed = await adoptExisting(clients.s3, bucket, key, event.executionArn, context, sha256, error);
     }
 
-    const signature = await signManifest(clients, settings, { bucket, key, sha256: sealed.sha256, ...(sealed.versionId ? { versionId: sealed.versionId } : {}) }, {
+    const signature = await signOrMissing(clients, settings.signingKeyArn, { bucket, key, sha256: sealed.sha256, ...(sealed.versionId ? { versionId: sealed.versionId } : {}) }, {
         retainUntil: sealed.retainUntil === "unknown" ? retainUntil : new Date(sealed.retainUntil),
         signedAt: sealed.sealedAt,
         caseId: context.caseId,
-    }, context);
+        what: "manifest",
+    });
     Object.assign(sealed, withSignatureGap(sealed.status, sealed.reason, "missing" in signature ? signature.missing : undefined));
 
     if (event.state.case) {
@@ -147,31 +148,6 @@ export async function sealCase(clients: SealClients, event: SealEvent, settings:
         ? signature
         : { bucket: signature.bucket, key: signature.key, ...(signature.versionId ? { versionId: signature.versionId } : {}), keyId: signature.record.keyId, algorithm: signature.record.algorithm };
     return result;
-}
-
-/**
- * The manifest's signature, stored beside it; or, when it cannot be made or stored, why (logged as an error: the
- * case then records the gap). Never throws: a sealed manifest is never lost to its signature.
- */
-async function signManifest(
-    clients: SealClients,
-    settings: SealSettings,
-    manifest: { bucket: string; key: string; versionId?: string; sha256: string },
-    o: { retainUntil: Date; signedAt: string; caseId: string },
-    context: { caseId: string; instanceId?: string },
-): Promise<StoredSignature | { missing: string }> {
-    if (!settings.signingKeyArn) {
-        log("ERROR", "manifest not signed: no signing key configured", { ...context, variable: ENV.manifestSigningKeyArn });
-        return { missing: `not signed: ${ENV.manifestSigningKeyArn} is not set` };
-    }
-    try {
-        const stored = await signAndStore(clients, settings.signingKeyArn, manifest, { retainUntil: o.retainUntil, signedAt: o.signedAt, metadata: { "case-id": o.caseId } });
-        log("INFO", "manifest signed", { ...context, key: stored.key, keyId: stored.record.keyId });
-        return stored;
-    } catch (error) {
-        log("ERROR", "manifest sealed but not signed", { ...context, key: manifest.key, error: errorText(error) });
-        return { missing: `not signed: ${errorText(error).split("\n")[0]}` };
-    }
 }
 
 /**
@@ -246,7 +222,7 @@ async function recordSeal(
     dynamodb: DynamoDBClient,
     table: string,
     context: { caseId: string },
-    sealed: { status: CaseStatus; reason: string; sealedAt: string; bucket: string; key: string; sha256: string; versionId?: string; network?: string; signature: StoredSignature | { missing: string } },
+    sealed: { status: CaseStatus; reason: string; sealedAt: string; bucket: string; key: string; sha256: string; versionId?: string; network?: string; signature: SignatureOutcome },
 ): Promise<void> {
     const signature = sealed.signature;
     const fields: Record<string, string> = {
@@ -258,9 +234,7 @@ async function recordSeal(
         manifestSha256: sealed.sha256,
         ...(sealed.versionId ? { manifestVersionId: sealed.versionId } : {}),
         // The manifest's signature record and the key that signed it, or why there is none.
-        ...("missing" in signature
-            ? { manifestSignatureMissing: signature.missing }
-            : { manifestSignatureKey: signature.key, manifestSigningKeyId: signature.record.keyId, ...(signature.versionId ? { manifestSignatureVersionId: signature.versionId } : {}) }),
+        ...signatureFields("manifest", signature),
         // Per interface whether a path could still carry a flow, and the network ACL rules to remove on release.
         ...(sealed.network ? { containmentNetwork: sealed.network } : {}),
     };

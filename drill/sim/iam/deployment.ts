@@ -18,7 +18,7 @@
  */
 import { partitionOf } from "../../../core/containmentPolicies";
 import {
-    capturePolicy, componentMachineScope, evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy, MEMBER_ACTING_FUNCTIONS, notificationKeyPolicy, RESPONSE_FUNCTIONS,
+    capturePolicy, componentMachineScope, evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy, MEMBER_ACTING_FUNCTIONS, signerRoleNamePrefixes, notificationKeyPolicy, RESPONSE_FUNCTIONS,
     responseFunctionPolicy, serviceTrustPolicy, snapshotShareKeyPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources,
 } from "../../../core/iam";
 import { memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy, SNAPSHOT_SHARE_KEY_ALIAS } from "../../../core/memberPolicies";
@@ -137,7 +137,7 @@ export function deployIam(world: World): void {
         if (key) key.policy = json(evidenceKeyPolicy(p, home, writers));
         // The manifest-signing key: only the seal's role signs (its name starts with `<component>-seal`).
         const signer = Object.values(world.region(home, region).kmsKeys ?? {}).find((k) => k.arn === resources.manifestSigningKeyArn);
-        if (signer) signer.policy = json(manifestSigningKeyPolicy(p, home, [`${component}-seal`]));
+        if (signer) signer.policy = json(manifestSigningKeyPolicy(p, home, signerRoleNamePrefixes(component)));
         // The access trail (EvidenceTrail): named per region in a multi-account stack; its bucket's policy.
         const trailBucket = names.accessTrailBucket.replace("{account}", home).replace("{region}", region);
         const trail = state.trails?.[trailBucket];
