@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkWorkstationZone, type SingleAccountConfig } from "../core/config";
+import { checkWorkstationZone, triageOptionsOf, type SingleAccountConfig } from "../core/config";
 import { EvidenceStore } from "./evidenceStore";
 import { ForensicWorkstation, workstationArgs } from "./forensicWorkstation";
 import { GuardDutyDetection } from "./guardDutyDetection";
@@ -51,6 +51,7 @@ export function deployDfir(config: SingleAccountConfig) {
         isolatedInstanceScp: config.isolatedInstanceScp,
         minSeverity: config.minSeverity,
         allowSamples: config.allowSamples,
+        triggers: triageOptionsOf(config),
         notificationEmail: config.notificationEmail,
         logRetentionDays: config.logRetentionDays,
     });
