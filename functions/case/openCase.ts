@@ -224,7 +224,9 @@ export async function openCase(event: OpenCaseEvent, settings: CaseSettings): Pr
 function flagsFor(verdict: VerdictInput) {
     return (record: InstanceRecord) => {
         const f = caseFlags(record);
-        return verdict.evidenceOnly === true ? { ...f, skipContainment: true } : f;
+        if (verdict.evidenceOnly !== true || f.skipContainment) return f;
+        const skipReason = verdict.trigger === "manual" ? "dfir respond --evidence-only" : "dfir:respond=evidence";
+        return { ...f, skipContainment: true, skipReason };
     };
 }
 
