@@ -379,9 +379,9 @@ export function seedAccount(options: DrillOptions): SimulatedAccount {
 export function onSimulatedAccount(event: unknown, sim: SimulatedAccount): unknown {
     const { accountIdMapping, regionMapping } = sim.seedReport;
     if (!accountIdMapping && !regionMapping) return event;
-    if (!isGuardDutyEvent(event)) {
-        throw new InputError(`the event names account/region ${accountIdMapping?.from ?? "as given"}/${regionMapping?.from ?? "as given"}, which the drill re-addresses for GuardDuty findings only`);
-    }
+    // The other kinds name their account in an instance ARN (12 digits) or are built for this account (`dfir
+    // respond`): the simulation seeded from them stands in nothing, and a kept one's mapping is its first finding's.
+    if (!isGuardDutyEvent(event)) return event;
     const copy = structuredClone(event) as Record<string, any>;
     const detail = copy.detail && typeof copy.detail === "object" ? copy.detail : copy;
     if (accountIdMapping) {
