@@ -238,10 +238,16 @@ function build(decision: Decision, reason: string, fields: Omit<TriageDecision, 
 /** GuardDuty instance-credential-exfiltration: same severity floor and sample rule, the instance from the session name. */
 function triageExfiltration(finding: GuardDutyFinding, o: TriageOptions): TriageDecision {
     const instanceId = sessionInstanceId(finding.principalId);
-    const fields = { ...decide("ignore", "", finding, "credential-exfiltration"), decision: undefined, reason: undefined, instanceId };
-    delete fields.decision;
-    delete fields.reason;
-    const out = (d: Decision, r: string) => build(d, r, fields as Omit<TriageDecision, "decision" | "reason">);
+    const out = (d: Decision, r: string) =>
+        build(d, r, {
+            trigger: "credential-exfiltration",
+            findingId: finding.findingId,
+            findingType: finding.findingType,
+            severity: finding.severity,
+            accountId: finding.accountId,
+            region: finding.region,
+            instanceId,
+        });
     if (!o.credentialExfiltration) return out("ignore", "trigger-disabled: credentialExfiltration is off");
     if (finding.severity === undefined) return out("ignore", `severity-not-a-number: severity is ${describeJsonValue(finding.rawSeverity)}`);
     if (finding.severity < o.minSeverity) return out("ignore", `severity-below-minimum: ${finding.severity} < ${o.minSeverity}`);
