@@ -13,6 +13,13 @@ import { main } from "../cli/index";
 import { runDrill, seedAccount } from "../drill/run";
 import { SimulatedAccount } from "../drill/sim";
 import { client } from "../functions/lib/aws";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { respond } from "../cli/respond";
+import { openContext } from "../cli/context";
+import { triage } from "../core/triage";
 
 const REPO = path.resolve(__dirname, "..");
 const load = (rel: string): unknown => JSON.parse(fs.readFileSync(path.join(REPO, "fixtures", rel), "utf8"));
@@ -136,5 +143,54 @@ describe("dfir respond", () => {
         assert.match(r.stdout, /requested by arn:aws:/);
         assert.match(r.stdout, /reason: test/);
         assert.match(r.stdout, /: SUCCEEDED \(/);
+    });
+});
+
+describe("dfir respond against a real account (clients mocked)", () => {
+    // Mocked only while these tests run (mockClient patches the clients' prototypes).
+    let sts: AwsClientStub<STSClient>;
+    let ec2: AwsClientStub<EC2Client>;
+    let sfn: AwsClientStub<SFNClient>;
+    before(() => {
+        sts = mockClient(STSClient);
+        ec2 = mockClient(EC2Client);
+        sfn = mockClient(SFNClient);
+    });
+    after(() => {
+        sts.restore();
+        ec2.restore();
+        sfn.restore();
+    });
+
+    it("starts the deployed state machine with the manual request the triage accepts, naming the caller", async () => {
+        const caller = "arn:aws:sts::123456789012:assumed-role/analyst/alice";
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "123456789012", Arn: caller });
+        ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: "i-0123456789abcdef0" }] }] });
+        sfn.on(StartExecutionCommand).resolves({ executionArn: "arn:aws:states:eu-west-1:123456789012:execution:dfir-response:manual-x" });
+        const ctx = openContext({ region: "eu-west-1", table: "dfir-cases" }, {});
+        const machine = "arn:aws:states:eu-west-1:123456789012:stateMachine:dfir-response";
+        const result = await respond(ctx, { instanceId: "i-0123456789abcdef0", evidenceOnly: true, reason: "EDR alert 42", stateMachineArn: machine });
+
+        assert.equal(result.executionArn, "arn:aws:states:eu-west-1:123456789012:execution:dfir-response:manual-x");
+        const call = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
+        assert.equal(call.stateMachineArn, machine);
+        assert.match(call.name!, /^manual-[0-9a-f-]{36}$/);
+        const verdict = triage(JSON.parse(call.input!));
+        assert.equal(verdict.decision, "respond");
+        assert.equal(verdict.trigger, "manual");
+        assert.equal(verdict.requestedBy, caller);
+        assert.equal(verdict.requestReason, "EDR alert 42");
+        assert.equal(verdict.evidenceOnly, true);
+        assert.equal(verdict.accountId, "123456789012");
+        assert.equal(verdict.region, "eu-west-1");
+    });
+
+    it("refuses an instance the caller's account does not have, before starting anything", async () => {
+        sfn.resetHistory();
+        sts.on(GetCallerIdentityCommand).resolves({ Account: "123456789012", Arn: "arn:aws:iam::123456789012:user/bob" });
+        ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error("not found"), { name: "InvalidInstanceID.NotFound" }));
+        const ctx = openContext({ region: "eu-west-1", table: "dfir-cases" }, {});
+        await assert.rejects(respond(ctx, { instanceId: "i-0123456789abcdef0", evidenceOnly: false, stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:x" }), /not found in 123456789012 eu-west-1/);
+        assert.equal(sfn.commandCalls(StartExecutionCommand).length, 0);
     });
 });
