@@ -14,6 +14,8 @@
  *   dfir digest-image FILE [--size GIB] [--json]
  *                                           a dd image's content digest (core/diskDigest.ts), no AWS
  *   dfir release CASE [--yes] [--json]      undo containment from the recorded state (plan only without --yes)
+ *   dfir respond INSTANCE [--evidence-only] [--reason TEXT] [--account ID] [--state-machine ARN] [--json]
+ *                                           start the response by hand (the caller and the reason recorded in the case)
  *   dfir attach CASE [--workstation ID] [--yes] [--json]
  *                                           volumes from the case's snapshots on the forensic workstation, and the
  *                                           read-only mount, Sleuthkit and Volatility 3 commands (plan only without --yes)
@@ -32,6 +34,7 @@ import { InputError, parseEvents, readInput } from "../core/events";
 import { asDelivered, onSimulatedAccount } from "../drill/run";
 import { planResponse } from "./plan";
 import { release } from "./release";
+import { respond } from "./respond";
 import { attachText, casesTable, planText, releaseText, verifyHtml, verifyText } from "./report";
 import { verifyCase, type VerifyProgress } from "./verify";
 import { verifyManifestFiles, verifyManifestText } from "./verifyManifest";
@@ -222,6 +225,28 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
             });
         });
 
+    contextOptions(program.command("respond").description("start the response on an instance by hand: the deployed state machine (or, --simulated, the drill's run of it)"))
+        .argument("<instance>", "the instance id")
+        .option("--evidence-only", "take evidence, never contain")
+        .option("--reason <text>", "why (recorded in the case and its manifest)")
+        .option("--account <id>", "the instance's account (default: the caller's)")
+        .option("--state-machine <arn>", "the response state machine (default DFIR_STATE_MACHINE_ARN; stack output stateMachineArn)")
+        .option("--json", "one JSON result")
+        .action(async (instanceId: string, opts: ContextOptions & { evidenceOnly?: boolean; reason?: string; account?: string; stateMachine?: string; json?: boolean }) => {
+            await inContext(opts, io, async (ctx) => {
+                const result = await respond(ctx, {
+                    instanceId,
+                    evidenceOnly: opts.evidenceOnly === true,
+                    ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+                    ...(opts.account !== undefined ? { account: opts.account } : {}),
+                    ...(opts.stateMachine !== undefined ? { stateMachineArn: opts.stateMachine } : {}),
+                });
+                if (ctx.sim) ctx.save();
+                io.stdout(opts.json ? `${JSON.stringify(result)}\n` : respondText(result));
+                code = result.status === "FAILED" ? 1 : 0;
+            });
+        });
+
     try {
         await program.parseAsync([...argv], { from: "user" });
         return code;
@@ -239,4 +264,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         io.stderr(`dfir: ${e.name ?? "Error"}: ${(e.message ?? String(error)).split("\n")[0]}\n`);
         return 3;
     }
+}
+
+/** `dfir respond`'s text output. */
+function respondText(r: import("./respond").RespondResult): string {
+    const lines = [
+        `manual response on ${r.instanceId} (${r.accountId} ${r.region}) requested by ${r.requestedBy}${r.evidenceOnly ? ", evidence only" : ""}`,
+        ...(r.reason ? [`reason: ${r.reason}`] : []),
+        ...(r.executionArn ? [`started ${r.executionArn}`] : []),
+        ...(r.status ? [`case ${r.caseId ?? "(none)"}: ${r.status}${r.statusReason ? ` (${r.statusReason})` : ""}`] : []),
+    ];
+    return `${lines.join("\n")}\n`;
 }

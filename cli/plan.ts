@@ -53,13 +53,14 @@ export interface PlanResult {
 }
 
 /** The workflow's steps for this instance, in order, with what would fail. Pure. */
-export function planSteps(f: PlanFacts): PlanStep[] {
+export function planSteps(f: PlanFacts, evidenceOnly = false): PlanStep[] {
     const r = f.record;
-    const { approvalRequired, skipContainment } = caseFlags(r);
+    const { approvalRequired, skipContainment: tagged } = caseFlags(r);
+    const skipContainment = tagged || evidenceOnly;
     const steps: PlanStep[] = [{ phase: "case", action: `open a case for ${r.instanceId} (one open case per instance; a repeat joins it)` }];
     if (approvalRequired) steps.push({ phase: "approval", action: `ask for approval (tag ${TAGS.approval}=required) and wait` });
     if (skipContainment) {
-        steps.push({ phase: "contain", action: `no containment: tagged ${TAGS.skip}=true (evidence only)` });
+        steps.push({ phase: "contain", action: `no containment: ${tagged ? `tagged ${TAGS.skip}=true` : "the trigger asks for evidence only"} (evidence only)` });
     } else {
         const noGroup = f.isolationGroupId ? undefined : `no isolation group is deployed for ${r.vpcId}: containment fails (NoIsolationGroupError), evidence still collected`;
         if (f.untrackGroupId) steps.push({ phase: "contain", action: `every interface (${r.networkInterfaces.length}) into the untrack group ${f.untrackGroupId} for one call`, ...(noGroup ? { problem: noGroup } : {}) });
@@ -156,6 +157,6 @@ export async function planResponse(ctx: AnalystContext, event: unknown, options:
     if (verdict.decision !== "respond") return { verdict, steps: [{ phase: "triage", action: `ignore: ${verdict.reason}` }], wouldFail: [] };
     const target: Target = { accountId: verdict.accountId as string, region: verdict.region as string, instanceId: verdict.instanceId as string };
     const facts = await readFacts(ctx, target, options.bucket);
-    const steps: PlanStep[] = [{ phase: "triage", action: `respond: ${verdict.reason}` }, ...planSteps(facts)];
+    const steps: PlanStep[] = [{ phase: "triage", action: `respond: ${verdict.reason}` }, ...planSteps(facts, verdict.evidenceOnly === true)];
     return { verdict, target, facts, steps, wouldFail: [...new Set(steps.flatMap((s) => (s.problem ? [s.problem] : [])))] };
 }

@@ -1,6 +1,6 @@
 import { signerRoleNamePrefixes } from "../core/iam";
 import * as pulumi from "@pulumi/pulumi";
-import { checkWorkstationZone, type SingleAccountConfig } from "../core/config";
+import { checkWorkstationZone, triageOptionsOf, type SingleAccountConfig } from "../core/config";
 import { EvidenceStore } from "./evidenceStore";
 import { EvidenceTrail } from "./evidenceTrail";
 import { ForensicWorkstation, workstationArgs } from "./forensicWorkstation";
@@ -62,6 +62,7 @@ export function deployDfir(config: SingleAccountConfig) {
         isolatedInstanceScp: config.isolatedInstanceScp,
         minSeverity: config.minSeverity,
         allowSamples: config.allowSamples,
+        triggers: triageOptionsOf(config),
         notificationEmail: config.notificationEmail,
         logRetentionDays: config.logRetentionDays,
     });

@@ -2,8 +2,8 @@ import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { forwarderRolePolicy, forwardingTarget } from "../core/eventPolicies";
 import { deadLetterQueuePolicy, serviceTrustPolicy, type PolicyDocument } from "../core/iam";
-import { buildEventPattern } from "../core/pattern";
-import { validateTriageOptions } from "../core/triage";
+import { buildEventPattern, buildTriggerPatterns } from "../core/pattern";
+import { validateTriageOptions, type TriageOptionsInput } from "../core/triage";
 
 export interface FindingForwarderArgs {
     /** The hub account running the response (`ResponseWorkflow`) in this region. */
@@ -18,6 +18,14 @@ export interface FindingForwarderArgs {
     readonly minSeverity?: number;
     /** Forward GuardDuty sample findings: use the hub's value. @default false */
     readonly allowSamples?: boolean;
+    /**
+     * The hub's other triggers: their events are forwarded too (credential exfiltration and Security Hub findings
+     * of this member region, tag changes of its instances), one rule each, same patterns as the hub's. A member
+     * whose Security Hub findings already reach the hub through a Security Hub administrator may deliver the same
+     * finding twice: both name the same case (case id from instance and finding id) and the second joins it.
+     * @default all on
+     */
+    readonly triggers?: Pick<TriageOptionsInput, "credentialExfiltration" | "securityHub" | "tagTrigger">;
     /** Extra tags for every taggable child. @default {} */
     readonly tags?: Record<string, string>;
 }
@@ -43,7 +51,7 @@ export class FindingForwarder extends pulumi.ComponentResource {
 
     constructor(name: string, args: FindingForwarderArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:detection:FindingForwarder", name, {}, opts);
-        const options = validateTriageOptions({ minSeverity: args.minSeverity, allowSamples: args.allowSamples });
+        const options = validateTriageOptions({ minSeverity: args.minSeverity, allowSamples: args.allowSamples, ...args.triggers });
         const tags = { ...args.tags };
         const parent = { parent: this };
         const account = aws.getCallerIdentityOutput({}, parent).accountId;
@@ -60,6 +68,15 @@ export class FindingForwarder extends pulumi.ComponentResource {
             eventPattern: JSON.stringify(buildEventPattern(options)),
             tags,
         }, parent);
+        const { guardduty: _guardduty, ...others } = buildTriggerPatterns(options);
+        const triggerRules = Object.entries(others).map(([kind, pattern]) => ({
+            kind,
+            rule: new aws.cloudwatch.EventRule(`${name}-${kind}`, {
+                description: `aws-dfir: forward ${kind} trigger events to the hub`,
+                eventPattern: JSON.stringify(pattern),
+                tags,
+            }, parent),
+        }));
         const role = new aws.iam.Role(`${name}-forward`, {
             description: `aws-dfir: EventBridge forwards findings to the hub bus (${name})`,
             assumeRolePolicy: json(account.apply((a) => serviceTrustPolicy("events.amazonaws.com", a))),
@@ -77,7 +94,7 @@ export class FindingForwarder extends pulumi.ComponentResource {
         }, parent);
         new aws.sqs.QueuePolicy(`${name}-dead-letters`, {
             queueUrl: dlq.url,
-            policy: json(pulumi.all([dlq.arn, rule.arn]).apply(([q, r]) => deadLetterQueuePolicy(q, r))),
+            policy: json(pulumi.all([dlq.arn, rule.arn, ...triggerRules.map((t) => t.rule.arn)]).apply(([q, ...r]) => deadLetterQueuePolicy(q, r))),
         }, parent);
 
         new aws.cloudwatch.EventTarget(`${name}-findings`, {
@@ -89,6 +106,15 @@ export class FindingForwarder extends pulumi.ComponentResource {
             retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
             deadLetterConfig: { arn: dlq.arn },
         }, { parent: this, dependsOn: [rolePolicy] });
+        for (const { kind, rule: triggerRule } of triggerRules) {
+            new aws.cloudwatch.EventTarget(`${name}-${kind}`, {
+                rule: triggerRule.name,
+                arn: hubBusArn,
+                roleArn: role.arn,
+                retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
+                deadLetterConfig: { arn: dlq.arn },
+            }, { parent: this, dependsOn: [rolePolicy] });
+        }
 
         this.ruleArn = rule.arn;
         this.hubBusArn = hubBusArn;

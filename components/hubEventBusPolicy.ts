@@ -10,6 +10,8 @@ export interface HubEventBusPolicyArgs {
      * only those accounts of it. @default none
      */
     readonly organizationId?: string;
+    /** The event sources the members forward (core/pattern.ts `triggerSources`). @default ["aws.guardduty"] */
+    readonly sources?: readonly string[];
 }
 
 /**
@@ -39,7 +41,7 @@ export class HubEventBusPolicy extends pulumi.ComponentResource {
         new aws.cloudwatch.EventBusPolicy(name, {
             eventBusName: "default",
             policy: pulumi.all([partition, busArn]).apply(([p, b]) =>
-                JSON.stringify(hubEventBusPolicy({ partition: p, busArn: b, memberAccountIds: members, organizationId: args.organizationId }))),
+                JSON.stringify(hubEventBusPolicy({ partition: p, busArn: b, memberAccountIds: members, organizationId: args.organizationId, sources: args.sources }))),
         }, parent);
 
         this.busArn = busArn;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { snapshotShareKeyPolicy } from "../core/iam";
 import { DEFAULT_MEMORY_DOCUMENT_NAME, SNAPSHOT_SHARE_KEY_ALIAS } from "../core/memberPolicies";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
-import { FindingForwarder } from "./findingForwarder";
+import { FindingForwarder, type FindingForwarderArgs } from "./findingForwarder";
 import { IsolationNetwork } from "./isolationNetwork";
 
 export interface MemberRegionArgs {
@@ -17,7 +17,7 @@ export interface MemberRegionArgs {
      */
     readonly memoryDocumentName?: string;
     /** Forward this region's findings to the hub's bus (a member outside a GuardDuty organization). @default none */
-    readonly forwardTo?: { readonly hubAccountId: string; readonly hubRegion: string; readonly minSeverity: number; readonly allowSamples: boolean };
+    readonly forwardTo?: { readonly hubAccountId: string; readonly hubRegion: string; readonly minSeverity: number; readonly allowSamples: boolean; readonly triggers?: FindingForwarderArgs["triggers"] };
     /**
      * `copySnapshotsToHub`: create the region's share key (alias `alias/dfir-snapshot-share`), which the responder
      * re-encrypts evidence snapshots with to share them with the hub, usable by exactly the hub's snapshot function
@@ -75,6 +75,7 @@ export class MemberRegion extends pulumi.ComponentResource {
                 hubRegion: args.forwardTo.hubRegion,
                 minSeverity: args.forwardTo.minSeverity,
                 allowSamples: args.forwardTo.allowSamples,
+                triggers: args.forwardTo.triggers,
                 tags,
             }, parent);
         }

@@ -1,7 +1,8 @@
 import { signerRoleNamePrefixes } from "../core/iam";
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, type MultiAccountStackConfig } from "../core/config";
+import { CONFIG_NAMESPACE, triageOptionsOf, type MultiAccountStackConfig } from "../core/config";
+import { triggerSources } from "../core/pattern";
 import { partitionOf } from "../core/containmentPolicies";
 import { DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME } from "../core/memberPolicies";
 import { planDeployment, type DeploymentPlan, type DeploymentTarget, type MemberRegionPlan } from "../core/plan";
@@ -112,7 +113,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             untrackGroup: config.untrackConnections,
             memoryDocumentName: DEFAULT_MEMORY_DOCUMENT_NAME,
             ...(m.forwardFindingsTo ? {
-                forwardTo: { hubAccountId: m.forwardFindingsTo.accountId, hubRegion: m.forwardFindingsTo.region, minSeverity: config.minSeverity, allowSamples: config.allowSamples },
+                forwardTo: { hubAccountId: m.forwardFindingsTo.accountId, hubRegion: m.forwardFindingsTo.region, minSeverity: config.minSeverity, allowSamples: config.allowSamples, triggers: triageOptionsOf(config) },
             } : {}),
             ...(m.shareSnapshots && roles ? { snapshotShare: { hubSnapshotRoleArns: roles[0] } } : {}),
         }, under(t)));
@@ -159,6 +160,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             memoryCapMinutes: config.memoryCapMinutes,
             minSeverity: config.minSeverity,
             allowSamples: config.allowSamples,
+            triggers: triageOptionsOf(config),
             notificationEmail: config.notificationEmail,
             logRetentionDays: config.logRetentionDays,
             crossAccount: {
@@ -173,7 +175,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
         }, under(t));
         snapshotRoles.get(h.region)?.[1](pulumi.all([workflow.snapshotRoleArn]));
         if (h.forwardingAccountIds.length > 0) {
-            new HubEventBusPolicy(name("bus-policy"), { memberAccountIds: h.forwardingAccountIds, organizationId: organization?.id }, under(t));
+            new HubEventBusPolicy(name("bus-policy"), { memberAccountIds: h.forwardingAccountIds, organizationId: organization?.id, sources: triggerSources(triageOptionsOf(config)) }, under(t));
         }
         if (h.guardDutyAdministrator) {
             const detectorId = detectors.get(t.providerName as string)

@@ -6,10 +6,10 @@ import {
     capturePolicy, deadLetterQueuePolicy, MEMBER_ACTING_FUNCTIONS, notificationKeyPolicy, responseFunctionPolicy, serviceTrustPolicy,
     componentMachineScope, startExecutionPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources, type Scope,
 } from "../core/iam";
-import { buildEventPattern } from "../core/pattern";
+import { buildEventPattern, buildTriggerPatterns, type RuleTrigger } from "../core/pattern";
 import { AVML_BUILDS, AVML_ENV, type AvmlBuild } from "../core/avml";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
-import { validateTriageOptions } from "../core/triage";
+import { validateTriageOptions, type TriageOptionsInput } from "../core/triage";
 import { ENV } from "../core/workflow";
 import { FUNCTION_LIMITS } from "../core/lambda";
 import { FUNCTION_NAMES, handlerArchive, type FunctionName } from "./bundle";
@@ -35,6 +35,8 @@ export interface ResponseWorkflowArgs {
     readonly minSeverity?: number;
     /** Respond to GuardDuty sample findings. @default false */
     readonly allowSamples?: boolean;
+    /** The other triggers (core/triage.ts): credential exfiltration, Security Hub, the dfir:respond tag. @default all on */
+    readonly triggers?: Pick<TriageOptionsInput, "credentialExfiltration" | "securityHub" | "tagTrigger">;
     /** E-mail subscribed to the notification topic (confirmed by the recipient). @default none */
     readonly notificationEmail?: string;
     /** Retention of the state machine's and functions' log groups, in days. @default 365 */
@@ -116,7 +118,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
 
     constructor(name: string, args: ResponseWorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dfir:response:ResponseWorkflow", name, {}, opts);
-        const options = validateTriageOptions({ minSeverity: args.minSeverity, allowSamples: args.allowSamples });
+        const options = validateTriageOptions({ minSeverity: args.minSeverity, allowSamples: args.allowSamples, ...args.triggers });
         const settings = {
             approvalTimeoutSeconds: args.approvalTimeoutSeconds ?? 3600,
             approvalDefault: args.approvalDefault ?? "contain",
@@ -208,6 +210,9 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             [ENV.logLevel]: LOG_LEVEL,
             MIN_SEVERITY: String(options.minSeverity),
             ALLOW_SAMPLES: String(options.allowSamples),
+            CREDENTIAL_EXFILTRATION: String(options.credentialExfiltration),
+            TAG_TRIGGER: String(options.tagTrigger),
+            SECURITY_HUB: JSON.stringify(options.securityHub),
             [ENV.casesTable]: cases.name,
             [ENV.evidenceBucket]: args.evidence.bucketName,
             [ENV.isolationGroups]: pulumi.output(args.isolationGroups).apply((g) => JSON.stringify(g)),
@@ -328,9 +333,26 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             eventPattern: JSON.stringify(buildEventPattern(options)),
             tags,
         }, parent);
+        // One rule per other trigger kind (core/pattern.ts), same target, role, retries and dead-letter queue.
+        const TRIGGER_RULE_DESCRIPTIONS: Record<Exclude<RuleTrigger, "guardduty">, string> = {
+            "credential-exfiltration": `GuardDuty instance-credential-exfiltration findings of severity >= ${options.minSeverity}`,
+            securityhub: `Security Hub findings on EC2 instances labelled ${options.securityHub.minLabel} or above`,
+            tag: "dfir:respond=contain|evidence set on an EC2 instance",
+        };
+        const patterns = buildTriggerPatterns(options);
+        const triggerRules = (Object.keys(TRIGGER_RULE_DESCRIPTIONS) as Exclude<RuleTrigger, "guardduty">[])
+            .filter((kind) => patterns[kind] !== undefined)
+            .map((kind) => ({
+                kind,
+                rule: new aws.cloudwatch.EventRule(`${name}-${kind}`, {
+                    description: `aws-dfir: ${TRIGGER_RULE_DESCRIPTIONS[kind]}`,
+                    eventPattern: JSON.stringify(patterns[kind]),
+                    tags,
+                }, parent),
+            }));
         new aws.sqs.QueuePolicy(`${name}-dead-letters`, {
             queueUrl: dlq.url,
-            policy: json(pulumi.all([dlq.arn, rule.arn]).apply(([q, r]) => deadLetterQueuePolicy(q, r))),
+            policy: json(pulumi.all([dlq.arn, rule.arn, ...triggerRules.map((t) => t.rule.arn)]).apply(([q, ...r]) => deadLetterQueuePolicy(q, r))),
         }, parent);
         const eventsRole = new aws.iam.Role(`${name}-events`, {
             description: `aws-dfir: EventBridge starts the response (${name})`,
@@ -350,6 +372,15 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
             deadLetterConfig: { arn: dlq.arn },
         }, { parent: this, dependsOn: [eventsPolicy] });
+        for (const { kind, rule: triggerRule } of triggerRules) {
+            new aws.cloudwatch.EventTarget(`${name}-${kind}`, {
+                rule: triggerRule.name,
+                arn: machine.arn,
+                roleArn: eventsRole.arn,
+                retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
+                deadLetterConfig: { arn: dlq.arn },
+            }, { parent: this, dependsOn: [eventsPolicy] });
+        }
 
         // An undelivered finding and a failed response are both incidents of their own.
         const alarmOnAny = (alarmName: string, description: string, metric: {

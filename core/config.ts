@@ -13,6 +13,7 @@ import { regionProblem } from "./regions";
 import { MAX_LOCK_DAYS } from "./snapshotLock";
 import { isSentence, matchingString, pathText, problemLine, sentence, valueAt } from "./schema";
 import { validateTriageOptions } from "./triage";
+import { SEVERITY_LABELS } from "./triggers";
 
 export const CONFIG_NAMESPACE = "dfir";
 /** A key as messages name it: `dfir:hub.regions`. */
@@ -280,6 +281,17 @@ const COMMON = {
     minSeverity: num(1, 10).default(7),
     /** Respond to GuardDuty sample findings (CreateSampleFindings). */
     allowSamples: flag.default(false),
+    /** GuardDuty InstanceCredentialExfiltration.* findings respond on the instance (same minSeverity). */
+    credentialExfiltration: flag.default(true),
+    /** Security Hub (ASFF) findings on EC2 instances, any product (EDR partners) or the listed ones. @default enabled, HIGH */
+    securityHub: object("an object with enabled, minLabel, products, includeGuardDuty", {
+        enabled: flag.default(true),
+        minLabel: z.enum(SEVERITY_LABELS, { error: `must be one of ${SEVERITY_LABELS.join(", ")}` }).default("HIGH"),
+        products: list(z.string().min(1), true).optional(),
+        includeGuardDuty: flag.default(false),
+    }).optional(),
+    /** Setting the tag dfir:respond=contain|evidence on an instance starts the response. */
+    tagTrigger: flag.default(true),
     /** Default Object Lock (COMPLIANCE) retention of evidence, in days. */
     evidenceRetentionDays: num(1, MAX_LOCK_DAYS, true).default(365),
     /** The only principal allowed to delete object versions or change the lock configuration. @default none */
@@ -528,8 +540,19 @@ export function parseDfirConfig(raw: Readonly<Record<string, unknown>>): DfirCon
         const [first] = result.error.issues.sort((a, b) => order(a) - order(b));
         throw new Error(problemOf(first, raw));
     }
-    validateTriageOptions(result.data);
+    validateTriageOptions(triageOptionsOf(result.data));
     return result.data;
+}
+
+/** The triage options of a stack's configuration: the one place config keys become triage options. */
+export function triageOptionsOf(c: Pick<DfirConfig, "minSeverity" | "allowSamples" | "credentialExfiltration" | "securityHub" | "tagTrigger">) {
+    return {
+        minSeverity: c.minSeverity,
+        allowSamples: c.allowSamples,
+        credentialExfiltration: c.credentialExfiltration,
+        tagTrigger: c.tagTrigger,
+        ...(c.securityHub ? { securityHub: { ...c.securityHub, products: c.securityHub.products ?? [] } } : {}),
+    };
 }
 
 /**

@@ -78,6 +78,8 @@ export interface HubBusPolicyOptions {
     readonly memberAccountIds?: readonly string[];
     /** Admit any account of this organization (`aws:PrincipalOrgID`), narrowed by `memberAccountIds` if listed. */
     readonly organizationId?: string;
+    /** The `events:source` values admitted (every trigger's source the members forward). @default ["aws.guardduty"] */
+    readonly sources?: readonly string[];
 }
 
 /** Member account ids, checked, de-duplicated and sorted (a stable document: no diff when the order changes). */
@@ -102,7 +104,7 @@ export function hubEventBusPolicy(o: HubBusPolicyOptions): PolicyDocument {
     if (accounts.length === 0 && o.organizationId === undefined) {
         throw new Error("memberAccountIds is empty and no organizationId is given: the bus policy would admit nobody");
     }
-    const source = { "ForAllValues:StringEquals": { "events:source": [GUARDDUTY_SOURCE] } };
+    const source = { "ForAllValues:StringEquals": { "events:source": o.sources && o.sources.length > 0 ? [...new Set(o.sources)].sort() : [GUARDDUTY_SOURCE] } };
     const statement = o.organizationId === undefined
         ? {
             Principal: { AWS: accounts.map((a) => `arn:${o.partition}:iam::${a}:root`) },

@@ -28,6 +28,8 @@ export interface GuardDutyFinding {
     instanceId?: string;
     /** GuardDuty sample finding (CreateSampleFindings); see {@link isSampleFinding}. */
     sample: boolean;
+    /** `resource.accessKeyDetails.principalId` (AccessKey findings: `<role id>:<role session name>`). */
+    principalId?: string;
 }
 
 export type FindingParse =
@@ -119,6 +121,8 @@ function extract(finding: JsonObject, isEnvelope: boolean, envelopeRegion: unkno
     if (region !== undefined) parsed.region = region;
     if (resourceType !== undefined) parsed.resourceType = resourceType;
     if (instanceId !== undefined) parsed.instanceId = instanceId;
+    const principalId = text(field(finding, "resource", "accessKeyDetails", "principalId"));
+    if (principalId !== undefined) parsed.principalId = principalId;
     return parsed;
 }
 

@@ -607,14 +607,15 @@ export function startExecutionPolicy(stateMachineArn: string): PolicyDocument {
 }
 
 /** The dead-letter queue accepts events only from the response rule. */
-export function deadLetterQueuePolicy(queueArn: string, ruleArn: string): PolicyDocument {
+export function deadLetterQueuePolicy(queueArn: string, ruleArn: string | readonly string[]): PolicyDocument {
+    const rules = typeof ruleArn === "string" ? ruleArn : ruleArn.length === 1 ? ruleArn[0] : [...ruleArn];
     return doc({
         Sid: "FromResponseRuleOnly",
         Effect: "Allow",
         Principal: { Service: "events.amazonaws.com" },
         Action: "sqs:SendMessage",
         Resource: queueArn,
-        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+        Condition: { ArnEquals: { "aws:SourceArn": rules } },
     });
 }
 

@@ -94,6 +94,8 @@ export interface CaseOpened {
     approvalRequired: boolean;
     /** Instance tagged `dfir:skip=true`: evidence only, never contained. */
     skipContainment: boolean;
+    /** Why containment is skipped when a trigger asked for evidence only (`dfir:respond=evidence`, `dfir respond --evidence-only`). */
+    skipReason?: string;
     /** Evidence location of this case: `s3://<bucket>/cases/<caseId>/`. */
     evidence: { bucket: string; prefix: string };
 }

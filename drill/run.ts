@@ -12,7 +12,8 @@ import type { DigestRecord } from "../core/diskDigest";
 import { HISTORY_QUOTA, HistoryCounter, type InterpreterEvent } from "../core/history";
 import { TAGS } from "../core/tags";
 import { InputError } from "../core/events";
-import { parseFinding } from "../core/finding";
+import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE, parseFinding } from "../core/finding";
+import { triage } from "../core/triage";
 import { ENV, type SealResult } from "../core/workflow";
 import { handler as caseHandler } from "../functions/case";
 import { targetFor } from "../functions/case/openCase";
@@ -332,11 +333,47 @@ export function asDelivered(finding: unknown): unknown {
     };
 }
 
+/**
+ * What the simulator seeds its instance from. A GuardDuty instance finding is its own seed; for the other trigger
+ * kinds (Security Hub, credential exfiltration, tag change, manual start) a GuardDuty-shaped stand-in naming the
+ * instance, account and region triage reads from the event (the simulator models the instance, not the event;
+ * the workflow still receives the event itself).
+ */
+export function seedFindingOf(event: unknown): unknown {
+    const d = triage(event, { allowSamples: true });
+    if (d.trigger === undefined || d.trigger === "guardduty" || d.instanceId === undefined) return event;
+    return {
+        version: "0",
+        id: "drill-seed",
+        "detail-type": GUARDDUTY_DETAIL_TYPE,
+        source: GUARDDUTY_SOURCE,
+        ...(d.accountId ? { account: d.accountId } : {}),
+        ...(d.region ? { region: d.region } : {}),
+        resources: [],
+        detail: {
+            ...(d.findingId ? { id: d.findingId } : {}),
+            ...(d.findingType ? { type: d.findingType } : {}),
+            ...(d.accountId ? { accountId: d.accountId } : {}),
+            ...(d.region ? { region: d.region } : {}),
+            resource: { resourceType: "Instance", instanceDetails: { instanceId: d.instanceId } },
+        },
+    };
+}
+
+/** Whether an event is one the drill can re-address to another account (GuardDuty findings only). */
+function isGuardDutyEvent(event: unknown): boolean {
+    const d = triage(event, { allowSamples: true });
+    return d.trigger === undefined || d.trigger === "guardduty";
+}
+
 /** The simulated account a drill runs against: seeded from the finding, shaped by the scenario. */
 export function seedAccount(options: DrillOptions): SimulatedAccount {
     const problem = accountProblem(options.account, options.scenario);
     if (problem) throw new InputError(problem);
-    return SimulatedAccount.fromFinding(asDelivered(options.finding), {
+    if (options.account !== undefined && !isGuardDutyEvent(options.finding)) {
+        throw new InputError("--account re-addresses GuardDuty findings only: give a Security Hub, tag or credential event of the account itself");
+    }
+    return SimulatedAccount.fromFinding(seedFindingOf(asDelivered(options.finding)), {
         volumes: options.volumes ?? 2,
         ...(options.interfaces ? { interfaces: options.interfaces } : {}),
         latencyMs: options.latencyMs ?? 0,
@@ -351,6 +388,9 @@ export function seedAccount(options: DrillOptions): SimulatedAccount {
 export function onSimulatedAccount(event: unknown, sim: SimulatedAccount): unknown {
     const { accountIdMapping, regionMapping } = sim.seedReport;
     if (!accountIdMapping && !regionMapping) return event;
+    // The other kinds name their account in an instance ARN (12 digits) or are built for this account (`dfir
+    // respond`): the simulation seeded from them stands in nothing, and a kept one's mapping is its first finding's.
+    if (!isGuardDutyEvent(event)) return event;
     const copy = structuredClone(event) as Record<string, any>;
     const detail = copy.detail && typeof copy.detail === "object" ? copy.detail : copy;
     if (accountIdMapping) {

@@ -2,7 +2,8 @@
  * `npm run -s drill -- [--finding FILE] [--json] [--volumes N] [--interfaces N] [--latency-ms N] [--repeat N [--concurrent]] [--scenario NAME] [--account ID] [--state DIR] [--workstation] [--logs]` | `--state DIR --tamper-block SNAPSHOT[:BLOCK[:OFFSET]]`
  *
  * Runs the deployed state machine definition in an ASL interpreter against a simulated account seeded from
- * the finding (ARCHITECTURE.md: command contracts). Without `--finding` it drills DEFAULT_FINDING, a real
+ * the finding (ARCHITECTURE.md: command contracts); the FILE may also hold any other trigger's event (Security Hub
+ * ASFF, credential exfiltration, tag change: the instance it names is seeded, `drill/run.ts` `seedFindingOf`). Without `--finding` it drills DEFAULT_FINDING, a real
  * GuardDuty finding of the repository's fixtures (said in one line on stderr, so that `--json` stays one object). Prints a timeline, or with --json one report object.
  * Exit 0 when the response ended SUCCEEDED, PARTIAL or IGNORED; 1 when it ended FAILED; 2 on bad input
  * (one line on stderr, nothing on stdout). `--logs` copies the functions' structured log lines to stderr.

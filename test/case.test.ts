@@ -243,6 +243,7 @@ describe("case", () => {
                 status: { S: "OPEN" },
                 openedAt: { S: NOW },
                 executionArn: { S: EXECUTION_ARN },
+                trigger: { M: { kind: { S: "guardduty" }, evidenceOnly: { BOOL: false } } },
             });
             assert.deepEqual(ddbCommands(), ["GetItemCommand", "TransactWriteItemsCommand"]);
         });

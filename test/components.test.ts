@@ -11,7 +11,7 @@ import { ResponseWorkflow } from "../components/responseWorkflow";
 import { buildDefinition } from "../core/definition";
 import { EVIDENCE_TAMPER_ACTIONS, type PolicyDocument } from "../core/iam";
 import { isolationRuleProblems } from "../core/isolation";
-import { buildEventPattern } from "../core/pattern";
+import { buildEventPattern, buildTriggerPatterns } from "../core/pattern";
 
 const T = {
     bucket: "aws:s3/bucket:Bucket",
@@ -337,6 +337,21 @@ describe("ResponseWorkflow", () => {
         assert.deepEqual(pattern.detail.severity, [{ numeric: [">=", 7] }]);
         assert.deepEqual(pattern.detail.resource.resourceType, ["Instance"]);
         assert.deepEqual(pattern, buildEventPattern({ minSeverity: 7, allowSamples: false }));
+    });
+
+    it("has one rule per other trigger kind, its pattern from the same options, targeting the state machine; the guard gets the same options", async () => {
+        new ResponseWorkflow("t-wf-trig", { ...base, triggers: { securityHub: { minLabel: "CRITICAL", products: ["Example EDR"] }, tagTrigger: false } });
+        await settle();
+
+        const patterns = buildTriggerPatterns({ securityHub: { minLabel: "CRITICAL", products: ["Example EDR"] }, tagTrigger: false });
+        for (const kind of ["credential-exfiltration", "securityhub"] as const) {
+            assert.deepEqual(JSON.parse(one(T.rule, `t-wf-trig-${kind}`).inputs.eventPattern), patterns[kind], kind);
+            assert.deepEqual(one(T.target, `t-wf-trig-${kind}`).inputs.retryPolicy, { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 });
+        }
+        assert.equal(recorded.filter((r) => r.type === T.rule && r.name === "t-wf-trig-tag").length, 0);
+        const env = one(T.fn, "t-wf-trig-triage").inputs.environment.variables;
+        assert.equal(env.TAG_TRIGGER, "false");
+        assert.deepEqual(JSON.parse(env.SECURITY_HUB), { enabled: true, minLabel: "CRITICAL", products: ["Example EDR"], includeGuardDuty: false });
     });
 
     it("follows a configured minimum severity in both the rule and the guard function", async () => {

@@ -19,7 +19,7 @@ describe("stack config", () => {
             endpointRouteTableIds: undefined, manageDetector: true, ebsMalwareProtection: true,
             runtimeMonitoring: false, notificationEmail: undefined, logRetentionDays: 365,
             untrackConnections: true, approvalTimeoutSeconds: 3600, approvalDefault: "contain", snapshotCapHours: 24,
-            memoryCapMinutes: 180, isolatedInstanceScp: false,
+            memoryCapMinutes: 180, isolatedInstanceScp: false, credentialExfiltration: true, tagTrigger: true,
         });
     });
 

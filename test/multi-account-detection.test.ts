@@ -111,7 +111,7 @@ describe("FindingForwarder", () => {
         assert.deepEqual(policy, forwarderRolePolicy(HUB_BUS));
     });
 
-    it("retries for a day, then dead-letters into an encrypted queue that accepts only this rule", async () => {
+    it("retries for a day, then dead-letters into an encrypted queue that accepts only its rules (one per trigger kind)", async () => {
         new FindingForwarder("t-fwd-dlq", { hubAccountId: HUB, hubRegion: REGION, tags: { team: "sec" } });
         await settle();
 
@@ -124,8 +124,19 @@ describe("FindingForwarder", () => {
         assert.equal(queue.tags.team, "sec");
         const queuePolicy = policyOf(one(T.queuePolicy, "t-fwd-dlq-dead-letters"));
         assert.deepEqual(queuePolicy.Statement.map((s) => [s.Action, s.Resource, s.Condition]), [[
-            "sqs:SendMessage", queueArn, { ArnEquals: { "aws:SourceArn": `arn:aws:events:${REGION}:${ACCOUNT}:rule/t-fwd-dlq-findings` } },
+            "sqs:SendMessage", queueArn, { ArnEquals: { "aws:SourceArn": ["findings", "credential-exfiltration", "securityhub", "tag"].map((k) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/t-fwd-dlq-${k}`) } },
         ]]);
+        for (const kind of ["credential-exfiltration", "securityhub", "tag"]) {
+            const t = one(T.target, `t-fwd-dlq-${kind}`).inputs;
+            assert.deepEqual(t.retryPolicy, { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 }, kind);
+            assert.deepEqual(t.deadLetterConfig, { arn: queueArn }, kind);
+        }
+    });
+
+    it("forwards only GuardDuty instance findings when the other triggers are off", async () => {
+        new FindingForwarder("t-fwd-gd", { hubAccountId: HUB, hubRegion: REGION, triggers: { credentialExfiltration: false, tagTrigger: false, securityHub: { enabled: false } } });
+        await settle();
+        assert.deepEqual(resourcesOf("t-fwd-gd").filter((r) => r.type === T.target).map((r) => r.name), ["t-fwd-gd-findings"]);
     });
 
     it("fails when the hub region differs from the member region, naming both, and creates no target or role policy", async () => {

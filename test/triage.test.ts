@@ -81,7 +81,7 @@ function changedFrom(options: Parameters<typeof triage>[1]): Record<string, stri
     return changed;
 }
 
-const DECISION_KEY_ORDER = ["decision", "reason", "findingId", "findingType", "severity", "accountId", "region", "instanceId"];
+const DECISION_KEY_ORDER = ["decision", "reason", "trigger", "findingId", "findingType", "severity", "severityLabel", "accountId", "region", "instanceId", "product", "evidenceOnly", "requestedBy", "requestReason"];
 
 /** Keys in the contract order, none of them holding undefined. */
 function assertWellFormed(decision: TriageDecision, label: string): void {
@@ -120,6 +120,7 @@ describe("triage: the 30 GuardDuty fixtures with default options", () => {
             JSON.stringify({
                 decision: "respond",
                 reason: "actionable: High severity 8 finding on instance i-052d01dc385deeeee",
+                trigger: "guardduty",
                 findingId: event.detail.id,
                 findingType: "Trojan:EC2/DNSDataExfiltration",
                 severity: 8,
@@ -138,6 +139,7 @@ describe("triage: the 30 GuardDuty fixtures with default options", () => {
         assert.deepEqual(result, {
             decision: "respond",
             reason: "actionable: High severity 8 finding on instance i-99999999",
+            trigger: "guardduty",
             findingId: event.id,
             findingType: "UnauthorizedAccess:EC2/TorRelay",
             severity: 8,
@@ -420,10 +422,12 @@ describe("triage: never throws on any JSON value", () => {
 
 describe("validateTriageOptions", () => {
     it("fills defaults field by field", () => {
-        assert.deepEqual(validateTriageOptions({}), { minSeverity: 7, allowSamples: false });
-        assert.deepEqual(validateTriageOptions({ minSeverity: 4.5 }), { minSeverity: 4.5, allowSamples: false });
-        assert.deepEqual(validateTriageOptions({ allowSamples: true }), { minSeverity: 7, allowSamples: true });
-        assert.deepEqual(DEFAULT_TRIAGE_OPTIONS, { minSeverity: 7, allowSamples: false });
+        const others = { credentialExfiltration: true, securityHub: { enabled: true, minLabel: "HIGH", products: [], includeGuardDuty: false }, tagTrigger: true };
+        assert.deepEqual(validateTriageOptions({}), { minSeverity: 7, allowSamples: false, ...others });
+        assert.deepEqual(validateTriageOptions({ minSeverity: 4.5 }), { minSeverity: 4.5, allowSamples: false, ...others });
+        assert.deepEqual(validateTriageOptions({ allowSamples: true }), { minSeverity: 7, allowSamples: true, ...others });
+        assert.deepEqual(validateTriageOptions({ securityHub: { minLabel: "CRITICAL" } }).securityHub, { ...others.securityHub, minLabel: "CRITICAL" });
+        assert.deepEqual(DEFAULT_TRIAGE_OPTIONS, { minSeverity: 7, allowSamples: false, ...others });
         assert.ok(Object.isFrozen(DEFAULT_TRIAGE_OPTIONS));
     });
 

@@ -22,6 +22,12 @@ const VerdictSchema = z.object(
         caseId: nonEmpty().max(MAX_TAG_VALUE_LENGTH, { error: `must be at most ${MAX_TAG_VALUE_LENGTH} characters (it becomes a tag value)` }),
         findingType: z.string().optional().catch(undefined),
         severity: z.number().optional().catch(undefined),
+        /** Which trigger started the response (core/triage.ts TriggerKind), and what the case records of it. */
+        trigger: z.enum(["guardduty", "credential-exfiltration", "securityhub", "tag", "manual"]).optional().catch(undefined),
+        product: z.string().optional().catch(undefined),
+        evidenceOnly: z.boolean().optional().catch(undefined),
+        requestedBy: z.string().optional().catch(undefined),
+        requestReason: z.string().optional().catch(undefined),
     },
     { error: "must be an object" },
 );
@@ -41,9 +47,10 @@ export const OpenCaseEventSchema = z
             sentence(ctx, ["target", "instanceId"], `${e.target.instanceId} differs from verdict.instanceId ${e.verdict.instanceId}`);
         }
     })
-    .transform(({ verdict: { decision: _decision, findingType, severity, ...verdict }, ...event }) => ({
+    .transform(({ verdict: { decision: _decision, ...verdict }, ...event }) => ({
         ...event,
-        verdict: { ...verdict, ...(findingType !== undefined ? { findingType } : {}), ...(severity !== undefined ? { severity } : {}) },
+        // Absent optional fields stay absent (not undefined).
+        verdict: Object.fromEntries(Object.entries(verdict).filter(([, v]) => v !== undefined)) as Omit<typeof verdict, never>,
     }));
 
 export type OpenCaseEvent = z.infer<typeof OpenCaseEventSchema>;

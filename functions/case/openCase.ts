@@ -72,6 +72,7 @@ export function targetFor(verdict: VerdictInput, settings: Pick<CaseSettings, "r
 /** Opens the case of the verdict's instance, or adds the finding to the instance's open case. */
 export async function openCase(event: OpenCaseEvent, settings: CaseSettings): Promise<CaseOpened> {
     const { verdict, executionArn } = event;
+    const flags = flagsFor(verdict);
     const target = event.target ?? targetFor(verdict, settings);
     const instanceId = target.instanceId;
     const now = settings.now ?? clockNow;
@@ -145,7 +146,7 @@ export async function openCase(event: OpenCaseEvent, settings: CaseSettings): Pr
                         {
                             Put: {
                                 TableName: table,
-                                Item: caseItem(caseId, target, record, verdict.findingId, openedAt, executionArn),
+                                Item: caseItem(caseId, target, record, verdict.findingId, openedAt, executionArn, triggerRecord(verdict)),
                                 ConditionExpression: "attribute_not_exists(pk)",
                                 ReturnValuesOnConditionCheckFailure: "ALL_OLD",
                             },
@@ -210,10 +211,32 @@ export async function openCase(event: OpenCaseEvent, settings: CaseSettings): Pr
             findingIds,
             openedAt,
             instance: instanceRecord,
-            ...caseFlags(instanceRecord),
+            ...flags(instanceRecord),
             evidence: { bucket: settings.evidenceBucket, prefix: casePrefix(caseId) },
         };
     }
+}
+
+/**
+ * The instance's tags decide approval and skip; an evidence-only trigger (`dfir:respond=evidence`, `dfir respond
+ * --evidence-only`) also skips containment, through the same `skipContainment` Contain already honours.
+ */
+function flagsFor(verdict: VerdictInput) {
+    return (record: InstanceRecord) => {
+        const f = caseFlags(record);
+        if (verdict.evidenceOnly !== true || f.skipContainment) return f;
+        const skipReason = verdict.trigger === "manual" ? "dfir respond --evidence-only" : "dfir:respond=evidence";
+        return { ...f, skipContainment: true, skipReason };
+    };
+}
+
+/** What the case record keeps of the trigger: its kind, and who and why for a manual start. */
+export function triggerRecord(verdict: VerdictInput): AttributeValue {
+    const m: Item = { kind: { S: verdict.trigger ?? "guardduty" }, evidenceOnly: { BOOL: verdict.evidenceOnly === true } };
+    if (verdict.product) m.product = { S: verdict.product };
+    if (verdict.requestedBy) m.requestedBy = { S: verdict.requestedBy };
+    if (verdict.requestReason) m.reason = { S: verdict.requestReason };
+    return { M: m };
 }
 
 function attribute(
@@ -236,6 +259,7 @@ function caseItem(
     findingId: string,
     openedAt: string,
     executionArn: string,
+    trigger: AttributeValue,
 ): Item {
     const targetMap: Item = {
         accountId: { S: target.accountId },
@@ -252,6 +276,7 @@ function caseItem(
         status: { S: "OPEN" },
         openedAt: { S: openedAt },
         executionArn: { S: executionArn },
+        trigger,
     };
 }
 

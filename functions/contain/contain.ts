@@ -172,9 +172,9 @@ export async function containCase(event: ContainEvent, settings: ContainSettings
         log.note(
             "dfir:SkipContainment",
             instanceId,
-            `instance tagged ${TAGS.skip}=true: evidence only, no containment change made`,
+            `${c.skipReason ?? `instance tagged ${TAGS.skip}=true`}: evidence only, no containment change made`,
         );
-        return { caseId, instanceId, status: "skipped", reason: `${TAGS.skip}=true`, actions: log.records };
+        return { caseId, instanceId, status: "skipped", reason: c.skipReason ?? `${TAGS.skip}=true`, actions: log.records };
     }
 
     // Everything that can refuse the case is checked before any change.

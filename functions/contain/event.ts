@@ -29,6 +29,7 @@ export const CaseOpenedSchema = z
             instance: InstanceRecordSchema,
             approvalRequired: bool(),
             skipContainment: bool(),
+            skipReason: z.string().optional(),
             evidence: z.object({ bucket: nonEmpty(), prefix: nonEmpty() }, { error: "must be an object" }),
         },
         { error: "must be an object" },

@@ -3,7 +3,8 @@
  *
  * Input: the EventBridge event as the rule delivered it. Output: the triage decision; when it says "respond",
  * also `caseId` and a `findingId` (the state machine's next step reads both).
- * Environment: MIN_SEVERITY (number), ALLOW_SAMPLES ("true" | "false").
+ * Environment: MIN_SEVERITY (number), ALLOW_SAMPLES ("true" | "false"), CREDENTIAL_EXFILTRATION and TAG_TRIGGER
+ * ("true" | "false"), SECURITY_HUB (JSON of core/triage.ts SecurityHubTriggerOptions); absent = the defaults.
  */
 import { caseIdFor } from "../../core/case";
 import { triage, validateTriageOptions } from "../../core/triage";
@@ -16,9 +17,15 @@ export type { TriageVerdict };
 function optionsFromEnv(env: NodeJS.ProcessEnv) {
     const minSeverity = env.MIN_SEVERITY === undefined ? undefined : Number(env.MIN_SEVERITY);
     const allowSamples = env.ALLOW_SAMPLES === undefined ? undefined : env.ALLOW_SAMPLES === "true";
+    const flag = (name: string) => (env[name] === undefined ? undefined : env[name] === "true");
+    const credentialExfiltration = flag("CREDENTIAL_EXFILTRATION");
+    const tagTrigger = flag("TAG_TRIGGER");
     return validateTriageOptions({
         ...(minSeverity === undefined ? {} : { minSeverity }),
         ...(allowSamples === undefined ? {} : { allowSamples }),
+        ...(credentialExfiltration === undefined ? {} : { credentialExfiltration }),
+        ...(tagTrigger === undefined ? {} : { tagTrigger }),
+        ...(env.SECURITY_HUB === undefined ? {} : { securityHub: JSON.parse(env.SECURITY_HUB) }),
     });
 }
 
