@@ -81,7 +81,7 @@ function world(change: { dfir?: (argv: string[], n: number) => { code: number; s
             const changed = change.dfir?.(argv, dfirCalls.length);
             if (changed) return { stderr: "", ...changed };
             switch (argv[0]) {
-                case "respond": return { code: 0, stdout: "{}\n", stderr: "" };
+                case "respond": return { code: 0, stdout: `${JSON.stringify({ instanceId: argv[1], verdict: { decision: "respond", reason: "actionable: manual request" }, executionArn: `${OUTPUTS.stateMachineArn.replace(":stateMachine:", ":execution:")}:manual-1` })}\n`, stderr: "" };
                 case "cases": {
                     const sealed = dfirCalls.filter((c) => c[0] === "cases").length > 1;
                     return { code: 0, stdout: JSON.stringify([{ caseId: "case-1", instanceId: INSTANCE, status: sealed ? "SUCCEEDED" : "OPEN", ...(sealed ? { sealedAt: "2026-12-07T10:20:00Z" } : {}) }]), stderr: "" };
@@ -180,6 +180,8 @@ describe("npm run e2e: the run against mocked AWS", () => {
         assert.deepEqual(w.dfirCalls.map((c) => c[0]), ["respond", "cases", "cases", "verify", "release"]);
         for (const call of w.dfirCalls) assert.ok(call.join(" ").includes(`--region ${REGION} --table dfir-cases`), call.join(" "));
         assert.deepEqual(w.dfirCalls[0].slice(0, 2), ["respond", INSTANCE]);
+        assert.equal(w.dfirCalls[0][w.dfirCalls[0].indexOf("--state-machine") + 1], OUTPUTS.stateMachineArn, "the deployed state machine");
+        assert.match(report.steps[6]?.detail ?? "", /:execution:dfir:manual-1$/);
         assert.ok(w.dfirCalls[4].includes("--yes"));
         // Cleanup: termination protection off, terminated; the revocation's inline deny, the profile and the role deleted.
         assert.equal(w.ec2.commandCalls(ModifyInstanceAttributeCommand)[0].args[0].input.DisableApiTermination?.Value, false);
@@ -205,6 +207,15 @@ describe("npm run e2e: the run against mocked AWS", () => {
         assert.ok(!w.dfirCalls.some((c) => c[0] === "release"));
         assert.equal(w.ec2.commandCalls(TerminateInstancesCommand).length, 1);
         assert.equal(w.iam.commandCalls(DeleteRoleCommand).length, 1);
+    });
+
+    it("a respond the triage ignores starts nothing: the run fails there, naming why, and cleans up", async () => {
+        const w = world({ dfir: (argv) => (argv[0] === "respond" ? { code: 0, stdout: JSON.stringify({ verdict: { decision: "ignore", reason: "manual-incomplete: no instance" } }) } : undefined) });
+        const report = await runE2e(OPTIONS, w.deps);
+        assert.equal(report.ok, false);
+        assert.deepEqual(report.steps.filter((s) => !s.ok).map((s) => s.detail), ["dfir respond started nothing: manual-incomplete: no instance"]);
+        assert.ok(!w.dfirCalls.some((c) => c[0] === "cases"));
+        assert.equal(w.ec2.commandCalls(TerminateInstancesCommand).length, 1);
     });
 
     it("a case sealed PARTIAL is not a pass", async () => {

@@ -178,10 +178,12 @@ export async function runE2e(options: E2eOptions, deps: E2eDeps): Promise<E2eRep
 
         const account = ["--region", options.region, "--table", outputs.casesTableName];
         await step("start the response (dfir respond)", async () => {
-            const run = await deps.dfir(["respond", instanceId, "--reason", `aws-dfir e2e run ${runId}`, ...account, "--json"]);
+            const run = await deps.dfir(["respond", instanceId, "--reason", `aws-dfir e2e run ${runId}`, "--state-machine", outputs.stateMachineArn, ...account, "--json"]);
             if (run.code !== 0) throw new Error(`dfir respond exited ${run.code}: ${run.stderr.trim()}`);
-            return run.stdout.trim();
-        });
+            const started = JSON.parse(run.stdout) as { executionArn?: string; verdict?: { decision?: string; reason?: string } };
+            if (started.verdict?.decision !== "respond" || !started.executionArn) throw new Error(`dfir respond started nothing: ${started.verdict?.reason ?? run.stdout.trim()}`);
+            return started.executionArn;
+        }, (arn) => arn);
 
         const sealed = await step("case sealed", () => until("the case sealed", options.caseTimeoutMinutes, async () => {
             const run = await deps.dfir(["cases", "--json", ...account]);
