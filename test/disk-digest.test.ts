@@ -141,6 +141,8 @@ describe("the simulator's EBS direct APIs (drill/sim/services/ebs.ts)", function
 
     it("ListSnapshotBlocks lists the written blocks only, in order, in pages (MaxResults 100..10,000, NextToken), with VolumeSize and BlockSize 524,288", async () => {
         const big = sim.snapshots().find((s) => s.volumeSizeGiB === 100) as { snapshotId: string };
+        // Denser than the drill's default (about one block per 8 GiB): enough written blocks for several pages.
+        sim.setSnapshotDisk(big.snapshotId, { volumeSizeGiB: 100, seed: "pages", writtenEvery: 1024 });
         const seen: number[] = [];
         let NextToken: string | undefined;
         let pages = 0;
@@ -272,7 +274,7 @@ describe("disk digests in the workflow (after the seal, a Distributed Map over t
         assert.equal(report.status, "SUCCEEDED", report.reason);
         const states = report.executions[0]?.states.map((s) => s.name) ?? [];
         assert.equal(states.filter((s) => s === STATES.digestChunk).length, 126);
-        assert.equal(report.evidence.diskDigests?.status, "complete");
+        assert.equal(report.evidence.diskDigests?.status, "complete", JSON.stringify(report.evidence.diskDigests?.snapshots.filter((s) => s.status !== "digested")));
         assert.ok(report.historyEvents < 300, `${report.historyEvents} events in the parent's history`);
         assert.deepEqual(report.iamDenied, []);
     });

@@ -21,7 +21,7 @@ import { ENV, type Target } from "../../core/workflow";
 import { TAGS } from "../../core/tags";
 import { AVML_BUILDS, AVML_ENV } from "../../core/avml";
 import { setClientCustomizer, type CustomizableClient, type ServiceName } from "../../functions/lib/aws";
-import { setClock } from "../../functions/lib/clock";
+import { setClock, setSleeper } from "../../functions/lib/clock";
 import { ACTION_PREFIX, awsError, CLIENT_SERVICE, defaultStatus, notImplemented, type SimService } from "./errors";
 import { readStateDir, STATE_FORMAT, STATE_VERSION, decode, encode, writeStateDir } from "./persist";
 import {
@@ -549,6 +549,8 @@ export class SimulatedAccount {
         setClientCustomizer((client, service) => this.attach(client, service));
         // The functions live in simulated time: hours of waiting for snapshots pass for them as for the world.
         setClock(() => this.now());
+        // A function's backoff passes in simulated time too (a throttled call retried in the next quota window).
+        setSleeper(async (ms) => this.advance(ms));
         active = this;
     }
 
@@ -563,6 +565,7 @@ export class SimulatedAccount {
         this.savedEnv = undefined;
         setClientCustomizer(undefined);
         setClock();
+        setSleeper();
         active = undefined;
     }
 

@@ -18,6 +18,7 @@ import { BLOCK_BYTES, blocksOf, chunkDigest, chunkRange, planItems, type ChunkRe
 import { errorText, isRecord, parseStepEvent, STEP_BASE } from "../lib/evidence";
 import { actionError, nonEmpty } from "../lib/schemas";
 import { log } from "../lib/log";
+import { sleep } from "../lib/clock";
 
 const SNAPSHOT_ID = /^snap-[0-9a-f]+$/;
 const snapshotId = () => z.string({ error: "must be a snapshot id" }).regex(SNAPSHOT_ID, { error: "must be a snapshot id" });
@@ -105,7 +106,8 @@ const RETRYABLE = ["RequestThrottledException", "InternalServerException", "Thro
 /**
  * `call`, again on throttling or a server fault ("You should always retry requests that receive server (5xx) error
  * responses, and ThrottlingException and RequestThrottledException client error responses": EBS direct APIs
- * reference), up to {@link BLOCK_ATTEMPTS} times with full-jitter backoff, beside the SDK's own retries.
+ * reference), up to {@link BLOCK_ATTEMPTS} times, beside the SDK's own retries: throttling waits 1 to 2 s (the quotas are
+ * per second), a server fault backs off with full jitter.
  */
 async function retried<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -114,7 +116,11 @@ async function retried<T>(call: () => Promise<T>): Promise<T> {
         } catch (error) {
             const name = (error as { name?: string }).name ?? "";
             if (attempt >= BLOCK_ATTEMPTS || !RETRYABLE.includes(name)) throw error;
-            await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt) * Math.random()));
+            // A quota is per second: a throttled call waits at least into the next second, plus jitter (the
+            // other chunks of the Map are throttled at the same moment); a server fault backs off exponentially.
+            await sleep(name === "RequestThrottledException" || name === "ThrottlingException"
+                ? 1000 + 1000 * Math.random()
+                : Math.min(2000, 100 * 2 ** attempt) * Math.random());
         }
     }
 }

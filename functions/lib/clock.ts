@@ -14,3 +14,19 @@ export function now(): Date {
 export function setClock(clock?: () => Date): void {
     source = clock ?? (() => new Date());
 }
+
+const wallSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+let sleeper: (ms: number) => Promise<void> = wallSleep;
+
+/**
+ * Wait `ms` by the functions' clock: in Lambda a timer; in the drill the simulator's clock moves on by `ms` at once,
+ * so a backoff waits out a per-second quota window there as it would in AWS.
+ */
+export function sleep(ms: number): Promise<void> {
+    return sleeper(ms);
+}
+
+/** Set how {@link sleep} waits (the drill: advance the simulator's clock); no argument restores the timer. */
+export function setSleeper(sleep?: (ms: number) => Promise<void>): void {
+    sleeper = sleep ?? wallSleep;
+}
