@@ -8,6 +8,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SimulatedAccount } from "../drill/sim";
 import { regionProblem } from "../core/regions";
+import { partitionOf } from "../core/containmentPolicies";
+import { analystAccessRoleArn } from "../core/memberPolicies";
+import type { Target } from "../core/workflow";
 
 /** Bad input: one line on stderr, exit 2, nothing changed. */
 export class UsageError extends Error {
@@ -69,4 +72,17 @@ export function openContext(options: ContextOptions, env: NodeJS.ProcessEnv = pr
     if (!table) throw new UsageError("no case table: give --table (the stack output casesTableName) or set DFIR_CASES_TABLE");
     if (!TABLE_NAME.test(table)) throw new UsageError(`--table ${JSON.stringify(table)} is not a DynamoDB table name`);
     return { region, casesTable: table, save: () => undefined, close: () => undefined };
+}
+
+/**
+ * Where an analyst's command reads and acts in the instance's account: the case's region and, for a member's case
+ * (the case recorded the responder role the functions acted through), the member's analyst access role
+ * (core/memberPolicies.ts `memberAnalystAccessPolicy`: what plan, verify and release need, never the responder's
+ * powers). In the stack's own account, the analyst's own credentials.
+ */
+export function instanceAccount(target: Partial<Target>, fallbackRegion: string): { region: string; roleArn?: string } {
+    const region = target.region ?? fallbackRegion;
+    if (!target.roleArn) return { region };
+    const accountId = target.accountId ?? target.roleArn.split(":")[4] ?? "";
+    return { region, roleArn: analystAccessRoleArn(partitionOf(region), accountId) };
 }

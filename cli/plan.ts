@@ -21,7 +21,7 @@ import { triage, type TriageDecision } from "../core/triage";
 import type { InstanceRecord, Target } from "../core/workflow";
 import { buildInstanceRecord, caseFlags } from "../functions/case/record";
 import { client } from "../functions/lib/aws";
-import { UsageError, type AnalystContext } from "./context";
+import { instanceAccount, UsageError, type AnalystContext } from "./context";
 
 /** What the reads found, besides the instance record. */
 export interface PlanFacts {
@@ -98,7 +98,7 @@ const attribute = (ec2: ReturnType<typeof client<"ec2">>, id: string, name: "dis
 
 /** Read everything the plan needs (read-only calls). */
 async function readFacts(ctx: AnalystContext, target: Target, bucket: string | undefined): Promise<PlanFacts> {
-    const where = { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) };
+    const where = instanceAccount(target, target.region);
     const ec2 = client("ec2", where);
     const id = target.instanceId;
     const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })).catch((error: Error) => {

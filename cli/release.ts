@@ -45,7 +45,7 @@ import { describeAcls } from "../functions/contain/network";
 import { caseKey } from "../functions/case/openCase";
 import { client } from "../functions/lib/aws";
 import { putLockedObject } from "../functions/lib/evidence";
-import { UsageError, type AnalystContext } from "./context";
+import { instanceAccount, UsageError, type AnalystContext } from "./context";
 import { readCaseRecord, readSealedManifest } from "./verify";
 
 export { REVOCATION_HOLD_HOURS };
@@ -177,7 +177,7 @@ class InstanceGone extends Error {}
 async function readAcls(target: Target, recorded: readonly NetworkAclEntryRecord[]): Promise<CurrentAclEntry[]> {
     const ids = [...new Set(recorded.map((e) => e.networkAclId))];
     if (ids.length === 0) return [];
-    const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
+    const ec2 = client("ec2", instanceAccount(target, target.region));
     const acls = await describeAcls(ec2, { aclIds: ids });
     return acls.flatMap((acl) => acl.entries.map((e) => ({ ...e, networkAclId: acl.networkAclId })));
 }
@@ -194,8 +194,8 @@ function recordedAclEntries(manifest: Manifest, item: Record<string, { S?: strin
 }
 
 async function readCurrent(target: Target, record: InstanceRecord): Promise<CurrentInstance> {
-    const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
-    const iam = client("iam", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
+    const ec2 = client("ec2", instanceAccount(target, target.region));
+    const iam = client("iam", instanceAccount(target, target.region));
     const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [record.instanceId] })).catch((error: { name?: string }) => {
         if (error.name === "InvalidInstanceID.NotFound") return { Reservations: [] };
         throw error;
@@ -250,8 +250,8 @@ interface ReleaseEnv {
 }
 
 async function apply(step: ReleaseStep, target: Target, instanceId: string, env: ReleaseEnv): Promise<void> {
-    const ec2 = client("ec2", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
-    const iam = client("iam", { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) });
+    const ec2 = client("ec2", instanceAccount(target, target.region));
+    const iam = client("iam", instanceAccount(target, target.region));
     switch (step.kind) {
         case "groups":
             await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: step.networkInterfaceId, Groups: step.to }));

@@ -22,7 +22,7 @@ import { digestChunk } from "../functions/digest/digest";
 import { client } from "../functions/lib/aws";
 import { readAccessTrail, type AccessSection } from "./accessTrail";
 import { caseSummary, recordedSignature, type CaseSummary, type RecordedSignature } from "./cases";
-import { UsageError, type AnalystContext } from "./context";
+import { instanceAccount, UsageError, type AnalystContext } from "./context";
 
 /** An object's Object Lock as S3 reports it for one version. */
 export interface LockState {
@@ -317,7 +317,7 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
     const target = manifest.target ?? {};
     if (disk && disk.snapshots.length > 0 && target.region) {
         // The evidence of record, in the instance's account (through the case's role for a member).
-        const where = { region: target.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) };
+        const where = instanceAccount(target, ctx.region);
         const checks = disk.snapshots.map((s): SnapshotCheck => ({ snapshotId: s.snapshotId, volumeId: s.volumeId, location: "instance account", problems: [] }));
         await checkSnapshots(where, checks, caseId, target, report);
         report.snapshots.push(...checks);
@@ -386,7 +386,7 @@ async function verifyDigests(ctx: AnalystContext, caseId: string, item: Record<s
     }
     if (record.status !== "complete") report.warnings.push(`the disk digest record is ${record.status}${record.error ? `: ${record.error}` : ""}`);
     const target = report.target ?? {};
-    const where = { region: target.region ?? ctx.region, ...(target.roleArn ? { roleArn: target.roleArn } : {}) };
+    const where = instanceAccount(target, ctx.region);
     const ebs = client("ebs", where);
     for (const c of report.snapshots.filter((x) => x.location === "instance account")) {
         const recorded = record.snapshots.find((r) => r.snapshotId === c.snapshotId);

@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { denyModifyIsolatedPolicy } from "../core/containmentPolicies";
 import type { PolicyDocument } from "../core/iam";
 import {
-    DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME, DEFAULT_RESPONDER_ROLE_NAME, RESPONDER_MAX_SESSION_SECONDS,
-    hubRoleArnProblem, memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy,
+    ANALYST_ACCESS_ROLE_NAME, DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME, DEFAULT_RESPONDER_ROLE_NAME, RESPONDER_MAX_SESSION_SECONDS,
+    analystAccessTrustPolicy, hubRoleArnProblem, memberAnalystAccessPolicy, memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy,
 } from "../core/memberPolicies";
 import { createCaptureProfile } from "./captureProfile";
 
@@ -16,7 +16,10 @@ export interface MemberAccessArgs {
     readonly hubRoleArns: pulumi.Input<string>[];
     /** The AWS Organization the hub belongs to: the trust also requires `aws:PrincipalOrgID`. @default none */
     readonly organizationId?: string;
-    /** The analysts' roles the responder role also trusts (the `dfir` CLI on a member's case). @default none */
+    /**
+     * The hub's analyst roles (`dfir:analystRoleArns`): with them, the account gets the analyst access role
+     * (`dfir-analyst-access`) they may assume for `dfir plan / verify / release` on its cases. @default none: no role
+     */
     readonly analystRoleArns?: readonly string[];
     /** Name of the responder role, the same in every member account (the functions build its ARN). @default "dfir-responder" */
     readonly responderRoleName?: string;
@@ -62,6 +65,8 @@ const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
 export class MemberAccess extends pulumi.ComponentResource {
     /** Undefined when `responder` is false. */
     public readonly responderRoleArn?: pulumi.Output<string>;
+    /** Undefined without `analystRoleArns`. */
+    public readonly analystAccessRoleArn?: pulumi.Output<string>;
     public readonly captureProfileArn: pulumi.Output<string>;
     public readonly denyModifyIsolatedPolicyArn: pulumi.Output<string>;
 
@@ -89,6 +94,10 @@ export class MemberAccess extends pulumi.ComponentResource {
             if (args.snapshotShare.shareKeyArns.length === 0) throw new Error(`MemberAccess ${name}: snapshotShare.shareKeyArns must name at least one share key ARN`);
             if (args.responder === false) throw new Error(`MemberAccess ${name}: snapshotShare needs the responder role (the hub's own account never copies)`);
         }
+        for (const arn of args.analystRoleArns ?? []) {
+            const problem = hubRoleArnProblem(arn);
+            if (problem) throw new Error(`MemberAccess ${name}: analystRoleArns: ${problem}`);
+        }
         for (const [field, value] of Object.entries({ responderRoleName, captureProfileName, memoryDocumentName })) {
             if (!IAM_NAME.test(value)) throw new Error(`MemberAccess ${name}: ${field} "${value}" is not a valid name`);
         }
@@ -113,7 +122,7 @@ export class MemberAccess extends pulumi.ComponentResource {
             const responderRole = new aws.iam.Role(`${name}-responder`, {
                 name: responderRoleName,
                 description: "aws-dfir responder: the hub's response functions contain and collect evidence here",
-                assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId, analystRoleArns: args.analystRoleArns }))),
+                assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId }))),
                 maxSessionDuration: RESPONDER_MAX_SESSION_SECONDS,
                 tags,
             }, parent);
@@ -135,8 +144,30 @@ export class MemberAccess extends pulumi.ComponentResource {
             responderRoleArn = responderRole.arn;
         }
 
-        // Humans and CI in the account must not undo containment; whoever contains here is the exception.
-        const exempt = responderRoleArn ? pulumi.all([responderRoleArn]) : pulumi.all(args.hubRoleArns);
+        // The analysts' role: what `dfir plan / verify / release` need on this account's cases, nothing more.
+        let analystAccessRoleArn: pulumi.Output<string> | undefined;
+        const analysts = [...new Set(args.analystRoleArns ?? [])];
+        // Not in the hub's own account (no responder role there either): the analysts act there as themselves.
+        if (analysts.length > 0 && (args.responder ?? true)) {
+            const analystRole = new aws.iam.Role(`${name}-analyst-access`, {
+                name: ANALYST_ACCESS_ROLE_NAME,
+                description: "aws-dfir analyst access: dfir plan, verify and release on this account's cases",
+                assumeRolePolicy: json(analystAccessTrustPolicy(analysts, { ...(organizationId ? { organizationId } : {}) })),
+                tags,
+            }, parent);
+            new aws.iam.RolePolicy(`${name}-analyst-access`, {
+                role: analystRole.id,
+                policy: json(pulumi.all([partition, account]).apply(([p, a]) => memberAnalystAccessPolicy(p, a))),
+            }, parent);
+            analystAccessRoleArn = analystRole.arn;
+        }
+
+        // Humans and CI in the account must not undo containment; whoever contains here, and the analysts' release
+        // role, are the exceptions.
+        const exempt = pulumi.all([
+            ...(responderRoleArn ? [responderRoleArn] : args.hubRoleArns),
+            ...(analystAccessRoleArn ? [analystAccessRoleArn] : []),
+        ]);
         const denyPolicy = new aws.iam.Policy(`${name}-deny-modify-isolated`, {
             description: "aws-dfir: deny terminating, stopping or modifying instances tagged dfir:status=isolated (attach to human and CI roles)",
             policy: json(pulumi.all([exempt, partition]).apply(([arns, p]) => denyModifyIsolatedPolicy(arns, p))),
@@ -144,10 +175,12 @@ export class MemberAccess extends pulumi.ComponentResource {
         }, parent);
 
         this.responderRoleArn = responderRoleArn;
+        this.analystAccessRoleArn = analystAccessRoleArn;
         this.captureProfileArn = capture.profileArn;
         this.denyModifyIsolatedPolicyArn = denyPolicy.arn;
         this.registerOutputs({
             responderRoleArn: this.responderRoleArn,
+            analystAccessRoleArn: this.analystAccessRoleArn,
             captureProfileArn: this.captureProfileArn,
             denyModifyIsolatedPolicyArn: this.denyModifyIsolatedPolicyArn,
         });

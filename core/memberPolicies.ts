@@ -11,6 +11,7 @@ import {
     type PolicyDocument, type PolicyStatement,
 } from "./iam";
 import { ROLE_ARN } from "./ids";
+import { TAGS } from "./tags";
 
 const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
 
@@ -51,11 +52,6 @@ export function hubRoleArnProblem(arn: string): string | undefined {
 export interface ResponderTrustOptions {
     /** Also require the caller to belong to this AWS Organization (`aws:PrincipalOrgID`). */
     organizationId?: string;
-    /**
-     * The analysts' roles (`dfir:analystRoleArns`): the `dfir` CLI assumes the responder role with the functions'
-     * session name to plan, verify and release a member's case. Same conditions as the functions. @default none
-     */
-    analystRoleArns?: readonly string[];
 }
 
 /**
@@ -63,6 +59,7 @@ export interface ResponderTrustOptions {
  * account root, which would delegate the choice to every administrator of the hub account), only with the
  * functions' session name (so CloudTrail in the member names every responder session the same way), and, in an
  * organization, only from a principal of that organization. Throws on an empty list, a wildcard or a non-role ARN.
+ * Analysts never assume it: they have their own role, {@link memberAnalystAccessPolicy}.
  */
 export function responderTrustPolicy(hubRoleArns: readonly string[], options: ResponderTrustOptions = {}): PolicyDocument {
     if (hubRoleArns.length === 0) throw new Error("hubRoleArns: at least one hub role ARN is required");
@@ -71,27 +68,15 @@ export function responderTrustPolicy(hubRoleArns: readonly string[], options: Re
     if (options.organizationId !== undefined && !ORGANIZATION_ID.test(options.organizationId)) {
         throw new Error(`organizationId: ${options.organizationId} is not an organization id (o-...)`);
     }
-    const analysts = [...new Set(options.analystRoleArns ?? [])];
-    const analystProblems = analysts.map(hubRoleArnProblem).filter((p): p is string => p !== undefined);
-    if (analystProblems.length > 0) throw new Error(`analystRoleArns: ${analystProblems.join("; ")}`);
     const equals: Record<string, string> = { "sts:RoleSessionName": RESPONDER_SESSION_NAME };
     if (options.organizationId) equals["aws:PrincipalOrgID"] = options.organizationId;
-    return doc(
-        {
-            Sid: "HubResponseFunctionsOnly",
-            Effect: "Allow",
-            Principal: { AWS: [...new Set(hubRoleArns)] },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: equals },
-        },
-        ...(analysts.length > 0 ? [{
-            Sid: "AnalystsCommands",
-            Effect: "Allow" as const,
-            Principal: { AWS: analysts },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { ...equals } },
-        }] : []),
-    );
+    return doc({
+        Sid: "HubResponseFunctionsOnly",
+        Effect: "Allow",
+        Principal: { AWS: [...new Set(hubRoleArns)] },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: equals },
+    });
 }
 
 /** What the member's responder role acts on besides the account's instances. */
@@ -191,4 +176,102 @@ export function memberResponderRolePolicy(d: MemberResponderDeployment): PolicyD
         evidenceBucketArns: d.evidenceBucketArns,
         ...(d.snapshotShare ? { snapshotShare: d.snapshotShare } : {}),
     });
+}
+
+/**
+ * Name of the analysts' role in every member account (MemberAccess creates it when `dfir:analystRoleArns` names the
+ * hub's analyst principals): what `dfir plan`, `dfir verify` and `dfir release` assume for a member's case
+ * (cli/context.ts `memberAccessRoleArn`). Not the responder role: an analyst gets what release and verify need,
+ * never what the response does (snapshots, commands on instances, revoking sessions).
+ */
+export const ANALYST_ACCESS_ROLE_NAME = "dfir-analyst-access";
+
+/** The analyst access role of a member account. */
+export function analystAccessRoleArn(partition: string, accountId: string): string {
+    return `arn:${partition}:iam::${accountId}:role/${ANALYST_ACCESS_ROLE_NAME}`;
+}
+
+/**
+ * Trust of a member's analyst access role: `sts:AssumeRole` for exactly the hub's analyst roles (no wildcard, no
+ * account root), and in an organization only from a principal of it. Throws on an empty list or a bad ARN.
+ */
+export function analystAccessTrustPolicy(analystRoleArns: readonly string[], options: { organizationId?: string } = {}): PolicyDocument {
+    const analysts = [...new Set(analystRoleArns)];
+    if (analysts.length === 0) throw new Error("analystRoleArns: at least one analyst role ARN is required");
+    const problems = analysts.map(hubRoleArnProblem).filter((p): p is string => p !== undefined);
+    if (problems.length > 0) throw new Error(`analystRoleArns: ${problems.join("; ")}`);
+    if (options.organizationId !== undefined && !ORGANIZATION_ID.test(options.organizationId)) {
+        throw new Error(`organizationId: ${options.organizationId} is not an organization id (o-...)`);
+    }
+    return doc({
+        Sid: "HubAnalystsOnly",
+        Effect: "Allow",
+        Principal: { AWS: analysts },
+        Action: "sts:AssumeRole",
+        ...(options.organizationId ? { Condition: { StringEquals: { "aws:PrincipalOrgID": options.organizationId } } } : {}),
+    });
+}
+
+/**
+ * What the analysts' commands do in a member account, and nothing else (every region: IAM is global):
+ * - `dfir plan`, `dfir verify`, `dfir release` read: instances, their attributes, profile associations, interfaces,
+ *   groups, network ACLs, snapshots and their locks, SSM's view of the instance, Auto Scaling and target groups
+ *   (no resource-level permissions: `*`); the instance profiles and the revocation policies (`dfir/revoke/*`).
+ * - `dfir verify --deep` reads the evidence snapshots' blocks through the EBS direct APIs (evidence snapshots only).
+ * - `dfir release` undoes a containment, only on an instance or interface tagged `dfir:status=isolated`: the
+ *   interfaces' original groups back (any group of the account: the originals are the instance's own), the
+ *   protections, shutdown behaviour and volumes' delete-on-termination as recorded, the original instance profile (disassociate, associate or
+ *   replace, and `iam:PassRole` of its role to EC2: which role that is, only the case knows), its `dfir:*` tags; the
+ *   network ACL entries Contain added (DeleteNetworkAclEntry: ACLs carry no instance tag); and the prune of the
+ *   revocation policy's statement for the instance (a new version of `dfir/revoke/*`).
+ * Nothing that makes evidence, runs commands on instances or revokes sessions. The isolation guard (deny policy, SCP)
+ * exempts this role beside the responder role (MemberAccess, ResponseWorkflow).
+ */
+export function memberAnalystAccessPolicy(partition: string, accountId: string): PolicyDocument {
+    const s = { partition, region: "*", accountId };
+    const arn = (type: string) => `arn:${partition}:ec2:*:${accountId}:${type}/*`;
+    const isolated = { StringEquals: { [`aws:ResourceTag/${TAGS.status}`]: TAGS.statusIsolated } };
+    return doc(
+        {
+            Sid: "ReadNoResourceLevelPermission",
+            Effect: "Allow",
+            Action: [
+                "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeIamInstanceProfileAssociations",
+                "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls", "ec2:DescribeSnapshots",
+                "ec2:DescribeLockedSnapshots", "ssm:DescribeInstanceInformation", "autoscaling:DescribeAutoScalingInstances",
+                "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            Resource: "*",
+        },
+        { Sid: "ReadInstanceProfiles", Effect: "Allow", Action: "iam:GetInstanceProfile", Resource: `arn:${partition}:iam::${accountId}:instance-profile/*` },
+        ...digestReadStatements(s).map((st) => ({ ...st, Sid: `Verify${st.Sid}` })),
+        {
+            Sid: "ReleaseIsolatedInstancesAndInterfaces",
+            Effect: "Allow",
+            Action: [
+                "ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute", "ec2:DisassociateIamInstanceProfile",
+                "ec2:AssociateIamInstanceProfile", "ec2:ReplaceIamInstanceProfileAssociation", "ec2:CreateTags", "ec2:DeleteTags",
+            ],
+            Resource: [arn("instance"), arn("network-interface")],
+            Condition: isolated,
+        },
+        { Sid: "ReleaseIntoOriginalGroups", Effect: "Allow", Action: "ec2:ModifyNetworkInterfaceAttribute", Resource: arn("security-group") },
+        // Delete-on-termination back as recorded: ModifyInstanceAttribute's block device mappings are also authorized
+        // on the volumes (the instance itself must still be isolated, above).
+        { Sid: "ReleaseVolumesDeleteOnTermination", Effect: "Allow", Action: "ec2:ModifyInstanceAttribute", Resource: arn("volume") },
+        { Sid: "ReleaseNetworkAclEntries", Effect: "Allow", Action: "ec2:DeleteNetworkAclEntry", Resource: arn("network-acl") },
+        {
+            Sid: "RestoreOriginalProfileRole",
+            Effect: "Allow",
+            Action: "iam:PassRole",
+            Resource: `arn:${partition}:iam::${accountId}:role/*`,
+            Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+        },
+        {
+            Sid: "PruneRevocationPolicies",
+            Effect: "Allow",
+            Action: ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion"],
+            Resource: `arn:${partition}:iam::${accountId}:policy/dfir/revoke/*`,
+        },
+    );
 }

@@ -14,6 +14,8 @@ export const NO_RESOURCE_LEVEL_ACTIONS: readonly string[] = [
     "ec2:DescribeNetworkAcls",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeRouteTables",
+    // The analysts' dry run reads the isolation groups (dfir plan, through a member's analyst access role).
+    "ec2:DescribeSecurityGroups",
     "ec2:DescribeSnapshots",
     "ec2:DescribeVolumes",
     "ec2:DescribeVpcEndpoints",

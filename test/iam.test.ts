@@ -17,6 +17,7 @@ import { client, setClientCustomizer } from "../functions/lib/aws";
 import { clearIamCaches, evaluateThroughRunSimulation, observeEvaluations, type IamDecision, type IamRequest } from "../drill/sim/iam/index";
 import { DEFAULT_FINDING } from "../scripts/lib/fixtures";
 import { handler as memoryHandler } from "../functions/memory/index";
+import { analystAccessRoleArn } from "../core/memberPolicies";
 
 const REPO = path.resolve(__dirname, "..");
 const finding = (): unknown => JSON.parse(fs.readFileSync(DEFAULT_FINDING, "utf8"));
@@ -274,10 +275,12 @@ describe("simulator: resource, trust and key policies decide as AWS decides", fu
             });
         }
         assert.match(sim.iamDenied.at(-1)?.reason ?? "", /trust policy/);
-        // The analyst's role is trusted as the stack's dfir:analystRoleArns names it (the dfir CLI on a member's case),
-        // with the functions' session name only.
-        await assert.rejects(assume("someone-else"), /AccessDenied/);
-        await assume("aws-dfir-responder");
+        // The analysts (dfir:analystRoleArns) never assume the responder role, whatever the session name: they have
+        // the member's analyst access role, with what plan, verify and release need.
+        await assert.rejects(assume("aws-dfir-responder"), /AccessDenied/);
+        const accessArn = analystAccessRoleArn("aws", sim.instanceAccountId);
+        await sts.send(new AssumeRoleCommand({ RoleArn: accessArn, RoleSessionName: "dfir-cli", DurationSeconds: 3600 }));
+        await assert.rejects(sim.runAs(sim.functionRoleArn("contain"), () => sts.send(new AssumeRoleCommand({ RoleArn: accessArn, RoleSessionName: "aws-dfir-responder" }))), /AccessDenied/);
     });
 });
 

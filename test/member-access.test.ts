@@ -4,7 +4,8 @@ import { MemberAccess } from "../components/memberAccess";
 import { ISOLATED_INSTANCE_ACTIONS } from "../core/containmentPolicies";
 import type { PolicyDocument, PolicyStatement } from "../core/iam";
 import {
-    memberCapturePolicy, memberResponderPolicy, RESPONDER_MAX_SESSION_SECONDS, RESPONDER_SESSION_NAME, responderTrustPolicy,
+    analystAccessRoleArn, analystAccessTrustPolicy, memberAnalystAccessPolicy, memberCapturePolicy, memberResponderPolicy,
+    RESPONDER_MAX_SESSION_SECONDS, RESPONDER_SESSION_NAME, responderTrustPolicy,
 } from "../core/memberPolicies";
 import { assertAssumable, CrossAccountRoleError, setClientCustomizer } from "../functions/lib/aws";
 
@@ -192,6 +193,29 @@ describe("MemberAccess", () => {
         }
         for (const a of ISOLATED_INSTANCE_ACTIONS) assert.ok(actionsOf(deny).includes(a), a);
         assert.equal(policyArn, `arn:aws:iam::${ACCOUNT}:policy/t-ma-deny-deny-modify-isolated`);
+    });
+
+    it("with the hub's analyst roles: the analyst access role they alone may assume, its policy, and the isolation guard exempting it", async () => {
+        const analysts = [`arn:aws:iam::${HUB}:role/dfir-analyst`];
+        const access = new MemberAccess("t-ma-analysts", { ...base, analystRoleArns: analysts, organizationId: "o-abcdefghij" });
+        const [accessArn, responderArn] = await Promise.all([valueOf(access.analystAccessRoleArn), valueOf(access.responderRoleArn)]);
+        await settle();
+
+        const role = one(T.role, "t-ma-analysts-analyst-access");
+        assert.equal(role.inputs.name, "dfir-analyst-access");
+        assert.deepEqual(docOf(role, "assumeRolePolicy"), analystAccessTrustPolicy(analysts, { organizationId: "o-abcdefghij" }));
+        assert.deepEqual(docOf(one(T.rolePolicy, "t-ma-analysts-analyst-access")), memberAnalystAccessPolicy("aws", ACCOUNT));
+        // The responder role trusts the hub's functions only.
+        assert.ok(!JSON.stringify(docOf(one(T.role, "t-ma-analysts-responder"), "assumeRolePolicy")).includes("dfir-analyst"));
+        const deny = docOf(one(T.policy, "t-ma-analysts-deny-modify-isolated"));
+        for (const st of deny.Statement) assert.deepEqual(st.Condition?.ArnNotLike, { "aws:PrincipalArn": [responderArn, accessArn] });
+        assert.equal(accessArn, analystAccessRoleArn("aws", ACCOUNT));
+        // The hub's own account (no responder role): the analysts act there as themselves, no access role.
+        const own = new MemberAccess("t-ma-own", { ...base, analystRoleArns: analysts, responder: false });
+        assert.equal(own.analystAccessRoleArn, undefined);
+        await settle();
+        assert.ok(!resourcesOf("t-ma-own").some((r) => r.type === T.role && r.name.endsWith("-analyst-access")));
+        assert.throws(() => new MemberAccess("t-ma-bad-analyst", { ...base, analystRoleArns: [`arn:aws:iam::${HUB}:root`] }), /analystRoleArns: .*not an exact IAM role ARN/);
     });
 
     it("parents every child to the component, named after it", async () => {

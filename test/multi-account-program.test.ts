@@ -151,13 +151,17 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
         const hubRole = (region: string, fn: string) => `arn:aws:iam::${HUB}:role/dfir-response-${region}-${fn}`;
         const trust = (account: string) => {
             const role = prod.find((r) => r.type === "aws:iam/role:Role" && r.name === `dfir-${account}-access-responder`) as RecordedResource;
-            const [st, analysts, ...more] = docOf(role, "assumeRolePolicy").Statement;
+            // The hub's functions only: the analysts (dfir:analystRoleArns) have their own role, below.
+            const [st, ...more] = docOf(role, "assumeRolePolicy").Statement;
             assert.equal(more.length, 0);
             assert.deepEqual(st.Condition, { StringEquals: { "sts:RoleSessionName": "aws-dfir-responder", "aws:PrincipalOrgID": "o-abcdefghij" } });
-            // dfir:analystRoleArns: the dfir CLI's role, under the same conditions.
-            assert.equal(analysts.Sid, "AnalystsCommands");
-            assert.deepEqual(analysts.Principal, { AWS: ["arn:aws:iam::111111111111:role/dfir-analyst"] });
-            assert.deepEqual(analysts.Condition, st.Condition);
+            // dfir:analystRoleArns: each member's analyst access role trusts exactly the hub's analyst roles, in the organization.
+            const access = prod.find((r) => r.type === "aws:iam/role:Role" && r.name === `dfir-${account}-access-analyst-access`) as RecordedResource;
+            assert.equal(access.inputs.name, "dfir-analyst-access");
+            assert.deepEqual(docOf(access, "assumeRolePolicy").Statement, [{
+                Sid: "HubAnalystsOnly", Effect: "Allow", Principal: { AWS: ["arn:aws:iam::111111111111:role/dfir-analyst"] }, Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:PrincipalOrgID": "o-abcdefghij" } },
+            }]);
             return [...(st.Principal as { AWS: string[] }).AWS].sort();
         };
         assert.deepEqual(trust("222222222222"), [...FUNCTIONS_IN_MEMBERS.map((f) => hubRole("eu-west-1", f)), ...FUNCTIONS_IN_MEMBERS.map((f) => hubRole("us-east-1", f))].sort());

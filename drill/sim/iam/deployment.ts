@@ -21,7 +21,10 @@ import {
     capturePolicy, componentMachineScope, evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy, MEMBER_ACTING_FUNCTIONS, signerRoleNamePrefixes, notificationKeyPolicy, RESPONSE_FUNCTIONS,
     responseFunctionPolicy, serviceTrustPolicy, snapshotShareKeyPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources,
 } from "../../../core/iam";
-import { memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy, SNAPSHOT_SHARE_KEY_ALIAS } from "../../../core/memberPolicies";
+import {
+    ANALYST_ACCESS_ROLE_NAME, analystAccessTrustPolicy, memberAnalystAccessPolicy, memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy,
+    SNAPSHOT_SHARE_KEY_ALIAS,
+} from "../../../core/memberPolicies";
 import { ACCESS_TRAIL_NAME, namesOf, seedKmsKey, seedSigningKey, type SimOptions } from "../seed";
 import { trailArnOf, trailBucketPolicy } from "../../../core/accessTrail";
 import { AMAZON_SSM_MANAGED_INSTANCE_CORE } from "./awsManaged";
@@ -164,8 +167,11 @@ export function deployIam(world: World): void {
         const regions = memberRegions(accountId).filter((region) => hubRegions.includes(region));
         const responder = world.account(accountId).iam.roles[names.responderRoleName];
         if (responder) {
-            // The stack is configured with the analyst's role in dfir:analystRoleArns (the dfir CLI reaches members).
-            responder.trustPolicy = json(responderTrustPolicy(regions.flatMap((region) => memberActingRoles[region] ?? []), { analystRoleArns: [`arn:${p}:iam::${home}:role/${ANALYST_ROLE_NAME}`] }));
+            responder.trustPolicy = json(responderTrustPolicy(regions.flatMap((region) => memberActingRoles[region] ?? [])));
+            // The stack is configured with the analyst's role in dfir:analystRoleArns: MemberAccess gives the account
+            // the analyst access role the dfir CLI assumes for a member's case (plan, verify, release).
+            const access = role(world, accountId, ANALYST_ACCESS_ROLE_NAME, analystAccessTrustPolicy([`arn:${p}:iam::${home}:role/${ANALYST_ROLE_NAME}`]));
+            access.policies[ANALYST_ACCESS_ROLE_NAME] = json(memberAnalystAccessPolicy(p, accountId));
             const keys = regions.flatMap((region) => (shareKey(accountId, region) ? [(shareKey(accountId, region) as { arn: string }).arn] : []));
             responder.policies[names.responderRoleName] = json(memberResponderRolePolicy({
                 partition: p,
