@@ -38,12 +38,12 @@ export type FindingParse =
 
 type JsonObject = Record<string, unknown>;
 
-function isObject(value: unknown): value is JsonObject {
+export function isObject(value: unknown): value is JsonObject {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Own keys only: a finding without `resource` must not pick up `Object.prototype` members. */
-function field(value: unknown, ...path: string[]): unknown {
+export function field(value: unknown, ...path: string[]): unknown {
     let current = value;
     for (const key of path) {
         if (!isObject(current) || !Object.hasOwn(current, key)) return undefined;
@@ -52,7 +52,8 @@ function field(value: unknown, ...path: string[]): unknown {
     return current;
 }
 
-function text(value: unknown): string | undefined {
+/** A non-empty string, or undefined. */
+export function text(value: unknown): string | undefined {
     return typeof value === "string" && value !== "" ? value : undefined;
 }
 

@@ -19,7 +19,7 @@
  *   "resolve-guardduty-credential-alerts": replace your-roleId:your-role-session-name with the Principal ID), and
  *   credentials EC2 delivers to an instance profile carry the instance id as their role session name.
  */
-import { describeJsonValue } from "./finding";
+import { describeJsonValue, field, isObject, text } from "./finding";
 
 export const SECURITYHUB_SOURCE = "aws.securityhub";
 export const SECURITYHUB_DETAIL_TYPE = "Security Hub Findings - Imported";
@@ -46,16 +46,6 @@ export function labelsFrom(min: AsffSeverityLabel): AsffSeverityLabel[] {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-function field(value: unknown, ...path: string[]): unknown {
-    let current = value;
-    for (const key of path) {
-        if (!isObject(current) || !Object.hasOwn(current, key)) return undefined;
-        current = current[key];
-    }
-    return current;
-}
-const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
 /** `arn:<partition>:ec2:<region>:<account>:instance/<id>` -> its parts; a bare `i-...` id -> the id only. */
 export function parseInstanceRef(ref: string | undefined): { instanceId?: string; accountId?: string; region?: string } {
