@@ -14,7 +14,7 @@ import { TAGS } from "../core/tags";
 import { InputError } from "../core/events";
 import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE, parseFinding } from "../core/finding";
 import { triage } from "../core/triage";
-import { ENV, type SealResult } from "../core/workflow";
+import { ENV, type CaseOpened, type SealResult } from "../core/workflow";
 import { handler as caseHandler } from "../functions/case";
 import { targetFor } from "../functions/case/openCase";
 import { handler as containHandler } from "../functions/contain";
@@ -631,6 +631,7 @@ async function runOnce(
     const executionArn = `arn:aws:states:${sim.region}:${sim.homeAccountId}:execution:dfir-response:${executionName}`;
     let seal: SealResult | undefined;
     let verdict: TriageVerdict | undefined;
+    let opened: CaseOpened | undefined;
     let repeat = false;
 
     const overrides: Record<string, (input: any) => Promise<any>> = {};
@@ -658,6 +659,7 @@ async function runOnce(
             }
             const result = await runAsLambda(sim, fn, state, () => handler(structuredClone(input)));
             if (state === STATES.triage) verdict = result as TriageVerdict;
+            if (state === STATES.openCase) opened = result as CaseOpened;
             if (state === STATES.seal) seal = result as SealResult;
             if (state === STATES.reassert) repeat = true;
             return result as never;
@@ -741,7 +743,8 @@ async function runOnce(
     }
     if (repeat) {
         return {
-            outcome: { ...base, status: "REPEAT", reason: error ? `re-assert failed: ${error.Cause}` : "finding added to the open case; containment re-asserted", caseId: verdict.caseId },
+            // The open case this delivery joined (OpenCase answers with it), not the id triage proposed.
+            outcome: { ...base, status: "REPEAT", reason: error ? `re-assert failed: ${error.Cause}` : "finding added to the open case; containment re-asserted", caseId: opened?.caseId ?? verdict.caseId },
         };
     }
     if (seal) return { outcome: { ...base, status: seal.status, reason: seal.reason, caseId: seal.caseId }, seal };
@@ -801,7 +804,7 @@ function buildReport(
     const report: DrillReport = {
         status,
         reason,
-        ...(seal?.caseId ?? verdict.caseId ? { caseId: seal?.caseId ?? verdict.caseId } : {}),
+        ...(seal?.caseId ?? last.caseId ?? verdict.caseId ? { caseId: seal?.caseId ?? last.caseId ?? verdict.caseId } : {}),
         ...(scenario ? { scenario } : {}),
         account: accountReport(verdict, accountId, sim.homeAccountId, sim.deployment.responderRoleName, calls, sim.seedReport.accountIdMapping?.from),
         finding,

@@ -110,6 +110,19 @@ describe("dfir respond", () => {
         assert.equal(manifest.findings.event.source, "dfir.manual");
     });
 
+    it("on an instance whose case is still open (not released): the request joins that case, and says which", async () => {
+        const dir = copy();
+        const first = JSON.parse((await run(["respond", "i-99999999", "--simulated", dir, "--reason", "first", "--json"])).stdout);
+        assert.equal(first.status, "SUCCEEDED", first.statusReason);
+        const again = await run(["respond", "i-99999999", "--simulated", dir, "--reason", "again", "--json"]);
+        assert.equal(again.code, 0, again.stderr);
+        const out = JSON.parse(again.stdout);
+        assert.match(out.statusReason, /^finding added to the open case/);
+        assert.equal(out.caseId, first.caseId, "the open case it joined, not a new id");
+        const { item } = await caseOf(dir, first.caseId);
+        assert.ok(item.findingIds.L.some((f: { S: string }) => f.S === out.verdict.findingId), "the request's id among the case's findings");
+    });
+
     it("--evidence-only: evidence without containment, through the case's skipContainment", async () => {
         const dir = copy();
         const result = await run(["respond", "i-99999999", "--simulated", dir, "--evidence-only", "--json"]);
