@@ -14,7 +14,7 @@
 import { GetSnapshotBlockCommand, ListSnapshotBlocksCommand, type EBSClient } from "@aws-sdk/client-ebs";
 import { createHash } from "node:crypto";
 import * as z from "zod";
-import { BLOCK_BYTES, blocksOf, chunkDigest, chunkRange, planItems, type ChunkResult, type DigestItem, type DigestTarget } from "../../core/diskDigest";
+import { BLOCK_BYTES, blocksOf, CHUNK_BLOCKS, chunkDigest, chunkRange, planItems, type ChunkResult, type DigestItem, type DigestTarget } from "../../core/diskDigest";
 import { errorText, isRecord, parseStepEvent, STEP_BASE } from "../lib/evidence";
 import { actionError, nonEmpty } from "../lib/schemas";
 import { log } from "../lib/log";
@@ -73,7 +73,7 @@ export async function planDigests(ebs: EBSClient, event: PlanEvent): Promise<Dig
         if (page.BlockSize !== BLOCK_BYTES) throw new Error(`ListSnapshotBlocks of ${s.snapshotId} gave BlockSize ${page.BlockSize}, the digest's definition reads ${BLOCK_BYTES}-byte blocks`);
         if (typeof size !== "number") throw new Error(`ListSnapshotBlocks of ${s.snapshotId} gave no VolumeSize`);
         const blocks = blocksOf(size);
-        targets.push({ snapshotId: s.snapshotId, volumeId: s.volumeId, volumeSizeGiB: size, blocks, chunks: Math.ceil(blocks / 16_384) });
+        targets.push({ snapshotId: s.snapshotId, volumeId: s.volumeId, volumeSizeGiB: size, blocks, chunks: Math.ceil(blocks / CHUNK_BLOCKS) });
     }
     const items = planItems(targets);
     log("INFO", "disk digests planned", { caseId: event.caseId, targets, items: items.length, skipped });
