@@ -377,6 +377,9 @@ export function accessFindings(accesses: readonly EvidenceAccess[]): { problems:
     for (const a of accesses) {
         if (a.kind === "delete") {
             if (a.errorCode) warnings.push(`attempted delete refused (${a.errorCode}): ${described(a)}`);
+            // A batch delete answers 200 with each object's own result, and names each version in its body: the trail
+            // cannot say which object went or which version. The evidence checks say whether each version is there.
+            else if (a.eventName === "DeleteObjects") warnings.push(`batch delete naming it (per-object results and versions are not in the trail; the version checks above say whether it is still there): ${described(a)}`);
             else if (a.versionId) problems.push(`version deleted: ${described(a)}`);
             else warnings.push(`delete marker placed (the versions remain): ${described(a)}`);
         } else if (a.kind === "retention") {

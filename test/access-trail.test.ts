@@ -99,19 +99,23 @@ describe("core/accessTrail.ts", () => {
             record({ eventName: "DeleteObject", key: "cases/c-1/metadata/instance.json", versionId: "v9", eventTime: "2026-12-07T01:03:00Z" }),
             record({ eventName: "PutObjectRetention", errorCode: "AccessDenied", eventTime: "2026-12-07T01:04:00Z" }),
             { ...record({}), requestParameters: { bucketName: "another-bucket", key: "cases/c-1/memory/i-1.lime" } },
+            // A batch delete: the objects by resource ARN, their versions only in the request body.
+            { ...record({ eventName: "DeleteObjects", eventTime: "2026-12-07T01:05:00Z" }), requestParameters: { bucketName: BUCKET, delete: "" }, resources: [{ type: "AWS::S3::Object", ARN: `arn:aws:s3:::${BUCKET}/cases/c-1/memory/i-1.lime` }] },
         ];
         const accesses = evidenceAccesses(records, BUCKET, "c-1");
-        assert.equal(accesses.length, 6, "other case, other bucket left out");
+        assert.equal(accesses.length, 7, "other case, other bucket left out");
         const byObject = accessByObject(accesses);
-        assert.deepEqual(byObject.map((o) => [o.key, o.reads.length, o.changes.length]), [["cases/c-1/memory/i-1.lime", 1, 2], ["cases/c-1/metadata/instance.json", 0, 2]]);
+        assert.deepEqual(byObject.map((o) => [o.key, o.reads.length, o.changes.length]), [["cases/c-1/memory/i-1.lime", 1, 3], ["cases/c-1/metadata/instance.json", 0, 2]]);
         assert.equal(byObject[0]?.reads[0]?.who, "arn:aws:sts::111122223333:assumed-role/analyst/alice");
         assert.equal(byObject[0]?.reads[0]?.role, "arn:aws:iam::111122223333:role/analyst");
         const { problems, warnings } = accessFindings(accesses);
         assert.deepEqual(problems, ["version deleted: cases/c-1/metadata/instance.json (version v9): DeleteObject by arn:aws:sts::111122223333:assumed-role/analyst/alice from 198.51.100.7 at 2026-12-07T01:03:00Z"]);
-        assert.equal(warnings.length, 3);
+        assert.equal(warnings.length, 4);
         assert.match(warnings[0] as string, /^attempted delete refused \(AccessDenied\): cases\/c-1\/memory\/i-1.lime \(version v1\)/);
         assert.match(warnings[1] as string, /^delete marker placed \(the versions remain\)/);
         assert.match(warnings[2] as string, /^attempted retention change refused/);
+        // Never "the versions remain" for a batch delete: the trail does not say.
+        assert.match(warnings[3] as string, /^batch delete naming it \(per-object results and versions are not in the trail/);
     });
 });
 
