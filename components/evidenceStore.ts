@@ -4,6 +4,7 @@ import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AVML_BUILDS, AVML_RELEASE_ASSETS, AVML_VERSION, elfBuild, type AvmlBuild } from "../core/avml";
 import type { AvmlPaths } from "../core/config";
+import { lockedBucket } from "./lockedBucket";
 import { evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy } from "../core/iam";
 import { publicKeyObjectKey, SIGNING_KEY_SPEC, SIGNING_KEY_USAGE } from "../core/signature";
 import { TAGS } from "../core/tags";
@@ -84,39 +85,12 @@ export class EvidenceStore extends pulumi.ComponentResource {
             tags,
         }, keep);
 
-        const bucket = new aws.s3.Bucket(name, {
-            objectLockEnabled: true,
-            forceDestroy: false,
+        const { bucket, versioning, lock, publicAccess } = lockedBucket(this, name, {
+            retentionDays,
+            // Bucket keys cut KMS requests (and cost) for multi-GB multipart memory uploads.
+            encryption: { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true },
             tags,
-        }, keep);
-
-        const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, {
-            bucket: bucket.id,
-            versioningConfiguration: { status: "Enabled" },
-        }, { parent: this });
-
-        const lock = new aws.s3.BucketObjectLockConfiguration(`${name}-lock`, {
-            bucket: bucket.id,
-            objectLockEnabled: "Enabled",
-            rule: { defaultRetention: { mode: "COMPLIANCE", days: retentionDays } },
-        }, { parent: this, dependsOn: [versioning] });
-
-        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, {
-            bucket: bucket.id,
-            rules: [{
-                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
-                // Bucket keys cut KMS requests (and cost) for multi-GB multipart memory uploads.
-                bucketKeyEnabled: true,
-            }],
-        }, { parent: this });
-
-        const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
-            bucket: bucket.id,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        }, { parent: this });
+        });
 
         // An aborted memory capture leaves an incomplete multipart upload: invisible, but billed until removed.
         new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
@@ -128,12 +102,6 @@ export class EvidenceStore extends pulumi.ComponentResource {
                 abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
             }],
         }, { parent: this, dependsOn: [versioning] });
-
-        // ACLs off: access is decided by policies only.
-        new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
-            bucket: bucket.id,
-            rule: { objectOwnership: "BucketOwnerEnforced" },
-        }, { parent: this });
 
         // After the lock configuration: the policy denies changing it.
         new aws.s3.BucketPolicy(`${name}-policy`, {

@@ -1,5 +1,6 @@
 import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
+import { lockedBucket } from "./lockedBucket";
 import { trailArnOf, trailBucketPolicy, trailSelectorsFor } from "../core/accessTrail";
 import { TAGS } from "../core/tags";
 
@@ -42,41 +43,18 @@ export class EvidenceTrail extends pulumi.ComponentResource {
             throw new Error(`EvidenceTrail ${name}: retentionDays must be a whole number of days >= 1, got ${args.retentionDays}`);
         }
         const tags = { ...args.tags, [TAGS.role]: TAGS.roleAccessTrail };
-        // The trail's record outlives the stack, as the evidence does.
-        const keep = { parent: this, retainOnDelete: true };
         const partition = aws.getPartitionOutput({}, { parent: this }).partition;
         const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
         const region = aws.getRegionOutput({}, { parent: this }).region;
         // The trail's name is fixed, so the bucket policy can name its ARN before the trail exists.
         const trailName = name;
 
-        const bucket = new aws.s3.Bucket(name, { objectLockEnabled: true, forceDestroy: false, tags }, keep);
-        const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, {
-            bucket: bucket.id,
-            versioningConfiguration: { status: "Enabled" },
-        }, { parent: this });
-        const lock = new aws.s3.BucketObjectLockConfiguration(`${name}-lock`, {
-            bucket: bucket.id,
-            objectLockEnabled: "Enabled",
-            rule: { defaultRetention: { mode: "COMPLIANCE", days: args.retentionDays } },
-        }, { parent: this, dependsOn: [versioning] });
-        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, {
-            bucket: bucket.id,
-            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-        }, { parent: this });
-        const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
-            bucket: bucket.id,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        }, { parent: this });
-        // ACLs off; CloudTrail's `bucket-owner-full-control` is the one ACL such a bucket still accepts
-        // ("Controlling ownership of objects", S3 User Guide).
-        new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
-            bucket: bucket.id,
-            rule: { objectOwnership: "BucketOwnerEnforced" },
-        }, { parent: this });
+        // Versioned, Object Lock COMPLIANCE for the evidence's retention, SSE-S3, public access blocked, ACLs off.
+        const { bucket, lock, publicAccess } = lockedBucket(this, name, {
+            retentionDays: args.retentionDays,
+            encryption: { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+            tags,
+        });
         const trailArn = pulumi.all([partition, region, accountId]).apply(([p, r, a]) => trailArnOf(p, r, a, trailName));
         const policy = new aws.s3.BucketPolicy(`${name}-policy`, {
             bucket: bucket.id,
