@@ -17,7 +17,9 @@
  * - Credential exfiltration: GuardDuty IAM finding types (guardduty_finding-types-iam): resource type AccessKey;
  *   `resource.accessKeyDetails.principalId` is `<role id>:<role session name>` (Knowledge Center
  *   "resolve-guardduty-credential-alerts": replace your-roleId:your-role-session-name with the Principal ID), and
- *   credentials EC2 delivers to an instance profile carry the instance id as their role session name.
+ *   credentials EC2 delivers to an instance profile carry the instance id as their role session name. That last
+ *   part is an ASSUMPTION: it is what GuardDuty's and CloudTrail's examples show (`assumed-role/<role>/i-...`), but no
+ *   AWS page read here states it (docs/limitations.md); a finding whose session name is not an instance id is ignored.
  */
 import { describeJsonValue, field, isObject, text } from "./finding";
 
