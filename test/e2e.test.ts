@@ -111,6 +111,7 @@ describe("npm run e2e: the command line and the test stack", () => {
     it("needs a region; takes defaults; refuses bad values and unknown arguments with one line", () => {
         assert.deepEqual(parseE2eArgs(["--region", REGION]), { region: REGION, stack: `e2e-${REGION}`, instanceType: "t3.small", caseTimeoutMinutes: 60, keep: false, yes: false });
         assert.equal(parseE2eArgs([], { AWS_REGION: "us-east-2" }).region, "us-east-2");
+        assert.equal(parseE2eArgs(["--region", REGION, "--avml", "tools/avml"], {}, () => true).avml, path.resolve("tools/avml"), "made absolute");
         const refusals: [string[], RegExp][] = [
             [[], /--region is required/],
             [["--region", "mars-1"], /--region "mars-1"/],
@@ -119,6 +120,7 @@ describe("npm run e2e: the command line and the test stack", () => {
             [["--region", REGION, "--destroy"], /unknown argument "--destroy"/],
             [["--region"], /--region needs a value/],
             [["--region", REGION, "--region", REGION], /given twice/],
+            [["--region", REGION, "--avml", "/no/such/avml"], /--avml "\/no\/such\/avml": no such file/],
         ];
         for (const [argv, pattern] of refusals) {
             assert.throws(() => parseE2eArgs(argv), (error: Error) => error.name === "E2eUsageError" && pattern.test(error.message) && !error.message.includes("\n"), argv.join(" "));

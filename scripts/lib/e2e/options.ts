@@ -3,6 +3,8 @@
  * the test stack's configuration, what it creates, what it costs and what it cannot delete. The run itself is
  * scripts/lib/e2e/run.ts.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { regionProblem } from "../../../core/regions";
 import { SSM_ENDPOINT_SERVICES } from "../../../core/isolation";
 
@@ -34,8 +36,11 @@ const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
 export const E2E_USAGE = "usage: npm run e2e -- --region REGION [--vpc VPC_ID] [--stack NAME] [--avml FILE] [--instance-type TYPE] [--case-timeout MINUTES] [--keep] [--yes]";
 
-/** The command line; every problem is one E2eUsageError line, before anything is read or created. */
-export function parseE2eArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): E2eOptions {
+/**
+ * The command line; every problem is one E2eUsageError line, before anything is created. `--avml` must name a
+ * readable file (made absolute: `pulumi up` reads it from the project directory).
+ */
+export function parseE2eArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}, isFile = (p: string) => fs.existsSync(p) && fs.statSync(p).isFile()): E2eOptions {
     const values = new Map<string, string>();
     const flags = new Set<string>();
     const WITH_VALUE = ["--region", "--vpc", "--stack", "--avml", "--instance-type", "--case-timeout"];
@@ -60,13 +65,15 @@ export function parseE2eArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
     if (!STACK_NAME.test(stack)) throw new E2eUsageError(`--stack ${JSON.stringify(stack)} is not a Pulumi stack name`);
     const instanceType = values.get("--instance-type") ?? "t3.small";
     if (!INSTANCE_TYPE.test(instanceType)) throw new E2eUsageError(`--instance-type ${JSON.stringify(instanceType)} is not an EC2 instance type`);
+    const avml = values.get("--avml");
+    if (avml !== undefined && !isFile(avml)) throw new E2eUsageError(`--avml ${JSON.stringify(avml)}: no such file (avml v0.20.0's x86_64 release asset)`);
     const timeout = values.get("--case-timeout") ?? "60";
     if (!/^[1-9]\d{0,3}$/.test(timeout)) throw new E2eUsageError(`--case-timeout needs a whole number of minutes (1-9999), got ${JSON.stringify(timeout)}`);
     return {
         region,
         stack,
         ...(vpcId ? { vpcId } : {}),
-        ...(values.has("--avml") ? { avml: values.get("--avml") as string } : {}),
+        ...(avml !== undefined ? { avml: path.resolve(avml) } : {}),
         instanceType,
         caseTimeoutMinutes: Number(timeout),
         keep: flags.has("--keep"),
