@@ -10,7 +10,7 @@ import { buildTriggerRules, type RuleTrigger } from "../core/pattern";
 import { AVML_BUILDS, AVML_ENV, type AvmlBuild } from "../core/avml";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
 import { validateTriageOptions, type TriageOptionsInput } from "../core/triage";
-import { ENV } from "../core/workflow";
+import { ENV, SETTINGS_FILE } from "../core/workflow";
 import { FUNCTION_LIMITS } from "../core/lambda";
 import { FUNCTION_NAMES, handlerArchive, type FunctionName } from "./bundle";
 import { createCaptureProfile } from "./captureProfile";
@@ -219,8 +219,6 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             SECURITY_HUB: JSON.stringify(options.securityHub),
             [ENV.casesTable]: cases.name,
             [ENV.evidenceBucket]: args.evidence.bucketName,
-            [ENV.isolationGroups]: pulumi.output(args.isolationGroups).apply((g) => JSON.stringify(g)),
-            [ENV.untrackGroups]: pulumi.output(args.untrackGroups ?? {}).apply((g) => JSON.stringify(g)),
             [ENV.captureProfileArn]: captureProfileArn,
             [ENV.memoryDocument]: documentName,
             [ENV.snapshotCapSeconds]: String(snapshotCapSeconds),
@@ -236,6 +234,10 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             ...(copySnapshotsToHub ? { [ENV.copySnapshotsToHub]: "true", [ENV.hubSnapshotKeyArn]: args.evidence.keyArn } : {}),
         };
 
+        // The group maps grow with every VPC and Lambda holds 4 KB of environment in all: Contain, their only reader,
+        // gets them in a file beside its handler (core/workflow.ts SETTINGS_FILE; a new map is a new code version).
+        const containCode = pulumi.all([pulumi.output(args.isolationGroups), pulumi.output(args.untrackGroups ?? {})]).apply(([isolation, untrack]) =>
+            handlerArchive("contain", { [SETTINGS_FILE]: JSON.stringify({ [ENV.isolationGroups]: JSON.stringify(isolation), [ENV.untrackGroups]: JSON.stringify(untrack) }) }));
         const fns = {} as Record<FunctionName, aws.lambda.Function>;
         const roles = {} as Record<FunctionName, aws.iam.Role>;
         for (const fnName of FUNCTION_NAMES) {
@@ -256,7 +258,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 runtime: aws.lambda.Runtime.NodeJS22dX,
                 architectures: ["arm64"],
                 handler: "index.handler",
-                code: handlerArchive(fnName),
+                code: fnName === "contain" ? containCode : handlerArchive(fnName),
                 role: role.arn,
                 timeout: timeoutSeconds,
                 memorySize: memoryMb,

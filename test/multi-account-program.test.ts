@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { recorded, settle, type RecordedResource } from "./support/pulumi-mocks";
+import { recorded, settingsFileOf, settle, type RecordedResource } from "./support/pulumi-mocks";
 import { stackConfig } from "./support/stack-config";
 import { dfirKeys, parseDfirConfig, type MultiAccountStackConfig } from "../core/config";
 import type { PolicyDocument, PolicyStatement } from "../core/iam";
@@ -114,7 +114,7 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
         assert.equal(prod.filter((r) => r.type === "dfir:detection:HubEventBusPolicy").length, 0);
     });
 
-    it("prepares the listed VPCs, and every VPC discovered for \"all\", and wires each region's workflow to exactly its VPCs' groups", () => {
+    it("prepares the listed VPCs, and every VPC discovered for \"all\", and wires each region's workflow to exactly its VPCs' groups", async () => {
         const networks = (member: string) => prod.filter((r) => r.type === "dfir:network:IsolationNetwork" && r.parent === `dfir:member:MemberRegion::${member}`)
             .map((r) => r.name.slice(member.length + 1)).sort();
         assert.deepEqual(networks("dfir-222222222222-us-east-1"), ["vpc-0123456789abcdef0", "vpc-0fedcba9876543210"]);
@@ -124,18 +124,19 @@ describe("the multi-account program (Pulumi.prod.yaml)", function () {
         assert.equal(discovered333.length, 2);
         const groupsOf = (region: string) => {
             const contain = prod.find((r) => r.type === "aws:lambda/function:Function" && r.name === `dfir-response-${region}-contain`) as RecordedResource;
-            return contain.inputs.environment.variables;
+            return settingsFileOf(contain);
         };
-        const us = groupsOf("us-east-1");
+        const us = await groupsOf("us-east-1");
         assert.deepEqual(Object.keys(JSON.parse(us.ISOLATION_GROUPS)).sort(), ["vpc-0123456789abcdef0", "vpc-0fedcba9876543210", ...discovered333].sort());
         assert.deepEqual(Object.keys(JSON.parse(us.UNTRACK_GROUPS)).sort(), Object.keys(JSON.parse(us.ISOLATION_GROUPS)).sort());
-        assert.deepEqual(Object.keys(JSON.parse(groupsOf("eu-west-1").ISOLATION_GROUPS)).sort(), discoveredEu);
+        assert.deepEqual(Object.keys(JSON.parse((await groupsOf("eu-west-1")).ISOLATION_GROUPS)).sort(), discoveredEu);
         // Every group is the isolation group of that VPC's network (not another VPC's, not the untrack group).
         for (const [vpc, sg] of Object.entries(JSON.parse(us.ISOLATION_GROUPS) as Record<string, string>)) assert.match(sg, new RegExp(`${vpc}-isolation$`));
-        assert.equal(us.RESPONDER_ROLE_NAME, "dfir-responder");
-        assert.equal(us.MEMORY_DOCUMENT, "dfir-memory-capture");
-        assert.equal(us.CAPTURE_PROFILE_ARN, `arn:aws:iam::${HUB}:instance-profile/dfir-capture`);
-        assert.equal(us.HOME_ACCOUNT_ID, HUB);
+        const env = (prod.find((r) => r.type === "aws:lambda/function:Function" && r.name === "dfir-response-us-east-1-contain") as RecordedResource).inputs.environment.variables;
+        assert.equal(env.RESPONDER_ROLE_NAME, "dfir-responder");
+        assert.equal(env.MEMORY_DOCUMENT, "dfir-memory-capture");
+        assert.equal(env.CAPTURE_PROFILE_ARN, `arn:aws:iam::${HUB}:instance-profile/dfir-capture`);
+        assert.equal(env.HOME_ACCOUNT_ID, HUB);
     });
 
     it("creates the memory document under its fixed name in every member region, and none in the hub (not a member here)", () => {
