@@ -8,6 +8,9 @@
  * Reports the marginal cost of each added member-region between sizes (the first size carries the fixed cost:
  * loading, bundling the seven handlers, the hub's two regions), so linear growth shows as a flat column.
  *
+ * A size whose program AWS would refuse fails with one line: a registration the mocks refused (a resource over an AWS
+ * size quota, core/quotas.ts) or a quota counted across resources (`quotaProblems()`, e.g. a role's inline policies).
+ *
  * Internal mode (one size, used by the driver): `--one N` prints one JSON line {memberRegions, resources, seconds}.
  */
 import { spawnSync } from "node:child_process";
@@ -46,6 +49,9 @@ async function one(n: number): Promise<void> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const failed = program.registrations.filter((r) => r.error !== undefined);
     if (failed.length > 0) throw new Error(`${failed.length} registration(s) failed, first ${failed[0].type} ${failed[0].name}: ${failed[0].error}`);
+    // What AWS would refuse counted across resources (core/quotas.ts): the run is not a deployable stack.
+    const overQuota = program.quotaProblems();
+    if (overQuota.length > 0) throw new Error(`${overQuota.length} AWS quota problem(s), first ${overQuota[0].message}`);
     process.stdout.write(`${JSON.stringify({ memberRegions: n, resources: program.registrations.length, seconds: Number(seconds.toFixed(2)) })}\n`);
 }
 
