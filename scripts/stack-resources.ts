@@ -151,10 +151,18 @@ async function run(argv: string[]): Promise<StackResource[]> {
     const main = path.resolve(dir, project.main);
     // The root stack resource, exactly as the language host runs a program: its exports become stack outputs; an
     // exported function (the program's async entry point) is called and its result awaited.
+    // A refused registration also rejects the program and every output built on it (some of them unhandled, which
+    // would end the process first): keep the first rejection, report the refused registration.
+    let programError: unknown;
+    process.on("unhandledRejection", (error: unknown) => {
+        programError ??= error;
+    });
     await pulumi.runtime.runInPulumiStack(async () => {
         const exported = require(main);
         const entry = exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined ? exported.default : exported;
         return entry instanceof Function ? entry() : entry;
+    }).catch((error: unknown) => {
+        programError = error;
     });
     await program.settle();
 
@@ -165,6 +173,7 @@ async function run(argv: string[]): Promise<StackResource[]> {
     // Quotas counted across resources (core/quotas.ts, e.g. all inline policies of one role): AWS would refuse the stack.
     const overQuota = program.quotaProblems();
     if (overQuota.length > 0) throw new Error(`${overQuota.length} AWS quota problem(s), first ${overQuota[0].message}`);
+    if (programError !== undefined) throw programError;
 
     const ids = new Map(program.registrations.map((r) => [r.urn as string, r.id ?? ""]));
     const resources: StackResource[] = [];

@@ -10,7 +10,7 @@ import { deployMultiAccount } from "../components/multiAccountStack";
 import { checkServiceQuotas } from "../policy/rules/aws-service-quotas";
 import { UNKNOWN_STRING, type RuleResource } from "../policy/lib/model";
 import { scaleConfig } from "../scripts/bench-program";
-import { registrations, settle } from "./support/pulumi-mocks";
+import { quotaProblems, registrations, settle } from "./support/pulumi-mocks";
 
 /**
  * A policy document of exactly `size` in the quota's unit: `{"Version":"2012-10-17","Statement":[{"Sid":"<pad>"}]}`,
@@ -176,6 +176,9 @@ describe("AWS size quotas (core/quotas.ts)", () => {
             assert.ok(overQuota.every((r) => r.type === "aws:lambda/function:Function" && /^dfir-response-us-east-1-/.test(r.name)), overQuota.map((r) => r.name).join(", "));
             // The other hub region (no member there) stays under the quota.
             assert.ok(!refused.some((r) => r.name.includes("eu-west-1")));
+            // The stack-level check (what bench:program and stack:resources fail on) names the same functions.
+            const stack = quotaProblems().filter((p) => p.quota === QUOTAS.lambdaEnvironment).map((p) => p.resource);
+            for (const r of overQuota) assert.ok(stack.includes(`${r.type}::${r.name}`), `${r.name} not in quotaProblems()`);
         });
     });
 });
