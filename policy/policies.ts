@@ -6,6 +6,7 @@
  * `--policy-pack-config` {"<name>": "mandatory"}): defence in depth and response speed.
  */
 import type { Policies } from "@pulumi/policy";
+import * as awsServiceQuotas from "./rules/aws-service-quotas";
 import * as evidenceAccessTrail from "./rules/evidence-access-trail";
 import * as evidenceBucketKmsEncryption from "./rules/evidence-bucket-kms-encryption";
 import * as evidenceBucketObjectLock from "./rules/evidence-bucket-object-lock";
@@ -43,6 +44,8 @@ export const policies: Policies = [
     manifestSigningKey.policy,
     // Who read the evidence, who tried to delete it or change its retention: on record, and the record locked.
     evidenceAccessTrail.policy,
+    // Issue 18: what the stack asks AWS for fits AWS's size quotas, or `pulumi up` fails half-way (core/quotas.ts).
+    awsServiceQuotas.policy,
     // Advisory
     evidenceBucketVersioning.policy,
     evidenceBucketKmsEncryption.policy,

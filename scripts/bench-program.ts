@@ -8,6 +8,9 @@
  * Reports the marginal cost of each added member-region between sizes (the first size carries the fixed cost:
  * loading, bundling the seven handlers, the hub's two regions), so linear growth shows as a flat column.
  *
+ * A size whose program AWS would refuse fails with one line: a registration the mocks refused (a resource over an AWS
+ * size quota, core/quotas.ts) or a quota counted across resources (`quotaProblems()`, e.g. a role's inline policies).
+ *
  * Internal mode (one size, used by the driver): `--one N` prints one JSON line {memberRegions, resources, seconds}.
  */
 import { spawnSync } from "node:child_process";
@@ -38,14 +41,26 @@ async function one(n: number): Promise<void> {
     const program = installMocks({ project: "aws-dfir", stack: "bench", region: REGIONS[0], preview: true });
     pulumi.runtime.setAllConfig(scaleConfig(n));
     const started = process.hrtime.bigint();
+    // A refused registration also rejects the program and every output built on it (some of them unhandled, which
+    // would end the process first): keep the first rejection, report the refused registration.
+    let programError: unknown;
+    process.on("unhandledRejection", (error: unknown) => {
+        programError ??= error;
+    });
     await pulumi.runtime.runInPulumiStack(async () => {
         const entry = require("../index") as () => Promise<unknown>;
         return entry();
+    }).catch((error: unknown) => {
+        programError = error;
     });
     await program.settle();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const failed = program.registrations.filter((r) => r.error !== undefined);
     if (failed.length > 0) throw new Error(`${failed.length} registration(s) failed, first ${failed[0].type} ${failed[0].name}: ${failed[0].error}`);
+    // What AWS would refuse counted across resources (core/quotas.ts): the run is not a deployable stack.
+    const overQuota = program.quotaProblems();
+    if (overQuota.length > 0) throw new Error(`${overQuota.length} AWS quota problem(s), first ${overQuota[0].message}`);
+    if (programError !== undefined) throw programError;
     process.stdout.write(`${JSON.stringify({ memberRegions: n, resources: program.registrations.length, seconds: Number(seconds.toFixed(2)) })}\n`);
 }
 
@@ -97,7 +112,7 @@ if (require.main === module) {
             process.exit(2);
         }
         one(n).catch((error) => {
-            process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+            process.stderr.write(`${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
             process.exitCode = 1;
         });
     } else {

@@ -29,7 +29,8 @@
  *   `04da6b54-80e4-46f7-96ec-b56ff0331ba9`. Component resources, the stack and providers have `provider` "".
  *
  * The project is the current directory (as for the pulumi CLI; `npm run` runs in the repository root).
- * Exit 0 on success; 1 when a registration failed (e.g. `Mock not implemented: <type>`) or the program threw;
+ * Exit 0 on success; 1 when a registration failed (e.g. `Mock not implemented: <type>`, or a resource over an AWS size
+ * quota, core/quotas.ts), the stack breaks a quota counted across resources (`quotaProblems()`), or the program threw;
  * 2 with one line on stderr and nothing on stdout for bad input (no or unknown `--stack`, unknown option, a
  * config error from `parseDfirConfig`, an encrypted config value). Anything the SDK logs goes to stderr.
  */
@@ -150,10 +151,18 @@ async function run(argv: string[]): Promise<StackResource[]> {
     const main = path.resolve(dir, project.main);
     // The root stack resource, exactly as the language host runs a program: its exports become stack outputs; an
     // exported function (the program's async entry point) is called and its result awaited.
+    // A refused registration also rejects the program and every output built on it (some of them unhandled, which
+    // would end the process first): keep the first rejection, report the refused registration.
+    let programError: unknown;
+    process.on("unhandledRejection", (error: unknown) => {
+        programError ??= error;
+    });
     await pulumi.runtime.runInPulumiStack(async () => {
         const exported = require(main);
         const entry = exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined ? exported.default : exported;
         return entry instanceof Function ? entry() : entry;
+    }).catch((error: unknown) => {
+        programError = error;
     });
     await program.settle();
 
@@ -161,6 +170,10 @@ async function run(argv: string[]): Promise<StackResource[]> {
     if (failed.length > 0) {
         throw new Error(`${failed.length} registration(s) failed, first ${failed[0].type} ${failed[0].name}: ${failed[0].error ?? "no answer"}`);
     }
+    // Quotas counted across resources (core/quotas.ts, e.g. all inline policies of one role): AWS would refuse the stack.
+    const overQuota = program.quotaProblems();
+    if (overQuota.length > 0) throw new Error(`${overQuota.length} AWS quota problem(s), first ${overQuota[0].message}`);
+    if (programError !== undefined) throw programError;
 
     const ids = new Map(program.registrations.map((r) => [r.urn as string, r.id ?? ""]));
     const resources: StackResource[] = [];

@@ -80,6 +80,12 @@ describe("policy pack over gRPC: the dev stack and mutated copies of it", functi
             delete rule.props.toPort;
         });
 
+        // AWS's size quotas (aws-service-quotas, core/quotas.ts): a function whose environment grew past Lambda's 4 KB.
+        mutate("dfir-response-contain", "bigenv", "aws-service-quotas", "dfir-response-contain-bigenv", (c) => {
+            const fn = find(c, "aws:lambda/function:Function", "dfir-response-contain-bigenv");
+            fn.props.environment.variables.ISOLATION_GROUPS = JSON.stringify(Object.fromEntries(
+                Array.from({ length: 100 }, (_, i) => [`vpc-0${String(i).padStart(16, "0")}`, `sg-0${String(i).padStart(16, "0")}`])));
+        });
         [result] = await policyCheck({ resources: { raw: stack, source: "dev + mutations" }, stack: "dev" });
     });
 
@@ -109,5 +115,7 @@ describe("policy pack over gRPC: the dev stack and mutated copies of it", functi
         const trail = (name: string) => result.violations.find((v) => v.policy === "evidence-access-trail" && v.name === name)?.message ?? "";
         assert.match(trail("dfir-evidence-writesonly"), /trail dfir-access-trail-writesonly-trail does not log GetObject, HeadObject on its objects/);
         assert.match(trail("dfir-evidence-trailunlocked"), /bucket dfir-access-trail-trailunlocked has no Object Lock/);
+        const quota = result.violations.find((v) => v.policy === "aws-service-quotas" && v.name === "dfir-response-contain-bigenv");
+        assert.match(quota?.message ?? "", /Lambda function environment variables \(all together\) is [\d,]+ bytes, over AWS's limit of 4,096 \(https:\/\/docs\.aws\.amazon\.com\/lambda\//);
     });
 });

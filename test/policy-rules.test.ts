@@ -703,13 +703,13 @@ describe("policy pack rules", () => {
     describe("the pack's definitions", () => {
         const byName = new Map(policies.map((p) => [p.name, p]));
 
-        it("lists eighteen uniquely named kebab-case policies: ten mandatory, eight advisory", () => {
+        it("lists nineteen uniquely named kebab-case policies: eleven mandatory, eight advisory", () => {
             assert.equal(PACK_NAME, "aws-dfir");
             assert.equal(byName.size, policies.length);
             for (const p of policies) assert.match(p.name, /^[a-z0-9]+(-[a-z0-9]+)*$/);
             const level = (l: string) => policies.filter((p) => p.enforcementLevel === l).map((p) => p.name).sort();
             assert.deepEqual(level("mandatory"), [
-                "evidence-access-trail", "evidence-bucket-object-lock", "evidence-snapshot-lock", "isolation-group-egress-endpoints-only",
+                "aws-service-quotas", "evidence-access-trail", "evidence-bucket-object-lock", "evidence-snapshot-lock", "isolation-group-egress-endpoints-only",
                 "isolation-group-no-ingress", "manifest-signing-key", "s3-no-public-acl", "s3-no-public-bucket-policy", "s3-public-access-block",
                 "workstation-no-public-ip",
             ]);

@@ -28,6 +28,11 @@
  * - `guardduty.getDetector` answers an enabled detector with a deterministic id (`detectorIdOf(account, region)`).
  * - A data source that throws rejects the program's invoke with the error's message (carried as gRPC `details`).
  *
+ * - A resource whose inputs break an AWS size quota on their own (core/quotas.ts resourceQuotaProblems: a Lambda
+ *   function's environment over 4 KB, a role trust policy over 2,048 characters, ...) is refused: `newResource`
+ *   throws the quota's one-line message (the registration carries it), as AWS refuses it at `pulumi up`. Quotas
+ *   counted across resources (all inline policies of one role) are reported by `quotaProblems()` once settled.
+ *
  * Every registration is also captured from the mock monitor's `registerResource` request (parent, provider,
  * dependencies and property dependencies are not in `MockResourceArgs`), together with the URN and id the mock
  * monitor answers with. Recorded resources name their explicit provider (`provider`: the provider's name).
@@ -38,6 +43,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { publicKeySpki, scalarFrom } from "../../drill/sim/ecdsa";
 import { publicKeyPem } from "../../core/signature";
+import { resourceQuotaProblems, stackQuotaProblems, type QuotaProblem } from "../../core/quotas";
 
 /** The account of the default provider (a single-account stack). */
 export const ACCOUNT = "123456789012";
@@ -303,6 +309,11 @@ export interface MockProgram {
     readonly providers: ReadonlyMap<string, MockProvider>;
     /** Wait until every registration the program started has reached the mocks. */
     settle(): Promise<void>;
+    /**
+     * The AWS size quotas the resources recorded so far break (core/quotas.ts stackQuotaProblems: each resource's
+     * own, and those counted across resources, e.g. all inline policies of one role). Call after `settle()`.
+     */
+    quotaProblems(): QuotaProblem[];
 }
 
 export interface MockOptions {
@@ -415,6 +426,10 @@ export function installMocks(options: MockOptions): MockProgram {
             const record: RecordedResource = { type: args.type, name: args.name, inputs: args.inputs, parent: parents.get(`${args.type}::${args.name}`) };
             if (provider) record.provider = provider.name;
             recorded.push(record);
+            // AWS refuses a resource over a size quota (core/quotas.ts names each quota's page): so does the mock, and
+            // the registration carries the error, as `pulumi up` fails on that resource.
+            const overQuota = resourceQuotaProblems({ type: args.type, name: args.name, inputs: args.inputs });
+            if (overQuota.length > 0) throw new Error(overQuota.map((p) => p.message).join("; "));
             const state = { ...args.inputs, ...(compute ? compute(args.name, args.inputs) : {}) };
             const id = state.id ?? (args.type === "aws:ec2/securityGroup:SecurityGroup" ? `sg-${args.name}` : `${args.name}-id`);
             return { id, state };
@@ -471,5 +486,6 @@ export function installMocks(options: MockOptions): MockProgram {
         });
     };
 
-    return { recorded, registrations, providers, settle: () => settings.waitForRPCs() };
+    const quotaProblems = () => stackQuotaProblems(recorded.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, scope: r.provider })));
+    return { recorded, registrations, providers, settle: () => settings.waitForRPCs(), quotaProblems };
 }

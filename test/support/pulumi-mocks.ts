@@ -23,6 +23,13 @@ Error.stackTraceLimit = Number(process.env.DFIR_STACK_TRACE_LIMIT) || 0;
 const program = installMocks({ project: "aws-dfir", stack: "test", region: REGION, preview: true });
 
 export const recorded: RecordedResource[] = program.recorded;
+/** Every registration request with the mocks' answer (`error` when refused, e.g. over an AWS size quota). */
+export const registrations = program.registrations;
+
+/** The AWS size quotas the resources recorded so far break (core/quotas.ts stackQuotaProblems). */
+export function quotaProblems() {
+    return program.quotaProblems();
+}
 
 /** Wait until every registration the program started has reached the mocks. */
 export async function settle(): Promise<void> {
