@@ -9,6 +9,9 @@ import { runPool } from "../scripts/lib/stacks/pool";
 import { parseStacksArgs } from "../scripts/lib/stacks/options";
 import { changesText, eventLine, lineDisplay, rowPayload } from "../scripts/lib/stacks/progress";
 import { summaryTable } from "../scripts/lib/stacks/summary";
+import { growthOf, organizationStacks, ORG_REGIONS, type OrganizationRow } from "../scripts/lib/bench/organization";
+import { organizationSection } from "../scripts/lib/bench/report";
+import { dfirKeys, parseDfirConfig } from "../core/config";
 import type { Command, ProgressDisplay, RunReport, StackEvent, StackRunner, StackSpec } from "../scripts/lib/stacks/types";
 
 const REPO = path.resolve(__dirname, "..");
@@ -276,6 +279,41 @@ describe("stacks driver (npm run stacks)", () => {
             assert.match(text, /a +│ succeeded │ update 2/);
             assert.match(text, /b +│ failed +│ AccessDenied/);
             assert.match(text, /up: 1 of 2 stack\(s\) updated, FAILED: b; 5 s wall, concurrency 2/);
+        });
+    });
+
+    describe("the organization benchmark's stacks (scripts/lib/bench/organization.ts)", () => {
+        it("splits A accounts into stacks of at most S, every account once in the 4 regions, each stack's config valid", () => {
+            const stacks = organizationStacks(60, 25, { shard: false, memberAccess: false });
+            assert.deepEqual([...stacks.keys()], ["org-0", "org-1", "org-2"]);
+            const members = [...stacks.values()].map((c) => c["dfir:members"] as { accountId: string; regions: Record<string, unknown> }[]);
+            assert.deepEqual(members.map((m) => m.length), [25, 25, 10]);
+            const ids = members.flat().map((m) => m.accountId);
+            assert.equal(new Set(ids).size, 60);
+            assert.ok(members.flat().every((m) => Object.keys(m.regions).join() === ORG_REGIONS.join()));
+            for (const config of stacks.values()) {
+                const asPulumiHandsIt = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+                const parsed = parseDfirConfig(dfirKeys(asPulumiHandsIt));
+                assert.equal(parsed.multiAccount?.hub.accountId, "111111111111");
+                assert.equal(parsed.multiAccount?.organization?.delegatedAdmin, true);
+                assert.ok(!("dfir:shard" in config) && !("dfir:memberAccess" in config));
+            }
+            const keyed = organizationStacks(30, 25, { shard: true, memberAccess: true });
+            assert.deepEqual([...keyed.values()].map((c) => [c["dfir:shard"], c["dfir:memberAccess"]]), [["0", true], ["1", true]]);
+        });
+
+        it("judges linear growth on CPU seconds per account, largest vs smallest size, within 25%", () => {
+            const row = (accounts: number, cpuPer: number, wallPer: number): OrganizationRow => ({
+                accounts, memberRegions: accounts * 4, stacks: accounts / 25, resources: accounts * 148, wallSeconds: wallPer * accounts, cpuSeconds: cpuPer * accounts,
+                maxRssMiB: 900, wallSecondsPerAccount: wallPer, cpuSecondsPerAccount: cpuPer, resourcesPerAccount: 148,
+            });
+            assert.deepEqual(growthOf([row(250, 0.4, 0.2)]), { growth: null, linear: null });
+            assert.deepEqual(growthOf([row(250, 0.4, 0.2), row(500, 0.9, 0.2), row(1000, 0.48, 0.3)]), { growth: { wall: 1.5, cpu: 1.2 }, linear: true });
+            assert.deepEqual(growthOf([row(250, 0.4, 0.2), row(1000, 0.52, 0.2)]), { growth: { wall: 1, cpu: 1.3 }, linear: false });
+            const text = organizationSection({ regions: [...ORG_REGIONS], accountsPerStack: 25, concurrency: 2, keys: { shard: false, memberAccess: false }, rows: [row(250, 0.4, 0.2), row(1000, 0.52, 0.2)], ...growthOf([row(250, 0.4, 0.2), row(1000, 0.52, 0.2)]) }).join("\n");
+            assert.match(text, /\| 1000 \| 4000 \| 40 \| 148000 \| 200 \| 520 \| 900 \| 0.2 \| 0.52 \| 148 \|/);
+            assert.match(text, /CPU x1.3, wall x1: \*\*not linear\*\*/);
+            assert.match(text, /without `dfir:shard`\/`dfir:memberAccess`/);
         });
     });
 
