@@ -70,9 +70,12 @@ export function multibarDisplay(stacks: readonly string[], stream: NodeJS.WriteS
             if (!bar) return;
             const payload = rowPayload(stack, width, e);
             const value = e.kind === "progress" ? e.resources : e.kind === "finished" ? e.outcome.resources ?? Object.values(e.outcome.changes ?? {}).reduce((a, b) => a + b, 0) : undefined;
+            // The clock of a row runs from its stack's start to its end.
+            if (e.kind === "started") bar.start(0, 0, payload);
             if (value !== undefined && value > bar.getTotal()) bar.setTotal(value);
             if (value !== undefined) bar.update(value, payload);
             else bar.update(payload);
+            if (e.kind === "finished") bar.stop();
         },
         done() {
             multibar.stop();
