@@ -177,6 +177,7 @@ function writeCache(dir: string, content: CacheFile): void {
 }
 
 /** The Lambda deployment package of a handler: `index.js` exporting `handler`. */
-export function handlerArchive(name: FunctionName): pulumi.asset.AssetArchive {
-    return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleHandler(name)) });
+export function handlerArchive(name: FunctionName, files: Readonly<Record<string, string>> = {}): pulumi.asset.AssetArchive {
+    const extra = Object.fromEntries(Object.entries(files).map(([file, text]) => [file, new pulumi.asset.StringAsset(text)]));
+    return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleHandler(name)), ...extra });
 }

@@ -6,14 +6,27 @@ import {
     ANALYST_ACCESS_ROLE_NAME, DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME, DEFAULT_RESPONDER_ROLE_NAME, RESPONDER_MAX_SESSION_SECONDS,
     analystAccessTrustPolicy, hubRoleArnProblem, memberAnalystAccessPolicy, memberCapturePolicy, memberResponderRolePolicy, responderTrustPolicy,
 } from "../core/memberPolicies";
+import type { MemberAccessGrants } from "../core/organization";
 import { createCaptureProfile } from "./captureProfile";
 
 export interface MemberAccessArgs {
     /**
-     * Exact ARNs of the hub functions' roles that may assume the responder role (required, non-empty; no
-     * wildcard, no account root). IAM checks they exist when the trust is written: deploy the hub first.
+     * The hub account and the name prefixes of its roles that may assume the responder role (core/memberPolicies.ts
+     * `responderTrustPolicy`): this stack's workflows of the regions the account is a member in, and the other stacks'
+     * (`trustShards`). Required with the responder role.
      */
-    readonly hubRoleArns: pulumi.Input<string>[];
+    readonly trustees?: { readonly hubAccountId: string; readonly roleNamePrefixes: readonly string[] };
+    /**
+     * The hub's own account listed as a member (`responder` false): the exact ARNs of the hub roles the deny policy
+     * exempts (give the Contain roles). Required then.
+     */
+    readonly exemptRoleArns?: pulumi.Input<string>[];
+    /**
+     * What the other stacks acting in this account need (their `memberAccessGrants`, `dfir:trustStacks`): the
+     * responder role trusts their roles too, and the capture and responder roles admit their evidence buckets and
+     * keys. @default none
+     */
+    readonly otherStacks?: pulumi.Input<readonly MemberAccessGrants[]>;
     /** The AWS Organization the hub belongs to: the trust also requires `aws:PrincipalOrgID`. @default none */
     readonly organizationId?: string;
     /**
@@ -58,7 +71,7 @@ const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
 
 /**
  * What one member account needs for the hub's workflow to respond there: the responder role the hub's functions
- * assume (trusting only their roles), the forensic-capture role and instance profile Contain swaps onto a
+ * assume (trusting only their roles, by name prefix), the forensic-capture role and instance profile Contain swaps onto a
  * contained instance, and the deny-modify-isolated-instances policy with the responder role as its one exception.
  * IAM is global: deploy one per member account (not per region); the role's permissions cover every region.
  */
@@ -75,14 +88,18 @@ export class MemberAccess extends pulumi.ComponentResource {
         const responderRoleName = args.responderRoleName ?? DEFAULT_RESPONDER_ROLE_NAME;
         const captureProfileName = args.captureProfileName ?? DEFAULT_CAPTURE_PROFILE_NAME;
         const memoryDocumentName = args.memoryDocumentName ?? DEFAULT_MEMORY_DOCUMENT_NAME;
-        if (!args.hubRoleArns || args.hubRoleArns.length === 0) {
-            throw new Error(`MemberAccess ${name}: hubRoleArns must name at least one hub role ARN`);
+        const responder = args.responder ?? true;
+        if (responder && !args.trustees) throw new Error(`MemberAccess ${name}: trustees (the hub roles that may assume the responder role) are required with the responder role`);
+        if (!responder && (!args.exemptRoleArns || args.exemptRoleArns.length === 0)) {
+            throw new Error(`MemberAccess ${name}: exemptRoleArns must name the hub roles that contain in the hub's own account`);
         }
-        // Known strings are checked now; outputs are checked by responderTrustPolicy when they resolve.
-        for (const arn of args.hubRoleArns) {
+        // Known strings are checked now; outputs when they resolve.
+        for (const arn of args.exemptRoleArns ?? []) {
             const problem = typeof arn === "string" ? hubRoleArnProblem(arn) : undefined;
-            if (problem) throw new Error(`MemberAccess ${name}: hubRoleArns: ${problem}`);
+            if (problem) throw new Error(`MemberAccess ${name}: exemptRoleArns: ${problem}`);
         }
+        // The prefixes and the account are checked now (the partition does not change what is valid); written below.
+        if (args.trustees) responderTrustPolicy({ partition: "aws", ...args.trustees });
         if (!args.evidenceBucketArns || args.evidenceBucketArns.length === 0) {
             throw new Error(`MemberAccess ${name}: evidenceBucketArns must name at least one evidence bucket ARN`);
         }
@@ -102,6 +119,10 @@ export class MemberAccess extends pulumi.ComponentResource {
             if (!IAM_NAME.test(value)) throw new Error(`MemberAccess ${name}: ${field} "${value}" is not a valid name`);
         }
         const organizationId = args.organizationId;
+        // This stack's buckets and keys, and the other stacks' (read when their outputs resolve).
+        const others = pulumi.output(args.otherStacks ?? []);
+        const bucketArns = pulumi.all([pulumi.all(args.evidenceBucketArns), others]).apply(([own, o]) => [...new Set([...own, ...o.flatMap((g) => g.evidenceBucketArns)])]);
+        const keyArns = pulumi.all([pulumi.all(args.evidenceKeyArns), others]).apply(([own, o]) => [...new Set([...own, ...o.flatMap((g) => g.evidenceKeyArns)])]);
         const tags = { ...args.tags };
         const parent = { parent: this };
         const account = aws.getCallerIdentityOutput({}, parent).accountId;
@@ -111,18 +132,22 @@ export class MemberAccess extends pulumi.ComponentResource {
         const capture = createCaptureProfile(name, {
             name: captureProfileName,
             description: "aws-dfir forensic capture profile: SSM, the hub's pinned tools, memory upload only",
-            policy: json(pulumi.all([pulumi.all(args.evidenceBucketArns), pulumi.all(args.evidenceKeyArns)])
+            policy: json(pulumi.all([bucketArns, keyArns])
                 .apply(([buckets, keys]) => memberCapturePolicy(buckets, keys))),
             partition,
             tags,
         }, this);
 
         let responderRoleArn: pulumi.Output<string> | undefined;
-        if (args.responder ?? true) {
+        if (responder) {
             const responderRole = new aws.iam.Role(`${name}-responder`, {
                 name: responderRoleName,
                 description: "aws-dfir responder: the hub's response functions contain and collect evidence here",
-                assumeRolePolicy: json(pulumi.all(args.hubRoleArns).apply((arns) => responderTrustPolicy(arns, { organizationId }))),
+                assumeRolePolicy: json(pulumi.all([partition, others]).apply(([p, o]) => {
+                    const trustees = args.trustees as NonNullable<MemberAccessArgs["trustees"]>;
+                    const prefixes = [...trustees.roleNamePrefixes, ...o.flatMap((g) => g.roleNamePrefixes)];
+                    return responderTrustPolicy({ partition: p, hubAccountId: trustees.hubAccountId, roleNamePrefixes: prefixes }, { organizationId });
+                })),
                 maxSessionDuration: RESPONDER_MAX_SESSION_SECONDS,
                 tags,
             }, parent);
@@ -130,7 +155,7 @@ export class MemberAccess extends pulumi.ComponentResource {
             const shareKeys = pulumi.all(share?.shareKeyArns ?? []);
             new aws.iam.RolePolicy(`${name}-responder`, {
                 role: responderRole.id,
-                policy: json(pulumi.all([partition, account, responderRole.arn, capture.roleArn, shareKeys, pulumi.all(args.evidenceBucketArns)]).apply(([p, a, responderArn, captureArn, keys, buckets]) =>
+                policy: json(pulumi.all([partition, account, responderRole.arn, capture.roleArn, shareKeys, bucketArns]).apply(([p, a, responderArn, captureArn, keys, buckets]) =>
                     memberResponderRolePolicy({
                         partition: p,
                         accountId: a,
@@ -148,7 +173,7 @@ export class MemberAccess extends pulumi.ComponentResource {
         let analystAccessRoleArn: pulumi.Output<string> | undefined;
         const analysts = [...new Set(args.analystRoleArns ?? [])];
         // Not in the hub's own account (no responder role there either): the analysts act there as themselves.
-        if (analysts.length > 0 && (args.responder ?? true)) {
+        if (analysts.length > 0 && responder) {
             const analystRole = new aws.iam.Role(`${name}-analyst-access`, {
                 name: ANALYST_ACCESS_ROLE_NAME,
                 description: "aws-dfir analyst access: dfir plan, verify and release on this account's cases",
@@ -165,7 +190,7 @@ export class MemberAccess extends pulumi.ComponentResource {
         // Humans and CI in the account must not undo containment; whoever contains here, and the analysts' release
         // role, are the exceptions.
         const exempt = pulumi.all([
-            ...(responderRoleArn ? [responderRoleArn] : args.hubRoleArns),
+            ...(responderRoleArn ? [responderRoleArn] : args.exemptRoleArns ?? []),
             ...(analystAccessRoleArn ? [analystAccessRoleArn] : []),
         ]);
         const denyPolicy = new aws.iam.Policy(`${name}-deny-modify-isolated`, {

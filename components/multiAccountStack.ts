@@ -5,7 +5,8 @@ import { CONFIG_NAMESPACE, triageOptionsOf, type MultiAccountStackConfig } from 
 import { triggerSources } from "../core/pattern";
 import { partitionOf } from "../core/containmentPolicies";
 import { DEFAULT_CAPTURE_PROFILE_NAME, DEFAULT_MEMORY_DOCUMENT_NAME } from "../core/memberPolicies";
-import { planDeployment, type DeploymentPlan, type DeploymentTarget, type MemberRegionPlan } from "../core/plan";
+import { hubResourceName, planDeployment, type DeploymentPlan, type DeploymentTarget, type MemberRegionPlan } from "../core/plan";
+import { parseMemberAccessGrants, workflowRoleNamePrefixes } from "../core/organization";
 import { EvidenceStore } from "./evidenceStore";
 import { EvidenceTrail } from "./evidenceTrail";
 import { ForensicWorkstation, workstationArgs } from "./forensicWorkstation";
@@ -82,7 +83,7 @@ export function createProviders(plan: DeploymentPlan): Map<string, aws.Provider>
  */
 export async function deployMultiAccount(config: MultiAccountStackConfig) {
     const plan = planDeployment(config);
-    const { hub, organization, responderRoleName, copySnapshotsToHub } = config.multiAccount;
+    const { hub, organization, responderRoleName, copySnapshotsToHub, shard } = config.multiAccount;
     const providers = createProviders(plan);
     const vpcs = await resolveVpcs(config, plan, providers);
     const under = (t: DeploymentTarget): pulumi.ComponentResourceOptions => ({ providers: [providers.get(t.providerName as string) as aws.Provider] });
@@ -125,7 +126,10 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
     const accessTrails = new Map<string, EvidenceTrail>();
     for (const h of plan.hubRegions) {
         const t = targetOf(hub.accountId, h.region);
-        const name = (what: string) => `dfir-${what}-${h.region}`;
+        const name = (what: string) => hubResourceName(shard, what, h.region);
+        if (h.memberAccountIds.length === 0) {
+            throw new Error(`config ${CONFIG_NAMESPACE}:hub.regions lists ${h.region}, where no member account is (no ${CONFIG_NAMESPACE}:members[].regions.${h.region}): its rules would admit every account's findings; add a member there or remove the region`);
+        }
         const others = h.memberAccountIds.filter((a) => a !== hub.accountId);
         const store = new EvidenceStore(name("evidence"), {
             retentionDays: config.evidenceRetentionDays,
@@ -160,7 +164,8 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             memoryCapMinutes: config.memoryCapMinutes,
             minSeverity: config.minSeverity,
             allowSamples: config.allowSamples,
-            triggers: triageOptionsOf(config),
+            // The rules admit this region's member accounts only: another stack may share the hub account (shard).
+            triggers: { ...triageOptionsOf(config), accountIds: [...h.memberAccountIds] },
             notificationEmail: config.notificationEmail,
             logRetentionDays: config.logRetentionDays,
             crossAccount: {
@@ -193,13 +198,21 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
     // Per account: the responder role trusting exactly the workflows of the regions it has members in.
     const accounts = [...new Set(plan.memberRegions.map((m) => m.accountId as string))].sort();
     const access = new Map<string, MemberAccess>();
-    for (const accountId of accounts) {
-        const regions = plan.memberRegions.filter((m) => m.accountId === accountId).map((m) => hubRegions.get(m.region) as { store: EvidenceStore; workflow: ResponseWorkflow });
+    // The other stacks acting in these accounts (dfir:trustStacks): what they need granted, read from their outputs
+    // before any member role is declared (a missing or foreign stack stops the preview in one line).
+    const otherStacks = await Promise.all(config.multiAccount.trustStacks.map(async (ref) =>
+        parseMemberAccessGrants(ref, (await new pulumi.StackReference(ref).getOutputDetails("memberAccessGrants")).value, hub.accountId)));
+    for (const accountId of config.multiAccount.memberAccess ? accounts : []) {
+        const memberRegionsOf = (a: string) => plan.memberRegions.filter((m) => m.accountId === a).map((m) => m.region);
+        const regions = memberRegionsOf(accountId).map((region) => hubRegions.get(region) as { store: EvidenceStore; workflow: ResponseWorkflow });
         const own = accountId === hub.accountId;
         const sharing = plan.memberRegions.filter((m) => m.accountId === accountId && m.shareSnapshots);
         access.set(accountId, new MemberAccess(`dfir-${accountId}-access`, {
             // The hub's own account is never assumed: its deny policy exempts the Contain roles instead.
-            hubRoleArns: own ? regions.map((r) => r.workflow.containRoleArn) : regions.flatMap((r) => r.workflow.responderPrincipalArns),
+            ...(own ? { exemptRoleArns: regions.map((r) => r.workflow.containRoleArn) } : {
+                trustees: { hubAccountId: hub.accountId, roleNamePrefixes: workflowRoleNamePrefixes(shard, memberRegionsOf(accountId)) },
+            }),
+            ...(config.multiAccount.trustStacks.length > 0 ? { otherStacks } : {}),
             ...(organization?.id ? { organizationId: organization.id } : {}),
             ...(config.multiAccount.analystRoleArns.length > 0 ? { analystRoleArns: config.multiAccount.analystRoleArns } : {}),
             responderRoleName,
@@ -224,13 +237,20 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
     if (config.workstation && plan.workstation) {
         const region = plan.workstation.region;
         const { store } = hubRegions.get(region) as { store: EvidenceStore };
-        workstation = new ForensicWorkstation(`dfir-workstation-${region}`, workstationArgs(config.workstation, store), under(targetOf(hub.accountId, region)));
+        workstation = new ForensicWorkstation(hubResourceName(shard, "workstation", region), workstationArgs(config.workstation, store), under(targetOf(hub.accountId, region)));
     }
 
     const byRegion = <T>(pick: (h: { store: EvidenceStore; workflow: ResponseWorkflow }) => T) =>
         Object.fromEntries([...hubRegions.entries()].map(([region, h]) => [region, pick(h)]));
     return {
         hubAccountId: hub.accountId,
+        // What the stack that creates these accounts' roles must grant this one (its dfir:trustStacks names this stack).
+        memberAccessGrants: {
+            hubAccountId: hub.accountId,
+            roleNamePrefixes: workflowRoleNamePrefixes(shard, plan.hubRegions.map((h) => h.region)),
+            evidenceBucketArns: [...hubRegions.values()].map((h) => h.store.bucketArn),
+            evidenceKeyArns: [...hubRegions.values()].map((h) => h.store.keyArn),
+        },
         evidenceBuckets: byRegion((h) => h.store.bucketName),
         manifestSigningKeyArns: byRegion((h) => h.store.signingKeyArn),
         manifestSigningPublicKeys: byRegion((h) => h.store.signingPublicKeyPem),
@@ -249,11 +269,10 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
             },
         } : {}),
         members: Object.fromEntries(accounts.map((a) => {
-            const m = access.get(a) as MemberAccess;
+            const m = access.get(a);
             return [a, {
-                ...(m.responderRoleArn ? { responderRoleArn: m.responderRoleArn } : {}),
-                captureProfileArn: m.captureProfileArn,
-                denyModifyIsolatedPolicyArn: m.denyModifyIsolatedPolicyArn,
+                ...(m?.responderRoleArn ? { responderRoleArn: m.responderRoleArn } : {}),
+                ...(m ? { captureProfileArn: m.captureProfileArn, denyModifyIsolatedPolicyArn: m.denyModifyIsolatedPolicyArn } : {}),
                 isolationGroups: Object.fromEntries(plan.memberRegions.filter((r) => r.accountId === a)
                     .map((r) => [r.region, (memberRegions.get(r.providerName as string) as MemberRegion).isolationGroups])),
             }];

@@ -6,11 +6,11 @@ import {
     capturePolicy, deadLetterQueuePolicy, MEMBER_ACTING_FUNCTIONS, notificationKeyPolicy, responseFunctionPolicy, serviceTrustPolicy,
     componentMachineScope, startExecutionPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources, type Scope,
 } from "../core/iam";
-import { buildEventPattern, buildTriggerPatterns, type RuleTrigger } from "../core/pattern";
+import { buildTriggerRules, type RuleTrigger } from "../core/pattern";
 import { AVML_BUILDS, AVML_ENV, type AvmlBuild } from "../core/avml";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
 import { validateTriageOptions, type TriageOptionsInput } from "../core/triage";
-import { ENV } from "../core/workflow";
+import { ENV, SETTINGS_FILE } from "../core/workflow";
 import { FUNCTION_LIMITS } from "../core/lambda";
 import { FUNCTION_NAMES, handlerArchive, type FunctionName } from "./bundle";
 import { createCaptureProfile } from "./captureProfile";
@@ -35,8 +35,12 @@ export interface ResponseWorkflowArgs {
     readonly minSeverity?: number;
     /** Respond to GuardDuty sample findings. @default false */
     readonly allowSamples?: boolean;
-    /** The other triggers (core/triage.ts): credential exfiltration, Security Hub, the dfir:respond tag. @default all on */
-    readonly triggers?: Pick<TriageOptionsInput, "credentialExfiltration" | "securityHub" | "tagTrigger">;
+    /**
+     * The other triggers (core/triage.ts): credential exfiltration, Security Hub, the dfir:respond tag (@default all
+     * on), and the accounts the rules admit (`accountIds`; @default any account). The account filter is the rules'
+     * alone: the Lambda environment (4 KB in all) cannot hold a long list, so the triage guard does not repeat it.
+     */
+    readonly triggers?: Pick<TriageOptionsInput, "credentialExfiltration" | "securityHub" | "tagTrigger" | "accountIds">;
     /** E-mail subscribed to the notification topic (confirmed by the recipient). @default none */
     readonly notificationEmail?: string;
     /** Retention of the state machine's and functions' log groups, in days. @default 365 */
@@ -215,8 +219,6 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             SECURITY_HUB: JSON.stringify(options.securityHub),
             [ENV.casesTable]: cases.name,
             [ENV.evidenceBucket]: args.evidence.bucketName,
-            [ENV.isolationGroups]: pulumi.output(args.isolationGroups).apply((g) => JSON.stringify(g)),
-            [ENV.untrackGroups]: pulumi.output(args.untrackGroups ?? {}).apply((g) => JSON.stringify(g)),
             [ENV.captureProfileArn]: captureProfileArn,
             [ENV.memoryDocument]: documentName,
             [ENV.snapshotCapSeconds]: String(snapshotCapSeconds),
@@ -232,6 +234,10 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             ...(copySnapshotsToHub ? { [ENV.copySnapshotsToHub]: "true", [ENV.hubSnapshotKeyArn]: args.evidence.keyArn } : {}),
         };
 
+        // The group maps grow with every VPC and Lambda holds 4 KB of environment in all: Contain, their only reader,
+        // gets them in a file beside its handler (core/workflow.ts SETTINGS_FILE; a new map is a new code version).
+        const containCode = pulumi.all([pulumi.output(args.isolationGroups), pulumi.output(args.untrackGroups ?? {})]).apply(([isolation, untrack]) =>
+            handlerArchive("contain", { [SETTINGS_FILE]: JSON.stringify({ [ENV.isolationGroups]: JSON.stringify(isolation), [ENV.untrackGroups]: JSON.stringify(untrack) }) }));
         const fns = {} as Record<FunctionName, aws.lambda.Function>;
         const roles = {} as Record<FunctionName, aws.iam.Role>;
         for (const fnName of FUNCTION_NAMES) {
@@ -252,7 +258,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
                 runtime: aws.lambda.Runtime.NodeJS22dX,
                 architectures: ["arm64"],
                 handler: "index.handler",
-                code: handlerArchive(fnName),
+                code: fnName === "contain" ? containCode : handlerArchive(fnName),
                 role: role.arn,
                 timeout: timeoutSeconds,
                 memorySize: memoryMb,
@@ -328,31 +334,31 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             sqsManagedSseEnabled: true,
             tags,
         }, parent);
-        const rule = new aws.cloudwatch.EventRule(`${name}-findings`, {
-            description: `aws-dfir: GuardDuty instance findings of severity >= ${options.minSeverity}`,
-            eventPattern: JSON.stringify(buildEventPattern(options)),
-            tags,
-        }, parent);
-        // One rule per other trigger kind (core/pattern.ts), same target, role, retries and dead-letter queue.
-        const TRIGGER_RULE_DESCRIPTIONS: Record<Exclude<RuleTrigger, "guardduty">, string> = {
+        // One rule per trigger kind (core/pattern.ts), or several when the account filter does not fit one
+        // pattern; all with the same target, role, retries and dead-letter queue. Part 1 keeps the kind's name.
+        const RULE_DESCRIPTIONS: Record<RuleTrigger, string> = {
+            guardduty: `GuardDuty instance findings of severity >= ${options.minSeverity}`,
             "credential-exfiltration": `GuardDuty instance-credential-exfiltration findings of severity >= ${options.minSeverity}`,
             securityhub: `Security Hub findings on EC2 instances labelled ${options.securityHub.minLabel} or above`,
             tag: "dfir:respond=contain|evidence set on an EC2 instance",
         };
-        const patterns = buildTriggerPatterns(options);
-        const triggerRules = (Object.keys(TRIGGER_RULE_DESCRIPTIONS) as Exclude<RuleTrigger, "guardduty">[])
-            .filter((kind) => patterns[kind] !== undefined)
-            .map((kind) => ({
-                kind,
-                rule: new aws.cloudwatch.EventRule(`${name}-${kind}`, {
-                    description: `aws-dfir: ${TRIGGER_RULE_DESCRIPTIONS[kind]}`,
-                    eventPattern: JSON.stringify(patterns[kind]),
+        const triggerRules = buildTriggerRules(options).map((r) => {
+            const stem = r.kind === "guardduty" ? `${name}-findings` : `${name}-${r.kind}`;
+            const ruleName = r.part === 1 ? stem : `${stem}-${r.part}`;
+            const accounts = options.accountIds.length > 0 ? ` (accounts part ${r.part})` : "";
+            return {
+                ruleName,
+                rule: new aws.cloudwatch.EventRule(ruleName, {
+                    description: `aws-dfir: ${RULE_DESCRIPTIONS[r.kind]}${accounts}`,
+                    eventPattern: JSON.stringify(r.pattern),
                     tags,
                 }, parent),
-            }));
+            };
+        });
+        const rule = triggerRules[0].rule;
         new aws.sqs.QueuePolicy(`${name}-dead-letters`, {
             queueUrl: dlq.url,
-            policy: json(pulumi.all([dlq.arn, rule.arn, ...triggerRules.map((t) => t.rule.arn)]).apply(([q, ...r]) => deadLetterQueuePolicy(q, r))),
+            policy: json(pulumi.all([dlq.arn, ...triggerRules.map((t) => t.rule.arn)]).apply(([q, ...r]) => deadLetterQueuePolicy(q, r))),
         }, parent);
         const eventsRole = new aws.iam.Role(`${name}-events`, {
             description: `aws-dfir: EventBridge starts the response (${name})`,
@@ -363,20 +369,13 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
             role: eventsRole.id,
             policy: json(machine.arn.apply(startExecutionPolicy)),
         }, parent);
-        new aws.cloudwatch.EventTarget(`${name}-findings`, {
-            rule: rule.name,
-            arn: machine.arn,
-            roleArn: eventsRole.arn,
-            // A finding must not be dropped because Step Functions throttled once: retry for a day, then park
-            // the event in the dead-letter queue (alarmed below) rather than lose it.
-            retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
-            deadLetterConfig: { arn: dlq.arn },
-        }, { parent: this, dependsOn: [eventsPolicy] });
-        for (const { kind, rule: triggerRule } of triggerRules) {
-            new aws.cloudwatch.EventTarget(`${name}-${kind}`, {
+        for (const { ruleName, rule: triggerRule } of triggerRules) {
+            new aws.cloudwatch.EventTarget(ruleName, {
                 rule: triggerRule.name,
                 arn: machine.arn,
                 roleArn: eventsRole.arn,
+                // A finding must not be dropped because Step Functions throttled once: retry for a day, then park
+                // the event in the dead-letter queue (alarmed below) rather than lose it.
                 retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
                 deadLetterConfig: { arn: dlq.arn },
             }, { parent: this, dependsOn: [eventsPolicy] });

@@ -40,6 +40,8 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const ORG_ID = /^o-[a-z0-9]{10,32}$/;
 const MEMBER_NAME = /^[\w .@+-]{1,64}$/;
+/** A Pulumi stack reference: `<stack>`, `<project>/<stack>` or `<organization>/<project>/<stack>`. */
+const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}(?:\/[A-Za-z0-9_.-]{1,100}){0,2}$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const AVAILABILITY_ZONE = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
 
@@ -250,25 +252,37 @@ export type MemberConfig = z.output<typeof Member>;
 
 const MEMBERS = "a non-empty list of member accounts";
 /** In the order written; the plan sorts (provider names never depend on this order). One entry per account. */
+/** A stack's shard: 1 to 10 lower-case letters and digits, starting with a letter; "response" is taken (`dfir-response-...`). */
+const Shard = like(/^[a-z][a-z0-9]{0,9}$/, "1 to 10 lower-case letters or digits starting with a letter, org2").refine((v) => v !== "response", {
+    error: 'must not be "response" (the unsharded stack\'s names start dfir-response-)',
+});
+
 const Members = json(z.array(Member, { error: `must be ${MEMBERS}` }).min(1, { error: `must be ${MEMBERS}` }), "a list of member accounts").transform((members, ctx) => {
     const ids = members.map((m) => m.accountId);
     const i = ids.findIndex((id, k) => ids.indexOf(id) !== k);
     return i < 0 ? members : fail(ctx, [i, "accountId"], `${ids[i]} is already members[${ids.indexOf(ids[i])}] (one entry per account; list its regions there)`);
 });
 
-const Organization = object("an object {id?, delegatedAdmin?, autoEnable?}", {
+const Organization = object("an object {id?, delegatedAdmin?, autoEnable?, configure?}", {
     /** The AWS Organizations id (`o-` + 10 to 32 characters). Required when delegatedAdmin is true. */
     id: like(ORG_ID, "o-abcdefghij").optional(),
     /** The hub is GuardDuty's delegated administrator: member detectors and findings come through the organization. */
     delegatedAdmin: flag.default(false),
     /** GuardDuty auto-enable for organization members (delegatedAdmin only). @default "ALL" */
     autoEnable: z.enum(["ALL", "NEW", "NONE"], { error: "must be ALL, NEW or NONE" }).optional(),
-}).transform(({ autoEnable, ...organization }, ctx) => {
+    /**
+     * delegatedAdmin only: this stack writes GuardDuty's organization configuration (and the administrator's
+     * detector) in its hub regions. False in all but one of the stacks that share a hub region: a region has one
+     * organization configuration. @default true
+     */
+    configure: flag.optional(),
+}).transform(({ autoEnable, configure, ...organization }, ctx) => {
     if (organization.delegatedAdmin && !organization.id) {
         return fail(ctx, ["delegatedAdmin"], `requires ${at("organization.id")} (the organization the hub administers GuardDuty for)`);
     }
     if (autoEnable !== undefined && !organization.delegatedAdmin) return fail(ctx, ["autoEnable"], `applies only when ${at("organization.delegatedAdmin")} is true`);
-    return { ...organization, autoEnable: autoEnable ?? "ALL" };
+    if (configure !== undefined && !organization.delegatedAdmin) return fail(ctx, ["configure"], `applies only when ${at("organization.delegatedAdmin")} is true`);
+    return { ...organization, autoEnable: autoEnable ?? "ALL", configure: configure ?? true };
 });
 export type OrganizationConfig = z.output<typeof Organization>;
 
@@ -362,9 +376,30 @@ const MULTI = {
     analystRoleArns: list(roleArn("dfir-analyst"))
         .transform((arns) => [...new Set(arns)])
         .default(() => []),
+    /**
+     * This stack's name among the stacks that share its hub account (docs/many-accounts.md: "Several stacks"): it
+     * goes into the hub's resource names (`dfir-<shard>-response-<region>`, the access trail, the roles the signing
+     * key and the member responder roles trust), so two stacks neither collide nor trust each other's functions.
+     * @default none: the names of a stack that has the hub account to itself
+     */
+    shard: Shard.optional(),
+    /**
+     * Create `MemberAccess` (the responder, capture and analyst roles, the deny policy) in this stack's member
+     * accounts. False when another stack sharing the organization creates it for the same accounts (IAM is global:
+     * one stack per account may own those names); that stack names this one in `trustStacks`.
+     */
+    memberAccess: flag.default(true),
+    /**
+     * The other stacks that act in this stack's member accounts (`<stack>`, `<project>/<stack>` or
+     * `<organization>/<project>/<stack>`, as `pulumi stack ls` names them; they are read by StackReference, so deploy
+     * them first): the roles this stack creates there also trust their response functions and admit their evidence
+     * buckets (their output `memberAccessGrants`). Only with `memberAccess` true. @default none
+     */
+    trustStacks: list(like(STACK_NAME, "a stack name, acme/aws-dfir/eu or eu"), true).optional(),
 };
 const MultiAccount = z.object(MULTI);
-export type MultiAccountConfig = z.output<typeof MultiAccount>;
+/** `trustStacks` defaults to [] when the keys are put together. */
+export type MultiAccountConfig = Omit<z.output<typeof MultiAccount>, "trustStacks"> & { trustStacks: string[] };
 
 /** Every key a stack file may set: one VPC (`vpcId`), or a hub and its members. */
 const { workstation, ...SETTINGS } = COMMON;
@@ -436,7 +471,7 @@ const givenIn = (raw: Readonly<Record<string, unknown>>) => (key: DfirConfigKey)
  * kind of stack, the endpoints, the detector's features. `raw` tells a key set from a default.
  */
 function assemble(keys: z.output<typeof Keys>, raw: Readonly<Record<string, unknown>>, ctx: z.RefinementCtx): DfirConfig {
-    const { vpcId, hub, members, organization, responderRoleName, copySnapshotsToHub, analystRoleArns, ...common } = keys;
+    const { vpcId, hub, members, organization, responderRoleName, copySnapshotsToHub, analystRoleArns, shard, memberAccess, trustStacks, ...common } = keys;
     const given = givenIn(raw);
     // The optional keys a configuration has always listed, unset (avml, tags and workstation are absent unless set).
     const config = { breakGlassRoleArn: undefined, endpointSecurityGroupId: undefined, endpointSubnetIds: undefined, endpointRouteTableIds: undefined, notificationEmail: undefined, ...common };
@@ -478,7 +513,7 @@ function assemble(keys: z.output<typeof Keys>, raw: Readonly<Record<string, unkn
         if (config.workstation?.region !== undefined) {
             return fail(ctx, ["workstation", "region"], "applies only to a multi-account stack (a single-account stack's workstation is in the stack's region, aws:region)");
         }
-        const multiOnly = (["organization", "responderRoleName", "copySnapshotsToHub", "analystRoleArns"] as const).find(given);
+        const multiOnly = (["organization", "responderRoleName", "copySnapshotsToHub", "analystRoleArns", "shard", "memberAccess", "trustStacks"] as const).find(given);
         if (multiOnly) return fail(ctx, [multiOnly], `applies only to a multi-account stack (${at("hub")} and ${at("members")})`);
     }
     if (!config.createEndpoints && !config.endpointSecurityGroupId) {
@@ -491,7 +526,14 @@ function assemble(keys: z.output<typeof Keys>, raw: Readonly<Record<string, unkn
         return fail(ctx, ["ebsMalwareProtection"], `and ${at("runtimeMonitoring")} apply only when ${at("manageDetector")} is true`);
     }
     if (!hub || !members) return { vpcId: vpcId as string, ...config };
-    return { ...config, multiAccount: { hub, members, ...(organization ? { organization } : {}), responderRoleName, copySnapshotsToHub, analystRoleArns } };
+    if (trustStacks && !memberAccess) return fail(ctx, ["trustStacks"], `applies only when ${at("memberAccess")} is true (the stack that creates the member roles says whom they trust)`);
+    return {
+        ...config,
+        multiAccount: {
+            hub, members, ...(organization ? { organization } : {}), responderRoleName, copySnapshotsToHub, analystRoleArns,
+            ...(shard !== undefined ? { shard } : {}), memberAccess, trustStacks: trustStacks ?? [],
+        },
+    };
 }
 
 /** The whole configuration: which keys are set, then each key alone, then the keys together. */

@@ -54,28 +54,53 @@ export interface ResponderTrustOptions {
     organizationId?: string;
 }
 
+/** Whom a responder role trusts: roles of the hub account whose names start with one of the prefixes. */
+export interface ResponderTrustees {
+    readonly partition: string;
+    readonly hubAccountId: string;
+    /**
+     * Name prefixes of the hub roles that may assume it: a response workflow's `<workflow>-` (its function roles are
+     * named `<workflow>-<function>-<7 random characters>` by Pulumi), e.g. `dfir-response-us-east-1-` for a region
+     * of this stack or `dfir-b-response-` for every region of the stack with shard b.
+     */
+    readonly roleNamePrefixes: readonly string[];
+}
+
+const ROLE_NAME_PREFIX = /^[\w+=,.@-]{1,63}-$/;
+
 /**
- * Trust of the member's responder role: `sts:AssumeRole` for exactly the hub functions' roles (never an
- * account root, which would delegate the choice to every administrator of the hub account), only with the
+ * Trust of the member's responder role: `sts:AssumeRole` by the hub account's roles named by `roleNamePrefixes`
+ * (`aws:PrincipalArn` ArnLike `arn:<p>:iam::<hub>:role/<prefix>*`; never an account root alone), only with the
  * functions' session name (so CloudTrail in the member names every responder session the same way), and, in an
- * organization, only from a principal of that organization. Throws on an empty list, a wildcard or a non-role ARN.
- * Analysts never assume it: they have their own role, {@link memberAnalystAccessPolicy}.
+ * organization, only from a principal of that organization.
+ *
+ * Name patterns, not the roles' exact ARNs: IAM caps a role trust policy at 2,048 characters by default (IAM User
+ * Guide, "IAM and AWS STS quotas": role trust policy length, adjustable to 4,096), and the exact ARNs of the six
+ * member-acting functions of four hub regions already take about 2,000; several stacks sharing the account (their
+ * shards) would not fit at all. What a pattern admits beyond the member-acting functions (the workflow's other
+ * roles) has no sts:AssumeRole on the hub side, whose identity policies name the member's responder role exactly.
+ * Whoever can create roles in the hub account could name one to match: as before, the hub account's IAM
+ * administrators are inside the trust boundary (they can change the functions' code too). Throws on an empty or
+ * malformed prefix list. Analysts never assume it: they have their own role, {@link memberAnalystAccessPolicy}.
  */
-export function responderTrustPolicy(hubRoleArns: readonly string[], options: ResponderTrustOptions = {}): PolicyDocument {
-    if (hubRoleArns.length === 0) throw new Error("hubRoleArns: at least one hub role ARN is required");
-    const problems = hubRoleArns.map(hubRoleArnProblem).filter((p): p is string => p !== undefined);
-    if (problems.length > 0) throw new Error(`hubRoleArns: ${problems.join("; ")}`);
+export function responderTrustPolicy(trustees: ResponderTrustees, options: ResponderTrustOptions = {}): PolicyDocument {
+    const { partition, hubAccountId, roleNamePrefixes } = trustees;
+    if (roleNamePrefixes.length === 0) throw new Error("roleNamePrefixes: at least one hub role-name prefix is required");
+    if (!/^\d{12}$/.test(hubAccountId)) throw new Error(`hubAccountId: ${hubAccountId} is not a 12-digit account id`);
+    const bad = roleNamePrefixes.find((prefix) => !ROLE_NAME_PREFIX.test(prefix));
+    if (bad !== undefined) throw new Error(`roleNamePrefixes: ${JSON.stringify(bad)} is not a role-name prefix ending in "-" (no wildcard)`);
     if (options.organizationId !== undefined && !ORGANIZATION_ID.test(options.organizationId)) {
         throw new Error(`organizationId: ${options.organizationId} is not an organization id (o-...)`);
     }
     const equals: Record<string, string> = { "sts:RoleSessionName": RESPONDER_SESSION_NAME };
     if (options.organizationId) equals["aws:PrincipalOrgID"] = options.organizationId;
+    const patterns = [...new Set(roleNamePrefixes)].sort().map((prefix) => `arn:${partition}:iam::${hubAccountId}:role/${prefix}*`);
     return doc({
         Sid: "HubResponseFunctionsOnly",
         Effect: "Allow",
-        Principal: { AWS: [...new Set(hubRoleArns)] },
+        Principal: { AWS: `arn:${partition}:iam::${hubAccountId}:root` },
         Action: "sts:AssumeRole",
-        Condition: { StringEquals: equals },
+        Condition: { ArnLike: { "aws:PrincipalArn": patterns.length === 1 ? patterns[0] : patterns }, StringEquals: equals },
     });
 }
 

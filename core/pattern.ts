@@ -3,7 +3,7 @@
  * drift from the decision the CLI and the workflow's triage guard make.
  */
 import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE } from "./finding";
-import { validateTriageOptions, type TriageOptionsInput } from "./triage";
+import { validateTriageOptions, type TriageOptions, type TriageOptionsInput } from "./triage";
 import {
     CREDENTIAL_EXFILTRATION_PREFIX,
     labelsFrom,
@@ -71,6 +71,78 @@ export type RuleTrigger = "guardduty" | "credential-exfiltration" | "securityhub
  */
 export function buildTriggerPatterns(options: TriageOptionsInput): Partial<Record<RuleTrigger, EventPattern>> {
     const o = validateTriageOptions(options);
+    const patterns = kindPatterns(o);
+    if (o.accountIds.length === 0) return patterns;
+    return Object.fromEntries(Object.entries(patterns).map(([kind, p]) => [kind, withAccounts(kind as RuleTrigger, p as EventPattern, o.accountIds)]));
+}
+
+/**
+ * EventBridge's event pattern size, in characters: 2,048 by default, adjustable up to 4,096 (Amazon EventBridge
+ * quotas, "Event pattern size"; the Pulumi/Terraform `aws_cloudwatch_event_rule` docs say the same). A rule's
+ * pattern longer than this fails PutRule, so an account filter that does not fit is split over several rules.
+ */
+export const EVENT_PATTERN_MAX_CHARS = 2048;
+
+/** One EventBridge rule of a trigger kind: `part` 1 keeps the kind's rule name; more parts only when the accounts need them. */
+export interface TriggerRule {
+    readonly kind: RuleTrigger;
+    readonly part: number;
+    readonly pattern: EventPattern;
+}
+
+/**
+ * The rules of `options`: one per enabled kind, or, when the account filter makes a kind's pattern longer than
+ * `maxChars` (EVENT_PATTERN_MAX_CHARS as written by JSON.stringify), that kind's accounts split in order over as
+ * few rules as fit. Together a kind's rules match exactly what `buildTriggerPatterns` gives for it.
+ * Throws on invalid options, like `validateTriageOptions`.
+ */
+export function buildTriggerRules(options: TriageOptionsInput, maxChars = EVENT_PATTERN_MAX_CHARS): TriggerRule[] {
+    const o = validateTriageOptions(options);
+    const rules: TriggerRule[] = [];
+    for (const [kind, base] of Object.entries(kindPatterns(o)) as [RuleTrigger, EventPattern][]) {
+        if (o.accountIds.length === 0) {
+            rules.push({ kind, part: 1, pattern: base });
+            continue;
+        }
+        let chunk: string[] = [];
+        const flush = () => {
+            rules.push({ kind, part: rules.filter((r) => r.kind === kind).length + 1, pattern: withAccounts(kind, base, chunk) });
+            chunk = [];
+        };
+        for (const account of o.accountIds) {
+            if (chunk.length > 0 && JSON.stringify(withAccounts(kind, base, [...chunk, account])).length > maxChars) flush();
+            chunk.push(account);
+            if (JSON.stringify(withAccounts(kind, base, chunk)).length > maxChars) {
+                throw new Error(`the ${kind} rule's pattern is longer than ${maxChars} characters with a single account`);
+            }
+        }
+        flush();
+    }
+    return rules;
+}
+
+/**
+ * Where each kind's events name the account the finding or change is about: GuardDuty's `detail.accountId` (a
+ * delegated administrator receives members' findings on its own bus, the envelope's `account` being its own), ASFF's
+ * `detail.findings.AwsAccountId`, and a tag change's envelope `account` (the account whose instance was tagged,
+ * kept when a member's rule forwards the event to the hub's bus).
+ */
+function withAccounts(kind: RuleTrigger, pattern: EventPattern, accountIds: readonly string[]): EventPattern {
+    const ids = [...accountIds];
+    const detail = pattern.detail as EventPattern;
+    switch (kind) {
+        case "guardduty":
+        case "credential-exfiltration":
+            return { ...pattern, detail: { ...detail, accountId: ids } };
+        case "securityhub":
+            return { ...pattern, detail: { ...detail, findings: { ...(detail.findings as EventPattern), AwsAccountId: ids } } };
+        case "tag":
+            return { ...pattern, account: ids };
+    }
+}
+
+/** Each enabled kind's pattern without the account filter. */
+function kindPatterns(o: TriageOptions): Partial<Record<RuleTrigger, EventPattern>> {
     const out: Partial<Record<RuleTrigger, EventPattern>> = { guardduty: buildEventPattern(o) };
     if (o.credentialExfiltration) {
         out["credential-exfiltration"] = {

@@ -47,7 +47,10 @@ export interface HubRegionPlan {
     readonly memberAccountIds: readonly string[];
     /** Of those, the accounts whose rules forward findings to this region's bus (its bus policy admits them). */
     readonly forwardingAccountIds: readonly string[];
-    /** The hub is the organization's GuardDuty administrator here (organization configuration, auto-enable). */
+    /**
+     * This stack writes the organization's GuardDuty configuration here as its delegated administrator (auto-enable,
+     * features; the administrator's detector): false when another stack sharing the region does (`organization.configure`).
+     */
     readonly guardDutyAdministrator: boolean;
 }
 
@@ -116,6 +119,14 @@ export interface AmbientSettings {
 
 export const providerName = (accountId: string, region: string): string => `aws-${accountId}-${region}`;
 
+/**
+ * Name of a hub resource: `dfir-<what>-<region>`, or `dfir-<shard>-<what>-<region>` for a stack with a shard
+ * (several stacks in one hub account). Pulumi's generated physical names, the access trail's name and the role-name
+ * prefixes other policies trust all start with it.
+ */
+export const hubResourceName = (shard: string | undefined, what: string, region: string): string =>
+    `dfir-${shard === undefined ? "" : `${shard}-`}${what}-${region}`;
+
 const sortedTags = (tags: Readonly<Record<string, string>> | undefined): Record<string, string> => {
     const all: Record<string, string> = { ...tags, [MANAGED_BY_TAG]: MANAGED_BY_VALUE };
     return Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]));
@@ -175,7 +186,8 @@ export function planDeployment(config: DfirConfig, ambient: AmbientSettings = {}
             home: region === hub.homeRegion,
             memberAccountIds: here.map((m) => m.accountId as string),
             forwardingAccountIds: here.filter((m) => m.forwardFindingsTo).map((m) => m.accountId as string),
-            guardDutyAdministrator: delegated,
+            // The organization's configuration is written by one stack per hub region (organization.configure).
+            guardDutyAdministrator: delegated && organization?.configure !== false,
         };
     });
 

@@ -17,7 +17,8 @@
  *   would otherwise start two responses), product-not-allowed (ASFF product not in the configured list),
  *   tag-not-changed (dfir:respond not among the changed keys), tag-removed (dfir:respond deleted),
  *   tag-value-unknown (dfir:respond not contain/evidence), manual-incomplete (a manual request without account,
- *   region or requester)                  -> ignore
+ *   region or requester), account-not-covered (an otherwise actionable event of an account that is not in
+ *   `accountIds`, when the options list accounts; the rules reject the same events)   -> ignore
  *   actionable                            -> respond
  * For GuardDuty, every ignore code up to severity-below-minimum is also something the rule's event pattern
  * rejects; invalid-instance-id and sample-finding are decided only by the workflow's triage guard. The other
@@ -64,6 +65,13 @@ export interface TriageOptions {
     securityHub: SecurityHubTriggerOptions;
     /** The `dfir:respond` tag trigger. @default true */
     tagTrigger: boolean;
+    /**
+     * Respond only to events of these accounts (12-digit ids, sorted, none twice); empty = any account. A
+     * multi-account stack's rules in a hub region list that region's member accounts, so several stacks can share
+     * one hub account and organization without two of them answering the same finding (docs/many-accounts.md).
+     * @default []
+     */
+    accountIds: string[];
 }
 
 export const DEFAULT_SECURITY_HUB: Readonly<SecurityHubTriggerOptions> = Object.freeze({ enabled: true, minLabel: "HIGH", products: [], includeGuardDuty: false });
@@ -73,6 +81,7 @@ export const DEFAULT_TRIAGE_OPTIONS: Readonly<TriageOptions> = Object.freeze({
     credentialExfiltration: true,
     securityHub: DEFAULT_SECURITY_HUB,
     tagTrigger: true,
+    accountIds: [],
 });
 
 /** Partial options: every key optional, the Security Hub ones too. */
@@ -103,6 +112,9 @@ export interface TriageDecision {
     /** Why (manual `--reason`). */
     requestReason?: string;
 }
+
+/** AWS account ids: 12 digits. */
+const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 
 /** EC2 instance ids: `i-` plus 8 (pre-2016) or 17 lower-case hex digits. */
 export const INSTANCE_ID_PATTERN = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -150,12 +162,17 @@ export function validateTriageOptions(o: TriageOptionsInput): TriageOptions {
     if (typeof allowSamples !== "boolean") {
         throw new Error(`allowSamples must be a boolean, got ${describeJsonValue(allowSamples)}`);
     }
+    const accountIds = o.accountIds ?? DEFAULT_TRIAGE_OPTIONS.accountIds;
+    if (!Array.isArray(accountIds)) throw new Error(`accountIds must be a list of 12-digit account ids, got ${describeJsonValue(accountIds)}`);
+    const badAccount = accountIds.find((a) => typeof a !== "string" || !ACCOUNT_ID_PATTERN.test(a));
+    if (badAccount !== undefined) throw new Error(`accountIds must be 12-digit account ids, got ${describeJsonValue(badAccount)}`);
     return {
         minSeverity,
         allowSamples,
         credentialExfiltration,
         securityHub: { enabled: sh.enabled, minLabel: sh.minLabel, products: [...sh.products], includeGuardDuty: sh.includeGuardDuty },
         tagTrigger,
+        accountIds: [...new Set(accountIds)].sort(),
     };
 }
 
@@ -187,6 +204,15 @@ function decide(decision: Decision, reason: string, finding?: GuardDutyFinding, 
  */
 export function triage(event: unknown, options: TriageOptionsInput = {}): TriageDecision {
     const o = validateTriageOptions(options);
+    const decision = triageKinds(event, o);
+    // The account filter last, on what would be answered: the rules (core/pattern.ts) reject the same events.
+    if (decision.decision === "respond" && o.accountIds.length > 0 && (decision.accountId === undefined || !o.accountIds.includes(decision.accountId))) {
+        return { ...decision, decision: "ignore", reason: `account-not-covered: account ${quoted(decision.accountId)} is not one of the ${o.accountIds.length} this stack responds for` };
+    }
+    return decision;
+}
+
+function triageKinds(event: unknown, o: TriageOptions): TriageDecision {
     const { minSeverity, allowSamples } = o;
     if (typeof event === "object" && event !== null && !Array.isArray(event)) {
         const e = event as Record<string, unknown>;

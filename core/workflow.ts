@@ -384,6 +384,17 @@ export const TRANSIENT_ERRORS = [
 ] as const;
 
 /**
+ * The file beside a function's handler (`index.js`) that holds the settings too large for its environment: Lambda
+ * caps a function's environment variables at 4 KB in all (Lambda quotas, "Environment variables"), and the maps of
+ * isolation and untrack groups grow by about 50 bytes per VPC each. A JSON object of the same names and values as the
+ * environment would hold (`ISOLATION_GROUPS`, `UNTRACK_GROUPS`: JSON text); a variable that is set wins over the file
+ * (the drill sets them in-process).
+ */
+export const SETTINGS_FILE = "settings.json";
+/** The variables the Contain function reads from {@link SETTINGS_FILE} (never from the deployed environment). */
+export const FILE_SETTINGS = ["ISOLATION_GROUPS", "UNTRACK_GROUPS"] as const;
+
+/**
  * Environment variables of the functions (set by the ResponseWorkflow component, and by the drill in-process).
  * Read per invocation, so one process can host several configurations (the drill).
  */
@@ -396,9 +407,9 @@ export const ENV = {
     logService: "POWERTOOLS_SERVICE_NAME",
     /** Evidence bucket of this region. */
     evidenceBucket: "EVIDENCE_BUCKET",
-    /** JSON {vpcId: sgId}: isolation group per VPC. */
+    /** JSON {vpcId: sgId}: isolation group per VPC (deployed in the Contain function's SETTINGS_FILE). */
     isolationGroups: "ISOLATION_GROUPS",
-    /** JSON {vpcId: sgId}: all-open "untrack" group per VPC (applied first to cut tracked connections). */
+    /** JSON {vpcId: sgId}: all-open "untrack" group per VPC, applied first to cut tracked connections (SETTINGS_FILE). */
     untrackGroups: "UNTRACK_GROUPS",
     /** Instance profile ARN swapped onto contained instances (write own case prefix + SSM only). */
     captureProfileArn: "CAPTURE_PROFILE_ARN",

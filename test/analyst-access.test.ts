@@ -59,9 +59,9 @@ describe("the analyst access role of a member account (what dfir plan, verify an
         assert.throws(() => analystAccessTrustPolicy([]), /at least one analyst role ARN/);
         assert.throws(() => analystAccessTrustPolicy(["arn:aws:iam::111111111111:role/*"]), /wildcard/);
         assert.throws(() => analystAccessTrustPolicy(["arn:aws:iam::111111111111:root"]), /not an exact IAM role ARN/);
-        const trust = responderTrustPolicy(["arn:aws:iam::111111111111:role/dfir-response-contain"]);
+        const trust = responderTrustPolicy({ partition: "aws", hubAccountId: "111111111111", roleNamePrefixes: ["dfir-response-us-east-1-"] });
         assert.equal(trust.Statement.length, 1);
-        assert.deepEqual(trust.Statement[0]?.Principal, { AWS: ["arn:aws:iam::111111111111:role/dfir-response-contain"] });
+        assert.deepEqual(trust.Statement[0]?.Condition?.ArnLike, { "aws:PrincipalArn": "arn:aws:iam::111111111111:role/dfir-response-us-east-1-*" });
     });
 
     it("is exempt from the isolation guard as the responder is (release undoes what the guard protects)", () => {

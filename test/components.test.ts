@@ -417,8 +417,18 @@ describe("ResponseWorkflow", () => {
             assert.equal(fn.code.__pulumiArchive, true, `${name} ships an archive (its bundle is tested in bundle.test.ts)`);
         }
         const env = one(T.fn, "t-wf-fn-contain").inputs.environment.variables;
-        assert.deepEqual(JSON.parse(env.ISOLATION_GROUPS), groups);
-        assert.deepEqual(JSON.parse(env.UNTRACK_GROUPS), base.untrackGroups);
+        // The group maps grow per VPC: not in any environment (4 KB in all), in Contain's settings.json beside its handler.
+        for (const name of FUNCTIONS) {
+            const vars = one(T.fn, `t-wf-fn-${name}`).inputs.environment.variables;
+            assert.deepEqual([vars.ISOLATION_GROUPS, vars.UNTRACK_GROUPS], [undefined, undefined], name);
+        }
+        // The mocks get the archive object itself: its assets and their text are promises.
+        const files = await one(T.fn, "t-wf-fn-contain").inputs.code.assets;
+        assert.deepEqual(Object.keys(files).sort(), ["index.js", "settings.json"]);
+        const file = JSON.parse(await files["settings.json"].text);
+        assert.deepEqual(JSON.parse(file.ISOLATION_GROUPS), groups);
+        assert.deepEqual(JSON.parse(file.UNTRACK_GROUPS), base.untrackGroups);
+        assert.deepEqual(Object.keys(await one(T.fn, "t-wf-fn-snapshot").inputs.code.assets), ["index.js"]);
         assert.equal(env.EVIDENCE_BUCKET, "evidence-bucket");
         assert.equal(env.CASES_TABLE, "t-wf-fn-cases");
         assert.equal(env.MEMORY_DOCUMENT, "t-wf-fn-memory-capture");

@@ -63,6 +63,11 @@ import {
     SCP_MAX_CHARACTERS,
 } from "../core/containmentPolicies";
 import { containSettingsFromEnv, type ContainSettings } from "../functions/contain/settings";
+import { withFileSettings } from "../functions/lib/settingsFile";
+import { SETTINGS_FILE } from "../core/workflow";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { CrossAccountRoleError, setClientCustomizer } from "../functions/lib/aws";
 
 const ACCOUNT = "111122223333";
@@ -1017,6 +1022,24 @@ describe("contain", () => {
                 isolationGroups: { [VPC_ID]: ISOLATION_SG },
                 untrackGroups: {},
             });
+        });
+
+        it("reads the group maps from settings.json beside the handler (LAMBDA_TASK_ROOT); a variable set wins; a bad file is a ConfigurationError", () => {
+            const dir = mkdtempSync(path.join(tmpdir(), "dfir-settings-"));
+            try {
+                writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ ISOLATION_GROUPS: JSON.stringify({ [VPC_ID]: ISOLATION_SG }), UNTRACK_GROUPS: JSON.stringify({ [VPC_ID]: UNTRACK_SG }) }));
+                const env = withFileSettings({ LAMBDA_TASK_ROOT: dir, CAPTURE_PROFILE_ARN: CAPTURE_PROFILE });
+                assert.deepEqual(containSettingsFromEnv(env), { isolationGroups: { [VPC_ID]: ISOLATION_SG }, untrackGroups: { [VPC_ID]: UNTRACK_SG }, captureProfileArn: CAPTURE_PROFILE });
+                const other = JSON.stringify({ "vpc-0fedcba9876543210": ISOLATION_SG });
+                assert.deepEqual(containSettingsFromEnv(withFileSettings({ LAMBDA_TASK_ROOT: dir, ISOLATION_GROUPS: other })).isolationGroups, JSON.parse(other));
+                assert.deepEqual(withFileSettings({ LAMBDA_TASK_ROOT: path.join(dir, "none") }), { LAMBDA_TASK_ROOT: path.join(dir, "none") });
+                const bad = mkdtempSync(path.join(tmpdir(), "dfir-settings-bad-"));
+                writeFileSync(path.join(bad, SETTINGS_FILE), "[1]");
+                assert.throws(() => withFileSettings({ LAMBDA_TASK_ROOT: bad }), (e: unknown) => e instanceof ConfigurationError && e.variable === SETTINGS_FILE);
+                rmSync(bad, { recursive: true, force: true });
+            } finally {
+                rmSync(dir, { recursive: true, force: true });
+            }
         });
 
         const badEnv: Array<[string, Record<string, string>, string]> = [

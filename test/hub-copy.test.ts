@@ -218,7 +218,7 @@ describe("copySnapshotsToHub: components", () => {
 
     it("MemberAccess grants the responder the share with exactly its share keys and hub, and checks the arguments", async () => {
         const base = {
-            hubRoleArns: [`arn:aws:iam::${HUB}:role/dfir-response-us-east-1-snapshot`],
+            trustees: { hubAccountId: HUB, roleNamePrefixes: ["dfir-response-us-east-1-"] },
             evidenceBucketArns: ["arn:aws:s3:::dfir-evidence"],
             evidenceKeyArns: [EVIDENCE_KEY],
         };
@@ -235,6 +235,6 @@ describe("copySnapshotsToHub: components", () => {
         assert.ok(statements.some((st) => st.Resource === `arn:aws:kms:*:${ACCOUNT}:key/*`));
         assert.throws(() => new MemberAccess("t-ma-bad-share", { ...base, snapshotShare: { hubAccountId: "1", shareKeyArns: SHARE_KEYS } }), /snapshotShare\.hubAccountId/);
         assert.throws(() => new MemberAccess("t-ma-bad-share2", { ...base, snapshotShare: { hubAccountId: HUB, shareKeyArns: [] } }), /snapshotShare\.shareKeyArns/);
-        assert.throws(() => new MemberAccess("t-ma-bad-share3", { ...base, responder: false, snapshotShare: { hubAccountId: HUB, shareKeyArns: SHARE_KEYS } }), /needs the responder role/);
+        assert.throws(() => new MemberAccess("t-ma-bad-share3", { ...base, responder: false, exemptRoleArns: [`arn:aws:iam::${HUB}:role/dfir-response-us-east-1-contain`], snapshotShare: { hubAccountId: HUB, shareKeyArns: SHARE_KEYS } }), /needs the responder role/);
     });
 });

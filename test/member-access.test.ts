@@ -19,11 +19,14 @@ const T = {
 
 const HUB = "210987654321";
 const hubRoles = [`arn:aws:iam::${HUB}:role/dfir-hub-contain-1a2b3c`, `arn:aws:iam::${HUB}:role/dfir-hub-memory-4d5e6f`];
+const trustees = { hubAccountId: HUB, roleNamePrefixes: ["dfir-response-us-east-1-", "dfir-b-response-"] };
+/** What `trustees` admits: the hub's roles named by the prefixes (any other role of the hub account is not). */
+const trustedPatterns = [`arn:aws:iam::${HUB}:role/dfir-b-response-*`, `arn:aws:iam::${HUB}:role/dfir-response-us-east-1-*`];
 const stores = {
     evidenceBucketArns: ["arn:aws:s3:::dfir-evidence-use1", "arn:aws:s3:::dfir-evidence-euw1"],
     evidenceKeyArns: [`arn:aws:kms:us-east-1:${HUB}:key/use1`, `arn:aws:kms:eu-west-1:${HUB}:key/euw1`],
 };
-const base = { hubRoleArns: hubRoles, ...stores };
+const base = { trustees, ...stores };
 
 const docOf = (r: { inputs: Record<string, any> }, field = "policy"): PolicyDocument => JSON.parse(r.inputs[field]);
 const listOf = (x: string | string[] | undefined): string[] => ([] as string[]).concat(x ?? []);
@@ -47,7 +50,7 @@ const NO_RESOURCE_LEVEL = new Set([
 ]);
 
 describe("MemberAccess", () => {
-    it("lets exactly the given hub roles assume the responder role, under the functions' session name, for an hour", async () => {
+    it("lets the hub roles named by the given prefixes assume the responder role, under the functions' session name, for an hour", async () => {
         const access = new MemberAccess("t-ma-trust", base);
         const arn = await valueOf(access.responderRoleArn);
         await settle();
@@ -57,11 +60,12 @@ describe("MemberAccess", () => {
         assert.equal(trust.Statement.length, 1);
         const [st] = trust.Statement;
         assert.deepEqual([st.Effect, st.Action, st.Resource], ["Allow", "sts:AssumeRole", undefined]);
-        assert.deepEqual(st.Principal, { AWS: hubRoles });
-        for (const p of (st.Principal as { AWS: string[] }).AWS) {
-            assert.ok(!p.includes("*") && !p.endsWith(":root"), p);
-        }
-        assert.deepEqual(st.Condition, { StringEquals: { "sts:RoleSessionName": RESPONDER_SESSION_NAME } });
+        // The hub account as principal, narrowed to the role-name patterns: never the account alone.
+        assert.deepEqual(st.Principal, { AWS: `arn:aws:iam::${HUB}:root` });
+        assert.deepEqual(st.Condition, {
+            ArnLike: { "aws:PrincipalArn": trustedPatterns },
+            StringEquals: { "sts:RoleSessionName": RESPONDER_SESSION_NAME },
+        });
         assert.equal(role.maxSessionDuration, 3600);
         assert.equal(role.name, "dfir-responder");
         assert.equal(arn, `arn:aws:iam::${ACCOUNT}:role/dfir-responder`);
@@ -72,15 +76,19 @@ describe("MemberAccess", () => {
         await settle();
 
         const [st] = docOf(one(T.role, "t-ma-org-responder"), "assumeRolePolicy").Statement;
-        assert.deepEqual(st.Condition, { StringEquals: { "sts:RoleSessionName": RESPONDER_SESSION_NAME, "aws:PrincipalOrgID": "o-a1b2c3d4e5" } });
-        assert.deepEqual(st.Principal, { AWS: hubRoles });
+        assert.deepEqual(st.Condition, {
+            ArnLike: { "aws:PrincipalArn": trustedPatterns },
+            StringEquals: { "sts:RoleSessionName": RESPONDER_SESSION_NAME, "aws:PrincipalOrgID": "o-a1b2c3d4e5" },
+        });
     });
 
-    it("accepts hub role ARNs that are outputs, and checks them when they resolve", () => {
-        assert.throws(() => responderTrustPolicy([`arn:aws:iam::${HUB}:root`]), /hubRoleArns: .*not an exact IAM role ARN/);
-        assert.throws(() => responderTrustPolicy([`arn:aws:iam::${HUB}:role/dfir-*`]), /hubRoleArns: .*wildcard/);
-        assert.throws(() => responderTrustPolicy(["*"]), /hubRoleArns: .*wildcard/);
-        assert.throws(() => responderTrustPolicy(hubRoles, { organizationId: "123" }), /organizationId/);
+    it("refuses a trust without prefixes, with a wildcard, or of a malformed account, naming the field", () => {
+        const t = (over: Partial<typeof trustees>) => responderTrustPolicy({ partition: "aws", ...trustees, ...over });
+        assert.throws(() => t({ roleNamePrefixes: [] }), /roleNamePrefixes: at least one/);
+        assert.throws(() => t({ roleNamePrefixes: ["dfir-*"] }), /roleNamePrefixes: .*no wildcard/);
+        assert.throws(() => t({ roleNamePrefixes: ["dfir-response"] }), /roleNamePrefixes: .*ending in "-"/);
+        assert.throws(() => t({ hubAccountId: "1234" }), /hubAccountId/);
+        assert.throws(() => responderTrustPolicy({ partition: "aws", ...trustees }, { organizationId: "123" }), /organizationId/);
     });
 
     it("names the responder role, capture role and capture profile explicitly, the same in every account", async () => {
@@ -211,7 +219,7 @@ describe("MemberAccess", () => {
         for (const st of deny.Statement) assert.deepEqual(st.Condition?.ArnNotLike, { "aws:PrincipalArn": [responderArn, accessArn] });
         assert.equal(accessArn, analystAccessRoleArn("aws", ACCOUNT));
         // The hub's own account (no responder role): the analysts act there as themselves, no access role.
-        const own = new MemberAccess("t-ma-own", { ...base, analystRoleArns: analysts, responder: false });
+        const own = new MemberAccess("t-ma-own", { ...stores, exemptRoleArns: hubRoles, analystRoleArns: analysts, responder: false });
         assert.equal(own.analystAccessRoleArn, undefined);
         await settle();
         assert.ok(!resourcesOf("t-ma-own").some((r) => r.type === T.role && r.name.endsWith("-analyst-access")));
@@ -233,9 +241,9 @@ describe("MemberAccess", () => {
     });
 
     it("rejects missing or untrustworthy hub roles and missing stores before creating anything, naming the field", async () => {
-        assert.throws(() => new MemberAccess("t-ma-bad1", { ...base, hubRoleArns: [] }), /t-ma-bad1: hubRoleArns/);
-        assert.throws(() => new MemberAccess("t-ma-bad2", { ...base, hubRoleArns: [`arn:aws:iam::${HUB}:root`] }), /t-ma-bad2: hubRoleArns/);
-        assert.throws(() => new MemberAccess("t-ma-bad3", { ...base, hubRoleArns: [`arn:aws:iam::${HUB}:role/*`] }), /t-ma-bad3: hubRoleArns: .*wildcard/);
+        assert.throws(() => new MemberAccess("t-ma-bad1", { ...stores }), /t-ma-bad1: trustees .*required/);
+        assert.throws(() => new MemberAccess("t-ma-bad2", { ...stores, responder: false, exemptRoleArns: [`arn:aws:iam::${HUB}:root`] }), /t-ma-bad2: exemptRoleArns/);
+        assert.throws(() => new MemberAccess("t-ma-bad3", { ...base, trustees: { ...trustees, roleNamePrefixes: ["dfir-*-"] } }), /roleNamePrefixes: .*wildcard/);
         assert.throws(() => new MemberAccess("t-ma-bad4", { ...base, evidenceBucketArns: [] }), /t-ma-bad4: evidenceBucketArns/);
         assert.throws(() => new MemberAccess("t-ma-bad5", { ...base, evidenceKeyArns: [] }), /t-ma-bad5: evidenceKeyArns/);
         assert.throws(() => new MemberAccess("t-ma-bad6", { ...base, responderRoleName: "no spaces" }), /t-ma-bad6: responderRoleName/);

@@ -38,7 +38,7 @@ describe("multi-account config and deployment plan", () => {
             assert.deepEqual(fromStrings.multiAccount?.hub, {
                 accountId: HUB, regions: ["us-east-1", "eu-west-1"], homeRegion: "us-east-1", deployRoleArn: role(HUB),
             });
-            assert.deepEqual(fromStrings.multiAccount?.organization, { id: "o-abcdefghij", delegatedAdmin: true, autoEnable: "ALL" });
+            assert.deepEqual(fromStrings.multiAccount?.organization, { id: "o-abcdefghij", delegatedAdmin: true, autoEnable: "ALL", configure: true });
             assert.equal(fromStrings.multiAccount?.responderRoleName, "dfir-responder");
             assert.deepEqual(fromStrings.tags, { "cost-center": "security" });
             assert.equal(all["aws:region"], "us-east-1");
@@ -178,7 +178,7 @@ describe("multi-account config and deployment plan", () => {
 
         it("with the hub as delegated administrator: member regions covered by the organization, detectors in the hub regions", () => {
             const p = plan(multi({ organization: { id: "o-abcdefghij", delegatedAdmin: true } }));
-            assert.deepEqual(p.organization, { id: "o-abcdefghij", delegatedAdmin: true, autoEnable: "ALL" });
+            assert.deepEqual(p.organization, { id: "o-abcdefghij", delegatedAdmin: true, autoEnable: "ALL", configure: true });
             for (const m of p.memberRegions) assert.deepEqual([m.guardDuty, m.forwardFindingsTo], ["organization", undefined]);
             for (const t of p.targets) assert.equal(t.createDetector, t.accountId === HUB);
             for (const h of p.hubRegions) assert.deepEqual([h.guardDutyAdministrator, h.forwardingAccountIds], [true, []]);

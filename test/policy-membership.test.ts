@@ -108,6 +108,16 @@ function fn(name: string, variables: Record<string, unknown> | typeof U, deps: s
     };
 }
 
+/** A Lambda function whose code carries the group maps in its settings file (core/workflow.ts SETTINGS_FILE), as Contain's does. */
+function fnWithFile(name: string, file: Record<string, unknown> | typeof U, deps: string[]): Spec {
+    const code = file === U ? U : { assets: { "index.js": { text: "exports.handler=()=>{}" }, "settings.json": { text: JSON.stringify(file) } } };
+    return {
+        type: T.fn, name,
+        props: { runtime: "nodejs22.x", environment: { variables: { EVIDENCE_BUCKET: "elsewhere" } }, code },
+        ...(deps.length > 0 ? { deps: { code: deps } } : {}),
+    };
+}
+
 const groupsJson = (map: Record<string, string>) => JSON.stringify(map);
 
 interface GroupOptions {
@@ -270,6 +280,17 @@ const CASES: Case[] = [
         id: "g-value-good", title: "an untagged group named in ISOLATION_GROUPS with the isolation rule set: compliant (and judged)",
         build: (p) => [group(`${p}-sg`), ...isolationRules(`${p}-sg`, groupId(`${p}-sg`)), fn(`${p}-fn`, { ISOLATION_GROUPS: groupsJson({ [VPC]: groupId(`${p}-sg`) }), UNTRACK_GROUPS: "{}" }, [`${p}-sg`])],
         mandatory: () => [],
+    },
+    {
+        id: "g-file-open", title: "an untagged group named in ISOLATION_GROUPS of the code's settings file admits SSH inline",
+        build: (p) => [group(`${p}-sg`, { openInline: true }), ...isolationRules(`${p}-sg`, groupId(`${p}-sg`)), fnWithFile(`${p}-fn`, { ISOLATION_GROUPS: groupsJson({ [VPC]: groupId(`${p}-sg`) }), UNTRACK_GROUPS: "{}" }, [`${p}-sg`])],
+        mandatory: (p) => [`${NO_INGRESS} @ ${p}-sg`],
+    },
+    {
+        id: "g-file-unknown", title: "preview: a function's code (its settings file) is unknown: the groups it comes from get a note, as with an unknown environment",
+        build: (p) => [group(`${p}-sg`, { openInline: true }), fnWithFile(`${p}-fn`, U, [`${p}-sg`])],
+        mandatory: () => [],
+        notes: (p) => [`${NO_INGRESS} @ ${p}-sg`],
     },
     {
         id: "g-value-open", title: "an untagged group named in ISOLATION_GROUPS admits SSH inline",
@@ -592,7 +613,7 @@ describe("policy pack membership (issue 16, classes 1 and 2)", () => {
 
         const names = (m: ReadonlyMap<string, unknown>) => [...m.keys()].map((u) => u.split("::").pop() as string).sort();
 
-        it("finds every region's evidence bucket, and each VPC's isolation and untrack groups, in the functions' environment", () => {
+        it("finds every region's evidence bucket, and each VPC's isolation and untrack groups, in the functions' environment and Contain's settings file", () => {
             const use = groupUse(new StackIndex(prod, [GROUP_RULE_LINK]));
             const groups = prod.filter((r) => r.type === T.sg).map((r) => r.name);
             assert.deepEqual(names(use.isolation), groups.filter((n) => n.endsWith("-isolation")).sort());
@@ -605,12 +626,17 @@ describe("policy pack membership (issue 16, classes 1 and 2)", () => {
 
         it("catches isolationGroups given an IsolationNetwork's untrackSecurityGroupId (a plausible slip)", () => {
             const vpc = "dfir-222222222222-us-east-1-vpc-0123456789abcdef0";
+            // The maps are in Contain's settings file (core/workflow.ts SETTINGS_FILE), beside its handler.
+            type Code = { assets?: Record<string, { text?: string }> };
             const slipped = prod.map((r) => {
-                const vars = (r.props.environment as { variables?: Record<string, string> } | undefined)?.variables;
-                if (r.type !== T.fn || !vars?.ISOLATION_GROUPS?.includes(`sg-${vpc}-isolation`)) return r;
-                const variables = { ...vars, ISOLATION_GROUPS: vars.ISOLATION_GROUPS.replace(`sg-${vpc}-isolation`, `sg-${vpc}-untrack`) };
-                return { ...r, props: { ...r.props, environment: { variables } } };
+                const code = r.props.code as Code | undefined;
+                const file = code?.assets?.["settings.json"]?.text;
+                if (r.type !== T.fn || !file?.includes(`sg-${vpc}-isolation`)) return r;
+                const vars = JSON.parse(file) as Record<string, string>;
+                const text = JSON.stringify({ ...vars, ISOLATION_GROUPS: vars.ISOLATION_GROUPS.replace(`sg-${vpc}-isolation`, `sg-${vpc}-untrack`) });
+                return { ...r, props: { ...r.props, code: { ...code, assets: { ...code?.assets, "settings.json": { ...code?.assets?.["settings.json"], text } } } } };
             });
+            assert.notDeepEqual(slipped, prod, "the slip is made");
             assert.deepEqual(run(MANDATORY, prod, "violation"), []);
             assert.deepEqual(run(MANDATORY, slipped, "violation"), [
                 `${EGRESS} @ ${vpc}-untrack-egress-v4`, `${EGRESS} @ ${vpc}-untrack-egress-v6`,

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { valueOf, VPC, type RecordedResource } from "./support/pulumi-mocks";
+import { settingsFileOf, valueOf, VPC, type RecordedResource } from "./support/pulumi-mocks";
 import { devProgram } from "./support/dev-program";
 import { stackConfig } from "./support/stack-config";
 import { dfirKeys, parseDfirConfig } from "../core/config";
@@ -42,7 +42,7 @@ describe("the program with Pulumi.dev.yaml", () => {
     it("wires the workflow to the isolation group it created for the configured VPC", async () => {
         const sg = await valueOf(outputs.isolationSecurityGroupId as pulumi.Output<string>);
         const contain = resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === "dfir-response-contain");
-        assert.deepEqual(JSON.parse(contain?.inputs.environment.variables.ISOLATION_GROUPS), { [VPC.id]: sg });
+        assert.deepEqual(JSON.parse((await settingsFileOf(contain as RecordedResource)).ISOLATION_GROUPS), { [VPC.id]: sg });
     });
 
     it("opens no isolation-group rule that the isolation check rejects; 0.0.0.0/0 only on the untrack group", () => {

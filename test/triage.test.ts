@@ -422,7 +422,7 @@ describe("triage: never throws on any JSON value", () => {
 
 describe("validateTriageOptions", () => {
     it("fills defaults field by field", () => {
-        const others = { credentialExfiltration: true, securityHub: { enabled: true, minLabel: "HIGH", products: [], includeGuardDuty: false }, tagTrigger: true };
+        const others = { credentialExfiltration: true, securityHub: { enabled: true, minLabel: "HIGH", products: [], includeGuardDuty: false }, tagTrigger: true, accountIds: [] };
         assert.deepEqual(validateTriageOptions({}), { minSeverity: 7, allowSamples: false, ...others });
         assert.deepEqual(validateTriageOptions({ minSeverity: 4.5 }), { minSeverity: 4.5, allowSamples: false, ...others });
         assert.deepEqual(validateTriageOptions({ allowSamples: true }), { minSeverity: 7, allowSamples: true, ...others });

@@ -4,7 +4,8 @@
  * Event: `{ case: CaseOpened }` — the OpenCase result as is (a repeat delivery has `case.isNew: false`).
  * Or WARMUP_EVENT (core/workflow.ts), answered WARMED at once: no AWS call, no log line, no side effect.
  * Result: `ContainmentResult` (core/workflow.ts) with one action record per AWS change, ok or not.
- * Environment (read per invocation): ISOLATION_GROUPS (required), UNTRACK_GROUPS, CAPTURE_PROFILE_ARN.
+ * Environment (read per invocation): ISOLATION_GROUPS (required), UNTRACK_GROUPS (both deployed in the code's
+ * settings.json, core/workflow.ts SETTINGS_FILE: the environment holds 4 KB in all), CAPTURE_PROFILE_ARN.
  * Errors are logged and rethrown unchanged so the state machine can catch them by name.
  */
 import { isWarmup, WARMED, type WARMUP_EVENT, type ContainmentResult } from "../../core/workflow";
@@ -12,6 +13,7 @@ import { containCase } from "./contain";
 import { parseContainEvent } from "./event";
 import { errorData, invocationLogger, type InvocationContext } from "../lib/log";
 import { containSettingsFromEnv } from "./settings";
+import { withFileSettings } from "../lib/settingsFile";
 
 export type { InvocationContext } from "../lib/log";
 
@@ -23,7 +25,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     const logger = invocationLogger(logKeys(event), context);
     try {
         const request = parseContainEvent(event);
-        const settings = containSettingsFromEnv(process.env);
+        const settings = containSettingsFromEnv(withFileSettings(process.env));
         const result = await containCase(request, settings);
         for (const action of result.actions) {
             if (action.ok) logger.info("containment action", { ...action });

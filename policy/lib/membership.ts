@@ -1,7 +1,9 @@
 /**
  * Which resources the guarantees apply to, whatever their tags: the buckets the response writes evidence to and
  * the security groups it isolates with, found where the response names them — the environment of its Lambda
- * functions (`core/workflow.ts` ENV, set by `components/responseWorkflow.ts`):
+ * functions (`core/workflow.ts` ENV, set by `components/responseWorkflow.ts`), with the variables the Contain
+ * function's code carries in its settings file (`SETTINGS_FILE`: the group maps, too large for an environment of
+ * 4 KB) read as if they were in it, and what the code came from counted with what the environment came from:
  * - `EVIDENCE_BUCKET`: the bucket every evidence object goes to. OpenCase records it in the case
  *   (functions/case/openCase.ts `evidence.bucket`) and every later step writes there: metadata, the memory image
  *   (the memory function passes it to the capture document as its `Bucket` parameter and as the command's output
@@ -34,7 +36,7 @@
  * advisory note, never "not evidence".
  */
 import { TAGS } from "../../core/tags";
-import { ENV } from "../../core/workflow";
+import { ENV, SETTINGS_FILE } from "../../core/workflow";
 import { isObject, isUnknown, knownString, TYPES, type RuleResource } from "./model";
 import { StackIndex } from "./stackIndex";
 
@@ -115,13 +117,37 @@ function functionEnvs(index: StackIndex): FunctionEnv[] {
     const out: FunctionEnv[] = [];
     for (const fn of index.ofType(TYPES.lambdaFunction)) {
         const env = fn.props.environment;
-        const deps = (fn.propertyDependencies?.environment ?? []).map((u) => index.byUrn(u)).filter((r): r is RuleResource => r !== undefined);
+        const deps = [...(fn.propertyDependencies?.environment ?? []), ...(fn.propertyDependencies?.code ?? [])]
+            .map((u) => index.byUrn(u)).filter((r): r is RuleResource => r !== undefined);
         const envObject = Array.isArray(env) ? env[0] : env; // older providers: a list of one block
         const variables = isObject(envObject) ? envObject.variables : undefined;
-        if (isUnknown(env) || isUnknown(envObject) || isUnknown(variables)) out.push({ fn, unknownEnvironment: true, variables: {}, deps });
-        else if (isObject(variables)) out.push({ fn, unknownEnvironment: false, variables, deps });
+        const file = settingsFileOf(fn.props.code);
+        if (isUnknown(env) || isUnknown(envObject) || isUnknown(variables) || file === "unknown") out.push({ fn, unknownEnvironment: true, variables: {}, deps });
+        else if (isObject(variables) || file !== undefined) out.push({ fn, unknownEnvironment: false, variables: { ...file, ...(isObject(variables) ? variables : {}) }, deps });
     }
     return out;
+}
+
+/**
+ * The variables a function's code carries in core/workflow.ts SETTINGS_FILE (the group maps, too large for its
+ * environment): "unknown" while the archive or the file's text is (a first preview), undefined without one. The
+ * archive arrives as the engine serializes it: `{assets: {"<file>": {text}}}`.
+ */
+function settingsFileOf(code: unknown): Record<string, unknown> | "unknown" | undefined {
+    if (isUnknown(code)) return "unknown";
+    const assets = isObject(code) ? code.assets : undefined;
+    if (isUnknown(assets)) return "unknown";
+    const asset = isObject(assets) ? assets[SETTINGS_FILE] : undefined;
+    if (asset === undefined) return undefined;
+    const text = isObject(asset) ? asset.text : undefined;
+    if (isUnknown(asset) || isUnknown(text)) return "unknown";
+    if (typeof text !== "string") return undefined;
+    try {
+        const parsed: unknown = JSON.parse(text);
+        return isObject(parsed) ? parsed : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 const has = (o: Readonly<Record<string, unknown>>, k: string) => Object.prototype.hasOwnProperty.call(o, k);

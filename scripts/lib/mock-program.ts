@@ -356,6 +356,18 @@ export function typeAndName(urn: string): string {
     return `${parts[2].split("$").pop()}::${parts.slice(3).join("::")}`;
 }
 
+/** The type of `pulumi.StackReference` (read, not created: the mocks answer it like a resource). */
+export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
+const stackOutputs = new Map<string, Record<string, unknown>>();
+
+/**
+ * The outputs a `pulumi.StackReference(name)` reads under the mocks (another stack of the organization, deployed).
+ * A reference to a stack not given here fails like one to a stack that does not exist.
+ */
+export function setStackReferenceOutputs(name: string, outputs: Record<string, unknown>): void {
+    stackOutputs.set(name, outputs);
+}
+
 let installed = false;
 
 /** Install the mocks for this process (once) and start capturing registrations. */
@@ -389,6 +401,12 @@ export function installMocks(options: MockOptions): MockProgram {
 
     pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
+            if (args.type === STACK_REFERENCE_TYPE) {
+                const outputs = stackOutputs.get(args.name);
+                if (!outputs) throw new Error(`mock: no stack ${args.name} (setStackReferenceOutputs names the stacks that exist)`);
+                recorded.push({ type: args.type, name: args.name, inputs: args.inputs, parent: parents.get(`${args.type}::${args.name}`) });
+                return { id: args.name, state: { name: args.name, outputs, secretOutputNames: [] } };
+            }
             const provider = providerOf(args.provider);
             const compute = tablesFor(provider).computed[args.type];
             if (args.custom !== false && !compute && !args.type.startsWith("dfir:") && args.type !== AWS_PROVIDER_TYPE) {

@@ -45,3 +45,14 @@ export function one(type: string, name: string): RecordedResource {
     if (hits.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${hits.length}`);
     return hits[0];
 }
+
+/**
+ * The variables a recorded Lambda function's code carries in its settings file (core/workflow.ts SETTINGS_FILE:
+ * Contain's group maps). The mocks get the archive object itself, whose assets and texts are promises.
+ */
+export async function settingsFileOf(fn: RecordedResource): Promise<Record<string, string>> {
+    const assets = (await fn.inputs.code?.assets) as Record<string, { text: Promise<string> }> | undefined;
+    const file = assets?.["settings.json"];
+    if (!file) throw new Error(`${fn.name} has no settings.json in its code`);
+    return JSON.parse(await file.text) as Record<string, string>;
+}

@@ -17,8 +17,10 @@
  * them. test/iam-deployment.test.ts holds these documents against the ones the mocked program registers.
  */
 import { partitionOf } from "../../../core/containmentPolicies";
+import { hubResourceName } from "../../../core/plan";
+import { workflowRoleNamePrefixes } from "../../../core/organization";
 import {
-    capturePolicy, componentMachineScope, evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy, MEMBER_ACTING_FUNCTIONS, signerRoleNamePrefixes, notificationKeyPolicy, RESPONSE_FUNCTIONS,
+    capturePolicy, componentMachineScope, evidenceBucketPolicy, evidenceKeyPolicy, manifestSigningKeyPolicy, signerRoleNamePrefixes, notificationKeyPolicy, RESPONSE_FUNCTIONS,
     responseFunctionPolicy, serviceTrustPolicy, snapshotShareKeyPolicy, stateMachinePolicy, type PolicyDocument, type ResponseResources,
 } from "../../../core/iam";
 import {
@@ -45,7 +47,7 @@ const json = (d: PolicyDocument): string => JSON.stringify(d);
 
 /** The component name of a hub region's workflow: single-account `dfir-response`, multi-account `dfir-response-<region>`. */
 export function workflowComponent(multiAccount: boolean, region: string): string {
-    return multiAccount ? `dfir-response-${region}` : "dfir-response";
+    return multiAccount ? hubResourceName(undefined, "response", region) : "dfir-response";
 }
 
 function role(world: World, accountId: string, name: string, trust: PolicyDocument): RoleState {
@@ -91,7 +93,6 @@ export function deployIam(world: World): void {
     const shareKey = (accountId: string, region: string) => Object.values(world.region(accountId, region).kmsKeys ?? {}).find((k) => k.aliases.includes(SNAPSHOT_SHARE_KEY_ALIAS));
 
     const components: Record<string, string> = {};
-    const memberActingRoles: Record<string, string[]> = {};
     for (const region of hubRegions) {
         const component = workflowComponent(multi, region);
         components[region] = component;
@@ -122,7 +123,6 @@ export function deployIam(world: World): void {
             r.policies[`${component}-${fn}`] = json(responseFunctionPolicy(fn, component, scope, resources, logGroupArn));
             functionArns.push(`arn:${p}:lambda:${region}:${home}:function:${component}-${fn}`);
         }
-        memberActingRoles[region] = MEMBER_ACTING_FUNCTIONS.map((fn) => `arn:${p}:iam::${home}:role/${component}-${fn}`);
         // The notification topic's key, and the state machine that publishes to it (the drill's notify states).
         const topicKeyArn = seedKmsKey(world, home, region, "alias/dfir-notifications", "aws-dfir notifications");
         const topicKey = Object.values(world.region(home, region).kmsKeys ?? {}).find((k) => k.arn === topicKeyArn);
@@ -167,7 +167,7 @@ export function deployIam(world: World): void {
         const regions = memberRegions(accountId).filter((region) => hubRegions.includes(region));
         const responder = world.account(accountId).iam.roles[names.responderRoleName];
         if (responder) {
-            responder.trustPolicy = json(responderTrustPolicy(regions.flatMap((region) => memberActingRoles[region] ?? [])));
+            responder.trustPolicy = json(responderTrustPolicy({ partition: p, hubAccountId: home, roleNamePrefixes: workflowRoleNamePrefixes(undefined, regions) }));
             // The stack is configured with the analyst's role in dfir:analystRoleArns: MemberAccess gives the account
             // the analyst access role the dfir CLI assumes for a member's case (plan, verify, release).
             const access = role(world, accountId, ANALYST_ACCESS_ROLE_NAME, analystAccessTrustPolicy([`arn:${p}:iam::${home}:role/${ANALYST_ROLE_NAME}`]));
