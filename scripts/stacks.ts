@@ -1,10 +1,13 @@
 /**
- * `npm run -s stacks -- preview|up [--stack NAME ...] [--concurrency N] [--mock] [--json] [--yes]`
+ * `npm run -s stacks -- check|preview|up [--stack NAME ...] [--concurrency N] [--mock] [--json] [--yes]`
  *
  * Previews or updates several stacks of this project at once (an organization split into stacks: docs/many-accounts.md).
  * - Stacks: every `Pulumi.<name>.yaml` of the project (the current directory), or the `--stack` ones.
- * - Before anything runs, each stack's config is parsed with the program's own `parseDfirConfig`, and the stacks
- *   are checked together (scripts/lib/stacks/project.ts organizationProblems). Any problem: one line, exit 2.
+ * - Before anything runs, each stack's config is parsed with the program's own `parseDfirConfig` (a problem: one
+ *   line naming the stack, exit 2), and the stacks are checked together (core/organization.ts `checkOrganization`:
+ *   each problem one line, exit 2, nothing run).
+ * - `check`: only that; "N stack(s) checked ...: no problems across them" on stdout and exit 0, or the problems
+ *   and exit 2 (with `--json`, {command, stacks, problems} on stdout either way).
  * - Real mode: the Pulumi Automation API (needs the Pulumi CLI and a backend, as `pulumi preview` by hand).
  *   `up` runs only with `--yes` (without it: one line saying what would run, exit 2).
  * - `--mock`: offline, each stack's program run under the project's mocks in a process of its own (a preview).
@@ -41,14 +44,22 @@ export async function stacksMain(argv: readonly string[], io: StacksIo): Promise
     try {
         project = loadProject(io.dir);
         stacks = loadStacks(io.dir, project, options.stacks, options.mock);
-        const problems = organizationProblems(stacks);
-        if (problems.length > 0) throw new StacksInputError(`${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : ""}`);
     } catch (error) {
         if (!(error instanceof StacksInputError)) throw error;
         io.stderr(`stacks: ${error.message}\n`);
         return 2;
     }
     const names = stacks.map((s) => s.name);
+    const problems = organizationProblems(stacks);
+    if (options.command === "check" && options.json) io.stdout(`${JSON.stringify({ command: "check", stacks: names, problems })}\n`);
+    if (problems.length > 0) {
+        io.stderr(problems.map((p) => `stacks: ${p}\n`).join(""));
+        return 2;
+    }
+    if (options.command === "check") {
+        if (!options.json) io.stdout(`${names.length} stack(s) checked (${names.join(", ")}): no problems across them\n`);
+        return 0;
+    }
     if (options.command === "up" && !options.yes) {
         io.stderr(`stacks: up would update ${names.length} stack(s) (${names.join(", ")}), ${options.concurrency} at a time: add --yes to run it\n`);
         return 2;

@@ -12,6 +12,7 @@ import { summaryTable } from "../scripts/lib/stacks/summary";
 import { growthOf, organizationStacks, ORG_REGIONS, type OrganizationRow } from "../scripts/lib/bench/organization";
 import { organizationSection } from "../scripts/lib/bench/report";
 import { dfirKeys, parseDfirConfig } from "../core/config";
+import { checkOrganization } from "../core/organization";
 import type { Command, ProgressDisplay, RunReport, StackEvent, StackRunner, StackSpec } from "../scripts/lib/stacks/types";
 
 const REPO = path.resolve(__dirname, "..");
@@ -113,6 +114,7 @@ describe("stacks driver (npm run stacks)", () => {
             assert.equal((parseStacksArgs(["up"]) as { concurrency: number }).concurrency, 2);
             assert.match(parseStacksArgs([]) as string, /^stacks: no command/);
             assert.match(parseStacksArgs(["destroy"]) as string, /bad command "destroy"/);
+            assert.equal((parseStacksArgs(["check"]) as { command: string }).command, "check");
             assert.match(parseStacksArgs(["preview", "--concurrency", "33"]) as string, /from 1 to 32, got "33"/);
             assert.match(parseStacksArgs(["preview", "--frob"]) as string, /unknown option '--frob'/);
             assert.match(parseStacksArgs(["up", "--mock", "--yes"]) as string, /preview only/);
@@ -183,6 +185,49 @@ describe("stacks driver (npm run stacks)", () => {
             assert.equal(await stacksMain(["preview"], o), 2);
             assert.match(out.stderr, /^stacks: stack b: config dfir:minSeverity .*42.*\n$/);
             assert.deepEqual(r.asked, []);
+        });
+    });
+
+    describe("checks across the stacks (core/organization.ts checkOrganization)", () => {
+        const multi = (member: string, shard?: string) => [
+            "config:",
+            "  aws:region: us-east-1",
+            '  pulumi:disable-default-providers: ["aws"]',
+            "  dfir:hub: {accountId: '111111111111', regions: [us-east-1]}",
+            "  dfir:organization: {id: o-abcdefghij, delegatedAdmin: true" + (shard === "b" ? ", configure: false}" : "}"),
+            ...(shard ? [`  dfir:shard: ${shard}`] : []),
+            `  dfir:members: [{accountId: '${member}', deployRoleArn: 'arn:aws:iam::${member}:role/dfir-deploy', regions: {us-east-1: {vpcs: all}}}]`,
+            "",
+        ].join("\n");
+
+        it("check: no problems, exit 0, nothing run", async () => {
+            const dir = project({ a: multi("222222222222", "a"), b: multi("333333333333", "b"), one: DEV });
+            const r = controlledRunner();
+            const { out, io: o } = io(dir, r.runner);
+            assert.equal(await stacksMain(["check"], o), 0, out.stderr);
+            assert.equal(out.stdout, "3 stack(s) checked (a, b, one): no problems across them\n");
+            assert.deepEqual(r.asked, []);
+        });
+
+        it("problems across stacks: each one line, exit 2, nothing run (check, preview and up --yes alike)", async () => {
+            const dir = project({ a: multi("222222222222"), b: multi("222222222222") });
+            for (const argv of [["check"], ["preview"], ["up", "--yes"]]) {
+                const r = controlledRunner();
+                const { out, io: o } = io(dir, r.runner);
+                assert.equal(await stacksMain(argv, o), 2, argv.join(" "));
+                const lines = out.stderr.trimEnd().split("\n");
+                assert.ok(lines.length >= 3 && lines.every((l) => l.startsWith("stacks: ")), out.stderr);
+                assert.match(out.stderr, /account 222222222222 in us-east-1 is a member of stacks "a" and "b"/);
+                assert.match(out.stderr, /no shard/);
+                assert.match(out.stderr, /both create the roles of account 222222222222/);
+                assert.deepEqual(r.asked, []);
+                assert.equal(out.stdout, "");
+            }
+            const { out, io: o } = io(dir, controlledRunner().runner);
+            assert.equal(await stacksMain(["check", "--json"], o), 2);
+            const json = JSON.parse(out.stdout);
+            assert.deepEqual(json.stacks, ["a", "b"]);
+            assert.ok(json.problems.length >= 3);
         });
     });
 
@@ -299,7 +344,18 @@ describe("stacks driver (npm run stacks)", () => {
                 assert.ok(!("dfir:shard" in config) && !("dfir:memberAccess" in config));
             }
             const keyed = organizationStacks(30, 25, { shard: true, memberAccess: true });
-            assert.deepEqual([...keyed.values()].map((c) => [c["dfir:shard"], c["dfir:memberAccess"]]), [["0", true], ["1", true]]);
+            assert.deepEqual([...keyed.values()].map((c) => [c["dfir:shard"], c["dfir:memberAccess"], (c["dfir:organization"] as { configure?: boolean }).configure]), [["s0", true, undefined], ["s1", true, false]]);
+            // Together they pass the checks across stacks (core/organization.ts).
+            const parsed = [...organizationStacks(60, 25, { shard: true, memberAccess: true })].map(([name, c]) => ({
+                name,
+                config: parseDfirConfig(dfirKeys(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])))),
+            }));
+            assert.deepEqual(checkOrganization(parsed), []);
+            const unkeyed = [...organizationStacks(60, 25, { shard: false, memberAccess: false })].map(([name, c]) => ({
+                name,
+                config: parseDfirConfig(dfirKeys(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])))),
+            }));
+            assert.match(checkOrganization(unkeyed).join("\n"), /both have hub account 111111111111's region .* and no shard/);
         });
 
         it("judges linear growth on CPU seconds per account, largest vs smallest size, within 25%", () => {
@@ -321,15 +377,16 @@ describe("stacks driver (npm run stacks)", () => {
         it("two stack files: one previews, one fails with the program's error; exit 1", async function () {
             this.timeout(60_000);
             // One member account each; badvpc names a VPC the account does not have in that region (getVpc fails).
-            const org = (vpcs: string) => [
+            // (Hubs and members of their own: nothing across the two stacks for checkOrganization to refuse.)
+            const org = (hub: string, member: string, vpcs: string) => [
                 "config:",
-                "  aws:region: us-east-1",
+                "  aws:region: eu-west-1",
                 '  pulumi:disable-default-providers: ["aws"]',
-                "  dfir:hub: {accountId: '111111111111', regions: [us-east-1]}",
-                `  dfir:members: [{accountId: '222222222222', deployRoleArn: 'arn:aws:iam::222222222222:role/dfir-deploy', regions: {eu-west-1: {vpcs: ${vpcs}}}}]`,
+                `  dfir:hub: {accountId: '${hub}', regions: [eu-west-1]}`,
+                `  dfir:members: [{accountId: '${member}', deployRoleArn: 'arn:aws:iam::${member}:role/dfir-deploy', regions: {eu-west-1: {vpcs: ${vpcs}}}}]`,
                 "",
             ].join("\n");
-            const dir = project({ good: org("all").replace("[us-east-1]", "[us-east-1, eu-west-1]"), badvpc: org("[vpc-0aaaaaaaaaaaaaaaa]").replace("[us-east-1]", "[us-east-1, eu-west-1]") });
+            const dir = project({ good: org("111111111111", "222222222222", "all"), badvpc: org("333333333333", "444444444444", "[vpc-0aaaaaaaaaaaaaaaa]") });
             let lines = "";
             const out = { stdout: "", stderr: "" };
             const code = await stacksMain(["preview", "--mock", "--json"], {

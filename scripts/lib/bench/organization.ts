@@ -1,8 +1,10 @@
 /**
  * An organization of any size, planned offline: A member accounts, each in four hub regions with `vpcs: all` (the
  * mocks answer two VPCs per account and region), hub 111111111111 as GuardDuty's delegated administrator, split
- * into stacks of at most ACCOUNTS_PER_STACK accounts, written as `Pulumi.<name>.yaml` files in a temporary
- * project, and previewed through the stacks driver's `--mock` runner (scripts/lib/stacks: the real program under
+ * into stacks of at most ACCOUNTS_PER_STACK accounts (each its own `dfir:shard`, owning its accounts' roles with
+ * `dfir:memberAccess: true`, `dfir:organization.configure` false in all but the first: docs/many-accounts.md, "by
+ * group of accounts"), written as `Pulumi.<name>.yaml` files in a temporary project, checked together
+ * (`checkOrganization`) and previewed through the stacks driver's `--mock` runner (scripts/lib/stacks: the real program under
  * the project's mocks, one process per stack) with one stack per CPU at a time. Per size: wall time, the stacks'
  * CPU seconds summed, the largest peak RSS of one stack, and per-account figures; growth is linear when the CPU
  * time per account at the largest size is within LINEAR_TOLERANCE of that at the smallest (wall time is reported
@@ -15,15 +17,15 @@ import * as yaml from "js-yaml";
 import { CONFIG_KEYS } from "../../../core/config";
 import { driveStacks } from "../stacks/driver";
 import { mockRunner } from "../stacks/mock";
-import { loadProject, loadStacks } from "../stacks/project";
+import { loadProject, loadStacks, organizationProblems } from "../stacks/project";
 import type { ProgressDisplay } from "../stacks/types";
 
 export const ORG_HUB = "111111111111";
 export const ORG_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"] as const;
 /**
- * Accounts per stack. TODO(lead): take the per-stack limit core/ exports (MAX_ACCOUNTS_PER_STACK or a per-hub-region
- * cap) once it is on main; 25 accounts x 4 regions = 100 member-regions, the size `npm run bench:program` holds
- * under 20 s.
+ * Accounts per stack. TODO(lead): core/ exports no per-stack limit yet (no MAX_ACCOUNTS_PER_STACK or per-hub-region
+ * cap on main when this was written); take it from there once it exists. 25 accounts x 4 regions = 100
+ * member-regions, the size `npm run bench:program` holds under 20 s.
  */
 export const ACCOUNTS_PER_STACK = 25;
 /** Growth counts as linear when the per-account CPU time at the largest size is within 25% of that at the smallest. */
@@ -58,8 +60,10 @@ export function organizationStacks(accounts: number, perStack: number, keys: { s
             "dfir:members": members,
             "dfir:organization": { id: "o-abcdefghij", delegatedAdmin: true },
         };
-        if (keys.shard) config["dfir:shard"] = String(s);
+        if (keys.shard) config["dfir:shard"] = `s${s}`;
         if (keys.memberAccess) config["dfir:memberAccess"] = true;
+        // One GuardDuty organization configuration per hub region: the first stack writes it.
+        if (keys.shard && s > 0) (config["dfir:organization"] as Record<string, unknown>).configure = false;
         stacks.set(`org-${String(s).padStart(width, "0")}`, config);
     }
     return stacks;
@@ -107,6 +111,8 @@ export async function planOrganization(accounts: number, perStack: number, concu
         }
         const project = loadProject(dir);
         const stacks = loadStacks(dir, project, [], true);
+        const problems = organizationProblems(stacks);
+        if (problems.length > 0) throw new Error(`organization of ${accounts} accounts: ${problems[0]}`);
         const quiet: ProgressDisplay = { event: () => {}, done: () => {} };
         const summary = await driveStacks({ command: "preview", stacks, concurrency, runner: mockRunner(dir, project), display: quiet, mock: true });
         const failed = summary.stacks.find((s) => s.result === "failed");

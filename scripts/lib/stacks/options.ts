@@ -1,13 +1,13 @@
-/** `npm run stacks` command line: `preview|up [--stack NAME ...] [--concurrency N] [--mock] [--json] [--yes]`. */
+/** `npm run stacks` command line: `check|preview|up [--stack NAME ...] [--concurrency N] [--mock] [--json] [--yes]`. */
 import { parseArgs } from "node:util";
 import type { Command } from "./types";
 
 export const DEFAULT_CONCURRENCY = 2;
 export const MAX_CONCURRENCY = 32;
-export const USAGE = "usage: stacks -- preview|up [--stack NAME ...] [--concurrency N] [--mock] [--json] [--yes]";
+export const USAGE = "usage: stacks -- check|preview|up [--stack NAME ...] [--concurrency N] [--mock] [--json] [--yes]";
 
 export interface StacksOptions {
-    command: Command;
+    command: Command | "check";
     /** The `--stack` names in the order given (duplicates dropped); empty: every stack of the project. */
     stacks: string[];
     concurrency: number;
@@ -37,10 +37,10 @@ export function parseStacksArgs(argv: readonly string[]): StacksOptions | string
         return `stacks: ${first.charAt(0).toLowerCase()}${first.slice(1)} (${USAGE})`;
     }
     const { values, positionals } = parsed;
-    if (positionals.length !== 1 || (positionals[0] !== "preview" && positionals[0] !== "up")) {
+    if (positionals.length !== 1 || !["check", "preview", "up"].includes(positionals[0])) {
         return `stacks: ${positionals.length === 0 ? "no command" : `bad command ${JSON.stringify(positionals.join(" "))}`} (${USAGE})`;
     }
-    const command = positionals[0] as Command;
+    const command = positionals[0] as Command | "check";
     let concurrency = DEFAULT_CONCURRENCY;
     if (values.concurrency !== undefined) {
         concurrency = /^\d+$/.test(values.concurrency) ? Number(values.concurrency) : NaN;

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { dfirKeys, parseDfirConfig } from "../../../core/config";
+import { checkOrganization } from "../../../core/organization";
 import { checkDefaultProvidersDisabled } from "../../../core/plan";
 import { readProject, readStackConfig, stackFile, type ProjectFile } from "../stack-config";
 import type { StackSpec } from "./types";
@@ -73,14 +74,10 @@ function loadStack(dir: string, project: ProjectFile, name: string, mock: boolea
 }
 
 /**
- * Problems across the stacks of one organization (an (account, region) two stacks cover, two stacks with one shard
- * in a hub account, an account whose MemberAccess no stack or two stacks create), each one line.
- *
- * TODO(lead): wire `checkOrganization` from core/organization.ts here once it exists on main:
- *     return checkOrganization(stacks.map((s) => ({ name: s.name, config: s.dfir })));
- * Until then this checks nothing across stacks (each stack's own config is still checked by parseDfirConfig).
+ * Problems across the stacks of one organization, each one line (core/organization.ts `checkOrganization`: an
+ * (account, region) two stacks cover, two stacks with one shard in a hub region, an account whose MemberAccess no
+ * stack or two stacks create, a missing trust, two organization configurations or bus policies in a hub region).
  */
 export function organizationProblems(stacks: readonly StackSpec[]): string[] {
-    void stacks;
-    return [];
+    return checkOrganization(stacks.map((s) => ({ name: s.name, config: s.dfir })));
 }

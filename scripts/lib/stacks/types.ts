@@ -1,6 +1,7 @@
 /** What the stacks driver (`npm run stacks`, scripts/stacks.ts) hands around: stacks, their runs, their events. */
 import type { DfirConfig } from "../../../core/config";
 
+/** What runs on each stack (`check` runs nothing: the configs and the checks across them only). */
 export type Command = "preview" | "up";
 
 /** One stack of the project: its `Pulumi.<name>.yaml`, its config as Pulumi hands it over, the parsed `dfir:` keys. */
