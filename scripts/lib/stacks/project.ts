@@ -1,13 +1,13 @@
 /**
  * The project's stacks as the driver runs them: every `Pulumi.<name>.yaml` of the project directory (or the ones
  * named), each stack's config read the way the CLI hands it to the program, and its `dfir:` keys parsed with the
- * program's own `parseDfirConfig` before anything runs. Any problem is a one-line `StacksInputError` (exit 2).
+ * program's own `parseDfirConfig` (and planned, `planDeployment`) before anything runs. Any problem is a one-line `StacksInputError` (exit 2).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { dfirKeys, parseDfirConfig } from "../../../core/config";
 import { checkOrganization } from "../../../core/organization";
-import { checkDefaultProvidersDisabled } from "../../../core/plan";
+import { checkDefaultProvidersDisabled, planDeployment } from "../../../core/plan";
 import { readProject, readStackConfig, stackFile, type ProjectFile } from "../stack-config";
 import type { StackSpec } from "./types";
 
@@ -67,6 +67,8 @@ function loadStack(dir: string, project: ProjectFile, name: string, mock: boolea
     try {
         dfir = parseDfirConfig(dfirKeys(config));
         checkDefaultProvidersDisabled(config);
+        // A multi-account stack's plan, as the program makes it (the checks across stacks plan it again).
+        if (dfir.multiAccount) planDeployment(dfir);
     } catch (error) {
         fail((error instanceof Error ? error.message : String(error)).split("\n")[0]);
     }
