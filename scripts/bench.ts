@@ -12,6 +12,8 @@
  *   modelled at the EBS direct APIs quotas: scripts/lib/bench/diskDigest.ts);
  * - the policy gate over gRPC (our pack beside a pack with no policies), AnalyzeStack time, pack start-up;
  * - program scale under mocks (scripts/bench-program.ts --json); Lambda bundle sizes and cold init;
+ * - an organization of 250, 500 and 1,000 member accounts in 4 regions, split into stacks and previewed under mocks
+ *   through the stacks driver (scripts/lib/bench/organization.ts; 40 accounts with --quick);
  * - `npm test` wall time only with `--with-tests` (null otherwise).
  * The full run rewrites BENCHMARKS.md; `--quick` (CI's smoke run: smallest sizes, no test suite) only prints.
  * Output: a summary, or with `--json` one object. Exit 0 when measured (missed targets are reported, not a
@@ -53,6 +55,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
     const { benchPolicy } = await import("./lib/bench/policy");
     const { benchProgram } = await import("./lib/bench/program");
     const { benchLambda } = await import("./lib/bench/lambda");
+    const { benchOrganization } = await import("./lib/bench/organization");
     const started = Date.now();
     const quick = flags.quick;
 
@@ -68,6 +71,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
     const policy = await benchPolicy(quick ? [100] : [100, 1000, 5000], quick ? 1 : 3);
     progress("program scale under mocks");
     const program = benchProgram(quick ? [1, 10] : [1, 10, 50, 100]);
+    const organization = await benchOrganization(quick ? [40] : [250, 500, 1000], progress);
     progress("lambda bundles and cold init");
     const lambda = benchLambda(quick ? 1 : 3);
     let testSuiteSeconds: number | null = null;
@@ -127,6 +131,7 @@ export async function runBench(flags: BenchFlags, progress: (line: string) => vo
         emptyPackStartSeconds: policy.emptyPackStartSeconds,
         programSeconds: program.programSeconds,
         programResources: Object.fromEntries(program.rows.map((row) => [String(row.memberRegions), row.resources])),
+        organization,
         lambdaBundleBytes: lambda.bundleBytes,
         lambdaInitMs: lambda.initMs,
         testSuiteSeconds,
@@ -196,6 +201,8 @@ export function summary(r: BenchResult): string {
     lines.push(`memory verification: ${r.memoryVerify.map((v) => `${v.gib} GiB ${v.seconds} s (${v.attributeCalls} calls)`).join(", ")}`);
     lines.push(`disk digests: ${r.diskDigest.map((d) => `${d.gib} GiB ${d.seconds} s (${d.msPerWrittenBlock} ms/written block; modelled fully written ${d.modelled.seconds} s, ${d.modelled.secondsPerGiB} s/GiB)`).join(", ")}`);
     lines.push(`program seconds: ${JSON.stringify(r.programSeconds)}`);
+    const org = r.organization;
+    lines.push(`organization under mocks: ${org.rows.map((w) => `${w.accounts} accounts ${w.stacks} stacks ${w.wallSeconds} s wall, ${w.cpuSeconds} CPU s, peak ${w.maxRssMiB} MiB`).join("; ")}${org.growth ? `; per account x${org.growth.cpu} CPU (${org.linear ? "linear" : "NOT linear"})` : ""}`);
     lines.push(`lambda bytes: ${JSON.stringify(r.lambdaBundleBytes)}; init ms: ${JSON.stringify(r.lambdaInitMs)}`);
     return `${lines.join("\n")}\n`;
 }

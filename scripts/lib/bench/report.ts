@@ -6,6 +6,7 @@ import { ENI_COUNTS } from "./drill";
 import type { ColdWarm, LatencyAssumptions, PathCost } from "./latency";
 import type { MemoryVerifyRow } from "./memoryVerify";
 import type { DiskDigestRow } from "./diskDigest";
+import type { OrganizationBench } from "./organization";
 
 export interface BenchFlags {
     json: boolean;
@@ -84,6 +85,8 @@ export interface BenchResult {
     emptyPackStartSeconds: number;
     programSeconds: Record<string, number>;
     programResources: Record<string, number>;
+    /** An organization of A member accounts x 4 regions split into stacks, previewed under mocks (scripts/lib/bench/organization.ts). */
+    organization: OrganizationBench;
     lambdaBundleBytes: Record<string, number>;
     lambdaInitMs: Record<string, number>;
     testSuiteSeconds: number | null;
@@ -96,7 +99,7 @@ export interface BenchResult {
 export const REQUIRED_KEYS = [
     "containSlots", "isolateSlots", "containMs", "isolateMs", "baselines", "evidenceParallelRatio", "suspectDiskBytes", "policyResourcesPerSecond",
     "policyOverheadRatio", "analyzeStackSeconds", "packStartSeconds", "programSeconds", "lambdaBundleBytes", "lambdaInitMs",
-    "testSuiteSeconds", "machine", "memoryVerify", "diskDigest",
+    "testSuiteSeconds", "machine", "memoryVerify", "diskDigest", "organization",
 ] as const;
 
 /**
@@ -145,6 +148,13 @@ export function resultProblems(out: Record<string, any>): string[] {
     if (!(out.policyOverheadRatio > 0)) problems.push("no policyOverheadRatio");
     if (!(out.analyzeStackSeconds >= 0) || !(out.packStartSeconds > 0)) problems.push("no AnalyzeStack or pack start-up time");
     if (!(Object.values(out.programSeconds ?? {}) as unknown[]).every((v) => num(v) && (v as number) > 0) || Object.keys(out.programSeconds).length === 0) problems.push("no program time");
+    const orgRows: unknown[] = Array.isArray(out.organization?.rows) ? out.organization.rows : [];
+    if (orgRows.length === 0) problems.push("no organization plan");
+    for (const row of orgRows as Record<string, any>[]) {
+        if (!(num(row.wallSeconds) && row.wallSeconds > 0 && num(row.cpuSeconds) && row.cpuSeconds > 0 && num(row.maxRssMiB) && row.maxRssMiB > 0 && num(row.resources) && row.resources > 0 && row.stacks > 0)) {
+            problems.push(`organization plan of ${String(row.accounts)} accounts not measured`);
+        }
+    }
     if (Object.keys(out.lambdaBundleBytes).length !== FUNCTION_NAMES.length) problems.push(`${Object.keys(out.lambdaBundleBytes).length} Lambda bundles, not ${FUNCTION_NAMES.length}`);
     else for (const f of FUNCTION_NAMES) if (!(f in out.lambdaBundleBytes)) problems.push(`no Lambda bundle for ${f}`);
     for (const f of Object.keys(out.lambdaBundleBytes)) if (!(out.lambdaBundleBytes[f] > 0 && out.lambdaInitMs?.[f] > 0)) problems.push(`no bundle size or init time for ${f}`);
@@ -188,6 +198,14 @@ export function targets(r: BenchResult): Target[] {
     );
     const at100 = r.programSeconds["100"];
     out.push({ what: "program at 100 member-regions", target: "< 20 s", measured: at100 === undefined ? "not measured" : `${at100} s`, pass: at100 === undefined ? null : at100 < 20 });
+    const org = r.organization;
+    const largestOrg = org.rows[org.rows.length - 1];
+    out.push({
+        what: "organization plan under mocks grows linearly (CPU seconds per account, largest vs smallest size)",
+        target: "within 25%",
+        measured: org.growth === null ? `one size only (${largestOrg?.accounts ?? 0} accounts)` : `x${org.growth.cpu} CPU, x${org.growth.wall} wall (${org.rows[0].accounts} -> ${largestOrg.accounts} accounts)`,
+        pass: org.linear,
+    });
     out.push({
         what: "`npm test` wall time",
         target: "< 90 s on 2 cores",
@@ -390,6 +408,7 @@ export function renderMarkdown(r: BenchResult): string {
         "|---|---|---|",
         ...Object.keys(r.programSeconds).map((n) => `| ${n} | ${cell(r.programResources[n])} | ${r.programSeconds[n]} |`),
         "",
+        ...organizationSection(r.organization),
         "## Lambda bundles",
         "",
         "`bundleHandler` (esbuild, as deployed); cold init = `require` of the bundle in a fresh node process (median of 3).",
@@ -410,3 +429,28 @@ export function renderMarkdown(r: BenchResult): string {
     return lines.join("\n");
 }
 
+
+/** "An organization of any size": the plan of A member accounts under mocks, split into stacks. */
+export function organizationSection(o: OrganizationBench): string[] {
+    const keys = [o.keys.shard ? "`dfir:shard` (the stack's index)" : "", o.keys.memberAccess ? "`dfir:memberAccess: true`" : ""].filter((k) => k !== "");
+    const growth = o.growth === null
+        ? "One size only: growth not judged."
+        : `Per-account time, largest size / smallest: CPU x${o.growth.cpu}, wall x${o.growth.wall}: ${o.linear ? "**linear**" : "**not linear**"} (judged on CPU seconds, within 25%; wall time moves with whatever else the machine runs).`;
+    return [
+        "## An organization of any size (plan under mocks)",
+        "",
+        `A member accounts, each in ${o.regions.length} hub regions (${o.regions.join(", ")}) with \`vpcs: all\` (the mocks answer two VPCs`,
+        `per account and region); hub 111111111111, GuardDuty delegated administrator; split into stacks of at most ${o.accountsPerStack}`,
+        `accounts, ${keys.length > 0 ? `each with ${keys.join(" and ")}` : "without `dfir:shard`/`dfir:memberAccess` (not in this tree when measured)"}. The stack files are previewed by`,
+        `\`npm run stacks -- preview --mock\`'s runner (\`scripts/lib/bench/organization.ts\`): the real program under the mocks, one`,
+        `process per stack, ${o.concurrency} at a time. CPU = user + system seconds of every stack's process; peak RSS = the largest`,
+        "one stack's process reached.",
+        "",
+        "| accounts | member-regions | stacks | resources | wall s | CPU s | peak RSS MiB (one stack) | wall s / account | CPU s / account | resources / account |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        ...o.rows.map((w) => `| ${w.accounts} | ${w.memberRegions} | ${w.stacks} | ${w.resources} | ${w.wallSeconds} | ${w.cpuSeconds} | ${w.maxRssMiB} | ${w.wallSecondsPerAccount} | ${w.cpuSecondsPerAccount} | ${w.resourcesPerAccount} |`),
+        "",
+        growth,
+        "",
+    ];
+}
