@@ -7,6 +7,15 @@
 import type { DfirConfig, MultiAccountStackConfig } from "./config";
 import { hubResourceName, planDeployment } from "./plan";
 
+/**
+ * Member accounts per stack that the documentation and the benchmark use (each account in up to four hub regions,
+ * two VPCs per account and region: about 3,600 resources). What bounds a stack: AWS's size quotas, first the
+ * evidence bucket's policy (each member's capture role) at about 124 accounts per hub region (core/quotas.ts,
+ * docs/limitations.md), and the program's memory, about 0.9 GB at this size under the mocks (BENCHMARKS.md, "An
+ * organization of any size"). A guide, not a check: the quotas are checked (the mocks, the pack's aws-service-quotas).
+ */
+export const ACCOUNTS_PER_STACK = 25;
+
 /** What the stack that creates a member account's roles must grant another stack acting there. */
 export interface MemberAccessGrants {
     /** The hub account of the granting stack: it must be the owner's. */

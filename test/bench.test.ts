@@ -74,7 +74,6 @@ const SAMPLE: BenchResult = {
         regions: ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"],
         accountsPerStack: 25,
         concurrency: 2,
-        keys: { shard: true, memberAccess: true },
         rows: [
             { accounts: 250, memberRegions: 1000, stacks: 10, resources: 37000, wallSeconds: 60, cpuSeconds: 110, maxRssMiB: 900, wallSecondsPerAccount: 0.24, cpuSecondsPerAccount: 0.44, resourcesPerAccount: 148 },
             { accounts: 1000, memberRegions: 4000, stacks: 40, resources: 148000, wallSeconds: 250, cpuSeconds: 460, maxRssMiB: 910, wallSecondsPerAccount: 0.25, cpuSecondsPerAccount: 0.46, resourcesPerAccount: 148 },

@@ -329,33 +329,28 @@ describe("stacks driver (npm run stacks)", () => {
 
     describe("the organization benchmark's stacks (scripts/lib/bench/organization.ts)", () => {
         it("splits A accounts into stacks of at most S, every account once in the 4 regions, each stack's config valid", () => {
-            const stacks = organizationStacks(60, 25, { shard: false, memberAccess: false });
+            const stacks = organizationStacks(60, 25);
             assert.deepEqual([...stacks.keys()], ["org-0", "org-1", "org-2"]);
             const members = [...stacks.values()].map((c) => c["dfir:members"] as { accountId: string; regions: Record<string, unknown> }[]);
             assert.deepEqual(members.map((m) => m.length), [25, 25, 10]);
             const ids = members.flat().map((m) => m.accountId);
             assert.equal(new Set(ids).size, 60);
             assert.ok(members.flat().every((m) => Object.keys(m.regions).join() === ORG_REGIONS.join()));
+            const asPulumiHandsIt = (config: Record<string, unknown>) => Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
             for (const config of stacks.values()) {
-                const asPulumiHandsIt = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-                const parsed = parseDfirConfig(dfirKeys(asPulumiHandsIt));
+                const parsed = parseDfirConfig(dfirKeys(asPulumiHandsIt(config)));
                 assert.equal(parsed.multiAccount?.hub.accountId, "111111111111");
                 assert.equal(parsed.multiAccount?.organization?.delegatedAdmin, true);
-                assert.ok(!("dfir:shard" in config) && !("dfir:memberAccess" in config));
             }
-            const keyed = organizationStacks(30, 25, { shard: true, memberAccess: true });
-            assert.deepEqual([...keyed.values()].map((c) => [c["dfir:shard"], c["dfir:memberAccess"], (c["dfir:organization"] as { configure?: boolean }).configure]), [["s0", true, undefined], ["s1", true, false]]);
-            // Together they pass the checks across stacks (core/organization.ts).
-            const parsed = [...organizationStacks(60, 25, { shard: true, memberAccess: true })].map(([name, c]) => ({
-                name,
-                config: parseDfirConfig(dfirKeys(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])))),
-            }));
+            assert.deepEqual([...stacks.values()].map((c) => [c["dfir:shard"], c["dfir:memberAccess"], (c["dfir:organization"] as { configure?: boolean }).configure]), [["s0", true, undefined], ["s1", true, false], ["s2", true, false]]);
+            // Together they pass the checks across stacks (core/organization.ts); without their shards they would not.
+            const parsed = [...stacks].map(([name, c]) => ({ name, config: parseDfirConfig(dfirKeys(asPulumiHandsIt(c))) }));
             assert.deepEqual(checkOrganization(parsed), []);
-            const unkeyed = [...organizationStacks(60, 25, { shard: false, memberAccess: false })].map(([name, c]) => ({
-                name,
-                config: parseDfirConfig(dfirKeys(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])))),
-            }));
-            assert.match(checkOrganization(unkeyed).join("\n"), /both have hub account 111111111111's region .* and no shard/);
+            const unsharded = [...stacks].map(([name, c]) => {
+                const { "dfir:shard": _shard, ...rest } = c;
+                return { name, config: parseDfirConfig(dfirKeys(asPulumiHandsIt(rest))) };
+            });
+            assert.match(checkOrganization(unsharded).join("\n"), /both have hub account 111111111111's region .* and no shard/);
         });
 
         it("judges linear growth on CPU seconds per account, largest vs smallest size, within 25%", () => {
@@ -366,10 +361,10 @@ describe("stacks driver (npm run stacks)", () => {
             assert.deepEqual(growthOf([row(250, 0.4, 0.2)]), { growth: null, linear: null });
             assert.deepEqual(growthOf([row(250, 0.4, 0.2), row(500, 0.9, 0.2), row(1000, 0.48, 0.3)]), { growth: { wall: 1.5, cpu: 1.2 }, linear: true });
             assert.deepEqual(growthOf([row(250, 0.4, 0.2), row(1000, 0.52, 0.2)]), { growth: { wall: 1, cpu: 1.3 }, linear: false });
-            const text = organizationSection({ regions: [...ORG_REGIONS], accountsPerStack: 25, concurrency: 2, keys: { shard: false, memberAccess: false }, rows: [row(250, 0.4, 0.2), row(1000, 0.52, 0.2)], ...growthOf([row(250, 0.4, 0.2), row(1000, 0.52, 0.2)]) }).join("\n");
+            const text = organizationSection({ regions: [...ORG_REGIONS], accountsPerStack: 25, concurrency: 2, rows: [row(250, 0.4, 0.2), row(1000, 0.52, 0.2)], ...growthOf([row(250, 0.4, 0.2), row(1000, 0.52, 0.2)]) }).join("\n");
             assert.match(text, /\| 1000 \| 4000 \| 40 \| 148000 \| 200 \| 520 \| 900 \| 0.2 \| 0.52 \| 148 \|/);
             assert.match(text, /CPU x1.3, wall x1: \*\*not linear\*\*/);
-            assert.match(text, /without `dfir:shard`\/`dfir:memberAccess`/);
+            assert.match(text, /each with its `dfir:shard` and `dfir:memberAccess: true`/);
         });
     });
 

@@ -1,7 +1,7 @@
 /**
  * An organization of any size, planned offline: A member accounts, each in four hub regions with `vpcs: all` (the
  * mocks answer two VPCs per account and region), hub 111111111111 as GuardDuty's delegated administrator, split
- * into stacks of at most ACCOUNTS_PER_STACK accounts (each its own `dfir:shard`, owning its accounts' roles with
+ * into stacks of at most core/organization.ts ACCOUNTS_PER_STACK accounts (each its own `dfir:shard`, owning its accounts' roles with
  * `dfir:memberAccess: true`, `dfir:organization.configure` false in all but the first: docs/many-accounts.md, "by
  * group of accounts"), written as `Pulumi.<name>.yaml` files in a temporary project, checked together
  * (`checkOrganization`) and previewed through the stacks driver's `--mock` runner (scripts/lib/stacks: the real program under
@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { CONFIG_KEYS } from "../../../core/config";
+import { ACCOUNTS_PER_STACK } from "../../../core/organization";
 import { driveStacks } from "../stacks/driver";
 import { mockRunner } from "../stacks/mock";
 import { loadProject, loadStacks, organizationProblems } from "../stacks/project";
@@ -22,28 +22,16 @@ import type { ProgressDisplay } from "../stacks/types";
 
 export const ORG_HUB = "111111111111";
 export const ORG_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"] as const;
-/**
- * Accounts per stack. TODO(lead): core/ exports no per-stack limit yet (no MAX_ACCOUNTS_PER_STACK or per-hub-region
- * cap on main when this was written); take it from there once it exists. 25 accounts x 4 regions = 100
- * member-regions, the size `npm run bench:program` holds under 20 s.
- */
-export const ACCOUNTS_PER_STACK = 25;
 /** Growth counts as linear when the per-account CPU time at the largest size is within 25% of that at the smallest. */
 export const LINEAR_TOLERANCE = 0.25;
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
 
-/** Whether the config keys of issue 18 exist in this tree (`dfir:shard`, `dfir:memberAccess`). */
-export function organizationKeys(): { shard: boolean; memberAccess: boolean } {
-    const keys = CONFIG_KEYS as readonly string[];
-    return { shard: keys.includes("shard"), memberAccess: keys.includes("memberAccess") };
-}
-
 /**
  * The stacks of an organization of `accounts` member accounts (ids 200000000000 + i), at most `perStack` each, in
- * order: stack name -> its `config:` map as written in the stack file. `keys` says which of the new keys to set.
+ * order: stack name -> its `config:` map as written in the stack file.
  */
-export function organizationStacks(accounts: number, perStack: number, keys: { shard: boolean; memberAccess: boolean }): Map<string, Record<string, unknown>> {
+export function organizationStacks(accounts: number, perStack: number): Map<string, Record<string, unknown>> {
     const stacks = new Map<string, Record<string, unknown>>();
     const count = Math.ceil(accounts / perStack);
     const width = String(Math.max(count - 1, 0)).length;
@@ -60,10 +48,10 @@ export function organizationStacks(accounts: number, perStack: number, keys: { s
             "dfir:members": members,
             "dfir:organization": { id: "o-abcdefghij", delegatedAdmin: true },
         };
-        if (keys.shard) config["dfir:shard"] = `s${s}`;
-        if (keys.memberAccess) config["dfir:memberAccess"] = true;
+        config["dfir:shard"] = `s${s}`;
+        config["dfir:memberAccess"] = true;
         // One GuardDuty organization configuration per hub region: the first stack writes it.
-        if (keys.shard && s > 0) (config["dfir:organization"] as Record<string, unknown>).configure = false;
+        if (s > 0) (config["dfir:organization"] as Record<string, unknown>).configure = false;
         stacks.set(`org-${String(s).padStart(width, "0")}`, config);
     }
     return stacks;
@@ -89,8 +77,6 @@ export interface OrganizationBench {
     regions: string[];
     accountsPerStack: number;
     concurrency: number;
-    /** Which of the issue-18 keys the stacks set (false: the key does not exist in this tree yet). */
-    keys: { shard: boolean; memberAccess: boolean };
     rows: OrganizationRow[];
     /** Per-account time at the largest size / at the smallest (wall and CPU); null with one size. */
     growth: { wall: number; cpu: number } | null;
@@ -102,11 +88,11 @@ const r2 = (n: number) => Math.round(n * 100) / 100;
 const r4 = (n: number) => Math.round(n * 10000) / 10000;
 
 /** One organization of `accounts` accounts previewed under mocks; throws when a stack fails. */
-export async function planOrganization(accounts: number, perStack: number, concurrency: number, keys = organizationKeys()): Promise<OrganizationRow> {
+export async function planOrganization(accounts: number, perStack: number, concurrency: number): Promise<OrganizationRow> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-org-bench-"));
     try {
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), yaml.dump({ name: "aws-dfir", runtime: "nodejs", main: REPO }));
-        for (const [name, config] of organizationStacks(accounts, perStack, keys)) {
+        for (const [name, config] of organizationStacks(accounts, perStack)) {
             fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), yaml.dump({ config }, { lineWidth: -1 }));
         }
         const project = loadProject(dir);
@@ -147,13 +133,12 @@ export function growthOf(rows: readonly OrganizationRow[]): Pick<OrganizationBen
 }
 
 export async function benchOrganization(sizes: number[], progress: (line: string) => void = () => {}, concurrency = os.cpus().length): Promise<OrganizationBench> {
-    const keys = organizationKeys();
     const rows: OrganizationRow[] = [];
     for (const accounts of sizes) {
         progress(`organization: ${accounts} accounts x ${ORG_REGIONS.length} regions, ${Math.ceil(accounts / ACCOUNTS_PER_STACK)} stacks, ${concurrency} at a time`);
-        rows.push(await planOrganization(accounts, ACCOUNTS_PER_STACK, concurrency, keys));
+        rows.push(await planOrganization(accounts, ACCOUNTS_PER_STACK, concurrency));
     }
-    return { regions: [...ORG_REGIONS], accountsPerStack: ACCOUNTS_PER_STACK, concurrency, keys, rows, ...growthOf(rows) };
+    return { regions: [...ORG_REGIONS], accountsPerStack: ACCOUNTS_PER_STACK, concurrency, rows, ...growthOf(rows) };
 }
 
 if (require.main === module) {

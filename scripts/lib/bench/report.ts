@@ -432,7 +432,6 @@ export function renderMarkdown(r: BenchResult): string {
 
 /** "An organization of any size": the plan of A member accounts under mocks, split into stacks. */
 export function organizationSection(o: OrganizationBench): string[] {
-    const keys = [o.keys.shard ? "`dfir:shard` (the stack's index)" : "", o.keys.memberAccess ? "`dfir:memberAccess: true`" : ""].filter((k) => k !== "");
     const growth = o.growth === null
         ? "One size only: growth not judged."
         : `Per-account time, largest size / smallest: CPU x${o.growth.cpu}, wall x${o.growth.wall}: ${o.linear ? "**linear**" : "**not linear**"} (judged on CPU seconds, within 25%; wall time moves with whatever else the machine runs).`;
@@ -441,7 +440,7 @@ export function organizationSection(o: OrganizationBench): string[] {
         "",
         `A member accounts, each in ${o.regions.length} hub regions (${o.regions.join(", ")}) with \`vpcs: all\` (the mocks answer two VPCs`,
         `per account and region); hub 111111111111, GuardDuty delegated administrator; split into stacks of at most ${o.accountsPerStack}`,
-        `accounts, ${keys.length > 0 ? `each with ${keys.join(" and ")}` : "without `dfir:shard`/`dfir:memberAccess` (not in this tree when measured)"}. The stack files are previewed by`,
+        "accounts, each with its `dfir:shard` and `dfir:memberAccess: true` (`organization.configure` in the first only). The stack files are previewed by",
         `\`npm run stacks -- preview --mock\`'s runner (\`scripts/lib/bench/organization.ts\`): the real program under the mocks, one`,
         `process per stack, ${o.concurrency} at a time. CPU = user + system seconds of every stack's process; peak RSS = the largest`,
         "one stack's process reached.",
