@@ -12,8 +12,8 @@ import { createCaptureProfile } from "./captureProfile";
 export interface MemberAccessArgs {
     /**
      * The hub account and the name prefixes of its roles that may assume the responder role (core/memberPolicies.ts
-     * `responderTrustPolicy`): this stack's workflows of the regions the account is a member in, and the other stacks'
-     * (`trustShards`). Required with the responder role.
+     * `responderTrustPolicy`): this stack's workflows of the regions the account is a member in (the other stacks' come
+     * in `otherStacks`). Required with the responder role.
      */
     readonly trustees?: { readonly hubAccountId: string; readonly roleNamePrefixes: readonly string[] };
     /**

@@ -84,6 +84,11 @@ export function createProviders(plan: DeploymentPlan): Map<string, aws.Provider>
 export async function deployMultiAccount(config: MultiAccountStackConfig) {
     const plan = planDeployment(config);
     const { hub, organization, responderRoleName, copySnapshotsToHub, shard } = config.multiAccount;
+    // Before anything is declared: each hub region's rules admit its member accounts, so it needs one.
+    const empty = plan.hubRegions.find((h) => h.memberAccountIds.length === 0);
+    if (empty) {
+        throw new Error(`config ${CONFIG_NAMESPACE}:hub.regions lists ${empty.region}, where no member account is (no ${CONFIG_NAMESPACE}:members[].regions.${empty.region}): its rules would admit every account's findings; add a member there or remove the region`);
+    }
     const providers = createProviders(plan);
     const vpcs = await resolveVpcs(config, plan, providers);
     const under = (t: DeploymentTarget): pulumi.ComponentResourceOptions => ({ providers: [providers.get(t.providerName as string) as aws.Provider] });
@@ -127,9 +132,6 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
     for (const h of plan.hubRegions) {
         const t = targetOf(hub.accountId, h.region);
         const name = (what: string) => hubResourceName(shard, what, h.region);
-        if (h.memberAccountIds.length === 0) {
-            throw new Error(`config ${CONFIG_NAMESPACE}:hub.regions lists ${h.region}, where no member account is (no ${CONFIG_NAMESPACE}:members[].regions.${h.region}): its rules would admit every account's findings; add a member there or remove the region`);
-        }
         const others = h.memberAccountIds.filter((a) => a !== hub.accountId);
         const store = new EvidenceStore(name("evidence"), {
             retentionDays: config.evidenceRetentionDays,
@@ -195,7 +197,7 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
         hubRegions.set(h.region, { store, workflow });
     }
 
-    // Per account: the responder role trusting exactly the workflows of the regions it has members in.
+    // Per account: the responder role trusting the workflows of the regions it has members in (by role name).
     const accounts = [...new Set(plan.memberRegions.map((m) => m.accountId as string))].sort();
     const access = new Map<string, MemberAccess>();
     // The other stacks acting in these accounts (dfir:trustStacks): what they need granted, read from their outputs

@@ -29,7 +29,8 @@ export function scaleConfig(n: number): Record<string, string> {
     return {
         "aws:region": REGIONS[0],
         "pulumi:disable-default-providers": JSON.stringify(["aws"]),
-        "dfir:hub": JSON.stringify({ accountId: HUB, regions: REGIONS, deployRoleArn: `arn:aws:iam::${HUB}:role/dfir-deploy` }),
+        // Only regions with a member: a hub region without one is refused (its rules would admit every account).
+        "dfir:hub": JSON.stringify({ accountId: HUB, regions: REGIONS.slice(0, Math.min(n, REGIONS.length)), deployRoleArn: `arn:aws:iam::${HUB}:role/dfir-deploy` }),
         "dfir:members": JSON.stringify(members),
         "dfir:organization": JSON.stringify({ id: "o-abcdefghij", delegatedAdmin: true }),
     };
