@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { recorded, settingsFileOf, settle, type RecordedResource } from "./support/pulumi-mocks";
-import { stackConfig } from "./support/stack-config";
+import { prodWith, stackConfig } from "./support/stack-config";
 import { dfirKeys, parseDfirConfig, type MultiAccountStackConfig } from "../core/config";
 import type { PolicyDocument, PolicyStatement } from "../core/iam";
 import { planDeployment } from "../core/plan";
@@ -11,17 +11,6 @@ const HUB = "111111111111";
 const PROD = stackConfig("prod");
 const FUNCTIONS_IN_MEMBERS = ["case", "contain", "snapshot", "memory", "metadata", "digest"];
 
-/** The prod example's config with some dfir: keys replaced (values as Pulumi hands them: JSON strings). */
-function prodWith(overrides: Record<string, unknown> = {}): MultiAccountStackConfig {
-    const raw: Record<string, unknown> = dfirKeys(PROD);
-    for (const [k, v] of Object.entries(overrides)) {
-        if (v === undefined) delete raw[k];
-        else raw[k] = typeof v === "string" ? v : JSON.stringify(v);
-    }
-    const config = parseDfirConfig(raw);
-    assert.ok(config.multiAccount);
-    return config;
-}
 const prodMembers = () => JSON.parse(PROD["dfir:members"]) as Record<string, any>[];
 const prodHub = () => JSON.parse(PROD["dfir:hub"]) as Record<string, any>;
 

@@ -9,7 +9,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { recorded, settle, type RecordedResource } from "./support/pulumi-mocks";
-import { stackConfig } from "./support/stack-config";
+import { prodWith, stackConfig } from "./support/stack-config";
 import { matches } from "./support/eventbridge-matcher";
 import { dfirKeys, parseDfirConfig, type DfirConfig, type MultiAccountStackConfig } from "../core/config";
 import { buildTriggerPatterns, buildTriggerRules, EVENT_PATTERN_MAX_CHARS, type EventPattern } from "../core/pattern";
@@ -23,17 +23,6 @@ const PROD = stackConfig("prod");
 const FIXTURES = path.resolve(__dirname, "..", "fixtures");
 const load = (rel: string): any => JSON.parse(readFileSync(path.join(FIXTURES, rel), "utf8"));
 
-/** The prod example with some dfir: keys replaced (values as Pulumi hands them). */
-function prodWith(overrides: Record<string, unknown> = {}): MultiAccountStackConfig {
-    const raw: Record<string, unknown> = dfirKeys(PROD);
-    for (const [k, v] of Object.entries(overrides)) {
-        if (v === undefined) delete raw[k];
-        else raw[k] = typeof v === "string" ? v : JSON.stringify(v);
-    }
-    const config = parseDfirConfig(raw);
-    assert.ok(config.multiAccount);
-    return config;
-}
 
 async function run(config: MultiAccountStackConfig): Promise<{ resources: RecordedResource[]; outputs: Record<string, any> }> {
     const start = recorded.length;
