@@ -1,7 +1,8 @@
 /**
  * One stack's offline preview, in a process of its own (forked by scripts/lib/stacks/mock.ts with an IPC channel):
  * receives a MockJob, runs the program under the project's mocks with the stack's config exactly as
- * `npm run stack:resources` does, and sends back one MockMessage ("done" or "failed"), with "progress" messages
+ * `npm run stack:resources` does (a resource over an AWS size quota, or a role's inline policies over theirs together,
+ * fails the stack), and sends back one MockMessage ("done" or "failed"), with "progress" messages
  * (resources registered so far) while it runs. Only messages carry results: anything the SDK logs goes to stderr.
  */
 import type { MockJob, MockMessage } from "./mock";
@@ -54,6 +55,9 @@ async function run(job: MockJob): Promise<void> {
     if (failed.length > 0) {
         throw new Error(`${failed.length} registration(s) failed, first ${failed[0].type} ${failed[0].name}: ${failed[0].error ?? "no answer"}`);
     }
+    // Quotas counted across resources (a role's inline policies together), as `npm run stack:resources` fails on them.
+    const over = program.quotaProblems();
+    if (over.length > 0) throw new Error(`${over.length} AWS size quota problem(s), first: ${over[0].message}`);
     const seconds = Math.round(Number(process.hrtime.bigint() - started) / 1e7) / 100;
     send({ kind: "done", resources: program.registrations.length, seconds, ...usage() });
 }
