@@ -74,25 +74,19 @@ export function installLambdaModel(sim: SimulatedAccount, options: LambdaModelOp
             if (invocation?.timedOut) throw killed(invocation);
         },
     });
-    sim.addHook({
-        action: "s3:GetObject",
+    // Bodies a function reads and hashes are charged to its invocation's time budget: S3 objects (memory images,
+    // manifests) and, for the disk digests, snapshot blocks (EBS direct APIs).
+    const chargeBody = (action: string, field: string) => sim.addHook({
+        action,
         when: "after",
         run: (call) => {
             const invocation = scope.getStore();
-            const output = call.output as { Body?: unknown } | undefined;
-            if (invocation && output?.Body !== undefined) output.Body = charged(output.Body as ChargeableBody, invocation);
+            const output = call.output as Record<string, unknown> | undefined;
+            if (invocation && output?.[field] !== undefined) output[field] = charged(output[field] as ChargeableBody, invocation);
         },
     });
-    // The disk digests read snapshot blocks (EBS direct APIs) and hash them: charged the same way.
-    sim.addHook({
-        action: "ebs:GetSnapshotBlock",
-        when: "after",
-        run: (call) => {
-            const invocation = scope.getStore();
-            const output = call.output as { BlockData?: unknown } | undefined;
-            if (invocation && output?.BlockData !== undefined) output.BlockData = charged(output.BlockData as ChargeableBody, invocation);
-        },
-    });
+    chargeBody("s3:GetObject", "Body");
+    chargeBody("ebs:GetSnapshotBlock", "BlockData");
 }
 
 /**
