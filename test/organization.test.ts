@@ -14,7 +14,9 @@ import { matches } from "./support/eventbridge-matcher";
 import { dfirKeys, parseDfirConfig, type DfirConfig, type MultiAccountStackConfig } from "../core/config";
 import { buildTriggerPatterns, buildTriggerRules, EVENT_PATTERN_MAX_CHARS, type EventPattern } from "../core/pattern";
 import { triage } from "../core/triage";
-import { checkOrganization, parseMemberAccessGrants, workflowRoleNamePrefixes } from "../core/organization";
+import { ACCOUNTS_PER_STACK, checkOrganization, parseMemberAccessGrants, workflowRoleNamePrefixes } from "../core/organization";
+import { evidenceBucketPolicy } from "../core/iam";
+import { resourceQuotaProblems } from "../core/quotas";
 import { deployMultiAccount } from "../components/multiAccountStack";
 import { setStackReferenceOutputs } from "../scripts/lib/mock-program";
 
@@ -166,6 +168,22 @@ describe("organization: shards, memberAccess and trustStacks", function () {
         assert.throws(() => parseDfirConfig({ vpcId: "vpc-0123456789abcdef0", shard: "b" }), /config dfir:shard applies only to a multi-account stack/);
         const hub = { ...JSON.parse(PROD["dfir:hub"]), regions: ["us-east-1", "eu-west-1", "us-west-2"] };
         await assert.rejects(deployMultiAccount(prodWith({ hub })), /config dfir:hub\.regions lists us-west-2, where no member account is/);
+    });
+});
+
+describe("organization: what bounds one stack (the figures docs/many-accounts.md and README give)", () => {
+    // The evidence bucket's policy names each member's capture role of its hub region (core/iam.ts evidenceBucketPolicy,
+    // the document components/evidenceStore.ts writes): S3's 20 KB bounds a stack at about 124 member accounts there.
+    const bucketPolicyProblems = (members: number) => {
+        const captureRoles = Array.from({ length: members }, (_, i) => `arn:aws:iam::${String(200000000000 + i)}:role/dfir-capture`);
+        const policy = evidenceBucketPolicy("arn:aws:s3:::dfir-evidence-us-east-1-1a2b3c4", `arn:aws:iam::${HUB}:role/dfir-break-glass`, captureRoles);
+        return resourceQuotaProblems({ type: "aws:s3/bucketPolicy:BucketPolicy", name: "evidence", inputs: { policy: JSON.stringify(policy) } });
+    };
+
+    it("fits the recommended stacks with room, and 100 accounts per hub region; not 130", () => {
+        assert.deepEqual(bucketPolicyProblems(ACCOUNTS_PER_STACK), []);
+        assert.deepEqual(bucketPolicyProblems(100), []);
+        assert.match(bucketPolicyProblems(130).map((p) => p.message).join("\n"), /S3 bucket policy size is [\d,]+ bytes, over AWS's limit of 20,480/);
     });
 });
 
