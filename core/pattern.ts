@@ -122,10 +122,12 @@ export function buildTriggerRules(options: TriageOptionsInput, maxChars = EVENT_
 }
 
 /**
- * Where each kind's events name the account the finding or change is about: GuardDuty's `detail.accountId` (a
- * delegated administrator receives members' findings on its own bus, the envelope's `account` being its own), ASFF's
- * `detail.findings.AwsAccountId`, and a tag change's envelope `account` (the account whose instance was tagged,
- * kept when a member's rule forwards the event to the hub's bus).
+ * Where each kind's events name the account the finding or change is about: GuardDuty's `detail.accountId` ("the
+ * ID of the AWS account in which the activity took place", GuardDuty finding format; a delegated administrator
+ * receives its members' findings, so its own account is not the one to match), ASFF's required
+ * `detail.findings.AwsAccountId` (AWS Security Finding Format, required attributes), and a tag change's envelope
+ * `account`. That last one is an assumption: no AWS page read here says that a member rule forwarding the event to
+ * the hub's bus keeps the envelope's `account` (docs/limitations.md); triage reads the instance ARN's account first.
  */
 function withAccounts(kind: RuleTrigger, pattern: EventPattern, accountIds: readonly string[]): EventPattern {
     const ids = [...accountIds];
