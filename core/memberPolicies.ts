@@ -70,7 +70,9 @@ const ROLE_NAME_PREFIX = /^[\w+=,.@-]{1,63}-$/;
 
 /**
  * Trust of the member's responder role: `sts:AssumeRole` by the hub account's roles named by `roleNamePrefixes`
- * (`aws:PrincipalArn` ArnLike `arn:<p>:iam::<hub>:role/<prefix>*`; never an account root alone), only with the
+ * (`aws:PrincipalArn` ArnLike `arn:<p>:iam::<hub>:role/<prefix>*`; never an account root alone: the IAM User Guide's
+ * "AWS global condition context keys" gives, for a role session, the role's ARN as `aws:PrincipalArn`, and its
+ * "IAM JSON policy elements: Principal" lets an account principal be narrowed by conditions), only with the
  * functions' session name (so CloudTrail in the member names every responder session the same way), and, in an
  * organization, only from a principal of that organization.
  *
