@@ -5,7 +5,7 @@
  *
  *   dfir plan --finding FILE [--bucket B]   dry run with read-only calls: what would be done, what would fail
  *   dfir cases [--open] [--json]            the case registry
- *   dfir verify CASE [--json] [--html FILE] [--trail-bucket B] [--deep]
+ *   dfir verify CASE [--json] [--html FILE] [--trail-bucket B] [--deep] [--signing-key ARN]
  *                                           the chain-of-custody check (the manifest's signature included), who read
  *                                           the evidence (the access trail), and with --deep the snapshots' content
  *                                           digests; exit 1 on any mismatch
@@ -38,6 +38,9 @@ import { respond } from "./respond";
 import { attachText, casesTable, planText, releaseText, verifyHtml, verifyText } from "./report";
 import { verifyCase, type VerifyProgress } from "./verify";
 import { verifyManifestFiles, verifyManifestText } from "./verifyManifest";
+
+/** A KMS key ARN (the signing key is named by key id, never by alias). */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 import { DIGEST_DEFINITION, ImageDigester } from "../core/diskDigest";
 
 export interface Io {
@@ -142,16 +145,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         .option("--html <file>", "also write a self-contained HTML report to FILE")
         .option("--trail-bucket <name>", "the evidence access trail's bucket, the stack output accessTrailBucket (default DFIR_TRAIL_BUCKET)")
         .option("--deep", "also recompute each snapshot's content digest through the EBS direct APIs and compare it with the case's digest record")
-        .action(async (caseId: string, opts: ContextOptions & { json?: boolean; html?: string; trailBucket?: string; deep?: boolean }) => {
+        .option("--signing-key <arn>", "the deployment's manifest-signing key, the stack output manifestSigningKeyArns (default DFIR_SIGNING_KEY): a signature by any other key is a problem")
+        .action(async (caseId: string, opts: ContextOptions & { json?: boolean; html?: string; trailBucket?: string; deep?: boolean; signingKey?: string }) => {
             if (opts.html !== undefined && (opts.html === "" || fs.existsSync(opts.html) && fs.statSync(opts.html).isDirectory())) {
                 throw new UsageError(`--html needs a file path, got ${JSON.stringify(opts.html)}`);
             }
             if (opts.simulated !== undefined && opts.trailBucket !== undefined) throw new UsageError("--simulated takes the access trail's bucket from the simulated account: leave out --trail-bucket");
+            if (opts.simulated !== undefined && opts.signingKey !== undefined) throw new UsageError("--simulated takes the signing key from the simulated account: leave out --signing-key");
+            const givenKey = opts.signingKey ?? process.env.DFIR_SIGNING_KEY;
+            if (givenKey !== undefined && !KMS_KEY_ARN.test(givenKey)) throw new UsageError(`--signing-key must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got ${JSON.stringify(givenKey)}`);
             await inContext(opts, io, async (ctx) => {
                 const bar = progressBar(io);
                 const trailBucket = ctx.sim ? ctx.sim.deployment.accessTrailBucket : opts.trailBucket ?? process.env.DFIR_TRAIL_BUCKET;
+                const signingKey = ctx.sim ? ctx.sim.deployment.manifestSigningKeyArn : givenKey;
                 try {
-                    const report = await verifyCase(ctx, caseId, { onProgress: bar.onProgress, ...(trailBucket ? { trailBucket } : {}), ...(opts.deep ? { deep: true } : {}) });
+                    const report = await verifyCase(ctx, caseId, { onProgress: bar.onProgress, ...(trailBucket ? { trailBucket } : {}), ...(opts.deep ? { deep: true } : {}), ...(signingKey ? { signingKey } : {}) });
                     bar.stop();
                     if (opts.html) fs.writeFileSync(opts.html, verifyHtml(report));
                     io.stdout(opts.json ? `${JSON.stringify(report)}\n` : verifyText(report));

@@ -248,7 +248,7 @@ async function readLock(ctx: AnalystContext, o: Pick<EvidenceObject, "bucket" | 
 }
 
 /** Verify one case: every check runs; the report says what matched and what did not. `deep`: the snapshots' content digests too. */
-export async function verifyCase(ctx: AnalystContext, caseId: string, options: { onProgress?: VerifyProgress; now?: () => Date; trailBucket?: string; deep?: boolean } = {}): Promise<VerifyReport> {
+export async function verifyCase(ctx: AnalystContext, caseId: string, options: { onProgress?: VerifyProgress; now?: () => Date; trailBucket?: string; deep?: boolean; signingKey?: string } = {}): Promise<VerifyReport> {
     const now = options.now ?? (() => new Date());
     const { summary, item } = await readCaseRecord(ctx, caseId);
     const report: VerifyReport = { caseId, checkedAt: now().toISOString(), case: summary, objects: [], snapshots: [], problems: [], warnings: [], ok: false };
@@ -264,7 +264,7 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
     const read = await readSealedManifest(ctx, caseId, m, { refuse: false });
     Object.assign(manifestCheck, { actualSha256: read.sha256, actualBytes: read.bytes, lock: await readLock(ctx, m) });
     manifestCheck.problems.push(...hashProblems(manifestCheck), ...lockProblems(manifestCheck.lock, now()));
-    report.signature = await checkSignature(ctx, m, read.body, report, now());
+    report.signature = await checkSignature(ctx, m, read.body, report, now(), options.signingKey);
     const manifest = read.manifest;
     if (!manifest) {
         report.problems.push(`manifest ${m.key} is not JSON`);
@@ -342,7 +342,7 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
     report.access = await readAccessTrail(ctx, { trailBucket: options.trailBucket, evidenceBucket: m.bucket, caseId, since: summary.openedAt });
     report.problems.push(...report.access.problems);
     report.warnings.push(...report.access.warnings);
-    if (options.deep) await verifyDigests(ctx, caseId, item, report, now, options.onProgress);
+    if (options.deep) await verifyDigests(ctx, caseId, item, report, now, options.onProgress, options.signingKey);
     return finish(report);
 }
 
@@ -351,7 +351,7 @@ export async function verifyCase(ctx: AnalystContext, caseId: string, options: {
  * recompute each evidence snapshot's content digest through the EBS direct APIs (functions/digest: the same chunk
  * reading the workflow's Map ran) and compare, chunk by chunk.
  */
-async function verifyDigests(ctx: AnalystContext, caseId: string, item: Record<string, AttributeValue>, report: VerifyReport, now: () => Date, onProgress?: VerifyProgress): Promise<void> {
+async function verifyDigests(ctx: AnalystContext, caseId: string, item: Record<string, AttributeValue>, report: VerifyReport, now: () => Date, onProgress?: VerifyProgress, signingKey?: string): Promise<void> {
     const key = item.diskDigestKey?.S;
     const sha256 = item.diskDigestSha256?.S;
     const bucket = report.objects.find((o) => o.role === "manifest")?.bucket;
@@ -363,19 +363,30 @@ async function verifyDigests(ctx: AnalystContext, caseId: string, item: Record<s
     const check: DigestRecordCheck = { bucket, key, ...(versionId ? { versionId } : {}), expectedSha256: sha256, problems: [] };
     report.diskDigests = check;
     const s3 = client("s3", { region: ctx.region });
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
-    const body = Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    let body: Buffer;
+    try {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+        body = Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    } catch (error) {
+        // The rest of the report (manifest, signature, trail) stands: the record that cannot be read is its problem.
+        check.problems.push(`cannot read the digest record: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
+        return;
+    }
     check.actualSha256 = sha256Hex(body);
     if (check.actualSha256 !== sha256) check.problems.push(`sha256 ${check.actualSha256} does not match the ${sha256} recorded on the case`);
     check.lock = await readLock(ctx, { bucket, key, ...(versionId ? { versionId } : {}) }).catch(() => undefined);
     check.problems.push(...lockProblems(check.lock, now()));
-    check.signature = await checkSignature(ctx, { bucket, key, signature: recordedSignature(item, "diskDigest") }, body, report, now());
+    check.signature = await checkSignature(ctx, { bucket, key, signature: recordedSignature(item, "diskDigest") }, body, report, now(), signingKey);
     check.problems.push(...check.signature.problems.map((p) => `signature: ${p}`));
     let record: DigestRecord;
     try {
         record = JSON.parse(body.toString("utf8")) as DigestRecord;
     } catch {
         check.problems.push("not JSON");
+        return;
+    }
+    if (typeof record !== "object" || record === null || !Array.isArray(record.snapshots)) {
+        check.problems.push("not a digest record (no snapshots list)");
         return;
     }
     check.status = record.status;
@@ -469,7 +480,12 @@ async function checkSnapshots(where: { region: string; roleArn?: string }, check
  * evidence store keeps (`keys/manifest-signing-<key id>.pem`, a warning says so). A signature the seal could not make,
  * one that is not there, or one that does not verify is a problem naming the manifest.
  */
-async function checkSignature(ctx: AnalystContext, m: { bucket: string; key: string; signature?: RecordedSignature }, body: Buffer, report: VerifyReport, now: Date): Promise<SignatureReport> {
+/**
+ * `expectedKey`: the deployment's signing key (stack output manifestSigningKeyArns, `--signing-key`). The case
+ * record and the signature record name their key, and whoever could rewrite both (and put a PEM beside them) could
+ * name their own: a signature by any other key is a problem. Without it, a warning says the key was not checked.
+ */
+async function checkSignature(ctx: AnalystContext, m: { bucket: string; key: string; signature?: RecordedSignature }, body: Buffer, report: VerifyReport, now: Date, expectedKey?: string): Promise<SignatureReport> {
     const recorded = m.signature;
     if (!recorded) return { valid: false, problems: [`no signature recorded for ${m.key} (written before records were signed, or the case record lost it)`] };
     if ("missing" in recorded) return { valid: false, problems: [`no signature was made: ${recorded.missing}`] };
@@ -493,6 +509,14 @@ async function checkSignature(ctx: AnalystContext, m: { bucket: string; key: str
     out.algorithm = record.algorithm;
     if (record.keyId !== recorded.keyId) out.problems.push(`the signature record names key ${record.keyId}, the case record ${recorded.keyId}`);
     if (record.signed.key !== m.key) out.problems.push(`the signature record signs ${record.signed.key}, not ${m.key}`);
+    if (expectedKey !== undefined && record.keyId !== expectedKey) {
+        out.problems.push(`signed with ${record.keyId}, not the deployment's signing key ${expectedKey}`);
+        return out;
+    }
+    if (expectedKey === undefined) {
+        const warning = "the signing key was not checked against the deployment's (give --signing-key, the stack output manifestSigningKeyArns): a signature verifies with the key its own records name";
+        if (!report.warnings.includes(warning)) report.warnings.push(warning);
+    }
     const publicKey = await signingPublicKey(ctx, m.bucket, record.keyId, report);
     if ("problem" in publicKey) {
         out.problems.push(publicKey.problem);

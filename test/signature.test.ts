@@ -252,6 +252,27 @@ describe("dfir verify and dfir verify-manifest check the signature", function ()
         assert.match(out.stdout, new RegExp(`MISMATCH: ${manifest.key.replace(/[.]/g, "\\.")}: signature: `));
     });
 
+    it("verify: a signature by a key other than the deployment's is a problem, whatever the records name", async () => {
+        // Whoever could rewrite the case record, the signature record and a PEM beside them could name their own key:
+        // the deployment's key (--signing-key; in a simulated account, its deployment's) decides.
+        const dir = copy();
+        const file = path.join(dir, "state.json");
+        const doc = JSON.parse(fs.readFileSync(file, "utf8"));
+        const deployed = doc.state.deployment.manifestSigningKeyArn as string;
+        const other = deployed.replace(/key\/.*$/, "key/00000000-0000-0000-0000-00000000beef");
+        doc.state.deployment.manifestSigningKeyArn = other;
+        fs.writeFileSync(file, JSON.stringify(doc));
+        const out = await run(["verify", caseId, "--simulated", dir, "--json"]);
+        assert.equal(out.code, 1);
+        const report = JSON.parse(out.stdout);
+        assert.equal(report.signature.valid, false);
+        assert.ok(report.problems.includes(`${manifest.key}: signature: signed with ${deployed}, not the deployment's signing key ${other}`), report.problems.join("\n"));
+        // Bad input: one line, exit 2, before any AWS call.
+        const bad = await run(["verify", caseId, "--region", "us-east-1", "--table", "t-cases", "--signing-key", "alias/dfir"]);
+        assert.equal(bad.code, 2);
+        assert.match(bad.stderr, /--signing-key must be a KMS key ARN/);
+    });
+
     it("verify-manifest: the downloaded manifest verifies offline with the public key alone, no AWS client made, no credentials", async () => {
         const made: string[] = [];
         setClientCustomizer((_c, service) => made.push(service));
