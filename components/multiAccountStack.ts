@@ -84,11 +84,10 @@ export function createProviders(plan: DeploymentPlan): Map<string, aws.Provider>
 export async function deployMultiAccount(config: MultiAccountStackConfig) {
     const plan = planDeployment(config);
     const { hub, organization, responderRoleName, copySnapshotsToHub, shard } = config.multiAccount;
-    // Before anything is declared: each hub region's rules admit its member accounts, so it needs one.
-    const empty = plan.hubRegions.find((h) => h.memberAccountIds.length === 0);
-    if (empty) {
-        throw new Error(`config ${CONFIG_NAMESPACE}:hub.regions lists ${empty.region}, where no member account is (no ${CONFIG_NAMESPACE}:members[].regions.${empty.region}): its rules would admit every account's findings; add a member there or remove the region`);
-    }
+    // The other stacks acting in these accounts (dfir:trustStacks): what they need granted, read from their outputs
+    // before anything is declared (a missing, foreign or older stack stops the program in one line, nothing created).
+    const otherStacks = await Promise.all(config.multiAccount.trustStacks.map(async (ref) =>
+        parseMemberAccessGrants(ref, (await new pulumi.StackReference(ref).getOutputDetails("memberAccessGrants")).value, hub.accountId)));
     const providers = createProviders(plan);
     const vpcs = await resolveVpcs(config, plan, providers);
     const under = (t: DeploymentTarget): pulumi.ComponentResourceOptions => ({ providers: [providers.get(t.providerName as string) as aws.Provider] });
@@ -200,10 +199,6 @@ export async function deployMultiAccount(config: MultiAccountStackConfig) {
     // Per account: the responder role trusting the workflows of the regions it has members in (by role name).
     const accounts = [...new Set(plan.memberRegions.map((m) => m.accountId as string))].sort();
     const access = new Map<string, MemberAccess>();
-    // The other stacks acting in these accounts (dfir:trustStacks): what they need granted, read from their outputs
-    // before any member role is declared (a missing or foreign stack stops the preview in one line).
-    const otherStacks = await Promise.all(config.multiAccount.trustStacks.map(async (ref) =>
-        parseMemberAccessGrants(ref, (await new pulumi.StackReference(ref).getOutputDetails("memberAccessGrants")).value, hub.accountId)));
     for (const accountId of config.multiAccount.memberAccess ? accounts : []) {
         const memberRegionsOf = (a: string) => plan.memberRegions.filter((m) => m.accountId === a).map((m) => m.region);
         const regions = memberRegionsOf(accountId).map((region) => hubRegions.get(region) as { store: EvidenceStore; workflow: ResponseWorkflow });

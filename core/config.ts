@@ -490,6 +490,12 @@ function assemble(keys: z.output<typeof Keys>, raw: Readonly<Record<string, unkn
                     `must equal ${at("hub.deployRoleArn")} (${hub.deployRoleArn ?? "unset: ambient credentials"}) or be omitted: ${member.accountId} is the hub account (one provider per account and region)`);
             }
         }
+        // Each hub region's rules admit its member accounts only (core/pattern.ts): a region without one would need
+        // rules that admit every account's findings.
+        const empty = hub.regions.find((region) => !members.some((m) => region in m.regions));
+        if (empty) {
+            return fail(ctx, ["hub", "regions"], `lists ${empty}, where no member account is (no ${at("members")}[].regions.${empty}): its rules would admit every account's findings; add a member there or remove the region`);
+        }
         if (config.workstation) {
             // A multi-account stack's workstation is in a hub region (default the home region), its AZ in that region.
             const region = config.workstation.region ?? hub.homeRegion;

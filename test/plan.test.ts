@@ -94,8 +94,12 @@ describe("multi-account config and deployment plan", () => {
             assert.deepEqual(p.targets.filter((t) => t.iam).map((t) => t.providerName), [
                 "aws-111111111111-us-east-1", "aws-222222222222-us-east-1", "aws-333333333333-us-east-1",
             ]);
+            // (Another member keeps the home region a member region: a hub region without one is refused.)
             const euOnly = plan(multi({
-                members: [{ accountId: "444444444444", deployRoleArn: role("444444444444"), regions: { "eu-west-1": { vpcs: "all" } } }],
+                members: [
+                    { accountId: "444444444444", deployRoleArn: role("444444444444"), regions: { "eu-west-1": { vpcs: "all" } } },
+                    { accountId: "555555555555", deployRoleArn: role("555555555555"), regions: { "us-east-1": { vpcs: "all" } } },
+                ],
             }));
             const home = euOnly.targets.find((t) => t.providerName === "aws-444444444444-us-east-1");
             assert.ok(home && home.iam && !home.member && !home.hub && !home.createDetector, "an IAM-only target in the home region");
