@@ -14,7 +14,8 @@
  *   trigger-disabled (the kind is switched off in the options),
  *   record-archived (ASFF RecordState ARCHIVED), workflow-closed (ASFF Workflow.Status RESOLVED or SUPPRESSED),
  *   duplicate-of-guardduty (an ASFF finding of GuardDuty itself: GuardDuty is a direct trigger, so the same finding
- *   would otherwise start two responses), product-not-allowed (ASFF product not in the configured list),
+ *   would otherwise start two responses), product-not-allowed (ASFF product not in the configured list, or named only in ProductFields while the
+ *   rule filters on the top-level ProductName),
  *   tag-not-changed (dfir:respond not among the changed keys), tag-removed (dfir:respond deleted),
  *   tag-value-unknown (dfir:respond not contain/evidence), manual-incomplete (a manual request without account,
  *   region or requester), account-not-covered (an otherwise actionable event of an account that is not in
@@ -25,6 +26,7 @@
  * kinds' rules (core/pattern.ts) likewise pre-filter what they can express.
  */
 import { describeJsonValue, parseFinding, type GuardDutyFinding } from "./finding";
+import { ACCOUNT_ID } from "./ids";
 import {
     CREDENTIAL_EXFILTRATION_PREFIX,
     isGuardDutyProduct,
@@ -113,9 +115,6 @@ export interface TriageDecision {
     requestReason?: string;
 }
 
-/** AWS account ids: 12 digits. */
-const ACCOUNT_ID_PATTERN = /^\d{12}$/;
-
 /** EC2 instance ids: `i-` plus 8 (pre-2016) or 17 lower-case hex digits. */
 export const INSTANCE_ID_PATTERN = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
@@ -146,6 +145,9 @@ export function validateTriageOptions(o: TriageOptionsInput): TriageOptions {
     const allowSamples = o.allowSamples ?? DEFAULT_TRIAGE_OPTIONS.allowSamples;
     const credentialExfiltration = o.credentialExfiltration ?? DEFAULT_TRIAGE_OPTIONS.credentialExfiltration;
     const tagTrigger = o.tagTrigger ?? DEFAULT_TRIAGE_OPTIONS.tagTrigger;
+    if (o.securityHub !== undefined && (typeof o.securityHub !== "object" || o.securityHub === null || Array.isArray(o.securityHub))) {
+        throw new Error(`securityHub must be an object, got ${describeJsonValue(o.securityHub)}`);
+    }
     const sh = { ...DEFAULT_SECURITY_HUB, ...(o.securityHub ?? {}) };
     for (const [name, value] of Object.entries({ credentialExfiltration, tagTrigger, "securityHub.enabled": sh.enabled, "securityHub.includeGuardDuty": sh.includeGuardDuty })) {
         if (typeof value !== "boolean") throw new Error(`${name} must be a boolean, got ${describeJsonValue(value)}`);
@@ -156,6 +158,11 @@ export function validateTriageOptions(o: TriageOptionsInput): TriageOptions {
     if (!Array.isArray(sh.products) || sh.products.some((p) => typeof p !== "string" || p === "")) {
         throw new Error("securityHub.products must be a list of product names");
     }
+    // Every listed product dropped (GuardDuty without includeGuardDuty) would leave the rule with no product filter
+    // at all while triage ignores everything: every HIGH finding of any product would start an execution for nothing.
+    if (sh.products.length > 0 && !sh.includeGuardDuty && sh.products.every((p) => p === "GuardDuty")) {
+        throw new Error('securityHub.products lists only "GuardDuty", which is triaged directly: set includeGuardDuty to true, or list other products');
+    }
     if (typeof minSeverity !== "number" || !Number.isFinite(minSeverity) || minSeverity < 1 || minSeverity > 10) {
         throw new Error(`minSeverity must be a number between 1 and 10, got ${describeJsonValue(minSeverity)}`);
     }
@@ -164,7 +171,7 @@ export function validateTriageOptions(o: TriageOptionsInput): TriageOptions {
     }
     const accountIds = o.accountIds ?? DEFAULT_TRIAGE_OPTIONS.accountIds;
     if (!Array.isArray(accountIds)) throw new Error(`accountIds must be a list of 12-digit account ids, got ${describeJsonValue(accountIds)}`);
-    const badAccount = accountIds.find((a) => typeof a !== "string" || !ACCOUNT_ID_PATTERN.test(a));
+    const badAccount = accountIds.find((a) => typeof a !== "string" || !ACCOUNT_ID.test(a));
     if (badAccount !== undefined) throw new Error(`accountIds must be 12-digit account ids, got ${describeJsonValue(badAccount)}`);
     return {
         minSeverity,
@@ -302,6 +309,11 @@ function triageSecurityHub(event: Record<string, unknown>, o: TriageOptions): Tr
     }
     if (isGuardDutyProduct(f) && !sh.includeGuardDuty) {
         return out("ignore", "duplicate-of-guardduty: GuardDuty's own finding through Security Hub; GuardDuty findings are triaged directly");
+    }
+    // The rule's product filter (a list, or anything but GuardDuty) matches the top-level ProductName only: a finding
+    // that names its product only in ProductFields never reaches the guard, and triage says the same.
+    if ((sh.products.length > 0 || !sh.includeGuardDuty) && !f.productNameTopLevel) {
+        return out("ignore", `product-not-allowed: no top-level ProductName (only ProductFields names ${quoted(f.productName)}): the rule's product filter matches ProductName`);
     }
     if (sh.products.length > 0 && (f.productName === undefined || !sh.products.includes(f.productName))) {
         return out("ignore", `product-not-allowed: ProductName ${quoted(f.productName)} is not one of ${sh.products.map((p) => JSON.stringify(p)).join(", ")}`);

@@ -68,6 +68,11 @@ export interface AsffFinding {
     resourceRef?: string;
     resourceTypes: string[];
     productName?: string;
+    /**
+     * `ProductName` is the finding's own top-level attribute (not only `ProductFields["aws/securityhub/ProductName"]`,
+     * as in older findings): the rule's product filter matches only the top-level one.
+     */
+    productNameTopLevel: boolean;
     productArn?: string;
     companyName?: string;
     workflowStatus?: string;
@@ -92,6 +97,7 @@ export function parseSecurityHubEvent(event: Json): { ok: true; finding: AsffFin
         rawLabel: field(f, "Severity", "Label"),
         resourceTypes: resources.flatMap((r) => (typeof r.Type === "string" ? [r.Type] : [])),
         sample: f.Sample === true,
+        productNameTopLevel: text(f.ProductName) !== undefined,
     };
     const set = <K extends keyof AsffFinding>(key: K, value: AsffFinding[K] | undefined) => {
         if (value !== undefined) out[key] = value;

@@ -150,6 +150,29 @@ describe("triggers: the rules' patterns agree with triage", () => {
         }
     });
 
+    it("a finding naming its product only in ProductFields: no rule matches it, and triage says so, unless nothing filters products", () => {
+        const older = edr((f: any) => {
+            f.ProductFields = { ...f.ProductFields, "aws/securityhub/ProductName": f.ProductName };
+            delete f.ProductName;
+        });
+        for (const options of [{}, { securityHub: { products: [load(EDR).detail.findings[0].ProductName] } }]) {
+            const d = triage(older, options);
+            assert.equal(matchesPattern(buildTriggerPatterns(options).securityhub!, older), false);
+            assert.equal(d.decision, "ignore");
+            assert.match(d.reason, /^product-not-allowed: no top-level ProductName/);
+        }
+        // With GuardDuty's own findings included and no list, the rule has no product filter: both answer.
+        const open = { securityHub: { includeGuardDuty: true } };
+        assert.equal(matchesPattern(buildTriggerPatterns(open).securityhub!, older), true);
+        assert.equal(triage(older, open).decision, "respond");
+    });
+
+    it("refuses options whose rule and triage could not agree: products of GuardDuty alone without includeGuardDuty, a securityHub that is not an object", () => {
+        assert.throws(() => buildTriggerPatterns({ securityHub: { products: ["GuardDuty"] } }), /securityHub\.products lists only "GuardDuty"/);
+        assert.doesNotThrow(() => buildTriggerPatterns({ securityHub: { products: ["GuardDuty"], includeGuardDuty: true } }));
+        assert.throws(() => triage({}, { securityHub: "yes" as never }), /securityHub must be an object, got/);
+    });
+
     it("switching a trigger off drops its rule; the hub bus admits every forwarded source", () => {
         assert.deepEqual(Object.keys(buildTriggerPatterns({ credentialExfiltration: false, tagTrigger: false, securityHub: { enabled: false } })), ["guardduty"]);
         assert.deepEqual(triggerSources({}), ["aws.guardduty", "aws.securityhub", "aws.tag"]);
