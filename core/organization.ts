@@ -58,12 +58,21 @@ export function parseMemberAccessGrants(stack: string, value: unknown, hubAccoun
 export interface OrganizationStack {
     readonly name: string;
     readonly config: DfirConfig;
+    /** The Pulumi project the stack belongs to: a `trustStacks` entry naming another project does not name it. */
+    readonly project?: string;
 }
 
 const list = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(" and ");
 
-/** A `trustStacks` entry names the stack when its last segment (`org/project/stack`) is the stack's name. */
-const names = (ref: string, stack: string) => ref === stack || ref.endsWith(`/${stack}`);
+/**
+ * A `trustStacks` entry (`stack`, `project/stack`, `org/project/stack`) names the stack when its last segment is the
+ * stack's name and the project segment, when given and the stack's project is known, is that project.
+ */
+function names(ref: string, stack: OrganizationStack): boolean {
+    const parts = ref.split("/");
+    if (parts[parts.length - 1] !== stack.name) return false;
+    return parts.length < 2 || stack.project === undefined || parts[parts.length - 2] === stack.project;
+}
 
 /**
  * What is wrong with these stacks taken together (one line each, in a stable order; empty when nothing is):
@@ -72,7 +81,9 @@ const names = (ref: string, stack: string) => ref === stack || ref.endsWith(`/${
  * - a member account whose roles (`MemberAccess`) no stack, or two stacks, create;
  * - an owner that does not trust (`trustStacks`) another stack acting in its account, or uses another responder role name;
  * - a stack leaving the roles to an owner while copying snapshots to the hub (the share-key grants are the owner's);
- * - two stacks writing one hub region's GuardDuty organization configuration, or its default bus policy.
+ * - an analyst role of a stack that cannot reach an account whose roles (the analyst access role) another stack owns;
+ * - two stacks writing one hub region's GuardDuty organization configuration, or none while one is its delegated
+ *   administrator; two stacks writing its default bus policy.
  * Single-account stacks are left out: each has its account and region to itself.
  */
 export function checkOrganization(stacks: readonly OrganizationStack[]): string[] {
@@ -99,12 +110,12 @@ export function checkOrganization(stacks: readonly OrganizationStack[]): string[
     }
 
     // Hub regions shared by stacks of one hub account.
-    const hubRegions = new Map<string, { name: string; shard?: string; configure: boolean; forwarding: boolean }[]>();
+    const hubRegions = new Map<string, { name: string; shard?: string; configure: boolean; delegated: boolean; forwarding: boolean }[]>();
     for (const s of multi) {
         const m = s.config.multiAccount;
         for (const h of (plans.get(s.name) as ReturnType<typeof planDeployment>).hubRegions) {
             const key = `${m.hub.accountId} ${h.region}`;
-            hubRegions.set(key, [...(hubRegions.get(key) ?? []), { name: s.name, shard: m.shard, configure: h.guardDutyAdministrator, forwarding: h.forwardingAccountIds.length > 0 }]);
+            hubRegions.set(key, [...(hubRegions.get(key) ?? []), { name: s.name, shard: m.shard, configure: h.guardDutyAdministrator, delegated: m.organization?.delegatedAdmin === true, forwarding: h.forwardingAccountIds.length > 0 }]);
         }
     }
     for (const [key, here] of [...hubRegions.entries()].sort()) {
@@ -120,6 +131,10 @@ export function checkOrganization(stacks: readonly OrganizationStack[]): string[
         if (configuring.length > 1) {
             problems.push(`stacks ${list(configuring)} both write GuardDuty's organization configuration in ${region} (set dfir:organization.configure to false in all but one)`);
         }
+        const delegated = here.filter((h) => h.delegated).map((h) => h.name);
+        if (configuring.length === 0 && delegated.length > 0) {
+            problems.push(`no stack writes GuardDuty's organization configuration in ${region} (${list(delegated)} ${delegated.length > 1 ? "all set" : "sets"} dfir:organization.configure to false): set it true in one`);
+        }
         const forwarding = here.filter((h) => h.forwarding).map((h) => h.name);
         if (forwarding.length > 1) {
             problems.push(`stacks ${list(forwarding)} both write the default event bus policy of hub account ${account} in ${region} (a bus has one policy: keep that region's forwarding members in one stack, or use the organization's delegated administrator)`);
@@ -128,6 +143,7 @@ export function checkOrganization(stacks: readonly OrganizationStack[]): string[
 
     // Each member account's roles: exactly one owner, trusting every other stack acting there.
     const byName = new Map(multi.map((s) => [s.name, s.config.multiAccount]));
+    const stackNamed = new Map(multi.map((s) => [s.name, s as OrganizationStack]));
     for (const [account, by] of [...accountStacks.entries()].sort()) {
         const owners = by.filter((n) => byName.get(n)?.memberAccess);
         if (owners.length === 0) {
@@ -142,11 +158,16 @@ export function checkOrganization(stacks: readonly OrganizationStack[]): string[
         const o = byName.get(owner) as MultiAccountStackConfig["multiAccount"];
         for (const other of by.filter((n) => n !== owner)) {
             const c = byName.get(other) as MultiAccountStackConfig["multiAccount"];
-            if (!o.trustStacks.some((ref) => names(ref, other))) {
+            if (!o.trustStacks.some((ref) => names(ref, stackNamed.get(other) as OrganizationStack))) {
                 problems.push(`stack ${JSON.stringify(owner)} creates the roles of account ${account}, where stack ${JSON.stringify(other)} acts too: add ${other} to its dfir:trustStacks`);
             }
             if (c.responderRoleName !== o.responderRoleName) {
                 problems.push(`stack ${JSON.stringify(other)} assumes ${c.responderRoleName} in account ${account}, but ${JSON.stringify(owner)} creates ${o.responderRoleName} there (dfir:responderRoleName must match)`);
+            }
+            // The analyst access role is the owner's, trusted by its analystRoleArns only.
+            const unreachable = c.analystRoleArns.filter((a) => !o.analystRoleArns.includes(a));
+            if (unreachable.length > 0) {
+                problems.push(`stack ${JSON.stringify(other)}'s analysts ${unreachable.join(", ")} cannot reach account ${account}: its analyst access role is ${JSON.stringify(owner)}'s (add them to that stack's dfir:analystRoleArns)`);
             }
             if (c.copySnapshotsToHub && account !== c.hub.accountId) {
                 problems.push(`stack ${JSON.stringify(other)} copies snapshots to the hub from account ${account}, whose roles ${JSON.stringify(owner)} creates: not supported (the share-key grants are the owner's; set dfir:copySnapshotsToHub to false there)`);

@@ -50,7 +50,7 @@ export async function stacksMain(argv: readonly string[], io: StacksIo): Promise
         return 2;
     }
     const names = stacks.map((s) => s.name);
-    const problems = organizationProblems(stacks);
+    const problems = organizationProblems(stacks, project.name);
     if (options.command === "check" && options.json) io.stdout(`${JSON.stringify({ command: "check", stacks: names, problems })}\n`);
     if (problems.length > 0) {
         io.stderr(problems.map((p) => `stacks: ${p}\n`).join(""));

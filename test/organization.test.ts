@@ -214,6 +214,19 @@ describe("organization: checkOrganization", () => {
         assert.deepEqual(checkOrganization(byAccounts), []);
     });
 
+    it("names what a split by region gets wrong: no organization configuration, another project's stack trusted, analysts the owner's role does not trust", () => {
+        const analysts = (arns: string[]) => ({ analystRoleArns: arns });
+        const problems = checkOrganization([
+            { ...stack("us", { trustStacks: ["acme/other-project/eu"], organization: { id: "o-abcdefghij", delegatedAdmin: true, configure: false }, ...analysts([`arn:aws:iam::${HUB}:role/us-analyst`]) }, ["us-east-1"], [member("222222222222", ["us-east-1"])]), project: "aws-dfir" },
+            { ...stack("eu", { memberAccess: false, ...analysts([`arn:aws:iam::${HUB}:role/eu-analyst`]) }, ["eu-west-1"], [member("222222222222", ["eu-west-1"])]), project: "aws-dfir" },
+        ]);
+        assert.deepEqual(problems, [
+            'no stack writes GuardDuty\'s organization configuration in us-east-1 ("us" sets dfir:organization.configure to false): set it true in one',
+            'stack "us" creates the roles of account 222222222222, where stack "eu" acts too: add eu to its dfir:trustStacks',
+            `stack "eu"'s analysts arn:aws:iam::${HUB}:role/eu-analyst cannot reach account 222222222222: its analyst access role is "us"'s (add them to that stack's dfir:analystRoleArns)`,
+        ]);
+    });
+
     it("names every conflict: overlap, same shard, no or two owners, an untrusted stack, a second organization configuration", () => {
         const problems = checkOrganization([
             stack("a", {}, ["us-east-1"], [member("222222222222", ["us-east-1"]), member("444444444444", ["us-east-1"])]),

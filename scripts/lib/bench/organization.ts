@@ -97,7 +97,7 @@ export async function planOrganization(accounts: number, perStack: number, concu
         }
         const project = loadProject(dir);
         const stacks = loadStacks(dir, project, [], true);
-        const problems = organizationProblems(stacks);
+        const problems = organizationProblems(stacks, project.name);
         if (problems.length > 0) throw new Error(`organization of ${accounts} accounts: ${problems[0]}`);
         const quiet: ProgressDisplay = { event: () => {}, done: () => {} };
         const summary = await driveStacks({ command: "preview", stacks, concurrency, runner: mockRunner(dir, project), display: quiet, mock: true });

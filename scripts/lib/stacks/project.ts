@@ -80,6 +80,6 @@ function loadStack(dir: string, project: ProjectFile, name: string, mock: boolea
  * (account, region) two stacks cover, two stacks with one shard in a hub region, an account whose MemberAccess no
  * stack or two stacks create, a missing trust, two organization configurations or bus policies in a hub region).
  */
-export function organizationProblems(stacks: readonly StackSpec[]): string[] {
-    return checkOrganization(stacks.map((s) => ({ name: s.name, config: s.dfir })));
+export function organizationProblems(stacks: readonly StackSpec[], project?: string): string[] {
+    return checkOrganization(stacks.map((s) => ({ name: s.name, config: s.dfir, ...(project !== undefined ? { project } : {}) })));
 }
