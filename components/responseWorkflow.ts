@@ -10,7 +10,7 @@ import { buildTriggerRules, type RuleTrigger } from "../core/pattern";
 import { AVML_BUILDS, AVML_ENV, type AvmlBuild } from "../core/avml";
 import { memoryCaptureDocument, readCaptureScript } from "../core/ssmDocument";
 import { validateTriageOptions, type TriageOptionsInput } from "../core/triage";
-import { ENV, SETTINGS_FILE } from "../core/workflow";
+import { containSettingsFile, ENV, SETTINGS_FILE } from "../core/workflow";
 import { FUNCTION_LIMITS } from "../core/lambda";
 import { FUNCTION_NAMES, handlerArchive, type FunctionName } from "./bundle";
 import { createCaptureProfile } from "./captureProfile";
@@ -237,7 +237,7 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
         // The group maps grow with every VPC and Lambda holds 4 KB of environment in all: Contain, their only reader,
         // gets them in a file beside its handler (core/workflow.ts SETTINGS_FILE; a new map is a new code version).
         const containCode = pulumi.all([pulumi.output(args.isolationGroups), pulumi.output(args.untrackGroups ?? {})]).apply(([isolation, untrack]) =>
-            handlerArchive("contain", { [SETTINGS_FILE]: JSON.stringify({ [ENV.isolationGroups]: JSON.stringify(isolation), [ENV.untrackGroups]: JSON.stringify(untrack) }) }));
+            handlerArchive("contain", { [SETTINGS_FILE]: containSettingsFile(isolation, untrack) }));
         const fns = {} as Record<FunctionName, aws.lambda.Function>;
         const roles = {} as Record<FunctionName, aws.iam.Role>;
         for (const fnName of FUNCTION_NAMES) {

@@ -3,6 +3,7 @@
  * drift from the decision the CLI and the workflow's triage guard make.
  */
 import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE } from "./finding";
+import { measure, QUOTAS } from "./quotas";
 import { validateTriageOptions, type TriageOptions, type TriageOptionsInput } from "./triage";
 import {
     CREDENTIAL_EXFILTRATION_PREFIX,
@@ -81,7 +82,10 @@ export function buildTriggerPatterns(options: TriageOptionsInput): Partial<Recor
  * quotas, "Event pattern size"; the Pulumi/Terraform `aws_cloudwatch_event_rule` docs say the same). A rule's
  * pattern longer than this fails PutRule, so an account filter that does not fit is split over several rules.
  */
-export const EVENT_PATTERN_MAX_CHARS = 2048;
+export const EVENT_PATTERN_MAX_CHARS = QUOTAS.eventPattern.limit;
+
+/** A pattern's size as the quota counts it (core/quotas.ts, the same measure the mocks and the pack use). */
+const patternSize = (p: EventPattern) => measure(JSON.stringify(p), QUOTAS.eventPattern.unit);
 
 /** One EventBridge rule of a trigger kind: `part` 1 keeps the kind's rule name; more parts only when the accounts need them. */
 export interface TriggerRule {
@@ -110,9 +114,9 @@ export function buildTriggerRules(options: TriageOptionsInput, maxChars = EVENT_
             chunk = [];
         };
         for (const account of o.accountIds) {
-            if (chunk.length > 0 && JSON.stringify(withAccounts(kind, base, [...chunk, account])).length > maxChars) flush();
+            if (chunk.length > 0 && patternSize(withAccounts(kind, base, [...chunk, account])) > maxChars) flush();
             chunk.push(account);
-            if (JSON.stringify(withAccounts(kind, base, chunk)).length > maxChars) {
+            if (patternSize(withAccounts(kind, base, chunk)) > maxChars) {
                 throw new Error(`the ${kind} rule's pattern is longer than ${maxChars} characters with a single account`);
             }
         }

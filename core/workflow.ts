@@ -394,6 +394,12 @@ export const SETTINGS_FILE = "settings.json";
 /** The variables the Contain function reads from {@link SETTINGS_FILE} (never from the deployed environment). */
 export const FILE_SETTINGS = ["ISOLATION_GROUPS", "UNTRACK_GROUPS"] as const;
 
+/** The text of Contain's {@link SETTINGS_FILE}: the group maps (vpcId -> security group id) as their variables hold them. */
+export function containSettingsFile(isolationGroups: Readonly<Record<string, string>>, untrackGroups: Readonly<Record<string, string>>): string {
+    const values: Record<(typeof FILE_SETTINGS)[number], string> = { ISOLATION_GROUPS: JSON.stringify(isolationGroups), UNTRACK_GROUPS: JSON.stringify(untrackGroups) };
+    return JSON.stringify(values);
+}
+
 /**
  * Environment variables of the functions (set by the ResponseWorkflow component, and by the drill in-process).
  * Read per invocation, so one process can host several configurations (the drill).

@@ -64,7 +64,7 @@ import {
 } from "../core/containmentPolicies";
 import { containSettingsFromEnv, type ContainSettings } from "../functions/contain/settings";
 import { withFileSettings } from "../functions/lib/settingsFile";
-import { SETTINGS_FILE } from "../core/workflow";
+import { containSettingsFile, SETTINGS_FILE } from "../core/workflow";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -1027,8 +1027,11 @@ describe("contain", () => {
         it("reads the group maps from settings.json beside the handler (LAMBDA_TASK_ROOT); a variable set wins; a bad file is a ConfigurationError", () => {
             const dir = mkdtempSync(path.join(tmpdir(), "dfir-settings-"));
             try {
-                writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ ISOLATION_GROUPS: JSON.stringify({ [VPC_ID]: ISOLATION_SG }), UNTRACK_GROUPS: JSON.stringify({ [VPC_ID]: UNTRACK_SG }) }));
+                // What the component writes (core/workflow.ts containSettingsFile), plus a key that does not belong there.
+                const file = JSON.parse(containSettingsFile({ [VPC_ID]: ISOLATION_SG }, { [VPC_ID]: UNTRACK_SG })) as Record<string, string>;
+                writeFileSync(path.join(dir, SETTINGS_FILE), JSON.stringify({ ...file, CASES_TABLE: "from-the-file" }));
                 const env = withFileSettings({ LAMBDA_TASK_ROOT: dir, CAPTURE_PROFILE_ARN: CAPTURE_PROFILE });
+                assert.equal(env.CASES_TABLE, undefined, "only the file's own variables are taken from it");
                 assert.deepEqual(containSettingsFromEnv(env), { isolationGroups: { [VPC_ID]: ISOLATION_SG }, untrackGroups: { [VPC_ID]: UNTRACK_SG }, captureProfileArn: CAPTURE_PROFILE });
                 const other = JSON.stringify({ "vpc-0fedcba9876543210": ISOLATION_SG });
                 assert.deepEqual(containSettingsFromEnv(withFileSettings({ LAMBDA_TASK_ROOT: dir, ISOLATION_GROUPS: other })).isolationGroups, JSON.parse(other));

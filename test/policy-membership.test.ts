@@ -293,6 +293,16 @@ const CASES: Case[] = [
         notes: (p) => [`${NO_INGRESS} @ ${p}-sg`],
     },
     {
+        id: "g-file-garbled", title: "a settings file that is not JSON: the groups the code comes from get a note, never a pass",
+        build: (p) => {
+            const f = fnWithFile(`${p}-fn`, {}, [`${p}-sg`]);
+            const code = { assets: { "index.js": { text: "x" }, "settings.json": { text: "{not json" } } };
+            return [group(`${p}-sg`, { openInline: true }), { ...f, props: { ...f.props, code } }];
+        },
+        mandatory: () => [],
+        notes: (p) => [`${NO_INGRESS} @ ${p}-sg`],
+    },
+    {
         id: "g-value-open", title: "an untagged group named in ISOLATION_GROUPS admits SSH inline",
         build: (p) => [group(`${p}-sg`, { openInline: true }), ...isolationRules(`${p}-sg`, groupId(`${p}-sg`)), fn(`${p}-fn`, { ISOLATION_GROUPS: groupsJson({ [VPC]: groupId(`${p}-sg`) }), UNTRACK_GROUPS: "{}" }, [`${p}-sg`])],
         mandatory: (p) => [`${NO_INGRESS} @ ${p}-sg`],

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { SETTINGS_FILE } from "../../core/workflow";
+import { FILE_SETTINGS, SETTINGS_FILE } from "../../core/workflow";
 import { ConfigurationError } from "./errors";
 
 const cache = new Map<string, Record<string, string>>();
@@ -35,7 +35,8 @@ export function fileSettings(dir: string | undefined = process.env.LAMBDA_TASK_R
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== "string")) {
         throw new ConfigurationError(SETTINGS_FILE, "(the file beside the handler) is not a JSON object of strings");
     }
-    const settings = parsed as Record<string, string>;
+    // Only the variables that belong there: anything else in the file must not act as an unset variable.
+    const settings = Object.fromEntries(Object.entries(parsed as Record<string, string>).filter(([k]) => (FILE_SETTINGS as readonly string[]).includes(k)));
     cache.set(file, settings);
     return settings;
 }

@@ -141,12 +141,13 @@ function settingsFileOf(code: unknown): Record<string, unknown> | "unknown" | un
     if (asset === undefined) return undefined;
     const text = isObject(asset) ? asset.text : undefined;
     if (isUnknown(asset) || isUnknown(text)) return "unknown";
-    if (typeof text !== "string") return undefined;
+    // A file that cannot be read says nothing of which groups it names: treated as unknown (a note), never as none.
+    if (typeof text !== "string") return "unknown";
     try {
         const parsed: unknown = JSON.parse(text);
-        return isObject(parsed) ? parsed : undefined;
+        return isObject(parsed) ? parsed : "unknown";
     } catch {
-        return undefined;
+        return "unknown";
     }
 }
 
