@@ -74,6 +74,28 @@ describe("the analyst access role of a member account (what dfir plan, verify an
 describe("dfir release and verify of a member's case through its analyst access role (the drill)", function () {
     this.timeout(180_000);
 
+    it("plan of a member's finding reads the member's instance through the analyst access role (nothing denied)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-member-plan-"));
+        try {
+            const finding = JSON.parse(fs.readFileSync(FINDING, "utf8"));
+            const sim = seedAccount({ finding, account: MEMBER } as never);
+            sim.saveState(dir);
+            // The finding as the member's GuardDuty reports it.
+            const event = { ...finding, account: MEMBER, detail: { ...finding.detail, accountId: MEMBER } };
+            event.detail.resource.instanceDetails.instanceId = sim.instanceId;
+            const file = path.join(dir, "finding.json");
+            fs.writeFileSync(file, JSON.stringify(event));
+            const planned = await dfir(["plan", "--finding", file, "--simulated", dir, "--json"]);
+            assert.equal(planned.code, 0, planned.stdout + planned.stderr);
+            const result = JSON.parse(planned.stdout) as { target?: { accountId: string }; facts?: { ssm: string; record?: unknown }; wouldFail: string[] };
+            assert.equal(result.target?.accountId, MEMBER);
+            assert.equal(result.facts?.ssm, "Online", JSON.stringify(result.wouldFail));
+            assert.ok(result.facts?.record, "the member's instance was read");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     for (const scenario of [undefined, "agent-cached-credentials"] as const) {
         it(`${scenario ?? "default"}: release --yes undoes every step in the member (groups, profile, protections, ACL entries${scenario ? ", the revocation" : ""}); verify --deep reads its snapshots; nothing denied`, async () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dfir-member-release-"));
