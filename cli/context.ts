@@ -78,11 +78,15 @@ export function openContext(options: ContextOptions, env: NodeJS.ProcessEnv = pr
  * Where an analyst's command reads and acts in the instance's account: the case's region and, for a member's case
  * (the case recorded the responder role the functions acted through), the member's analyst access role
  * (core/memberPolicies.ts `memberAnalystAccessPolicy`: what plan, verify and release need, never the responder's
- * powers). In the stack's own account, the analyst's own credentials.
+ * powers). In the stack's own account, the analyst's own credentials. Without a case (`dfir plan`),
+ * `callerAccountId` (the analyst's own account) tells a member's instance apart.
  */
-export function instanceAccount(target: Partial<Target>, fallbackRegion: string): { region: string; roleArn?: string } {
+export function instanceAccount(target: Partial<Target>, fallbackRegion: string, callerAccountId?: string): { region: string; roleArn?: string } {
     const region = target.region ?? fallbackRegion;
-    if (!target.roleArn) return { region };
+    // No case yet (plan): another account than the analyst's own is a member's.
+    const member = target.roleArn !== undefined || (callerAccountId !== undefined && target.accountId !== undefined && target.accountId !== callerAccountId);
+    if (!member) return { region };
+    if (!target.roleArn) return { region, roleArn: analystAccessRoleArn(partitionOf(region), target.accountId as string) };
     const accountId = target.accountId ?? target.roleArn.split(":")[4] ?? "";
     return { region, roleArn: analystAccessRoleArn(partitionOf(region), accountId) };
 }

@@ -21,6 +21,7 @@ import { triage, type TriageDecision } from "../core/triage";
 import type { InstanceRecord, Target } from "../core/workflow";
 import { buildInstanceRecord, caseFlags } from "../functions/case/record";
 import { client } from "../functions/lib/aws";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { instanceAccount, UsageError, type AnalystContext } from "./context";
 
 /** What the reads found, besides the instance record. */
@@ -98,7 +99,8 @@ const attribute = (ec2: ReturnType<typeof client<"ec2">>, id: string, name: "dis
 
 /** Read everything the plan needs (read-only calls). */
 async function readFacts(ctx: AnalystContext, target: Target, bucket: string | undefined): Promise<PlanFacts> {
-    const where = instanceAccount(target, target.region);
+    const caller = ctx.sim ? ctx.sim.homeAccountId : (await client("sts", { region: ctx.region }).send(new GetCallerIdentityCommand({}))).Account;
+    const where = instanceAccount(target, target.region, caller);
     const ec2 = client("ec2", where);
     const id = target.instanceId;
     const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })).catch((error: Error) => {
