@@ -12,6 +12,7 @@ import { digestReadStatements, distributedMapStatements, componentMachineScope }
 import { drillTargets, runDrill, seedAccount, type DrillOptions } from "../drill/run";
 import { blockBytes, writtenBlocks, type SnapshotContent } from "../drill/sim/disk";
 import { main } from "../cli/index";
+import { buildDigestRecord } from "../functions/digest/record";
 import { ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
 import { client } from "../functions/lib/aws";
 import { parseDrillCommand } from "../scripts/drill";
@@ -115,6 +116,12 @@ describe("disk digest definition (core/diskDigest.ts)", () => {
         assert.equal(recordStatus(bad), "failed");
         assert.equal(recordStatus([...ok, ...bad]), "partial");
         assert.equal(recordStatus([]), "failed", "nothing digested is not complete");
+        // A plan whose target has no chunks would combine nothing into a "digested" snapshot: the record fails instead.
+        const event = { action: "record", caseId: "c-1", executionArn: "arn:aws:states:us-east-1:111111111111:execution:m:e", evidence: { bucket: "b", prefix: "cases/c-1/" }, plan: { targets: [{ ...t("snap-z", 1), chunks: 0 }], items: [] } };
+        const record = buildDigestRecord(event as never, "2026-12-07T00:00:00Z");
+        assert.equal(record.status, "failed");
+        assert.deepEqual(record.snapshots, []);
+        assert.match(record.error ?? "", /^planning failed: a target is not \{snapshotId, blocks >= 1, chunks >= 1\}/);
     });
 
     it("plans one Map item per chunk and refuses a case larger than the Map's results can carry, naming the sizes", () => {

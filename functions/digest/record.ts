@@ -66,6 +66,11 @@ export function buildDigestRecord(event: RecordEvent, digestedAt: string): Diges
     // The plan itself failed (its Catch put the error where the plan goes), or the Map failed as a whole.
     const planFailed = stepError(plan);
     const targets = Array.isArray(plan.targets) ? (plan.targets as DigestTarget[]) : [];
+    // A target without whole, positive counts would combine zero chunks into a digest of nothing, "digested".
+    const malformed = targets.find((t) => !isRecord(t) || typeof t.snapshotId !== "string" || !(Number.isInteger(t.chunks) && t.chunks >= 1) || !(Number.isInteger(t.blocks) && t.blocks >= 1));
+    if (planFailed === undefined && malformed !== undefined) {
+        return { ...base, status: "failed", snapshots: [], error: `planning failed: a target is not {snapshotId, blocks >= 1, chunks >= 1}: ${JSON.stringify(malformed).slice(0, 200)}` };
+    }
     const mapFailed = stepError(plan.error);
     if (planFailed !== undefined) return { ...base, status: "failed", snapshots: [], error: `planning failed: ${planFailed}` };
     const snapshots = combine(targets, mapFailed !== undefined ? [] : chunkResultsOf(plan.items)).map((s) => (mapFailed !== undefined ? { ...s, error: `the Map failed: ${mapFailed}` } : s));
@@ -133,7 +138,7 @@ async function adoptRecord(s3: S3Client, bucket: string, key: string, ours: Dige
         existing = undefined;
     }
     if (!existing || existing.caseId !== ours.caseId || existing.executionArn !== ours.executionArn || typeof existing.status !== "string") {
-        throw Object.assign(new Error(`${key} holds a digest record that is not this execution's: not overwritten`), { name: "ManifestConflictError" });
+        throw Object.assign(new Error(`${key} holds a digest record that is not this execution's: not overwritten`), { name: "DigestRecordConflictError" });
     }
     log("WARN", "digest record of this execution already written; adopting it", { caseId: ours.caseId, key });
     return { sha256: sha256Hex(text), status: existing.status as DigestRecord["status"], ...(out.VersionId ? { versionId: out.VersionId } : {}) };
