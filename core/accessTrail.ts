@@ -271,6 +271,7 @@ const KINDS: Readonly<Record<string, AccessKind>> = {
     CopyObject: "write",
     CreateMultipartUpload: "write",
     UploadPart: "write",
+    UploadPartCopy: "write",
     CompleteMultipartUpload: "write",
     PutObjectAcl: "write",
     PutObjectTagging: "write",
@@ -312,8 +313,30 @@ function objectsOf(record: TrailRecord): { bucket: string; key: string }[] {
 }
 
 /**
- * The accesses to a case's evidence among trail records: S3 object events on `bucket` under `cases/<caseId>/`,
- * oldest first. Writes by the response itself are kept (they are part of the record), reads by anyone.
+ * The object a copy (CopyObject, UploadPartCopy) reads: its `x-amz-copy-source` request parameter, `bucket/key`
+ * URL-encoded with an optional `?versionId=` (S3 API Reference, CopyObject: x-amz-copy-source). The request
+ * parameters name the destination; a copy of evidence to another bucket is a read of the evidence. That CloudTrail
+ * logs the header among `requestParameters` under that name is assumed (docs/limitations.md).
+ */
+function copySourceOf(record: TrailRecord): { bucket: string; key: string; versionId?: string } | undefined {
+    const raw = record.requestParameters?.["x-amz-copy-source"];
+    if (typeof raw !== "string") return undefined;
+    const [path, query] = raw.replace(/^\//, "").split("?", 2) as [string, string | undefined];
+    let decoded: string;
+    try {
+        decoded = decodeURIComponent(path);
+    } catch {
+        return undefined;
+    }
+    const cut = decoded.indexOf("/");
+    if (cut <= 0) return undefined;
+    const versionId = query ? new URLSearchParams(query).get("versionId") ?? undefined : undefined;
+    return { bucket: decoded.slice(0, cut), key: decoded.slice(cut + 1), ...(versionId ? { versionId } : {}) };
+}
+
+/**
+ * The accesses to a case's evidence among trail records: S3 object events on `bucket` under `cases/<caseId>/`
+ * (a copy's source among them, as a read), oldest first. Writes by the response itself are kept (they are part of the record), reads by anyone.
  */
 export function evidenceAccesses(records: readonly TrailRecord[], bucket: string, caseId: string): EvidenceAccess[] {
     const prefix = `cases/${caseId}/`;
@@ -323,15 +346,20 @@ export function evidenceAccesses(records: readonly TrailRecord[], bucket: string
         if (!kind) continue;
         const identity = r.userIdentity ?? {};
         const versionId = typeof r.requestParameters?.versionId === "string" ? r.requestParameters.versionId : undefined;
-        for (const o of objectsOf(r)) {
+        const source = r.eventName === "CopyObject" || r.eventName === "UploadPartCopy" ? copySourceOf(r) : undefined;
+        const touched = [
+            ...objectsOf(r).map((o) => ({ ...o, kind, versionId })),
+            ...(source ? [{ bucket: source.bucket, key: source.key, kind: "read" as const, versionId: source.versionId }] : []),
+        ];
+        for (const o of touched) {
             if (o.bucket !== bucket || !o.key.startsWith(prefix)) continue;
             out.push({
                 at: r.eventTime,
-                kind,
+                kind: o.kind,
                 eventName: r.eventName,
                 bucket: o.bucket,
                 key: o.key,
-                ...(versionId ? { versionId } : {}),
+                ...(o.versionId ? { versionId: o.versionId } : {}),
                 who: identity.arn ?? identity.principalId ?? identity.invokedBy ?? "unknown",
                 ...(identity.sessionContext?.sessionIssuer?.arn ? { role: identity.sessionContext.sessionIssuer.arn } : {}),
                 ...(r.sourceIPAddress ? { from: r.sourceIPAddress } : {}),

@@ -82,6 +82,20 @@ describe("core/accessTrail.ts", () => {
         assert.deepEqual(logFilesSince([key, early, "AWSLogs/other.txt"], new Date("2026-12-07T01:00:30Z")), [key]);
     });
 
+    it("a copy of evidence to another bucket is a read of the evidence (its x-amz-copy-source), whatever the destination", () => {
+        const copy = (source: string) => ({ ...record({ eventName: "CopyObject" }), requestParameters: { bucketName: "exfil-bucket", key: "loot.lime", "x-amz-copy-source": source } });
+        const accesses = evidenceAccesses([
+            copy(`${BUCKET}/cases/c-1/memory/i-1.lime?versionId=v7`),
+            copy(`/${BUCKET}/${encodeURIComponent("cases/c-1/metadata/instance.json")}`),
+            copy(`${BUCKET}/cases/other-case/memory/i-2.lime`),
+            copy("%E0%A4%A"),
+        ], BUCKET, "c-1");
+        assert.deepEqual(accesses.map((a) => [a.kind, a.eventName, a.key, a.versionId]), [
+            ["read", "CopyObject", "cases/c-1/memory/i-1.lime", "v7"],
+            ["read", "CopyObject", "cases/c-1/metadata/instance.json", undefined],
+        ]);
+    });
+
     it("parses a gzip log file; refuses one that is not", () => {
         const gz = gzipSync(JSON.stringify({ Records: [record({}), { nonsense: true }] }));
         assert.equal(parseTrailLog("k", gz).length, 1);
