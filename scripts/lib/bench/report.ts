@@ -434,7 +434,9 @@ export function renderMarkdown(r: BenchResult): string {
 export function organizationSection(o: OrganizationBench): string[] {
     const growth = o.growth === null
         ? "One size only: growth not judged."
-        : `Per-account time, largest size / smallest: CPU x${o.growth.cpu}, wall x${o.growth.wall}: ${o.linear ? "**linear**" : "**not linear**"} (judged on CPU seconds, within 25%; wall time moves with whatever else the machine runs).`;
+        : `Per-account time, largest size / smallest: CPU x${o.growth.cpu}, wall x${o.growth.wall}: ${o.linear ? "**linear**" : "**not linear**"} (judged on CPU seconds, within 25%; wall time moves with whatever else the machine runs). ` +
+          `The stacks are alike (${o.accountsPerStack} accounts each) and independent, so this shows the organization's cost is the number of stacks times one stack's, ` +
+          "with no cost across stacks (processes, the driver, the checks across stacks); how one stack grows with its member-regions is the program row above.";
     return [
         "## An organization of any size (plan under mocks)",
         "",
