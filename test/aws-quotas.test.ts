@@ -1,9 +1,12 @@
 /**
  * AWS's size quotas (core/quotas.ts), each just under and just over its limit, measured the way AWS counts (bytes,
- * characters, characters without white space); the policy pack's stack rule over them; and the program under the
- * mocks refusing, as AWS would, a hub whose response functions' environment outgrows Lambda's 4 KB.
+ * characters, characters without white space); the policy pack's stack rule over them; the mocks refusing, as AWS
+ * would, a resource over a quota; and a hub region of 40 members fitting every quota since the group maps left the
+ * functions' environment.
  */
 import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import { measure, QUOTAS, resourceQuotaProblems, stackQuotaProblems, type Quota, type QuotaResource } from "../core/quotas";
 import { dfirKeys, parseDfirConfig } from "../core/config";
 import { deployMultiAccount } from "../components/multiAccountStack";
@@ -157,6 +160,19 @@ describe("AWS size quotas (core/quotas.ts)", () => {
 
     describe("the program under the mocks", function () {
         this.timeout(120_000);
+
+        it("refuses the registration of a resource over its quota, as AWS refuses the create, naming the quota", async () => {
+            const start = registrations.length;
+            const big = new aws.lambda.Function("t-quota-env", {
+                role: "arn:aws:iam::123456789012:role/r", runtime: "nodejs22.x", handler: "index.handler",
+                code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset("exports.handler=()=>{}") }),
+                environment: { variables: { BIG: "x".repeat(4100) } },
+            });
+            assert.ok(big);
+            await settle().catch(() => undefined);
+            const refused = registrations.slice(start).find((r) => r.name === "t-quota-env");
+            assert.match(refused?.error ?? "", /Lambda function environment variables \(all together\) is 4,1\d\d bytes, over AWS's limit of 4,096/);
+        });
 
         it("fits a hub region of 40 members with two VPCs each (the functions' environment broke Lambda's 4 KB at 10 before the group maps moved into Contain's settings file)", async () => {
             // scaleConfig's organization, the hub in one region, every member there (the mocks give each two VPCs).
