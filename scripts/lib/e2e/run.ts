@@ -157,7 +157,8 @@ export async function runE2e(options: E2eOptions, deps: E2eDeps): Promise<E2eRep
                     if (!id) throw new Error("RunInstances returned no instance");
                     return id;
                 } catch (error) {
-                    // A new instance profile is refused until IAM has propagated it ("Invalid IAM Instance Profile name").
+                    // A new instance profile is refused until IAM has propagated it ("Invalid IAM Instance Profile name"):
+                    // IAM User Guide, "Troubleshooting IAM", changes I make are not always immediately visible.
                     const e = error as { name?: string; message?: string };
                     if (attempt < PROFILE_RETRIES && e.name === "InvalidParameterValue" && /iam instance profile/i.test(e.message ?? "")) {
                         await deps.sleep(10_000);
@@ -232,7 +233,8 @@ async function cleanUp(deps: E2eDeps, report: E2eReport, roleName: string, parti
     const instanceId = report.instanceId;
     if (instanceId) {
         await attempt(`the target instance ${instanceId} (not terminated)`, async () => {
-            // Containment turns termination protection on; release turns it off, unless release did not run.
+            // Containment turns termination protection on; release turns it off, unless release did not run. A protected
+            // instance cannot be terminated (EC2 User Guide, "Enable termination protection for an instance").
             await deps.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: false } }));
             await deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
         });
@@ -243,7 +245,8 @@ async function cleanUp(deps: E2eDeps, report: E2eReport, roleName: string, parti
     if (created.role) {
         await attempt(`role ${roleName}`, async () => {
             // The response's credential revocation puts an inline deny on the instance's role; release takes it off,
-            // unless release did not run. A role with an inline policy cannot be deleted.
+            // unless release did not run. A role with an inline policy cannot be deleted (IAM API Reference, DeleteRole:
+            // inline policies, attached managed policies and instance profiles must be removed first).
             const inline = (await deps.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
             for (const PolicyName of inline) await deps.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName }));
             await deps.iam.send(new DeleteRoleCommand({ RoleName: roleName }));
