@@ -191,16 +191,9 @@ function quoted(value: string | undefined): string {
 
 /** Copies the finding's fields in the documented key order, leaving absent ones out entirely. */
 function decide(decision: Decision, reason: string, finding?: GuardDutyFinding, trigger: TriggerKind = "guardduty"): TriageDecision {
-    const result: TriageDecision = { decision, reason };
-    if (finding === undefined) return result;
-    result.trigger = trigger;
-    if (finding.findingId !== undefined) result.findingId = finding.findingId;
-    if (finding.findingType !== undefined) result.findingType = finding.findingType;
-    if (finding.severity !== undefined) result.severity = finding.severity;
-    if (finding.accountId !== undefined) result.accountId = finding.accountId;
-    if (finding.region !== undefined) result.region = finding.region;
-    if (finding.instanceId !== undefined) result.instanceId = finding.instanceId;
-    return result;
+    if (finding === undefined) return { decision, reason };
+    const { findingId, findingType, severity, accountId, region, instanceId } = finding;
+    return build(decision, reason, { trigger, findingId, findingType, severity, accountId, region, instanceId });
 }
 
 /**

@@ -21,6 +21,7 @@
  *   part is an ASSUMPTION: it is what GuardDuty's and CloudTrail's examples show (`assumed-role/<role>/i-...`), but no
  *   AWS page read here states it (docs/limitations.md); a finding whose session name is not an instance id is ignored.
  */
+import { instanceArn } from "./containmentPolicies";
 import { describeJsonValue, field, isObject, text } from "./finding";
 
 export const SECURITYHUB_SOURCE = "aws.securityhub";
@@ -197,7 +198,7 @@ export function manualEvent(r: { requestId: string; accountId: string; region: s
         account: r.accountId,
         time: r.time,
         region: r.region,
-        resources: [`arn:aws:ec2:${r.region}:${r.accountId}:instance/${r.instanceId}`],
+        resources: [instanceArn(r.region, r.accountId, r.instanceId)],
         detail: {
             requestId: r.requestId,
             accountId: r.accountId,
