@@ -250,13 +250,13 @@ const Member = object("an object {accountId, deployRoleArn, regions, name?}", {
 });
 export type MemberConfig = z.output<typeof Member>;
 
-const MEMBERS = "a non-empty list of member accounts";
-/** In the order written; the plan sorts (provider names never depend on this order). One entry per account. */
 /** A stack's shard: 1 to 10 lower-case letters and digits, starting with a letter; "response" is taken (`dfir-response-...`). */
 const Shard = like(/^[a-z][a-z0-9]{0,9}$/, "1 to 10 lower-case letters or digits starting with a letter, org2").refine((v) => v !== "response", {
     error: 'must not be "response" (the unsharded stack\'s names start dfir-response-)',
 });
 
+const MEMBERS = "a non-empty list of member accounts";
+/** In the order written; the plan sorts (provider names never depend on this order). One entry per account. */
 const Members = json(z.array(Member, { error: `must be ${MEMBERS}` }).min(1, { error: `must be ${MEMBERS}` }), "a list of member accounts").transform((members, ctx) => {
     const ids = members.map((m) => m.accountId);
     const i = ids.findIndex((id, k) => ids.indexOf(id) !== k);
