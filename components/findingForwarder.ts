@@ -2,7 +2,7 @@ import * as aws from "./aws";
 import * as pulumi from "@pulumi/pulumi";
 import { forwarderRolePolicy, forwardingTarget } from "../core/eventPolicies";
 import { deadLetterQueuePolicy, serviceTrustPolicy, type PolicyDocument } from "../core/iam";
-import { buildEventPattern, buildTriggerPatterns } from "../core/pattern";
+import { buildTriggerRules } from "../core/pattern";
 import { validateTriageOptions, type TriageOptionsInput } from "../core/triage";
 
 export interface FindingForwarderArgs {
@@ -39,7 +39,7 @@ const json = (d: pulumi.Input<PolicyDocument>) => pulumi.output(d).apply((v) => 
  * the account with `HubEventBusPolicy`. Members of a GuardDuty organization need none of this: the delegated
  * administrator receives their findings directly (`GuardDutyOrganization`).
  *
- * The rule's pattern is `buildEventPattern` of the same triage options as the hub's rule, so a member forwards
+ * The rules' patterns are `buildTriggerRules` of the same triage options as the hub's rule, so a member forwards
  * exactly what the hub would act on. Delivery uses a role allowed `events:PutEvents` on that one bus, retries
  * for a day, then parks the event in a dead-letter queue in the member account (SSE on) rather than lose it.
  */
@@ -63,20 +63,22 @@ export class FindingForwarder extends pulumi.ComponentResource {
         const hubBusArn = pulumi.all([partition, account, region, args.hubAccountId]).apply(([p, a, r, hub]) =>
             forwardingTarget({ partition: p, memberAccountId: a, memberRegion: r, hubAccountId: hub, hubRegion: args.hubRegion }));
 
-        const rule = new aws.cloudwatch.EventRule(`${name}-findings`, {
-            description: `aws-dfir: forward GuardDuty instance findings of severity >= ${options.minSeverity} to the hub`,
-            eventPattern: JSON.stringify(buildEventPattern(options)),
-            tags,
-        }, parent);
-        const { guardduty: _guardduty, ...others } = buildTriggerPatterns(options);
-        const triggerRules = Object.entries(others).map(([kind, pattern]) => ({
-            kind,
-            rule: new aws.cloudwatch.EventRule(`${name}-${kind}`, {
-                description: `aws-dfir: forward ${kind} trigger events to the hub`,
-                eventPattern: JSON.stringify(pattern),
-                tags,
-            }, parent),
-        }));
+        // One rule per trigger kind, from the same options as the hub's (core/pattern.ts buildTriggerRules; no
+        // account filter: a member forwards only its own account's events). The GuardDuty one keeps `-findings`.
+        const triggerRules = buildTriggerRules(options).map((r) => {
+            const ruleName = `${name}-${r.kind === "guardduty" ? "findings" : r.kind}${r.part > 1 ? `-${r.part}` : ""}`;
+            return {
+                ruleName,
+                rule: new aws.cloudwatch.EventRule(ruleName, {
+                    description: r.kind === "guardduty"
+                        ? `aws-dfir: forward GuardDuty instance findings of severity >= ${options.minSeverity} to the hub`
+                        : `aws-dfir: forward ${r.kind} trigger events to the hub`,
+                    eventPattern: JSON.stringify(r.pattern),
+                    tags,
+                }, parent),
+            };
+        });
+        const rule = triggerRules[0].rule;
         const role = new aws.iam.Role(`${name}-forward`, {
             description: `aws-dfir: EventBridge forwards findings to the hub bus (${name})`,
             assumeRolePolicy: json(account.apply((a) => serviceTrustPolicy("events.amazonaws.com", a))),
@@ -94,23 +96,16 @@ export class FindingForwarder extends pulumi.ComponentResource {
         }, parent);
         new aws.sqs.QueuePolicy(`${name}-dead-letters`, {
             queueUrl: dlq.url,
-            policy: json(pulumi.all([dlq.arn, rule.arn, ...triggerRules.map((t) => t.rule.arn)]).apply(([q, ...r]) => deadLetterQueuePolicy(q, r))),
+            policy: json(pulumi.all([dlq.arn, ...triggerRules.map((t) => t.rule.arn)]).apply(([q, ...r]) => deadLetterQueuePolicy(q, r))),
         }, parent);
 
-        new aws.cloudwatch.EventTarget(`${name}-findings`, {
-            rule: rule.name,
-            arn: hubBusArn,
-            roleArn: role.arn,
-            // Same delivery guarantee as the hub's own rule: a throttled or briefly denied PutEvents (bus policy
-            // not yet updated) is retried for a day, then the event waits in the dead-letter queue.
-            retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
-            deadLetterConfig: { arn: dlq.arn },
-        }, { parent: this, dependsOn: [rolePolicy] });
-        for (const { kind, rule: triggerRule } of triggerRules) {
-            new aws.cloudwatch.EventTarget(`${name}-${kind}`, {
+        for (const { ruleName, rule: triggerRule } of triggerRules) {
+            new aws.cloudwatch.EventTarget(ruleName, {
                 rule: triggerRule.name,
                 arn: hubBusArn,
                 roleArn: role.arn,
+                // Same delivery guarantee as the hub's own rule: a throttled or briefly denied PutEvents (bus policy
+                // not yet updated) is retried for a day, then the event waits in the dead-letter queue.
                 retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
                 deadLetterConfig: { arn: dlq.arn },
             }, { parent: this, dependsOn: [rolePolicy] });
