@@ -20,7 +20,7 @@ import { executionName } from "../../core/manifest";
 import { addDays, awsErrorIs, isRecord, parseStepEvent, putLockedObject, STEP_BASE } from "../lib/evidence";
 import { EvidenceLocationSchema, nonEmpty } from "../lib/schemas";
 import { log } from "../lib/log";
-import { signatureFields, signOrMissing, type SignatureOutcome } from "../lib/signing";
+import { signatureFields, signatureSummary, signOrMissing, type SignatureOutcome } from "../lib/signing";
 import { chunkResultsOf } from "./digest";
 
 export const RecordEventSchema = z.object({
@@ -46,7 +46,7 @@ export interface DigestRecordResult {
     versionId?: string;
     snapshots: { snapshotId: string; status: SnapshotDigest["status"]; digest?: string; error?: string }[];
     /** The record's signature (`<key>.sig.json`) and the key that signed it, or why there is none. */
-    signature: { key: string; versionId?: string; keyId: string } | { missing: string };
+    signature: ReturnType<typeof signatureSummary>;
 }
 
 export interface RecordSettings {
@@ -157,8 +157,6 @@ export async function recordDigests(clients: { s3: S3Client; dynamodb: DynamoDBC
         sha256: written.sha256,
         ...(written.versionId ? { versionId: written.versionId } : {}),
         snapshots: record.snapshots.map((s) => ({ snapshotId: s.snapshotId, status: s.status, ...(s.digest ? { digest: s.digest } : {}), ...(s.error ? { error: s.error } : {}) })),
-        signature: "missing" in written.signature
-            ? written.signature
-            : { key: written.signature.key, keyId: written.signature.record.keyId, ...(written.signature.versionId ? { versionId: written.signature.versionId } : {}) },
+        signature: signatureSummary(written.signature),
     };
 }

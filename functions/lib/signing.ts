@@ -111,3 +111,9 @@ export function signatureFields(prefix: string, signature: SignatureOutcome): Re
         ...(signature.versionId ? { [`${prefix}SignatureVersionId`]: signature.versionId } : {}),
     };
 }
+
+/** What a step returns of a record's signature: where it is and the key that signed, or why there is none. */
+export function signatureSummary(signature: SignatureOutcome): { bucket: string; key: string; versionId?: string; keyId: string; algorithm: string } | { missing: string } {
+    if ("missing" in signature) return signature;
+    return { bucket: signature.bucket, key: signature.key, ...(signature.versionId ? { versionId: signature.versionId } : {}), keyId: signature.record.keyId, algorithm: signature.record.algorithm };
+}

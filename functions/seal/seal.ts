@@ -6,7 +6,7 @@ import { UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { withSignatureGap } from "../../core/signature";
-import { signatureFields, signOrMissing, type SignatureOutcome } from "../lib/signing";
+import { signatureFields, signatureSummary, signOrMissing, type SignatureOutcome } from "../lib/signing";
 import {
     buildManifest,
     manifestKey,
@@ -144,9 +144,7 @@ export async function sealCase(clients: SealClients, event: SealEvent, settings:
         manifest: { bucket, key, sha256: sealed.sha256, mode: "COMPLIANCE", retainUntil: sealed.retainUntil },
     };
     if (sealed.versionId) result.manifest.versionId = sealed.versionId;
-    result.signature = "missing" in signature
-        ? signature
-        : { bucket: signature.bucket, key: signature.key, ...(signature.versionId ? { versionId: signature.versionId } : {}), keyId: signature.record.keyId, algorithm: signature.record.algorithm };
+    result.signature = signatureSummary(signature);
     return result;
 }
 
