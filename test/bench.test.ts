@@ -237,8 +237,10 @@ describe("bench (npm run bench)", () => {
             const rows = await benchDiskDigest([8, 100]);
             assert.deepEqual(rows.map((r) => [r.gib, r.chunks, r.listCalls]), [[8, 1, 1], [100, 13, 13]]);
             assert.ok(rows.every((r) => r.writtenBlocks > 0 && r.getCalls === r.writtenBlocks), JSON.stringify(rows));
-            assert.equal(rows[0]?.modelled.msPerBlock, rows[1]?.modelled.msPerBlock, "modelled per block flat");
-            assert.equal(modelledDigest(1000).secondsPerGiB, modelledDigest(8).secondsPerGiB);
+            // The model's figures as BENCHMARKS.md and the docs state them: 800 block reads a second, so a fully
+            // written 1,000 GiB volume takes 2,560 s (2.56 s per GiB).
+            assert.deepEqual([modelledDigest(1000).readsPerSecond, modelledDigest(1000).seconds, modelledDigest(8).secondsPerGiB], [800, 2560, 2.56]);
+            assert.equal(rows[0]?.modelled.readsPerSecond, 800);
         });
     });
 

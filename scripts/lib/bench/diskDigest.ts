@@ -14,7 +14,7 @@
  * IAM evaluation is off: its cost is the simulator's, not the function's.
  */
 import * as fs from "node:fs";
-import { BLOCKS_PER_GIB, chunkRanges, diskDigest } from "../../../core/diskDigest";
+import { BLOCKS_PER_GIB, CHUNK_BLOCKS, chunkRanges, diskDigest } from "../../../core/diskDigest";
 import { DIGEST_MAX_CONCURRENCY } from "../../../core/definition";
 import { SimulatedAccount } from "../../../drill/sim";
 import { EBS_QUOTAS } from "../../../drill/sim/services/ebs";
@@ -44,7 +44,7 @@ export interface DiskDigestRow {
 export function modelledDigest(gib: number): DiskDigestRow["modelled"] {
     const blocks = gib * BLOCKS_PER_GIB;
     const readsPerSecond = Math.min((DIGEST_MAX_CONCURRENCY * BLOCKS_IN_FLIGHT) / ASSUMED_READ_SECONDS, EBS_QUOTAS.getSnapshotBlockPerSnapshot, EBS_QUOTAS.getSnapshotBlockPerAccount);
-    const lists = chunkRanges(blocks).length * Math.ceil(16_384 / LIST_PAGE);
+    const lists = chunkRanges(blocks).length * Math.ceil(CHUNK_BLOCKS / LIST_PAGE);
     const seconds = Math.max(blocks / readsPerSecond, lists / EBS_QUOTAS.listSnapshotBlocksPerAccount);
     const round = (n: number) => Math.round(n * 1000) / 1000;
     return { readsPerSecond, seconds: round(seconds), secondsPerGiB: round(seconds / gib), msPerBlock: round((seconds / blocks) * 1000) };
