@@ -10,7 +10,7 @@
  * A digest that failed is recorded as failed (the record's status, each snapshot's error): never more than happened.
  * A retried record step meets its own record (412) and adopts it after checking it is this execution's.
  */
-import { UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as z from "zod";
@@ -20,6 +20,7 @@ import { executionName } from "../../core/manifest";
 import { addDays, awsErrorIs, isRecord, parseStepEvent, putLockedObject, STEP_BASE } from "../lib/evidence";
 import { EvidenceLocationSchema, nonEmpty } from "../lib/schemas";
 import { log } from "../lib/log";
+import { setCaseFields } from "../lib/caseFields";
 import { signatureFields, signatureSummary, signOrMissing, type SignatureOutcome } from "../lib/signing";
 import { chunkResultsOf } from "./digest";
 
@@ -115,15 +116,10 @@ export async function writeDigestRecord(
         ...(written.versionId ? { diskDigestVersionId: written.versionId } : {}),
         ...signatureFields("diskDigest", signature),
     };
-    const names = Object.keys(fields);
-    await clients.dynamodb.send(new UpdateItemCommand({
-        TableName: where.casesTable,
-        Key: { pk: { S: `CASE#${record.caseId}` } },
-        ConditionExpression: "attribute_exists(#pk)",
-        UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(", ")}`,
-        ExpressionAttributeNames: { "#pk": "pk", ...Object.fromEntries(names.map((n, i) => [`#f${i}`, n])) },
-        ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, { S: fields[n] as string }])),
-    }));
+    if (!(await setCaseFields(clients.dynamodb, where.casesTable, record.caseId, fields))) {
+        // As the seal does: the record and its signature are stored and locked; the case cannot point at them.
+        log("ERROR", "case record missing; disk digest record stored but not recorded on the case", { caseId: record.caseId, table: where.casesTable, key });
+    }
     return { key, ...written, signature };
 }
 

@@ -2,10 +2,11 @@
  * Sealing: build the case manifest from the execution state (core/manifest.ts), write it under Object Lock
  * COMPLIANCE without ever overwriting an existing manifest, and record status and manifest hash on the case.
  */
-import { UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { withSignatureGap } from "../../core/signature";
+import { setCaseFields } from "../lib/caseFields";
 import { signatureFields, signatureSummary, signOrMissing, type SignatureOutcome } from "../lib/signing";
 import {
     buildManifest,
@@ -236,20 +237,7 @@ async function recordSeal(
         // Per interface whether a path could still carry a flow, and the network ACL rules to remove on release.
         ...(sealed.network ? { containmentNetwork: sealed.network } : {}),
     };
-    const names = Object.keys(fields);
-    try {
-        await dynamodb.send(
-            new UpdateItemCommand({
-                TableName: table,
-                Key: { pk: { S: `CASE#${context.caseId}` } },
-                ConditionExpression: "attribute_exists(#pk)",
-                UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(", ")}`,
-                ExpressionAttributeNames: { "#pk": "pk", ...Object.fromEntries(names.map((n, i) => [`#f${i}`, n])) },
-                ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, { S: fields[n] }])),
-            }),
-        );
-    } catch (error) {
-        if (!awsErrorIs(error, ["ConditionalCheckFailedException"])) throw error;
+    if (!(await setCaseFields(dynamodb, table, context.caseId, fields))) {
         log("ERROR", "case record missing; manifest sealed but not recorded on the case", { ...context, table, key: sealed.key });
     }
 }
