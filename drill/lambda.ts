@@ -56,7 +56,8 @@ export function measuredHashBytesPerSecond(): number {
 
 /**
  * Hold `sim`'s Lambda invocations to their budgets (once per account: a kept `--state` account is installed once).
- * GetObject bodies read inside an invocation are charged to it; calls of an invocation that timed out fail.
+ * The S3 object bodies and EBS snapshot blocks read inside an invocation are charged to it; calls of an invocation
+ * that timed out fail.
  */
 export function installLambdaModel(sim: SimulatedAccount, options: LambdaModelOptions = {}): void {
     const hashBytesPerSecond = options.hashBytesPerSecond ?? measuredHashBytesPerSecond();

@@ -67,6 +67,9 @@ describe("triggers: the drill on the new fixtures", () => {
         const report = await runDrill({ finding: load("triggers/Tag_Change_dfir_respond_evidence.constructed.json") });
         assert.match(report.reason, /^evidence only \(dfir:respond=evidence\)/);
         assert.equal(report.containment?.isolated, false);
+        // The evidence was taken: every volume snapshotted and completed, the manifest sealed.
+        assert.ok(report.evidence.snapshots.length > 0 && report.evidence.snapshots.every((s) => s.state === "completed"), JSON.stringify(report.evidence.snapshots));
+        assert.ok(report.evidence.manifest, "the manifest is sealed");
         assert.deepEqual(report.iamDenied, []);
     });
 });
