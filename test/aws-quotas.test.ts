@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import * as aws from "@pulumi/aws";
+import * as aws from "../components/aws";
 import { measure, QUOTAS, resourceQuotaProblems, stackQuotaProblems, type Quota, type QuotaResource } from "../core/quotas";
 import { dfirKeys, parseDfirConfig } from "../core/config";
 import { deployMultiAccount } from "../components/multiAccountStack";

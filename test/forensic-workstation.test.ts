@@ -187,7 +187,7 @@ describe("dfir:workstation config", () => {
     const VPC_ID = "vpc-0123456789abcdef0";
     const single = (workstation: unknown) => parseDfirConfig({ vpcId: VPC_ID, workstation: typeof workstation === "string" ? workstation : JSON.stringify(workstation) });
     const hub = JSON.stringify({ accountId: "111111111111", regions: ["us-east-1", "eu-west-1"] });
-    const members = JSON.stringify([{ accountId: "222222222222", deployRoleArn: "arn:aws:iam::222222222222:role/dfir-deploy", regions: { "eu-west-1": { vpcs: "all" } } }]);
+    const members = JSON.stringify([{ accountId: "222222222222", deployRoleArn: "arn:aws:iam::222222222222:role/dfir-deploy", regions: { "us-east-1": { vpcs: "all" }, "eu-west-1": { vpcs: "all" } } }]);
     const multi = (workstation: unknown) => parseDfirConfig({ hub, members, workstation: JSON.stringify(workstation) });
 
     it("is absent unless set; defaults the instance type and range; keeps the AZ and root size given", () => {
